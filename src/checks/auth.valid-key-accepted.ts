@@ -1,0 +1,40 @@
+// The positive check: strict, two-sided. A dead key must not pass because a
+// 401/403/429 "is also an answer" (the trap schemathesis#1385 describes).
+import { CheckError } from '../errors.js';
+import { defineCheck, noParams } from './check.js';
+import { asList, describeExpected, matchesExpected, statusText } from './describe.js';
+
+export default defineCheck({
+  id: 'auth.valid-key-accepted',
+  title: 'The key reaches every resource it should',
+  description: 'Calls every allowed resource with the key and expects its declared status (default any 2xx); 401, 403 and 429 are failures, never warnings.',
+  severity: 'critical',
+  destructive: false,
+  phase: 'request',
+  params: noParams,
+  async run(ctx) {
+    const failures: string[] = [];
+    const errors: string[] = [];
+    for (const r of ctx.profile.allowed) {
+      const expected = asList(r.expect);
+      try {
+        const res = await ctx.http.send({ label: `allowed: ${r.method} ${r.path}`, method: r.method, path: r.path, body: r.body, headers: r.headers });
+        if (matchesExpected(res.status, expected)) continue;
+        const why = res.status === 401 || res.status === 403 ? ' (the key was refused)' : res.status === 429 ? ' (throttled before the limit was probed)' : '';
+        failures.push(`${r.method} ${r.path} answered ${statusText(res.status)}${why}, expected ${describeExpected(expected)}`);
+      } catch (err) {
+        if (!(err instanceof CheckError)) throw err;
+        errors.push(err.message);
+      }
+    }
+    const total = ctx.profile.allowed.length;
+    const measurements = { resources: total, refused: failures.length, unreachable: errors.length };
+    if (failures.length > 0) {
+      return { verdict: 'fail', message: `${failures.length} of ${total} allowed resources did not answer as expected: ${failures.join('; ')}`, expected: 'every allowed resource answers its expected status', observed: failures.join('; '), measurements };
+    }
+    if (errors.length > 0) {
+      return { verdict: 'error', message: `${errors.length} of ${total} allowed resources could not be reached: ${errors.join('; ')}`, measurements };
+    }
+    return { verdict: 'pass', message: `all ${total} allowed resources answered as expected`, measurements };
+  },
+});

@@ -1,0 +1,65 @@
+// What a check is: a named, stable-id verification, a function of
+// (context, params) that returns an outcome. Evidence (every exchange the
+// check's HTTP client made) is attached by the runner.
+import { z } from 'zod';
+import type { Profile } from '../config/profile-schema.js';
+import type { HttpClient } from '../http/client.js';
+import type { Measurement, Severity, Timeline, Verdict } from '../result.js';
+import type { SecretRegistry } from '../secrets.js';
+
+/**
+ * When a check runs. `request` checks run first (concurrently); `lifecycle`
+ * and `rate` checks run one at a time after them, because they change the
+ * key's state or spend its rate window.
+ */
+export type CheckPhase = 'request' | 'lifecycle' | 'rate';
+
+export interface CheckContext {
+  readonly profile: Profile;
+  /** The HTTP client for this check; its exchanges become the check's evidence. */
+  readonly http: HttpClient;
+  readonly secrets: SecretRegistry;
+  /** Aborted when the run is interrupted. */
+  readonly signal: AbortSignal;
+  /** True when a person may be asked to act (manual lifecycle steps). */
+  readonly interactive: boolean;
+  /** Live status for long checks, e.g. "burst 212/400". */
+  progress(text: string): void;
+}
+
+export interface CheckOutcome {
+  readonly verdict: Verdict;
+  readonly message: string;
+  readonly expected?: string;
+  readonly observed?: string;
+  readonly advisories?: readonly string[];
+  readonly measurements?: Readonly<Record<string, Measurement>>;
+  readonly timeline?: Timeline;
+}
+
+export interface Check<P extends z.ZodType = z.ZodType> {
+  /** Stable id, `area.what-must-hold`; never renamed once released. */
+  readonly id: string;
+  /** Short title for reports: states the property, e.g. "A missing key is rejected". */
+  readonly title: string;
+  /** What the check verifies and how, in a sentence or two. */
+  readonly description: string;
+  readonly severity: Severity;
+  /** Changes key state (disable, rotate, create, delete). */
+  readonly destructive: boolean;
+  readonly phase: CheckPhase;
+  /** Parameters a suite may set (validated, with defaults). */
+  readonly params: P;
+  /** Why this check cannot run for this profile (no data for it), or undefined. */
+  skipReason?(profile: Profile): string | undefined;
+  run(ctx: CheckContext, params: z.output<P>): Promise<CheckOutcome>;
+}
+
+/** Identity function that lets TypeScript infer the params type. */
+export function defineCheck<P extends z.ZodType>(check: Check<P>): Check<P> {
+  return check;
+}
+
+export const noParams = z.strictObject({});
+
+export type AnyCheck = Check<z.ZodType>;

@@ -1,0 +1,35 @@
+// Small shared wording helpers, so every check phrases statuses the same way.
+import type { HttpResponse } from '../http/client.js';
+
+export function statusText(status: number): string {
+  return `${status}${STATUS_WORDS[status] ? ` ${STATUS_WORDS[status]}` : ''}`;
+}
+
+export function describeExpected(statuses: readonly number[] | undefined): string {
+  if (!statuses || statuses.length === 0) return 'a 2xx status';
+  return statuses.length === 1 ? statusText(statuses[0]!) : `one of ${statuses.join(', ')}`;
+}
+
+export function matchesExpected(status: number, statuses: readonly number[] | undefined): boolean {
+  return !statuses || statuses.length === 0 ? status >= 200 && status < 300 : statuses.includes(status);
+}
+
+export function asList(expect: number | readonly number[] | undefined): readonly number[] | undefined {
+  return expect === undefined ? undefined : typeof expect === 'number' ? [expect] : expect;
+}
+
+export function isSuccess(res: HttpResponse | number): boolean {
+  const s = typeof res === 'number' ? res : res.status;
+  return s >= 200 && s < 300;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
+  301: 'Moved Permanently', 302: 'Found', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The bin: wires the process to the CLI. SIGINT/SIGTERM abort the run (it
+// still writes partial reports and cleans up); a second signal exits at once.
+import { main } from './cli/main.js';
+import { processIo } from './cli/io.js';
+
+const controller = new AbortController();
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    process.stderr.write(`\nkeyprobe: ${sig} received — finishing up (cleanup and partial reports); send again to quit at once\n`);
+    controller.abort(sig);
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2), processIo(controller.signal));

@@ -1,0 +1,32 @@
+import { startDemo } from '../../demo/seed.js';
+import { FaultError } from '../../reference/index.js';
+import { UsageError } from '../../errors.js';
+import { DEMO_PROFILE } from '../../paths.js';
+import { SecretRegistry } from '../../secrets.js';
+import { executeRun, type ExecuteOptions } from '../execute.js';
+import type { CliIo } from '../io.js';
+import { loadAll } from './run.js';
+
+export function demoCommand(io: CliIo) {
+  return async (opts: ExecuteOptions & { suite: string; fault?: string[] }): Promise<number> => {
+    let demo;
+    try {
+      demo = await startDemo(opts.fault ?? []);
+    } catch (err) {
+      if (err instanceof FaultError) throw new UsageError(err.message);
+      throw err;
+    }
+    try {
+      const secrets = new SecretRegistry();
+      for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_ADMIN_TOKEN ? 'admin-token' : 'key');
+      if (!opts.quiet) {
+        const faults = Object.keys(demo.target.faults());
+        io.stdout.write(`Reference target on ${demo.target.origin} (${demo.target.environment})${faults.length ? `, faults: ${faults.join(', ')}` : ', no faults'}\n`);
+      }
+      const { profiles, suite } = loadAll(io, [DEMO_PROFILE], opts.suite, { ...io.env, ...demo.env });
+      return await executeRun(io, profiles, suite, { ...opts, secrets });
+    } finally {
+      await demo.target.close();
+    }
+  };
+}

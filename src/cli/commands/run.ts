@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import { loadProfile, type LoadedProfile } from '../../config/load-profile.js';
+import { loadSuite, type LoadedSuite } from '../../config/suite.js';
+import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { resolveSuitePath } from '../../paths.js';
+import { executeRun, type ExecuteOptions } from '../execute.js';
+import type { CliIo } from '../io.js';
+
+export function runCommand(io: CliIo) {
+  return async (files: string[], opts: ExecuteOptions & { suite: string }): Promise<number> => {
+    const { profiles, suite } = loadAll(io, files, opts.suite);
+    return executeRun(io, profiles, suite, opts);
+  };
+}
+
+/** Loads the suite and every profile, reporting all of their problems at once. */
+export function loadAll(io: CliIo, files: readonly string[], suiteName: string, env: NodeJS.ProcessEnv = io.env): { profiles: LoadedProfile[]; suite: LoadedSuite } {
+  const problems: ConfigProblem[] = [];
+  let suite: LoadedSuite | undefined;
+  try {
+    suite = loadSuite(resolveSuitePath(suiteName, io.cwd));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  const profiles: LoadedProfile[] = [];
+  for (const f of files) {
+    try {
+      profiles.push(loadProfile(resolve(io.cwd, f), env));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0 || !suite) throw new ConfigError(problems);
+  return { profiles, suite };
+}

@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import { checkProfileFile } from '../../config/load-profile.js';
+import { loadSuite } from '../../config/suite.js';
+import { readYamlFile } from '../../config/yaml-source.js';
+import { ConfigError, EXIT, type ConfigProblem } from '../../errors.js';
+import type { CliIo } from '../io.js';
+
+export function validateCommand(io: CliIo) {
+  return async (files: string[], opts: { resolve?: boolean }): Promise<number> => {
+    const problems: ConfigProblem[] = [];
+    for (const f of files) {
+      const file = resolve(io.cwd, f);
+      const found = validateOne(file, opts.resolve === true, io.env);
+      if (found.length === 0) io.stdout.write(`ok  ${f}\n`);
+      problems.push(...found);
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    return EXIT.pass;
+  };
+}
+
+function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv): ConfigProblem[] {
+  const read = readYamlFile(file);
+  if (!read.ok) return read.problems;
+  const data = read.source.data;
+  const isSuite = data !== null && typeof data === 'object' && 'checks' in data && !('key' in data);
+  try {
+    if (isSuite) {
+      loadSuite(file);
+      return [];
+    }
+    return checkProfileFile(file, resolveRefs ? env : undefined).problems;
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+// The one place where errors become exit codes and messages. Users never see
+// a stack trace: an unexpected error is reported as a bug with its message.
+import { ConfigError, EXIT, InterruptedError, SecretLeakError, UsageError, formatProblem } from '../errors.js';
+import type { CliIo } from './io.js';
+
+export function exitCodeFor(err: unknown, io: CliIo): number {
+  if (err instanceof ConfigError) {
+    io.stderr.write(`keyprobe: ${err.problems.length === 1 ? 'a problem' : `${err.problems.length} problems`} in the input:\n`);
+    for (const p of err.problems) io.stderr.write(`  ${formatProblem(p)}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    io.stderr.write(`keyprobe: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof SecretLeakError) {
+    io.stderr.write(`keyprobe: ${err.message}\n`);
+    return EXIT.secretLeak;
+  }
+  if (err instanceof InterruptedError) {
+    io.stderr.write(`keyprobe: ${err.message}\n`);
+    return EXIT.unverified;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`keyprobe: unexpected error: ${message}\n(this is a bug in keyprobe; please report it with the command you ran)\n`);
+  return EXIT.unverified;
+}

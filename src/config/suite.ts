@@ -1,0 +1,85 @@
+// Suites: which checks to run, with their parameters and whether each gates
+// the launch. Check ids and parameters are validated against the catalogue.
+import { basename } from 'node:path';
+import { z } from 'zod';
+import type { AnyCheck } from '../checks/check.js';
+import { CHECKS, findCheck } from '../checks/index.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { readYamlFile } from './yaml-source.js';
+import { closest, formatPath, issuesToProblems } from './zod-problems.js';
+
+const suiteEntry = z.union([
+  z.string().min(1),
+  z.strictObject({
+    id: z.string().min(1),
+    /** A failure of a gating check fails the launch; others are reported only. */
+    gating: z.boolean().default(true),
+    params: z.record(z.string(), z.unknown()).default({}),
+  }),
+]);
+
+export const suiteSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  checks: z.array(suiteEntry).min(1, 'list at least one check'),
+});
+
+export interface PlannedCheck {
+  readonly check: AnyCheck;
+  readonly gating: boolean;
+  readonly params: unknown;
+}
+
+export interface LoadedSuite {
+  readonly name: string;
+  readonly file: string;
+  readonly checks: readonly PlannedCheck[];
+}
+
+export function loadSuite(file: string): LoadedSuite {
+  const read = readYamlFile(file);
+  if (!read.ok) throw new ConfigError(read.problems);
+  const { source } = read;
+  const parsed = suiteSchema.safeParse(source.data);
+  if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source, suiteSchema));
+  const problems: ConfigProblem[] = [];
+  const planned: PlannedCheck[] = [];
+  const seen = new Set<string>();
+  parsed.data.checks.forEach((entry, i) => {
+    const { id, gating, params } = typeof entry === 'string' ? { id: entry, gating: true, params: {} } : entry;
+    const idPath = typeof entry === 'string' ? ['checks', i] : ['checks', i, 'id'];
+    const locate = (path: PropertyKey[]) => source.locate(path);
+    const check = findCheck(id);
+    if (!check) {
+      const pos = locate(idPath);
+      const guess = closest(id, CHECKS.map((c) => c.id));
+      problems.push({ file, line: pos?.line, column: pos?.column, path: formatPath(idPath), message: `unknown check "${id}"${guess ? `; did you mean "${guess}"?` : ''}; valid checks: ${CHECKS.map((c) => c.id).join(', ')}` });
+      return;
+    }
+    if (seen.has(id)) {
+      const pos = locate(idPath);
+      problems.push({ file, line: pos?.line, column: pos?.column, path: formatPath(idPath), message: `check "${id}" is listed twice` });
+      return;
+    }
+    seen.add(id);
+    const p = check.params.safeParse(params);
+    if (!p.success) {
+      const prefix = ['checks', i, 'params'];
+      const shifted = p.error.issues.map((iss) => ({ ...iss, path: [...prefix, ...iss.path] }));
+      problems.push(...issuesToProblems(shifted, source, z.strictObject({ checks: z.array(z.strictObject({ params: check.params })) })));
+      return;
+    }
+    planned.push({ check, gating, params: p.data });
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { name: parsed.data.name, file, checks: planned };
+}
+
+/** A suite of every check, for `--suite all` and tests. */
+export function suiteOfAllChecks(): LoadedSuite {
+  return { name: 'all', file: '(built in)', checks: CHECKS.map((check) => ({ check, gating: true, params: check.params.parse({}) })) };
+}
+
+export function suiteLabel(s: LoadedSuite): string {
+  return s.file.startsWith('(') ? s.name : `${s.name} (${basename(s.file)})`;
+}

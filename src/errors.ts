@@ -1,0 +1,72 @@
+// Typed errors. The CLI maps them to exit codes in one place (src/cli/exit.ts);
+// nothing else in keyprobe decides an exit code or calls process.exit.
+
+export const EXIT = {
+  /** Every gating check passed. */
+  pass: 0,
+  /** A gating check failed. */
+  fail: 1,
+  /** Bad usage, or a bad profile or suite. */
+  usage: 2,
+  /** No failure, but a gating check could not be verified. */
+  unverified: 3,
+  /** A secret was found in an output file. */
+  secretLeak: 4,
+} as const;
+
+/** One located problem in a profile, suite or other input file. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** Dotted field path, e.g. `denied[2].statuses`. Empty for the document itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
+  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+}
+
+/** Bad command-line usage (exit 2). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A profile, suite or other input file is invalid (exit 2); lists every problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+/** A check could not verify what it set out to verify: its verdict is `error`. */
+export class CheckError extends Error {
+  override name = 'CheckError';
+}
+
+/** The profile's request budget is spent: the check gives `error` naming the budget. */
+export class BudgetExceededError extends CheckError {
+  override name = 'BudgetExceededError';
+  constructor(readonly budget: number) {
+    super(`request budget of ${budget} requests is spent; raise target.budget (or --budget) to verify this check`);
+  }
+}
+
+/** The run was interrupted (SIGINT/SIGTERM). */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  constructor(readonly signal: string) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+/** keyprobe found one of its secrets in something it wrote (exit 4). */
+export class SecretLeakError extends Error {
+  override name = 'SecretLeakError';
+  constructor(readonly files: readonly string[]) {
+    super(`a secret was found in: ${files.join(', ')} (the secret itself is not shown)`);
+  }
+}

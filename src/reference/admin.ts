@@ -1,0 +1,112 @@
+// The management API (/admin): keys, faults and counters, behind its own
+// bearer token. It is what keyprobe's `http` lifecycle adapter drives, so its
+// errors are plain JSON with a code, never a crash.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultError, FAULT_NAMES } from './faults.js';
+import { parseAuthorization, readJson, sendEmpty, sendError, sendJson } from './http-util.js';
+import { KeyInputError, viewOf } from './keys.js';
+import type { TargetState } from './state.js';
+
+export const ADMIN_REALM = 'keyprobe-reference-admin';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Compares digests, so neither length nor content leaks through timing. */
+export function adminTokenMatches(req: IncomingMessage, adminToken: string): boolean {
+  const header = parseAuthorization(req);
+  if (header.kind !== 'bearer') return false;
+  return timingSafeEqual(digest(header.token), digest(adminToken));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function faultsBody(state: TargetState): unknown {
+  return { faults: state.faults.snapshot(), available: FAULT_NAMES };
+}
+
+function keyNotFound(res: ServerResponse, id: string): void {
+  sendError(res, 404, 'key_not_found', `No key with id "${id}".`);
+}
+
+async function rotate(req: IncomingMessage, res: ServerResponse, state: TargetState, id: string): Promise<void> {
+  const body = await readJson(req);
+  const grace = isObject(body) ? body.gracePeriodSeconds : undefined;
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0)) {
+    return sendError(res, 400, 'invalid_request', '"gracePeriodSeconds" must be a number of seconds, 0 or more.');
+  }
+  const rotated = state.keys.rotate(id, grace);
+  if (rotated) sendJson(res, 200, rotated);
+  else keyNotFound(res, id);
+}
+
+async function setFault(req: IncomingMessage, res: ServerResponse, state: TargetState, name: string): Promise<void> {
+  const body = await readJson(req);
+  if (body !== undefined && !isObject(body)) return sendError(res, 400, 'invalid_request', 'The body must be a JSON object {value?}.');
+  state.faults.set(name, body?.value);
+  sendJson(res, 200, faultsBody(state));
+}
+
+/** Answers one /admin request; the caller has already checked that the path is under /admin. */
+export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, state: TargetState, adminToken: string): Promise<void> {
+  if (!adminTokenMatches(req, adminToken)) {
+    return sendError(res, 401, 'invalid_admin_token', 'The management API needs "Authorization: Bearer <admin token>".', {
+      'WWW-Authenticate': `Bearer realm="${ADMIN_REALM}"`,
+    });
+  }
+  const { keys } = state;
+  const method = req.method ?? 'GET';
+  const parts = url.pathname.split('/').slice(2).map(decodeURIComponent); // after "", "admin"
+  const [resource, id, action, ...rest] = parts;
+
+  try {
+    if (resource === 'keys' && rest.length === 0) {
+      if (id === undefined) {
+        if (method === 'POST') return sendJson(res, 201, keys.create(await readJson(req)));
+        if (method === 'GET') return sendJson(res, 200, { keys: keys.list().map(viewOf) });
+      } else if (action === undefined) {
+        if (method === 'GET') {
+          const key = keys.get(id);
+          return key ? sendJson(res, 200, viewOf(key)) : keyNotFound(res, id);
+        }
+        if (method === 'DELETE') return keys.delete(id) ? sendEmpty(res, 204) : keyNotFound(res, id);
+      } else if (method === 'POST' && (action === 'disable' || action === 'enable')) {
+        const key = action === 'disable' ? keys.disable(id) : keys.enable(id);
+        return key ? sendJson(res, 200, viewOf(key)) : keyNotFound(res, id);
+      } else if (method === 'POST' && action === 'rotate') {
+        return await rotate(req, res, state, id);
+      }
+    } else if (resource === 'faults' && action === undefined) {
+      if (id === undefined) {
+        if (method === 'GET') return sendJson(res, 200, faultsBody(state));
+        if (method === 'DELETE') {
+          state.faults.clear();
+          return sendJson(res, 200, faultsBody(state));
+        }
+      } else {
+        if (method === 'PUT') return await setFault(req, res, state, id);
+        if (method === 'DELETE') {
+          state.faults.clear(id);
+          return sendJson(res, 200, faultsBody(state));
+        }
+      }
+    } else if (resource === 'stats' && id === undefined) {
+      if (method === 'GET') return sendJson(res, 200, state.stats.snapshot());
+      if (method === 'DELETE') {
+        state.stats.reset();
+        return sendEmpty(res, 204);
+      }
+    }
+  } catch (error) {
+    if (error instanceof KeyInputError || error instanceof FaultError) {
+      return sendError(res, 400, error instanceof FaultError ? 'invalid_fault' : 'invalid_request', error.message);
+    }
+    throw error;
+  }
+  sendError(res, 404, 'not_found', `No management route ${method} ${url.pathname}.`);
+}

@@ -1,0 +1,17 @@
+// The reference target: a small agent-platform API protected by API keys, with
+// switchable faults that reproduce real key defects (docs/reference-target.md).
+
+export { startReferenceTarget, DEFAULT_RATE_LIMIT } from './target.js';
+export type { ReferenceTarget, ReferenceTargetOptions } from './target.js';
+export {
+  FAULTS,
+  FAULT_NAMES,
+  FaultError,
+  isFaultName,
+  normalizeFaultSettings,
+  parseFaultArgs,
+} from './faults.js';
+export type { FaultDefinition, FaultName, FaultSettings, FaultValue } from './faults.js';
+export { KeyInputError } from './keys.js';
+export type { CreateKeyInput, CreatedKey, KeyView, RateLimitPolicy, RotatedKey } from './keys.js';
+export type { TargetStats } from './stats.js';

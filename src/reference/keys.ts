@@ -1,0 +1,322 @@
+// The key store: creates keys, finds the key behind a presented secret, and
+// keeps each key's lifecycle (disable/enable, rotation with grace, expiry,
+// delete). Only sha256 digests of secrets are used to authenticate; see
+// `plaintextForFaults` for the one, fault-only exception.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface RateLimitPolicy {
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+/** What a caller may ask for when creating a key (POST /admin/keys). */
+export interface CreateKeyInput {
+  name: string;
+  environment?: string;
+  scopes: string[];
+  owner?: string;
+  /** Seconds from now; fractions allowed (short-lived test keys). */
+  expiresInSeconds?: number;
+  /** ISO 8601; may lie in the past, to make an already-expired key. */
+  expiresAt?: string;
+  rateLimit?: RateLimitPolicy;
+}
+
+/** A key as the outside world sees it: never its secret nor its hash. */
+export interface KeyView {
+  readonly id: string;
+  readonly name: string;
+  readonly environment: string;
+  readonly scopes: readonly string[];
+  readonly owner: string | null;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly enabled: boolean;
+  readonly rateLimit: RateLimitPolicy | null;
+}
+
+export interface CreatedKey extends KeyView {
+  readonly secret: string;
+}
+
+export interface RotatedKey extends KeyView {
+  readonly secret: string;
+  /** Until when the previous secret is still accepted (ISO 8601). */
+  readonly previousSecretValidUntil: string;
+}
+
+/** One secret that opens a key: the current one, or a rotated-out one. */
+export interface Credential {
+  readonly hash: Buffer;
+  /** Set when the secret is rotated out: epoch ms when its grace period ends. */
+  graceUntil?: number;
+}
+
+export interface StoredKey {
+  readonly id: string;
+  readonly name: string;
+  readonly environment: string;
+  readonly scopes: readonly string[];
+  readonly owner: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly rateLimit: RateLimitPolicy | null;
+  lastUsedAt: number | null;
+  enabled: boolean;
+  /** Epoch ms of the last disable; revocation faults measure from here. */
+  disabledAt: number | null;
+  /** Requests seen while disabled; picks the simulated node for revocation-flap. */
+  requestsSinceDisable: number;
+  current: Credential;
+  /** Rotated-out secrets, newest first. */
+  previous: Credential[];
+}
+
+/** How presented secrets are compared; anything but the default is a fault. */
+export interface MatchMode {
+  /** prefix-match: compare only this many leading characters. */
+  readonly prefixLength?: number;
+  /** case-insensitive-keys. */
+  readonly caseInsensitive?: boolean;
+}
+
+export interface KeyMatch {
+  readonly key: StoredKey;
+  readonly credential: Credential;
+}
+
+/** CreateKeyInput after validation, with defaults filled in and expiry in epoch ms. */
+export interface NewKeyFields {
+  readonly name: string;
+  readonly environment: string;
+  readonly scopes: string[];
+  readonly owner: string | null;
+  readonly expiresAt: number | null;
+  readonly rateLimit: RateLimitPolicy | null;
+}
+
+/** Input that cannot make a key; the message names the field. */
+export class KeyInputError extends Error {
+  override readonly name = 'KeyInputError';
+}
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const SECRET_RANDOM_CHARS = 32;
+export const ENVIRONMENT_PATTERN = /^[a-z]+$/;
+
+/**
+ * The plaintext of every credential, held only in this module's memory and
+ * never serialised, returned or logged. The comparison faults (prefix-match,
+ * case-insensitive-keys) can be switched on at run time against keys created
+ * earlier, and they need characters of the secret that no digest can give
+ * back: storing a digest per prefix length would be just as revealing (each
+ * prefix digest leaks one more character to a brute force) and only more
+ * complicated. The normal path never reads this map; it compares digests.
+ */
+const plaintextForFaults = new WeakMap<Credential, string>();
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+export function sha256Hex(text: string): string {
+  return sha256(text).toString('hex');
+}
+
+/** Rejection sampling keeps every base62 character equally likely. */
+function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+export function generateSecret(environment: string): string {
+  return `kp_${environment}_${randomBase62(SECRET_RANDOM_CHARS)}`;
+}
+
+function newCredential(secret: string): Credential {
+  const credential: Credential = { hash: sha256(secret) };
+  plaintextForFaults.set(credential, secret);
+  return credential;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks untrusted input (a JSON body) field by field; throws KeyInputError. */
+export function validateCreateKeyInput(input: unknown, defaultEnvironment: string): NewKeyFields {
+  if (!isPlainObject(input)) throw new KeyInputError('the body must be a JSON object');
+  const { name, environment = defaultEnvironment, scopes, owner, expiresInSeconds, expiresAt, rateLimit } = input;
+  if (typeof name !== 'string' || name.trim() === '') throw new KeyInputError('"name" must be a non-empty string');
+  if (typeof environment !== 'string' || !ENVIRONMENT_PATTERN.test(environment)) {
+    throw new KeyInputError('"environment" must be lower-case letters, e.g. "prod" or "test"');
+  }
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && s !== '')) {
+    throw new KeyInputError('"scopes" must be an array of non-empty strings');
+  }
+  if (owner !== undefined && owner !== null && typeof owner !== 'string') throw new KeyInputError('"owner" must be a string');
+  if (expiresInSeconds !== undefined && expiresAt !== undefined) {
+    throw new KeyInputError('give "expiresInSeconds" or "expiresAt", not both');
+  }
+  let expiry: number | null = null;
+  if (expiresInSeconds !== undefined) {
+    if (typeof expiresInSeconds !== 'number' || !Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) {
+      throw new KeyInputError('"expiresInSeconds" must be a positive number');
+    }
+    expiry = Date.now() + Math.round(expiresInSeconds * 1000);
+  } else if (expiresAt !== undefined && expiresAt !== null) {
+    const parsed = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
+    if (Number.isNaN(parsed)) throw new KeyInputError('"expiresAt" must be an ISO 8601 date-time');
+    expiry = parsed;
+  }
+  let policy: RateLimitPolicy | null = null;
+  if (rateLimit !== undefined && rateLimit !== null) {
+    policy = validateRateLimit(rateLimit, '"rateLimit"');
+  }
+  return {
+    name,
+    environment,
+    scopes: [...(scopes as string[])],
+    owner: typeof owner === 'string' ? owner : null,
+    expiresAt: expiry,
+    rateLimit: policy,
+  };
+}
+
+export function validateRateLimit(value: unknown, label: string): RateLimitPolicy {
+  if (!isPlainObject(value)) throw new KeyInputError(`${label} must be an object {limit, windowSeconds}`);
+  const { limit, windowSeconds } = value;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1) throw new KeyInputError(`${label}.limit must be a whole number, at least 1`);
+  // RateLimit-Policy's w is an integer number of seconds.
+  if (!Number.isSafeInteger(windowSeconds) || (windowSeconds as number) < 1) {
+    throw new KeyInputError(`${label}.windowSeconds must be a whole number of seconds, at least 1`);
+  }
+  return { limit: limit as number, windowSeconds: windowSeconds as number };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function viewOf(key: StoredKey): KeyView {
+  return {
+    id: key.id,
+    name: key.name,
+    environment: key.environment,
+    scopes: [...key.scopes],
+    owner: key.owner,
+    createdAt: new Date(key.createdAt).toISOString(),
+    expiresAt: iso(key.expiresAt),
+    lastUsedAt: iso(key.lastUsedAt),
+    enabled: key.enabled,
+    rateLimit: key.rateLimit ? { ...key.rateLimit } : null,
+  };
+}
+
+export class KeyStore {
+  private readonly keys = new Map<string, StoredKey>();
+
+  constructor(private readonly defaultEnvironment: string) {}
+
+  create(input: unknown): CreatedKey {
+    const valid = validateCreateKeyInput(input, this.defaultEnvironment);
+    const secret = generateSecret(valid.environment);
+    const key: StoredKey = {
+      id: `key_${randomBytes(6).toString('hex')}`,
+      name: valid.name,
+      environment: valid.environment,
+      scopes: Object.freeze(valid.scopes),
+      owner: valid.owner,
+      createdAt: Date.now(),
+      expiresAt: valid.expiresAt,
+      rateLimit: valid.rateLimit,
+      lastUsedAt: null,
+      enabled: true,
+      disabledAt: null,
+      requestsSinceDisable: 0,
+      current: newCredential(secret),
+      previous: [],
+    };
+    this.keys.set(key.id, key);
+    return { ...viewOf(key), secret };
+  }
+
+  get(id: string): StoredKey | undefined {
+    return this.keys.get(id);
+  }
+
+  list(): StoredKey[] {
+    return [...this.keys.values()];
+  }
+
+  disable(id: string): StoredKey | undefined {
+    const key = this.keys.get(id);
+    if (key && key.enabled) {
+      key.enabled = false;
+      key.disabledAt = Date.now();
+      key.requestsSinceDisable = 0;
+    }
+    return key;
+  }
+
+  enable(id: string): StoredKey | undefined {
+    const key = this.keys.get(id);
+    if (key) {
+      key.enabled = true;
+      key.disabledAt = null;
+    }
+    return key;
+  }
+
+  /** New secret now; the old one keeps working for `gracePeriodSeconds` (default 0). */
+  rotate(id: string, gracePeriodSeconds = 0): RotatedKey | undefined {
+    const key = this.keys.get(id);
+    if (!key) return undefined;
+    const graceUntil = Date.now() + Math.round(gracePeriodSeconds * 1000);
+    key.current.graceUntil = graceUntil;
+    key.previous.unshift(key.current);
+    const secret = generateSecret(key.environment);
+    key.current = newCredential(secret);
+    return { ...viewOf(key), secret, previousSecretValidUntil: new Date(graceUntil).toISOString() };
+  }
+
+  delete(id: string): boolean {
+    return this.keys.delete(id);
+  }
+
+  /**
+   * Finds the key a presented secret belongs to. By default every stored
+   * digest is compared with timingSafeEqual and the loop never stops early,
+   * so the answer time does not depend on which key (if any) matched.
+   */
+  match(presented: string, mode: MatchMode = {}): KeyMatch | undefined {
+    const faulty = mode.prefixLength !== undefined || mode.caseInsensitive === true;
+    const presentedDigest = sha256(faulty ? normalise(presented, mode) : presented);
+    let found: KeyMatch | undefined;
+    for (const key of this.keys.values()) {
+      for (const credential of [key.current, ...key.previous]) {
+        const stored = faulty ? faultyDigest(credential, mode) : credential.hash;
+        if (stored && timingSafeEqual(presentedDigest, stored) && !found) found = { key, credential };
+      }
+    }
+    return found;
+  }
+}
+
+function normalise(secret: string, mode: MatchMode): string {
+  const cut = mode.prefixLength === undefined ? secret : secret.slice(0, mode.prefixLength);
+  return mode.caseInsensitive ? cut.toLowerCase() : cut;
+}
+
+/** The digest a faulty comparison would have stored: of a prefix, or of a lower-cased secret. */
+function faultyDigest(credential: Credential, mode: MatchMode): Buffer | undefined {
+  const secret = plaintextForFaults.get(credential);
+  return secret === undefined ? undefined : sha256(normalise(secret, mode));
+}

@@ -1,0 +1,21 @@
+// Everything one running target holds, handed to the API and the management
+// API. One object per target, so two targets in one process never share keys,
+// faults or counters.
+
+import type { ActiveFaults } from './faults.js';
+import type { KeyStore, RateLimitPolicy } from './keys.js';
+import type { PlatformData } from './platform-data.js';
+import type { FixedWindowLimiter } from './rate-limit.js';
+import type { RequestStats } from './stats.js';
+
+export interface TargetState {
+  /** The environment this target serves; keys of others are refused. */
+  readonly environment: string;
+  readonly keys: KeyStore;
+  readonly faults: ActiveFaults;
+  readonly limiter: FixedWindowLimiter;
+  /** For keys created without their own rate limit. */
+  readonly defaultRateLimit: RateLimitPolicy;
+  readonly stats: RequestStats;
+  readonly data: PlatformData;
+}

@@ -1,0 +1,127 @@
+// The RunResult: plain, immutable data that every reporter reads and nothing
+// else. Reporters never touch the network; everything they show is here.
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** pass: verified · fail: the target misbehaved · error: could not verify · skip: not applicable. */
+export type Verdict = 'pass' | 'fail' | 'error' | 'skip';
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type LaunchVerdict = 'pass' | 'fail' | 'error';
+
+/** One request a check made and what came back, already redacted. */
+export interface Exchange {
+  /** What this request was for, e.g. "random key" or "denied: POST /v1/agents". */
+  readonly label: string;
+  readonly method: string;
+  /** Path and query as sent, with every secret replaced by its fingerprint. */
+  readonly path: string;
+  readonly origin: string;
+  /** Milliseconds since the check started. */
+  readonly atMs: number;
+  readonly durationMs: number;
+  /** Absent when no response arrived (see `error`). */
+  readonly status?: number;
+  /** Network-level failure in words a user understands. */
+  readonly error?: string;
+  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  /** A capped, redacted excerpt of the response body. */
+  readonly bodyExcerpt: string;
+  readonly bodyTruncated: boolean;
+  /** A curl line that reproduces the request with the key as $KEY. */
+  readonly curl: string;
+}
+
+/** One probe on a timeline chart. */
+export interface ProbePoint {
+  /** Milliseconds since the timeline's origin (the disable, or the burst's start). */
+  readonly tMs: number;
+  readonly status?: number;
+  readonly accepted: boolean;
+}
+
+export interface RevocationTimeline {
+  readonly kind: 'revocation';
+  readonly budgetMs: number;
+  readonly stabilityWindowMs: number;
+  readonly firstRejectionMs?: number;
+  readonly points: readonly ProbePoint[];
+}
+
+export interface BurstTimeline {
+  readonly kind: 'burst';
+  readonly expectedLimit: number;
+  readonly windowSeconds: number;
+  readonly firstThrottledAtCall?: number;
+  readonly points: readonly ProbePoint[];
+}
+
+export type Timeline = RevocationTimeline | BurstTimeline;
+
+export type Measurement = number | string | boolean;
+
+export interface CheckResult {
+  readonly id: string;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly gating: boolean;
+  readonly destructive: boolean;
+  readonly verdict: Verdict;
+  /** One sentence: what was expected and what was seen (or why skipped/error). */
+  readonly message: string;
+  readonly expected?: string;
+  readonly observed?: string;
+  /** Findings that do not change the verdict (e.g. missing WWW-Authenticate). */
+  readonly advisories: readonly string[];
+  readonly measurements: Readonly<Record<string, Measurement>>;
+  readonly evidence: readonly Exchange[];
+  readonly timeline?: Timeline;
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+export interface ProfileSummary {
+  readonly file: string;
+  /** sha256 of the profile file as read, hex. */
+  readonly digest: string;
+  readonly keyName: string;
+  readonly system: string;
+  readonly environment: string;
+  readonly purpose: string;
+  readonly owner?: string;
+  readonly expires?: string;
+  /** `sha256:` + 8 hex; never the key itself. */
+  readonly keyFingerprint: string;
+  readonly targetOrigin: string;
+  readonly targetEnvironment: string;
+}
+
+export interface ProfileRun {
+  readonly profile: ProfileSummary;
+  readonly checks: readonly CheckResult[];
+  readonly requestsSent: number;
+  readonly requestBudget: number;
+  /** Notes from the runner about ordering, waits, cleanup. */
+  readonly notes: readonly string[];
+}
+
+export interface RunResult {
+  readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  readonly runId: string;
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly operator: string;
+  readonly suite: { readonly name: string; readonly file: string };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  /** True when the run was interrupted before every check finished. */
+  readonly incomplete: boolean;
+  readonly profiles: readonly ProfileRun[];
+  readonly verdict: LaunchVerdict;
+  readonly exitCode: number;
+}
+
+/** Every check result of a run, flattened. */
+export function allChecks(run: RunResult): CheckResult[] {
+  return run.profiles.flatMap((p) => p.checks);
+}
