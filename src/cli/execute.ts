@@ -6,7 +6,7 @@ import type { LoadedProfile } from '../config/load-profile.js';
 import type { LoadedSuite } from '../config/suite.js';
 import { UsageError } from '../errors.js';
 import { consoleObserver, useColor } from '../reporters/console.js';
-import { jsonReporter } from '../reporters/json.js';
+import { defaultReporters } from '../reporters/index.js';
 import { writeReports } from '../reporters/write-reports.js';
 import { newRunId, runSuite } from '../runner/run.js';
 import { SecretRegistry } from '../secrets.js';
@@ -52,7 +52,7 @@ export async function executeRun(io: CliIo, profiles: readonly LoadedProfile[], 
     observer: consoleObserver({ write: (s) => io.stdout.write(s), color, quiet: opts.quiet, verbose: opts.verbose }),
   });
   const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
-  const written = await writeReports(result, outDir, [jsonReporter]);
+  const written = await writeReports(result, outDir, defaultReporters());
   for (const f of written.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
   if (!opts.quiet) io.stdout.write(`Reports: ${outDir}\n`);
   return result.exitCode;
