@@ -1,0 +1,45 @@
+// The README's examples are real: the annotated profile and the suite it shows validate.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkProfileFile } from '../../src/config/load-profile.js';
+import { loadSuite } from '../../src/config/suite.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { tempDir } from '../helpers/tmp.js';
+import { join } from 'node:path';
+
+const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+
+function yamlBlockAfter(heading: string): string {
+  const section = readme.slice(readme.indexOf(heading));
+  const match = /```yaml\n([\s\S]*?)```/.exec(section);
+  if (!match) throw new Error(`no yaml block after ${heading}`);
+  return match[1]!;
+}
+
+describe('README', () => {
+  it('shows both commands', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm ci && npm test');
+  });
+
+  it('the annotated profile example is a valid profile', () => {
+    const tmp = tempDir();
+    try {
+      const file = tmp.file('p.yaml', yamlBlockAfter('## The profile'));
+      expect(checkProfileFile(file).problems).toEqual([]);
+      const env = { CRM_PROD_KEY: 'kp_prod_' + 'r'.repeat(32), CRM_TEST_KEY: 'kp_test_' + 's'.repeat(32) };
+      expect(checkProfileFile(file, env).problems).toEqual([]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('the suite example is a valid suite', () => {
+    const tmp = tempDir();
+    try {
+      expect(loadSuite(tmp.file('s.yaml', yamlBlockAfter('## Suites'))).checks).toHaveLength(2);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
