@@ -2,28 +2,20 @@
 // bearer token. It is what keyprobe's `http` lifecycle adapter drives, so its
 // errors are plain JSON with a code, never a crash.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultError, FAULT_NAMES } from './faults.js';
-import { parseAuthorization, readJson, sendEmpty, sendError, sendJson } from './http-util.js';
-import { KeyInputError, viewOf } from './keys.js';
+import { isPlainObject, parseAuthorization, readJson, sendEmpty, sendError, sendJson } from './http-util.js';
+import { KeyInputError, sha256, viewOf } from './keys.js';
 import type { TargetState } from './state.js';
 
 export const ADMIN_REALM = 'keyprobe-reference-admin';
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
 
 /** Compares digests, so neither length nor content leaks through timing. */
 export function adminTokenMatches(req: IncomingMessage, adminToken: string): boolean {
   const header = parseAuthorization(req);
   if (header.kind !== 'bearer') return false;
-  return timingSafeEqual(digest(header.token), digest(adminToken));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return timingSafeEqual(sha256(header.token), sha256(adminToken));
 }
 
 function faultsBody(state: TargetState): unknown {
@@ -36,7 +28,7 @@ function keyNotFound(res: ServerResponse, id: string): void {
 
 async function rotate(req: IncomingMessage, res: ServerResponse, state: TargetState, id: string): Promise<void> {
   const body = await readJson(req);
-  const grace = isObject(body) ? body.gracePeriodSeconds : undefined;
+  const grace = isPlainObject(body) ? body.gracePeriodSeconds : undefined;
   if (grace !== undefined && (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0)) {
     return sendError(res, 400, 'invalid_request', '"gracePeriodSeconds" must be a number of seconds, 0 or more.');
   }
@@ -47,7 +39,7 @@ async function rotate(req: IncomingMessage, res: ServerResponse, state: TargetSt
 
 async function setFault(req: IncomingMessage, res: ServerResponse, state: TargetState, name: string): Promise<void> {
   const body = await readJson(req);
-  if (body !== undefined && !isObject(body)) return sendError(res, 400, 'invalid_request', 'The body must be a JSON object {value?}.');
+  if (body !== undefined && !isPlainObject(body)) return sendError(res, 400, 'invalid_request', 'The body must be a JSON object {value?}.');
   state.faults.set(name, body?.value);
   sendJson(res, 200, faultsBody(state));
 }

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { ActiveFaults } from './faults.js';
-import { parseAuthorization } from './http-util.js';
+import { parseAuthorization, type AuthorizationHeader } from './http-util.js';
 import type { KeyMatch, KeyStore, MatchMode, StoredKey } from './keys.js';
 
 export const REALM = 'keyprobe-reference';
@@ -46,7 +46,7 @@ function reject(code: Rejection['code'], message: string, keyId?: string): Rejec
 }
 
 /** The credential a request presents: the Authorization header, or (under query-key-accepted) ?api_key=. */
-function presentedCredential(req: IncomingMessage, url: URL, faults: ActiveFaults): ReturnType<typeof parseAuthorization> {
+function presentedCredential(req: IncomingMessage, url: URL, faults: ActiveFaults): AuthorizationHeader {
   const header = parseAuthorization(req);
   if (header.kind !== 'absent') return header;
   const queryKey = url.searchParams.get('api_key');

@@ -29,6 +29,11 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, { error: { code, message, ...extra } }, headers);
 }
 
+/** A JSON object (not an array, not null): what every body here must be. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A request body that cannot be used; answered with 400 and its code. */
 export class BadRequestError extends Error {
   override readonly name = 'BadRequestError';

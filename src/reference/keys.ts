@@ -4,6 +4,7 @@
 // `plaintextForFaults` for the one, fault-only exception.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isPlainObject } from './http-util.js';
 
 export interface RateLimitPolicy {
   readonly limit: number;
@@ -117,7 +118,7 @@ export const ENVIRONMENT_PATTERN = /^[a-z]+$/;
  */
 const plaintextForFaults = new WeakMap<Credential, string>();
 
-function sha256(text: string): Buffer {
+export function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
@@ -144,10 +145,6 @@ function newCredential(secret: string): Credential {
   const credential: Credential = { hash: sha256(secret) };
   plaintextForFaults.set(credential, secret);
   return credential;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Checks untrusted input (a JSON body) field by field; throws KeyInputError. */

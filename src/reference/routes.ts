@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, REALM, type AuthOutcome, type Principal } from './auth.js';
-import { readJson, sendEmpty, sendError, sendJson, type Headers } from './http-util.js';
+import { isPlainObject, readJson, sendEmpty, sendError, sendJson, type Headers } from './http-util.js';
 import { sha256Hex } from './keys.js';
 import type { Collection } from './platform-data.js';
 import { rateLimitFields } from './rate-limit.js';
@@ -41,8 +41,8 @@ function notFound({ res, headers }: RouteContext, what: string): void {
 /** Optional JSON body fields; a body is not required to create things. */
 async function optionalString(req: IncomingMessage, field: string): Promise<string | undefined> {
   const body = await readJson(req);
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    const value = (body as Record<string, unknown>)[field];
+  if (isPlainObject(body)) {
+    const value = body[field];
     if (typeof value === 'string' && value !== '') return value;
   }
   return undefined;

@@ -1,0 +1,135 @@
+// Each fault must make exactly one keyprobe check fail. keyprobe's real checks
+// live elsewhere (src/checks); here each is modelled by a small probe with the
+// same pass/fail/error rule, so the fixture's promise is proven on its own:
+// with no fault every probe passes, and each fault fails exactly its check,
+// the others passing or, where they cannot be verified, giving `error`.
+
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { FAULTS, parseFaultArgs, type ReferenceTarget } from '../../src/reference/index.js';
+import { call, createKey, rememberSecret, start } from './helpers.js';
+
+type Verdict = 'pass' | 'fail' | 'error';
+type Probe = (target: ReferenceTarget) => Promise<Verdict>;
+
+const ok = (status: number): boolean => status >= 200 && status < 300;
+const verdict = (holds: boolean): Verdict => (holds ? 'pass' : 'fail');
+/** Keys for the non-rate probes get a roomy limit, so only the rate probes throttle. */
+const ROOMY = { limit: 1000, windowSeconds: 1 };
+const SMALL = { limit: 3, windowSeconds: 1 };
+
+function key(target: ReferenceTarget, scopes: string[] = ['agents:read', 'agents:call'], extra = {}) {
+  return createKey(target, { scopes, rateLimit: ROOMY, ...extra });
+}
+
+const statusOf = async (target: ReferenceTarget, path: string, options: Parameters<typeof call>[3] = {}, method = 'GET') =>
+  (await call(target, method, path, options)).status;
+
+async function burstUntilThrottled(target: ReferenceTarget, secret: string) {
+  let accepted = 0;
+  for (let i = 0; i < 8; i++) {
+    const answer = await call(target, 'GET', '/v1/agents', { key: secret });
+    if (!ok(answer.status)) return { accepted, answer };
+    accepted += 1;
+  }
+  return { accepted, answer: undefined };
+}
+
+const PROBES: Record<string, Probe> = {
+  'auth.valid-key-accepted': async (t) => {
+    const { secret } = key(t);
+    return verdict((await statusOf(t, '/v1/agents', { key: secret })) === 200
+      && (await statusOf(t, '/v1/agents/agt-support/calls', { key: secret }, 'POST')) === 201);
+  },
+  'auth.missing-key-rejected': async (t) => verdict((await statusOf(t, '/v1/agents')) === 401),
+  'auth.invalid-key-rejected': async (t) => {
+    const bad = ['Bearer hello-world', 'Bearer !!!', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer kp_prod_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'];
+    const statuses = await Promise.all(bad.map((authorization) => statusOf(t, '/v1/agents', { authorization })));
+    return verdict(statuses.every((s) => s === 401 || s === 400));
+  },
+  'auth.near-miss-key-rejected': async (t) => {
+    const { secret } = key(t);
+    const last = secret.at(-1)!;
+    const misses = [secret.slice(0, -1), secret.slice(0, -1) + (last === 'A' ? 'B' : 'A'), secret.toUpperCase(), `${secret}A`];
+    const statuses = await Promise.all(misses.map((miss) => statusOf(t, '/v1/agents', { key: miss })));
+    return verdict(statuses.every((s) => !ok(s)));
+  },
+  'auth.key-in-query-rejected': async (t) => {
+    const { secret } = key(t);
+    if (!ok(await statusOf(t, `/v1/agents?api_key=${secret}`))) return 'pass';
+    // Served without any credential too: the query key's effect cannot be told apart.
+    return ok(await statusOf(t, '/v1/agents')) ? 'error' : 'fail';
+  },
+  'authz.unauthorized-resource-denied': async (t) => {
+    const { secret } = key(t);
+    const hash = createHash('sha256').update(secret).digest('hex');
+    const denied = [['GET', '/v1/resources'], ['POST', '/v1/agents'], ['DELETE', '/v1/resources/res-docs']] as const;
+    for (const [method, path] of denied) {
+      const answer = await call(t, method, path, { key: secret });
+      if (answer.status !== 403) return 'fail';
+      if (/res-internal-ledger|key_scopes|\n\s+at \S/.test(answer.text) || answer.text.includes(secret) || answer.text.includes(hash)) return 'fail';
+    }
+    return 'pass';
+  },
+  'lifecycle.disabled-key-rejected': async (t) => {
+    const canary = key(t);
+    t.disableKey(canary.id);
+    const deadline = Date.now() + 300; // the budget
+    while (ok(await statusOf(t, '/v1/agents', { key: canary.secret }))) if (Date.now() > deadline) return 'fail';
+    for (let i = 0; i < 10; i++) if (ok(await statusOf(t, '/v1/agents', { key: canary.secret }))) return 'fail'; // stability
+    return 'pass';
+  },
+  'lifecycle.rotated-key': async (t) => {
+    const canary = key(t);
+    const rotated = t.rotateKey(canary.id, 0)!;
+    rememberSecret(rotated.secret);
+    return verdict(ok(await statusOf(t, '/v1/agents', { key: rotated.secret })) && !ok(await statusOf(t, '/v1/agents', { key: canary.secret })));
+  },
+  'lifecycle.expired-key-rejected': async (t) => {
+    const expired = key(t, undefined, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+    return verdict(!ok(await statusOf(t, '/v1/agents', { key: expired.secret })));
+  },
+  'env.foreign-environment-key-rejected': async (t) => {
+    const foreign = key(t, undefined, { environment: 'test' });
+    return verdict(!ok(await statusOf(t, '/v1/agents', { key: foreign.secret })));
+  },
+  // The rate probes run last: under shared-rate-bucket they exhaust everyone's bucket.
+  'rate.limit-triggered': async (t) => {
+    const { accepted, answer } = await burstUntilThrottled(t, key(t, undefined, { rateLimit: SMALL }).secret);
+    return verdict(answer !== undefined && accepted <= SMALL.limit);
+  },
+  'rate.limit-signalled': async (t) => {
+    const { answer } = await burstUntilThrottled(t, key(t, undefined, { rateLimit: SMALL }).secret);
+    if (!answer) return 'error'; // never throttled: nothing to inspect
+    const policy = answer.headers.get('ratelimit-policy');
+    return verdict(answer.status === 429 && /^\d+$/.test(answer.headers.get('retry-after') ?? '')
+      && (policy === null || policy === `"default";q=${SMALL.limit};w=${SMALL.windowSeconds}`));
+  },
+  'rate.per-key-isolation': async (t) => {
+    const { answer } = await burstUntilThrottled(t, key(t, undefined, { rateLimit: SMALL }).secret);
+    if (!answer) return 'error';
+    return verdict(ok(await statusOf(t, '/v1/agents', { key: key(t, undefined, { rateLimit: SMALL }).secret })));
+  },
+};
+
+async function runProbes(target: ReferenceTarget): Promise<Record<string, Verdict>> {
+  const verdicts: Record<string, Verdict> = {};
+  for (const [id, probe] of Object.entries(PROBES)) verdicts[id] = await probe(target);
+  return verdicts;
+}
+
+const failing = (verdicts: Record<string, Verdict>): string[] => Object.keys(verdicts).filter((id) => verdicts[id] === 'fail');
+
+describe('each fault fails exactly one check', () => {
+  it('with no fault on, every probe passes', async () => {
+    const verdicts = await runProbes(await start());
+    expect(Object.values(verdicts).every((v) => v === 'pass'), JSON.stringify(verdicts)).toBe(true);
+  });
+
+  it.each(FAULTS.map((f) => [f.name, f.failsCheck.split(' ')[0]!] as const))('%s fails only %s', async (name, check) => {
+    const target = await start({ faults: parseFaultArgs([name]) }); // with its default value
+    expect(PROBES[check], `a probe for ${check}`).toBeDefined();
+    const verdicts = await runProbes(target);
+    expect(failing(verdicts), JSON.stringify(verdicts)).toEqual([check]);
+  });
+});
