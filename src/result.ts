@@ -60,6 +60,22 @@ export type Timeline = RevocationTimeline | BurstTimeline;
 
 export type Measurement = number | string | boolean;
 
+/** One thing a lifecycle adapter did (disable, rotate, create, delete…), redacted. */
+export interface LifecycleActionRecord {
+  readonly action: 'create' | 'disable' | 'enable' | 'rotate' | 'delete';
+  readonly adapter: 'http' | 'command' | 'manual';
+  /** Which key, by name (never its secret). */
+  readonly key: string;
+  readonly outcome: 'done' | 'skipped' | 'failed';
+  /** e.g. "POST /admin/keys/key_ab12/disable → 200", "`./disable.sh` exited 0", "operator pressed Enter: …". */
+  readonly detail: string;
+  readonly durationMs?: number;
+  /** A redacted, capped excerpt of the answer body or the command's output. */
+  readonly output?: string;
+  /** Run detached from the run's abort signal: cleanup (restore, delete), or a create that must not be cut off half-way. */
+  readonly detached?: boolean;
+}
+
 export interface CheckResult {
   readonly id: string;
   readonly title: string;
@@ -75,6 +91,8 @@ export interface CheckResult {
   readonly advisories: readonly string[];
   readonly measurements: Readonly<Record<string, Measurement>>;
   readonly evidence: readonly Exchange[];
+  /** What the lifecycle adapter did for this check, cleanup included. */
+  readonly lifecycleActions?: readonly LifecycleActionRecord[];
   readonly timeline?: Timeline;
   readonly startedAt: string;
   readonly durationMs: number;

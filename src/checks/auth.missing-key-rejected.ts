@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
+import { isServerError, targetFailsForValidKeyToo } from './server-errors.js';
 
 export default defineCheck({
   id: 'auth.missing-key-rejected',
@@ -24,6 +25,13 @@ export default defineCheck({
         if (params.statuses.includes(res.status)) {
           if (res.status === 401 && !res.headers['www-authenticate']) advisories.add('401 without a WWW-Authenticate header (RFC 9110 §15.5.2 requires one)');
           continue;
+        }
+        if (isServerError(res.status)) {
+          const outage = await targetFailsForValidKeyToo(ctx, r, res.status);
+          if (outage) {
+            errors.push(outage);
+            continue;
+          }
         }
         const why = isSuccess(res) ? ' — the resource is served without any key' : res.status >= 500 ? ' — a server error instead of a refusal' : '';
         failures.push(`${r.method} ${r.path} answered ${statusText(res.status)}${why}`);

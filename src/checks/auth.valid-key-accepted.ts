@@ -3,6 +3,7 @@
 import { CheckError } from '../errors.js';
 import { defineCheck, noParams } from './check.js';
 import { asList, describeExpected, matchesExpected, statusText } from './describe.js';
+import { isServerError, serverErrorWords } from './server-errors.js';
 
 export default defineCheck({
   id: 'auth.valid-key-accepted',
@@ -20,6 +21,10 @@ export default defineCheck({
       try {
         const res = await ctx.http.send({ label: `allowed: ${r.method} ${r.path}`, method: r.method, path: r.path, body: r.body, headers: r.headers });
         if (matchesExpected(res.status, expected)) continue;
+        if (isServerError(res.status)) {
+          errors.push(serverErrorWords(r.method, r.path, res.status));
+          continue;
+        }
         const why = res.status === 401 || res.status === 403 ? ' (the key was refused)' : res.status === 429 ? ' (throttled before the limit was probed)' : '';
         failures.push(`${r.method} ${r.path} answered ${statusText(res.status)}${why}, expected ${describeExpected(expected)}`);
       } catch (err) {

@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
 import type { HttpClient } from '../http/client.js';
+import type { CleanupRegistry } from '../lifecycle/cleanup.js';
+import type { LifecycleAdapter } from '../lifecycle/types.js';
 import type { Measurement, Severity, Timeline, Verdict } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
 
@@ -23,6 +25,10 @@ export interface CheckContext {
   readonly signal: AbortSignal;
   /** True when a person may be asked to act (manual lifecycle steps). */
   readonly interactive: boolean;
+  /** The profile's lifecycle adapter; undefined when the profile has no lifecycle section. */
+  readonly lifecycle?: LifecycleAdapter;
+  /** What to undo after this check (delete a canary, re-enable a key): the runner drains it even on fail, throw or Ctrl-C. */
+  readonly cleanup: CleanupRegistry;
   /** Live status for long checks, e.g. "burst 212/400". */
   progress(text: string): void;
 }

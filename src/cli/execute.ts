@@ -1,16 +1,18 @@
 // Shared by `run` and `demo`: run the suite, print as it goes, write the
-// reports, and return the exit code.
+// reports, point reports/latest at them, scan every file written and
+// everything printed for every secret the run resolved, and return the exit code.
 import { readFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
 import type { LoadedSuite } from '../config/suite.js';
-import { UsageError } from '../errors.js';
-import { consoleObserver, useColor } from '../reporters/console.js';
-import { defaultReporters } from '../reporters/index.js';
-import { writeReports } from '../reporters/write-reports.js';
+import { EXIT, SecretLeakError, UsageError } from '../errors.js';
+import { consoleObserver, painter, summary, useColor, useLiveView, type Stream } from '../reporters/console.js';
+import { pointLatest } from '../reporters/latest.js';
+import { OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
 import { newRunId, runSuite } from '../runner/run.js';
 import { SecretRegistry } from '../secrets.js';
 import type { CliIo } from './io.js';
+import { publishReports, recordingIo } from './publish.js';
 
 export interface ExecuteOptions {
   readonly out?: string;
@@ -23,11 +25,16 @@ export interface ExecuteOptions {
   readonly interactive?: boolean;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
+  /** Also write report.pdf through a local Chromium. */
+  readonly pdf?: boolean;
   /** Secrets known before the run (e.g. the demo's admin token). */
   readonly secrets?: SecretRegistry;
 }
 
-export async function executeRun(io: CliIo, profiles: readonly LoadedProfile[], suite: LoadedSuite, opts: ExecuteOptions): Promise<number> {
+export async function executeRun(rawIo: CliIo, profiles: readonly LoadedProfile[], suite: LoadedSuite, opts: ExecuteOptions): Promise<number> {
+  // Everything printed from here on is kept, to be scanned for secrets at the end.
+  const recorder = new OutputRecorder();
+  const io = recordingIo(rawIo, recorder);
   const known = new Set(suite.checks.map((c) => c.check.id));
   for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
     if (!known.has(id)) throw new UsageError(`check "${id}" is not in suite ${suite.name}; it has: ${[...known].join(', ')}`);
@@ -36,6 +43,9 @@ export async function executeRun(io: CliIo, profiles: readonly LoadedProfile[], 
   const secrets = opts.secrets ?? new SecretRegistry();
   const runId = newRunId(new Date());
   const color = useColor(io.stdout, io.env);
+  // A manual lifecycle step prompts on the terminal: no live redrawing under it.
+  const live = useLiveView(io.stdout, io.env) && !opts.interactive;
+  const observer = consoleObserver({ write: (s) => io.stdout.write(s), color, live, columns: (io.stdout as Stream).columns, quiet: opts.quiet, verbose: opts.verbose });
   const result = await runSuite({
     profiles,
     suite,
@@ -46,16 +56,30 @@ export async function executeRun(io: CliIo, profiles: readonly LoadedProfile[], 
     ca,
     operator: opts.operator,
     interactive: opts.interactive,
+    // Manual lifecycle steps ask on the terminal; without stdin they are skipped.
+    terminal: io.stdin ? { input: io.stdin, output: io.stdout } : undefined,
+    env: io.env,
     signal: io.signal,
     runId,
     secrets,
-    observer: consoleObserver({ write: (s) => io.stdout.write(s), color, quiet: opts.quiet, verbose: opts.verbose }),
-  });
+    observer,
+  }).finally(() => observer.stop());
   const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
-  const written = await writeReports(result, outDir, defaultReporters());
-  for (const f of written.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
-  if (!opts.quiet) io.stdout.write(`Reports: ${outDir}\n`);
-  return result.exitCode;
+  const published = await publishReports(result, outDir, secrets.all(), { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
+  for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
+  // reports/latest points at the newest run, wherever --out put it.
+  await pointLatest(resolve(io.cwd, 'reports', 'latest'), outDir).catch((err: Error) => io.stderr.write(`keyprobe: reports/latest was not updated: ${secrets.redact(err.message)}\n`));
+  if (!opts.quiet) io.stdout.write(`Reports: ${outDir}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`);
+
+  const scanner = new SecretScanner(secrets.all());
+  const leaks = [...published.leaks];
+  const printedLeak = () => scanner.leaks(recorder.text());
+  if (printedLeak()) leaks.push('the console output');
+  const exitCode = leaks.length > 0 ? EXIT.secretLeak : result.exitCode;
+  io.stdout.write(summary(result, exitCode, painter(color)));
+  if (!leaks.includes('the console output') && printedLeak()) leaks.push('the console output');
+  if (leaks.length > 0) throw new SecretLeakError(leaks);
+  return exitCode;
 }
 
 async function readCa(file: string): Promise<string> {

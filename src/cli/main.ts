@@ -42,6 +42,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--budget <n>', 'override every profile\'s request budget', positiveInt('--budget'))
     .option('--ca <file>', 'trust this CA certificate (PEM) for the target')
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
+    .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-i, --interactive', 'allow manual lifecycle steps (asks a person to act)')
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'print progress and advisories')
@@ -72,10 +73,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--only <check-id...>', 'run only these checks', collect)
     .option('--skip <check-id...>', 'leave out these checks', collect)
     .option('--operator <name>', 'who ran this, for the report')
+    .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'print progress and advisories')
     .addHelpText('after', '\nExamples:\n  $ keyprobe demo\n  $ keyprobe demo --fault revocation-delay=2000\n')
     .action(run(async () => (await import('./commands/demo.js')).demoCommand(io)));
+
+  program
+    .command('report')
+    .description('Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; exits with the stored run\'s exit code.')
+    .argument('<results.json>', 'a results.json written by keyprobe (or the report directory holding it)')
+    .option('-o, --out <dir>', 'where to write (default: the directory of results.json)')
+    .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
+    .option('-q, --quiet', 'print only the summary')
+    .addHelpText('after', '\nExample:\n  $ keyprobe report reports/latest/results.json --pdf\n')
+    .action(run(async () => (await import('./commands/report.js')).reportCommand(io)));
 
   program
     .command('reference')
@@ -87,6 +99,59 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--env-file <file>', 'where to write the admin token (and demo keys) as shell assignments, mode 0600', '.keyprobe-reference.env')
     .addHelpText('after', '\nExample:\n  $ keyprobe reference --port 8787 --fault no-rate-limit\n')
     .action(run(async () => (await import('./commands/reference.js')).referenceCommand(io)));
+
+  const repeat = (value: string, previous: string[] = []) => [...previous, value];
+  program
+    .command('init')
+    .description('Scaffold a profile: asks for what the flags do not give; --from-openapi proposes allowed and denied resources.')
+    .option('--system <name>', 'system that calls with the key, e.g. crm')
+    .option('--environment <env>', 'environment, e.g. prod')
+    .option('--purpose <purpose>', 'what the key is for, e.g. agent-call')
+    .option('--owner <owner>', 'team or person answerable for the key')
+    .option('--origin <origin>', 'target origin, e.g. https://api.example.com, or ${env:NAME}')
+    .option('--key-env <NAME>', 'environment variable that will hold the key (default <SYSTEM>_<ENV>_<PURPOSE>_KEY)')
+    .option('--expires <date>', 'when the key expires, e.g. 2027-03-31')
+    .option('--allow <request>', 'a request the key must reach, e.g. "GET /v1/agents" (repeatable)', repeat)
+    .option('--deny <request>', 'a request it must be refused (repeatable)', repeat)
+    .option('--from-openapi <file>', 'propose allowed/denied resources from an OpenAPI 3 document (JSON or YAML)')
+    .option('--scopes <scope...>', 'with --from-openapi: the scopes the key is granted (repeat or comma-separate)', collect)
+    .option('-o, --out <file>', 'where to write the profile (default profiles/<name>.yaml)')
+    .option('--force', 'overwrite --out if it exists')
+    .addHelpText('after', '\nExamples:\n  $ keyprobe init\n  $ keyprobe init --system crm --environment prod --purpose agent-call --owner crm-team@example.com \\\n      --origin https://api.example.com --allow "GET /v1/agents" --deny "POST /v1/agents"\n  $ keyprobe init --from-openapi openapi.yaml --scopes agents:read,agents:call\n')
+    .action(run(async () => (await import('./commands/init.js')).initCommand(io)));
+
+  program
+    .command('merge')
+    .description('Combine the results.json of several runs (CI shards) into one set of reports, with the verdict recomputed.')
+    .argument('<results...>', 'results.json files (or report directories holding one)')
+    .option('-o, --out <dir>', 'report directory (default: reports/<run-id>)')
+    .option('-q, --quiet', 'print nothing but problems')
+    .addHelpText('after', '\nExample:\n  $ keyprobe merge shards/*/results.json --out reports/all\n')
+    .action(run(async () => (await import('./commands/merge.js')).mergeCommand(io)));
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of a file keyprobe reads, for editors and other validators.')
+    .argument('<kind>', 'profile, suite or audit-policy')
+    .addHelpText('after', '\nExample:\n  $ keyprobe schema profile > profile.schema.json\n')
+    .action(run(async () => (await import('./commands/schema.js')).schemaCommand(io)));
+
+  program
+    .command('audit')
+    .description('Review a whole key inventory (owners, staleness, privilege, test keys in production, naming, expiry, rotation, revoked keys in use) and write the reports.')
+    .argument('[inventory]', 'an inventory export: .yaml, .yml, .json or .csv')
+    .option('--inventory-url <url>', 'read the inventory from a management API instead (e.g. https://api.example.com/admin/keys)')
+    .option('--mapping <file>', 'with --inventory-url: credential (${env:…} only) and field mapping (default: the reference target\'s GET /admin/keys, token from KEYPROBE_ADMIN_TOKEN)')
+    .option('--demo', 'start the reference target with a seeded inventory and audit it through its GET /admin/keys')
+    .option('-p, --policy <file>', 'audit policy (YAML): thresholds, severities, gating per rule (default: built-in)')
+    .option('--as-of <date>', 'judge the inventory as of this date or ISO time (default: now)')
+    .option('-o, --out <dir>', 'report directory (default: reports/audit-<run-id>)')
+    .option('--ca <file>', 'with --inventory-url: trust this CA certificate (PEM)')
+    .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
+    .option('-q, --quiet', 'print only broken rules and problems')
+    .option('-v, --verbose', 'also list the offending keys of each rule')
+    .addHelpText('after', '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ keyprobe audit --demo\n')
+    .action(run(async () => (await import('./commands/audit.js')).auditCommand(io)));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

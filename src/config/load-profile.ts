@@ -2,6 +2,8 @@
 // references resolved → zod validation (every problem at once) → a profile
 // the code can use.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { fingerprint } from '../secrets.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
@@ -16,6 +18,8 @@ export interface LoadedProfile {
   readonly profile: Profile;
   /** Every secret the profile resolved; registered for redaction before any request. */
   readonly secrets: readonly string[];
+  /** PEM text of target.ca (read relative to the profile's folder), when the profile names one. */
+  readonly ca?: string;
 }
 
 export interface ProfileCheck {
@@ -52,11 +56,12 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   } else {
     problems.push(...semanticProblems(parsed.data, source));
   }
+  const ca = parsed.success && env ? readTargetCa(parsed.data, source, problems) : undefined;
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !parsed.success || !env) return { problems };
   return {
     problems,
-    loaded: { file, digest: createHash('sha256').update(source.text).digest('hex'), profile: parsed.data, secrets },
+    loaded: { file, digest: createHash('sha256').update(source.text).digest('hex'), profile: parsed.data, secrets, ...(ca !== undefined ? { ca } : {}) },
   };
 }
 
@@ -113,6 +118,18 @@ function semanticProblems(p: Profile, source: YamlSource): ConfigProblem[] {
     if (k.environment === targetEnv) at(['otherEnvironments', i, 'environment'], `"${k.environment}" is the target's own environment; list keys of other environments here`);
   });
   return problems;
+}
+
+/** target.ca names a PEM file, relative to the profile's folder; a file that cannot be read is a located problem. */
+function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[]): string | undefined {
+  if (!p.target.ca) return undefined;
+  try {
+    return readFileSync(resolve(dirname(source.file), p.target.ca), 'utf8');
+  } catch (err) {
+    const pos = source.locate(['target', 'ca']);
+    problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: 'target.ca', message: `cannot read the CA file ${p.target.ca} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    return undefined;
+  }
 }
 
 export function keyFingerprint(loaded: LoadedProfile): string {

@@ -142,41 +142,76 @@ const rateLimitSection = z.strictObject({
   concurrency: z.number().int().positive().max(256).default(8),
 });
 
-const httpAction = z.strictObject({
-  method,
-  path: z.string().min(1),
-  headers: headers.optional(),
-  /** JSON body; strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{expiresInSeconds}}, {{graceSeconds}}. */
-  body: z.unknown().optional(),
-  /** Values to read from the JSON answer: name → dotted path, e.g. { id: id, secret: key.secret }. */
-  extract: z.record(z.string(), z.string()).optional(),
-  expect: z.union([status, statusList]).optional(),
-});
+/** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
+export const LIFECYCLE_PLACEHOLDERS = ['id', 'name', 'scopes', 'environment', 'owner', 'expiresInSeconds', 'graceSeconds'] as const;
+const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
-const httpAdapter = z.strictObject({
-  /** Management API origin; default: target.origin. */
-  origin: z.string().url().optional(),
-  credential: z
-    .strictObject({
-      header: z.string().default('Authorization'),
-      scheme: z.string().default('Bearer'),
-      secret: secretRef,
-    })
-    .optional(),
-  create: httpAction.optional(),
-  disable: httpAction.optional(),
-  enable: httpAction.optional(),
-  rotate: httpAction.optional(),
-  delete: httpAction.optional(),
-});
+/** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
+function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [PropertyKey[], string][] {
+  if (typeof node === 'string') {
+    return [...node.matchAll(PLACEHOLDER)].filter((m) => !(LIFECYCLE_PLACEHOLDERS as readonly string[]).includes(m[1]!)).map((m) => [path, m[1]!]);
+  }
+  if (Array.isArray(node)) return node.flatMap((v, i) => unknownPlaceholders(v, [...path, i]));
+  if (node && typeof node === 'object') return Object.entries(node).flatMap(([k, v]) => unknownPlaceholders(v, [...path, k]));
+  return [];
+}
 
+/** One management API request: "POST /admin/keys/{{id}}/disable", or the object form. */
+const httpAction = shorthand(
+  z.strictObject({
+    method,
+    path: z.string().regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)'),
+    headers: headers.optional(),
+    /** JSON body; strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{expiresInSeconds}}, {{graceSeconds}}. */
+    body: z.unknown().optional(),
+    /** Values to read from the JSON answer: name → dotted path. Default for create: { id: id, secret: secret }; for rotate: { secret: secret }. */
+    extract: z.record(z.string(), z.string()).optional(),
+    /** Default: any 2xx. */
+    expect: z.union([status, statusList]).optional(),
+  }),
+);
+
+const httpAdapter = z
+  .strictObject({
+    /** Management API origin; default: target.origin (then its requests count against target.budget). */
+    origin: z.string().url().transform((v) => new URL(v).origin).optional(),
+    /** The admin credential, by secret reference. */
+    credential: z
+      .strictObject({
+        header: z.string().default('Authorization'),
+        scheme: z.string().default('Bearer'),
+        secret: secretRef,
+      })
+      .optional(),
+    create: httpAction.optional(),
+    disable: httpAction.optional(),
+    enable: httpAction.optional(),
+    rotate: httpAction.optional(),
+    delete: httpAction.optional(),
+  })
+  .superRefine((v, ctx) => {
+    for (const [path, name] of unknownPlaceholders(v)) {
+      ctx.addIssue({ code: 'custom', path, message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+    }
+  });
+
+/** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
 const commandAdapter = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
-  create: z.string().optional(),
-  disable: z.string().optional(),
-  enable: z.string().optional(),
-  rotate: z.string().optional(),
-  delete: z.string().optional(),
+  create: z.string().min(1).optional(),
+  disable: z.string().min(1).optional(),
+  enable: z.string().min(1).optional(),
+  rotate: z.string().min(1).optional(),
+  delete: z.string().min(1).optional(),
+});
+
+/** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
+const manualAdapter = z.strictObject({
+  disable: z.string().min(1).optional(),
+  enable: z.string().min(1).optional(),
+  delete: z.string().min(1).optional(),
+  /** A person who does not answer within this is taken as "not done". */
+  timeoutSeconds: z.number().positive().default(600),
 });
 
 const lifecycleSection = z
@@ -184,13 +219,16 @@ const lifecycleSection = z
     adapter: z.enum(['http', 'command', 'manual']),
     http: httpAdapter.optional(),
     command: commandAdapter.optional(),
+    manual: manualAdapter.optional(),
+    /** The request lifecycle checks probe with; default: the first allowed GET. */
+    probe: shorthand(z.strictObject({ method, path, body: z.unknown().optional(), headers: headers.optional() })).optional(),
     /** The first rejection after a disable must come within this. */
     revocationBudgetMs: z.number().int().positive().default(1000),
     /** After the first rejection, every probe in this window must be rejected too. */
     stabilityWindowMs: z.number().int().nonnegative().default(2000),
     /** How long the old key may still work after a rotation. */
     rotationGraceSeconds: z.number().nonnegative().default(0),
-    /** Disable and rotate the profile's own key instead of a canary (restored afterwards). */
+    /** Disable the profile's own key instead of a canary (re-enabled afterwards). Rotation never touches it. */
     actOnOwnKey: z.boolean().default(false),
   })
   .superRefine((v, ctx) => {
@@ -252,3 +290,6 @@ export type DeniedResource = Profile['denied'][number];
 export type RateLimitSpec = NonNullable<Profile['rateLimit']>;
 export type LifecycleSpec = NonNullable<Profile['lifecycle']>;
 export type HttpAction = z.output<typeof httpAction>;
+export type HttpAdapterSpec = z.output<typeof httpAdapter>;
+export type CommandAdapterSpec = z.output<typeof commandAdapter>;
+export type ManualAdapterSpec = z.output<typeof manualAdapter>;

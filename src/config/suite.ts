@@ -40,6 +40,7 @@ export function loadSuite(file: string): LoadedSuite {
   const read = readYamlFile(file);
   if (!read.ok) throw new ConfigError(read.problems);
   const { source } = read;
+  if (source.data === null || source.data === undefined) throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the suite is empty' }]);
   const parsed = suiteSchema.safeParse(source.data);
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source, suiteSchema));
   const problems: ConfigProblem[] = [];

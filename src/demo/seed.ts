@@ -22,17 +22,22 @@ export async function startDemo(faultArgs: readonly string[] = [], environment =
     const key = target.createKey({ name: `crm-${environment}-agent-call`, environment, scopes: DEMO_SCOPES, owner, expiresAt });
     const testKey = target.createKey({ name: 'crm-test-agent-call', environment: environment === 'test' ? 'staging' : 'test', scopes: DEMO_SCOPES, owner, expiresAt });
     const secondKey = target.createKey({ name: `billing-${environment}-agent-call`, environment, scopes: DEMO_SCOPES, owner: 'billing-team@example.com', expiresAt });
+    // A spare key with the same scopes: checks that must expose a key (e.g. in a URL query) use it, never the real one.
+    const canary = target.createKey({ name: `crm-${environment}-agent-call-canary`, environment, scopes: DEMO_SCOPES, owner, expiresAt });
     const env = {
       KEYPROBE_TARGET: target.origin,
       KEYPROBE_KEY: key.secret,
       KEYPROBE_KEY_ID: key.id,
       KEYPROBE_KEY_EXPIRES: expiresAt,
+      KEYPROBE_KEY_CREATED: key.createdAt,
+      KEYPROBE_CANARY_KEY: canary.secret,
+      KEYPROBE_CANARY_KEY_ID: canary.id,
       KEYPROBE_FOREIGN_KEY: testKey.secret,
       KEYPROBE_FOREIGN_ENV: testKey.environment,
       KEYPROBE_SECOND_KEY: secondKey.secret,
       KEYPROBE_ADMIN_TOKEN: target.adminToken,
     };
-    return { target, env, secrets: [key.secret, testKey.secret, secondKey.secret, target.adminToken] };
+    return { target, env, secrets: [key.secret, testKey.secret, secondKey.secret, canary.secret, target.adminToken] };
   } catch (err) {
     await target.close();
     throw err;

@@ -131,6 +131,7 @@ export class HttpClient {
     const signal = outerSignal ? AbortSignal.any([outerSignal, timeout]) : timeout;
     const atMs = performance.now() - this.startedAt;
     const t0 = performance.now();
+    let headersArrived = false;
     try {
       const res = await request(url, {
         method: opts.method as Dispatcher.HttpMethod,
@@ -142,6 +143,7 @@ export class HttpClient {
         bodyTimeout: this.options.timeoutMs,
         reset: opts.freshConnection === true,
       });
+      headersArrived = true;
       const { text, truncated } = await readCapped(res.body, this.options.bodyCap ?? DEFAULT_BODY_CAP);
       const durationMs = performance.now() - t0;
       const responseHeaders = flattenHeaders(res.headers);
@@ -151,7 +153,7 @@ export class HttpClient {
     } catch (err) {
       const durationMs = performance.now() - t0;
       if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
-      const why = timeout.aborted ? `no complete answer within ${this.options.timeoutMs} ms (target.timeoutMs)` : describeNetworkError(err, this.options.origin);
+      const why = timeout.aborted || isTimeout(err) ? timeoutWords(headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
       if (opts.record !== false) this.record(opts, url, headers, body, atMs, undefined, why, durationMs);
       throw new CheckError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`);
     }
@@ -199,6 +201,21 @@ export class HttpClient {
       curl: curlLine({ method: opts.method, url, headers, body, primaryKey: this.options.primaryKey, redact }),
     });
   }
+}
+
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+/**
+ * The same words whichever timer fired first (ours or undici's), so a slow
+ * target always reads the same in a report: what had arrived, and the limit.
+ */
+function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
+  return headersArrived
+    ? `the target sent its headers but did not finish the body within ${timeoutMs} ms (target.timeoutMs)`
+    : `the target sent no complete response headers within ${timeoutMs} ms (target.timeoutMs): it is not answering, or too slowly`;
 }
 
 /** Response headers worth keeping as evidence. */

@@ -1,18 +1,22 @@
 // Network failures in words a user understands.
 
 export function describeNetworkError(err: unknown, origin: string): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e?.code ?? e?.cause?.code;
+  const e = err as NetworkError;
+  const code = errorCode(e);
   const host = safeHost(origin);
+  // undici 7 leaves `code` unset on parser errors; its message says what was wrong.
+  if (e?.name === 'HTTPParserError') return `the target did not answer with valid HTTP (${e.message ?? 'unparsable response'})`;
   switch (code) {
     case 'ECONNREFUSED':
-      return `connection refused by ${host}: is the target running?`;
+      return `connection refused by ${host}: nothing is listening there (is the target running, and is target.origin right?)`;
     case 'ENOTFOUND':
+      return `the host name in ${origin} does not resolve (DNS lookup found no such host): check target.origin`;
     case 'EAI_AGAIN':
-      return `host ${host} does not resolve (DNS lookup failed)`;
+      return `the host name in ${origin} could not be resolved right now (DNS lookup failed temporarily)`;
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
-      return `the target closed the connection mid-answer (connection reset)`;
+    case 'EPIPE':
+      return `the target closed the connection before its answer was complete (connection reset)`;
     case 'UND_ERR_HEADERS_TIMEOUT':
       return `the target sent no complete headers in time (headers timeout)`;
     case 'UND_ERR_BODY_TIMEOUT':
@@ -22,9 +26,10 @@ export function describeNetworkError(err: unknown, origin: string): string {
       return `could not connect to ${host} in time`;
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return `the TLS certificate of ${host} is self-signed and not trusted (${code}): pass the CA certificate that signed it with --ca <file> or target.ca`;
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return `the TLS certificate of ${host} is not trusted (${code}); pass its CA with --ca <file> or target.ca`;
+      return `the TLS certificate of ${host} was signed by an unknown certificate authority (${code}): pass that CA certificate with --ca <file> or target.ca`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `the TLS certificate of ${host} does not name this host`;
     case 'CERT_HAS_EXPIRED':
@@ -33,12 +38,33 @@ export function describeNetworkError(err: unknown, origin: string): string {
     case 'HPE_INVALID_CONSTANT':
     case 'HPE_INVALID_VERSION':
     case 'HPE_INVALID_HEADER_TOKEN':
-      return `the target did not answer with valid HTTP`;
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_CR_EXPECTED':
+    case 'HPE_LF_EXPECTED':
+      return `the target did not answer with valid HTTP (${code})`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return `the TLS handshake with ${host} failed (${code}): does the target speak https on this port?`;
     default: {
       const msg = e?.cause?.message ?? e?.message ?? String(err);
       return `request failed: ${msg}`;
     }
   }
+}
+
+interface NetworkError {
+  name?: string;
+  code?: string;
+  message?: string;
+  cause?: NetworkError;
+  /** Node's connection attempts to several addresses fail as one AggregateError. */
+  errors?: NetworkError[];
+}
+
+/** The first error code found on the error, its cause chain, or its aggregated attempts. */
+function errorCode(e: NetworkError | undefined, depth = 0): string | undefined {
+  if (!e || depth > 5) return undefined;
+  return e.code ?? errorCode(e.cause, depth + 1) ?? e.errors?.map((x) => errorCode(x, depth + 1)).find(Boolean);
 }
 
 function safeHost(origin: string): string {

@@ -1,0 +1,89 @@
+// What an audit rule is: like a check, a named, stable-id judgement with a
+// severity and parameters (its section of the audit policy), but over a whole
+// inventory instead of a live endpoint. It returns one finding per offending
+// key; the audit turns them into one CheckResult per rule.
+import { z } from 'zod';
+import type { Severity } from '../result.js';
+import type { Inventory, InventoryKey } from './inventory.js';
+
+/** Settings every rule shares, besides its own thresholds. */
+export interface AuditSettings {
+  /** The instant the audit judges "now" by (epoch ms). */
+  readonly now: number;
+  /** Environment names that count as production. */
+  readonly productionEnvironments: readonly string[];
+  /** Environment names that count as test (non-production). */
+  readonly testEnvironments: readonly string[];
+  /** A key is due for rotation this many days after its creation or last rotation. */
+  readonly rotationPeriodDays: number;
+}
+
+/** Which key a finding is about: enough to find it, never anything secret. */
+export interface KeyRef {
+  readonly id: string;
+  readonly name: string;
+  readonly row: number;
+  readonly line?: number;
+  readonly environment?: string;
+  readonly owner?: string;
+}
+
+export interface Finding {
+  readonly key: KeyRef;
+  /** What is wrong with this key, in a short phrase ("last used 2026-01-03, 143 days ago"). */
+  readonly detail: string;
+}
+
+export interface AuditRule<P extends z.ZodType = z.ZodType> {
+  /** Stable id, `audit.<what>`; never renamed once released. */
+  readonly id: string;
+  /** Short title that states the property, e.g. "Every key has a known owner". */
+  readonly title: string;
+  readonly description: string;
+  readonly severity: Severity;
+  /** Whether a broken rule fails the audit (exit 1) unless the policy says otherwise. */
+  readonly gating: boolean;
+  /** The rule's thresholds in the policy file (strict, with defaults). */
+  readonly params: P;
+  /** What must hold, for reports' "expected". */
+  expected(params: z.output<P>, settings: AuditSettings): string;
+  /** What the findings are, as a plural noun phrase, e.g. "enabled keys unused for more than 90 days". */
+  summary(params: z.output<P>, settings: AuditSettings): string;
+  evaluate(inventory: Inventory, params: z.output<P>, settings: AuditSettings): Finding[];
+}
+
+export function defineRule<P extends z.ZodType>(rule: AuditRule<P>): AuditRule<P> {
+  return rule;
+}
+
+export type AnyRule = AuditRule<z.ZodType>;
+
+export const DAY_MS = 86_400_000;
+
+export function refOf(key: InventoryKey): KeyRef {
+  return {
+    id: key.id,
+    name: key.name,
+    row: key.row,
+    ...(key.line !== undefined ? { line: key.line } : {}),
+    environment: key.environment,
+    ...(key.owner !== undefined ? { owner: key.owner } : {}),
+  };
+}
+
+/** A date for messages: the day, in UTC. */
+export function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Whole days between two instants, rounded down. */
+export function daysBetween(from: number, to: number): number {
+  return Math.floor((to - from) / DAY_MS);
+}
+
+/** A matcher for globs with `*` as "any text" (scopes such as `*:admin`), compiled once per audit. */
+export function globMatcher(patterns: readonly string[]): (text: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.includes('*')));
+  const wild = patterns.filter((p) => p.includes('*')).map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  return (text) => exact.has(text) || wild.some((re) => re.test(text));
+}

@@ -1,0 +1,46 @@
+// A test key in production means production trusts a credential that lives in
+// test tooling, CI logs and laptops. Caught by the recorded environment, the
+// key's prefix (kp_test_, sk_test_), its name, or where it was seen calling.
+import { z } from 'zod';
+import { parseKeyName } from '../../rules/naming.js';
+import { defineRule, refOf, type Finding } from '../rule.js';
+
+export default defineRule({
+  id: 'audit.test-key-in-production',
+  title: 'No test key is used in production',
+  description: 'Flags keys marked as test (environment, prefix such as kp_test_, or the env part of the name) that are also production-bound (environment, prefix, name, or seen calling a production environment).',
+  severity: 'critical',
+  gating: true,
+  params: z.strictObject({}),
+  expected: () => 'test keys (by environment, prefix or name) never marked or seen as production',
+  summary: () => 'test keys in production',
+  evaluate(inventory, _params, settings) {
+    const prod = new Set(settings.productionEnvironments.map((e) => e.toLowerCase()));
+    const test = new Set(settings.testEnvironments.map((e) => e.toLowerCase()));
+    const findings: Finding[] = [];
+    for (const key of inventory.keys) {
+      const env = key.environment.toLowerCase();
+      const prefixWords = key.prefix ? key.prefix.toLowerCase().split(/[_\-.]+/).filter(Boolean) : [];
+      const parsed = parseKeyName(key.name.toLowerCase());
+      const nameEnv = parsed.ok ? parsed.parts.environment : undefined;
+
+      const testMarks: string[] = [];
+      if (test.has(env)) testMarks.push(`environment "${key.environment}"`);
+      const testPrefix = prefixWords.find((w) => test.has(w));
+      if (testPrefix) testMarks.push(`prefix "${key.prefix}"`);
+      if (nameEnv && test.has(nameEnv)) testMarks.push(`name "${key.name}"`);
+      if (testMarks.length === 0) continue;
+
+      const prodMarks: string[] = [];
+      if (prod.has(env)) prodMarks.push(`environment "${key.environment}"`);
+      if (prefixWords.some((w) => prod.has(w))) prodMarks.push(`prefix "${key.prefix}"`);
+      if (nameEnv && prod.has(nameEnv)) prodMarks.push(`name "${key.name}"`);
+      const seen = key.seenEnvironments.filter((e) => prod.has(e.toLowerCase()));
+      if (seen.length) prodMarks.push(`seen calling ${seen.join(', ')}`);
+      if (prodMarks.length === 0) continue;
+
+      findings.push({ key: refOf(key), detail: `test by ${testMarks.join(' and ')}, but production by ${prodMarks.join(' and ')}` });
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,105 @@
+// Credentials that are not a key at all must be refused cleanly: a random
+// key-shaped value, garbage, an empty credential, malformed values (spaces,
+// unicode, very long) and the real key under the wrong scheme. Never 2xx,
+// and never 5xx: a parser that crashes on a bad key (aibrix #671,
+// gravitee #424) is a defect even though nothing got in.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Profile } from '../config/profile-schema.js';
+import { CheckError } from '../errors.js';
+import type { Credential } from '../http/client.js';
+import type { SecretRegistry } from '../secrets.js';
+import { defineCheck } from './check.js';
+import { outageDetector, presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
+import { isServerError } from './server-errors.js';
+import { describeExpected } from './describe.js';
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+interface Variant {
+  readonly label: string;
+  readonly credential: Credential;
+}
+
+export default defineCheck({
+  id: 'auth.invalid-key-rejected',
+  title: 'Invalid credentials are rejected, never served and never crash the server',
+  description: 'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with a rejection status (or 400). 2xx and 5xx are failures.',
+  severity: 'critical',
+  destructive: false,
+  phase: 'request',
+  params: z.strictObject({
+    /** Statuses accepted besides profile.rejection.statuses: 400 is a fair answer to a malformed credential. */
+    alsoAccept: z.array(z.number().int().min(400).max(499)).default([400]),
+    /** Schemes to try with the real key, when the key travels in a header with a scheme. */
+    wrongSchemes: z.array(z.string().min(1)).default(['Basic', 'Token']),
+  }),
+  async run(ctx, params) {
+    const resource = probeResource(ctx.profile);
+    const accepted = rejectionStatuses(ctx.profile, params.alsoAccept);
+    const variants = invalidCredentials(ctx.profile, params.wrongSchemes, ctx.secrets);
+    const failures: string[] = [];
+    const errors: string[] = [];
+    const outage = outageDetector(ctx);
+    for (const v of variants) {
+      try {
+        const res = await ctx.http.send({ label: `${v.label}: ${resource.method} ${resource.path}`, method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: v.credential });
+        const problem = refusalProblem(res.status, accepted);
+        const down = isServerError(res.status) ? await outage(res.status) : undefined;
+        if (down) errors.push(`${v.label}: ${down}`);
+        else if (problem) failures.push(`${v.label} → ${problem}`);
+      } catch (err) {
+        if (!(err instanceof CheckError)) throw err;
+        errors.push(`${v.label}: ${err.message}`);
+      }
+    }
+    const expected = `${describeExpected(accepted)} for every invalid credential on ${resource.method} ${resource.path}`;
+    const measurements = { credentials: variants.length, notRefused: failures.length };
+    if (failures.length > 0) return { verdict: 'fail', message: `expected ${describeExpected(accepted)} for invalid credentials; ${failures.join('; ')}`, expected, observed: failures.join('; '), measurements };
+    if (errors.length > 0) return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, expected, measurements };
+    return { verdict: 'pass', message: `all ${variants.length} invalid credentials (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`, expected, measurements };
+  },
+});
+
+/** The invalid credentials to try; the random key is registered so evidence does not show key-shaped text. */
+function invalidCredentials(profile: Profile, wrongSchemes: readonly string[], secrets: SecretRegistry): Variant[] {
+  const key = profile.key.secret;
+  const randomKey = keyShapedRandom(key);
+  secrets.add(randomKey, 'random-key');
+  // UTF-8 bytes on the wire, as a real client would send them; header values must be latin1 strings.
+  const unicode = Buffer.from('kp_ключ_🔑_ñ', 'utf8').toString('latin1');
+  const variants: Variant[] = [
+    { label: 'random key-shaped value', credential: presentAs(profile, randomKey) },
+    { label: 'random garbage', credential: presentAs(profile, `!!not-a-key-${randomBytes(6).toString('hex')}`) },
+    { label: 'empty credential', credential: presentAs(profile, '') },
+    { label: 'malformed: spaces', credential: presentAs(profile, 'kp prod not a key') },
+    { label: 'malformed: unicode', credential: presentAs(profile, unicode) },
+    { label: 'malformed: 4096 characters', credential: presentAs(profile, 'A'.repeat(4096)) },
+  ];
+  const auth = profile.target.auth;
+  // A wrong scheme only means something where the contract has a scheme.
+  if ('header' in auth && auth.scheme) {
+    for (const scheme of wrongSchemes) {
+      if (scheme.toLowerCase() === auth.scheme.toLowerCase()) continue;
+      // Basic carries user:password in base64; an API key is commonly sent as the user name.
+      const value = scheme.toLowerCase() === 'basic' ? Buffer.from(`${key}:`).toString('base64') : key;
+      variants.push({ label: `real key with scheme ${scheme}`, credential: { kind: 'header', name: auth.header, value: `${scheme} ${value}` } });
+    }
+  }
+  return variants;
+}
+
+/**
+ * A random value shaped like the real key: the same leading `word_word_`
+ * prefix (not secret: it names the key type) and the same length of random
+ * characters, so a target that only checks the shape is caught.
+ */
+export function keyShapedRandom(key: string): string {
+  const prefix = /^(?:[A-Za-z]{1,12}_){1,2}/.exec(key)?.[0] ?? '';
+  const length = Math.max(16, key.length - prefix.length);
+  let out = '';
+  for (const byte of randomBytes(length * 2)) {
+    if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+  }
+  return prefix + out.padEnd(length, 'x');
+}

@@ -1,0 +1,77 @@
+// Keys one edit away from the real one must be refused. Targets that compare
+// only a prefix, truncate before hashing, or compare case-insensitively accept
+// them, which shrinks the key space an attacker has to search.
+import { z } from 'zod';
+import { CheckError } from '../errors.js';
+import { defineCheck } from './check.js';
+import { presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
+import { describeExpected, isSuccess, statusText } from './describe.js';
+
+export interface NearMiss {
+  readonly label: string;
+  readonly secret: string;
+}
+
+export default defineCheck({
+  id: 'auth.near-miss-key-rejected',
+  title: 'Keys one edit away from the real key are rejected',
+  description: 'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused.',
+  severity: 'critical',
+  destructive: false,
+  phase: 'request',
+  params: z.strictObject({
+    alsoAccept: z.array(z.number().int().min(400).max(499)).default([400]),
+  }),
+  async run(ctx, params) {
+    const resource = probeResource(ctx.profile);
+    const send = (label: string, secret: string) =>
+      ctx.http.send({ label: `${label}: ${resource.method} ${resource.path}`, method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: presentAs(ctx.profile, secret) });
+
+    // A refusal proves nothing if the real key is refused too.
+    const control = await send('control (the real key)', ctx.profile.key.secret);
+    if (!isSuccess(control)) {
+      throw new CheckError(`the real key itself answered ${statusText(control.status)} on ${resource.method} ${resource.path}, so a refused near miss would prove nothing`);
+    }
+
+    const variants = nearMissVariants(ctx.profile.key.secret);
+    // Each variant is one edit from the key: it is a secret too, shown only by fingerprint.
+    for (const v of variants) ctx.secrets.add(v.secret, 'near-miss');
+    const accepted = rejectionStatuses(ctx.profile, params.alsoAccept);
+    const failures: string[] = [];
+    let served = 0;
+    for (const v of variants) {
+      const res = await send(v.label, v.secret);
+      if (isSuccess(res)) served++;
+      const problem = refusalProblem(res.status, accepted);
+      if (problem) failures.push(`${v.label} → ${problem}`);
+    }
+    const expected = `${describeExpected(accepted)} for every near miss of the key`;
+    const measurements = { nearMisses: variants.length, served, notRefused: failures.length };
+    if (failures.length > 0) return { verdict: 'fail', message: `expected ${describeExpected(accepted)} for keys one edit away from the real key; ${failures.join('; ')}`, expected, observed: failures.join('; '), measurements };
+    return { verdict: 'pass', message: `the real key was served and all ${variants.length} near misses (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`, expected, measurements };
+  },
+});
+
+/** The near misses of a key, derived deterministically so a run can be reproduced (and scanned for). */
+export function nearMissVariants(key: string): NearMiss[] {
+  const variants: NearMiss[] = [
+    { label: 'truncated by one character', secret: key.slice(0, -1) },
+    { label: 'last character changed', secret: changeAt(key, key.length - 1) },
+    { label: 'middle character changed', secret: changeAt(key, Math.floor(key.length / 2)) },
+    { label: 'case flipped', secret: flipCase(key) },
+    { label: 'extended by one character', secret: `${key}${key.at(-1) === 'x' ? 'y' : 'x'}` },
+  ];
+  // A key without letters has no case to flip; never send the real key as a "miss".
+  return variants.filter((v) => v.secret !== key && v.secret.length > 0);
+}
+
+/** Replaces one character with another of the same kind, so the key keeps its shape. */
+function changeAt(key: string, i: number): string {
+  const c = key[i] ?? 'a';
+  const next = /[0-9]/.test(c) ? String((Number(c) + 1) % 10) : /[a-z]/.test(c) ? (c === 'z' ? 'a' : String.fromCharCode(c.charCodeAt(0) + 1)) : /[A-Z]/.test(c) ? (c === 'Z' ? 'A' : String.fromCharCode(c.charCodeAt(0) + 1)) : c === 'x' ? 'y' : 'x';
+  return key.slice(0, i) + next + key.slice(i + 1);
+}
+
+function flipCase(key: string): string {
+  return [...key].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+}

@@ -1,0 +1,52 @@
+// Helpers for the checks that present credentials other than the profile's
+// key: where to send them, how to place a raw value the way the target
+// expects, and how to judge the answer to a credential that must be refused.
+import type { AllowedResource, Profile } from '../config/profile-schema.js';
+import type { Credential } from '../http/client.js';
+import type { CheckContext } from './check.js';
+import { describeExpected, statusText } from './describe.js';
+import { targetFailsForValidKeyToo } from './server-errors.js';
+
+/**
+ * The resource a credential probe goes to: an allowed one, so that a refusal
+ * can only be about the credential (the key itself would be served there).
+ * A GET is preferred because it changes nothing when a bad credential gets in.
+ */
+export function probeResource(profile: Profile): AllowedResource {
+  return profile.allowed.find((r) => r.method === 'GET') ?? profile.allowed[0]!;
+}
+
+/** A raw credential value placed where the profile's target expects the key (header with scheme, or query parameter). */
+export function presentAs(profile: Profile, value: string): Credential {
+  const auth = profile.target.auth;
+  if ('query' in auth) return { kind: 'query', name: auth.query, value };
+  return { kind: 'header', name: auth.header, value: auth.scheme ? `${auth.scheme} ${value}` : value };
+}
+
+/** Statuses that count as refusing a bad credential: the profile's rejection statuses, plus any extra (e.g. 400). */
+export function rejectionStatuses(profile: Profile, extra: readonly number[] = []): number[] {
+  return [...new Set([...profile.rejection.statuses, ...extra])];
+}
+
+/**
+ * Why a status is not an acceptable refusal of a credential that must not
+ * work, or undefined when it is one. 2xx (served) and 5xx (crashed) are named
+ * as such, because they are the two real defects.
+ */
+export function refusalProblem(status: number, accepted: readonly number[]): string | undefined {
+  if (accepted.includes(status)) return undefined;
+  if (status >= 200 && status < 300) return `${statusText(status)}: the credential was accepted`;
+  if (status >= 500) return `${statusText(status)}: a server error instead of a refusal`;
+  return `${statusText(status)}, expected ${describeExpected(accepted)}`;
+}
+
+/**
+ * For reverse checks that meet a 5xx: asks once per check whether the target
+ * fails the valid key too on an allowed resource. Returns words for an
+ * `error` (an outage, so nothing can be judged) or undefined (the 5xx was the
+ * answer to the credential: a real defect).
+ */
+export function outageDetector(ctx: CheckContext): (status: number) => Promise<string | undefined> {
+  let verdict: Promise<string | undefined> | undefined;
+  return (status) => (verdict ??= targetFailsForValidKeyToo(ctx, probeResource(ctx.profile), status));
+}

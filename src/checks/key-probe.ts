@@ -1,0 +1,132 @@
+// Probing one key for the lifecycle and isolation checks: send the probe
+// request with a given secret and sort the answer into accepted / rejected /
+// throttled. A throttled answer says nothing about the key's state, so it is
+// never counted as a rejection; where a check needs a clear answer it waits
+// the throttle out (probeSettled).
+import type { Profile } from '../config/profile-schema.js';
+import { CheckError, InterruptedError } from '../errors.js';
+import type { HttpResponse } from '../http/client.js';
+import { parseRateLimitHeaders, secondsUntilReset } from '../http/rate-limit-headers.js';
+import type { CheckContext, CheckOutcome } from './check.js';
+import { asList, matchesExpected } from './describe.js';
+
+export type ProbeKind = 'accepted' | 'rejected' | 'throttled' | 'other' | 'error';
+
+export interface ProbeResult {
+  readonly kind: ProbeKind;
+  readonly status?: number;
+  /** performance.now() when the request was sent. */
+  readonly sentAt: number;
+  readonly response?: HttpResponse;
+  readonly error?: string;
+}
+
+/** Requests kept back from every check's probing, so cleanup (delete a canary, re-enable a key) can always be sent. */
+export const CLEANUP_RESERVE = 10;
+
+export function budgetLeft(ctx: CheckContext): number {
+  return ctx.http.budget.remaining - CLEANUP_RESERVE;
+}
+
+/**
+ * A destructive check acts on a key (creates, disables) only while the budget
+ * can still pay for undoing it; otherwise a small budget would strand a canary
+ * or leave a key disabled. Returns the `error` outcome to give instead.
+ */
+export function budgetTooSmallToUndo(ctx: CheckContext): CheckOutcome | undefined {
+  if (budgetLeft(ctx) >= 1) return undefined;
+  const { limit, remaining } = ctx.http.budget;
+  return { verdict: 'error', message: `the request budget of ${limit} requests has ${remaining} left, and keyprobe keeps ${CLEANUP_RESERVE} back so it can always undo a change to a key (delete a canary, re-enable a key); raise target.budget (or --budget) to verify this check` };
+}
+
+/** The request lifecycle probes use: lifecycle.probe, else the first allowed GET, else the first allowed resource. */
+export function lifecycleProbe(profile: Profile): { method: string; path: string; body?: unknown; headers?: Record<string, string>; expect?: readonly number[] } {
+  if (profile.lifecycle?.probe) return profile.lifecycle.probe;
+  const r = profile.allowed.find((a) => a.method === 'GET') ?? profile.allowed[0]!;
+  return { method: r.method, path: r.path, body: r.body, headers: r.headers, expect: asList(r.expect) };
+}
+
+/** The statuses that mean "throttled": the declared ones, and 429 always. */
+export function throttleStatuses(profile: Profile): number[] {
+  return [...new Set([...(profile.rateLimit?.statuses ?? []), 429])];
+}
+
+export function classify(profile: Profile, status: number, expect?: readonly number[]): ProbeKind {
+  if (matchesExpected(status, expect)) return 'accepted';
+  if (profile.rejection.statuses.includes(status)) return 'rejected';
+  if (throttleStatuses(profile).includes(status)) return 'throttled';
+  return 'other';
+}
+
+type ProbeRequest = ReturnType<typeof lifecycleProbe>;
+
+export interface ProbeOptions {
+  readonly label: string;
+  /** Default: the lifecycle probe (lifecycleProbe). */
+  readonly resource?: ProbeRequest;
+  readonly freshConnection?: boolean;
+  readonly record?: boolean;
+}
+
+/** One probe with `secret`; a network failure is a result of kind 'error', an interruption is thrown. */
+export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOptions): Promise<ProbeResult> {
+  const p = opts.resource ?? lifecycleProbe(ctx.profile);
+  const sentAt = performance.now();
+  try {
+    const res = await ctx.http.send({
+      label: opts.label,
+      method: p.method,
+      path: p.path,
+      body: p.body,
+      headers: p.headers,
+      credential: { kind: 'key', secret },
+      freshConnection: opts.freshConnection,
+      record: opts.record,
+    });
+    return { kind: classify(ctx.profile, res.status, p.expect), status: res.status, sentAt, response: res };
+  } catch (err) {
+    if (err instanceof InterruptedError || !(err instanceof CheckError)) throw err;
+    return { kind: 'error', sentAt, error: err.message };
+  }
+}
+
+/** Longest a settled probe waits out one throttle. */
+const MAX_THROTTLE_WAIT_MS = 5000;
+
+/** A probe that waits out throttling (Retry-After, else the declared window) up to `tries` times, so its answer is about the key. */
+export async function probeSettled(ctx: CheckContext, secret: string, opts: ProbeOptions, tries = 3): Promise<ProbeResult> {
+  let r = await probeKey(ctx, secret, opts);
+  for (let i = 0; i < tries && r.kind === 'throttled'; i++) {
+    const reset = r.response ? secondsUntilReset(parseRateLimitHeaders(r.response.headers)) : undefined;
+    const waitMs = Math.min(MAX_THROTTLE_WAIT_MS, Math.max(100, (reset?.seconds ?? ctx.profile.rateLimit?.windowSeconds ?? 1) * 1000 + 50));
+    ctx.progress(`throttled; waiting ${waitMs} ms before probing again`);
+    await sleep(waitMs, ctx.signal);
+    r = await probeKey(ctx, secret, opts);
+  }
+  return r;
+}
+
+/** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError(String(signal.reason ?? 'abort')));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Sleeps until performance.now() reaches `at`. */
+export function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  return sleep(at - performance.now(), signal);
+}
+
+export function ms(n: number): number {
+  return Math.round(n * 10) / 10;
+}

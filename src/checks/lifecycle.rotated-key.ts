@@ -1,0 +1,115 @@
+// After a rotation the new key must work at once and the old one must die
+// when the declared grace period ends (Kong#5705: old key still valid after
+// rotation). Only a canary keyprobe created is rotated: rotating a declared
+// key would leave the profile pointing at a dead secret.
+import { z } from 'zod';
+import { createCanary } from '../lifecycle/canary.js';
+import { defineCheck } from './check.js';
+import { statusText } from './describe.js';
+import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+
+export default defineCheck({
+  id: 'lifecycle.rotated-key',
+  title: 'After rotation the new key works and the old one dies after its grace period',
+  description:
+    'Creates a canary, rotates it with lifecycle.rotationGraceSeconds of grace, expects the new secret to be accepted at once and the old one to be rejected once the grace period has passed (within a tolerance).',
+  severity: 'high',
+  destructive: true,
+  phase: 'lifecycle',
+  params: z.strictObject({
+    /** The old key may still be accepted this long after its grace period ends (clock skew, propagation). */
+    toleranceMs: z.number().int().nonnegative().default(1000),
+    /** Longer grace periods are not waited out: the check gives `error`. */
+    maxGraceSeconds: z.number().positive().default(60),
+    pollIntervalMs: z.number().int().min(1).default(100),
+  }),
+  skipReason(profile) {
+    if (!profile.lifecycle) return 'the profile has no lifecycle section: keyprobe cannot rotate a key';
+    return undefined;
+  },
+  async run(ctx, params) {
+    const grace = ctx.profile.lifecycle!.rotationGraceSeconds;
+    const adapter = ctx.lifecycle!;
+    if (!adapter.can('rotate')) return { verdict: 'skip', message: `the ${adapter.kind} lifecycle adapter has no rotate action${adapter.kind === 'manual' ? ' (a manual step cannot hand over a new secret)' : ''}` };
+    if (grace > params.maxGraceSeconds) return { verdict: 'error', message: `the grace period (${grace} s) is longer than this check waits (maxGraceSeconds ${params.maxGraceSeconds}); raise the parameter to verify it` };
+    const tooSmall = budgetTooSmallToUndo(ctx);
+    if (tooSmall) return tooSmall;
+    const acquired = await createCanary({ profile: ctx.profile, adapter, cleanup: ctx.cleanup });
+    if (!acquired.ok) return { verdict: acquired.verdict, message: acquired.verdict === 'skip' ? `rotation acts only on a canary keyprobe creates: ${acquired.reason}` : acquired.reason };
+    const canary = acquired.key;
+
+    const before = await probeSettled(ctx, canary.secret, { label: 'canary before rotation' });
+    if (before.kind !== 'accepted') return { verdict: 'error', message: `the canary was not accepted before rotation (${describe(before)})` };
+
+    ctx.progress('rotating the canary');
+    const rotated = await adapter.rotate(canary.ref, grace);
+    if (rotated.outcome === 'skipped') return { verdict: 'skip', message: rotated.reason };
+    if (rotated.outcome === 'failed') return { verdict: 'error', message: `could not rotate the canary: ${rotated.reason}` };
+    const t0 = rotated.timing.returnedAt;
+    const newSecret = rotated.value.secret;
+    if (rotated.value.id && rotated.value.id !== canary.ref.id) {
+      // Some platforms give the rotated key a new id; delete that one too.
+      const ref = { name: canary.ref.name, id: rotated.value.id };
+      ctx.cleanup.add({ label: `delete rotated canary "${ref.name}" (id ${ref.id})`, run: async (t) => void (await adapter.forCleanup(t).delete(ref)) });
+    }
+
+    const failures: string[] = [];
+    const advisories: string[] = [];
+    // The new key must work at once.
+    const fresh = await probeSettled(ctx, newSecret, { label: 'new key right after rotation' });
+    const newKeyMs = ms(fresh.sentAt - t0);
+    if (fresh.kind !== 'accepted') failures.push(`the new key was not accepted right after rotation (${describe(fresh)})`);
+
+    // During the grace period the old key may still work; refusing it early is only worth a note.
+    if (grace > 0) {
+      const during = await probeKey(ctx, canary.secret, { label: 'old key during the grace period' });
+      if (during.kind === 'rejected' && performance.now() - t0 < grace * 1000) advisories.push(`the old key was already refused ${ms(during.sentAt - t0)} ms after rotation, inside its ${grace} s grace period (safe, but callers get less time to switch)`);
+    }
+
+    // After grace (+ tolerance) the old key must be rejected.
+    const graceEnd = t0 + grace * 1000;
+    await sleepUntil(graceEnd, ctx.signal);
+    let rejectedAtMs: number | undefined;
+    let lastOld: ProbeResult | undefined;
+    let acceptedAfterGrace = 0;
+    let at = performance.now();
+    while (performance.now() <= graceEnd + params.toleranceMs) {
+      if (budgetLeft(ctx) < 1) return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
+      // The first few probes are kept as evidence; the rest would only repeat them.
+      lastOld = await probeKey(ctx, canary.secret, { label: 'old key after the grace period', record: acceptedAfterGrace < 3 });
+      if (lastOld.kind === 'rejected') {
+        rejectedAtMs = ms(lastOld.sentAt - graceEnd);
+        break;
+      }
+      if (lastOld.kind === 'accepted') acceptedAfterGrace++;
+      at += params.pollIntervalMs;
+      await sleepUntil(at, ctx.signal);
+    }
+    if (rejectedAtMs === undefined) {
+      failures.push(`the old key was still accepted ${params.toleranceMs} ms after its ${grace} s grace period ended (${acceptedAfterGrace} calls succeeded after the grace period; last answer ${describe(lastOld)})`);
+    }
+
+    const measurements = {
+      graceSeconds: grace,
+      toleranceMs: params.toleranceMs,
+      newKeyAcceptedAfterMs: newKeyMs,
+      ...(rejectedAtMs !== undefined ? { oldKeyRejectedAfterGraceMs: rejectedAtMs } : {}),
+      oldKeyAcceptedAfterGrace: acceptedAfterGrace,
+      measuredFrom: 'the moment the rotate call returned',
+    };
+    const expected = `the new key accepted at once; the old key rejected within ${params.toleranceMs} ms after its ${grace} s grace period`;
+    if (failures.length > 0) return { verdict: 'fail', message: failures.join('; '), expected, observed: failures.join('; '), advisories, measurements };
+    return {
+      verdict: 'pass',
+      message: `the new key worked at once and the old key was rejected ${rejectedAtMs} ms after its ${grace} s grace period ended`,
+      expected,
+      advisories,
+      measurements,
+    };
+  },
+});
+
+function describe(r: ProbeResult | undefined): string {
+  if (!r) return 'no probe';
+  return r.status !== undefined ? statusText(r.status) : (r.error ?? r.kind);
+}

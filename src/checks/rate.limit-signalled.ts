@@ -1,0 +1,122 @@
+// A throttled answer must say so in the standard way: status 429 (RFC 6585
+// §4) — another status only where the profile declares it, and then it is
+// flagged — and a Retry-After a client can act on (seconds or an HTTP-date,
+// RFC 9110 §10.2.3). RateLimit / RateLimit-Policy (IETF draft-11),
+// RateLimit-* and X-RateLimit-* (with Kong's -Minute style suffixes) are
+// parsed where present and must agree with what the burst observed; their
+// absence is advisory unless the suite asks for them.
+//
+// This check owns the `rate-limit-status=503` defect: the limit itself did
+// trigger (rate.limit-triggered passes, with a note), but a client that
+// retries on 429 only sees a server error, so the *signal* is wrong.
+import { z } from 'zod';
+import { hasAnySignal, parseRateLimitHeaders, type LegacyLimit, type QuotaPolicy } from '../http/rate-limit-headers.js';
+import { defineCheck } from './check.js';
+import { statusText } from './describe.js';
+import { budgetLeft } from './key-probe.js';
+import { burstToThrottle } from './rate-burst.js';
+
+export default defineCheck({
+  id: 'rate.limit-signalled',
+  title: 'A throttled answer is a 429 with Retry-After and consistent rate-limit headers',
+  description:
+    'Bursts until throttled, then checks the status (429, or a declared one — advisory), Retry-After (seconds or HTTP-date) and any RateLimit, RateLimit-Policy, RateLimit-* or X-RateLimit-* fields for consistency with the observed limit.',
+  severity: 'medium',
+  destructive: false,
+  phase: 'rate',
+  params: z.strictObject({
+    /** A throttled answer without a usable Retry-After fails (default); false makes it advisory. */
+    requireRetryAfter: z.boolean().default(true),
+    /** Missing RateLimit / RateLimit-Policy / X-RateLimit-* fields fail instead of being advisory. */
+    requireRateLimitFields: z.boolean().default(false),
+  }),
+  skipReason(profile) {
+    return profile.rateLimit ? undefined : 'the profile declares no rateLimit';
+  },
+  async run(ctx, params) {
+    const spec = ctx.profile.rateLimit!;
+    const o = await burstToThrottle(ctx, spec);
+    const base = { measurements: o.measurements, timeline: o.timeline };
+    if (o.unverifiable) return { ...base, verdict: 'error', message: o.unverifiable };
+    if (!o.throttle) return { ...base, verdict: 'error', message: `no throttled answer to inspect: ${o.burst.accepted} calls were all accepted (rate.limit-triggered judges the missing limit)` };
+
+    const t = o.throttle;
+    const res = t.response;
+    const signals = parseRateLimitHeaders(res.headers);
+    const failures: string[] = [];
+    const advisories: string[] = signals.ignored.map((i) => `ignored a malformed field: ${i}`);
+    const measurements: Record<string, number | string> = { ...o.measurements };
+    const observedLimit = o.burst.accepted;
+    const slack = Math.max(1, Math.ceil(spec.limit * spec.tolerance)) + t.inFlight;
+
+    // Status.
+    if (res.status !== 429) {
+      if (spec.statuses.includes(res.status)) advisories.push(`throttles with ${statusText(res.status)} instead of 429 Too Many Requests (declared in rateLimit.statuses, so advisory; clients that back off on 429 will not)`);
+      else failures.push(`throttled with ${statusText(res.status)}, not 429 Too Many Requests (declare it in rateLimit.statuses if that is intended)`);
+    }
+
+    // Retry-After.
+    if (signals.retryAfter) {
+      measurements.retryAfter = signals.retryAfter.raw;
+      measurements.retryAfterForm = signals.retryAfter.form;
+    } else {
+      const why = res.headers['retry-after'] !== undefined ? `Retry-After "${res.headers['retry-after']}" is neither seconds nor an HTTP-date` : 'no Retry-After on the throttled answer';
+      (params.requireRetryAfter ? failures : advisories).push(why);
+    }
+
+    // RateLimit-Policy (draft-11).
+    const policy = pickPolicy(signals.policies, spec.windowSeconds);
+    if (policy) {
+      measurements.policyQuota = policy.quota;
+      if (policy.windowSeconds !== undefined) measurements.policyWindowSeconds = policy.windowSeconds;
+      if (Math.abs(policy.quota - observedLimit) > slack) failures.push(`RateLimit-Policy announces q=${policy.quota}, but ${observedLimit} calls were accepted before the throttle`);
+      if (policy.windowSeconds !== undefined && policy.windowSeconds !== spec.windowSeconds) advisories.push(`RateLimit-Policy announces w=${policy.windowSeconds} s, the profile declares ${spec.windowSeconds} s`);
+    }
+    // RateLimit (draft-11): nothing may remain on a throttled answer.
+    for (const s of signals.states) {
+      if (s.remaining > 0) failures.push(`RateLimit "${s.name}" says r=${s.remaining} remaining on a throttled answer`);
+      if (s.resetSeconds !== undefined && signals.retryAfter && Math.abs(s.resetSeconds - signals.retryAfter.seconds) > 1) {
+        advisories.push(`RateLimit t=${s.resetSeconds} disagrees with Retry-After ${signals.retryAfter.raw} (Retry-After takes precedence)`);
+      }
+    }
+    // RateLimit-* and X-RateLimit-*.
+    for (const l of signals.legacy) {
+      failures.push(...legacyProblems(l, observedLimit, slack, spec.windowSeconds));
+    }
+
+    const anyFields = signals.policies.length + signals.states.length + signals.legacy.length > 0;
+    if (!anyFields) (params.requireRateLimitFields ? failures : advisories).push('no RateLimit, RateLimit-Policy or X-RateLimit-* fields on the throttled answer');
+    measurements.signals = describeSignals(signals);
+
+    // One more throttled request, kept as evidence of the answer's headers.
+    if (budgetLeft(ctx) > 0) await ctx.http.send({ label: 'throttled answer (evidence)', method: spec.probe.method, path: spec.probe.path, body: spec.probe.body, headers: spec.probe.headers }).catch(() => undefined);
+
+    const expected = `429 Too Many Requests with a Retry-After (seconds or HTTP-date)${anyFields || params.requireRateLimitFields ? ' and rate-limit fields consistent with the observed limit' : ''}`;
+    const observed = `${statusText(res.status)}; ${hasAnySignal(signals) ? describeSignals(signals) : 'no rate-limit signals'}`;
+    if (failures.length > 0) return { ...base, measurements, verdict: 'fail', message: failures.join('; '), expected, observed, advisories };
+    return { ...base, measurements, verdict: 'pass', message: `throttled with ${statusText(res.status)} and ${describeSignals(signals)}`, expected, observed, advisories };
+  },
+});
+
+/** The policy matching the declared window, else the first. */
+function pickPolicy(policies: readonly QuotaPolicy[], windowSeconds: number): QuotaPolicy | undefined {
+  return policies.find((p) => p.windowSeconds === windowSeconds) ?? policies[0];
+}
+
+function legacyProblems(l: LegacyLimit, observedLimit: number, slack: number, windowSeconds: number): string[] {
+  const out: string[] = [];
+  // Kong sends one set per period; only the one for the declared window can be compared with the burst.
+  const comparable = l.windowSeconds === undefined || l.windowSeconds === windowSeconds;
+  if (comparable && l.limit !== undefined && Math.abs(l.limit - observedLimit) > slack) out.push(`${l.source} announces a limit of ${l.limit}, but ${observedLimit} calls were accepted before the throttle`);
+  if (comparable && l.remaining !== undefined && l.remaining > 0) out.push(`${l.source} says ${l.remaining} remaining on a throttled answer`);
+  return out;
+}
+
+function describeSignals(s: ReturnType<typeof parseRateLimitHeaders>): string {
+  const parts: string[] = [];
+  if (s.retryAfter) parts.push(`Retry-After ${s.retryAfter.raw} (${s.retryAfter.form})`);
+  for (const p of s.policies) parts.push(`RateLimit-Policy "${p.name}" q=${p.quota}${p.windowSeconds !== undefined ? ` w=${p.windowSeconds}` : ''}`);
+  for (const st of s.states) parts.push(`RateLimit "${st.name}" r=${st.remaining}${st.resetSeconds !== undefined ? ` t=${st.resetSeconds}` : ''}`);
+  for (const l of s.legacy) parts.push(`${l.source}${l.limit !== undefined ? ` limit=${l.limit}` : ''}${l.remaining !== undefined ? ` remaining=${l.remaining}` : ''}`);
+  return parts.length > 0 ? parts.join(', ') : 'no rate-limit signals';
+}

@@ -1,0 +1,177 @@
+// `keyprobe audit`: the governance review of a whole key inventory, from a
+// file export, a management API (--inventory-url) or the built-in demo
+// (--demo). Writes the run reports (JSON, JUnit, …) plus the audit's own
+// report.html and findings.json, scans them for every known secret, writes
+// manifest.sha256, and returns the exit code: 0 clean, 1 a gating rule broken (bad rows are such
+// a rule), 2 bad usage or an unreadable inventory/policy/mapping file,
+// 3 the inventory could not be fetched, 4 a secret in an output.
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { runAudit, type AuditReport } from '../../audit/audit.js';
+import { startAuditDemo, type AuditDemo } from '../../audit/demo.js';
+import { findingsJsonReporter } from '../../audit/findings-json.js';
+import type { Inventory } from '../../audit/inventory.js';
+import { defaultPolicy, loadPolicy, type AuditPolicy } from '../../audit/policy.js';
+import { fetchInventory, InventoryFetchError, loadMapping } from '../../audit/sources/api.js';
+import { readInventoryFile } from '../../audit/sources/file.js';
+import { ConfigError, EXIT, SecretLeakError, UsageError, type ConfigProblem } from '../../errors.js';
+import { auditHtmlReporter } from '../../reporters/audit-html.js';
+import { useColor } from '../../reporters/console.js';
+import { defaultReporters } from '../../reporters/index.js';
+import { writeManifest } from '../../reporters/manifest.js';
+import type { Reporter } from '../../reporters/reporter.js';
+import { writeReports } from '../../reporters/write-reports.js';
+import type { Verdict } from '../../result.js';
+import { SecretRegistry } from '../../secrets.js';
+import type { CliIo } from '../io.js';
+
+export interface AuditOptions {
+  readonly inventoryUrl?: string;
+  readonly mapping?: string;
+  readonly policy?: string;
+  readonly demo?: boolean;
+  readonly asOf?: string;
+  readonly out?: string;
+  readonly ca?: string;
+  readonly operator?: string;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+}
+
+/** Bad rows printed to the terminal; all of them are in the reports. */
+const ROW_PROBLEMS_SHOWN = 20;
+
+export function auditCommand(io: CliIo) {
+  return async (file: string | undefined, opts: AuditOptions): Promise<number> => {
+    const sources = [file !== undefined, opts.inventoryUrl !== undefined, opts.demo === true].filter(Boolean).length;
+    if (sources !== 1) throw new UsageError('give exactly one inventory: a file (YAML, JSON or CSV), --inventory-url <url>, or --demo');
+    if (opts.mapping && !opts.inventoryUrl) throw new UsageError('--mapping only applies to --inventory-url');
+    const now = opts.asOf !== undefined ? parseAsOf(opts.asOf) : new Date();
+    const secrets = new SecretRegistry();
+
+    let demo: AuditDemo | undefined;
+    try {
+      const problems: ConfigProblem[] = [];
+      const collect = <T>(load: () => T): T | undefined => {
+        try {
+          return load();
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          problems.push(...err.problems);
+          return undefined;
+        }
+      };
+      const policy = collect<AuditPolicy>(() => (opts.policy ? loadPolicy(resolve(io.cwd, opts.policy)) : defaultPolicy()));
+      let inventory: Inventory | undefined;
+      let origin: string | undefined;
+      if (file !== undefined) {
+        inventory = collect(() => readInventoryFile(resolve(io.cwd, file), file));
+      } else {
+        let url = opts.inventoryUrl;
+        let env = io.env;
+        if (opts.demo) {
+          demo = await startAuditDemo();
+          for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_ADMIN_TOKEN ? 'admin-token' : 'key');
+          url = demo.inventoryUrl;
+          env = { ...io.env, ...demo.env };
+          if (!opts.quiet) io.stdout.write(`Reference target on ${demo.target.origin} with a seeded inventory of ${demo.secrets.length - 1} keys\n`);
+        }
+        const mapping = collect(() => loadMapping(opts.mapping ? resolve(io.cwd, opts.mapping) : undefined, env));
+        if (mapping?.secret) secrets.add(mapping.secret, 'admin-token');
+        if (problems.length === 0 && mapping) {
+          const ca = opts.ca ? await readCa(resolve(io.cwd, opts.ca)) : undefined;
+          try {
+            inventory = await fetchInventory({ url: url!, mapping, secrets, ...(io.signal ? { signal: io.signal } : {}), ...(ca ? { ca } : {}) });
+          } catch (err) {
+            if (!(err instanceof InventoryFetchError)) throw err;
+            io.stderr.write(`keyprobe: the inventory could not be fetched: ${secrets.redact(err.message)}\n`);
+            return EXIT.unverified;
+          }
+          origin = new URL(url!).origin;
+        }
+      }
+      if (problems.length > 0 || !policy || !inventory) throw new ConfigError(problems);
+
+      const report = runAudit({ inventory, policy, now, secrets, ...(opts.operator ? { operator: opts.operator } : {}), ...(origin ? { origin } : {}) });
+      printRowProblems(io, inventory, secrets);
+      if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
+
+      const outDir = resolve(io.cwd, opts.out ?? join('reports', `audit-${report.runId}`));
+      const written = await writeReports(report.result, outDir, auditReporters(report));
+      for (const f of written.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
+      await scanOutputs(written.files, secrets);
+      // Last, so its digests cover every file the audit wrote (and only clean ones).
+      await writeManifest(outDir, written.files).catch((err: unknown) => io.stderr.write(`keyprobe: the manifest could not be written: ${secrets.redact((err as Error).message)}\n`));
+      if (!opts.quiet) io.stdout.write(`Reports: ${outDir}\n`);
+      return report.result.exitCode;
+    } finally {
+      await demo?.target.close();
+    }
+  };
+}
+
+/**
+ * The run reporters (JSON, JUnit, … whatever exists) plus the audit's own:
+ * its report.html replaces the run HTML, which would show an inventory as if
+ * it were one key.
+ */
+export function auditReporters(report: AuditReport): Reporter[] {
+  return [...defaultReporters().filter((r) => r.name !== 'html'), auditHtmlReporter(report), findingsJsonReporter(report)];
+}
+
+function parseAsOf(text: string): Date {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(ms)) throw new UsageError(`--as-of must be a date like 2026-03-31 or an ISO 8601 date-time, got "${text}"`);
+  return new Date(ms);
+}
+
+async function readCa(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--ca ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function printRowProblems(io: CliIo, inventory: Inventory, secrets: SecretRegistry): void {
+  if (inventory.problems.length === 0) return;
+  const rows = new Set(inventory.problems.map((p) => p.row)).size;
+  io.stderr.write(`keyprobe: ${rows} bad ${rows === 1 ? 'row was' : 'rows were'} left out of the audit (see audit.inventory-rows-valid):\n`);
+  for (const p of inventory.problems.slice(0, ROW_PROBLEMS_SHOWN)) {
+    const where = p.line !== undefined ? `${inventory.source}:${p.line}` : inventory.source;
+    io.stderr.write(secrets.redact(`  ${where}: row ${p.row}${p.field ? `: ${p.field}` : ''}: ${p.message}\n`));
+  }
+  if (inventory.problems.length > ROW_PROBLEMS_SHOWN) io.stderr.write(`  … and ${inventory.problems.length - ROW_PROBLEMS_SHOWN} more (all are in the reports)\n`);
+}
+
+const LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP' };
+const COLOR: Record<Verdict, number> = { pass: 32, fail: 31, error: 33, skip: 90 };
+
+function printOutcome(io: CliIo, report: AuditReport, opts: AuditOptions): void {
+  const color = useColor(io.stdout, io.env);
+  const paint = (v: Verdict, s: string) => (color ? `\x1b[${COLOR[v]}m${s}\x1b[0m` : s);
+  const inv = report.inventory;
+  io.stdout.write(`keyprobe audit: ${inv.keys} keys from ${inv.source} (${inv.rows} rows), as of ${report.now}\n`);
+  for (const c of report.result.profiles[0]!.checks) {
+    if (opts.quiet && (c.verdict === 'pass' || c.verdict === 'skip')) continue;
+    io.stdout.write(`  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${c.id}${c.gating ? '' : ' (advisory)'} — ${c.message}\n`);
+    if (opts.verbose && c.observed) for (const line of c.observed.split('\n').slice(0, 50)) io.stdout.write(`        ${line}\n`);
+  }
+  const checks = report.result.profiles[0]!.checks;
+  const failed = checks.filter((c) => c.verdict === 'fail');
+  const gatingFailed = failed.filter((c) => c.gating).length;
+  io.stdout.write(`\n${checks.length - failed.length} rules passed, ${failed.length} broken (${gatingFailed} gating)\n`);
+  const why = report.result.exitCode === EXIT.fail ? 'exit 1: a gating rule is broken' : 'exit 0: no gating rule is broken';
+  io.stdout.write(`Audit verdict: ${paint(report.result.verdict, report.result.verdict.toUpperCase())} — ${why}\n\n`);
+}
+
+/** The safety net: no output may hold any secret keyprobe knows (admin token, demo keys, secrets found in the inventory). */
+export async function scanOutputs(files: readonly string[], secrets: SecretRegistry): Promise<void> {
+  if (secrets.all().length === 0) return;
+  const leaking: string[] = [];
+  for (const f of files) {
+    const text = await readFile(f, 'latin1').catch(() => '');
+    if (secrets.leaks(text)) leaking.push(f);
+  }
+  if (leaking.length > 0) throw new SecretLeakError(leaking);
+}

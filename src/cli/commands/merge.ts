@@ -1,0 +1,60 @@
+// `keyprobe merge`: one report for many CI shards. Reads each shard's
+// results.json, combines them, recomputes the verdict and writes every
+// report format (and the manifest), exiting with the combined verdict so the
+// merge job can be the gate.
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { mergeResults, type MergeInput } from '../../merge/merge-results.js';
+import { readResults } from '../../reporters/results-file.js';
+import { allChecks } from '../../result.js';
+import { explainExitCode } from '../../runner/verdict.js';
+import { newRunId } from '../../runner/run.js';
+import { TOOL } from '../../version.js';
+import type { CliIo } from '../io.js';
+import { publishReports } from '../publish.js';
+
+export function mergeCommand(io: CliIo) {
+  return async (files: string[], opts: { out?: string; quiet?: boolean }): Promise<number> => {
+    const inputs = await readAll(files.map((f) => resultsFileOf(resolve(io.cwd, f))));
+    const runId = newRunId(new Date());
+    const merged = mergeResults(inputs, { runId, tool: TOOL });
+    const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
+    // The inputs hold fingerprints, never keys: there is no secret to scan for.
+    const published = await publishReports(merged, outDir, [], {});
+    for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
+    if (!opts.quiet) {
+      const checks = allChecks(merged);
+      const count = (v: string) => checks.filter((c) => c.verdict === v).length;
+      io.stdout.write(`Merged ${inputs.length} run(s): ${merged.profiles.length} profile(s), ${checks.length} check(s): ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped${merged.incomplete ? ' (a run was incomplete)' : ''}\n`);
+      io.stdout.write(`Verdict: ${merged.verdict.toUpperCase()} — ${explainExitCode(merged.exitCode)}\n`);
+      io.stdout.write(`Reports: ${outDir}\n`);
+    }
+    return merged.exitCode;
+  };
+}
+
+/** Reads every input, reporting the problems of all of them at once. */
+async function readAll(files: readonly string[]): Promise<MergeInput[]> {
+  const inputs: MergeInput[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const file of files) {
+    try {
+      inputs.push({ file, result: await readResults(file) });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return inputs;
+}
+
+/** A report directory stands for the results.json in it. */
+function resultsFileOf(path: string): string {
+  try {
+    return statSync(path).isDirectory() ? join(path, 'results.json') : path;
+  } catch {
+    return path;
+  }
+}

@@ -1,0 +1,47 @@
+// `keyprobe report <results.json>`: renders junit.xml, report.html (and with
+// --pdf report.pdf) again from a stored result, with a fresh manifest. Exits
+// with the stored run's exit code, so a pipeline can gate on a kept result.
+import { copyFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { painter, summary, useColor } from '../../reporters/console.js';
+import { readResults } from '../../reporters/results-file.js';
+import type { CliIo } from '../io.js';
+import { publishReports } from '../publish.js';
+
+export interface ReportOptions {
+  readonly out?: string;
+  readonly pdf?: boolean;
+  readonly quiet?: boolean;
+}
+
+export function reportCommand(io: CliIo) {
+  return async (input: string, opts: ReportOptions): Promise<number> => {
+    let file = resolve(io.cwd, input);
+    if (isDirectory(file)) file = join(file, 'results.json');
+    const result = await readResults(file);
+    const outDir = opts.out ? resolve(io.cwd, opts.out) : dirname(file);
+    await mkdir(outDir, { recursive: true });
+    // The manifest covers results.json too, so the directory stays one verifiable set.
+    const json = join(outDir, 'results.json');
+    if (resolve(json) !== resolve(file)) await copyFile(file, json);
+    // A stored result holds no secrets to look for (keys are fingerprints); the scan runs with none.
+    const published = await publishReports(result, outDir, [], { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM, withoutJson: true }, [json]);
+    for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
+    if (!opts.quiet) {
+      const names = published.files.map((f) => basename(f)).join(', ');
+      io.stdout.write(`Rendered run ${result.runId} into ${outDir}: ${names}\n`);
+    }
+    io.stdout.write(summary(result, result.exitCode, painter(useColor(io.stdout, io.env))));
+    return result.exitCode;
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

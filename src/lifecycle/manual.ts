@@ -1,0 +1,136 @@
+// The `manual` lifecycle adapter: asks a person to do the step ("Disable the
+// key … in your key console, then press Enter") and times from their Enter.
+// Without --interactive or without a terminal the step is skipped with that
+// reason, never waited on, so CI cannot hang. Creating and rotating are not
+// offered: they would need a person to type a new secret into a prompt.
+import { InterruptedError } from '../errors.js';
+import type { ManualAdapterSpec } from '../config/profile-schema.js';
+import type { AdapterDeps } from './deps.js';
+import {
+  fillText,
+  timingFrom,
+  unsupported,
+  type ActionResult,
+  type CreatedKey,
+  type KeyRef,
+  type LifecycleAction,
+  type LifecycleAdapter,
+  type RotatedKey,
+} from './types.js';
+
+const DEFAULT_TEXT: Record<'disable' | 'enable' | 'delete', string> = {
+  disable: 'Disable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
+  enable: 'Re-enable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
+  delete: 'Delete the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
+};
+
+export class ManualLifecycleAdapter implements LifecycleAdapter {
+  readonly kind = 'manual';
+  private readonly spec: ManualAdapterSpec;
+
+  constructor(spec: ManualAdapterSpec | undefined, private readonly deps: AdapterDeps) {
+    this.spec = spec ?? { timeoutSeconds: 600 };
+  }
+
+  can(action: LifecycleAction): boolean {
+    return action === 'disable' || action === 'enable' || action === 'delete';
+  }
+
+  forCleanup(timeoutMs: number): LifecycleAdapter {
+    return new ManualLifecycleAdapter(this.spec, { ...this.deps, cleanupTimeoutMs: timeoutMs });
+  }
+
+  records() {
+    return [...this.deps.records];
+  }
+
+  async create(): Promise<ActionResult<CreatedKey>> {
+    return unsupported('manual', 'create', 'a manual step cannot create a key (its new secret would have to be typed into a prompt); declare a spare canary key instead');
+  }
+
+  async rotate(): Promise<ActionResult<RotatedKey>> {
+    return unsupported('manual', 'rotate', 'a manual step cannot rotate a key (its new secret would have to be typed into a prompt)');
+  }
+
+  disable(key: KeyRef): Promise<ActionResult> {
+    return this.ask('disable', key);
+  }
+
+  enable(key: KeyRef): Promise<ActionResult> {
+    return this.ask('enable', key);
+  }
+
+  delete(key: KeyRef): Promise<ActionResult> {
+    return this.ask('delete', key);
+  }
+
+  private async ask(action: 'disable' | 'enable' | 'delete', key: KeyRef): Promise<ActionResult> {
+    const cleanup = this.deps.cleanupTimeoutMs !== undefined;
+    const instruction = fillText(this.spec[action] ?? DEFAULT_TEXT[action], { name: key.name, id: key.id, idPart: key.id ? ` (id ${key.id})` : '' });
+    const record = (outcome: 'done' | 'skipped' | 'failed', detail: string, durationMs?: number) =>
+      this.deps.records.push({ action, adapter: 'manual', key: key.name, outcome, detail: `${detail}: ${instruction}`, ...(durationMs !== undefined ? { durationMs } : {}), ...(cleanup ? { detached: true } : {}) });
+    const skip = (reason: string): ActionResult => {
+      record('skipped', `skipped (${reason})`);
+      return { outcome: 'skipped', reason: `manual step skipped: ${reason}` };
+    };
+
+    if (!this.deps.interactive) return skip('keyprobe was not started with --interactive');
+    const terminal = this.deps.terminal;
+    if (!terminal || !terminal.input.isTTY) return skip('no terminal to ask on (stdin is not a TTY)');
+    if (cleanup && this.deps.signal.aborted) return skip('the run was interrupted, so no one is asked; do it by hand');
+
+    terminal.output.write(`\n  ACTION NEEDED — ${instruction}\n  (press Enter when it is done, or type "skip" and Enter) › `);
+    const startedAt = performance.now();
+    let line: string;
+    try {
+      line = await readLine(terminal.input, cleanup ? undefined : this.deps.signal, this.spec.timeoutSeconds * 1000);
+    } catch (err) {
+      if (err instanceof InterruptedError) throw err;
+      const timing = timingFrom(startedAt);
+      record('failed', (err as Error).message, timing.durationMs);
+      return { outcome: 'failed', reason: `manual step not confirmed: ${(err as Error).message}`, timing };
+    }
+    const timing = timingFrom(startedAt);
+    if (/^\s*s(kip)?\s*$/i.test(line)) return skip('the operator chose to skip it');
+    record('done', 'operator pressed Enter', timing.durationMs);
+    return { outcome: 'done', value: undefined, timing };
+  }
+}
+
+/** One line from `input`; rejects on end of input, timeout, or abort. Leaves the stream paused. */
+export function readLine(input: NodeJS.ReadableStream, signal: AbortSignal | undefined, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const done = () => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      input.pause();
+    };
+    const onData = (chunk: Buffer | string) => {
+      buffer += chunk.toString();
+      const nl = buffer.indexOf('\n');
+      if (nl === -1) return;
+      done();
+      resolve(buffer.slice(0, nl).replace(/\r$/, ''));
+    };
+    const onEnd = () => {
+      done();
+      reject(new Error('the input closed before anyone pressed Enter'));
+    };
+    const onAbort = () => {
+      done();
+      reject(new InterruptedError(String(signal?.reason ?? 'abort')));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no one pressed Enter within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.resume();
+  });
+}

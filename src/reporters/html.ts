@@ -1,0 +1,281 @@
+// report.html: one self-contained file a security reviewer can attach to a
+// launch sign-off. Inline CSS and SVG only; a Content-Security-Policy that
+// forbids every fetch; a small optional script (expand/collapse, open every
+// card before printing) that the page does not need to be read.
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CheckResult, Exchange, Measurement, ProfileRun, RunResult, Severity, Verdict } from '../result.js';
+import { explainExitCode } from '../runner/verdict.js';
+import { anchorId, esc } from './escape.js';
+import { burstChart, revocationChart } from './html-charts.js';
+import { REPORT_CSS } from './html-style.js';
+import { practiceRows } from './practices.js';
+import type { Reporter } from './reporter.js';
+
+export const htmlReporter: Reporter = {
+  name: 'html',
+  async write(result, outDir) {
+    const file = join(outDir, 'report.html');
+    await writeFile(file, renderHtml(result), 'utf8');
+    return [file];
+  },
+};
+
+/** Per card; the rest stay in results.json (the card says how many). */
+const MAX_EXCHANGES_SHOWN = 25;
+/**
+ * Above this many checks, passed and skipped cards list their exchanges one
+ * line each (headers and bodies stay in results.json), so a run of 10,000
+ * checks still opens in a browser in seconds.
+ */
+const FULL_EVIDENCE_UP_TO = 500;
+const MAX_BODY_SHOWN = 4000;
+
+const VERDICT_ORDER: Record<Verdict, number> = { fail: 0, error: 1, skip: 2, pass: 3 };
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP' };
+const CHART_LEGEND = {
+  revocation: '<span class="dot" data-c="grey"></span>accepted before the disable <span class="dot" data-c="red"></span>accepted after the disable (a defect) <span class="dot" data-c="green"></span>rejected <span class="dot" data-c="orange"></span>throttled (429, neither) <span class="dot" data-c="hollow"></span>no response · the blue band is the stability window in which every probe must be rejected',
+  burst: 'Each step is one call: the green line counts accepted calls, the orange one throttled calls; the accepted line should level off at the dashed expected limit.',
+} as const;
+const LAUNCH_WORD = { pass: 'Ready to launch', fail: 'Do not launch', error: 'Not verified' } as const;
+
+// Progressive enhancement only: the report reads the same without it.
+const SCRIPT = `(function(){
+var cards=function(){return document.querySelectorAll('details.card');};
+var bar=document.getElementById('toolbar'); if(bar){bar.hidden=false;}
+var set=function(open,onlyPassed){cards().forEach(function(d){if(!onlyPassed||d.classList.contains('v-pass')||d.classList.contains('v-skip')){d.open=open;}});};
+var b1=document.getElementById('expand-all'); if(b1){b1.addEventListener('click',function(){set(true,false);});}
+var b2=document.getElementById('collapse-passed'); if(b2){b2.addEventListener('click',function(){set(false,true);});}
+var openTarget=function(){var id=decodeURIComponent(location.hash.slice(1)); var el=id&&document.getElementById(id); if(el&&el.tagName==='DETAILS'){el.open=true;}};
+window.addEventListener('hashchange',openTarget); openTarget();
+var closed=[];
+window.addEventListener('beforeprint',function(){closed=Array.prototype.filter.call(document.querySelectorAll('details'),function(d){return !d.open;}); closed.forEach(function(d){d.open=true;});});
+window.addEventListener('afterprint',function(){closed.forEach(function(d){d.open=false;}); closed=[];});
+})();`;
+const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
+const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; base-uri 'none'; form-action 'none'`;
+
+interface Placed {
+  readonly check: CheckResult;
+  readonly run: ProfileRun;
+  readonly anchor: string;
+  readonly index: number;
+}
+
+export function renderHtml(result: RunResult): string {
+  const many = result.profiles.length > 1;
+  const placed: Placed[] = result.profiles.flatMap((run, pi) => run.checks.map((check, ci) => ({ check, run, anchor: `check-${pi + 1}-${anchorId(check.id)}-${ci + 1}`, index: pi * 1e6 + ci })));
+  const ordered = [...placed].sort(
+    (a, b) =>
+      VERDICT_ORDER[a.check.verdict] - VERDICT_ORDER[b.check.verdict] ||
+      Number(b.check.gating) - Number(a.check.gating) ||
+      SEVERITY_ORDER[a.check.severity] - SEVERITY_ORDER[b.check.severity] ||
+      a.index - b.index,
+  );
+  const keyNames = [...new Set(result.profiles.map((p) => p.profile.keyName))].join(', ');
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="referrer" content="no-referrer">',
+    `<meta name="generator" content="${esc(`${result.tool.name} ${result.tool.version}`)}">`,
+    `<title>${esc(`${LAUNCH_WORD[result.verdict]} — ${keyNames || 'no profile'} — keyprobe ${result.runId}`)}</title>`,
+    `<style>${REPORT_CSS}</style>`,
+    '</head>',
+    '<body>',
+    banner(result, placed),
+    '<main>',
+    runSection(result),
+    practicesSection(result, placed),
+    checksSection(ordered, many),
+    signoffSection(result),
+    footer(result),
+    '</main>',
+    `<script>${SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function banner(result: RunResult, placed: readonly Placed[]): string {
+  const count = (v: Verdict) => placed.filter((p) => p.check.verdict === v).length;
+  const gating = placed.filter((p) => p.check.gating).length;
+  return `<header class="banner v-${result.verdict}" id="verdict"><div class="inner">
+<div class="kicker">keyprobe launch verdict · suite ${esc(result.suite.name)}</div>
+<h1>${esc(LAUNCH_WORD[result.verdict])}: ${esc(result.verdict.toUpperCase())}</h1>
+<p>${esc(explainExitCode(result.exitCode))}.</p>
+<p>${result.profiles.map((r) => `Key <strong>${esc(r.profile.keyName)}</strong> (${esc(r.profile.keyFingerprint)}) against ${esc(r.profile.targetOrigin)}`).slice(0, 3).join('<br>')}${result.profiles.length > 3 ? `<br>and ${result.profiles.length - 3} more keys` : ''}</p>
+<p>Run by ${esc(result.operator)} on ${esc(utc(result.startedAt))} with ${esc(result.tool.name)} ${esc(result.tool.version)}</p>
+<p class="counts"><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} not verified (error)</span><span>${count('skip')} skipped</span><span>${placed.length} checks, ${gating} gating</span></p>
+${result.incomplete ? '<p class="warning">The run was interrupted: results are incomplete and cannot support a launch decision.</p>' : ''}
+</div></header>`;
+}
+
+function runSection(result: RunResult): string {
+  const fact = (label: string, value: string, mono = false, small = '') => `<div><dt>${esc(label)}</dt><dd${mono ? ' class="mono"' : ''}>${esc(value)}${small ? `<small class="mono">${esc(small)}</small>` : ''}</dd></div>`;
+  const profiles = result.profiles.map(
+    (r) => `<h3>Key ${esc(r.profile.keyName)}</h3>
+<dl class="facts">
+${fact('Key name', r.profile.keyName)}
+${fact('Key fingerprint', r.profile.keyFingerprint, true)}
+${fact('Environment', r.profile.targetEnvironment !== r.profile.environment ? `${r.profile.environment} (target serves ${r.profile.targetEnvironment})` : r.profile.environment)}
+${fact('Target origin', r.profile.targetOrigin, true)}
+${fact('Owner', r.profile.owner ?? 'not declared')}
+${fact('Expires', r.profile.expires ? utc(r.profile.expires) : 'not declared')}
+${fact('Profile', r.profile.file, true, `sha256:${r.profile.digest}`)}
+${fact('Requests sent / budget', `${r.requestsSent} / ${r.requestBudget}`)}
+</dl>`,
+  );
+  const notes = result.profiles.flatMap((r) => r.notes.map((n) => (result.profiles.length > 1 ? `${r.profile.keyName}: ${n}` : n)));
+  return `<section id="run"><h2>Who ran what, when</h2>
+<dl class="facts">
+${fact('Run by (operator)', result.operator)}
+${fact('Started (UTC)', utc(result.startedAt))}
+${fact('Duration', `${(result.durationMs / 1000).toFixed(1)} s`)}
+${fact('Tool', `${result.tool.name} ${result.tool.version}`)}
+${fact('Suite', result.suite.name, false, result.suite.file)}
+${fact('Run id', result.runId, true)}
+</dl>
+${profiles.join('\n') || '<p>No profile was run.</p>'}
+${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+<p class="notes">Keys appear only as fingerprints (sha256 of the key, first 8 hex digits); a run scans every file it writes, and everything it prints, for every secret it resolved (exit 4 if one is found).</p>
+</section>`;
+}
+
+function practicesSection(result: RunResult, placed: readonly Placed[]): string {
+  const anchorOf = new Map(placed.map((p) => [p.check, p.anchor]));
+  const many = result.profiles.length > 1;
+  const profileOf = new Map(placed.map((p) => [p.check, p.run.profile.keyName]));
+  const rows = practiceRows(placed.map((p) => p.check)).map((row) => {
+    const shown = chipsToShow(row.checks);
+    const hidden = row.checks.length - shown.length;
+    const chips = row.checks.length
+      ? shown.map((c) => `<a class="chip v-${c.verdict}" href="#${esc(anchorOf.get(c) ?? '')}" title="${esc(c.message)}">${esc(VERDICT_WORD[c.verdict])} ${esc(c.id)}${many ? ` · ${esc(profileOf.get(c) ?? '')}` : ''}</a>`).join(' ') + (hidden > 0 ? ` <span class="more">and ${hidden.toLocaleString('en-US')} more that passed or were skipped</span>` : '')
+      : '<span class="more">no check of this suite covers it</span>';
+    return `<tr><td>${esc(row.practice.name)}</td><td><span class="badge s-${row.status.replace(/ /g, '-')}">${esc(row.status)}</span></td><td><div class="means">${esc(row.practice.means)}</div>${chips}</td></tr>`;
+  });
+  rows.push(
+    `<tr><td>Audit</td><td><span class="badge s-recorded">${result.incomplete ? 'partial' : 'recorded'}</span></td><td><div class="means">This run is the audit record: who ran it (${esc(result.operator)}), when, against which target with which key fingerprint, and every exchange. results.json next to this file holds the full result; manifest.sha256 the digests of every file of the run (check with <code>sha256sum -c manifest.sha256</code>).</div><span class="chip mono">run ${esc(result.runId)}</span></td></tr>`,
+  );
+  return `<section id="practices"><h2>Key practices</h2>
+<table class="practices"><thead><tr><th>Practice</th><th>Status</th><th>What it means · the checks behind it</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></section>`;
+}
+
+/** Every failure and error (up to 100), then passes and skips up to 30 chips in all. */
+function chipsToShow(checks: readonly CheckResult[]): CheckResult[] {
+  const bad = checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').slice(0, 100);
+  const rest = checks.filter((c) => c.verdict === 'pass' || c.verdict === 'skip').slice(0, Math.max(0, 30 - bad.length));
+  return checks.filter((c) => bad.includes(c) || rest.includes(c));
+}
+
+function checksSection(ordered: readonly Placed[], many: boolean): string {
+  const compact = ordered.length > FULL_EVIDENCE_UP_TO;
+  const groups: [string, Placed[]][] = [
+    ['Needs attention', ordered.filter((p) => p.check.verdict === 'fail' || p.check.verdict === 'error')],
+    ['Skipped', ordered.filter((p) => p.check.verdict === 'skip')],
+    ['Passed', ordered.filter((p) => p.check.verdict === 'pass')],
+  ];
+  const body = groups
+    .filter(([, items]) => items.length > 0)
+    .map(([title, items]) => `<h3 class="group-title">${esc(title)} (${items.length})</h3>\n${items.map((p) => card(p, many, compact)).join('\n')}`)
+    .join('\n');
+  return `<section id="checks"><h2>Checks</h2>
+<div class="toolbar" id="toolbar" hidden><button type="button" id="expand-all">Expand all</button><button type="button" id="collapse-passed">Collapse passed and skipped</button><span>Failures and errors come first and are open; passed checks are collapsed.</span></div>
+${compact ? `<p class="notes">This run has ${ordered.length.toLocaleString('en-US')} checks: passed and skipped checks list their exchanges one line each; their headers and bodies are in results.json.</p>` : ''}
+${body || '<p>No check ran.</p>'}
+</section>`;
+}
+
+function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean): string {
+  const open = c.verdict === 'fail' || c.verdict === 'error' ? ' open' : '';
+  const chips = [
+    `<span class="chip sev-${c.severity}">${esc(c.severity)}</span>`,
+    `<span class="chip">${c.gating ? 'gating' : 'advisory — does not gate'}</span>`,
+    c.destructive ? '<span class="chip">destructive (canary key)</span>' : '',
+    many ? `<span class="chip">${esc(run.profile.keyName)}</span>` : '',
+    `<span class="chip">${esc(formatMs(c.durationMs))}</span>`,
+  ].join('');
+  const parts: string[] = [];
+  const ev: string[] = [];
+  if (c.expected !== undefined) ev.push(`<dt>Expected</dt><dd>${esc(c.expected)}</dd>`);
+  if (c.observed !== undefined) ev.push(`<dt>Observed</dt><dd>${esc(c.observed)}</dd>`);
+  ev.push(`<dt>Started</dt><dd>${esc(utc(c.startedAt))}</dd>`);
+  parts.push(`<dl class="ev">${ev.join('')}</dl>`);
+  if (c.advisories.length) parts.push(`<ul class="advisories">${c.advisories.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`);
+  const measured = Object.entries(c.measurements);
+  if (measured.length) parts.push(`<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th></tr></thead><tbody>${measured.map(([k, v]) => `<tr><th class="mono">${esc(k)}</th><td>${esc(formatMeasurement(v))}</td></tr>`).join('')}</tbody></table>`);
+  if (c.timeline) parts.push(`<figure class="chart-box">${c.timeline.kind === 'revocation' ? revocationChart(c.timeline) : burstChart(c.timeline)}<figcaption>${CHART_LEGEND[c.timeline.kind]}</figcaption></figure>`);
+  if (c.evidence.length) {
+    const shown = c.evidence.slice(0, MAX_EXCHANGES_SHOWN);
+    const brief = compact && (c.verdict === 'pass' || c.verdict === 'skip');
+    parts.push(`<h4>Exchanges (${c.evidence.length})</h4>`, ...(brief ? [`<ul class="brief">${shown.map(exchangeLine).join('')}</ul>`] : shown.map((e, i) => exchange(e, i))));
+    if (c.evidence.length > shown.length) parts.push(`<p class="more">${c.evidence.length - shown.length} more exchanges are in results.json.</p>`);
+  }
+  return `<details class="card v-${c.verdict}" id="${esc(anchor)}"${open}>
+<summary><span class="badge v-${c.verdict}">${VERDICT_WORD[c.verdict]}</span><span class="title">${esc(c.title)}</span><code class="id">${esc(c.id)}</code>${chips}<span class="msg">${esc(c.message)}</span></summary>
+<div class="card-body">${parts.join('\n')}</div>
+</details>`;
+}
+
+/** The first few exchanges of a card are open; the rest show one line each until clicked (all open in print). */
+const OPEN_EXCHANGES = 3;
+
+function exchange(e: Exchange, index: number): string {
+  const statusClass = e.status === undefined ? 'none' : e.status < 400 ? 'ok' : e.status < 500 ? 'client' : 'server';
+  const statusText = e.status === undefined ? `no response: ${e.error ?? 'unknown error'}` : String(e.status);
+  const headerRows = [
+    ...Object.entries(e.requestHeaders).map(([k, v]) => `<tr><th>→ ${esc(k)}</th><td>${esc(v)}</td></tr>`),
+    ...Object.entries(e.responseHeaders).map(([k, v]) => `<tr><th>← ${esc(k)}</th><td>${esc(v)}</td></tr>`),
+  ];
+  const body = e.bodyExcerpt.length > MAX_BODY_SHOWN ? `${e.bodyExcerpt.slice(0, MAX_BODY_SHOWN)}…` : e.bodyExcerpt;
+  const cut = e.bodyTruncated || e.bodyExcerpt.length > MAX_BODY_SHOWN;
+  return `<details class="exchange"${index < OPEN_EXCHANGES ? ' open' : ''}>
+<summary class="head"><span class="label">${esc(e.label)}</span><code>${esc(e.method)} ${esc(e.path)}</code><span class="status ${statusClass}">${esc(statusText)}</span><span class="timing">${esc(formatMs(e.durationMs))} · at +${esc(formatMs(e.atMs))}</span></summary>
+${headerRows.length ? `<table class="headers">${headerRows.join('')}</table>` : ''}
+${body ? `<div class="caption">Response body${cut ? ' (excerpt)' : ''}</div><pre>${esc(body)}</pre>` : ''}
+<div class="caption">Reproduce</div><pre class="curl">${esc(e.curl)}</pre>
+</details>`;
+}
+
+function exchangeLine(e: Exchange): string {
+  return `<li><code>${esc(e.method)} ${esc(e.path)}</code> → ${esc(e.status ?? `no response: ${e.error ?? 'unknown error'}`)} · ${esc(formatMs(e.durationMs))} — ${esc(e.label)}</li>`;
+}
+
+function signoffSection(result: RunResult): string {
+  return `<section id="signoff" class="signoff"><h2>Sign-off</h2>
+<table>
+<thead><tr><th></th><th>Name</th><th>Signature</th><th>Date</th></tr></thead>
+<tbody>
+<tr><th>Prepared by</th><td>${esc(result.operator)}</td><td class="blank"></td><td>${esc(utc(result.finishedAt).slice(0, 10))}</td></tr>
+<tr><th>Reviewed by</th><td class="blank"></td><td class="blank"></td><td class="blank"></td></tr>
+</tbody></table>
+<p class="boxes"><strong>Decision:</strong> <span>☐ Approved for launch</span><span>☐ Approved with conditions</span><span>☐ Not approved</span></p>
+<div class="conditions">Conditions and notes</div>
+</section>`;
+}
+
+function footer(result: RunResult): string {
+  return `<footer>Generated by ${esc(result.tool.name)} ${esc(result.tool.version)} from run ${esc(result.runId)} (result schema ${esc(result.schemaVersion)}). This file is self-contained: it loads nothing from the network. Files of this run: results.json, junit.xml, report.html, manifest.sha256.</footer>`;
+}
+
+function utc(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`;
+}
+
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms * 10) / 10} ms`;
+}
+
+function formatMeasurement(v: Measurement): string {
+  return typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : String(Math.round(v * 1000) / 1000)) : String(v);
+}

@@ -1,0 +1,132 @@
+// junit.xml: one testsuite per profile, one testcase per check. Built with
+// junit-report-builder, then adjusted so it validates against Jenkins'
+// junit-10.xsd (the strictest consumer): the builder puts `skipped` on
+// <testsuites> (the schema has no such attribute), writes a bare <skipped/>
+// (we want the reason), and closes only the first `]]>` inside CDATA.
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import junitReportBuilder, { type Builder } from 'junit-report-builder';
+import type { CheckResult, ProfileRun, RunResult } from '../result.js';
+import { checkText } from './evidence-text.js';
+import type { Reporter } from './reporter.js';
+
+export const junitReporter: Reporter = {
+  name: 'junit',
+  async write(result, outDir) {
+    const file = join(outDir, 'junit.xml');
+    await writeFile(file, renderJunit(result), 'utf8');
+    return [file];
+  },
+};
+
+// The package is CommonJS (`module.exports = builder`) while its types declare
+// an ES default export; under NodeNext the default import is module.exports.
+const junitBuilder = junitReportBuilder as unknown as Builder;
+
+export function renderJunit(result: RunResult): string {
+  // A placeholder for `]]>` that cannot occur in the text: split it ourselves after building.
+  const cdataEnd = `KPCDATAEND${randomBytes(8).toString('hex')}`;
+  const text = (s: string) => xmlSafe(s).split(']]>').join(cdataEnd);
+  const builder = junitBuilder.newBuilder();
+  builder.name(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
+  const skipReasons: string[] = [];
+  const seenCases = new Set<string>();
+  const seenSuites = new Set<string>();
+
+  for (const run of result.profiles) {
+    const suiteName = unique(run.profile.keyName || run.profile.file, seenSuites);
+    const suite = builder
+      .testSuite()
+      .name(xmlSafe(suiteName))
+      .timestamp(utcTimestamp(firstStart(run) ?? result.startedAt))
+      .time(seconds(run.checks.reduce((sum, c) => sum + c.durationMs, 0)));
+    for (const [name, value] of suiteProperties(result, run)) suite.property(name, xmlSafe(value));
+
+    const classname = xmlSafe(`keyprobe.${run.profile.keyName || 'profile'}`);
+    for (const check of run.checks) {
+      const tc = suite
+        .testCase()
+        .className(classname)
+        .name(xmlSafe(unique(check.id, seenCases, classname)))
+        .time(seconds(check.durationMs))
+        .standardOutput(text(checkText(check, suiteName)));
+      if (check.verdict === 'fail') tc.failure(xmlSafe(check.message), failureType(check));
+      else if (check.verdict === 'error') tc.error(xmlSafe(check.message), 'not-verified');
+      else if (check.verdict === 'skip') {
+        tc.skipped();
+        skipReasons.push(check.message);
+      }
+    }
+  }
+  return fixForSchema(builder.build(), cdataEnd, skipReasons);
+}
+
+function suiteProperties(result: RunResult, run: ProfileRun): [string, string][] {
+  const p = run.profile;
+  return [
+    ['profile.file', p.file],
+    ['profile.digest', `sha256:${p.digest}`],
+    ['environment', p.environment],
+    ['target.environment', p.targetEnvironment],
+    ['key.name', p.keyName],
+    ['key.fingerprint', p.keyFingerprint],
+    ['target.origin', p.targetOrigin],
+    ['tool.version', `${result.tool.name} ${result.tool.version}`],
+    ['suite', result.suite.name],
+    ['run.id', result.runId],
+    ['operator', result.operator],
+    ['requests', `${run.requestsSent}/${run.requestBudget}`],
+    ['launch.verdict', result.verdict],
+    ...(result.incomplete ? ([['incomplete', 'true']] as [string, string][]) : []),
+  ];
+}
+
+function failureType(c: CheckResult): string {
+  return c.gating ? `${c.severity}` : `${c.severity} (advisory)`;
+}
+
+/** GitLab drops testcases whose classname + name repeat; so do we, by numbering them. */
+function unique(name: string, seen: Set<string>, scope = ''): string {
+  let candidate = name;
+  for (let n = 2; seen.has(`${scope}\n${candidate}`); n++) candidate = `${name} (${n})`;
+  seen.add(`${scope}\n${candidate}`);
+  return candidate;
+}
+
+function firstStart(run: ProfileRun): string | undefined {
+  return run.checks.map((c) => c.startedAt).sort()[0];
+}
+
+/** `2026-11-27T00:05:42Z`: UTC, and without milliseconds, which some readers reject. */
+export function utcTimestamp(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? new Date(0).toISOString().replace(/\.\d+Z$/, 'Z') : d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** Seconds with at most 3 decimals; never negative or NaN (Azure rejects both). */
+export function seconds(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) / 1000 : 0;
+}
+
+/** Removes what XML 1.0 forbids: control characters other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF. */
+export function xmlSafe(s: string): string {
+  return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
+}
+
+function fixForSchema(xml: string, cdataEnd: string, skipReasons: readonly string[]): string {
+  let skipIndex = 0;
+  // Markup is rewritten only outside CDATA sections, so evidence text can never be mistaken for it.
+  const parts = xml.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
+  const fixed = parts.map((part, i) => {
+    if (i % 2 === 1) return part.split(cdataEnd).join(']]]]><![CDATA[>');
+    return part
+      .replace(/<testsuites\b[^>]*>/, (tag) => tag.replace(/\sskipped="[^"]*"/, ''))
+      .replace(/<skipped\/>/g, () => `<skipped message="${attr(xmlSafe(skipReasons[skipIndex++] ?? 'not applicable'))}"/>`);
+  });
+  return fixed.join('');
+}
+
+function attr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+}

@@ -1,0 +1,38 @@
+// manifest.sha256: the digest of every file a run wrote, in the format
+// `sha256sum -c manifest.sha256` checks (run inside the report directory).
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+
+export const MANIFEST_NAME = 'manifest.sha256';
+
+export async function writeManifest(outDir: string, files: readonly string[]): Promise<string> {
+  const lines: string[] = [];
+  const names = [...new Set(files.map((f) => relative(resolve(outDir), resolve(f))))]
+    .filter((name) => name && !name.startsWith('..') && !name.includes('\n') && basename(name) !== MANIFEST_NAME)
+    .sort();
+  for (const name of names) {
+    const digest = createHash('sha256').update(await readFile(join(outDir, name))).digest('hex');
+    // Two spaces: text mode, the format sha256sum prints and checks. Paths use '/'.
+    lines.push(`${digest}  ${name.split(sep).join('/')}`);
+  }
+  const file = join(outDir, MANIFEST_NAME);
+  await writeFile(file, lines.map((l) => `${l}\n`).join(''), 'utf8');
+  return file;
+}
+
+/** The names in a manifest whose digest no longer matches (used by tests and `keyprobe report`). */
+export async function verifyManifest(file: string): Promise<string[]> {
+  const dir = dirname(file);
+  const bad: string[] = [];
+  for (const line of (await readFile(file, 'utf8')).split('\n').filter(Boolean)) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m) {
+      bad.push(line);
+      continue;
+    }
+    const actual = await readFile(join(dir, m[2]!)).then((b) => createHash('sha256').update(b).digest('hex'), () => '');
+    if (actual !== m[1]) bad.push(m[2]!);
+  }
+  return bad;
+}

@@ -1,0 +1,49 @@
+// The key practices a security reviewer signs off on, and which checks give
+// the evidence for each. A check belongs to the first practice whose pattern
+// matches its id; a practice no check of this run covers says so.
+import type { CheckResult, Verdict } from '../result.js';
+
+export interface Practice {
+  readonly name: string;
+  readonly means: string;
+  readonly patterns: readonly RegExp[];
+}
+
+export const PRACTICES: readonly Practice[] = [
+  { name: 'Naming', means: 'The key is named <system>-<env>-<purpose>, so anyone can tell whose it is and what for.', patterns: [/^naming\./] },
+  { name: 'Per-environment keys', means: 'One key per environment; keys of other environments are refused.', patterns: [/^env\./] },
+  { name: 'Least privilege', means: 'The key is granted only what its allowed resources need; no wildcards.', patterns: [/^privilege\./] },
+  {
+    name: 'Reverse validation',
+    means: 'Refused wherever it must be: no key, a wrong or near-miss key, a key in the URL, a resource it may not reach, a disabled or expired key, a key over its rate limit.',
+    patterns: [/^auth\./, /^authz\./, /^lifecycle\.disabled-/, /^lifecycle\.expired-/, /^rate\./],
+  },
+  { name: 'Rotation and reclamation', means: 'The key can be rotated (the old one dies after the grace period); it has an owner and an expiry.', patterns: [/^lifecycle\./, /^governance\./] },
+];
+
+export type PracticeStatus = 'met' | 'not met' | 'not verified' | 'not covered';
+
+export interface PracticeRow {
+  readonly practice: Practice;
+  readonly checks: readonly CheckResult[];
+  readonly status: PracticeStatus;
+}
+
+export function practiceRows(checks: readonly CheckResult[]): PracticeRow[] {
+  const byPractice = new Map<Practice, CheckResult[]>(PRACTICES.map((p) => [p, []]));
+  for (const c of checks) {
+    const practice = PRACTICES.find((p) => p.patterns.some((re) => re.test(c.id)));
+    if (practice) byPractice.get(practice)!.push(c);
+  }
+  return PRACTICES.map((practice) => {
+    const mine = byPractice.get(practice)!;
+    return { practice, checks: mine, status: statusOf(mine.map((c) => c.verdict)) };
+  });
+}
+
+function statusOf(verdicts: readonly Verdict[]): PracticeStatus {
+  if (verdicts.length === 0) return 'not covered';
+  if (verdicts.includes('fail')) return 'not met';
+  if (verdicts.includes('error') || !verdicts.includes('pass')) return 'not verified';
+  return 'met';
+}

@@ -1,0 +1,129 @@
+// The rate checks against small loopback servers that misbehave in ways the
+// reference target does not (a Retry-After that lies, Kong-style headers, a
+// target too slow to overload), plus declared non-429 statuses.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { profileSchema } from '../../src/config/profile-schema.js';
+import { suiteOfAllChecks } from '../../src/config/suite.js';
+import type { CheckResult } from '../../src/result.js';
+import { runSuite } from '../../src/runner/run.js';
+import { SecretRegistry } from '../../src/secrets.js';
+import { fixture, runChecks, startTarget } from '../lifecycle/helpers.js';
+
+interface FakeLimiter {
+  limit: number;
+  /** How long a throttled bucket stays throttled, whatever Retry-After says. */
+  lockMs: number;
+  delayMs?: number;
+  headers?: (state: { remaining: number; throttled: boolean }) => Record<string, string>;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+});
+
+async function fakeTarget(o: FakeLimiter): Promise<string> {
+  let windowStart = 0;
+  let count = 0;
+  let lockedUntil = 0;
+  const server = createServer((req, res) => {
+    const answer = () => {
+      if (req.headers.authorization !== 'Bearer kp_fake_secret_value_123456') {
+        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
+        return;
+      }
+      const now = Date.now();
+      if (now >= windowStart + 1000 && now >= lockedUntil) {
+        windowStart = now;
+        count = 0;
+      }
+      const throttled = count >= o.limit;
+      if (!throttled) count++;
+      else if (lockedUntil < now) lockedUntil = now + o.lockMs;
+      res.writeHead(throttled ? 429 : 200, { 'content-type': 'application/json', ...(o.headers?.({ remaining: Math.max(0, o.limit - count), throttled }) ?? {}) });
+      res.end('{"ok":true}');
+    };
+    if (o.delayMs) setTimeout(answer, o.delayMs);
+    else answer();
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function runAgainst(origin: string, ids: string[], rateLimit: Record<string, unknown> = {}): Promise<Record<string, CheckResult>> {
+  const profile = profileSchema.parse({
+    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: 'kp_fake_secret_value_123456' },
+    target: { origin },
+    allowed: ['GET /v1/agents'],
+    rateLimit: { limit: 5, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2, ...rateLimit },
+  });
+  const result = await runSuite({ profiles: [{ file: '(test)', digest: '0', profile, secrets: ['kp_fake_secret_value_123456'] }], suite: suiteOfAllChecks(), only: ids, secrets: new SecretRegistry() });
+  return Object.fromEntries(result.profiles[0]!.checks.map((c) => [c.id, c]));
+}
+
+describe('rate checks', () => {
+  it('rate.recovers fails when Retry-After lies (still throttled after it)', async () => {
+    const origin = await fakeTarget({ limit: 5, lockMs: 3000, headers: ({ throttled }): Record<string, string> => (throttled ? { 'retry-after': '1' } : {}) });
+    const r = await runAgainst(origin, ['rate.recovers']);
+    expect(r['rate.recovers']).toMatchObject({ verdict: 'fail' });
+    expect(r['rate.recovers']!.message).toMatch(/^Retry-After said 1 s but the key was still throttled \(429 Too Many Requests\)/);
+  });
+
+  it('too little load is an error, never a false fail', async () => {
+    const origin = await fakeTarget({ limit: 1000, lockMs: 0, delayMs: 120 });
+    const r = await runAgainst(origin, ['rate.limit-triggered'], { limit: 20, concurrency: 1 });
+    expect(r['rate.limit-triggered']).toMatchObject({ verdict: 'error' });
+    expect(r['rate.limit-triggered']!.message).toMatch(/^could not generate enough load: at most \d+ calls were accepted within any 1 s window, but exceeding the expected limit needs more than 22/);
+  });
+
+  it('reads Kong-style X-RateLimit-*-Second headers and an HTTP-date Retry-After, and fails when they disagree with the observed limit', async () => {
+    const honest = await fakeTarget({
+      limit: 5,
+      lockMs: 0,
+      headers: ({ remaining, throttled }) => ({
+        'x-ratelimit-limit-second': '5',
+        'x-ratelimit-remaining-second': String(remaining),
+        'x-ratelimit-limit-minute': '300',
+        'x-ratelimit-remaining-minute': '250',
+        ...(throttled ? { 'retry-after': new Date(Date.now() + 1000).toUTCString() } : {}),
+      }),
+    });
+    const ok = (await runAgainst(honest, ['rate.limit-signalled']))['rate.limit-signalled']!;
+    expect(ok.verdict, ok.message).toBe('pass');
+    expect(ok.measurements.retryAfterForm).toBe('http-date');
+    expect(ok.message).toMatch(/X-RateLimit-\*-Second limit=5 remaining=0/);
+
+    const lying = await fakeTarget({ limit: 5, lockMs: 0, headers: ({ throttled }) => ({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': throttled ? '40' : '41', ...(throttled ? { 'retry-after': '1' } : {}) }) });
+    const bad = (await runAgainst(lying, ['rate.limit-signalled']))['rate.limit-signalled']!;
+    expect(bad.verdict).toBe('fail');
+    expect(bad.message).toMatch(/X-RateLimit-\* announces a limit of 100, but 5 calls were accepted/);
+    expect(bad.message).toMatch(/says 40 remaining on a throttled answer/);
+  });
+
+  it('a declared non-429 throttling status passes, flagged as advisory', async () => {
+    const target = await startTarget({ faults: { 'rate-limit-status': 503 } });
+    const f = fixture(target, { rateLimit: { limit: 20, windowSeconds: 1, probe: 'GET /v1/agents', statuses: [503] }, lifecycle: undefined });
+    const result = await runChecks(f, ['rate.limit-triggered', 'rate.limit-signalled']);
+    const [triggered, signalled] = result.profiles[0]!.checks;
+    expect(triggered!.verdict, triggered!.message).toBe('pass');
+    expect(signalled!.verdict, signalled!.message).toBe('pass');
+    expect(signalled!.advisories.join('\n')).toMatch(/throttles with 503 Service Unavailable instead of 429 Too Many Requests \(declared in rateLimit.statuses, so advisory/);
+  });
+});
+
+describe('lifecycle.rotated-key with a grace period', () => {
+  it('the old key keeps working through its grace and is refused right after it', async () => {
+    const target = await startTarget();
+    const base = fixture(target);
+    const f = fixture(target, { lifecycle: { ...base.profile.lifecycle!, rotationGraceSeconds: 1 } });
+    const result = await runChecks(f, ['lifecycle.rotated-key']);
+    const c = result.profiles[0]!.checks[0]!;
+    expect(c.verdict, c.message).toBe('pass');
+    expect(c.advisories).toEqual([]);
+    expect(c.measurements.graceSeconds).toBe(1);
+    expect(c.measurements.oldKeyRejectedAfterGraceMs as number).toBeLessThanOrEqual(1000);
+  });
+});

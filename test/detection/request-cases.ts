@@ -1,0 +1,35 @@
+// Detection cases for the request-phase checks: with each defect on, exactly
+// the named check fails and every other request-phase check still passes
+// (request-matrix.test.ts proves it against the reference target).
+import type { DetectionCase } from './case.js';
+
+export const REQUEST_CASES: readonly DetectionCase[] = [
+  { name: 'scope-bypass', faults: ['scope-bypass'], expectFail: 'authz.unauthorized-resource-denied' },
+  { name: 'leaky-denial', faults: ['leaky-denial'], expectFail: 'authz.unauthorized-resource-denied' },
+  { name: 'key-in-error', faults: ['key-in-error'], expectFail: 'authz.unauthorized-resource-denied' },
+  { name: 'prefix-match', faults: ['prefix-match=16'], expectFail: 'auth.near-miss-key-rejected' },
+  { name: 'case-insensitive-keys', faults: ['case-insensitive-keys'], expectFail: 'auth.near-miss-key-rejected' },
+  { name: 'server-error-on-bad-key', faults: ['server-error-on-bad-key'], expectFail: 'auth.invalid-key-rejected' },
+  { name: 'query-key-accepted', faults: ['query-key-accepted'], expectFail: 'auth.key-in-query-rejected' },
+  { name: 'cross-environment', faults: ['cross-environment'], expectFail: 'env.foreign-environment-key-rejected' },
+  {
+    name: 'over-broad-scopes', faults: [], profileVariant: 'over-broad-scopes', expectFail: 'privilege.least-privilege',
+    defect: 'The key was created with a scope no allowed resource needs (billing:admin); the profile still declares only the scopes it needs.',
+    seenIn: 'Integration keys issued with more scopes than they use, the reason Stripe offers restricted keys; the platform (introspection) tells, not the declaration',
+  },
+  {
+    name: 'bad-name', faults: [], profileVariant: 'bad-name', expectFail: 'naming.key-name-convention',
+    defect: 'The key was created and declared with the generic name "new-key".',
+    seenIn: 'Keys named test, default or new-key that nobody can trace to a system or owner; OpenAI, Google and AWS keys carry no marker, so only the name can tell',
+  },
+  {
+    name: 'declared-for-test', faults: [], profileVariant: 'declared-for-test', expectFail: 'env.key-matches-environment',
+    defect: 'The key is declared (and named) for test but points at the production target.',
+    seenIn: 'Test keys wired into production; Stripe\'s sk_test_/sk_live_ prefixes make it visible, keys without a marker only by their declaration and name',
+  },
+  {
+    name: 'lifetime-too-long', faults: [], profileVariant: 'lifetime-too-long', expectFail: 'governance.owner-and-expiry',
+    defect: 'The key was created to expire three years from now, beyond the profile\'s 365-day maximum lifetime.',
+    seenIn: 'Long-lived keys that outlive the people who knew about them (no expiry, or years of lifetime)',
+  },
+];

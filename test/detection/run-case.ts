@@ -1,0 +1,59 @@
+// Runs one detection case for real: the demo's reference target with the
+// case's faults on, the demo profile (or a variant of it), the prelaunch
+// suite restricted to the given checks, all over loopback HTTP.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { loadProfile } from '../../src/config/load-profile.js';
+import { loadSuite } from '../../src/config/suite.js';
+import { startDemo } from '../../src/demo/seed.js';
+import { BUNDLED_SUITES_DIR, DEMO_PROFILE } from '../../src/paths.js';
+import type { KeyView } from '../../src/reference/index.js';
+import type { RunResult } from '../../src/result.js';
+import { runSuite } from '../../src/runner/run.js';
+import { SecretRegistry } from '../../src/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
+import type { DetectionCase } from './case.js';
+import { PROFILE_VARIANTS } from './profile-variants.js';
+
+export const PRELAUNCH_SUITE = join(BUNDLED_SUITES_DIR, 'prelaunch.yaml');
+
+export interface CaseRun {
+  readonly result: RunResult;
+  /** Every secret the run knew or made, for leak scans. */
+  readonly secrets: readonly string[];
+  /** The target's keys after the run (no secrets), to prove no canary was left behind or left disabled. */
+  readonly keysAfter: readonly KeyView[];
+}
+
+export async function runDetectionCase(c: Pick<DetectionCase, 'faults' | 'profileVariant'>, only: readonly string[]): Promise<CaseRun> {
+  const demo = await startDemo(c.faults);
+  const tmp = tempDir('keyprobe-detection-');
+  try {
+    const doc = parseDocument(readFileSync(DEMO_PROFILE, 'utf8'));
+    const made: string[] = [];
+    let env: Record<string, string> = { ...demo.env };
+    if (c.profileVariant) {
+      const variant = PROFILE_VARIANTS[c.profileVariant];
+      if (!variant) throw new Error(`unknown profile variant "${c.profileVariant}"; known: ${Object.keys(PROFILE_VARIANTS).join(', ')}`);
+      env = {
+        ...env,
+        ...variant({
+          demo,
+          doc,
+          createKey: (input) => {
+            const key = demo.target.createKey(input);
+            made.push(key.secret);
+            return key;
+          },
+        }),
+      };
+    }
+    const loaded = loadProfile(tmp.file('profile.yaml', doc.toString()), env);
+    const result = await runSuite({ profiles: [loaded], suite: loadSuite(PRELAUNCH_SUITE), only, secrets: new SecretRegistry() });
+    return { result, secrets: [...demo.secrets, ...made], keysAfter: demo.target.listKeys() };
+  } finally {
+    tmp.cleanup();
+    await demo.target.close();
+  }
+}

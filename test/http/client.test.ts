@@ -1,0 +1,179 @@
+// The HTTP client's safety guarantees, over real loopback HTTP: the key only
+// goes to the profile's origin; redirects are never followed (a second
+// listener that records every header never sees the key, nor anything at
+// all); the budget is enforced and counted; evidence carries chosen headers
+// and a curl line with $KEY, and no secret in any form.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BudgetExceededError, CheckError } from '../../src/errors.js';
+import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
+import { fingerprint, SecretRegistry } from '../../src/secrets.js';
+import { loadSuite } from '../../src/config/suite.js';
+import { runSuite } from '../../src/runner/run.js';
+import { PRELAUNCH_SUITE } from '../detection/run-case.js';
+import { findSecrets } from '../helpers/scan.js';
+import { loadedProfile } from '../runner/profiles.js';
+import { json, startServer, type TestServer } from './servers.js';
+
+const KEY = `kp_prod_${randomBytes(24).toString('base64url').replace(/[-_]/g, 'Q')}`;
+const CANARY = `kp_prod_${randomBytes(24).toString('hex')}`;
+
+let other: TestServer;
+let target: TestServer;
+
+beforeAll(async () => {
+  // The other origin: records every request (startServer does) and answers 200 to anything.
+  other = await startServer((_req, res) => json(res, 200, { stolen: true }));
+  target = await startServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/redirect-away') return json(res, 302, {}, { location: `${other.origin}/steal` });
+    if (url.pathname === '/redirect-307') return json(res, 307, {}, { location: `${other.origin}/steal` });
+    if (url.pathname === '/redirect-here') return json(res, 302, {}, { location: '/echo' });
+    // Echoes the credential back in every form a careless server might: as is, base64 and sha256.
+    const auth = String(req.headers.authorization ?? '');
+    const presented = auth.replace(/^Bearer /, '');
+    return json(res, 200, { presented, b64: Buffer.from(presented).toString('base64'), sha: createHash('sha256').update(presented).digest('hex'), query: url.search }, {
+      'x-request-id': 'req-1',
+      'set-cookie': 'session=abc',
+      'www-authenticate': 'Bearer realm="t"',
+    });
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([other.close(), target.close()]);
+});
+
+function client(budget = new RequestBudget(100), secrets = registry()) {
+  return new HttpClient({ origin: target.origin, auth: { header: 'Authorization', scheme: 'Bearer' }, primaryKey: KEY, timeoutMs: 3000, budget, secrets, dispatcher: createDispatcher() });
+}
+
+function registry(): SecretRegistry {
+  const s = new SecretRegistry();
+  s.add(KEY, 'key');
+  s.add(CANARY, 'canary');
+  return s;
+}
+
+describe('HttpClient origin lock', () => {
+  it('refuses any path that would leave the origin, before spending budget or sending anything', async () => {
+    const budget = new RequestBudget(10);
+    const http = client(budget);
+    const otherHost = new URL(other.origin).host;
+    for (const path of [`//${otherHost}/x`, `/\\${otherHost}/x`, `${other.origin}/x`, 'relative/path']) {
+      await expect(http.send({ label: 'escape', method: 'GET', path })).rejects.toBeInstanceOf(CheckError);
+    }
+    expect(budget.spent).toBe(0);
+    expect(other.received).toHaveLength(0);
+  });
+});
+
+describe('HttpClient redirects', () => {
+  it('returns a redirect to another origin as is and never follows it, with or without credentials', async () => {
+    const before = other.received.length;
+    const http = client();
+    const r302 = await http.send({ label: 'redirect', method: 'GET', path: '/redirect-away' });
+    const r307 = await http.send({ label: 'redirect 307', method: 'POST', path: '/redirect-307', body: { a: 1 } });
+    const canary = await http.send({ label: 'canary', method: 'GET', path: '/redirect-away', credential: { kind: 'query', name: 'api_key', value: CANARY } });
+    expect([r302.status, r307.status, canary.status]).toEqual([302, 307, 302]);
+    expect(r302.headers.location).toBe(`${other.origin}/steal`);
+    expect(other.received.length).toBe(before);
+    // Nothing the other listener ever received carries a secret.
+    expect(findSecrets([KEY, CANARY], { texts: { other: JSON.stringify(other.received) } })).toEqual([]);
+    // The Location header is kept as evidence.
+    expect(http.evidence().exchanges[0]!.responseHeaders.location).toBe(`${other.origin}/steal`);
+  });
+
+  it('does not follow a same-origin redirect either (one request, one exchange)', async () => {
+    const before = target.received.length;
+    const http = client();
+    const res = await http.send({ label: 'redirect here', method: 'GET', path: '/redirect-here' });
+    expect(res.status).toBe(302);
+    expect(target.received.length).toBe(before + 1);
+  });
+});
+
+describe('HttpClient request budget', () => {
+  it('is counted across clients that share it and enforced before sending', async () => {
+    const budget = new RequestBudget(3);
+    const a = client(budget);
+    const b = a.fork();
+    const before = target.received.length;
+    await a.send({ label: '1', method: 'GET', path: '/echo' });
+    await b.send({ label: '2', method: 'GET', path: '/echo' });
+    await a.send({ label: '3', method: 'GET', path: '/echo' });
+    const fourth = b.send({ label: '4', method: 'GET', path: '/echo' });
+    await expect(fourth).rejects.toBeInstanceOf(BudgetExceededError);
+    await expect(fourth).rejects.toThrow(/request budget of 3 requests/);
+    expect(budget.spent).toBe(3);
+    expect(budget.remaining).toBe(0);
+    expect(target.received.length - before).toBe(3);
+  });
+});
+
+describe('HttpClient evidence', () => {
+  it('keeps chosen headers and a curl line with $KEY, and no secret in any form', async () => {
+    const http = client();
+    await http.send({ label: `echo with ${KEY}`, method: 'POST', path: '/echo?x=1', body: { note: KEY } });
+    await http.send({ label: 'canary in query', method: 'GET', path: '/echo', credential: { kind: 'query', name: 'api_key', value: CANARY } });
+    const [keyed, query] = http.evidence().exchanges;
+    const fp = fingerprint(KEY);
+
+    expect(keyed!.requestHeaders.authorization).toBe(`Bearer [key ${fp}]`);
+    expect(keyed!.requestHeaders['content-type']).toBe('application/json');
+    expect(keyed!.responseHeaders).toMatchObject({ 'content-type': 'application/json', 'x-request-id': 'req-1', 'www-authenticate': 'Bearer realm="t"' });
+    expect(keyed!.responseHeaders['set-cookie']).toBeUndefined();
+    expect(keyed!.label).toBe(`echo with [key ${fp}]`);
+    expect(keyed!.curl).toContain('-H "authorization: Bearer $KEY"');
+    expect(keyed!.curl).toContain(`-X POST "${target.origin}/echo?x=1"`);
+    expect(keyed!.curl).toContain('--data "{\\"note\\":\\"$KEY\\"}"');
+    // The server echoed the key as is, base64 and sha256: all redacted to the fingerprint.
+    expect(keyed!.bodyExcerpt).toContain(`[key ${fp}]`);
+    expect(keyed!.status).toBe(200);
+
+    // Any other secret shows only as its fingerprint, in the path and the curl line too.
+    expect(query!.path).toBe(`/echo?api_key=[canary ${fingerprint(CANARY)}]`);
+    expect(query!.path).not.toContain(CANARY);
+    expect(query!.curl).toContain(fingerprint(CANARY));
+    expect(query!.curl).not.toContain('$KEY');
+
+    expect(findSecrets([KEY, CANARY], { texts: { evidence: JSON.stringify(http.evidence()) } })).toEqual([]);
+  });
+
+  it('records a network failure as evidence and throws a CheckError that names no secret', async () => {
+    const dead = await startServer((_req, res) => void res.destroy());
+    const http = new HttpClient({ origin: dead.origin, auth: { header: 'Authorization', scheme: 'Bearer' }, primaryKey: KEY, timeoutMs: 2000, budget: new RequestBudget(5), secrets: registry(), dispatcher: createDispatcher() });
+    await dead.close();
+    const err = await http.send({ label: 'dead', method: 'GET', path: `/x?k=${KEY}` }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckError);
+    expect(String((err as Error).message)).toMatch(/connection refused/);
+    expect(findSecrets([KEY], { texts: { err: String((err as Error).message), evidence: JSON.stringify(http.evidence()) } })).toEqual([]);
+    expect(http.evidence().exchanges[0]!.error).toMatch(/connection refused/);
+  });
+});
+
+describe('a whole run against a target that redirects everything elsewhere', () => {
+  it('never reaches the other origin, whatever the checks send', async () => {
+    const redirector = await startServer((req, res) => json(res, 307, {}, { location: `${other.origin}${req.url ?? '/'}` }));
+    try {
+      const before = other.received.length;
+      const profile = loadedProfile({
+        key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY, scopes: ['agents:read'] },
+        target: { origin: redirector.origin, introspection: { path: '/v1/keys/self' } },
+        allowed: [{ method: 'GET', path: '/v1/agents', scope: 'agents:read' }],
+        denied: ['POST /v1/agents'],
+        canary: { secret: CANARY },
+        otherEnvironments: [{ environment: 'test', secret: `kp_test_${randomBytes(16).toString('hex')}` }],
+      });
+      const suite = loadSuite(PRELAUNCH_SUITE);
+      const run = await runSuite({ profiles: [profile], suite, only: suite.checks.filter((p) => p.check.phase === 'request').map((p) => p.check.id) });
+      expect(redirector.received.length).toBeGreaterThan(10);
+      expect(other.received.length).toBe(before);
+      // The redirect is never mistaken for success: the positive check fails on it.
+      expect(run.profiles[0]!.checks.find((c) => c.id === 'auth.valid-key-accepted')!.verdict).toBe('fail');
+      expect(findSecrets([KEY, CANARY], { texts: { run: JSON.stringify(run) } })).toEqual([]);
+    } finally {
+      await redirector.close();
+    }
+  });
+});

@@ -1,0 +1,162 @@
+// Plumbing for the reliability tests: small purpose-built loopback servers
+// that misbehave on purpose, generated profiles and suites in temp dirs, and a
+// way to drive the real CLI in-process and read back what it wrote.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { findCheck } from '../../src/checks/index.js';
+import type { CheckResult, RunResult } from '../../src/result.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { findSecrets } from '../helpers/scan.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/** A listening server on 127.0.0.1 that can always be closed, even with hung connections open. */
+export interface Listener {
+  readonly origin: string;
+  readonly port: number;
+  /** Connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function listen(server: Server, scheme: 'http' | 'https' = 'http'): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  server.on('connection', (s: Socket) => {
+    accepted++;
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    origin: `${scheme}://127.0.0.1:${port}`,
+    port,
+    connections: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A fresh key-shaped secret for one test (never a real key, never committed). */
+export function newSecret(label = 'rel'): string {
+  return `${label}_${randomBytes(18).toString('base64url')}`;
+}
+
+/** The request checks that talk to the target; the ones that exist in this build are used. */
+export const NETWORK_REQUEST_CHECKS = [
+  'auth.valid-key-accepted',
+  'auth.missing-key-rejected',
+  'auth.invalid-key-rejected',
+  'auth.near-miss-key-rejected',
+  'auth.key-in-query-rejected',
+  'authz.unauthorized-resource-denied',
+  'env.foreign-environment-key-rejected',
+];
+
+export function existingChecks(ids: readonly string[]): string[] {
+  return ids.filter((id) => findCheck(id) !== undefined);
+}
+
+export interface ProfileOptions {
+  readonly origin: string;
+  readonly allowed?: readonly string[];
+  readonly denied?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly budget?: number;
+  /** target.ca, as written in the profile. */
+  readonly ca?: string;
+  /** Extra YAML appended at the end (top-level sections). */
+  readonly extra?: string;
+  /** Extra lines inside `target:` (indented by the caller with two spaces). */
+  readonly targetExtra?: string;
+}
+
+/** A profile whose key comes from ${env:KP_REL_KEY}, as a real one would. */
+export function profileYaml(o: ProfileOptions): string {
+  const list = (items: readonly string[]) => items.map((i) => `  - ${i}`).join('\n');
+  return [
+    'key:',
+    '  name: crm-prod-agent-call',
+    '  system: crm',
+    '  environment: prod',
+    '  purpose: agent-call',
+    '  owner: crm-platform-team@example.com',
+    '  secret: ${env:KP_REL_KEY}',
+    'target:',
+    `  origin: ${o.origin}`,
+    `  timeoutMs: ${o.timeoutMs ?? 5000}`,
+    `  budget: ${o.budget ?? 100}`,
+    ...(o.ca ? [`  ca: ${o.ca}`] : []),
+    ...(o.targetExtra ? [o.targetExtra] : []),
+    'allowed:',
+    list(o.allowed ?? ['GET /v1/agents']),
+    ...(o.denied?.length ? ['denied:', list(o.denied)] : []),
+    // A spare key and a key of another environment, so the checks that need them run too.
+    'canary:',
+    '  secret: ${env:KP_REL_CANARY}',
+    'otherEnvironments:',
+    '  - { environment: test, secret: "${env:KP_REL_FOREIGN}" }',
+    ...(o.extra ? [o.extra] : []),
+    '',
+  ].join('\n');
+}
+
+export function suiteYaml(ids: readonly string[]): string {
+  return ['name: reliability', 'checks:', ...ids.map((id) => `  - id: ${id}`), ''].join('\n');
+}
+
+export interface KeyprobeRun extends CliRun {
+  readonly outDir: string;
+  readonly elapsedMs: number;
+  readonly result?: RunResult;
+  readonly checks: readonly CheckResult[];
+}
+
+/**
+ * Runs `keyprobe run` in-process on a generated profile and suite, in a temp
+ * dir that the caller cleans up (`tmp.cleanup()`).
+ */
+export async function runKeyprobe(
+  tmp: ReturnType<typeof tempDir>,
+  profile: ProfileOptions,
+  opts: { checks?: readonly string[]; env?: NodeJS.ProcessEnv; args?: readonly string[]; secret: string; signal?: AbortSignal; otherSecrets?: readonly string[] },
+): Promise<KeyprobeRun> {
+  const profileFile = tmp.file('profile.yaml', profileYaml(profile));
+  const suiteFile = tmp.file('suite.yaml', suiteYaml(existingChecks(opts.checks ?? NETWORK_REQUEST_CHECKS)));
+  // Not <cwd>/reports: keyprobe points <cwd>/reports/latest at the report directory.
+  const outDir = join(tmp.dir, 'out');
+  const t0 = performance.now();
+  const run = await runCli(['run', profileFile, '--suite', suiteFile, '--out', outDir, ...(opts.args ?? [])], {
+    env: { PATH: process.env.PATH, KP_REL_KEY: opts.secret, KP_REL_CANARY: opts.otherSecrets?.[0] ?? `${opts.secret}-canary`, KP_REL_FOREIGN: opts.otherSecrets?.[1] ?? `${opts.secret}-foreign`, ...opts.env },
+    cwd: tmp.dir,
+    signal: opts.signal,
+  });
+  const elapsedMs = performance.now() - t0;
+  const resultsFile = join(outDir, 'results.json');
+  const result = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResult) : undefined;
+  return { ...run, outDir, elapsedMs, result, checks: result?.profiles.flatMap((p) => p.checks) ?? [] };
+}
+
+/** No form of any secret in anything the run printed or wrote. */
+export function expectNoSecrets(secrets: readonly string[], run: { stdout: string; stderr: string; outDir?: string }, extraDirs: readonly string[] = []): void {
+  const dirs = [...(run.outDir && existsSync(run.outDir) ? [run.outDir] : []), ...extraDirs];
+  expect(findSecrets(secrets, { dirs, texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
+}
+
+/** Users never see a stack trace or an "unexpected error". */
+export function expectNoCrash(run: { stdout: string; stderr: string }): void {
+  for (const text of [run.stdout, run.stderr]) {
+    expect(text).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+    expect(text).not.toMatch(/unexpected error|this is a bug in keyprobe/);
+  }
+}

@@ -1,0 +1,62 @@
+// A burst that straddles a rate window must not be read as "no rate limit".
+// A proxy in front of a healthy reference target (20 per 1 s, a fixed window
+// that opens at the key's first request) replays the timing a loaded machine
+// produced in the stability runs: 1 call at once, 16 just before the window
+// ends, 16 just after it. Every window stays within the limit, so nothing is
+// throttled, yet 32 answers arrive within one second of each other. Before the
+// fix rate.limit-triggered said "no rate limit" (a false fail); now it sees
+// that only 17 calls came back within the first window, bursts once more on
+// a fresh window, and judges that one. The same proxy with the no-rate-limit
+// fault still fails: the expectation is not loosened.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { DEMO_PROFILE } from '../../src/paths.js';
+import type { RunResult } from '../../src/result.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { expectNoCrash, expectNoSecrets } from './helpers.js';
+import { countingProxy, startReference, type CountingProxy, type Demo } from './reference-harness.js';
+
+let demo: Demo | undefined;
+let proxy: CountingProxy | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  await demo?.target.close();
+  tmp?.cleanup();
+  demo = proxy = tmp = undefined;
+});
+
+/** Call 1 at once; calls 2–17 held until 950 ms after it; calls 18–33 until 1100 ms (the next window). Later calls pass. */
+function straddle(n: number, sinceFirstMs: number): number {
+  if (n === 1 || n > 33) return 0;
+  return (n <= 17 ? 950 : 1100) - sinceFirstMs;
+}
+
+async function burstThroughStraddlingProxy(faults: string[]) {
+  demo = await startReference(faults);
+  proxy = await countingProxy(demo.target.origin, { schedule: straddle });
+  tmp = tempDir('keyprobe-rate-');
+  const outDir = join(tmp.dir, 'out');
+  const run = await runCli(['run', DEMO_PROFILE, '--only', 'rate.limit-triggered', '--out', outDir], { env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin }, cwd: tmp.dir });
+  expectNoCrash(run);
+  expectNoSecrets(demo.secrets, { ...run, outDir });
+  const result = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as RunResult;
+  return { run, check: result.profiles[0]!.checks[0]! };
+}
+
+it('a healthy limiter whose window reset mid-burst is not reported as "no rate limit": a second burst on a fresh window passes', async () => {
+  const { run, check } = await burstThroughStraddlingProxy([]);
+  expect(check.verdict, check.message).toBe('pass');
+  expect(check.measurements.attempts).toBe(2);
+  expect(run.code).toBe(0);
+}, 20_000);
+
+it('with the no-rate-limit fault the same straddling burst still fails (confirmed on the fresh window)', async () => {
+  const { run, check } = await burstThroughStraddlingProxy(['no-rate-limit']);
+  expect(check.verdict, check.message).toBe('fail');
+  expect(check.message).toMatch(/no rate limit: all 33 calls were accepted/);
+  expect(check.measurements.attempts).toBe(2);
+  expect(run.code).toBe(1);
+}, 20_000);

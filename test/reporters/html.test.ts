@@ -1,0 +1,75 @@
+// report.html as text: self-contained (no URL it could load), everything
+// escaped, failures first, the checklist mapped to the checks behind it.
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/reporters/html.js';
+import { practiceRows } from '../../src/reporters/practices.js';
+import { allChecks } from '../../src/result.js';
+import { ALL_SHAPES, check, large, mixed, NASTY, nasty } from './sample-results.js';
+
+describe('report.html', () => {
+  for (const [name, make] of Object.entries(ALL_SHAPES)) {
+    it(`loads nothing from anywhere: ${name}`, () => {
+      const html = renderHtml(make());
+      // Every src/href/action/… attribute is an in-page fragment; no CSS url() or @import.
+      for (const m of html.matchAll(/\s(src|href|action|poster|data|srcset|xlink:href|formaction)\s*=\s*"([^"]*)"/gi)) expect(m[2], m[0]).toMatch(/^#/);
+      expect(html).not.toMatch(/url\s*\(|@import|<link\b|<iframe\b|<object\b|<embed\b|<img\b/i);
+      expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;`);
+      expect(html.match(/<script>/g)).toHaveLength(1);
+    });
+  }
+
+  it('escapes everything that came from a profile or a target', () => {
+    const html = renderHtml(nasty());
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('Grüße 🔑 日本語');
+    expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+    expect(NASTY).toContain('"quotes"');
+    expect(html).toContain('&quot;quotes&quot;');
+  });
+
+  it('puts failures first, then errors, skips and passes; failures open, passes collapsed', () => {
+    const html = renderHtml(mixed());
+    const cards = [...html.matchAll(/<details class="card v-(\w+)" id="[^"]*"( open)?>/g)].map((m) => `${m[1]}${m[2] ? '+open' : ''}`);
+    expect(cards).toEqual(['fail+open', 'fail+open', 'error+open', 'skip', 'skip', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    // The gating critical failure comes before the advisory one.
+    expect(html.indexOf('auth.missing-key-rejected</code>')).toBeLessThan(html.indexOf('naming.key-name-convention</code>'));
+  });
+
+  it('shows who, when, what: operator, UTC time, tool version, profile digest, origin, key name and fingerprint', () => {
+    const html = renderHtml(mixed());
+    for (const s of ['qa-alice', '2026-11-27 10:15:30 UTC', 'keyprobe 0.1.0', 'sha256:a475ae6a98502f665cd9f68cfdbaeb3f8a072a87658cd4001e355841491569cf', 'http://127.0.0.1:40123', 'crm-prod-agent-call', 'sha256:d640d4a0', 'Prepared by', 'Reviewed by']) expect(html).toContain(s);
+    expect(html).toContain('Do not launch: FAIL');
+    expect(html).toContain('curl -sS -i &quot;http://127.0.0.1:40123/v1/agents&quot; -H &quot;authorization: Bearer $KEY&quot;');
+  });
+
+  it('maps the key practices to the checks behind them', () => {
+    const rows = practiceRows(allChecks(mixed()));
+    const byName = Object.fromEntries(rows.map((r) => [r.practice.name, { status: r.status, ids: r.checks.map((c) => c.id) }]));
+    expect(byName).toEqual({
+      Naming: { status: 'not met', ids: ['naming.key-name-convention'] },
+      'Per-environment keys': { status: 'not verified', ids: ['env.key-matches-environment'] },
+      'Least privilege': { status: 'met', ids: ['privilege.least-privilege'] },
+      'Reverse validation': { status: 'not met', ids: ['auth.valid-key-accepted', 'auth.missing-key-rejected', 'authz.unauthorized-resource-denied', 'lifecycle.disabled-key-rejected', 'rate.limit-triggered'] },
+      'Rotation and reclamation': { status: 'met', ids: ['governance.owner-and-expiry', 'lifecycle.rotated-key'] },
+    });
+    expect(practiceRows([check('auth.x', 'pass')]).find((r) => r.practice.name === 'Naming')?.status).toBe('not covered');
+  });
+
+  it('draws the charts only for checks with a timeline, and says what they show', () => {
+    const html = renderHtml(mixed());
+    expect(html.match(/<svg class="chart"/g)).toHaveLength(2);
+    expect(html).toContain('Revocation timeline: 35 probes, 5 accepted after the disable, first rejection at 375 ms (budget 1000 ms)');
+    expect(html).toContain('Rate-limit burst: 400 calls, 101 accepted, 299 throttled; expected limit 100 per 60 s; first throttled at call 102');
+    expect(renderHtml(ALL_SHAPES.allPass!())).not.toContain('<svg');
+  });
+
+  it('stays small enough to open with 10,000 checks', () => {
+    const t0 = performance.now();
+    const html = renderHtml(large(10_000));
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(Buffer.byteLength(html)).toBeLessThan(15_000_000);
+    expect(html).toContain('passed and skipped checks list their exchanges one line each');
+    expect(html).toMatch(/and [\d,]+ more that passed or were skipped/);
+  });
+});
