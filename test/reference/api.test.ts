@@ -121,9 +121,9 @@ describe('authentication answers', () => {
     ['random text', 'Bearer hello-world'],
     ['punctuation', 'Bearer !!!'],
     ['empty bearer', 'Bearer '],
-    ['unknown key-shaped', 'Bearer kp_prod_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['unknown key-shaped', `Bearer kp_prod_${'A'.repeat(32)}`],
     ['wrong scheme', 'Basic dXNlcjpwYXNz'],
-    ['bare key without scheme', 'kp_prod_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['bare key without scheme', `kp_prod_${'A'.repeat(32)}`],
   ])('%s: 401 invalid_key with an invalid_token challenge', async (_label, authorization) => {
     const target = await start();
     createKey(target);

@@ -43,7 +43,7 @@ const PROBES: Record<string, Probe> = {
   },
   'auth.missing-key-rejected': async (t) => verdict((await statusOf(t, '/v1/agents')) === 401),
   'auth.invalid-key-rejected': async (t) => {
-    const bad = ['Bearer hello-world', 'Bearer !!!', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer kp_prod_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'];
+    const bad = ['Bearer hello-world', 'Bearer !!!', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer kp_prod_${'A'.repeat(32)}`];
     const statuses = await Promise.all(bad.map((authorization) => statusOf(t, '/v1/agents', { authorization })));
     return verdict(statuses.every((s) => s === 401 || s === 400));
   },
