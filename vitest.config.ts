@@ -1,11 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests whose assertions depend on wall-clock timing (revocation latency within
+// 50 ms, 1 s rate windows, signals sent mid-burst). They run in their own
+// project, one file at a time, after the others, so a busy 2-core machine
+// (browser tests, package installs) cannot skew what they measure.
+export const TIMING_SENSITIVE = [
+  'test/reliability/stability.test.ts',
+  'test/reliability/budget.test.ts',
+  'test/reliability/interrupt.test.ts',
+  'test/reliability/rate-timing.test.ts',
+  'test/detection/lifecycle-matrix.test.ts',
+  'test/detection/cli-no-secrets.test.ts',
+  'test/checks/rate-checks.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Every test talks to loopback servers it starts itself; none should take long.
+    // Every test talks to loopback servers it starts itself.
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: TIMING_SENSITIVE } },
+      { extends: true, test: { name: 'timing', include: TIMING_SENSITIVE, fileParallelism: false } },
+    ],
   },
 });

@@ -21,7 +21,7 @@ const CONCURRENCY = 16;
 const GOAL_MS = 60_000;
 const GOAL_RSS = 300 * 1024 * 1024;
 const SAMPLE_MS = 100;
-const REPEAT_CAP_MS = 150_000;
+const REPEAT_CAP_MS = 100_000;
 
 export const scale: Benchmark = {
   id: 'scale',

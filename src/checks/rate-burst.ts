@@ -25,6 +25,10 @@ export interface BurstOutcome {
   /** No throttle although the burst clearly exceeded the expected rate. */
   readonly neverThrottled: boolean;
   readonly maxAcceptedInWindow: number;
+  /** Accepted answers back within one window of the burst's first request. */
+  readonly acceptedInFirstWindow?: number;
+  /** The throttle came back only after the first window: accepted calls may span two windows. */
+  readonly throttledAfterFirstWindow?: boolean;
   readonly measurements: Record<string, number | string>;
 }
 
@@ -116,7 +120,15 @@ async function burstOnce(ctx: CheckContext, spec: RateLimitSpec, opts: { credent
     }
     // Another 4xx/5xx counts as the throttle only once the limit was (nearly) reached: earlier it is just a failure.
     const nearLimit = refusal.acceptedBefore >= Math.floor(spec.limit * (1 - spec.tolerance));
-    if (declared || (status >= 400 && nearLimit)) return done({ ...result, throttle: refusal, undeclaredStatus: !declared });
+    if (declared || (status >= 400 && nearLimit)) {
+      // Many accepted calls before a throttle that came after the first window
+      // may be two windows' worth (the window reset mid-burst), not a late limit.
+      const inFirstWindow = burst.points.filter((p) => p.accepted && p.tMs < windowMs).length;
+      const afterFirstWindow = refusal.atMs >= windowMs;
+      measurements.acceptedInFirstWindow = inFirstWindow;
+      const slow = afterFirstWindow && burst.accepted > allowance + refusal.inFlight && inFirstWindow <= allowance + refusal.inFlight;
+      return done({ ...result, throttle: refusal, undeclaredStatus: !declared, acceptedInFirstWindow: inFirstWindow, throttledAfterFirstWindow: afterFirstWindow }, slow);
+    }
     return done({ ...result, unverifiable: `the burst met ${statusText(status)} after only ${refusal.acceptedBefore} accepted calls, which is not a rate-limit answer (expected ${spec.statuses.map(statusText).join(' or ')} after about ${spec.limit})` });
   }
 

@@ -9,7 +9,7 @@ import { fingerprint } from '../secrets.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
 import { resolveReferences } from './references.js';
 import { readYamlFile, type YamlSource } from './yaml-source.js';
-import { formatPath, issuesToProblems } from './zod-problems.js';
+import { formatPath, issuesToProblems, valueAt } from './zod-problems.js';
 
 export interface LoadedProfile {
   readonly file: string;
@@ -91,15 +91,6 @@ function literalSecretProblems(raw: unknown, source: YamlSource): ConfigProblem[
 
 function isReference(v: unknown): boolean {
   return typeof v === 'string' && v.includes('${');
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = data;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg as string];
-  }
-  return cur;
 }
 
 /** Rules zod cannot express per field. */

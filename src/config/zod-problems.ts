@@ -81,7 +81,8 @@ function describeUnion(branches: Issue[][]): string {
   return expected.size ? [...expected].join(' or ') : 'another shape';
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a path in plain parsed data, or undefined. */
+export function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = data;
   for (const seg of path) {
     if (cur === null || typeof cur !== 'object') return undefined;

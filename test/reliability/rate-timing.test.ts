@@ -1,4 +1,5 @@
-// A burst that straddles a rate window must not be read as "no rate limit".
+// A burst that straddles a rate window must not be read as "no rate limit"
+// (or as a limit that "triggered late").
 // A proxy in front of a healthy reference target (20 per 1 s, a fixed window
 // that opens at the key's first request) replays the timing a loaded machine
 // produced in the stability runs: 1 call at once, 16 just before the window
@@ -34,9 +35,15 @@ function straddle(n: number, sinceFirstMs: number): number {
   return (n <= 17 ? 950 : 1100) - sinceFirstMs;
 }
 
-async function burstThroughStraddlingProxy(faults: string[]) {
+/** Call 1 at once; 2–12 at 950 ms; 13–33 at 1100 ms: the next window gets 21 calls and throttles only the last. */
+function straddleLate(n: number, sinceFirstMs: number): number {
+  if (n === 1 || n > 33) return 0;
+  return (n <= 12 ? 950 : 1100) - sinceFirstMs;
+}
+
+async function burstThroughStraddlingProxy(faults: string[], schedule = straddle) {
   demo = await startReference(faults);
-  proxy = await countingProxy(demo.target.origin, { schedule: straddle });
+  proxy = await countingProxy(demo.target.origin, { schedule });
   tmp = tempDir('keyprobe-rate-');
   const outDir = join(tmp.dir, 'out');
   const run = await runCli(['run', DEMO_PROFILE, '--only', 'rate.limit-triggered', '--out', outDir], { env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin }, cwd: tmp.dir });
@@ -59,4 +66,11 @@ it('with the no-rate-limit fault the same straddling burst still fails (confirme
   expect(check.message).toMatch(/no rate limit: all 33 calls were accepted/);
   expect(check.measurements.attempts).toBe(2);
   expect(run.code).toBe(1);
+}, 20_000);
+
+it('a throttle that comes only in the second window is not reported as "triggered late": a second burst on a fresh window passes', async () => {
+  const { run, check } = await burstThroughStraddlingProxy([], straddleLate);
+  expect(check.verdict, check.message).toBe('pass');
+  expect(check.measurements.attempts).toBe(2);
+  expect(run.code).toBe(0);
 }, 20_000);

@@ -51,12 +51,14 @@ describe('the reports a run writes', () => {
     expect(findSecrets(demo.secrets, { dirs: [join(tmp.dir, 'reports')], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
   });
 
-  it('honours --out, and reports/latest follows the newest run there', async () => {
+  it('honours --out; `latest` beside the run directory follows it, and ./reports is left alone', async () => {
     const out = join(tmp.dir, 'elsewhere', 'crm');
     const run = await runCli(['run', DEMO_PROFILE, ...ONLY, '--out', out], { env: env(), cwd: tmp.dir });
     expect(run.code).toBe(0);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
-    expect(readlinkSync(join(tmp.dir, 'reports', 'latest'))).toBe(out);
+    expect(readlinkSync(join(tmp.dir, 'elsewhere', 'latest'))).toBe('crm');
+    const cwdLatest = join(tmp.dir, 'reports', 'latest');
+    expect(existsSync(cwdLatest) && readlinkSync(cwdLatest).includes('elsewhere')).toBe(false);
   });
 
   it('`keyprobe report` renders the same junit.xml and report.html from results.json, with a valid manifest', async () => {
