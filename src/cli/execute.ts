@@ -2,7 +2,7 @@
 // reports, point reports/latest at them, scan every file written and
 // everything printed for every secret the run resolved, and return the exit code.
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
 import type { LoadedSuite } from '../config/suite.js';
 import { EXIT, SecretLeakError, UsageError } from '../errors.js';
@@ -67,9 +67,11 @@ export async function executeRun(rawIo: CliIo, profiles: readonly LoadedProfile[
   const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
   const published = await publishReports(result, outDir, secrets.all(), { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
   for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
-  // `latest` sits beside the run directory (reports/latest for reports/<run-id>),
-  // so a run with --out elsewhere never touches the ./reports of wherever it was started.
-  await pointLatest(join(dirname(outDir), 'latest'), outDir).catch((err: Error) => io.stderr.write(`keyprobe: reports/latest was not updated: ${secrets.redact(err.message)}\n`));
+  // reports/latest points at the newest run written under ./reports. A run sent
+  // elsewhere with --out leaves it alone: a `latest` link beside, say,
+  // shards/<name>/ would be picked up by a `shards/*/results.json` glob.
+  const reportsDir = resolve(io.cwd, 'reports');
+  if (dirname(outDir) === reportsDir || outDir.startsWith(`${reportsDir}${sep}`)) await pointLatest(join(reportsDir, 'latest'), outDir).catch((err: Error) => io.stderr.write(`keyprobe: reports/latest was not updated: ${secrets.redact(err.message)}\n`));
   if (!opts.quiet) io.stdout.write(`Reports: ${outDir}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`);
 
   const scanner = new SecretScanner(secrets.all());

@@ -27,6 +27,7 @@ it('a 512 MiB answer is read as a capped excerpt: RSS grows far less than the bo
         res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }).end('{"error":"missing_key"}');
         return;
       }
+      if (req.url === '/small') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
       const stream = { sent: 0, closedEarly: false };
       streams.push(stream);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(BODY_BYTES) });
@@ -46,6 +47,9 @@ it('a 512 MiB answer is read as a capped excerpt: RSS grows far less than the bo
 
   tmp = tempDir('keyprobe-rel-');
   const secret = newSecret();
+  // Warm up: a first run loads the CLI, the checks and the reporters, so the
+  // measured growth is the large body's, not module loading's.
+  await runKeyprobe(tmp, { origin: server.origin, allowed: ['GET /small'] }, { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] });
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;

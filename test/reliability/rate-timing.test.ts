@@ -17,7 +17,7 @@ import type { RunResult } from '../../src/result.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { expectNoCrash, expectNoSecrets } from './helpers.js';
-import { countingProxy, startReference, type CountingProxy, type Demo } from './reference-harness.js';
+import { countingProxy, startReference, type CountingProxy, type Demo, type Schedule } from './reference-harness.js';
 
 let demo: Demo | undefined;
 let proxy: CountingProxy | undefined;
@@ -41,12 +41,12 @@ function straddleLate(n: number, sinceFirstMs: number): number {
   return (n <= 12 ? 950 : 1100) - sinceFirstMs;
 }
 
-async function burstThroughStraddlingProxy(faults: string[], schedule = straddle) {
+async function burstThroughStraddlingProxy(faults: string[], schedule: Schedule = straddle, only = 'rate.limit-triggered') {
   demo = await startReference(faults);
   proxy = await countingProxy(demo.target.origin, { schedule });
   tmp = tempDir('keyprobe-rate-');
   const outDir = join(tmp.dir, 'out');
-  const run = await runCli(['run', DEMO_PROFILE, '--only', 'rate.limit-triggered', '--out', outDir], { env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin }, cwd: tmp.dir });
+  const run = await runCli(['run', DEMO_PROFILE, '--only', only, '--out', outDir], { env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin }, cwd: tmp.dir });
   expectNoCrash(run);
   expectNoSecrets(demo.secrets, { ...run, outDir });
   const result = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as RunResult;
@@ -70,6 +70,29 @@ it('with the no-rate-limit fault the same straddling burst still fails (confirme
 
 it('a throttle that comes only in the second window is not reported as "triggered late": a second burst on a fresh window passes', async () => {
   const { run, check } = await burstThroughStraddlingProxy([], straddleLate);
+  expect(check.verdict, check.message).toBe('pass');
+  expect(check.measurements.attempts).toBe(2);
+  expect(run.code).toBe(0);
+}, 20_000);
+
+it('rate.per-key-isolation: when the window resets before the key is checked again, it tries once more instead of giving up', async () => {
+  // Hold the first "is the key still throttled?" request (the key, after the second key was served) past the window's end.
+  let secondKeySeen = false;
+  let held = false;
+  const { run, check } = await burstThroughStraddlingProxy(
+    [],
+    (_n, _t, req) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth === `Bearer ${demo!.env.KEYPROBE_SECOND_KEY}`) secondKeySeen = true;
+      else if (secondKeySeen && !held && auth === `Bearer ${demo!.env.KEYPROBE_KEY}`) {
+        held = true;
+        return 1_100;
+      }
+      return 0;
+    },
+    'rate.per-key-isolation',
+  );
+  expect(held).toBe(true);
   expect(check.verdict, check.message).toBe('pass');
   expect(check.measurements.attempts).toBe(2);
   expect(run.code).toBe(0);

@@ -14,6 +14,9 @@ export async function startReference(faults: readonly string[] = []): Promise<De
   return startDemo([...faults]);
 }
 
+/** How long to hold the n-th request (1-based, /admin left out), given the ms since the first one arrived. */
+export type Schedule = (n: number, sinceFirstMs: number, req: IncomingMessage) => number;
+
 export interface CountingProxy {
   readonly origin: string;
   /** Every request that reached the proxy, /admin included. */
@@ -26,8 +29,8 @@ export async function countingProxy(targetOrigin: string, opts: {
     redirect?: (method: string, url: string) => { status: number; location: string } | undefined;
     /** Hold every request this long before forwarding it. */
     delayMs?: number;
-    /** Or: how long to hold the n-th request (1-based, /admin left out), given the ms since the first one arrived. */
-    schedule?: (n: number, sinceFirstMs: number) => number;
+    /** Or: a hold per request. */
+    schedule?: Schedule;
   } = {}): Promise<CountingProxy> {
   let count = 0;
   let scheduled = 0;
@@ -42,7 +45,7 @@ export async function countingProxy(targetOrigin: string, opts: {
       let hold = opts.delayMs ?? 0;
       if (opts.schedule && !req.url?.startsWith('/admin')) {
         firstAt ??= performance.now();
-        hold = opts.schedule(++scheduled, performance.now() - firstAt);
+        hold = opts.schedule(++scheduled, performance.now() - firstAt, req);
       }
       if (hold > 0) req.pause();
       setTimeout(() => forward(req, res), Math.max(0, hold));

@@ -28,6 +28,17 @@ describe('secret scan', () => {
     expect(scanner.leaks('nothing here, only sha256:1234abcd')).toBe(false);
   });
 
+  it('with hundreds of secrets (the indexed search) still finds every form of any one of them', () => {
+    const many = Array.from({ length: 300 }, secret);
+    const scanner = new SecretScanner(many);
+    const s = many[217]!;
+    const filler = 'x'.repeat(100_000);
+    for (const f of [s, encodeURIComponent(s), Buffer.from(`xy${s}`).toString('base64'), createHash('sha256').update(s).digest('hex')]) {
+      expect(scanner.leaks(`${filler}${f}${filler}`), f).toBe(true);
+    }
+    expect(scanner.leaks(`${filler}${s.slice(0, -1)}${filler}`)).toBe(false);
+  });
+
   it('names the files that hold a secret, and only those', async () => {
     const tmp = tempDir();
     try {
