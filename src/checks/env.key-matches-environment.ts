@@ -4,7 +4,7 @@
 // and what the platform says about it (introspection). A test key wired into
 // production, or a live key into a test system, is caught before launch.
 import { defineCheck, noParams } from './check.js';
-import { canonicalEnvironment, environmentMarker, isEnvironmentWord, isProduction } from './environments.js';
+import { canonicalEnvironment, environmentMarker, isEnvironmentWord, isProduction } from '../rules/environments.js';
 import { introspect } from './introspection.js';
 
 export default defineCheck({

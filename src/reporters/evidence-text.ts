@@ -1,6 +1,6 @@
 // A check's result as plain text: what JUnit's system-out carries and what a
 // CI log shows. Everything here is already redacted by the runner.
-import type { CheckResult, Exchange, Timeline } from '../result.js';
+import type { CheckResult, Exchange, LifecycleActionRecord, Timeline } from '../result.js';
 
 /** Keeps one testcase's text well below what CI servers accept per file (GitLab: 30 MB). */
 export const MAX_EVIDENCE_TEXT = 64 * 1024;
@@ -13,6 +13,7 @@ export function checkText(r: CheckResult, profileName: string): string {
   const measured = Object.entries(r.measurements);
   if (measured.length) lines.push('measurements:', ...measured.map(([k, v]) => `  ${k}: ${String(v)}`));
   if (r.timeline) lines.push(timelineText(r.timeline));
+  if (r.lifecycleActions?.length) lines.push('lifecycle actions:', ...r.lifecycleActions.map((a) => `  ${lifecycleActionText(a)}`));
   for (const [i, e] of r.evidence.entries()) lines.push('', `exchange ${i + 1}/${r.evidence.length}: ${e.label}`, ...exchangeText(e));
   const text = lines.join('\n');
   if (text.length <= MAX_EVIDENCE_TEXT) return text;
@@ -26,6 +27,12 @@ export function exchangeText(e: Exchange): string[] {
   if (e.bodyExcerpt) out.push(`  body${e.bodyTruncated ? ' (excerpt)' : ''}: ${e.bodyExcerpt}`);
   out.push(`  reproduce: ${e.curl}`);
   return out;
+}
+
+/** One line per lifecycle action: what was done to which key, how, and how it went. */
+export function lifecycleActionText(a: LifecycleActionRecord): string {
+  const took = a.durationMs === undefined ? '' : ` in ${Math.round(a.durationMs * 10) / 10} ms`;
+  return `${a.action} ${a.key} via ${a.adapter}${a.detached ? ' (cleanup)' : ''}: ${a.outcome}${took} — ${a.detail}`;
 }
 
 function timelineText(t: Timeline): string {

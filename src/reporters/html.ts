@@ -9,6 +9,7 @@ import type { CheckResult, Exchange, Measurement, ProfileRun, RunResult, Severit
 import { explainExitCode } from '../runner/verdict.js';
 import { anchorId, esc } from './escape.js';
 import { burstChart, revocationChart } from './html-charts.js';
+import { lifecycleActionText } from './evidence-text.js';
 import { REPORT_CSS } from './html-style.js';
 import { practiceRows } from './practices.js';
 import type { Reporter } from './reporter.js';
@@ -213,6 +214,9 @@ function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean
   const measured = Object.entries(c.measurements);
   if (measured.length) parts.push(`<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th></tr></thead><tbody>${measured.map(([k, v]) => `<tr><th class="mono">${esc(k)}</th><td>${esc(formatMeasurement(v))}</td></tr>`).join('')}</tbody></table>`);
   if (c.timeline) parts.push(`<figure class="chart-box">${c.timeline.kind === 'revocation' ? revocationChart(c.timeline) : burstChart(c.timeline)}<figcaption>${CHART_LEGEND[c.timeline.kind]}</figcaption></figure>`);
+  if (c.lifecycleActions?.length) {
+    parts.push(`<h4>Lifecycle actions (${c.lifecycleActions.length})</h4>`, `<ul class="brief lifecycle">${c.lifecycleActions.map((a) => `<li class="mono">${esc(lifecycleActionText(a))}</li>`).join('')}</ul>`);
+  }
   if (c.evidence.length) {
     const shown = c.evidence.slice(0, MAX_EXCHANGES_SHOWN);
     const brief = compact && (c.verdict === 'pass' || c.verdict === 'skip');

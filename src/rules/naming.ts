@@ -8,16 +8,10 @@
 // - `keyprobe init`, which must only write names the check accepts.
 // One list of generic words and one list of environments serve all three.
 
-/** Environment names recognised inside a key name; the first one found after the system part is the env part. */
-export const KNOWN_ENVIRONMENTS: readonly string[] = ['prod', 'production', 'live', 'staging', 'stage', 'test', 'dev', 'development', 'sandbox', 'qa', 'uat', 'preview', 'local'];
+import { canonicalEnvironment, ENVIRONMENT_WORDS } from './environments.js';
 
-/** Different spellings of one environment: compared by their canonical form. */
-const ENVIRONMENT_ALIASES: Readonly<Record<string, string>> = {
-  production: 'prod',
-  live: 'prod',
-  stage: 'staging',
-  development: 'dev',
-};
+/** Environment names recognised inside a key name; the first one found after the system part is the env part. */
+export const KNOWN_ENVIRONMENTS: readonly string[] = ENVIRONMENT_WORDS;
 
 /** Names that say nothing about whose key it is or what it is for. */
 export const GENERIC_NAMES: readonly string[] = ['test', 'testing', 'api', 'api-key', 'apikey', 'system', 'key', 'keys', 'default', 'demo', 'temp', 'tmp', 'admin', 'root', 'my-key', 'mykey', 'new-key', 'newkey', 'token', 'secret', 'main', 'primary', 'service', 'app', 'sample', 'example', 'foo', 'bar', 'test-key', 'key1', 'key-1', 'dev', 'prod', 'master', 'user'];
@@ -44,12 +38,6 @@ export interface NamingOptions {
   readonly genericNames?: readonly string[];
   /** Purpose parts that are generic (default GENERIC_PURPOSES). */
   readonly genericPurposes?: readonly string[];
-}
-
-/** The canonical spelling of an environment: prod for production/live, staging for stage, dev for development. */
-export function canonicalEnvironment(env: string): string {
-  const lower = env.trim().toLowerCase();
-  return ENVIRONMENT_ALIASES[lower] ?? lower;
 }
 
 export function sameEnvironment(a: string, b: string): boolean {

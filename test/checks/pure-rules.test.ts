@@ -7,7 +7,7 @@ import { keyShapedRandom } from '../../src/checks/auth.invalid-key-rejected.js';
 import { nearMissVariants } from '../../src/checks/auth.near-miss-key-rejected.js';
 import { leaksIn } from '../../src/checks/authz.unauthorized-resource-denied.js';
 import { environmentInName } from '../../src/checks/env.key-matches-environment.js';
-import { canonicalEnvironment, environmentMarker } from '../../src/checks/environments.js';
+import { canonicalEnvironment, environmentMarker } from '../../src/rules/environments.js';
 import { nameProblems } from '../../src/checks/naming.key-name-convention.js';
 import { findStackTrace } from '../../src/checks/stack-traces.js';
 import { profileSchema } from '../../src/config/profile-schema.js';

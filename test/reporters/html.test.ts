@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/reporters/html.js';
 import { practiceRows } from '../../src/reporters/practices.js';
 import { allChecks } from '../../src/result.js';
-import { ALL_SHAPES, check, large, mixed, NASTY, nasty } from './sample-results.js';
+import { checkText } from '../../src/reporters/evidence-text.js';
+import { ALL_SHAPES, check, large, mixed, NASTY, nasty, profileRun, runResult } from './sample-results.js';
 
 describe('report.html', () => {
   for (const [name, make] of Object.entries(ALL_SHAPES)) {
@@ -17,6 +18,21 @@ describe('report.html', () => {
       expect(html.match(/<script>/g)).toHaveLength(1);
     });
   }
+
+  it('lists what the lifecycle adapter did for a check, cleanup included, in the card and in the JUnit text', () => {
+    const disabled = check('lifecycle.disabled-key-rejected', 'pass', {
+      destructive: true,
+      lifecycleActions: [
+        { action: 'disable', adapter: 'http', key: 'crm-prod-agent-call-canary', outcome: 'done', detail: 'POST /admin/keys/key_1/disable → 200', durationMs: 0.84 },
+        { action: 'enable', adapter: 'http', key: 'crm-prod-agent-call-canary', outcome: 'done', detail: 'POST /admin/keys/key_1/enable → 200', durationMs: 0.61, detached: true },
+      ],
+    });
+    const html = renderHtml(runResult([profileRun('crm-prod-agent-call', [disabled])]));
+    expect(html).toContain('Lifecycle actions (2)');
+    expect(html).toContain('disable crm-prod-agent-call-canary via http: done in 0.8 ms — POST /admin/keys/key_1/disable → 200');
+    expect(html).toContain('enable crm-prod-agent-call-canary via http (cleanup): done in 0.6 ms');
+    expect(checkText(disabled, 'crm-prod-agent-call')).toContain('lifecycle actions:\n  disable crm-prod-agent-call-canary via http: done');
+  });
 
   it('escapes everything that came from a profile or a target', () => {
     const html = renderHtml(nasty());

@@ -7,8 +7,11 @@ const CANONICAL: Readonly<Record<string, string>> = {
   staging: 'staging', stage: 'staging', stg: 'staging',
   dev: 'dev', development: 'dev',
   sandbox: 'sandbox', sbx: 'sandbox',
-  qa: 'qa', uat: 'uat', preprod: 'preprod', demo: 'demo', local: 'local',
+  qa: 'qa', uat: 'uat', preprod: 'preprod', preview: 'preview', demo: 'demo', local: 'local',
 };
+
+/** Every environment word we know, in every spelling: what a key name's <env> part may be. */
+export const ENVIRONMENT_WORDS: readonly string[] = Object.keys(CANONICAL);
 
 /** The canonical name of an environment word (`production` → `prod`), or the word itself lower-cased. */
 export function canonicalEnvironment(name: string): string {
