@@ -36,7 +36,9 @@ describe('secret scan', () => {
     for (const f of [s, encodeURIComponent(s), Buffer.from(`xy${s}`).toString('base64'), createHash('sha256').update(s).digest('hex')]) {
       expect(scanner.leaks(`${filler}${f}${filler}`), f).toBe(true);
     }
-    expect(scanner.leaks(`${filler}${s.slice(0, -1)}${filler}`)).toBe(false);
+    // '.' is in none of the secret's forms, so the truncated secret cannot be completed by its neighbour.
+    const dots = '.'.repeat(100_000);
+    expect(scanner.leaks(`${dots}${s.slice(0, -1)}${dots}`)).toBe(false);
   });
 
   it('names the files that hold a secret, and only those', async () => {
