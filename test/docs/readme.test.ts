@@ -1,6 +1,7 @@
 // The README's examples are real: the annotated profile and the suite it shows validate.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/checks/index.js';
 import { checkProfileFile } from '../../src/config/load-profile.js';
 import { loadSuite } from '../../src/config/suite.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -20,6 +21,10 @@ describe('README', () => {
   it('shows both commands', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');
+  });
+
+  it('lists every check with its title', () => {
+    for (const c of CHECKS) expect(readme).toContain(`| \`${c.id}\` | ${c.title} |`);
   });
 
   it('the annotated profile example is a valid profile', () => {
