@@ -31,14 +31,14 @@ export function secretForms(secret: string): string[] {
 
 export class SecretRegistry {
   private readonly secrets = new Map<string, string>();
-  private patterns: { form: string; replacement: string }[] = [];
+  private patterns: { form: string; replacement: string; secret: string }[] = [];
 
   /** Registers a secret; `label` shows in redactions, e.g. "key", "canary". */
   add(secret: string, label = 'secret'): void {
     if (!secret || this.secrets.has(secret)) return;
     this.secrets.set(secret, label);
     const replacement = `[${label} ${fingerprint(secret)}]`;
-    for (const form of secretForms(secret)) this.patterns.push({ form, replacement });
+    for (const form of secretForms(secret)) this.patterns.push({ form, replacement, secret });
     // Longest first, so a secret is replaced before any of its substrings (near-miss variants).
     this.patterns.sort((a, b) => b.form.length - a.form.length);
   }
@@ -62,5 +62,10 @@ export class SecretRegistry {
   /** True when the text holds any form of any registered secret. */
   leaks(text: string): boolean {
     return this.patterns.some(({ form }) => text.includes(form));
+  }
+
+  /** The registered secrets any form of which the text holds (forms computed once, at add). */
+  secretsIn(text: string): string[] {
+    return [...new Set(this.patterns.filter(({ form }) => text.includes(form)).map(({ secret }) => secret))];
   }
 }

@@ -76,15 +76,16 @@ export function leaksIn(body: string, resource: DeniedResource, profile: Profile
   if (hit.length > 0) found.push(`declared marker${hit.length > 1 ? 's' : ''} ${hit.map((m) => `"${m}"`).join(', ')}`);
 
   const key = profile.key.secret;
+  const keyForms = secretForms(key);
   const keyHash = createHash('sha256').update(key).digest('hex');
   if (body.includes(key) || body.includes(encodeURIComponent(key))) found.push('the key itself');
-  else if (secretForms(key).some((f) => f !== keyHash && body.includes(f))) found.push('the key (base64-encoded)');
+  else if (keyForms.some((f) => f !== keyHash && body.includes(f))) found.push('the key (base64-encoded)');
   if (body.toLowerCase().includes(keyHash)) found.push('the key\'s sha256 hash');
   // Any other secret the run knows (canary, other keys) must not show up
   // either. The key's own forms are cut out first: near misses of the key share
   // most of its text and would otherwise be reported a second time.
-  const rest = secretForms(key).reduce((text, form) => text.split(form).join(' '), body);
-  const others = secrets.all().filter((s) => s !== key && secretForms(s).some((f) => rest.includes(f)));
+  const rest = keyForms.reduce((text, form) => text.split(form).join(' '), body);
+  const others = secrets.secretsIn(rest).filter((s) => s !== key);
   if (others.length > 0) found.push(`${others.length === 1 ? 'another secret' : `${others.length} other secrets`} of this run`);
 
   const trace = findStackTrace(body);
