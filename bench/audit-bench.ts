@@ -28,10 +28,24 @@ const DAY = 86_400_000;
 /** Deterministic, so every run audits the same inventory. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
-interface Row { id: string; name: string; owner: string; environment: string; scopes: string[]; created: string; expires: string; lastUsed: string; enabled: boolean; seenEnvironments: string[] }
+interface Row {
+  id: string;
+  name: string;
+  owner: string;
+  environment: string;
+  scopes: string[];
+  created: string;
+  expires: string;
+  lastUsed: string;
+  enabled: boolean;
+  seenEnvironments: string[];
+}
 
 function generate(n: number): Row[] {
   const random = rng(42);
@@ -42,7 +56,7 @@ function generate(n: number): Row[] {
   for (let i = 0; i < n; i++) {
     const env = envs[Math.floor(random() * envs.length)]!;
     const created = NOW - Math.floor(random() * 500) * DAY;
-    const lifetime = random() < 0.05 ? 0 : (random() < 0.05 ? 800 : 30 + Math.floor(random() * 330));
+    const lifetime = random() < 0.05 ? 0 : random() < 0.05 ? 800 : 30 + Math.floor(random() * 330);
     const lastUsed = random() < 0.1 ? '' : new Date(NOW - Math.floor(random() * 200) * DAY).toISOString();
     rows.push({
       id: `key_${i.toString(16).padStart(12, '0')}`,
@@ -64,11 +78,40 @@ const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` 
 
 function toCsv(rows: Row[]): string {
   const head = 'id,name,owner,environment,scopes,created,expires,lastUsed,enabled,seenEnvironments\n';
-  return head + rows.map((r) => [r.id, r.name, r.owner, r.environment, r.scopes.join(' '), r.created, r.expires, r.lastUsed, String(r.enabled), r.seenEnvironments.join(' ')].map(csvCell).join(',')).join('\n') + '\n';
+  return (
+    head +
+    rows
+      .map((r) =>
+        [
+          r.id,
+          r.name,
+          r.owner,
+          r.environment,
+          r.scopes.join(' '),
+          r.created,
+          r.expires,
+          r.lastUsed,
+          String(r.enabled),
+          r.seenEnvironments.join(' '),
+        ]
+          .map(csvCell)
+          .join(','),
+      )
+      .join('\n') +
+    '\n'
+  );
 }
 
 function toYaml(rows: Row[]): string {
-  return 'keys:\n' + rows.map((r) => `  - id: ${r.id}\n    name: ${r.name}\n    owner: "${r.owner}"\n    environment: ${r.environment}\n    scopes: [${r.scopes.map((s) => `"${s}"`).join(', ')}]\n    created: "${r.created}"\n    expires: "${r.expires}"\n    lastUsed: "${r.lastUsed}"\n    enabled: ${r.enabled}\n    seenEnvironments: [${r.seenEnvironments.join(', ')}]\n`).join('');
+  return (
+    'keys:\n' +
+    rows
+      .map(
+        (r) =>
+          `  - id: ${r.id}\n    name: ${r.name}\n    owner: "${r.owner}"\n    environment: ${r.environment}\n    scopes: [${r.scopes.map((s) => `"${s}"`).join(', ')}]\n    created: "${r.created}"\n    expires: "${r.expires}"\n    lastUsed: "${r.lastUsed}"\n    enabled: ${r.enabled}\n    seenEnvironments: [${r.seenEnvironments.join(', ')}]\n`,
+      )
+      .join('')
+  );
 }
 
 function stats(ms: number[]): { median: number; min: number; max: number } {
@@ -88,7 +131,12 @@ async function main(): Promise<void> {
       yaml: join(dir, 'inventory.yaml'),
     };
     writeFileSync(files.csv, toCsv(rows));
-    writeFileSync(files.json, JSON.stringify({ keys: rows.map((r) => ({ ...r, owner: r.owner || undefined, expires: r.expires || undefined, lastUsed: r.lastUsed || undefined })) }));
+    writeFileSync(
+      files.json,
+      JSON.stringify({
+        keys: rows.map((r) => ({ ...r, owner: r.owner || undefined, expires: r.expires || undefined, lastUsed: r.lastUsed || undefined })),
+      }),
+    );
     writeFileSync(files.yaml, toYaml(rows.slice(0, YAML_KEYS)));
     console.log(`keyprobe audit benchmark: ${RUNS} runs per format, Node ${process.version}; read + all rules + all reports`);
     const formats = (process.env.BENCH_FORMATS ?? 'csv,json,yaml').split(',') as (keyof typeof files)[];

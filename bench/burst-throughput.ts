@@ -30,7 +30,10 @@ export const burstThroughput: Benchmark = {
   title: 'Burst throughput',
   async run(ctx) {
     if (!inDist('http/burst.js')) {
-      return { rows: [notMeasured('Burst throughput', '—', `≥ ${GOAL_RATIO}× autocannon`, 'src/http/burst.ts is not there yet (issue 4)')], notes: [] };
+      return {
+        rows: [notMeasured('Burst throughput', '—', `≥ ${GOAL_RATIO}× autocannon`, 'src/http/burst.ts is not there yet (issue 4)')],
+        notes: [],
+      };
     }
     const { runBurst } = await fromDist<BurstModule>('http/burst.js');
     const { createDispatcher, HttpClient, RequestBudget } = await fromDist<ClientModule>('http/client.js');
@@ -57,9 +60,18 @@ export const burstThroughput: Benchmark = {
             secrets,
             dispatcher,
           });
-          const r = await runBurst({ http, label: 'bench burst', method: 'GET', path: PATH, concurrency: connections, maxRequests: REQUESTS, maxDurationMs: 60_000 });
+          const r = await runBurst({
+            http,
+            label: 'bench burst',
+            method: 'GET',
+            path: PATH,
+            concurrency: connections,
+            maxRequests: REQUESTS,
+            maxDurationMs: 60_000,
+          });
           const ok = r.points.filter((p) => p.accepted).length;
-          if (r.errorCount > 0 || ok !== REQUESTS) throw new Error(`burst: ${ok}/${REQUESTS} answered 2xx, ${r.errorCount} errors (${r.errors[0] ?? r.stoppedBy})`);
+          if (r.errorCount > 0 || ok !== REQUESTS)
+            throw new Error(`burst: ${ok}/${REQUESTS} answered 2xx, ${r.errorCount} errors (${r.errors[0] ?? r.stoppedBy})`);
           return (ok / r.durationMs) * 1000;
         } finally {
           await dispatcher.close();
@@ -73,13 +85,15 @@ export const burstThroughput: Benchmark = {
         let left = REQUESTS;
         const t0 = performance.now();
         try {
-          await Promise.all(Array.from({ length: connections }, async () => {
-            while (left-- > 0) {
-              const res = await request(`${target.origin}${PATH}`, { dispatcher: agent, headers });
-              await res.body.text();
-              if (res.statusCode !== 200) throw new Error(`undici: ${res.statusCode}`);
-            }
-          }));
+          await Promise.all(
+            Array.from({ length: connections }, async () => {
+              while (left-- > 0) {
+                const res = await request(`${target.origin}${PATH}`, { dispatcher: agent, headers });
+                await res.body.text();
+                if (res.statusCode !== 200) throw new Error(`undici: ${res.statusCode}`);
+              }
+            }),
+          );
           return (REQUESTS / (performance.now() - t0)) * 1000;
         } finally {
           await agent.close();
@@ -98,7 +112,9 @@ export const burstThroughput: Benchmark = {
         return r.requests.total / r.duration;
       };
 
-      notes.push(`keyprobe and undici alone: ${REQUESTS.toLocaleString('en-US')} requests per run; autocannon: ${AUTOCANNON_SECONDS} s per run; all GET /healthz of a reference target in its own process, with the same Authorization header. "undici request() alone" is the HTTP library keyprobe uses, called in a plain loop: the gap between it and autocannon is the library's, the gap between keyprobe and it is keyprobe's own (HttpClient and burst generator).`);
+      notes.push(
+        `keyprobe and undici alone: ${REQUESTS.toLocaleString('en-US')} requests per run; autocannon: ${AUTOCANNON_SECONDS} s per run; all GET /healthz of a reference target in its own process, with the same Authorization header. "undici request() alone" is the HTTP library keyprobe uses, called in a plain loop: the gap between it and autocannon is the library's, the gap between keyprobe and it is keyprobe's own (HttpClient and burst generator).`,
+      );
       // One untimed round of each, so both start with a warm JIT and server.
       await keyprobeOnce(CONNECTIONS[0]!);
       await autocannonOnce(CONNECTIONS[0]!);
@@ -118,7 +134,9 @@ export const burstThroughput: Benchmark = {
           ours.push(c);
           theirs.push(b);
           ratios.push(c / b);
-          ctx.progress(`${connections} connections, run ${i + 1}/${ctx.runs}: keyprobe ${formatNumber(c, 0)} req/s, autocannon ${formatNumber(b, 0)} req/s, undici request() alone ${formatNumber(raw.at(-1)!, 0)} req/s`);
+          ctx.progress(
+            `${connections} connections, run ${i + 1}/${ctx.runs}: keyprobe ${formatNumber(c, 0)} req/s, autocannon ${formatNumber(b, 0)} req/s, undici request() alone ${formatNumber(raw.at(-1)!, 0)} req/s`,
+          );
         }
         const ratio = spread(ratios);
         rows.push({

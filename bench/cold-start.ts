@@ -29,9 +29,14 @@ export const coldStart: Benchmark = {
         if (t.code !== 0) throw new Error(`${cmd.name} exited with ${t.code}: ${t.stderr.trim().slice(0, 300)}`);
         if (i >= WARMUP) times[c]!.push(t.ms);
       }
-      if ((i + 1) % 5 === 0 || i + 1 === WARMUP + runs) ctx.progress(`cold start: round ${i + 1}/${WARMUP + runs} (the first ${WARMUP} are warm-up)`);
+      if ((i + 1) % 5 === 0 || i + 1 === WARMUP + runs)
+        ctx.progress(`cold start: round ${i + 1}/${WARMUP + runs} (the first ${WARMUP} are warm-up)`);
     }
-    const [base, version, validate] = times.map(spread) as [ReturnType<typeof spread>, ReturnType<typeof spread>, ReturnType<typeof spread>];
+    const [base, version, validate] = times.map(spread) as [
+      ReturnType<typeof spread>,
+      ReturnType<typeof spread>,
+      ReturnType<typeof spread>,
+    ];
     const ratio = (s: typeof base) => s.median / base.median;
     const rows: Row[] = [
       {

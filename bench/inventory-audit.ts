@@ -17,13 +17,24 @@ export const inventoryAudit: Benchmark = {
   title: 'Audit (issue 8)',
   async run(ctx) {
     const script = fileURLToPath(new URL('./audit-bench.js', import.meta.url));
-    if (!existsSync(script)) return { rows: [notMeasured('Audit', '—', `< ${GOAL_S} s for 100,000 keys`, 'bench/audit-bench.ts is not there yet (issue 8)')], notes: [] };
+    if (!existsSync(script))
+      return {
+        rows: [notMeasured('Audit', '—', `< ${GOAL_S} s for 100,000 keys`, 'bench/audit-bench.ts is not there yet (issue 8)')],
+        notes: [],
+      };
     ctx.progress('running bench/audit-bench (its own progress is not shown)');
-    const t = await timedSpawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, BENCH_RUNS: String(Math.max(3, ctx.runs)) }, timeoutMs: 5 * 60_000 });
+    const t = await timedSpawn(process.execPath, [script], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_RUNS: String(Math.max(3, ctx.runs)) },
+      timeoutMs: 5 * 60_000,
+    });
     if (t.code !== 0) throw new Error(`audit-bench exited ${t.code}: ${(t.stderr || t.stdout).trim().split('\n').slice(-2).join(' ')}`);
     const rows: Row[] = [];
     const notes: string[] = [];
-    for (const line of t.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    for (const line of t.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
       const m = /^(\w+)\s+(\d+) keys: total ([\d.]+) s median \(min ([\d.]+) s, max ([\d.]+) s\)(.*)$/.exec(line);
       if (!m) {
         notes.push(line);
@@ -41,7 +52,10 @@ export const inventoryAudit: Benchmark = {
         status: full ? (Number(median) < GOAL_S ? 'met' : 'MISSED') : 'info',
       });
     }
-    if (rows.length === 0) rows.push(notMeasured('Audit', '—', `< ${GOAL_S} s for 100,000 keys`, 'audit-bench printed no line this runner can read (see notes)'));
+    if (rows.length === 0)
+      rows.push(
+        notMeasured('Audit', '—', `< ${GOAL_S} s for 100,000 keys`, 'audit-bench printed no line this runner can read (see notes)'),
+      );
     return { rows, notes };
   },
 };

@@ -18,7 +18,11 @@ export const rateLimitPrecision: Benchmark = {
   id: 'rate-limit',
   title: 'Rate-limit precision',
   async run(ctx) {
-    if (!inDist(`checks/${CHECK}.js`)) return { rows: [notMeasured('Rate-limit precision', '—', 'limit ≤ accepted ≤ limit + in flight', `${CHECK} is not there yet (issue 4)`)], notes: [] };
+    if (!inDist(`checks/${CHECK}.js`))
+      return {
+        rows: [notMeasured('Rate-limit precision', '—', 'limit ≤ accepted ≤ limit + in flight', `${CHECK} is not there yet (issue 4)`)],
+        notes: [],
+      };
     const { startDemo } = await fromDist<SeedModule>('demo/seed.js');
     const rows: Row[] = [];
     const notes: string[] = [];
@@ -34,10 +38,22 @@ export const rateLimitPrecision: Benchmark = {
         try {
           // A key like the demo key, but with this limit configured on the target.
           const template = demo.target.getKey(demo.env.KEYPROBE_KEY_ID!)!;
-          const key = demo.target.createKey({ name: template.name, environment: template.environment, scopes: [...template.scopes], ...(template.owner ? { owner: template.owner } : {}), ...(template.expiresAt ? { expiresAt: template.expiresAt } : {}), rateLimit: { limit, windowSeconds: 1 } });
+          const key = demo.target.createKey({
+            name: template.name,
+            environment: template.environment,
+            scopes: [...template.scopes],
+            ...(template.owner ? { owner: template.owner } : {}),
+            ...(template.expiresAt ? { expiresAt: template.expiresAt } : {}),
+            rateLimit: { limit, windowSeconds: 1 },
+          });
           const dir = join(ctx.tmp, `rate-${limit}-${i}`);
           const profile = demoProfileVariant(`${dir}.yaml`, { 'rateLimit.limit': limit, 'target.budget': limit * 3 + 200 });
-          const { result } = await runKeyprobe([profile], ['--only', CHECK], { ...demo.env, KEYPROBE_KEY: key.secret, KEYPROBE_KEY_ID: key.id }, dir);
+          const { result } = await runKeyprobe(
+            [profile],
+            ['--only', CHECK],
+            { ...demo.env, KEYPROBE_KEY: key.secret, KEYPROBE_KEY_ID: key.id },
+            dir,
+          );
           const c = onlyCheck(result, CHECK);
           verdicts.add(c.verdict);
           const got = c.measurements.acceptedBeforeThrottle;
@@ -54,14 +70,24 @@ export const rateLimitPrecision: Benchmark = {
           inFlight.push(flying);
           if (typeof c.measurements.achievedRatePerSecond === 'number') rates.push(c.measurements.achievedRatePerSecond);
           if (got < limit || got > limit + flying) within = false;
-          ctx.progress(`limit ${limit}/s, run ${i + 1}/${ctx.runs}: ${got} accepted before the first 429, ${flying} in flight (${c.verdict})`);
+          ctx.progress(
+            `limit ${limit}/s, run ${i + 1}/${ctx.runs}: ${got} accepted before the first 429, ${flying} in flight (${c.verdict})`,
+          );
         } finally {
           await demo.target.close();
         }
       }
-      if (unthrottled.length > 0) notes.push(`Limit ${limit}/s: ${unthrottled.length} of ${ctx.runs} runs met no 429 — ${unthrottled.join('; ')}.`);
+      if (unthrottled.length > 0)
+        notes.push(`Limit ${limit}/s: ${unthrottled.length} of ${ctx.runs} runs met no 429 — ${unthrottled.join('; ')}.`);
       if (accepted.length === 0) {
-        rows.push(notMeasured('Rate-limit precision', `limit ${limit}/s (concurrency 8)`, 'limit ≤ accepted ≤ limit + in flight', `no run met a 429 (see notes); check: ${[...verdicts].join('/')}`));
+        rows.push(
+          notMeasured(
+            'Rate-limit precision',
+            `limit ${limit}/s (concurrency 8)`,
+            'limit ≤ accepted ≤ limit + in flight',
+            `no run met a 429 (see notes); check: ${[...verdicts].join('/')}`,
+          ),
+        );
         continue;
       }
       const a = spread(accepted);
@@ -75,7 +101,9 @@ export const rateLimitPrecision: Benchmark = {
         status: within ? 'met' : 'MISSED',
       });
     }
-    notes.push('Accepted = answers with 2xx that arrived before the first 429, in arrival order (measurement acceptedBeforeThrottle of rate.limit-triggered); in flight = requests already sent when that 429 arrived. Every run starts on a fresh key and window.');
+    notes.push(
+      'Accepted = answers with 2xx that arrived before the first 429, in arrival order (measurement acceptedBeforeThrottle of rate.limit-triggered); in flight = requests already sent when that 429 arrived. Every run starts on a fresh key and window.',
+    );
     return { rows, notes };
   },
 };

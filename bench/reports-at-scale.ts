@@ -31,7 +31,10 @@ export const reportsAtScale: Benchmark = {
     for (const name of FORMATS) {
       const found = defaults.find((r) => r.name === name) ?? (await reporterModule(name));
       if (found) reporters.set(name, found);
-      if (found && !defaults.includes(found)) notes.push(`The ${name} reporter is not in defaultReporters() (src/reporters/index.ts) yet; benchmarked from src/reporters/${name}.ts directly.`);
+      if (found && !defaults.includes(found))
+        notes.push(
+          `The ${name} reporter is not in defaultReporters() (src/reporters/index.ts) yet; benchmarked from src/reporters/${name}.ts directly.`,
+        );
     }
     const manifest = inDist('reporters/manifest.js') ? await fromDist<ManifestModule>('reporters/manifest.js') : undefined;
 
@@ -56,7 +59,10 @@ export const reportsAtScale: Benchmark = {
         total += ms;
         written.push(...files);
         push(times, name, ms);
-        sizes.set(name, files.reduce((sum, f) => sum + statSync(f).size, 0));
+        sizes.set(
+          name,
+          files.reduce((sum, f) => sum + statSync(f).size, 0),
+        );
       }
       if (manifest) {
         const s = performance.now();
@@ -65,13 +71,22 @@ export const reportsAtScale: Benchmark = {
       }
       totals.push(total);
       lastDir = dir;
-      ctx.progress(`run ${i + 1}/${runs}: ${[...reporters.keys()].map((n) => `${n} ${formatNumber(times.get(n)!.at(-1)!, 0)} ms`).join(', ')}`);
+      ctx.progress(
+        `run ${i + 1}/${runs}: ${[...reporters.keys()].map((n) => `${n} ${formatNumber(times.get(n)!.at(-1)!, 0)} ms`).join(', ')}`,
+      );
     }
 
     for (const name of FORMATS) {
       const t = times.get(name);
       if (!t) {
-        rows.push(notMeasured('Reports at scale', `${name} (10,000 checks)`, '(part of < 2 s)', `no ${name} reporter in src/reporters yet (issue 5)`));
+        rows.push(
+          notMeasured(
+            'Reports at scale',
+            `${name} (10,000 checks)`,
+            '(part of < 2 s)',
+            `no ${name} reporter in src/reporters yet (issue 5)`,
+          ),
+        );
         continue;
       }
       rows.push({
@@ -85,7 +100,16 @@ export const reportsAtScale: Benchmark = {
       });
     }
     const mt = times.get('manifest');
-    if (mt) rows.push({ benchmark: 'Reports at scale', scenario: 'manifest.sha256 of the above', keyprobe: show(spread(mt), 'ms', 0), against: '—', result: '—', goal: '(not in the goal)', status: 'info' });
+    if (mt)
+      rows.push({
+        benchmark: 'Reports at scale',
+        scenario: 'manifest.sha256 of the above',
+        keyprobe: show(spread(mt), 'ms', 0),
+        against: '—',
+        result: '—',
+        goal: '(not in the goal)',
+        status: 'info',
+      });
     const missing = FORMATS.filter((f) => !reporters.has(f));
     const total = spread(totals);
     rows.push({
@@ -116,9 +140,23 @@ async function reporterModule(name: string): Promise<Reporter | undefined> {
 
 /** Reads the cards back: `<details class="card v-<verdict>" … [open]>` in page order. */
 function htmlUsability(html: string): Row {
-  const cards = [...html.matchAll(/<details class="card v-(pass|fail|error|skip)"[^>]*?(\sopen)?>/g)].map((m) => ({ verdict: m[1]!, open: m[2] !== undefined }));
-  const base = { benchmark: 'Reports at scale', scenario: 'HTML usable at 10,000 checks', goal: 'failures first, passes collapsed' } as const;
-  if (cards.length === 0) return { ...base, keyprobe: '—', against: '—', result: 'no check cards found: the markup changed, update bench/reports-at-scale.ts', status: 'not measured' };
+  const cards = [...html.matchAll(/<details class="card v-(pass|fail|error|skip)"[^>]*?(\sopen)?>/g)].map((m) => ({
+    verdict: m[1]!,
+    open: m[2] !== undefined,
+  }));
+  const base = {
+    benchmark: 'Reports at scale',
+    scenario: 'HTML usable at 10,000 checks',
+    goal: 'failures first, passes collapsed',
+  } as const;
+  if (cards.length === 0)
+    return {
+      ...base,
+      keyprobe: '—',
+      against: '—',
+      result: 'no check cards found: the markup changed, update bench/reports-at-scale.ts',
+      status: 'not measured',
+    };
   const lastProblem = cards.map((c) => c.verdict === 'fail' || c.verdict === 'error').lastIndexOf(true);
   const firstPass = cards.findIndex((c) => c.verdict === 'pass');
   const failuresFirst = lastProblem < 0 || firstPass < 0 || lastProblem < firstPass;

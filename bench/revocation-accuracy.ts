@@ -22,7 +22,8 @@ export const revocationAccuracy: Benchmark = {
   id: 'revocation',
   title: 'Revocation accuracy',
   async run(ctx) {
-    if (!inDist(`checks/${CHECK}.js`)) return { rows: [notMeasured('Revocation accuracy', '—', `error ≤ ${GOAL_MS} ms`, `${CHECK} is not there yet (issue 4)`)], notes: [] };
+    if (!inDist(`checks/${CHECK}.js`))
+      return { rows: [notMeasured('Revocation accuracy', '—', `error ≤ ${GOAL_MS} ms`, `${CHECK} is not there yet (issue 4)`)], notes: [] };
     const { startDemo } = await fromDist<SeedModule>('demo/seed.js');
     const rows: Row[] = [];
     const notes: string[] = [];
@@ -62,8 +63,13 @@ export const revocationAccuracy: Benchmark = {
       });
       if (throttledProbes > 0) throttledBy.push(`${throttledProbes} at ${delay} ms`);
     }
-    if (throttledBy.length > 0) notes.push(`Probes that met 429 while the key was still valid (all runs): ${throttledBy.join(', ')}. Polling every 10 ms exceeds the canary's 20/s limit; the reference target authenticates before it limits, so the disabled key's first 401 still shows at once. On a platform that limits before it authenticates, a throttled stretch would hide the revocation until its window resets: an error of up to one window.`);
-    notes.push(`Each run uses a fresh reference target and the demo profile with lifecycle.stabilityWindowMs ${STABILITY_WINDOW_MS} (only the latency is measured here); the check polls every 10 ms. At 2000 ms the check rightly fails (the demo profile's revocation budget is 1000 ms); the latency is still measured.`);
+    if (throttledBy.length > 0)
+      notes.push(
+        `Probes that met 429 while the key was still valid (all runs): ${throttledBy.join(', ')}. Polling every 10 ms exceeds the canary's 20/s limit; the reference target authenticates before it limits, so the disabled key's first 401 still shows at once. On a platform that limits before it authenticates, a throttled stretch would hide the revocation until its window resets: an error of up to one window.`,
+      );
+    notes.push(
+      `Each run uses a fresh reference target and the demo profile with lifecycle.stabilityWindowMs ${STABILITY_WINDOW_MS} (only the latency is measured here); the check polls every 10 ms. At 2000 ms the check rightly fails (the demo profile's revocation budget is 1000 ms); the latency is still measured.`,
+    );
     return { rows, notes };
   },
 };

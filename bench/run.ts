@@ -20,7 +20,16 @@ import { ROOT } from './lib/keyprobe.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { markdownTable, notMeasured, textTable, type Row } from './lib/table.js';
 
-const BENCHMARKS: readonly Benchmark[] = [suiteOverhead, burstThroughput, revocationAccuracy, rateLimitPrecision, coldStart, scale, reportsAtScale, inventoryAudit];
+const BENCHMARKS: readonly Benchmark[] = [
+  suiteOverhead,
+  burstThroughput,
+  revocationAccuracy,
+  rateLimitPrecision,
+  coldStart,
+  scale,
+  reportsAtScale,
+  inventoryAudit,
+];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -40,7 +49,10 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: --runs must be a whole number of at least 1, got "${values.runs}"\n`);
     return 2;
   }
-  const only = (values.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const only = (values.only ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only.filter((id) => !BENCHMARKS.some((b) => b.id === id));
   if (unknown.length > 0) {
     process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; there are: ${BENCHMARKS.map((b) => b.id).join(', ')}\n`);
@@ -61,7 +73,8 @@ async function main(): Promise<number> {
       const ctx: BenchContext = {
         runs,
         tmp,
-        progress: (text) => process.stderr.write(`  [${i + 1}/${selected.length} ${b.id} ${seconds(performance.now() - started)}] ${text}\n`),
+        progress: (text) =>
+          process.stderr.write(`  [${i + 1}/${selected.length} ${b.id} ${seconds(performance.now() - started)}] ${text}\n`),
       };
       process.stderr.write(`${b.title}…\n`);
       try {
@@ -86,7 +99,10 @@ async function main(): Promise<number> {
 
   if (only.length === 0 || values.write) {
     const file = join(ROOT, 'bench', 'RESULTS.md');
-    writeFileSync(file, resultsMarkdown({ rows, notes, machine: machineLine(machine), startedAt, totalMs, runs, partial: only.length > 0 }));
+    writeFileSync(
+      file,
+      resultsMarkdown({ rows, notes, machine: machineLine(machine), startedAt, totalMs, runs, partial: only.length > 0 }),
+    );
     process.stdout.write(`Written to bench/RESULTS.md\n`);
   } else {
     process.stdout.write('(--only: bench/RESULTS.md left as it was; add --write to replace it)\n');
@@ -94,7 +110,15 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function resultsMarkdown(r: { rows: Row[]; notes: { title: string; text: string }[]; machine: string; startedAt: Date; totalMs: number; runs: number; partial: boolean }): string {
+function resultsMarkdown(r: {
+  rows: Row[];
+  notes: { title: string; text: string }[];
+  machine: string;
+  startedAt: Date;
+  totalMs: number;
+  runs: number;
+  partial: boolean;
+}): string {
   return [
     '# keyprobe benchmark results',
     '',

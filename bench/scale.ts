@@ -44,7 +44,9 @@ export const scale: Benchmark = {
     let checksPerProfile = 0;
     for (let i = 0; i < maxRuns; i++) {
       if (i > 0 && performance.now() - started > REPEAT_CAP_MS) {
-        notes.push(`Stopped after ${i} run${i === 1 ? '' : 's'} of ${maxRuns}: ${formatNumber((performance.now() - started) / 1000, 0)} s were spent, over the ${REPEAT_CAP_MS / 1000} s cap that keeps the bench within minutes.`);
+        notes.push(
+          `Stopped after ${i} run${i === 1 ? '' : 's'} of ${maxRuns}: ${formatNumber((performance.now() - started) / 1000, 0)} s were spent, over the ${REPEAT_CAP_MS / 1000} s cap that keeps the bench within minutes.`,
+        );
         break;
       }
       runs++;
@@ -60,32 +62,46 @@ export const scale: Benchmark = {
         let sampler: NodeJS.Timeout | undefined;
         let lastProgress = Date.now();
         const spawnedAt = Date.now();
-        const t = await timedSpawn(process.execPath, [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), '--out', out, '--quiet'], {
-          cwd: dir,
-          env: { ...process.env, ...generated.env, NO_COLOR: '1' },
-          peakRss: true,
-          timeoutMs: 5 * 60_000,
-          onSpawn: (pid) => {
-            sampler = setInterval(() => {
-              const now = Date.now();
-              const r = currentRss(pid);
-              if (r !== undefined) samples.push({ at: now, rss: r });
-              if (now - lastProgress >= 10_000) {
-                lastProgress = now;
-                ctx.progress(`run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${demo.target.stats().requests} requests so far`);
-              }
-            }, SAMPLE_MS);
+        const t = await timedSpawn(
+          process.execPath,
+          [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), '--out', out, '--quiet'],
+          {
+            cwd: dir,
+            env: { ...process.env, ...generated.env, NO_COLOR: '1' },
+            peakRss: true,
+            timeoutMs: 5 * 60_000,
+            onSpawn: (pid) => {
+              sampler = setInterval(() => {
+                const now = Date.now();
+                const r = currentRss(pid);
+                if (r !== undefined) samples.push({ at: now, rss: r });
+                if (now - lastProgress >= 10_000) {
+                  lastProgress = now;
+                  ctx.progress(
+                    `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${demo.target.stats().requests} requests so far`,
+                  );
+                }
+              }, SAMPLE_MS);
+            },
           },
-        });
+        );
         clearInterval(sampler);
         const requests = demo.target.stats().requests;
         const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
-        if (result.profiles.length !== PROFILES) throw new Error(`results.json has ${result.profiles.length} profiles, expected ${PROFILES}`);
+        if (result.profiles.length !== PROFILES)
+          throw new Error(`results.json has ${result.profiles.length} profiles, expected ${PROFILES}`);
         checksPerProfile = result.profiles[0]!.checks.length;
         if (t.code !== 0) {
-          const bad = result.profiles.flatMap((p) => p.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').map((c) => `${c.id} (${c.verdict}: ${c.message})`));
+          const bad = result.profiles.flatMap((p) =>
+            p.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').map((c) => `${c.id} (${c.verdict}: ${c.message})`),
+          );
           const distinct = [...new Set(bad.map((b) => b.split(' (')[0]))];
-          notes.push(`Run ${i + 1} exited ${t.code}: ${bad.length} checks failed or errored across the profiles, e.g. ${distinct.slice(0, 3).map((d) => bad.find((b) => b.startsWith(d!))).join('; ')}.`);
+          notes.push(
+            `Run ${i + 1} exited ${t.code}: ${bad.length} checks failed or errored across the profiles, e.g. ${distinct
+              .slice(0, 3)
+              .map((d) => bad.find((b) => b.startsWith(d!)))
+              .join('; ')}.`,
+          );
         }
         const checksDone = Date.parse(result.finishedAt);
         walls.push(t.ms);
@@ -97,7 +113,9 @@ export const scale: Benchmark = {
         const during = samples.filter((s) => s.at <= checksDone).map((s) => s.rss);
         if (during.length > 0) rssDuringChecks.push(Math.max(...during));
         rates.push(requests / (t.ms / 1000));
-        ctx.progress(`run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, exit ${t.code}`);
+        ctx.progress(
+          `run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, exit ${t.code}`,
+        );
       } finally {
         await demo.target.close();
       }
@@ -114,8 +132,24 @@ export const scale: Benchmark = {
         goal: '< 60 s',
         status: wall.median < GOAL_MS ? 'met' : 'MISSED',
       },
-      { benchmark: 'Scale', scenario: '… of which the checks (spawn to the run\'s finishedAt)', keyprobe: secs(checkPhases), against: `imposed-wait floor ${secs(floors)}`, result: '—', goal: '(reported)', status: 'info' },
-      { benchmark: 'Scale', scenario: '… of which reports and the secret scan (finishedAt to exit)', keyprobe: secs(afterPhases), against: '—', result: '—', goal: '(reported)', status: 'info' },
+      {
+        benchmark: 'Scale',
+        scenario: "… of which the checks (spawn to the run's finishedAt)",
+        keyprobe: secs(checkPhases),
+        against: `imposed-wait floor ${secs(floors)}`,
+        result: '—',
+        goal: '(reported)',
+        status: 'info',
+      },
+      {
+        benchmark: 'Scale',
+        scenario: '… of which reports and the secret scan (finishedAt to exit)',
+        keyprobe: secs(afterPhases),
+        against: '—',
+        result: '—',
+        goal: '(reported)',
+        status: 'info',
+      },
     ];
     if (rss.length > 0) {
       const mem = spread(rss.map((b) => b / (1024 * 1024)));
@@ -123,14 +157,26 @@ export const scale: Benchmark = {
         benchmark: 'Scale',
         scenario: 'peak RSS of the keyprobe process',
         keyprobe: show(mem, 'MiB', 0),
-        against: rssDuringChecks.length ? `peak while checks ran: ${show(spread(rssDuringChecks.map((b) => b / (1024 * 1024))), 'MiB', 0)}` : '—',
+        against: rssDuringChecks.length
+          ? `peak while checks ran: ${show(spread(rssDuringChecks.map((b) => b / (1024 * 1024))), 'MiB', 0)}`
+          : '—',
         result: `${formatNumber(mem.median, 0)} MiB`,
         goal: '< 300 MB',
         status: mem.median * 1024 * 1024 < GOAL_RSS ? 'met' : 'MISSED',
       });
     }
-    rows.push({ benchmark: 'Scale', scenario: 'requests per second (counted by the target)', keyprobe: show(spread(rates), 'req/s', 0), against: '—', result: '—', goal: '(no goal; reported)', status: 'info' });
-    notes.push(`The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time any harness could take to run this suite this way. Runs: ${runs} (at most one fewer than --runs, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`);
+    rows.push({
+      benchmark: 'Scale',
+      scenario: 'requests per second (counted by the target)',
+      keyprobe: show(spread(rates), 'req/s', 0),
+      against: '—',
+      result: '—',
+      goal: '(no goal; reported)',
+      status: 'info',
+    });
+    notes.push(
+      `The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time any harness could take to run this suite this way. Runs: ${runs} (at most one fewer than --runs, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`,
+    );
     return { rows, notes };
   },
 };

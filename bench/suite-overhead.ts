@@ -46,7 +46,9 @@ export const suiteOverhead: Benchmark = {
         lastWaits = waits;
         checkCount = result.profiles[0]?.checks.length ?? 0;
         verdicts.add(`${result.verdict} (exit ${p.code})`);
-        ctx.progress(`run ${i + 1}/${ctx.runs}: suite ${formatNumber(result.durationMs, 0)} ms, imposed waits ${formatNumber(waits.total, 0)} ms, overhead ${formatNumber(result.durationMs - waits.total, 0)} ms (${result.verdict})`);
+        ctx.progress(
+          `run ${i + 1}/${ctx.runs}: suite ${formatNumber(result.durationMs, 0)} ms, imposed waits ${formatNumber(waits.total, 0)} ms, overhead ${formatNumber(result.durationMs - waits.total, 0)} ms (${result.verdict})`,
+        );
       } finally {
         await demo.target.close();
       }
@@ -72,7 +74,12 @@ export const suiteOverhead: Benchmark = {
         status: 'info',
       },
     ];
-    if (lastWaits) notes.push(`Imposed waits of the last run: ${Object.entries(lastWaits.parts).map(([k, v]) => `${k} ${formatNumber(v, 0)} ms`).join(', ')}. Launch verdicts: ${[...verdicts].join(', ')}.`);
+    if (lastWaits)
+      notes.push(
+        `Imposed waits of the last run: ${Object.entries(lastWaits.parts)
+          .map(([k, v]) => `${k} ${formatNumber(v, 0)} ms`)
+          .join(', ')}. Launch verdicts: ${[...verdicts].join(', ')}.`,
+      );
     if (lastWaits?.unaccounted.length) notes.push(`Not counted as imposed (no measurement found): ${lastWaits.unaccounted.join('; ')}.`);
     return { rows, notes };
   },
@@ -83,7 +90,8 @@ export function imposedWaits(result: RunResult): Waits {
   const parts: Record<string, number> = {};
   const unaccounted: string[] = [];
   const checks = new Map<string, CheckResult>(result.profiles[0]!.checks.map((c) => [c.id, c]));
-  const num = (c: CheckResult | undefined, name: string) => (c && typeof c.measurements[name] === 'number' ? (c.measurements[name] as number) : undefined);
+  const num = (c: CheckResult | undefined, name: string) =>
+    c && typeof c.measurements[name] === 'number' ? (c.measurements[name] as number) : undefined;
 
   const disabled = checks.get('lifecycle.disabled-key-rejected');
   if (disabled && disabled.verdict !== 'skip') {

@@ -11,7 +11,12 @@ export interface CliRun {
   readonly process: Timed;
 }
 
-export async function runKeyprobe(profiles: readonly string[], args: readonly string[], env: Readonly<Record<string, string>>, outDir: string): Promise<CliRun> {
+export async function runKeyprobe(
+  profiles: readonly string[],
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  outDir: string,
+): Promise<CliRun> {
   mkdirSync(outDir, { recursive: true });
   const t = await timedSpawn(process.execPath, [CLI, 'run', ...profiles, '--out', outDir, '--quiet', ...args], {
     // Not the repository: `keyprobe run` points <cwd>/reports/latest at its output.

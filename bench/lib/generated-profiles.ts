@@ -18,7 +18,12 @@ export interface GeneratedProfiles {
 
 const DEMO_PROFILE = join(ROOT, 'profiles', 'crm-prod-agent-call.yaml');
 
-export function generateProfiles(target: ReferenceTarget, demoEnv: Readonly<Record<string, string>>, count: number, dir: string): GeneratedProfiles {
+export function generateProfiles(
+  target: ReferenceTarget,
+  demoEnv: Readonly<Record<string, string>>,
+  count: number,
+  dir: string,
+): GeneratedProfiles {
   const template = parse(readFileSync(DEMO_PROFILE, 'utf8')) as Record<string, unknown>;
   const ownPrefix = `kp_${target.environment}_`;
   const mainId = demoEnv.KEYPROBE_KEY_ID;
@@ -36,7 +41,10 @@ export function generateProfiles(target: ReferenceTarget, demoEnv: Readonly<Reco
     perProfileSecrets.forEach((secretVar, i) => {
       const idVar = `${secretVar}_ID`;
       const original = (demoEnv[idVar] ? target.getKey(demoEnv[idVar]!) : undefined) ?? main;
-      const name = secretVar === 'KEYPROBE_KEY' ? `${system}-${target.environment}-${main.name.split('-').slice(2).join('-')}` : `${system}${String.fromCharCode(97 + i)}-${original.name.split('-').slice(1).join('-')}`;
+      const name =
+        secretVar === 'KEYPROBE_KEY'
+          ? `${system}-${target.environment}-${main.name.split('-').slice(2).join('-')}`
+          : `${system}${String.fromCharCode(97 + i)}-${original.name.split('-').slice(1).join('-')}`;
       const key = target.createKey({
         name,
         environment: original.environment,

@@ -14,7 +14,7 @@ function findRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'keyprobe') return dir;
-    if (dirname(dir) === dir) throw new Error('cannot find keyprobe\'s package.json above the bench folder');
+    if (dirname(dir) === dir) throw new Error("cannot find keyprobe's package.json above the bench folder");
   }
 }
 

@@ -17,8 +17,14 @@ export interface Timed {
 
 const RSS_HOOK = fileURLToPath(new URL('./rss-hook.js', import.meta.url));
 
-export async function timedSpawn(command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; peakRss?: boolean; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<Timed> {
-  const rssFile = opts.peakRss ? join(tmpdir(), `keyprobe-bench-rss-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`) : undefined;
+export async function timedSpawn(
+  command: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; peakRss?: boolean; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<Timed> {
+  const rssFile = opts.peakRss
+    ? join(tmpdir(), `keyprobe-bench-rss-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
+    : undefined;
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
   const finalArgs = [...args];
   if (rssFile) {
@@ -52,7 +58,13 @@ export async function timedSpawn(command: string, args: readonly string[], opts:
         }
         rmSync(rssFile, { force: true });
       }
-      resolve({ ms, code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...(peakRss !== undefined ? { peakRss } : {}) });
+      resolve({
+        ms,
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ...(peakRss !== undefined ? { peakRss } : {}),
+      });
     });
   });
 }

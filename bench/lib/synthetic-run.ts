@@ -5,10 +5,22 @@
 import type { CheckResult, Exchange, ProfileRun, RunResult, Verdict } from './keyprobe.js';
 
 const CHECK_IDS = [
-  'auth.valid-key-accepted', 'auth.missing-key-rejected', 'auth.invalid-key-rejected', 'auth.near-miss-key-rejected',
-  'auth.key-in-query-rejected', 'authz.unauthorized-resource-denied', 'lifecycle.disabled-key-rejected', 'lifecycle.rotated-key',
-  'lifecycle.expired-key-rejected', 'env.foreign-environment-key-rejected', 'env.key-matches-environment', 'rate.limit-triggered',
-  'rate.limit-signalled', 'rate.recovers', 'rate.per-key-isolation', 'naming.key-name-convention',
+  'auth.valid-key-accepted',
+  'auth.missing-key-rejected',
+  'auth.invalid-key-rejected',
+  'auth.near-miss-key-rejected',
+  'auth.key-in-query-rejected',
+  'authz.unauthorized-resource-denied',
+  'lifecycle.disabled-key-rejected',
+  'lifecycle.rotated-key',
+  'lifecycle.expired-key-rejected',
+  'env.foreign-environment-key-rejected',
+  'env.key-matches-environment',
+  'rate.limit-triggered',
+  'rate.limit-signalled',
+  'rate.recovers',
+  'rate.per-key-isolation',
+  'naming.key-name-convention',
 ];
 
 /** A small linear congruential generator: the same sequence every run. */
@@ -84,7 +96,9 @@ function syntheticCheck(id: string, verdict: Verdict, rand: () => number, at: nu
     error: `${id}: could not verify: GET /v1/agents: the target sent no complete response headers within 5000 ms (target.timeoutMs)`,
     skip: `${id}: the profile declares no data for this check`,
   }[verdict];
-  const measurements: Record<string, number> = id.startsWith('rate.') ? { acceptedBeforeThrottle: 20, expectedLimit: 20, retryAfterSeconds: 1 } : {};
+  const measurements: Record<string, number> = id.startsWith('rate.')
+    ? { acceptedBeforeThrottle: 20, expectedLimit: 20, retryAfterSeconds: 1 }
+    : {};
   const base = {
     id,
     title: id.split('.')[1]!.replace(/-/g, ' '),
@@ -101,8 +115,16 @@ function syntheticCheck(id: string, verdict: Verdict, rand: () => number, at: nu
   };
   if (id === 'lifecycle.disabled-key-rejected' && verdict !== 'skip') {
     const first = 20 + Math.round(rand() * 200);
-    const points = Array.from({ length: 24 }, (_, i) => ({ tMs: i * 100 + 5, status: i * 100 + 5 >= first ? 401 : 200, accepted: i * 100 + 5 < first }));
-    return { ...base, measurements: { revocationLatencyMs: first }, timeline: { kind: 'revocation', budgetMs: 1000, stabilityWindowMs: 2000, firstRejectionMs: first, points } };
+    const points = Array.from({ length: 24 }, (_, i) => ({
+      tMs: i * 100 + 5,
+      status: i * 100 + 5 >= first ? 401 : 200,
+      accepted: i * 100 + 5 < first,
+    }));
+    return {
+      ...base,
+      measurements: { revocationLatencyMs: first },
+      timeline: { kind: 'revocation', budgetMs: 1000, stabilityWindowMs: 2000, firstRejectionMs: first, points },
+    };
   }
   if (id === 'rate.limit-triggered' && verdict !== 'skip') {
     const points = Array.from({ length: 30 }, (_, i) => ({ tMs: i * 3, status: i < 21 ? 200 : 429, accepted: i < 21 }));
@@ -124,7 +146,16 @@ function syntheticExchange(id: string, i: number, verdict: Verdict, rand: () => 
     status,
     requestHeaders: { authorization: `Bearer [key sha256:${hex(rand, 8)}]` },
     responseHeaders: { 'content-type': 'application/json', ratelimit: '"default";r=17;t=1', 'ratelimit-policy': '"default";q=20;w=1' },
-    bodyExcerpt: JSON.stringify(status === 200 ? { agents: [{ id: 'agt-support', name: 'Support agent', model: 'm-1' }, { id: 'agt-billing', name: 'Billing agent', model: 'm-1' }] } : { error: { code: 'invalid_key', message: 'The API key is not valid.' } }),
+    bodyExcerpt: JSON.stringify(
+      status === 200
+        ? {
+            agents: [
+              { id: 'agt-support', name: 'Support agent', model: 'm-1' },
+              { id: 'agt-billing', name: 'Billing agent', model: 'm-1' },
+            ],
+          }
+        : { error: { code: 'invalid_key', message: 'The API key is not valid.' } },
+    ),
     bodyTruncated: false,
     curl: `curl -sS -X GET 'https://api.example.com${path}' -H "Authorization: Bearer $KEY"`,
   };

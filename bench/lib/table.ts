@@ -41,7 +41,11 @@ export function markdownTable(rows: readonly Row[]): string {
 export function textTable(rows: readonly Row[]): string {
   const all = [HEADERS.slice() as string[], ...rows.map(cells)].map((cs) => cs.map((c) => c.replace(/\*\*/g, '')));
   const widths = HEADERS.map((_, i) => Math.max(...all.map((cs) => cs[i]!.length)));
-  const line = (cs: string[]) => cs.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cs: string[]) =>
+    cs
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(all[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
 }
 

@@ -19,11 +19,12 @@ export function startTargetChild(): Promise<TargetChild> {
       child.stdout.off('data', onData);
       resolve({
         origin: buffered.slice(0, nl).trim(),
-        close: () => new Promise<void>((done) => {
-          child.once('exit', () => done());
-          child.stdin.end();
-          setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.stdin.end();
+            setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+          }),
       });
     };
     child.stdout.on('data', onData);

@@ -77,7 +77,15 @@ export function runAudit(options: AuditOptions): AuditReport {
     let findings: Finding[] = [];
     if (ruleSettings.enabled) findings = rule.evaluate(inventory, ruleSettings.params, settings);
     const verdict: Verdict = !ruleSettings.enabled ? 'skip' : findings.length > 0 ? 'fail' : 'pass';
-    const outcome: RuleOutcome = { id: rule.id, title: rule.title, description: rule.description, severity: ruleSettings.severity, gating: ruleSettings.gating, verdict, findings };
+    const outcome: RuleOutcome = {
+      id: rule.id,
+      title: rule.title,
+      description: rule.description,
+      severity: ruleSettings.severity,
+      gating: ruleSettings.gating,
+      verdict,
+      findings,
+    };
     outcomes.push(outcome);
     checks.push(toCheckResult(rule, outcome, ruleSettings.params, settings, inventory, secrets, ruleStarted, performance.now() - t0));
   }
@@ -91,15 +99,26 @@ export function runAudit(options: AuditOptions): AuditReport {
     // Stable across runs: CI tools track testcases by suite and class name.
     keyName: 'key-inventory',
     system: 'inventory',
-    environment: Object.keys(countBy(inventory.keys, (k) => k.environment)).sort().join(', ') || 'none',
+    environment:
+      Object.keys(countBy(inventory.keys, (k) => k.environment))
+        .sort()
+        .join(', ') || 'none',
     purpose: 'audit',
     // An inventory has no key of its own to fingerprint.
     keyFingerprint: 'none',
     targetOrigin: options.origin ?? `file (${inventory.format})`,
     targetEnvironment: 'all',
   };
-  const notes: string[] = [`Audited ${inventory.keys.length} of ${inventory.rowCount} rows as of ${now.toISOString()}${policy.file ? ` with policy ${policy.file}` : ' with the default policy'}.`];
-  if (inventory.ignoredFields.length) notes.push(`Fields the audit does not use were ignored: ${inventory.ignoredFields.slice(0, 20).map((f) => secrets.redact(f)).join(', ')}${inventory.ignoredFields.length > 20 ? ', …' : ''}.`);
+  const notes: string[] = [
+    `Audited ${inventory.keys.length} of ${inventory.rowCount} rows as of ${now.toISOString()}${policy.file ? ` with policy ${policy.file}` : ' with the default policy'}.`,
+  ];
+  if (inventory.ignoredFields.length)
+    notes.push(
+      `Fields the audit does not use were ignored: ${inventory.ignoredFields
+        .slice(0, 20)
+        .map((f) => secrets.redact(f))
+        .join(', ')}${inventory.ignoredFields.length > 20 ? ', …' : ''}.`,
+    );
   const result: RunResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId,
@@ -132,24 +151,38 @@ export function runAudit(options: AuditOptions): AuditReport {
   };
 }
 
-function toCheckResult(rule: AnyRule, outcome: RuleOutcome, params: unknown, settings: ReturnType<typeof settingsOf>, inventory: Inventory, secrets: SecretRegistry, startedAt: Date, durationMs: number): CheckResult {
+function toCheckResult(
+  rule: AnyRule,
+  outcome: RuleOutcome,
+  params: unknown,
+  settings: ReturnType<typeof settingsOf>,
+  inventory: Inventory,
+  secrets: SecretRegistry,
+  startedAt: Date,
+  durationMs: number,
+): CheckResult {
   const { findings } = outcome;
   const summary = rule.summary(params, settings);
   const subject = rule.id === 'audit.inventory-rows-valid' ? `all ${inventory.rowCount} rows` : `all ${inventory.keys.length} keys`;
   let message: string;
   let observed: string | undefined;
   if (outcome.verdict === 'skip') message = 'switched off in the audit policy';
-  else if (findings.length === 0) message = rule.id === 'audit.secret-in-inventory' ? 'no secret-like value found in the inventory' : `${subject} pass`;
+  else if (findings.length === 0)
+    message = rule.id === 'audit.secret-in-inventory' ? 'no secret-like value found in the inventory' : `${subject} pass`;
   else {
     const named = findings.slice(0, KEYS_IN_MESSAGE).map((f) => keyLabel(f.key));
     const more = findings.length > KEYS_IN_MESSAGE ? ` and ${findings.length - KEYS_IN_MESSAGE} more` : '';
     message = `${capitalise(summary)} (${findings.length}): ${named.join(', ')}${more}`;
-    const lines = findings.slice(0, FINDINGS_IN_OBSERVED).map((f) => `${keyLabel(f.key)}, row ${f.key.row}${f.key.line !== undefined ? ` (line ${f.key.line})` : ''}: ${f.detail}`);
-    if (findings.length > FINDINGS_IN_OBSERVED) lines.push(`… and ${findings.length - FINDINGS_IN_OBSERVED} more (every finding is in findings.json)`);
+    const lines = findings
+      .slice(0, FINDINGS_IN_OBSERVED)
+      .map((f) => `${keyLabel(f.key)}, row ${f.key.row}${f.key.line !== undefined ? ` (line ${f.key.line})` : ''}: ${f.detail}`);
+    if (findings.length > FINDINGS_IN_OBSERVED)
+      lines.push(`… and ${findings.length - FINDINGS_IN_OBSERVED} more (every finding is in findings.json)`);
     observed = lines.join('\n');
   }
   const advisories: string[] = [];
-  if (rule.id === 'audit.inventory-rows-valid' && inventory.ignoredFields.length) advisories.push(`ignored fields the audit does not use: ${inventory.ignoredFields.slice(0, 20).join(', ')}`);
+  if (rule.id === 'audit.inventory-rows-valid' && inventory.ignoredFields.length)
+    advisories.push(`ignored fields the audit does not use: ${inventory.ignoredFields.slice(0, 20).join(', ')}`);
   return {
     id: rule.id,
     title: rule.title,

@@ -30,8 +30,20 @@ interface SeedKey {
 }
 
 const SEED: readonly SeedKey[] = [
-  { name: 'crm-prod-agent-call', scopes: ['agents:read', 'agents:call'], owner: 'crm-platform-team@example.com', expiresInDays: 180, use: true },
-  { name: 'billing-prod-invoice-sync', scopes: ['workflows:read', 'workflows:run'], owner: 'billing-team@example.com', expiresInDays: 20, use: true },
+  {
+    name: 'crm-prod-agent-call',
+    scopes: ['agents:read', 'agents:call'],
+    owner: 'crm-platform-team@example.com',
+    expiresInDays: 180,
+    use: true,
+  },
+  {
+    name: 'billing-prod-invoice-sync',
+    scopes: ['workflows:read', 'workflows:run'],
+    owner: 'billing-team@example.com',
+    expiresInDays: 20,
+    use: true,
+  },
   { name: 'reporting-prod-export', scopes: ['resources:read'], expiresInDays: 90, use: true },
   { name: 'ops-prod-maintenance', scopes: ['*'], owner: 'ops-team@example.com', expiresInDays: 90 },
   { name: 'crm-prod-agent-sync', environment: 'test', scopes: ['agents:read'], owner: 'crm-platform-team@example.com', expiresInDays: 90 },
@@ -39,7 +51,14 @@ const SEED: readonly SeedKey[] = [
   { name: 'legacy-prod-webhook', scopes: ['agents:read'], owner: 'integrations-team@example.com' },
   { name: 'partner-prod-sync', scopes: ['agents:read'], owner: 'partners-team@example.com', expiresInDays: 730 },
   { name: 'archive-prod-export', scopes: ['resources:read'], owner: 'data-team@example.com', expiresInDays: -3 },
-  { name: 'support-prod-agent-call', scopes: ['agents:read', 'agents:call'], owner: 'support-team@example.com', expiresInDays: 120, use: true, disableAfterUse: true },
+  {
+    name: 'support-prod-agent-call',
+    scopes: ['agents:read', 'agents:call'],
+    owner: 'support-team@example.com',
+    expiresInDays: 120,
+    use: true,
+    disableAfterUse: true,
+  },
 ];
 
 export async function startAuditDemo(): Promise<AuditDemo> {

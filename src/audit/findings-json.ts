@@ -22,7 +22,14 @@ export function findingsJsonReporter(report: AuditReport): Reporter {
         runId: report.runId,
         asOf: report.now,
         inventory: report.inventory,
-        rules: report.outcomes.map((o) => ({ id: o.id, title: o.title, severity: o.severity, gating: o.gating, verdict: o.verdict, findings: o.findings.length })),
+        rules: report.outcomes.map((o) => ({
+          id: o.id,
+          title: o.title,
+          severity: o.severity,
+          gating: o.gating,
+          verdict: o.verdict,
+          findings: o.findings.length,
+        })),
         findings,
       };
       await writeFile(file, `${JSON.stringify(doc, null, 1)}\n`, 'utf8');

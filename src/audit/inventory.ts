@@ -83,11 +83,38 @@ export interface RawRow {
 }
 
 export type InventoryField =
-  | 'id' | 'name' | 'environment' | 'owner' | 'scopes' | 'created' | 'expires' | 'lastUsed' | 'enabled'
-  | 'seenEnvironments' | 'prefix' | 'rotated' | 'disabledAt' | 'system' | 'purpose';
+  | 'id'
+  | 'name'
+  | 'environment'
+  | 'owner'
+  | 'scopes'
+  | 'created'
+  | 'expires'
+  | 'lastUsed'
+  | 'enabled'
+  | 'seenEnvironments'
+  | 'prefix'
+  | 'rotated'
+  | 'disabledAt'
+  | 'system'
+  | 'purpose';
 
 export const INVENTORY_FIELDS: readonly InventoryField[] = [
-  'id', 'name', 'environment', 'owner', 'scopes', 'created', 'expires', 'lastUsed', 'enabled', 'seenEnvironments', 'prefix', 'rotated', 'disabledAt', 'system', 'purpose',
+  'id',
+  'name',
+  'environment',
+  'owner',
+  'scopes',
+  'created',
+  'expires',
+  'lastUsed',
+  'enabled',
+  'seenEnvironments',
+  'prefix',
+  'rotated',
+  'disabledAt',
+  'system',
+  'purpose',
 ];
 export const REQUIRED_FIELDS: readonly InventoryField[] = ['id', 'name', 'environment', 'created'];
 
@@ -265,7 +292,12 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
         continue;
       }
       if (sourceName[index] !== undefined && !isBlank(values[index])) {
-        rowProblems.push({ row, line, field: name, message: `"${name}" and "${sourceName[index]}" are the same field (${INVENTORY_FIELDS[index]}); give it once` });
+        rowProblems.push({
+          row,
+          line,
+          field: name,
+          message: `"${name}" and "${sourceName[index]}" are the same field (${INVENTORY_FIELDS[index]}); give it once`,
+        });
         continue;
       }
       values[index] = value;
@@ -294,7 +326,8 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
     }
     if (id !== undefined && rowProblems.length === 0) {
       const first = seenIds.get(id);
-      if (first !== undefined) rowProblems.push({ row, line, field: sourceName[F.id] ?? 'id', message: `id "${id}" is already used by row ${first}` });
+      if (first !== undefined)
+        rowProblems.push({ row, line, field: sourceName[F.id] ?? 'id', message: `id "${id}" is already used by row ${first}` });
       else seenIds.set(id, row);
     }
     if (rowProblems.length > 0) {

@@ -42,7 +42,8 @@ export const policySchema = z
   .superRefine((p, ctx) => {
     const prod = new Set(p.environments.production.map((e) => e.toLowerCase()));
     p.environments.test.forEach((e, i) => {
-      if (prod.has(e.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['environments', 'test', i], message: `"${e}" is listed as both production and test` });
+      if (prod.has(e.toLowerCase()))
+        ctx.addIssue({ code: 'custom', path: ['environments', 'test', i], message: `"${e}" is listed as both production and test` });
     });
   });
 
@@ -93,7 +94,9 @@ export function loadPolicy(file: string): AuditPolicy {
   const { source } = read;
   const data = source.data ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'an audit policy is a mapping (environments, rotationPeriodDays, rules)' }]);
+    throw new ConfigError([
+      { file, line: 1, column: 1, path: '', message: 'an audit policy is a mapping (environments, rotationPeriodDays, rules)' },
+    ]);
   }
   const parsed = policySchema.safeParse(data);
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, { ...source, data }, policySchema));
@@ -101,5 +104,10 @@ export function loadPolicy(file: string): AuditPolicy {
 }
 
 export function settingsOf(policy: AuditPolicy, now: number): AuditSettings {
-  return { now, productionEnvironments: policy.productionEnvironments, testEnvironments: policy.testEnvironments, rotationPeriodDays: policy.rotationPeriodDays };
+  return {
+    now,
+    productionEnvironments: policy.productionEnvironments,
+    testEnvironments: policy.testEnvironments,
+    rotationPeriodDays: policy.rotationPeriodDays,
+  };
 }

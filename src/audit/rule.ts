@@ -2,7 +2,7 @@
 // severity and parameters (its section of the audit policy), but over a whole
 // inventory instead of a live endpoint. It returns one finding per offending
 // key; the audit turns them into one CheckResult per rule.
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Severity } from '../result.js';
 import type { Inventory, InventoryKey } from './inventory.js';
 
@@ -84,6 +84,16 @@ export function daysBetween(from: number, to: number): number {
 /** A matcher for globs with `*` as "any text" (scopes such as `*:admin`), compiled once per audit. */
 export function globMatcher(patterns: readonly string[]): (text: string) => boolean {
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wild = patterns.filter((p) => p.includes('*')).map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const wild = patterns
+    .filter((p) => p.includes('*'))
+    .map(
+      (p) =>
+        new RegExp(
+          `^${p
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+    );
   return (text) => exact.has(text) || wild.some((re) => re.test(text));
 }

@@ -17,7 +17,7 @@ const SECRET_SHAPES = new RegExp(
     String.raw`\bAIza[0-9A-Za-z_-]{35}`, // Google API keys
     String.raw`\bsk-[A-Za-z0-9_-]{20,}`, // OpenAI-style
     String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+`, // JWT
-    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----`,
+    '-----BEGIN [A-Z ]*PRIVATE KEY-----',
   ].join('|'),
 );
 

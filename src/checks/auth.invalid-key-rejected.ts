@@ -24,7 +24,8 @@ interface Variant {
 export default defineCheck({
   id: 'auth.invalid-key-rejected',
   title: 'Invalid credentials are rejected, never served and never crash the server',
-  description: 'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with a rejection status (or 400). 2xx and 5xx are failures.',
+  description:
+    'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with a rejection status (or 400). 2xx and 5xx are failures.',
   severity: 'critical',
   destructive: false,
   phase: 'request',
@@ -43,7 +44,14 @@ export default defineCheck({
     const outage = outageDetector(ctx);
     for (const v of variants) {
       try {
-        const res = await ctx.http.send({ label: `${v.label}: ${resource.method} ${resource.path}`, method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: v.credential });
+        const res = await ctx.http.send({
+          label: `${v.label}: ${resource.method} ${resource.path}`,
+          method: resource.method,
+          path: resource.path,
+          body: resource.body,
+          headers: resource.headers,
+          credential: v.credential,
+        });
         const problem = refusalProblem(res.status, accepted);
         const down = isServerError(res.status) ? await outage(res.status) : undefined;
         if (down) errors.push(`${v.label}: ${down}`);
@@ -55,9 +63,21 @@ export default defineCheck({
     }
     const expected = `${describeExpected(accepted)} for every invalid credential on ${resource.method} ${resource.path}`;
     const measurements = { credentials: variants.length, notRefused: failures.length };
-    if (failures.length > 0) return { verdict: 'fail', message: `expected ${describeExpected(accepted)} for invalid credentials; ${failures.join('; ')}`, expected, observed: failures.join('; '), measurements };
+    if (failures.length > 0)
+      return {
+        verdict: 'fail',
+        message: `expected ${describeExpected(accepted)} for invalid credentials; ${failures.join('; ')}`,
+        expected,
+        observed: failures.join('; '),
+        measurements,
+      };
     if (errors.length > 0) return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, expected, measurements };
-    return { verdict: 'pass', message: `all ${variants.length} invalid credentials (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`, expected, measurements };
+    return {
+      verdict: 'pass',
+      message: `all ${variants.length} invalid credentials (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`,
+      expected,
+      measurements,
+    };
   },
 });
 
@@ -83,7 +103,10 @@ function invalidCredentials(profile: Profile, wrongSchemes: readonly string[], s
       if (scheme.toLowerCase() === auth.scheme.toLowerCase()) continue;
       // Basic carries user:password in base64; an API key is commonly sent as the user name.
       const value = scheme.toLowerCase() === 'basic' ? Buffer.from(`${key}:`).toString('base64') : key;
-      variants.push({ label: `real key with scheme ${scheme}`, credential: { kind: 'header', name: auth.header, value: `${scheme} ${value}` } });
+      variants.push({
+        label: `real key with scheme ${scheme}`,
+        credential: { kind: 'header', name: auth.header, value: `${scheme} ${value}` },
+      });
     }
   }
   return variants;

@@ -19,15 +19,20 @@ interface Canary {
 export default defineCheck({
   id: 'auth.key-in-query-rejected',
   title: 'A key sent in the URL query is not accepted',
-  description: 'Sends a canary key (never the profile\'s own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is first shown to work in the header, and the resource to need a key.',
+  description:
+    "Sends a canary key (never the profile's own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is first shown to work in the header, and the resource to need a key.",
   severity: 'high',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    parameters: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a query parameter name')).min(1).default(['api_key', 'key', 'access_token']),
+    parameters: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a query parameter name'))
+      .min(1)
+      .default(['api_key', 'key', 'access_token']),
   }),
   skipReason(profile) {
-    if ('query' in profile.target.auth) return `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`;
+    if ('query' in profile.target.auth)
+      return `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`;
     return canaryUnavailable(profile);
   },
   async run(ctx, params) {
@@ -37,27 +42,68 @@ export default defineCheck({
     const auth = ctx.profile.target.auth as { header: string; scheme: string };
 
     // A refused query key proves nothing if the canary is refused anyway.
-    const control = await ctx.http.send({ label: `control: canary in the ${auth.header} header`, method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: { kind: 'key', secret: canary.secret } });
-    if (!isSuccess(control)) throw new CheckError(`the canary key (${canary.source}) answered ${statusText(control.status)} in the ${auth.header} header on ${resource.method} ${resource.path}, so a refused query key would prove nothing`);
+    const control = await ctx.http.send({
+      label: `control: canary in the ${auth.header} header`,
+      method: resource.method,
+      path: resource.path,
+      body: resource.body,
+      headers: resource.headers,
+      credential: { kind: 'key', secret: canary.secret },
+    });
+    if (!isSuccess(control))
+      throw new CheckError(
+        `the canary key (${canary.source}) answered ${statusText(control.status)} in the ${auth.header} header on ${resource.method} ${resource.path}, so a refused query key would prove nothing`,
+      );
 
     const served: string[] = [];
     const advisories: string[] = [];
     for (const name of params.parameters) {
-      const res = await ctx.http.send({ label: `canary in the query as ?${name}=`, method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: { kind: 'query', name, value: canary.secret } });
+      const res = await ctx.http.send({
+        label: `canary in the query as ?${name}=`,
+        method: resource.method,
+        path: resource.path,
+        body: resource.body,
+        headers: resource.headers,
+        credential: { kind: 'query', name, value: canary.secret },
+      });
       if (isSuccess(res)) served.push(`?${name}= answered ${statusText(res.status)}`);
       else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
     }
 
     if (served.length > 0) {
       // Only a resource that needs a key makes "served" mean "the query key was accepted".
-      const bare = await ctx.http.send({ label: 'control: no credential at all', method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: { kind: 'none' } });
-      if (isSuccess(bare)) throw new CheckError(`${resource.method} ${resource.path} is served without any credential (${statusText(bare.status)}), so a key in the query cannot be told apart; see auth.missing-key-rejected`);
+      const bare = await ctx.http.send({
+        label: 'control: no credential at all',
+        method: resource.method,
+        path: resource.path,
+        body: resource.body,
+        headers: resource.headers,
+        credential: { kind: 'none' },
+      });
+      if (isSuccess(bare))
+        throw new CheckError(
+          `${resource.method} ${resource.path} is served without any credential (${statusText(bare.status)}), so a key in the query cannot be told apart; see auth.missing-key-rejected`,
+        );
     }
 
     const measurements = { parameters: params.parameters.length, served: served.length };
     const expected = `no 2xx for the key in the query on ${resource.method} ${resource.path} (the contract is the ${auth.header} header)`;
-    if (served.length > 0) return { verdict: 'fail', message: `expected the key in the URL query to be refused (the contract is the ${auth.header} header), but the canary key was accepted: ${served.join('; ')}`, expected, observed: served.join('; '), advisories, measurements };
-    return { verdict: 'pass', message: `the canary key (${canary.source}) works in the ${auth.header} header and was refused as ${params.parameters.map((n) => `?${n}=`).join(', ')}`, expected, advisories, measurements };
+    if (served.length > 0)
+      return {
+        verdict: 'fail',
+        message: `expected the key in the URL query to be refused (the contract is the ${auth.header} header), but the canary key was accepted: ${served.join('; ')}`,
+        expected,
+        observed: served.join('; '),
+        advisories,
+        measurements,
+      };
+    return {
+      verdict: 'pass',
+      message: `the canary key (${canary.source}) works in the ${auth.header} header and was refused as ${params.parameters.map((n) => `?${n}=`).join(', ')}`,
+      expected,
+      advisories,
+      measurements,
+    };
   },
 });
 
@@ -68,12 +114,13 @@ export default defineCheck({
  */
 function canaryUnavailable(profile: Profile): string | undefined {
   if (profile.canary) return undefined;
-  return 'no canary key: declare one under `canary:` (a spare key with the same scopes); the profile\'s own key is never sent in a URL, where it would land in access logs';
+  return "no canary key: declare one under `canary:` (a spare key with the same scopes); the profile's own key is never sent in a URL, where it would land in access logs";
 }
 
 function acquireCanary(ctx: CheckContext): Canary {
   const declared = ctx.profile.canary;
   if (!declared) throw new CheckError(canaryUnavailable(ctx.profile)!);
-  if (declared.secret === ctx.profile.key.secret) throw new CheckError('the declared canary is the profile\'s own key; it is never sent in a URL');
+  if (declared.secret === ctx.profile.key.secret)
+    throw new CheckError("the declared canary is the profile's own key; it is never sent in a URL");
   return { secret: declared.secret, source: declared.name ? `declared canary ${declared.name}` : 'declared canary' };
 }

@@ -15,7 +15,8 @@ export interface NearMiss {
 export default defineCheck({
   id: 'auth.near-miss-key-rejected',
   title: 'Keys one edit away from the real key are rejected',
-  description: 'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused.',
+  description:
+    'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused.',
   severity: 'critical',
   destructive: false,
   phase: 'request',
@@ -25,12 +26,21 @@ export default defineCheck({
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);
     const send = (label: string, secret: string) =>
-      ctx.http.send({ label: `${label}: ${resource.method} ${resource.path}`, method: resource.method, path: resource.path, body: resource.body, headers: resource.headers, credential: presentAs(ctx.profile, secret) });
+      ctx.http.send({
+        label: `${label}: ${resource.method} ${resource.path}`,
+        method: resource.method,
+        path: resource.path,
+        body: resource.body,
+        headers: resource.headers,
+        credential: presentAs(ctx.profile, secret),
+      });
 
     // A refusal proves nothing if the real key is refused too.
     const control = await send('control (the real key)', ctx.profile.key.secret);
     if (!isSuccess(control)) {
-      throw new CheckError(`the real key itself answered ${statusText(control.status)} on ${resource.method} ${resource.path}, so a refused near miss would prove nothing`);
+      throw new CheckError(
+        `the real key itself answered ${statusText(control.status)} on ${resource.method} ${resource.path}, so a refused near miss would prove nothing`,
+      );
     }
 
     const variants = nearMissVariants(ctx.profile.key.secret);
@@ -47,8 +57,20 @@ export default defineCheck({
     }
     const expected = `${describeExpected(accepted)} for every near miss of the key`;
     const measurements = { nearMisses: variants.length, served, notRefused: failures.length };
-    if (failures.length > 0) return { verdict: 'fail', message: `expected ${describeExpected(accepted)} for keys one edit away from the real key; ${failures.join('; ')}`, expected, observed: failures.join('; '), measurements };
-    return { verdict: 'pass', message: `the real key was served and all ${variants.length} near misses (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`, expected, measurements };
+    if (failures.length > 0)
+      return {
+        verdict: 'fail',
+        message: `expected ${describeExpected(accepted)} for keys one edit away from the real key; ${failures.join('; ')}`,
+        expected,
+        observed: failures.join('; '),
+        measurements,
+      };
+    return {
+      verdict: 'pass',
+      message: `the real key was served and all ${variants.length} near misses (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`,
+      expected,
+      measurements,
+    };
   },
 });
 
@@ -68,7 +90,19 @@ export function nearMissVariants(key: string): NearMiss[] {
 /** Replaces one character with another of the same kind, so the key keeps its shape. */
 function changeAt(key: string, i: number): string {
   const c = key[i] ?? 'a';
-  const next = /[0-9]/.test(c) ? String((Number(c) + 1) % 10) : /[a-z]/.test(c) ? (c === 'z' ? 'a' : String.fromCharCode(c.charCodeAt(0) + 1)) : /[A-Z]/.test(c) ? (c === 'Z' ? 'A' : String.fromCharCode(c.charCodeAt(0) + 1)) : c === 'x' ? 'y' : 'x';
+  const next = /[0-9]/.test(c)
+    ? String((Number(c) + 1) % 10)
+    : /[a-z]/.test(c)
+      ? c === 'z'
+        ? 'a'
+        : String.fromCharCode(c.charCodeAt(0) + 1)
+      : /[A-Z]/.test(c)
+        ? c === 'Z'
+          ? 'A'
+          : String.fromCharCode(c.charCodeAt(0) + 1)
+        : c === 'x'
+          ? 'y'
+          : 'x';
   return key.slice(0, i) + next + key.slice(i + 1);
 }
 

@@ -8,7 +8,8 @@ import { isServerError, serverErrorWords } from './server-errors.js';
 export default defineCheck({
   id: 'auth.valid-key-accepted',
   title: 'The key reaches every resource it should',
-  description: 'Calls every allowed resource with the key and expects its declared status (default any 2xx); 401, 403 and 429 are failures, never warnings.',
+  description:
+    'Calls every allowed resource with the key and expects its declared status (default any 2xx); 401, 403 and 429 are failures, never warnings.',
   severity: 'critical',
   destructive: false,
   phase: 'request',
@@ -19,13 +20,24 @@ export default defineCheck({
     for (const r of ctx.profile.allowed) {
       const expected = asList(r.expect);
       try {
-        const res = await ctx.http.send({ label: `allowed: ${r.method} ${r.path}`, method: r.method, path: r.path, body: r.body, headers: r.headers });
+        const res = await ctx.http.send({
+          label: `allowed: ${r.method} ${r.path}`,
+          method: r.method,
+          path: r.path,
+          body: r.body,
+          headers: r.headers,
+        });
         if (matchesExpected(res.status, expected)) continue;
         if (isServerError(res.status)) {
           errors.push(serverErrorWords(r.method, r.path, res.status));
           continue;
         }
-        const why = res.status === 401 || res.status === 403 ? ' (the key was refused)' : res.status === 429 ? ' (throttled before the limit was probed)' : '';
+        const why =
+          res.status === 401 || res.status === 403
+            ? ' (the key was refused)'
+            : res.status === 429
+              ? ' (throttled before the limit was probed)'
+              : '';
         failures.push(`${r.method} ${r.path} answered ${statusText(res.status)}${why}, expected ${describeExpected(expected)}`);
       } catch (err) {
         if (!(err instanceof CheckError)) throw err;
@@ -35,10 +47,20 @@ export default defineCheck({
     const total = ctx.profile.allowed.length;
     const measurements = { resources: total, refused: failures.length, unreachable: errors.length };
     if (failures.length > 0) {
-      return { verdict: 'fail', message: `${failures.length} of ${total} allowed resources did not answer as expected: ${failures.join('; ')}`, expected: 'every allowed resource answers its expected status', observed: failures.join('; '), measurements };
+      return {
+        verdict: 'fail',
+        message: `${failures.length} of ${total} allowed resources did not answer as expected: ${failures.join('; ')}`,
+        expected: 'every allowed resource answers its expected status',
+        observed: failures.join('; '),
+        measurements,
+      };
     }
     if (errors.length > 0) {
-      return { verdict: 'error', message: `${errors.length} of ${total} allowed resources could not be reached: ${errors.join('; ')}`, measurements };
+      return {
+        verdict: 'error',
+        message: `${errors.length} of ${total} allowed resources could not be reached: ${errors.join('; ')}`,
+        measurements,
+      };
     }
     return { verdict: 'pass', message: `all ${total} allowed resources answered as expected`, measurements };
   },

@@ -15,7 +15,8 @@ import { findStackTrace } from './stack-traces.js';
 export default defineCheck({
   id: 'authz.unauthorized-resource-denied',
   title: 'Resources the key may not reach are denied, without leaking anything',
-  description: 'Calls every denied resource with the key and expects a denial status (the resource\'s own, or denial.statuses); 2xx and 5xx fail. The raw body must carry no declared marker, no form of the key or its sha256 hash, and no stack trace.',
+  description:
+    "Calls every denied resource with the key and expects a denial status (the resource's own, or denial.statuses); 2xx and 5xx fail. The raw body must carry no declared marker, no form of the key or its sha256 hash, and no stack trace.",
   severity: 'critical',
   destructive: false,
   phase: 'request',
@@ -45,8 +46,8 @@ export default defineCheck({
             continue;
           }
           problems.push(`answered ${statusText(res.status)} — a server error instead of a denial`);
-        }
-        else if (!statuses.includes(res.status)) problems.push(`answered ${statusText(res.status)}, expected ${describeExpected(statuses)}`);
+        } else if (!statuses.includes(res.status))
+          problems.push(`answered ${statusText(res.status)}, expected ${describeExpected(statuses)}`);
         // Judged on the raw body: the evidence copy is already redacted.
         const leaks = leaksIn(res.body, r, ctx.profile, ctx.secrets);
         if (leaks.length > 0) {
@@ -61,10 +62,23 @@ export default defineCheck({
     }
     const total = ctx.profile.denied.length;
     const measurements = { resources: total, served, leakyBodies: leaky, notDenied: failures.length };
-    const expected = 'every denied resource answers its denial status with a body that reveals nothing (no marker, key, key hash or stack trace)';
-    if (failures.length > 0) return { verdict: 'fail', message: `${failures.length} of ${total} denied resources misbehaved: ${failures.join('; ')}`, expected, observed: failures.join('; '), measurements };
+    const expected =
+      'every denied resource answers its denial status with a body that reveals nothing (no marker, key, key hash or stack trace)';
+    if (failures.length > 0)
+      return {
+        verdict: 'fail',
+        message: `${failures.length} of ${total} denied resources misbehaved: ${failures.join('; ')}`,
+        expected,
+        observed: failures.join('; '),
+        measurements,
+      };
     if (errors.length > 0) return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, expected, measurements };
-    return { verdict: 'pass', message: `all ${total} denied resources were refused with their denial status, and no denial body revealed a marker, key, key hash or stack trace`, expected, measurements };
+    return {
+      verdict: 'pass',
+      message: `all ${total} denied resources were refused with their denial status, and no denial body revealed a marker, key, key hash or stack trace`,
+      expected,
+      measurements,
+    };
   },
 });
 
@@ -80,7 +94,7 @@ export function leaksIn(body: string, resource: DeniedResource, profile: Profile
   const keyHash = createHash('sha256').update(key).digest('hex');
   if (body.includes(key) || body.includes(encodeURIComponent(key))) found.push('the key itself');
   else if (keyForms.some((f) => f !== keyHash && body.includes(f))) found.push('the key (base64-encoded)');
-  if (body.toLowerCase().includes(keyHash)) found.push('the key\'s sha256 hash');
+  if (body.toLowerCase().includes(keyHash)) found.push("the key's sha256 hash");
   // Any other secret the run knows (canary, other keys) must not show up
   // either. The key's own forms are cut out first: near misses of the key share
   // most of its text and would otherwise be reported a second time.

@@ -9,7 +9,8 @@ const DAY_MS = 86_400_000;
 export default defineCheck({
   id: 'governance.owner-and-expiry',
   title: 'The key has an owner and an expiry within the maximum lifetime',
-  description: 'The key must declare an owner (one of governance.custodians when that list is set) and an expiry that lies in the future and within governance.maxLifetimeDays of its creation. Declared values come first, introspected ones fill gaps. Rotation due within governance.rotationWarningDays is flagged as an advisory.',
+  description:
+    'The key must declare an owner (one of governance.custodians when that list is set) and an expiry that lies in the future and within governance.maxLifetimeDays of its creation. Declared values come first, introspected ones fill gaps. Rotation due within governance.rotationWarningDays is flagged as an advisory.',
   severity: 'medium',
   destructive: false,
   phase: 'request',
@@ -18,7 +19,10 @@ export default defineCheck({
     const { key, governance } = ctx.profile;
     const problems: string[] = [];
     const advisories: string[] = [];
-    const measurements: Record<string, number | string> = { maxLifetimeDays: governance.maxLifetimeDays, rotationWarningDays: governance.rotationWarningDays };
+    const measurements: Record<string, number | string> = {
+      maxLifetimeDays: governance.maxLifetimeDays,
+      rotationWarningDays: governance.rotationWarningDays,
+    };
 
     const intro = await introspect(ctx.http, ctx.profile);
     const platform = intro?.ok ? intro.data : undefined;
@@ -29,12 +33,21 @@ export default defineCheck({
     else {
       measurements.owner = owner;
       if (!key.owner) advisories.push(`the owner ${owner} comes from introspection; declare it as key.owner`);
-      if (governance.custodians.length > 0 && !governance.custodians.includes(owner)) problems.push(`the owner ${owner} is not one of the custodians (${governance.custodians.join(', ')})`);
+      if (governance.custodians.length > 0 && !governance.custodians.includes(owner))
+        problems.push(`the owner ${owner} is not one of the custodians (${governance.custodians.join(', ')})`);
     }
 
     const now = Date.now();
-    const created = key.created ? { at: Date.parse(key.created), source: 'key.created' } : platform?.createdAt && !Number.isNaN(Date.parse(platform.createdAt)) ? { at: Date.parse(platform.createdAt), source: 'the introspected createdAt' } : { at: now, source: 'today (the creation date is unknown)' };
-    const expires = key.expires ? { at: Date.parse(key.expires), source: 'key.expires', text: key.expires } : platform?.expiresAt && !Number.isNaN(Date.parse(platform.expiresAt)) ? { at: Date.parse(platform.expiresAt), source: 'the introspected expiresAt', text: platform.expiresAt } : undefined;
+    const created = key.created
+      ? { at: Date.parse(key.created), source: 'key.created' }
+      : platform?.createdAt && !Number.isNaN(Date.parse(platform.createdAt))
+        ? { at: Date.parse(platform.createdAt), source: 'the introspected createdAt' }
+        : { at: now, source: 'today (the creation date is unknown)' };
+    const expires = key.expires
+      ? { at: Date.parse(key.expires), source: 'key.expires', text: key.expires }
+      : platform?.expiresAt && !Number.isNaN(Date.parse(platform.expiresAt))
+        ? { at: Date.parse(platform.expiresAt), source: 'the introspected expiresAt', text: platform.expiresAt }
+        : undefined;
     measurements.lifetimeMeasuredFrom = created.source;
 
     if (!expires) problems.push('no expiry is declared (key.expires) or known to the platform: the key would live forever');
@@ -46,14 +59,35 @@ export default defineCheck({
       measurements.lifetimeDays = lifetimeDays;
       if (expires.at <= now) problems.push(`it expired on ${expires.text} (${expires.source})`);
       else {
-        if (lifetimeDays > governance.maxLifetimeDays) problems.push(`it expires ${lifetimeDays} days after ${created.source}, beyond the maximum lifetime of ${governance.maxLifetimeDays} days (${expires.source})`);
-        if (daysLeft <= governance.rotationWarningDays) advisories.push(`rotation is due: the key expires in ${daysLeft} days (within the ${governance.rotationWarningDays}-day warning)`);
+        if (lifetimeDays > governance.maxLifetimeDays)
+          problems.push(
+            `it expires ${lifetimeDays} days after ${created.source}, beyond the maximum lifetime of ${governance.maxLifetimeDays} days (${expires.source})`,
+          );
+        if (daysLeft <= governance.rotationWarningDays)
+          advisories.push(
+            `rotation is due: the key expires in ${daysLeft} days (within the ${governance.rotationWarningDays}-day warning)`,
+          );
       }
-      if (key.expires && platform?.expiresAt && Math.abs(Date.parse(platform.expiresAt) - expires.at) > DAY_MS) advisories.push(`the declared expiry ${key.expires} differs from the platform's ${platform.expiresAt}`);
+      if (key.expires && platform?.expiresAt && Math.abs(Date.parse(platform.expiresAt) - expires.at) > DAY_MS)
+        advisories.push(`the declared expiry ${key.expires} differs from the platform's ${platform.expiresAt}`);
     }
 
     const expected = `an owner${governance.custodians.length > 0 ? ' among the custodians' : ''}, and an expiry in the future within ${governance.maxLifetimeDays} days of creation`;
-    if (problems.length > 0) return { verdict: 'fail', message: `expected ${expected}; ${problems.join('; ')}`, expected, observed: problems.join('; '), advisories, measurements };
-    return { verdict: 'pass', message: `owned by ${owner}; expires in ${measurements.daysToExpiry} days (${expires!.source}), ${measurements.lifetimeDays} days after ${created.source}, within the ${governance.maxLifetimeDays}-day maximum`, expected, advisories, measurements };
+    if (problems.length > 0)
+      return {
+        verdict: 'fail',
+        message: `expected ${expected}; ${problems.join('; ')}`,
+        expected,
+        observed: problems.join('; '),
+        advisories,
+        measurements,
+      };
+    return {
+      verdict: 'pass',
+      message: `owned by ${owner}; expires in ${measurements.daysToExpiry} days (${expires!.source}), ${measurements.lifetimeDays} days after ${created.source}, within the ${governance.maxLifetimeDays}-day maximum`,
+      expected,
+      advisories,
+      measurements,
+    };
   },
 });

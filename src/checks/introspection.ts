@@ -28,14 +28,16 @@ export async function introspect(http: HttpClient, profile: Profile): Promise<In
   const spec = profile.target.introspection;
   if (!spec) return undefined;
   const res = await http.send({ label: `introspection: GET ${spec.path}`, method: 'GET', path: spec.path });
-  if (res.status < 200 || res.status >= 300) return { ok: false, path: spec.path, why: `GET ${spec.path} answered ${statusText(res.status)}` };
+  if (res.status < 200 || res.status >= 300)
+    return { ok: false, path: spec.path, why: `GET ${spec.path} answered ${statusText(res.status)}` };
   let body: unknown;
   try {
     body = JSON.parse(res.body);
   } catch {
     return { ok: false, path: spec.path, why: `GET ${spec.path} did not answer JSON` };
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return { ok: false, path: spec.path, why: `GET ${spec.path} did not answer a JSON object` };
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return { ok: false, path: spec.path, why: `GET ${spec.path} did not answer a JSON object` };
   const scopes = field(body, spec.scopesField);
   return {
     ok: true,

@@ -36,11 +36,20 @@ export function budgetLeft(ctx: CheckContext): number {
 export function budgetTooSmallToUndo(ctx: CheckContext): CheckOutcome | undefined {
   if (budgetLeft(ctx) >= 1) return undefined;
   const { limit, remaining } = ctx.http.budget;
-  return { verdict: 'error', message: `the request budget of ${limit} requests has ${remaining} left, and keyprobe keeps ${CLEANUP_RESERVE} back so it can always undo a change to a key (delete a canary, re-enable a key); raise target.budget (or --budget) to verify this check` };
+  return {
+    verdict: 'error',
+    message: `the request budget of ${limit} requests has ${remaining} left, and keyprobe keeps ${CLEANUP_RESERVE} back so it can always undo a change to a key (delete a canary, re-enable a key); raise target.budget (or --budget) to verify this check`,
+  };
 }
 
 /** The request lifecycle probes use: lifecycle.probe, else the first allowed GET, else the first allowed resource. */
-export function lifecycleProbe(profile: Profile): { method: string; path: string; body?: unknown; headers?: Record<string, string>; expect?: readonly number[] } {
+export function lifecycleProbe(profile: Profile): {
+  method: string;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  expect?: readonly number[];
+} {
   if (profile.lifecycle?.probe) return profile.lifecycle.probe;
   const r = profile.allowed.find((a) => a.method === 'GET') ?? profile.allowed[0]!;
   return { method: r.method, path: r.path, body: r.body, headers: r.headers, expect: asList(r.expect) };
@@ -114,10 +123,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(new InterruptedError(String(signal.reason ?? 'abort')));
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -51,7 +51,10 @@ export default defineCheck({
     const before = await probeSettled(ctx, subject.secret, { label: `${subject.kind} before the disable` });
     if (before.kind !== 'accepted') {
       subject.dropRestore?.();
-      return { verdict: 'error', message: `the ${who} was not accepted before the disable (${before.status ? statusText(before.status) : before.error}), so its revocation cannot be measured` };
+      return {
+        verdict: 'error',
+        message: `the ${who} was not accepted before the disable (${before.status ? statusText(before.status) : before.error}), so its revocation cannot be measured`,
+      };
     }
 
     ctx.progress(`disabling the ${who}`);
@@ -125,17 +128,35 @@ export default defineCheck({
       throttledProbes: throttled,
       subject: subject.kind,
     };
-    const advisories = throttled > 0 ? [`${throttled} probes were throttled (not counted as rejections): the key's rate limit is lower than the probing rate`] : [];
+    const advisories =
+      throttled > 0
+        ? [`${throttled} probes were throttled (not counted as rejections): the key's rate limit is lower than the probing rate`]
+        : [];
     const expected = `first rejection within ${budgetMs} ms of the disable call returning, then every probe in a ${lc.stabilityWindowMs} ms window rejected`;
 
     if (firstRejectionMs === undefined) {
-      return { verdict: 'fail', message: `the ${who} was still accepted ${maxWaitMs} ms after the disable call returned (${acceptedAfterDisable} calls succeeded after the disable): revocation did not take effect`, expected, observed: `no rejection in ${points.length} probes over ${maxWaitMs} ms`, advisories, measurements, timeline };
+      return {
+        verdict: 'fail',
+        message: `the ${who} was still accepted ${maxWaitMs} ms after the disable call returned (${acceptedAfterDisable} calls succeeded after the disable): revocation did not take effect`,
+        expected,
+        observed: `no rejection in ${points.length} probes over ${maxWaitMs} ms`,
+        advisories,
+        measurements,
+        timeline,
+      };
     }
     const problems: string[] = [];
-    if (firstRejectionMs > budgetMs) problems.push(`the first rejection came ${firstRejectionMs} ms after the disable call returned, over the ${budgetMs} ms budget (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`);
-    if (flaps > 0) problems.push(`${flaps} of ${stabilityProbes} probes in the ${lc.stabilityWindowMs} ms stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`);
+    if (firstRejectionMs > budgetMs)
+      problems.push(
+        `the first rejection came ${firstRejectionMs} ms after the disable call returned, over the ${budgetMs} ms budget (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
+      );
+    if (flaps > 0)
+      problems.push(
+        `${flaps} of ${stabilityProbes} probes in the ${lc.stabilityWindowMs} ms stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`,
+      );
     const observed = `first rejection after ${firstRejectionMs} ms; ${acceptedAfterDisable} calls succeeded after the disable, ${flaps} of them after the first rejection`;
-    if (problems.length > 0) return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
+    if (problems.length > 0)
+      return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
     return {
       verdict: 'pass',
       message: `the ${who} was rejected ${firstRejectionMs} ms after the disable call returned (budget ${budgetMs} ms) and stayed rejected for all ${stabilityProbes} probes of the ${lc.stabilityWindowMs} ms stability window`,

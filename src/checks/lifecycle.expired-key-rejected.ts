@@ -12,7 +12,8 @@ import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUnti
 export default defineCheck({
   id: 'lifecycle.expired-key-rejected',
   title: 'An expired key is rejected',
-  description: 'Probes a declared expired key, or creates a canary that expires in a few seconds, confirms it works, and expects it to be rejected once it has expired (within a tolerance).',
+  description:
+    'Probes a declared expired key, or creates a canary that expires in a few seconds, confirms it works, and expects it to be rejected once it has expired (within a tolerance).',
   severity: 'high',
   destructive: true,
   phase: 'lifecycle',
@@ -24,15 +25,23 @@ export default defineCheck({
     pollIntervalMs: z.number().int().min(1).default(50),
   }),
   skipReason(profile) {
-    if (!profile.expiredKey && !profile.lifecycle) return 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary';
+    if (!profile.expiredKey && !profile.lifecycle)
+      return 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary';
     return undefined;
   },
   async run(ctx, params): Promise<CheckOutcome> {
     const expected = 'an expired key is refused';
     if (ctx.profile.expiredKey) {
       const r = await probeSettled(ctx, ctx.profile.expiredKey.secret, { label: 'declared expired key' });
-      if (r.kind === 'rejected') return { verdict: 'pass', message: `the declared expired key was refused with ${statusText(r.status!)}`, expected };
-      if (r.kind === 'accepted') return { verdict: 'fail', message: `the declared expired key was accepted (${statusText(r.status!)})`, expected, observed: `accepted with ${statusText(r.status!)}` };
+      if (r.kind === 'rejected')
+        return { verdict: 'pass', message: `the declared expired key was refused with ${statusText(r.status!)}`, expected };
+      if (r.kind === 'accepted')
+        return {
+          verdict: 'fail',
+          message: `the declared expired key was accepted (${statusText(r.status!)})`,
+          expected,
+          observed: `accepted with ${statusText(r.status!)}`,
+        };
       return { verdict: 'error', message: `the declared expired key got no clear answer: ${describe(r)}` };
     }
 
@@ -40,7 +49,10 @@ export default defineCheck({
 
     if (tooSmall) return tooSmall;
 
-    const acquired = await createCanary({ profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup }, { expiresInSeconds: params.expiresInSeconds });
+    const acquired = await createCanary(
+      { profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup },
+      { expiresInSeconds: params.expiresInSeconds },
+    );
     if (!acquired.ok) return { verdict: acquired.verdict, message: acquired.reason };
     const canary = acquired.key;
     // The target stamped the expiry no later than the moment the create call returned.
@@ -49,7 +61,10 @@ export default defineCheck({
 
     const before = await probeSettled(ctx, canary.secret, { label: 'canary before it expires' }, 1);
     if (before.kind !== 'accepted') {
-      return { verdict: 'error', message: `the expiring canary was not accepted before its expiry (${describe(before)}), so a later rejection would prove nothing; raise the expiresInSeconds parameter if it is too short` };
+      return {
+        verdict: 'error',
+        message: `the expiring canary was not accepted before its expiry (${describe(before)}), so a later rejection would prove nothing; raise the expiresInSeconds parameter if it is too short`,
+      };
     }
 
     ctx.progress(`waiting ${params.expiresInSeconds} s for the canary to expire`);
@@ -58,7 +73,8 @@ export default defineCheck({
     let last: ProbeResult | undefined;
     let at = performance.now();
     while (performance.now() <= expiresAt + params.toleranceMs) {
-      if (budgetLeft(ctx) < 1) return { verdict: 'error', message: 'the request budget ran out while probing the expired canary; raise target.budget' };
+      if (budgetLeft(ctx) < 1)
+        return { verdict: 'error', message: 'the request budget ran out while probing the expired canary; raise target.budget' };
       last = await probeKey(ctx, canary.secret, { label: 'canary after its expiry', record: acceptedAfterExpiry < 3 });
       if (last.kind === 'rejected') {
         // The target's clock started the lifetime a little before ours, so this can be slightly negative: 0 then.

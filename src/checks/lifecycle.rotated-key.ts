@@ -30,16 +30,29 @@ export default defineCheck({
   async run(ctx, params) {
     const grace = ctx.profile.lifecycle!.rotationGraceSeconds;
     const adapter = ctx.lifecycle!;
-    if (!adapter.can('rotate')) return { verdict: 'skip', message: `the ${adapter.kind} lifecycle adapter has no rotate action${adapter.kind === 'manual' ? ' (a manual step cannot hand over a new secret)' : ''}` };
-    if (grace > params.maxGraceSeconds) return { verdict: 'error', message: `the grace period (${grace} s) is longer than this check waits (maxGraceSeconds ${params.maxGraceSeconds}); raise the parameter to verify it` };
+    if (!adapter.can('rotate'))
+      return {
+        verdict: 'skip',
+        message: `the ${adapter.kind} lifecycle adapter has no rotate action${adapter.kind === 'manual' ? ' (a manual step cannot hand over a new secret)' : ''}`,
+      };
+    if (grace > params.maxGraceSeconds)
+      return {
+        verdict: 'error',
+        message: `the grace period (${grace} s) is longer than this check waits (maxGraceSeconds ${params.maxGraceSeconds}); raise the parameter to verify it`,
+      };
     const tooSmall = budgetTooSmallToUndo(ctx);
     if (tooSmall) return tooSmall;
     const acquired = await createCanary({ profile: ctx.profile, adapter, cleanup: ctx.cleanup });
-    if (!acquired.ok) return { verdict: acquired.verdict, message: acquired.verdict === 'skip' ? `rotation acts only on a canary keyprobe creates: ${acquired.reason}` : acquired.reason };
+    if (!acquired.ok)
+      return {
+        verdict: acquired.verdict,
+        message: acquired.verdict === 'skip' ? `rotation acts only on a canary keyprobe creates: ${acquired.reason}` : acquired.reason,
+      };
     const canary = acquired.key;
 
     const before = await probeSettled(ctx, canary.secret, { label: 'canary before rotation' });
-    if (before.kind !== 'accepted') return { verdict: 'error', message: `the canary was not accepted before rotation (${describe(before)})` };
+    if (before.kind !== 'accepted')
+      return { verdict: 'error', message: `the canary was not accepted before rotation (${describe(before)})` };
 
     ctx.progress('rotating the canary');
     const rotated = await adapter.rotate(canary.ref, grace);
@@ -50,7 +63,10 @@ export default defineCheck({
     if (rotated.value.id && rotated.value.id !== canary.ref.id) {
       // Some platforms give the rotated key a new id; delete that one too.
       const ref = { name: canary.ref.name, id: rotated.value.id };
-      ctx.cleanup.add({ label: `delete rotated canary "${ref.name}" (id ${ref.id})`, run: async (t) => void (await adapter.forCleanup(t).delete(ref)) });
+      ctx.cleanup.add({
+        label: `delete rotated canary "${ref.name}" (id ${ref.id})`,
+        run: async (t) => void (await adapter.forCleanup(t).delete(ref)),
+      });
     }
 
     const failures: string[] = [];
@@ -63,7 +79,10 @@ export default defineCheck({
     // During the grace period the old key may still work; refusing it early is only worth a note.
     if (grace > 0) {
       const during = await probeKey(ctx, canary.secret, { label: 'old key during the grace period' });
-      if (during.kind === 'rejected' && performance.now() - t0 < grace * 1000) advisories.push(`the old key was already refused ${ms(during.sentAt - t0)} ms after rotation, inside its ${grace} s grace period (safe, but callers get less time to switch)`);
+      if (during.kind === 'rejected' && performance.now() - t0 < grace * 1000)
+        advisories.push(
+          `the old key was already refused ${ms(during.sentAt - t0)} ms after rotation, inside its ${grace} s grace period (safe, but callers get less time to switch)`,
+        );
     }
 
     // After grace (+ tolerance) the old key must be rejected.
@@ -74,7 +93,8 @@ export default defineCheck({
     let acceptedAfterGrace = 0;
     let at = performance.now();
     while (performance.now() <= graceEnd + params.toleranceMs) {
-      if (budgetLeft(ctx) < 1) return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
+      if (budgetLeft(ctx) < 1)
+        return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
       // The first few probes are kept as evidence; the rest would only repeat them.
       lastOld = await probeKey(ctx, canary.secret, { label: 'old key after the grace period', record: acceptedAfterGrace < 3 });
       if (lastOld.kind === 'rejected') {
@@ -86,7 +106,9 @@ export default defineCheck({
       await sleepUntil(at, ctx.signal);
     }
     if (rejectedAtMs === undefined) {
-      failures.push(`the old key was still accepted ${params.toleranceMs} ms after its ${grace} s grace period ended (${acceptedAfterGrace} calls succeeded after the grace period; last answer ${describe(lastOld)})`);
+      failures.push(
+        `the old key was still accepted ${params.toleranceMs} ms after its ${grace} s grace period ended (${acceptedAfterGrace} calls succeeded after the grace period; last answer ${describe(lastOld)})`,
+      );
     }
 
     const measurements = {
@@ -98,7 +120,8 @@ export default defineCheck({
       measuredFrom: 'the moment the rotate call returned',
     };
     const expected = `the new key accepted at once; the old key rejected within ${params.toleranceMs} ms after its ${grace} s grace period`;
-    if (failures.length > 0) return { verdict: 'fail', message: failures.join('; '), expected, observed: failures.join('; '), advisories, measurements };
+    if (failures.length > 0)
+      return { verdict: 'fail', message: failures.join('; '), expected, observed: failures.join('; '), advisories, measurements };
     return {
       verdict: 'pass',
       message: `the new key worked at once and the old key was rejected ${rejectedAtMs} ms after its ${grace} s grace period ended`,

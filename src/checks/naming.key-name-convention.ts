@@ -12,7 +12,8 @@ export { nameProblems };
 export default defineCheck({
   id: 'naming.key-name-convention',
   title: 'The key is named <system>-<env>-<purpose>',
-  description: 'The key\'s name (declared, and as the platform knows it where introspection is available) must be lower-case words joined by hyphens, read <system>-<env>-<purpose> in agreement with key.system, key.environment and key.purpose, and must not be generic (test, api, system, key, default, …).',
+  description:
+    "The key's name (declared, and as the platform knows it where introspection is available) must be lower-case words joined by hyphens, read <system>-<env>-<purpose> in agreement with key.system, key.environment and key.purpose, and must not be generic (test, api, system, key, default, …).",
   severity: 'medium',
   destructive: false,
   phase: 'request',
@@ -33,9 +34,25 @@ export default defineCheck({
       if (intro.data.name !== key.name) problems.push(`the platform knows the key as "${intro.data.name}", not "${key.name}"`);
     } else if (intro && !intro.ok) advisories.push(`introspection was not usable (${intro.why}); only the declared name was checked`);
 
-    const suggestion = params.genericPurposes.includes(slug(key.purpose)) ? `${slug(key.system)}-${slug(key.environment)}-<what-the-key-does>` : conventional;
+    const suggestion = params.genericPurposes.includes(slug(key.purpose))
+      ? `${slug(key.system)}-${slug(key.environment)}-<what-the-key-does>`
+      : conventional;
     const expected = `a name of the form <system>-<env>-<purpose> that agrees with the declared fields, e.g. ${suggestion}`;
-    if (problems.length > 0) return { verdict: 'fail', message: `the key name "${key.name}" breaks the convention: ${problems.join('; ')}; expected ${suggestion}`, expected, observed: problems.join('; '), advisories, measurements };
-    return { verdict: 'pass', message: `"${key.name}" is <system>-<env>-<purpose> and agrees with the declared system, environment and purpose`, expected, advisories, measurements };
+    if (problems.length > 0)
+      return {
+        verdict: 'fail',
+        message: `the key name "${key.name}" breaks the convention: ${problems.join('; ')}; expected ${suggestion}`,
+        expected,
+        observed: problems.join('; '),
+        advisories,
+        measurements,
+      };
+    return {
+      verdict: 'pass',
+      message: `"${key.name}" is <system>-<env>-<purpose> and agrees with the declared system, environment and purpose`,
+      expected,
+      advisories,
+      measurements,
+    };
   },
 });

@@ -36,7 +36,11 @@ export interface BurstOutcome {
 const EXTRA_REQUESTS = 3;
 const MAX_BURST_MS = 30_000;
 
-export async function burstToThrottle(ctx: CheckContext, spec: RateLimitSpec, opts: { credential?: Credential; label?: string } = {}): Promise<BurstOutcome> {
+export async function burstToThrottle(
+  ctx: CheckContext,
+  spec: RateLimitSpec,
+  opts: { credential?: Credential; label?: string } = {},
+): Promise<BurstOutcome> {
   const allowance = Math.floor(spec.limit * (1 + spec.tolerance));
   const wanted = allowance + spec.concurrency + EXTRA_REQUESTS;
   const available = budgetLeft(ctx);
@@ -45,7 +49,13 @@ export async function burstToThrottle(ctx: CheckContext, spec: RateLimitSpec, op
   const emptyTimeline: BurstTimeline = { kind: 'burst', expectedLimit: spec.limit, windowSeconds: spec.windowSeconds, points: [] };
   if (available < wanted) {
     const burst: BurstResult = { points: [], sent: 0, accepted: 0, errors: [], errorCount: 0, durationMs: 0, stoppedBy: 'budget' };
-    return { ...base, burst, timeline: emptyTimeline, unverifiable: `the request budget has ${Math.max(0, available)} requests left, but exceeding a limit of ${spec.limit} needs ${wanted}; raise target.budget`, measurements: { expectedLimit: spec.limit } };
+    return {
+      ...base,
+      burst,
+      timeline: emptyTimeline,
+      unverifiable: `the request budget has ${Math.max(0, available)} requests left, but exceeding a limit of ${spec.limit} needs ${wanted}; raise target.budget`,
+      measurements: { expectedLimit: spec.limit },
+    };
   }
 
   const first = await burstOnce(ctx, spec, opts, allowance, wanted);
@@ -64,7 +74,13 @@ export async function burstToThrottle(ctx: CheckContext, spec: RateLimitSpec, op
 const FRESH_WINDOW_MARGIN_MS = 100;
 
 /** One burst and what it shows; `slow` when it met no throttle but was too slow to prove there is none. */
-async function burstOnce(ctx: CheckContext, spec: RateLimitSpec, opts: { credential?: Credential; label?: string }, allowance: number, wanted: number): Promise<{ outcome: BurstOutcome; slow: boolean }> {
+async function burstOnce(
+  ctx: CheckContext,
+  spec: RateLimitSpec,
+  opts: { credential?: Credential; label?: string },
+  allowance: number,
+  wanted: number,
+): Promise<{ outcome: BurstOutcome; slow: boolean }> {
   const windowMs = spec.windowSeconds * 1000;
   const base = { allowance, undeclaredStatus: false, neverThrottled: false, maxAcceptedInWindow: 0 };
   const done = (outcome: BurstOutcome, slow = false) => ({ outcome, slow });
@@ -116,7 +132,10 @@ async function burstOnce(ctx: CheckContext, spec: RateLimitSpec, opts: { credent
     measurements.throttleStatus = status;
     const declared = spec.statuses.includes(status) || status === 429;
     if (ctx.profile.rejection.statuses.includes(status) && !declared) {
-      return done({ ...result, unverifiable: `the key was refused with ${statusText(status)} during the burst (after ${refusal.acceptedBefore} accepted calls): a rejection of the key, not a rate limit` });
+      return done({
+        ...result,
+        unverifiable: `the key was refused with ${statusText(status)} during the burst (after ${refusal.acceptedBefore} accepted calls): a rejection of the key, not a rate limit`,
+      });
     }
     // Another 4xx/5xx counts as the throttle only once the limit was (nearly) reached: earlier it is just a failure.
     const nearLimit = refusal.acceptedBefore >= Math.floor(spec.limit * (1 - spec.tolerance));
@@ -127,13 +146,27 @@ async function burstOnce(ctx: CheckContext, spec: RateLimitSpec, opts: { credent
       const afterFirstWindow = refusal.atMs >= windowMs;
       measurements.acceptedInFirstWindow = inFirstWindow;
       const slow = afterFirstWindow && burst.accepted > allowance + refusal.inFlight && inFirstWindow <= allowance + refusal.inFlight;
-      return done({ ...result, throttle: refusal, undeclaredStatus: !declared, acceptedInFirstWindow: inFirstWindow, throttledAfterFirstWindow: afterFirstWindow }, slow);
+      return done(
+        {
+          ...result,
+          throttle: refusal,
+          undeclaredStatus: !declared,
+          acceptedInFirstWindow: inFirstWindow,
+          throttledAfterFirstWindow: afterFirstWindow,
+        },
+        slow,
+      );
     }
-    return done({ ...result, unverifiable: `the burst met ${statusText(status)} after only ${refusal.acceptedBefore} accepted calls, which is not a rate-limit answer (expected ${spec.statuses.map(statusText).join(' or ')} after about ${spec.limit})` });
+    return done({
+      ...result,
+      unverifiable: `the burst met ${statusText(status)} after only ${refusal.acceptedBefore} accepted calls, which is not a rate-limit answer (expected ${spec.statuses.map(statusText).join(' or ')} after about ${spec.limit})`,
+    });
   }
 
-  if (burst.errorCount > 0 && burst.accepted <= allowance) return done({ ...result, unverifiable: `${burst.errorCount} burst requests failed: ${burst.errors[0]}` });
-  if (burst.stoppedBy === 'budget') return done({ ...result, unverifiable: 'the request budget ran out during the burst; raise target.budget' });
+  if (burst.errorCount > 0 && burst.accepted <= allowance)
+    return done({ ...result, unverifiable: `${burst.errorCount} burst requests failed: ${burst.errors[0]}` });
+  if (burst.stoppedBy === 'budget')
+    return done({ ...result, unverifiable: 'the request budget ran out during the burst; raise target.budget' });
   // No throttle. That proves "no limit" only for calls the target received
   // within one window of the burst's first request (the runner starts every
   // burst on a fresh window): an answer back before then was received before
@@ -143,7 +176,19 @@ async function burstOnce(ctx: CheckContext, spec: RateLimitSpec, opts: { credent
   measurements.acceptedInFirstWindow = inFirstWindow;
   if (inFirstWindow > allowance) return done({ ...result, neverThrottled: true });
   if (inWindow <= allowance) {
-    return done({ ...result, unverifiable: `could not generate enough load: at most ${inWindow} calls were accepted within any ${spec.windowSeconds} s window, but exceeding the expected limit needs more than ${allowance} (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); raise rateLimit.concurrency or check the target's latency` }, true);
+    return done(
+      {
+        ...result,
+        unverifiable: `could not generate enough load: at most ${inWindow} calls were accepted within any ${spec.windowSeconds} s window, but exceeding the expected limit needs more than ${allowance} (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); raise rateLimit.concurrency or check the target's latency`,
+      },
+      true,
+    );
   }
-  return done({ ...result, unverifiable: `no throttle, but the burst was too slow to prove there is no limit: only ${inFirstWindow} of its ${burst.accepted} accepted calls came back within the first ${spec.windowSeconds} s window (the limit is ${spec.limit}), so a window may have reset mid-burst (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); raise rateLimit.concurrency or check the target's latency` }, true);
+  return done(
+    {
+      ...result,
+      unverifiable: `no throttle, but the burst was too slow to prove there is no limit: only ${inFirstWindow} of its ${burst.accepted} accepted calls came back within the first ${spec.windowSeconds} s window (the limit is ${spec.limit}), so a window may have reset mid-burst (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); raise rateLimit.concurrency or check the target's latency`,
+    },
+    true,
+  );
 }

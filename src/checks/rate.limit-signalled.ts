@@ -38,7 +38,12 @@ export default defineCheck({
     const o = await burstToThrottle(ctx, spec);
     const base = { measurements: o.measurements, timeline: o.timeline };
     if (o.unverifiable) return { ...base, verdict: 'error', message: o.unverifiable };
-    if (!o.throttle) return { ...base, verdict: 'error', message: `no throttled answer to inspect: ${o.burst.accepted} calls were all accepted (rate.limit-triggered judges the missing limit)` };
+    if (!o.throttle)
+      return {
+        ...base,
+        verdict: 'error',
+        message: `no throttled answer to inspect: ${o.burst.accepted} calls were all accepted (rate.limit-triggered judges the missing limit)`,
+      };
 
     const t = o.throttle;
     const res = t.response;
@@ -51,8 +56,14 @@ export default defineCheck({
 
     // Status.
     if (res.status !== 429) {
-      if (spec.statuses.includes(res.status)) advisories.push(`throttles with ${statusText(res.status)} instead of 429 Too Many Requests (declared in rateLimit.statuses, so advisory; clients that back off on 429 will not)`);
-      else failures.push(`throttled with ${statusText(res.status)}, not 429 Too Many Requests (declare it in rateLimit.statuses if that is intended)`);
+      if (spec.statuses.includes(res.status))
+        advisories.push(
+          `throttles with ${statusText(res.status)} instead of 429 Too Many Requests (declared in rateLimit.statuses, so advisory; clients that back off on 429 will not)`,
+        );
+      else
+        failures.push(
+          `throttled with ${statusText(res.status)}, not 429 Too Many Requests (declare it in rateLimit.statuses if that is intended)`,
+        );
     }
 
     // Retry-After.
@@ -60,7 +71,10 @@ export default defineCheck({
       measurements.retryAfter = signals.retryAfter.raw;
       measurements.retryAfterForm = signals.retryAfter.form;
     } else {
-      const why = res.headers['retry-after'] !== undefined ? `Retry-After "${res.headers['retry-after']}" is neither seconds nor an HTTP-date` : 'no Retry-After on the throttled answer';
+      const why =
+        res.headers['retry-after'] !== undefined
+          ? `Retry-After "${res.headers['retry-after']}" is neither seconds nor an HTTP-date`
+          : 'no Retry-After on the throttled answer';
       (params.requireRetryAfter ? failures : advisories).push(why);
     }
 
@@ -69,14 +83,18 @@ export default defineCheck({
     if (policy) {
       measurements.policyQuota = policy.quota;
       if (policy.windowSeconds !== undefined) measurements.policyWindowSeconds = policy.windowSeconds;
-      if (Math.abs(policy.quota - observedLimit) > slack) failures.push(`RateLimit-Policy announces q=${policy.quota}, but ${observedLimit} calls were accepted before the throttle`);
-      if (policy.windowSeconds !== undefined && policy.windowSeconds !== spec.windowSeconds) advisories.push(`RateLimit-Policy announces w=${policy.windowSeconds} s, the profile declares ${spec.windowSeconds} s`);
+      if (Math.abs(policy.quota - observedLimit) > slack)
+        failures.push(`RateLimit-Policy announces q=${policy.quota}, but ${observedLimit} calls were accepted before the throttle`);
+      if (policy.windowSeconds !== undefined && policy.windowSeconds !== spec.windowSeconds)
+        advisories.push(`RateLimit-Policy announces w=${policy.windowSeconds} s, the profile declares ${spec.windowSeconds} s`);
     }
     // RateLimit (draft-11): nothing may remain on a throttled answer.
     for (const s of signals.states) {
       if (s.remaining > 0) failures.push(`RateLimit "${s.name}" says r=${s.remaining} remaining on a throttled answer`);
       if (s.resetSeconds !== undefined && signals.retryAfter && Math.abs(s.resetSeconds - signals.retryAfter.seconds) > 1) {
-        advisories.push(`RateLimit t=${s.resetSeconds} disagrees with Retry-After ${signals.retryAfter.raw} (Retry-After takes precedence)`);
+        advisories.push(
+          `RateLimit t=${s.resetSeconds} disagrees with Retry-After ${signals.retryAfter.raw} (Retry-After takes precedence)`,
+        );
       }
     }
     // RateLimit-* and X-RateLimit-*.
@@ -85,16 +103,37 @@ export default defineCheck({
     }
 
     const anyFields = signals.policies.length + signals.states.length + signals.legacy.length > 0;
-    if (!anyFields) (params.requireRateLimitFields ? failures : advisories).push('no RateLimit, RateLimit-Policy or X-RateLimit-* fields on the throttled answer');
+    if (!anyFields)
+      (params.requireRateLimitFields ? failures : advisories).push(
+        'no RateLimit, RateLimit-Policy or X-RateLimit-* fields on the throttled answer',
+      );
     measurements.signals = describeSignals(signals);
 
     // One more throttled request, kept as evidence of the answer's headers.
-    if (budgetLeft(ctx) > 0) await ctx.http.send({ label: 'throttled answer (evidence)', method: spec.probe.method, path: spec.probe.path, body: spec.probe.body, headers: spec.probe.headers }).catch(() => undefined);
+    if (budgetLeft(ctx) > 0)
+      await ctx.http
+        .send({
+          label: 'throttled answer (evidence)',
+          method: spec.probe.method,
+          path: spec.probe.path,
+          body: spec.probe.body,
+          headers: spec.probe.headers,
+        })
+        .catch(() => undefined);
 
     const expected = `429 Too Many Requests with a Retry-After (seconds or HTTP-date)${anyFields || params.requireRateLimitFields ? ' and rate-limit fields consistent with the observed limit' : ''}`;
     const observed = `${statusText(res.status)}; ${hasAnySignal(signals) ? describeSignals(signals) : 'no rate-limit signals'}`;
-    if (failures.length > 0) return { ...base, measurements, verdict: 'fail', message: failures.join('; '), expected, observed, advisories };
-    return { ...base, measurements, verdict: 'pass', message: `throttled with ${statusText(res.status)} and ${describeSignals(signals)}`, expected, observed, advisories };
+    if (failures.length > 0)
+      return { ...base, measurements, verdict: 'fail', message: failures.join('; '), expected, observed, advisories };
+    return {
+      ...base,
+      measurements,
+      verdict: 'pass',
+      message: `throttled with ${statusText(res.status)} and ${describeSignals(signals)}`,
+      expected,
+      observed,
+      advisories,
+    };
   },
 });
 
@@ -107,16 +146,23 @@ function legacyProblems(l: LegacyLimit, observedLimit: number, slack: number, wi
   const out: string[] = [];
   // Kong sends one set per period; only the one for the declared window can be compared with the burst.
   const comparable = l.windowSeconds === undefined || l.windowSeconds === windowSeconds;
-  if (comparable && l.limit !== undefined && Math.abs(l.limit - observedLimit) > slack) out.push(`${l.source} announces a limit of ${l.limit}, but ${observedLimit} calls were accepted before the throttle`);
-  if (comparable && l.remaining !== undefined && l.remaining > 0) out.push(`${l.source} says ${l.remaining} remaining on a throttled answer`);
+  if (comparable && l.limit !== undefined && Math.abs(l.limit - observedLimit) > slack)
+    out.push(`${l.source} announces a limit of ${l.limit}, but ${observedLimit} calls were accepted before the throttle`);
+  if (comparable && l.remaining !== undefined && l.remaining > 0)
+    out.push(`${l.source} says ${l.remaining} remaining on a throttled answer`);
   return out;
 }
 
 function describeSignals(s: ReturnType<typeof parseRateLimitHeaders>): string {
   const parts: string[] = [];
   if (s.retryAfter) parts.push(`Retry-After ${s.retryAfter.raw} (${s.retryAfter.form})`);
-  for (const p of s.policies) parts.push(`RateLimit-Policy "${p.name}" q=${p.quota}${p.windowSeconds !== undefined ? ` w=${p.windowSeconds}` : ''}`);
-  for (const st of s.states) parts.push(`RateLimit "${st.name}" r=${st.remaining}${st.resetSeconds !== undefined ? ` t=${st.resetSeconds}` : ''}`);
-  for (const l of s.legacy) parts.push(`${l.source}${l.limit !== undefined ? ` limit=${l.limit}` : ''}${l.remaining !== undefined ? ` remaining=${l.remaining}` : ''}`);
+  for (const p of s.policies)
+    parts.push(`RateLimit-Policy "${p.name}" q=${p.quota}${p.windowSeconds !== undefined ? ` w=${p.windowSeconds}` : ''}`);
+  for (const st of s.states)
+    parts.push(`RateLimit "${st.name}" r=${st.remaining}${st.resetSeconds !== undefined ? ` t=${st.resetSeconds}` : ''}`);
+  for (const l of s.legacy)
+    parts.push(
+      `${l.source}${l.limit !== undefined ? ` limit=${l.limit}` : ''}${l.remaining !== undefined ? ` remaining=${l.remaining}` : ''}`,
+    );
   return parts.length > 0 ? parts.join(', ') : 'no rate-limit signals';
 }

@@ -36,15 +36,39 @@ export default defineCheck({
     const t = o.throttle!;
     const allowed = o.allowance + t.inFlight;
     const advisories: string[] = [];
-    if (o.undeclaredStatus) advisories.push(`throttled with ${statusText(t.response.status)}, which is not a declared throttling status (rate.limit-signalled judges the status)`);
-    if (t.acceptedBefore < Math.floor(spec.limit * (1 - spec.tolerance))) advisories.push(`throttled after only ${t.acceptedBefore} accepted calls, below the expected ${spec.limit}: the limit is stricter than declared, or the window was not fresh`);
+    if (o.undeclaredStatus)
+      advisories.push(
+        `throttled with ${statusText(t.response.status)}, which is not a declared throttling status (rate.limit-signalled judges the status)`,
+      );
+    if (t.acceptedBefore < Math.floor(spec.limit * (1 - spec.tolerance)))
+      advisories.push(
+        `throttled after only ${t.acceptedBefore} accepted calls, below the expected ${spec.limit}: the limit is stricter than declared, or the window was not fresh`,
+      );
     const observed = `${o.burst.accepted} calls accepted, first throttle (${statusText(t.response.status)}) at call ${t.call}, ${t.inFlight} in flight`;
     if (o.burst.accepted > allowed && o.throttledAfterFirstWindow && (o.acceptedInFirstWindow ?? 0) <= allowed) {
-      return { ...base, verdict: 'error', message: `inconclusive: ${o.burst.accepted} calls were accepted before the throttle, but it came only after the first ${spec.windowSeconds} s window and just ${o.acceptedInFirstWindow} of them came back within it, so the window may have reset mid-burst (the burst was slow even on a second, fresh window); raise rateLimit.concurrency or check the target's latency`, observed, advisories };
+      return {
+        ...base,
+        verdict: 'error',
+        message: `inconclusive: ${o.burst.accepted} calls were accepted before the throttle, but it came only after the first ${spec.windowSeconds} s window and just ${o.acceptedInFirstWindow} of them came back within it, so the window may have reset mid-burst (the burst was slow even on a second, fresh window); raise rateLimit.concurrency or check the target's latency`,
+        observed,
+        advisories,
+      };
     }
     if (o.burst.accepted > allowed) {
-      return { ...base, verdict: 'fail', message: `the limit triggered late: ${o.burst.accepted} calls were accepted, more than ${o.allowance} (limit ${spec.limit} + tolerance) + ${t.inFlight} in flight`, observed, advisories };
+      return {
+        ...base,
+        verdict: 'fail',
+        message: `the limit triggered late: ${o.burst.accepted} calls were accepted, more than ${o.allowance} (limit ${spec.limit} + tolerance) + ${t.inFlight} in flight`,
+        observed,
+        advisories,
+      };
     }
-    return { ...base, verdict: 'pass', message: `throttled with ${statusText(t.response.status)} after ${t.acceptedBefore} accepted calls (limit ${spec.limit} per ${spec.windowSeconds} s, at most ${allowed} allowed)`, observed, advisories };
+    return {
+      ...base,
+      verdict: 'pass',
+      message: `throttled with ${statusText(t.response.status)} after ${t.acceptedBefore} accepted calls (limit ${spec.limit} per ${spec.windowSeconds} s, at most ${allowed} allowed)`,
+      observed,
+      advisories,
+    };
   },
 });

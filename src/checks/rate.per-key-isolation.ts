@@ -13,14 +13,16 @@ import { burstToThrottle } from './rate-burst.js';
 export default defineCheck({
   id: 'rate.per-key-isolation',
   title: 'One throttled key does not throttle another',
-  description: 'Throttles the key with a burst, then calls with a second key from the same client: it must be served (a shared or per-IP bucket fails), and the first key must still be throttled.',
+  description:
+    'Throttles the key with a burst, then calls with a second key from the same client: it must be served (a shared or per-IP bucket fails), and the first key must still be throttled.',
   severity: 'high',
   destructive: false,
   phase: 'rate',
   params: noParams,
   skipReason(profile) {
     if (!profile.rateLimit) return 'the profile declares no rateLimit';
-    if (!profile.secondKey && !profile.canary && !profile.lifecycle) return 'no second key: declare `secondKey` (or `canary`), or a lifecycle adapter that can create a canary';
+    if (!profile.secondKey && !profile.canary && !profile.lifecycle)
+      return 'no second key: declare `secondKey` (or `canary`), or a lifecycle adapter that can create a canary';
     return undefined;
   },
   async run(ctx) {
@@ -44,26 +46,64 @@ export default defineCheck({
   },
 });
 
-async function isolationAttempt(ctx: CheckContext, other: SubjectKey): Promise<{ outcome: CheckOutcome & { measurements: Record<string, Measurement> }; inconclusive?: boolean }> {
+async function isolationAttempt(
+  ctx: CheckContext,
+  other: SubjectKey,
+): Promise<{ outcome: CheckOutcome & { measurements: Record<string, Measurement> }; inconclusive?: boolean }> {
   const spec = ctx.profile.rateLimit!;
   const o = await burstToThrottle(ctx, spec);
   const base = { measurements: { ...o.measurements, secondKey: other.kind } as Record<string, Measurement>, timeline: o.timeline };
   if (o.unverifiable) return { outcome: { ...base, verdict: 'error', message: o.unverifiable } };
-  if (!o.throttle) return { outcome: { ...base, verdict: 'error', message: `the key was never throttled (${o.burst.accepted} calls accepted), so isolation cannot be tested (rate.limit-triggered judges the missing limit)` } };
+  if (!o.throttle)
+    return {
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: `the key was never throttled (${o.burst.accepted} calls accepted), so isolation cannot be tested (rate.limit-triggered judges the missing limit)`,
+      },
+    };
   const throttleStatus = o.throttle.response.status;
 
   const second = await probeKey(ctx, other.secret, { label: `${other.kind} while the key is throttled`, resource: spec.probe });
   const expected = `the ${other.kind} is served while the key is throttled`;
   if (second.kind === 'throttled' || second.status === throttleStatus) {
-    return { outcome: { ...base, verdict: 'fail', message: `the ${other.kind} was throttled too (${statusText(second.status!)}) while only the key had been bursting: the limit is shared (per client IP or global), not per key`, expected, observed: `${other.kind}: ${statusText(second.status!)}` } };
+    return {
+      outcome: {
+        ...base,
+        verdict: 'fail',
+        message: `the ${other.kind} was throttled too (${statusText(second.status!)}) while only the key had been bursting: the limit is shared (per client IP or global), not per key`,
+        expected,
+        observed: `${other.kind}: ${statusText(second.status!)}`,
+      },
+    };
   }
   if (second.kind !== 'accepted') {
-    return { outcome: { ...base, verdict: 'error', message: `the ${other.kind} got ${second.status !== undefined ? statusText(second.status) : second.error}, neither served nor throttled, so isolation cannot be judged` } };
+    return {
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: `the ${other.kind} got ${second.status !== undefined ? statusText(second.status) : second.error}, neither served nor throttled, so isolation cannot be judged`,
+      },
+    };
   }
   // The window must not have reset meanwhile, or the second key's success proves nothing.
   const still = await probeKey(ctx, ctx.profile.key.secret, { label: 'the key, still throttled?', resource: spec.probe });
   if (still.status !== throttleStatus && still.kind !== 'throttled') {
-    return { inconclusive: true, outcome: { ...base, verdict: 'error', message: `the key was no longer throttled (${still.status !== undefined ? statusText(still.status) : still.error}) when checked again, so the window may have reset: inconclusive` } };
+    return {
+      inconclusive: true,
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: `the key was no longer throttled (${still.status !== undefined ? statusText(still.status) : still.error}) when checked again, so the window may have reset: inconclusive`,
+      },
+    };
   }
-  return { outcome: { ...base, verdict: 'pass', message: `while the key was throttled (${statusText(throttleStatus)}), the ${other.kind} was served (${statusText(second.status!)})`, expected } };
+  return {
+    outcome: {
+      ...base,
+      verdict: 'pass',
+      message: `while the key was throttled (${statusText(throttleStatus)}), the ${other.kind} was served (${statusText(second.status!)})`,
+      expected,
+    },
+  };
 }

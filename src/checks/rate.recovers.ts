@@ -11,7 +11,8 @@ import { burstToThrottle } from './rate-burst.js';
 export default defineCheck({
   id: 'rate.recovers',
   title: 'A throttled key is served again after the announced wait',
-  description: 'Bursts until throttled, waits what Retry-After says (else the RateLimit reset, else the declared window), and expects the next call to succeed.',
+  description:
+    'Bursts until throttled, waits what Retry-After says (else the RateLimit reset, else the declared window), and expects the next call to succeed.',
   severity: 'medium',
   destructive: false,
   phase: 'rate',
@@ -29,15 +30,31 @@ export default defineCheck({
     const o = await burstToThrottle(ctx, spec);
     const base = { timeline: o.timeline };
     if (o.unverifiable) return { ...base, measurements: o.measurements, verdict: 'error', message: o.unverifiable };
-    if (!o.throttle) return { ...base, measurements: o.measurements, verdict: 'error', message: `nothing to recover from: the burst was never throttled (rate.limit-triggered judges the missing limit)` };
+    if (!o.throttle)
+      return {
+        ...base,
+        measurements: o.measurements,
+        verdict: 'error',
+        message: `nothing to recover from: the burst was never throttled (rate.limit-triggered judges the missing limit)`,
+      };
 
     const signals = parseRateLimitHeaders(o.throttle.response.headers);
     const announced = secondsUntilReset(signals);
     const advisories: string[] = [];
-    if (!signals.retryAfter) advisories.push(`no Retry-After on the throttled answer; waited ${announced ? announced.from : `the declared ${spec.windowSeconds} s window`} instead`);
+    if (!signals.retryAfter)
+      advisories.push(
+        `no Retry-After on the throttled answer; waited ${announced ? announced.from : `the declared ${spec.windowSeconds} s window`} instead`,
+      );
     const waitSeconds = announced?.seconds ?? spec.windowSeconds;
     const source = announced?.from ?? `the declared ${spec.windowSeconds} s window`;
-    if (waitSeconds > params.maxWaitSeconds) return { ...base, measurements: o.measurements, verdict: 'error', message: `the announced wait (${source}) is longer than this check waits (maxWaitSeconds ${params.maxWaitSeconds})`, advisories };
+    if (waitSeconds > params.maxWaitSeconds)
+      return {
+        ...base,
+        measurements: o.measurements,
+        verdict: 'error',
+        message: `the announced wait (${source}) is longer than this check waits (maxWaitSeconds ${params.maxWaitSeconds})`,
+        advisories,
+      };
 
     // Wait from the moment the throttled answer arrived.
     const throttledAt = performance.now() - (o.burst.durationMs - o.throttle.atMs);
@@ -45,15 +62,41 @@ export default defineCheck({
     ctx.progress(`throttled; waiting ${Math.round(waitMs)} ms (${source})`);
     await sleep(throttledAt + waitMs - performance.now(), ctx.signal);
     const after = await probeKey(ctx, ctx.profile.key.secret, { label: `after waiting ${source}`, resource: spec.probe });
-    const measurements = { ...o.measurements, announcedWaitSeconds: waitSeconds, announcedBy: source, probedAfterMs: ms(after.sentAt - throttledAt) };
+    const measurements = {
+      ...o.measurements,
+      announcedWaitSeconds: waitSeconds,
+      announcedBy: source,
+      probedAfterMs: ms(after.sentAt - throttledAt),
+    };
     const expected = `a successful call once ${source} has passed`;
     if (after.kind === 'accepted') {
-      return { ...base, measurements, verdict: 'pass', message: `served again (${statusText(after.status!)}) ${Math.round(after.sentAt - throttledAt)} ms after the throttle, as ${source} announced`, expected, advisories };
+      return {
+        ...base,
+        measurements,
+        verdict: 'pass',
+        message: `served again (${statusText(after.status!)}) ${Math.round(after.sentAt - throttledAt)} ms after the throttle, as ${source} announced`,
+        expected,
+        advisories,
+      };
     }
     if (after.kind === 'throttled' || after.status === o.throttle.response.status) {
       const lie = signals.retryAfter ? `Retry-After said ${signals.retryAfter.raw} s but` : `after ${source}`;
-      return { ...base, measurements, verdict: 'fail', message: `${lie} the key was still throttled (${statusText(after.status!)}) ${Math.round(after.sentAt - throttledAt)} ms after the throttle`, expected, observed: `still ${statusText(after.status!)}`, advisories };
+      return {
+        ...base,
+        measurements,
+        verdict: 'fail',
+        message: `${lie} the key was still throttled (${statusText(after.status!)}) ${Math.round(after.sentAt - throttledAt)} ms after the throttle`,
+        expected,
+        observed: `still ${statusText(after.status!)}`,
+        advisories,
+      };
     }
-    return { ...base, measurements, verdict: 'error', message: `the call after the wait got ${after.status !== undefined ? statusText(after.status) : after.error}, neither served nor throttled`, advisories };
+    return {
+      ...base,
+      measurements,
+      verdict: 'error',
+      message: `the call after the wait got ${after.status !== undefined ? statusText(after.status) : after.error}, neither served nor throttled`,
+      advisories,
+    };
   },
 });

@@ -30,7 +30,13 @@ interface Resource {
  */
 export async function targetFailsForValidKeyToo(ctx: CheckContext, r: Resource, statusWithout: number): Promise<string | undefined> {
   try {
-    const control = await ctx.http.send({ label: `control, valid key: ${r.method} ${r.path}`, method: r.method, path: r.path, body: r.body, headers: r.headers });
+    const control = await ctx.http.send({
+      label: `control, valid key: ${r.method} ${r.path}`,
+      method: r.method,
+      path: r.path,
+      body: r.body,
+      headers: r.headers,
+    });
     if (!isServerError(control.status)) return undefined;
     return `${r.method} ${r.path} answered ${statusText(statusWithout)}, and ${statusText(control.status)} with the valid key too: the target is failing, so a refusal could not be told from an outage`;
   } catch (err) {

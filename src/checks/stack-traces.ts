@@ -10,7 +10,10 @@ interface TracePattern {
 
 const TRACE_PATTERNS: readonly TracePattern[] = [
   // at fn (/srv/app/auth.js:42:7) · at /srv/app/router.js:88:14 · at file:///app/x.mjs:1:2 · at node:internal/…:3:4
-  { runtime: 'Node.js', pattern: /\bat\s+(?:[^\s()"]+(?:\s+\[as [^\]]+\])?\s+\()?(?:file:\/\/|node:)?[^\s()"]*\.(?:js|mjs|cjs|ts|mts|cts|jsx|tsx):\d+:\d+\)?/ },
+  {
+    runtime: 'Node.js',
+    pattern: /\bat\s+(?:[^\s()"]+(?:\s+\[as [^\]]+\])?\s+\()?(?:file:\/\/|node:)?[^\s()"]*\.(?:js|mjs|cjs|ts|mts|cts|jsx|tsx):\d+:\d+\)?/,
+  },
   { runtime: 'Node.js', pattern: /\bat\s+[^\s()"]+\s+\(node:[\w/]+:\d+:\d+\)/ },
   // at com.example.Foo.bar(Foo.java:42) · (Native Method) · (Unknown Source); "Caused by: java.lang…"
   { runtime: 'Java', pattern: /\bat\s+[\w$]+(?:\.[\w$<>]+)+\((?:[\w$]+\.(?:java|kt|scala|groovy):\d+|Native Method|Unknown Source)\)/ },

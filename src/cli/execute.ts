@@ -31,7 +31,12 @@ export interface ExecuteOptions {
   readonly secrets?: SecretRegistry;
 }
 
-export async function executeRun(rawIo: CliIo, profiles: readonly LoadedProfile[], suite: LoadedSuite, opts: ExecuteOptions): Promise<number> {
+export async function executeRun(
+  rawIo: CliIo,
+  profiles: readonly LoadedProfile[],
+  suite: LoadedSuite,
+  opts: ExecuteOptions,
+): Promise<number> {
   // Everything printed from here on is kept, to be scanned for secrets at the end.
   const recorder = new OutputRecorder();
   const io = recordingIo(rawIo, recorder);
@@ -45,7 +50,14 @@ export async function executeRun(rawIo: CliIo, profiles: readonly LoadedProfile[
   const color = useColor(io.stdout, io.env);
   // A manual lifecycle step prompts on the terminal: no live redrawing under it.
   const live = useLiveView(io.stdout, io.env) && !opts.interactive;
-  const observer = consoleObserver({ write: (s) => io.stdout.write(s), color, live, columns: (io.stdout as Stream).columns, quiet: opts.quiet, verbose: opts.verbose });
+  const observer = consoleObserver({
+    write: (s) => io.stdout.write(s),
+    color,
+    live,
+    columns: (io.stdout as Stream).columns,
+    quiet: opts.quiet,
+    verbose: opts.verbose,
+  });
   const result = await runSuite({
     profiles,
     suite,
@@ -66,13 +78,18 @@ export async function executeRun(rawIo: CliIo, profiles: readonly LoadedProfile[
   }).finally(() => observer.stop());
   const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
   const published = await publishReports(result, outDir, secrets.all(), { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
-  for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
+  for (const f of published.failures)
+    io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
   // reports/latest points at the newest run written under ./reports. A run sent
   // elsewhere with --out leaves it alone: a `latest` link beside, say,
   // shards/<name>/ would be picked up by a `shards/*/results.json` glob.
   const reportsDir = resolve(io.cwd, 'reports');
-  if (dirname(outDir) === reportsDir || outDir.startsWith(`${reportsDir}${sep}`)) await pointLatest(join(reportsDir, 'latest'), outDir).catch((err: Error) => io.stderr.write(`keyprobe: reports/latest was not updated: ${secrets.redact(err.message)}\n`));
-  if (!opts.quiet) io.stdout.write(`Reports: ${outDir}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`);
+  if (dirname(outDir) === reportsDir || outDir.startsWith(`${reportsDir}${sep}`))
+    await pointLatest(join(reportsDir, 'latest'), outDir).catch((err: Error) =>
+      io.stderr.write(`keyprobe: reports/latest was not updated: ${secrets.redact(err.message)}\n`),
+    );
+  if (!opts.quiet)
+    io.stdout.write(`Reports: ${outDir}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`);
 
   const scanner = new SecretScanner(secrets.all());
   const leaks = [...published.leaks];

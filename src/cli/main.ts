@@ -7,7 +7,13 @@ import { TOOL } from '../version.js';
 import { exitCodeFor } from './exit.js';
 import type { CliIo } from './io.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got "${value}"`);
@@ -18,13 +24,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let exitCode: number = EXIT.pass;
   const program = new Command('keyprobe');
   program
-    .description('Pre-launch conformance harness for API keys: proves a key reaches what it should, is refused everywhere else, dies when disabled and is throttled when it calls too often.')
+    .description(
+      'Pre-launch conformance harness for API keys: proves a key reaches what it should, is refused everywhere else, dies when disabled and is throttled when it calls too often.',
+    )
     .version(TOOL.version, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
 
-  const run = (loader: () => Promise<(...args: never[]) => Promise<number>>) =>
+  const run =
+    (loader: () => Promise<(...args: never[]) => Promise<number>>) =>
     async (...args: unknown[]) => {
       const action = await loader();
       exitCode = await (action as (...a: unknown[]) => Promise<number>)(...args);
@@ -39,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--only <check-id...>', 'run only these checks (repeat or comma-separate)', collect)
     .option('--skip <check-id...>', 'leave out these checks', collect)
     .option('-c, --concurrency <n>', 'profiles run in parallel', positiveInt('--concurrency'), 4)
-    .option('--budget <n>', 'override every profile\'s request budget', positiveInt('--budget'))
+    .option('--budget <n>', "override every profile's request budget", positiveInt('--budget'))
     .option('--ca <file>', 'trust this CA certificate (PEM) for the target')
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
@@ -81,7 +90,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   program
     .command('report')
-    .description('Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; exits with the stored run\'s exit code.')
+    .description(
+      "Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; exits with the stored run's exit code.",
+    )
     .argument('<results.json>', 'a results.json written by keyprobe (or the report directory holding it)')
     .option('-o, --out <dir>', 'where to write (default: the directory of results.json)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
@@ -96,7 +107,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .addOption(new Option('-e, --environment <env>', 'the environment it serves').default('prod'))
     .option('-f, --fault <name[=value]...>', 'switch on a fault (repeatable)', collect)
     .option('--seed', 'also create the demo keys (as `keyprobe demo` does)')
-    .option('--env-file <file>', 'where to write the admin token (and demo keys) as shell assignments, mode 0600', '.keyprobe-reference.env')
+    .option(
+      '--env-file <file>',
+      'where to write the admin token (and demo keys) as shell assignments, mode 0600',
+      '.keyprobe-reference.env',
+    )
     .addHelpText('after', '\nExample:\n  $ keyprobe reference --port 8787 --fault no-rate-limit\n')
     .action(run(async () => (await import('./commands/reference.js')).referenceCommand(io)));
 
@@ -117,7 +132,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--scopes <scope...>', 'with --from-openapi: the scopes the key is granted (repeat or comma-separate)', collect)
     .option('-o, --out <file>', 'where to write the profile (default profiles/<name>.yaml)')
     .option('--force', 'overwrite --out if it exists')
-    .addHelpText('after', '\nExamples:\n  $ keyprobe init\n  $ keyprobe init --system crm --environment prod --purpose agent-call --owner crm-team@example.com \\\n      --origin https://api.example.com --allow "GET /v1/agents" --deny "POST /v1/agents"\n  $ keyprobe init --from-openapi openapi.yaml --scopes agents:read,agents:call\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ keyprobe init\n  $ keyprobe init --system crm --environment prod --purpose agent-call --owner crm-team@example.com \\\n      --origin https://api.example.com --allow "GET /v1/agents" --deny "POST /v1/agents"\n  $ keyprobe init --from-openapi openapi.yaml --scopes agents:read,agents:call\n',
+    )
     .action(run(async () => (await import('./commands/init.js')).initCommand(io)));
 
   program
@@ -138,10 +156,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   program
     .command('audit')
-    .description('Review a whole key inventory (owners, staleness, privilege, test keys in production, naming, expiry, rotation, revoked keys in use) and write the reports.')
+    .description(
+      'Review a whole key inventory (owners, staleness, privilege, test keys in production, naming, expiry, rotation, revoked keys in use) and write the reports.',
+    )
     .argument('[inventory]', 'an inventory export: .yaml, .yml, .json or .csv')
     .option('--inventory-url <url>', 'read the inventory from a management API instead (e.g. https://api.example.com/admin/keys)')
-    .option('--mapping <file>', 'with --inventory-url: credential (${env:…} only) and field mapping (default: the reference target\'s GET /admin/keys, token from KEYPROBE_ADMIN_TOKEN)')
+    .option(
+      '--mapping <file>',
+      "with --inventory-url: credential (${env:…} only) and field mapping (default: the reference target's GET /admin/keys, token from KEYPROBE_ADMIN_TOKEN)",
+    )
     .option('--demo', 'start the reference target with a seeded inventory and audit it through its GET /admin/keys')
     .option('-p, --policy <file>', 'audit policy (YAML): thresholds, severities, gating per rule (default: built-in)')
     .option('--as-of <date>', 'judge the inventory as of this date or ISO time (default: now)')
@@ -150,7 +173,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('-q, --quiet', 'print only broken rules and problems')
     .option('-v, --verbose', 'also list the offending keys of each rule')
-    .addHelpText('after', '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ keyprobe audit --demo\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ keyprobe audit --demo\n',
+    )
     .action(run(async () => (await import('./commands/audit.js')).auditCommand(io)));
 
   try {

@@ -6,7 +6,7 @@ import { defaultReporters } from '../reporters/index.js';
 import { writeManifest } from '../reporters/manifest.js';
 import { pdfReporter, DEFAULT_CHROMIUM } from '../reporters/pdf.js';
 import type { Reporter } from '../reporters/reporter.js';
-import { OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
+import { type OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
 import { writeReports } from '../reporters/write-reports.js';
 import type { RunResult } from '../result.js';
 import type { CliIo } from './io.js';
@@ -32,7 +32,13 @@ export function reportersFor(opts: PublishOptions): Reporter[] {
   return reporters;
 }
 
-export async function publishReports(result: RunResult, outDir: string, secrets: readonly string[], opts: PublishOptions, extraFiles: readonly string[] = []): Promise<Published> {
+export async function publishReports(
+  result: RunResult,
+  outDir: string,
+  secrets: readonly string[],
+  opts: PublishOptions,
+  extraFiles: readonly string[] = [],
+): Promise<Published> {
   const written = await writeReports(result, outDir, reportersFor(opts));
   const files = [...extraFiles, ...written.files];
   const failures = [...written.failures];

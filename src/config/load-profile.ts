@@ -38,7 +38,8 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   const { source } = read;
   const raw = source.data;
   if (raw === null || raw === undefined) return { problems: [{ file, line: 1, column: 1, path: '', message: 'the profile is empty' }] };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { problems: [{ file, line: 1, column: 1, path: '', message: 'a profile is a mapping with key, target and allowed sections' }] };
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { problems: [{ file, line: 1, column: 1, path: '', message: 'a profile is a mapping with key, target and allowed sections' }] };
 
   const problems = literalSecretProblems(raw, source);
   let data: unknown = raw;
@@ -61,7 +62,13 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   if (problems.length > 0 || !parsed.success || !env) return { problems };
   return {
     problems,
-    loaded: { file, digest: createHash('sha256').update(source.text).digest('hex'), profile: parsed.data, secrets, ...(ca !== undefined ? { ca } : {}) },
+    loaded: {
+      file,
+      digest: createHash('sha256').update(source.text).digest('hex'),
+      profile: parsed.data,
+      secrets,
+      ...(ca !== undefined ? { ca } : {}),
+    },
   };
 }
 
@@ -75,12 +82,19 @@ export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env):
 function literalSecretProblems(raw: unknown, source: YamlSource): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const walk = (node: unknown, path: PropertyKey[]) => {
-    if (Array.isArray(node)) node.forEach((v, i) => walk(v, [...path, i]));
-    else if (node && typeof node === 'object') {
+    if (Array.isArray(node)) {
+      for (const [i, v] of node.entries()) walk(v, [...path, i]);
+    } else if (node && typeof node === 'object') {
       for (const [k, v] of Object.entries(node)) {
         if (k === 'secret' && typeof v === 'string' && !SECRET_REFERENCE.test(v)) {
           const pos = source.locate([...path, k]);
-          problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: formatPath([...path, k]), message: LITERAL_SECRET_MESSAGE });
+          problems.push({
+            file: source.file,
+            line: pos?.line,
+            column: pos?.column,
+            path: formatPath([...path, k]),
+            message: LITERAL_SECRET_MESSAGE,
+          });
         } else walk(v, [...path, k]);
       }
     }
@@ -106,7 +120,11 @@ function semanticProblems(p: Profile, source: YamlSource): ConfigProblem[] {
   });
   const targetEnv = p.target.environment ?? p.key.environment;
   p.otherEnvironments.forEach((k, i) => {
-    if (k.environment === targetEnv) at(['otherEnvironments', i, 'environment'], `"${k.environment}" is the target's own environment; list keys of other environments here`);
+    if (k.environment === targetEnv)
+      at(
+        ['otherEnvironments', i, 'environment'],
+        `"${k.environment}" is the target's own environment; list keys of other environments here`,
+      );
   });
   return problems;
 }
@@ -118,7 +136,13 @@ function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[])
     return readFileSync(resolve(dirname(source.file), p.target.ca), 'utf8');
   } catch (err) {
     const pos = source.locate(['target', 'ca']);
-    problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: 'target.ca', message: `cannot read the CA file ${p.target.ca} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    problems.push({
+      file: source.file,
+      line: pos?.line,
+      column: pos?.column,
+      path: 'target.ca',
+      message: `cannot read the CA file ${p.target.ca} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    });
     return undefined;
   }
 }

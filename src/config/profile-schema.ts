@@ -149,7 +149,9 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 /** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
 function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [PropertyKey[], string][] {
   if (typeof node === 'string') {
-    return [...node.matchAll(PLACEHOLDER)].filter((m) => !(LIFECYCLE_PLACEHOLDERS as readonly string[]).includes(m[1]!)).map((m) => [path, m[1]!]);
+    return [...node.matchAll(PLACEHOLDER)]
+      .filter((m) => !(LIFECYCLE_PLACEHOLDERS as readonly string[]).includes(m[1]!))
+      .map((m) => [path, m[1]!]);
   }
   if (Array.isArray(node)) return node.flatMap((v, i) => unknownPlaceholders(v, [...path, i]));
   if (node && typeof node === 'object') return Object.entries(node).flatMap(([k, v]) => unknownPlaceholders(v, [...path, k]));
@@ -174,7 +176,11 @@ const httpAction = shorthand(
 const httpAdapter = z
   .strictObject({
     /** Management API origin; default: target.origin (then its requests count against target.budget). */
-    origin: z.string().url().transform((v) => new URL(v).origin).optional(),
+    origin: z
+      .string()
+      .url()
+      .transform((v) => new URL(v).origin)
+      .optional(),
     /** The admin credential, by secret reference. */
     credential: z
       .strictObject({
@@ -191,7 +197,11 @@ const httpAdapter = z
   })
   .superRefine((v, ctx) => {
     for (const [path, name] of unknownPlaceholders(v)) {
-      ctx.addIssue({ code: 'custom', path, message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      });
     }
   });
 

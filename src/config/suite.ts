@@ -40,7 +40,8 @@ export function loadSuite(file: string): LoadedSuite {
   const read = readYamlFile(file);
   if (!read.ok) throw new ConfigError(read.problems);
   const { source } = read;
-  if (source.data === null || source.data === undefined) throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the suite is empty' }]);
+  if (source.data === null || source.data === undefined)
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the suite is empty' }]);
   const parsed = suiteSchema.safeParse(source.data);
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source, suiteSchema));
   const problems: ConfigProblem[] = [];
@@ -53,8 +54,17 @@ export function loadSuite(file: string): LoadedSuite {
     const check = findCheck(id);
     if (!check) {
       const pos = locate(idPath);
-      const guess = closest(id, CHECKS.map((c) => c.id));
-      problems.push({ file, line: pos?.line, column: pos?.column, path: formatPath(idPath), message: `unknown check "${id}"${guess ? `; did you mean "${guess}"?` : ''}; valid checks: ${CHECKS.map((c) => c.id).join(', ')}` });
+      const guess = closest(
+        id,
+        CHECKS.map((c) => c.id),
+      );
+      problems.push({
+        file,
+        line: pos?.line,
+        column: pos?.column,
+        path: formatPath(idPath),
+        message: `unknown check "${id}"${guess ? `; did you mean "${guess}"?` : ''}; valid checks: ${CHECKS.map((c) => c.id).join(', ')}`,
+      });
       return;
     }
     if (seen.has(id)) {

@@ -25,7 +25,12 @@ export function readYamlFile(file: string): YamlReadResult {
     buffer = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? 'unknown error'})`;
+    const why =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot be read (${code ?? 'unknown error'})`;
     return { ok: false, problems: [{ file, path: '', message: why }] };
   }
   if (buffer.length > MAX_FILE_BYTES) {
@@ -35,7 +40,17 @@ export function readYamlFile(file: string): YamlReadResult {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);
   } catch {
-    return { ok: false, problems: [{ file, ...bytePosition(buffer, firstInvalidUtf8(buffer)), path: '', message: 'file is not valid UTF-8 text (binary data, or another encoding)' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          ...bytePosition(buffer, firstInvalidUtf8(buffer)),
+          path: '',
+          message: 'file is not valid UTF-8 text (binary data, or another encoding)',
+        },
+      ],
+    };
   }
   return parseYamlText(text, file);
 }
@@ -61,7 +76,10 @@ export function parseYamlText(text: string, file: string): YamlReadResult {
     // The position is already in file:line:column; drop the copy prettyErrors appends.
     const firstLine = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
     // `{ secret: ${env:K} }`: inside { } or [ ] the `{` of a reference opens a mapping.
-    const hint = pos && /\$\{/.test(sourceLines[pos.line - 1] ?? '') && /flow/.test(firstLine) ? ` (inside { … } or [ … ] quote a reference: '\${env:NAME}')` : '';
+    const hint =
+      pos && /\$\{/.test(sourceLines[pos.line - 1] ?? '') && /flow/.test(firstLine)
+        ? ` (inside { … } or [ … ] quote a reference: '\${env:NAME}')`
+        : '';
     problems.push({ file, line: pos?.line, column: pos?.col, path: '', message: `YAML: ${firstLine}${hint}` });
   }
   // A list or mapping used as a mapping key has no field name; JS would turn it into "[object Object]".
@@ -70,7 +88,13 @@ export function parseYamlText(text: string, file: string): YamlReadResult {
       const key = pair.key as Node | null;
       if (key && !isScalar(key)) {
         const pos = key.range ? lineCounter.linePos(key.range[0]) : undefined;
-        problems.push({ file, line: pos?.line, column: pos?.col, path: '', message: 'YAML: a mapping key must be plain text, not a list or a mapping' });
+        problems.push({
+          file,
+          line: pos?.line,
+          column: pos?.col,
+          path: '',
+          message: 'YAML: a mapping key must be plain text, not a list or a mapping',
+        });
       }
     },
   });
@@ -81,7 +105,10 @@ export function parseYamlText(text: string, file: string): YamlReadResult {
   } catch (err) {
     // Only aliases make toJS throw (unresolved, or too many expansions): point at the culprit.
     const pos = aliasToBlame(doc, lineCounter);
-    const message = (err as Error).message.replace(/^Excessive alias count indicates a resource exhaustion attack$/, `aliases expand more than ${MAX_ALIAS_COUNT} times (an "alias bomb"); write the values out instead`);
+    const message = (err as Error).message.replace(
+      /^Excessive alias count indicates a resource exhaustion attack$/,
+      `aliases expand more than ${MAX_ALIAS_COUNT} times (an "alias bomb"); write the values out instead`,
+    );
     return { ok: false, problems: [{ file, line: pos?.line, column: pos?.col, path: '', message: `YAML: ${message}` }] };
   }
   const locate = (path: readonly PropertyKey[], key = false) => {
@@ -147,7 +174,13 @@ function nestingProblem(text: string, file: string): ConfigProblem | undefined {
 }
 
 function deepAt(file: string, lineIndex: number, column: number): ConfigProblem {
-  return { file, line: lineIndex + 1, column: column + 1, path: '', message: `the document nests more than ${MAX_NESTING} levels deep here; a profile or suite needs far fewer` };
+  return {
+    file,
+    line: lineIndex + 1,
+    column: column + 1,
+    path: '',
+    message: `the document nests more than ${MAX_NESTING} levels deep here; a profile or suite needs far fewer`,
+  };
 }
 
 /** Offset of the first byte that does not start a valid UTF-8 sequence. */

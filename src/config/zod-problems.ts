@@ -26,12 +26,24 @@ export function issuesToProblems(issues: readonly Issue[], source: YamlSource, s
         const pos = source.locate(path, true);
         const guess = closest(key, known);
         const hint = guess ? `; did you mean "${guess}"?` : known.length ? `; known fields: ${known.join(', ')}` : '';
-        problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: formatPath(path), message: `unknown field "${key}"${hint}` });
+        problems.push({
+          file: source.file,
+          line: pos?.line,
+          column: pos?.column,
+          path: formatPath(path),
+          message: `unknown field "${key}"${hint}`,
+        });
       }
       continue;
     }
     const pos = source.locate(issue.path);
-    problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: formatPath(issue.path), message: describe(issue, valueAt(source.data, issue.path)) });
+    problems.push({
+      file: source.file,
+      line: pos?.line,
+      column: pos?.column,
+      path: formatPath(issue.path),
+      message: describe(issue, valueAt(source.data, issue.path)),
+    });
   }
   return dedupe(problems);
 }
@@ -103,7 +115,15 @@ function unwrap(s: AnySchema): AnySchema {
   let cur = s;
   for (let i = 0; i < 20; i++) {
     const def = cur._zod.def;
-    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault' || def.type === 'readonly') && def.innerType) cur = def.innerType as AnySchema;
+    if (
+      (def.type === 'optional' ||
+        def.type === 'default' ||
+        def.type === 'nullable' ||
+        def.type === 'prefault' ||
+        def.type === 'readonly') &&
+      def.innerType
+    )
+      cur = def.innerType as AnySchema;
     else if (def.type === 'pipe' && def.in) cur = def.in as AnySchema;
     else if (def.type === 'lazy' && typeof def.getter === 'function') cur = (def.getter as () => AnySchema)();
     else break;
@@ -126,7 +146,11 @@ function schemaAt(schema: z.ZodType, path: readonly PropertyKey[], data: unknown
     cur = unwrap(cur);
     if (cur._zod.def.type === 'union') {
       const options = cur._zod.def.options as AnySchema[];
-      cur = options.map(unwrap).find((o) => (typeof seg === 'number' ? o._zod.def.type === 'array' : o._zod.def.type === 'object' && seg in (o._zod.def.shape as object)));
+      cur = options
+        .map(unwrap)
+        .find((o) =>
+          typeof seg === 'number' ? o._zod.def.type === 'array' : o._zod.def.type === 'object' && seg in (o._zod.def.shape as object),
+        );
       if (!cur) return undefined;
     }
     const def = cur._zod.def;

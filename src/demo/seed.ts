@@ -20,8 +20,20 @@ export async function startDemo(faultArgs: readonly string[] = [], environment =
     const expiresAt = new Date(Date.now() + DEMO_LIFETIME_DAYS * 86_400_000).toISOString();
     const owner = 'crm-platform-team@example.com';
     const key = target.createKey({ name: `crm-${environment}-agent-call`, environment, scopes: DEMO_SCOPES, owner, expiresAt });
-    const testKey = target.createKey({ name: 'crm-test-agent-call', environment: environment === 'test' ? 'staging' : 'test', scopes: DEMO_SCOPES, owner, expiresAt });
-    const secondKey = target.createKey({ name: `billing-${environment}-agent-call`, environment, scopes: DEMO_SCOPES, owner: 'billing-team@example.com', expiresAt });
+    const testKey = target.createKey({
+      name: 'crm-test-agent-call',
+      environment: environment === 'test' ? 'staging' : 'test',
+      scopes: DEMO_SCOPES,
+      owner,
+      expiresAt,
+    });
+    const secondKey = target.createKey({
+      name: `billing-${environment}-agent-call`,
+      environment,
+      scopes: DEMO_SCOPES,
+      owner: 'billing-team@example.com',
+      expiresAt,
+    });
     // A spare key with the same scopes: checks that must expose a key (e.g. in a URL query) use it, never the real one.
     const canary = target.createKey({ name: `crm-${environment}-agent-call-canary`, environment, scopes: DEMO_SCOPES, owner, expiresAt });
     const env = {

@@ -78,7 +78,15 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
     inFlight++;
     o.onProgress?.(sent, o.maxRequests);
     try {
-      const res = await o.http.send({ label: o.label, method: o.method, path: o.path, body: o.body, headers: o.headers, credential: o.credential, record: false });
+      const res = await o.http.send({
+        label: o.label,
+        method: o.method,
+        path: o.path,
+        body: o.body,
+        headers: o.headers,
+        credential: o.credential,
+        record: false,
+      });
       const tMs = round(performance.now() - t0);
       const ok = res.status >= 200 && res.status < 300;
       points.push({ tMs, status: res.status, accepted: ok });
@@ -119,7 +127,10 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
 
 /** The most accepted answers that arrived within any span of `windowMs`: did the burst really exceed the rate? */
 export function maxAcceptedInWindow(points: readonly ProbePoint[], windowMs: number): number {
-  const times = points.filter((p) => p.accepted).map((p) => p.tMs).sort((a, b) => a - b);
+  const times = points
+    .filter((p) => p.accepted)
+    .map((p) => p.tMs)
+    .sort((a, b) => a - b);
   let best = 0;
   let start = 0;
   for (let end = 0; end < times.length; end++) {

@@ -115,7 +115,8 @@ export class HttpClient {
 
   /** Sends one request. Network failures throw a CheckError that says what happened. */
   async send(opts: SendOptions): Promise<HttpResponse> {
-    if (!opts.path.startsWith('/')) throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
+    if (!opts.path.startsWith('/'))
+      throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
     const { url, headers } = this.build(opts);
     // The key never leaves for another origin: we only ever build URLs on our own.
     if (new URL(url).origin !== this.options.origin) throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
@@ -162,7 +163,8 @@ export class HttpClient {
     } catch (err) {
       const durationMs = performance.now() - t0;
       if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
-      const why = timedOut || isTimeout(err) ? timeoutWords(headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
+      const why =
+        timedOut || isTimeout(err) ? timeoutWords(headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
       if (opts.record !== false) this.record(opts, url, headers, body, atMs, undefined, why, durationMs);
       throw new CheckError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`);
     } finally {
@@ -188,7 +190,16 @@ export class HttpClient {
     return { url: url.toString(), headers };
   }
 
-  private record(opts: SendOptions, url: string, headers: Record<string, string>, body: string | undefined, atMs: number, res?: HttpResponse, error?: string, failedAfterMs?: number): void {
+  private record(
+    opts: SendOptions,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    atMs: number,
+    res?: HttpResponse,
+    error?: string,
+    failedAfterMs?: number,
+  ): void {
     if (this.exchanges.length >= MAX_EVIDENCE_PER_CHECK) {
       this.omitted++;
       return;

@@ -11,7 +11,8 @@ export interface CurlInput {
 }
 
 export function curlLine(input: CurlInput): string {
-  const keyed = (s: string) => input.redact(s.split(input.primaryKey).join('$KEY').split(encodeURIComponent(input.primaryKey)).join('$KEY'));
+  const keyed = (s: string) =>
+    input.redact(s.split(input.primaryKey).join('$KEY').split(encodeURIComponent(input.primaryKey)).join('$KEY'));
   const parts = ['curl', '-sS', '-i'];
   if (input.method !== 'GET') parts.push('-X', input.method);
   parts.push(quote(keyed(input.url)));

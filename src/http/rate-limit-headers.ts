@@ -57,7 +57,8 @@ export interface RateLimitSignals {
 
 const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 // RFC 9110 §5.6.7: recipients must also accept the obsolete RFC 850 and asctime forms.
-const OBSOLETE_DATE = /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$|^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+const OBSOLETE_DATE =
+  /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$|^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
 /** Retry-After: delta-seconds or an HTTP-date; undefined when malformed. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): RetryAfter | undefined {
@@ -141,7 +142,8 @@ function parseMember(text: string): SfMember | undefined {
   return { item, params };
 }
 
-const nonNegativeInt = (v: BareItem | undefined): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+const nonNegativeInt = (v: BareItem | undefined): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
 
 /** `RateLimit-Policy` (draft-11): members need an integer q; w is optional. */
 export function parseRateLimitPolicy(value: string): { policies: QuotaPolicy[]; ignored: string[] } {
@@ -183,7 +185,12 @@ export function parseRateLimit(value: string): { states: QuotaState[]; ignored: 
       continue;
     }
     const pk = m.params.get('pk');
-    states.push({ name: m.item, remaining, ...(resetSeconds !== undefined ? { resetSeconds } : {}), ...(typeof pk === 'string' ? { partitionKey: pk } : {}) });
+    states.push({
+      name: m.item,
+      remaining,
+      ...(resetSeconds !== undefined ? { resetSeconds } : {}),
+      ...(typeof pk === 'string' ? { partitionKey: pk } : {}),
+    });
   }
   return { states, ignored };
 }
@@ -213,7 +220,8 @@ export function parseRateLimitHeaders(headers: Readonly<Record<string, string>>,
   const ignored: string[] = [];
   const rawRetryAfter = headers['retry-after'];
   const retryAfter = parseRetryAfter(rawRetryAfter, now);
-  if (rawRetryAfter !== undefined && !retryAfter) ignored.push(`Retry-After "${rawRetryAfter}" is neither a number of seconds nor an HTTP-date`);
+  if (rawRetryAfter !== undefined && !retryAfter)
+    ignored.push(`Retry-After "${rawRetryAfter}" is neither a number of seconds nor an HTTP-date`);
 
   let policies: QuotaPolicy[] = [];
   let states: QuotaState[] = [];

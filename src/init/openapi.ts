@@ -58,7 +58,8 @@ export function readOpenApi(file: string): OpenApiDocument {
   let text: string;
   try {
     const buffer = readFileSync(file);
-    if (buffer.length > MAX_DOCUMENT_BYTES) throw new UsageError(`--from-openapi ${file}: ${buffer.length} bytes is more than the ${MAX_DOCUMENT_BYTES} read`);
+    if (buffer.length > MAX_DOCUMENT_BYTES)
+      throw new UsageError(`--from-openapi ${file}: ${buffer.length} bytes is more than the ${MAX_DOCUMENT_BYTES} read`);
     text = buffer.toString('utf8');
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -70,13 +71,20 @@ export function readOpenApi(file: string): OpenApiDocument {
   if (parsed.errors.length > 0) {
     const e = parsed.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw new UsageError(`--from-openapi ${file}${line ? `:${line}` : ''}: not valid JSON or YAML (${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
+    throw new UsageError(
+      `--from-openapi ${file}${line ? `:${line}` : ''}: not valid JSON or YAML (${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`,
+    );
   }
   const doc = parsed.toJS({ maxAliasCount: 100 }) as unknown;
   if (!isObject(doc)) throw new UsageError(`--from-openapi ${file}: expected an OpenAPI document (a mapping with "openapi" and "paths")`);
   const version = doc.openapi;
   if (typeof version !== 'string' || !version.startsWith('3.')) {
-    const found = typeof doc.swagger === 'string' ? `Swagger ${doc.swagger}` : version === undefined ? 'no "openapi" field' : `openapi ${String(version)}`;
+    const found =
+      typeof doc.swagger === 'string'
+        ? `Swagger ${doc.swagger}`
+        : version === undefined
+          ? 'no "openapi" field'
+          : `openapi ${String(version)}`;
     throw new UsageError(`--from-openapi ${file}: only OpenAPI 3.x is read, found ${found} (convert it with swagger2openapi first)`);
   }
   if (!isObject(doc.paths)) throw new UsageError(`--from-openapi ${file}: the document has no "paths"`);
@@ -102,7 +110,8 @@ export function availableScopes(api: OpenApiDocument): string[] {
   const schemes = isObject(api.doc.components) && isObject(api.doc.components.securitySchemes) ? api.doc.components.securitySchemes : {};
   for (const scheme of Object.values(schemes)) {
     const flows = isObject(scheme) && isObject(scheme.flows) ? scheme.flows : {};
-    for (const flow of Object.values(flows)) if (isObject(flow) && isObject(flow.scopes)) for (const s of Object.keys(flow.scopes)) scopes.add(s);
+    for (const flow of Object.values(flows))
+      if (isObject(flow) && isObject(flow.scopes)) for (const s of Object.keys(flow.scopes)) scopes.add(s);
   }
   for (const op of operations(api)) for (const alt of op.securityAlternatives) for (const s of alt) scopes.add(s);
   return [...scopes].sort();
@@ -159,10 +168,17 @@ export function proposeResources(api: OpenApiDocument, scopes: readonly string[]
       proposal.publicOperations.push(`${op.method} ${op.path}`);
       continue;
     }
-    const base = { method: op.method, path: op.path, operationId: op.operationId, unresolvedParams: op.unresolvedParams, body: op.exampleBody };
+    const base = {
+      method: op.method,
+      path: op.path,
+      operationId: op.operationId,
+      unresolvedParams: op.unresolvedParams,
+      body: op.exampleBody,
+    };
     const satisfied = op.securityAlternatives.find((alt) => alt.every((s) => granted.has(s)));
     if (satisfied) {
-      const expect = op.successStatuses.length === 0 ? undefined : op.successStatuses.length === 1 ? op.successStatuses[0] : [...op.successStatuses];
+      const expect =
+        op.successStatuses.length === 0 ? undefined : op.successStatuses.length === 1 ? op.successStatuses[0] : [...op.successStatuses];
       proposal.allowed.push({ ...base, expect, scope: satisfied[0] });
     } else {
       const needs = [...new Set(op.securityAlternatives.flatMap((alt) => alt.filter((s) => !granted.has(s))))];
@@ -182,7 +198,9 @@ function securityAlternatives(security: unknown): string[][] {
   if (!Array.isArray(security)) return [];
   return security
     .filter(isObject)
-    .map((requirement) => [...new Set(Object.values(requirement).flatMap((v) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [])))]);
+    .map((requirement) => [
+      ...new Set(Object.values(requirement).flatMap((v) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []))),
+    ]);
 }
 
 function successStatuses(responses: unknown): number[] {

@@ -23,7 +23,9 @@ export function lineAsker(input: NodeJS.ReadableStream, output: { write(text: st
         const next = await lines.next();
         if (next.done) {
           output.write('\n');
-          throw new UsageError(`input ended before "${question}" was answered; answer every question, or pass the values as flags (see keyprobe init --help)`);
+          throw new UsageError(
+            `input ended before "${question}" was answered; answer every question, or pass the values as flags (see keyprobe init --help)`,
+          );
         }
         const answer = next.value.trim() || defaultValue || '';
         const problem = check?.(answer);

@@ -47,15 +47,24 @@ export function renderProfile(a: ProfileAnswers): string {
 
   const root = doc.contents as YAMLMap;
   const keyMap = root.get('key', true) as unknown as YAMLMap;
-  (keyMap.get('secret', true) as { comment?: string }).comment = ` the key itself is read from $${a.keyEnv} at run time, never written here`;
-  if (!a.expires) (keyMap.items.find((p) => String(p.key) === 'owner')!.value as { comment?: string }).comment = ' add `expires: YYYY-MM-DD`: governance checks want an expiry';
+  (keyMap.get('secret', true) as { comment?: string }).comment =
+    ` the key itself is read from $${a.keyEnv} at run time, never written here`;
+  if (!a.expires)
+    (keyMap.items.find((p) => String(p.key) === 'owner')!.value as { comment?: string }).comment =
+      ' add `expires: YYYY-MM-DD`: governance checks want an expiry';
   commentResources(root.get('allowed', true), a.allowed, 'What the key must reach (default expectation: any 2xx).');
   commentResources(root.get('denied', true), a.denied, 'What it must be refused (default: 403).');
   return doc.toString({ lineWidth: 0, flowCollectionPadding: true });
 }
 
 function allowedEntry(r: ProposedResource): Record<string, unknown> {
-  return { method: r.method, path: r.path, ...(r.expect !== undefined ? { expect: r.expect } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(r.scope ? { scope: r.scope } : {}) };
+  return {
+    method: r.method,
+    path: r.path,
+    ...(r.expect !== undefined ? { expect: r.expect } : {}),
+    ...(r.body !== undefined ? { body: r.body } : {}),
+    ...(r.scope ? { scope: r.scope } : {}),
+  };
 }
 
 function deniedEntry(r: ProposedResource): Record<string, unknown> {

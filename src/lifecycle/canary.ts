@@ -24,7 +24,9 @@ export interface SubjectKey {
   readonly dropRestore?: () => void;
 }
 
-export type Acquired = { readonly ok: true; readonly key: SubjectKey } | { readonly ok: false; readonly verdict: 'skip' | 'error'; readonly reason: string };
+export type Acquired =
+  | { readonly ok: true; readonly key: SubjectKey }
+  | { readonly ok: false; readonly verdict: 'skip' | 'error'; readonly reason: string };
 
 export interface CanaryDeps {
   readonly profile: Profile;
@@ -63,14 +65,19 @@ export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
   }
 
   if (profile.canary) {
-    const ref: KeyRef = { name: profile.canary.name ?? `${profile.key.name} canary`, ...(profile.canary.id ? { id: profile.canary.id } : {}) };
+    const ref: KeyRef = {
+      name: profile.canary.name ?? `${profile.key.name} canary`,
+      ...(profile.canary.id ? { id: profile.canary.id } : {}),
+    };
     if (needsId(adapter) && !ref.id) return skip('the declared canary needs an id for the lifecycle adapter');
     const dropRestore = registerEnable(d, ref, 'declared canary');
     return { ok: true, key: { kind: 'declared canary', ref, secret: profile.canary.secret, dropRestore } };
   }
 
   if (!adapter.can('create') || !adapter.can('delete')) {
-    return skip(`no key to disable: declare a spare \`canary\` key, give the ${adapter.kind} adapter create and delete actions, or set lifecycle.actOnOwnKey`);
+    return skip(
+      `no key to disable: declare a spare \`canary\` key, give the ${adapter.kind} adapter create and delete actions, or set lifecycle.actOnOwnKey`,
+    );
   }
   return createCanary(d);
 }
@@ -79,7 +86,8 @@ export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
 export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: number } = {}): Promise<Acquired> {
   const { profile, adapter } = d;
   if (!adapter) return skip('the profile has no lifecycle section, so keyprobe cannot create a canary key');
-  if (!adapter.can('create') || !adapter.can('delete')) return skip(`the ${adapter.kind} lifecycle adapter cannot create and delete a canary key`);
+  if (!adapter.can('create') || !adapter.can('delete'))
+    return skip(`the ${adapter.kind} lifecycle adapter cannot create and delete a canary key`);
   if (!profile.key.scopes?.length) return skip('declare key.scopes, so a canary can be created with the same scopes');
   const name = `${CANARY_NAME_PREFIX}${randomBytes(4).toString('hex')}`;
   // Created detached from the run's abort signal: a create cut off half-way
@@ -110,13 +118,26 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
 export async function secondKey(d: CanaryDeps): Promise<Acquired> {
   const { profile } = d;
   if (profile.secondKey) {
-    return { ok: true, key: { kind: 'declared second key', ref: { name: profile.secondKey.name ?? 'second key', ...(profile.secondKey.id ? { id: profile.secondKey.id } : {}) }, secret: profile.secondKey.secret } };
+    return {
+      ok: true,
+      key: {
+        kind: 'declared second key',
+        ref: { name: profile.secondKey.name ?? 'second key', ...(profile.secondKey.id ? { id: profile.secondKey.id } : {}) },
+        secret: profile.secondKey.secret,
+      },
+    };
   }
   if (profile.canary) {
-    return { ok: true, key: { kind: 'declared canary', ref: { name: profile.canary.name ?? `${profile.key.name} canary` }, secret: profile.canary.secret } };
+    return {
+      ok: true,
+      key: { kind: 'declared canary', ref: { name: profile.canary.name ?? `${profile.key.name} canary` }, secret: profile.canary.secret },
+    };
   }
   const created = await createCanary(d);
-  if (!created.ok && created.verdict === 'skip') return skip(`no second key: declare \`secondKey\` (or \`canary\`), or give the lifecycle adapter create and delete actions (${created.reason})`);
+  if (!created.ok && created.verdict === 'skip')
+    return skip(
+      `no second key: declare \`secondKey\` (or \`canary\`), or give the lifecycle adapter create and delete actions (${created.reason})`,
+    );
   return created;
 }
 
@@ -126,7 +147,8 @@ function registerEnable(d: CanaryDeps, ref: KeyRef, what: string): () => void {
   return d.cleanup.add({
     label: `re-enable ${what} ${describeKey(ref)}`,
     run: async (timeoutMs) => {
-      if (!adapter.can('enable')) throw new Error(`the ${adapter.kind} adapter has no enable action — re-enable key ${describeKey(ref)} by hand`);
+      if (!adapter.can('enable'))
+        throw new Error(`the ${adapter.kind} adapter has no enable action — re-enable key ${describeKey(ref)} by hand`);
       const r = await adapter.forCleanup(timeoutMs).enable(ref);
       if (r.outcome !== 'done') throw new Error(`${r.reason} — re-enable key ${describeKey(ref)} by hand`);
     },

@@ -41,7 +41,10 @@ interface CommandRun {
 export class CommandLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'command';
 
-  constructor(private readonly spec: CommandAdapterSpec, private readonly deps: AdapterDeps) {}
+  constructor(
+    private readonly spec: CommandAdapterSpec,
+    private readonly deps: AdapterDeps,
+  ) {}
 
   can(action: LifecycleAction): boolean {
     return this.spec[action] !== undefined;
@@ -58,7 +61,11 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
   async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
     const r = await this.runFor('create', spec.name, keyEnv(spec), true);
     if (r.outcome !== 'done') return r;
-    return { outcome: 'done', value: { name: spec.name, secret: r.value.secret!, ...(r.value.id ? { id: r.value.id } : {}) }, timing: r.timing };
+    return {
+      outcome: 'done',
+      value: { name: spec.name, secret: r.value.secret!, ...(r.value.id ? { id: r.value.id } : {}) },
+      timing: r.timing,
+    };
   }
 
   async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
@@ -84,13 +91,27 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     return r.outcome === 'done' ? { ...r, value: undefined } : r;
   }
 
-  private async runFor(action: LifecycleAction, keyName: string, env: Record<string, string>, printsKey: boolean): Promise<ActionResult<{ id?: string; secret?: string }>> {
+  private async runFor(
+    action: LifecycleAction,
+    keyName: string,
+    env: Record<string, string>,
+    printsKey: boolean,
+  ): Promise<ActionResult<{ id?: string; secret?: string }>> {
     const command = this.spec[action];
     if (!command) return unsupported('command', action);
     const redact = (s: string) => this.deps.secrets.redact(s);
     const cleanup = this.deps.cleanupTimeoutMs !== undefined;
     const record = (outcome: 'done' | 'failed', detail: string, durationMs: number, output?: string) =>
-      this.deps.records.push({ action, adapter: 'command', key: keyName, outcome, detail, durationMs, ...(output ? { output } : {}), ...(cleanup ? { detached: true } : {}) });
+      this.deps.records.push({
+        action,
+        adapter: 'command',
+        key: keyName,
+        outcome,
+        detail,
+        durationMs,
+        ...(output ? { output } : {}),
+        ...(cleanup ? { detached: true } : {}),
+      });
 
     try {
       this.deps.http.budget.take();
@@ -100,7 +121,12 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
       return { outcome: 'failed', reason: err.message };
     }
     const timeoutMs = cleanup ? Math.min(this.spec.timeoutMs, this.deps.cleanupTimeoutMs!) : this.spec.timeoutMs;
-    const run = await runShell(command, { ...this.deps.env, ...env, KEYPROBE_ACTION: action, KEYPROBE_TARGET: this.deps.profile.target.origin }, timeoutMs, cleanup ? undefined : this.deps.signal);
+    const run = await runShell(
+      command,
+      { ...this.deps.env, ...env, KEYPROBE_ACTION: action, KEYPROBE_TARGET: this.deps.profile.target.origin },
+      timeoutMs,
+      cleanup ? undefined : this.deps.signal,
+    );
     if (run.aborted) throw new InterruptedError(String(this.deps.signal.reason ?? 'abort'));
 
     let value: { id?: string; secret?: string } = {};
@@ -115,11 +141,17 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
       else problem = `printed no {"id":…,"secret":…} JSON on stdout (${run.stdout.length} bytes, not shown: it may hold a secret)`;
     }
     const stdoutShown = problem && printsKey && !run.timedOut && run.code === 0 ? '' : excerpt(run.stdout, redact);
-    const output = [stdoutShown && `stdout: ${stdoutShown}`, run.stderr.trim() && `stderr: ${excerpt(run.stderr, redact)}`].filter(Boolean).join('\n');
+    const output = [stdoutShown && `stdout: ${stdoutShown}`, run.stderr.trim() && `stderr: ${excerpt(run.stderr, redact)}`]
+      .filter(Boolean)
+      .join('\n');
     const shown = redact(command);
     if (problem) {
       record('failed', `\`${shown}\` ${problem}`, run.timing.durationMs, output);
-      return { outcome: 'failed', reason: `${action} command ${problem}${run.stderr.trim() ? `: ${excerpt(run.stderr, redact).split('\n')[0]}` : ''}`, timing: run.timing };
+      return {
+        outcome: 'failed',
+        reason: `${action} command ${problem}${run.stderr.trim() ? `: ${excerpt(run.stderr, redact).split('\n')[0]}` : ''}`,
+        timing: run.timing,
+      };
     }
     record('done', `\`${shown}\` exited 0`, run.timing.durationMs, output);
     return { outcome: 'done', value, timing: run.timing };
@@ -139,7 +171,11 @@ function keyEnv(key: KeyRef | NewKeySpec): Record<string, string> {
 
 /** The whole of stdout, or its last line, as {"secret": string, "id"?: string|number}. */
 export function parseKeyJson(stdout: string): { id?: string; secret: string } | undefined {
-  const lines = stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const candidate of [stdout.trim(), lines[lines.length - 1] ?? '']) {
     try {
       const v = JSON.parse(candidate) as { id?: unknown; secret?: unknown };

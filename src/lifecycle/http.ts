@@ -30,7 +30,10 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'http';
   private readonly client: HttpClient;
 
-  constructor(private readonly spec: HttpAdapterSpec, private readonly deps: AdapterDeps) {
+  constructor(
+    private readonly spec: HttpAdapterSpec,
+    private readonly deps: AdapterDeps,
+  ) {
     const signal = deps.cleanupTimeoutMs !== undefined ? AbortSignal.timeout(deps.cleanupTimeoutMs) : deps.signal;
     const origin = spec.origin ?? deps.profile.target.origin;
     this.client =
@@ -96,7 +99,12 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
   }
 
   /** Sends one templated request; extracted `secret` values are registered before anything is recorded. */
-  private async call(action: LifecycleAction, keyName: string, values: Record<string, unknown>, defaultExtract: Record<string, string>): Promise<ActionResult<Record<string, unknown>>> {
+  private async call(
+    action: LifecycleAction,
+    keyName: string,
+    values: Record<string, unknown>,
+    defaultExtract: Record<string, string>,
+  ): Promise<ActionResult<Record<string, unknown>>> {
     const template: HttpAction | undefined = this.spec[action];
     if (!template) return unsupported('http', action);
     const redact = (s: string) => this.deps.secrets.redact(s);
@@ -110,12 +118,29 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       : { kind: 'none' };
     const request = `${template.method} ${redact(path)}`;
     const record = (outcome: 'done' | 'failed', detail: string, durationMs?: number, output?: string) =>
-      this.deps.records.push({ action, adapter: 'http', key: keyName, outcome, detail, ...(durationMs !== undefined ? { durationMs } : {}), ...(output ? { output } : {}), ...(this.deps.cleanupTimeoutMs !== undefined ? { detached: true } : {}) });
+      this.deps.records.push({
+        action,
+        adapter: 'http',
+        key: keyName,
+        outcome,
+        detail,
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(output ? { output } : {}),
+        ...(this.deps.cleanupTimeoutMs !== undefined ? { detached: true } : {}),
+      });
 
     const startedAt = performance.now();
-    let res;
+    let res: Awaited<ReturnType<HttpClient['send']>>;
     try {
-      res = await this.client.send({ label: `lifecycle ${action}`, method: template.method, path, headers, body, credential, record: false });
+      res = await this.client.send({
+        label: `lifecycle ${action}`,
+        method: template.method,
+        path,
+        headers,
+        body,
+        credential,
+        record: false,
+      });
     } catch (err) {
       const cleanup = this.deps.cleanupTimeoutMs !== undefined;
       // During a run an interruption ends the check; during cleanup it means the cleanup time ran out.
@@ -152,7 +177,8 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     }
     if (!ok || missing) {
       // An answer that should have held a secret but did not parse may still hold one: keep only its shape.
-      const output = missing && (action === 'create' || action === 'rotate') ? `answer fields: ${topLevelFields(res.body)}` : excerpt(res.body, redact);
+      const output =
+        missing && (action === 'create' || action === 'rotate') ? `answer fields: ${topLevelFields(res.body)}` : excerpt(res.body, redact);
       const why = ok ? missing! : `answered ${res.status}, expected ${expected ? expected.join(' or ') : 'a 2xx status'}`;
       record('failed', `${request} → ${res.status}: ${why}`, timing.durationMs, output);
       return { outcome: 'failed', reason: `${action} request ${request} ${why}`, timing };

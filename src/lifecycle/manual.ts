@@ -28,7 +28,10 @@ export class ManualLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'manual';
   private readonly spec: ManualAdapterSpec;
 
-  constructor(spec: ManualAdapterSpec | undefined, private readonly deps: AdapterDeps) {
+  constructor(
+    spec: ManualAdapterSpec | undefined,
+    private readonly deps: AdapterDeps,
+  ) {
     this.spec = spec ?? { timeoutSeconds: 600 };
   }
 
@@ -45,7 +48,11 @@ export class ManualLifecycleAdapter implements LifecycleAdapter {
   }
 
   async create(): Promise<ActionResult<CreatedKey>> {
-    return unsupported('manual', 'create', 'a manual step cannot create a key (its new secret would have to be typed into a prompt); declare a spare canary key instead');
+    return unsupported(
+      'manual',
+      'create',
+      'a manual step cannot create a key (its new secret would have to be typed into a prompt); declare a spare canary key instead',
+    );
   }
 
   async rotate(): Promise<ActionResult<RotatedKey>> {
@@ -66,9 +73,21 @@ export class ManualLifecycleAdapter implements LifecycleAdapter {
 
   private async ask(action: 'disable' | 'enable' | 'delete', key: KeyRef): Promise<ActionResult> {
     const cleanup = this.deps.cleanupTimeoutMs !== undefined;
-    const instruction = fillText(this.spec[action] ?? DEFAULT_TEXT[action], { name: key.name, id: key.id, idPart: key.id ? ` (id ${key.id})` : '' });
+    const instruction = fillText(this.spec[action] ?? DEFAULT_TEXT[action], {
+      name: key.name,
+      id: key.id,
+      idPart: key.id ? ` (id ${key.id})` : '',
+    });
     const record = (outcome: 'done' | 'skipped' | 'failed', detail: string, durationMs?: number) =>
-      this.deps.records.push({ action, adapter: 'manual', key: key.name, outcome, detail: `${detail}: ${instruction}`, ...(durationMs !== undefined ? { durationMs } : {}), ...(cleanup ? { detached: true } : {}) });
+      this.deps.records.push({
+        action,
+        adapter: 'manual',
+        key: key.name,
+        outcome,
+        detail: `${detail}: ${instruction}`,
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        ...(cleanup ? { detached: true } : {}),
+      });
     const skip = (reason: string): ActionResult => {
       record('skipped', `skipped (${reason})`);
       return { outcome: 'skipped', reason: `manual step skipped: ${reason}` };
@@ -76,7 +95,7 @@ export class ManualLifecycleAdapter implements LifecycleAdapter {
 
     if (!this.deps.interactive) return skip('keyprobe was not started with --interactive');
     const terminal = this.deps.terminal;
-    if (!terminal || !terminal.input.isTTY) return skip('no terminal to ask on (stdin is not a TTY)');
+    if (!terminal?.input.isTTY) return skip('no terminal to ask on (stdin is not a TTY)');
     if (cleanup && this.deps.signal.aborted) return skip('the run was interrupted, so no one is asked; do it by hand');
 
     terminal.output.write(`\n  ACTION NEEDED — ${instruction}\n  (press Enter when it is done, or type "skip" and Enter) › `);

@@ -19,16 +19,27 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
   if (inputs.length === 0) throw new UsageError('nothing to merge: name at least one results.json');
   const duplicates = duplicateProfileRuns(inputs);
   if (duplicates.length > 0) {
-    throw new UsageError(`the same key ran against the same target in more than one input; each profile run may be merged once:\n  ${duplicates.join('\n  ')}`);
+    throw new UsageError(
+      `the same key ran against the same target in more than one input; each profile run may be merged once:\n  ${duplicates.join('\n  ')}`,
+    );
   }
   const results = inputs.map((i) => i.result);
   const profiles: ProfileRun[] = inputs.flatMap(({ file, result }) =>
-    result.profiles.map((run) => ({ ...run, notes: [...run.notes, `merged from ${file} (run ${result.runId}, keyprobe ${result.tool.version})`] })),
+    result.profiles.map((run) => ({
+      ...run,
+      notes: [...run.notes, `merged from ${file} (run ${result.runId}, keyprobe ${result.tool.version})`],
+    })),
   );
   const startedAt = results.map((r) => r.startedAt).sort()[0]!;
-  const finishedAt = results.map((r) => r.finishedAt).sort().at(-1)!;
+  const finishedAt = results
+    .map((r) => r.finishedAt)
+    .sort()
+    .at(-1)!;
   const incomplete = results.some((r) => r.incomplete);
-  const { verdict, exitCode } = launchVerdict(profiles.flatMap((p) => p.checks), incomplete);
+  const { verdict, exitCode } = launchVerdict(
+    profiles.flatMap((p) => p.checks),
+    incomplete,
+  );
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId: opts.runId,

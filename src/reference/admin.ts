@@ -45,7 +45,13 @@ async function setFault(req: IncomingMessage, res: ServerResponse, state: Target
 }
 
 /** Answers one /admin request; the caller has already checked that the path is under /admin. */
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, state: TargetState, adminToken: string): Promise<void> {
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  state: TargetState,
+  adminToken: string,
+): Promise<void> {
   if (!adminTokenMatches(req, adminToken)) {
     return sendError(res, 401, 'invalid_admin_token', 'The management API needs "Authorization: Bearer <admin token>".', {
       'WWW-Authenticate': `Bearer realm="${ADMIN_REALM}"`,

@@ -54,103 +54,151 @@ interface FaultSpec extends FaultDefinition {
 
 const SPECS: readonly FaultSpec[] = [
   {
-    name: 'anonymous-access', kind: 'flag', takesValue: false,
-    description: 'A request with no Authorization header at all is served as if authorised (all scopes). An empty "Bearer " header is still refused.',
+    name: 'anonymous-access',
+    kind: 'flag',
+    takesValue: false,
+    description:
+      'A request with no Authorization header at all is served as if authorised (all scopes). An empty "Bearer " header is still refused.',
     failsCheck: 'auth.missing-key-rejected',
     seenIn: 'Auth plugins left off a route or "anonymous" consumers (Kong key-auth `anonymous`, gateways with auth disabled on one route)',
   },
   {
-    name: 'revocation-delay', kind: 'milliseconds', takesValue: true, valueName: 'MS', defaultValue: 2000,
+    name: 'revocation-delay',
+    kind: 'milliseconds',
+    takesValue: true,
+    valueName: 'MS',
+    defaultValue: 2000,
     description: 'A disable takes effect on the data plane only MS milliseconds after the disable call.',
     failsCheck: 'lifecycle.disabled-key-rejected',
     seenIn: 'Unkey cache up to 60 s (unkeyed/unkey#2587), Tyk session cache ~10 s (tyk#2083, #2293), AWS ~10 s, Kong multi-node ~5 s',
   },
   {
-    name: 'revocation-flap', kind: 'ratio', takesValue: true, valueName: 'RATIO', defaultValue: 0.3,
-    description: 'After a disable the key is still accepted on a fraction RATIO of requests: 10 simulated nodes served round-robin, round(RATIO*10) of them with a stale cache. The first request after the disable is refused.',
+    name: 'revocation-flap',
+    kind: 'ratio',
+    takesValue: true,
+    valueName: 'RATIO',
+    defaultValue: 0.3,
+    description:
+      'After a disable the key is still accepted on a fraction RATIO of requests: 10 simulated nodes served round-robin, round(RATIO*10) of them with a stale cache. The first request after the disable is refused.',
     failsCheck: 'lifecycle.disabled-key-rejected (stability window)',
     seenIn: 'Kong `local` caches on multi-node gateways; RATIO=1 is Kong#3836 (revocation never takes effect)',
   },
   {
-    name: 'scope-bypass', kind: 'route', takesValue: true, valueName: 'ROUTE', defaultValue: '/v1/resources',
+    name: 'scope-bypass',
+    kind: 'route',
+    takesValue: true,
+    valueName: 'ROUTE',
+    defaultValue: '/v1/resources',
     description: 'The scope check is skipped for paths starting with ROUTE: any valid key reaches them.',
     failsCheck: 'authz.unauthorized-resource-denied',
     seenIn: 'Stale or missing permission checks per route (directus#5597, #19323; an ACL plugin not attached to one route)',
   },
   {
-    name: 'no-rate-limit', kind: 'flag', takesValue: false,
+    name: 'no-rate-limit',
+    kind: 'flag',
+    takesValue: false,
     description: 'No rate limiting at all (and no RateLimit fields).',
     failsCheck: 'rate.limit-triggered',
     seenIn: 'Limiter failing open when its store errors (Kong rate-limiting `fault_tolerant`)',
   },
   {
-    name: 'shared-rate-bucket', kind: 'flag', takesValue: false,
+    name: 'shared-rate-bucket',
+    kind: 'flag',
+    takesValue: false,
     description: 'One rate-limit bucket per client IP instead of per key, so every key from one client shares it.',
     failsCheck: 'rate.per-key-isolation',
     seenIn: 'Directus rate limiter keyed by client IP',
   },
   {
-    name: 'rate-limit-status', kind: 'status', takesValue: true, valueName: 'STATUS', defaultValue: 503,
+    name: 'rate-limit-status',
+    kind: 'status',
+    takesValue: true,
+    valueName: 'STATUS',
+    defaultValue: 503,
     description: 'Throttled requests get STATUS (any 4xx/5xx) instead of 429.',
     failsCheck: 'rate.limit-signalled',
     seenIn: 'APISIX limit-count default rejected_code 503; Tyk quota 403',
   },
   {
-    name: 'no-retry-after', kind: 'flag', takesValue: false,
+    name: 'no-retry-after',
+    kind: 'flag',
+    takesValue: false,
     description: '429 without Retry-After (RateLimit and RateLimit-Policy are still sent).',
     failsCheck: 'rate.limit-signalled',
     seenIn: 'Tyk quota answers without Retry-After; many hand-written limiters',
   },
   {
-    name: 'prefix-match', kind: 'length', takesValue: true, valueName: 'N', defaultValue: 16,
+    name: 'prefix-match',
+    kind: 'length',
+    takesValue: true,
+    valueName: 'N',
+    defaultValue: 16,
     description: 'Only the first N characters of the presented credential and of the stored secret are compared.',
     failsCheck: 'auth.near-miss-key-rejected',
-    seenIn: 'Truncating hashes and lookups by key prefix (bcrypt\'s 72-byte truncation, Okta 2024 advisory; prefix-indexed key tables)',
+    seenIn: "Truncating hashes and lookups by key prefix (bcrypt's 72-byte truncation, Okta 2024 advisory; prefix-indexed key tables)",
   },
   {
-    name: 'case-insensitive-keys', kind: 'flag', takesValue: false,
+    name: 'case-insensitive-keys',
+    kind: 'flag',
+    takesValue: false,
     description: 'Credentials are compared case-insensitively.',
     failsCheck: 'auth.near-miss-key-rejected',
     seenIn: 'Keys stored in case-insensitive columns (MySQL *_ci collations) or lower-cased on the way in',
   },
   {
-    name: 'accept-expired', kind: 'flag', takesValue: false,
+    name: 'accept-expired',
+    kind: 'flag',
+    takesValue: false,
     description: 'Keys past their expiresAt are still accepted.',
     failsCheck: 'lifecycle.expired-key-rejected',
     seenIn: 'Kong key-auth ttl ignored in DB-less/hybrid mode',
   },
   {
-    name: 'rotation-no-expiry', kind: 'flag', takesValue: false,
+    name: 'rotation-no-expiry',
+    kind: 'flag',
+    takesValue: false,
     description: 'After a rotation the old secret stays valid forever; the grace period is ignored.',
     failsCheck: 'lifecycle.rotated-key',
     seenIn: 'Kong#5705 (old key still valid after rotation, DB-less)',
   },
   {
-    name: 'cross-environment', kind: 'flag', takesValue: false,
+    name: 'cross-environment',
+    kind: 'flag',
+    takesValue: false,
     description: 'Keys of other environments are accepted by this target.',
     failsCheck: 'env.foreign-environment-key-rejected',
     seenIn: 'Test keys accepted in production where keys carry no environment marker (cf. Stripe sk_test_/sk_live_)',
   },
   {
-    name: 'leaky-denial', kind: 'flag', takesValue: false,
-    description: '403 bodies carry the denied resource\'s data (e.g. res-internal-ledger), an internal table name (key_scopes) and a stack trace.',
+    name: 'leaky-denial',
+    kind: 'flag',
+    takesValue: false,
+    description:
+      "403 bodies carry the denied resource's data (e.g. res-internal-ledger), an internal table name (key_scopes) and a stack trace.",
     failsCheck: 'authz.unauthorized-resource-denied',
     seenIn: 'unstructured-api #578, dataverse #4954 (internal details in error bodies)',
   },
   {
-    name: 'key-in-error', kind: 'flag', takesValue: false,
+    name: 'key-in-error',
+    kind: 'flag',
+    takesValue: false,
     description: '403 bodies echo the presented key and its sha256 hex.',
     failsCheck: 'authz.unauthorized-resource-denied',
     seenIn: 'LiteLLM #39757 (key hash echoed in error bodies)',
   },
   {
-    name: 'server-error-on-bad-key', kind: 'flag', takesValue: false,
-    description: 'A credential not shaped like a key (random text, "!!!", empty, another scheme) crashes the parser: 500 with a stack trace. Key-shaped unknown keys still get 401.',
+    name: 'server-error-on-bad-key',
+    kind: 'flag',
+    takesValue: false,
+    description:
+      'A credential not shaped like a key (random text, "!!!", empty, another scheme) crashes the parser: 500 with a stack trace. Key-shaped unknown keys still get 401.',
     failsCheck: 'auth.invalid-key-rejected',
     seenIn: 'aibrix #671, gravitee #424 (5xx for a bad or foreign key)',
   },
   {
-    name: 'query-key-accepted', kind: 'flag', takesValue: false,
+    name: 'query-key-accepted',
+    kind: 'flag',
+    takesValue: false,
     description: 'A key sent as ?api_key= is accepted when there is no Authorization header.',
     failsCheck: 'auth.key-in-query-rejected',
     seenIn: 'Gateways accepting keys in the query string by default (Kong key-auth key_in_query, APISIX key-auth query)',
@@ -186,7 +234,9 @@ function specFor(name: string): FaultSpec {
 }
 
 function badValue(spec: FaultSpec, raw: unknown, expected: string): FaultError {
-  return new FaultError(`Bad value ${JSON.stringify(raw)} for fault "${spec.name}": expected ${expected} (e.g. ${spec.name}=${spec.defaultValue})`);
+  return new FaultError(
+    `Bad value ${JSON.stringify(raw)} for fault "${spec.name}": expected ${expected} (e.g. ${spec.name}=${spec.defaultValue})`,
+  );
 }
 
 /** Numbers arrive as numbers (options, JSON) or as strings (command line). */
@@ -266,9 +316,11 @@ export function parseFaultArgs(args: string[]): FaultSettings {
     }
     const value = arg.slice(eq + 1).trim();
     if (value === '') {
-      throw new FaultError(spec.takesValue
-        ? `Fault "${name}" needs a value after "=" (e.g. ${name}=${spec.defaultValue}), or drop "=" for the default`
-        : `Fault "${name}" takes no value (got "${arg}")`);
+      throw new FaultError(
+        spec.takesValue
+          ? `Fault "${name}" needs a value after "=" (e.g. ${name}=${spec.defaultValue}), or drop "=" for the default`
+          : `Fault "${name}" takes no value (got "${arg}")`,
+      );
     }
     out[name] = normalizeFaultValue(name, value);
   }

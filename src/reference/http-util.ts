@@ -25,7 +25,14 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Headers 
   res.end();
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Headers = {}, extra: Record<string, unknown> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Headers = {},
+  extra: Record<string, unknown> = {},
+): void {
   sendJson(res, status, { error: { code, message, ...extra } }, headers);
 }
 
@@ -37,7 +44,10 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /** A request body that cannot be used; answered with 400 and its code. */
 export class BadRequestError extends Error {
   override readonly name = 'BadRequestError';
-  constructor(readonly code: 'body_too_large' | 'invalid_json', message: string) {
+  constructor(
+    readonly code: 'body_too_large' | 'invalid_json',
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -255,7 +255,7 @@ export class KeyStore {
 
   disable(id: string): StoredKey | undefined {
     const key = this.keys.get(id);
-    if (key && key.enabled) {
+    if (key?.enabled) {
       key.enabled = false;
       key.disabledAt = Date.now();
       key.requestsSinceDisable = 0;

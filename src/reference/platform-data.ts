@@ -46,9 +46,7 @@ export class PlatformData {
     ['agt-support', { id: 'agt-support', name: 'support-triage', model: 'small' }],
     ['agt-billing', { id: 'agt-billing', name: 'invoice-extractor', model: 'large' }],
   ]);
-  readonly workflows = new Map<string, Workflow>([
-    ['wf-nightly', { id: 'wf-nightly', name: 'nightly-reconciliation' }],
-  ]);
+  readonly workflows = new Map<string, Workflow>([['wf-nightly', { id: 'wf-nightly', name: 'nightly-reconciliation' }]]);
   readonly runs: Run[] = [];
   readonly resources = new Map<string, Resource>([
     ['res-docs', { id: 'res-docs', name: 'res-public-docs', classification: 'public' }],

@@ -50,22 +50,33 @@ async function optionalString(req: IncomingMessage, field: string): Promise<stri
 
 const ROUTES: readonly Route[] = [
   {
-    method: 'GET', pattern: path('/v1/keys/self'), scope: null,
+    method: 'GET',
+    pattern: path('/v1/keys/self'),
+    scope: null,
     handle: ({ res, principal, state, headers }) => sendJson(res, 200, selfView(principal, state.environment), headers),
   },
   {
-    method: 'GET', pattern: path('/v1/agents'), scope: 'agents:read', collection: 'agents',
+    method: 'GET',
+    pattern: path('/v1/agents'),
+    scope: 'agents:read',
+    collection: 'agents',
     handle: ({ res, state, headers }) => sendJson(res, 200, { agents: state.data.dump('agents') }, headers),
   },
   {
-    method: 'POST', pattern: path('/v1/agents'), scope: 'agents:write', collection: 'agents',
+    method: 'POST',
+    pattern: path('/v1/agents'),
+    scope: 'agents:write',
+    collection: 'agents',
     handle: async ({ req, res, state, headers }) => {
       const name = (await optionalString(req, 'name')) ?? 'unnamed-agent';
       sendJson(res, 201, state.data.addAgent(name, 'small'), headers);
     },
   },
   {
-    method: 'GET', pattern: path(`/v1/agents/${ID}`), scope: 'agents:read', collection: 'agents',
+    method: 'GET',
+    pattern: path(`/v1/agents/${ID}`),
+    scope: 'agents:read',
+    collection: 'agents',
     handle: (ctx) => {
       const agent = ctx.state.data.agents.get(ctx.id);
       if (agent) sendJson(ctx.res, 200, agent, ctx.headers);
@@ -73,7 +84,10 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'POST', pattern: path(`/v1/agents/${ID}/calls`), scope: 'agents:call', collection: 'agents',
+    method: 'POST',
+    pattern: path(`/v1/agents/${ID}/calls`),
+    scope: 'agents:call',
+    collection: 'agents',
     handle: async (ctx) => {
       const input = await readJson(ctx.req);
       if (!ctx.state.data.agents.has(ctx.id)) return notFound(ctx, 'agent');
@@ -81,18 +95,27 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'GET', pattern: path('/v1/workflows'), scope: 'workflows:read', collection: 'workflows',
+    method: 'GET',
+    pattern: path('/v1/workflows'),
+    scope: 'workflows:read',
+    collection: 'workflows',
     handle: ({ res, state, headers }) => sendJson(res, 200, { workflows: state.data.dump('workflows') }, headers),
   },
   {
-    method: 'GET', pattern: path(`/v1/workflows/${ID}/runs`), scope: 'workflows:read', collection: 'workflows',
+    method: 'GET',
+    pattern: path(`/v1/workflows/${ID}/runs`),
+    scope: 'workflows:read',
+    collection: 'workflows',
     handle: (ctx) => {
       if (!ctx.state.data.workflows.has(ctx.id)) return notFound(ctx, 'workflow');
       sendJson(ctx.res, 200, { runs: ctx.state.data.runs.filter((r) => r.workflowId === ctx.id) }, ctx.headers);
     },
   },
   {
-    method: 'POST', pattern: path(`/v1/workflows/${ID}/runs`), scope: 'workflows:run', collection: 'workflows',
+    method: 'POST',
+    pattern: path(`/v1/workflows/${ID}/runs`),
+    scope: 'workflows:run',
+    collection: 'workflows',
     handle: async (ctx) => {
       await readJson(ctx.req);
       if (!ctx.state.data.workflows.has(ctx.id)) return notFound(ctx, 'workflow');
@@ -100,18 +123,27 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'GET', pattern: path('/v1/resources'), scope: 'resources:read', collection: 'resources',
+    method: 'GET',
+    pattern: path('/v1/resources'),
+    scope: 'resources:read',
+    collection: 'resources',
     handle: ({ res, state, headers }) => sendJson(res, 200, { resources: state.data.dump('resources') }, headers),
   },
   {
-    method: 'POST', pattern: path('/v1/resources'), scope: 'resources:admin', collection: 'resources',
+    method: 'POST',
+    pattern: path('/v1/resources'),
+    scope: 'resources:admin',
+    collection: 'resources',
     handle: async ({ req, res, state, headers }) => {
       const name = (await optionalString(req, 'name')) ?? 'unnamed-resource';
       sendJson(res, 201, state.data.addResource(name), headers);
     },
   },
   {
-    method: 'DELETE', pattern: path(`/v1/resources/${ID}`), scope: 'resources:admin', collection: 'resources',
+    method: 'DELETE',
+    pattern: path(`/v1/resources/${ID}`),
+    scope: 'resources:admin',
+    collection: 'resources',
     handle: (ctx) => {
       if (ctx.state.data.resources.delete(ctx.id)) sendEmpty(ctx.res, 204, ctx.headers);
       else notFound(ctx, 'resource');
@@ -166,9 +198,7 @@ function sendAuthFailure(res: ServerResponse, outcome: Exclude<AuthOutcome, { ok
     return;
   }
   // RFC 6750 §3: a missing credential gets the bare challenge, a bad one an error code.
-  const challenge = outcome.code === 'missing_key'
-    ? `Bearer realm="${REALM}"`
-    : `Bearer realm="${REALM}", error="invalid_token"`;
+  const challenge = outcome.code === 'missing_key' ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
   sendError(res, 401, outcome.code, outcome.message, { 'WWW-Authenticate': challenge });
 }
 
@@ -180,7 +210,9 @@ function applyRateLimit(req: IncomingMessage, res: ServerResponse, principal: Pr
   // shared-rate-bucket: keyed by client address, as Directus did, so all keys from one client share it.
   const bucket = faults.has('shared-rate-bucket')
     ? `ip:${req.socket.remoteAddress ?? 'unknown'}`
-    : principal.kind === 'key' ? `key:${principal.key.id}` : 'anonymous';
+    : principal.kind === 'key'
+      ? `key:${principal.key.id}`
+      : 'anonymous';
   const decision = state.limiter.take(bucket, policy);
   const headers = rateLimitFields(decision);
   if (decision.allowed) return headers;

@@ -8,7 +8,19 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
 import { ActiveFaults, type FaultName, type FaultSettings } from './faults.js';
 import { BadRequestError, sendError } from './http-util.js';
-import { ENVIRONMENT_PATTERN, KeyInputError, KeyStore, validateRateLimit, viewOf, type CreateKeyInput, type CreatedKey, type KeyView, type RateLimitPolicy, type RotatedKey, type StoredKey } from './keys.js';
+import {
+  ENVIRONMENT_PATTERN,
+  KeyInputError,
+  KeyStore,
+  validateRateLimit,
+  viewOf,
+  type CreateKeyInput,
+  type CreatedKey,
+  type KeyView,
+  type RateLimitPolicy,
+  type RotatedKey,
+  type StoredKey,
+} from './keys.js';
 import { PlatformData } from './platform-data.js';
 import { FixedWindowLimiter } from './rate-limit.js';
 import { handleApi } from './routes.js';
@@ -133,10 +145,11 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
     faults: () => faults.snapshot(),
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
-    close: () => new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      // Idle keep-alive sockets would hold close() open until they time out.
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Idle keep-alive sockets would hold close() open until they time out.
+        server.closeAllConnections();
+      }),
   };
 }

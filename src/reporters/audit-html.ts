@@ -129,10 +129,15 @@ function findingsTable(outcomes: readonly RuleOutcome[], total: number): string 
   outer: for (const o of ordered) {
     for (const f of o.findings) {
       if (rows.length >= MAX_TABLE_ROWS) break outer;
-      rows.push(`<tr><td data-rank="${SEVERITY_RANK[o.severity]}"><span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span></td><td><a href="#${esc(anchorId(o.id))}"><code>${esc(o.id)}</code></a></td><td>${esc(f.key.name)}</td><td><code>${esc(f.key.id)}</code></td><td>${esc(f.key.environment ?? '')}</td><td>${esc(f.key.owner ?? '')}</td><td class="num">${esc(f.key.row)}</td><td>${esc(f.detail)}</td></tr>`);
+      rows.push(
+        `<tr><td data-rank="${SEVERITY_RANK[o.severity]}"><span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span></td><td><a href="#${esc(anchorId(o.id))}"><code>${esc(o.id)}</code></a></td><td>${esc(f.key.name)}</td><td><code>${esc(f.key.id)}</code></td><td>${esc(f.key.environment ?? '')}</td><td>${esc(f.key.owner ?? '')}</td><td class="num">${esc(f.key.row)}</td><td>${esc(f.detail)}</td></tr>`,
+      );
     }
   }
-  const note = total > rows.length ? `<p class="muted">Showing the first ${rows.length} of ${total} findings, most severe first; findings.json lists them all.</p>` : '';
+  const note =
+    total > rows.length
+      ? `<p class="muted">Showing the first ${rows.length} of ${total} findings, most severe first; findings.json lists them all.</p>`
+      : '';
   return `${note}<p class="muted">Click a column heading to sort.</p>
 <table class="findings sortable">
 <thead><tr><th data-sort="rank" aria-sort="ascending">Severity ▾</th><th data-sort="text">Rule</th><th data-sort="text">Key</th><th data-sort="text">Id</th><th data-sort="text">Environment</th><th data-sort="text">Owner</th><th data-sort="num" class="num">Row</th><th data-sort="text">Finding</th></tr></thead>

@@ -110,7 +110,8 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
       many = info.profiles.length > 1;
       total = info.profiles.length * info.checksPerProfile;
       if (!opts.quiet) {
-        for (const p of info.profiles) print(`keyprobe: ${p.keyName} (${p.keyFingerprint}) → ${p.targetOrigin}, ${info.checksPerProfile} checks\n`);
+        for (const p of info.profiles)
+          print(`keyprobe: ${p.keyName} (${p.keyFingerprint}) → ${p.targetOrigin}, ${info.checksPerProfile} checks\n`);
       }
       if (live) {
         timer = setInterval(() => {
@@ -155,7 +156,9 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
 }
 
 function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean): string {
-  const lines = [`  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${r.id}${r.gating ? '' : ' (advisory)'} — ${r.message}`];
+  const lines = [
+    `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${r.id}${r.gating ? '' : ' (advisory)'} — ${r.message}`,
+  ];
   const detail = verbose || r.verdict === 'fail' || r.verdict === 'error';
   if (detail && r.expected !== undefined) lines.push(`        expected: ${r.expected}`);
   if (detail && r.observed !== undefined) lines.push(`        observed: ${r.observed}`);
@@ -183,13 +186,39 @@ function truncate(s: string, max: number): string {
 export function summary(result: RunResult, exitCode: number = result.exitCode, paint: Paint = (_v, s) => s): string {
   const rows: string[][] = [['profile', 'pass', 'fail', 'error', 'skip', 'requests']];
   const count = (checks: readonly CheckResult[], v: Verdict) => String(checks.filter((c) => c.verdict === v).length);
-  for (const p of result.profiles) rows.push([p.profile.keyName, count(p.checks, 'pass'), count(p.checks, 'fail'), count(p.checks, 'error'), count(p.checks, 'skip'), `${p.requestsSent}/${p.requestBudget}`]);
+  for (const p of result.profiles)
+    rows.push([
+      p.profile.keyName,
+      count(p.checks, 'pass'),
+      count(p.checks, 'fail'),
+      count(p.checks, 'error'),
+      count(p.checks, 'skip'),
+      `${p.requestsSent}/${p.requestBudget}`,
+    ]);
   const all = result.profiles.flatMap((p) => p.checks);
-  if (result.profiles.length > 1) rows.push(['total', count(all, 'pass'), count(all, 'fail'), count(all, 'error'), count(all, 'skip'), String(result.profiles.reduce((n, p) => n + p.requestsSent, 0))]);
+  if (result.profiles.length > 1)
+    rows.push([
+      'total',
+      count(all, 'pass'),
+      count(all, 'fail'),
+      count(all, 'error'),
+      count(all, 'skip'),
+      String(result.profiles.reduce((n, p) => n + p.requestsSent, 0)),
+    ]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
-  const table = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+  const table = rows.map((r) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   const attention = result.profiles.flatMap((p) =>
-    p.checks.filter((c) => c.gating && (c.verdict === 'fail' || c.verdict === 'error')).map((c) => `  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${result.profiles.length > 1 ? `[${p.profile.keyName}] ` : ''}${c.id} — ${c.message}`),
+    p.checks
+      .filter((c) => c.gating && (c.verdict === 'fail' || c.verdict === 'error'))
+      .map(
+        (c) =>
+          `  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${result.profiles.length > 1 ? `[${p.profile.keyName}] ` : ''}${c.id} — ${c.message}`,
+      ),
   );
   const verdictWord = exitCode === 4 ? 'SECRET LEAK' : result.verdict.toUpperCase();
   const verdictPaint: Verdict = exitCode === 0 ? 'pass' : exitCode === 3 ? 'error' : 'fail';

@@ -6,7 +6,12 @@ import type { CheckResult, Exchange, LifecycleActionRecord, Timeline } from '../
 export const MAX_EVIDENCE_TEXT = 64 * 1024;
 
 export function checkText(r: CheckResult, profileName: string): string {
-  const lines: string[] = [`${r.id} — ${r.title}`, `profile: ${profileName}`, `verdict: ${r.verdict} · severity: ${r.severity} · ${r.gating ? 'gating' : 'advisory (does not gate the launch)'}${r.destructive ? ' · destructive' : ''}`, `message: ${r.message}`];
+  const lines: string[] = [
+    `${r.id} — ${r.title}`,
+    `profile: ${profileName}`,
+    `verdict: ${r.verdict} · severity: ${r.severity} · ${r.gating ? 'gating' : 'advisory (does not gate the launch)'}${r.destructive ? ' · destructive' : ''}`,
+    `message: ${r.message}`,
+  ];
   if (r.expected !== undefined) lines.push(`expected: ${r.expected}`);
   if (r.observed !== undefined) lines.push(`observed: ${r.observed}`);
   for (const a of r.advisories) lines.push(`advisory: ${a}`);
@@ -21,7 +26,9 @@ export function checkText(r: CheckResult, profileName: string): string {
 }
 
 export function exchangeText(e: Exchange): string[] {
-  const out = [`  ${e.method} ${e.origin}${e.path} → ${e.status ?? `no response (${e.error ?? 'unknown error'})`} in ${e.durationMs} ms (at +${e.atMs} ms)`];
+  const out = [
+    `  ${e.method} ${e.origin}${e.path} → ${e.status ?? `no response (${e.error ?? 'unknown error'})`} in ${e.durationMs} ms (at +${e.atMs} ms)`,
+  ];
   for (const [k, v] of Object.entries(e.requestHeaders)) out.push(`  > ${k}: ${v}`);
   for (const [k, v] of Object.entries(e.responseHeaders)) out.push(`  < ${k}: ${v}`);
   if (e.bodyExcerpt) out.push(`  body${e.bodyTruncated ? ' (excerpt)' : ''}: ${e.bodyExcerpt}`);

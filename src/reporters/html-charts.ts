@@ -46,7 +46,10 @@ function frame(title: string, description: string, body: string[]): string {
 }
 
 function xAxis(x: Scale, label: string): string[] {
-  const out = x.ticks.map((t) => `<g><line x1="${r1(x(t))}" x2="${r1(x(t))}" y1="${M.top}" y2="${M.top + PLOT_H}" stroke="#eaeef2"/><text x="${r1(x(t))}" y="${M.top + PLOT_H + 14}" text-anchor="middle" fill="#57606a">${fmt(t)}</text></g>`);
+  const out = x.ticks.map(
+    (t) =>
+      `<g><line x1="${r1(x(t))}" x2="${r1(x(t))}" y1="${M.top}" y2="${M.top + PLOT_H}" stroke="#eaeef2"/><text x="${r1(x(t))}" y="${M.top + PLOT_H + 14}" text-anchor="middle" fill="#57606a">${fmt(t)}</text></g>`,
+  );
   out.push(`<text x="${M.left + PLOT_W / 2}" y="${H - 8}" text-anchor="middle" fill="#24292f">${esc(label)}</text>`);
   return out;
 }
@@ -77,16 +80,25 @@ export function revocationChart(t: RevocationTimeline): string {
   const laneRejected = M.top + PLOT_H * (anyThrottled ? 0.8 : 0.72);
   const late = t.points.filter((p) => p.accepted && p.tMs >= 0).length;
   const body: string[] = [...xAxis(x, 'milliseconds since the key was disabled')];
-  body.push(`<rect x="${r1(x(windowStart))}" y="${M.top}" width="${r1(Math.max(0, x(windowStart + t.stabilityWindowMs) - x(windowStart)))}" height="${PLOT_H}" fill="#ddf4ff" opacity="0.7"/>`);
-  body.push(`<text x="${r1(x(windowStart) + 4)}" y="${M.top + PLOT_H - 6}" fill="#0969da">stability window ${fmt(t.stabilityWindowMs)} ms</text>`);
+  body.push(
+    `<rect x="${r1(x(windowStart))}" y="${M.top}" width="${r1(Math.max(0, x(windowStart + t.stabilityWindowMs) - x(windowStart)))}" height="${PLOT_H}" fill="#ddf4ff" opacity="0.7"/>`,
+  );
+  body.push(
+    `<text x="${r1(x(windowStart) + 4)}" y="${M.top + PLOT_H - 6}" fill="#0969da">stability window ${fmt(t.stabilityWindowMs)} ms</text>`,
+  );
   body.push(`<text x="${M.left - 8}" y="${r1(laneAccepted + 4)}" text-anchor="end" fill="#24292f">accepted</text>`);
   body.push(`<text x="${M.left - 8}" y="${r1(laneRejected + 4)}" text-anchor="end" fill="#24292f">rejected</text>`);
-  body.push(`<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(laneAccepted)}" y2="${r1(laneAccepted)}" stroke="#eaeef2" stroke-dasharray="2 3"/>`);
-  body.push(`<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(laneRejected)}" y2="${r1(laneRejected)}" stroke="#eaeef2" stroke-dasharray="2 3"/>`);
+  body.push(
+    `<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(laneAccepted)}" y2="${r1(laneAccepted)}" stroke="#eaeef2" stroke-dasharray="2 3"/>`,
+  );
+  body.push(
+    `<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(laneRejected)}" y2="${r1(laneRejected)}" stroke="#eaeef2" stroke-dasharray="2 3"/>`,
+  );
   if (anyThrottled) body.push(`<text x="${M.left - 8}" y="${r1(laneThrottled + 4)}" text-anchor="end" fill="#24292f">throttled</text>`);
   body.push(vMarker(x(0), '#24292f', 'key disabled (0 ms)', 0));
   body.push(vMarker(x(t.budgetMs), '#cf222e', `budget ${fmt(t.budgetMs)} ms`, 2, '5 4'));
-  if (t.firstRejectionMs !== undefined) body.push(vMarker(x(t.firstRejectionMs), '#1a7f37', `first rejection ${fmt(t.firstRejectionMs)} ms`, 1, '2 2'));
+  if (t.firstRejectionMs !== undefined)
+    body.push(vMarker(x(t.firstRejectionMs), '#1a7f37', `first rejection ${fmt(t.firstRejectionMs)} ms`, 1, '2 2'));
   for (const p of t.points) {
     const kind = p.accepted ? 'accepted' : throttled(p) ? 'throttled' : 'rejected';
     const cy = kind === 'accepted' ? laneAccepted : kind === 'throttled' ? laneThrottled : laneRejected;
@@ -94,7 +106,11 @@ export function revocationChart(t: RevocationTimeline): string {
     body.push(probeDot(x(p.tMs), cy, color, p, `${fmt(p.tMs)} ms: ${p.status ?? 'no response'} (${kind})`));
   }
   const title = `Revocation timeline: ${t.points.length} probes, ${late} accepted after the disable, first rejection ${t.firstRejectionMs === undefined ? 'never seen' : `at ${fmt(t.firstRejectionMs)} ms`} (budget ${fmt(t.budgetMs)} ms)`;
-  return frame(title, 'Each dot is one probe with the disabled key; upper lane accepted, lower lane rejected, middle lane throttled (429). Red dots are accepted after the disable.', body);
+  return frame(
+    title,
+    'Each dot is one probe with the disabled key; upper lane accepted, lower lane rejected, middle lane throttled (429). Red dots are accepted after the disable.',
+    body,
+  );
 }
 
 function probeDot(cx: number, cy: number, color: string, p: ProbePoint, label: string): string {
@@ -114,8 +130,13 @@ export function burstChart(t: BurstTimeline): string {
   const x = linear(0, maxT * 1.03, M.left, M.left + PLOT_W);
   const y = linear(0, maxY, M.top + PLOT_H, M.top, 5);
   const body: string[] = [...xAxis(x, 'milliseconds since the burst started')];
-  for (const tick of y.ticks) body.push(`<g><line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(y(tick))}" y2="${r1(y(tick))}" stroke="#eaeef2"/><text x="${M.left - 6}" y="${r1(y(tick) + 4)}" text-anchor="end" fill="#57606a">${fmt(tick)}</text></g>`);
-  body.push(`<text transform="translate(14 ${M.top + PLOT_H / 2}) rotate(-90)" text-anchor="middle" fill="#24292f">calls (cumulative)</text>`);
+  for (const tick of y.ticks)
+    body.push(
+      `<g><line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(y(tick))}" y2="${r1(y(tick))}" stroke="#eaeef2"/><text x="${M.left - 6}" y="${r1(y(tick) + 4)}" text-anchor="end" fill="#57606a">${fmt(tick)}</text></g>`,
+    );
+  body.push(
+    `<text transform="translate(14 ${M.top + PLOT_H / 2}) rotate(-90)" text-anchor="middle" fill="#24292f">calls (cumulative)</text>`,
+  );
   const windowMs = t.windowSeconds * 1000;
   if (windowMs > 0 && windowMs <= maxT) body.push(vMarker(x(windowMs), '#6e7781', `rate window ends (${t.windowSeconds} s)`, 1, '3 3'));
 
@@ -131,13 +152,26 @@ export function burstChart(t: BurstTimeline): string {
     d.push(`H${r1(x(maxT))}`);
     return d.join('');
   };
-  body.push(`<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(y(t.expectedLimit))}" y2="${r1(y(t.expectedLimit))}" stroke="#cf222e" stroke-width="1.5" stroke-dasharray="6 4"/>`);
-  body.push(`<text x="${M.left + PLOT_W - 4}" y="${r1(y(t.expectedLimit) - 5)}" text-anchor="end" fill="#cf222e" font-weight="600">expected limit ${t.expectedLimit} per ${t.windowSeconds} s</text>`);
+  body.push(
+    `<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(y(t.expectedLimit))}" y2="${r1(y(t.expectedLimit))}" stroke="#cf222e" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+  );
+  body.push(
+    `<text x="${M.left + PLOT_W - 4}" y="${r1(y(t.expectedLimit) - 5)}" text-anchor="end" fill="#cf222e" font-weight="600">expected limit ${t.expectedLimit} per ${t.windowSeconds} s</text>`,
+  );
   body.push(`<path d="${steps((p) => p.accepted)}" fill="none" stroke="#1a7f37" stroke-width="2"/>`);
   body.push(`<path d="${steps((p) => !p.accepted)}" fill="none" stroke="#bc4c00" stroke-width="2"/>`);
   const first = t.firstThrottledAtCall !== undefined ? points[t.firstThrottledAtCall - 1] : undefined;
-  if (first) body.push(vMarker(x(first.tMs), '#bc4c00', `first throttled: call ${t.firstThrottledAtCall} (${first.status ?? 'no response'})`, 0, '2 2'));
-  body.push(`<g transform="translate(${M.left + 10} ${M.top + 14})"><rect width="12" height="3" y="-4" fill="#1a7f37"/><text x="16" fill="#24292f">accepted (${accepted})</text><rect x="120" width="12" height="3" y="-4" fill="#bc4c00"/><text x="136" fill="#24292f">throttled (${points.length - accepted})</text></g>`);
+  if (first)
+    body.push(
+      vMarker(x(first.tMs), '#bc4c00', `first throttled: call ${t.firstThrottledAtCall} (${first.status ?? 'no response'})`, 0, '2 2'),
+    );
+  body.push(
+    `<g transform="translate(${M.left + 10} ${M.top + 14})"><rect width="12" height="3" y="-4" fill="#1a7f37"/><text x="16" fill="#24292f">accepted (${accepted})</text><rect x="120" width="12" height="3" y="-4" fill="#bc4c00"/><text x="136" fill="#24292f">throttled (${points.length - accepted})</text></g>`,
+  );
   const title = `Rate-limit burst: ${points.length} calls, ${accepted} accepted, ${points.length - accepted} throttled; expected limit ${t.expectedLimit} per ${t.windowSeconds} s; first throttled ${t.firstThrottledAtCall === undefined ? 'never' : `at call ${t.firstThrottledAtCall}`}`;
-  return frame(title, 'Cumulative count of accepted (green) and throttled (orange) calls over the burst; the dashed red line is the expected limit.', body);
+  return frame(
+    title,
+    'Cumulative count of accepted (green) and throttled (orange) calls over the burst; the dashed red line is the expected limit.',
+    body,
+  );
 }

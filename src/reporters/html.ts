@@ -37,8 +37,10 @@ const VERDICT_ORDER: Record<Verdict, number> = { fail: 0, error: 1, skip: 2, pas
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP' };
 const CHART_LEGEND = {
-  revocation: '<span class="dot" data-c="grey"></span>accepted before the disable <span class="dot" data-c="red"></span>accepted after the disable (a defect) <span class="dot" data-c="green"></span>rejected <span class="dot" data-c="orange"></span>throttled (429, neither) <span class="dot" data-c="hollow"></span>no response · the blue band is the stability window in which every probe must be rejected',
-  burst: 'Each step is one call: the green line counts accepted calls, the orange one throttled calls; the accepted line should level off at the dashed expected limit.',
+  revocation:
+    '<span class="dot" data-c="grey"></span>accepted before the disable <span class="dot" data-c="red"></span>accepted after the disable (a defect) <span class="dot" data-c="green"></span>rejected <span class="dot" data-c="orange"></span>throttled (429, neither) <span class="dot" data-c="hollow"></span>no response · the blue band is the stability window in which every probe must be rejected',
+  burst:
+    'Each step is one call: the green line counts accepted calls, the orange one throttled calls; the accepted line should level off at the dashed expected limit.',
 } as const;
 const LAUNCH_WORD = { pass: 'Ready to launch', fail: 'Do not launch', error: 'Not verified' } as const;
 
@@ -67,7 +69,9 @@ interface Placed {
 
 export function renderHtml(result: RunResult): string {
   const many = result.profiles.length > 1;
-  const placed: Placed[] = result.profiles.flatMap((run, pi) => run.checks.map((check, ci) => ({ check, run, anchor: `check-${pi + 1}-${anchorId(check.id)}-${ci + 1}`, index: pi * 1e6 + ci })));
+  const placed: Placed[] = result.profiles.flatMap((run, pi) =>
+    run.checks.map((check, ci) => ({ check, run, anchor: `check-${pi + 1}-${anchorId(check.id)}-${ci + 1}`, index: pi * 1e6 + ci })),
+  );
   const ordered = [...placed].sort(
     (a, b) =>
       VERDICT_ORDER[a.check.verdict] - VERDICT_ORDER[b.check.verdict] ||
@@ -111,7 +115,10 @@ function banner(result: RunResult, placed: readonly Placed[]): string {
 <div class="kicker">keyprobe launch verdict · suite ${esc(result.suite.name)}</div>
 <h1>${esc(LAUNCH_WORD[result.verdict])}: ${esc(result.verdict.toUpperCase())}</h1>
 <p>${esc(explainExitCode(result.exitCode))}.</p>
-<p>${result.profiles.map((r) => `Key <strong>${esc(r.profile.keyName)}</strong> (${esc(r.profile.keyFingerprint)}) against ${esc(r.profile.targetOrigin)}`).slice(0, 3).join('<br>')}${result.profiles.length > 3 ? `<br>and ${result.profiles.length - 3} more keys` : ''}</p>
+<p>${result.profiles
+    .map((r) => `Key <strong>${esc(r.profile.keyName)}</strong> (${esc(r.profile.keyFingerprint)}) against ${esc(r.profile.targetOrigin)}`)
+    .slice(0, 3)
+    .join('<br>')}${result.profiles.length > 3 ? `<br>and ${result.profiles.length - 3} more keys` : ''}</p>
 <p>Run by ${esc(result.operator)} on ${esc(utc(result.startedAt))} with ${esc(result.tool.name)} ${esc(result.tool.version)}</p>
 <p class="counts"><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} not verified (error)</span><span>${count('skip')} skipped</span><span>${placed.length} checks, ${gating} gating</span></p>
 ${result.incomplete ? '<p class="warning">The run was interrupted: results are incomplete and cannot support a launch decision.</p>' : ''}
@@ -119,7 +126,8 @@ ${result.incomplete ? '<p class="warning">The run was interrupted: results are i
 }
 
 function runSection(result: RunResult): string {
-  const fact = (label: string, value: string, mono = false, small = '') => `<div><dt>${esc(label)}</dt><dd${mono ? ' class="mono"' : ''}>${esc(value)}${small ? `<small class="mono">${esc(small)}</small>` : ''}</dd></div>`;
+  const fact = (label: string, value: string, mono = false, small = '') =>
+    `<div><dt>${esc(label)}</dt><dd${mono ? ' class="mono"' : ''}>${esc(value)}${small ? `<small class="mono">${esc(small)}</small>` : ''}</dd></div>`;
   const profiles = result.profiles.map(
     (r) => `<h3>Key ${esc(r.profile.keyName)}</h3>
 <dl class="facts">
@@ -157,7 +165,13 @@ function practicesSection(result: RunResult, placed: readonly Placed[]): string 
     const shown = chipsToShow(row.checks);
     const hidden = row.checks.length - shown.length;
     const chips = row.checks.length
-      ? shown.map((c) => `<a class="chip v-${c.verdict}" href="#${esc(anchorOf.get(c) ?? '')}" title="${esc(c.message)}">${esc(VERDICT_WORD[c.verdict])} ${esc(c.id)}${many ? ` · ${esc(profileOf.get(c) ?? '')}` : ''}</a>`).join(' ') + (hidden > 0 ? ` <span class="more">and ${hidden.toLocaleString('en-US')} more that passed or were skipped</span>` : '')
+      ? shown
+          .map(
+            (c) =>
+              `<a class="chip v-${c.verdict}" href="#${esc(anchorOf.get(c) ?? '')}" title="${esc(c.message)}">${esc(VERDICT_WORD[c.verdict])} ${esc(c.id)}${many ? ` · ${esc(profileOf.get(c) ?? '')}` : ''}</a>`,
+          )
+          .join(' ') +
+        (hidden > 0 ? ` <span class="more">and ${hidden.toLocaleString('en-US')} more that passed or were skipped</span>` : '')
       : '<span class="more">no check of this suite covers it</span>';
     return `<tr><td>${esc(row.practice.name)}</td><td><span class="badge s-${row.status.replace(/ /g, '-')}">${esc(row.status)}</span></td><td><div class="means">${esc(row.practice.means)}</div>${chips}</td></tr>`;
   });
@@ -186,7 +200,10 @@ function checksSection(ordered: readonly Placed[], many: boolean): string {
   ];
   const body = groups
     .filter(([, items]) => items.length > 0)
-    .map(([title, items]) => `<h3 class="group-title">${esc(title)} (${items.length})</h3>\n${items.map((p) => card(p, many, compact)).join('\n')}`)
+    .map(
+      ([title, items]) =>
+        `<h3 class="group-title">${esc(title)} (${items.length})</h3>\n${items.map((p) => card(p, many, compact)).join('\n')}`,
+    )
     .join('\n');
   return `<section id="checks"><h2>Checks</h2>
 <div class="toolbar" id="toolbar" hidden><button type="button" id="expand-all">Expand all</button><button type="button" id="collapse-passed">Collapse passed and skipped</button><span>Failures and errors come first and are open; passed checks are collapsed.</span></div>
@@ -212,16 +229,29 @@ function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean
   parts.push(`<dl class="ev">${ev.join('')}</dl>`);
   if (c.advisories.length) parts.push(`<ul class="advisories">${c.advisories.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`);
   const measured = Object.entries(c.measurements);
-  if (measured.length) parts.push(`<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th></tr></thead><tbody>${measured.map(([k, v]) => `<tr><th class="mono">${esc(k)}</th><td>${esc(formatMeasurement(v))}</td></tr>`).join('')}</tbody></table>`);
-  if (c.timeline) parts.push(`<figure class="chart-box">${c.timeline.kind === 'revocation' ? revocationChart(c.timeline) : burstChart(c.timeline)}<figcaption>${CHART_LEGEND[c.timeline.kind]}</figcaption></figure>`);
+  if (measured.length)
+    parts.push(
+      `<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th></tr></thead><tbody>${measured.map(([k, v]) => `<tr><th class="mono">${esc(k)}</th><td>${esc(formatMeasurement(v))}</td></tr>`).join('')}</tbody></table>`,
+    );
+  if (c.timeline)
+    parts.push(
+      `<figure class="chart-box">${c.timeline.kind === 'revocation' ? revocationChart(c.timeline) : burstChart(c.timeline)}<figcaption>${CHART_LEGEND[c.timeline.kind]}</figcaption></figure>`,
+    );
   if (c.lifecycleActions?.length) {
-    parts.push(`<h4>Lifecycle actions (${c.lifecycleActions.length})</h4>`, `<ul class="brief lifecycle">${c.lifecycleActions.map((a) => `<li class="mono">${esc(lifecycleActionText(a))}</li>`).join('')}</ul>`);
+    parts.push(
+      `<h4>Lifecycle actions (${c.lifecycleActions.length})</h4>`,
+      `<ul class="brief lifecycle">${c.lifecycleActions.map((a) => `<li class="mono">${esc(lifecycleActionText(a))}</li>`).join('')}</ul>`,
+    );
   }
   if (c.evidence.length) {
     const shown = c.evidence.slice(0, MAX_EXCHANGES_SHOWN);
     const brief = compact && (c.verdict === 'pass' || c.verdict === 'skip');
-    parts.push(`<h4>Exchanges (${c.evidence.length})</h4>`, ...(brief ? [`<ul class="brief">${shown.map(exchangeLine).join('')}</ul>`] : shown.map((e, i) => exchange(e, i))));
-    if (c.evidence.length > shown.length) parts.push(`<p class="more">${c.evidence.length - shown.length} more exchanges are in results.json.</p>`);
+    parts.push(
+      `<h4>Exchanges (${c.evidence.length})</h4>`,
+      ...(brief ? [`<ul class="brief">${shown.map(exchangeLine).join('')}</ul>`] : shown.map((e, i) => exchange(e, i))),
+    );
+    if (c.evidence.length > shown.length)
+      parts.push(`<p class="more">${c.evidence.length - shown.length} more exchanges are in results.json.</p>`);
   }
   return `<details class="card v-${c.verdict}" id="${esc(anchor)}"${open}>
 <summary><span class="badge v-${c.verdict}">${VERDICT_WORD[c.verdict]}</span><span class="title">${esc(c.title)}</span><code class="id">${esc(c.id)}</code>${chips}<span class="msg">${esc(c.message)}</span></summary>
@@ -272,7 +302,12 @@ function footer(result: RunResult): string {
 
 function utc(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`;
+  return Number.isNaN(d.getTime())
+    ? iso
+    : `${d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, '')} UTC`;
 }
 
 function formatMs(ms: number): string {

@@ -12,7 +12,9 @@ export async function writeManifest(outDir: string, files: readonly string[]): P
     .filter((name) => name && !name.startsWith('..') && !name.includes('\n') && basename(name) !== MANIFEST_NAME)
     .sort();
   for (const name of names) {
-    const digest = createHash('sha256').update(await readFile(join(outDir, name))).digest('hex');
+    const digest = createHash('sha256')
+      .update(await readFile(join(outDir, name)))
+      .digest('hex');
     // Two spaces: text mode, the format sha256sum prints and checks. Paths use '/'.
     lines.push(`${digest}  ${name.split(sep).join('/')}`);
   }
@@ -31,7 +33,10 @@ export async function verifyManifest(file: string): Promise<string[]> {
       bad.push(line);
       continue;
     }
-    const actual = await readFile(join(dir, m[2]!)).then((b) => createHash('sha256').update(b).digest('hex'), () => '');
+    const actual = await readFile(join(dir, m[2]!)).then(
+      (b) => createHash('sha256').update(b).digest('hex'),
+      () => '',
+    );
     if (actual !== m[1]) bad.push(m[2]!);
   }
   return bad;

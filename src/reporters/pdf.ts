@@ -40,7 +40,9 @@ export function pdfReporter(opts: { executablePath?: string } = {}): Reporter {
 
 export async function htmlToPdf(html: string, executablePath: string, footerText: string): Promise<Buffer> {
   if (!existsSync(executablePath)) {
-    throw new NoBrowserError(`no Chromium at ${executablePath}, so report.pdf was not written (report.html is complete; print it from a browser, or install Chromium — on Debian/Ubuntu: apt-get install chromium — or set KEYPROBE_CHROMIUM to a Chromium binary)`);
+    throw new NoBrowserError(
+      `no Chromium at ${executablePath}, so report.pdf was not written (report.html is complete; print it from a browser, or install Chromium — on Debian/Ubuntu: apt-get install chromium — or set KEYPROBE_CHROMIUM to a Chromium binary)`,
+    );
   }
   let chromium: typeof import('playwright-core').chromium;
   try {
@@ -50,7 +52,13 @@ export async function htmlToPdf(html: string, executablePath: string, footerText
   }
   const profileDir = await mkdtemp(join(tmpdir(), 'keyprobe-chromium-'));
   try {
-    const context = await chromium.launchPersistentContext(profileDir, { executablePath, headless: true, args: CHROMIUM_ARGS, offline: true, timeout: 30_000 });
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      offline: true,
+      timeout: 30_000,
+    });
     try {
       await context.route('**/*', (route) => route.abort());
       const page = context.pages()[0] ?? (await context.newPage());

@@ -10,15 +10,24 @@ export interface Practice {
 }
 
 export const PRACTICES: readonly Practice[] = [
-  { name: 'Naming', means: 'The key is named <system>-<env>-<purpose>, so anyone can tell whose it is and what for.', patterns: [/^naming\./] },
+  {
+    name: 'Naming',
+    means: 'The key is named <system>-<env>-<purpose>, so anyone can tell whose it is and what for.',
+    patterns: [/^naming\./],
+  },
   { name: 'Per-environment keys', means: 'One key per environment; keys of other environments are refused.', patterns: [/^env\./] },
   { name: 'Least privilege', means: 'The key is granted only what its allowed resources need; no wildcards.', patterns: [/^privilege\./] },
   {
     name: 'Reverse validation',
-    means: 'Refused wherever it must be: no key, a wrong or near-miss key, a key in the URL, a resource it may not reach, a disabled or expired key, a key over its rate limit.',
+    means:
+      'Refused wherever it must be: no key, a wrong or near-miss key, a key in the URL, a resource it may not reach, a disabled or expired key, a key over its rate limit.',
     patterns: [/^auth\./, /^authz\./, /^lifecycle\.disabled-/, /^lifecycle\.expired-/, /^rate\./],
   },
-  { name: 'Rotation and reclamation', means: 'The key can be rotated (the old one dies after the grace period); it has an owner and an expiry.', patterns: [/^lifecycle\./, /^governance\./] },
+  {
+    name: 'Rotation and reclamation',
+    means: 'The key can be rotated (the old one dies after the grace period); it has an owner and an expiry.',
+    patterns: [/^lifecycle\./, /^governance\./],
+  },
 ];
 
 export type PracticeStatus = 'met' | 'not met' | 'not verified' | 'not covered';

@@ -28,8 +28,20 @@ const exchange = z.object({
 });
 
 const timeline = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('revocation'), budgetMs: z.number(), stabilityWindowMs: z.number(), firstRejectionMs: z.number().optional(), points: z.array(point) }),
-  z.object({ kind: z.literal('burst'), expectedLimit: z.number(), windowSeconds: z.number(), firstThrottledAtCall: z.number().optional(), points: z.array(point) }),
+  z.object({
+    kind: z.literal('revocation'),
+    budgetMs: z.number(),
+    stabilityWindowMs: z.number(),
+    firstRejectionMs: z.number().optional(),
+    points: z.array(point),
+  }),
+  z.object({
+    kind: z.literal('burst'),
+    expectedLimit: z.number(),
+    windowSeconds: z.number(),
+    firstThrottledAtCall: z.number().optional(),
+    points: z.array(point),
+  }),
 ]);
 
 const checkResult = z.object({
@@ -74,7 +86,15 @@ export const runResultSchema = z.object({
   finishedAt: z.string(),
   durationMs: z.number(),
   incomplete: z.boolean(),
-  profiles: z.array(z.object({ profile: profileSummary, checks: z.array(checkResult), requestsSent: z.number(), requestBudget: z.number(), notes: z.array(z.string()) })),
+  profiles: z.array(
+    z.object({
+      profile: profileSummary,
+      checks: z.array(checkResult),
+      requestsSent: z.number(),
+      requestBudget: z.number(),
+      notes: z.array(z.string()),
+    }),
+  ),
   verdict: z.enum(['pass', 'fail', 'error']),
   exitCode: z.number().int(),
 });
@@ -90,13 +110,22 @@ export async function readResults(file: string): Promise<RunResult> {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([{ file, path: '', message: `is not JSON (${(err as Error).message}); expected a results.json written by keyprobe` }]);
+    throw new ConfigError([
+      { file, path: '', message: `is not JSON (${(err as Error).message}); expected a results.json written by keyprobe` },
+    ]);
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError([{ file, path: '', message: 'expected a results.json object written by keyprobe' }]);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new ConfigError([{ file, path: '', message: 'expected a results.json object written by keyprobe' }]);
   if (version !== RESULT_SCHEMA_VERSION) {
     const found = version === undefined ? 'none' : JSON.stringify(version);
-    throw new ConfigError([{ file, path: 'schemaVersion', message: `this keyprobe renders results of schema version ${RESULT_SCHEMA_VERSION}, the file has ${found}` }]);
+    throw new ConfigError([
+      {
+        file,
+        path: 'schemaVersion',
+        message: `this keyprobe renders results of schema version ${RESULT_SCHEMA_VERSION}, the file has ${found}`,
+      },
+    ]);
   }
   const parsed = runResultSchema.safeParse(data);
   if (!parsed.success) {

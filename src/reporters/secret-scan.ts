@@ -9,7 +9,11 @@ import { esc } from './escape.js';
 /** The forms of a secret to look for: secretForms plus how JSON, HTML and XML would escape it. */
 export function leakForms(secret: string): string[] {
   const forms = new Set(secretForms(secret));
-  for (const escaped of [JSON.stringify(secret).slice(1, -1), esc(secret), secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')]) {
+  for (const escaped of [
+    JSON.stringify(secret).slice(1, -1),
+    esc(secret),
+    secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+  ]) {
     if (escaped.length >= 6) forms.add(escaped);
   }
   return [...forms];

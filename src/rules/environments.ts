@@ -2,12 +2,25 @@
 // (prod, production, live, prd); everything is compared in canonical form.
 
 const CANONICAL: Readonly<Record<string, string>> = {
-  prod: 'prod', production: 'prod', live: 'prod', prd: 'prod',
-  test: 'test', testing: 'test',
-  staging: 'staging', stage: 'staging', stg: 'staging',
-  dev: 'dev', development: 'dev',
-  sandbox: 'sandbox', sbx: 'sandbox',
-  qa: 'qa', uat: 'uat', preprod: 'preprod', preview: 'preview', demo: 'demo', local: 'local',
+  prod: 'prod',
+  production: 'prod',
+  live: 'prod',
+  prd: 'prod',
+  test: 'test',
+  testing: 'test',
+  staging: 'staging',
+  stage: 'staging',
+  stg: 'staging',
+  dev: 'dev',
+  development: 'dev',
+  sandbox: 'sandbox',
+  sbx: 'sandbox',
+  qa: 'qa',
+  uat: 'uat',
+  preprod: 'preprod',
+  preview: 'preview',
+  demo: 'demo',
+  local: 'local',
 };
 
 /** Every environment word we know, in every spelling: what a key name's <env> part may be. */

@@ -14,9 +14,73 @@ import { canonicalEnvironment, ENVIRONMENT_WORDS } from './environments.js';
 export const KNOWN_ENVIRONMENTS: readonly string[] = ENVIRONMENT_WORDS;
 
 /** Names that say nothing about whose key it is or what it is for. */
-export const GENERIC_NAMES: readonly string[] = ['test', 'testing', 'api', 'api-key', 'apikey', 'system', 'key', 'keys', 'default', 'demo', 'temp', 'tmp', 'admin', 'root', 'my-key', 'mykey', 'new-key', 'newkey', 'token', 'secret', 'main', 'primary', 'service', 'app', 'sample', 'example', 'foo', 'bar', 'test-key', 'key1', 'key-1', 'dev', 'prod', 'master', 'user'];
+export const GENERIC_NAMES: readonly string[] = [
+  'test',
+  'testing',
+  'api',
+  'api-key',
+  'apikey',
+  'system',
+  'key',
+  'keys',
+  'default',
+  'demo',
+  'temp',
+  'tmp',
+  'admin',
+  'root',
+  'my-key',
+  'mykey',
+  'new-key',
+  'newkey',
+  'token',
+  'secret',
+  'main',
+  'primary',
+  'service',
+  'app',
+  'sample',
+  'example',
+  'foo',
+  'bar',
+  'test-key',
+  'key1',
+  'key-1',
+  'dev',
+  'prod',
+  'master',
+  'user',
+];
 /** Purposes that do not say what the key is for. */
-export const GENERIC_PURPOSES: readonly string[] = ['key', 'api', 'api-key', 'test', 'testing', 'default', 'general', 'misc', 'all', 'any', 'temp', 'tmp', 'access', 'token', 'secret', 'main', 'demo', 'admin', 'full', 'full-access', 'service', 'app', 'system', 'integration', 'stuff', 'new', 'other'];
+export const GENERIC_PURPOSES: readonly string[] = [
+  'key',
+  'api',
+  'api-key',
+  'test',
+  'testing',
+  'default',
+  'general',
+  'misc',
+  'all',
+  'any',
+  'temp',
+  'tmp',
+  'access',
+  'token',
+  'secret',
+  'main',
+  'demo',
+  'admin',
+  'full',
+  'full-access',
+  'service',
+  'app',
+  'system',
+  'integration',
+  'stuff',
+  'new',
+  'other',
+];
 /** Every generic word, whole names and purposes alike (for prompts that check one word at a time). */
 export const GENERIC_NAME_WORDS: readonly string[] = [...new Set([...GENERIC_NAMES, ...GENERIC_PURPOSES])];
 
@@ -74,9 +138,11 @@ function compile(options: NamingOptions): CompiledOptions {
  * word is taken as the env part.
  */
 export function parseKeyName(name: string, options: NamingOptions = DEFAULT_OPTIONS): ParsedKeyName {
-  if (!KEBAB.test(name)) return { ok: false, reason: `"${name}" is not lower-case words joined by hyphens, as in <system>-<env>-<purpose>` };
+  if (!KEBAB.test(name))
+    return { ok: false, reason: `"${name}" is not lower-case words joined by hyphens, as in <system>-<env>-<purpose>` };
   const words = name.split('-');
-  if (words.length < 3) return { ok: false, reason: `"${name}" has ${words.length} part${words.length === 1 ? '' : 's'}; expected <system>-<env>-<purpose>` };
+  if (words.length < 3)
+    return { ok: false, reason: `"${name}" has ${words.length} part${words.length === 1 ? '' : 's'}; expected <system>-<env>-<purpose>` };
   const known = compile(options).environments;
   let envAt = words.findIndex((w, i) => i >= 1 && i <= words.length - 2 && known.has(w));
   if (envAt < 0) envAt = 1;
@@ -111,8 +177,10 @@ export function keyNameProblems(name: string, recorded: RecordedKeyFields = {}, 
   else if (recorded.environment && !sameEnvironment(environment, recorded.environment)) {
     problems.push(`env part "${environment}" disagrees with the recorded environment "${recorded.environment}"`);
   }
-  if (recorded.system && system !== recorded.system.toLowerCase()) problems.push(`system part "${system}" disagrees with the recorded system "${recorded.system}"`);
-  if (recorded.purpose && purpose !== recorded.purpose.toLowerCase()) problems.push(`purpose part "${purpose}" disagrees with the recorded purpose "${recorded.purpose}"`);
+  if (recorded.system && system !== recorded.system.toLowerCase())
+    problems.push(`system part "${system}" disagrees with the recorded system "${recorded.system}"`);
+  if (recorded.purpose && purpose !== recorded.purpose.toLowerCase())
+    problems.push(`purpose part "${purpose}" disagrees with the recorded purpose "${recorded.purpose}"`);
   return problems;
 }
 
@@ -133,7 +201,11 @@ export interface DeclaredKeyFields {
  * check's judgement, where system, environment and purpose are all declared
  * and the name must be exactly `<system>-<env>-<purpose>` of them.
  */
-export function nameProblems(name: string, declared: DeclaredKeyFields, params: { genericNames: readonly string[]; genericPurposes: readonly string[] }): string[] {
+export function nameProblems(
+  name: string,
+  declared: DeclaredKeyFields,
+  params: { genericNames: readonly string[]; genericPurposes: readonly string[] },
+): string[] {
   const problems: string[] = [];
   if (params.genericNames.includes(name.toLowerCase())) problems.push('it is a generic name that says nothing about its system or purpose');
   if (name !== name.toLowerCase()) problems.push('it has upper-case letters');
@@ -150,12 +222,17 @@ export function nameProblems(name: string, declared: DeclaredKeyFields, params: 
     if (!rest.startsWith(`${env}-`)) problems.push(`its environment part is "${rest.split('-')[0] ?? ''}", not "${env}"`);
     else if (rest.slice(env.length + 1) !== purpose) problems.push(`its purpose part is "${rest.slice(env.length + 1)}", not "${purpose}"`);
   }
-  if (params.genericPurposes.includes(purpose)) problems.push(`the purpose "${declared.purpose}" is generic: say what the key does (e.g. agent-call)`);
+  if (params.genericPurposes.includes(purpose))
+    problems.push(`the purpose "${declared.purpose}" is generic: say what the key does (e.g. agent-call)`);
   if (params.genericNames.includes(system)) problems.push(`the system "${declared.system}" is generic`);
   return problems;
 }
 
 /** Lower case, words joined by single hyphens. */
 export function slug(s: string): string {
-  return s.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }

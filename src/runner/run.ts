@@ -11,7 +11,14 @@ import { CheckError, InterruptedError } from '../errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../http/client.js';
 import { CleanupRegistry } from '../lifecycle/cleanup.js';
 import { createLifecycleAdapter, type Terminal } from '../lifecycle/index.js';
-import { RESULT_SCHEMA_VERSION, type CheckResult, type LifecycleActionRecord, type ProfileRun, type ProfileSummary, type RunResult } from '../result.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type CheckResult,
+  type LifecycleActionRecord,
+  type ProfileRun,
+  type ProfileSummary,
+  type RunResult,
+} from '../result.js';
 import { fingerprint, SecretRegistry } from '../secrets.js';
 import { TOOL } from '../version.js';
 import { safeObserver, type RunObserver } from './observer.js';
@@ -67,7 +74,10 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
-  const { verdict, exitCode } = launchVerdict(profileRuns.flatMap((p) => p.checks), incomplete);
+  const { verdict, exitCode } = launchVerdict(
+    profileRuns.flatMap((p) => p.checks),
+    incomplete,
+  );
   const result: RunResult = deepFreeze({
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId,
@@ -92,7 +102,12 @@ interface ProfileRunContext extends RunOptions {
   readonly observer: Required<RunObserver>;
 }
 
-async function runProfile(loaded: LoadedProfile, summary: ProfileSummary, plan: readonly PlannedCheck[], ctx: ProfileRunContext): Promise<ProfileRun> {
+async function runProfile(
+  loaded: LoadedProfile,
+  summary: ProfileSummary,
+  plan: readonly PlannedCheck[],
+  ctx: ProfileRunContext,
+): Promise<ProfileRun> {
   const { profile } = loaded;
   const budget = new RequestBudget(ctx.budget ?? profile.target.budget);
   // --ca wins over the profile's target.ca (already read by the loader).
@@ -156,7 +171,14 @@ async function runProfile(loaded: LoadedProfile, summary: ProfileSummary, plan: 
   };
 }
 
-async function runCheck(planned: PlannedCheck, loaded: LoadedProfile, summary: ProfileSummary, baseClient: HttpClient, ctx: ProfileRunContext, notes: string[]): Promise<CheckResult> {
+async function runCheck(
+  planned: PlannedCheck,
+  loaded: LoadedProfile,
+  summary: ProfileSummary,
+  baseClient: HttpClient,
+  ctx: ProfileRunContext,
+  notes: string[],
+): Promise<CheckResult> {
   const { check, gating, params } = planned;
   const startedAt = new Date();
   const t0 = performance.now();
@@ -178,9 +200,13 @@ async function runCheck(planned: PlannedCheck, loaded: LoadedProfile, summary: P
       ...(outcome.expected !== undefined ? { expected: redact(outcome.expected) } : {}),
       ...(outcome.observed !== undefined ? { observed: redact(outcome.observed) } : {}),
       advisories,
-      measurements: Object.fromEntries(Object.entries(outcome.measurements ?? {}).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v])),
+      measurements: Object.fromEntries(
+        Object.entries(outcome.measurements ?? {}).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]),
+      ),
       evidence: exchanges,
-      ...(actions.length > 0 ? { lifecycleActions: actions.map((a) => ({ ...a, detail: redact(a.detail), ...(a.output ? { output: redact(a.output) } : {}) })) } : {}),
+      ...(actions.length > 0
+        ? { lifecycleActions: actions.map((a) => ({ ...a, detail: redact(a.detail), ...(a.output ? { output: redact(a.output) } : {}) })) }
+        : {}),
       ...(outcome.timeline ? { timeline: outcome.timeline } : {}),
       startedAt: startedAt.toISOString(),
       durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
@@ -196,7 +222,16 @@ async function runCheck(planned: PlannedCheck, loaded: LoadedProfile, summary: P
   ctx.observer.checkStarted(summary, { id: check.id, title: check.title });
   const cleanup = new CleanupRegistry();
   const interactive = ctx.interactive ?? false;
-  const lifecycle = createLifecycleAdapter({ profile: loaded.profile, http, secrets: ctx.secrets, signal: ctx.signal, interactive, ...(ctx.terminal ? { terminal: ctx.terminal } : {}), env: ctx.env ?? process.env, records: actions });
+  const lifecycle = createLifecycleAdapter({
+    profile: loaded.profile,
+    http,
+    secrets: ctx.secrets,
+    signal: ctx.signal,
+    interactive,
+    ...(ctx.terminal ? { terminal: ctx.terminal } : {}),
+    env: ctx.env ?? process.env,
+    records: actions,
+  });
   const context: CheckContext = {
     profile: loaded.profile,
     http,
@@ -211,7 +246,8 @@ async function runCheck(planned: PlannedCheck, loaded: LoadedProfile, summary: P
   try {
     outcome = await check.run(context, params as never);
   } catch (err) {
-    if (err instanceof InterruptedError || ctx.signal.aborted) outcome = { verdict: 'error', message: 'interrupted before the check could finish' };
+    if (err instanceof InterruptedError || ctx.signal.aborted)
+      outcome = { verdict: 'error', message: 'interrupted before the check could finish' };
     else if (err instanceof CheckError) outcome = { verdict: 'error', message: `could not verify: ${err.message}` };
     // A bug in a check is still only that check's error, never the run's crash.
     else outcome = { verdict: 'error', message: `the check itself failed: ${(err as Error)?.message ?? String(err)}` };
@@ -222,7 +258,8 @@ async function runCheck(planned: PlannedCheck, loaded: LoadedProfile, summary: P
     const redact = (s: string) => ctx.secrets.redact(s);
     for (const done of report.done) notes.push(`${check.id}: cleanup: ${redact(done)}`);
     for (const failed of report.failed) notes.push(`${check.id}: CLEANUP FAILED: ${redact(failed)}`);
-    if (report.failed.length > 0) outcome = { ...outcome, advisories: [...(outcome.advisories ?? []), ...report.failed.map((f) => `cleanup failed: ${f}`)] };
+    if (report.failed.length > 0)
+      outcome = { ...outcome, advisories: [...(outcome.advisories ?? []), ...report.failed.map((f) => `cleanup failed: ${f}`)] };
   }
   return finish(outcome);
 }
@@ -265,7 +302,10 @@ export function summarize(loaded: LoadedProfile): ProfileSummary {
 }
 
 export function newRunId(at: Date): string {
-  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 function currentUser(): string {

@@ -26,11 +26,23 @@ export function schemaFileName(kind: SchemaKind): string {
 export function jsonSchemaFor(kind: SchemaKind): JsonSchema {
   switch (kind) {
     case 'profile':
-      return withHeader(toJsonSchema(profileSchema), 'keyprobe profile', 'One API key, the system that calls with it, its target, and what the key must and must not be able to do. Secrets only as ${env:NAME} or ${file:path}.');
+      return withHeader(
+        toJsonSchema(profileSchema),
+        'keyprobe profile',
+        'One API key, the system that calls with it, its target, and what the key must and must not be able to do. Secrets only as ${env:NAME} or ${file:path}.',
+      );
     case 'suite':
-      return withHeader(suiteJsonSchema(), 'keyprobe suite', 'Which checks to run, with their parameters, and whether each gates the launch.');
+      return withHeader(
+        suiteJsonSchema(),
+        'keyprobe suite',
+        'Which checks to run, with their parameters, and whether each gates the launch.',
+      );
     case 'audit-policy':
-      return withHeader(toJsonSchema(policySchema), 'keyprobe audit policy', 'What `keyprobe audit` holds a key inventory to: production and test environments, the rotation period, and per rule its thresholds, severity, gating and whether it runs.');
+      return withHeader(
+        toJsonSchema(policySchema),
+        'keyprobe audit policy',
+        'What `keyprobe audit` holds a key inventory to: production and test environments, the rotation period, and per rule its thresholds, severity, gating and whether it runs.',
+      );
   }
 }
 
@@ -87,6 +99,7 @@ function suiteJsonSchema(): JsonSchema {
       // Each check's own parameters, chosen by its id.
       allOf: CHECKS.map((c) => ({
         if: { properties: { id: { const: c.id } }, required: ['id'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
         then: { properties: { params: stripDialect(toJsonSchema(c.params)) } },
       })),
     },

@@ -22,7 +22,9 @@ describe('keyprobe audit --inventory-url (reference target)', () => {
     target = await startReferenceTarget({ environment: 'prod' });
     secrets.push(target.adminToken);
     const expiresAt = new Date(Date.now() + 100 * DAY).toISOString();
-    secrets.push(target.createKey({ name: 'crm-prod-agent-call', scopes: ['agents:read'], owner: 'crm-team@example.com', expiresAt }).secret);
+    secrets.push(
+      target.createKey({ name: 'crm-prod-agent-call', scopes: ['agents:read'], owner: 'crm-team@example.com', expiresAt }).secret,
+    );
     secrets.push(target.createKey({ name: 'ops-prod-maintenance', scopes: ['*'], owner: 'ops-team@example.com', expiresAt }).secret);
   });
   afterAll(async () => target.close());
@@ -31,7 +33,9 @@ describe('keyprobe audit --inventory-url (reference target)', () => {
   it('reads GET /admin/keys with the default mapping and the token from KEYPROBE_ADMIN_TOKEN', async () => {
     tmp = tempDir();
     const out = join(tmp.dir, 'out');
-    const r = await runCli(['audit', '--inventory-url', `${target.origin}/admin/keys`, '--out', out], { env: { KEYPROBE_ADMIN_TOKEN: target.adminToken } });
+    const r = await runCli(['audit', '--inventory-url', `${target.origin}/admin/keys`, '--out', out], {
+      env: { KEYPROBE_ADMIN_TOKEN: target.adminToken },
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`2 keys from ${target.origin}/admin/keys`);
@@ -44,7 +48,9 @@ describe('keyprobe audit --inventory-url (reference target)', () => {
   });
 
   it('a refused credential is exit 3 with a clear message and no token in it', async () => {
-    const r = await runCli(['audit', '--inventory-url', `${target.origin}/admin/keys`], { env: { KEYPROBE_ADMIN_TOKEN: 'kp-wrong-admin-token-123456' } });
+    const r = await runCli(['audit', '--inventory-url', `${target.origin}/admin/keys`], {
+      env: { KEYPROBE_ADMIN_TOKEN: 'kp-wrong-admin-token-123456' },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('answered 401: the admin credential was refused');
     expect(r.stderr + r.stdout).not.toContain('kp-wrong-admin-token-123456');
@@ -87,10 +93,36 @@ describe('keyprobe audit --inventory-url with a field mapping', () => {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ data: { items: [
-        { key_id: 'k1', label: 'crm-prod-agent-call', team: { email: 'crm@example.com' }, env: 'prod', permissions: ['agents:read'], created_on: '2026-03-01', valid_until: '2026-12-01', last_seen: '2026-05-30', active: 'yes' },
-        { key_id: 'k2', label: 'crm-prod-agent-call', team: {}, env: 'prod', permissions: ['agents:read'], created_on: '2026-03-01', valid_until: '2026-12-01', last_seen: '2026-05-30', active: 'yes' },
-      ] } }));
+      res.end(
+        JSON.stringify({
+          data: {
+            items: [
+              {
+                key_id: 'k1',
+                label: 'crm-prod-agent-call',
+                team: { email: 'crm@example.com' },
+                env: 'prod',
+                permissions: ['agents:read'],
+                created_on: '2026-03-01',
+                valid_until: '2026-12-01',
+                last_seen: '2026-05-30',
+                active: 'yes',
+              },
+              {
+                key_id: 'k2',
+                label: 'crm-prod-agent-call',
+                team: {},
+                env: 'prod',
+                permissions: ['agents:read'],
+                created_on: '2026-03-01',
+                valid_until: '2026-12-01',
+                last_seen: '2026-05-30',
+                active: 'yes',
+              },
+            ],
+          },
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -100,14 +132,19 @@ describe('keyprobe audit --inventory-url with a field mapping', () => {
 
   it('maps nested fields and a custom credential header', async () => {
     tmp = tempDir();
-    const mapping = tmp.file('mapping.yaml', [
-      'credential: { header: X-Admin-Key, scheme: "", secret: "${env:PLATFORM_ADMIN_KEY}" }',
-      'items: data.items',
-      'fields: { id: key_id, name: label, owner: team.email, environment: env, scopes: permissions, created: created_on, expires: valid_until, lastUsed: last_seen, enabled: active }',
-      '',
-    ].join('\n'));
+    const mapping = tmp.file(
+      'mapping.yaml',
+      [
+        'credential: { header: X-Admin-Key, scheme: "", secret: "${env:PLATFORM_ADMIN_KEY}" }',
+        'items: data.items',
+        'fields: { id: key_id, name: label, owner: team.email, environment: env, scopes: permissions, created: created_on, expires: valid_until, lastUsed: last_seen, enabled: active }',
+        '',
+      ].join('\n'),
+    );
     const out = join(tmp.dir, 'out');
-    const r = await runCli(['audit', '--inventory-url', `${origin}/v2/keys`, '--mapping', mapping, '--as-of', '2026-06-01', '--out', out], { env: { PLATFORM_ADMIN_KEY: token } });
+    const r = await runCli(['audit', '--inventory-url', `${origin}/v2/keys`, '--mapping', mapping, '--as-of', '2026-06-01', '--out', out], {
+      env: { PLATFORM_ADMIN_KEY: token },
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL\s+audit\.unclaimed-key — Keys without an owner \(1\): crm-prod-agent-call \(k2\)/);
@@ -118,7 +155,10 @@ describe('keyprobe audit --inventory-url with a field mapping', () => {
 
   it('a wrong "items" path is exit 3 saying how to fix it', async () => {
     tmp = tempDir();
-    const mapping = tmp.file('mapping.yaml', 'credential: { header: X-Admin-Key, scheme: "", secret: "${env:PLATFORM_ADMIN_KEY}" }\nitems: keys\n');
+    const mapping = tmp.file(
+      'mapping.yaml',
+      'credential: { header: X-Admin-Key, scheme: "", secret: "${env:PLATFORM_ADMIN_KEY}" }\nitems: keys\n',
+    );
     const r = await runCli(['audit', '--inventory-url', `${origin}/v2/keys`, '--mapping', mapping], { env: { PLATFORM_ADMIN_KEY: token } });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('the answer has no list at "keys"; set "items" in the mapping file');

@@ -31,7 +31,8 @@ describe('keyprobe audit (file inventory)', () => {
     expect(findings.findings).toEqual([]);
     // The manifest covers the audit's own files; sha256sum -c would accept it.
     const manifest = readFileSync(join(out, 'manifest.sha256'), 'utf8');
-    for (const name of ['results.json', 'report.html', 'findings.json']) expect(manifest).toMatch(new RegExp(`^[0-9a-f]{64}  ${name.replace('.', '\\.')}$`, 'm'));
+    for (const name of ['results.json', 'report.html', 'findings.json'])
+      expect(manifest).toMatch(new RegExp(`^[0-9a-f]{64}  ${name.replace('.', '\\.')}$`, 'm'));
     const { verifyManifest } = await import('../../src/reporters/manifest.js');
     expect(await verifyManifest(join(out, 'manifest.sha256'))).toEqual([]);
     expect(findings.inventory.byEnvironment).toEqual({ prod: 2, test: 1 });
@@ -46,7 +47,9 @@ describe('keyprobe audit (file inventory)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL\s+audit\.stale-key — Enabled keys unused for more than 90 days \(1\): ledger-prod-sync \(key_s1\)/);
     const findings = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
-    expect(findings.findings).toEqual([expect.objectContaining({ rule: 'audit.stale-key', id: 'key_s1', row: 4, line: 5, detail: 'last used 2026-01-01, 151 days ago' })]);
+    expect(findings.findings).toEqual([
+      expect.objectContaining({ rule: 'audit.stale-key', id: 'key_s1', row: 4, line: 5, detail: 'last used 2026-01-01, 151 days ago' }),
+    ]);
     const junit = join(out, 'junit.xml');
     if (existsSync(junit)) expect(readFileSync(junit, 'utf8')).toContain('ledger-prod-sync (key_s1)');
   });
@@ -54,7 +57,14 @@ describe('keyprobe audit (file inventory)', () => {
   it('exit 0 when only an advisory rule is broken', async () => {
     tmp = tempDir();
     const soon = breakingCases('').find((c) => c.rule === 'audit.rotation-due-soon')!;
-    const r = await runCli(['audit', tmp.file('keys.json', JSON.stringify([...CLEAN, soon.row])), '--as-of', AS_OF, '--out', join(tmp.dir, 'out')]);
+    const r = await runCli([
+      'audit',
+      tmp.file('keys.json', JSON.stringify([...CLEAN, soon.row])),
+      '--as-of',
+      AS_OF,
+      '--out',
+      join(tmp.dir, 'out'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('FAIL  audit.rotation-due-soon (advisory)');
   });
@@ -68,7 +78,9 @@ describe('keyprobe audit (file inventory)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('1 bad row was left out of the audit');
     expect(r.stderr).toContain('keys.csv:5: row 4: created: expected a date like 2026-03-31 or an ISO 8601 date-time, found "31/12/2025"');
-    expect(r.stdout).toMatch(/FAIL\s+audit\.inventory-rows-valid — Rows left out of the audit \(missing or malformed fields\) \(1\): key_bad/);
+    expect(r.stdout).toMatch(
+      /FAIL\s+audit\.inventory-rows-valid — Rows left out of the audit \(missing or malformed fields\) \(1\): key_bad/,
+    );
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     const others = results.profiles[0].checks.filter((c: { id: string }) => c.id !== 'audit.inventory-rows-valid');
     expect(others.every((c: { verdict: string }) => c.verdict === 'pass')).toBe(true);
@@ -81,7 +93,10 @@ describe('keyprobe audit (file inventory)', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.csv: file not found');
 
-    const policy = tmp.file('policy.yaml', 'rules:\n  audit.stale-key:\n    unusedDayz: 30\n  audit.expiry-policy:\n    maxLifetimeDays: -1\n');
+    const policy = tmp.file(
+      'policy.yaml',
+      'rules:\n  audit.stale-key:\n    unusedDayz: 30\n  audit.expiry-policy:\n    maxLifetimeDays: -1\n',
+    );
     const inv = tmp.file('keys.json', JSON.stringify(CLEAN));
     const r = await runCli(['audit', inv, '--policy', policy]);
     expect(r.code).toBe(2);
@@ -116,12 +131,21 @@ describe('keyprobe audit (file inventory)', () => {
   it('a secret in the inventory is flagged (exit 1) and appears in no output, console or file', async () => {
     tmp = tempDir();
     const secret = generatedSecret();
-    const rows = [...CLEAN, { ...CLEAN[0]!, id: 'key_leak', name: 'ledger-prod-sync', notes: secret }, { ...CLEAN[0]!, id: 'key_leak2', name: 'ledger-prod-sync-2', created: 'bad', notes: secret }];
+    const rows = [
+      ...CLEAN,
+      { ...CLEAN[0]!, id: 'key_leak', name: 'ledger-prod-sync', notes: secret },
+      { ...CLEAN[0]!, id: 'key_leak2', name: 'ledger-prod-sync-2', created: 'bad', notes: secret },
+    ];
     const out = join(tmp.dir, 'out');
-    for (const [name, text] of [['keys.json', JSON.stringify(rows)], ['keys.csv', toCsv(rows).replace(',notes\n', ',secret\n')]] as const) {
+    for (const [name, text] of [
+      ['keys.json', JSON.stringify(rows)],
+      ['keys.csv', toCsv(rows).replace(',notes\n', ',secret\n')],
+    ] as const) {
       const r = await runCli(['audit', tmp.file(name, text), '--as-of', AS_OF, '--out', out, '--verbose']);
       expect(r.code, name).toBe(1);
-      expect(r.stdout).toMatch(/FAIL\s+audit\.secret-in-inventory — Secret-like values in the inventory \(redacted; rotate those keys\) \(2\): key_leak \(key_leak\), key_leak2 \(key_leak2\)/);
+      expect(r.stdout).toMatch(
+        /FAIL\s+audit\.secret-in-inventory — Secret-like values in the inventory \(redacted; rotate those keys\) \(2\): key_leak \(key_leak\), key_leak2 \(key_leak2\)/,
+      );
       expect(findSecrets([secret], { dirs: [out], texts: { stdout: r.stdout, stderr: r.stderr } }), name).toEqual([]);
       expect(readdirSync(out).sort()).toEqual(expect.arrayContaining(['findings.json', 'report.html', 'results.json']));
     }

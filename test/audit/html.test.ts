@@ -10,7 +10,13 @@ import { z } from 'zod';
 import { breakingCases, CLEAN, inventoryOf, NOW } from './fixtures.js';
 
 describe('audit report.html', () => {
-  const rows = [...CLEAN, ...breakingCases('').filter((c) => c.rule !== 'audit.secret-in-inventory').map((c) => c.row), { ...CLEAN[0]!, id: 'key_h', name: '<img src=x onerror=alert(1)>', owner: '<b>evil</b>' }];
+  const rows = [
+    ...CLEAN,
+    ...breakingCases('')
+      .filter((c) => c.rule !== 'audit.secret-in-inventory')
+      .map((c) => c.row),
+    { ...CLEAN[0]!, id: 'key_h', name: '<img src=x onerror=alert(1)>', owner: '<b>evil</b>' },
+  ];
   const report = runAudit({ inventory: inventoryOf(rows), policy: defaultPolicy(), now: NOW, operator: 'test' });
   const html = renderAuditHtml(report);
 
@@ -42,7 +48,9 @@ describe('audit report.html', () => {
 
 describe('audit policy schema', () => {
   it('can be turned into a JSON Schema (for `keyprobe schema audit-policy`) that lists every rule', () => {
-    const schema = z.toJSONSchema(policySchema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as unknown as { properties: { rules: { properties: Record<string, unknown> } } };
+    const schema = z.toJSONSchema(policySchema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as unknown as {
+      properties: { rules: { properties: Record<string, unknown> } };
+    };
     expect(Object.keys(schema.properties.rules.properties).sort()).toEqual(RULES.map((r) => r.id).sort());
   });
 });

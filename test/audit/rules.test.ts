@@ -6,7 +6,8 @@ import { defaultPolicy } from '../../src/audit/policy.js';
 import { RULES } from '../../src/audit/rules/index.js';
 import { breakingCases, CLEAN, generatedSecret, inventoryOf, NOW } from './fixtures.js';
 
-const audit = (rows: Parameters<typeof inventoryOf>[0]) => runAudit({ inventory: inventoryOf(rows), policy: defaultPolicy(), now: NOW, operator: 'test' });
+const audit = (rows: Parameters<typeof inventoryOf>[0]) =>
+  runAudit({ inventory: inventoryOf(rows), policy: defaultPolicy(), now: NOW, operator: 'test' });
 
 describe('audit rules', () => {
   it('a clean inventory breaks no rule and the audit passes', () => {
@@ -51,29 +52,42 @@ describe('audit rules', () => {
 });
 
 describe('rule details', () => {
-  const findingsOf = (rows: Parameters<typeof inventoryOf>[0], rule: string) => audit(rows).outcomes.find((o) => o.id === rule)!.findings.map((f) => f.detail);
+  const findingsOf = (rows: Parameters<typeof inventoryOf>[0], rule: string) =>
+    audit(rows)
+      .outcomes.find((o) => o.id === rule)!
+      .findings.map((f) => f.detail);
 
   it('naming: generic parts, env part disagreeing with the environment, and duplicates (case-insensitive)', () => {
     const k = CLEAN[0]!;
     expect(findingsOf([{ ...k, name: 'crm-prod-key' }], 'audit.key-naming')).toEqual(['purpose part "key" is generic']);
-    expect(findingsOf([{ ...k, name: 'crm-staging-agent-call' }], 'audit.key-naming')).toEqual(['env part "staging" disagrees with the recorded environment "prod"']);
+    expect(findingsOf([{ ...k, name: 'crm-staging-agent-call' }], 'audit.key-naming')).toEqual([
+      'env part "staging" disagrees with the recorded environment "prod"',
+    ]);
     expect(findingsOf([{ ...k, name: 'crm_prod_agent' }], 'audit.key-naming')[0]).toContain('not lower-case words joined by hyphens');
-    expect(findingsOf([k, { ...k, id: 'key_dup', name: 'CRM-prod-agent-call' }], 'audit.key-naming')[0]).toContain('same name as crm-prod-agent-call (key_a1, row 1)');
+    expect(findingsOf([k, { ...k, id: 'key_dup', name: 'CRM-prod-agent-call' }], 'audit.key-naming')[0]).toContain(
+      'same name as crm-prod-agent-call (key_a1, row 1)',
+    );
     // production and prod are one environment.
     expect(findingsOf([{ ...k, environment: 'production' }], 'audit.key-naming')).toEqual([]);
   });
 
-  it('test key in production: by prefix, and by the name\'s env part', () => {
+  it("test key in production: by prefix, and by the name's env part", () => {
     const k = CLEAN[0]!;
-    expect(findingsOf([{ ...k, prefix: 'kp_test_' }], 'audit.test-key-in-production')).toEqual(['test by prefix "kp_test_", but production by environment "prod" and name "crm-prod-agent-call" and seen calling prod']);
+    expect(findingsOf([{ ...k, prefix: 'kp_test_' }], 'audit.test-key-in-production')).toEqual([
+      'test by prefix "kp_test_", but production by environment "prod" and name "crm-prod-agent-call" and seen calling prod',
+    ]);
     // A test key that stays in test is fine.
     expect(findingsOf([CLEAN[1]!], 'audit.test-key-in-production')).toEqual([]);
   });
 
   it('over-privileged: admin scopes, too many scopes, scopes beyond the purpose', () => {
     const k = CLEAN[0]!;
-    expect(findingsOf([{ ...k, scopes: ['agents:read', 'resources:admin'] }], 'audit.over-privileged-key')).toEqual(['admin/management scope resources:admin']);
-    expect(findingsOf([{ ...k, scopes: Array.from({ length: 11 }, (_, i) => `s${i}:read`) }], 'audit.over-privileged-key')).toEqual(['11 scopes (at most 10)']);
+    expect(findingsOf([{ ...k, scopes: ['agents:read', 'resources:admin'] }], 'audit.over-privileged-key')).toEqual([
+      'admin/management scope resources:admin',
+    ]);
+    expect(findingsOf([{ ...k, scopes: Array.from({ length: 11 }, (_, i) => `s${i}:read`) }], 'audit.over-privileged-key')).toEqual([
+      '11 scopes (at most 10)',
+    ]);
   });
 
   it('expiry: beyond the maximum lifetime', () => {
@@ -82,12 +96,18 @@ describe('rule details', () => {
 
   it('revoked in use: a key used after its expiry, and a disabled key used after disabledAt', () => {
     const k = CLEAN[0]!;
-    expect(findingsOf([{ ...k, expires: '2026-05-01', lastUsed: '2026-05-20T00:00:00Z' }], 'audit.revoked-key-in-use')).toEqual(['used 2026-05-20, after it expired on 2026-05-01']);
-    expect(findingsOf([{ ...CLEAN[2]!, lastUsed: '2026-03-01T00:00:00Z' }], 'audit.revoked-key-in-use')).toEqual(['used 2026-03-01T00:00:00.000Z, after it was disabled on 2026-02-01']);
+    expect(findingsOf([{ ...k, expires: '2026-05-01', lastUsed: '2026-05-20T00:00:00Z' }], 'audit.revoked-key-in-use')).toEqual([
+      'used 2026-05-20, after it expired on 2026-05-01',
+    ]);
+    expect(findingsOf([{ ...CLEAN[2]!, lastUsed: '2026-03-01T00:00:00Z' }], 'audit.revoked-key-in-use')).toEqual([
+      'used 2026-03-01T00:00:00.000Z, after it was disabled on 2026-02-01',
+    ]);
   });
 
   it('stale: a never-used key counts from its creation', () => {
     const { lastUsed: _unused, ...neverUsed } = CLEAN[0]!;
-    expect(findingsOf([{ ...neverUsed, created: '2026-01-01', expires: '2026-12-01' }], 'audit.stale-key')).toEqual(['never used; created 2026-01-01, 151 days ago']);
+    expect(findingsOf([{ ...neverUsed, created: '2026-01-01', expires: '2026-12-01' }], 'audit.stale-key')).toEqual([
+      'never used; created 2026-01-01, 151 days ago',
+    ]);
   });
 });

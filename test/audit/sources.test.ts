@@ -45,7 +45,13 @@ describe('readInventoryFile', () => {
     expect(inv.keys.map((k) => k.id)).toEqual(['key_a1', 'key_b2']);
     expect(inv.rowCount).toBe(3);
     expect(inv.problems).toEqual([
-      { row: 2, line: 3, field: 'created', message: 'expected a date like 2026-03-31 or an ISO 8601 date-time, found "not a date"', key: 'key_bad' },
+      {
+        row: 2,
+        line: 3,
+        field: 'created',
+        message: 'expected a date like 2026-03-31 or an ISO 8601 date-time, found "not a date"',
+        key: 'key_bad',
+      },
       { row: 2, line: 3, field: 'enabled', message: 'expected true or false (or yes/no, enabled/disabled), found "maybe"', key: 'key_bad' },
     ]);
   });
@@ -83,7 +89,9 @@ describe('readInventoryFile', () => {
       '',
     ].join('\n');
     const inv = readInventoryFile(tmp.file('keys.yaml', text));
-    expect(inv.keys).toMatchObject([{ id: 'key_a1', created: Date.parse('2026-03-01T00:00:00Z'), lastUsed: Date.parse('2026-05-30T00:00:00Z') }]);
+    expect(inv.keys).toMatchObject([
+      { id: 'key_a1', created: Date.parse('2026-03-01T00:00:00Z'), lastUsed: Date.parse('2026-05-30T00:00:00Z') },
+    ]);
     expect(inv.problems).toEqual([
       { row: 2, line: 7, field: 'scopes', message: expect.stringContaining('expected a list of text'), key: 'key_bad' },
       { row: 2, line: 7, field: 'created', message: 'required field is missing or empty (created)', key: 'key_bad' },
@@ -124,7 +132,15 @@ describe('readInventoryFile', () => {
   it('secret-like values are redacted at once and flagged with row and field, even in a bad row', () => {
     tmp = tempDir();
     const secret = `kp_prod_${'Ab3'.repeat(11)}`;
-    const inv = readInventoryFile(tmp.file('keys.json', JSON.stringify([{ ...CLEAN[0], token: secret }, { ...bad, note: secret }])));
+    const inv = readInventoryFile(
+      tmp.file(
+        'keys.json',
+        JSON.stringify([
+          { ...CLEAN[0], token: secret },
+          { ...bad, note: secret },
+        ]),
+      ),
+    );
     expect(inv.secretHits).toEqual([
       { row: 1, line: 1, field: 'token', key: 'key_a1', fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{8}$/) },
       { row: 2, line: 1, field: 'note', key: 'key_bad', fingerprint: expect.stringMatching(/^sha256:/) },
@@ -135,7 +151,14 @@ describe('readInventoryFile', () => {
 
   it('ordinary values are not taken for secrets', () => {
     tmp = tempDir();
-    const rows = [{ ...CLEAN[0], name: 'reporting-staging-invoice-sync-2024-eu-west', id: '3f2b9c1e-8a4d-4e6f-9b0a-1c2d3e4f5a6b', owner: 'a.very.long.team.name@subsidiary.example.com' }];
+    const rows = [
+      {
+        ...CLEAN[0],
+        name: 'reporting-staging-invoice-sync-2024-eu-west',
+        id: '3f2b9c1e-8a4d-4e6f-9b0a-1c2d3e4f5a6b',
+        owner: 'a.very.long.team.name@subsidiary.example.com',
+      },
+    ];
     expect(readInventoryFile(tmp.file('keys.json', JSON.stringify(rows))).secretHits).toEqual([]);
   });
 });

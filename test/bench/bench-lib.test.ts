@@ -78,16 +78,35 @@ describe('imposedWaits', () => {
       profiles: [
         {
           ...profile,
-          notes: ['Rate-limit checks ran last, one at a time; keyprobe waited a full rate-limit window (1100 ms) before each burst, 4 times, so every burst began on a fresh window.'],
+          notes: [
+            'Rate-limit checks ran last, one at a time; keyprobe waited a full rate-limit window (1100 ms) before each burst, 4 times, so every burst began on a fresh window.',
+          ],
           checks: profile.checks.map((c) =>
-            c.id === 'rate.recovers' ? { ...c, verdict: 'pass' as const, measurements: { probedAfterMs: 1050 } } : c.id === 'lifecycle.disabled-key-rejected' ? { ...c, verdict: 'pass' as const, measurements: { revocationLatencyMs: 12 }, timeline: { kind: 'revocation' as const, budgetMs: 1000, stabilityWindowMs: 2000, points: [] } } : c,
+            c.id === 'rate.recovers'
+              ? { ...c, verdict: 'pass' as const, measurements: { probedAfterMs: 1050 } }
+              : c.id === 'lifecycle.disabled-key-rejected'
+                ? {
+                    ...c,
+                    verdict: 'pass' as const,
+                    measurements: { revocationLatencyMs: 12 },
+                    timeline: { kind: 'revocation' as const, budgetMs: 1000, stabilityWindowMs: 2000, points: [] },
+                  }
+                : c,
           ),
         },
       ],
     };
     const w = imposedWaits(withWaits);
     expect(w.parts['fresh rate windows']).toBe(4400);
-    const withTrailingWait = { ...withWaits, profiles: [{ ...withWaits.profiles[0]!, notes: [withWaits.profiles[0]!.notes[0]!.replace(/\.$/, ', and once more after the last one, so the key was left unthrottled.')] }] };
+    const withTrailingWait = {
+      ...withWaits,
+      profiles: [
+        {
+          ...withWaits.profiles[0]!,
+          notes: [withWaits.profiles[0]!.notes[0]!.replace(/\.$/, ', and once more after the last one, so the key was left unthrottled.')],
+        },
+      ],
+    };
     expect(imposedWaits(withTrailingWait).parts['fresh rate windows']).toBe(5500);
     expect(w.parts['Retry-After wait']).toBe(1050);
     expect(w.parts['revocation stability window']).toBe(2000);

@@ -44,7 +44,10 @@ describe('auth.valid-key-accepted and auth.missing-key-rejected', () => {
     const run = await runCli(['demo', '--fault', 'anonymous-access', '--only', FIRST, '--out', tmp.dir]);
     expect(run.code).toBe(1);
     const checks = resultsIn(tmp.dir).profiles[0]!.checks;
-    expect(checks.find((c) => c.id === 'auth.missing-key-rejected')).toMatchObject({ verdict: 'fail', message: expect.stringMatching(/GET \/v1\/agents answered 200 OK — the resource is served without any key/) });
+    expect(checks.find((c) => c.id === 'auth.missing-key-rejected')).toMatchObject({
+      verdict: 'fail',
+      message: expect.stringMatching(/GET \/v1\/agents answered 200 OK — the resource is served without any key/),
+    });
     expect(checks.find((c) => c.id === 'auth.valid-key-accepted')!.verdict).toBe('pass');
   });
 
@@ -52,7 +55,9 @@ describe('auth.valid-key-accepted and auth.missing-key-rejected', () => {
     target = await startReferenceTarget({ environment: 'prod' });
     const key = target.createKey({ name: 'crm-prod-agent-call', environment: 'prod', scopes: ['agents:read'], owner: 'crm' });
     tmp = tempDir();
-    const profile = tmp.file('p.yaml', `key:
+    const profile = tmp.file(
+      'p.yaml',
+      `key:
   name: crm-prod-agent-call
   system: crm
   environment: prod
@@ -63,7 +68,8 @@ target:
 allowed:
   - GET /v1/agents
   - { method: POST, path: /v1/agents/agt-support/calls, expect: 201 }
-`);
+`,
+    );
     const out = join(tmp.dir, 'out');
     const run = await runCli(['run', profile, '--only', FIRST, '--out', out], { env: { K: key.secret } });
     expect(run.code).toBe(1);
@@ -83,9 +89,14 @@ allowed:
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     tmp = tempDir();
-    const profile = tmp.file('p.yaml', `key: { name: crm-prod-agent-call, system: crm, environment: prod, purpose: agent-call, secret: "\${env:K}" }\ntarget: { origin: "http://127.0.0.1:${port}" }\nallowed: [ GET /x ]\n`);
+    const profile = tmp.file(
+      'p.yaml',
+      `key: { name: crm-prod-agent-call, system: crm, environment: prod, purpose: agent-call, secret: "\${env:K}" }\ntarget: { origin: "http://127.0.0.1:${port}" }\nallowed: [ GET /x ]\n`,
+    );
     try {
-      const run = await runCli(['run', profile, '--only', 'auth.missing-key-rejected', '--out', tmp.dir], { env: { K: 'kp_prod_' + 'a'.repeat(32) } });
+      const run = await runCli(['run', profile, '--only', 'auth.missing-key-rejected', '--out', tmp.dir], {
+        env: { K: `kp_prod_${'a'.repeat(32)}` },
+      });
       expect(run.code).toBe(0);
       const check = resultsIn(tmp.dir).profiles[0]!.checks[0]!;
       expect(check.verdict).toBe('pass');

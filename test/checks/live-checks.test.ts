@@ -21,7 +21,13 @@ afterAll(async () => {
 });
 
 function newKey(input: Partial<CreateKeyInput> = {}) {
-  const k = target.createKey({ name: 'crm-prod-agent-call', scopes: SCOPES, owner: 'crm-team@example.com', expiresAt: new Date(Date.now() + 90 * DAY).toISOString(), ...input });
+  const k = target.createKey({
+    name: 'crm-prod-agent-call',
+    scopes: SCOPES,
+    owner: 'crm-team@example.com',
+    expiresAt: new Date(Date.now() + 90 * DAY).toISOString(),
+    ...input,
+  });
   made.push(k.secret);
   return k;
 }
@@ -30,7 +36,10 @@ function profile(secret: string, extra: Record<string, unknown> = {}, keyExtra: 
   return {
     key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret, ...keyExtra },
     target: { origin: target.origin, environment: 'prod', introspection: { path: '/v1/keys/self' } },
-    allowed: [{ method: 'GET', path: '/v1/agents', scope: 'agents:read' }, { method: 'POST', path: '/v1/agents/agt-support/calls', expect: 201, scope: 'agents:call' }],
+    allowed: [
+      { method: 'GET', path: '/v1/agents', scope: 'agents:read' },
+      { method: 'POST', path: '/v1/agents/agt-support/calls', expect: 201, scope: 'agents:call' },
+    ],
     ...extra,
   } as ProfileInput;
 }
@@ -54,7 +63,10 @@ describe('governance.owner-and-expiry', () => {
 
   it('fails an owner who is not a custodian, and an expiry in the past', async () => {
     const k = newKey();
-    const r = await runOne('governance.owner-and-expiry', profile(k.secret, { governance: { custodians: ['security@example.com'] } }, { owner: 'intern@example.com', expires: '2020-01-01' }));
+    const r = await runOne(
+      'governance.owner-and-expiry',
+      profile(k.secret, { governance: { custodians: ['security@example.com'] } }, { owner: 'intern@example.com', expires: '2020-01-01' }),
+    );
     expect(r.verdict).toBe('fail');
     expect(r.message).toMatch(/owner intern@example.com is not one of the custodians \(security@example.com\)/);
     expect(r.message).toMatch(/expired on 2020-01-01 \(key.expires\)/);
@@ -91,7 +103,9 @@ describe('privilege.least-privilege', () => {
     delete (input.target as { introspection?: unknown }).introspection;
     const r = await runOne('privilege.least-privilege', input);
     expect(r.verdict).toBe('fail');
-    expect(r.message).toMatch(/key \(declared in key.scopes\) also holds wildcard scope workflows:\*; admin\/management scope keys:manage; scope no allowed resource needs: reports:read/);
+    expect(r.message).toMatch(
+      /key \(declared in key.scopes\) also holds wildcard scope workflows:\*; admin\/management scope keys:manage; scope no allowed resource needs: reports:read/,
+    );
     expect(r.measurements).toMatchObject({ scopeSource: 'declared in key.scopes', excessScopes: 3 });
   });
 
@@ -141,7 +155,10 @@ describe('naming.key-name-convention', () => {
     const r1 = await runOne('naming.key-name-convention', profile(newKey({ name: 'CRM key' }).secret, {}, { name: 'CRM key' }));
     expect(r1.verdict).toBe('fail');
     expect(r1.message).toMatch(/expected crm-prod-agent-call$/);
-    const r2 = await runOne('naming.key-name-convention', profile(newKey({ name: 'crm-prod-general' }).secret, {}, { name: 'crm-prod-general', purpose: 'general' }));
+    const r2 = await runOne(
+      'naming.key-name-convention',
+      profile(newKey({ name: 'crm-prod-general' }).secret, {}, { name: 'crm-prod-general', purpose: 'general' }),
+    );
     expect(r2.verdict).toBe('fail');
     expect(r2.message).toMatch(/purpose "general" is generic.*expected crm-prod-<what-the-key-does>/);
   });
@@ -182,7 +199,7 @@ describe('checks that cannot verify give `error`, not a verdict on the key', () 
     }
   });
 
-  it('key-in-query: never uses the profile\'s own key as the canary', async () => {
+  it("key-in-query: never uses the profile's own key as the canary", async () => {
     const k = newKey();
     const r = await runOne('auth.key-in-query-rejected', profile(k.secret, { canary: { secret: k.secret } }));
     expect(r.verdict).toBe('error');
@@ -192,7 +209,11 @@ describe('checks that cannot verify give `error`, not a verdict on the key', () 
   it('invalid-key and authz: a target answering 500 to everyone is an outage (error), not a crash on bad keys (fail)', async () => {
     const broken = await startServer((_req, res) => json(res, 500, { error: 'database unavailable' }));
     try {
-      const input = { ...profile('kp_prod_'.padEnd(40, 'y')), target: { origin: broken.origin }, denied: ['POST /v1/agents'] } as ProfileInput;
+      const input = {
+        ...profile('kp_prod_'.padEnd(40, 'y')),
+        target: { origin: broken.origin },
+        denied: ['POST /v1/agents'],
+      } as ProfileInput;
       const invalid = await runOne('auth.invalid-key-rejected', input);
       expect(invalid.verdict).toBe('error');
       expect(invalid.message).toMatch(/500 Internal Server Error with the valid key too: the target is failing/);

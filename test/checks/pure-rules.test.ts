@@ -17,22 +17,37 @@ const key = () => `kp_prod_${randomBytes(24).toString('base64url').replace(/[-_]
 
 describe('stack traces', () => {
   const samples: [string, string][] = [
-    ['Node.js', "TypeError: x\n    at parseApiKey (/srv/app/keys.js:17:31)\n    at Layer.handle [as handle_request] (/srv/node_modules/express/lib/router/layer.js:95:5)"],
+    [
+      'Node.js',
+      'TypeError: x\n    at parseApiKey (/srv/app/keys.js:17:31)\n    at Layer.handle [as handle_request] (/srv/node_modules/express/lib/router/layer.js:95:5)',
+    ],
     ['Node.js', JSON.stringify({ stack: 'Error: insufficient scope\n    at authorize (/srv/app/auth.js:42:7)' })],
     ['Node.js', 'Error\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)'],
-    ['Java', 'java.lang.NullPointerException\n\tat com.example.auth.KeyFilter.doFilter(KeyFilter.java:42)\n\tat org.apache.catalina.core.ApplicationFilterChain.internalDoFilter(ApplicationFilterChain.java:193)'],
+    [
+      'Java',
+      'java.lang.NullPointerException\n\tat com.example.auth.KeyFilter.doFilter(KeyFilter.java:42)\n\tat org.apache.catalina.core.ApplicationFilterChain.internalDoFilter(ApplicationFilterChain.java:193)',
+    ],
     ['Java', 'Caused by: java.sql.SQLException: no such table key_scopes'],
     ['Python', 'Traceback (most recent call last):\n  File "/app/auth.py", line 12, in check\n    raise KeyError(k)'],
     ['Python', JSON.stringify({ detail: 'File "/app/views.py", line 88, in get' })],
-    ['.NET', '   at Api.Auth.KeyValidator.Validate(String key) in C:\\src\\Api\\Auth\\KeyValidator.cs:line 42\n--- End of stack trace from previous location ---'],
+    [
+      '.NET',
+      '   at Api.Auth.KeyValidator.Validate(String key) in C:\\src\\Api\\Auth\\KeyValidator.cs:line 42\n--- End of stack trace from previous location ---',
+    ],
     ['Go', 'panic: runtime error: invalid memory address\n\ngoroutine 1 [running]:\nmain.auth(...)\n\t/go/src/app/main.go:42 +0x1d'],
     ['Ruby', "/app/models/api_key.rb:12:in `find_by_secret': undefined method"],
     ['PHP', '#0 /var/www/src/Auth.php(42): App\\Auth->check()'],
   ];
-  for (const [runtime, text] of samples) it(`recognises a ${runtime} trace: ${text.slice(0, 40).replace(/\n/g, ' ')}…`, () => expect(findStackTrace(text)).toBe(runtime));
+  for (const [runtime, text] of samples)
+    it(`recognises a ${runtime} trace: ${text.slice(0, 40).replace(/\n/g, ' ')}…`, () => expect(findStackTrace(text)).toBe(runtime));
 
   it('does not mistake ordinary denial text for a trace', () => {
-    for (const text of ['{"error":{"code":"insufficient_scope","message":"The API key lacks the \\"agents:write\\" scope.","required":"agents:write"}}', 'Look at the docs at https://example.com/auth.html: line 3 explains keys.', 'Forbidden', 'retry at 12:30:00']) {
+    for (const text of [
+      '{"error":{"code":"insufficient_scope","message":"The API key lacks the \\"agents:write\\" scope.","required":"agents:write"}}',
+      'Look at the docs at https://example.com/auth.html: line 3 explains keys.',
+      'Forbidden',
+      'retry at 12:30:00',
+    ]) {
       expect(findStackTrace(text)).toBeUndefined();
     }
   });
@@ -59,17 +74,25 @@ describe('environment markers', () => {
 
 describe('key names', () => {
   const declared = { system: 'crm', environment: 'prod', purpose: 'agent-call' };
-  const params = { genericNames: ['test', 'api', 'system', 'key', 'default', 'new-key', 'my-key'], genericPurposes: ['key', 'test', 'default', 'general'] };
+  const params = {
+    genericNames: ['test', 'api', 'system', 'key', 'default', 'new-key', 'my-key'],
+    genericPurposes: ['key', 'test', 'default', 'general'],
+  };
   it('accepts the conventional name', () => expect(nameProblems('crm-prod-agent-call', declared, params)).toEqual([]));
   it('refuses generic names', () => {
-    for (const name of ['test', 'api', 'system', 'key', 'default', 'my-key', 'new-key']) expect(nameProblems(name, declared, params)[0]).toMatch(/generic name/);
+    for (const name of ['test', 'api', 'system', 'key', 'default', 'my-key', 'new-key'])
+      expect(nameProblems(name, declared, params)[0]).toMatch(/generic name/);
   });
   it('names each disagreement with the declared fields', () => {
     expect(nameProblems('crm-test-agent-call', declared, params)).toEqual(['its environment part is "test", not "prod"']);
     expect(nameProblems('crm-prod-agent', declared, params)).toEqual(['its purpose part is "agent", not "agent-call"']);
     expect(nameProblems('sales-prod-agent-call', declared, params)).toEqual(['it does not start with the system "crm"']);
-    expect(nameProblems('CRM_prod_agent_call', declared, params)).toEqual(expect.arrayContaining(['it has upper-case letters', 'it has characters other than letters, digits and hyphens']));
-    expect(nameProblems('crm-prod-key', { ...declared, purpose: 'key' }, params)).toEqual(['the purpose "key" is generic: say what the key does (e.g. agent-call)']);
+    expect(nameProblems('CRM_prod_agent_call', declared, params)).toEqual(
+      expect.arrayContaining(['it has upper-case letters', 'it has characters other than letters, digits and hyphens']),
+    );
+    expect(nameProblems('crm-prod-key', { ...declared, purpose: 'key' }, params)).toEqual([
+      'the purpose "key" is generic: say what the key does (e.g. agent-call)',
+    ]);
   });
 });
 
@@ -77,7 +100,13 @@ describe('near misses', () => {
   it('derives five distinct keys, each one edit from the key, the same way every time', () => {
     const k = key();
     const variants = nearMissVariants(k);
-    expect(variants.map((v) => v.label)).toEqual(['truncated by one character', 'last character changed', 'middle character changed', 'case flipped', 'extended by one character']);
+    expect(variants.map((v) => v.label)).toEqual([
+      'truncated by one character',
+      'last character changed',
+      'middle character changed',
+      'case flipped',
+      'extended by one character',
+    ]);
     expect(new Set(variants.map((v) => v.secret)).size).toBe(5);
     for (const v of variants) expect(v.secret).not.toBe(k);
     expect(variants[0]!.secret).toBe(k.slice(0, -1));
@@ -116,7 +145,7 @@ describe('what a denial body leaks', () => {
   it('names the key, its base64 and its hash without quoting them', () => {
     expect(leaks(`{"presented":"${k}"}`)).toEqual(['the key itself']);
     expect(leaks(`{"auth":"Basic ${Buffer.from(`${k}:`).toString('base64')}"}`)).toEqual(['the key (base64-encoded)']);
-    expect(leaks(`{"hash":"${createHash('sha256').update(k).digest('hex').toUpperCase()}"}`)).toEqual(['the key\'s sha256 hash']);
+    expect(leaks(`{"hash":"${createHash('sha256').update(k).digest('hex').toUpperCase()}"}`)).toEqual(["the key's sha256 hash"]);
     for (const l of leaks(`${k} ${createHash('sha256').update(k).digest('hex')}`)) expect(l).not.toContain(k.slice(8, 20));
   });
   it('names declared markers of the profile and of the resource, and stack traces', () => {

@@ -21,7 +21,15 @@ interface FakeLimiter {
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((r) => {
+          s.closeAllConnections();
+          s.close(r);
+        }),
+    ),
+  );
 });
 
 async function fakeTarget(o: FakeLimiter): Promise<string> {
@@ -42,7 +50,10 @@ async function fakeTarget(o: FakeLimiter): Promise<string> {
       const throttled = count >= o.limit;
       if (!throttled) count++;
       else if (lockedUntil < now) lockedUntil = now + o.lockMs;
-      res.writeHead(throttled ? 429 : 200, { 'content-type': 'application/json', ...(o.headers?.({ remaining: Math.max(0, o.limit - count), throttled }) ?? {}) });
+      res.writeHead(throttled ? 429 : 200, {
+        'content-type': 'application/json',
+        ...(o.headers?.({ remaining: Math.max(0, o.limit - count), throttled }) ?? {}),
+      });
       res.end('{"ok":true}');
     };
     if (o.delayMs) setTimeout(answer, o.delayMs);
@@ -60,13 +71,22 @@ async function runAgainst(origin: string, ids: string[], rateLimit: Record<strin
     allowed: ['GET /v1/agents'],
     rateLimit: { limit: 5, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2, ...rateLimit },
   });
-  const result = await runSuite({ profiles: [{ file: '(test)', digest: '0', profile, secrets: ['kp_fake_secret_value_123456'] }], suite: suiteOfAllChecks(), only: ids, secrets: new SecretRegistry() });
+  const result = await runSuite({
+    profiles: [{ file: '(test)', digest: '0', profile, secrets: ['kp_fake_secret_value_123456'] }],
+    suite: suiteOfAllChecks(),
+    only: ids,
+    secrets: new SecretRegistry(),
+  });
   return Object.fromEntries(result.profiles[0]!.checks.map((c) => [c.id, c]));
 }
 
 describe('rate checks', () => {
   it('rate.recovers fails when Retry-After lies (still throttled after it)', async () => {
-    const origin = await fakeTarget({ limit: 5, lockMs: 3000, headers: ({ throttled }): Record<string, string> => (throttled ? { 'retry-after': '1' } : {}) });
+    const origin = await fakeTarget({
+      limit: 5,
+      lockMs: 3000,
+      headers: ({ throttled }): Record<string, string> => (throttled ? { 'retry-after': '1' } : {}),
+    });
     const r = await runAgainst(origin, ['rate.recovers']);
     expect(r['rate.recovers']).toMatchObject({ verdict: 'fail' });
     expect(r['rate.recovers']!.message).toMatch(/^Retry-After said 1 s but the key was still throttled \(429 Too Many Requests\)/);
@@ -76,7 +96,9 @@ describe('rate checks', () => {
     const origin = await fakeTarget({ limit: 1000, lockMs: 0, delayMs: 120 });
     const r = await runAgainst(origin, ['rate.limit-triggered'], { limit: 20, concurrency: 1 });
     expect(r['rate.limit-triggered']).toMatchObject({ verdict: 'error' });
-    expect(r['rate.limit-triggered']!.message).toMatch(/^could not generate enough load: at most \d+ calls were accepted within any 1 s window, but exceeding the expected limit needs more than 22/);
+    expect(r['rate.limit-triggered']!.message).toMatch(
+      /^could not generate enough load: at most \d+ calls were accepted within any 1 s window, but exceeding the expected limit needs more than 22/,
+    );
   });
 
   it('reads Kong-style X-RateLimit-*-Second headers and an HTTP-date Retry-After, and fails when they disagree with the observed limit', async () => {
@@ -96,7 +118,15 @@ describe('rate checks', () => {
     expect(ok.measurements.retryAfterForm).toBe('http-date');
     expect(ok.message).toMatch(/X-RateLimit-\*-Second limit=5 remaining=0/);
 
-    const lying = await fakeTarget({ limit: 5, lockMs: 0, headers: ({ throttled }) => ({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': throttled ? '40' : '41', ...(throttled ? { 'retry-after': '1' } : {}) }) });
+    const lying = await fakeTarget({
+      limit: 5,
+      lockMs: 0,
+      headers: ({ throttled }) => ({
+        'x-ratelimit-limit': '100',
+        'x-ratelimit-remaining': throttled ? '40' : '41',
+        ...(throttled ? { 'retry-after': '1' } : {}),
+      }),
+    });
     const bad = (await runAgainst(lying, ['rate.limit-signalled']))['rate.limit-signalled']!;
     expect(bad.verdict).toBe('fail');
     expect(bad.message).toMatch(/X-RateLimit-\* announces a limit of 100, but 5 calls were accepted/);
@@ -105,12 +135,17 @@ describe('rate checks', () => {
 
   it('a declared non-429 throttling status passes, flagged as advisory', async () => {
     const target = await startTarget({ faults: { 'rate-limit-status': 503 } });
-    const f = fixture(target, { rateLimit: { limit: 20, windowSeconds: 1, probe: 'GET /v1/agents', statuses: [503] }, lifecycle: undefined });
+    const f = fixture(target, {
+      rateLimit: { limit: 20, windowSeconds: 1, probe: 'GET /v1/agents', statuses: [503] },
+      lifecycle: undefined,
+    });
     const result = await runChecks(f, ['rate.limit-triggered', 'rate.limit-signalled']);
     const [triggered, signalled] = result.profiles[0]!.checks;
     expect(triggered!.verdict, triggered!.message).toBe('pass');
     expect(signalled!.verdict, signalled!.message).toBe('pass');
-    expect(signalled!.advisories.join('\n')).toMatch(/throttles with 503 Service Unavailable instead of 429 Too Many Requests \(declared in rateLimit.statuses, so advisory/);
+    expect(signalled!.advisories.join('\n')).toMatch(
+      /throttles with 503 Service Unavailable instead of 429 Too Many Requests \(declared in rateLimit.statuses, so advisory/,
+    );
   });
 });
 

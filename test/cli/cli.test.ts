@@ -17,7 +17,7 @@ describe('keyprobe CLI', () => {
     const run = await runCli([cmd, '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Usage: keyprobe ${cmd}`);
-    expect(run.stdout).toMatch(/Examples?:\n  \$ keyprobe /);
+    expect(run.stdout).toMatch(/Examples?:\n {2}\$ keyprobe /);
   });
 
   it('list shows every implemented check with id, title and whether it is destructive', async () => {
@@ -66,8 +66,14 @@ describe('keyprobe CLI', () => {
   it('run against a dead target ends in error verdicts and exit 3, not a crash', async () => {
     const tmp = tempDir();
     try {
-      const profile = tmp.file('p.yaml', 'key: { name: crm-prod-agent-call, system: crm, environment: prod, purpose: agent-call, secret: "${env:K}" }\ntarget: { origin: "http://127.0.0.1:9", timeoutMs: 2000 }\nallowed: [ GET /v1/agents ]\n');
-      const run = await runCli(['run', profile, '--only', 'auth.valid-key-accepted,auth.missing-key-rejected', '--out', join(tmp.dir, 'out')], { env: { K: 'kp_prod_' + 'b'.repeat(32) } });
+      const profile = tmp.file(
+        'p.yaml',
+        'key: { name: crm-prod-agent-call, system: crm, environment: prod, purpose: agent-call, secret: "${env:K}" }\ntarget: { origin: "http://127.0.0.1:9", timeoutMs: 2000 }\nallowed: [ GET /v1/agents ]\n',
+      );
+      const run = await runCli(
+        ['run', profile, '--only', 'auth.valid-key-accepted,auth.missing-key-rejected', '--out', join(tmp.dir, 'out')],
+        { env: { K: `kp_prod_${'b'.repeat(32)}` } },
+      );
       expect(run.code).toBe(3);
       expect(run.stdout).toMatch(/ERROR auth\.valid-key-accepted — .*connection refused by 127\.0\.0\.1:9/);
       expect(run.stdout).toMatch(/exit 3: nothing failed, but a gating check could not be verified/);

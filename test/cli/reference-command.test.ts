@@ -12,7 +12,10 @@ describe('keyprobe reference', () => {
     const tmp = tempDir();
     const controller = new AbortController();
     try {
-      const running = runCli(['reference', '--seed', '--fault', 'no-rate-limit', '--env-file', 'ref.env'], { cwd: tmp.dir, signal: controller.signal });
+      const running = runCli(['reference', '--seed', '--fault', 'no-rate-limit', '--env-file', 'ref.env'], {
+        cwd: tmp.dir,
+        signal: controller.signal,
+      });
       const envFile = join(tmp.dir, 'ref.env');
       for (let i = 0; i < 100; i++) {
         try {
@@ -26,7 +29,9 @@ describe('keyprobe reference', () => {
       const env = Object.fromEntries([...readFileSync(envFile, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
       const res = await fetch(`${env.KEYPROBE_TARGET}/v1/agents`, { headers: { authorization: `Bearer ${env.KEYPROBE_KEY}` } });
       expect(res.status).toBe(200);
-      const faults = await fetch(`${env.KEYPROBE_TARGET}/admin/faults`, { headers: { authorization: `Bearer ${env.KEYPROBE_ADMIN_TOKEN}` } });
+      const faults = await fetch(`${env.KEYPROBE_TARGET}/admin/faults`, {
+        headers: { authorization: `Bearer ${env.KEYPROBE_ADMIN_TOKEN}` },
+      });
       expect(((await faults.json()) as { faults: Record<string, unknown> }).faults).toHaveProperty('no-rate-limit');
       controller.abort();
       const run = await running;

@@ -15,7 +15,7 @@ allowed:
   - GET /v1/agents
 ${extra}`;
 
-const env = { TEST_KEY: 'kp_prod_' + 'x'.repeat(32) };
+const env = { TEST_KEY: `kp_prod_${'x'.repeat(32)}` };
 
 let tmp: ReturnType<typeof tempDir>;
 afterEach(() => tmp?.cleanup());
@@ -65,7 +65,7 @@ allowed:
   });
 
   it('refuses a literal secret and says how to reference it, without echoing it', () => {
-    const literal = 'kp_prod_' + 'L'.repeat(32);
+    const literal = `kp_prod_${'L'.repeat(32)}`;
     const { problems } = problemsOf(minimal().replace('${env:TEST_KEY}', literal));
     expect(problems).toHaveLength(1);
     expect(problems[0]!.path).toBe('key.secret');
@@ -75,7 +75,9 @@ allowed:
 
   it('names an unset environment variable, never a value', () => {
     const { problems } = problemsOf(minimal(), {});
-    expect(problems).toEqual([expect.objectContaining({ path: 'key.secret', line: 6, message: 'environment variable TEST_KEY is not set' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ path: 'key.secret', line: 6, message: 'environment variable TEST_KEY is not set' }),
+    ]);
   });
 
   it('resolves ${file:path} relative to the profile and ${env:…} inside any string', () => {
@@ -93,12 +95,18 @@ allowed:
   });
 
   it('without an environment checks structure only and trusts fields that are references', () => {
-    const { problems } = problemsOf(minimal('').replace('purpose: agent-call', 'purpose: agent-call\n  expires: ${env:EXPIRES}'), 'structureOnly');
+    const { problems } = problemsOf(
+      minimal('').replace('purpose: agent-call', 'purpose: agent-call\n  expires: ${env:EXPIRES}'),
+      'structureOnly',
+    );
     expect(problems).toEqual([]);
   });
 
   it('reports YAML syntax errors and duplicate keys with their position', () => {
-    expect(problemsOf('key: [unclosed\n').problems[0]).toMatchObject({ line: expect.any(Number), message: expect.stringMatching(/^YAML: /) });
+    expect(problemsOf('key: [unclosed\n').problems[0]).toMatchObject({
+      line: expect.any(Number),
+      message: expect.stringMatching(/^YAML: /),
+    });
     const dup = problemsOf(minimal().replace('  system: crm\n', '  system: crm\n  system: crm\n')).problems;
     expect(dup[0]).toMatchObject({ line: 4, message: expect.stringMatching(/YAML: Map keys must be unique/) });
   });
@@ -110,7 +118,9 @@ allowed:
   });
 
   it('catches contradictions: a resource both allowed and denied, a foreign key of the own environment', () => {
-    const { problems } = problemsOf(minimal(`denied:\n  - GET /v1/agents\notherEnvironments:\n  - environment: prod\n    secret: \${env:TEST_KEY}\n`));
+    const { problems } = problemsOf(
+      minimal(`denied:\n  - GET /v1/agents\notherEnvironments:\n  - environment: prod\n    secret: \${env:TEST_KEY}\n`),
+    );
     expect(problems.map((p) => p.path)).toEqual(['denied[0]', 'otherEnvironments[0].environment']);
   });
 

@@ -28,7 +28,12 @@ describe('suites', () => {
 
   it('accepts the short form and the long form with gating and params', () => {
     tmp = tempDir();
-    const suite = loadSuite(tmp.file('s.yaml', 'name: mine\nchecks:\n  - auth.valid-key-accepted\n  - id: auth.missing-key-rejected\n    gating: false\n    params: { statuses: [401, 403] }\n'));
+    const suite = loadSuite(
+      tmp.file(
+        's.yaml',
+        'name: mine\nchecks:\n  - auth.valid-key-accepted\n  - id: auth.missing-key-rejected\n    gating: false\n    params: { statuses: [401, 403] }\n',
+      ),
+    );
     expect(suite.checks.map((c) => [c.check.id, c.gating, c.params])).toEqual([
       ['auth.valid-key-accepted', true, {}],
       ['auth.missing-key-rejected', false, { statuses: [401, 403] }],
@@ -46,7 +51,9 @@ describe('suites', () => {
     const [p] = problems('name: mine\nchecks:\n  - id: auth.missing-key-rejected\n    params:\n      statuses: [200]\n      bogus: 1\n');
     const all = problems('name: mine\nchecks:\n  - id: auth.missing-key-rejected\n    params:\n      statuses: [200]\n      bogus: 1\n');
     expect(p!.path).toMatch(/^checks\[0\]\.params\./);
-    expect(all.map((x) => `${x.line} ${x.path}`)).toEqual(expect.arrayContaining(['5 checks[0].params.statuses[0]', '6 checks[0].params.bogus']));
+    expect(all.map((x) => `${x.line} ${x.path}`)).toEqual(
+      expect.arrayContaining(['5 checks[0].params.statuses[0]', '6 checks[0].params.bogus']),
+    );
   });
 
   it('a check listed twice and unknown fields are errors', () => {

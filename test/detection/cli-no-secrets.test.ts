@@ -43,7 +43,13 @@ vi.mock('../../src/secrets.js', async (importOriginal) => {
 });
 
 /** The request-phase checks, for the fault runs: the faults there bend request behaviour only. */
-const REQUEST_ONLY = ['--only', loadSuite(PRELAUNCH_SUITE).checks.filter((p) => p.check.phase === 'request').map((p) => p.check.id).join(',')];
+const REQUEST_ONLY = [
+  '--only',
+  loadSuite(PRELAUNCH_SUITE)
+    .checks.filter((p) => p.check.phase === 'request')
+    .map((p) => p.check.id)
+    .join(','),
+];
 
 describe('no secret in anything a CLI run produces', () => {
   const tmp = tempDir('keyprobe-cli-secrets-');
@@ -68,7 +74,9 @@ describe('no secret in anything a CLI run produces', () => {
       expect(findSecrets(secrets, { dirs: [out], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
       // The run did happen: healthy passes, each fault set fails.
       expect(run.stdout).toContain('auth.near-miss-key-rejected');
-      if (faults.length === 0) for (const id of REQUEST_CASES.map((c) => c.expectFail)) expect(run.stdout).toMatch(new RegExp(`PASS\\s+${id.replace(/\./g, '\\.')} `));
+      if (faults.length === 0)
+        for (const id of REQUEST_CASES.map((c) => c.expectFail))
+          expect(run.stdout).toMatch(new RegExp(`PASS\\s+${id.replace(/\./g, '\\.')} `));
       else expect(run.code).toBe(1);
     });
   }

@@ -24,8 +24,14 @@ function byId(run: CaseRun): Record<string, CheckResult> {
 
 function expectCleanTarget(run: CaseRun): void {
   const leftovers = run.keysAfter.filter((k) => k.name.startsWith(CANARY_NAME_PREFIX));
-  expect(leftovers.map((k) => k.name), 'a created canary was left behind').toEqual([]);
-  expect(run.keysAfter.filter((k) => !k.enabled).map((k) => k.name), 'a key was left disabled').toEqual([]);
+  expect(
+    leftovers.map((k) => k.name),
+    'a created canary was left behind',
+  ).toEqual([]);
+  expect(
+    run.keysAfter.filter((k) => !k.enabled).map((k) => k.name),
+    'a key was left disabled',
+  ).toEqual([]);
   expect(run.result.profiles[0]!.notes.filter((n) => n.includes('CLEANUP FAILED'))).toEqual([]);
   expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
 }
@@ -45,10 +51,17 @@ describe('lifecycle and rate-limit detection matrix', () => {
   it('passes every lifecycle and rate check against the healthy target, in order, and says how it kept bursts apart', async () => {
     const run = await runDetectionCase({ faults: [] }, MINE);
     const results = byId(run);
-    for (const id of MINE) expect({ id, verdict: results[id]!.verdict, message: results[id]!.message }).toEqual({ id, verdict: 'pass', message: results[id]!.message });
+    for (const id of MINE)
+      expect({ id, verdict: results[id]!.verdict, message: results[id]!.message }).toEqual({
+        id,
+        verdict: 'pass',
+        message: results[id]!.message,
+      });
     expect(run.result.exitCode).toBe(0);
     const notes = run.result.profiles[0]!.notes.join('\n');
-    expect(notes).toMatch(/waited a full rate-limit window \(1100 ms\) before each burst, 4 times, so every burst began on a fresh window, and once more after the last one/);
+    expect(notes).toMatch(
+      /waited a full rate-limit window \(1100 ms\) before each burst, 4 times, so every burst began on a fresh window, and once more after the last one/,
+    );
     expect(notes).toMatch(/cleanup: delete created canary "keyprobe-canary-/);
     expect(notes).toMatch(/cleanup: re-enable declared canary/);
     // The burst chart's data: every request, the throttle at the limit.
@@ -70,7 +83,10 @@ describe('lifecycle and rate-limit detection matrix', () => {
     expect(c.measurements.latencyMeasuredFrom).toBe('the moment the disable call returned');
     // Resolution: probes before the first rejection are scheduled 10 ms apart (the median gap shows it; one slow answer may stretch a single gap).
     const before = timeline.points.filter((p) => p.tMs <= latency).map((p) => p.tMs);
-    const gaps = before.slice(1).map((t, i) => t - before[i]!).sort((a, b) => a - b);
+    const gaps = before
+      .slice(1)
+      .map((t, i) => t - before[i]!)
+      .sort((a, b) => a - b);
     expect(gaps[Math.floor(gaps.length / 2)]!).toBeLessThanOrEqual(11);
     expect(before.length).toBeGreaterThanOrEqual(20);
     expect(timeline.firstRejectionMs).toBe(latency);

@@ -23,8 +23,20 @@ const DAY_MS = 86_400_000;
 
 /** The demo key replaced by a new one made with `input`; the profile refers to it through the usual variables. */
 function replaceKey(ctx: VariantContext, input: Partial<CreateKeyInput>): Record<string, string> {
-  const key = ctx.createKey({ name: 'crm-prod-agent-call', environment: 'prod', scopes: DEMO_SCOPES, owner: OWNER, expiresAt: ctx.demo.env.KEYPROBE_KEY_EXPIRES, ...input });
-  return { KEYPROBE_KEY: key.secret, KEYPROBE_KEY_ID: key.id, KEYPROBE_KEY_CREATED: key.createdAt, ...(key.expiresAt ? { KEYPROBE_KEY_EXPIRES: key.expiresAt } : {}) };
+  const key = ctx.createKey({
+    name: 'crm-prod-agent-call',
+    environment: 'prod',
+    scopes: DEMO_SCOPES,
+    owner: OWNER,
+    expiresAt: ctx.demo.env.KEYPROBE_KEY_EXPIRES,
+    ...input,
+  });
+  return {
+    KEYPROBE_KEY: key.secret,
+    KEYPROBE_KEY_ID: key.id,
+    KEYPROBE_KEY_CREATED: key.createdAt,
+    ...(key.expiresAt ? { KEYPROBE_KEY_EXPIRES: key.expiresAt } : {}),
+  };
 }
 
 export const PROFILE_VARIANTS: Readonly<Record<string, ProfileVariant>> = {

@@ -42,7 +42,7 @@ describe('README detection matrix', () => {
   });
 
   it('replaces only the block, keeping the rest of the README', () => {
-    const before = '# keyprobe\n\nIntro.\n\n## Detection matrix\n\n' + `${TABLE_START}\nold\n${TABLE_END}\n\n## After\n`;
+    const before = `# keyprobe\n\nIntro.\n\n## Detection matrix\n\n${TABLE_START}\nold\n${TABLE_END}\n\n## After\n`;
     const after = withDetectionTable(before, table);
     expect(after.startsWith('# keyprobe\n\nIntro.\n\n## Detection matrix\n\n')).toBe(true);
     expect(after.endsWith(`${TABLE_END}\n\n## After\n`)).toBe(true);

@@ -12,7 +12,12 @@ export function renderDetectionTable(cases: readonly DetectionCase[]): string {
     const defect = c.profileVariant
       ? `profile variant \`${c.profileVariant}\`${c.defect ? `: ${c.defect}` : ''}`
       : c.faults.map((f) => `fault \`${f}\``).join(' + ') + (c.defect ? `: ${c.defect}` : '');
-    const seenIn = c.seenIn ?? faults.map((d) => d?.seenIn ?? '').filter(Boolean).join('; ');
+    const seenIn =
+      c.seenIn ??
+      faults
+        .map((d) => d?.seenIn ?? '')
+        .filter(Boolean)
+        .join('; ');
     return `| ${cell(defect)} | \`${c.expectFail}\` | ${cell(seenIn || '—')} |`;
   });
   return [

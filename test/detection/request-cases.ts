@@ -13,23 +13,39 @@ export const REQUEST_CASES: readonly DetectionCase[] = [
   { name: 'query-key-accepted', faults: ['query-key-accepted'], expectFail: 'auth.key-in-query-rejected' },
   { name: 'cross-environment', faults: ['cross-environment'], expectFail: 'env.foreign-environment-key-rejected' },
   {
-    name: 'over-broad-scopes', faults: [], profileVariant: 'over-broad-scopes', expectFail: 'privilege.least-privilege',
-    defect: 'The key was created with a scope no allowed resource needs (billing:admin); the profile still declares only the scopes it needs.',
-    seenIn: 'Integration keys issued with more scopes than they use, the reason Stripe offers restricted keys; the platform (introspection) tells, not the declaration',
+    name: 'over-broad-scopes',
+    faults: [],
+    profileVariant: 'over-broad-scopes',
+    expectFail: 'privilege.least-privilege',
+    defect:
+      'The key was created with a scope no allowed resource needs (billing:admin); the profile still declares only the scopes it needs.',
+    seenIn:
+      'Integration keys issued with more scopes than they use, the reason Stripe offers restricted keys; the platform (introspection) tells, not the declaration',
   },
   {
-    name: 'bad-name', faults: [], profileVariant: 'bad-name', expectFail: 'naming.key-name-convention',
+    name: 'bad-name',
+    faults: [],
+    profileVariant: 'bad-name',
+    expectFail: 'naming.key-name-convention',
     defect: 'The key was created and declared with the generic name "new-key".',
-    seenIn: 'Keys named test, default or new-key that nobody can trace to a system or owner; OpenAI, Google and AWS keys carry no marker, so only the name can tell',
+    seenIn:
+      'Keys named test, default or new-key that nobody can trace to a system or owner; OpenAI, Google and AWS keys carry no marker, so only the name can tell',
   },
   {
-    name: 'declared-for-test', faults: [], profileVariant: 'declared-for-test', expectFail: 'env.key-matches-environment',
+    name: 'declared-for-test',
+    faults: [],
+    profileVariant: 'declared-for-test',
+    expectFail: 'env.key-matches-environment',
     defect: 'The key is declared (and named) for test but points at the production target.',
-    seenIn: 'Test keys wired into production; Stripe\'s sk_test_/sk_live_ prefixes make it visible, keys without a marker only by their declaration and name',
+    seenIn:
+      "Test keys wired into production; Stripe's sk_test_/sk_live_ prefixes make it visible, keys without a marker only by their declaration and name",
   },
   {
-    name: 'lifetime-too-long', faults: [], profileVariant: 'lifetime-too-long', expectFail: 'governance.owner-and-expiry',
-    defect: 'The key was created to expire three years from now, beyond the profile\'s 365-day maximum lifetime.',
+    name: 'lifetime-too-long',
+    faults: [],
+    profileVariant: 'lifetime-too-long',
+    expectFail: 'governance.owner-and-expiry',
+    defect: "The key was created to expire three years from now, beyond the profile's 365-day maximum lifetime.",
     seenIn: 'Long-lived keys that outlive the people who knew about them (no expiry, or years of lifetime)',
   },
 ];

@@ -11,7 +11,9 @@ import { REQUEST_CASES } from './request-cases.js';
 import { PRELAUNCH_SUITE, runDetectionCase } from './run-case.js';
 
 /** Request-phase checks of the prelaunch suite; lifecycle and rate checks are left out so the matrix stays fast. */
-const REQUEST_PHASE = loadSuite(PRELAUNCH_SUITE).checks.filter((p) => p.check.phase === 'request').map((p) => p.check.id);
+const REQUEST_PHASE = loadSuite(PRELAUNCH_SUITE)
+  .checks.filter((p) => p.check.phase === 'request')
+  .map((p) => p.check.id);
 
 function verdicts(run: Awaited<ReturnType<typeof runDetectionCase>>): Record<string, string> {
   return Object.fromEntries(allChecks(run.result).map((c) => [c.id, c.verdict]));
@@ -20,7 +22,9 @@ function verdicts(run: Awaited<ReturnType<typeof runDetectionCase>>): Record<str
 describe('request-phase detection matrix', () => {
   it('covers every request-phase check of this issue with at least one case', () => {
     const caught = new Set(REQUEST_CASES.map((c) => c.expectFail));
-    const reverse = CHECKS.filter((c) => c.phase === 'request' && !['auth.valid-key-accepted', 'auth.missing-key-rejected'].includes(c.id)).map((c) => c.id);
+    const reverse = CHECKS.filter(
+      (c) => c.phase === 'request' && !['auth.valid-key-accepted', 'auth.missing-key-rejected'].includes(c.id),
+    ).map((c) => c.id);
     expect(reverse.filter((id) => !caught.has(id))).toEqual([]);
     expect(new Set(REQUEST_CASES.map((c) => c.name)).size).toBe(REQUEST_CASES.length);
   });
@@ -29,7 +33,8 @@ describe('request-phase detection matrix', () => {
     const run = await runDetectionCase({ faults: [] }, REQUEST_PHASE);
     const results = allChecks(run.result);
     expect(results.map((c) => c.id).sort()).toEqual([...REQUEST_PHASE].sort());
-    for (const c of results) expect({ id: c.id, verdict: c.verdict, message: c.message }).toEqual({ id: c.id, verdict: 'pass', message: c.message });
+    for (const c of results)
+      expect({ id: c.id, verdict: c.verdict, message: c.message }).toEqual({ id: c.id, verdict: 'pass', message: c.message });
     expect(run.result.exitCode).toBe(0);
     expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
   });

@@ -32,7 +32,7 @@ describe('README', () => {
     try {
       const file = tmp.file('p.yaml', yamlBlockAfter('## The profile'));
       expect(checkProfileFile(file).problems).toEqual([]);
-      const env = { CRM_PROD_KEY: 'kp_prod_' + 'r'.repeat(32), CRM_TEST_KEY: 'kp_test_' + 's'.repeat(32) };
+      const env = { CRM_PROD_KEY: `kp_prod_${'r'.repeat(32)}`, CRM_TEST_KEY: `kp_test_${'s'.repeat(32)}` };
       expect(checkProfileFile(file, env).problems).toEqual([]);
     } finally {
       tmp.cleanup();

@@ -13,8 +13,21 @@ import { runCli } from '../helpers/cli.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 
-type Step = { name?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, unknown>; 'continue-on-error'?: unknown };
-type GithubJob = { steps: Step[]; needs?: string | string[]; strategy?: { matrix?: Record<string, string[]> }; 'continue-on-error'?: unknown };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+  'continue-on-error'?: unknown;
+};
+type GithubJob = {
+  steps: Step[];
+  needs?: string | string[];
+  strategy?: { matrix?: Record<string, string[]> };
+  'continue-on-error'?: unknown;
+};
 type Github = { on: unknown; jobs: Record<string, GithubJob> };
 type GitlabJob = { script: string[]; allow_failure?: unknown; artifacts: { when: string; paths: string[]; reports: { junit: string } } };
 
@@ -161,7 +174,30 @@ describe('docs/ci/github-actions-sharded.yml', () => {
   it('its commands, run as the matrix would, shard and merge into one passing report', async () => {
     const profiles = shard.strategy!.matrix!.profile!;
     // The second profile of the matrix, scaffolded the way a team would: with `keyprobe init`.
-    const made = await runCli(['init', '--system', 'billing', '--environment', 'prod', '--purpose', 'agent-call', '--owner', 'billing-team@example.com', '--origin', '${env:KEYPROBE_TARGET}', '--key-env', 'KEYPROBE_KEY', '--expires', '${env:KEYPROBE_KEY_EXPIRES}', '--allow', 'GET /v1/agents', '--deny', 'GET /v1/workflows'], { cwd: tmp.dir });
+    const made = await runCli(
+      [
+        'init',
+        '--system',
+        'billing',
+        '--environment',
+        'prod',
+        '--purpose',
+        'agent-call',
+        '--owner',
+        'billing-team@example.com',
+        '--origin',
+        '${env:KEYPROBE_TARGET}',
+        '--key-env',
+        'KEYPROBE_KEY',
+        '--expires',
+        '${env:KEYPROBE_KEY_EXPIRES}',
+        '--allow',
+        'GET /v1/agents',
+        '--deny',
+        'GET /v1/workflows',
+      ],
+      { cwd: tmp.dir },
+    );
     expect(made.code, made.stderr).toBe(0);
     expect(profiles).toEqual(['crm-prod-agent-call', 'billing-prod-agent-call']);
 
@@ -176,7 +212,9 @@ describe('docs/ci/github-actions-sharded.yml', () => {
     }
     const mergeArgs = keyprobeArgs(stepsRunning(merge.steps, 'merge')[0]!.run!)!;
     // The shell would expand the glob.
-    const expanded = mergeArgs.flatMap((a) => (a === 'shards/*/results.json' ? readdirSync(join(tmp.dir, 'shards')).map((d) => `shards/${d}/results.json`) : [a]));
+    const expanded = mergeArgs.flatMap((a) =>
+      a === 'shards/*/results.json' ? readdirSync(join(tmp.dir, 'shards')).map((d) => `shards/${d}/results.json`) : [a],
+    );
     expect(expanded.length).toBe(mergeArgs.length + 1);
     const merged = await runCli(expanded, { cwd: tmp.dir });
     expect(merged.stderr).toBe('');

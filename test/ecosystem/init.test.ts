@@ -49,7 +49,19 @@ function profileAt(file: string) {
 
 describe('keyprobe init from flags', () => {
   it('writes a profile that passes validate, with the key only as ${env:…} and the name by the convention', async () => {
-    const run = await init([...FLAGS, '--origin', 'https://api.example.com', '--allow', 'GET /v1/agents', '--allow', 'post /v1/agents/agt-support/calls', '--deny', 'DELETE /v1/resources/res-ledger', '--expires', '2027-03-31']);
+    const run = await init([
+      ...FLAGS,
+      '--origin',
+      'https://api.example.com',
+      '--allow',
+      'GET /v1/agents',
+      '--allow',
+      'post /v1/agents/agt-support/calls',
+      '--deny',
+      'DELETE /v1/resources/res-ledger',
+      '--expires',
+      '2027-03-31',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const file = join(tmp.dir, 'profiles', 'crm-prod-agent-call.yaml');
@@ -57,10 +69,21 @@ describe('keyprobe init from flags', () => {
     expect(run.stdout).toContain('export CRM_PROD_AGENT_CALL_KEY=');
 
     const p = profileAt(file);
-    expect(p.key).toMatchObject({ name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', owner: 'crm-platform-team@example.com', expires: '2027-03-31', secret: '${env:CRM_PROD_AGENT_CALL_KEY}' });
+    expect(p.key).toMatchObject({
+      name: 'crm-prod-agent-call',
+      system: 'crm',
+      environment: 'prod',
+      purpose: 'agent-call',
+      owner: 'crm-platform-team@example.com',
+      expires: '2027-03-31',
+      secret: '${env:CRM_PROD_AGENT_CALL_KEY}',
+    });
     expect(keyNameProblems(p.key.name as string, p.key as Record<string, string>)).toEqual([]);
     expect(p.target.origin).toBe('https://api.example.com');
-    expect(p.allowed).toEqual([{ method: 'GET', path: '/v1/agents' }, { method: 'POST', path: '/v1/agents/agt-support/calls' }]);
+    expect(p.allowed).toEqual([
+      { method: 'GET', path: '/v1/agents' },
+      { method: 'POST', path: '/v1/agents/agt-support/calls' },
+    ]);
     expect(p.denied).toEqual([{ method: 'DELETE', path: '/v1/resources/res-ledger' }]);
 
     const text = readFileSync(file, 'utf8');
@@ -71,7 +94,22 @@ describe('keyprobe init from flags', () => {
   });
 
   it('refuses generic or malformed name parts, bad origins and bad requests, all at once, with exit 2', async () => {
-    const run = await init(['--system', 'api', '--environment', 'prod', '--purpose', 'test', '--owner', 'x', '--origin', 'https://api.example.com/v1', '--allow', '/v1/agents', '--key-env', 'MY-KEY']);
+    const run = await init([
+      '--system',
+      'api',
+      '--environment',
+      'prod',
+      '--purpose',
+      'test',
+      '--owner',
+      'x',
+      '--origin',
+      'https://api.example.com/v1',
+      '--allow',
+      '/v1/agents',
+      '--key-env',
+      'MY-KEY',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--system: system "api" is generic');
     expect(run.stderr).toContain('--purpose: purpose "test" is generic');
@@ -80,7 +118,20 @@ describe('keyprobe init from flags', () => {
     expect(run.stderr).toContain('--key-env: "MY-KEY" is not an environment variable name');
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
-    const env = await init(['--system', 'crm', '--environment', 'Production', '--purpose', 'Agent_Call', '--owner', 'x', '--origin', 'https://api.example.com', '--allow', 'GET /v1/agents']);
+    const env = await init([
+      '--system',
+      'crm',
+      '--environment',
+      'Production',
+      '--purpose',
+      'Agent_Call',
+      '--owner',
+      'x',
+      '--origin',
+      'https://api.example.com',
+      '--allow',
+      'GET /v1/agents',
+    ]);
     expect(env.code).toBe(2);
     expect(env.stderr).toContain('"Production" is not an environment the naming rule knows');
     expect(env.stderr).toContain('purpose "Agent_Call" must be lowercase letters and digits');
@@ -123,7 +174,11 @@ describe('keyprobe init interactively', () => {
     expect(run.stdout).toContain('system "api" is generic');
     expect(run.stdout).toContain('Environment variable that will hold the key [BILLING_PROD_INVOICE_SYNC_KEY]: ');
     const p = profileAt(join(tmp.dir, 'profiles', 'billing-prod-invoice-sync.yaml'));
-    expect(p.key).toMatchObject({ name: 'billing-prod-invoice-sync', owner: 'billing-team@example.com', secret: '${env:BILLING_PROD_INVOICE_SYNC_KEY}' });
+    expect(p.key).toMatchObject({
+      name: 'billing-prod-invoice-sync',
+      owner: 'billing-team@example.com',
+      secret: '${env:BILLING_PROD_INVOICE_SYNC_KEY}',
+    });
     expect(p.target.origin).toBe('https://billing.example.com');
     expect(p.allowed.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/invoices', 'GET /v1/invoices/inv-1']);
     expect(p.denied?.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /v1/invoices/inv-1']);
@@ -145,7 +200,17 @@ describe('keyprobe init interactively', () => {
 });
 
 describe('keyprobe init --from-openapi', () => {
-  const OPENAPI_FLAGS = [...FLAGS, '--from-openapi', OPENAPI, '--key-env', 'KEYPROBE_KEY', '--origin', '${env:KEYPROBE_TARGET}', '--expires', '2027-03-31'];
+  const OPENAPI_FLAGS = [
+    ...FLAGS,
+    '--from-openapi',
+    OPENAPI,
+    '--key-env',
+    'KEYPROBE_KEY',
+    '--origin',
+    '${env:KEYPROBE_TARGET}',
+    '--expires',
+    '2027-03-31',
+  ];
 
   it('proposes the operations the chosen scopes reach as allowed and the others as denied', async () => {
     const run = await init([...OPENAPI_FLAGS, '--scopes', 'agents:read,agents:call']);
@@ -182,7 +247,11 @@ describe('keyprobe init --from-openapi', () => {
     const fromJson = await init([...OPENAPI_FLAGS.map((a) => (a === OPENAPI ? json : a)), '--scopes', 'workflows:read', '--out', 'b.yaml']);
     expect([fromYaml.code, fromJson.code]).toEqual([0, 0]);
     const a = profileAt(join(tmp.dir, 'a.yaml'));
-    expect(a.allowed.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/keys/self', 'GET /v1/workflows', 'GET /v1/workflows/wf-nightly/runs']);
+    expect(a.allowed.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/keys/self',
+      'GET /v1/workflows',
+      'GET /v1/workflows/wf-nightly/runs',
+    ]);
     expect(profileAt(join(tmp.dir, 'b.yaml'))).toEqual(a);
   });
 

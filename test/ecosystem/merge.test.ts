@@ -21,7 +21,9 @@ async function shard(name: string, faults: string[] = []): Promise<string> {
   try {
     secrets.push(...demo.secrets);
     const out = join(tmp.dir, name);
-    const run = await runCli(['run', DEMO_PROFILE, '--only', ONLY, '--out', out, '--quiet'], { env: { PATH: process.env.PATH, ...demo.env } });
+    const run = await runCli(['run', DEMO_PROFILE, '--only', ONLY, '--out', out, '--quiet'], {
+      env: { PATH: process.env.PATH, ...demo.env },
+    });
     expect(run.code).toBe(faults.length === 0 ? 0 : 1);
     return join(out, 'results.json');
   } finally {
@@ -64,7 +66,10 @@ describe('keyprobe merge', () => {
     expect(merged.schemaVersion).toBe(1);
     expect(merged.runId).not.toBe(a.runId);
     expect(merged.runId).not.toBe(b.runId);
-    expect(merged.profiles.map((p) => p.profile.keyFingerprint)).toEqual([a.profiles[0]!.profile.keyFingerprint, b.profiles[0]!.profile.keyFingerprint]);
+    expect(merged.profiles.map((p) => p.profile.keyFingerprint)).toEqual([
+      a.profiles[0]!.profile.keyFingerprint,
+      b.profiles[0]!.profile.keyFingerprint,
+    ]);
     expect(merged.profiles[0]!.checks).toEqual(a.profiles[0]!.checks);
     expect(merged.profiles[1]!.notes.at(-1)).toBe(`merged from ${passB} (run ${b.runId}, keyprobe ${b.tool.version})`);
     expect(merged.startedAt).toBe([a.startedAt, b.startedAt].sort()[0]);
@@ -112,7 +117,9 @@ describe('keyprobe merge', () => {
     expect(run.code).toBe(2);
     const fp = read(passA).profiles[0]!.profile.keyFingerprint;
     expect(run.stderr).toContain('the same key ran against the same target in more than one input');
-    expect(run.stderr).toContain(`crm-prod-agent-call (${fp}) on ${read(passA).profiles[0]!.profile.targetOrigin}: in ${passA} and ${copy}`);
+    expect(run.stderr).toContain(
+      `crm-prod-agent-call (${fp}) on ${read(passA).profiles[0]!.profile.targetOrigin}: in ${passA} and ${copy}`,
+    );
     expect(readdirSync(tmp.dir)).not.toContain('merged-dup');
   });
 

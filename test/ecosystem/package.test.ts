@@ -22,10 +22,15 @@ function exec(cmd: string, args: string[], opts: { cwd: string; env?: Record<str
   // npm_* variables of an outer `npm test` would steer the inner npm; start clean.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: { ...base, NO_COLOR: '1', ...opts.env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, env: { ...base, NO_COLOR: '1', ...opts.env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,7 +45,10 @@ beforeAll(async () => {
   tmp = tempDir('keyprobe-package-');
   // Pack a copy of the working tree, so the prepack's clean build never touches the dist/ other runs use.
   const stage = join(tmp.dir, 'stage');
-  cpSync(PACKAGE_ROOT, stage, { recursive: true, filter: (src) => !LEFT_OUT.has(src.slice(PACKAGE_ROOT.length).split(/[\\/]/).filter(Boolean)[0] ?? '') });
+  cpSync(PACKAGE_ROOT, stage, {
+    recursive: true,
+    filter: (src) => !LEFT_OUT.has(src.slice(PACKAGE_ROOT.length).split(/[\\/]/).filter(Boolean)[0] ?? ''),
+  });
   symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
   const pack = await exec('npm', ['pack', '--json', '--pack-destination', tmp.dir], { cwd: stage });
   expect(pack.code, pack.stderr).toBe(0);
@@ -59,9 +67,20 @@ afterAll(() => tmp?.cleanup());
 describe('the npm package', () => {
   it('ships only what runs: the compiled CLI (no maps), suites, profiles, schemas, README and LICENSE', () => {
     const paths = packed.files.map((f) => f.path).sort();
-    const allowed = /^(dist\/.+\.js|profiles\/[^/]+\.yaml|suites\/[^/]+\.yaml|schemas\/[^/]+\.schema\.json|package\.json|README\.md|LICENSE)$/;
+    const allowed =
+      /^(dist\/.+\.js|profiles\/[^/]+\.yaml|suites\/[^/]+\.yaml|schemas\/[^/]+\.schema\.json|package\.json|README\.md|LICENSE)$/;
     expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
-    for (const required of ['dist/cli.js', 'package.json', 'README.md', 'LICENSE', 'profiles/crm-prod-agent-call.yaml', 'suites/prelaunch.yaml', 'schemas/profile.schema.json', 'schemas/suite.schema.json', 'schemas/audit-policy.schema.json']) {
+    for (const required of [
+      'dist/cli.js',
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'profiles/crm-prod-agent-call.yaml',
+      'suites/prelaunch.yaml',
+      'schemas/profile.schema.json',
+      'schemas/suite.schema.json',
+      'schemas/audit-policy.schema.json',
+    ]) {
       expect(paths).toContain(required);
     }
     expect(paths.some((p) => p.startsWith('src/') || p.startsWith('test/') || p.endsWith('.map') || p.endsWith('.ts'))).toBe(false);
@@ -88,7 +107,10 @@ describe('the npm package', () => {
       const profile = 'node_modules/keyprobe/profiles/crm-prod-agent-call.yaml';
       const run = await exec('npx', ['--no-install', 'keyprobe', 'run', profile, '--out', 'reports/run'], { cwd: app, env: demo.env });
       expect(run.code, run.stderr + run.stdout).toBe(0);
-      const result = JSON.parse(readFileSync(join(app, 'reports', 'run', 'results.json'), 'utf8')) as { verdict: string; tool: { version: string } };
+      const result = JSON.parse(readFileSync(join(app, 'reports', 'run', 'results.json'), 'utf8')) as {
+        verdict: string;
+        tool: { version: string };
+      };
       expect(result).toMatchObject({ verdict: 'pass', tool: { version: pkg.version } });
       expect(findSecrets(demo.secrets, { dirs: [join(app, 'reports')], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
     } finally {
@@ -97,7 +119,27 @@ describe('the npm package', () => {
   }, 120_000);
 
   it('`npx keyprobe init` writes a profile whose editor schema line points into the installed package, and it validates', async () => {
-    const made = await exec('npx', ['--no-install', 'keyprobe', 'init', '--system', 'crm', '--environment', 'prod', '--purpose', 'agent-call', '--owner', 'crm-team@example.com', '--origin', 'https://api.example.com', '--allow', 'GET /v1/agents'], { cwd: app });
+    const made = await exec(
+      'npx',
+      [
+        '--no-install',
+        'keyprobe',
+        'init',
+        '--system',
+        'crm',
+        '--environment',
+        'prod',
+        '--purpose',
+        'agent-call',
+        '--owner',
+        'crm-team@example.com',
+        '--origin',
+        'https://api.example.com',
+        '--allow',
+        'GET /v1/agents',
+      ],
+      { cwd: app },
+    );
     expect(made.code, made.stderr).toBe(0);
     const text = readFileSync(join(app, 'profiles', 'crm-prod-agent-call.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../node_modules/keyprobe/schemas/profile.schema.json');
@@ -106,6 +148,14 @@ describe('the npm package', () => {
     expect(valid.code, valid.stderr).toBe(0);
     const schema = await exec('npx', ['--no-install', 'keyprobe', 'schema', 'suite'], { cwd: app });
     expect(schema.stdout).toBe(readFileSync(join(app, 'node_modules', 'keyprobe', 'schemas', 'suite.schema.json'), 'utf8'));
-    expect(readdirSync(join(app, 'node_modules', 'keyprobe')).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json', 'profiles', 'schemas', 'suites']);
+    expect(readdirSync(join(app, 'node_modules', 'keyprobe')).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist',
+      'package.json',
+      'profiles',
+      'schemas',
+      'suites',
+    ]);
   }, 60_000);
 });

@@ -19,7 +19,9 @@ function validator(kind: SchemaKind) {
 }
 
 function bundled(dir: string): string[] {
-  return readdirSync(join(PACKAGE_ROOT, dir)).filter((f) => f.endsWith('.yaml')).map((f) => join(PACKAGE_ROOT, dir, f));
+  return readdirSync(join(PACKAGE_ROOT, dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(PACKAGE_ROOT, dir, f));
 }
 
 describe('JSON Schemas', () => {
@@ -54,7 +56,11 @@ describe('JSON Schemas', () => {
 
   it('rejects what keyprobe rejects: an unknown field, a missing section, a bad method shorthand', () => {
     const validate = validator('profile');
-    const ok = { key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: '${env:K}' }, target: { origin: 'https://api.example.com' }, allowed: ['GET /v1/agents'] };
+    const ok = {
+      key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: '${env:K}' },
+      target: { origin: 'https://api.example.com' },
+      allowed: ['GET /v1/agents'],
+    };
     expect(validate(ok), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...ok, target: { origin: 'https://api.example.com', timeout: 5 } })).toBe(false);
     expect(validate({ key: ok.key, target: ok.target })).toBe(false);
@@ -64,10 +70,16 @@ describe('JSON Schemas', () => {
 
   it('knows the check catalogue: check ids complete, unknown ids and bad params are refused', () => {
     const validate = validator('suite');
-    expect(validate({ name: 's', checks: ['auth.missing-key-rejected', { id: 'auth.missing-key-rejected', gating: false }] }), JSON.stringify(validate.errors)).toBe(true);
+    expect(
+      validate({ name: 's', checks: ['auth.missing-key-rejected', { id: 'auth.missing-key-rejected', gating: false }] }),
+      JSON.stringify(validate.errors),
+    ).toBe(true);
     expect(validate({ name: 's', checks: ['auth.no-such-check'] })).toBe(false);
     expect(validate({ name: 's', checks: [{ id: 'auth.missing-key-rejected', params: { statuses: [200] } }] })).toBe(false);
-    expect(validate({ name: 's', checks: [{ id: 'auth.missing-key-rejected', params: { statuses: [401, 403] } }] }), JSON.stringify(validate.errors)).toBe(true);
+    expect(
+      validate({ name: 's', checks: [{ id: 'auth.missing-key-rejected', params: { statuses: [401, 403] } }] }),
+      JSON.stringify(validate.errors),
+    ).toBe(true);
   });
 
   it('accepts the audit policies the audit loader accepts, and refuses what it refuses', () => {

@@ -7,7 +7,15 @@ describe('burst generator', () => {
     const target = await startTarget({ defaultRateLimit: { limit: 5, windowSeconds: 1 } });
     const f = fixture(target);
     const { http, budget } = clientFor(f);
-    const r = await runBurst({ http, label: 'burst', method: 'GET', path: '/v1/agents', concurrency: 3, maxRequests: 40, maxDurationMs: 5000 });
+    const r = await runBurst({
+      http,
+      label: 'burst',
+      method: 'GET',
+      path: '/v1/agents',
+      concurrency: 3,
+      maxRequests: 40,
+      maxDurationMs: 5000,
+    });
     expect(r.stoppedBy).toBe('refusal');
     expect(r.accepted).toBe(5);
     expect(r.firstRefusal?.response.status).toBe(429);
@@ -26,7 +34,15 @@ describe('burst generator', () => {
     const target = await startTarget({ faults: { 'no-rate-limit': true } });
     const f = fixture(target);
     const { http, budget } = clientFor(f, { budget: 7 });
-    const r = await runBurst({ http, label: 'burst', method: 'GET', path: '/v1/agents', concurrency: 4, maxRequests: 30, maxDurationMs: 5000 });
+    const r = await runBurst({
+      http,
+      label: 'burst',
+      method: 'GET',
+      path: '/v1/agents',
+      concurrency: 4,
+      maxRequests: 30,
+      maxDurationMs: 5000,
+    });
     expect(r.stoppedBy).toBe('budget');
     expect(r.sent).toBe(7);
     expect(budget.spent).toBe(7);
@@ -36,7 +52,15 @@ describe('burst generator', () => {
     const target = await startTarget({ faults: { 'no-rate-limit': true } });
     const f = fixture(target);
     const { http } = clientFor(f);
-    const r = await runBurst({ http, label: 'burst', method: 'GET', path: '/v1/agents', concurrency: 8, maxRequests: 30, maxDurationMs: 5000 });
+    const r = await runBurst({
+      http,
+      label: 'burst',
+      method: 'GET',
+      path: '/v1/agents',
+      concurrency: 8,
+      maxRequests: 30,
+      maxDurationMs: 5000,
+    });
     expect(r).toMatchObject({ stoppedBy: 'max-requests', sent: 30, accepted: 30 });
     expect(maxAcceptedInWindow(r.points, 1000)).toBe(30);
   });

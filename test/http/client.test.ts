@@ -32,11 +32,21 @@ beforeAll(async () => {
     // Echoes the credential back in every form a careless server might: as is, base64 and sha256.
     const auth = String(req.headers.authorization ?? '');
     const presented = auth.replace(/^Bearer /, '');
-    return json(res, 200, { presented, b64: Buffer.from(presented).toString('base64'), sha: createHash('sha256').update(presented).digest('hex'), query: url.search }, {
-      'x-request-id': 'req-1',
-      'set-cookie': 'session=abc',
-      'www-authenticate': 'Bearer realm="t"',
-    });
+    return json(
+      res,
+      200,
+      {
+        presented,
+        b64: Buffer.from(presented).toString('base64'),
+        sha: createHash('sha256').update(presented).digest('hex'),
+        query: url.search,
+      },
+      {
+        'x-request-id': 'req-1',
+        'set-cookie': 'session=abc',
+        'www-authenticate': 'Bearer realm="t"',
+      },
+    );
   });
 });
 
@@ -45,7 +55,15 @@ afterAll(async () => {
 });
 
 function client(budget = new RequestBudget(100), secrets = registry()) {
-  return new HttpClient({ origin: target.origin, auth: { header: 'Authorization', scheme: 'Bearer' }, primaryKey: KEY, timeoutMs: 3000, budget, secrets, dispatcher: createDispatcher() });
+  return new HttpClient({
+    origin: target.origin,
+    auth: { header: 'Authorization', scheme: 'Bearer' },
+    primaryKey: KEY,
+    timeoutMs: 3000,
+    budget,
+    secrets,
+    dispatcher: createDispatcher(),
+  });
 }
 
 function registry(): SecretRegistry {
@@ -74,7 +92,12 @@ describe('HttpClient redirects', () => {
     const http = client();
     const r302 = await http.send({ label: 'redirect', method: 'GET', path: '/redirect-away' });
     const r307 = await http.send({ label: 'redirect 307', method: 'POST', path: '/redirect-307', body: { a: 1 } });
-    const canary = await http.send({ label: 'canary', method: 'GET', path: '/redirect-away', credential: { kind: 'query', name: 'api_key', value: CANARY } });
+    const canary = await http.send({
+      label: 'canary',
+      method: 'GET',
+      path: '/redirect-away',
+      credential: { kind: 'query', name: 'api_key', value: CANARY },
+    });
     expect([r302.status, r307.status, canary.status]).toEqual([302, 307, 302]);
     expect(r302.headers.location).toBe(`${other.origin}/steal`);
     expect(other.received.length).toBe(before);
@@ -115,13 +138,22 @@ describe('HttpClient evidence', () => {
   it('keeps chosen headers and a curl line with $KEY, and no secret in any form', async () => {
     const http = client();
     await http.send({ label: `echo with ${KEY}`, method: 'POST', path: '/echo?x=1', body: { note: KEY } });
-    await http.send({ label: 'canary in query', method: 'GET', path: '/echo', credential: { kind: 'query', name: 'api_key', value: CANARY } });
+    await http.send({
+      label: 'canary in query',
+      method: 'GET',
+      path: '/echo',
+      credential: { kind: 'query', name: 'api_key', value: CANARY },
+    });
     const [keyed, query] = http.evidence().exchanges;
     const fp = fingerprint(KEY);
 
     expect(keyed!.requestHeaders.authorization).toBe(`Bearer [key ${fp}]`);
     expect(keyed!.requestHeaders['content-type']).toBe('application/json');
-    expect(keyed!.responseHeaders).toMatchObject({ 'content-type': 'application/json', 'x-request-id': 'req-1', 'www-authenticate': 'Bearer realm="t"' });
+    expect(keyed!.responseHeaders).toMatchObject({
+      'content-type': 'application/json',
+      'x-request-id': 'req-1',
+      'www-authenticate': 'Bearer realm="t"',
+    });
     expect(keyed!.responseHeaders['set-cookie']).toBeUndefined();
     expect(keyed!.label).toBe(`echo with [key ${fp}]`);
     expect(keyed!.curl).toContain('-H "authorization: Bearer $KEY"');
@@ -142,7 +174,15 @@ describe('HttpClient evidence', () => {
 
   it('records a network failure as evidence and throws a CheckError that names no secret', async () => {
     const dead = await startServer((_req, res) => void res.destroy());
-    const http = new HttpClient({ origin: dead.origin, auth: { header: 'Authorization', scheme: 'Bearer' }, primaryKey: KEY, timeoutMs: 2000, budget: new RequestBudget(5), secrets: registry(), dispatcher: createDispatcher() });
+    const http = new HttpClient({
+      origin: dead.origin,
+      auth: { header: 'Authorization', scheme: 'Bearer' },
+      primaryKey: KEY,
+      timeoutMs: 2000,
+      budget: new RequestBudget(5),
+      secrets: registry(),
+      dispatcher: createDispatcher(),
+    });
     await dead.close();
     const err = await http.send({ label: 'dead', method: 'GET', path: `/x?k=${KEY}` }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckError);
@@ -158,7 +198,14 @@ describe('a whole run against a target that redirects everything elsewhere', () 
     try {
       const before = other.received.length;
       const profile = loadedProfile({
-        key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY, scopes: ['agents:read'] },
+        key: {
+          name: 'crm-prod-agent-call',
+          system: 'crm',
+          environment: 'prod',
+          purpose: 'agent-call',
+          secret: KEY,
+          scopes: ['agents:read'],
+        },
         target: { origin: redirector.origin, introspection: { path: '/v1/keys/self' } },
         allowed: [{ method: 'GET', path: '/v1/agents', scope: 'agents:read' }],
         denied: ['POST /v1/agents'],
@@ -166,7 +213,11 @@ describe('a whole run against a target that redirects everything elsewhere', () 
         otherEnvironments: [{ environment: 'test', secret: `kp_test_${randomBytes(16).toString('hex')}` }],
       });
       const suite = loadSuite(PRELAUNCH_SUITE);
-      const run = await runSuite({ profiles: [profile], suite, only: suite.checks.filter((p) => p.check.phase === 'request').map((p) => p.check.id) });
+      const run = await runSuite({
+        profiles: [profile],
+        suite,
+        only: suite.checks.filter((p) => p.check.phase === 'request').map((p) => p.check.id),
+      });
       expect(redirector.received.length).toBeGreaterThan(10);
       expect(other.received.length).toBe(before);
       // The redirect is never mistaken for success: the positive check fails on it.

@@ -16,7 +16,11 @@ describe('Retry-After', () => {
   });
 
   it('reads an IMF-fixdate, and the obsolete RFC 850 and asctime forms', () => {
-    expect(parseRetryAfter('Sun, 01 Mar 2026 12:00:30 GMT', NOW)).toEqual({ raw: 'Sun, 01 Mar 2026 12:00:30 GMT', seconds: 30, form: 'http-date' });
+    expect(parseRetryAfter('Sun, 01 Mar 2026 12:00:30 GMT', NOW)).toEqual({
+      raw: 'Sun, 01 Mar 2026 12:00:30 GMT',
+      seconds: 30,
+      form: 'http-date',
+    });
     expect(parseRetryAfter('Sunday, 01-Mar-26 12:01:00 GMT', NOW)?.seconds).toBe(60);
     expect(parseRetryAfter('Sun Mar  1 12:00:10 2026', NOW)?.form).toBe('http-date');
   });
@@ -39,7 +43,10 @@ describe('RateLimit-Policy and RateLimit (draft-11 structured fields)', () => {
 
   it('parses RateLimit r and t', () => {
     expect(parseRateLimit('"default";r=0;t=1').states).toEqual([{ name: 'default', remaining: 0, resetSeconds: 1 }]);
-    expect(parseRateLimit('"a";r=5, "b";r=7;t=30').states).toEqual([{ name: 'a', remaining: 5 }, { name: 'b', remaining: 7, resetSeconds: 30 }]);
+    expect(parseRateLimit('"a";r=5, "b";r=7;t=30').states).toEqual([
+      { name: 'a', remaining: 5 },
+      { name: 'b', remaining: 7, resetSeconds: 30 },
+    ]);
   });
 
   it('ignores malformed members, keeping the good ones and saying why', () => {
@@ -57,7 +64,7 @@ describe('RateLimit-Policy and RateLimit (draft-11 structured fields)', () => {
 });
 
 describe('all rate-limit headers of a response', () => {
-  it('reads the reference target\'s throttled answer', () => {
+  it("reads the reference target's throttled answer", () => {
     const s = parseRateLimitHeaders({ 'retry-after': '1', 'ratelimit-policy': '"default";q=20;w=1', ratelimit: '"default";r=0;t=1' }, NOW);
     expect(s.retryAfter?.seconds).toBe(1);
     expect(s.policies[0]?.quota).toBe(20);
@@ -71,22 +78,30 @@ describe('all rate-limit headers of a response', () => {
   });
 
   it("reads X-RateLimit-* with Kong's period suffixes as separate windows", () => {
-    const s = parseRateLimitHeaders({
-      'x-ratelimit-limit-minute': '5',
-      'x-ratelimit-remaining-minute': '0',
-      'x-ratelimit-limit-hour': '100',
-      'x-ratelimit-remaining-hour': '95',
-      'x-ratelimit-limit-second': '1',
-    }, NOW);
-    expect(s.legacy).toEqual(expect.arrayContaining([
-      { source: 'X-RateLimit-*-Minute', windowSeconds: 60, limit: 5, remaining: 0 },
-      { source: 'X-RateLimit-*-Hour', windowSeconds: 3600, limit: 100, remaining: 95 },
-      { source: 'X-RateLimit-*-Second', windowSeconds: 1, limit: 1 },
-    ]));
+    const s = parseRateLimitHeaders(
+      {
+        'x-ratelimit-limit-minute': '5',
+        'x-ratelimit-remaining-minute': '0',
+        'x-ratelimit-limit-hour': '100',
+        'x-ratelimit-remaining-hour': '95',
+        'x-ratelimit-limit-second': '1',
+      },
+      NOW,
+    );
+    expect(s.legacy).toEqual(
+      expect.arrayContaining([
+        { source: 'X-RateLimit-*-Minute', windowSeconds: 60, limit: 5, remaining: 0 },
+        { source: 'X-RateLimit-*-Hour', windowSeconds: 3600, limit: 100, remaining: 95 },
+        { source: 'X-RateLimit-*-Second', windowSeconds: 1, limit: 1 },
+      ]),
+    );
   });
 
   it('an X-RateLimit-Reset that is an epoch timestamp (GitHub) becomes seconds from now', () => {
-    const s = parseRateLimitHeaders({ 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 90) }, NOW);
+    const s = parseRateLimitHeaders(
+      { 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 90) },
+      NOW,
+    );
     expect(s.legacy[0]?.resetSeconds).toBe(90);
   });
 
@@ -100,7 +115,10 @@ describe('all rate-limit headers of a response', () => {
   });
 
   it('the wait before retrying: Retry-After first, then RateLimit t, then a legacy reset', () => {
-    expect(secondsUntilReset(parseRateLimitHeaders({ 'retry-after': '3', ratelimit: '"d";r=0;t=9' }, NOW))).toEqual({ seconds: 3, from: 'Retry-After: 3' });
+    expect(secondsUntilReset(parseRateLimitHeaders({ 'retry-after': '3', ratelimit: '"d";r=0;t=9' }, NOW))).toEqual({
+      seconds: 3,
+      from: 'Retry-After: 3',
+    });
     expect(secondsUntilReset(parseRateLimitHeaders({ ratelimit: '"d";r=0;t=9' }, NOW))?.seconds).toBe(9);
     expect(secondsUntilReset(parseRateLimitHeaders({ 'x-ratelimit-reset': '4' }, NOW))?.seconds).toBe(4);
     expect(secondsUntilReset(parseRateLimitHeaders({}, NOW))).toBeUndefined();

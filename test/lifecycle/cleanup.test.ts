@@ -35,14 +35,16 @@ describe('canary keys and cleanup', () => {
     try {
       const result = await runChecks(f, ['lifecycle.disabled-key-rejected'], { signal: abort.signal });
       expect(result.incomplete).toBe(true);
-      expect(result.profiles[0]!.checks[0]!.lifecycleActions?.map((a) => `${a.action}:${a.outcome}${a.detached ? ' (detached)' : ''}`)).toEqual(['disable:done', 'enable:done (detached)']);
+      expect(
+        result.profiles[0]!.checks[0]!.lifecycleActions?.map((a) => `${a.action}:${a.outcome}${a.detached ? ' (detached)' : ''}`),
+      ).toEqual(['disable:done', 'enable:done (detached)']);
     } finally {
       clearInterval(timer);
     }
     expect(disabledKeys(target)).toEqual([]);
   });
 
-  it('acting on the profile\'s own key needs the opt-in, and the key is re-enabled afterwards', async () => {
+  it("acting on the profile's own key needs the opt-in, and the key is re-enabled afterwards", async () => {
     const target = await startTarget();
     const withoutCreate = (extra: Record<string, unknown>) => {
       const f0 = fixture(target);
@@ -53,11 +55,16 @@ describe('canary keys and cleanup', () => {
     const refused = fixture(target, { lifecycle: withoutCreate({}) });
     const skipped = await runChecks(refused, ['lifecycle.disabled-key-rejected']);
     expect(skipped.profiles[0]!.checks[0]).toMatchObject({ verdict: 'skip' });
-    expect(skipped.profiles[0]!.checks[0]!.message).toMatch(/declare a spare `canary` key, give the http adapter create and delete actions, or set lifecycle.actOnOwnKey/);
+    expect(skipped.profiles[0]!.checks[0]!.message).toMatch(
+      /declare a spare `canary` key, give the http adapter create and delete actions, or set lifecycle.actOnOwnKey/,
+    );
 
     const own = fixture(target, { lifecycle: withoutCreate({ actOnOwnKey: true }) });
     const result = await runChecks(own, ['lifecycle.disabled-key-rejected', 'auth.valid-key-accepted']);
-    const [valid, disabled] = [result.profiles[0]!.checks.find((c) => c.id === 'auth.valid-key-accepted')!, result.profiles[0]!.checks.find((c) => c.id === 'lifecycle.disabled-key-rejected')!];
+    const [valid, disabled] = [
+      result.profiles[0]!.checks.find((c) => c.id === 'auth.valid-key-accepted')!,
+      result.profiles[0]!.checks.find((c) => c.id === 'lifecycle.disabled-key-rejected')!,
+    ];
     expect(disabled.verdict, disabled.message).toBe('pass');
     expect(disabled.measurements.subject).toBe('own key');
     expect(valid.verdict).toBe('pass');

@@ -34,7 +34,18 @@ function commandFixture(f: (lifecycle: Record<string, unknown>) => Fixture, extr
   const tmp = tempDir('keyprobe-command-');
   const script = tmp.file('admin.mjs', ADMIN_SCRIPT);
   const run = (a: string) => `node ${JSON.stringify(script)} ${a}`;
-  const fx = f({ adapter: 'command', command: { timeoutMs: 10_000, create: run('create'), disable: run('disable'), enable: run('enable'), rotate: run('rotate'), delete: run('delete'), ...extra } });
+  const fx = f({
+    adapter: 'command',
+    command: {
+      timeoutMs: 10_000,
+      create: run('create'),
+      disable: run('disable'),
+      enable: run('enable'),
+      rotate: run('rotate'),
+      delete: run('delete'),
+      ...extra,
+    },
+  });
   return { fx, tmp };
 }
 
@@ -42,7 +53,12 @@ function adapterFor(f: Fixture, signal = new AbortController().signal) {
   const { http, secrets, budget } = clientFor(f);
   const records: ActionRecord[] = [];
   const env = { PATH: process.env.PATH, ADMIN_TOKEN: f.target.adminToken };
-  return { adapter: createLifecycleAdapter({ profile: f.profile, http, secrets, signal, interactive: false, env, records })!, secrets, budget, records };
+  return {
+    adapter: createLifecycleAdapter({ profile: f.profile, http, secrets, signal, interactive: false, env, records })!,
+    secrets,
+    budget,
+    records,
+  };
 }
 
 describe('command lifecycle adapter', () => {
@@ -78,7 +94,12 @@ describe('command lifecycle adapter', () => {
 
   it('a failing command, a command without JSON and a hung command each fail with the reason', async () => {
     const target = await startTarget();
-    const f = fixture(target, { lifecycle: { adapter: 'command', command: { timeoutMs: 300, disable: 'echo "no such key" >&2; exit 3', create: 'echo created it', enable: 'sleep 5' } } });
+    const f = fixture(target, {
+      lifecycle: {
+        adapter: 'command',
+        command: { timeoutMs: 300, disable: 'echo "no such key" >&2; exit 3', create: 'echo created it', enable: 'sleep 5' },
+      },
+    });
     const { adapter, records } = adapterFor(f);
     const failed = await adapter.disable({ name: 'k', id: 'key_x' });
     expect(failed).toMatchObject({ outcome: 'failed', reason: 'disable command exited with code 3: no such key' });
@@ -107,7 +128,9 @@ describe('command lifecycle adapter', () => {
     const target = await startTarget();
     const { fx, tmp } = commandFixture((lifecycle) => fixture(target, { lifecycle: { ...lifecycle, stabilityWindowMs: 300 } }));
     try {
-      const result = await runChecks(fx, ['lifecycle.disabled-key-rejected'], { env: { PATH: process.env.PATH, ADMIN_TOKEN: target.adminToken } });
+      const result = await runChecks(fx, ['lifecycle.disabled-key-rejected'], {
+        env: { PATH: process.env.PATH, ADMIN_TOKEN: target.adminToken },
+      });
       const c = result.profiles[0]!.checks[0]!;
       expect(c.verdict, c.message).toBe('pass');
       expect(c.measurements.subject).toBe('created canary');

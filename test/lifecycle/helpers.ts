@@ -31,7 +31,17 @@ export function referenceLifecycle(target: ReferenceTarget, extra: Record<string
     adapter: 'http',
     http: {
       credential: { secret: target.adminToken },
-      create: { method: 'POST', path: '/admin/keys', body: { name: '{{name}}', environment: '{{environment}}', scopes: '{{scopes}}', owner: '{{owner}}', expiresInSeconds: '{{expiresInSeconds}}' } },
+      create: {
+        method: 'POST',
+        path: '/admin/keys',
+        body: {
+          name: '{{name}}',
+          environment: '{{environment}}',
+          scopes: '{{scopes}}',
+          owner: '{{owner}}',
+          expiresInSeconds: '{{expiresInSeconds}}',
+        },
+      },
       disable: 'POST /admin/keys/{{id}}/disable',
       enable: 'POST /admin/keys/{{id}}/enable',
       rotate: { method: 'POST', path: '/admin/keys/{{id}}/rotate', body: { gracePeriodSeconds: '{{graceSeconds}}' } },
@@ -53,7 +63,15 @@ export interface Fixture {
 export function fixture(target: ReferenceTarget, overrides: Record<string, unknown> = {}): Fixture {
   const key = target.createKey({ name: 'crm-prod-agent-call', scopes: SCOPES, owner: 'crm@example.com' });
   const input = {
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: key.secret, id: key.id, scopes: SCOPES },
+    key: {
+      name: 'crm-prod-agent-call',
+      system: 'crm',
+      environment: 'prod',
+      purpose: 'agent-call',
+      secret: key.secret,
+      id: key.id,
+      scopes: SCOPES,
+    },
     target: { origin: target.origin, budget: 1000 },
     allowed: ['GET /v1/agents'],
     rateLimit: { limit: 20, windowSeconds: 1, probe: 'GET /v1/agents' },
@@ -71,20 +89,38 @@ export async function runChecks(f: Fixture, ids: readonly string[], options: Par
 }
 
 /** A client as a check gets it, for testing adapters and the burst generator directly. */
-export function clientFor(f: Fixture, opts: { budget?: number; signal?: AbortSignal; secrets?: SecretRegistry } = {}): { http: HttpClient; secrets: SecretRegistry; budget: RequestBudget } {
+export function clientFor(
+  f: Fixture,
+  opts: { budget?: number; signal?: AbortSignal; secrets?: SecretRegistry } = {},
+): { http: HttpClient; secrets: SecretRegistry; budget: RequestBudget } {
   const secrets = opts.secrets ?? new SecretRegistry();
   for (const s of f.secrets) secrets.add(s);
   const budget = new RequestBudget(opts.budget ?? 1000);
   const dispatcher = createDispatcher();
   open.push(() => dispatcher.close());
-  const http = new HttpClient({ origin: f.target.origin, auth: f.profile.target.auth, primaryKey: f.key.secret, timeoutMs: 3000, budget, secrets, dispatcher, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const http = new HttpClient({
+    origin: f.target.origin,
+    auth: f.profile.target.auth,
+    primaryKey: f.key.secret,
+    timeoutMs: 3000,
+    budget,
+    secrets,
+    dispatcher,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   return { http, secrets, budget };
 }
 
 export function canariesLeft(target: ReferenceTarget): string[] {
-  return target.listKeys().filter((k) => k.name.startsWith('keyprobe-canary-')).map((k) => k.name);
+  return target
+    .listKeys()
+    .filter((k) => k.name.startsWith('keyprobe-canary-'))
+    .map((k) => k.name);
 }
 
 export function disabledKeys(target: ReferenceTarget): string[] {
-  return target.listKeys().filter((k) => !k.enabled).map((k) => k.name);
+  return target
+    .listKeys()
+    .filter((k) => !k.enabled)
+    .map((k) => k.name);
 }

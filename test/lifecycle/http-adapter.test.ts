@@ -63,7 +63,10 @@ describe('http lifecycle adapter (against the reference target /admin API)', () 
     const { adapter, records } = adapterFor(f);
     expect(adapter.can('rotate')).toBe(false);
     expect(adapter.can('disable')).toBe(true);
-    expect(await adapter.rotate({ name: 'x', id: 'key_1' }, 0)).toEqual({ outcome: 'skipped', reason: 'the http lifecycle adapter has no "rotate" action in this profile' });
+    expect(await adapter.rotate({ name: 'x', id: 'key_1' }, 0)).toEqual({
+      outcome: 'skipped',
+      reason: 'the http lifecycle adapter has no "rotate" action in this profile',
+    });
     const r = await adapter.disable({ name: 'crm-prod-agent-call', id: f.key.id });
     expect(r.outcome).toBe('failed');
     expect(r.outcome === 'failed' && r.reason).toMatch(/answered 401, expected a 2xx status/);
@@ -86,10 +89,17 @@ describe('http lifecycle adapter (against the reference target /admin API)', () 
   });
 
   it('the profile schema takes the short form and refuses unknown placeholders, naming the field', () => {
-    const base = { key: { name: 'a-b-c', system: 'a', environment: 'prod', purpose: 'c', secret: 's' }, target: { origin: 'http://127.0.0.1:1' }, allowed: ['GET /x'] };
+    const base = {
+      key: { name: 'a-b-c', system: 'a', environment: 'prod', purpose: 'c', secret: 's' },
+      target: { origin: 'http://127.0.0.1:1' },
+      allowed: ['GET /x'],
+    };
     const ok = profileSchema.safeParse({ ...base, lifecycle: { adapter: 'http', http: { disable: 'POST /admin/keys/{{id}}/disable' } } });
     expect(ok.success && ok.data.lifecycle?.http?.disable).toEqual({ method: 'POST', path: '/admin/keys/{{id}}/disable' });
-    const bad = profileSchema.safeParse({ ...base, lifecycle: { adapter: 'http', http: { disable: 'POST /admin/keys/{{keyId}}/disable' } } });
+    const bad = profileSchema.safeParse({
+      ...base,
+      lifecycle: { adapter: 'http', http: { disable: 'POST /admin/keys/{{keyId}}/disable' } },
+    });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues[0]!.message).toMatch(/unknown placeholder \{\{keyId\}\}/);
     expect(bad.error!.issues[0]!.path).toEqual(['lifecycle', 'http', 'disable', 'path']);

@@ -10,7 +10,10 @@ import type { ActionRecord } from '../../src/lifecycle/types.js';
 import { clientFor, disabledKeys, fixture, runChecks, startTarget, type Fixture } from './helpers.js';
 
 /** A fake terminal: `onPrompt` plays the person, given the prompt text. */
-function fakeTerminal(onPrompt: (prompt: string, enter: (line?: string) => void) => void, tty = true): Terminal & { printed: string[]; input: PassThrough } {
+function fakeTerminal(
+  onPrompt: (prompt: string, enter: (line?: string) => void) => void,
+  tty = true,
+): Terminal & { printed: string[]; input: PassThrough } {
   const input = Object.assign(new PassThrough(), { isTTY: tty });
   const printed: string[] = [];
   return {
@@ -28,14 +31,29 @@ function fakeTerminal(onPrompt: (prompt: string, enter: (line?: string) => void)
 
 function manualFixture(target: Awaited<ReturnType<typeof startTarget>>, extra: Record<string, unknown> = {}): Fixture {
   const canary = target.createKey({ name: 'crm-prod-agent-call-canary', scopes: ['agents:read'] });
-  const f = fixture(target, { lifecycle: { adapter: 'manual', stabilityWindowMs: 300, ...extra }, canary: { secret: canary.secret, id: canary.id, name: 'crm-prod-agent-call-canary' } });
+  const f = fixture(target, {
+    lifecycle: { adapter: 'manual', stabilityWindowMs: 300, ...extra },
+    canary: { secret: canary.secret, id: canary.id, name: 'crm-prod-agent-call-canary' },
+  });
   return { ...f, secrets: [...f.secrets, canary.secret], key: f.key };
 }
 
 function adapterFor(f: Fixture, terminal: Terminal | undefined, interactive = true, signal = new AbortController().signal) {
   const { http, secrets } = clientFor(f);
   const records: ActionRecord[] = [];
-  return { adapter: createLifecycleAdapter({ profile: f.profile, http, secrets, signal, interactive, ...(terminal ? { terminal } : {}), env: {}, records })!, records };
+  return {
+    adapter: createLifecycleAdapter({
+      profile: f.profile,
+      http,
+      secrets,
+      signal,
+      interactive,
+      ...(terminal ? { terminal } : {}),
+      env: {},
+      records,
+    })!,
+    records,
+  };
 }
 
 describe('manual lifecycle adapter', () => {
@@ -51,7 +69,9 @@ describe('manual lifecycle adapter', () => {
     });
     const { adapter, records } = adapterFor(f, terminal);
     const r = await adapter.disable({ name: 'crm-prod-agent-call-canary', id: 'key_123' });
-    expect(terminal.printed.join('')).toContain('ACTION NEEDED — Disable the key "crm-prod-agent-call-canary" (id key_123) in your key management console, then press Enter.');
+    expect(terminal.printed.join('')).toContain(
+      'ACTION NEEDED — Disable the key "crm-prod-agent-call-canary" (id key_123) in your key management console, then press Enter.',
+    );
     expect(r.outcome).toBe('done');
     if (r.outcome === 'done') {
       expect(r.timing.returnedAt).toBeGreaterThanOrEqual(enterAt);
@@ -66,15 +86,24 @@ describe('manual lifecycle adapter', () => {
     const target = await startTarget();
     const f = manualFixture(target, { manual: { disable: 'Open the CRM console and revoke {{name}}, then press Enter.' } });
     const never = () => undefined;
-    expect(await adapterFor(f, fakeTerminal(never), false).adapter.disable({ name: 'k' })).toEqual({ outcome: 'skipped', reason: 'manual step skipped: keyprobe was not started with --interactive' });
-    expect(await adapterFor(f, fakeTerminal(never, false)).adapter.disable({ name: 'k' })).toEqual({ outcome: 'skipped', reason: 'manual step skipped: no terminal to ask on (stdin is not a TTY)' });
+    expect(await adapterFor(f, fakeTerminal(never), false).adapter.disable({ name: 'k' })).toEqual({
+      outcome: 'skipped',
+      reason: 'manual step skipped: keyprobe was not started with --interactive',
+    });
+    expect(await adapterFor(f, fakeTerminal(never, false)).adapter.disable({ name: 'k' })).toEqual({
+      outcome: 'skipped',
+      reason: 'manual step skipped: no terminal to ask on (stdin is not a TTY)',
+    });
     expect(await adapterFor(f, undefined).adapter.disable({ name: 'k' })).toMatchObject({ outcome: 'skipped' });
 
     const skipping = fakeTerminal((prompt, enter) => {
       expect(prompt).toContain('Open the CRM console and revoke k, then press Enter.');
       enter('skip');
     });
-    expect(await adapterFor(f, skipping).adapter.disable({ name: 'k' })).toEqual({ outcome: 'skipped', reason: 'manual step skipped: the operator chose to skip it' });
+    expect(await adapterFor(f, skipping).adapter.disable({ name: 'k' })).toEqual({
+      outcome: 'skipped',
+      reason: 'manual step skipped: the operator chose to skip it',
+    });
 
     const closing = fakeTerminal(() => undefined);
     setTimeout(() => closing.input.end(), 20);
@@ -86,9 +115,17 @@ describe('manual lifecycle adapter', () => {
     const target = await startTarget();
     const f = manualFixture(target);
     const abort = new AbortController();
-    const { adapter } = adapterFor(f, fakeTerminal(() => abort.abort('SIGINT')), true, abort.signal);
+    const { adapter } = adapterFor(
+      f,
+      fakeTerminal(() => abort.abort('SIGINT')),
+      true,
+      abort.signal,
+    );
     await expect(adapter.disable({ name: 'k' })).rejects.toBeInstanceOf(InterruptedError);
-    expect(await adapter.forCleanup(1000).enable({ name: 'k' })).toEqual({ outcome: 'skipped', reason: 'manual step skipped: the run was interrupted, so no one is asked; do it by hand' });
+    expect(await adapter.forCleanup(1000).enable({ name: 'k' })).toEqual({
+      outcome: 'skipped',
+      reason: 'manual step skipped: the run was interrupted, so no one is asked; do it by hand',
+    });
   });
 
   it('drives lifecycle.disabled-key-rejected end to end through the runner: disable and re-enable by hand', async () => {
@@ -115,7 +152,10 @@ describe('manual lifecycle adapter', () => {
     // The same run without a terminal: skipped with the reason, in well under a second.
     const t0 = performance.now();
     const ci = await runChecks(f, ['lifecycle.disabled-key-rejected'], { interactive: true });
-    expect(ci.profiles[0]!.checks[0]).toMatchObject({ verdict: 'skip', message: 'manual step skipped: no terminal to ask on (stdin is not a TTY)' });
+    expect(ci.profiles[0]!.checks[0]).toMatchObject({
+      verdict: 'skip',
+      message: 'manual step skipped: no terminal to ask on (stdin is not a TTY)',
+    });
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(disabledKeys(target)).toEqual([]);
     // Nothing was disabled, so there was nothing to restore: no failed cleanup, no prompt.

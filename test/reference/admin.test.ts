@@ -31,14 +31,23 @@ describe('management API: keys', () => {
   it('POST /admin/keys creates a key that works; GET lists records without secret or hash', async () => {
     const target = await start();
     const created = await createKeyViaAdmin(target, {
-      name: 'crm-prod-agent-call', scopes: ['agents:call'], owner: 'team-crm', expiresInSeconds: 3600,
+      name: 'crm-prod-agent-call',
+      scopes: ['agents:call'],
+      owner: 'team-crm',
+      expiresInSeconds: 3600,
       rateLimit: { limit: 5, windowSeconds: 1 },
     });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({
-      id: expect.stringMatching(/^key_[0-9a-f]{12}$/), name: 'crm-prod-agent-call', environment: 'prod',
-      scopes: ['agents:call'], owner: 'team-crm', enabled: true, lastUsedAt: null,
-      rateLimit: { limit: 5, windowSeconds: 1 }, secret: expect.stringMatching(/^kp_prod_[A-Za-z0-9]{32}$/),
+      id: expect.stringMatching(/^key_[0-9a-f]{12}$/),
+      name: 'crm-prod-agent-call',
+      environment: 'prod',
+      scopes: ['agents:call'],
+      owner: 'team-crm',
+      enabled: true,
+      lastUsedAt: null,
+      rateLimit: { limit: 5, windowSeconds: 1 },
+      secret: expect.stringMatching(/^kp_prod_[A-Za-z0-9]{32}$/),
     });
     expect((await call(target, 'POST', '/v1/agents/agt-support/calls', { key: created.json.secret })).status).toBe(201);
 
@@ -104,9 +113,14 @@ describe('management API: faults', () => {
     expect((await admin(target, 'PUT', '/faults/no-rate-limit')).json.faults).toEqual({ 'no-rate-limit': true });
     expect((await admin(target, 'PUT', '/faults/revocation-delay', { body: {} })).json.faults['revocation-delay']).toBe(2000);
     expect((await admin(target, 'PUT', '/faults/revocation-delay', { body: { value: 300 } })).json.faults['revocation-delay']).toBe(300);
-    expect((await admin(target, 'PUT', '/faults/scope-bypass', { body: { value: '/v1/agents' } })).json.faults['scope-bypass']).toBe('/v1/agents');
+    expect((await admin(target, 'PUT', '/faults/scope-bypass', { body: { value: '/v1/agents' } })).json.faults['scope-bypass']).toBe(
+      '/v1/agents',
+    );
     expect(target.faults()).toEqual({ 'no-rate-limit': true, 'revocation-delay': 300, 'scope-bypass': '/v1/agents' });
-    expect((await admin(target, 'DELETE', '/faults/no-rate-limit')).json.faults).toEqual({ 'revocation-delay': 300, 'scope-bypass': '/v1/agents' });
+    expect((await admin(target, 'DELETE', '/faults/no-rate-limit')).json.faults).toEqual({
+      'revocation-delay': 300,
+      'scope-bypass': '/v1/agents',
+    });
     expect((await admin(target, 'DELETE', '/faults')).json.faults).toEqual({});
   });
 

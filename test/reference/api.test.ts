@@ -142,7 +142,7 @@ describe('authentication answers', () => {
       secret.slice(0, -1),
       secret.slice(0, 20),
       secret.slice(0, -1) + (last === 'A' ? 'B' : 'A'),
-      secret + 'x',
+      `${secret}x`,
       secret.toUpperCase(),
       [...secret].map(flip).join(''),
       ` ${secret}x`,
@@ -175,8 +175,13 @@ describe('introspection: GET /v1/keys/self', () => {
     const answer = await call(target, 'GET', '/v1/keys/self', { key: key.secret });
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({
-      id: key.id, name: 'crm-prod-agent-call', environment: 'prod', scopes: ['agents:call'], owner: 'team-crm',
-      expiresAt: key.expiresAt, createdAt: key.createdAt,
+      id: key.id,
+      name: 'crm-prod-agent-call',
+      environment: 'prod',
+      scopes: ['agents:call'],
+      owner: 'team-crm',
+      expiresAt: key.expiresAt,
+      createdAt: key.createdAt,
     });
     expect(answer.text).not.toMatch(/[0-9a-f]{64}/);
   });

@@ -38,8 +38,10 @@ async function burstUntilThrottled(target: ReferenceTarget, secret: string) {
 const PROBES: Record<string, Probe> = {
   'auth.valid-key-accepted': async (t) => {
     const { secret } = key(t);
-    return verdict((await statusOf(t, '/v1/agents', { key: secret })) === 200
-      && (await statusOf(t, '/v1/agents/agt-support/calls', { key: secret }, 'POST')) === 201);
+    return verdict(
+      (await statusOf(t, '/v1/agents', { key: secret })) === 200 &&
+        (await statusOf(t, '/v1/agents/agt-support/calls', { key: secret }, 'POST')) === 201,
+    );
   },
   'auth.missing-key-rejected': async (t) => verdict((await statusOf(t, '/v1/agents')) === 401),
   'auth.invalid-key-rejected': async (t) => {
@@ -63,11 +65,16 @@ const PROBES: Record<string, Probe> = {
   'authz.unauthorized-resource-denied': async (t) => {
     const { secret } = key(t);
     const hash = createHash('sha256').update(secret).digest('hex');
-    const denied = [['GET', '/v1/resources'], ['POST', '/v1/agents'], ['DELETE', '/v1/resources/res-docs']] as const;
+    const denied = [
+      ['GET', '/v1/resources'],
+      ['POST', '/v1/agents'],
+      ['DELETE', '/v1/resources/res-docs'],
+    ] as const;
     for (const [method, path] of denied) {
       const answer = await call(t, method, path, { key: secret });
       if (answer.status !== 403) return 'fail';
-      if (/res-internal-ledger|key_scopes|\n\s+at \S/.test(answer.text) || answer.text.includes(secret) || answer.text.includes(hash)) return 'fail';
+      if (/res-internal-ledger|key_scopes|\n\s+at \S/.test(answer.text) || answer.text.includes(secret) || answer.text.includes(hash))
+        return 'fail';
     }
     return 'pass';
   },
@@ -83,7 +90,9 @@ const PROBES: Record<string, Probe> = {
     const canary = key(t);
     const rotated = t.rotateKey(canary.id, 0)!;
     rememberSecret(rotated.secret);
-    return verdict(ok(await statusOf(t, '/v1/agents', { key: rotated.secret })) && !ok(await statusOf(t, '/v1/agents', { key: canary.secret })));
+    return verdict(
+      ok(await statusOf(t, '/v1/agents', { key: rotated.secret })) && !ok(await statusOf(t, '/v1/agents', { key: canary.secret })),
+    );
   },
   'lifecycle.expired-key-rejected': async (t) => {
     const expired = key(t, undefined, { expiresAt: new Date(Date.now() - 1000).toISOString() });
@@ -102,8 +111,11 @@ const PROBES: Record<string, Probe> = {
     const { answer } = await burstUntilThrottled(t, key(t, undefined, { rateLimit: SMALL }).secret);
     if (!answer) return 'error'; // never throttled: nothing to inspect
     const policy = answer.headers.get('ratelimit-policy');
-    return verdict(answer.status === 429 && /^\d+$/.test(answer.headers.get('retry-after') ?? '')
-      && (policy === null || policy === `"default";q=${SMALL.limit};w=${SMALL.windowSeconds}`));
+    return verdict(
+      answer.status === 429 &&
+        /^\d+$/.test(answer.headers.get('retry-after') ?? '') &&
+        (policy === null || policy === `"default";q=${SMALL.limit};w=${SMALL.windowSeconds}`),
+    );
   },
   'rate.per-key-isolation': async (t) => {
     const { answer } = await burstUntilThrottled(t, key(t, undefined, { rateLimit: SMALL }).secret);
@@ -123,7 +135,10 @@ const failing = (verdicts: Record<string, Verdict>): string[] => Object.keys(ver
 describe('each fault fails exactly one check', () => {
   it('with no fault on, every probe passes', async () => {
     const verdicts = await runProbes(await start());
-    expect(Object.values(verdicts).every((v) => v === 'pass'), JSON.stringify(verdicts)).toBe(true);
+    expect(
+      Object.values(verdicts).every((v) => v === 'pass'),
+      JSON.stringify(verdicts),
+    ).toBe(true);
   });
 
   it.each(FAULTS.map((f) => [f.name, f.failsCheck.split(' ')[0]!] as const))('%s fails only %s', async (name, check) => {

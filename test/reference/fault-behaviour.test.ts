@@ -138,7 +138,7 @@ describe('rate-limit faults', () => {
     expect(target.stats().throttled).toBe(0);
   });
 
-  it('shared-rate-bucket: one key\'s burst throttles another key from the same client', async () => {
+  it("shared-rate-bucket: one key's burst throttles another key from the same client", async () => {
     const target = await start({ defaultRateLimit: limit, faults: { 'shared-rate-bucket': true } });
     const a = createKey(target);
     const b = createKey(target);
@@ -174,7 +174,7 @@ describe('rate-limit faults', () => {
 });
 
 describe('prefix-match', () => {
-  it('accepts any credential whose first N characters equal a key\'s, including keys created before the fault was on', async () => {
+  it("accepts any credential whose first N characters equal a key's, including keys created before the fault was on", async () => {
     const target = await start();
     const key = createKey(target);
     target.setFault('prefix-match', 16);
@@ -288,12 +288,15 @@ describe('leaky error bodies', () => {
 });
 
 describe('server-error-on-bad-key', () => {
-  it.each(['Bearer !!!', 'Bearer hello world', 'Bearer ', 'Basic dXNlcjpwYXNz', 'kp_prod_bare'])('%j: 500 with a stack trace', async (authorization) => {
-    const target = await start({ faults: { 'server-error-on-bad-key': true } });
-    const answer = await call(target, 'GET', '/v1/agents', { authorization });
-    expect(answer.status).toBe(500);
-    expect(answer.text).toMatch(STACK_LINE);
-  });
+  it.each(['Bearer !!!', 'Bearer hello world', 'Bearer ', 'Basic dXNlcjpwYXNz', 'kp_prod_bare'])(
+    '%j: 500 with a stack trace',
+    async (authorization) => {
+      const target = await start({ faults: { 'server-error-on-bad-key': true } });
+      const answer = await call(target, 'GET', '/v1/agents', { authorization });
+      expect(answer.status).toBe(500);
+      expect(answer.text).toMatch(STACK_LINE);
+    },
+  );
 
   it('a key-shaped unknown key is still 401, no key still 401, a valid key 200', async () => {
     const target = await start({ faults: { 'server-error-on-bad-key': true } });

@@ -5,9 +5,23 @@ import { FAULTS, FAULT_NAMES, FaultError, isFaultName, normalizeFaultSettings, p
 describe('FAULTS', () => {
   it('lists the 17 faults of the design, each with a failing check and a real-world sighting', () => {
     expect(FAULT_NAMES).toEqual([
-      'anonymous-access', 'revocation-delay', 'revocation-flap', 'scope-bypass', 'no-rate-limit', 'shared-rate-bucket',
-      'rate-limit-status', 'no-retry-after', 'prefix-match', 'case-insensitive-keys', 'accept-expired', 'rotation-no-expiry',
-      'cross-environment', 'leaky-denial', 'key-in-error', 'server-error-on-bad-key', 'query-key-accepted',
+      'anonymous-access',
+      'revocation-delay',
+      'revocation-flap',
+      'scope-bypass',
+      'no-rate-limit',
+      'shared-rate-bucket',
+      'rate-limit-status',
+      'no-retry-after',
+      'prefix-match',
+      'case-insensitive-keys',
+      'accept-expired',
+      'rotation-no-expiry',
+      'cross-environment',
+      'leaky-denial',
+      'key-in-error',
+      'server-error-on-bad-key',
+      'query-key-accepted',
     ]);
     for (const fault of FAULTS) {
       expect(fault.failsCheck).toMatch(/^(auth|authz|lifecycle|env|rate)\.[a-z-]+/);
@@ -18,8 +32,11 @@ describe('FAULTS', () => {
       expect(Object.isFrozen(fault)).toBe(true);
     }
     expect(FAULTS.filter((f) => f.takesValue).map((f) => [f.name, f.defaultValue])).toEqual([
-      ['revocation-delay', 2000], ['revocation-flap', 0.3], ['scope-bypass', '/v1/resources'],
-      ['rate-limit-status', 503], ['prefix-match', 16],
+      ['revocation-delay', 2000],
+      ['revocation-flap', 0.3],
+      ['scope-bypass', '/v1/resources'],
+      ['rate-limit-status', 503],
+      ['prefix-match', 16],
     ]);
   });
 
@@ -41,10 +58,28 @@ describe('FAULTS', () => {
 describe('parseFaultArgs', () => {
   it('parses NAME and NAME=VALUE, filling defaults', () => {
     expect(parseFaultArgs([])).toEqual({});
-    expect(parseFaultArgs(['no-rate-limit', 'revocation-delay=300', 'revocation-flap', 'scope-bypass=/v1/agents', 'rate-limit-status=403', 'prefix-match=12']))
-      .toEqual({ 'no-rate-limit': true, 'revocation-delay': 300, 'revocation-flap': 0.3, 'scope-bypass': '/v1/agents', 'rate-limit-status': 403, 'prefix-match': 12 });
+    expect(
+      parseFaultArgs([
+        'no-rate-limit',
+        'revocation-delay=300',
+        'revocation-flap',
+        'scope-bypass=/v1/agents',
+        'rate-limit-status=403',
+        'prefix-match=12',
+      ]),
+    ).toEqual({
+      'no-rate-limit': true,
+      'revocation-delay': 300,
+      'revocation-flap': 0.3,
+      'scope-bypass': '/v1/agents',
+      'rate-limit-status': 403,
+      'prefix-match': 12,
+    });
     expect(parseFaultArgs(['revocation-delay', 'rate-limit-status', 'prefix-match', 'scope-bypass'])).toEqual({
-      'revocation-delay': 2000, 'rate-limit-status': 503, 'prefix-match': 16, 'scope-bypass': '/v1/resources',
+      'revocation-delay': 2000,
+      'rate-limit-status': 503,
+      'prefix-match': 16,
+      'scope-bypass': '/v1/resources',
     });
     expect(parseFaultArgs(['revocation-flap=1', 'revocation-flap=0.5'])).toEqual({ 'revocation-flap': 0.5 });
   });
@@ -82,6 +117,6 @@ describe('normalizeFaultSettings', () => {
   it('validates programmatic settings and drops flags set to false', () => {
     expect(normalizeFaultSettings({ 'no-rate-limit': false, 'revocation-delay': 10 })).toEqual({ 'revocation-delay': 10 });
     expect(() => normalizeFaultSettings({ 'revocation-flap': 3 })).toThrow(FaultError);
-    expect(() => normalizeFaultSettings({ 'nope': true })).toThrow(/Unknown fault/);
+    expect(() => normalizeFaultSettings({ nope: true })).toThrow(/Unknown fault/);
   });
 });

@@ -3,13 +3,20 @@
 // that no answer ever carries a secret unless a fault says it should.
 
 import { afterEach, expect } from 'vitest';
-import { startReferenceTarget, type CreateKeyInput, type CreatedKey, type ReferenceTarget, type ReferenceTargetOptions } from '../../src/reference/index.js';
+import {
+  startReferenceTarget,
+  type CreateKeyInput,
+  type CreatedKey,
+  type ReferenceTarget,
+  type ReferenceTargetOptions,
+} from '../../src/reference/index.js';
 
 export interface Answer {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
   /** The parsed JSON body, or undefined when the body is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
   readonly json: any;
 }
 

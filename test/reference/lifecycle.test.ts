@@ -28,7 +28,11 @@ describe('rotation', () => {
     const rotated = await admin(target, 'POST', `/keys/${key.id}/rotate`, { body: { gracePeriodSeconds: 0.3 } });
     expect(rotated.status).toBe(200);
     rememberSecret(rotated.json.secret);
-    expect(rotated.json).toMatchObject({ id: key.id, secret: expect.stringMatching(/^kp_prod_/), previousSecretValidUntil: expect.any(String) });
+    expect(rotated.json).toMatchObject({
+      id: key.id,
+      secret: expect.stringMatching(/^kp_prod_/),
+      previousSecretValidUntil: expect.any(String),
+    });
     expect(rotated.json.secret).not.toBe(key.secret);
     expect((await call(target, 'GET', '/v1/agents', { key: rotated.json.secret })).status).toBe(200);
     expect((await call(target, 'GET', '/v1/agents', { key: key.secret })).status).toBe(200);

@@ -24,7 +24,11 @@ afterEach(async () => {
   demo = proxy = tmp = undefined;
 });
 
-async function runWithBudget(budget: number, only?: string, faults: readonly string[] = []): Promise<{ result: RunResult; code: number; proxied: number; counted: number; stdout: string; stderr: string; outDir: string }> {
+async function runWithBudget(
+  budget: number,
+  only?: string,
+  faults: readonly string[] = [],
+): Promise<{ result: RunResult; code: number; proxied: number; counted: number; stdout: string; stderr: string; outDir: string }> {
   demo = await startReference(faults);
   proxy = await countingProxy(demo.target.origin);
   const before = keyStates(demo.target.listKeys());
@@ -38,7 +42,15 @@ async function runWithBudget(budget: number, only?: string, faults: readonly str
   expectNoSecrets(demo.secrets, { ...run, outDir });
   expectKeysAsBefore(demo, before);
   const result = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as RunResult;
-  return { result, code: run.code, proxied: proxy.count(), counted: demo.target.stats().requests, stdout: run.stdout, stderr: run.stderr, outDir };
+  return {
+    result,
+    code: run.code,
+    proxied: proxy.count(),
+    counted: demo.target.stats().requests,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    outDir,
+  };
 }
 
 describe('the whole prelaunch suite never sends more than its budget', () => {
@@ -60,7 +72,9 @@ describe('the whole prelaunch suite never sends more than its budget', () => {
 });
 
 describe('each check alone never sends more than a small budget', () => {
-  const destinations = CHECKS.filter((c) => c.id !== 'naming.key-name-convention' && c.id !== 'governance.owner-and-expiry').map((c) => c.id);
+  const destinations = CHECKS.filter((c) => c.id !== 'naming.key-name-convention' && c.id !== 'governance.owner-and-expiry').map(
+    (c) => c.id,
+  );
   for (const id of destinations) {
     it(`${id} with budget 4`, async () => {
       const r = await runWithBudget(4, id);

@@ -120,10 +120,68 @@ checks:
 `;
 
 // Field names the loaders know, so random documents reach deep into the schema.
-const FIELD = fc.constantFrom('key', 'target', 'allowed', 'denied', 'denial', 'rejection', 'rateLimit', 'lifecycle', 'otherEnvironments', 'canary', 'secondKey', 'governance', 'name', 'system', 'environment', 'purpose', 'owner', 'expires', 'secret', 'origin', 'auth', 'header', 'scheme', 'query', 'timeoutMs', 'budget', 'ca', 'method', 'path', 'expect', 'statuses', 'markers', 'limit', 'probe', 'adapter', 'http', 'checks', 'id', 'gating', 'params', 'description', '<<', '');
+const FIELD = fc.constantFrom(
+  'key',
+  'target',
+  'allowed',
+  'denied',
+  'denial',
+  'rejection',
+  'rateLimit',
+  'lifecycle',
+  'otherEnvironments',
+  'canary',
+  'secondKey',
+  'governance',
+  'name',
+  'system',
+  'environment',
+  'purpose',
+  'owner',
+  'expires',
+  'secret',
+  'origin',
+  'auth',
+  'header',
+  'scheme',
+  'query',
+  'timeoutMs',
+  'budget',
+  'ca',
+  'method',
+  'path',
+  'expect',
+  'statuses',
+  'markers',
+  'limit',
+  'probe',
+  'adapter',
+  'http',
+  'checks',
+  'id',
+  'gating',
+  'params',
+  'description',
+  '<<',
+  '',
+);
 const SCALAR = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.constantFrom('${env:K}', '${env:MISSING}', '${file:/nonexistent}', '${file:../../../etc/hostname}', 'GET /v1/agents', 'http://127.0.0.1:1', 'auth.valid-key-accepted', '2027-03-31', '-1', 'null', '~', '.inf', '0x1F'),
+  fc.constantFrom(
+    '${env:K}',
+    '${env:MISSING}',
+    '${file:/nonexistent}',
+    '${file:../../../etc/hostname}',
+    'GET /v1/agents',
+    'http://127.0.0.1:1',
+    'auth.valid-key-accepted',
+    '2027-03-31',
+    '-1',
+    'null',
+    '~',
+    '.inf',
+    '0x1F',
+  ),
   fc.integer(),
   fc.double(),
   fc.boolean(),
@@ -140,7 +198,39 @@ const MUTATION = fc.oneof(
   fc.record({ kind: fc.constant('delete-line' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('duplicate-line' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('swap-lines' as const), at: fc.nat(), with: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(': ', '- ', '\t', '&a ', '*a', '*undefined', '<<: *a', '!!binary ', '!custom ', '? ', '{', '[', '"', "'", '|', '>', '#', '---\n', '...\n', '%YAML 1.1\n', '\r', '\u0000', '\ufeff', ' '.repeat(7))) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(
+        ': ',
+        '- ',
+        '\t',
+        '&a ',
+        '*a',
+        '*undefined',
+        '<<: *a',
+        '!!binary ',
+        '!custom ',
+        '? ',
+        '{',
+        '[',
+        '"',
+        "'",
+        '|',
+        '>',
+        '#',
+        '---\n',
+        '...\n',
+        '%YAML 1.1\n',
+        '\r',
+        '\u0000',
+        '\ufeff',
+        ' '.repeat(7),
+      ),
+    ),
+  }),
   fc.record({ kind: fc.constant('replace-value' as const), at: fc.nat(), value: SCALAR }),
   fc.record({ kind: fc.constant('indent' as const), at: fc.nat(), by: fc.integer({ min: -4, max: 4 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
@@ -182,7 +272,7 @@ function mutate(text: string, m: Mutation): string {
 }
 
 describe('profile and suite loaders on random and mutated documents (fast-check)', () => {
-  it('random documents built from the schema\'s own field names', () => {
+  it("random documents built from the schema's own field names", () => {
     fc.assert(
       fc.property(VALUE, (value) => {
         judge(writeDoc(stringify(value, { aliasDuplicateObjects: false })));
@@ -191,7 +281,10 @@ describe('profile and suite loaders on random and mutated documents (fast-check)
     );
   });
 
-  for (const [name, base] of [['the demo profile', BASE_PROFILE], ['the prelaunch suite', BASE_SUITE]] as const) {
+  for (const [name, base] of [
+    ['the demo profile', BASE_PROFILE],
+    ['the prelaunch suite', BASE_SUITE],
+  ] as const) {
     it(`${name} with 1–6 random edits`, () => {
       fc.assert(
         fc.property(fc.array(MUTATION, { minLength: 1, maxLength: 6 }), (mutations) => {
@@ -221,17 +314,21 @@ describe('profile and suite loaders on random and mutated documents (fast-check)
 
   it('huge strings, long lists and deep nesting', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1400 }), fc.constantFrom('seq', 'dashes', 'map', 'flow-seq', 'flow-map', 'string', 'list'), (size, shape) => {
-        let doc: string;
-        if (shape === 'seq') doc = Array.from({ length: size }, (_, d) => `${' '.repeat(d)}-`).join('\n') + ' x\n';
-        else if (shape === 'dashes') doc = `allowed: ${'- '.repeat(size)}x\n`;
-        else if (shape === 'map') doc = Array.from({ length: size }, (_, d) => `${' '.repeat(d)}key:`).join('\n') + ' x\n';
-        else if (shape === 'flow-seq') doc = `${'['.repeat(size)}1${']'.repeat(size)}\n`;
-        else if (shape === 'flow-map') doc = `${'{a: '.repeat(size)}1${'}'.repeat(size)}\n`;
-        else if (shape === 'string') doc = BASE_PROFILE.replace('purpose: agent-call', `purpose: ${'p'.repeat(size * 250)}`);
-        else doc = `${BASE_PROFILE}  - ${'GET /x\n  - '.repeat(size)}GET /y\n`.replace('denied:\n', 'denied:\n');
-        judge(writeDoc(doc));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1400 }),
+        fc.constantFrom('seq', 'dashes', 'map', 'flow-seq', 'flow-map', 'string', 'list'),
+        (size, shape) => {
+          let doc: string;
+          if (shape === 'seq') doc = `${Array.from({ length: size }, (_, d) => `${' '.repeat(d)}-`).join('\n')} x\n`;
+          else if (shape === 'dashes') doc = `allowed: ${'- '.repeat(size)}x\n`;
+          else if (shape === 'map') doc = `${Array.from({ length: size }, (_, d) => `${' '.repeat(d)}key:`).join('\n')} x\n`;
+          else if (shape === 'flow-seq') doc = `${'['.repeat(size)}1${']'.repeat(size)}\n`;
+          else if (shape === 'flow-map') doc = `${'{a: '.repeat(size)}1${'}'.repeat(size)}\n`;
+          else if (shape === 'string') doc = BASE_PROFILE.replace('purpose: agent-call', `purpose: ${'p'.repeat(size * 250)}`);
+          else doc = `${BASE_PROFILE}  - ${'GET /x\n  - '.repeat(size)}GET /y\n`.replace('denied:\n', 'denied:\n');
+          judge(writeDoc(doc));
+        },
+      ),
       { numRuns: Math.max(50, Math.floor(RUNS / 10)) },
     );
   });
@@ -244,31 +341,40 @@ describe('profile and suite loaders on random and mutated documents (fast-check)
         for (let l = 1; l <= levels; l++) lines.push(`a${l}: &a${l} [${Array.from({ length: fanout }, () => `*a${l - 1}`).join(', ')}]`);
         lines.push(`key: { <<: *a0, name: *a${levels} }`);
         judge(writeDoc(`${lines.join('\n')}\n`));
-        judge(writeDoc(BASE_PROFILE.replace('key:\n', `key: &k\n`).replace('canary:', 'x:') + `secondKey: *k\nexpiredKey: { <<: *k }\n`));
+        judge(writeDoc(`${BASE_PROFILE.replace('key:\n', `key: &k\n`).replace('canary:', 'x:')}secondKey: *k\nexpiredKey: { <<: *k }\n`));
       }),
       { numRuns: Math.max(50, Math.floor(RUNS / 10)) },
     );
   });
 
   it('a document nested 5000 levels deep is refused, located, before the parser can exhaust the stack', async () => {
-    for (const doc of [`${'['.repeat(5000)}${']'.repeat(5000)}\n`, `key: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n`, `${'- '.repeat(5000)}x\n`]) {
+    for (const doc of [
+      `${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+      `key: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n`,
+      `${'- '.repeat(5000)}x\n`,
+    ]) {
       const file = writeDoc(doc);
       const { problems } = checkProfileFile(file);
       expect(problems).toEqual([expect.objectContaining({ line: 1, message: expect.stringMatching(/nests more than 64 levels deep/) })]);
       const run = await runCli(['validate', file], { cwd: tmp.dir });
       expect(run.code).toBe(EXIT.usage);
-      expect(run.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:\\d+: the document nests more than 64 levels deep`));
+      expect(run.stderr).toMatch(
+        new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:\\d+: the document nests more than 64 levels deep`),
+      );
     }
   });
 
   it('the classic billion-laughs document fails fast with a clear problem, not by exhausting memory', () => {
     const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (const [x, y] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih']) bomb.push(`${x}: &${x} [*${y},*${y},*${y},*${y},*${y},*${y},*${y},*${y},*${y}]`);
+    for (const [x, y] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih'])
+      bomb.push(`${x}: &${x} [*${y},*${y},*${y},*${y},*${y},*${y},*${y},*${y},*${y}]`);
     const file = writeDoc(`${bomb.join('\n')}\n`);
     const t0 = performance.now();
     const { problems } = checkProfileFile(file);
     expect(performance.now() - t0).toBeLessThan(1_000);
-    expect(problems).toEqual([expect.objectContaining({ line: 2, message: expect.stringMatching(/aliases expand more than 50 times \(an "alias bomb"\)/) })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ line: 2, message: expect.stringMatching(/aliases expand more than 50 times \(an "alias bomb"\)/) }),
+    ]);
   });
 
   it('duplicate keys are located problems', () => {
@@ -283,7 +389,9 @@ describe('`keyprobe validate` on random and mutated documents', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
-          fc.tuple(fc.constantFrom(BASE_PROFILE, BASE_SUITE), fc.array(MUTATION, { minLength: 1, maxLength: 4 })).map(([b, ms]) => Buffer.from(ms.reduce(mutate, b))),
+          fc
+            .tuple(fc.constantFrom(BASE_PROFILE, BASE_SUITE), fc.array(MUTATION, { minLength: 1, maxLength: 4 }))
+            .map(([b, ms]) => Buffer.from(ms.reduce(mutate, b))),
           VALUE.map((v) => Buffer.from(stringify(v))),
           fc.uint8Array({ maxLength: 256 }).map((b) => Buffer.from(b)),
         ),
@@ -291,7 +399,10 @@ describe('`keyprobe validate` on random and mutated documents', () => {
         async (doc, resolve) => {
           const file = writeDoc(doc);
           const t0 = performance.now();
-          const run = await runCli(['validate', ...(resolve ? ['--resolve'] : []), file], { env: { PATH: process.env.PATH, ...ENV }, cwd: tmp.dir });
+          const run = await runCli(['validate', ...(resolve ? ['--resolve'] : []), file], {
+            env: { PATH: process.env.PATH, ...ENV },
+            cwd: tmp.dir,
+          });
           expect(performance.now() - t0).toBeLessThan(PER_DOCUMENT_MS);
           expect([EXIT.pass, EXIT.usage]).toContain(run.code);
           expect(run.stderr).not.toMatch(/\n\s+at |unexpected error|this is a bug/);

@@ -10,7 +10,7 @@ import { findCheck } from '../../src/checks/index.js';
 import type { CheckResult, RunResult } from '../../src/result.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { findSecrets } from '../helpers/scan.js';
-import { tempDir } from '../helpers/tmp.js';
+import type { tempDir } from '../helpers/tmp.js';
 
 /** A listening server on 127.0.0.1 that can always be closed, even with hung connections open. */
 export interface Listener {
@@ -129,7 +129,14 @@ export interface KeyprobeRun extends CliRun {
 export async function runKeyprobe(
   tmp: ReturnType<typeof tempDir>,
   profile: ProfileOptions,
-  opts: { checks?: readonly string[]; env?: NodeJS.ProcessEnv; args?: readonly string[]; secret: string; signal?: AbortSignal; otherSecrets?: readonly string[] },
+  opts: {
+    checks?: readonly string[];
+    env?: NodeJS.ProcessEnv;
+    args?: readonly string[];
+    secret: string;
+    signal?: AbortSignal;
+    otherSecrets?: readonly string[];
+  },
 ): Promise<KeyprobeRun> {
   const profileFile = tmp.file('profile.yaml', profileYaml(profile));
   const suiteFile = tmp.file('suite.yaml', suiteYaml(existingChecks(opts.checks ?? NETWORK_REQUEST_CHECKS)));
@@ -137,7 +144,13 @@ export async function runKeyprobe(
   const outDir = join(tmp.dir, 'out');
   const t0 = performance.now();
   const run = await runCli(['run', profileFile, '--suite', suiteFile, '--out', outDir, ...(opts.args ?? [])], {
-    env: { PATH: process.env.PATH, KP_REL_KEY: opts.secret, KP_REL_CANARY: opts.otherSecrets?.[0] ?? `${opts.secret}-canary`, KP_REL_FOREIGN: opts.otherSecrets?.[1] ?? `${opts.secret}-foreign`, ...opts.env },
+    env: {
+      PATH: process.env.PATH,
+      KP_REL_KEY: opts.secret,
+      KP_REL_CANARY: opts.otherSecrets?.[0] ?? `${opts.secret}-canary`,
+      KP_REL_FOREIGN: opts.otherSecrets?.[1] ?? `${opts.secret}-foreign`,
+      ...opts.env,
+    },
     cwd: tmp.dir,
     signal: opts.signal,
   });
@@ -148,7 +161,11 @@ export async function runKeyprobe(
 }
 
 /** No form of any secret in anything the run printed or wrote. */
-export function expectNoSecrets(secrets: readonly string[], run: { stdout: string; stderr: string; outDir?: string }, extraDirs: readonly string[] = []): void {
+export function expectNoSecrets(
+  secrets: readonly string[],
+  run: { stdout: string; stderr: string; outDir?: string },
+  extraDirs: readonly string[] = [],
+): void {
   const dirs = [...(run.outDir && existsSync(run.outDir) ? [run.outDir] : []), ...extraDirs];
   expect(findSecrets(secrets, { dirs, texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
 }

@@ -46,7 +46,14 @@ interface Interrupted {
  * Starts `keyprobe run` on the demo profile as a child, waits for a progress
  * line matching `moment`, sends `signal` after `delayMs`, and collects what happened.
  */
-async function interruptRun(opts: { only?: string; moment: RegExp; signal: NodeJS.Signals; delayMs?: number; faults?: string[]; proxyDelayMs?: number }): Promise<Interrupted> {
+async function interruptRun(opts: {
+  only?: string;
+  moment: RegExp;
+  signal: NodeJS.Signals;
+  delayMs?: number;
+  faults?: string[];
+  proxyDelayMs?: number;
+}): Promise<Interrupted> {
   demo = await startReference(opts.faults ?? []);
   proxy = await countingProxy(demo.target.origin, { delayMs: opts.proxyDelayMs });
   const before = keyStates(demo.target.listKeys());
@@ -113,7 +120,13 @@ function expectCleanInterruption(r: Interrupted, signal: string, checkId: string
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s', (signal) => {
   it('during a burst: the burst stops, the run ends incomplete, exit 3', async () => {
     // 40 ms per request through the proxy stretches the burst (33 requests, 8 at a time) to ~200 ms.
-    const r = await interruptRun({ only: 'rate.limit-triggered', moment: /rate\.limit-triggered: burst of up to/, signal, delayMs: 60, proxyDelayMs: 40 });
+    const r = await interruptRun({
+      only: 'rate.limit-triggered',
+      moment: /rate\.limit-triggered: burst of up to/,
+      signal,
+      delayMs: 60,
+      proxyDelayMs: 40,
+    });
     expectCleanInterruption(r, signal, 'rate.limit-triggered');
     // The burst really was cut short: fewer requests than it set out to send.
     const sent = Number(r.result!.profiles[0]!.checks[0]!.measurements.sent ?? 0);
@@ -122,13 +135,24 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s', (signal) => {
   });
 
   it('during the wait for a fresh rate window between two rate checks: partial reports are still written', async () => {
-    const r = await interruptRun({ only: 'rate.limit-triggered,rate.limit-signalled', moment: /PASS\s+rate\.limit-triggered/, signal, delayMs: 200 });
+    const r = await interruptRun({
+      only: 'rate.limit-triggered,rate.limit-signalled',
+      moment: /PASS\s+rate\.limit-triggered/,
+      signal,
+      delayMs: 200,
+    });
     expectCleanInterruption(r, signal, 'rate.limit-signalled');
     expect(r.result!.profiles[0]!.checks.map((c) => c.verdict)).toEqual(['pass', 'error']);
   });
 
   it('during a revocation wait (revocation-delay fault): the declared canary is re-enabled', async () => {
-    const r = await interruptRun({ only: 'lifecycle.disabled-key-rejected', moment: /disabling the declared canary/, signal, delayMs: 400, faults: ['revocation-delay=60000'] });
+    const r = await interruptRun({
+      only: 'lifecycle.disabled-key-rejected',
+      moment: /disabling the declared canary/,
+      signal,
+      delayMs: 400,
+      faults: ['revocation-delay=60000'],
+    });
     const canary = demo!.target.listKeys().find((k) => k.name === 'crm-prod-agent-call-canary')!;
     expect(canary.enabled).toBe(true);
     expectCleanInterruption(r, signal, 'lifecycle.disabled-key-rejected');
@@ -141,7 +165,12 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s', (signal) => {
   });
 
   it('while waiting for a created canary to expire: the canary is deleted', async () => {
-    const r = await interruptRun({ only: 'lifecycle.expired-key-rejected', moment: /waiting \d+ s for the canary to expire/, signal, delayMs: 100 });
+    const r = await interruptRun({
+      only: 'lifecycle.expired-key-rejected',
+      moment: /waiting \d+ s for the canary to expire/,
+      signal,
+      delayMs: 100,
+    });
     expect(demo!.target.listKeys().some((k) => k.name.startsWith('keyprobe-canary-'))).toBe(false);
     const actions = r.result!.profiles[0]!.checks[0]!.lifecycleActions ?? [];
     expect(actions.map((a) => [a.action, a.outcome])).toEqual([

@@ -49,14 +49,24 @@ it('a 512 MiB answer is read as a capped excerpt: RSS grows far less than the bo
   const secret = newSecret();
   // Warm up: a first run loads the CLI, the checks and the reporters, so the
   // measured growth is the large body's, not module loading's.
-  await runKeyprobe(tmp, { origin: server.origin, allowed: ['GET /small'] }, { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] });
+  await runKeyprobe(
+    tmp,
+    { origin: server.origin, allowed: ['GET /small'] },
+    { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] },
+  );
   global.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-  let run;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  let run: Awaited<ReturnType<typeof runKeyprobe>>;
   try {
-    run = await runKeyprobe(tmp, { origin: server.origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'], timeoutMs: 5_000 }, { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] });
+    run = await runKeyprobe(
+      tmp,
+      { origin: server.origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'], timeoutMs: 5_000 },
+      { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] },
+    );
   } finally {
     clearInterval(sampler);
   }
@@ -64,7 +74,9 @@ it('a 512 MiB answer is read as a capped excerpt: RSS grows far less than the bo
   const growthMiB = (peak - baseline) / 1024 / 1024;
   const sentMiB = streams.map((s) => s.sent / 1024 / 1024);
   // The figures, for docs/reliability.md.
-  console.info(`large body: RSS growth ${growthMiB.toFixed(1)} MiB for a ${BODY_BYTES / 1024 / 1024} MiB body; server sent ${sentMiB.map((m) => m.toFixed(1)).join(', ')} MiB before the client hung up; run took ${run.elapsedMs.toFixed(0)} ms`);
+  console.info(
+    `large body: RSS growth ${growthMiB.toFixed(1)} MiB for a ${BODY_BYTES / 1024 / 1024} MiB body; server sent ${sentMiB.map((m) => m.toFixed(1)).join(', ')} MiB before the client hung up; run took ${run.elapsedMs.toFixed(0)} ms`,
+  );
 
   expectNoCrash(run);
   expect(run.code, run.stdout).toBe(EXIT.pass);

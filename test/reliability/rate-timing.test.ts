@@ -46,7 +46,10 @@ async function burstThroughStraddlingProxy(faults: string[], schedule: Schedule 
   proxy = await countingProxy(demo.target.origin, { schedule });
   tmp = tempDir('keyprobe-rate-');
   const outDir = join(tmp.dir, 'out');
-  const run = await runCli(['run', DEMO_PROFILE, '--only', only, '--out', outDir], { env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin }, cwd: tmp.dir });
+  const run = await runCli(['run', DEMO_PROFILE, '--only', only, '--out', outDir], {
+    env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin },
+    cwd: tmp.dir,
+  });
   expectNoCrash(run);
   expectNoSecrets(demo.secrets, { ...run, outDir });
   const result = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as RunResult;

@@ -11,7 +11,16 @@ import { readFileSync } from 'node:fs';
 import { DEMO_PROFILE } from '../../src/paths.js';
 import type { RunResult } from '../../src/result.js';
 import { runCli } from '../helpers/cli.js';
-import { existingChecks, expectNoCrash, expectNoSecrets, listen, NETWORK_REQUEST_CHECKS, newSecret, runKeyprobe, type Listener } from './helpers.js';
+import {
+  existingChecks,
+  expectNoCrash,
+  expectNoSecrets,
+  listen,
+  NETWORK_REQUEST_CHECKS,
+  newSecret,
+  runKeyprobe,
+  type Listener,
+} from './helpers.js';
 import { countingProxy, expectKeysAsBefore, keyStates, startReference } from './reference-harness.js';
 
 interface Seen {
@@ -43,12 +52,20 @@ async function recorder(): Promise<{ listener: Listener; seen: Seen[] }> {
 }
 
 /** The target: answers every request with `status` and a Location made by `location`. */
-async function redirecting(status: number, location: (req: { url: string; authorization?: string }) => string): Promise<{ listener: Listener; seen: Seen[] }> {
+async function redirecting(
+  status: number,
+  location: (req: { url: string; authorization?: string }) => string,
+): Promise<{ listener: Listener; seen: Seen[] }> {
   const seen: Seen[] = [];
   const listener = await listen(
     createServer((req, res) => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-      res.writeHead(status, { location: location({ url: req.url ?? '/', authorization: req.headers.authorization }), 'content-type': 'application/json' }).end('{"moved":true}');
+      res
+        .writeHead(status, {
+          location: location({ url: req.url ?? '/', authorization: req.headers.authorization }),
+          'content-type': 'application/json',
+        })
+        .end('{"moved":true}');
     }),
   );
   listeners.push(listener);
@@ -80,7 +97,9 @@ describe('a redirecting target never gets the key carried to another origin', ()
       // Nothing verified a redirect as success.
       for (const c of run.checks) expect(c.verdict).not.toBe('pass');
       expect(run.checks.find((c) => c.id === 'auth.valid-key-accepted')!.message).toMatch(new RegExp(`answered ${status}`));
-      expect(run.checks.flatMap((c) => c.evidence).find((e) => e.status === status)!.responseHeaders.location).toContain(other.listener.origin);
+      expect(run.checks.flatMap((c) => c.evidence).find((e) => e.status === status)!.responseHeaders.location).toContain(
+        other.listener.origin,
+      );
       expectNoSecrets([secret], run);
     });
   }
@@ -96,9 +115,12 @@ describe('a redirecting target never gets the key carried to another origin', ()
     expectNoSecrets([secret], run);
   });
 
-  it('a Location that echoes the key into another origin\'s URL: not followed, and redacted in every report', async () => {
+  it("a Location that echoes the key into another origin's URL: not followed, and redacted in every report", async () => {
     const other = await recorder();
-    const target = await redirecting(302, ({ authorization }) => `${other.listener.origin}/steal?key=${encodeURIComponent((authorization ?? '').replace(/^Bearer /, ''))}`);
+    const target = await redirecting(
+      302,
+      ({ authorization }) => `${other.listener.origin}/steal?key=${encodeURIComponent((authorization ?? '').replace(/^Bearer /, ''))}`,
+    );
     tmp = tempDir('keyprobe-rel-');
     const secret = newSecret();
     const run = await runKeyprobe(tmp, { origin: target.listener.origin, allowed: ALLOWED }, { secret });
@@ -127,15 +149,27 @@ describe('the lifecycle admin credential stays home too', () => {
     it(`a management API that answers ${status} to another origin never gets the admin token (or any key) carried there`, async () => {
       const other = await recorder();
       const demo = await startReference();
-      const proxy = await countingProxy(demo.target.origin, { redirect: (_m, url) => (url.startsWith('/admin/') ? { status, location: `${other.listener.origin}${url}` } : undefined) });
+      const proxy = await countingProxy(demo.target.origin, {
+        redirect: (_m, url) => (url.startsWith('/admin/') ? { status, location: `${other.listener.origin}${url}` } : undefined),
+      });
       tmp = tempDir('keyprobe-rel-');
       try {
         const before = keyStates(demo.target.listKeys());
         const outDir = join(tmp.dir, 'out');
-        const run = await runCli(['run', DEMO_PROFILE, '--only', 'lifecycle.disabled-key-rejected,lifecycle.rotated-key,lifecycle.expired-key-rejected', '--out', outDir], {
-          env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin },
-          cwd: tmp.dir,
-        });
+        const run = await runCli(
+          [
+            'run',
+            DEMO_PROFILE,
+            '--only',
+            'lifecycle.disabled-key-rejected,lifecycle.rotated-key,lifecycle.expired-key-rejected',
+            '--out',
+            outDir,
+          ],
+          {
+            env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin },
+            cwd: tmp.dir,
+          },
+        );
         expectNoCrash(run);
         expect(other.seen).toEqual([]);
         expect(other.listener.connections()).toBe(0);

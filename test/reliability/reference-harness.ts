@@ -25,13 +25,16 @@ export interface CountingProxy {
 }
 
 /** A pass-through proxy on loopback that counts requests (and can answer some with a redirect instead); point the profile's origin at it. */
-export async function countingProxy(targetOrigin: string, opts: {
+export async function countingProxy(
+  targetOrigin: string,
+  opts: {
     redirect?: (method: string, url: string) => { status: number; location: string } | undefined;
     /** Hold every request this long before forwarding it. */
     delayMs?: number;
     /** Or: a hold per request. */
     schedule?: Schedule;
-  } = {}): Promise<CountingProxy> {
+  } = {},
+): Promise<CountingProxy> {
   let count = 0;
   let scheduled = 0;
   let firstAt: number | undefined;
@@ -52,10 +55,13 @@ export async function countingProxy(targetOrigin: string, opts: {
     }),
   );
   function forward(req: IncomingMessage, res: ServerResponse): void {
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     out.on('error', () => res.destroy());
     req.pipe(out);
     req.resume();

@@ -49,10 +49,18 @@ interface RunFigures {
 
 const figures: Record<string, RunFigures[]> = {};
 
-function runOnce(env: NodeJS.ProcessEnv, outDir: string, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runOnce(
+  env: NodeJS.ProcessEnv,
+  outDir: string,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'run', DEMO_PROFILE, '--quiet', '--out', outDir], { cwd, env: { PATH: process.env.PATH, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', DEMO_PROFILE, '--quiet', '--out', outDir], {
+      cwd,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -68,10 +76,26 @@ function runOnce(env: NodeJS.ProcessEnv, outDir: string, cwd: string): Promise<{
 afterAll(() => {
   const summary = Object.entries(figures).map(([name, runs]) => {
     const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-    return { scenario: name, runs: runs.length, asExpected: runs.filter((r) => r.problems.length === 0).length, medianMs: Math.round(ms[Math.floor(ms.length / 2)] ?? 0), maxMs: Math.round(ms[ms.length - 1] ?? 0), problems: [...new Set(runs.flatMap((r) => r.problems))], notes: [...new Set(runs.flatMap((r) => r.notes.map((n) => n.split(':')[0]!)))] };
+    return {
+      scenario: name,
+      runs: runs.length,
+      asExpected: runs.filter((r) => r.problems.length === 0).length,
+      medianMs: Math.round(ms[Math.floor(ms.length / 2)] ?? 0),
+      maxMs: Math.round(ms[ms.length - 1] ?? 0),
+      problems: [...new Set(runs.flatMap((r) => r.problems))],
+      notes: [...new Set(runs.flatMap((r) => r.notes.map((n) => n.split(':')[0]!)))],
+    };
   });
-  if (process.env.KEYPROBE_STABILITY_REPORT) writeFileSync(process.env.KEYPROBE_STABILITY_REPORT, `${JSON.stringify({ runsPerScenario: RUNS, summary, figures }, null, 2)}\n`);
-  console.info(summary.map((s) => `${s.scenario.padEnd(24)} ${s.asExpected}/${s.runs} as expected, median ${s.medianMs} ms, max ${s.maxMs} ms${s.notes.length ? ` (also error: ${s.notes.join(', ')})` : ''}${s.problems.length ? ` — ${s.problems.join('; ')}` : ''}`).join('\n'));
+  if (process.env.KEYPROBE_STABILITY_REPORT)
+    writeFileSync(process.env.KEYPROBE_STABILITY_REPORT, `${JSON.stringify({ runsPerScenario: RUNS, summary, figures }, null, 2)}\n`);
+  console.info(
+    summary
+      .map(
+        (s) =>
+          `${s.scenario.padEnd(24)} ${s.asExpected}/${s.runs} as expected, median ${s.medianMs} ms, max ${s.maxMs} ms${s.notes.length ? ` (also error: ${s.notes.join(', ')})` : ''}${s.problems.length ? ` — ${s.problems.join('; ')}` : ''}`,
+      )
+      .join('\n'),
+  );
 });
 
 describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario`, () => {
@@ -81,14 +105,20 @@ describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario
       async ({ expect }) => {
         const demo = await startReference(scenario.faults);
         const tmp = tempDir(`keyprobe-stab-${scenario.name}-`);
-        const runs: RunFigures[] = (figures[scenario.name] = []);
+        const runs: RunFigures[] = [];
+        figures[scenario.name] = runs;
         try {
           const before = keyStates(demo.target.listKeys());
           for (let i = 0; i < RUNS; i++) {
             const outDir = join(tmp.dir, `run-${i}`);
             const run = await runOnce(demo.env, outDir, tmp.dir);
-            const result = existsSync(join(outDir, 'results.json')) ? (JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as RunResult) : undefined;
-            const verdicts = Object.fromEntries((result?.profiles[0]?.checks ?? []).map((c) => [c.id, c.verdict])) as Record<string, Verdict>;
+            const result = existsSync(join(outDir, 'results.json'))
+              ? (JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as RunResult)
+              : undefined;
+            const verdicts = Object.fromEntries((result?.profiles[0]?.checks ?? []).map((c) => [c.id, c.verdict])) as Record<
+              string,
+              Verdict
+            >;
             const problems: string[] = [];
             const notes: string[] = [];
             if (!result) problems.push(`no results.json (exit ${run.code}): ${run.stderr.slice(0, 300)}`);
@@ -101,8 +131,13 @@ describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario
               (note ? notes : problems).push(`${c.id} ${c.verdict}: ${c.message.slice(0, 160)}`);
             }
             if (run.code !== (scenario.detectedBy ? 1 : 0)) problems.push(`exit ${run.code}`);
-            if (JSON.stringify(keyStates(demo.target.listKeys())) !== JSON.stringify(before)) problems.push('the target\'s keys changed (a canary left behind or a key left disabled)');
-            if (findSecrets(demo.secrets, { dirs: existsSync(outDir) ? [outDir] : [], texts: { stdout: run.stdout, stderr: run.stderr } }).length > 0) problems.push('a secret in the output');
+            if (JSON.stringify(keyStates(demo.target.listKeys())) !== JSON.stringify(before))
+              problems.push("the target's keys changed (a canary left behind or a key left disabled)");
+            if (
+              findSecrets(demo.secrets, { dirs: existsSync(outDir) ? [outDir] : [], texts: { stdout: run.stdout, stderr: run.stderr } })
+                .length > 0
+            )
+              problems.push('a secret in the output');
             runs.push({ code: run.code, ms: run.ms, verdicts, problems, notes });
           }
         } finally {
@@ -110,7 +145,9 @@ describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario
           tmp.cleanup();
         }
         // Detection (or a pass) in every run, with nothing left behind and nothing leaked.
-        const detected = runs.filter((r) => (scenario.detectedBy ? r.verdicts[scenario.detectedBy] === 'fail' && r.code === 1 : r.code === 0));
+        const detected = runs.filter((r) =>
+          scenario.detectedBy ? r.verdicts[scenario.detectedBy] === 'fail' && r.code === 1 : r.code === 0,
+        );
         expect(detected.length, JSON.stringify(runs.map((r) => r.problems))).toBe(RUNS);
         // Stable: every run gave the very same verdict for every check.
         const vectors = new Set(runs.map((r) => JSON.stringify(r.verdicts)));

@@ -7,7 +7,16 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
-import { existingChecks, expectNoCrash, expectNoSecrets, listen, NETWORK_REQUEST_CHECKS, newSecret, runKeyprobe, type Listener } from './helpers.js';
+import {
+  existingChecks,
+  expectNoCrash,
+  expectNoSecrets,
+  listen,
+  NETWORK_REQUEST_CHECKS,
+  newSecret,
+  runKeyprobe,
+  type Listener,
+} from './helpers.js';
 
 /** target.timeoutMs where the target never answers (short, so the test is quick); elsewhere the usual 5 s. */
 const TIMEOUT_MS = 300;
@@ -50,10 +59,24 @@ function rawServer(onRequest: (socket: Socket, head: string) => void) {
  * promise: every check is `error`, its message matches `words`, exit 3, the
  * reports exist, bounded time, no crash, no secret.
  */
-async function expectErrorRun(origin: string, words: RegExp, extra: { args?: string[]; profile?: Partial<Parameters<typeof runKeyprobe>[1]> } = {}) {
+async function expectErrorRun(
+  origin: string,
+  words: RegExp,
+  extra: { args?: string[]; profile?: Partial<Parameters<typeof runKeyprobe>[1]> } = {},
+) {
   tmp = tempDir('keyprobe-rel-');
   const secret = newSecret();
-  const run = await runKeyprobe(tmp, { origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'], denied: ['POST /v1/agents'], timeoutMs: NORMAL_TIMEOUT_MS, ...extra.profile }, { secret, args: extra.args });
+  const run = await runKeyprobe(
+    tmp,
+    {
+      origin,
+      allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'],
+      denied: ['POST /v1/agents'],
+      timeoutMs: NORMAL_TIMEOUT_MS,
+      ...extra.profile,
+    },
+    { secret, args: extra.args },
+  );
   expectNoCrash(run);
   expect(run.code, run.stdout + run.stderr).toBe(EXIT.unverified);
   expect(run.result, 'results.json is written').toBeDefined();
@@ -79,18 +102,26 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
     // Take a free port, then close it: nothing listens there.
     const gone = await listen(createNetServer());
     await gone.close();
-    const run = await expectErrorRun(gone.origin, new RegExp(`connection refused by 127\\.0\\.0\\.1:${gone.port}: nothing is listening there`));
+    const run = await expectErrorRun(
+      gone.origin,
+      new RegExp(`connection refused by 127\\.0\\.0\\.1:${gone.port}: nothing is listening there`),
+    );
     expect(run.checks[0]!.evidence[0]).toMatchObject({ error: expect.stringMatching(/connection refused/) });
     expect(run.checks[0]!.evidence[0]!.status).toBeUndefined();
   });
 
   it('a host that does not resolve (.invalid never resolves, RFC 6761)', async () => {
-    await expectErrorRun('http://keyprobe-reliability.invalid:8080', /the host name in http:\/\/keyprobe-reliability\.invalid:8080 does not resolve/);
+    await expectErrorRun(
+      'http://keyprobe-reliability.invalid:8080',
+      /the host name in http:\/\/keyprobe-reliability\.invalid:8080 does not resolve/,
+    );
   });
 
   it('a server that accepts the connection and never answers', async () => {
     const silent = await started(listen(rawServer(() => undefined)));
-    await expectErrorRun(silent.origin, new RegExp(`sent no complete response headers within ${TIMEOUT_MS} ms \\(target\\.timeoutMs\\)`), { profile: { timeoutMs: TIMEOUT_MS } });
+    await expectErrorRun(silent.origin, new RegExp(`sent no complete response headers within ${TIMEOUT_MS} ms \\(target\\.timeoutMs\\)`), {
+      profile: { timeoutMs: TIMEOUT_MS },
+    });
     expect(silent.connections()).toBeGreaterThan(0);
   });
 
@@ -107,7 +138,9 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
       ),
     );
     try {
-      await expectErrorRun(trickle.origin, new RegExp(`sent no complete response headers within ${TIMEOUT_MS} ms`), { profile: { timeoutMs: TIMEOUT_MS } });
+      await expectErrorRun(trickle.origin, new RegExp(`sent no complete response headers within ${TIMEOUT_MS} ms`), {
+        profile: { timeoutMs: TIMEOUT_MS },
+      });
     } finally {
       for (const t of timers) clearInterval(t);
     }
@@ -136,8 +169,12 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
       ),
     );
     const run = await expectErrorRun(storm.origin, /503 Service Unavailable/);
-    expect(run.checks.find((c) => c.id === 'auth.valid-key-accepted')!.message).toMatch(/a server error, so the target could not be judged/);
-    expect(run.checks.find((c) => c.id === 'auth.missing-key-rejected')!.message).toMatch(/503 Service Unavailable with the valid key too: the target is failing/);
+    expect(run.checks.find((c) => c.id === 'auth.valid-key-accepted')!.message).toMatch(
+      /a server error, so the target could not be judged/,
+    );
+    expect(run.checks.find((c) => c.id === 'auth.missing-key-rejected')!.message).toMatch(
+      /503 Service Unavailable with the valid key too: the target is failing/,
+    );
     expect(requests).toBe(run.result!.profiles[0]!.requestsSent);
   });
 
@@ -166,13 +203,22 @@ describe('invalid JSON where JSON was expected (the introspection endpoint)', ()
       const secret = newSecret();
       const run = await runKeyprobe(
         tmp,
-        { origin: api.origin, allowed: ['{ method: GET, path: /v1/agents, scope: agents:read }'], targetExtra: '  introspection: { path: /v1/keys/self }' },
+        {
+          origin: api.origin,
+          allowed: ['{ method: GET, path: /v1/agents, scope: agents:read }'],
+          targetExtra: '  introspection: { path: /v1/keys/self }',
+        },
         { secret, checks: ['privilege.least-privilege', 'env.key-matches-environment'] },
       );
       expectNoCrash(run);
       expect(run.code, run.stdout).toBe(EXIT.unverified);
       const privilege = run.checks.find((c) => c.id === 'privilege.least-privilege')!;
-      expect(privilege).toMatchObject({ verdict: 'error', message: expect.stringMatching(/the granted scopes are unknown: GET \/v1\/keys\/self did not answer JSON and no key\.scopes declared/) });
+      expect(privilege).toMatchObject({
+        verdict: 'error',
+        message: expect.stringMatching(
+          /the granted scopes are unknown: GET \/v1\/keys\/self did not answer JSON and no key\.scopes declared/,
+        ),
+      });
       const env = run.checks.find((c) => c.id === 'env.key-matches-environment')!;
       expect(env.verdict).toBe('pass');
       expect(env.advisories.join(' ')).toMatch(/introspection was not usable \(GET \/v1\/keys\/self did not answer JSON\)/);
@@ -184,7 +230,9 @@ describe('invalid JSON where JSON was expected (the introspection endpoint)', ()
 describe('targets that work differently still work', () => {
   /** Answers like a tiny API: 200 with the key, 401 without. */
   function answer(authorized: boolean): { status: string; body: string } {
-    return authorized ? { status: '200 OK', body: '{"agents":[{"id":"agt-support"}]}' } : { status: '401 Unauthorized', body: '{"error":"missing_key"}' };
+    return authorized
+      ? { status: '200 OK', body: '{"agents":[{"id":"agt-support"}]}' }
+      : { status: '401 Unauthorized', body: '{"error":"missing_key"}' };
   }
 
   it('an HTTP/1.0 server that closes every connection after one answer (no Content-Length)', async () => {
@@ -200,7 +248,11 @@ describe('targets that work differently still work', () => {
     );
     tmp = tempDir('keyprobe-rel-');
     const secret = newSecret();
-    const run = await runKeyprobe(tmp, { origin: old.origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'] }, { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] });
+    const run = await runKeyprobe(
+      tmp,
+      { origin: old.origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'] },
+      { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] },
+    );
     expectNoCrash(run);
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual([
       ['auth.valid-key-accepted', 'pass'],
@@ -221,13 +273,23 @@ describe('targets that work differently still work', () => {
           requests++;
           const { status, body } = answer(req.headers.authorization !== undefined);
           res.shouldKeepAlive = false;
-          res.writeHead(Number(status.slice(0, 3)), { 'content-type': 'application/json', connection: 'close', 'www-authenticate': 'Bearer' }).end(body);
+          res
+            .writeHead(Number(status.slice(0, 3)), {
+              'content-type': 'application/json',
+              connection: 'close',
+              'www-authenticate': 'Bearer',
+            })
+            .end(body);
         }),
       ),
     );
     tmp = tempDir('keyprobe-rel-');
     const secret = newSecret();
-    const run = await runKeyprobe(tmp, { origin: noKeepAlive.origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'] }, { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] });
+    const run = await runKeyprobe(
+      tmp,
+      { origin: noKeepAlive.origin, allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support'] },
+      { secret, checks: ['auth.valid-key-accepted', 'auth.missing-key-rejected'] },
+    );
     expectNoCrash(run);
     expect(run.code, run.stdout).toBe(EXIT.pass);
     expect(noKeepAlive.connections()).toBe(requests);

@@ -29,7 +29,29 @@ beforeAll(async () => {
   certs = tempDir('keyprobe-tls-');
   certFile = join(certs.dir, 'cert.pem');
   const keyFile = join(certs.dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   server = await listen(
     createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
       if (req.headers.authorization) res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
@@ -56,7 +78,11 @@ describe.skipIf(!hasOpenssl())('TLS target with a self-signed certificate (needs
       expect(run.checks).toHaveLength(existingChecks(CHECKS).length);
       for (const c of run.checks) {
         expect(c.verdict).toBe('error');
-        expect(c.message).toMatch(new RegExp(`the TLS certificate of 127\\.0\\.0\\.1:${server.port} is self-signed and not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT\\): pass the CA certificate that signed it with --ca <file> or target\\.ca`));
+        expect(c.message).toMatch(
+          new RegExp(
+            `the TLS certificate of 127\\.0\\.0\\.1:${server.port} is self-signed and not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT\\): pass the CA certificate that signed it with --ca <file> or target\\.ca`,
+          ),
+        );
       }
       expectNoSecrets([secret], run);
     } finally {
@@ -97,7 +123,10 @@ describe.skipIf(!hasOpenssl())('TLS target with a self-signed certificate (needs
     const tmp = tempDir('keyprobe-rel-');
     try {
       const profile = tmp.file('profile.yaml', profileYaml({ origin: server.origin, ca: 'missing-ca.pem' }));
-      const run = await runCli(['run', profile, '--out', join(tmp.dir, 'r')], { env: { PATH: process.env.PATH, KP_REL_KEY: newSecret() }, cwd: tmp.dir });
+      const run = await runCli(['run', profile, '--out', join(tmp.dir, 'r')], {
+        env: { PATH: process.env.PATH, KP_REL_KEY: newSecret() },
+        cwd: tmp.dir,
+      });
       expectNoCrash(run);
       expect(run.code).toBe(EXIT.usage);
       expect(run.stderr).toMatch(/profile\.yaml:12:\d+: target\.ca: cannot read the CA file missing-ca\.pem \(ENOENT\)/);

@@ -64,7 +64,7 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
       try {
         expect(errors).toEqual([]);
         expect(requests).toEqual([`file://${file}`]);
-        await expect(page.locator('header#verdict h1').innerText()).resolves.toContain(result.verdict.toUpperCase());
+        await expect(page.locator('header#verdict h1').textContent()).resolves.toContain(result.verdict.toUpperCase());
         const checks = allChecks(result);
         expect(await page.locator('details.card').count()).toBe(checks.length);
         // Failures first: no pass card before a fail card.
@@ -84,15 +84,16 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
     const result = mixed();
     const { page, requests, errors } = await open('mixed-full', result);
     try {
-      expect(await page.locator('header#verdict').innerText()).toMatch(/Do not launch: FAIL[\s\S]*exit 1/);
+      expect(await page.locator('header#verdict').textContent()).toMatch(/Do not launch: FAIL[\s\S]*exit 1/);
       for (const c of allChecks(result)) expect(await page.locator('details.card', { hasText: c.id }).count()).toBeGreaterThan(0);
-      const practices = await page.locator('#practices').innerText();
-      for (const p of ['Naming', 'Per-environment keys', 'Least privilege', 'Reverse validation', 'Rotation and reclamation', 'Audit']) expect(practices).toContain(p);
+      const practices = await page.locator('#practices').textContent();
+      for (const p of ['Naming', 'Per-environment keys', 'Least privilege', 'Reverse validation', 'Rotation and reclamation', 'Audit'])
+        expect(practices).toContain(p);
       expect(await page.locator('svg.chart').count()).toBe(2);
       const titles = await page.locator('svg.chart > title').allTextContents();
       expect(titles.some((t) => t.startsWith('Revocation timeline'))).toBe(true);
       expect(titles.some((t) => t.startsWith('Rate-limit burst'))).toBe(true);
-      expect(await page.locator('#signoff').innerText()).toMatch(/Prepared by\s+qa-alice[\s\S]*Reviewed by/);
+      expect(await page.locator('#signoff').textContent()).toMatch(/Prepared by\s+qa-alice[\s\S]*Reviewed by/);
       // Failures open, passes collapsed; the script's "Expand all" opens them.
       expect(await page.locator('details.card.v-fail[open]').count()).toBe(2);
       expect(await page.locator('details.card.v-pass[open]').count()).toBe(0);
@@ -131,10 +132,14 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
       expect(await page.locator('details.card').count()).toBe(10_000);
       const first = await page.locator('details.card').first().getAttribute('class');
       expect(first).toBe('card v-fail');
-      expect(await page.locator('details.card[open]').count()).toBe(allChecks(result).filter((c) => c.verdict === 'fail' || c.verdict === 'error').length);
+      expect(await page.locator('details.card[open]').count()).toBe(
+        allChecks(result).filter((c) => c.verdict === 'fail' || c.verdict === 'error').length,
+      );
       expect(errors).toEqual([]);
       expect(requests).toHaveLength(1);
-      console.info(`10,000 checks: rendered in ${Math.round(renderMs)} ms, ${(Buffer.byteLength(html) / 1e6).toFixed(1)} MB of HTML, opened in Chromium in ${Math.round(loadMs)} ms`);
+      console.info(
+        `10,000 checks: rendered in ${Math.round(renderMs)} ms, ${(Buffer.byteLength(html) / 1e6).toFixed(1)} MB of HTML, opened in Chromium in ${Math.round(loadMs)} ms`,
+      );
     } finally {
       await page.close();
     }
@@ -148,7 +153,10 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
       // A4 is 595 x 842 points.
       // A4 is 595 x 842 points (Chromium writes 594.96 x 841.92). Matched, not compared, so a failure does not print the PDF.
-      const boxes = [...pdf.toString('latin1').matchAll(/\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/g)].map((m) => [Math.round(Number(m[1])), Math.round(Number(m[2]))]);
+      const boxes = [...pdf.toString('latin1').matchAll(/\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/g)].map((m) => [
+        Math.round(Number(m[1])),
+        Math.round(Number(m[2])),
+      ]);
       expect(boxes.length).toBeGreaterThan(2);
       for (const box of boxes) expect(box).toEqual([595, 842]);
       writeFileSync(join(ARTIFACTS, 'report-mixed.pdf'), pdf);
@@ -162,7 +170,9 @@ describe('the pdf reporter without a browser', () => {
   it('fails with a message naming what is missing and how to install it', async () => {
     const out = tempDir();
     try {
-      await expect(pdfReporter({ executablePath: join(out.dir, 'no-chromium') }).write(mixed(), out.dir)).rejects.toThrow(/no Chromium at .*no-chromium.*apt-get install chromium/);
+      await expect(pdfReporter({ executablePath: join(out.dir, 'no-chromium') }).write(mixed(), out.dir)).rejects.toThrow(
+        /no Chromium at .*no-chromium.*apt-get install chromium/,
+      );
       expect(existsSync(join(out.dir, 'report.pdf'))).toBe(false);
     } finally {
       out.cleanup();

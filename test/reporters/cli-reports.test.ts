@@ -42,10 +42,17 @@ describe('the reports a run writes', () => {
     expect(readdirSync(runDir).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
 
     const manifest = readFileSync(join(runDir, 'manifest.sha256'), 'utf8');
-    expect(manifest.trim().split('\n').map((l) => l.split('  ')[1])).toEqual(['junit.xml', 'report.html', 'results.json']);
-    expect(execFileSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: runDir, encoding: 'utf8' })).toBe('junit.xml: OK\nreport.html: OK\nresults.json: OK\n');
+    expect(
+      manifest
+        .trim()
+        .split('\n')
+        .map((l) => l.split('  ')[1]),
+    ).toEqual(['junit.xml', 'report.html', 'results.json']);
+    expect(execFileSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: runDir, encoding: 'utf8' })).toBe(
+      'junit.xml: OK\nreport.html: OK\nresults.json: OK\n',
+    );
     // And it notices a change.
-    writeFileSync(join(runDir, 'junit.xml'), readFileSync(join(runDir, 'junit.xml'), 'utf8').replace('PASS', 'FAIL') + ' ');
+    writeFileSync(join(runDir, 'junit.xml'), `${readFileSync(join(runDir, 'junit.xml'), 'utf8').replace('PASS', 'FAIL')} `);
     expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: runDir }).status).not.toBe(0);
 
     expect(findSecrets(demo.secrets, { dirs: [join(tmp.dir, 'reports')], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
@@ -71,7 +78,8 @@ describe('the reports a run writes', () => {
     expect(rendered.stderr).toBe('');
     expect(rendered.code).toBe(0);
     expect(rendered.stdout).toContain(`into ${again}: results.json, junit.xml, report.html, manifest.sha256`);
-    for (const f of ['results.json', 'junit.xml', 'report.html']) expect(readFileSync(join(again, f), 'utf8')).toBe(readFileSync(join(first, f), 'utf8'));
+    for (const f of ['results.json', 'junit.xml', 'report.html'])
+      expect(readFileSync(join(again, f), 'utf8')).toBe(readFileSync(join(first, f), 'utf8'));
     expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: again }).status).toBe(0);
 
     // In place, from the directory.
@@ -79,7 +87,7 @@ describe('the reports a run writes', () => {
     expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: first }).status).toBe(0);
   });
 
-  it('`keyprobe report` exits with the stored run\'s code', async () => {
+  it("`keyprobe report` exits with the stored run's code", async () => {
     const failing = join(tmp.dir, 'failing');
     const result = JSON.parse(readFileSync(join(tmp.dir, 'first', 'results.json'), 'utf8'));
     result.profiles[0].checks[0].verdict = 'fail';
@@ -97,9 +105,17 @@ describe('the reports a run writes', () => {
     const cases: [string, string, RegExp][] = [
       ['not-json.json', '{ nope', /not-json\.json: is not JSON/],
       ['array.json', '[]', /expected a results\.json object/],
-      ['v99.json', JSON.stringify({ ...good, schemaVersion: 99 }), /schemaVersion: this keyprobe renders results of schema version 1, the file has 99/],
+      [
+        'v99.json',
+        JSON.stringify({ ...good, schemaVersion: 99 }),
+        /schemaVersion: this keyprobe renders results of schema version 1, the file has 99/,
+      ],
       ['no-version.json', JSON.stringify({ runId: 'x' }), /schemaVersion: .*the file has none/],
-      ['bad-check.json', JSON.stringify({ ...good, profiles: [{ ...good.profiles[0], checks: [{ ...good.profiles[0].checks[0], verdict: 'maybe' }] }] }), /profiles\[0\]\.checks\[0\]\.verdict/],
+      [
+        'bad-check.json',
+        JSON.stringify({ ...good, profiles: [{ ...good.profiles[0], checks: [{ ...good.profiles[0].checks[0], verdict: 'maybe' }] }] }),
+        /profiles\[0\]\.checks\[0\]\.verdict/,
+      ],
     ];
     for (const [name, text, message] of cases) {
       const run = await runCli(['report', tmp.file(name, text), '--out', join(tmp.dir, 'never')], { cwd: tmp.dir });
@@ -117,7 +133,10 @@ describe('the reports a run writes', () => {
     const key = demo.env.KEYPROBE_KEY!;
     const out = join(tmp.dir, 'leaky');
     // The operator name ends up in every report; here it is the key itself.
-    const run = await runCli(['run', DEMO_PROFILE, '--only', 'auth.missing-key-rejected', '--out', out, '--operator', key], { env: env(), cwd: tmp.dir });
+    const run = await runCli(['run', DEMO_PROFILE, '--only', 'auth.missing-key-rejected', '--out', out, '--operator', key], {
+      env: env(),
+      cwd: tmp.dir,
+    });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/a secret was found in: .*results\.json.*junit\.xml.*report\.html/);
     expect(run.stderr).not.toContain('manifest.sha256');
@@ -127,9 +146,14 @@ describe('the reports a run writes', () => {
 
   it('--pdf without a Chromium says so plainly and exits as the run would; the other reports are written', async () => {
     const out = join(tmp.dir, 'nopdf');
-    const run = await runCli(['run', DEMO_PROFILE, ...ONLY, '--out', out, '--pdf'], { env: { ...env(), KEYPROBE_CHROMIUM: join(tmp.dir, 'no-such-chromium') }, cwd: tmp.dir });
+    const run = await runCli(['run', DEMO_PROFILE, ...ONLY, '--out', out, '--pdf'], {
+      env: { ...env(), KEYPROBE_CHROMIUM: join(tmp.dir, 'no-such-chromium') },
+      cwd: tmp.dir,
+    });
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain(`keyprobe: the pdf report could not be written: no Chromium at ${join(tmp.dir, 'no-such-chromium')}, so report.pdf was not written`);
+    expect(run.stderr).toContain(
+      `keyprobe: the pdf report could not be written: no Chromium at ${join(tmp.dir, 'no-such-chromium')}, so report.pdf was not written`,
+    );
     expect(run.stderr).toContain('apt-get install chromium');
     expect(readdirSync(out).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
     expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: out }).status).toBe(0);

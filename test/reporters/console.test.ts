@@ -2,7 +2,6 @@
 // NO_COLOR, --quiet, --verbose, and the summary with the exit code explained.
 import { describe, expect, it } from 'vitest';
 import { consoleObserver, summary, useColor, useLiveView, type ConsoleOptions } from '../../src/reporters/console.js';
-import type { ProfileSummary } from '../../src/result.js';
 import { check, mixed, severalProfiles } from './sample-results.js';
 
 const profile = mixed().profiles[0]!.profile;
@@ -43,7 +42,10 @@ describe('console', () => {
     expect(out).toMatch(/\x1b\[\d+F\x1b\[J/); // moves up and clears the live block
     expect(out).toContain('\x1b[31mFAIL \x1b[0m lifecycle.disabled-key-rejected');
     // Live lines never wrap (wrapping would break redrawing).
-    const liveLines = out.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')).filter((l) => /checks done$|\(\d+\.\d s\)$|…$/.test(l));
+    const liveLines = out
+      .split('\n')
+      .map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''))
+      .filter((l) => /checks done$|\(\d+\.\d s\)$|…$/.test(l));
     expect(liveLines.length).toBeGreaterThan(3);
     for (const line of liveLines) expect([...line].length).toBeLessThanOrEqual(99);
     // At the end the live block is gone: the last thing written clears it.
@@ -84,10 +86,11 @@ describe('console', () => {
     expect(text).toMatch(/total\s+5\s+1\s+1\s+1\s+\d+/);
     expect(text).toContain('Gating checks that need attention:');
     expect(text).toContain('FAIL  [billing-prod-export] auth.valid-key-accepted');
-    expect(text.trim().split('\n').at(-1)).toBe('Launch verdict: FAIL — exit 1: a gating check failed — the key does not behave as required');
-    expect(summary(mixed(), 4).trim().split('\n').at(-1)).toBe('Launch verdict: SECRET LEAK — exit 4: a secret was found in an output file');
+    expect(text.trim().split('\n').at(-1)).toBe(
+      'Launch verdict: FAIL — exit 1: a gating check failed — the key does not behave as required',
+    );
+    expect(summary(mixed(), 4).trim().split('\n').at(-1)).toBe(
+      'Launch verdict: SECRET LEAK — exit 4: a secret was found in an output file',
+    );
   });
 });
-
-// Keeps the type import used when the file is compiled on its own.
-export type { ProfileSummary };

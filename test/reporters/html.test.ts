@@ -12,7 +12,8 @@ describe('report.html', () => {
     it(`loads nothing from anywhere: ${name}`, () => {
       const html = renderHtml(make());
       // Every src/href/action/… attribute is an in-page fragment; no CSS url() or @import.
-      for (const m of html.matchAll(/\s(src|href|action|poster|data|srcset|xlink:href|formaction)\s*=\s*"([^"]*)"/gi)) expect(m[2], m[0]).toMatch(/^#/);
+      for (const m of html.matchAll(/\s(src|href|action|poster|data|srcset|xlink:href|formaction)\s*=\s*"([^"]*)"/gi))
+        expect(m[2], m[0]).toMatch(/^#/);
       expect(html).not.toMatch(/url\s*\(|@import|<link\b|<iframe\b|<object\b|<embed\b|<img\b/i);
       expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;`);
       expect(html.match(/<script>/g)).toHaveLength(1);
@@ -23,8 +24,23 @@ describe('report.html', () => {
     const disabled = check('lifecycle.disabled-key-rejected', 'pass', {
       destructive: true,
       lifecycleActions: [
-        { action: 'disable', adapter: 'http', key: 'crm-prod-agent-call-canary', outcome: 'done', detail: 'POST /admin/keys/key_1/disable → 200', durationMs: 0.84 },
-        { action: 'enable', adapter: 'http', key: 'crm-prod-agent-call-canary', outcome: 'done', detail: 'POST /admin/keys/key_1/enable → 200', durationMs: 0.61, detached: true },
+        {
+          action: 'disable',
+          adapter: 'http',
+          key: 'crm-prod-agent-call-canary',
+          outcome: 'done',
+          detail: 'POST /admin/keys/key_1/disable → 200',
+          durationMs: 0.84,
+        },
+        {
+          action: 'enable',
+          adapter: 'http',
+          key: 'crm-prod-agent-call-canary',
+          outcome: 'done',
+          detail: 'POST /admin/keys/key_1/enable → 200',
+          durationMs: 0.61,
+          detached: true,
+        },
       ],
     });
     const html = renderHtml(runResult([profileRun('crm-prod-agent-call', [disabled])]));
@@ -54,7 +70,18 @@ describe('report.html', () => {
 
   it('shows who, when, what: operator, UTC time, tool version, profile digest, origin, key name and fingerprint', () => {
     const html = renderHtml(mixed());
-    for (const s of ['qa-alice', '2026-11-27 10:15:30 UTC', 'keyprobe 0.1.0', 'sha256:a475ae6a98502f665cd9f68cfdbaeb3f8a072a87658cd4001e355841491569cf', 'http://127.0.0.1:40123', 'crm-prod-agent-call', 'sha256:d640d4a0', 'Prepared by', 'Reviewed by']) expect(html).toContain(s);
+    for (const s of [
+      'qa-alice',
+      '2026-11-27 10:15:30 UTC',
+      'keyprobe 0.1.0',
+      'sha256:a475ae6a98502f665cd9f68cfdbaeb3f8a072a87658cd4001e355841491569cf',
+      'http://127.0.0.1:40123',
+      'crm-prod-agent-call',
+      'sha256:d640d4a0',
+      'Prepared by',
+      'Reviewed by',
+    ])
+      expect(html).toContain(s);
     expect(html).toContain('Do not launch: FAIL');
     expect(html).toContain('curl -sS -i &quot;http://127.0.0.1:40123/v1/agents&quot; -H &quot;authorization: Bearer $KEY&quot;');
   });
@@ -66,7 +93,16 @@ describe('report.html', () => {
       Naming: { status: 'not met', ids: ['naming.key-name-convention'] },
       'Per-environment keys': { status: 'not verified', ids: ['env.key-matches-environment'] },
       'Least privilege': { status: 'met', ids: ['privilege.least-privilege'] },
-      'Reverse validation': { status: 'not met', ids: ['auth.valid-key-accepted', 'auth.missing-key-rejected', 'authz.unauthorized-resource-denied', 'lifecycle.disabled-key-rejected', 'rate.limit-triggered'] },
+      'Reverse validation': {
+        status: 'not met',
+        ids: [
+          'auth.valid-key-accepted',
+          'auth.missing-key-rejected',
+          'authz.unauthorized-resource-denied',
+          'lifecycle.disabled-key-rejected',
+          'rate.limit-triggered',
+        ],
+      },
       'Rotation and reclamation': { status: 'met', ids: ['governance.owner-and-expiry', 'lifecycle.rotated-key'] },
     });
     expect(practiceRows([check('auth.x', 'pass')]).find((r) => r.practice.name === 'Naming')?.status).toBe('not covered');
@@ -76,7 +112,9 @@ describe('report.html', () => {
     const html = renderHtml(mixed());
     expect(html.match(/<svg class="chart"/g)).toHaveLength(2);
     expect(html).toContain('Revocation timeline: 35 probes, 5 accepted after the disable, first rejection at 375 ms (budget 1000 ms)');
-    expect(html).toContain('Rate-limit burst: 400 calls, 101 accepted, 299 throttled; expected limit 100 per 60 s; first throttled at call 102');
+    expect(html).toContain(
+      'Rate-limit burst: 400 calls, 101 accepted, 299 throttled; expected limit 100 per 60 s; first throttled at call 102',
+    );
     expect(renderHtml(ALL_SHAPES.allPass!())).not.toContain('<svg');
   });
 

@@ -16,7 +16,9 @@ async function validate(xml: string) {
 
 /** The text of each testcase's system-out, CDATA sections joined again. */
 function systemOuts(xml: string): string[] {
-  return [...xml.matchAll(/<system-out>((?:<!\[CDATA\[[\s\S]*?\]\]>)*)<\/system-out>/g)].map((m) => [...m[1]!.matchAll(/<!\[CDATA\[([\s\S]*?)\]\]>/g)].map((c) => c[1]).join(''));
+  return [...xml.matchAll(/<system-out>((?:<!\[CDATA\[[\s\S]*?\]\]>)*)<\/system-out>/g)].map((m) =>
+    [...m[1]!.matchAll(/<!\[CDATA\[([\s\S]*?)\]\]>/g)].map((c) => c[1]).join(''),
+  );
 }
 
 describe('junit.xml', () => {
@@ -60,7 +62,8 @@ describe('junit.xml', () => {
       ['tool.version', 'keyprobe 0.1.0'],
       ['suite', 'prelaunch'],
       ['run.id', '20261127T101530Z-abc123'],
-    ]) expect(xml).toContain(`<property name="${name}" value="${value}"/>`);
+    ])
+      expect(xml).toContain(`<property name="${name}" value="${value}"/>`);
   });
 
   it('keeps the skip reason and the failure message', () => {
@@ -77,7 +80,7 @@ describe('junit.xml', () => {
     expect(NASTY).toContain(']]>');
   });
 
-  it('stays valid and within GitLab\'s 30 MB with 10,000 checks', async () => {
+  it("stays valid and within GitLab's 30 MB with 10,000 checks", async () => {
     const xml = renderJunit(large(10_000));
     expect(Buffer.byteLength(xml)).toBeLessThan(30 * 1024 * 1024);
     const v = await validate(xml);

@@ -38,10 +38,18 @@ export function check(id: string, verdict: Verdict, over: Partial<CheckResult> =
     destructive: false,
     verdict,
     message: messages[verdict],
-    ...(verdict === 'skip' ? {} : { expected: '401 for every request without a key', observed: verdict === 'fail' ? '200 for GET /v1/agents' : '401 for all 3' }),
+    ...(verdict === 'skip'
+      ? {}
+      : { expected: '401 for every request without a key', observed: verdict === 'fail' ? '200 for GET /v1/agents' : '401 for all 3' }),
     advisories: verdict === 'pass' ? [] : ['401 without WWW-Authenticate: clients cannot tell which scheme to use'],
     measurements: verdict === 'skip' ? {} : { requests: 3, refused: verdict === 'pass' ? 3 : 2, firstRejectionMs: 340.5 },
-    evidence: verdict === 'skip' ? [] : [exchange({ status: verdict === 'fail' ? 200 : 401 }), exchange({ label: 'denied: POST /v1/agents', method: 'POST', status: 403, atMs: 15.1 })],
+    evidence:
+      verdict === 'skip'
+        ? []
+        : [
+            exchange({ status: verdict === 'fail' ? 200 : 401 }),
+            exchange({ label: 'denied: POST /v1/agents', method: 'POST', status: 403, atMs: 15.1 }),
+          ],
     startedAt: '2026-11-27T10:15:30.123Z',
     durationMs: 123.4567,
     ...over,
@@ -107,7 +115,13 @@ export function runResult(profiles: ProfileRun[], over: Partial<RunResult> = {})
 
 /** Every check passes. */
 export function allPass(): RunResult {
-  return runResult([profileRun('crm-prod-agent-call', [check('auth.valid-key-accepted', 'pass'), check('auth.missing-key-rejected', 'pass'), check('naming.key-name-convention', 'pass', { evidence: [] })])]);
+  return runResult([
+    profileRun('crm-prod-agent-call', [
+      check('auth.valid-key-accepted', 'pass'),
+      check('auth.missing-key-rejected', 'pass'),
+      check('naming.key-name-convention', 'pass', { evidence: [] }),
+    ]),
+  ]);
 }
 
 /** A fail, an error, skips, advisory checks and both timelines. */
@@ -121,9 +135,16 @@ export function mixed(): RunResult {
       check('naming.key-name-convention', 'fail', { gating: false, severity: 'low', evidence: [] }),
       check('privilege.least-privilege', 'pass'),
       check('governance.owner-and-expiry', 'pass', { evidence: [] }),
-      check('lifecycle.disabled-key-rejected', 'pass', { destructive: true, timeline: revocationTimeline(), measurements: { revocationLatencyMs: 375, probes: 35 } }),
+      check('lifecycle.disabled-key-rejected', 'pass', {
+        destructive: true,
+        timeline: revocationTimeline(),
+        measurements: { revocationLatencyMs: 375, probes: 35 },
+      }),
       check('lifecycle.rotated-key', 'skip', { destructive: true }),
-      check('rate.limit-triggered', 'pass', { timeline: burstTimeline(), measurements: { acceptedBeforeThrottle: 101, expectedLimit: 100 } }),
+      check('rate.limit-triggered', 'pass', {
+        timeline: burstTimeline(),
+        measurements: { acceptedBeforeThrottle: 101, expectedLimit: 100 },
+      }),
     ]),
   ]);
 }
@@ -140,19 +161,41 @@ export function severalProfiles(): RunResult {
 }
 
 /** Bodies and messages with everything that breaks XML and HTML. */
-export const NASTY = 'Grüße 🔑 日本語 \u0000\u0001\u0007\u0008\u000b\u000c\u001b[31m \ud800 lone \uffff end ]]> twice ]]> <script>alert(1)</script> & "quotes" \'single\' <![CDATA[ inner ]]> </system-out>';
+export const NASTY =
+  'Grüße 🔑 日本語 \u0000\u0001\u0007\u0008\u000b\u000c\u001b[31m \ud800 lone \uffff end ]]> twice ]]> <script>alert(1)</script> & "quotes" \'single\' <![CDATA[ inner ]]> </system-out>';
 
 export function nasty(): RunResult {
-  const nastyExchange = exchange({ label: NASTY, path: `/v1/agents?q=${encodeURIComponent('<x>')}`, bodyExcerpt: NASTY, responseHeaders: { 'x-weird': NASTY }, curl: `curl "${ORIGIN}/v1/${NASTY}"` });
-  return runResult([
-    profileRun(`crm-prod-${'ü'}-agent`, [
-      check('auth.invalid-key-rejected', 'fail', { title: NASTY, message: NASTY, expected: NASTY, observed: NASTY, advisories: [NASTY], measurements: { [NASTY]: NASTY }, evidence: [nastyExchange] }),
-      check('auth.near-miss-key-rejected', 'error', { message: NASTY, evidence: [nastyExchange] }),
-      check('lifecycle.expired-key-rejected', 'skip', { message: NASTY }),
-      check('auth.key-in-query-rejected', 'pass', { evidence: [nastyExchange] }),
-      check('auth.key-in-query-rejected', 'pass'),
-    ], { file: `/work/profiles/${NASTY}.yaml`, owner: NASTY }),
-  ], { operator: NASTY });
+  const nastyExchange = exchange({
+    label: NASTY,
+    path: `/v1/agents?q=${encodeURIComponent('<x>')}`,
+    bodyExcerpt: NASTY,
+    responseHeaders: { 'x-weird': NASTY },
+    curl: `curl "${ORIGIN}/v1/${NASTY}"`,
+  });
+  return runResult(
+    [
+      profileRun(
+        `crm-prod-${'ü'}-agent`,
+        [
+          check('auth.invalid-key-rejected', 'fail', {
+            title: NASTY,
+            message: NASTY,
+            expected: NASTY,
+            observed: NASTY,
+            advisories: [NASTY],
+            measurements: { [NASTY]: NASTY },
+            evidence: [nastyExchange],
+          }),
+          check('auth.near-miss-key-rejected', 'error', { message: NASTY, evidence: [nastyExchange] }),
+          check('lifecycle.expired-key-rejected', 'skip', { message: NASTY }),
+          check('auth.key-in-query-rejected', 'pass', { evidence: [nastyExchange] }),
+          check('auth.key-in-query-rejected', 'pass'),
+        ],
+        { file: `/work/profiles/${NASTY}.yaml`, owner: NASTY },
+      ),
+    ],
+    { operator: NASTY },
+  );
 }
 
 /** An interrupted run with nothing in it. */

@@ -58,7 +58,15 @@ describe('secret scan', () => {
   it('records everything written to stdout and stderr, keeping isTTY and columns', () => {
     let out = '';
     const recorder = new OutputRecorder();
-    const io = recordingIo({ stdout: Object.assign({ write: (t: string) => (out += t), isTTY: true }, { columns: 77 }), stderr: { write: () => true }, env: {}, cwd: '/' }, recorder);
+    const io = recordingIo(
+      {
+        stdout: Object.assign({ write: (t: string) => (out += t), isTTY: true }, { columns: 77 }),
+        stderr: { write: () => true },
+        env: {},
+        cwd: '/',
+      },
+      recorder,
+    );
     io.stdout.write('a');
     io.stderr.write('b');
     expect(out).toBe('a');

@@ -15,7 +15,12 @@ describe('writing reports', () => {
   it('keeps going when a reporter throws, and says which one failed', async () => {
     const tmp = tempDir();
     try {
-      const broken: Reporter = { name: 'broken', write: async () => { throw new Error('disk on fire'); } };
+      const broken: Reporter = {
+        name: 'broken',
+        write: async () => {
+          throw new Error('disk on fire');
+        },
+      };
       const [json, junit, html] = defaultReporters();
       const out = await writeReports(mixed(), tmp.dir, [json!, broken, junit!, html!]);
       expect(out.failures).toEqual([{ reporter: 'broken', message: 'disk on fire' }]);
@@ -32,7 +37,9 @@ describe('writing reports', () => {
       const out = await writeReports(mixed(), tmp.dir, defaultReporters());
       const manifest = await writeManifest(tmp.dir, [...out.files, join(tmp.dir, 'manifest.sha256')]);
       expect(readFileSync(manifest, 'utf8')).toMatch(/^([0-9a-f]{64} {2}(junit\.xml|report\.html|results\.json)\n){3}$/);
-      expect(execFileSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: tmp.dir, encoding: 'utf8' })).toBe('junit.xml: OK\nreport.html: OK\nresults.json: OK\n');
+      expect(execFileSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: tmp.dir, encoding: 'utf8' })).toBe(
+        'junit.xml: OK\nreport.html: OK\nresults.json: OK\n',
+      );
     } finally {
       tmp.cleanup();
     }

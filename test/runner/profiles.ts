@@ -5,7 +5,11 @@ import type { LoadedProfile } from '../../src/config/load-profile.js';
 
 export function loadedProfile(input: ProfileInput, file = 'test-profile.yaml'): LoadedProfile {
   const profile = profileSchema.parse(input);
-  const secrets = [profile.key.secret, ...(profile.canary ? [profile.canary.secret] : []), ...profile.otherEnvironments.map((k) => k.secret)];
+  const secrets = [
+    profile.key.secret,
+    ...(profile.canary ? [profile.canary.secret] : []),
+    ...profile.otherEnvironments.map((k) => k.secret),
+  ];
   return { file, digest: '0'.repeat(64), profile, secrets };
 }
 

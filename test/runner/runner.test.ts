@@ -33,7 +33,16 @@ function suiteOf(checks: AnyCheck[]): LoadedSuite {
 
 describe('runner: skip with the stated reason', () => {
   it('skips every check the profile gives no data for, saying what is missing', async () => {
-    const run = await runSuite({ profiles: [loadedProfile(minimalInput(target.origin, secret))], suite: loadSuite(PRELAUNCH_SUITE), only: ['auth.key-in-query-rejected', 'authz.unauthorized-resource-denied', 'env.foreign-environment-key-rejected', 'privilege.least-privilege'] });
+    const run = await runSuite({
+      profiles: [loadedProfile(minimalInput(target.origin, secret))],
+      suite: loadSuite(PRELAUNCH_SUITE),
+      only: [
+        'auth.key-in-query-rejected',
+        'authz.unauthorized-resource-denied',
+        'env.foreign-environment-key-rejected',
+        'privilege.least-privilege',
+      ],
+    });
     const byId = Object.fromEntries(allChecks(run).map((c) => [c.id, c]));
     expect(Object.values(byId).map((c) => c.verdict)).toEqual(['skip', 'skip', 'skip', 'skip']);
     expect(byId['auth.key-in-query-rejected']!.message).toMatch(/no canary key: declare one under `canary:`/);
@@ -46,7 +55,11 @@ describe('runner: skip with the stated reason', () => {
   });
 
   it('skips the query-key check for a query contract, naming the contract', async () => {
-    const run = await runSuite({ profiles: [loadedProfile(minimalInput(target.origin, secret, { target: { origin: target.origin, auth: { query: 'api_key' } } }))], suite: loadSuite(PRELAUNCH_SUITE), only: ['auth.key-in-query-rejected'] });
+    const run = await runSuite({
+      profiles: [loadedProfile(minimalInput(target.origin, secret, { target: { origin: target.origin, auth: { query: 'api_key' } } }))],
+      suite: loadSuite(PRELAUNCH_SUITE),
+      only: ['auth.key-in-query-rejected'],
+    });
     expect(allChecks(run)[0]).toMatchObject({ verdict: 'skip', message: expect.stringMatching(/target\.auth\.query: api_key/) });
   });
 });
@@ -54,8 +67,15 @@ describe('runner: skip with the stated reason', () => {
 describe('runner: request budget', () => {
   it('gives `error` naming the budget once it is spent, and never sends more', async () => {
     const before = target.stats().requests;
-    const input = minimalInput(target.origin, secret, { allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support', 'GET /v1/agents?page=2'] });
-    const run = await runSuite({ profiles: [loadedProfile(input)], suite: loadSuite(PRELAUNCH_SUITE), only: ['auth.valid-key-accepted'], budget: 2 });
+    const input = minimalInput(target.origin, secret, {
+      allowed: ['GET /v1/agents', 'GET /v1/agents/agt-support', 'GET /v1/agents?page=2'],
+    });
+    const run = await runSuite({
+      profiles: [loadedProfile(input)],
+      suite: loadSuite(PRELAUNCH_SUITE),
+      only: ['auth.valid-key-accepted'],
+      budget: 2,
+    });
     const result = allChecks(run)[0]!;
     expect(result.verdict).toBe('error');
     expect(result.message).toMatch(/request budget of 2 requests is spent/);
@@ -81,17 +101,31 @@ describe('runner: several profiles in parallel', () => {
       };
       if (inFlight >= want) {
         answer();
-        waiting.splice(0).forEach((release) => release());
+        for (const release of waiting.splice(0)) release();
       } else {
-        const timer = setTimeout(() => { waiting.splice(waiting.indexOf(release), 1); answer(); }, holdMs);
-        const release = () => { clearTimeout(timer); answer(); };
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(release), 1);
+          answer();
+        }, holdMs);
+        const release = () => {
+          clearTimeout(timer);
+          answer();
+        };
         waiting.push(release);
       }
       req.resume();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { origin, max: () => max, close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+    return {
+      origin,
+      max: () => max,
+      close: () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    };
   }
 
   const profilesFor = (origin: string, n: number) =>
@@ -101,7 +135,12 @@ describe('runner: several profiles in parallel', () => {
   it('runs profiles at the same time with --concurrency 2', async () => {
     const g = await gate(2, 5000);
     try {
-      const run = await runSuite({ profiles: profilesFor(g.origin, 2), suite: validOnly(), only: ['auth.valid-key-accepted'], concurrency: 2 });
+      const run = await runSuite({
+        profiles: profilesFor(g.origin, 2),
+        suite: validOnly(),
+        only: ['auth.valid-key-accepted'],
+        concurrency: 2,
+      });
       expect(allChecks(run).map((c) => c.verdict)).toEqual(['pass', 'pass']);
       expect(g.max()).toBe(2);
       expect(run.profiles.map((p) => p.profile.file)).toEqual(['p0.yaml', 'p1.yaml']);
@@ -113,7 +152,12 @@ describe('runner: several profiles in parallel', () => {
   it('runs them one after the other with --concurrency 1', async () => {
     const g = await gate(2, 150);
     try {
-      const run = await runSuite({ profiles: profilesFor(g.origin, 2), suite: validOnly(), only: ['auth.valid-key-accepted'], concurrency: 1 });
+      const run = await runSuite({
+        profiles: profilesFor(g.origin, 2),
+        suite: validOnly(),
+        only: ['auth.valid-key-accepted'],
+        concurrency: 1,
+      });
       expect(allChecks(run).map((c) => c.verdict)).toEqual(['pass', 'pass']);
       expect(g.max()).toBe(1);
     } finally {
@@ -122,14 +166,20 @@ describe('runner: several profiles in parallel', () => {
   });
 });
 
-describe('runner: order of one profile\'s checks', () => {
+describe("runner: order of one profile's checks", () => {
   it('finishes every request check before a lifecycle check starts, and runs lifecycle and rate checks one at a time', async () => {
     const log: string[] = [];
     let active = 0;
     let maxActiveStateful = 0;
     const probe = (id: string, phase: CheckPhase) =>
       defineCheck({
-        id, title: id, description: id, severity: 'low', destructive: false, phase, params: z.strictObject({}),
+        id,
+        title: id,
+        description: id,
+        severity: 'low',
+        destructive: false,
+        phase,
+        params: z.strictObject({}),
         async run() {
           log.push(`start ${id}`);
           active++;
@@ -141,7 +191,13 @@ describe('runner: order of one profile\'s checks', () => {
         },
       }) as unknown as AnyCheck;
     // Listed in the "wrong" order on purpose: the runner orders by phase.
-    const suite = suiteOf([probe('rate.a', 'rate'), probe('life.a', 'lifecycle'), probe('req.a', 'request'), probe('life.b', 'lifecycle'), probe('req.b', 'request')]);
+    const suite = suiteOf([
+      probe('rate.a', 'rate'),
+      probe('life.a', 'lifecycle'),
+      probe('req.a', 'request'),
+      probe('life.b', 'lifecycle'),
+      probe('req.b', 'request'),
+    ]);
     const run = await runSuite({ profiles: [loadedProfile(minimalInput(target.origin, secret))], suite });
     const lastRequestEnd = Math.max(log.indexOf('end req.a'), log.indexOf('end req.b'));
     expect(lastRequestEnd).toBeLessThan(log.indexOf('start life.a'));
@@ -154,10 +210,19 @@ describe('runner: order of one profile\'s checks', () => {
 
 describe('runner: exit codes', () => {
   const fixed = (id: string, verdict: Verdict, throws?: Error) =>
-    defineCheck({ id, title: id, description: id, severity: 'low', destructive: false, phase: 'request', params: z.strictObject({}), async run() {
-      if (throws) throw throws;
-      return { verdict, message: verdict };
-    } }) as unknown as AnyCheck;
+    defineCheck({
+      id,
+      title: id,
+      description: id,
+      severity: 'low',
+      destructive: false,
+      phase: 'request',
+      params: z.strictObject({}),
+      async run() {
+        if (throws) throw throws;
+        return { verdict, message: verdict };
+      },
+    }) as unknown as AnyCheck;
 
   async function exitFor(checks: { check: AnyCheck; gating: boolean }[]) {
     const suite: LoadedSuite = { name: 't', file: '(t)', checks: checks.map((c) => ({ ...c, params: {} })) };
@@ -165,12 +230,34 @@ describe('runner: exit codes', () => {
   }
 
   it('follows DESIGN.md: 0 all gating pass, 1 a gating fail, 3 a gating error without failure', async () => {
-    expect(await exitFor([{ check: fixed('a', 'pass'), gating: true }, { check: fixed('b', 'skip'), gating: true }])).toBe(EXIT.pass);
-    expect(await exitFor([{ check: fixed('a', 'pass'), gating: true }, { check: fixed('b', 'fail'), gating: true }, { check: fixed('c', 'error'), gating: true }])).toBe(EXIT.fail);
-    expect(await exitFor([{ check: fixed('a', 'pass'), gating: true }, { check: fixed('c', 'error'), gating: true }])).toBe(EXIT.unverified);
+    expect(
+      await exitFor([
+        { check: fixed('a', 'pass'), gating: true },
+        { check: fixed('b', 'skip'), gating: true },
+      ]),
+    ).toBe(EXIT.pass);
+    expect(
+      await exitFor([
+        { check: fixed('a', 'pass'), gating: true },
+        { check: fixed('b', 'fail'), gating: true },
+        { check: fixed('c', 'error'), gating: true },
+      ]),
+    ).toBe(EXIT.fail);
+    expect(
+      await exitFor([
+        { check: fixed('a', 'pass'), gating: true },
+        { check: fixed('c', 'error'), gating: true },
+      ]),
+    ).toBe(EXIT.unverified);
     // A check that throws is that check's error, not the run's crash.
     expect(await exitFor([{ check: fixed('t', 'pass', new Error('boom')), gating: true }])).toBe(EXIT.unverified);
     // Non-gating checks are reported but do not decide the launch.
-    expect(await exitFor([{ check: fixed('a', 'pass'), gating: true }, { check: fixed('b', 'fail'), gating: false }, { check: fixed('c', 'error'), gating: false }])).toBe(EXIT.pass);
+    expect(
+      await exitFor([
+        { check: fixed('a', 'pass'), gating: true },
+        { check: fixed('b', 'fail'), gating: false },
+        { check: fixed('c', 'error'), gating: false },
+      ]),
+    ).toBe(EXIT.pass);
   });
 });

@@ -18,7 +18,10 @@ export default defineRule({
       if (!key.enabled) continue;
       if (key.expires === undefined) findings.push({ key: refOf(key), detail: 'no expiry' });
       else if (key.expires - key.created > params.maxLifetimeDays * DAY_MS) {
-        findings.push({ key: refOf(key), detail: `lives ${daysBetween(key.created, key.expires)} days (at most ${params.maxLifetimeDays})` });
+        findings.push({
+          key: refOf(key),
+          detail: `lives ${daysBetween(key.created, key.expires)} days (at most ${params.maxLifetimeDays})`,
+        });
       }
     }
     return findings;

@@ -8,7 +8,8 @@ import { defineRule, type Finding } from '../rule.js';
 export default defineRule({
   id: 'audit.inventory-rows-valid',
   title: 'Every inventory row could be audited',
-  description: 'Flags rows left out of the audit because a field is missing or malformed (with row, line and field). Every other rule judged only the valid rows.',
+  description:
+    'Flags rows left out of the audit because a field is missing or malformed (with row, line and field). Every other rule judged only the valid rows.',
   severity: 'high',
   gating: true,
   params: z.strictObject({}),

@@ -8,7 +8,8 @@ import { defineRule, refOf, type Finding } from '../rule.js';
 export default defineRule({
   id: 'audit.key-naming',
   title: 'Every key is named <system>-<env>-<purpose>, uniquely',
-  description: 'Flags names that do not follow <system>-<env>-<purpose>, are generic (test, api, key, default…), whose parts disagree with the recorded environment/system/purpose, or that another key already has (case-insensitive).',
+  description:
+    'Flags names that do not follow <system>-<env>-<purpose>, are generic (test, api, key, default…), whose parts disagree with the recorded environment/system/purpose, or that another key already has (case-insensitive).',
   severity: 'low',
   gating: true,
   params: z.strictObject({
@@ -22,7 +23,9 @@ export default defineRule({
   expected: () => 'every name is <system>-<env>-<purpose>, not generic, agrees with the recorded fields and is unique',
   summary: () => 'keys breaking the naming convention',
   evaluate(inventory, params, settings) {
-    const environments = [...new Set([...KNOWN_ENVIRONMENTS, ...settings.productionEnvironments, ...settings.testEnvironments].map((e) => e.toLowerCase()))];
+    const environments = [
+      ...new Set([...KNOWN_ENVIRONMENTS, ...settings.productionEnvironments, ...settings.testEnvironments].map((e) => e.toLowerCase())),
+    ];
     const options = { environments, genericNames: params.genericNames, genericPurposes: params.genericPurposes };
     const firstWithName = new Map<string, { name: string; id: string; row: number }>();
     const findings: Finding[] = [];

@@ -5,12 +5,25 @@ import { z } from 'zod';
 import { parseKeyName } from '../../rules/naming.js';
 import { defineRule, globMatcher, refOf, type Finding } from '../rule.js';
 
-export const DEFAULT_PRIVILEGED_SCOPES = ['admin', 'admin:*', '*:admin', 'root', 'superuser', 'management', 'management:*', '*:manage', '*:management', 'keys:write', 'keys:admin'];
+export const DEFAULT_PRIVILEGED_SCOPES = [
+  'admin',
+  'admin:*',
+  '*:admin',
+  'root',
+  'superuser',
+  'management',
+  'management:*',
+  '*:manage',
+  '*:management',
+  'keys:write',
+  'keys:admin',
+];
 
 export default defineRule({
   id: 'audit.over-privileged-key',
   title: 'No key holds more privilege than its purpose needs',
-  description: 'Flags keys with a wildcard scope (*, agents:*), an admin or management scope (privilegedScopes, globs), more than maxScopes scopes, or scopes outside what the policy allows for the key\'s purpose (the purpose field, or the purpose part of its name).',
+  description:
+    "Flags keys with a wildcard scope (*, agents:*), an admin or management scope (privilegedScopes, globs), more than maxScopes scopes, or scopes outside what the policy allows for the key's purpose (the purpose field, or the purpose part of its name).",
   severity: 'high',
   gating: true,
   params: z.strictObject({
@@ -20,7 +33,8 @@ export default defineRule({
     /** Purpose → the scopes (globs) a key for it may hold, e.g. { agent-call: { scopes: [agents:read, agents:call] } }. */
     purposes: z.record(z.string(), z.strictObject({ scopes: z.array(z.string().min(1)) })).default({}),
   }),
-  expected: (p) => `no wildcard or admin scope, at most ${p.maxScopes} scopes${Object.keys(p.purposes).length ? ', only the scopes its purpose allows' : ''}`,
+  expected: (p) =>
+    `no wildcard or admin scope, at most ${p.maxScopes} scopes${Object.keys(p.purposes).length ? ', only the scopes its purpose allows' : ''}`,
   summary: () => 'keys with more privilege than they need',
   evaluate(inventory, params) {
     const privileged = globMatcher(params.privilegedScopes);

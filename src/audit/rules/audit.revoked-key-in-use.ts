@@ -6,7 +6,8 @@ import { day, DAY_MS, defineRule, refOf, type Finding } from '../rule.js';
 export default defineRule({
   id: 'audit.revoked-key-in-use',
   title: 'No disabled or expired key is still in use',
-  description: 'Flags keys used after their expiry, and disabled keys used after disabledAt (where recorded) or, without disabledAt, within the last recentUseDays.',
+  description:
+    'Flags keys used after their expiry, and disabled keys used after disabledAt (where recorded) or, without disabledAt, within the last recentUseDays.',
   severity: 'critical',
   gating: true,
   params: z.strictObject({
@@ -21,11 +22,14 @@ export default defineRule({
     for (const key of inventory.keys) {
       if (key.lastUsed === undefined) continue;
       const reasons: string[] = [];
-      if (key.expires !== undefined && key.lastUsed > key.expires) reasons.push(`used ${day(key.lastUsed)}, after it expired on ${day(key.expires)}`);
+      if (key.expires !== undefined && key.lastUsed > key.expires)
+        reasons.push(`used ${day(key.lastUsed)}, after it expired on ${day(key.expires)}`);
       if (!key.enabled) {
         if (key.disabledAt !== undefined) {
-          if (key.lastUsed > key.disabledAt) reasons.push(`used ${new Date(key.lastUsed).toISOString()}, after it was disabled on ${day(key.disabledAt)}`);
-        } else if (key.lastUsed >= recent) reasons.push(`disabled, yet last used ${new Date(key.lastUsed).toISOString()} (within ${params.recentUseDays} days)`);
+          if (key.lastUsed > key.disabledAt)
+            reasons.push(`used ${new Date(key.lastUsed).toISOString()}, after it was disabled on ${day(key.disabledAt)}`);
+        } else if (key.lastUsed >= recent)
+          reasons.push(`disabled, yet last used ${new Date(key.lastUsed).toISOString()} (within ${params.recentUseDays} days)`);
       }
       if (reasons.length) findings.push({ key: refOf(key), detail: reasons.join('; ') });
     }

@@ -19,7 +19,8 @@ export default defineRule({
     for (const key of inventory.keys) {
       if (!key.enabled) continue;
       const due = rotationDue(key, settings);
-      if (due > settings.now && due <= horizon) findings.push({ key: refOf(key), detail: `rotation due ${day(due)}, in ${Math.max(0, daysBetween(settings.now, due))} days` });
+      if (due > settings.now && due <= horizon)
+        findings.push({ key: refOf(key), detail: `rotation due ${day(due)}, in ${Math.max(0, daysBetween(settings.now, due))} days` });
     }
     return findings;
   },

@@ -7,7 +7,8 @@ import { rotationDue } from './rotation.js';
 export default defineRule({
   id: 'audit.rotation-overdue',
   title: 'No enabled key is overdue for rotation',
-  description: 'Flags enabled keys whose rotation date (expiry, or creation/last rotation plus rotationPeriodDays, whichever is first) has passed.',
+  description:
+    'Flags enabled keys whose rotation date (expiry, or creation/last rotation plus rotationPeriodDays, whichever is first) has passed.',
   severity: 'high',
   gating: true,
   params: z.strictObject({}),
@@ -18,7 +19,8 @@ export default defineRule({
     for (const key of inventory.keys) {
       if (!key.enabled) continue;
       const due = rotationDue(key, settings);
-      if (due <= settings.now) findings.push({ key: refOf(key), detail: `rotation was due ${day(due)}, ${daysBetween(due, settings.now)} days ago` });
+      if (due <= settings.now)
+        findings.push({ key: refOf(key), detail: `rotation was due ${day(due)}, ${daysBetween(due, settings.now)} days ago` });
     }
     return findings;
   },

@@ -7,7 +7,8 @@ import { defineRule, type Finding } from '../rule.js';
 export default defineRule({
   id: 'audit.secret-in-inventory',
   title: 'The inventory holds no secret',
-  description: 'Flags every field whose value looks like a secret (a field named secret/token/password…, or a value shaped like a known key or a long random token). The value is never shown: only its fingerprint.',
+  description:
+    'Flags every field whose value looks like a secret (a field named secret/token/password…, or a value shaped like a known key or a long random token). The value is never shown: only its fingerprint.',
   severity: 'critical',
   gating: true,
   params: z.strictObject({}),
@@ -15,7 +16,12 @@ export default defineRule({
   summary: () => 'secret-like values in the inventory (redacted; rotate those keys)',
   evaluate(inventory) {
     return inventory.secretHits.map<Finding>((hit) => ({
-      key: { id: hit.key ?? `row ${hit.row}`, name: hit.key ?? `row ${hit.row}`, row: hit.row, ...(hit.line !== undefined ? { line: hit.line } : {}) },
+      key: {
+        id: hit.key ?? `row ${hit.row}`,
+        name: hit.key ?? `row ${hit.row}`,
+        row: hit.row,
+        ...(hit.line !== undefined ? { line: hit.line } : {}),
+      },
       detail: `field "${hit.field}" holds a secret-like value (${hit.fingerprint}), redacted`,
     }));
   },

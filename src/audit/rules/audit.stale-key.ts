@@ -19,9 +19,10 @@ export default defineRule({
       if (!key.enabled || (key.expires !== undefined && key.expires <= now)) continue;
       const since = key.lastUsed ?? key.created;
       if (since >= cutoff) continue;
-      const detail = key.lastUsed !== undefined
-        ? `last used ${day(key.lastUsed)}, ${daysBetween(key.lastUsed, now)} days ago`
-        : `never used; created ${day(key.created)}, ${daysBetween(key.created, now)} days ago`;
+      const detail =
+        key.lastUsed !== undefined
+          ? `last used ${day(key.lastUsed)}, ${daysBetween(key.lastUsed, now)} days ago`
+          : `never used; created ${day(key.created)}, ${daysBetween(key.created, now)} days ago`;
       findings.push({ key: refOf(key), detail });
     }
     return findings;

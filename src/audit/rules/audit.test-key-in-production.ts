@@ -8,7 +8,8 @@ import { defineRule, refOf, type Finding } from '../rule.js';
 export default defineRule({
   id: 'audit.test-key-in-production',
   title: 'No test key is used in production',
-  description: 'Flags keys marked as test (environment, prefix such as kp_test_, or the env part of the name) that are also production-bound (environment, prefix, name, or seen calling a production environment).',
+  description:
+    'Flags keys marked as test (environment, prefix such as kp_test_, or the env part of the name) that are also production-bound (environment, prefix, name, or seen calling a production environment).',
   severity: 'critical',
   gating: true,
   params: z.strictObject({}),
@@ -20,7 +21,12 @@ export default defineRule({
     const findings: Finding[] = [];
     for (const key of inventory.keys) {
       const env = key.environment.toLowerCase();
-      const prefixWords = key.prefix ? key.prefix.toLowerCase().split(/[_\-.]+/).filter(Boolean) : [];
+      const prefixWords = key.prefix
+        ? key.prefix
+            .toLowerCase()
+            .split(/[_\-.]+/)
+            .filter(Boolean)
+        : [];
       const parsed = parseKeyName(key.name.toLowerCase());
       const nameEnv = parsed.ok ? parsed.parts.environment : undefined;
 

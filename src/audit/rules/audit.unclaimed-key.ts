@@ -6,7 +6,8 @@ import { defineRule, refOf, type Finding } from '../rule.js';
 export default defineRule({
   id: 'audit.unclaimed-key',
   title: 'Every key has a known owner',
-  description: 'Flags keys with no owner, or (when the policy lists custodians) an owner who is not one of them. A custodian entry starting with "@" matches a whole e-mail domain.',
+  description:
+    'Flags keys with no owner, or (when the policy lists custodians) an owner who is not one of them. A custodian entry starting with "@" matches a whole e-mail domain.',
   severity: 'high',
   gating: true,
   params: z.strictObject({
@@ -25,7 +26,8 @@ export default defineRule({
     const findings: Finding[] = [];
     for (const key of inventory.keys) {
       if (!key.owner) findings.push({ key: refOf(key), detail: 'no owner' });
-      else if (params.custodians.length > 0 && !isCustodian(key.owner)) findings.push({ key: refOf(key), detail: `owner "${key.owner}" is not a custodian` });
+      else if (params.custodians.length > 0 && !isCustodian(key.owner))
+        findings.push({ key: refOf(key), detail: `owner "${key.owner}" is not a custodian` });
     }
     return findings;
   },

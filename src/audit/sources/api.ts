@@ -63,10 +63,14 @@ export function loadMapping(file: string | undefined, env: NodeJS.ProcessEnv): L
   if (!read.ok) throw new ConfigError(read.problems);
   const { source } = read;
   const raw = source.data ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([{ file: label, line: 1, column: 1, path: '', message: 'a mapping file is a mapping (credential, items, fields, timeoutMs)' }]);
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError([
+      { file: label, line: 1, column: 1, path: '', message: 'a mapping file is a mapping (credential, items, fields, timeoutMs)' },
+    ]);
   const problems: ConfigProblem[] = [];
   const secretValue = (raw as { credential?: { secret?: unknown } }).credential?.secret;
-  if (typeof secretValue === 'string' && !SECRET_REFERENCE.test(secretValue)) problems.push(at(source, ['credential', 'secret'], LITERAL_SECRET_MESSAGE));
+  if (typeof secretValue === 'string' && !SECRET_REFERENCE.test(secretValue))
+    problems.push(at(source, ['credential', 'secret'], LITERAL_SECRET_MESSAGE));
   if (problems.length) throw new ConfigError(problems);
   const resolved = resolveReferences(raw, source, env);
   if (resolved.problems.length) throw new ConfigError(resolved.problems);
@@ -101,7 +105,8 @@ export async function fetchInventory(opts: FetchOptions): Promise<Inventory> {
     throw new UsageError(`--inventory-url "${opts.secrets.redact(opts.url)}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--inventory-url must be http(s), got ${url.protocol}`);
-  if (url.username || url.password) throw new UsageError('--inventory-url must not carry a user or password: put the credential in the mapping file as ${env:NAME}');
+  if (url.username || url.password)
+    throw new UsageError('--inventory-url must not carry a user or password: put the credential in the mapping file as ${env:NAME}');
   const { mapping } = opts.mapping;
   const dispatcher = createDispatcher(opts.ca ? { ca: opts.ca } : {});
   const secret = opts.mapping.secret;
@@ -126,9 +131,14 @@ export async function fetchInventory(opts: FetchOptions): Promise<Inventory> {
       credential: secret ? { kind: 'key', secret } : { kind: 'none' },
       record: false,
     });
-    if (res.status === 401 || res.status === 403) throw new InventoryFetchError(`${where} answered ${res.status}: the admin credential was refused (check the variable the mapping's credential.secret references)`);
-    if (res.status < 200 || res.status > 299) throw new InventoryFetchError(`${where} answered ${res.status}, expected 200 with the list of keys`);
-    if (res.bodyTruncated) throw new InventoryFetchError(`${where} answered more than ${MAX_ANSWER_BYTES} bytes; the audit reads at most that much`);
+    if (res.status === 401 || res.status === 403)
+      throw new InventoryFetchError(
+        `${where} answered ${res.status}: the admin credential was refused (check the variable the mapping's credential.secret references)`,
+      );
+    if (res.status < 200 || res.status > 299)
+      throw new InventoryFetchError(`${where} answered ${res.status}, expected 200 with the list of keys`);
+    if (res.bodyTruncated)
+      throw new InventoryFetchError(`${where} answered more than ${MAX_ANSWER_BYTES} bytes; the audit reads at most that much`);
     body = res.body;
   } catch (err) {
     if (err instanceof InventoryFetchError || !(err instanceof CheckError)) throw err;
@@ -145,7 +155,9 @@ export async function fetchInventory(opts: FetchOptions): Promise<Inventory> {
   }
   const list = mapping.items ? valueAt(data, mapping.items) : data;
   if (!Array.isArray(list)) {
-    throw new InventoryFetchError(`${where}: the answer has no list at "${mapping.items || '(the answer itself)'}"; set "items" in the mapping file to the path of the key list`);
+    throw new InventoryFetchError(
+      `${where}: the answer has no list at "${mapping.items || '(the answer itself)'}"; set "items" in the mapping file to the path of the key list`,
+    );
   }
   const rows: RawRow[] = list.map((item, i) => mapItem(item, i + 1, mapping));
   return {

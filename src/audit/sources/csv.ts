@@ -63,7 +63,8 @@ export function parseCsv(text: string): CsvRecord[] {
           j++;
         }
         value = text.slice(i, j);
-        if (value.includes('"')) error ??= `a quote inside unquoted field ${fields.length + 1} (quote the whole field and double the quote: "")`;
+        if (value.includes('"'))
+          error ??= `a quote inside unquoted field ${fields.length + 1} (quote the whole field and double the quote: "")`;
         i = j;
       }
       fields.push(value);

@@ -37,7 +37,13 @@ export function readInventoryFile(file: string, label = file): Inventory {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? 'unknown error'})`);
+    return fail(
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot be read (${code ?? 'unknown error'})`,
+    );
   }
   let text: string;
   try {
@@ -62,16 +68,27 @@ const SHAPE = 'an inventory is a list of keys, or a mapping with a "keys" list';
 function csvRows(text: string, file: string): RawRow[] {
   const records = parseCsv(text);
   const header = records[0];
-  if (!header) throw new ConfigError([{ file, path: '', message: 'the file is empty; expected a header row naming the fields (id,name,environment,created,…)' }]);
+  if (!header)
+    throw new ConfigError([
+      { file, path: '', message: 'the file is empty; expected a header row naming the fields (id,name,environment,created,…)' },
+    ]);
   const problems: ConfigProblem[] = [];
   if (header.error) problems.push({ file, line: header.line, column: 1, path: '', message: `header row: ${header.error}` });
   const names = header.fields.map((f) => f.trim());
   const known = new Set(names.map((n) => canonicalField(n)).filter(Boolean));
   const missing = REQUIRED_FIELDS.filter((f) => !known.has(f));
-  if (missing.length > 0) problems.push({ file, line: header.line, column: 1, path: '', message: `header row has no column for ${missing.join(', ')} (required)` });
+  if (missing.length > 0)
+    problems.push({
+      file,
+      line: header.line,
+      column: 1,
+      path: '',
+      message: `header row has no column for ${missing.join(', ')} (required)`,
+    });
   names.forEach((n, i) => {
     if (n === '') problems.push({ file, line: header.line, column: 1, path: '', message: `header row: column ${i + 1} has no name` });
-    else if (names.indexOf(n) !== i) problems.push({ file, line: header.line, column: 1, path: '', message: `header row: column "${n}" appears twice` });
+    else if (names.indexOf(n) !== i)
+      problems.push({ file, line: header.line, column: 1, path: '', message: `header row: column "${n}" appears twice` });
   });
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -82,7 +99,9 @@ function csvRows(text: string, file: string): RawRow[] {
       // The fields cannot be trusted, so the row is reported as a whole: a row problem, not a rejected file.
       const message = rec.error ?? `has ${rec.fields.length} fields; the header has ${names.length}`;
       const values: Record<string, string> = {};
-      rec.fields.forEach((v, c) => (values[names[c] ?? `column ${c + 1}`] = v));
+      rec.fields.forEach((v, c) => {
+        values[names[c] ?? `column ${c + 1}`] = v;
+      });
       rows.push({ row: r, line: rec.line, values, error: message });
       continue;
     }
@@ -111,7 +130,12 @@ function jsonRows(text: string, file: string): RawRow[] {
 function yamlRows(text: string, file: string): RawRow[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, strict: true });
-  const errors = doc.errors.map((e) => ({ file, path: '', message: `YAML: ${e.message.split('\n')[0]}`, ...(e.linePos?.[0] ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}) }));
+  const errors = doc.errors.map((e) => ({
+    file,
+    path: '',
+    message: `YAML: ${e.message.split('\n')[0]}`,
+    ...(e.linePos?.[0] ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}),
+  }));
   if (errors.length > 0) throw new ConfigError(errors);
   let data: unknown;
   try {
@@ -125,18 +149,21 @@ function yamlRows(text: string, file: string): RawRow[] {
     const pair = seq.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === under);
     seq = pair?.value as Node | undefined;
   }
-  const lines = isSeq(seq) ? seq.items.map((item) => ((item as Node | null)?.range ? lineCounter.linePos((item as Node).range![0]).line : undefined)) : [];
+  const lines = isSeq(seq)
+    ? seq.items.map((item) => ((item as Node | null)?.range ? lineCounter.linePos((item as Node).range![0]).line : undefined))
+    : [];
   return list.map((values, i) => toRawRow(values, i + 1, lines[i], file, under));
 }
 
 function keyList(data: unknown, file: string): { list: unknown[]; under?: string } {
   if (Array.isArray(data)) return { list: data };
-  if (data && typeof data === 'object' && Array.isArray((data as Record<string, unknown>).keys)) return { list: (data as { keys: unknown[] }).keys, under: 'keys' };
+  if (data && typeof data === 'object' && Array.isArray((data as Record<string, unknown>).keys))
+    return { list: (data as { keys: unknown[] }).keys, under: 'keys' };
   if (data === null || data === undefined) throw new ConfigError([{ file, path: '', message: `the file is empty; ${SHAPE}` }]);
   throw new ConfigError([{ file, line: 1, column: 1, path: '', message: SHAPE }]);
 }
 
-function toRawRow(values: unknown, row: number, line: number | undefined, file: string, under?: string): RawRow {
+function toRawRow(values: unknown, row: number, line: number | undefined, _file: string, under?: string): RawRow {
   const at = line !== undefined ? { line } : {};
   if (!values || typeof values !== 'object' || Array.isArray(values)) {
     return { row, ...at, values: {}, error: `${under ? `${under}[${row - 1}]` : `item ${row - 1}`} is not a mapping of fields` };

@@ -74,14 +74,21 @@ export function auditCommand(io: CliIo) {
           for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_ADMIN_TOKEN ? 'admin-token' : 'key');
           url = demo.inventoryUrl;
           env = { ...io.env, ...demo.env };
-          if (!opts.quiet) io.stdout.write(`Reference target on ${demo.target.origin} with a seeded inventory of ${demo.secrets.length - 1} keys\n`);
+          if (!opts.quiet)
+            io.stdout.write(`Reference target on ${demo.target.origin} with a seeded inventory of ${demo.secrets.length - 1} keys\n`);
         }
         const mapping = collect(() => loadMapping(opts.mapping ? resolve(io.cwd, opts.mapping) : undefined, env));
         if (mapping?.secret) secrets.add(mapping.secret, 'admin-token');
         if (problems.length === 0 && mapping) {
           const ca = opts.ca ? await readCa(resolve(io.cwd, opts.ca)) : undefined;
           try {
-            inventory = await fetchInventory({ url: url!, mapping, secrets, ...(io.signal ? { signal: io.signal } : {}), ...(ca ? { ca } : {}) });
+            inventory = await fetchInventory({
+              url: url!,
+              mapping,
+              secrets,
+              ...(io.signal ? { signal: io.signal } : {}),
+              ...(ca ? { ca } : {}),
+            });
           } catch (err) {
             if (!(err instanceof InventoryFetchError)) throw err;
             io.stderr.write(`keyprobe: the inventory could not be fetched: ${secrets.redact(err.message)}\n`);
@@ -92,16 +99,26 @@ export function auditCommand(io: CliIo) {
       }
       if (problems.length > 0 || !policy || !inventory) throw new ConfigError(problems);
 
-      const report = runAudit({ inventory, policy, now, secrets, ...(opts.operator ? { operator: opts.operator } : {}), ...(origin ? { origin } : {}) });
+      const report = runAudit({
+        inventory,
+        policy,
+        now,
+        secrets,
+        ...(opts.operator ? { operator: opts.operator } : {}),
+        ...(origin ? { origin } : {}),
+      });
       printRowProblems(io, inventory, secrets);
       if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
 
       const outDir = resolve(io.cwd, opts.out ?? join('reports', `audit-${report.runId}`));
       const written = await writeReports(report.result, outDir, auditReporters(report));
-      for (const f of written.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
+      for (const f of written.failures)
+        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
       await scanOutputs(written.files, secrets);
       // Last, so its digests cover every file the audit wrote (and only clean ones).
-      await writeManifest(outDir, written.files).catch((err: unknown) => io.stderr.write(`keyprobe: the manifest could not be written: ${secrets.redact((err as Error).message)}\n`));
+      await writeManifest(outDir, written.files).catch((err: unknown) =>
+        io.stderr.write(`keyprobe: the manifest could not be written: ${secrets.redact((err as Error).message)}\n`),
+      );
       if (!opts.quiet) io.stdout.write(`Reports: ${outDir}\n`);
       return report.result.exitCode;
     } finally {
@@ -136,12 +153,15 @@ async function readCa(file: string): Promise<string> {
 function printRowProblems(io: CliIo, inventory: Inventory, secrets: SecretRegistry): void {
   if (inventory.problems.length === 0) return;
   const rows = new Set(inventory.problems.map((p) => p.row)).size;
-  io.stderr.write(`keyprobe: ${rows} bad ${rows === 1 ? 'row was' : 'rows were'} left out of the audit (see audit.inventory-rows-valid):\n`);
+  io.stderr.write(
+    `keyprobe: ${rows} bad ${rows === 1 ? 'row was' : 'rows were'} left out of the audit (see audit.inventory-rows-valid):\n`,
+  );
   for (const p of inventory.problems.slice(0, ROW_PROBLEMS_SHOWN)) {
     const where = p.line !== undefined ? `${inventory.source}:${p.line}` : inventory.source;
     io.stderr.write(secrets.redact(`  ${where}: row ${p.row}${p.field ? `: ${p.field}` : ''}: ${p.message}\n`));
   }
-  if (inventory.problems.length > ROW_PROBLEMS_SHOWN) io.stderr.write(`  … and ${inventory.problems.length - ROW_PROBLEMS_SHOWN} more (all are in the reports)\n`);
+  if (inventory.problems.length > ROW_PROBLEMS_SHOWN)
+    io.stderr.write(`  … and ${inventory.problems.length - ROW_PROBLEMS_SHOWN} more (all are in the reports)\n`);
 }
 
 const LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skip: 'SKIP' };

@@ -9,7 +9,7 @@ import { loadAll } from './run.js';
 
 export function demoCommand(io: CliIo) {
   return async (opts: ExecuteOptions & { suite: string; fault?: string[] }): Promise<number> => {
-    let demo;
+    let demo: Awaited<ReturnType<typeof startDemo>>;
     try {
       demo = await startDemo(opts.fault ?? []);
     } catch (err) {
@@ -21,7 +21,9 @@ export function demoCommand(io: CliIo) {
       for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_ADMIN_TOKEN ? 'admin-token' : 'key');
       if (!opts.quiet) {
         const faults = Object.keys(demo.target.faults());
-        io.stdout.write(`Reference target on ${demo.target.origin} (${demo.target.environment})${faults.length ? `, faults: ${faults.join(', ')}` : ', no faults'}\n`);
+        io.stdout.write(
+          `Reference target on ${demo.target.origin} (${demo.target.environment})${faults.length ? `, faults: ${faults.join(', ')}` : ', no faults'}\n`,
+        );
       }
       const { profiles, suite } = loadAll(io, [DEMO_PROFILE], opts.suite, { ...io.env, ...demo.env });
       return await executeRun(io, profiles, suite, { ...opts, secrets });

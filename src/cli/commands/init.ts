@@ -7,7 +7,15 @@ import { checkProfileFile } from '../../config/load-profile.js';
 import { profileSchema } from '../../config/profile-schema.js';
 import { closest } from '../../config/zod-problems.js';
 import { ConfigError, EXIT, UsageError } from '../../errors.js';
-import { availableScopes, proposeResources, readOpenApi, scopeUsage, serverOrigin, type OpenApiDocument, type ProposedResource } from '../../init/openapi.js';
+import {
+  availableScopes,
+  proposeResources,
+  readOpenApi,
+  scopeUsage,
+  serverOrigin,
+  type OpenApiDocument,
+  type ProposedResource,
+} from '../../init/openapi.js';
 import { lineAsker, type Asker } from '../../init/prompt.js';
 import { renderProfile } from '../../init/scaffold.js';
 import { PACKAGE_ROOT } from '../../paths.js';
@@ -36,12 +44,19 @@ const ENV_REFERENCE = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
 
 const checks = {
   system: (v: string) => partProblem('system', v, 'crm'),
-  environment: (v: string) => (KNOWN_ENVIRONMENTS.includes(v) ? undefined : `"${v}" is not an environment the naming rule knows; use one of ${KNOWN_ENVIRONMENTS.join(', ')}`),
+  environment: (v: string) =>
+    KNOWN_ENVIRONMENTS.includes(v)
+      ? undefined
+      : `"${v}" is not an environment the naming rule knows; use one of ${KNOWN_ENVIRONMENTS.join(', ')}`,
   purpose: (v: string) => partProblem('purpose', v, 'agent-call'),
   owner: (v: string) => (v.trim() === '' ? 'owner is empty: name the team or person who answers for this key' : undefined),
   origin: (v: string) => originProblem(v),
-  keyEnv: (v: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : `"${v}" is not an environment variable name (letters, digits, _)`),
-  expires: (v: string) => (v === '' || ENV_REFERENCE.test(v) || !Number.isNaN(Date.parse(v)) ? undefined : `"${v}" is not a date like 2027-03-31 or an \${env:NAME} reference`),
+  keyEnv: (v: string) =>
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : `"${v}" is not an environment variable name (letters, digits, _)`,
+  expires: (v: string) =>
+    v === '' || ENV_REFERENCE.test(v) || !Number.isNaN(Date.parse(v))
+      ? undefined
+      : `"${v}" is not a date like 2027-03-31 or an \${env:NAME} reference`,
 } satisfies Record<string, Check>;
 
 export function initCommand(io: CliIo) {
@@ -60,13 +75,27 @@ export function initCommand(io: CliIo) {
     }
     try {
       const given = <T>(value: T | undefined, question: string, check: Check, defaultValue?: string): Promise<string> =>
-        value !== undefined ? Promise.resolve(String(value)) : asker ? asker.ask(question, { defaultValue, check }) : Promise.resolve(defaultValue ?? '');
+        value !== undefined
+          ? Promise.resolve(String(value))
+          : asker
+            ? asker.ask(question, { defaultValue, check })
+            : Promise.resolve(defaultValue ?? '');
       const system = await given(opts.system, 'System that calls with the key (e.g. crm)', checks.system);
       const environment = await given(opts.environment, 'Environment (e.g. prod, staging, test)', checks.environment);
       const purpose = await given(opts.purpose, 'Purpose (e.g. agent-call)', checks.purpose);
       const owner = await given(opts.owner, 'Owner (team or person answerable for the key)', checks.owner);
-      const origin = await given(opts.origin, 'Target origin (https://api.example.com or ${env:NAME})', checks.origin, api ? serverOrigin(api) : undefined);
-      const keyEnv = await given(opts.keyEnv, 'Environment variable that will hold the key', checks.keyEnv, defaultKeyEnv(system, environment, purpose));
+      const origin = await given(
+        opts.origin,
+        'Target origin (https://api.example.com or ${env:NAME})',
+        checks.origin,
+        api ? serverOrigin(api) : undefined,
+      );
+      const keyEnv = await given(
+        opts.keyEnv,
+        'Environment variable that will hold the key',
+        checks.keyEnv,
+        defaultKeyEnv(system, environment, purpose),
+      );
 
       let allowed: ProposedResource[];
       let denied: ProposedResource[];
@@ -74,12 +103,30 @@ export function initCommand(io: CliIo) {
       if (api) {
         granted = opts.scopes ?? (await askScopes(asker!, io, api, scopes));
         const proposal = proposeResources(api, granted);
-        if (proposal.allowed.length === 0) throw new UsageError(`no operation in ${opts.fromOpenapi} can be called with ${granted.join(', ')}; a profile needs at least one allowed resource`);
+        if (proposal.allowed.length === 0)
+          throw new UsageError(
+            `no operation in ${opts.fromOpenapi} can be called with ${granted.join(', ')}; a profile needs at least one allowed resource`,
+          );
         ({ allowed, denied } = proposal);
-        if (proposal.publicOperations.length > 0) io.stdout.write(`Left out ${proposal.publicOperations.length} public operation(s) (no security): ${proposal.publicOperations.join(', ')}\n`);
+        if (proposal.publicOperations.length > 0)
+          io.stdout.write(
+            `Left out ${proposal.publicOperations.length} public operation(s) (no security): ${proposal.publicOperations.join(', ')}\n`,
+          );
       } else {
-        const allowList = opts.allow ?? splitList(await asker!.ask('Requests the key must be allowed to make, comma-separated (e.g. GET /v1/agents)', { check: requestListProblem(true) }));
-        const denyList = opts.deny ?? (opts.allow ? [] : splitList(await asker!.ask('Requests it must be refused, comma-separated (may be empty)', { check: requestListProblem(false) })));
+        const allowList =
+          opts.allow ??
+          splitList(
+            await asker!.ask('Requests the key must be allowed to make, comma-separated (e.g. GET /v1/agents)', {
+              check: requestListProblem(true),
+            }),
+          );
+        const denyList =
+          opts.deny ??
+          (opts.allow
+            ? []
+            : splitList(
+                await asker!.ask('Requests it must be refused, comma-separated (may be empty)', { check: requestListProblem(false) }),
+              ));
         allowed = allowList.map(parseRequest);
         denied = denyList.map(parseRequest);
       }
@@ -90,11 +137,23 @@ export function initCommand(io: CliIo) {
       if (naming.length > 0) throw new UsageError(`key name ${name}: ${naming.join('; ')}`);
 
       const out = resolve(io.cwd, opts.out ?? join('profiles', `${name}.yaml`));
-      if (existsSync(out) && !opts.force) throw new UsageError(`${out} already exists; choose another --out or pass --force to overwrite it`);
+      if (existsSync(out) && !opts.force)
+        throw new UsageError(`${out} already exists; choose another --out or pass --force to overwrite it`);
       const text = renderProfile({
-        system, environment, purpose, owner, origin, keyEnv, expires: opts.expires, scopes: granted, allowed, denied,
+        system,
+        environment,
+        purpose,
+        owner,
+        origin,
+        keyEnv,
+        expires: opts.expires,
+        scopes: granted,
+        allowed,
+        denied,
         source: api ? `${opts.fromOpenapi} (${api.title})` : undefined,
-        schemaPath: relative(dirname(out), join(PACKAGE_ROOT, 'schemas', 'profile.schema.json')).split(sep).join('/'),
+        schemaPath: relative(dirname(out), join(PACKAGE_ROOT, 'schemas', 'profile.schema.json'))
+          .split(sep)
+          .join('/'),
       });
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, text, 'utf8');
@@ -104,7 +163,9 @@ export function initCommand(io: CliIo) {
 
       const shown = relative(io.cwd, out) || out;
       io.stdout.write(`Wrote ${shown}: key ${name}, ${allowed.length} allowed and ${denied.length} denied resource(s).\n`);
-      io.stdout.write(`Next: review it, then\n  export ${keyEnv}=…   # the key, from your secret store\n  keyprobe validate ${shown}\n  keyprobe run ${shown}\n`);
+      io.stdout.write(
+        `Next: review it, then\n  export ${keyEnv}=…   # the key, from your secret store\n  keyprobe validate ${shown}\n  keyprobe run ${shown}\n`,
+      );
       return EXIT.pass;
     } finally {
       asker?.close();
@@ -120,18 +181,24 @@ function validateFlags(opts: InitOptions, scopes: readonly string[]): string[] {
     const problem = value === undefined ? undefined : checks[field](value);
     if (problem) problems.push(`--${field === 'keyEnv' ? 'key-env' : field}: ${problem}`);
   }
-  for (const [flag, list] of [['--allow', opts.allow], ['--deny', opts.deny]] as const) {
+  for (const [flag, list] of [
+    ['--allow', opts.allow],
+    ['--deny', opts.deny],
+  ] as const) {
     for (const r of list ?? []) {
       const problem = requestProblem(r);
       if (problem) problems.push(`${flag}: ${problem}`);
     }
   }
-  if (opts.fromOpenapi && (opts.allow || opts.deny)) problems.push('--allow/--deny and --from-openapi do not mix: the OpenAPI document proposes the resources');
+  if (opts.fromOpenapi && (opts.allow || opts.deny))
+    problems.push('--allow/--deny and --from-openapi do not mix: the OpenAPI document proposes the resources');
   if (opts.scopes && !opts.fromOpenapi) problems.push('--scopes needs --from-openapi (it chooses which operations are allowed)');
   for (const s of opts.scopes ?? []) {
     if (!scopes.includes(s)) {
       const guess = closest(s, scopes);
-      problems.push(`--scopes: "${s}" is not a scope of the OpenAPI document${guess ? `; did you mean "${guess}"?` : ''}; it has: ${scopes.join(', ')}`);
+      problems.push(
+        `--scopes: "${s}" is not a scope of the OpenAPI document${guess ? `; did you mean "${guess}"?` : ''}; it has: ${scopes.join(', ')}`,
+      );
     }
   }
   if (opts.scopes && opts.scopes.length === 0) problems.push('--scopes: name at least one scope');
@@ -169,7 +236,8 @@ function partProblem(field: 'system' | 'purpose', v: string, example: string): s
   if (words.every((w) => GENERIC_NAME_WORDS.includes(w)) || GENERIC_NAME_WORDS.includes(v)) {
     return `${field} "${v}" is generic; name the ${field === 'system' ? 'system that calls with the key (e.g. crm, billing)' : 'job the key does (e.g. agent-call, nightly-sync)'}`;
   }
-  if (field === 'system' && words.some((w) => KNOWN_ENVIRONMENTS.includes(w))) return `system "${v}" contains an environment word; the name could not be split back into its parts`;
+  if (field === 'system' && words.some((w) => KNOWN_ENVIRONMENTS.includes(w)))
+    return `system "${v}" contains an environment word; the name could not be split back into its parts`;
   return undefined;
 }
 
@@ -205,7 +273,10 @@ function parseRequest(r: string): ProposedResource {
 }
 
 function splitList(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function defaultKeyEnv(system: string, environment: string, purpose: string): string {

@@ -26,7 +26,9 @@ export function mergeCommand(io: CliIo) {
     if (!opts.quiet) {
       const checks = allChecks(merged);
       const count = (v: string) => checks.filter((c) => c.verdict === v).length;
-      io.stdout.write(`Merged ${inputs.length} run(s): ${merged.profiles.length} profile(s), ${checks.length} check(s): ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped${merged.incomplete ? ' (a run was incomplete)' : ''}\n`);
+      io.stdout.write(
+        `Merged ${inputs.length} run(s): ${merged.profiles.length} profile(s), ${checks.length} check(s): ${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped${merged.incomplete ? ' (a run was incomplete)' : ''}\n`,
+      );
       io.stdout.write(`Verdict: ${merged.verdict.toUpperCase()} — ${explainExitCode(merged.exitCode)}\n`);
       io.stdout.write(`Reports: ${outDir}\n`);
     }

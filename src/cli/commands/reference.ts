@@ -7,7 +7,8 @@ import type { CliIo } from '../io.js';
 
 export function referenceCommand(io: CliIo) {
   return async (opts: { port: number; environment: string; fault?: string[]; seed?: boolean; envFile: string }): Promise<number> => {
-    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new UsageError(`--port must be 0–65535, got ${opts.port}`);
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
+      throw new UsageError(`--port must be 0–65535, got ${opts.port}`);
     let target: ReferenceTarget;
     let env: Record<string, string>;
     try {
@@ -25,8 +26,16 @@ export function referenceCommand(io: CliIo) {
     }
     // Secrets never go to the terminal: they go to a file only its owner can read.
     const envFile = resolve(io.cwd, opts.envFile);
-    writeFileSync(envFile, Object.entries(env).map(([k, v]) => `export ${k}='${v}'\n`).join(''), { mode: 0o600 });
-    io.stdout.write(`Reference target (${target.environment}) listening on ${target.origin}\nIts admin token${opts.seed ? ' and demo keys' : ''} are in ${envFile}: run \`. ${opts.envFile}\` in your shell. Ctrl-C stops it.\n`);
+    writeFileSync(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `export ${k}='${v}'\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
+    io.stdout.write(
+      `Reference target (${target.environment}) listening on ${target.origin}\nIts admin token${opts.seed ? ' and demo keys' : ''} are in ${envFile}: run \`. ${opts.envFile}\` in your shell. Ctrl-C stops it.\n`,
+    );
     await new Promise<void>((resolve) => {
       if (io.signal?.aborted) resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });

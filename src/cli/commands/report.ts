@@ -27,7 +27,9 @@ export function reportCommand(io: CliIo) {
     const json = join(outDir, 'results.json');
     if (resolve(json) !== resolve(file)) await copyFile(file, json);
     // A stored result holds no secrets to look for (keys are fingerprints); the scan runs with none.
-    const published = await publishReports(result, outDir, [], { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM, withoutJson: true }, [json]);
+    const published = await publishReports(result, outDir, [], { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM, withoutJson: true }, [
+      json,
+    ]);
     for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
     if (!opts.quiet) {
       const names = published.files.map((f) => basename(f)).join(', ');

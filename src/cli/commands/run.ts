@@ -14,7 +14,12 @@ export function runCommand(io: CliIo) {
 }
 
 /** Loads the suite and every profile, reporting all of their problems at once. */
-export function loadAll(io: CliIo, files: readonly string[], suiteName: string, env: NodeJS.ProcessEnv = io.env): { profiles: LoadedProfile[]; suite: LoadedSuite } {
+export function loadAll(
+  io: CliIo,
+  files: readonly string[],
+  suiteName: string,
+  env: NodeJS.ProcessEnv = io.env,
+): { profiles: LoadedProfile[]; suite: LoadedSuite } {
   const problems: ConfigProblem[] = [];
   let suite: LoadedSuite | undefined;
   try {
