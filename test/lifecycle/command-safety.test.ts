@@ -237,6 +237,7 @@ describe('command output is kept only on failure, scrubbed, and a printed key is
           'create.mjs',
           `const r = await fetch(process.env.KEYPROBE_TARGET + '/admin/keys', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.ADMIN_TOKEN, 'content-type': 'application/json' }, body: JSON.stringify({ name: process.env.KEYPROBE_KEY_NAME, scopes: process.env.KEYPROBE_KEY_SCOPES.split(' ') }) });
 const k = await r.json();
+(await import('node:fs')).writeFileSync(${JSON.stringify(`${tmp.dir}/made.secret`)}, k.secret); // for the test's scan only
 console.log(JSON.stringify({ id: k.id, secret: k.secret, expiresAt: k.expiresAt }));
 console.error('created ' + k.secret);`,
         );
@@ -266,6 +267,10 @@ console.error('created ' + k.secret);`,
         const create = c.lifecycleActions![0]!;
         expect(create.output).toMatch(/JSON fields: id, secret, expiresAt/);
         expect(create.output).toMatch(/created \[canary sha256:[0-9a-f]{8}\]/);
+        // Nothing of the run (what results.json and every report are made from) holds the key it printed.
+        const made = readFileSync(`${tmp.dir}/made.secret`, 'utf8');
+        expect(made).toMatch(/^kp_prod_/);
+        expect(findSecrets([made, target.adminToken], { texts: { result: JSON.stringify(result) } })).toEqual([]);
       } finally {
         tmp.cleanup();
       }
