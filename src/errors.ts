@@ -47,6 +47,23 @@ export class CheckError extends Error {
   override name = 'CheckError';
 }
 
+/**
+ * A request that got no (complete) answer: the network failed or the target
+ * timed out. Lifecycle actions read `transient` (worth another try) and
+ * `mayHaveArrived` (false only when no connection was ever made, so nothing
+ * was sent) to decide whether a retry is safe.
+ */
+export class NoAnswerError extends CheckError {
+  override name = 'NoAnswerError';
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly mayHaveArrived: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /** The profile's request budget is spent: the check gives `error` naming the budget. */
 export class BudgetExceededError extends CheckError {
   override name = 'BudgetExceededError';

@@ -61,6 +61,18 @@ export type Timeline = RevocationTimeline | BurstTimeline;
 export type Measurement = number | string | boolean;
 
 /** One thing a lifecycle adapter did (disable, rotate, create, delete…), redacted. */
+/** One try of a lifecycle action (an action is retried when that is safe, see src/lifecycle/retry.ts). */
+export interface LifecycleAttempt {
+  /** The HTTP status the management API answered. */
+  readonly status?: number;
+  /** A command's exit code. */
+  readonly exitCode?: number;
+  /** Why there was no answer (network failure, timeout, a killed command), redacted. */
+  readonly error?: string;
+  /** How long keyprobe waited after this try before the next (Retry-After, else backoff). */
+  readonly waitMs?: number;
+}
+
 export interface LifecycleActionRecord {
   readonly action: 'create' | 'disable' | 'enable' | 'rotate' | 'delete';
   readonly adapter: 'http' | 'command' | 'manual';
@@ -70,10 +82,16 @@ export interface LifecycleActionRecord {
   /** e.g. "POST /admin/keys/key_ab12/disable → 200", "`./disable.sh` exited 0", "operator pressed Enter: …". */
   readonly detail: string;
   readonly durationMs?: number;
-  /** A redacted, capped excerpt of the answer body or the command's output. */
+  /**
+   * Of a create or rotate answer only its field names (never a value: it holds a new secret);
+   * of other answers a redacted, capped excerpt; of a command's output, only when it failed,
+   * redacted with credentials scrubbed.
+   */
   readonly output?: string;
   /** Run detached from the run's abort signal: cleanup (restore, delete), or a create that must not be cut off half-way. */
   readonly detached?: boolean;
+  /** Every try, in order (http and command adapters). */
+  readonly attempts?: readonly LifecycleAttempt[];
 }
 
 export interface CheckResult {

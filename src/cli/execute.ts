@@ -27,6 +27,8 @@ export interface ExecuteOptions {
   readonly verbose?: boolean;
   /** Also write report.pdf through a local Chromium. */
   readonly pdf?: boolean;
+  /** Let the command lifecycle adapter run shell commands (--allow-commands). */
+  readonly allowCommands?: boolean;
   /** Secrets known before the run (e.g. the demo's admin token). */
   readonly secrets?: SecretRegistry;
 }
@@ -71,6 +73,8 @@ export async function executeRun(
     // Manual lifecycle steps ask on the terminal; without stdin they are skipped.
     terminal: io.stdin ? { input: io.stdin, output: io.stdout } : undefined,
     env: io.env,
+    // An operator-side setting, never a profile's: --allow-commands, or KEYPROBE_ALLOW_COMMANDS=1 where keyprobe runs.
+    allowCommands: opts.allowCommands === true || io.env.KEYPROBE_ALLOW_COMMANDS === '1',
     signal: io.signal,
     runId,
     secrets,

@@ -53,6 +53,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-i, --interactive', 'allow manual lifecycle steps (asks a person to act)')
+    .option(
+      '--allow-commands',
+      'allow the command lifecycle adapter to run the shell commands a profile names (or set KEYPROBE_ALLOW_COMMANDS=1)',
+    )
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'print progress and advisories')
     .addHelpText('after', '\nExample:\n  $ keyprobe run profiles/crm-prod-agent-call.yaml --suite prelaunch --out reports/crm\n')
@@ -83,6 +87,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--skip <check-id...>', 'leave out these checks', collect)
     .option('--operator <name>', 'who ran this, for the report')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
+    .option(
+      '--allow-commands',
+      'allow the command lifecycle adapter to run the shell commands a profile names (or set KEYPROBE_ALLOW_COMMANDS=1)',
+    )
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'print progress and advisories')
     .addHelpText('after', '\nExamples:\n  $ keyprobe demo\n  $ keyprobe demo --fault revocation-delay=2000\n')

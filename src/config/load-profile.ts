@@ -78,10 +78,15 @@ export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env):
   return loaded;
 }
 
-/** Every field named `secret` must be a reference, never the secret itself. */
+/**
+ * Every field named `secret` must be a reference, never the secret itself —
+ * except in a lifecycle template's `extract`, where `secret: data.token` names
+ * the answer field that will hold the new secret.
+ */
 function literalSecretProblems(raw: unknown, source: YamlSource): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const walk = (node: unknown, path: PropertyKey[]) => {
+    if (isExtractMap(path)) return;
     if (Array.isArray(node)) {
       for (const [i, v] of node.entries()) walk(v, [...path, i]);
     } else if (node && typeof node === 'object') {
@@ -101,6 +106,11 @@ function literalSecretProblems(raw: unknown, source: YamlSource): ConfigProblem[
   };
   walk(raw, []);
   return problems;
+}
+
+/** lifecycle.http.<action>.extract */
+function isExtractMap(path: readonly PropertyKey[]): boolean {
+  return path.length === 4 && path[0] === 'lifecycle' && path[1] === 'http' && path[3] === 'extract';
 }
 
 function isReference(v: unknown): boolean {

@@ -143,7 +143,38 @@ const rateLimitSection = z.strictObject({
 });
 
 /** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
-export const LIFECYCLE_PLACEHOLDERS = ['id', 'name', 'scopes', 'environment', 'owner', 'expiresInSeconds', 'graceSeconds'] as const;
+export const LIFECYCLE_PLACEHOLDERS = [
+  'id',
+  'name',
+  'scopes',
+  'environment',
+  'owner',
+  'expiresInSeconds',
+  'expiresAt',
+  'expiresAtEpochSeconds',
+  'expiresAtEpochMs',
+  'graceSeconds',
+] as const;
+
+/**
+ * The variables keyprobe sets for a lifecycle command, each only when the
+ * action has a value for it. A profile cannot list these in
+ * lifecycle.command.env: they always describe the action's own key.
+ */
+export const COMMAND_VARIABLES = {
+  KEYPROBE_ACTION: 'the action: create, disable, enable, rotate or delete',
+  KEYPROBE_TARGET: 'the target origin (target.origin)',
+  KEYPROBE_KEY_ID: "the key's id (every action but create)",
+  KEYPROBE_KEY_NAME: "the key's name",
+  KEYPROBE_KEY_SCOPES: 'create: the scopes, space-separated',
+  KEYPROBE_KEY_ENVIRONMENT: 'create: the environment',
+  KEYPROBE_KEY_OWNER: 'create: the owner',
+  KEYPROBE_EXPIRES_IN_SECONDS: 'create: seconds until the new key expires',
+  KEYPROBE_EXPIRES_AT: 'create: the same expiry, ISO 8601 UTC (2027-03-01T12:00:30Z)',
+  KEYPROBE_EXPIRES_AT_EPOCH_SECONDS: 'create: the same expiry, Unix seconds',
+  KEYPROBE_EXPIRES_AT_EPOCH_MS: 'create: the same expiry, Unix milliseconds',
+  KEYPROBE_GRACE_SECONDS: 'rotate: how long the old secret may keep working',
+} as const;
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 /** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
@@ -162,12 +193,36 @@ function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [Property
 const httpAction = shorthand(
   z.strictObject({
     method,
-    path: z.string().regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)'),
+    path: z
+      .string()
+      .regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)')
+      .describe(
+        'Path on the management API origin, e.g. /admin/keys/{{id}}/disable. Placeholder values are URL-encoded, so each stays one path segment; a value of "." or ".." is refused.',
+      ),
     headers: headers.optional(),
-    /** JSON body; strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{expiresInSeconds}}, {{graceSeconds}}. */
-    body: z.unknown().optional(),
-    /** Values to read from the JSON answer: name → dotted path. Default for create: { id: id, secret: secret }; for rotate: { secret: secret }. */
-    extract: z.record(z.string(), z.string()).optional(),
+    /** JSON body; strings may hold the placeholders of LIFECYCLE_PLACEHOLDERS. */
+    body: z
+      .unknown()
+      .optional()
+      .describe(
+        'JSON body. Strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{graceSeconds}} and the expiry as {{expiresInSeconds}} (relative), {{expiresAt}} (ISO 8601 UTC), {{expiresAtEpochSeconds}} or {{expiresAtEpochMs}}. A string that is exactly one placeholder takes its raw value (a number, a list), or is left out when it has none. In the path, placeholders are URL-encoded.',
+      ),
+    /** Where the answer holds the new key: field → dotted path. */
+    extract: z
+      .strictObject({
+        id: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Dotted path of the key id in the JSON answer (default "id"). It may be the secret field itself (a platform that addresses a token by its secret): the id is then treated as a secret everywhere.',
+          ),
+        secret: z.string().min(1).optional().describe('Dotted path of the new secret in the JSON answer (default "secret").'),
+      })
+      .optional()
+      .describe(
+        'For create and rotate: where the JSON answer holds the new key, e.g. { id: data.tokenId, secret: data.token } or { id: secret }. Field names, not secrets.',
+      ),
     /** Default: any 2xx. */
     expect: z.union([status, statusList]).optional(),
   }),
@@ -205,9 +260,24 @@ const httpAdapter = z
     }
   });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
 const commandAdapter = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
+  env: z
+    .array(
+      z
+        .string()
+        .regex(ENV_NAME, 'not an environment variable name (letters, digits and _, not starting with a digit)')
+        .refine((name) => !(name in COMMAND_VARIABLES), {
+          error: (issue) => `${String(issue.input)} is set by keyprobe for each action; do not list it`,
+        }),
+    )
+    .default([])
+    .describe(
+      "Names of environment variables passed to the commands, e.g. [ADMIN_TOKEN]. A command gets only these, PATH, HOME and the KEYPROBE_* variables of its action, never keyprobe's whole environment. Commands run only with --allow-commands (or KEYPROBE_ALLOW_COMMANDS=1).",
+    ),
   create: z.string().min(1).optional(),
   disable: z.string().min(1).optional(),
   enable: z.string().min(1).optional(),
@@ -217,6 +287,11 @@ const commandAdapter = z.strictObject({
 
 /** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
 const manualAdapter = z.strictObject({
+  actions: z
+    .array(z.enum(['disable', 'enable', 'delete']))
+    .min(1)
+    .default(['disable', 'enable', 'delete'])
+    .describe('What a person can do to a key on this platform (default all three); e.g. [delete] where keys cannot be disabled.'),
   disable: z.string().min(1).optional(),
   enable: z.string().min(1).optional(),
   delete: z.string().min(1).optional(),
@@ -240,6 +315,28 @@ const lifecycleSection = z
     rotationGraceSeconds: z.number().nonnegative().default(0),
     /** Disable the profile's own key instead of a canary (re-enabled afterwards). Rotation never touches it. */
     actOnOwnKey: z.boolean().default(false),
+    retry: z
+      .strictObject({
+        attempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(20)
+          .default(5)
+          .describe('Most tries of one lifecycle action, the first included (default 5).'),
+        maxSeconds: z
+          .number()
+          .positive()
+          .max(600)
+          .default(30)
+          .describe(
+            'Most time from the first try of an action to the start of its last; a Retry-After beyond it is not waited (default 30).',
+          ),
+      })
+      .default({ attempts: 5, maxSeconds: 30 })
+      .describe(
+        'Retries of lifecycle actions on a throttled or flaky management API: disable, enable and delete on 429, 502, 503, 504 and network failures; create and rotate only where no key can have been made (no connection, or a 429 / 503 with Retry-After that holds no key). Waits follow Retry-After, else exponential backoff with jitter.',
+      ),
   })
   .superRefine((v, ctx) => {
     if (v.adapter !== 'manual' && !v[v.adapter]) {

@@ -4,11 +4,11 @@
 // request out, reads at most a capped excerpt of each body, and records each
 // exchange as redacted evidence.
 import { Agent, request, type Dispatcher } from 'undici';
-import { BudgetExceededError, CheckError, InterruptedError } from '../errors.js';
+import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
 import { curlLine } from './curl.js';
-import { describeNetworkError } from './network-errors.js';
+import { classifyNetworkError, describeNetworkError } from './network-errors.js';
 
 /** How a request carries a credential. */
 export type Credential =
@@ -163,10 +163,12 @@ export class HttpClient {
     } catch (err) {
       const durationMs = performance.now() - t0;
       if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
-      const why =
-        timedOut || isTimeout(err) ? timeoutWords(headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
+      const timeout = timedOut || isTimeout(err);
+      const why = timeout ? timeoutWords(headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
       if (opts.record !== false) this.record(opts, url, headers, body, atMs, undefined, why, durationMs);
-      throw new CheckError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`);
+      // A timed-out request may have been acted on; the lifecycle adapters' retries need to know.
+      const { transient, mayHaveArrived } = timeout ? { transient: true, mayHaveArrived: true } : classifyNetworkError(err);
+      throw new NoAnswerError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`, transient, mayHaveArrived);
     } finally {
       clearTimeout(timer);
       outerSignal?.removeEventListener('abort', onOuterAbort);

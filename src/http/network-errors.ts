@@ -52,6 +52,26 @@ export function describeNetworkError(err: unknown, origin: string): string {
   }
 }
 
+/** Failures of the connection itself: nothing of the request was sent. */
+const BEFORE_SENDING = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Failures that may pass on their own (a reset, a timeout), as opposed to a wrong origin, certificate or protocol. */
+const TRANSIENT = new Set([
+  ...BEFORE_SENDING,
+  'ECONNRESET',
+  'UND_ERR_SOCKET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** Whether another try may help, and whether the failed request may have reached the target. */
+export function classifyNetworkError(err: unknown): { transient: boolean; mayHaveArrived: boolean } {
+  const code = errorCode(err as NetworkError);
+  return { transient: code !== undefined && TRANSIENT.has(code), mayHaveArrived: code === undefined || !BEFORE_SENDING.has(code) };
+}
+
 interface NetworkError {
   name?: string;
   code?: string;

@@ -99,11 +99,22 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
     ...(profile.key.owner ? { owner: profile.key.owner } : {}),
     ...(opts.expiresInSeconds !== undefined ? { expiresInSeconds: opts.expiresInSeconds } : {}),
   });
-  if (created.outcome !== 'done') return error(`could not create a canary key: ${created.reason}`);
+  if (created.outcome !== 'done') {
+    // A create keyprobe counts as failed may still have made a key (201 where 200 was expected, a
+    // command that printed the key and then exited 1): when its id could be read, delete it.
+    if (created.outcome === 'failed' && created.orphan) registerDelete(d, created.orphan);
+    return error(`could not create a canary key: ${created.reason}`);
+  }
   const ref: KeyRef = { name, ...(created.value.id ? { id: created.value.id } : {}) };
   if (needsId(adapter) && !ref.id) {
     return error(`the canary ${describeKey(ref)} was created but its id was not returned, so keyprobe cannot delete it: delete it by hand`);
   }
+  registerDelete(d, ref);
+  return { ok: true, key: { kind: 'created canary', ref, secret: created.value.secret } };
+}
+
+function registerDelete(d: CanaryDeps, ref: KeyRef): void {
+  const adapter = d.adapter!;
   d.cleanup.add({
     label: `delete created canary ${describeKey(ref)}`,
     run: async (timeoutMs) => {
@@ -111,7 +122,6 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
       if (r.outcome !== 'done') throw new Error(`${r.reason} — delete key ${describeKey(ref)} by hand`);
     },
   });
-  return { ok: true, key: { kind: 'created canary', ref, secret: created.value.secret } };
 }
 
 /** The second key for per-key isolation: declared, else the declared canary (untouched), else a created canary. */

@@ -1,20 +1,38 @@
-// The `command` lifecycle adapter: a shell command per action. The key's id
-// and name (and scopes, environment, owner, expiry, grace) arrive in the
-// environment as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME, …; never its secret.
+// The `command` lifecycle adapter: a shell command per action. A profile that
+// runs commands is code, so they run only when the operator allows it
+// (--allow-commands, or KEYPROBE_ALLOW_COMMANDS=1), and each gets a minimal
+// environment: PATH, HOME, the variables the profile lists by name
+// (lifecycle.command.env) and the KEYPROBE_* variables of its action (see
+// COMMAND_VARIABLES), never keyprobe's own environment with its keys in it.
+//
 // `create` and `rotate` print the new key as JSON on stdout,
-// {"id":"…","secret":"…"}, and that secret is registered the moment it is
-// parsed, before any output is kept. Output is kept redacted and capped.
-// Each command counts as one request against the budget: it most likely
-// calls the target's management API, and keyprobe cannot see inside it.
+// {"id":"…","secret":"…"}. Whatever the command does next (exit 1, hang),
+// everything it printed is searched for secrets and they are registered
+// before any output is kept; an id it printed is enough for keyprobe to
+// delete the key again. Output is kept only when the command failed, with
+// credentials scrubbed (a `curl -v` shows the admin token) and redacted; of a
+// create or rotate's stdout only the JSON field names are kept.
+//
+// A disable, enable or delete command that exits 75 (EX_TEMPFAIL from
+// sysexits.h: "temporary failure, try again") is retried like a throttled
+// http request; create and rotate commands never are (keyprobe cannot know
+// whether they made a key). Each run counts as one request against the
+// budget: it most likely calls the target's management API.
 import { spawn } from 'node:child_process';
+import type { COMMAND_VARIABLES, CommandAdapterSpec } from '../config/profile-schema.js';
 import { BudgetExceededError, InterruptedError } from '../errors.js';
-import type { CommandAdapterSpec } from '../config/profile-schema.js';
+import type { LifecycleAttempt } from '../result.js';
+import { couldBeCredential, isCredentialName, jsonInText, looksRandom, randomTokens, searchJson } from './answer-secrets.js';
 import { excerpt, type AdapterDeps } from './deps.js';
+import { isIdempotent, withRetries, type RetryLimits, type Try } from './retry.js';
+import { scrubCredentials } from './scrub.js';
 import {
+  expiryForms,
   timingFrom,
   unsupported,
   type ActionResult,
   type ActionTiming,
+  type AnswerFields,
   type CreatedKey,
   type KeyRef,
   type LifecycleAction,
@@ -27,6 +45,11 @@ import {
 const OUTPUT_CAP = 64 * 1024;
 /** After SIGTERM, a command gets this long before SIGKILL. */
 const KILL_GRACE_MS = 2000;
+/** sysexits.h EX_TEMPFAIL: the command says "temporary failure, try again". */
+const EXIT_TEMPFAIL = 75;
+
+const COMMANDS_NOT_ALLOWED =
+  'the command lifecycle adapter runs shell commands from the profile, which keyprobe does only when the operator allows it: pass --allow-commands to keyprobe run (or set KEYPROBE_ALLOW_COMMANDS=1)';
 
 interface CommandRun {
   readonly code: number | null;
@@ -36,6 +59,12 @@ interface CommandRun {
   readonly timedOut: boolean;
   readonly aborted: boolean;
   readonly timing: ActionTiming;
+}
+
+/** What a create or rotate command printed as its key. */
+interface PrintedKey extends AnswerFields {
+  readonly id?: string;
+  readonly secret?: string;
 }
 
 export class CommandLifecycleAdapter implements LifecycleAdapter {
@@ -59,134 +88,227 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
   }
 
   async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
-    const r = await this.runFor('create', spec.name, keyEnv(spec), true);
-    if (r.outcome !== 'done') return r;
+    const r = await this.runFor('create', spec, keyEnv(spec));
+    if (r.outcome === 'skipped') return r;
+    const printed = r.outcome === 'done' ? r.value : r.printed;
+    const orphan = printed?.id !== undefined ? { name: spec.name, id: printed.id } : undefined;
+    if (r.outcome === 'failed')
+      return { outcome: 'failed', reason: r.reason, ...(r.timing ? { timing: r.timing } : {}), ...(orphan ? { orphan } : {}) };
+    const { id, secret, fields, fieldNames } = r.value;
     return {
       outcome: 'done',
-      value: { name: spec.name, secret: r.value.secret!, ...(r.value.id ? { id: r.value.id } : {}) },
+      value: { name: spec.name, secret: secret!, ...(id !== undefined ? { id } : {}), fields, fieldNames },
       timing: r.timing,
     };
   }
 
   async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
-    const r = await this.runFor('rotate', key.name, { ...keyEnv(key), KEYPROBE_GRACE_SECONDS: String(graceSeconds) }, true);
-    if (r.outcome !== 'done') return r;
-    return { outcome: 'done', value: { secret: r.value.secret!, ...(r.value.id ? { id: r.value.id } : {}) }, timing: r.timing };
+    const r = await this.runFor('rotate', key, { ...keyEnv(key), KEYPROBE_GRACE_SECONDS: String(graceSeconds) });
+    if (r.outcome !== 'done')
+      return r.outcome === 'failed' ? { outcome: 'failed', reason: r.reason, ...(r.timing ? { timing: r.timing } : {}) } : r;
+    const { id, secret, fields, fieldNames } = r.value;
+    return { outcome: 'done', value: { secret: secret!, ...(id !== undefined ? { id } : {}), fields, fieldNames }, timing: r.timing };
   }
 
-  async disable(key: KeyRef): Promise<ActionResult> {
+  disable(key: KeyRef): Promise<ActionResult> {
     return this.voidRun('disable', key);
   }
 
-  async enable(key: KeyRef): Promise<ActionResult> {
+  enable(key: KeyRef): Promise<ActionResult> {
     return this.voidRun('enable', key);
   }
 
-  async delete(key: KeyRef): Promise<ActionResult> {
+  delete(key: KeyRef): Promise<ActionResult> {
     return this.voidRun('delete', key);
   }
 
   private async voidRun(action: LifecycleAction, key: KeyRef): Promise<ActionResult> {
-    const r = await this.runFor(action, key.name, keyEnv(key), false);
-    return r.outcome === 'done' ? { ...r, value: undefined } : r;
+    const r = await this.runFor(action, key, keyEnv(key));
+    if (r.outcome === 'done') return { outcome: 'done', value: undefined, timing: r.timing };
+    return r.outcome === 'failed' ? { outcome: 'failed', reason: r.reason, ...(r.timing ? { timing: r.timing } : {}) } : r;
   }
 
   private async runFor(
     action: LifecycleAction,
-    keyName: string,
-    env: Record<string, string>,
-    printsKey: boolean,
-  ): Promise<ActionResult<{ id?: string; secret?: string }>> {
+    key: KeyRef | NewKeySpec,
+    actionEnv: Record<string, string>,
+  ): Promise<
+    | { outcome: 'done'; value: PrintedKey; timing: ActionTiming }
+    | { outcome: 'failed'; reason: string; timing?: ActionTiming; printed?: PrintedKey }
+    | { outcome: 'skipped'; reason: string }
+  > {
     const command = this.spec[action];
     if (!command) return unsupported('command', action);
     const redact = (s: string) => this.deps.secrets.redact(s);
     const cleanup = this.deps.cleanupTimeoutMs !== undefined;
-    const record = (outcome: 'done' | 'failed', detail: string, durationMs: number, output?: string) =>
+    const printsKey = action === 'create' || action === 'rotate';
+    const shown = redact(scrubCredentials(command).text);
+    const record = (
+      outcome: 'done' | 'failed' | 'skipped',
+      detail: string,
+      durationMs: number,
+      attempts: readonly LifecycleAttempt[],
+      output?: string,
+    ) =>
       this.deps.records.push({
         action,
         adapter: 'command',
-        key: keyName,
+        key: key.name,
         outcome,
         detail,
         durationMs,
         ...(output ? { output } : {}),
         ...(cleanup ? { detached: true } : {}),
+        ...(attempts.length > 0 ? { attempts } : {}),
       });
 
-    try {
-      this.deps.http.budget.take();
-    } catch (err) {
-      if (!(err instanceof BudgetExceededError)) throw err;
-      record('failed', `not run: ${err.message}`, 0);
-      return { outcome: 'failed', reason: err.message };
+    if (!this.deps.allowCommands) {
+      record('skipped', `\`${shown}\` not run: ${COMMANDS_NOT_ALLOWED}`, 0, []);
+      return { outcome: 'skipped', reason: COMMANDS_NOT_ALLOWED };
     }
+    const env = this.environment({ ...actionEnv, KEYPROBE_ACTION: action, KEYPROBE_TARGET: this.deps.profile.target.origin });
     const timeoutMs = cleanup ? Math.min(this.spec.timeoutMs, this.deps.cleanupTimeoutMs!) : this.spec.timeoutMs;
-    const run = await runShell(
-      command,
-      { ...this.deps.env, ...env, KEYPROBE_ACTION: action, KEYPROBE_TARGET: this.deps.profile.target.origin },
-      timeoutMs,
-      cleanup ? undefined : this.deps.signal,
-    );
-    if (run.aborted) throw new InterruptedError(String(this.deps.signal.reason ?? 'abort'));
+    const startedAt = performance.now();
+    const known = [key.name, ...('id' in key && key.id ? [key.id] : [])];
 
-    let value: { id?: string; secret?: string } = {};
-    let problem: string | undefined;
-    if (run.timedOut) problem = `did not finish within ${timeoutMs} ms (killed)`;
-    else if (run.code !== 0) problem = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.code}`;
-    else if (printsKey) {
-      const parsed = parseKeyJson(run.stdout);
-      // Registered before the output below is redacted and kept.
-      if (parsed) this.deps.secrets.add(parsed.secret, 'canary');
-      if (parsed) value = parsed;
-      else problem = `printed no {"id":…,"secret":…} JSON on stdout (${run.stdout.length} bytes, not shown: it may hold a secret)`;
+    const once = async (): Promise<Try<{ run?: CommandRun; budget?: string }>> => {
+      try {
+        this.deps.http.budget.take();
+      } catch (err) {
+        if (!(err instanceof BudgetExceededError)) throw err;
+        return { result: { budget: err.message }, attempt: { error: `not run: ${err.message}` } };
+      }
+      const run = await runShell(command, env, timeoutMs, cleanup ? undefined : this.deps.signal);
+      if (run.aborted) throw new InterruptedError(String(this.deps.signal.reason ?? 'abort'));
+      const attempt: LifecycleAttempt = run.code !== null && !run.timedOut ? { exitCode: run.code } : { error: problemOf(run, timeoutMs)! };
+      const retry = isIdempotent(action) && run.code === EXIT_TEMPFAIL && !run.timedOut;
+      return { result: { run }, attempt, ...(retry ? { retry: { why: `exited ${EXIT_TEMPFAIL} (temporary failure)` } } : {}) };
+    };
+    let tried: Awaited<ReturnType<typeof withRetries<{ run?: CommandRun; budget?: string }>>>;
+    try {
+      tried = await withRetries(this.limits(), once);
+    } catch (err) {
+      // During a run an interruption ends the check; a cleanup copy's "interruption" is its own time limit running out.
+      if (!(err instanceof InterruptedError) || !cleanup) throw err;
+      const reason = `cleanup time (${this.deps.cleanupTimeoutMs} ms) ran out`;
+      record('failed', `\`${shown}\` ${reason}`, timingFrom(startedAt).durationMs, []);
+      return { outcome: 'failed', reason: `${action} command: ${reason}` };
     }
-    const stdoutShown = problem && printsKey && !run.timedOut && run.code === 0 ? '' : excerpt(run.stdout, redact);
-    const output = [stdoutShown && `stdout: ${stdoutShown}`, run.stderr.trim() && `stderr: ${excerpt(run.stderr, redact)}`]
-      .filter(Boolean)
+    const { result, attempts, gaveUp } = tried;
+    if (result.budget !== undefined) {
+      record('failed', `\`${shown}\` not run: ${result.budget}`, 0, attempts);
+      return { outcome: 'failed', reason: result.budget };
+    }
+    const run = result.run!;
+    const timing = timingFrom(startedAt);
+
+    // Everything printed is searched and its secrets registered before anything is kept or judged.
+    const printed = printsKey ? this.searchPrinted(run.stdout, known) : undefined;
+    const stderr = this.scrubAndRegister(run.stderr);
+    const stdout = printsKey ? undefined : this.scrubAndRegister(run.stdout);
+    const tries = attempts.length > 1 ? ` after ${attempts.length} attempts` : '';
+
+    let problem = gaveUp ?? problemOf(run, timeoutMs);
+    if (!problem && printsKey && !printed?.secret)
+      problem = `printed no {"id":…,"secret":…} JSON on stdout (${run.stdout.length} bytes, not shown: it may hold a secret)`;
+    if (!problem) {
+      record('done', `\`${shown}\` exited 0${tries}`, timing.durationMs, attempts);
+      return { outcome: 'done', value: printed ?? { fields: {}, fieldNames: [] }, timing };
+    }
+    // Kept only now that it failed: scrubbed, redacted and capped.
+    const stdoutShown = printsKey
+      ? run.stdout.trim() &&
+        (printed?.fieldNames.length
+          ? `${run.stdout.length} bytes; JSON fields: ${printed.fieldNames.join(', ')}`
+          : `${run.stdout.length} bytes, not shown: it may hold a secret`)
+      : stdout && excerpt(stdout, redact);
+    const stderrShown = stderr.trim() && excerpt(stderr, redact);
+    const output = [stdoutShown && `stdout: ${stdoutShown}`, stderrShown && `stderr: ${stderrShown}`].filter(Boolean).join('\n');
+    const idNote = action === 'create' && printed?.id !== undefined ? ' (it printed a key id, which keyprobe will delete)' : '';
+    record('failed', `\`${shown}\` ${problem}${tries}`, timing.durationMs, attempts, output);
+    return {
+      outcome: 'failed',
+      reason: `${action} command ${problem}${idNote}${stderrShown ? `: ${stderrShown.split('\n')[0]}` : ''}`,
+      timing,
+      ...(printed ? { printed } : {}),
+    };
+  }
+
+  private limits(): RetryLimits {
+    const retry = this.deps.profile.lifecycle?.retry ?? { attempts: 5, maxSeconds: 30 };
+    const cleanup = this.deps.cleanupTimeoutMs;
+    return {
+      policy: { attempts: retry.attempts, maxMs: retry.maxSeconds * 1000 },
+      signal: cleanup !== undefined ? AbortSignal.timeout(cleanup) : this.deps.signal,
+      ...(cleanup !== undefined ? { deadline: performance.now() + cleanup, deadlineName: `the cleanup time (${cleanup} ms)` } : {}),
+    };
+  }
+
+  /** PATH, HOME and the variables the profile lists, from keyprobe's environment; then the action's own. */
+  private environment(actionEnv: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of ['PATH', 'HOME', ...this.spec.env]) {
+      const value = this.deps.env[name];
+      if (value === undefined) continue;
+      env[name] = value;
+      // A credential handed to a command is a secret keyprobe now knows: redacted wherever the command echoes it.
+      if ((isCredentialName(name) || looksRandom(value)) && couldBeCredential(value)) this.deps.secrets.add(value, 'secret');
+    }
+    return { ...env, ...actionEnv };
+  }
+
+  /** A create or rotate's stdout: its key JSON and every other secret-looking value, registered at once. */
+  private searchPrinted(stdout: string, known: readonly string[]): PrintedKey {
+    const objects = jsonInText(stdout);
+    const keyObject = objects.find((o) => typeof (o as { secret?: unknown }).secret === 'string') as
+      | { id?: unknown; secret: string }
+      | undefined;
+    if (keyObject?.secret) this.deps.secrets.add(keyObject.secret, 'canary');
+    for (const o of objects)
+      for (const s of searchJson(o, { secretPaths: ['secret'], idPath: 'id', known }).secrets) this.deps.secrets.add(s, 'secret');
+    // Lines that are not JSON may hold a key too (a script that echoes it); JSON lines were searched above.
+    const prose = stdout
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('{'))
       .join('\n');
-    const shown = redact(command);
-    if (problem) {
-      record('failed', `\`${shown}\` ${problem}`, run.timing.durationMs, output);
-      return {
-        outcome: 'failed',
-        reason: `${action} command ${problem}${run.stderr.trim() ? `: ${excerpt(run.stderr, redact).split('\n')[0]}` : ''}`,
-        timing: run.timing,
-      };
-    }
-    record('done', `\`${shown}\` exited 0`, run.timing.durationMs, output);
-    return { outcome: 'done', value, timing: run.timing };
+    for (const t of randomTokens(prose)) if (!known.includes(t)) this.deps.secrets.add(t, 'secret');
+    this.scrubAndRegister(stdout);
+    if (!keyObject) return { fields: {}, fieldNames: objects.length > 0 ? searchJson(objects[0], {}).fieldNames : [] };
+    const search = searchJson(keyObject, { secretPaths: ['secret'], idPath: 'id', known });
+    const id = typeof keyObject.id === 'string' || typeof keyObject.id === 'number' ? String(keyObject.id) : undefined;
+    return { ...(id !== undefined ? { id } : {}), secret: keyObject.secret, fields: search.fields, fieldNames: search.fieldNames };
+  }
+
+  /** Scrubs credentials from output and registers what was scrubbed; returns the scrubbed text. */
+  private scrubAndRegister(text: string): string {
+    const scrubbed = scrubCredentials(text);
+    for (const v of scrubbed.removed) this.deps.secrets.add(v, 'secret');
+    return scrubbed.text;
   }
 }
 
+function problemOf(run: CommandRun, timeoutMs: number): string | undefined {
+  if (run.timedOut) return `did not finish within ${timeoutMs} ms (killed)`;
+  if (run.code !== 0) return run.signal ? `was killed by ${run.signal}` : `exited with code ${run.code}`;
+  return undefined;
+}
+
+/** The KEYPROBE_* variables of a key (see COMMAND_VARIABLES); a create's new key has no id yet. */
 function keyEnv(key: KeyRef | NewKeySpec): Record<string, string> {
   const spec = key as Partial<NewKeySpec> & KeyRef;
-  const env: Record<string, string> = { KEYPROBE_KEY_NAME: spec.name };
+  const env: Partial<Record<keyof typeof COMMAND_VARIABLES, string>> = { KEYPROBE_KEY_NAME: spec.name };
   if (spec.id) env.KEYPROBE_KEY_ID = spec.id;
   if (spec.scopes) env.KEYPROBE_KEY_SCOPES = spec.scopes.join(' ');
   if (spec.environment) env.KEYPROBE_KEY_ENVIRONMENT = spec.environment;
   if (spec.owner) env.KEYPROBE_KEY_OWNER = spec.owner;
-  if (spec.expiresInSeconds !== undefined) env.KEYPROBE_EXPIRES_IN_SECONDS = String(spec.expiresInSeconds);
-  return env;
-}
-
-/** The whole of stdout, or its last line, as {"secret": string, "id"?: string|number}. */
-export function parseKeyJson(stdout: string): { id?: string; secret: string } | undefined {
-  const lines = stdout
-    .trim()
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  for (const candidate of [stdout.trim(), lines[lines.length - 1] ?? '']) {
-    try {
-      const v = JSON.parse(candidate) as { id?: unknown; secret?: unknown };
-      if (v && typeof v === 'object' && typeof v.secret === 'string' && v.secret) {
-        return { secret: v.secret, ...(typeof v.id === 'string' || typeof v.id === 'number' ? { id: String(v.id) } : {}) };
-      }
-    } catch {
-      // not this one
-    }
+  if (spec.expiresInSeconds !== undefined) {
+    const expiry = expiryForms(spec.expiresInSeconds);
+    env.KEYPROBE_EXPIRES_IN_SECONDS = String(spec.expiresInSeconds);
+    env.KEYPROBE_EXPIRES_AT = expiry.iso;
+    env.KEYPROBE_EXPIRES_AT_EPOCH_SECONDS = String(expiry.epochSeconds);
+    env.KEYPROBE_EXPIRES_AT_EPOCH_MS = String(expiry.epochMs);
   }
-  return undefined;
+  return env as Record<string, string>;
 }
 
 /** Runs a shell command in its own process group, so a timeout kills everything it started. */

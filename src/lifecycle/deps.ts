@@ -21,8 +21,10 @@ export interface AdapterDeps {
   readonly signal: AbortSignal;
   readonly interactive: boolean;
   readonly terminal?: Terminal;
-  /** Environment for commands. */
+  /** keyprobe's environment; a command gets only PATH, HOME and the variables its profile lists from it. */
   readonly env: NodeJS.ProcessEnv;
+  /** The operator allowed the command adapter to run shell commands (--allow-commands, KEYPROBE_ALLOW_COMMANDS=1). */
+  readonly allowCommands?: boolean;
   /** Shared by an adapter and its cleanup copies. */
   readonly records: ActionRecord[];
   /** Set on cleanup copies: ignore the run signal, give up after this many ms. */

@@ -1,20 +1,27 @@
 // The `http` lifecycle adapter: one management API request template per
-// action, with {{placeholders}}, values extracted from the JSON answer by
-// dotted path, and the admin credential from a secret reference. Requests go
-// through the one HttpClient (origin lock, timeouts, budget when the
-// management API is the target itself) and are not recorded as exchanges:
-// a create or rotate answer holds a new secret, which is registered first and
-// only then kept, redacted, as this action's evidence.
-import { CheckError, InterruptedError } from '../errors.js';
+// action, with {{placeholders}} (URL-encoded in the path), values extracted
+// from the JSON answer by dotted path, and the admin credential from a secret
+// reference. Requests go through the one HttpClient (origin lock, timeouts,
+// budget when the management API is the target itself) and are not recorded
+// as exchanges: every answer is first searched for secrets, which are
+// registered before anything else happens to it, whatever its status. Of a
+// create or rotate answer only the field names are kept as evidence.
+// Throttled and failed requests are retried where that is safe (retry.ts).
 import type { HttpAction, HttpAdapterSpec } from '../config/profile-schema.js';
-import { HttpClient, RequestBudget, type Credential } from '../http/client.js';
+import { CheckError, InterruptedError, NoAnswerError } from '../errors.js';
+import { HttpClient, RequestBudget, type Credential, type HttpResponse } from '../http/client.js';
+import { parseRetryAfter } from '../http/rate-limit-headers.js';
+import type { LifecycleAttempt } from '../result.js';
+import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
 import { excerpt, type AdapterDeps } from './deps.js';
+import { retryableAnswer, retryableNoAnswer, withRetries, type RetryLimits, type Tried, type Try } from './retry.js';
 import {
   fillText,
   placeholderValues,
   timingFrom,
   unsupported,
   type ActionResult,
+  type AnswerFields,
   type CreatedKey,
   type KeyRef,
   type LifecycleAction,
@@ -26,19 +33,47 @@ import {
 /** Management requests to another origin do not touch the target; they get their own cap. */
 const OTHER_ORIGIN_BUDGET = 200;
 
+/** What one try got: an answer, or none (and why). */
+type Outcome =
+  | { readonly kind: 'answer'; readonly res: HttpResponse; readonly ok: boolean; readonly found: Found }
+  | { readonly kind: 'none'; readonly message: string; readonly transient: boolean; readonly mayHaveArrived: boolean };
+
+/** What an answer held, found before anything else was done with it. */
+interface Found extends AnswerFields {
+  readonly id?: string;
+  readonly secret?: string;
+  /** The answer held a key (an id or something secret-looking): a create or rotate happened. */
+  readonly heldKey: boolean;
+  /** Kept as evidence: field names of a create or rotate answer, a redacted excerpt of others. */
+  readonly evidence: string;
+}
+
+/** What a call came to: the last try's outcome, success, and if not, why. */
+interface CallResult {
+  readonly last: Outcome;
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly timing: ReturnType<typeof timingFrom>;
+}
+
 export class HttpLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'http';
   private readonly client: HttpClient;
+  /** Aborts waits: the run's signal, or for a cleanup copy its own time limit (it outlives Ctrl-C). */
+  private readonly signal: AbortSignal;
+  private readonly cleanupDeadline?: number;
 
   constructor(
     private readonly spec: HttpAdapterSpec,
     private readonly deps: AdapterDeps,
   ) {
-    const signal = deps.cleanupTimeoutMs !== undefined ? AbortSignal.timeout(deps.cleanupTimeoutMs) : deps.signal;
+    const cleanup = deps.cleanupTimeoutMs;
+    this.signal = cleanup !== undefined ? AbortSignal.timeout(cleanup) : deps.signal;
+    if (cleanup !== undefined) this.cleanupDeadline = performance.now() + cleanup;
     const origin = spec.origin ?? deps.profile.target.origin;
     this.client =
       origin === deps.http.origin
-        ? deps.http.fork(signal)
+        ? deps.http.fork(this.signal)
         : new HttpClient({
             origin,
             auth: deps.profile.target.auth,
@@ -47,7 +82,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
             budget: new RequestBudget(OTHER_ORIGIN_BUDGET),
             secrets: deps.secrets,
             dispatcher: deps.http.dispatcher,
-            signal,
+            signal: this.signal,
           });
   }
 
@@ -64,51 +99,173 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
   }
 
   async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
-    const r = await this.call('create', spec.name, placeholderValues(spec), { id: 'id', secret: 'secret' });
-    if (r.outcome !== 'done') return r;
-    const secret = r.value.secret;
-    if (typeof secret !== 'string' || !secret) return { outcome: 'failed', reason: 'the create answer held no secret', timing: r.timing };
-    const id = r.value.id;
-    return { outcome: 'done', value: { name: spec.name, secret, ...(id !== undefined ? { id: String(id) } : {}) }, timing: r.timing };
-  }
-
-  async disable(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('disable', key);
-  }
-
-  async enable(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('enable', key);
-  }
-
-  async delete(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('delete', key);
+    if (!this.spec.create) return unsupported('http', 'create');
+    const r = await this.call('create', spec, (now) => placeholderValues(spec, {}, now));
+    if ('outcome' in r) return r;
+    const orphan = (id: string | undefined): KeyRef | undefined => (id !== undefined ? { name: spec.name, id } : undefined);
+    const found = r.last.kind === 'answer' ? r.last.found : undefined;
+    if (!r.ok || !found) return failed(r.reason!, r.timing, orphan(found?.id));
+    if (!found.secret)
+      return failed(`create request ${this.describe('create', spec)} answered, but the answer held no secret`, r.timing, orphan(found.id));
+    return {
+      outcome: 'done',
+      value: {
+        name: spec.name,
+        secret: found.secret,
+        ...(found.id !== undefined ? { id: found.id } : {}),
+        fields: found.fields,
+        fieldNames: found.fieldNames,
+      },
+      timing: r.timing,
+    };
   }
 
   async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
-    const r = await this.call('rotate', key.name, placeholderValues(key, { graceSeconds }), { secret: 'secret' });
-    if (r.outcome !== 'done') return r;
-    const secret = r.value.secret;
-    if (typeof secret !== 'string' || !secret) return { outcome: 'failed', reason: 'the rotate answer held no secret', timing: r.timing };
-    const id = r.value.id;
-    return { outcome: 'done', value: { secret, ...(id !== undefined ? { id: String(id) } : {}) }, timing: r.timing };
+    if (!this.spec.rotate) return unsupported('http', 'rotate');
+    const r = await this.call('rotate', key, (now) => placeholderValues(key, { graceSeconds }, now));
+    if ('outcome' in r) return r;
+    const found = r.last.kind === 'answer' ? r.last.found : undefined;
+    if (!r.ok || !found) return failed(r.reason!, r.timing);
+    if (!found.secret) return failed(`rotate request ${this.describe('rotate', key)} answered, but the answer held no secret`, r.timing);
+    return {
+      outcome: 'done',
+      value: {
+        secret: found.secret,
+        ...(found.id !== undefined ? { id: found.id } : {}),
+        fields: found.fields,
+        fieldNames: found.fieldNames,
+      },
+      timing: r.timing,
+    };
+  }
+
+  disable(key: KeyRef): Promise<ActionResult> {
+    return this.voidCall('disable', key);
+  }
+
+  enable(key: KeyRef): Promise<ActionResult> {
+    return this.voidCall('enable', key);
+  }
+
+  delete(key: KeyRef): Promise<ActionResult> {
+    return this.voidCall('delete', key);
   }
 
   private async voidCall(action: LifecycleAction, key: KeyRef): Promise<ActionResult> {
-    const r = await this.call(action, key.name, placeholderValues(key), {});
-    return r.outcome === 'done' ? { ...r, value: undefined } : r;
+    if (!this.spec[action]) return unsupported('http', action);
+    const r = await this.call(action, key, (now) => placeholderValues(key, {}, now));
+    if ('outcome' in r) return r;
+    return r.ok ? { outcome: 'done', value: undefined, timing: r.timing } : failed(r.reason!, r.timing);
   }
 
-  /** Sends one templated request; extracted `secret` values are registered before anything is recorded. */
+  private describe(action: LifecycleAction, key: KeyRef | NewKeySpec): string {
+    const template = this.spec[action]!;
+    return `${template.method} ${this.deps.secrets.redact(fillText(template.path, placeholderValues(key), encodeURIComponent))}`;
+  }
+
+  /**
+   * Sends one templated request, retrying where that is safe, and records
+   * the action. Every answer is searched for secrets (registered at once)
+   * before its status is even looked at. An ActionResult instead of a
+   * CallResult is final: the request was refused before sending, or a
+   * cleanup copy's time ran out.
+   */
   private async call(
     action: LifecycleAction,
-    keyName: string,
-    values: Record<string, unknown>,
-    defaultExtract: Record<string, string>,
-  ): Promise<ActionResult<Record<string, unknown>>> {
-    const template: HttpAction | undefined = this.spec[action];
-    if (!template) return unsupported('http', action);
+    key: KeyRef | NewKeySpec,
+    valuesAt: (now: number) => Record<string, unknown>,
+  ): Promise<CallResult | ActionResult<never>> {
+    const template: HttpAction = this.spec[action]!;
     const redact = (s: string) => this.deps.secrets.redact(s);
-    const path = fillText(template.path, values, encodeURIComponent);
+    const firstPath = fillText(template.path, valuesAt(Date.now()), encodeURIComponent);
+    const request = `${template.method} ${redact(firstPath)}`;
+    const record = (
+      outcome: 'done' | 'failed',
+      detail: string,
+      durationMs: number,
+      attempts: readonly LifecycleAttempt[],
+      output?: string,
+    ) =>
+      this.deps.records.push({
+        action,
+        adapter: 'http',
+        key: key.name,
+        outcome,
+        detail,
+        durationMs,
+        ...(output ? { output } : {}),
+        ...(this.deps.cleanupTimeoutMs !== undefined ? { detached: true } : {}),
+        ...(attempts.length > 0 ? { attempts: attempts.map((a) => (a.error ? { ...a, error: redact(a.error) } : a)) } : {}),
+      });
+
+    const startedAt = performance.now();
+    if (climbsOut(template.path, firstPath)) {
+      const reason = `a placeholder value would not stay one path segment in ${template.path} (it is "." or ".."), so ${request} is not sent`;
+      record('failed', reason, 0, []);
+      return failed(`${action} request refused: ${reason}`);
+    }
+    const requests = new OneRequest(action, template, (values) => this.sendOnce(template, values, action, key));
+    let tried: Tried<Outcome>;
+    try {
+      tried = await withRetries(this.limits(), () => requests.tryOnce(valuesAt(Date.now())));
+    } catch (err) {
+      // During a run an interruption ends the check; a cleanup copy's "interruption" is its own time limit running out.
+      if (!(err instanceof InterruptedError) || this.deps.cleanupTimeoutMs === undefined) throw err;
+      const timing = timingFrom(startedAt);
+      const reason = `cleanup time (${this.deps.cleanupTimeoutMs} ms) ran out`;
+      record('failed', `${request}: ${reason}`, timing.durationMs, []);
+      return failed(`${action} request ${request} failed: ${reason}`, timing);
+    }
+    const timing = timingFrom(startedAt);
+    const { result: last, attempts, gaveUp } = tried;
+    const tries =
+      attempts.length > 1 ? ` after ${attempts.length} attempts (${attempts.map((a) => a.status ?? 'no answer').join(', ')})` : '';
+    const creates = action === 'create';
+
+    if (last.kind === 'none') {
+      const reason = gaveUp ?? `failed: ${last.message}`;
+      // A create or rotate that may have reached the platform is never retried (see retry.ts).
+      const unsafe = (creates || action === 'rotate') && last.mayHaveArrived && !gaveUp;
+      const note = unsafe ? `; not retried: the platform may have acted on it${creates ? `, so ${mayExist(key)}` : ''}` : '';
+      record('failed', `${request}: ${reason}${tries}`, timing.durationMs, attempts);
+      return { last, ok: false, reason: `${action} request ${request} ${reason}${note}`, timing };
+    }
+    const { res, ok, found } = last;
+    if (ok || requests.alreadyGone(res.status)) {
+      const gone = ok ? '' : ': already gone (an earlier try may have deleted it)';
+      record('done', `${request} → ${res.status}${tries}${gone}`, timing.durationMs, attempts, found.evidence);
+      return { last, ok: true, timing };
+    }
+    const why = gaveUp ?? `answered ${res.status}, expected ${requests.expectedText}`;
+    const note = !creates
+      ? ''
+      : found.id !== undefined
+        ? ' (the answer names the key it made, so it can be deleted)'
+        : res.status >= 500 && !gaveUp
+          ? `; ${mayExist(key)}`
+          : '';
+    record('failed', `${request} → ${res.status}: ${why}${tries}`, timing.durationMs, attempts, found.evidence);
+    return { last, ok: false, reason: `${action} request ${request} ${why}${note}`, timing };
+  }
+
+  private limits(): RetryLimits {
+    const retry = this.deps.profile.lifecycle?.retry ?? { attempts: 5, maxSeconds: 30 };
+    return {
+      policy: { attempts: retry.attempts, maxMs: retry.maxSeconds * 1000 },
+      signal: this.signal,
+      ...(this.cleanupDeadline !== undefined
+        ? { deadline: this.cleanupDeadline, deadlineName: `the cleanup time (${this.deps.cleanupTimeoutMs} ms)` }
+        : {}),
+    };
+  }
+
+  /** One request. What it got is searched for secrets, which are registered, before this returns. */
+  private async sendOnce(
+    template: HttpAction,
+    values: Record<string, unknown>,
+    action: LifecycleAction,
+    key: KeyRef | NewKeySpec,
+  ): Promise<Outcome> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(template.headers ?? {})) headers[k] = fillText(v, values);
     const body = template.body === undefined ? undefined : fillBody(template.body, values);
@@ -116,76 +273,143 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     const credential: Credential = cred
       ? { kind: 'header', name: cred.header, value: cred.scheme ? `${cred.scheme} ${cred.secret}` : cred.secret }
       : { kind: 'none' };
-    const request = `${template.method} ${redact(path)}`;
-    const record = (outcome: 'done' | 'failed', detail: string, durationMs?: number, output?: string) =>
-      this.deps.records.push({
-        action,
-        adapter: 'http',
-        key: keyName,
-        outcome,
-        detail,
-        ...(durationMs !== undefined ? { durationMs } : {}),
-        ...(output ? { output } : {}),
-        ...(this.deps.cleanupTimeoutMs !== undefined ? { detached: true } : {}),
-      });
-
-    const startedAt = performance.now();
-    let res: Awaited<ReturnType<HttpClient['send']>>;
+    let res: HttpResponse;
     try {
       res = await this.client.send({
         label: `lifecycle ${action}`,
         method: template.method,
-        path,
+        path: fillText(template.path, values, encodeURIComponent),
         headers,
         body,
         credential,
         record: false,
       });
     } catch (err) {
-      const cleanup = this.deps.cleanupTimeoutMs !== undefined;
-      // During a run an interruption ends the check; during cleanup it means the cleanup time ran out.
-      if (err instanceof InterruptedError && !cleanup) throw err;
-      if (!(err instanceof CheckError) && !(err instanceof InterruptedError)) throw err;
-      const timing = timingFrom(startedAt);
-      const reason = err instanceof InterruptedError ? `cleanup time (${this.deps.cleanupTimeoutMs} ms) ran out` : err.message;
-      record('failed', `${request}: ${reason}`, timing.durationMs);
-      return { outcome: 'failed', reason: `${action} request ${request} failed: ${reason}`, timing };
+      // Once the HttpClient's own throttle handling is integrated (issue #12, part A), a 429 or
+      // 503 + Retry-After is waited out inside send() and a request still throttled afterwards
+      // throws ThrottledError (a CheckError) instead of answering. It must then end the action
+      // here, as an answer that stays throttled, without a second round of waits on top of the
+      // client's (see OneRequest.tryOnce).
+      if (err instanceof NoAnswerError)
+        return { kind: 'none', message: err.message, transient: err.transient, mayHaveArrived: err.mayHaveArrived };
+      // Not sent at all: the budget is spent, or the path left the origin.
+      if (err instanceof CheckError) return { kind: 'none', message: err.message, transient: false, mayHaveArrived: false };
+      throw err;
     }
-    const timing = timingFrom(startedAt);
-    const expected = template.expect === undefined ? undefined : typeof template.expect === 'number' ? [template.expect] : template.expect;
+    const expected = expectedStatuses(template);
     const ok = expected ? expected.includes(res.status) : res.status >= 200 && res.status < 300;
-
-    const extract = template.extract ?? defaultExtract;
-    const value: Record<string, unknown> = {};
-    let missing: string | undefined;
-    if (ok && Object.keys(extract).length > 0) {
-      let json: unknown;
-      try {
-        json = JSON.parse(res.body);
-      } catch {
-        missing = 'the answer is not JSON';
-      }
-      if (json !== undefined) {
-        for (const [name, dotted] of Object.entries(extract)) {
-          const v = valueAtPath(json, dotted);
-          // A secret is registered the moment it is seen, before any text holding it is kept.
-          if (name === 'secret' && typeof v === 'string') this.deps.secrets.add(v, 'canary');
-          if (v === undefined) missing ??= `the answer has no "${dotted}" (for ${name})`;
-          else value[name] = v;
-        }
-      }
-    }
-    if (!ok || missing) {
-      // An answer that should have held a secret but did not parse may still hold one: keep only its shape.
-      const output =
-        missing && (action === 'create' || action === 'rotate') ? `answer fields: ${topLevelFields(res.body)}` : excerpt(res.body, redact);
-      const why = ok ? missing! : `answered ${res.status}, expected ${expected ? expected.join(' or ') : 'a 2xx status'}`;
-      record('failed', `${request} → ${res.status}: ${why}`, timing.durationMs, output);
-      return { outcome: 'failed', reason: `${action} request ${request} ${why}`, timing };
-    }
-    record('done', `${request} → ${res.status}`, timing.durationMs, excerpt(res.body, redact));
-    return { outcome: 'done', value, timing };
+    const printsKey = action === 'create' || action === 'rotate';
+    const extract = { id: template.extract?.id ?? 'id', secret: template.extract?.secret ?? 'secret' };
+    const known = [key.name, ...('id' in key && key.id ? [key.id] : [])];
+    return { kind: 'answer', res, ok, found: this.search(res.body, { printsKey, extract, known }) };
   }
+
+  /** Registers every secret-looking value in an answer, then says what may be kept of it. */
+  private search(body: string, opts: { printsKey: boolean; extract: { id: string; secret: string }; known: readonly string[] }): Found {
+    let json: unknown;
+    let parsed = false;
+    try {
+      json = body.trim() ? JSON.parse(body) : undefined;
+      parsed = json !== undefined;
+    } catch {
+      // not JSON
+    }
+    let search: AnswerSearch = { secrets: [], fieldNames: [], fields: {} };
+    if (parsed) {
+      search = searchJson(json, {
+        ...(opts.printsKey ? { secretPaths: [opts.extract.secret], idPath: opts.extract.id } : { idPath: 'id' }),
+        known: opts.known,
+      });
+    }
+    const secretValue = parsed && opts.printsKey ? valueAtPath(json, opts.extract.secret) : undefined;
+    const idValue = parsed && opts.printsKey ? valueAtPath(json, opts.extract.id) : undefined;
+    const id = typeof idValue === 'string' || typeof idValue === 'number' ? String(idValue) : undefined;
+    const secret = typeof secretValue === 'string' && secretValue ? secretValue : undefined;
+    // The new key first (it shows as [canary …]), then everything else that looks secret; an answer
+    // that should hold a new key but is not JSON may still hold it.
+    if (secret) this.deps.secrets.add(secret, 'canary');
+    const secrets = [...search.secrets, ...(opts.printsKey && !parsed ? randomTokens(body) : [])];
+    for (const s of secrets) this.deps.secrets.add(s, 'secret');
+    const evidence = !opts.printsKey
+      ? excerpt(body, (s) => this.deps.secrets.redact(s))
+      : parsed
+        ? `answer fields: ${search.fieldNames.join(', ') || '(none)'}`
+        : body.trim()
+          ? `answer: not JSON (${body.length} characters, not shown: it may hold a secret)`
+          : 'answer: empty';
+    return {
+      ...(id !== undefined ? { id } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+      heldKey: id !== undefined || secrets.length > 0,
+      fields: search.fields,
+      fieldNames: search.fieldNames,
+      evidence,
+    };
+  }
+}
+
+/** The tries of one action: which may be retried, and what an earlier try implies for a later answer. */
+class OneRequest {
+  /** An earlier try may have reached the platform and acted: a delete's 404 then means "already gone". */
+  private mayHaveActed = false;
+
+  constructor(
+    private readonly action: LifecycleAction,
+    private readonly template: HttpAction,
+    private readonly send: (values: Record<string, unknown>) => Promise<Outcome>,
+  ) {}
+
+  get expectedText(): string {
+    return expectedStatuses(this.template)?.join(' or ') ?? 'a 2xx status';
+  }
+
+  alreadyGone(status: number): boolean {
+    return this.action === 'delete' && status === 404 && this.mayHaveActed;
+  }
+
+  async tryOnce(values: Record<string, unknown>): Promise<Try<Outcome>> {
+    const outcome = await this.send(values);
+    if (outcome.kind === 'none') {
+      this.mayHaveActed ||= outcome.mayHaveArrived;
+      const attempt = { error: outcome.message };
+      if (!retryableNoAnswer(this.action, outcome)) return { result: outcome, attempt };
+      return { result: outcome, attempt, retry: { why: `got no answer (${outcome.message})` } };
+    }
+    const { res, ok, found } = outcome;
+    const attempt = { status: res.status };
+    if (ok || this.alreadyGone(res.status)) return { result: outcome, attempt };
+    // Today a throttled answer arrives here as a 429/503 (after #12 part A: as ThrottledError, see sendOnce).
+    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    this.mayHaveActed ||= res.status >= 500;
+    if (!retryableAnswer(this.action, res.status, retryAfter !== undefined, found.heldKey)) return { result: outcome, attempt };
+    const retry = { why: `answered ${res.status}`, ...(retryAfter ? { retryAfterSeconds: retryAfter.seconds } : {}) };
+    return { result: outcome, attempt, retry };
+  }
+}
+
+function expectedStatuses(template: HttpAction): readonly number[] | undefined {
+  return template.expect === undefined ? undefined : typeof template.expect === 'number' ? [template.expect] : template.expect;
+}
+
+function mayExist(key: KeyRef | NewKeySpec): string {
+  return `a key named "${key.name}" may exist: delete it by hand if so`;
+}
+
+function failed(reason: string, timing?: ReturnType<typeof timingFrom>, orphan?: KeyRef): ActionResult<never> {
+  return { outcome: 'failed', reason, ...(timing ? { timing } : {}), ...(orphan ? { orphan } : {}) };
+}
+
+/** "." and ".." (and their %2e forms) are dot segments: a URL parser removes them and climbs up the path. */
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+
+/** Whether filling the placeholders made a dot segment the template did not have. */
+function climbsOut(template: string, filled: string): boolean {
+  const dots = (p: string) =>
+    p
+      .split('?')[0]!
+      .split('/')
+      .filter((seg) => DOT_SEGMENT.test(seg)).length;
+  return dots(filled) > dots(template);
 }
 
 /** Fills a JSON body template: a string that is exactly one placeholder takes its raw value (or is dropped when it has none). */
@@ -215,13 +439,4 @@ export function valueAtPath(data: unknown, dotted: string): unknown {
     cur = (cur as Record<string, unknown>)[seg];
   }
   return cur;
-}
-
-function topLevelFields(body: string): string {
-  try {
-    const json = JSON.parse(body) as unknown;
-    return json && typeof json === 'object' ? Object.keys(json).join(', ') || '(none)' : `(a JSON ${typeof json})`;
-  } catch {
-    return '(not JSON)';
-  }
 }

@@ -32,11 +32,12 @@ export class ManualLifecycleAdapter implements LifecycleAdapter {
     spec: ManualAdapterSpec | undefined,
     private readonly deps: AdapterDeps,
   ) {
-    this.spec = spec ?? { timeoutSeconds: 600 };
+    this.spec = spec ?? { actions: ['disable', 'enable', 'delete'], timeoutSeconds: 600 };
   }
 
+  /** What a person can do on this platform (lifecycle.manual.actions); never create or rotate. */
   can(action: LifecycleAction): boolean {
-    return action === 'disable' || action === 'enable' || action === 'delete';
+    return (this.spec.actions as readonly LifecycleAction[]).includes(action);
   }
 
   forCleanup(timeoutMs: number): LifecycleAdapter {
@@ -72,6 +73,7 @@ export class ManualLifecycleAdapter implements LifecycleAdapter {
   }
 
   private async ask(action: 'disable' | 'enable' | 'delete', key: KeyRef): Promise<ActionResult> {
+    if (!this.can(action)) return unsupported('manual', action, `the platform has no "${action}" step (lifecycle.manual.actions)`);
     const cleanup = this.deps.cleanupTimeoutMs !== undefined;
     const instruction = fillText(this.spec[action] ?? DEFAULT_TEXT[action], {
       name: key.name,

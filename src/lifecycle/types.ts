@@ -23,12 +23,26 @@ export interface NewKeySpec {
   readonly expiresInSeconds?: number;
 }
 
-export interface CreatedKey extends KeyRef {
+/**
+ * What a create or rotate answered, besides the secret, for checks that must
+ * verify a property of the key they made ("the create action set an expiry").
+ * Every secret-looking value is left out (see answer-secrets.ts).
+ *
+ *   fields:     the answer with secrets removed, e.g. { id: "key_1", expiresAt: "2027-…", scopes: ["agents:read"] }
+ *               (a command's: the JSON object it printed; {} when the answer was not a JSON object)
+ *   fieldNames: every field's dotted name, secrets included, e.g. ["id", "secret", "expiresAt", "scopes[]"]
+ */
+export interface AnswerFields {
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly fieldNames: readonly string[];
+}
+
+export interface CreatedKey extends KeyRef, AnswerFields {
   /** Registered with the SecretRegistry before anything else sees it. */
   readonly secret: string;
 }
 
-export interface RotatedKey {
+export interface RotatedKey extends AnswerFields {
   /** The new secret, registered at once. */
   readonly secret: string;
   /** Some platforms give the rotated key a new id. */
@@ -47,13 +61,30 @@ export type ActionResult<T = void> =
   | { readonly outcome: 'done'; readonly value: T; readonly timing: ActionTiming }
   /** Not attempted: the adapter cannot do it, or a manual step had no one to ask. */
   | { readonly outcome: 'skipped'; readonly reason: string }
-  | { readonly outcome: 'failed'; readonly reason: string; readonly timing?: ActionTiming };
+  | {
+      readonly outcome: 'failed';
+      readonly reason: string;
+      readonly timing?: ActionTiming;
+      /**
+       * A key the failed action left on the platform, when its id could be read
+       * (a create that answered 201 where 200 was expected, a command that printed
+       * the new key and then exited 1): the caller schedules its delete.
+       */
+      readonly orphan?: KeyRef;
+    };
 
 /** What one adapter action did, redacted, kept with the check's result as evidence. */
 export type ActionRecord = LifecycleActionRecord;
 
 export interface LifecycleAdapter {
   readonly kind: 'http' | 'command' | 'manual';
+  /**
+   * Whether this adapter has the action at all, as the profile declares it
+   * (an http or command section per action; a manual adapter's `actions`).
+   * Checks branch on it: a platform that can only delete answers
+   * can('disable') === false. A declared action may still be skipped when
+   * run (a manual step without a terminal, commands without --allow-commands).
+   */
   can(action: LifecycleAction): boolean;
   create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>>;
   disable(key: KeyRef): Promise<ActionResult>;
@@ -87,9 +118,18 @@ export function fillText(text: string, values: Readonly<Record<string, unknown>>
   });
 }
 
-/** Placeholder values for a key and an action. */
-export function placeholderValues(key: KeyRef | NewKeySpec, extra: { graceSeconds?: number } = {}): Record<string, unknown> {
+/**
+ * Placeholder values for a key and an action. The expiry is offered in the
+ * forms management APIs ask for; the absolute ones are computed from `now`
+ * (the moment the request is built) and rounded up to a whole second.
+ */
+export function placeholderValues(
+  key: KeyRef | NewKeySpec,
+  extra: { graceSeconds?: number } = {},
+  now = Date.now(),
+): Record<string, unknown> {
   const spec = key as Partial<NewKeySpec> & KeyRef;
+  const expiry = spec.expiresInSeconds === undefined ? undefined : expiryForms(spec.expiresInSeconds, now);
   return {
     id: spec.id,
     name: spec.name,
@@ -97,6 +137,15 @@ export function placeholderValues(key: KeyRef | NewKeySpec, extra: { graceSecond
     environment: spec.environment,
     owner: spec.owner,
     expiresInSeconds: spec.expiresInSeconds,
+    expiresAt: expiry?.iso,
+    expiresAtEpochSeconds: expiry?.epochSeconds,
+    expiresAtEpochMs: expiry?.epochMs,
     graceSeconds: extra.graceSeconds,
   };
+}
+
+/** An expiry `inSeconds` from `now`: ISO 8601 in UTC without fractions (2027-03-01T12:00:30Z), epoch seconds, epoch ms. */
+export function expiryForms(inSeconds: number, now = Date.now()): { iso: string; epochSeconds: number; epochMs: number } {
+  const epochSeconds = Math.ceil((now + inSeconds * 1000) / 1000);
+  return { iso: new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z'), epochSeconds, epochMs: epochSeconds * 1000 };
 }

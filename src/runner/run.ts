@@ -46,8 +46,10 @@ export interface RunOptions {
   readonly secrets?: SecretRegistry;
   /** Where manual lifecycle steps ask a person (with --interactive). */
   readonly terminal?: Terminal;
-  /** Environment for lifecycle commands; default process.env. */
+  /** Environment lifecycle commands take PATH, HOME and the variables their profile lists from; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The operator allows the command lifecycle adapter to run shell commands (--allow-commands). Default false. */
+  readonly allowCommands?: boolean;
 }
 
 /** Request-phase checks of one profile that run at once. Kept low so they do not trip the target's rate limit. */
@@ -230,6 +232,7 @@ async function runCheck(
     interactive,
     ...(ctx.terminal ? { terminal: ctx.terminal } : {}),
     env: ctx.env ?? process.env,
+    allowCommands: ctx.allowCommands === true,
     records: actions,
   });
   const context: CheckContext = {

@@ -10,8 +10,9 @@ export function validateCommand(io: CliIo) {
     const problems: ConfigProblem[] = [];
     for (const f of files) {
       const file = resolve(io.cwd, f);
-      const found = validateOne(file, opts.resolve === true, io.env);
+      const { problems: found, notes } = validateOne(file, opts.resolve === true, io.env);
       if (found.length === 0) io.stdout.write(`ok  ${f}\n`);
+      for (const note of notes) io.stdout.write(`note  ${f}: ${note}\n`);
       problems.push(...found);
     }
     if (problems.length > 0) throw new ConfigError(problems);
@@ -19,19 +20,29 @@ export function validateCommand(io: CliIo) {
   };
 }
 
-function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv): ConfigProblem[] {
+function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv): { problems: ConfigProblem[]; notes: string[] } {
   const read = readYamlFile(file);
-  if (!read.ok) return read.problems;
+  if (!read.ok) return { problems: read.problems, notes: [] };
   const data = read.source.data;
   const isSuite = data !== null && typeof data === 'object' && 'checks' in data && !('key' in data);
   try {
     if (isSuite) {
       loadSuite(file);
-      return [];
+      return { problems: [], notes: [] };
     }
-    return checkProfileFile(file, resolveRefs ? env : undefined).problems;
+    return { problems: checkProfileFile(file, resolveRefs ? env : undefined).problems, notes: profileNotes(data) };
   } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
+    if (err instanceof ConfigError) return { problems: [...err.problems], notes: [] };
     throw err;
   }
+}
+
+/** What a valid profile needs from the operator at run time. */
+function profileNotes(data: unknown): string[] {
+  const lifecycle = (data as { lifecycle?: { adapter?: unknown } } | null)?.lifecycle;
+  return lifecycle?.adapter === 'command'
+    ? [
+        'lifecycle.adapter is "command": it runs shell commands from the profile, which keyprobe run does only with --allow-commands (or KEYPROBE_ALLOW_COMMANDS=1); without it the checks that need them do not run',
+      ]
+    : [];
 }
