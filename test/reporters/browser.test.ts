@@ -64,7 +64,7 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
       try {
         expect(errors).toEqual([]);
         expect(requests).toEqual([`file://${file}`]);
-        await expect(page.locator('header#verdict h1').textContent()).resolves.toContain(result.verdict.toUpperCase());
+        await expect(page.locator('header#verdict h1').innerText()).resolves.toContain(result.verdict.toUpperCase());
         const checks = allChecks(result);
         expect(await page.locator('details.card').count()).toBe(checks.length);
         // Failures first: no pass card before a fail card.
@@ -84,16 +84,16 @@ describe.skipIf(!HAVE_CHROMIUM)('report.html in headless Chromium', () => {
     const result = mixed();
     const { page, requests, errors } = await open('mixed-full', result);
     try {
-      expect(await page.locator('header#verdict').textContent()).toMatch(/Do not launch: FAIL[\s\S]*exit 1/);
+      expect(await page.locator('header#verdict').innerText()).toMatch(/Do not launch: FAIL[\s\S]*exit 1/);
       for (const c of allChecks(result)) expect(await page.locator('details.card', { hasText: c.id }).count()).toBeGreaterThan(0);
-      const practices = await page.locator('#practices').textContent();
+      const practices = await page.locator('#practices').innerText();
       for (const p of ['Naming', 'Per-environment keys', 'Least privilege', 'Reverse validation', 'Rotation and reclamation', 'Audit'])
         expect(practices).toContain(p);
       expect(await page.locator('svg.chart').count()).toBe(2);
       const titles = await page.locator('svg.chart > title').allTextContents();
       expect(titles.some((t) => t.startsWith('Revocation timeline'))).toBe(true);
       expect(titles.some((t) => t.startsWith('Rate-limit burst'))).toBe(true);
-      expect(await page.locator('#signoff').textContent()).toMatch(/Prepared by\s+qa-alice[\s\S]*Reviewed by/);
+      expect(await page.locator('#signoff').innerText()).toMatch(/Prepared by\s+qa-alice[\s\S]*Reviewed by/);
       // Failures open, passes collapsed; the script's "Expand all" opens them.
       expect(await page.locator('details.card.v-fail[open]').count()).toBe(2);
       expect(await page.locator('details.card.v-pass[open]').count()).toBe(0);
