@@ -14,6 +14,7 @@ const collect = (value: string, previous: string[] = []) => [
     .map((s) => s.trim())
     .filter(Boolean),
 ];
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got "${value}"`);
@@ -50,6 +51,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-c, --concurrency <n>', 'profiles run in parallel', positiveInt('--concurrency'), 4)
     .option('--budget <n>', "override every profile's request budget", positiveInt('--budget'))
     .option('--ca <file>', 'trust this CA certificate (PEM) for the target')
+    .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-i, --interactive', 'allow manual lifecycle steps (asks a person to act)')
@@ -63,6 +65,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .description('Check profiles and suites for problems without sending a request.')
     .argument('<file...>', 'profile or suite files (a file with a top-level "checks" list is a suite)')
     .option('--resolve', 'also resolve ${env:…} and ${file:…} references')
+    .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
     .addHelpText('after', '\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml suites/prelaunch.yaml\n')
     .action(run(async () => (await import('./commands/validate.js')).validateCommand(io)));
 
@@ -115,7 +118,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .addHelpText('after', '\nExample:\n  $ keyprobe reference --port 8787 --fault no-rate-limit\n')
     .action(run(async () => (await import('./commands/reference.js')).referenceCommand(io)));
 
-  const repeat = (value: string, previous: string[] = []) => [...previous, value];
   program
     .command('init')
     .description('Scaffold a profile: asks for what the flags do not give; --from-openapi proposes allowed and denied resources.')

@@ -2,12 +2,10 @@
 // references resolved → zod validation (every problem at once) → a profile
 // the code can use.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { fingerprint } from '../secrets.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
-import { resolveReferences } from './references.js';
+import { readConfinedFile, resolveReferences } from './references.js';
 import { readYamlFile, type YamlSource } from './yaml-source.js';
 import { formatPath, issuesToProblems, valueAt } from './zod-problems.js';
 
@@ -22,6 +20,15 @@ export interface LoadedProfile {
   readonly ca?: string;
 }
 
+/** What the operator (not the profile) decides, from the command line. */
+export interface ProfileOptions {
+  /** Folders besides the profile's own that `${file:…}` and target.ca may read (--secrets-dir), absolute. */
+  readonly secretsDirs?: readonly string[];
+}
+
+/** A certificate bundle is far below this. */
+const CA_MAX_BYTES = 1024 * 1024;
+
 export interface ProfileCheck {
   readonly problems: ConfigProblem[];
   readonly loaded?: LoadedProfile;
@@ -32,7 +39,7 @@ export interface ProfileCheck {
  * is usable; without it only the structure is checked, and fields whose value
  * is still a reference are taken on trust.
  */
-export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): ProfileCheck {
+export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: ProfileOptions = {}): ProfileCheck {
   const read = readYamlFile(file);
   if (!read.ok) return { problems: read.problems };
   const { source } = read;
@@ -45,7 +52,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   let data: unknown = raw;
   let secrets: string[] = [];
   if (env) {
-    const resolved = resolveReferences(raw, source, env);
+    const resolved = resolveReferences(raw, source, env, { secretsDirs: opts.secretsDirs });
     problems.push(...resolved.problems);
     data = resolved.value;
     secrets = resolved.secrets;
@@ -57,7 +64,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   } else {
     problems.push(...semanticProblems(parsed.data, source));
   }
-  const ca = parsed.success && env ? readTargetCa(parsed.data, source, problems) : undefined;
+  const ca = parsed.success && env ? readTargetCa(parsed.data, source, problems, opts) : undefined;
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !parsed.success || !env) return { problems };
   return {
@@ -72,8 +79,8 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   };
 }
 
-export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedProfile {
-  const { problems, loaded } = checkProfileFile(file, env);
+export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env, opts: ProfileOptions = {}): LoadedProfile {
+  const { problems, loaded } = checkProfileFile(file, env, opts);
   if (!loaded) throw new ConfigError(problems);
   return loaded;
 }
@@ -129,22 +136,24 @@ function semanticProblems(p: Profile, source: YamlSource): ConfigProblem[] {
   return problems;
 }
 
-/** target.ca names a PEM file, relative to the profile's folder; a file that cannot be read is a located problem. */
-function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[]): string | undefined {
+/**
+ * target.ca names a PEM file, relative to the profile's folder and confined
+ * like `${file:…}`; a CA elsewhere is the operator's to give (--ca). A file
+ * that cannot be used is a located problem.
+ */
+function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[], opts: ProfileOptions): string | undefined {
   if (!p.target.ca) return undefined;
-  try {
-    return readFileSync(resolve(dirname(source.file), p.target.ca), 'utf8');
-  } catch (err) {
-    const pos = source.locate(['target', 'ca']);
-    problems.push({
-      file: source.file,
-      line: pos?.line,
-      column: pos?.column,
-      path: 'target.ca',
-      message: `cannot read the CA file ${p.target.ca} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    });
-    return undefined;
-  }
+  const read = readConfinedFile(
+    p.target.ca,
+    source.file,
+    CA_MAX_BYTES,
+    opts,
+    'or in a folder named with --secrets-dir; or give the CA on the command line with --ca',
+  );
+  if (read.ok) return read.bytes.toString('utf8');
+  const pos = source.locate(['target', 'ca']);
+  problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: 'target.ca', message: read.message });
+  return undefined;
 }
 
 export function keyFingerprint(loaded: LoadedProfile): string {

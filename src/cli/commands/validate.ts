@@ -1,16 +1,18 @@
 import { resolve } from 'node:path';
-import { checkProfileFile } from '../../config/load-profile.js';
+import { checkProfileFile, type ProfileOptions } from '../../config/load-profile.js';
 import { loadSuite } from '../../config/suite.js';
 import { readYamlFile } from '../../config/yaml-source.js';
 import { ConfigError, EXIT, type ConfigProblem } from '../../errors.js';
 import type { CliIo } from '../io.js';
+import { operatorPolicy, type OperatorOptions } from '../operator.js';
 
 export function validateCommand(io: CliIo) {
-  return async (files: string[], opts: { resolve?: boolean }): Promise<number> => {
+  return async (files: string[], opts: OperatorOptions & { resolve?: boolean }): Promise<number> => {
+    const policy = operatorPolicy(opts, io);
     const problems: ConfigProblem[] = [];
     for (const f of files) {
       const file = resolve(io.cwd, f);
-      const found = validateOne(file, opts.resolve === true, io.env);
+      const found = validateOne(file, opts.resolve === true, io.env, policy);
       if (found.length === 0) io.stdout.write(`ok  ${f}\n`);
       problems.push(...found);
     }
@@ -19,7 +21,7 @@ export function validateCommand(io: CliIo) {
   };
 }
 
-function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv): ConfigProblem[] {
+function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv, policy: ProfileOptions): ConfigProblem[] {
   const read = readYamlFile(file);
   if (!read.ok) return read.problems;
   const data = read.source.data;
@@ -29,7 +31,7 @@ function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv)
       loadSuite(file);
       return [];
     }
-    return checkProfileFile(file, resolveRefs ? env : undefined).problems;
+    return checkProfileFile(file, resolveRefs ? env : undefined, policy).problems;
   } catch (err) {
     if (err instanceof ConfigError) return [...err.problems];
     throw err;
