@@ -52,6 +52,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--budget <n>', "override every profile's request budget", positiveInt('--budget'))
     .option('--ca <file>', 'trust this CA certificate (PEM) for the target')
     .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
+    .option(
+      '--allow-origin <origin>',
+      'send only to these origins; refuse a profile naming another (repeatable; also KEYPROBE_ALLOWED_ORIGINS)',
+      collect,
+    )
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-i, --interactive', 'allow manual lifecycle steps (asks a person to act)')
@@ -66,6 +71,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .argument('<file...>', 'profile or suite files (a file with a top-level "checks" list is a suite)')
     .option('--resolve', 'also resolve ${env:…} and ${file:…} references')
     .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
+    .option(
+      '--allow-origin <origin>',
+      'send only to these origins; refuse a profile naming another (repeatable; also KEYPROBE_ALLOWED_ORIGINS)',
+      collect,
+    )
     .addHelpText('after', '\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml suites/prelaunch.yaml\n')
     .action(run(async () => (await import('./commands/validate.js')).validateCommand(io)));
 
@@ -85,6 +95,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--only <check-id...>', 'run only these checks', collect)
     .option('--skip <check-id...>', 'leave out these checks', collect)
     .option('--operator <name>', 'who ran this, for the report')
+    .option('--allow-origin <origin>', 'as for run (the reference target it starts is always allowed)', collect)
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'print progress and advisories')

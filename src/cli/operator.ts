@@ -1,19 +1,62 @@
 // What the operator decides, and a profile cannot: the folders a profile's
-// `${file:…}` and target.ca may read besides its own (--secrets-dir). The one
-// place the CLI turns these settings into a policy the loader enforces.
+// `${file:…}` and target.ca may read besides its own (--secrets-dir), and the
+// origins a profile may send to (--allow-origin, KEYPROBE_ALLOWED_ORIGINS).
+// The one place the CLI reads these settings, from its options and the
+// environment, and turns them into the policy the loader enforces.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ProfileOptions } from '../config/load-profile.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './io.js';
 
+/** Comma- or space-separated origins; set but empty allows none (a CI variable that went missing must not lift the restriction). */
+export const ALLOWED_ORIGINS_VARIABLE = 'KEYPROBE_ALLOWED_ORIGINS';
+
 export interface OperatorOptions {
   /** --secrets-dir, repeatable. */
   readonly secretsDir?: readonly string[];
+  /** --allow-origin, repeatable or comma-separated. */
+  readonly allowOrigin?: readonly string[];
 }
 
 export function operatorPolicy(opts: OperatorOptions, io: CliIo): ProfileOptions {
-  return { secretsDirs: (opts.secretsDir ?? []).map((dir) => existingFolder(dir, io.cwd)) };
+  const allowedOrigins = allowList(opts.allowOrigin, io.env[ALLOWED_ORIGINS_VARIABLE]);
+  return {
+    secretsDirs: (opts.secretsDir ?? []).map((dir) => existingFolder(dir, io.cwd)),
+    ...(allowedOrigins ? { allowedOrigins } : {}),
+  };
+}
+
+/** The flag's origins and the variable's together; undefined when neither is set (no restriction). */
+function allowList(flag: readonly string[] | undefined, variable: string | undefined): string[] | undefined {
+  if (flag === undefined && variable === undefined) return undefined;
+  if (flag !== undefined && flag.length === 0)
+    throw new UsageError('--allow-origin needs an origin, e.g. --allow-origin https://api.example.com');
+  const fromFlag = (flag ?? []).map((v) => originOf(v, `--allow-origin "${v}"`));
+  const fromVariable = (variable ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((v) => originOf(v, `${ALLOWED_ORIGINS_VARIABLE}: "${v}"`));
+  return [...new Set([...fromFlag, ...fromVariable])];
+}
+
+function originOf(value: string, label: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const isOrigin =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    (url.pathname === '/' || url.pathname === '') &&
+    !url.search &&
+    !url.hash &&
+    !url.username &&
+    !url.password;
+  if (!url || !isOrigin) throw new UsageError(`${label} is not an origin: expected scheme://host[:port], e.g. https://api.example.com`);
+  return url.origin;
 }
 
 function existingFolder(dir: string, cwd: string): string {

@@ -24,6 +24,8 @@ export interface LoadedProfile {
 export interface ProfileOptions {
   /** Folders besides the profile's own that `${file:…}` and target.ca may read (--secrets-dir), absolute. */
   readonly secretsDirs?: readonly string[];
+  /** The only origins the profile may name (--allow-origin, KEYPROBE_ALLOWED_ORIGINS); absent: any. */
+  readonly allowedOrigins?: readonly string[];
 }
 
 /** A certificate bundle is far below this. */
@@ -64,6 +66,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
   } else {
     problems.push(...semanticProblems(parsed.data, source));
   }
+  if (opts.allowedOrigins) problems.push(...originProblems(data, source, opts.allowedOrigins));
   const ca = parsed.success && env ? readTargetCa(parsed.data, source, problems, opts) : undefined;
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !parsed.success || !env) return { problems };
@@ -133,6 +136,42 @@ function semanticProblems(p: Profile, source: YamlSource): ConfigProblem[] {
         `"${k.environment}" is the target's own environment; list keys of other environments here`,
       );
   });
+  return problems;
+}
+
+/** Every field that names where requests go. */
+const ORIGIN_FIELDS = [
+  ['target', 'origin'],
+  ['lifecycle', 'http', 'origin'],
+] as const;
+
+/**
+ * Origins outside the operator's allow-list, checked on the data as it stands
+ * (resolved, or raw for a structure-only check, where a reference is skipped
+ * until it is resolved). A value that is not a URL is left to the schema.
+ */
+function originProblems(data: unknown, source: YamlSource, allowed: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const path of ORIGIN_FIELDS) {
+    const value = valueAt(data, path);
+    if (typeof value !== 'string' || isReference(value)) continue;
+    let origin: string;
+    try {
+      origin = new URL(value).origin;
+    } catch {
+      continue;
+    }
+    if (allowed.includes(origin)) continue;
+    const pos = source.locate([...path]);
+    const list = allowed.length > 0 ? allowed.join(', ') : 'none: KEYPROBE_ALLOWED_ORIGINS is set but empty';
+    problems.push({
+      file: source.file,
+      line: pos?.line,
+      column: pos?.column,
+      path: formatPath([...path]),
+      message: `${origin} is not an allowed origin (--allow-origin, KEYPROBE_ALLOWED_ORIGINS: ${list})`,
+    });
+  }
   return problems;
 }
 

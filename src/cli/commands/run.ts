@@ -9,7 +9,12 @@ import { operatorPolicy, type OperatorOptions } from '../operator.js';
 
 export function runCommand(io: CliIo) {
   return async (files: string[], opts: ExecuteOptions & OperatorOptions & { suite: string }): Promise<number> => {
-    const { profiles, suite } = loadAll(io, files, opts.suite, io.env, operatorPolicy(opts, io));
+    const policy = operatorPolicy(opts, io);
+    const { profiles, suite } = loadAll(io, files, opts.suite, io.env, policy);
+    if (!policy.allowedOrigins && !opts.quiet)
+      io.stdout.write(
+        'Note: origins were not restricted: keys go to whatever origin each profile names (restrict them with --allow-origin or KEYPROBE_ALLOWED_ORIGINS)\n',
+      );
     return executeRun(io, profiles, suite, opts);
   };
 }
