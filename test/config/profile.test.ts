@@ -134,4 +134,17 @@ allowed:
       expect((err as ConfigError).problems.length).toBeGreaterThanOrEqual(6);
     }
   });
+
+  it('never echoes a text value it did not expect (a file given as a profile may be a secret file)', () => {
+    const secret = `sk_live_${'e'.repeat(32)}`;
+    for (const text of [
+      `${secret}\n`,
+      `key: ${secret}\ntarget: ${secret}\n`,
+      minimal().replace('purpose: agent-call', `purpose: [${secret}]`),
+    ]) {
+      const { problems } = problemsOf(text);
+      expect(problems.length, text).toBeGreaterThan(0);
+      expect(JSON.stringify(problems), text).not.toContain(secret.slice(0, 12));
+    }
+  });
 });
