@@ -105,7 +105,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .command('report')
     .description(
-      "Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; exits with the stored run's exit code.",
+      'Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; the verdict and exit code are recomputed from its checks.',
     )
     .argument('<results.json>', 'a results.json written by keyprobe (or the report directory holding it)')
     .option('-o, --out <dir>', 'where to write (default: the directory of results.json)')
