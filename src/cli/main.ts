@@ -122,10 +122,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-f, --fault <name[=value]...>', 'switch on a fault (repeatable)', collect)
     .option('--seed', 'also create the demo keys (as `keyprobe demo` does)')
     .option(
-      '--env-file <file>',
-      'where to write the admin token (and demo keys) as shell assignments, mode 0600',
+      '--write-env <file>',
+      'where to write the admin token (and demo keys) as KEYPROBE_DEMO_* shell assignments, mode 0600',
       '.keyprobe-reference.env',
     )
+    .addOption(new Option('--env-file <file>', 'renamed --write-env (Node.js 20 takes --env-file itself)').hideHelp())
     .addHelpText('after', '\nExample:\n  $ keyprobe reference --port 8787 --fault no-rate-limit\n')
     .action(run(async () => (await import('./commands/reference.js')).referenceCommand(io)));
 

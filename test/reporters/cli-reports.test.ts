@@ -161,7 +161,7 @@ describe('the reports a run writes', () => {
   });
 
   it('a secret planted in the reports is found: exit 4, the files are named, the secret is not shown', async () => {
-    const key = demo.env.KEYPROBE_KEY!;
+    const key = demo.env.KEYPROBE_DEMO_KEY!;
     const out = join(tmp.dir, 'leaky');
     // The operator name ends up in every report; here it is the key itself.
     const run = await runCli(['run', DEMO_PROFILE, '--only', 'auth.missing-key-rejected', '--out', out, '--operator', key], {

@@ -20,7 +20,7 @@ export function demoCommand(io: CliIo) {
     }
     try {
       const secrets = new SecretRegistry();
-      for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_ADMIN_TOKEN ? 'admin-token' : 'key');
+      for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_DEMO_ADMIN_TOKEN ? 'admin-token' : 'key');
       if (!opts.quiet) {
         const faults = Object.keys(demo.target.faults());
         io.stdout.write(
