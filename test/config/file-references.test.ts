@@ -7,6 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkProfileFile, loadProfile } from '../../src/config/load-profile.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SECRET = `kp_prod_${'f'.repeat(32)}`;
@@ -169,5 +170,21 @@ describe('resolved values are clean', () => {
 
   it('keeps a space inside a value (some platforms mint such keys; the redactor knows its encodings)', () => {
     expect(withEnv(`${SECRET.slice(0, 10)} ${SECRET.slice(10)}`)).toEqual([]);
+  });
+
+  it('validate --resolve and run refuse it with exit 2 through the CLI, naming the file and not the value', async () => {
+    const { file, profiles } = layout(profile('${file:key.txt}'));
+    writeFileSync(join(profiles, 'key.txt'), `${SECRET}\r\n`);
+    for (const args of [
+      ['validate', '--resolve', file],
+      ['run', file],
+    ]) {
+      const r = await runCli(args, { cwd: tmp.dir });
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr).toMatch(/p\.yaml:6:11: key\.secret: the file key\.txt ends with a carriage return/);
+      expect(r.stderr + r.stdout).not.toContain(SECRET.slice(0, 12));
+    }
+    // Without --resolve, references are not read: nothing to refuse yet.
+    expect((await runCli(['validate', file], { cwd: tmp.dir })).code).toBe(0);
   });
 });
