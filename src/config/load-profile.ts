@@ -20,7 +20,7 @@ export interface LoadedProfile {
   readonly ca?: string;
 }
 
-/** What the operator (not the profile) decides, from the command line. */
+/** What the operator (not the profile) decides: from the command line or the operator's environment (src/cli/operator.ts). */
 export interface ProfileOptions {
   /** Folders besides the profile's own that `${file:…}` and target.ca may read (--secrets-dir), absolute. */
   readonly secretsDirs?: readonly string[];

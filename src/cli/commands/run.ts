@@ -13,7 +13,7 @@ export function runCommand(io: CliIo) {
     const { profiles, suite } = loadAll(io, files, opts.suite, io.env, policy);
     if (!policy.allowedOrigins && !opts.quiet)
       io.stdout.write(
-        'Note: origins were not restricted: keys go to whatever origin each profile names (restrict them with --allow-origin or KEYPROBE_ALLOWED_ORIGINS)\n',
+        'Note: origins were not restricted — keys go to whatever origin each profile names; restrict them with --allow-origin or KEYPROBE_ALLOWED_ORIGINS\n',
       );
     return executeRun(io, profiles, suite, opts);
   };
