@@ -37,7 +37,7 @@ export const rateLimitPrecision: Benchmark = {
         const demo = await startDemo();
         try {
           // A key like the demo key, but with this limit configured on the target.
-          const template = demo.target.getKey(demo.env.KEYPROBE_KEY_ID!)!;
+          const template = demo.target.getKey(demo.env.KEYPROBE_DEMO_KEY_ID!)!;
           const key = demo.target.createKey({
             name: template.name,
             environment: template.environment,
@@ -51,7 +51,7 @@ export const rateLimitPrecision: Benchmark = {
           const { result } = await runKeyprobe(
             [profile],
             ['--only', CHECK],
-            { ...demo.env, KEYPROBE_KEY: key.secret, KEYPROBE_KEY_ID: key.id },
+            { ...demo.env, KEYPROBE_DEMO_KEY: key.secret, KEYPROBE_DEMO_KEY_ID: key.id },
             dir,
           );
           const c = onlyCheck(result, CHECK);

@@ -26,9 +26,9 @@ export function generateProfiles(
 ): GeneratedProfiles {
   const template = parse(readFileSync(DEMO_PROFILE, 'utf8')) as Record<string, unknown>;
   const ownPrefix = `kp_${target.environment}_`;
-  const mainId = demoEnv.KEYPROBE_KEY_ID;
+  const mainId = demoEnv.KEYPROBE_DEMO_KEY_ID;
   const main = mainId ? target.getKey(mainId) : undefined;
-  if (!main) throw new Error('the demo seed has no KEYPROBE_KEY_ID: cannot clone its key');
+  if (!main) throw new Error('the demo seed has no KEYPROBE_DEMO_KEY_ID: cannot clone its key');
   // Secrets of this environment's keys are per profile; so are their ids and the main key's creation time.
   const perProfileSecrets = Object.keys(demoEnv).filter((k) => demoEnv[k]!.startsWith(ownPrefix));
   const env: Record<string, string> = { ...demoEnv };
@@ -42,7 +42,7 @@ export function generateProfiles(
       const idVar = `${secretVar}_ID`;
       const original = (demoEnv[idVar] ? target.getKey(demoEnv[idVar]!) : undefined) ?? main;
       const name =
-        secretVar === 'KEYPROBE_KEY'
+        secretVar === 'KEYPROBE_DEMO_KEY'
           ? `${system}-${target.environment}-${main.name.split('-').slice(2).join('-')}`
           : `${system}${String.fromCharCode(97 + i)}-${original.name.split('-').slice(1).join('-')}`;
       const key = target.createKey({
@@ -61,9 +61,9 @@ export function generateProfiles(
         env[`${idVar}_${n}`] = key.id;
         renamed.set(idVar, `${idVar}_${n}`);
       }
-      if (secretVar === 'KEYPROBE_KEY' && demoEnv.KEYPROBE_KEY_CREATED) {
-        env[`KEYPROBE_KEY_CREATED_${n}`] = key.createdAt;
-        renamed.set('KEYPROBE_KEY_CREATED', `KEYPROBE_KEY_CREATED_${n}`);
+      if (secretVar === 'KEYPROBE_DEMO_KEY' && demoEnv.KEYPROBE_DEMO_KEY_CREATED) {
+        env[`KEYPROBE_DEMO_KEY_CREATED_${n}`] = key.createdAt;
+        renamed.set('KEYPROBE_DEMO_KEY_CREATED', `KEYPROBE_DEMO_KEY_CREATED_${n}`);
       }
     });
     const profile = rewrite(template, (s) => {

@@ -1,9 +1,9 @@
 // Shared by `run` and `demo`: run the suite, print as it goes, write the
 // reports, point reports/latest at them, scan every file written and
 // everything printed for every secret the run resolved, and return the exit code.
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
+import { readRegularFile } from '../config/read-file.js';
 import type { LoadedSuite } from '../config/suite.js';
 import { EXIT, SecretLeakError, UsageError } from '../errors.js';
 import { consoleObserver, painter, summary, useColor, useLiveView, type Stream } from '../reporters/console.js';
@@ -12,6 +12,7 @@ import { OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
 import { newRunId, runSuite } from '../runner/run.js';
 import { SecretRegistry } from '../secrets.js';
 import type { CliIo } from './io.js';
+import { commandsAllowed } from './operator.js';
 import { publishReports, recordingIo } from './publish.js';
 
 export interface ExecuteOptions {
@@ -46,7 +47,7 @@ export async function executeRun(
   for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
     if (!known.has(id)) throw new UsageError(`check "${id}" is not in suite ${suite.name}; it has: ${[...known].join(', ')}`);
   }
-  const ca = opts.ca ? await readCa(resolve(io.cwd, opts.ca)) : undefined;
+  const ca = opts.ca ? readCa(resolve(io.cwd, opts.ca)) : undefined;
   const secrets = opts.secrets ?? new SecretRegistry();
   const runId = newRunId(new Date());
   const color = useColor(io.stdout, io.env);
@@ -73,8 +74,7 @@ export async function executeRun(
     // Manual lifecycle steps ask on the terminal; without stdin they are skipped.
     terminal: io.stdin ? { input: io.stdin, output: io.stdout } : undefined,
     env: io.env,
-    // An operator-side setting, never a profile's: --allow-commands, or KEYPROBE_ALLOW_COMMANDS=1 where keyprobe runs.
-    allowCommands: opts.allowCommands === true || io.env.KEYPROBE_ALLOW_COMMANDS === '1',
+    allowCommands: commandsAllowed(opts, io),
     signal: io.signal,
     runId,
     secrets,
@@ -106,10 +106,11 @@ export async function executeRun(
   return exitCode;
 }
 
-async function readCa(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--ca ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+/** A certificate bundle is far below this. */
+const CA_MAX_BYTES = 1024 * 1024;
+
+function readCa(file: string): string {
+  const read = readRegularFile(file, CA_MAX_BYTES);
+  if (!read.ok) throw new UsageError(`--ca ${file}: ${read.reason}`);
+  return read.bytes.toString('utf8');
 }

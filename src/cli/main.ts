@@ -14,6 +14,7 @@ const collect = (value: string, previous: string[] = []) => [
     .map((s) => s.trim())
     .filter(Boolean),
 ];
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got "${value}"`);
@@ -50,6 +51,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-c, --concurrency <n>', 'profiles run in parallel', positiveInt('--concurrency'), 4)
     .option('--budget <n>', "override every profile's request budget", positiveInt('--budget'))
     .option('--ca <file>', 'trust this CA certificate (PEM) for the target')
+    .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
+    .option(
+      '--allow-origin <origin>',
+      'send only to these origins; refuse a profile naming another (repeatable; also KEYPROBE_ALLOWED_ORIGINS)',
+      collect,
+    )
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option('-i, --interactive', 'allow manual lifecycle steps (asks a person to act)')
@@ -67,6 +74,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .description('Check profiles and suites for problems without sending a request.')
     .argument('<file...>', 'profile or suite files (a file with a top-level "checks" list is a suite)')
     .option('--resolve', 'also resolve ${env:…} and ${file:…} references')
+    .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
+    .option(
+      '--allow-origin <origin>',
+      'send only to these origins; refuse a profile naming another (repeatable; also KEYPROBE_ALLOWED_ORIGINS)',
+      collect,
+    )
     .addHelpText('after', '\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml suites/prelaunch.yaml\n')
     .action(run(async () => (await import('./commands/validate.js')).validateCommand(io)));
 
@@ -86,6 +99,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--only <check-id...>', 'run only these checks', collect)
     .option('--skip <check-id...>', 'leave out these checks', collect)
     .option('--operator <name>', 'who ran this, for the report')
+    .option('--allow-origin <origin>', 'as for run (the reference target it starts is always allowed)', collect)
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option(
       '--allow-commands',
@@ -99,7 +113,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .command('report')
     .description(
-      "Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; exits with the stored run's exit code.",
+      'Render junit.xml and report.html (and report.pdf) again from a results.json, with a fresh manifest.sha256; the verdict and exit code are recomputed from its checks.',
     )
     .argument('<results.json>', 'a results.json written by keyprobe (or the report directory holding it)')
     .option('-o, --out <dir>', 'where to write (default: the directory of results.json)')
@@ -116,14 +130,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-f, --fault <name[=value]...>', 'switch on a fault (repeatable)', collect)
     .option('--seed', 'also create the demo keys (as `keyprobe demo` does)')
     .option(
-      '--env-file <file>',
-      'where to write the admin token (and demo keys) as shell assignments, mode 0600',
+      '--write-env <file>',
+      'where to write the admin token (and demo keys) as KEYPROBE_DEMO_* shell assignments, mode 0600',
       '.keyprobe-reference.env',
     )
+    .addOption(new Option('--env-file <file>', 'renamed --write-env (Node.js 20 takes --env-file itself)').hideHelp())
     .addHelpText('after', '\nExample:\n  $ keyprobe reference --port 8787 --fault no-rate-limit\n')
     .action(run(async () => (await import('./commands/reference.js')).referenceCommand(io)));
 
-  const repeat = (value: string, previous: string[] = []) => [...previous, value];
   program
     .command('init')
     .description('Scaffold a profile: asks for what the flags do not give; --from-openapi proposes allowed and denied resources.')

@@ -2,12 +2,10 @@
 // references resolved → zod validation (every problem at once) → a profile
 // the code can use.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { fingerprint } from '../secrets.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
-import { resolveReferences } from './references.js';
+import { readConfinedFile, resolveReferences } from './references.js';
 import { readYamlFile, type YamlSource } from './yaml-source.js';
 import { formatPath, issuesToProblems, valueAt } from './zod-problems.js';
 
@@ -22,6 +20,17 @@ export interface LoadedProfile {
   readonly ca?: string;
 }
 
+/** What the operator (not the profile) decides: from the command line or the operator's environment (src/cli/operator.ts). */
+export interface ProfileOptions {
+  /** Folders besides the profile's own that `${file:…}` and target.ca may read (--secrets-dir), absolute. */
+  readonly secretsDirs?: readonly string[];
+  /** The only origins the profile may name (--allow-origin, KEYPROBE_ALLOWED_ORIGINS); absent: any. */
+  readonly allowedOrigins?: readonly string[];
+}
+
+/** A certificate bundle is far below this. */
+const CA_MAX_BYTES = 1024 * 1024;
+
 export interface ProfileCheck {
   readonly problems: ConfigProblem[];
   readonly loaded?: LoadedProfile;
@@ -32,7 +41,7 @@ export interface ProfileCheck {
  * is usable; without it only the structure is checked, and fields whose value
  * is still a reference are taken on trust.
  */
-export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): ProfileCheck {
+export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: ProfileOptions = {}): ProfileCheck {
   const read = readYamlFile(file);
   if (!read.ok) return { problems: read.problems };
   const { source } = read;
@@ -45,7 +54,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   let data: unknown = raw;
   let secrets: string[] = [];
   if (env) {
-    const resolved = resolveReferences(raw, source, env);
+    const resolved = resolveReferences(raw, source, env, { secretsDirs: opts.secretsDirs });
     problems.push(...resolved.problems);
     data = resolved.value;
     secrets = resolved.secrets;
@@ -57,7 +66,8 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   } else {
     problems.push(...semanticProblems(parsed.data, source));
   }
-  const ca = parsed.success && env ? readTargetCa(parsed.data, source, problems) : undefined;
+  if (opts.allowedOrigins) problems.push(...originProblems(data, source, opts.allowedOrigins));
+  const ca = parsed.success && env ? readTargetCa(parsed.data, source, problems, opts) : undefined;
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !parsed.success || !env) return { problems };
   return {
@@ -72,8 +82,8 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv): Profile
   };
 }
 
-export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedProfile {
-  const { problems, loaded } = checkProfileFile(file, env);
+export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env, opts: ProfileOptions = {}): LoadedProfile {
+  const { problems, loaded } = checkProfileFile(file, env, opts);
   if (!loaded) throw new ConfigError(problems);
   return loaded;
 }
@@ -139,22 +149,60 @@ function semanticProblems(p: Profile, source: YamlSource): ConfigProblem[] {
   return problems;
 }
 
-/** target.ca names a PEM file, relative to the profile's folder; a file that cannot be read is a located problem. */
-function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[]): string | undefined {
-  if (!p.target.ca) return undefined;
-  try {
-    return readFileSync(resolve(dirname(source.file), p.target.ca), 'utf8');
-  } catch (err) {
-    const pos = source.locate(['target', 'ca']);
+/** Every field that names where requests go. */
+const ORIGIN_FIELDS = [
+  ['target', 'origin'],
+  ['lifecycle', 'http', 'origin'],
+] as const;
+
+/**
+ * Origins outside the operator's allow-list, checked on the data as it stands
+ * (resolved, or raw for a structure-only check, where a reference is skipped
+ * until it is resolved). A value that is not a URL is left to the schema.
+ */
+function originProblems(data: unknown, source: YamlSource, allowed: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const path of ORIGIN_FIELDS) {
+    const value = valueAt(data, path);
+    if (typeof value !== 'string' || isReference(value)) continue;
+    let origin: string;
+    try {
+      origin = new URL(value).origin;
+    } catch {
+      continue;
+    }
+    if (allowed.includes(origin)) continue;
+    const pos = source.locate([...path]);
+    const list = allowed.length > 0 ? allowed.join(', ') : 'none: KEYPROBE_ALLOWED_ORIGINS is set but empty';
     problems.push({
       file: source.file,
       line: pos?.line,
       column: pos?.column,
-      path: 'target.ca',
-      message: `cannot read the CA file ${p.target.ca} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      path: formatPath([...path]),
+      message: `${origin} is not an allowed origin (--allow-origin, KEYPROBE_ALLOWED_ORIGINS: ${list})`,
     });
-    return undefined;
   }
+  return problems;
+}
+
+/**
+ * target.ca names a PEM file, relative to the profile's folder and confined
+ * like `${file:…}`; a CA elsewhere is the operator's to give (--ca). A file
+ * that cannot be used is a located problem.
+ */
+function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[], opts: ProfileOptions): string | undefined {
+  if (!p.target.ca) return undefined;
+  const read = readConfinedFile(
+    p.target.ca,
+    source.file,
+    CA_MAX_BYTES,
+    opts,
+    'or in a folder named with --secrets-dir; or give the CA on the command line with --ca',
+  );
+  if (read.ok) return read.bytes.toString('utf8');
+  const pos = source.locate(['target', 'ca']);
+  problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: 'target.ca', message: read.message });
+  return undefined;
 }
 
 export function keyFingerprint(loaded: LoadedProfile): string {

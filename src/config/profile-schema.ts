@@ -42,7 +42,50 @@ function shorthand<T extends z.ZodType<unknown, { method: string; path: string }
   ]);
 }
 
-const headers = z.record(z.string(), z.string());
+/** RFC 9110 §5.6.2: the characters a header name may hold. */
+const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 §7.6.1: connection-specific headers, the HTTP client's to send. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/**
+ * Why a profile may not set this header, or undefined. Host would steer the
+ * request (and the key) to another site behind the same address; framing and
+ * connection headers belong to the client, and a wrong one desynchronises the
+ * connection.
+ */
+function headerNameProblem(name: string): string | undefined {
+  if (!HEADER_TOKEN.test(name)) return `"${name}" is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  const lower = name.toLowerCase();
+  if (lower === 'host')
+    return `"${name}" cannot be set by a profile: keyprobe sends the Host of target.origin, and another Host would steer the request (and the key) to another site`;
+  if (lower === 'content-length') return `"${name}" cannot be set by a profile: the HTTP client computes it from the body`;
+  if (lower.startsWith('proxy-')) return `"${name}" is meant for a proxy on the way, not the target; a profile cannot set it`;
+  if (HOP_BY_HOP.has(lower)) return `"${name}" is a hop-by-hop header the HTTP client manages; a profile cannot set it`;
+  return undefined;
+}
+
+/** A credential header name (target.auth.header, lifecycle.http.credential.header). */
+const headerName = z
+  .string()
+  .min(1)
+  .superRefine((name, ctx) => {
+    const problem = headerNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Request headers a profile adds; the ones it cannot set are refused by name. */
+const headers = z.record(z.string(), z.string()).superRefine((map, ctx) => {
+  for (const [name, value] of Object.entries(map)) {
+    const problem = headerNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    else if (/[\r\n\0]/.test(value))
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `the value of "${name}" contains a line break or NUL; a header value is one line`,
+      });
+  }
+});
 
 const allowedResource = shorthand(
   z.strictObject({
@@ -93,7 +136,7 @@ const keySection = z.strictObject({
 
 const authSection = z.union([
   z.strictObject({
-    header: z.string().min(1).default('Authorization'),
+    header: headerName.default('Authorization'),
     /** Put before the key in the header; empty for a bare key (X-API-Key style). */
     scheme: z.string().default('Bearer'),
   }),
@@ -239,7 +282,7 @@ const httpAdapter = z
     /** The admin credential, by secret reference. */
     credential: z
       .strictObject({
-        header: z.string().default('Authorization'),
+        header: headerName.default('Authorization'),
         scheme: z.string().default('Bearer'),
         secret: secretRef,
       })

@@ -6,7 +6,7 @@ import type { AnyCheck } from '../checks/check.js';
 import { CHECKS, findCheck } from '../checks/index.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { readYamlFile } from './yaml-source.js';
-import { closest, formatPath, issuesToProblems } from './zod-problems.js';
+import { closest, formatPath, issuesToProblems, kindOf } from './zod-problems.js';
 
 const suiteEntry = z.union([
   z.string().min(1),
@@ -42,6 +42,16 @@ export function loadSuite(file: string): LoadedSuite {
   const { source } = read;
   if (source.data === null || source.data === undefined)
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the suite is empty' }]);
+  if (typeof source.data !== 'object' || Array.isArray(source.data))
+    throw new ConfigError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: `expected a suite: a mapping with a name and a list of checks (e.g. suites/prelaunch.yaml); found ${kindOf(source.data)}`,
+      },
+    ]);
   const parsed = suiteSchema.safeParse(source.data);
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source, suiteSchema));
   const problems: ConfigProblem[] = [];

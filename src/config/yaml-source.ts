@@ -1,9 +1,9 @@
 // Reads a YAML file into plain data while keeping the source positions, so
 // every problem can be reported as file:line:column.
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
+import { readRegularFile } from './read-file.js';
 
 export interface YamlSource {
   readonly file: string;
@@ -20,22 +20,14 @@ const MAX_FILE_BYTES = 1024 * 1024;
 export type YamlReadResult = { ok: true; source: YamlSource } | { ok: false; problems: ConfigProblem[] };
 
 export function readYamlFile(file: string): YamlReadResult {
-  let buffer: Buffer;
-  try {
-    buffer = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+  // Whatever path the operator gives: a FIFO or a device is refused before reading, and reading stops at the cap.
+  const read = readRegularFile(file, MAX_FILE_BYTES);
+  if (!read.ok) {
     const why =
-      code === 'ENOENT'
-        ? 'file not found'
-        : code === 'EISDIR'
-          ? 'is a directory, not a file'
-          : `cannot be read (${code ?? 'unknown error'})`;
+      read.reason === 'does not exist' ? 'file not found' : /^is \d+ bytes/.test(read.reason) ? `file ${read.reason}` : read.reason;
     return { ok: false, problems: [{ file, path: '', message: why }] };
   }
-  if (buffer.length > MAX_FILE_BYTES) {
-    return { ok: false, problems: [{ file, path: '', message: `file is ${buffer.length} bytes; at most ${MAX_FILE_BYTES} are read` }] };
-  }
+  const buffer = read.bytes;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);

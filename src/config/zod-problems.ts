@@ -57,11 +57,16 @@ function describe(issue: Issue, found: unknown): string {
   return issue.message.replace(/^Invalid input: /, '');
 }
 
-function kindOf(value: unknown): string {
+/**
+ * What kind of value was found, for "expected X, found Y". Text is never
+ * echoed: the file may not be what it was given as (a key file passed as a
+ * profile or a suite), and its text may be a secret.
+ */
+export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `text "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === 'string') return 'text (not shown)';
   return `${typeof value} ${String(value)}`;
 }
 

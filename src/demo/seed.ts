@@ -6,10 +6,30 @@ import { parseFaultArgs, startReferenceTarget, type ReferenceTarget } from '../r
 export const DEMO_SCOPES = ['agents:read', 'agents:call'];
 const DEMO_LIFETIME_DAYS = 180;
 
+/**
+ * The variables the demo profile references. All are KEYPROBE_DEMO_*: a user
+ * who sources them (`keyprobe reference --seed` writes them to a file) must
+ * not hand the demo's key to a real profile, nor the demo key's id to a
+ * lifecycle command, whose contract is KEYPROBE_KEY_ID and friends.
+ */
+export type DemoEnv = {
+  readonly KEYPROBE_DEMO_TARGET: string;
+  readonly KEYPROBE_DEMO_KEY: string;
+  readonly KEYPROBE_DEMO_KEY_ID: string;
+  readonly KEYPROBE_DEMO_KEY_EXPIRES: string;
+  readonly KEYPROBE_DEMO_KEY_CREATED: string;
+  readonly KEYPROBE_DEMO_CANARY_KEY: string;
+  readonly KEYPROBE_DEMO_CANARY_KEY_ID: string;
+  readonly KEYPROBE_DEMO_FOREIGN_KEY: string;
+  readonly KEYPROBE_DEMO_FOREIGN_ENV: string;
+  readonly KEYPROBE_DEMO_SECOND_KEY: string;
+  readonly KEYPROBE_DEMO_ADMIN_TOKEN: string;
+};
+
 export interface Demo {
   readonly target: ReferenceTarget;
   /** Environment variables the demo profile references. */
-  readonly env: Record<string, string>;
+  readonly env: DemoEnv;
   /** Every secret the demo made, for redaction and the leak scan. */
   readonly secrets: readonly string[];
 }
@@ -36,18 +56,18 @@ export async function startDemo(faultArgs: readonly string[] = [], environment =
     });
     // A spare key with the same scopes: checks that must expose a key (e.g. in a URL query) use it, never the real one.
     const canary = target.createKey({ name: `crm-${environment}-agent-call-canary`, environment, scopes: DEMO_SCOPES, owner, expiresAt });
-    const env = {
-      KEYPROBE_TARGET: target.origin,
-      KEYPROBE_KEY: key.secret,
-      KEYPROBE_KEY_ID: key.id,
-      KEYPROBE_KEY_EXPIRES: expiresAt,
-      KEYPROBE_KEY_CREATED: key.createdAt,
-      KEYPROBE_CANARY_KEY: canary.secret,
-      KEYPROBE_CANARY_KEY_ID: canary.id,
-      KEYPROBE_FOREIGN_KEY: testKey.secret,
-      KEYPROBE_FOREIGN_ENV: testKey.environment,
-      KEYPROBE_SECOND_KEY: secondKey.secret,
-      KEYPROBE_ADMIN_TOKEN: target.adminToken,
+    const env: DemoEnv = {
+      KEYPROBE_DEMO_TARGET: target.origin,
+      KEYPROBE_DEMO_KEY: key.secret,
+      KEYPROBE_DEMO_KEY_ID: key.id,
+      KEYPROBE_DEMO_KEY_EXPIRES: expiresAt,
+      KEYPROBE_DEMO_KEY_CREATED: key.createdAt,
+      KEYPROBE_DEMO_CANARY_KEY: canary.secret,
+      KEYPROBE_DEMO_CANARY_KEY_ID: canary.id,
+      KEYPROBE_DEMO_FOREIGN_KEY: testKey.secret,
+      KEYPROBE_DEMO_FOREIGN_ENV: testKey.environment,
+      KEYPROBE_DEMO_SECOND_KEY: secondKey.secret,
+      KEYPROBE_DEMO_ADMIN_TOKEN: target.adminToken,
     };
     return { target, env, secrets: [key.secret, testKey.secret, secondKey.secret, canary.secret, target.adminToken] };
   } catch (err) {

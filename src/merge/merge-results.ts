@@ -3,7 +3,7 @@
 // The verdict is recomputed from every gating check, never taken from a shard.
 import { UsageError } from '../errors.js';
 import { RESULT_SCHEMA_VERSION, type ProfileRun, type RunResult } from '../result.js';
-import { launchVerdict } from '../runner/verdict.js';
+import { verdictOf } from '../runner/verdict.js';
 
 export interface MergeInput {
   readonly file: string;
@@ -36,10 +36,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
     .sort()
     .at(-1)!;
   const incomplete = results.some((r) => r.incomplete);
-  const { verdict, exitCode } = launchVerdict(
-    profiles.flatMap((p) => p.checks),
-    incomplete,
-  );
+  const { verdict, exitCode } = verdictOf({ profiles, incomplete });
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId: opts.runId,

@@ -1,12 +1,24 @@
 // The launch verdict and exit code, from the gating checks only.
 import { EXIT } from '../errors.js';
-import type { CheckResult, LaunchVerdict } from '../result.js';
+import type { CheckResult, LaunchVerdict, RunResult } from '../result.js';
 
 export function launchVerdict(checks: readonly CheckResult[], incomplete: boolean): { verdict: LaunchVerdict; exitCode: number } {
   const gating = checks.filter((c) => c.gating);
   if (gating.some((c) => c.verdict === 'fail')) return { verdict: 'fail', exitCode: EXIT.fail };
   if (incomplete || gating.some((c) => c.verdict === 'error')) return { verdict: 'error', exitCode: EXIT.unverified };
   return { verdict: 'pass', exitCode: EXIT.pass };
+}
+
+/**
+ * The verdict a run's own checks give, whatever verdict it carries: `merge`
+ * and `report` recompute it, so a results.json edited to say PASS cannot
+ * render PASS over failing gating checks.
+ */
+export function verdictOf(run: Pick<RunResult, 'profiles' | 'incomplete'>): { verdict: LaunchVerdict; exitCode: number } {
+  return launchVerdict(
+    run.profiles.flatMap((p) => p.checks),
+    run.incomplete,
+  );
 }
 
 export function explainExitCode(code: number): string {

@@ -51,12 +51,12 @@ describe('generateProfiles', () => {
     const keys = new Set(loaded.map((l) => l.profile.key.secret));
     expect(keys.size).toBe(3);
     for (const l of loaded) {
-      expect(l.profile.key.secret).not.toBe(demo.env.KEYPROBE_KEY);
+      expect(l.profile.key.secret).not.toBe(demo.env.KEYPROBE_DEMO_KEY);
       // The key exists on the target under the id the profile names.
       expect(demo.target.getKey(l.profile.key.id!)?.name).toBe(l.profile.key.name);
     }
     expect(findSecrets([...g.secrets, ...demo.secrets], { dirs: [tmp.dir] })).toEqual([]);
-    expect(readFileSync(g.files[0]!, 'utf8')).toContain('${env:KEYPROBE_KEY_0}');
+    expect(readFileSync(g.files[0]!, 'utf8')).toContain('${env:KEYPROBE_DEMO_KEY_0}');
   });
 });
 

@@ -48,7 +48,7 @@ describe('keyprobe CLI', () => {
   it('validate --resolve names unset variables of the demo profile', async () => {
     const run = await runCli(['validate', '--resolve', DEMO_PROFILE], { env: {} });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('key.secret: environment variable KEYPROBE_KEY is not set');
+    expect(run.stderr).toContain('key.secret: environment variable KEYPROBE_DEMO_KEY is not set');
   });
 
   it('usage errors exit 2: unknown command, unknown option, unknown check in --only, unknown fault', async () => {

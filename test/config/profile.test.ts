@@ -91,7 +91,7 @@ allowed:
 
   it('reports a missing referenced file by its name', () => {
     const { problems } = problemsOf(minimal().replace('${env:TEST_KEY}', '${file:nope.txt}'));
-    expect(problems[0]!.message).toMatch(/cannot read referenced file nope\.txt \(ENOENT\)/);
+    expect(problems[0]!.message).toMatch(/the file nope\.txt does not exist/);
   });
 
   it('without an environment checks structure only and trusts fields that are references', () => {
@@ -132,6 +132,19 @@ allowed:
       loadProfile(file, env);
     } catch (err) {
       expect((err as ConfigError).problems.length).toBeGreaterThanOrEqual(6);
+    }
+  });
+
+  it('never echoes a text value it did not expect (a file given as a profile may be a secret file)', () => {
+    const secret = `sk_live_${'e'.repeat(32)}`;
+    for (const text of [
+      `${secret}\n`,
+      `key: ${secret}\ntarget: ${secret}\n`,
+      minimal().replace('purpose: agent-call', `purpose: [${secret}]`),
+    ]) {
+      const { problems } = problemsOf(text);
+      expect(problems.length, text).toBeGreaterThan(0);
+      expect(JSON.stringify(problems), text).not.toContain(secret.slice(0, 12));
     }
   });
 });

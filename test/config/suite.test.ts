@@ -62,4 +62,16 @@ describe('suites', () => {
     const twice = problems('name: mine\nchecks:\n  - auth.valid-key-accepted\n  - auth.valid-key-accepted\n');
     expect(twice[0]!.message).toMatch(/listed twice/);
   });
+
+  it('a file that is not a suite is never echoed (it may be a secret file): the problem says what was expected', () => {
+    const secret = `sk_live_${'q'.repeat(32)}`;
+    for (const text of [`${secret}\n`, `token: ${secret}\n`, `name: ${secret}\nchecks: ${secret}\n`, `- ${secret}\n`]) {
+      const ps = problems(text);
+      expect(ps.length, text).toBeGreaterThan(0);
+      expect(JSON.stringify(ps), text).not.toContain(secret.slice(0, 12));
+    }
+    expect(problems(`${secret}\n`)[0]!.message).toBe(
+      'expected a suite: a mapping with a name and a list of checks (e.g. suites/prelaunch.yaml); found text (not shown)',
+    );
+  });
 });

@@ -67,7 +67,7 @@ describe('no secret in anything a CLI run produces', () => {
       expect(demos).toHaveLength(1);
       const demo = demos[0]!;
       // Every secret of the run: the demo's keys and admin token, the near misses derived from the key, and all the run registered.
-      const secrets = [...new Set([...demo.secrets, ...nearMissVariants(demo.env.KEYPROBE_KEY!).map((v) => v.secret), ...registered])];
+      const secrets = [...new Set([...demo.secrets, ...nearMissVariants(demo.env.KEYPROBE_DEMO_KEY!).map((v) => v.secret), ...registered])];
       // The recording registry saw the run's secrets: the profile's, five near misses, a random key.
       expect(registered.size).toBeGreaterThanOrEqual(10);
       expect(readdirSync(out).length).toBeGreaterThan(0);

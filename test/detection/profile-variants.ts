@@ -28,14 +28,14 @@ function replaceKey(ctx: VariantContext, input: Partial<CreateKeyInput>): Record
     environment: 'prod',
     scopes: DEMO_SCOPES,
     owner: OWNER,
-    expiresAt: ctx.demo.env.KEYPROBE_KEY_EXPIRES,
+    expiresAt: ctx.demo.env.KEYPROBE_DEMO_KEY_EXPIRES,
     ...input,
   });
   return {
-    KEYPROBE_KEY: key.secret,
-    KEYPROBE_KEY_ID: key.id,
-    KEYPROBE_KEY_CREATED: key.createdAt,
-    ...(key.expiresAt ? { KEYPROBE_KEY_EXPIRES: key.expiresAt } : {}),
+    KEYPROBE_DEMO_KEY: key.secret,
+    KEYPROBE_DEMO_KEY_ID: key.id,
+    KEYPROBE_DEMO_KEY_CREATED: key.createdAt,
+    ...(key.expiresAt ? { KEYPROBE_DEMO_KEY_EXPIRES: key.expiresAt } : {}),
   };
 }
 

@@ -205,9 +205,9 @@ describe('keyprobe init --from-openapi', () => {
     '--from-openapi',
     OPENAPI,
     '--key-env',
-    'KEYPROBE_KEY',
+    'KEYPROBE_DEMO_KEY',
     '--origin',
-    '${env:KEYPROBE_TARGET}',
+    '${env:KEYPROBE_DEMO_TARGET}',
     '--expires',
     '2027-03-31',
   ];

@@ -35,7 +35,7 @@ async function runWithBudget(
   tmp = tempDir('keyprobe-budget-');
   const outDir = join(tmp.dir, 'out');
   const run = await runCli(['run', DEMO_PROFILE, '--budget', String(budget), '--out', outDir, ...(only ? ['--only', only] : [])], {
-    env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin },
+    env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_DEMO_TARGET: proxy.origin },
     cwd: tmp.dir,
   });
   expectNoCrash(run);

@@ -61,7 +61,7 @@ async function interruptRun(opts: {
   const outDir = join(tmp.dir, 'out');
   child = spawn(process.execPath, [BIN, 'run', DEMO_PROFILE, '--verbose', ...(opts.only ? ['--only', opts.only] : []), '--out', outDir], {
     cwd: tmp.dir,
-    env: { PATH: process.env.PATH, NO_COLOR: '1', ...demo.env, KEYPROBE_TARGET: proxy.origin },
+    env: { PATH: process.env.PATH, NO_COLOR: '1', ...demo.env, KEYPROBE_DEMO_TARGET: proxy.origin },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

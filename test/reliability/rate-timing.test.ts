@@ -47,7 +47,7 @@ async function burstThroughStraddlingProxy(faults: string[], schedule: Schedule 
   tmp = tempDir('keyprobe-rate-');
   const outDir = join(tmp.dir, 'out');
   const run = await runCli(['run', DEMO_PROFILE, '--only', only, '--out', outDir], {
-    env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin },
+    env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_DEMO_TARGET: proxy.origin },
     cwd: tmp.dir,
   });
   expectNoCrash(run);
@@ -86,8 +86,8 @@ it('rate.per-key-isolation: when the window resets before the key is checked aga
     [],
     (_n, _t, req) => {
       const auth = req.headers.authorization ?? '';
-      if (auth === `Bearer ${demo!.env.KEYPROBE_SECOND_KEY}`) secondKeySeen = true;
-      else if (secondKeySeen && !held && auth === `Bearer ${demo!.env.KEYPROBE_KEY}`) {
+      if (auth === `Bearer ${demo!.env.KEYPROBE_DEMO_SECOND_KEY}`) secondKeySeen = true;
+      else if (secondKeySeen && !held && auth === `Bearer ${demo!.env.KEYPROBE_DEMO_KEY}`) {
         held = true;
         return 1_100;
       }

@@ -166,7 +166,7 @@ describe('the lifecycle admin credential stays home too', () => {
             outDir,
           ],
           {
-            env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_TARGET: proxy.origin },
+            env: { PATH: process.env.PATH, ...demo.env, KEYPROBE_DEMO_TARGET: proxy.origin },
             cwd: tmp.dir,
           },
         );

@@ -129,7 +129,7 @@ describe.skipIf(!hasOpenssl())('TLS target with a self-signed certificate (needs
       });
       expectNoCrash(run);
       expect(run.code).toBe(EXIT.usage);
-      expect(run.stderr).toMatch(/profile\.yaml:12:\d+: target\.ca: cannot read the CA file missing-ca\.pem \(ENOENT\)/);
+      expect(run.stderr).toMatch(/profile\.yaml:12:\d+: target\.ca: the file missing-ca\.pem does not exist/);
     } finally {
       tmp.cleanup();
     }

@@ -87,7 +87,7 @@ describe('the reports a run writes', () => {
     expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: first }).status).toBe(0);
   });
 
-  it("`keyprobe report` exits with the stored run's code", async () => {
+  it("`keyprobe report` exits with the run's code, recomputed from its checks", async () => {
     const failing = join(tmp.dir, 'failing');
     const result = JSON.parse(readFileSync(join(tmp.dir, 'first', 'results.json'), 'utf8'));
     result.profiles[0].checks[0].verdict = 'fail';
@@ -96,8 +96,39 @@ describe('the reports a run writes', () => {
     const file = tmp.file('failing.json', JSON.stringify(result));
     const run = await runCli(['report', file, '--out', failing], { cwd: tmp.dir });
     expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
     expect(run.stdout).toContain('Launch verdict: FAIL — exit 1');
     expect(readFileSync(join(failing, 'junit.xml'), 'utf8')).toContain('<failure ');
+  });
+
+  it('`keyprobe report` does not trust an edited verdict: PASS over failing gating checks renders FAIL, with a warning', async () => {
+    const out = join(tmp.dir, 'edited');
+    const result = JSON.parse(readFileSync(join(tmp.dir, 'first', 'results.json'), 'utf8'));
+    for (const c of result.profiles[0].checks) c.verdict = 'fail';
+    // The stored verdict claims a pass.
+    result.verdict = 'pass';
+    result.exitCode = 0;
+    const file = tmp.file('edited.json', JSON.stringify(result));
+    const run = await runCli(['report', file, '--out', out], { cwd: tmp.dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'keyprobe: the stored verdict (PASS, exit 0) disagrees with the checks in edited.json (FAIL, exit 1); the reports show FAIL',
+    );
+    expect(run.stdout).toContain('Launch verdict: FAIL — exit 1');
+    expect(run.stdout).not.toContain('Launch verdict: PASS');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/Ready to launch[^<]*PASS/i);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/name="launch\.verdict" value="fail"/);
+
+    // An edit the other way (FAIL over passing checks) is corrected too.
+    const passing = JSON.parse(readFileSync(join(tmp.dir, 'first', 'results.json'), 'utf8'));
+    passing.verdict = 'fail';
+    passing.exitCode = 1;
+    const back = await runCli(['report', tmp.file('edited-fail.json', JSON.stringify(passing)), '--out', join(tmp.dir, 'back')], {
+      cwd: tmp.dir,
+    });
+    expect(back.code).toBe(0);
+    expect(back.stderr).toContain('disagrees with the checks');
   });
 
   it('`keyprobe report` refuses a bad results file with exit 2 and says why', async () => {
@@ -130,7 +161,7 @@ describe('the reports a run writes', () => {
   });
 
   it('a secret planted in the reports is found: exit 4, the files are named, the secret is not shown', async () => {
-    const key = demo.env.KEYPROBE_KEY!;
+    const key = demo.env.KEYPROBE_DEMO_KEY!;
     const out = join(tmp.dir, 'leaky');
     // The operator name ends up in every report; here it is the key itself.
     const run = await runCli(['run', DEMO_PROFILE, '--only', 'auth.missing-key-rejected', '--out', out, '--operator', key], {

@@ -1,12 +1,16 @@
 // `keyprobe report <results.json>`: renders junit.xml, report.html (and with
-// --pdf report.pdf) again from a stored result, with a fresh manifest. Exits
-// with the stored run's exit code, so a pipeline can gate on a kept result.
+// --pdf report.pdf) again from a stored result, with a fresh manifest. The
+// verdict is recomputed from the checks (as `merge` does), never taken from
+// the file, and the command exits with it, so a pipeline can gate on a kept
+// result. results.json itself is copied as it is: it is the input, not ours to rewrite.
 import { copyFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { painter, summary, useColor } from '../../reporters/console.js';
 import { readResults } from '../../reporters/results-file.js';
+import type { RunResult } from '../../result.js';
+import { verdictOf } from '../../runner/verdict.js';
 import type { CliIo } from '../io.js';
 import { publishReports } from '../publish.js';
 
@@ -20,7 +24,13 @@ export function reportCommand(io: CliIo) {
   return async (input: string, opts: ReportOptions): Promise<number> => {
     let file = resolve(io.cwd, input);
     if (isDirectory(file)) file = join(file, 'results.json');
-    const result = await readResults(file);
+    const stored = await readResults(file);
+    const { verdict, exitCode } = verdictOf(stored);
+    if (verdict !== stored.verdict || exitCode !== stored.exitCode)
+      io.stderr.write(
+        `keyprobe: the stored verdict (${stored.verdict.toUpperCase()}, exit ${stored.exitCode}) disagrees with the checks in ${basename(file)} (${verdict.toUpperCase()}, exit ${exitCode}); the reports show ${verdict.toUpperCase()}\n`,
+      );
+    const result: RunResult = { ...stored, verdict, exitCode };
     const outDir = opts.out ? resolve(io.cwd, opts.out) : dirname(file);
     await mkdir(outDir, { recursive: true });
     // The manifest covers results.json too, so the directory stays one verifiable set.
@@ -35,8 +45,8 @@ export function reportCommand(io: CliIo) {
       const names = published.files.map((f) => basename(f)).join(', ');
       io.stdout.write(`Rendered run ${result.runId} into ${outDir}: ${names}\n`);
     }
-    io.stdout.write(summary(result, result.exitCode, painter(useColor(io.stdout, io.env))));
-    return result.exitCode;
+    io.stdout.write(summary(result, exitCode, painter(useColor(io.stdout, io.env))));
+    return exitCode;
   };
 }
 

@@ -1,14 +1,20 @@
 import { resolve } from 'node:path';
-import { loadProfile, type LoadedProfile } from '../../config/load-profile.js';
+import { loadProfile, type LoadedProfile, type ProfileOptions } from '../../config/load-profile.js';
 import { loadSuite, type LoadedSuite } from '../../config/suite.js';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { resolveSuitePath } from '../../paths.js';
 import { executeRun, type ExecuteOptions } from '../execute.js';
 import type { CliIo } from '../io.js';
+import { operatorPolicy, type OperatorOptions } from '../operator.js';
 
 export function runCommand(io: CliIo) {
-  return async (files: string[], opts: ExecuteOptions & { suite: string }): Promise<number> => {
-    const { profiles, suite } = loadAll(io, files, opts.suite);
+  return async (files: string[], opts: ExecuteOptions & OperatorOptions & { suite: string }): Promise<number> => {
+    const policy = operatorPolicy(opts, io);
+    const { profiles, suite } = loadAll(io, files, opts.suite, io.env, policy);
+    if (!policy.allowedOrigins && !opts.quiet)
+      io.stdout.write(
+        'Note: origins were not restricted — keys go to whatever origin each profile names; restrict them with --allow-origin or KEYPROBE_ALLOWED_ORIGINS\n',
+      );
     return executeRun(io, profiles, suite, opts);
   };
 }
@@ -19,6 +25,7 @@ export function loadAll(
   files: readonly string[],
   suiteName: string,
   env: NodeJS.ProcessEnv = io.env,
+  policy: ProfileOptions = {},
 ): { profiles: LoadedProfile[]; suite: LoadedSuite } {
   const problems: ConfigProblem[] = [];
   let suite: LoadedSuite | undefined;
@@ -31,7 +38,7 @@ export function loadAll(
   const profiles: LoadedProfile[] = [];
   for (const f of files) {
     try {
-      profiles.push(loadProfile(resolve(io.cwd, f), env));
+      profiles.push(loadProfile(resolve(io.cwd, f), env, policy));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(...err.problems);

@@ -1,16 +1,18 @@
 import { resolve } from 'node:path';
-import { checkProfileFile } from '../../config/load-profile.js';
+import { checkProfileFile, type ProfileOptions } from '../../config/load-profile.js';
 import { loadSuite } from '../../config/suite.js';
 import { readYamlFile } from '../../config/yaml-source.js';
 import { ConfigError, EXIT, type ConfigProblem } from '../../errors.js';
 import type { CliIo } from '../io.js';
+import { operatorPolicy, type OperatorOptions } from '../operator.js';
 
 export function validateCommand(io: CliIo) {
-  return async (files: string[], opts: { resolve?: boolean }): Promise<number> => {
+  return async (files: string[], opts: OperatorOptions & { resolve?: boolean }): Promise<number> => {
+    const policy = operatorPolicy(opts, io);
     const problems: ConfigProblem[] = [];
     for (const f of files) {
       const file = resolve(io.cwd, f);
-      const { problems: found, notes } = validateOne(file, opts.resolve === true, io.env);
+      const { problems: found, notes } = validateOne(file, opts.resolve === true, io.env, policy);
       if (found.length === 0) io.stdout.write(`ok  ${f}\n`);
       for (const note of notes) io.stdout.write(`note  ${f}: ${note}\n`);
       problems.push(...found);
@@ -20,7 +22,12 @@ export function validateCommand(io: CliIo) {
   };
 }
 
-function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv): { problems: ConfigProblem[]; notes: string[] } {
+function validateOne(
+  file: string,
+  resolveRefs: boolean,
+  env: NodeJS.ProcessEnv,
+  policy: ProfileOptions,
+): { problems: ConfigProblem[]; notes: string[] } {
   const read = readYamlFile(file);
   if (!read.ok) return { problems: read.problems, notes: [] };
   const data = read.source.data;
@@ -30,7 +37,7 @@ function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv)
       loadSuite(file);
       return { problems: [], notes: [] };
     }
-    return { problems: checkProfileFile(file, resolveRefs ? env : undefined).problems, notes: profileNotes(data) };
+    return { problems: checkProfileFile(file, resolveRefs ? env : undefined, policy).problems, notes: profileNotes(data) };
   } catch (err) {
     if (err instanceof ConfigError) return { problems: [...err.problems], notes: [] };
     throw err;
