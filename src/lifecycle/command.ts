@@ -61,11 +61,13 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
   async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
     const r = await this.runFor('create', spec.name, keyEnv(spec), true);
     if (r.outcome !== 'done') return r;
-    return {
-      outcome: 'done',
-      value: { name: spec.name, secret: r.value.secret!, ...(r.value.id ? { id: r.value.id } : {}) },
-      timing: r.timing,
+    const value: CreatedKey & { fields?: Record<string, unknown> } = {
+      name: spec.name,
+      secret: r.value.secret!,
+      ...(r.value.id ? { id: r.value.id } : {}),
+      ...(r.value.fields ? { fields: r.value.fields } : {}),
     };
+    return { outcome: 'done', value, timing: r.timing };
   }
 
   async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
@@ -96,7 +98,7 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     keyName: string,
     env: Record<string, string>,
     printsKey: boolean,
-  ): Promise<ActionResult<{ id?: string; secret?: string }>> {
+  ): Promise<ActionResult<{ id?: string; secret?: string; fields?: Record<string, unknown> }>> {
     const command = this.spec[action];
     if (!command) return unsupported('command', action);
     const redact = (s: string) => this.deps.secrets.redact(s);
@@ -129,7 +131,7 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     );
     if (run.aborted) throw new InterruptedError(String(this.deps.signal.reason ?? 'abort'));
 
-    let value: { id?: string; secret?: string } = {};
+    let value: { id?: string; secret?: string; fields?: Record<string, unknown> } = {};
     let problem: string | undefined;
     if (run.timedOut) problem = `did not finish within ${timeoutMs} ms (killed)`;
     else if (run.code !== 0) problem = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.code}`;
@@ -170,7 +172,7 @@ function keyEnv(key: KeyRef | NewKeySpec): Record<string, string> {
 }
 
 /** The whole of stdout, or its last line, as {"secret": string, "id"?: string|number}. */
-export function parseKeyJson(stdout: string): { id?: string; secret: string } | undefined {
+export function parseKeyJson(stdout: string): { id?: string; secret: string; fields?: Record<string, unknown> } | undefined {
   const lines = stdout
     .trim()
     .split('\n')
@@ -180,7 +182,13 @@ export function parseKeyJson(stdout: string): { id?: string; secret: string } | 
     try {
       const v = JSON.parse(candidate) as { id?: unknown; secret?: unknown };
       if (v && typeof v === 'object' && typeof v.secret === 'string' && v.secret) {
-        return { secret: v.secret, ...(typeof v.id === 'string' || typeof v.id === 'number' ? { id: String(v.id) } : {}) };
+        // Everything else it printed (e.g. expiresAt, scopes) lets checks verify what the create really did.
+        const { secret, id: _id, ...fields } = v as Record<string, unknown>;
+        return {
+          secret: v.secret,
+          ...(typeof v.id === 'string' || typeof v.id === 'number' ? { id: String(v.id) } : {}),
+          fields: Object.fromEntries(Object.entries(fields).filter(([, f]) => f !== secret)),
+        };
       }
     } catch {
       // not this one

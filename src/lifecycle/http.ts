@@ -69,7 +69,15 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     const secret = r.value.secret;
     if (typeof secret !== 'string' || !secret) return { outcome: 'failed', reason: 'the create answer held no secret', timing: r.timing };
     const id = r.value.id;
-    return { outcome: 'done', value: { name: spec.name, secret, ...(id !== undefined ? { id: String(id) } : {}) }, timing: r.timing };
+    // Every other extracted value (e.g. expiresAt, scopes) lets checks verify what the create really did (canary.ts CreatedWithFields).
+    const { secret: _secret, ...fields } = r.value;
+    const value: CreatedKey & { fields: Record<string, unknown> } = {
+      name: spec.name,
+      secret,
+      ...(id !== undefined ? { id: String(id) } : {}),
+      fields,
+    };
+    return { outcome: 'done', value, timing: r.timing };
   }
 
   async disable(key: KeyRef): Promise<ActionResult> {

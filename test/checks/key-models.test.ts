@@ -147,3 +147,79 @@ describe('env.foreign-environment-key-rejected where keys select their environme
     expect(notHere.message).toMatch(/answered 404 Not Found for this environment's own key/);
   });
 });
+
+describe('auth.key-in-query-rejected creates its own canary where the adapter can', () => {
+  let target: ReferenceTarget;
+  const made: string[] = [];
+  beforeAll(async () => {
+    target = await startReferenceTarget({ defaultRateLimit: { limit: 1000, windowSeconds: 1 } });
+    made.push(target.adminToken);
+  });
+  afterAll(() => target.close());
+
+  const input = (extra: Record<string, unknown> = {}): ProfileInput => {
+    const k = target.createKey({ name: 'crm-prod-agent-call', scopes: ['agents:read'] });
+    made.push(k.secret);
+    return {
+      key: {
+        name: 'crm-prod-agent-call',
+        system: 'crm',
+        environment: 'prod',
+        purpose: 'agent-call',
+        secret: k.secret,
+        scopes: ['agents:read'],
+      },
+      target: { origin: target.origin },
+      allowed: ['GET /v1/agents'],
+      lifecycle: {
+        adapter: 'http',
+        http: {
+          credential: { secret: target.adminToken },
+          create: { method: 'POST', path: '/admin/keys', body: { name: '{{name}}', scopes: '{{scopes}}' } },
+          delete: 'DELETE /admin/keys/{{id}}',
+        },
+      },
+      ...extra,
+    } as ProfileInput;
+  };
+
+  it('with create and delete and no declared canary: creates one, sends it in the query, deletes it', async () => {
+    const r = await runOne('auth.key-in-query-rejected', input());
+    expect(r.verdict, r.message).toBe('pass');
+    expect(r.message).toMatch(
+      /^the canary key \(created canary keyprobe-canary-[0-9a-f]+\) works in the Authorization header and was refused as \?api_key=/,
+    );
+    expect(r.lifecycleActions?.map((a) => `${a.action} ${a.outcome}`)).toEqual(['create done', 'delete done']);
+    expect(target.listKeys().filter((k) => k.name.startsWith('keyprobe-canary-'))).toEqual([]);
+    expect(findSecrets(made, { texts: { r: JSON.stringify(r) } })).toEqual([]);
+  });
+
+  it('prefers a created canary over a declared one, and fails when the target accepts it in the query (query-key-accepted)', async () => {
+    const declared = target.createKey({ name: 'declared-canary', scopes: ['agents:read'] });
+    made.push(declared.secret);
+    target.setFault('query-key-accepted');
+    try {
+      const r = await runOne('auth.key-in-query-rejected', input({ canary: { secret: declared.secret, name: 'declared-canary' } }));
+      expect(r.verdict).toBe('fail');
+      expect(r.message).toMatch(/the canary key was accepted: \?api_key= answered 200 OK/);
+      expect(r.lifecycleActions?.map((a) => a.action)).toEqual(['create', 'delete']);
+    } finally {
+      target.clearFault('query-key-accepted');
+    }
+  });
+
+  it('uses a declared canary where the adapter cannot create one, and skips with the reason when there is neither', async () => {
+    const declared = target.createKey({ name: 'declared-canary', scopes: ['agents:read'] });
+    made.push(declared.secret);
+    const noCreate = input({ canary: { secret: declared.secret, name: 'declared-canary' } });
+    delete (noCreate.lifecycle as { http: { create?: unknown } }).http.create;
+    const r = await runOne('auth.key-in-query-rejected', noCreate);
+    expect(r.verdict, r.message).toBe('pass');
+    expect(r.message).toMatch(/declared canary declared-canary/);
+    const neither = input();
+    delete (neither.lifecycle as { http: { create?: unknown } }).http.create;
+    const s = await runOne('auth.key-in-query-rejected', neither);
+    expect(s.verdict).toBe('skip');
+    expect(s.message).toMatch(/the http lifecycle adapter cannot create and delete keys, and no `canary:` is declared/);
+  });
+});
