@@ -100,7 +100,7 @@ function refusalFor({ key, credential }: KeyMatch, ctx: AuthContext, now: number
   if (credential.graceUntil !== undefined && now >= credential.graceUntil && !faults.has('rotation-no-expiry')) {
     return reject('rotated', 'The API key was rotated and its grace period has ended.', key.id);
   }
-  if (!key.enabled && !revocationStillPending(key, ctx, now)) {
+  if (!key.enabled && !revocationStillPending(key, key.disabledAt ?? 0, 'disable', ctx, now)) {
     return reject('disabled', 'The API key is disabled.', key.id);
   }
   if (key.expiresAt !== null && now >= refusedFrom(key.expiresAt, 'expiry', ctx) && !faults.has('accept-expired')) {
@@ -109,25 +109,24 @@ function refusalFor({ key, credential }: KeyMatch, ctx: AuthContext, now: number
   return undefined;
 }
 
-/** A deleted key's match, while the delete has not reached the data plane (revocation-delay, revocation-cache). */
+/** A deleted key's match, while the delete has not reached the node serving this request. */
 function stillServedAfterDelete(found: KeyMatch | undefined, ctx: AuthContext, now: number): KeyMatch | undefined {
   if (found?.deletedAt === undefined) return undefined;
-  return now < refusedFrom(found.deletedAt, 'delete', ctx) ? found : undefined;
+  return revocationStillPending(found.key, found.deletedAt, 'delete', ctx, now) ? found : undefined;
 }
 
 /**
- * A disabled key is still let through while the disable has not "reached"
- * the node serving this request (revocation-delay, revocation-cache,
- * revocation-flap).
+ * A disabled or deleted key is still let through while the revocation has
+ * not "reached" the node serving this request (revocation-delay,
+ * revocation-cache, revocation-flap).
  */
-function revocationStillPending(key: StoredKey, ctx: AuthContext, now: number): boolean {
-  const { faults } = ctx;
-  if (key.disabledAt !== null && now < refusedFrom(key.disabledAt, 'disable', ctx)) return true;
-  const ratio = faults.get('revocation-flap');
+function revocationStillPending(key: StoredKey, at: number, kind: 'disable' | 'delete', ctx: AuthContext, now: number): boolean {
+  if (now < refusedFrom(at, kind, ctx)) return true;
+  const ratio = ctx.faults.get('revocation-flap');
   if (ratio === undefined) return false;
   // Requests go round-robin over FLAP_NODES nodes; `stale` of them never saw
-  // the disable. Spreading the stale ones evenly (node 3, 6, 9 for 0.3) keeps
-  // the first request after the disable refused, then flaps, as Kong did.
+  // the revocation. Spreading the stale ones evenly (node 3, 6, 9 for 0.3)
+  // keeps the first request after it refused, then flaps, as Kong did.
   const node = key.requestsSinceDisable++ % FLAP_NODES;
   const stale = Math.round(ratio * FLAP_NODES);
   return Math.floor(((node + 1) * stale) / FLAP_NODES) > Math.floor((node * stale) / FLAP_NODES);

@@ -68,7 +68,7 @@ export interface StoredKey {
   enabled: boolean;
   /** Epoch ms of the last disable; revocation faults measure from here. */
   disabledAt: number | null;
-  /** Requests seen while disabled; picks the simulated node for revocation-flap. */
+  /** Requests seen since the last disable or delete; picks the simulated node for revocation-flap. */
   requestsSinceDisable: number;
   current: Credential;
   /** Rotated-out secrets, newest first. */
@@ -309,6 +309,7 @@ export class KeyStore {
     if (!key) return false;
     const now = Date.now();
     this.keys.delete(id);
+    key.requestsSinceDisable = 0;
     for (const [oldId, t] of this.deleted) if (t.deletedAt < now - TOMBSTONE_MS) this.deleted.delete(oldId);
     this.deleted.set(id, { key, deletedAt: now });
     this.log(key, 'delete', now);

@@ -111,6 +111,18 @@ describe('revocation-cache', () => {
   });
 });
 
+describe('revocation faults apply to a delete as to a disable (a delete-only platform has nothing else)', () => {
+  it('revocation-flap: after a delete the first request is refused, then stale nodes serve the key again', async () => {
+    const target = await start({ behaviours: { 'delete-only': true }, faults: { 'revocation-flap': 0.3 } });
+    const key = createKey(target);
+    target.deleteKey(key.id);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await call(target, 'GET', '/v1/agents', { key: key.secret })).status);
+    expect(statuses[0]).toBe(401);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+  });
+});
+
 describe('switching behaviours', () => {
   it('at start, on the command line and through the management API; bad names and values are refused with the valid ones', async () => {
     expect(parseBehaviourArgs(['delete-only', 'revocation-cache=1500'])).toEqual({ 'delete-only': true, 'revocation-cache': 1500 });
