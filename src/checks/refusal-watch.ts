@@ -16,7 +16,7 @@ export interface WatchOptions {
   readonly t0: number;
   /** Give up once this long after t0 has passed without a rejection. */
   readonly maxWaitMs: number;
-  /** Probes are pollIntervalMs apart until this long after t0, then the interval grows. */
+  /** Probes are pollIntervalMs apart (or fineUntilMs / 300, if coarser) until this long after t0, then the interval grows. */
   readonly fineUntilMs: number;
   readonly pollIntervalMs: number;
   readonly label: string;
@@ -39,6 +39,13 @@ export interface Watch {
 const SPARSEST_SHARE = 1 / 60;
 const SPARSEST_SHORT_WAIT_MS = 250;
 const GROWTH = 1.25;
+/**
+ * Most probes of the fine phase: its interval is never finer than its length
+ * over this. A 1 s budget is watched every 10 ms; a 60 s one (a platform
+ * whose key cache is documented) every 600 ms, the same resolution relative
+ * to the budget, instead of spending the whole request budget.
+ */
+const MAX_FINE_PROBES = 300;
 
 /** Probes `secret` until it is refused or `maxWaitMs` after t0 has passed. */
 export async function watchForRefusal(ctx: CheckContext, secret: string, o: WatchOptions): Promise<Watch> {
@@ -47,7 +54,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   let accepted = 0;
   let throttled = 0;
   let last: ProbeResult | undefined;
-  let interval = o.pollIntervalMs;
+  let interval = Math.max(o.pollIntervalMs, o.fineUntilMs / MAX_FINE_PROBES);
   let next = Math.max(o.t0, performance.now());
   while (performance.now() - o.t0 <= o.maxWaitMs) {
     if (budgetLeft(ctx) < 1) return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'budget' };

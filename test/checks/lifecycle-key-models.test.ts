@@ -174,6 +174,17 @@ describe('revocation lag is measured, not guessed', () => {
     expect(r.measurements.probes as number).toBeLessThan(200);
   });
 
+  it('watches a long budget at a resolution relative to it, so a documented 30 s lag does not spend the request budget', async () => {
+    const t = await start({ faults: { 'revocation-delay': 1500 } });
+    const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { lifecycle: { revocationBudgetMs: 30_000 } }));
+    expect(r.verdict, r.message).toBe('pass');
+    expect(r.message).toMatch(/refused 1\.\d s after the disable call returned \(budget 30 s\)/);
+    expect(r.measurements.maxRevocationWaitMs).toBe(90_000);
+    // Every 300 ms (30 s × 3 / 300) until the refusal, then the 300 ms stability window every 50 ms.
+    expect(r.measurements.probes as number).toBeLessThan(20);
+    expectNoLeftovers(t, r);
+  });
+
   it('measures an expired key that stays valid until the cache refresh ("refused 1.5 s after it expired; budget 1 s"), and passes it within a declared budget', async () => {
     const period = 2500;
     const t = await start({ behaviours: { 'revocation-cache': period } });
