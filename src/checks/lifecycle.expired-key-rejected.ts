@@ -105,7 +105,11 @@ export default defineCheck({
       };
     }
 
-    ctx.progress(`waiting ${duration(expiryWall - Date.now())} for the canary to expire`);
+    ctx.progress(
+      lifetime.startsWith('its')
+        ? `waiting ${params.expiresInSeconds} s for the canary to expire`
+        : `waiting until ${new Date(expiryWall).toISOString()} for the canary to expire`,
+    );
     await sleepUntil(expiresAt, ctx.signal);
     const watch = await watchForRefusal(ctx, canary.secret, {
       t0: expiresAt,
@@ -141,7 +145,13 @@ export default defineCheck({
       // The target's clock started the lifetime a little before ours, so this can be slightly negative: 0 then.
       const lagMs = Math.max(0, watch.firstRejectionMs);
       const refused = `refused with ${statusText(watch.last!.status!)} ${duration(lagMs)} after ${lifetime}${lifetime.startsWith('its') ? ' ended' : ''}`;
-      const all = { ...measurements, rejectedAfterExpiryMs: lagMs };
+      // The last probe still served after the expiry: the true lag lies between it and the first refusal.
+      const served = watch.points.filter((p) => p.accepted).map((p) => p.tMs);
+      const all = {
+        ...measurements,
+        rejectedAfterExpiryMs: lagMs,
+        ...(served.length > 0 ? { lastAcceptedAfterExpiryMs: Math.max(...served) } : {}),
+      };
       if (lagMs <= allowedMs)
         return { verdict: 'pass', message: `the canary was ${refused} (allowed ${duration(allowedMs)})`, expected, measurements: all };
       if (unverified) return { verdict: 'error', message: `the canary was ${refused}, but ${unverified}`, expected, measurements: all };

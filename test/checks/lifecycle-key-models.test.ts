@@ -8,6 +8,7 @@ import type { ProfileInput } from '../../src/config/profile-schema.js';
 import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
 import { startReferenceTarget, type ReferenceTarget, type ReferenceTargetOptions } from '../../src/reference/index.js';
 import type { CheckResult } from '../../src/result.js';
+import { expectBracketed, expectLagMeasured } from '../helpers/revocation.js';
 import { findSecrets } from '../helpers/scan.js';
 import { runOne } from './run-one.js';
 
@@ -89,7 +90,7 @@ describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { actions: ['create', 'delete'] }));
     expect(r.verdict, r.message).toBe('pass');
     expect(r.message).toMatch(
-      /^the created canary "keyprobe-canary-[0-9a-f]+" was refused 3\d\d(\.\d)? ms after the delete call returned \(budget 1 s\)/,
+      /^the created canary "keyprobe-canary-[0-9a-f]+" was refused [23]\d\d(\.\d)? ms after the delete call returned \(budget 1 s\)/,
     );
     expect(r.measurements).toMatchObject({
       offSwitch: 'delete (the lifecycle adapter has no disable)',
@@ -97,9 +98,9 @@ describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
     });
     expect(r.advisories.join(' ')).toMatch(/the off switch was a delete/);
     expect(r.timeline).toMatchObject({ kind: 'revocation', offSwitch: 'delete' });
-    // Measured, not guessed: within 50 ms of when the target started refusing it.
+    // Measured, not guessed: against when the target started refusing it.
     const del = t.revocations().find((e) => e.action === 'delete' && e.name.startsWith(CANARY_NAME_PREFIX))!;
-    expect(Math.abs((r.measurements.revocationLatencyMs as number) - (del.refusedFrom - del.at))).toBeLessThanOrEqual(50);
+    expectLagMeasured(r, del.refusedFrom - del.at);
     // Deleted once, by the check: cleanup had nothing left to delete and did not fail.
     expect(r.lifecycleActions?.filter((a) => a.action === 'delete').map((a) => a.outcome)).toEqual(['done']);
     expectNoLeftovers(t, r);
@@ -158,7 +159,7 @@ describe('revocation lag is measured, not guessed', () => {
     expect(r.verdict).toBe('fail');
     expect(r.message).toMatch(/was refused 1\.\d s after the disable; budget 1 s/);
     const disable = t.revocations().find((e) => e.action === 'disable')!;
-    expect(Math.abs((r.measurements.revocationLatencyMs as number) - (disable.refusedFrom - disable.at))).toBeLessThanOrEqual(50);
+    expectLagMeasured(r, disable.refusedFrom - disable.at);
     expect(r.measurements.maxRevocationWaitMs).toBe(4000);
     expectNoLeftovers(t, r);
   });
@@ -196,7 +197,9 @@ describe('revocation lag is measured, not guessed', () => {
     // The truth: refused from the first cache refresh at or after the expiry the target stamped.
     const expiresAt = Date.parse(late.measurements.expiresAt as string);
     const truth = refresh + Math.ceil((expiresAt - refresh) / period) * period - expiresAt;
-    expect(Math.abs((late.measurements.rejectedAfterExpiryMs as number) - truth)).toBeLessThanOrEqual(50);
+    const m = late.measurements as Record<string, number>;
+    expect(m.acceptedAfterExpiry).toBeGreaterThan(0);
+    expectBracketed({ first: m.rejectedAfterExpiryMs!, lastAccepted: m.lastAcceptedAfterExpiryMs!, earlyByMs: 5 }, truth);
     expectNoLeftovers(t, late);
 
     await justAfterRefresh(t);
