@@ -12,6 +12,8 @@ export const TIMING_SENSITIVE = [
   'test/detection/lifecycle-matrix.test.ts',
   'test/detection/cli-no-secrets.test.ts',
   'test/checks/rate-checks.test.ts',
+  'test/checks/lifecycle-key-models.test.ts',
+  'test/detection/behaviour-matrix.test.ts',
 ];
 
 export default defineConfig({

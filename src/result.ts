@@ -42,6 +42,8 @@ export interface ProbePoint {
 
 export interface RevocationTimeline {
   readonly kind: 'revocation';
+  /** How the key was turned off at 0 ms; absent means a disable. 'delete' on platforms without a disable. */
+  readonly offSwitch?: 'disable' | 'delete';
   readonly budgetMs: number;
   readonly stabilityWindowMs: number;
   readonly firstRejectionMs?: number;

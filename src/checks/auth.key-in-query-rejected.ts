@@ -1,13 +1,17 @@
 // Where the contract puts the key in a header, a key sent in the URL query
 // must not be accepted: URLs end up in access logs, proxies and browser
 // history. The probe sends a canary key, never the profile's own key, so the
-// check itself leaks nothing that matters into the target's logs.
+// check itself leaks nothing that matters into the target's logs: one it
+// creates through the lifecycle adapter (and deletes afterwards) where it
+// can, a declared spare canary otherwise.
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
+import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
+import { budgetTooSmallToUndo } from './key-probe.js';
 
 /** A key this check may expose in a URL. */
 interface Canary {
@@ -20,9 +24,9 @@ export default defineCheck({
   id: 'auth.key-in-query-rejected',
   title: 'A key sent in the URL query is not accepted',
   description:
-    "Sends a canary key (never the profile's own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is first shown to work in the header, and the resource to need a key.",
+    "Sends a canary key (never the profile's own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
   severity: 'high',
-  destructive: false,
+  destructive: true,
   phase: 'request',
   params: z.strictObject({
     parameters: z
@@ -36,7 +40,9 @@ export default defineCheck({
     return canaryUnavailable(profile);
   },
   async run(ctx, params) {
-    const canary = acquireCanary(ctx);
+    const acquired = await acquireCanary(ctx);
+    if ('verdict' in acquired) return acquired;
+    const canary = acquired;
     ctx.secrets.add(canary.secret, 'canary');
     const resource = probeResource(ctx.profile);
     const auth = ctx.profile.target.auth as { header: string; scheme: string };
@@ -107,19 +113,34 @@ export default defineCheck({
   },
 });
 
-/**
- * Why no canary key is available, or undefined. Today a canary is declared in
- * the profile (`canary:`); creating one through the lifecycle adapter slots in
- * here and in acquireCanary.
- */
+/** Why no canary key can be had at all, judged from the profile alone; undefined when one may be. */
 function canaryUnavailable(profile: Profile): string | undefined {
-  if (profile.canary) return undefined;
-  return "no canary key: declare one under `canary:` (a spare key with the same scopes); the profile's own key is never sent in a URL, where it would land in access logs";
+  if (profile.canary || profile.lifecycle) return undefined;
+  return "no canary key: declare one under `canary:` (a spare key with the same scopes), or give the profile a lifecycle adapter that can create and delete keys; the profile's own key is never sent in a URL, where it would land in access logs";
 }
 
-function acquireCanary(ctx: CheckContext): Canary {
+/** A canary created (and deleted by cleanup) where the adapter can; the declared one otherwise; or the outcome to give instead. */
+async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'skip' | 'error'; message: string }> {
+  const adapter = ctx.lifecycle;
+  if (adapter?.can('create') && adapter.can('delete') && ctx.profile.key.scopes?.length) {
+    const tooSmall = budgetTooSmallToUndo(ctx);
+    if (tooSmall) return { verdict: 'error', message: tooSmall.message };
+    const created = await createCanary({ profile: ctx.profile, adapter, cleanup: ctx.cleanup });
+    if (!created.ok) return { verdict: created.verdict, message: created.reason };
+    return { secret: created.key.secret, source: `created canary ${created.key.ref.name}` };
+  }
   const declared = ctx.profile.canary;
-  if (!declared) throw new CheckError(canaryUnavailable(ctx.profile)!);
+  if (!declared) {
+    const why = !adapter
+      ? 'the profile has no lifecycle section'
+      : !ctx.profile.key.scopes?.length
+        ? 'key.scopes is not declared, so a canary cannot be created with the same scopes'
+        : `the ${adapter.kind} lifecycle adapter cannot create and delete keys`;
+    return {
+      verdict: 'skip',
+      message: `no canary key: ${why}, and no \`canary:\` is declared; the profile's own key is never sent in a URL, where it would land in access logs`,
+    };
+  }
   if (declared.secret === ctx.profile.key.secret)
     throw new CheckError("the declared canary is the profile's own key; it is never sent in a URL");
   return { secret: declared.secret, source: declared.name ? `declared canary ${declared.name}` : 'declared canary' };

@@ -16,12 +16,13 @@ export default defineCheck({
   id: 'auth.near-miss-key-rejected',
   title: 'Keys one edit away from the real key are rejected',
   description:
-    'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused.',
+    'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused with one of rejection.statuses (default 400, 401, 403).',
   severity: 'critical',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    alsoAccept: z.array(z.number().int().min(400).max(499)).default([400]),
+    /** Statuses accepted besides profile.rejection.statuses, set in the suite where everyone can see it; none by default (the profile's list means what it says). */
+    alsoAccept: z.array(z.number().int().min(400).max(499)).default([]),
   }),
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);

@@ -23,6 +23,13 @@ export function isSuccess(res: HttpResponse | number): boolean {
   return s >= 200 && s < 300;
 }
 
+/** A duration as people read it: "312.4 ms" below a second, "1 s", "37.1 s" above. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms * 10) / 10} ms`;
+  const s = Math.round(ms / 100) / 10;
+  return `${s} s`;
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

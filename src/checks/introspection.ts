@@ -54,7 +54,7 @@ export async function introspect(http: HttpClient, profile: Profile): Promise<In
 }
 
 /** A dotted path into a JSON object, e.g. `data.scopes`. */
-function field(obj: unknown, path: string): unknown {
+export function field(obj: unknown, path: string): unknown {
   let cur = obj;
   for (const part of path.split('.')) {
     if (!cur || typeof cur !== 'object') return undefined;

@@ -1,25 +1,27 @@
-// A disabled key must die at once and stay dead. Real systems lag (Unkey up
-// to 60 s, Tyk ~10 s, Kong multi-node ~5 s) and flap (per-node caches let
-// some requests through after the first refusal), so this check polls rather
-// than testing once: every 10 ms or faster near the start, backing off later,
-// timing from the moment the disable call returned. Then it keeps probing
-// through a stability window on fresh connections (so a load balancer may
-// pick another node each time) and fails if any probe is accepted again.
+// A disabled key must die at once and stay dead. Real systems lag (Unkey and
+// Unleash up to 60 s, Tyk ~10 s, Kong multi-node ~5 s) and flap (per-node
+// caches let some requests through after the first refusal), so this check
+// polls rather than testing once: every 10 ms near the start, backing off
+// later, timing from the moment the disable call returned, for up to
+// lifecycle.maxRevocationWaitMs, so a lag is measured rather than guessed.
+// Then it keeps probing through a stability window on fresh connections (so
+// a load balancer may pick another node each time) and fails if any probe is
+// accepted again. Where the platform has no disable, the off switch is a
+// delete of a canary keyprobe created for the purpose.
 import { z } from 'zod';
+import { maxRevocationWait } from '../config/profile-schema.js';
 import { keyToDisable } from '../lifecycle/canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck } from './check.js';
-import { statusText } from './describe.js';
+import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil } from './key-probe.js';
-
-/** Polling interval never grows beyond this. */
-const MAX_POLL_INTERVAL_MS = 250;
+import { watchForRefusal } from './refusal-watch.js';
 
 export default defineCheck({
   id: 'lifecycle.disabled-key-rejected',
   title: 'A disabled key is rejected at once, and stays rejected',
   description:
-    'Disables a canary key (or a declared one), polls until the first rejection and reports the revocation latency measured from the moment the disable call returned; fails beyond lifecycle.revocationBudgetMs, or if any probe in the stability window (fresh connections) is accepted again.',
+    'Disables a canary key (or a declared one) — or, where the platform has no disable, deletes a canary it created — polls until the first rejection (up to lifecycle.maxRevocationWaitMs) and reports the revocation latency measured from the moment the disable or delete call returned; fails beyond lifecycle.revocationBudgetMs, or if any probe in the stability window (fresh connections) is accepted again.',
   severity: 'critical',
   destructive: true,
   phase: 'lifecycle',
@@ -28,7 +30,7 @@ export default defineCheck({
     pollIntervalMs: z.number().int().min(1).max(10).default(10),
     /** Fine polling lasts this many revocation budgets, then the interval grows. */
     fineBudgets: z.number().positive().default(3),
-    /** Give up waiting for the first rejection after this long (default: 5 budgets, at least 5 s). */
+    /** Give up waiting for the first rejection after this long; overrides the profile's lifecycle.maxRevocationWaitMs (default 90 s). */
     maxWaitMs: z.number().int().positive().optional(),
     /** Interval between probes in the stability window. */
     stabilityIntervalMs: z.number().int().min(1).default(50),
@@ -40,7 +42,7 @@ export default defineCheck({
   async run(ctx, params) {
     const lc = ctx.profile.lifecycle!;
     const budgetMs = lc.revocationBudgetMs;
-    const maxWaitMs = params.maxWaitMs ?? Math.max(5000, 5 * budgetMs);
+    const maxWaitMs = params.maxWaitMs ?? maxRevocationWait(lc);
     const tooSmall = budgetTooSmallToUndo(ctx);
     if (tooSmall) return tooSmall;
     const acquired = await keyToDisable({ profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup });
@@ -48,46 +50,46 @@ export default defineCheck({
     const subject = acquired.key;
     const who = `${subject.kind} "${subject.ref.name}"`;
 
-    const before = await probeSettled(ctx, subject.secret, { label: `${subject.kind} before the disable` });
+    const off = subject.offSwitch ?? 'disable';
+    const before = await probeSettled(ctx, subject.secret, { label: `${subject.kind} before the ${off}` });
     if (before.kind !== 'accepted') {
       subject.dropRestore?.();
+      // A created canary refused with the denial status was most likely created without the scopes the probe needs.
+      const scopes =
+        subject.kind === 'created canary' && before.status !== undefined && ctx.profile.denial.statuses.includes(before.status)
+          ? ' (was it created without the scopes the probe needs? check the create action)'
+          : '';
       return {
         verdict: 'error',
-        message: `the ${who} was not accepted before the disable (${before.status ? statusText(before.status) : before.error}), so its revocation cannot be measured`,
+        message: `the ${who} was not accepted before the ${off} (${before.status ? statusText(before.status) : before.error})${scopes}, so its revocation cannot be measured`,
       };
     }
 
-    ctx.progress(`disabling the ${who}`);
-    const disabled = await ctx.lifecycle!.disable(subject.ref);
-    if (disabled.outcome === 'skipped') {
+    ctx.progress(`${off === 'delete' ? 'deleting' : 'disabling'} the ${who}`);
+    const switched = off === 'delete' ? await ctx.lifecycle!.delete(subject.ref) : await ctx.lifecycle!.disable(subject.ref);
+    if (switched.outcome === 'skipped') {
       subject.dropRestore?.();
-      return { verdict: 'skip', message: disabled.reason };
+      return { verdict: 'skip', message: switched.reason };
     }
-    if (disabled.outcome === 'failed') return { verdict: 'error', message: `could not disable the ${who}: ${disabled.reason}` };
-    const t0 = disabled.timing.returnedAt;
+    if (switched.outcome === 'failed') return { verdict: 'error', message: `could not ${off} the ${who}: ${switched.reason}` };
+    // Deleted by the check itself: cleanup has nothing left to delete.
+    if (off === 'delete') subject.forgetDelete?.();
+    const t0 = switched.timing.returnedAt;
 
-    // Phase 1: poll until the first rejection.
-    const points: ProbePoint[] = [];
-    let acceptedAfterDisable = 0;
-    let throttled = 0;
-    let firstRejectionMs: number | undefined;
-    let interval = params.pollIntervalMs;
-    let next = t0;
-    const fineUntil = params.fineBudgets * budgetMs;
-    while (firstRejectionMs === undefined && performance.now() - t0 <= maxWaitMs) {
-      if (budgetLeft(ctx) < 1) return budgetError(points, acceptedAfterDisable);
-      const r = await probeKey(ctx, subject.secret, { label: 'after the disable', record: false });
-      const tMs = ms(r.sentAt - t0);
-      points.push({ tMs, ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
-      if (r.kind === 'rejected') firstRejectionMs = tMs;
-      else if (r.kind === 'accepted') acceptedAfterDisable++;
-      else if (r.kind === 'throttled') throttled++;
-      if (firstRejectionMs !== undefined) break;
-      if (tMs > fineUntil) interval = Math.min(MAX_POLL_INTERVAL_MS, interval * 1.25);
-      next += interval;
-      await sleepUntil(next, ctx.signal);
-    }
-    ctx.progress(firstRejectionMs === undefined ? 'no rejection yet' : `first rejection after ${firstRejectionMs} ms`);
+    // Phase 1: poll until the first rejection, or until the wait runs out.
+    const watch = await watchForRefusal(ctx, subject.secret, {
+      t0,
+      maxWaitMs,
+      fineUntilMs: params.fineBudgets * budgetMs,
+      pollIntervalMs: params.pollIntervalMs,
+      label: `after the ${off}`,
+    });
+    const points: ProbePoint[] = watch.points;
+    let acceptedAfterDisable = watch.accepted;
+    let throttled = watch.throttled;
+    const firstRejectionMs = watch.firstRejectionMs;
+    if (watch.stoppedBy === 'budget') return budgetError(points, acceptedAfterDisable);
+    ctx.progress(firstRejectionMs === undefined ? 'no rejection yet' : `first rejection after ${duration(firstRejectionMs)}`);
 
     // Phase 2: the stability window, each probe on a fresh connection.
     let stabilityProbes = 0;
@@ -114,13 +116,16 @@ export default defineCheck({
       budgetMs,
       stabilityWindowMs: lc.stabilityWindowMs,
       ...(firstRejectionMs !== undefined ? { firstRejectionMs } : {}),
+      ...(off === 'delete' ? { offSwitch: 'delete' as const } : {}),
       points,
     };
     const measurements = {
       ...(firstRejectionMs !== undefined ? { revocationLatencyMs: firstRejectionMs } : {}),
-      latencyMeasuredFrom: 'the moment the disable call returned',
-      disableCallMs: disabled.timing.durationMs,
+      latencyMeasuredFrom: `the moment the ${off} call returned`,
+      offSwitch: off === 'delete' ? 'delete (the lifecycle adapter has no disable)' : 'disable',
+      [off === 'delete' ? 'deleteCallMs' : 'disableCallMs']: switched.timing.durationMs,
       revocationBudgetMs: budgetMs,
+      maxRevocationWaitMs: maxWaitMs,
       probes: points.length,
       acceptedAfterDisable,
       acceptedAfterFirstRejection: flaps,
@@ -128,18 +133,24 @@ export default defineCheck({
       throttledProbes: throttled,
       subject: subject.kind,
     };
-    const advisories =
-      throttled > 0
+    const advisories = [
+      ...(throttled > 0
         ? [`${throttled} probes were throttled (not counted as rejections): the key's rate limit is lower than the probing rate`]
-        : [];
-    const expected = `first rejection within ${budgetMs} ms of the disable call returning, then every probe in a ${lc.stabilityWindowMs} ms window rejected`;
+        : []),
+      ...(off === 'delete'
+        ? [
+            `the off switch was a delete: the ${ctx.lifecycle!.kind} lifecycle adapter has no disable, so keyprobe created a canary and deleted it`,
+          ]
+        : []),
+    ];
+    const expected = `first rejection within ${duration(budgetMs)} of the ${off} call returning, then every probe in a ${duration(lc.stabilityWindowMs)} window rejected`;
 
     if (firstRejectionMs === undefined) {
       return {
         verdict: 'fail',
-        message: `the ${who} was still accepted ${maxWaitMs} ms after the disable call returned (${acceptedAfterDisable} calls succeeded after the disable): revocation did not take effect`,
+        message: `the ${who} was still accepted ${duration(maxWaitMs)} after the ${off} call returned: not refused within ${duration(maxWaitMs)} (lifecycle.maxRevocationWaitMs; budget ${duration(budgetMs)}); ${acceptedAfterDisable} calls succeeded after the ${off}`,
         expected,
-        observed: `no rejection in ${points.length} probes over ${maxWaitMs} ms`,
+        observed: `no rejection in ${points.length} probes over ${duration(maxWaitMs)}`,
         advisories,
         measurements,
         timeline,
@@ -148,18 +159,18 @@ export default defineCheck({
     const problems: string[] = [];
     if (firstRejectionMs > budgetMs)
       problems.push(
-        `the first rejection came ${firstRejectionMs} ms after the disable call returned, over the ${budgetMs} ms budget (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
+        `the ${who} was refused ${duration(firstRejectionMs)} after the ${off}; budget ${duration(budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
       );
     if (flaps > 0)
       problems.push(
-        `${flaps} of ${stabilityProbes} probes in the ${lc.stabilityWindowMs} ms stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`,
+        `${flaps} of ${stabilityProbes} probes in the ${duration(lc.stabilityWindowMs)} stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`,
       );
-    const observed = `first rejection after ${firstRejectionMs} ms; ${acceptedAfterDisable} calls succeeded after the disable, ${flaps} of them after the first rejection`;
+    const observed = `first rejection ${duration(firstRejectionMs)} after the ${off}; ${acceptedAfterDisable} calls succeeded after the ${off}, ${flaps} of them after the first rejection`;
     if (problems.length > 0)
       return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
     return {
       verdict: 'pass',
-      message: `the ${who} was rejected ${firstRejectionMs} ms after the disable call returned (budget ${budgetMs} ms) and stayed rejected for all ${stabilityProbes} probes of the ${lc.stabilityWindowMs} ms stability window`,
+      message: `the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned (budget ${duration(budgetMs)}) and stayed refused for all ${stabilityProbes} probes of the ${duration(lc.stabilityWindowMs)} stability window`,
       expected,
       observed,
       advisories,

@@ -1,26 +1,42 @@
 // An expired key must be rejected (Kong ignored key ttl in DB-less/hybrid
 // mode). With a declared `expiredKey` the check just probes it; otherwise it
-// creates a canary that expires within seconds, proves it works before its
-// expiry (so a rejection afterwards means something), waits, and probes again.
+// creates a canary that expires within seconds, verifies from the create
+// answer (or by reading the canary back through introspection) that the
+// platform really set that expiry, proves the canary works before it (so a
+// rejection afterwards means something), waits, and keeps probing up to
+// lifecycle.maxRevocationWaitMs: platforms that cache keys keep an expired
+// one alive until the next refresh, and that lag is measured, not guessed.
+// A canary still accepted after an expiry keyprobe could not verify was set
+// is an `error` — keyprobe's own create may be what went wrong — never a
+// verdict on the target.
 import { z } from 'zod';
-import { createCanary } from '../lifecycle/canary.js';
+import { maxRevocationWait } from '../config/profile-schema.js';
+import { CheckError } from '../errors.js';
+import { createCanary, statedExpiry, type SubjectKey } from '../lifecycle/canary.js';
 import { defineCheck } from './check.js';
-import { statusText } from './describe.js';
-import type { CheckOutcome } from './check.js';
-import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import type { CheckContext, CheckOutcome } from './check.js';
+import { duration, statusText } from './describe.js';
+import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import { watchForRefusal } from './refusal-watch.js';
+
+/** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
+interface KnownExpiry {
+  readonly at: number | null;
+  readonly source: string;
+}
 
 export default defineCheck({
   id: 'lifecycle.expired-key-rejected',
   title: 'An expired key is rejected',
   description:
-    'Probes a declared expired key, or creates a canary that expires in a few seconds, confirms it works, and expects it to be rejected once it has expired (within a tolerance).',
+    'Probes a declared expired key, or creates a canary that expires in a few seconds, verifies the platform set that expiry (create answer or introspection), confirms the canary works, and expects it to be refused once it has expired — within the larger of toleranceMs and lifecycle.revocationBudgetMs; the lag is measured for up to lifecycle.maxRevocationWaitMs.',
   severity: 'high',
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
     /** Lifetime of the created canary. */
     expiresInSeconds: z.number().positive().max(600).default(1),
-    /** It may still be accepted this long after its expiry (clock skew between keyprobe and the target). */
+    /** It may still be accepted this long after its expiry (clock skew between keyprobe and the target); lifecycle.revocationBudgetMs applies when larger. */
     toleranceMs: z.number().int().nonnegative().default(1000),
     pollIntervalMs: z.number().int().min(1).default(50),
   }),
@@ -46,9 +62,12 @@ export default defineCheck({
     }
 
     const tooSmall = budgetTooSmallToUndo(ctx);
-
     if (tooSmall) return tooSmall;
+    const lc = ctx.profile.lifecycle!;
+    const maxWaitMs = maxRevocationWait(lc);
+    const allowedMs = Math.max(params.toleranceMs, lc.revocationBudgetMs);
 
+    const requestedAt = Date.now();
     const acquired = await createCanary(
       { profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup },
       { expiresInSeconds: params.expiresInSeconds },
@@ -56,8 +75,27 @@ export default defineCheck({
     if (!acquired.ok) return { verdict: acquired.verdict, message: acquired.reason };
     const canary = acquired.key;
     // The target stamped the expiry no later than the moment the create call returned.
-    const createdBy = performance.now();
-    const expiresAt = createdBy + params.expiresInSeconds * 1000;
+    const requestedExpiry = Date.now() + params.expiresInSeconds * 1000;
+
+    const known = statedIn(canary) ?? (await readBack(ctx, canary));
+    if (known?.at === null)
+      return {
+        verdict: 'error',
+        message: `the create action did not set an expiry: ${known.source} shows none for the canary, so it would never expire; pass the lifetime in the create action (e.g. {{expiresInSeconds}} in lifecycle.http.create)`,
+      };
+    if (known && known.at > requestedExpiry + allowedMs && known.at - Date.now() > maxWaitMs)
+      return {
+        verdict: 'error',
+        message: `the create action set an expiry of ${new Date(known.at).toISOString()} (${known.source}), ${duration(known.at - requestedAt)} away instead of the ${params.expiresInSeconds} s asked for, and beyond lifecycle.maxRevocationWaitMs (${duration(maxWaitMs)}); keyprobe will not wait that long`,
+      };
+    // Times on keyprobe's clock, from the verified expiry where there is one.
+    const expiryWall = known?.at ?? requestedExpiry;
+    const expiresAt = performance.now() + (expiryWall - Date.now());
+    // Said as asked, unless the platform set a noticeably different expiry.
+    const lifetime =
+      Math.abs(expiryWall - requestedExpiry) > 1000
+        ? `the expiry the platform set (${new Date(expiryWall).toISOString()})`
+        : `its ${params.expiresInSeconds} s lifetime`;
 
     const before = await probeSettled(ctx, canary.secret, { label: 'canary before it expires' }, 1);
     if (before.kind !== 'accepted') {
@@ -67,39 +105,106 @@ export default defineCheck({
       };
     }
 
-    ctx.progress(`waiting ${params.expiresInSeconds} s for the canary to expire`);
+    ctx.progress(
+      lifetime.startsWith('its')
+        ? `waiting ${params.expiresInSeconds} s for the canary to expire`
+        : `waiting until ${new Date(expiryWall).toISOString()} for the canary to expire`,
+    );
     await sleepUntil(expiresAt, ctx.signal);
-    let acceptedAfterExpiry = 0;
-    let last: ProbeResult | undefined;
-    let at = performance.now();
-    while (performance.now() <= expiresAt + params.toleranceMs) {
-      if (budgetLeft(ctx) < 1)
-        return { verdict: 'error', message: 'the request budget ran out while probing the expired canary; raise target.budget' };
-      last = await probeKey(ctx, canary.secret, { label: 'canary after its expiry', record: acceptedAfterExpiry < 3 });
-      if (last.kind === 'rejected') {
-        // The target's clock started the lifetime a little before ours, so this can be slightly negative: 0 then.
-        const afterMs = Math.max(0, ms(last.sentAt - expiresAt));
-        return {
-          verdict: 'pass',
-          message: `the canary was refused with ${statusText(last.status!)} ${afterMs} ms after its ${params.expiresInSeconds} s lifetime ended`,
-          expected,
-          measurements: { expiresInSeconds: params.expiresInSeconds, rejectedAfterExpiryMs: afterMs, acceptedAfterExpiry },
-        };
-      }
-      if (last.kind === 'accepted') acceptedAfterExpiry++;
-      at += params.pollIntervalMs;
-      await sleepUntil(at, ctx.signal);
+    const watch = await watchForRefusal(ctx, canary.secret, {
+      t0: expiresAt,
+      maxWaitMs,
+      fineUntilMs: 3 * allowedMs,
+      pollIntervalMs: params.pollIntervalMs,
+      label: 'canary after its expiry',
+      keepEvidence: 3,
+    });
+    const measurements = {
+      expiresInSeconds: params.expiresInSeconds,
+      expiresAt: new Date(expiryWall).toISOString(),
+      expiryVerifiedFrom:
+        known?.source ?? 'not verified (the create answer states no expiry and there is no introspection to read it back)',
+      allowedLagMs: allowedMs,
+      maxRevocationWaitMs: maxWaitMs,
+      acceptedAfterExpiry: watch.accepted,
+      probes: watch.points.length,
+    };
+    if (watch.stoppedBy === 'budget')
+      return {
+        verdict: 'error',
+        message: 'the request budget ran out while probing the expired canary; raise target.budget',
+        measurements,
+      };
+
+    // Blame the target only for an expiry keyprobe saw the platform set.
+    const unverified = known
+      ? undefined
+      : `keyprobe could not verify that the create action set an expiry (the create answer states none, and the profile has no target.introspection to read the canary back), so this says nothing about the target`;
+
+    if (watch.firstRejectionMs !== undefined) {
+      // The target's clock started the lifetime a little before ours, so this can be slightly negative: 0 then.
+      const lagMs = Math.max(0, watch.firstRejectionMs);
+      const refused = `refused with ${statusText(watch.last!.status!)} ${duration(lagMs)} after ${lifetime}${lifetime.startsWith('its') ? ' ended' : ''}`;
+      // The last probe still served after the expiry: the true lag lies between it and the first refusal.
+      const served = watch.points.filter((p) => p.accepted).map((p) => p.tMs);
+      const all = {
+        ...measurements,
+        rejectedAfterExpiryMs: lagMs,
+        ...(served.length > 0 ? { lastAcceptedAfterExpiryMs: Math.max(...served) } : {}),
+      };
+      if (lagMs <= allowedMs)
+        return { verdict: 'pass', message: `the canary was ${refused} (allowed ${duration(allowedMs)})`, expected, measurements: all };
+      if (unverified) return { verdict: 'error', message: `the canary was ${refused}, but ${unverified}`, expected, measurements: all };
+      return {
+        verdict: 'fail',
+        message: `the canary was refused ${duration(lagMs)} after it expired; budget ${duration(allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
+        expected,
+        observed: `first refusal ${duration(lagMs)} after the expiry`,
+        measurements: all,
+      };
     }
-    if (acceptedAfterExpiry === 0) return { verdict: 'error', message: `the expired canary got no clear answer: ${describe(last)}` };
+    if (watch.accepted === 0)
+      return { verdict: 'error', message: `the expired canary got no clear answer: ${describe(watch.last)}`, measurements };
+    const stillAccepted = `the canary was still accepted ${duration(maxWaitMs)} after ${lifetime}${lifetime.startsWith('its') ? ' ended' : ''}: not refused within ${duration(maxWaitMs)} (lifecycle.maxRevocationWaitMs; ${watch.accepted} calls succeeded after its expiry)`;
+    if (unverified) return { verdict: 'error', message: `${stillAccepted}, but ${unverified}`, expected, measurements };
     return {
       verdict: 'fail',
-      message: `the canary was still accepted ${params.toleranceMs} ms after it expired (${acceptedAfterExpiry} calls succeeded after its expiry)`,
+      message: stillAccepted,
       expected,
-      observed: `accepted with ${describe(last)} after expiry`,
-      measurements: { expiresInSeconds: params.expiresInSeconds, acceptedAfterExpiry },
+      observed: `accepted with ${describe(watch.last)} after expiry`,
+      measurements,
     };
   },
 });
+
+/** The expiry the create answer states, if it states one. */
+function statedIn(canary: SubjectKey): KnownExpiry | undefined {
+  const at = statedExpiry(canary.createdFields);
+  return at === undefined ? undefined : { at, source: 'the create answer' };
+}
+
+/** Reads the canary back through the profile's introspection endpoint, if it has one. */
+async function readBack(ctx: CheckContext, canary: SubjectKey): Promise<KnownExpiry | undefined> {
+  const spec = ctx.profile.target.introspection;
+  if (!spec) return undefined;
+  const source = `a read-back (GET ${spec.path} with the canary)`;
+  try {
+    const res = await ctx.http.send({
+      label: `read the canary back: GET ${spec.path}`,
+      method: 'GET',
+      path: spec.path,
+      credential: { kind: 'key', secret: canary.secret },
+    });
+    if (res.status < 200 || res.status >= 300) return undefined;
+    const json = JSON.parse(res.body) as unknown;
+    if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
+    const at = statedExpiry(json as Record<string, unknown>);
+    return at === undefined ? undefined : { at, source };
+  } catch (err) {
+    if (err instanceof CheckError || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
 
 function describe(r: ProbeResult | undefined): string {
   if (!r) return 'no probe';

@@ -351,7 +351,24 @@ const lifecycleSection = z
     /** The request lifecycle checks probe with; default: the first allowed GET. */
     probe: shorthand(z.strictObject({ method, path, body: z.unknown().optional(), headers: headers.optional() })).optional(),
     /** The first rejection after a disable must come within this. */
-    revocationBudgetMs: z.number().int().positive().default(1000),
+    revocationBudgetMs: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe(
+        'How long a disabled, deleted or expired key may still work, in ms (default 1000). A platform that caches keys by design (e.g. a 60 s token cache) needs a budget of that cache, or the checks fail with the measured lag.',
+      ),
+    /** How long the disable and expiry checks keep probing for the first rejection; see maxRevocationWait. */
+    maxRevocationWaitMs: z
+      .number()
+      .int()
+      .positive()
+      .max(3_600_000)
+      .optional()
+      .describe(
+        'How long the disable and expiry checks keep probing for the first rejection, in ms, so a lagging revocation is measured rather than guessed. Default: 90000 (enough to see a 60 s cache refresh), or twice revocationBudgetMs if that is longer. Shorten it (e.g. 5000) for a faster run when you only need to know the budget is met: a key still accepted when the wait runs out is reported as "not refused within N ms". Probes are spaced out as the wait grows, so a long wait costs a few hundred requests of target.budget at most.',
+      ),
     /** After the first rejection, every probe in this window must be rejected too. */
     stabilityWindowMs: z.number().int().nonnegative().default(2000),
     /** How long the old key may still work after a rotation. */
@@ -385,7 +402,87 @@ const lifecycleSection = z
     if (v.adapter !== 'manual' && !v[v.adapter]) {
       ctx.addIssue({ code: 'custom', path: [v.adapter], message: `adapter is "${v.adapter}" but the ${v.adapter} section is missing` });
     }
+    if (v.maxRevocationWaitMs !== undefined && v.maxRevocationWaitMs < v.revocationBudgetMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxRevocationWaitMs'],
+        message: `must be at least revocationBudgetMs (${v.revocationBudgetMs}): a shorter wait could not tell a revocation within the budget from one that never happens`,
+      });
+    }
   });
+
+/** Default of lifecycle.maxRevocationWaitMs: long enough to see a 60 s cache refresh. */
+export const DEFAULT_MAX_REVOCATION_WAIT_MS = 90_000;
+
+/** How long the disable and expiry checks wait for the first rejection (lifecycle.maxRevocationWaitMs, with its default). */
+export function maxRevocationWait(
+  lifecycle: Pick<z.output<typeof lifecycleSection>, 'maxRevocationWaitMs' | 'revocationBudgetMs'>,
+): number {
+  return lifecycle.maxRevocationWaitMs ?? Math.max(DEFAULT_MAX_REVOCATION_WAIT_MS, 2 * lifecycle.revocationBudgetMs);
+}
+
+const environmentProbe = shorthand(z.strictObject({ method, path, body: z.unknown().optional(), headers: headers.optional() }));
+
+/** How environments are kept apart on this target; see env.foreign-environment-key-rejected. */
+const environmentIsolationSection = z
+  .strictObject({
+    selectedBy: z
+      .enum(['origin', 'key'])
+      .default('origin')
+      .describe(
+        '"origin" (default): this origin serves one environment, so a key of another environment must be refused. "key": one origin serves several environments and the key selects which (Unleash tokens, Stripe sk_test_/sk_live_ on one host): a key of another environment may be served, but only its own environment\'s data. Say how to tell with environmentField, markers and/or onlyHere.',
+      ),
+    probe: environmentProbe
+      .optional()
+      .describe(
+        'With selectedBy: key, the request whose answer shows which environment served it (environmentField, markers); default: the first allowed GET.',
+      ),
+    environmentField: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'With selectedBy: key, a dotted JSON path in the probe answer whose value names the environment whose data it is (e.g. "environment" or "meta.env"). keyprobe reads it for this environment\'s own key first; a foreign key served the same value sees this environment\'s data (fail), a different value its own (pass).',
+      ),
+    markers: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "With selectedBy: key, text found only in this environment's data (a record's name or id). Each must appear in what this environment's own key is served on the probe; any of them in what a foreign key is served is a fail.",
+      ),
+    onlyHere: environmentProbe
+      .optional()
+      .describe(
+        "With selectedBy: key, a request for something that exists only in this environment (e.g. GET /api/flags/prod-only-flag): this environment's own key must get 2xx there; a foreign key that gets 2xx too reaches this environment's data (fail).",
+      ),
+  })
+  .superRefine((v, ctx) => {
+    const signals = v.environmentField !== undefined || v.markers.length > 0 || v.onlyHere !== undefined;
+    if (v.selectedBy === 'key' && !signals)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selectedBy'],
+        message:
+          "with selectedBy: key, say how to tell which environment's data a foreign key is served: environmentField, markers and/or onlyHere",
+      });
+    if (v.selectedBy === 'origin')
+      for (const field of ['probe', 'environmentField', 'onlyHere'] as const)
+        if (v[field] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `${field} is used only with selectedBy: key (with selectedBy: origin a foreign key must simply be refused)`,
+          });
+    if (v.selectedBy === 'origin' && v.markers.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['markers'],
+        message: 'markers are used only with selectedBy: key (with selectedBy: origin a foreign key must simply be refused)',
+      });
+  });
+
+/** rejection.statuses when the profile does not say: written in the profile reference, never added to an explicit list. */
+export const DEFAULT_REJECTION_STATUSES = [400, 401, 403] as const;
 
 const extraKey = z.strictObject({
   secret: secretRef,
@@ -419,11 +516,21 @@ export const profileSchema = z.strictObject({
     })
     .default({ statuses: [403], markers: [] }),
   /** What counts as refusing a bad credential. */
-  rejection: z.strictObject({ statuses: statusList.default([401, 403]) }).default({ statuses: [401, 403] }),
+  rejection: z
+    .strictObject({
+      statuses: statusList
+        .default([...DEFAULT_REJECTION_STATUSES])
+        .describe(
+          'The statuses that count as refusing a credential that must not work (invalid, near-miss, foreign, disabled, deleted, expired keys). Default: [400, 401, 403] — 400 because some platforms answer a malformed or deleted key with it (Tyk). An explicit list is used exactly as written: [401] means only 401.',
+        ),
+    })
+    .default({ statuses: [...DEFAULT_REJECTION_STATUSES] }),
   rateLimit: rateLimitSection.optional(),
   lifecycle: lifecycleSection.optional(),
   /** Keys of other environments that this target must refuse. */
   otherEnvironments: z.array(otherEnvironmentKey).default([]),
+  /** Whether this origin serves one environment or lets the key select one, and how to tell whose data an answer holds. */
+  environmentIsolation: environmentIsolationSection.optional(),
   /** A spare key with the same scopes that destructive checks may act on. */
   canary: extraKey.optional(),
   /** A second key for the per-key rate-limit isolation check. */
@@ -439,6 +546,8 @@ export type AllowedResource = Profile['allowed'][number];
 export type DeniedResource = Profile['denied'][number];
 export type RateLimitSpec = NonNullable<Profile['rateLimit']>;
 export type LifecycleSpec = NonNullable<Profile['lifecycle']>;
+export type EnvironmentIsolation = NonNullable<Profile['environmentIsolation']>;
+export type ProbeRequest = z.output<typeof environmentProbe>;
 export type HttpAction = z.output<typeof httpAction>;
 export type HttpAdapterSpec = z.output<typeof httpAdapter>;
 export type CommandAdapterSpec = z.output<typeof commandAdapter>;

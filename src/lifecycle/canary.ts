@@ -5,6 +5,9 @@
 //   adapter can (otherwise cleanup says to do it by hand).
 // - otherwise a canary created through the adapter with the key's scopes,
 //   deleted afterwards.
+// A platform without a disable (delete is the only off switch) gets a created
+// canary, which the disable check deletes: never a declared canary (it could
+// not be put back) and never the profile's own key.
 // Every undo is registered with the check's CleanupRegistry the moment there
 // is something to undo, so it runs even when the check fails, throws or the
 // run is interrupted. Rotation only ever touches a created canary: a rotated
@@ -12,9 +15,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Profile } from '../config/profile-schema.js';
 import { CLEANUP_TIMEOUT_MS, type CleanupRegistry } from './cleanup.js';
-import type { KeyRef, LifecycleAdapter } from './types.js';
+import type { CreatedKey, KeyRef, LifecycleAdapter } from './types.js';
 
 export type SubjectKind = 'own key' | 'declared canary' | 'created canary' | 'declared second key' | 'declared expired key';
+
+/** How the disable check turns a key off: its disable action, or (on a platform without one) deleting a created canary. */
+export type OffSwitch = 'disable' | 'delete';
 
 export interface SubjectKey {
   readonly kind: SubjectKind;
@@ -22,6 +28,44 @@ export interface SubjectKey {
   readonly secret: string;
   /** Drops the registered restore (re-enable) when the disable never happened (a skipped manual step). */
   readonly dropRestore?: () => void;
+  /** For the disable check: 'delete' where the adapter has no disable. */
+  readonly offSwitch?: OffSwitch;
+  /** A created canary's registered delete, dropped once the check itself deleted the canary. */
+  readonly forgetDelete?: () => void;
+  /** What the create answered besides the secret (see CreatedFields); empty when the adapter tells nothing. */
+  readonly createdFields?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The contract with the lifecycle adapters for verifying a canary's
+ * properties: a created key may carry the non-secret fields its create
+ * answered (`fields`, e.g. expiresAt, scopes). Adapters that do not tell
+ * leave it out; checks then read the key back (introspection) or say they
+ * could not verify.
+ */
+export type CreatedWithFields = CreatedKey & { readonly fields?: Readonly<Record<string, unknown>> };
+
+/** Field names under which a create answer commonly states the expiry. */
+export const EXPIRY_FIELDS = ['expiresAt', 'expires_at', 'expires', 'expiry', 'expiration', 'expiresOn', 'validUntil'] as const;
+
+/**
+ * The expiry a create answer states: epoch ms, `null` for "none", or
+ * undefined when it says nothing about it. Numbers are epoch seconds or
+ * milliseconds (told apart by size).
+ */
+export function statedExpiry(fields: Readonly<Record<string, unknown>> | undefined): number | null | undefined {
+  if (!fields) return undefined;
+  for (const name of EXPIRY_FIELDS) {
+    if (!(name in fields)) continue;
+    const v = fields[name];
+    if (v === null || v === '') return null;
+    if (typeof v === 'number' && Number.isFinite(v)) return v < 1e11 ? v * 1000 : v;
+    if (typeof v === 'string') {
+      const t = Date.parse(v);
+      if (!Number.isNaN(t)) return t;
+    }
+  }
+  return undefined;
 }
 
 export type Acquired =
@@ -54,9 +98,14 @@ export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
   const { profile, adapter } = d;
   const lc = profile.lifecycle;
   if (!adapter || !lc) return skip('the profile has no lifecycle section, so keyprobe cannot disable a key');
-  if (!adapter.can('disable')) return skip(`the ${adapter.kind} lifecycle adapter has no disable action`);
+  const canDisable = adapter.can('disable');
+  const canCreate = adapter.can('create') && adapter.can('delete');
 
   if (lc.actOnOwnKey) {
+    if (!canDisable)
+      return skip(
+        `lifecycle.actOnOwnKey: the ${adapter.kind} lifecycle adapter has no disable action, and keyprobe never deletes the profile's own key`,
+      );
     const ref: KeyRef = { name: profile.key.name, ...(profile.key.id ? { id: profile.key.id } : {}) };
     if (needsId(adapter) && !ref.id) return skip('lifecycle.actOnOwnKey needs key.id to address the key');
     if (!adapter.can('enable')) return skip('lifecycle.actOnOwnKey needs an enable action, so the key can be restored afterwards');
@@ -64,7 +113,8 @@ export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
     return { ok: true, key: { kind: 'own key', ref, secret: profile.key.secret, dropRestore } };
   }
 
-  if (profile.canary) {
+  // A declared canary is used only where it can be put back: disabled, then re-enabled.
+  if (profile.canary && canDisable && adapter.can('enable')) {
     const ref: KeyRef = {
       name: profile.canary.name ?? `${profile.key.name} canary`,
       ...(profile.canary.id ? { id: profile.canary.id } : {}),
@@ -74,12 +124,23 @@ export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
     return { ok: true, key: { kind: 'declared canary', ref, secret: profile.canary.secret, dropRestore } };
   }
 
-  if (!adapter.can('create') || !adapter.can('delete')) {
+  if (!canCreate) {
+    if (!canDisable)
+      return skip(
+        `the ${adapter.kind} lifecycle adapter has no disable action, and no create and delete actions to use a deleted canary instead`,
+      );
+    if (profile.canary)
+      return skip(
+        `the declared canary could not be re-enabled afterwards (the ${adapter.kind} adapter has no enable action), and the adapter cannot create a canary to act on instead: add an enable action, or create and delete actions`,
+      );
     return skip(
       `no key to disable: declare a spare \`canary\` key, give the ${adapter.kind} adapter create and delete actions, or set lifecycle.actOnOwnKey`,
     );
   }
-  return createCanary(d);
+  const created = await createCanary(d);
+  // Without a disable the off switch is a delete: only ever of a canary keyprobe created.
+  if (!created.ok || canDisable) return created;
+  return { ok: true, key: { ...created.key, offSwitch: 'delete' } };
 }
 
 /** A canary with the key's scopes, created through the adapter and deleted by cleanup. */
@@ -95,7 +156,8 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
   const created = await adapter.forCleanup(CLEANUP_TIMEOUT_MS).create({
     name,
     scopes: profile.key.scopes,
-    environment: profile.key.environment,
+    // The canary must work on this target: the environment it serves (a key declared for another one is a finding of its own).
+    environment: profile.target.environment ?? profile.key.environment,
     ...(profile.key.owner ? { owner: profile.key.owner } : {}),
     ...(opts.expiresInSeconds !== undefined ? { expiresInSeconds: opts.expiresInSeconds } : {}),
   });
@@ -105,17 +167,31 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
     if (created.outcome === 'failed' && created.orphan) registerDelete(d, created.orphan);
     return error(`could not create a canary key: ${created.reason}`);
   }
-  const ref: KeyRef = { name, ...(created.value.id ? { id: created.value.id } : {}) };
+  const value: CreatedWithFields = created.value;
+  const ref: KeyRef = { name, ...(value.id ? { id: value.id } : {}) };
   if (needsId(adapter) && !ref.id) {
     return error(`the canary ${describeKey(ref)} was created but its id was not returned, so keyprobe cannot delete it: delete it by hand`);
   }
-  registerDelete(d, ref);
-  return { ok: true, key: { kind: 'created canary', ref, secret: created.value.secret } };
+  const forgetDelete = registerDelete(d, ref);
+  // A canary without the scopes asked for would make every later probe mean something else.
+  const scopes = value.fields?.scopes;
+  if (Array.isArray(scopes)) {
+    const missing = profile.key.scopes.filter((s) => !scopes.includes(s));
+    if (missing.length > 0)
+      return error(
+        `the create action did not grant the canary the scopes asked for: its answer lacks ${missing.join(', ')}; check the create template's scopes`,
+      );
+  }
+  return {
+    ok: true,
+    key: { kind: 'created canary', ref, secret: value.secret, forgetDelete, ...(value.fields ? { createdFields: value.fields } : {}) },
+  };
 }
 
-function registerDelete(d: CanaryDeps, ref: KeyRef): void {
+/** Schedules the delete of a created canary; returns a function that cancels it (the check deleted the key itself). */
+function registerDelete(d: CanaryDeps, ref: KeyRef) {
   const adapter = d.adapter!;
-  d.cleanup.add({
+  return d.cleanup.add({
     label: `delete created canary ${describeKey(ref)}`,
     run: async (timeoutMs) => {
       const r = await adapter.forCleanup(timeoutMs).delete(ref);

@@ -3,9 +3,11 @@
 // rotation, disable, expiry). The auth faults bend exactly these decisions.
 
 import type { IncomingMessage } from 'node:http';
+import type { ActiveBehaviours } from './behaviours.js';
 import type { ActiveFaults } from './faults.js';
 import { parseAuthorization, type AuthorizationHeader } from './http-util.js';
 import type { KeyMatch, KeyStore, MatchMode, StoredKey } from './keys.js';
+import { refusedFrom, type RevocationContext } from './revocation.js';
 
 export const REALM = 'keyprobe-reference';
 
@@ -33,10 +35,11 @@ export type AuthOutcome =
   /** server-error-on-bad-key: the credential parser "crashed". */
   | { readonly ok: false; readonly status: 500 };
 
-export interface AuthContext {
+export interface AuthContext extends RevocationContext {
   readonly environment: string;
   readonly keys: KeyStore;
   readonly faults: ActiveFaults;
+  readonly behaviours: ActiveBehaviours;
 }
 
 type Rejection = Extract<AuthOutcome, { status: 401 }>;
@@ -70,7 +73,9 @@ export function authenticate(req: IncomingMessage, url: URL, ctx: AuthContext, n
   if (token === undefined) return reject('invalid_key', 'Unsupported authorization scheme: send "Authorization: Bearer <key>".');
   if (token === '') return reject('invalid_key', 'The API key is empty.');
 
-  const found = ctx.keys.match(token, matchMode(faults));
+  const mode = matchMode(faults);
+  // A deleted key is unknown, unless the data plane has not heard of the delete yet.
+  const found = ctx.keys.match(token, mode) ?? stillServedAfterDelete(ctx.keys.matchDeleted(token, mode), ctx, now);
   if (!found) return reject('invalid_key', 'The API key is not valid.');
   const refusal = refusalFor(found, ctx, now);
   if (refusal) return refusal;
@@ -86,34 +91,42 @@ function matchMode(faults: ActiveFaults): MatchMode {
 }
 
 /** Why a matched key may not be used now, or undefined when it may. */
-function refusalFor({ key, credential }: KeyMatch, { environment, faults }: AuthContext, now: number): Rejection | undefined {
-  if (key.environment !== environment && !faults.has('cross-environment')) {
+function refusalFor({ key, credential }: KeyMatch, ctx: AuthContext, now: number): Rejection | undefined {
+  const { environment, faults, behaviours } = ctx;
+  // keys-select-environment: one origin serves every environment, so a foreign key is let in (routes.ts serves it its own data).
+  if (key.environment !== environment && !faults.has('cross-environment') && !behaviours.has('keys-select-environment')) {
     return reject('wrong_environment', `This target serves the "${environment}" environment; the key belongs to another one.`, key.id);
   }
   if (credential.graceUntil !== undefined && now >= credential.graceUntil && !faults.has('rotation-no-expiry')) {
     return reject('rotated', 'The API key was rotated and its grace period has ended.', key.id);
   }
-  if (!key.enabled && !revocationStillPending(key, faults, now)) {
+  if (!key.enabled && !revocationStillPending(key, key.disabledAt ?? 0, 'disable', ctx, now)) {
     return reject('disabled', 'The API key is disabled.', key.id);
   }
-  if (key.expiresAt !== null && now >= key.expiresAt && !faults.has('accept-expired')) {
+  if (key.expiresAt !== null && now >= refusedFrom(key.expiresAt, 'expiry', ctx) && !faults.has('accept-expired')) {
     return reject('expired', 'The API key has expired.', key.id);
   }
   return undefined;
 }
 
+/** A deleted key's match, while the delete has not reached the node serving this request. */
+function stillServedAfterDelete(found: KeyMatch | undefined, ctx: AuthContext, now: number): KeyMatch | undefined {
+  if (found?.deletedAt === undefined) return undefined;
+  return revocationStillPending(found.key, found.deletedAt, 'delete', ctx, now) ? found : undefined;
+}
+
 /**
- * The revocation faults: a disabled key is still let through while the
- * disable has not "reached" the node serving this request.
+ * A disabled or deleted key is still let through while the revocation has
+ * not "reached" the node serving this request (revocation-delay,
+ * revocation-cache, revocation-flap).
  */
-function revocationStillPending(key: StoredKey, faults: ActiveFaults, now: number): boolean {
-  const delay = faults.get('revocation-delay');
-  if (delay !== undefined && key.disabledAt !== null && now < key.disabledAt + delay) return true;
-  const ratio = faults.get('revocation-flap');
+function revocationStillPending(key: StoredKey, at: number, kind: 'disable' | 'delete', ctx: AuthContext, now: number): boolean {
+  if (now < refusedFrom(at, kind, ctx)) return true;
+  const ratio = ctx.faults.get('revocation-flap');
   if (ratio === undefined) return false;
   // Requests go round-robin over FLAP_NODES nodes; `stale` of them never saw
-  // the disable. Spreading the stale ones evenly (node 3, 6, 9 for 0.3) keeps
-  // the first request after the disable refused, then flaps, as Kong did.
+  // the revocation. Spreading the stale ones evenly (node 3, 6, 9 for 0.3)
+  // keeps the first request after it refused, then flaps, as Kong did.
   const node = key.requestsSinceDisable++ % FLAP_NODES;
   const stale = Math.round(ratio * FLAP_NODES);
   return Math.floor(((node + 1) * stale) / FLAP_NODES) > Math.floor((node * stale) / FLAP_NODES);

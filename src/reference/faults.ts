@@ -7,7 +7,7 @@
 /** The faults that are switched on, with their values. Absent = off. */
 export interface FaultSettings {
   'anonymous-access'?: boolean;
-  /** Milliseconds between a disable call and the data plane refusing the key. */
+  /** Milliseconds between a disable or delete call and the data plane refusing the key. */
   'revocation-delay'?: number;
   /** Fraction (0.05–1) of requests still accepted after a disable. */
   'revocation-flap'?: number;
@@ -68,7 +68,7 @@ const SPECS: readonly FaultSpec[] = [
     takesValue: true,
     valueName: 'MS',
     defaultValue: 2000,
-    description: 'A disable takes effect on the data plane only MS milliseconds after the disable call.',
+    description: 'A disable or a delete takes effect on the data plane only MS milliseconds after the call.',
     failsCheck: 'lifecycle.disabled-key-rejected',
     seenIn: 'Unkey cache up to 60 s (unkeyed/unkey#2587), Tyk session cache ~10 s (tyk#2083, #2293), AWS ~10 s, Kong multi-node ~5 s',
   },
@@ -79,7 +79,7 @@ const SPECS: readonly FaultSpec[] = [
     valueName: 'RATIO',
     defaultValue: 0.3,
     description:
-      'After a disable the key is still accepted on a fraction RATIO of requests: 10 simulated nodes served round-robin, round(RATIO*10) of them with a stale cache. The first request after the disable is refused.',
+      'After a disable (or a delete) the key is still accepted on a fraction RATIO of requests: 10 simulated nodes served round-robin, round(RATIO*10) of them with a stale cache. The first request after the revocation is refused.',
     failsCheck: 'lifecycle.disabled-key-rejected (stability window)',
     seenIn: 'Kong `local` caches on multi-node gateways; RATIO=1 is Kong#3836 (revocation never takes effect)',
   },

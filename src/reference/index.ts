@@ -12,6 +12,15 @@ export {
   parseFaultArgs,
 } from './faults.js';
 export type { FaultDefinition, FaultName, FaultSettings, FaultValue } from './faults.js';
+export {
+  BEHAVIOURS,
+  BEHAVIOUR_NAMES,
+  BehaviourError,
+  isBehaviourName,
+  normalizeBehaviourSettings,
+  parseBehaviourArgs,
+} from './behaviours.js';
+export type { BehaviourDefinition, BehaviourName, BehaviourSettings, BehaviourValue } from './behaviours.js';
 export { KeyInputError } from './keys.js';
-export type { CreateKeyInput, CreatedKey, KeyView, RateLimitPolicy, RotatedKey } from './keys.js';
+export type { CreateKeyInput, CreatedKey, KeyView, RateLimitPolicy, RevocationEvent, RotatedKey } from './keys.js';
 export type { TargetStats } from './stats.js';

@@ -68,7 +68,7 @@ export interface StoredKey {
   enabled: boolean;
   /** Epoch ms of the last disable; revocation faults measure from here. */
   disabledAt: number | null;
-  /** Requests seen while disabled; picks the simulated node for revocation-flap. */
+  /** Requests seen since the last disable or delete; picks the simulated node for revocation-flap. */
   requestsSinceDisable: number;
   current: Credential;
   /** Rotated-out secrets, newest first. */
@@ -86,6 +86,17 @@ export interface MatchMode {
 export interface KeyMatch {
   readonly key: StoredKey;
   readonly credential: Credential;
+  /** Set when the key was deleted (epoch ms): the data plane may not have heard yet (revocation.ts). */
+  readonly deletedAt?: number;
+}
+
+/** A disable or delete, as the management API saw it; tests compare keyprobe's measured lag with it. */
+export interface RevocationEvent {
+  readonly id: string;
+  readonly name: string;
+  readonly action: 'disable' | 'delete';
+  /** Epoch ms. */
+  readonly at: number;
 }
 
 /** CreateKeyInput after validation, with defaults filled in and expiry in epoch ms. */
@@ -217,8 +228,16 @@ export function viewOf(key: StoredKey): KeyView {
   };
 }
 
+/** Deleted keys are remembered this long, for a data plane that hears of the delete late. */
+const TOMBSTONE_MS = 15 * 60_000;
+/** Revocation events kept for inspection. */
+const MAX_EVENTS = 1000;
+
 export class KeyStore {
   private readonly keys = new Map<string, StoredKey>();
+  /** Deleted keys with the moment of deletion, for a data plane that lags (revocation-delay, revocation-cache). */
+  private readonly deleted = new Map<string, { key: StoredKey; deletedAt: number }>();
+  private readonly events: RevocationEvent[] = [];
 
   constructor(private readonly defaultEnvironment: string) {}
 
@@ -259,6 +278,7 @@ export class KeyStore {
       key.enabled = false;
       key.disabledAt = Date.now();
       key.requestsSinceDisable = 0;
+      this.log(key, 'disable', key.disabledAt);
     }
     return key;
   }
@@ -285,7 +305,25 @@ export class KeyStore {
   }
 
   delete(id: string): boolean {
-    return this.keys.delete(id);
+    const key = this.keys.get(id);
+    if (!key) return false;
+    const now = Date.now();
+    this.keys.delete(id);
+    key.requestsSinceDisable = 0;
+    for (const [oldId, t] of this.deleted) if (t.deletedAt < now - TOMBSTONE_MS) this.deleted.delete(oldId);
+    this.deleted.set(id, { key, deletedAt: now });
+    this.log(key, 'delete', now);
+    return true;
+  }
+
+  /** Every disable and delete so far (the last MAX_EVENTS), oldest first. */
+  revocations(): RevocationEvent[] {
+    return [...this.events];
+  }
+
+  private log(key: StoredKey, action: RevocationEvent['action'], at: number): void {
+    this.events.push({ id: key.id, name: key.name, action, at });
+    if (this.events.length > MAX_EVENTS) this.events.shift();
   }
 
   /**
@@ -294,17 +332,32 @@ export class KeyStore {
    * so the answer time does not depend on which key (if any) matched.
    */
   match(presented: string, mode: MatchMode = {}): KeyMatch | undefined {
-    const faulty = mode.prefixLength !== undefined || mode.caseInsensitive === true;
-    const presentedDigest = sha256(faulty ? normalise(presented, mode) : presented);
-    let found: KeyMatch | undefined;
-    for (const key of this.keys.values()) {
-      for (const credential of [key.current, ...key.previous]) {
-        const stored = faulty ? faultyDigest(credential, mode) : credential.hash;
-        if (stored && timingSafeEqual(presentedDigest, stored) && !found) found = { key, credential };
-      }
-    }
-    return found;
+    return matchIn(this.keys.values(), presented, mode);
   }
+
+  /** Like match, among deleted keys (kept for a while, for a data plane that hears of a delete late). */
+  matchDeleted(presented: string, mode: MatchMode = {}): KeyMatch | undefined {
+    const tombstones = [...this.deleted.values()];
+    const found = matchIn(
+      tombstones.map((t) => t.key),
+      presented,
+      mode,
+    );
+    return found && { ...found, deletedAt: this.deleted.get(found.key.id)!.deletedAt };
+  }
+}
+
+function matchIn(keys: Iterable<StoredKey>, presented: string, mode: MatchMode): KeyMatch | undefined {
+  const faulty = mode.prefixLength !== undefined || mode.caseInsensitive === true;
+  const presentedDigest = sha256(faulty ? normalise(presented, mode) : presented);
+  let found: KeyMatch | undefined;
+  for (const key of keys) {
+    for (const credential of [key.current, ...key.previous]) {
+      const stored = faulty ? faultyDigest(credential, mode) : credential.hash;
+      if (stored && timingSafeEqual(presentedDigest, stored) && !found) found = { key, credential };
+    }
+  }
+  return found;
 }
 
 function normalise(secret: string, mode: MatchMode): string {

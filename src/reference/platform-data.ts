@@ -42,16 +42,43 @@ function newId(prefix: string): string {
 }
 
 export class PlatformData {
-  readonly agents = new Map<string, Agent>([
-    ['agt-support', { id: 'agt-support', name: 'support-triage', model: 'small' }],
-    ['agt-billing', { id: 'agt-billing', name: 'invoice-extractor', model: 'large' }],
-  ]);
+  readonly agents: Map<string, Agent>;
   readonly workflows = new Map<string, Workflow>([['wf-nightly', { id: 'wf-nightly', name: 'nightly-reconciliation' }]]);
   readonly runs: Run[] = [];
-  readonly resources = new Map<string, Resource>([
-    ['res-docs', { id: 'res-docs', name: 'res-public-docs', classification: 'public' }],
-    ['res-ledger', { id: 'res-ledger', name: 'res-internal-ledger', classification: 'internal' }],
-  ]);
+  readonly resources: Map<string, Resource>;
+
+  /**
+   * `primary`: the environment the target serves, seeded as documented. Any
+   * other environment (served only under keys-select-environment) shares the
+   * support agent and the public docs but has its own sandbox agent instead of
+   * the billing agent and the ledger, so whose data an answer holds shows.
+   */
+  constructor(
+    readonly environment: string,
+    primary = true,
+  ) {
+    const support: Agent = { id: 'agt-support', name: 'support-triage', model: 'small' };
+    const docs: Resource = { id: 'res-docs', name: 'res-public-docs', classification: 'public' };
+    this.agents = new Map(
+      primary
+        ? [
+            ['agt-support', support],
+            ['agt-billing', { id: 'agt-billing', name: 'invoice-extractor', model: 'large' }],
+          ]
+        : [
+            ['agt-support', support],
+            [`agt-${environment}-sandbox`, { id: `agt-${environment}-sandbox`, name: `${environment}-sandbox-agent`, model: 'small' }],
+          ],
+    );
+    this.resources = new Map(
+      primary
+        ? [
+            ['res-docs', docs],
+            ['res-ledger', { id: 'res-ledger', name: 'res-internal-ledger', classification: 'internal' }],
+          ]
+        : [['res-docs', docs]],
+    );
+  }
 
   addAgent(name: string, model: string): Agent {
     const agent = { id: newId('agt'), name, model };

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, REALM, type AuthOutcome, type Principal } from './auth.js';
 import { isPlainObject, readJson, sendEmpty, sendError, sendJson, type Headers } from './http-util.js';
 import { sha256Hex } from './keys.js';
-import type { Collection } from './platform-data.js';
+import { PlatformData, type Collection } from './platform-data.js';
 import { rateLimitFields } from './rate-limit.js';
 import type { TargetState } from './state.js';
 
@@ -60,7 +60,8 @@ const ROUTES: readonly Route[] = [
     pattern: path('/v1/agents'),
     scope: 'agents:read',
     collection: 'agents',
-    handle: ({ res, state, headers }) => sendJson(res, 200, { agents: state.data.dump('agents') }, headers),
+    handle: ({ res, state, headers }) =>
+      sendJson(res, 200, { environment: state.data.environment, agents: state.data.dump('agents') }, headers),
   },
   {
     method: 'POST',
@@ -99,7 +100,8 @@ const ROUTES: readonly Route[] = [
     pattern: path('/v1/workflows'),
     scope: 'workflows:read',
     collection: 'workflows',
-    handle: ({ res, state, headers }) => sendJson(res, 200, { workflows: state.data.dump('workflows') }, headers),
+    handle: ({ res, state, headers }) =>
+      sendJson(res, 200, { environment: state.data.environment, workflows: state.data.dump('workflows') }, headers),
   },
   {
     method: 'GET',
@@ -127,7 +129,8 @@ const ROUTES: readonly Route[] = [
     pattern: path('/v1/resources'),
     scope: 'resources:read',
     collection: 'resources',
-    handle: ({ res, state, headers }) => sendJson(res, 200, { resources: state.data.dump('resources') }, headers),
+    handle: ({ res, state, headers }) =>
+      sendJson(res, 200, { environment: state.data.environment, resources: state.data.dump('resources') }, headers),
   },
   {
     method: 'POST',
@@ -243,6 +246,28 @@ function sendDenial(ctx: RouteContext, route: Route, required: string): void {
   sendError(ctx.res, 403, 'insufficient_scope', `The API key lacks the "${required}" scope.`, ctx.headers, extra);
 }
 
+/**
+ * Whose data a request is served. One environment's, the target's, unless
+ * keys-select-environment lets the key decide; cross-environment is the
+ * defect where the key's environment is ignored and the target's data served.
+ */
+function servedEnvironment(principal: Principal, state: TargetState): string {
+  if (principal.kind !== 'key' || !state.behaviours.has('keys-select-environment') || state.faults.has('cross-environment'))
+    return state.environment;
+  return principal.key.environment;
+}
+
+/** The state as one environment's routes see it: the same target, that environment's data. */
+function withDataOf(state: TargetState, environment: string): TargetState {
+  if (environment === state.environment) return state;
+  let data = state.otherData.get(environment);
+  if (!data) {
+    data = new PlatformData(environment, false);
+    state.otherData.set(environment, data);
+  }
+  return { ...state, data };
+}
+
 /** Answers one non-admin request. */
 export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, state: TargetState): Promise<void> {
   if (url.pathname === '/healthz') {
@@ -271,7 +296,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   }
 
   const { route, id } = hit;
-  const ctx: RouteContext = { req, res, id, principal, state, headers };
+  const ctx: RouteContext = { req, res, id, principal, state: withDataOf(state, servedEnvironment(principal, state)), headers };
   const bypass = state.faults.get('scope-bypass');
   const bypassed = bypass !== undefined && url.pathname.startsWith(bypass);
   if (route.scope !== null && !bypassed && !grants(principal, route.scope)) return sendDenial(ctx, route, route.scope);

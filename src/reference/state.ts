@@ -2,6 +2,7 @@
 // API. One object per target, so two targets in one process never share keys,
 // faults or counters.
 
+import type { ActiveBehaviours } from './behaviours.js';
 import type { ActiveFaults } from './faults.js';
 import type { KeyStore, RateLimitPolicy } from './keys.js';
 import type { PlatformData } from './platform-data.js';
@@ -13,9 +14,16 @@ export interface TargetState {
   readonly environment: string;
   readonly keys: KeyStore;
   readonly faults: ActiveFaults;
+  /** Platform behaviours (behaviours.ts): not defects, ways real platforms differ. */
+  readonly behaviours: ActiveBehaviours;
+  /** Epoch ms the target started; the revocation-cache refreshes count from here. */
+  readonly startedAt: number;
   readonly limiter: FixedWindowLimiter;
   /** For keys created without their own rate limit. */
   readonly defaultRateLimit: RateLimitPolicy;
   readonly stats: RequestStats;
+  /** This environment's data. */
   readonly data: PlatformData;
+  /** Other environments' data, made on first use (keys-select-environment serves a foreign key its own). */
+  readonly otherData: Map<string, PlatformData>;
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
+import { ActiveBehaviours, type BehaviourName, type BehaviourSettings } from './behaviours.js';
 import { ActiveFaults, type FaultName, type FaultSettings } from './faults.js';
 import { BadRequestError, sendError } from './http-util.js';
 import {
@@ -18,11 +19,13 @@ import {
   type CreatedKey,
   type KeyView,
   type RateLimitPolicy,
+  type RevocationEvent,
   type RotatedKey,
   type StoredKey,
 } from './keys.js';
 import { PlatformData } from './platform-data.js';
 import { FixedWindowLimiter } from './rate-limit.js';
+import { refusedFrom } from './revocation.js';
 import { handleApi } from './routes.js';
 import type { TargetState } from './state.js';
 import { RequestStats, type TargetStats } from './stats.js';
@@ -38,6 +41,8 @@ export interface ReferenceTargetOptions {
   adminToken?: string;
   /** Faults switched on from the start; validated (throws FaultError). */
   faults?: FaultSettings;
+  /** Platform behaviours switched on from the start; validated (throws BehaviourError). */
+  behaviours?: BehaviourSettings;
   /** For keys without their own limit; default 20 per 1 s. */
   defaultRateLimit?: RateLimitPolicy;
 }
@@ -62,6 +67,12 @@ export interface ReferenceTarget {
   clearFault(name: FaultName | string): void;
   clearFaults(): void;
   faults(): FaultSettings;
+  /** Switches a platform behaviour on; `value` omitted means its default. Throws BehaviourError. */
+  setBehaviour(name: BehaviourName | string, value?: number | boolean): void;
+  clearBehaviour(name: BehaviourName | string): void;
+  behaviours(): BehaviourSettings;
+  /** Every disable and delete so far, with the moment the data plane started refusing the key (under the current faults and behaviours). */
+  revocations(): (RevocationEvent & { readonly refusedFrom: number })[];
   stats(): TargetStats;
   resetStats(): void;
   close(): Promise<void>;
@@ -106,10 +117,13 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
     environment,
     keys: new KeyStore(environment),
     faults: new ActiveFaults(options.faults),
+    behaviours: new ActiveBehaviours(options.behaviours),
+    startedAt: Date.now(),
     limiter: new FixedWindowLimiter(),
     defaultRateLimit,
     stats: new RequestStats(),
-    data: new PlatformData(),
+    data: new PlatformData(environment),
+    otherData: new Map(),
   };
 
   const server = createServer((req, res) => {
@@ -125,7 +139,7 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
-  const { keys, faults, stats } = state;
+  const { keys, faults, behaviours, stats } = state;
   const view = (key: StoredKey | undefined): KeyView | undefined => (key ? viewOf(key) : undefined);
   return {
     origin: `http://${host}:${address.port}`,
@@ -143,6 +157,10 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
     clearFault: (name) => faults.clear(name),
     clearFaults: () => faults.clear(),
     faults: () => faults.snapshot(),
+    setBehaviour: (name, value) => behaviours.set(name, value),
+    clearBehaviour: (name) => behaviours.clear(name),
+    behaviours: () => behaviours.snapshot(),
+    revocations: () => keys.revocations().map((e) => ({ ...e, refusedFrom: refusedFrom(e.at, e.action, state) })),
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close: () =>

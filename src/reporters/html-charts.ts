@@ -66,6 +66,8 @@ function vMarker(x: number, color: string, label: string, row: number, dash = ''
  * rejection and the stability window marked.
  */
 export function revocationChart(t: RevocationTimeline): string {
+  // On a platform without a disable the off switch was a delete; the chart says which.
+  const off = t.offSwitch ?? 'disable';
   const ts = t.points.map((p) => p.tMs);
   const windowStart = t.firstRejectionMs ?? t.budgetMs;
   const min = Math.min(0, ...ts);
@@ -79,7 +81,7 @@ export function revocationChart(t: RevocationTimeline): string {
   const laneThrottled = M.top + PLOT_H * 0.5;
   const laneRejected = M.top + PLOT_H * (anyThrottled ? 0.8 : 0.72);
   const late = t.points.filter((p) => p.accepted && p.tMs >= 0).length;
-  const body: string[] = [...xAxis(x, 'milliseconds since the key was disabled')];
+  const body: string[] = [...xAxis(x, `milliseconds since the key was ${off}d`)];
   body.push(
     `<rect x="${r1(x(windowStart))}" y="${M.top}" width="${r1(Math.max(0, x(windowStart + t.stabilityWindowMs) - x(windowStart)))}" height="${PLOT_H}" fill="#ddf4ff" opacity="0.7"/>`,
   );
@@ -95,7 +97,7 @@ export function revocationChart(t: RevocationTimeline): string {
     `<line x1="${M.left}" x2="${M.left + PLOT_W}" y1="${r1(laneRejected)}" y2="${r1(laneRejected)}" stroke="#eaeef2" stroke-dasharray="2 3"/>`,
   );
   if (anyThrottled) body.push(`<text x="${M.left - 8}" y="${r1(laneThrottled + 4)}" text-anchor="end" fill="#24292f">throttled</text>`);
-  body.push(vMarker(x(0), '#24292f', 'key disabled (0 ms)', 0));
+  body.push(vMarker(x(0), '#24292f', `key ${off}d (0 ms)`, 0));
   body.push(vMarker(x(t.budgetMs), '#cf222e', `budget ${fmt(t.budgetMs)} ms`, 2, '5 4'));
   if (t.firstRejectionMs !== undefined)
     body.push(vMarker(x(t.firstRejectionMs), '#1a7f37', `first rejection ${fmt(t.firstRejectionMs)} ms`, 1, '2 2'));
@@ -105,10 +107,10 @@ export function revocationChart(t: RevocationTimeline): string {
     const color = kind === 'throttled' ? '#bc4c00' : kind === 'rejected' ? '#1a7f37' : p.tMs < 0 ? '#8c959f' : '#cf222e';
     body.push(probeDot(x(p.tMs), cy, color, p, `${fmt(p.tMs)} ms: ${p.status ?? 'no response'} (${kind})`));
   }
-  const title = `Revocation timeline: ${t.points.length} probes, ${late} accepted after the disable, first rejection ${t.firstRejectionMs === undefined ? 'never seen' : `at ${fmt(t.firstRejectionMs)} ms`} (budget ${fmt(t.budgetMs)} ms)`;
+  const title = `Revocation timeline: ${t.points.length} probes, ${late} accepted after the ${off}, first rejection ${t.firstRejectionMs === undefined ? 'never seen' : `at ${fmt(t.firstRejectionMs)} ms`} (budget ${fmt(t.budgetMs)} ms)`;
   return frame(
     title,
-    'Each dot is one probe with the disabled key; upper lane accepted, lower lane rejected, middle lane throttled (429). Red dots are accepted after the disable.',
+    `Each dot is one probe with the ${off}d key; upper lane accepted, lower lane rejected, middle lane throttled (429). Red dots are accepted after the ${off}.`,
     body,
   );
 }

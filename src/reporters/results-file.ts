@@ -30,6 +30,7 @@ const exchange = z.object({
 const timeline = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('revocation'),
+    offSwitch: z.enum(['disable', 'delete']).optional(),
     budgetMs: z.number(),
     stabilityWindowMs: z.number(),
     firstRejectionMs: z.number().optional(),

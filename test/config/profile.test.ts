@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkProfileFile, loadProfile } from '../../src/config/load-profile.js';
+import { maxRevocationWait } from '../../src/config/profile-schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -122,6 +123,45 @@ allowed:
       minimal(`denied:\n  - GET /v1/agents\notherEnvironments:\n  - environment: prod\n    secret: \${env:TEST_KEY}\n`),
     );
     expect(problems.map((p) => p.path)).toEqual(['denied[0]', 'otherEnvironments[0].environment']);
+  });
+
+  it('rejection.statuses: the default [400, 401, 403] is filled in; an explicit list is kept exactly as written', () => {
+    tmp = tempDir();
+    expect(loadProfile(tmp.file('a.yaml', minimal()), env).profile.rejection.statuses).toEqual([400, 401, 403]);
+    expect(loadProfile(tmp.file('b.yaml', minimal('rejection: { statuses: [401] }\n')), env).profile.rejection.statuses).toEqual([401]);
+  });
+
+  it('environmentIsolation: selectedBy key needs a way to tell environments apart; the signals belong to selectedBy key only', () => {
+    expect(problemsOf(minimal('environmentIsolation: { selectedBy: key }\n')).problems).toMatchObject([
+      { path: 'environmentIsolation.selectedBy', message: expect.stringMatching(/environmentField, markers and\/or onlyHere/) },
+    ]);
+    expect(
+      problemsOf(minimal('environmentIsolation: { environmentField: environment, markers: [x] }\n')).problems.map((p) => p.path),
+    ).toEqual(['environmentIsolation.environmentField', 'environmentIsolation.markers']);
+    tmp?.cleanup();
+    tmp = tempDir();
+    const iso = loadProfile(
+      tmp.file(
+        'p.yaml',
+        minimal('environmentIsolation: { selectedBy: key, markers: [invoice-extractor], onlyHere: GET /v1/agents/agt-billing }\n'),
+      ),
+      env,
+    ).profile.environmentIsolation;
+    expect(iso).toEqual({ selectedBy: 'key', markers: ['invoice-extractor'], onlyHere: { method: 'GET', path: '/v1/agents/agt-billing' } });
+  });
+
+  it('lifecycle.maxRevocationWaitMs defaults to 90 s (or twice the budget) and may not be shorter than the budget', () => {
+    const lc = (extra: string) => `lifecycle:\n  adapter: manual\n${extra}`;
+    tmp = tempDir();
+    const p = loadProfile(tmp.file('a.yaml', minimal(lc(''))), env).profile;
+    expect(p.lifecycle?.maxRevocationWaitMs).toBeUndefined();
+    expect(maxRevocationWait(p.lifecycle!)).toBe(90_000);
+    expect(maxRevocationWait({ revocationBudgetMs: 60_000 })).toBe(120_000);
+    expect(maxRevocationWait({ revocationBudgetMs: 1000, maxRevocationWaitMs: 3000 })).toBe(3000);
+    tmp.cleanup();
+    expect(problemsOf(minimal(lc('  revocationBudgetMs: 5000\n  maxRevocationWaitMs: 2000\n'))).problems).toMatchObject([
+      { path: 'lifecycle.maxRevocationWaitMs', message: expect.stringMatching(/at least revocationBudgetMs \(5000\)/) },
+    ]);
   });
 
   it('loadProfile throws a ConfigError that lists every problem', () => {

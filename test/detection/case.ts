@@ -7,6 +7,8 @@ export interface DetectionCase {
   readonly name: string;
   /** Reference-target faults, NAME[=VALUE] as on the CLI (`--fault`). */
   readonly faults: readonly string[];
+  /** Platform behaviours the target runs with, NAME[=VALUE] (`--behaviour`); the profile variant then describes them truthfully. */
+  readonly behaviours?: readonly string[];
   /** A profile variant generated at test time (see request-variants.ts), e.g. a key created with over-broad scopes. */
   readonly profileVariant?: string;
   /** The check id that must fail; every other check of its phase must pass. */

@@ -9,9 +9,11 @@ export const TABLE_END = '<!-- detection-matrix:end -->';
 export function renderDetectionTable(cases: readonly DetectionCase[]): string {
   const rows = cases.map((c) => {
     const faults = c.faults.map((f) => FAULTS.find((d) => d.name === f.split('=')[0]));
-    const defect = c.profileVariant
-      ? `profile variant \`${c.profileVariant}\`${c.defect ? `: ${c.defect}` : ''}`
-      : c.faults.map((f) => `fault \`${f}\``).join(' + ') + (c.defect ? `: ${c.defect}` : '');
+    const under = c.behaviours?.length ? ` under behaviour ${c.behaviours.map((b) => `\`${b}\``).join(' + ')}` : '';
+    const defect =
+      c.profileVariant && c.faults.length === 0
+        ? `profile variant \`${c.profileVariant}\`${c.defect ? `: ${c.defect}` : ''}`
+        : c.faults.map((f) => `fault \`${f}\``).join(' + ') + under + (c.defect ? `: ${c.defect}` : '');
     const seenIn =
       c.seenIn ??
       faults
@@ -24,7 +26,7 @@ export function renderDetectionTable(cases: readonly DetectionCase[]): string {
     TABLE_START,
     '<!-- Generated from test/detection/*-cases.ts by `npm run docs:matrix`; do not edit by hand. -->',
     '',
-    '| Defect (reference-target fault or profile variant) | Check that catches it | Seen in real systems |',
+    '| Defect (reference-target fault or profile variant; under a platform behaviour with a truthful profile) | Check that catches it | Seen in real systems |',
     '|---|---|---|',
     ...rows,
     '',

@@ -8,7 +8,7 @@ import { loadProfile } from '../../src/config/load-profile.js';
 import { loadSuite } from '../../src/config/suite.js';
 import { startDemo } from '../../src/demo/seed.js';
 import { BUNDLED_SUITES_DIR, DEMO_PROFILE } from '../../src/paths.js';
-import type { KeyView } from '../../src/reference/index.js';
+import type { KeyView, RevocationEvent } from '../../src/reference/index.js';
 import type { RunResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
@@ -24,10 +24,15 @@ export interface CaseRun {
   readonly secrets: readonly string[];
   /** The target's keys after the run (no secrets), to prove no canary was left behind or left disabled. */
   readonly keysAfter: readonly KeyView[];
+  /** Every disable and delete the target saw, with when it started refusing the key: the truth a measured lag is compared with. */
+  readonly revocations: readonly (RevocationEvent & { readonly refusedFrom: number })[];
 }
 
-export async function runDetectionCase(c: Pick<DetectionCase, 'faults' | 'profileVariant'>, only: readonly string[]): Promise<CaseRun> {
-  const demo = await startDemo(c.faults);
+export async function runDetectionCase(
+  c: Pick<DetectionCase, 'faults' | 'profileVariant' | 'behaviours'>,
+  only: readonly string[],
+): Promise<CaseRun> {
+  const demo = await startDemo(c.faults, 'prod', 0, c.behaviours ?? []);
   const tmp = tempDir('keyprobe-detection-');
   try {
     const doc = parseDocument(readFileSync(DEMO_PROFILE, 'utf8'));
@@ -51,7 +56,7 @@ export async function runDetectionCase(c: Pick<DetectionCase, 'faults' | 'profil
     }
     const loaded = loadProfile(tmp.file('profile.yaml', doc.toString()), env);
     const result = await runSuite({ profiles: [loaded], suite: loadSuite(PRELAUNCH_SUITE), only, secrets: new SecretRegistry() });
-    return { result, secrets: [...demo.secrets, ...made], keysAfter: demo.target.listKeys() };
+    return { result, secrets: [...demo.secrets, ...made], keysAfter: demo.target.listKeys(), revocations: demo.target.revocations() };
   } finally {
     tmp.cleanup();
     await demo.target.close();

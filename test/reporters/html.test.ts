@@ -5,7 +5,8 @@ import { renderHtml } from '../../src/reporters/html.js';
 import { practiceRows } from '../../src/reporters/practices.js';
 import { allChecks } from '../../src/result.js';
 import { checkText } from '../../src/reporters/evidence-text.js';
-import { ALL_SHAPES, check, large, mixed, NASTY, nasty, profileRun, runResult } from './sample-results.js';
+import { revocationChart } from '../../src/reporters/html-charts.js';
+import { ALL_SHAPES, check, large, mixed, NASTY, nasty, profileRun, revocationTimeline, runResult } from './sample-results.js';
 
 describe('report.html', () => {
   for (const [name, make] of Object.entries(ALL_SHAPES)) {
@@ -116,6 +117,14 @@ describe('report.html', () => {
       'Rate-limit burst: 400 calls, 101 accepted, 299 throttled; expected limit 100 per 60 s; first throttled at call 102',
     );
     expect(renderHtml(ALL_SHAPES.allPass!())).not.toContain('<svg');
+  });
+
+  it('says the off switch was a delete on a platform without a disable', () => {
+    const chart = revocationChart(revocationTimeline({ offSwitch: 'delete' }));
+    expect(chart).toContain('accepted after the delete, first rejection at 375 ms');
+    expect(chart).toContain('key deleted (0 ms)');
+    expect(chart).toContain('milliseconds since the key was deleted');
+    expect(revocationChart(revocationTimeline())).toContain('key disabled (0 ms)');
   });
 
   it('stays small enough to open with 10,000 checks', () => {

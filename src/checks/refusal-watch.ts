@@ -1,0 +1,74 @@
+// Watching a dead key until the target refuses it. A disabled, deleted or
+// expired key should be refused at once, but real platforms lag by design
+// (Unleash and Unkey cache keys for up to 60 s, Tyk ~10 s), and the number
+// a reviewer needs is how long a dead key stays usable. So the disable and
+// expiry checks keep probing up to lifecycle.maxRevocationWaitMs: finely
+// (every pollIntervalMs) while the answer decides the verdict — the first few
+// revocation budgets — then ever more sparsely, so a long wait stays within
+// a few hundred requests of the budget. The probes go through the check's
+// HTTP client like any other request.
+import type { ProbePoint } from '../result.js';
+import type { CheckContext } from './check.js';
+import { budgetLeft, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
+
+export interface WatchOptions {
+  /** performance.now() the lag counts from (the moment the disable or delete returned, or the expiry). */
+  readonly t0: number;
+  /** Give up once this long after t0 has passed without a rejection. */
+  readonly maxWaitMs: number;
+  /** Probes are pollIntervalMs apart (or fineUntilMs / 300, if coarser) until this long after t0, then the interval grows. */
+  readonly fineUntilMs: number;
+  readonly pollIntervalMs: number;
+  readonly label: string;
+  /** How many of the probes to keep as evidence (the timeline keeps them all). */
+  readonly keepEvidence?: number;
+}
+
+export interface Watch {
+  /** Milliseconds after t0 the first rejected probe was sent; absent when none was. */
+  readonly firstRejectionMs?: number;
+  readonly points: ProbePoint[];
+  /** Probes accepted before the first rejection (or before the wait ran out). */
+  readonly accepted: number;
+  readonly throttled: number;
+  readonly last?: ProbeResult;
+  readonly stoppedBy: 'rejected' | 'wait ran out' | 'budget';
+}
+
+/** The interval never grows beyond this share of the whole wait (and never beyond 250 ms for waits under 15 s). */
+const SPARSEST_SHARE = 1 / 60;
+const SPARSEST_SHORT_WAIT_MS = 250;
+const GROWTH = 1.25;
+/**
+ * Most probes of the fine phase: its interval is never finer than its length
+ * over this. A 1 s budget is watched every 10 ms; a 60 s one (a platform
+ * whose key cache is documented) every 600 ms, the same resolution relative
+ * to the budget, instead of spending the whole request budget.
+ */
+const MAX_FINE_PROBES = 300;
+
+/** Probes `secret` until it is refused or `maxWaitMs` after t0 has passed. */
+export async function watchForRefusal(ctx: CheckContext, secret: string, o: WatchOptions): Promise<Watch> {
+  const sparsest = Math.max(SPARSEST_SHORT_WAIT_MS, o.maxWaitMs * SPARSEST_SHARE);
+  const points: ProbePoint[] = [];
+  let accepted = 0;
+  let throttled = 0;
+  let last: ProbeResult | undefined;
+  let interval = Math.max(o.pollIntervalMs, o.fineUntilMs / MAX_FINE_PROBES);
+  let next = Math.max(o.t0, performance.now());
+  while (performance.now() - o.t0 <= o.maxWaitMs) {
+    if (budgetLeft(ctx) < 1) return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'budget' };
+    last = await probeKey(ctx, secret, { label: o.label, record: points.length < (o.keepEvidence ?? 0) });
+    const tMs = ms(last.sentAt - o.t0);
+    points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
+    if (last.kind === 'rejected') return { firstRejectionMs: tMs, points, accepted, throttled, last, stoppedBy: 'rejected' };
+    if (last.kind === 'accepted') accepted++;
+    else if (last.kind === 'throttled') throttled++;
+    if (tMs > o.fineUntilMs) interval = Math.min(sparsest, interval * GROWTH);
+    if (points.length % 20 === 0)
+      ctx.progress(`${o.label}: still accepted ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
+    next += interval;
+    await sleepUntil(next, ctx.signal);
+  }
+  return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'wait ran out' };
+}

@@ -1,0 +1,100 @@
+// The detection matrix under platform behaviours, over real HTTP on loopback:
+// the reference target runs as a platform whose keys select their
+// environment, or that can only delete keys, or that caches keys for a
+// second; the demo profile is made truthful about it (a profile variant).
+// Then the whole prelaunch suite passes, and each fault still makes exactly
+// its one check fail, its lag measured against what the target did.
+import { describe, expect, it } from 'vitest';
+import { loadSuite } from '../../src/config/suite.js';
+import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
+import { allChecks, type CheckResult } from '../../src/result.js';
+import { expectLagMeasured } from '../helpers/revocation.js';
+import { findSecrets } from '../helpers/scan.js';
+import { BEHAVIOUR_CASES, BEHAVIOUR_MODES } from './behaviour-cases.js';
+import { REQUEST_CASES } from './request-cases.js';
+import { PRELAUNCH_SUITE, runDetectionCase, type CaseRun } from './run-case.js';
+
+const SUITE = loadSuite(PRELAUNCH_SUITE).checks.map((p) => p.check);
+const ALL = SUITE.map((c) => c.id);
+const OF_PHASE = (phase: 'request' | 'lifecycle') => SUITE.filter((c) => c.phase === phase).map((c) => c.id);
+
+function byId(run: CaseRun): Record<string, CheckResult> {
+  return Object.fromEntries(allChecks(run.result).map((c) => [c.id, c]));
+}
+
+function expectClean(run: CaseRun): void {
+  expect(run.keysAfter.filter((k) => k.name.startsWith(CANARY_NAME_PREFIX) || !k.enabled).map((k) => k.name)).toEqual([]);
+  // The declared keys are all still there: nothing keyprobe did not create was deleted.
+  expect(run.keysAfter.map((k) => k.name).sort()).toEqual(
+    ['billing-prod-agent-call', 'crm-prod-agent-call', 'crm-prod-agent-call-canary', 'crm-test-agent-call'].sort(),
+  );
+  expect(run.result.profiles[0]!.notes.filter((n) => n.includes('CLEANUP FAILED'))).toEqual([]);
+  expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
+}
+
+/** keyprobe's measured revocation lag against the target's own record of when it started refusing the key. */
+function expectRevocationMeasured(run: CaseRun): void {
+  const c = byId(run)['lifecycle.disabled-key-rejected']!;
+  const subject = c.measurements.subject === 'created canary' ? CANARY_NAME_PREFIX : 'crm-prod-agent-call-canary';
+  const event = run.revocations.find((e) => e.name.startsWith(subject))!;
+  expectLagMeasured(c, event.refusedFrom - event.at);
+}
+
+describe('detection matrix under platform behaviours', () => {
+  for (const mode of BEHAVIOUR_MODES) {
+    it(`${mode.behaviours.join(' + ')}: with a truthful profile the whole prelaunch suite passes`, { timeout: 90_000 }, async () => {
+      const run = await runDetectionCase({ faults: [], behaviours: mode.behaviours, profileVariant: mode.profileVariant }, ALL);
+      const results = byId(run);
+      for (const id of ALL)
+        expect({ id, verdict: results[id]!.verdict, message: results[id]!.message }).toEqual({
+          id,
+          verdict: 'pass',
+          message: results[id]!.message,
+        });
+      expect(run.result.exitCode).toBe(0);
+      if (mode.profileVariant === 'keys-select-environment')
+        expect(results['env.foreign-environment-key-rejected']!.message).toMatch(/was served, but only its own environment's data/);
+      if (mode.profileVariant === 'delete-only') {
+        expect(results['lifecycle.disabled-key-rejected']!.measurements.offSwitch).toBe('delete (the lifecycle adapter has no disable)');
+        expectRevocationMeasured(run);
+      }
+      if (mode.profileVariant === 'revocation-cache') expectRevocationMeasured(run);
+      expectClean(run);
+    });
+  }
+
+  for (const c of BEHAVIOUR_CASES) {
+    const mode = BEHAVIOUR_MODES.find((m) => m.profileVariant === c.profileVariant)!;
+    it(`${c.faults.join(' + ')} under ${mode.behaviours.join(' + ')}: only ${c.expectFail} fails`, async () => {
+      const only = OF_PHASE(mode.phase);
+      const run = await runDetectionCase(c, only);
+      const results = byId(run);
+      for (const id of only) {
+        const r = results[id]!;
+        expect({ id, verdict: r.verdict, message: r.message }).toEqual({
+          id,
+          verdict: id === c.expectFail ? 'fail' : 'pass',
+          message: r.message,
+        });
+      }
+      expect(run.result.exitCode).toBe(1);
+      if (c.faults[0]?.startsWith('revocation-delay')) {
+        expect(results[c.expectFail]!.message).toMatch(/was refused [23](\.\d)? s after the (disable|delete); budget/);
+        expectRevocationMeasured(run);
+      }
+      expectClean(run);
+    });
+  }
+
+  // Every other request-phase fault, under keys that select their environment.
+  for (const c of REQUEST_CASES.filter((r) => r.faults.length > 0 && !r.profileVariant && r.name !== 'cross-environment')) {
+    const [envByKey] = BEHAVIOUR_MODES;
+    it(`${c.faults.join(' + ')} under ${envByKey!.behaviours.join(' + ')}: only ${c.expectFail} fails`, async () => {
+      const only = OF_PHASE('request');
+      const run = await runDetectionCase({ ...c, behaviours: envByKey!.behaviours, profileVariant: envByKey!.profileVariant }, only);
+      const verdicts = Object.fromEntries(allChecks(run.result).map((r) => [r.id, r.verdict]));
+      expect(verdicts).toEqual(Object.fromEntries(only.map((id) => [id, id === c.expectFail ? 'fail' : 'pass'])));
+      expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
+    });
+  }
+});
