@@ -12,6 +12,9 @@ export const TIMING_SENSITIVE = [
   'test/detection/lifecycle-matrix.test.ts',
   'test/detection/cli-no-secrets.test.ts',
   'test/checks/rate-checks.test.ts',
+  // Real gateways (Debian's nginx and HAProxy): rate windows and revocation budgets.
+  'test/recipes/nginx.test.ts',
+  'test/recipes/haproxy.test.ts',
 ];
 
 export default defineConfig({
