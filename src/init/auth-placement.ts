@@ -37,6 +37,9 @@ function placementOf(name: string, scheme: Json): AuthPlacement | { readonly uns
   const type = String(scheme.type ?? '');
   if (type === 'apiKey') {
     const field = typeof scheme.name === 'string' ? scheme.name : '';
+    // An API key "in the Authorization header" says nothing of a scheme; Bearer is the common one
+    // (Directus declares its tokens so, and refuses them bare). proposeAuth says so in a note.
+    if (scheme.in === 'header' && field.toLowerCase() === 'authorization') return { header: field, scheme: 'Bearer' };
     if (scheme.in === 'header' && field) return { header: field, scheme: '' };
     if (scheme.in === 'query' && field) return { query: field };
     return { unsupported: `${name} sends the key ${scheme.in === 'cookie' ? 'in a cookie' : 'in no place keyprobe knows'}` };
@@ -98,6 +101,11 @@ export function proposeAuth(api: OpenApiDocument): AuthProposal | undefined {
   );
   const ranked = [...usable.entries()].sort(([a, pa], [b, pb]) => (uses.get(b) ?? 0) - (uses.get(a) ?? 0) || rank(a, pa) - rank(b, pb));
   const [from, auth] = ranked[0]!;
+  const chosen = schemes[from];
+  if (isObject(chosen) && chosen.type === 'apiKey' && 'header' in auth && auth.header.toLowerCase() === 'authorization')
+    notes.push(
+      `the document's ${from} puts the key in the ${auth.header} header without saying how; the profile sends "Bearer <key>". If the platform wants the bare key, use --auth-scheme ""`,
+    );
   if ('query' in auth) {
     notes.push(
       `the document declares the key in the URL query (${from}: ?${auth.query}=), so the profile sends it there; keys in URLs end up in access logs, and auth.key-in-query-rejected is skipped for a query contract. If the platform also takes the key in a header, prefer that (--auth-header).`,

@@ -25,8 +25,10 @@ export interface Operation {
   readonly operationId?: string;
   /** Path parameters the document gives no example for; left as `{name}` in `path`. */
   readonly unresolvedParams: readonly string[];
-  /** Anyone may call it: the document declares security, and none applies here. */
+  /** Anyone may call it: its security (or the document's) is `[]` or only `{}`. */
   readonly isPublic: boolean;
+  /** Neither the operation nor the document says anything about its security. */
+  readonly securityUnstated: boolean;
   /** The document lists both a way to authenticate and `{}` (none needed): the key is optional here. */
   readonly authOptional: boolean;
   /** Alternatives (any one suffices), each the scopes it needs together. */
@@ -155,9 +157,6 @@ export function operations(api: OpenApiDocument): Operation[] {
   const { doc } = api;
   const basePath = serverBasePath(api);
   const rootSecurity = doc.security;
-  // A document that says nothing about security (Kong's Admin API description)
-  // is silent, not open: its operations are taken to need the key.
-  const declared = declaresSecurity(api);
   return rawOperations(api).map(({ template, method, item, op }) => {
     const itemParams = Array.isArray(item.parameters) ? item.parameters : [];
     const params = [...itemParams, ...(Array.isArray(op.parameters) ? op.parameters : [])].map((p) => deref(doc, p)).filter(isObject);
@@ -168,8 +167,11 @@ export function operations(api: OpenApiDocument): Operation[] {
       path: basePath + path,
       operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
       unresolvedParams: unresolved,
-      isPublic: declared && isPublic(security),
-      authOptional: declared && isAuthOptional(security),
+      // Silence is not openness: real documents leave security out where a key is needed
+      // (Kong's Admin API everywhere; Directus on all but one operation per collection).
+      isPublic: security !== undefined && isPublic(security),
+      securityUnstated: security === undefined,
+      authOptional: isAuthOptional(security),
       securityAlternatives: securityAlternatives(security),
       successStatuses: successStatuses(op.responses),
       exampleBody: exampleBody(doc, op.requestBody),
@@ -220,9 +222,9 @@ export function scopedAlternatives(op: Operation): readonly (readonly string[])[
   return scoped.length > 0 ? scoped : op.securityAlternatives;
 }
 
-/** No requirement, `security: []`, or only empty requirements `{}`: anyone may call the operation. */
+/** `security: []`, or only empty requirements `{}`: anyone may call the operation. */
 function isPublic(security: unknown): boolean {
-  return !Array.isArray(security) || security.every((r) => isObject(r) && Object.keys(r).length === 0);
+  return Array.isArray(security) && security.every((r) => isObject(r) && Object.keys(r).length === 0);
 }
 
 /** `[{apiKey: []}, {}]`: a way to authenticate, or none at all (Qdrant without a configured key). */

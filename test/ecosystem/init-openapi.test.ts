@@ -199,17 +199,21 @@ describe('Kong Admin API (no security declared)', () => {
 });
 
 describe('where the document sends the key', () => {
-  /** A document shaped like Directus's: a bearer token, or the same token as ?access_token= in the query. */
-  const directusLike = (schemes: Record<string, unknown>, security: unknown[]) =>
+  /**
+   * A document shaped like the one a live Directus 11.3.5 serves at
+   * /server/specs/oas (recorded in docs/recipes/directus/README.md; its licence
+   * keeps it out of the fixtures): the token as an API key "in the
+   * Authorization header", or as ?access_token=; no document-wide security,
+   * and only the GET of each collection stating any.
+   */
+  const directusLike = (schemes: Record<string, unknown>, readSecurity: unknown[]) =>
     JSON.stringify({
       openapi: '3.0.1',
-      info: { title: 'Dynamic API Specification', version: '1.0.0' },
-      servers: [{ url: 'https://cms.example.com' }],
-      security,
+      info: { title: 'Dynamic API Specification', version: '11.3.5' },
       paths: {
         '/items/{collection}': {
           parameters: [{ name: 'collection', in: 'path', required: true, schema: { type: 'string' } }],
-          get: { operationId: 'readItems', responses: { '200': { description: '' } } },
+          get: { operationId: 'readItems', security: readSecurity, responses: { '200': { description: '' } } },
           post: { operationId: 'createItem', responses: { '200': { description: '' } } },
         },
         '/items/{collection}/{id}': {
@@ -220,45 +224,55 @@ describe('where the document sends the key', () => {
           get: { operationId: 'readItem', responses: { '200': { description: '' } } },
           delete: { operationId: 'deleteItem', responses: { '204': { description: '' } } },
         },
-        '/server/ping': { get: { security: [], responses: { '200': { description: '' } } } },
+        '/server/ping': { get: { operationId: 'ping', responses: { '200': { description: '' } } } },
+        '/server/health': { get: { operationId: 'health', security: [], responses: { '200': { description: '' } } } },
       },
       components: { securitySchemes: schemes },
     });
+  const DIRECTUS_SCHEMES = {
+    KeyAuth: { type: 'apiKey', in: 'query', name: 'access_token' },
+    Auth: { type: 'apiKey', in: 'header', name: 'Authorization' },
+  };
 
-  it('a bearer scheme beside a query one: the header is chosen, and the query scheme is pointed out', async () => {
-    const doc = tmp.file(
-      'directus-like.json',
-      directusLike({ Auth: { type: 'http', scheme: 'bearer' }, KeyAuth: { type: 'apiKey', in: 'query', name: 'access_token' } }, [
-        { Auth: [] },
-        { KeyAuth: [] },
-      ]),
-    );
-    const run = await init(['--from-openapi', doc, '--allow', 'GET /items/agents*']);
+  it('Directus: the key in the Authorization header as Bearer, the query scheme pointed out, silence not taken for openness', async () => {
+    const doc = tmp.file('directus-like.json', directusLike(DIRECTUS_SCHEMES, [{ Auth: [] }]));
+    const run = await init(['--from-openapi', doc, '--origin', 'http://127.0.0.1:8055', '--allow', 'GET /items/agents*']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.profile!.target.auth).toEqual({ header: 'Authorization', scheme: 'Bearer' });
+    expect(run.stdout).toContain(
+      'Note: the document\'s Auth puts the key in the Authorization header without saying how; the profile sends "Bearer <key>"',
+    );
     expect(run.stdout).toContain('the document also accepts the key in the URL query (KeyAuth: ?access_token=)');
     expect(run.stdout).toContain('auth.key-in-query-rejected expects a key in a URL to be refused');
     expect(run.text).toContain('# Note: the document also accepts the key in the URL query');
-    expect(run.stdout).toContain('Left out 1 public operation(s) (no security): GET /server/ping');
+    // Only the explicitly open operation is left out; those that state nothing are taken to need the key, and said so.
+    expect(run.stdout).toContain('Left out 1 public operation(s) (no security): GET /server/health');
+    expect(run.stdout).toContain('Note: 4 operation(s) of the document state no security');
     expect(requests(run.profile!.allowed)).toEqual(['GET /items/agents', 'GET /items/agents/{id}']);
-    expect(requests(run.profile!.denied)).toEqual(['POST /items/agents', 'DELETE /items/agents/{id}']);
+    expect(requests(run.profile!.denied)).toEqual(['POST /items/agents', 'DELETE /items/agents/{id}', 'GET /server/ping']);
     await expectValid(run.file);
   });
 
   it('only a query scheme: the profile sends the key in the query, and says what that means', async () => {
-    const doc = tmp.file(
-      'query-only.json',
-      directusLike({ KeyAuth: { type: 'apiKey', in: 'query', name: 'access_token' } }, [{ KeyAuth: [] }]),
-    );
-    const run = await init(['--from-openapi', doc, '--allow', 'GET /items/agents']);
+    const doc = tmp.file('query-only.json', directusLike({ KeyAuth: DIRECTUS_SCHEMES.KeyAuth }, [{ KeyAuth: [] }]));
+    const run = await init(['--from-openapi', doc, '--origin', 'http://127.0.0.1:8055', '--allow', 'GET /items/agents']);
     expect(run.code).toBe(0);
     expect(run.profile!.target.auth).toEqual({ query: 'access_token' });
     expect(run.stdout).toContain('the document declares the key in the URL query (KeyAuth: ?access_token=), so the profile sends it there');
     expect(run.stdout).toContain('auth.key-in-query-rejected is skipped for a query contract');
     await expectValid(run.file);
     // The operator's flag wins over the document.
-    const header = await init(['--from-openapi', doc, '--allow', 'GET /items/agents', '--auth-header', 'Authorization']);
-    expect(header.profile!.target.auth).toEqual({ header: 'Authorization', scheme: 'Bearer' });
+    const header = await init([
+      '--from-openapi',
+      doc,
+      '--origin',
+      'http://127.0.0.1:8055',
+      '--allow',
+      'GET /items/agents',
+      '--auth-header',
+      'X-Directus-Token',
+    ]);
+    expect(header.profile!.target.auth).toEqual({ header: 'X-Directus-Token', scheme: '' });
   });
 });

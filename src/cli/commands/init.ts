@@ -292,6 +292,13 @@ async function fromOpenApi(
   notes: string[],
 ): Promise<{ allowed: ProposedResource[]; denied: ProposedResource[]; granted?: string[] }> {
   if (!declaresSecurity(api)) notes.push('the document declares no security at all; every operation is taken to need the key');
+  else {
+    const unstated = operations(api).filter((op) => op.securityUnstated).length;
+    if (unstated > 0)
+      notes.push(
+        `${unstated} operation(s) of the document state no security (neither their own nor a document-wide one); they are taken to need the key, so check the public ones among them (a health check, a login) before proposing them as denied`,
+      );
+  }
   let granted = opts.scopes;
   let allow = opts.allow;
   let deny = opts.deny;
