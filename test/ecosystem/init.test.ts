@@ -292,6 +292,18 @@ describe('keyprobe init --from-openapi', () => {
     expect(profileAt(join(tmp.dir, 'profiles', 'crm-prod-agent-call.yaml')).key.scopes).toEqual(['agents:read']);
   });
 
+  it('with no scope chosen, asks for operations by method and path instead', async () => {
+    const run = await init([...OPENAPI_FLAGS], ['', '', 'GET /v1/agents*', 'POST /v1/agents', '', '', '', '', '']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Scopes granted to this key, comma-separated (empty: choose operations by method and path): ');
+    expect(run.stdout).toContain('Agent Platform API has 11 operation(s) that need a key, e.g.:');
+    const p = profileAt(join(tmp.dir, 'profiles', 'crm-prod-agent-call.yaml'));
+    expect(p.key.scopes).toBeUndefined();
+    expect(p.allowed.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/agents', 'GET /v1/agents/agt-support']);
+    expect(p.denied?.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/agents']);
+  });
+
   it('refuses an unknown scope, Swagger 2 and a file that is not YAML, with exit 2', async () => {
     const typo = await init([...OPENAPI_FLAGS, '--scopes', 'agents:raed']);
     expect(typo.code).toBe(2);
