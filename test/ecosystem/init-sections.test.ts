@@ -56,7 +56,7 @@ async function init(args: string[]): Promise<{ code: number; stdout: string; std
 /** A value for every ${env:NAME} the text names, as an operator would export them. */
 function envFor(text: string): Record<string, string> {
   const names = [...new Set([...text.matchAll(/\$\{env:([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))];
-  return Object.fromEntries(names.map((n, i) => [n, `kp_test_${n.toLowerCase()}_${i}_Zx81Qw`]));
+  return Object.fromEntries(names.map((n, i) => [n, `fake-value-for-validation-${i}-0000000000`]));
 }
 
 /** Validated as written (references unresolved) and with every reference set (--resolve). */

@@ -30,7 +30,7 @@ describe('recipe files', () => {
       it('its profile validates, as written and with every variable it names set', () => {
         expect(checkProfileFile(profile).problems).toEqual([]);
         const names = [...new Set([...text.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]!))];
-        const env = Object.fromEntries(names.map((n, i) => [n, `gw_recipeValue${i}Xq81Zr7Lm2Pw9Tk4`]));
+        const env = Object.fromEntries(names.map((n, i) => [n, `fake-value-for-validation-${i}-0000000000`]));
         expect(checkProfileFile(profile, env).problems).toEqual([]);
         // setup.sh writes each variable the profile reads.
         const setup = readFileSync(join(dir, 'setup.sh'), 'utf8');
