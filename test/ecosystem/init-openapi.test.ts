@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { matchPath } from '../../src/init/select.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -274,5 +275,22 @@ describe('where the document sends the key', () => {
       'X-Directus-Token',
     ]);
     expect(header.profile!.target.auth).toEqual({ header: 'X-Directus-Token', scheme: '' });
+  });
+});
+
+describe('operation patterns', () => {
+  it('* spans any characters; a document parameter takes one segment of the pattern', () => {
+    const bound = (pattern: string, path: string) => {
+      const m = matchPath(pattern, path);
+      return m ? Object.fromEntries(m) : undefined;
+    };
+    expect(bound('/items/agents', '/items/{collection}')).toEqual({ collection: 'agents' });
+    expect(bound('/items/agents*', '/items/{collection}/{id}')).toEqual({ collection: 'agents' });
+    expect(bound('/items/agents*', '/items/agents_archive')).toEqual({});
+    expect(bound('/items/agents', '/items/{collection}/{id}')).toBeUndefined();
+    expect(bound('/items/a/b', '/items/{collection}')).toBeUndefined(); // a parameter never spans a "/"
+    expect(bound('/upstreams/*/targets/*', '/upstreams/{u}/targets/{t}')).toEqual({});
+    expect(bound('/v4/linode/instances/123', '/v4/linode/instances/{linodeId}')).toEqual({ linodeId: '123' });
+    expect(bound('*', '/anything/{x}')).toEqual({});
   });
 });

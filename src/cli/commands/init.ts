@@ -20,20 +20,11 @@ import {
   type Parsed,
 } from '../../init/answers.js';
 import { type AuthPlacement, DEFAULT_AUTH, proposeAuth } from '../../init/auth-placement.js';
-import {
-  availableScopes,
-  declaresSecurity,
-  operations,
-  proposeResources,
-  readOpenApi,
-  scopeUsage,
-  serverOrigin,
-  type OpenApiDocument,
-  type ProposedResource,
-} from '../../init/openapi.js';
+import { availableScopes, readOpenApi, serverOrigin, type OpenApiDocument, type ProposedResource } from '../../init/openapi.js';
 import { lineAsker, type Asker } from '../../init/prompt.js';
 import { type LifecycleKind, type OtherEnvironmentKey, type RateLimitAnswer, renderProfile } from '../../init/scaffold.js';
-import { parsePattern, patternProblem, proposeByPatterns } from '../../init/select.js';
+import { fromOpenApi } from '../../init/from-openapi.js';
+import { patternProblem } from '../../init/select.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { GENERIC_NAME_WORDS, KNOWN_ENVIRONMENTS, keyNameProblems } from '../../rules/naming.js';
 import type { CliIo } from '../io.js';
@@ -159,7 +150,13 @@ export function initCommand(io: CliIo) {
       let denied: ProposedResource[];
       let granted: string[] | undefined;
       if (api) {
-        ({ allowed, denied, granted } = await fromOpenApi(api, opts, scopes, asker, io, notes));
+        ({ allowed, denied, granted } = await fromOpenApi(
+          api,
+          { scopes: opts.scopes, allow: opts.allow, deny: opts.deny, file: opts.fromOpenapi! },
+          asker,
+          io.stdout,
+          notes,
+        ));
       } else {
         const allowList =
           opts.allow ??
@@ -278,112 +275,6 @@ export function initCommand(io: CliIo) {
 const toParsed = (problemText: string | undefined, value: string): Parsed<string> =>
   problemText ? { ok: false, problem: problemText } : { ok: true, value };
 
-/**
- * Allowed and denied resources from an OpenAPI document: by the scopes the
- * key is granted, where the document names scopes; by method and path
- * patterns (`GET /items/agents*`), where it names none or the person prefers.
- */
-async function fromOpenApi(
-  api: OpenApiDocument,
-  opts: InitOptions,
-  scopes: readonly string[],
-  asker: Asker | undefined,
-  io: CliIo,
-  notes: string[],
-): Promise<{ allowed: ProposedResource[]; denied: ProposedResource[]; granted?: string[] }> {
-  if (!declaresSecurity(api)) notes.push('the document declares no security at all; every operation is taken to need the key');
-  else {
-    const unstated = operations(api).filter((op) => op.securityUnstated).length;
-    if (unstated > 0)
-      notes.push(
-        `${unstated} operation(s) of the document state no security (neither their own nor a document-wide one); they are taken to need the key, so check the public ones among them (a health check, a login) before proposing them as denied`,
-      );
-  }
-  let granted = opts.scopes;
-  let allow = opts.allow;
-  let deny = opts.deny;
-  if (!granted && !allow) {
-    if (scopes.length > 0) {
-      const chosen = await askScopes(asker!, io, api, scopes);
-      if (chosen.length > 0) granted = chosen;
-    }
-    if (!granted) {
-      const ops = operations(api).filter((op) => !op.isPublic);
-      io.stdout.write(
-        `${api.title} has ${ops.length} operation(s) that need a key, e.g.:\n${ops
-          .slice(0, 8)
-          .map((op) => `  ${op.method} ${op.path}`)
-          .join('\n')}\n`,
-      );
-      allow = splitList(
-        await asker!.ask('Operations the key must be allowed to call: "METHOD /path" patterns, * for any characters, comma-separated', {
-          check: patternListProblem(true),
-        }),
-      );
-      deny = splitList(
-        await asker!.ask('Operations it must be refused (empty: every other operation that needs a key)', {
-          check: patternListProblem(false),
-        }),
-      );
-    }
-  }
-
-  if (granted && !allow && !deny) {
-    const proposal = proposeResources(api, granted);
-    if (proposal.allowed.length === 0)
-      throw new UsageError(
-        `no operation in ${opts.fromOpenapi} can be called with ${granted.join(', ')}; a profile needs at least one allowed resource`,
-      );
-    leftOut(io, proposal.publicOperations);
-    return { allowed: proposal.allowed, denied: proposal.denied, granted };
-  }
-
-  const proposal = proposeByPatterns(api, (allow ?? []).map(parsePattern), (deny ?? []).map(parsePattern), granted ?? []);
-  const problems: string[] = [];
-  for (const p of proposal.unmatched) problems.push(`"${p}" matches no operation of ${opts.fromOpenapi} that needs a key${hint(api, p)}`);
-  for (const c of proposal.conflicts) problems.push(`${c} is matched by both --allow and --deny`);
-  if (problems.length > 0) throw new UsageError(problems.join('\n  '));
-  if (proposal.allowed.length === 0)
-    throw new UsageError(`nothing in ${opts.fromOpenapi} was chosen as allowed; a profile needs at least one allowed resource`);
-  leftOut(io, proposal.publicOperations);
-  if (proposal.authOptional.length > 0) {
-    const some =
-      proposal.authOptional.length > 3
-        ? `${proposal.authOptional.slice(0, 3).join(', ')} and ${proposal.authOptional.length - 3} more`
-        : proposal.authOptional.join(', ');
-    notes.push(
-      `the document makes the key optional ({} among its security requirements) on ${proposal.authOptional.length} allowed operation(s): ${some}; if the platform really serves them without a key, auth.missing-key-rejected fails`,
-    );
-  }
-  return { allowed: proposal.allowed, denied: proposal.denied, ...(granted ? { granted } : {}) };
-}
-
-function leftOut(io: CliIo, publicOperations: readonly string[]): void {
-  if (publicOperations.length > 0)
-    io.stdout.write(`Left out ${publicOperations.length} public operation(s) (no security): ${publicOperations.join(', ')}\n`);
-}
-
-/** "; nearest: POST /collections/{collection_name}/points/query, …": the operations sharing the most leading path segments. */
-function hint(api: OpenApiDocument, pattern: string): string {
-  const p = parsePattern(pattern);
-  const wanted = p.path.split('/');
-  // A document parameter ({collection_name}) matches any segment of the pattern.
-  const shared = (path: string) => {
-    const segments = path.split('/');
-    let n = 0;
-    while (n < segments.length && n < wanted.length && (segments[n] === wanted[n] || /^\{[^}]+\}$/.test(segments[n]!))) n++;
-    return n;
-  };
-  const nearest = operations(api)
-    .filter((op) => !op.isPublic && (p.method === '*' || op.method === p.method))
-    .map((op) => ({ op, score: shared(op.path) }))
-    .filter((c) => c.score > 1)
-    .sort((a, b) => b.score - a.score)
-    .slice(0, 3)
-    .map((c) => `${c.op.method} ${c.op.path}`);
-  return nearest.length > 0 ? `; nearest: ${nearest.join(', ')}` : '';
-}
-
 /** Flags that were given are checked up front, all at once: a script gets every problem in one go. */
 function validateFlags(opts: InitOptions, scopes: readonly string[]): string[] {
   const problems: string[] = [];
@@ -452,18 +343,6 @@ function missingFlags(opts: InitOptions, api: OpenApiDocument | undefined): stri
   return missing;
 }
 
-async function askScopes(asker: Asker, io: CliIo, api: OpenApiDocument, scopes: readonly string[]): Promise<string[]> {
-  const usage = scopeUsage(api);
-  io.stdout.write(`Scopes in ${api.title}:\n${scopes.map((s) => `  ${s} (${usage.get(s) ?? 0} operation(s))`).join('\n')}\n`);
-  const answer = await asker.ask('Scopes granted to this key, comma-separated (empty: choose operations by method and path)', {
-    check: (v) => {
-      const unknown = splitList(v).filter((s) => !scopes.includes(s));
-      return unknown.length > 0 ? `not in the document: ${unknown.join(', ')}` : undefined;
-    },
-  });
-  return splitList(answer);
-}
-
 const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /** A part of the key name: lowercase words joined by hyphens, not made only of generic words, no environment word inside. */
@@ -501,14 +380,6 @@ function requestListProblem(required: boolean): Check {
     const list = splitList(v);
     if (required && list.length === 0) return 'name at least one request, e.g. GET /v1/agents';
     return list.map(requestProblem).find(Boolean);
-  };
-}
-
-function patternListProblem(required: boolean): Check {
-  return (v) => {
-    const list = splitList(v);
-    if (required && list.length === 0) return 'name at least one operation, e.g. GET /items/agents*';
-    return list.map(patternProblem).find(Boolean);
   };
 }
 
