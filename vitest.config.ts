@@ -14,6 +14,9 @@ export const TIMING_SENSITIVE = [
   'test/checks/rate-checks.test.ts',
   'test/checks/lifecycle-key-models.test.ts',
   'test/detection/behaviour-matrix.test.ts',
+  // Real gateways (Debian's nginx and HAProxy): rate windows and revocation budgets.
+  'test/recipes/nginx.test.ts',
+  'test/recipes/haproxy.test.ts',
 ];
 
 export default defineConfig({

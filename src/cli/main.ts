@@ -148,15 +148,36 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--origin <origin>', 'target origin, e.g. https://api.example.com, or ${env:NAME}')
     .option('--key-env <NAME>', 'environment variable that will hold the key (default <SYSTEM>_<ENV>_<PURPOSE>_KEY)')
     .option('--expires <date>', 'when the key expires, e.g. 2027-03-31')
-    .option('--allow <request>', 'a request the key must reach, e.g. "GET /v1/agents" (repeatable)', repeat)
-    .option('--deny <request>', 'a request it must be refused (repeatable)', repeat)
-    .option('--from-openapi <file>', 'propose allowed/denied resources from an OpenAPI 3 document (JSON or YAML)')
+    .option(
+      '--allow <request>',
+      'a request the key must reach, e.g. "GET /v1/agents"; with --from-openapi a pattern of its operations, e.g. "GET /items/agents*" (repeatable)',
+      repeat,
+    )
+    .option('--deny <request>', 'a request (or with --from-openapi, a pattern) it must be refused (repeatable)', repeat)
+    .option('--from-openapi <file>', 'propose allowed/denied resources and the key placement from an OpenAPI 3 document (JSON or YAML)')
     .option('--scopes <scope...>', 'with --from-openapi: the scopes the key is granted (repeat or comma-separate)', collect)
+    .option('--auth-header <name>', 'the key travels in this header (default Authorization)')
+    .option(
+      '--auth-scheme <scheme>',
+      'before the key in the header: default Bearer for Authorization, none for other headers; "" for a bare key',
+    )
+    .option('--auth-query <name>', 'the key travels in the URL query as ?<name>= (not recommended: URLs land in logs)')
+    .option('--rate-limit <n/window>', 'the limit the key must meet, e.g. 20/1s, 100/min')
+    .option('--rate-probe <request>', 'the call the rate checks burst (default: the first allowed GET)')
+    .option('--lifecycle <kind>', 'write a lifecycle adapter skeleton: http, command or manual')
+    .option('--canary-env <NAME>', 'variable holding a spare canary key with the same scopes')
+    .option('--second-key-env <NAME>', 'variable holding a second key, of another system')
+    .option('--expired-key-env <NAME>', 'variable holding a key that has already expired')
+    .option(
+      '--other-env <env=NAME>',
+      'a key of another environment this target must refuse, e.g. staging=CRM_STAGING_KEY (repeatable)',
+      repeat,
+    )
     .option('-o, --out <file>', 'where to write the profile (default profiles/<name>.yaml)')
     .option('--force', 'overwrite --out if it exists')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ keyprobe init\n  $ keyprobe init --system crm --environment prod --purpose agent-call --owner crm-team@example.com \\\n      --origin https://api.example.com --allow "GET /v1/agents" --deny "POST /v1/agents"\n  $ keyprobe init --from-openapi openapi.yaml --scopes agents:read,agents:call\n',
+      '\nEvery optional section (rate limit, lifecycle, canary, second key, other environments, …) is written,\ncommented out unless chosen, with the checks it turns on.\n\nExamples:\n  $ keyprobe init\n  $ keyprobe init --system crm --environment prod --purpose agent-call --owner crm-team@example.com \\\n      --origin https://api.example.com --allow "GET /v1/agents" --deny "POST /v1/agents" \\\n      --auth-header X-API-Key --rate-limit 20/1s --lifecycle command\n  $ keyprobe init --from-openapi openapi.yaml --scopes agents:read,agents:call\n  $ keyprobe init --from-openapi directus.json --allow "GET /items/agents*"\n',
     )
     .action(run(async () => (await import('./commands/init.js')).initCommand(io)));
 

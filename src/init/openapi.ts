@@ -25,8 +25,12 @@ export interface Operation {
   readonly operationId?: string;
   /** Path parameters the document gives no example for; left as `{name}` in `path`. */
   readonly unresolvedParams: readonly string[];
-  /** Anyone may call it: no security requirement applies. */
+  /** Anyone may call it: its security (or the document's) is `[]` or only `{}`. */
   readonly isPublic: boolean;
+  /** Neither the operation nor the document says anything about its security. */
+  readonly securityUnstated: boolean;
+  /** The document lists both a way to authenticate and `{}` (none needed): the key is optional here. */
+  readonly authOptional: boolean;
   /** Alternatives (any one suffices), each the scopes it needs together. */
   readonly securityAlternatives: readonly (readonly string[])[];
   /** The 2xx statuses the document lists. */
@@ -52,6 +56,14 @@ export interface OpenApiProposal {
   readonly denied: ProposedResource[];
   /** Operations anyone may call (no security): proving nothing about a key, they are left out. */
   readonly publicOperations: string[];
+}
+
+/** Whether the document says anything about security at all (schemes or requirements). */
+export function declaresSecurity(api: OpenApiDocument): boolean {
+  const { doc } = api;
+  const schemes = isObject(doc.components) && isObject(doc.components.securitySchemes) ? doc.components.securitySchemes : {};
+  if (Object.keys(schemes).length > 0 || Array.isArray(doc.security)) return true;
+  return rawOperations(api).some(({ op }) => op.security !== undefined);
 }
 
 export function readOpenApi(file: string): OpenApiDocument {
@@ -126,34 +138,45 @@ export function scopeUsage(api: OpenApiDocument): Map<string, number> {
   return usage;
 }
 
+/** Each operation object of the document with its path template and method, before interpretation. */
+function rawOperations(api: OpenApiDocument): { template: string; method: string; item: Json; op: Json }[] {
+  const { doc } = api;
+  const out: { template: string; method: string; item: Json; op: Json }[] = [];
+  for (const [template, rawItem] of Object.entries(doc.paths as Json)) {
+    const item = deref(doc, rawItem);
+    if (!isObject(item) || !template.startsWith('/')) continue;
+    for (const method of OPERATION_METHODS) {
+      const op = deref(doc, item[method]);
+      if (isObject(op)) out.push({ template, method, item, op });
+    }
+  }
+  return out;
+}
+
 export function operations(api: OpenApiDocument): Operation[] {
   const { doc } = api;
   const basePath = serverBasePath(api);
   const rootSecurity = doc.security;
-  const ops: Operation[] = [];
-  for (const [template, rawItem] of Object.entries(doc.paths as Json)) {
-    const item = deref(doc, rawItem);
-    if (!isObject(item) || !template.startsWith('/')) continue;
+  return rawOperations(api).map(({ template, method, item, op }) => {
     const itemParams = Array.isArray(item.parameters) ? item.parameters : [];
-    for (const method of OPERATION_METHODS) {
-      const op = deref(doc, item[method]);
-      if (!isObject(op)) continue;
-      const params = [...itemParams, ...(Array.isArray(op.parameters) ? op.parameters : [])].map((p) => deref(doc, p)).filter(isObject);
-      const { path, unresolved } = fillPathParams(template, params, doc);
-      const security = op.security !== undefined ? op.security : rootSecurity;
-      ops.push({
-        method: method.toUpperCase(),
-        path: basePath + path,
-        operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
-        unresolvedParams: unresolved,
-        isPublic: isPublic(security),
-        securityAlternatives: securityAlternatives(security),
-        successStatuses: successStatuses(op.responses),
-        exampleBody: exampleBody(doc, op.requestBody),
-      });
-    }
-  }
-  return ops;
+    const params = [...itemParams, ...(Array.isArray(op.parameters) ? op.parameters : [])].map((p) => deref(doc, p)).filter(isObject);
+    const { path, unresolved } = fillPathParams(template, params, doc);
+    const security = op.security !== undefined ? op.security : rootSecurity;
+    return {
+      method: method.toUpperCase(),
+      path: basePath + path,
+      operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
+      unresolvedParams: unresolved,
+      // Silence is not openness: real documents leave security out where a key is needed
+      // (Kong's Admin API everywhere; Directus on all but one operation per collection).
+      isPublic: security !== undefined && isPublic(security),
+      securityUnstated: security === undefined,
+      authOptional: isAuthOptional(security),
+      securityAlternatives: securityAlternatives(security),
+      successStatuses: successStatuses(op.responses),
+      exampleBody: exampleBody(doc, op.requestBody),
+    };
+  });
 }
 
 /**
@@ -175,28 +198,49 @@ export function proposeResources(api: OpenApiDocument, scopes: readonly string[]
       unresolvedParams: op.unresolvedParams,
       body: op.exampleBody,
     };
-    const satisfied = op.securityAlternatives.find((alt) => alt.every((s) => granted.has(s)));
+    const satisfied = scopedAlternatives(op).find((alt) => alt.every((s) => granted.has(s)));
     if (satisfied) {
       const expect =
         op.successStatuses.length === 0 ? undefined : op.successStatuses.length === 1 ? op.successStatuses[0] : [...op.successStatuses];
       proposal.allowed.push({ ...base, expect, scope: satisfied[0] });
     } else {
-      const needs = [...new Set(op.securityAlternatives.flatMap((alt) => alt.filter((s) => !granted.has(s))))];
+      const needs = [...new Set(scopedAlternatives(op).flatMap((alt) => alt.filter((s) => !granted.has(s))))];
       proposal.denied.push({ ...base, needs });
     }
   }
   return proposal;
 }
 
-/** `security: []` or an empty requirement `{}` means anyone may call the operation. */
+/**
+ * The alternatives that decide by scope. Where one alternative names scopes
+ * and another names none (Linode: a personal access token `[]`, or OAuth with
+ * `linodes:read_only`), the scope-less one would let any key through on
+ * paper; the scopes say what a key really needs.
+ */
+export function scopedAlternatives(op: Operation): readonly (readonly string[])[] {
+  const scoped = op.securityAlternatives.filter((alt) => alt.length > 0);
+  return scoped.length > 0 ? scoped : op.securityAlternatives;
+}
+
+/** `security: []`, or only empty requirements `{}`: anyone may call the operation. */
 function isPublic(security: unknown): boolean {
-  return !Array.isArray(security) || security.length === 0 || security.some((r) => isObject(r) && Object.keys(r).length === 0);
+  return Array.isArray(security) && security.every((r) => isObject(r) && Object.keys(r).length === 0);
+}
+
+/** `[{apiKey: []}, {}]`: a way to authenticate, or none at all (Qdrant without a configured key). */
+function isAuthOptional(security: unknown): boolean {
+  return (
+    Array.isArray(security) &&
+    security.some((r) => isObject(r) && Object.keys(r).length === 0) &&
+    security.some((r) => isObject(r) && Object.keys(r).length > 0)
+  );
 }
 
 /** Each requirement (any one suffices) as the scopes it needs; a scheme without scopes (an API key) needs none. */
 function securityAlternatives(security: unknown): string[][] {
   if (!Array.isArray(security)) return [];
   return security
+    .filter((r) => isObject(r) && Object.keys(r).length > 0)
     .filter(isObject)
     .map((requirement) => [
       ...new Set(Object.values(requirement).flatMap((v) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []))),

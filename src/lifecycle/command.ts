@@ -247,7 +247,13 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
   /** PATH, HOME and the variables the profile lists, from keyprobe's environment; then the action's own. */
   private environment(actionEnv: Record<string, string>): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const name of ['PATH', 'HOME', ...this.spec.env]) {
+    for (const name of ['PATH', 'HOME']) {
+      // Folder lists, never credentials, though a temp or tool-cache folder name can look random:
+      // registering one would flag every report that names a file below it as a leak.
+      const value = this.deps.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    for (const name of this.spec.env) {
       const value = this.deps.env[name];
       if (value === undefined) continue;
       env[name] = value;

@@ -41,7 +41,12 @@ async function init(args: string[], answers?: string[]) {
 function profileAt(file: string) {
   return parse(readFileSync(file, 'utf8')) as {
     key: Record<string, unknown>;
-    target: { origin: string };
+    target: { origin: string; auth?: unknown };
+    rateLimit?: unknown;
+    lifecycle?: { adapter: string };
+    canary?: unknown;
+    secondKey?: unknown;
+    otherEnvironments?: unknown;
     allowed: { method: string; path: string; expect?: unknown; scope?: string; body?: unknown }[];
     denied?: { method: string; path: string }[];
   };
@@ -164,8 +169,15 @@ describe('keyprobe init interactively', () => {
       'api.example.com', // not an origin: asked again
       'https://billing.example.com',
       '', // key env: the default
+      'header X-Api-Key Bearer extra', // not a placement: asked again
+      'header X-Api-Key',
       'GET /v1/invoices, GET /v1/invoices/inv-1',
       'DELETE /v1/invoices/inv-1',
+      '100/minute',
+      'command',
+      'BILLING_CANARY_KEY',
+      '', // no second key
+      'staging=BILLING_STAGING_KEY',
     ];
     const run = await init([], answers);
     expect(run.stderr).toBe('');
@@ -173,7 +185,16 @@ describe('keyprobe init interactively', () => {
     expect(run.stdout).toContain('System that calls with the key (e.g. crm): ');
     expect(run.stdout).toContain('system "api" is generic');
     expect(run.stdout).toContain('Environment variable that will hold the key [BILLING_PROD_INVOICE_SYNC_KEY]: ');
+    expect(run.stdout).toContain('How the key is sent: "header NAME [SCHEME]" or "query NAME" [header Authorization Bearer]: ');
+    expect(run.stdout).toContain('answer "header NAME [SCHEME]"');
+    expect(run.stdout).toContain('Rate limit of the key, e.g. 20/1s or 100/min (empty: none): ');
     const p = profileAt(join(tmp.dir, 'profiles', 'billing-prod-invoice-sync.yaml'));
+    expect(p.target).toMatchObject({ auth: { header: 'X-Api-Key', scheme: '' } });
+    expect(p.rateLimit).toEqual({ limit: 100, windowSeconds: 60, probe: 'GET /v1/invoices' });
+    expect(p.lifecycle?.adapter).toBe('command');
+    expect(p.canary).toEqual({ secret: '${env:BILLING_CANARY_KEY}' });
+    expect(p.secondKey).toBeUndefined();
+    expect(p.otherEnvironments).toEqual([{ environment: 'staging', secret: '${env:BILLING_STAGING_KEY}' }]);
     expect(p.key).toMatchObject({
       name: 'billing-prod-invoice-sync',
       owner: 'billing-team@example.com',
@@ -186,9 +207,16 @@ describe('keyprobe init interactively', () => {
   });
 
   it('only asks for what the flags did not give', async () => {
-    const run = await init([...FLAGS, '--allow', 'GET /v1/agents'], ['https://api.example.com', 'CRM_KEY']);
+    const run = await init(
+      [...FLAGS, '--allow', 'GET /v1/agents', '--auth-header', 'X-API-Key', '--rate-limit', '5/s', '--lifecycle', 'http'],
+      ['https://api.example.com', 'CRM_KEY', '', '', ''],
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain('System that calls');
+    expect(run.stdout).not.toContain('How the key is sent');
+    expect(run.stdout).not.toContain('Rate limit');
+    expect(run.stdout).not.toContain('Lifecycle adapter');
+    expect(run.stdout).toContain('Variable holding a spare canary key with the same scopes (empty: none): ');
     expect(profileAt(join(tmp.dir, 'profiles', 'crm-prod-agent-call.yaml')).key.secret).toBe('${env:CRM_KEY}');
   });
 
@@ -256,12 +284,24 @@ describe('keyprobe init --from-openapi', () => {
   });
 
   it('asks which scopes to grant, listing those in the document', async () => {
-    const run = await init([...OPENAPI_FLAGS], ['agents:raed', 'agents:read']);
+    const run = await init([...OPENAPI_FLAGS], ['', 'agents:raed', 'agents:read', '', '', '', '', '']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Scopes in Agent Platform API:');
     expect(run.stdout).toContain('  agents:read (2 operation(s))');
     expect(run.stdout).toContain('not in the document: agents:raed');
     expect(profileAt(join(tmp.dir, 'profiles', 'crm-prod-agent-call.yaml')).key.scopes).toEqual(['agents:read']);
+  });
+
+  it('with no scope chosen, asks for operations by method and path instead', async () => {
+    const run = await init([...OPENAPI_FLAGS], ['', '', 'GET /v1/agents*', 'POST /v1/agents', '', '', '', '', '']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Scopes granted to this key, comma-separated (empty: choose operations by method and path): ');
+    expect(run.stdout).toContain('Agent Platform API has 11 operation(s) that need a key, e.g.:');
+    const p = profileAt(join(tmp.dir, 'profiles', 'crm-prod-agent-call.yaml'));
+    expect(p.key.scopes).toBeUndefined();
+    expect(p.allowed.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/agents', 'GET /v1/agents/agt-support']);
+    expect(p.denied?.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/agents']);
   });
 
   it('refuses an unknown scope, Swagger 2 and a file that is not YAML, with exit 2', async () => {

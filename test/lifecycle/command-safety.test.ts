@@ -178,6 +178,20 @@ describe('a command gets a minimal environment', () => {
     }
   });
 
+  it('PATH and HOME are handed on but never taken for secrets, however random their folder names look', async () => {
+    // A temp HOME (mkdtemp) or a tool cache on PATH looks random; registering
+    // it made every report that names a file below it a "leak" (exit 4).
+    const target = await startTarget();
+    const f = fixture(target, { lifecycle: { adapter: 'command', command: { env: ['ADMIN_TOKEN'], disable: 'true' } } });
+    const home = '/tmp/keyprobe-recipe-haproxy-G42LhK';
+    const path = `/opt/hostedtoolcache/node/20.19.4/x64/bin:${process.env.PATH}`;
+    const { adapter, secrets } = adapterFor(f, { PATH: path, HOME: home, ADMIN_TOKEN: 'adm_9f8e7d6c5b4a39281706f5e4d3c2b1a0' });
+    expect((await adapter.disable({ name: 'keyprobe-canary-x', id: 'key_canary' })).outcome).toBe('done');
+    expect(secrets.has(home)).toBe(false);
+    expect(secrets.has(path)).toBe(false);
+    expect(secrets.has('adm_9f8e7d6c5b4a39281706f5e4d3c2b1a0')).toBe(true); // a listed variable still is
+  });
+
   it('the profile cannot list a variable keyprobe sets for the action', async () => {
     const { profileSchema } = await import('../../src/config/profile-schema.js');
     const bad = profileSchema.safeParse({

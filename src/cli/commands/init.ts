@@ -1,6 +1,8 @@
-// `keyprobe init`: scaffolds a profile, asking for what the flags did not
-// give (or from flags alone, for scripts). The name follows the convention by
-// construction; generic parts are refused; the key goes in only as ${env:NAME}.
+// `keyprobe init`: scaffolds a whole profile, asking for what the flags did
+// not give (or from flags alone, for scripts). The name follows the
+// convention by construction; generic parts are refused; keys go in only as
+// ${env:NAME}. Every optional section is written, commented out unless
+// chosen, with the checks it turns on.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { checkProfileFile } from '../../config/load-profile.js';
@@ -8,16 +10,21 @@ import { profileSchema } from '../../config/profile-schema.js';
 import { closest } from '../../config/zod-problems.js';
 import { ConfigError, EXIT, UsageError } from '../../errors.js';
 import {
-  availableScopes,
-  proposeResources,
-  readOpenApi,
-  scopeUsage,
-  serverOrigin,
-  type OpenApiDocument,
-  type ProposedResource,
-} from '../../init/openapi.js';
+  authFromAnswer,
+  authFromFlags,
+  authToAnswer,
+  envNameProblem,
+  parseLifecycle,
+  parseOtherEnvironment,
+  parseRateLimit,
+  type Parsed,
+} from '../../init/answers.js';
+import { type AuthPlacement, DEFAULT_AUTH, proposeAuth } from '../../init/auth-placement.js';
+import { availableScopes, readOpenApi, serverOrigin, type OpenApiDocument, type ProposedResource } from '../../init/openapi.js';
 import { lineAsker, type Asker } from '../../init/prompt.js';
-import { renderProfile } from '../../init/scaffold.js';
+import { type LifecycleKind, type OtherEnvironmentKey, type RateLimitAnswer, renderProfile } from '../../init/scaffold.js';
+import { fromOpenApi } from '../../init/from-openapi.js';
+import { patternProblem } from '../../init/select.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { GENERIC_NAME_WORDS, KNOWN_ENVIRONMENTS, keyNameProblems } from '../../rules/naming.js';
 import type { CliIo } from '../io.js';
@@ -34,6 +41,16 @@ export interface InitOptions {
   readonly deny?: string[];
   readonly fromOpenapi?: string;
   readonly scopes?: string[];
+  readonly authHeader?: string;
+  readonly authScheme?: string;
+  readonly authQuery?: string;
+  readonly rateLimit?: string;
+  readonly rateProbe?: string;
+  readonly lifecycle?: string;
+  readonly canaryEnv?: string;
+  readonly secondKeyEnv?: string;
+  readonly expiredKeyEnv?: string;
+  readonly otherEnv?: string[];
   readonly out?: string;
   readonly force?: boolean;
 }
@@ -51,13 +68,25 @@ const checks = {
   purpose: (v: string) => partProblem('purpose', v, 'agent-call'),
   owner: (v: string) => (v.trim() === '' ? 'owner is empty: name the team or person who answers for this key' : undefined),
   origin: (v: string) => originProblem(v),
-  keyEnv: (v: string) =>
-    /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : `"${v}" is not an environment variable name (letters, digits, _)`,
+  keyEnv: envNameProblem,
   expires: (v: string) =>
     v === '' || ENV_REFERENCE.test(v) || !Number.isNaN(Date.parse(v))
       ? undefined
       : `"${v}" is not a date like 2027-03-31 or an \${env:NAME} reference`,
 } satisfies Record<string, Check>;
+
+/** A parser as an Asker check: an empty answer means "none". */
+const optional =
+  <T>(parse: (v: string) => Parsed<T>): Check =>
+  (v) => {
+    if (v === '') return undefined;
+    const p = parse(v);
+    return p.ok ? undefined : p.problem;
+  };
+const parsedValue = <T>(p: Parsed<T>): T => {
+  if (!p.ok) throw new UsageError(p.problem);
+  return p.value;
+};
 
 export function initCommand(io: CliIo) {
   return async (opts: InitOptions): Promise<number> => {
@@ -97,21 +126,37 @@ export function initCommand(io: CliIo) {
         defaultKeyEnv(system, environment, purpose),
       );
 
+      const notes: string[] = [];
+      const proposedAuth = api ? proposeAuth(api) : undefined;
+      if (proposedAuth) notes.push(...proposedAuth.notes);
+      const flagAuth = parsedValue(authFromFlags(opts.authHeader, opts.authScheme, opts.authQuery));
+      let auth: AuthPlacement = flagAuth ?? proposedAuth?.auth ?? DEFAULT_AUTH;
+      if (!flagAuth && asker)
+        auth = parsedValue(
+          authFromAnswer(
+            await asker.ask('How the key is sent: "header NAME [SCHEME]" or "query NAME"', {
+              defaultValue: authToAnswer(auth),
+              check: optional(authFromAnswer),
+            }),
+          ),
+        );
+      const authSource = flagAuth
+        ? undefined
+        : proposedAuth?.from && authToAnswer(auth) === authToAnswer(proposedAuth.auth)
+          ? `the document's security scheme ${proposedAuth.from}`
+          : undefined;
+
       let allowed: ProposedResource[];
       let denied: ProposedResource[];
       let granted: string[] | undefined;
       if (api) {
-        granted = opts.scopes ?? (await askScopes(asker!, io, api, scopes));
-        const proposal = proposeResources(api, granted);
-        if (proposal.allowed.length === 0)
-          throw new UsageError(
-            `no operation in ${opts.fromOpenapi} can be called with ${granted.join(', ')}; a profile needs at least one allowed resource`,
-          );
-        ({ allowed, denied } = proposal);
-        if (proposal.publicOperations.length > 0)
-          io.stdout.write(
-            `Left out ${proposal.publicOperations.length} public operation(s) (no security): ${proposal.publicOperations.join(', ')}\n`,
-          );
+        ({ allowed, denied, granted } = await fromOpenApi(
+          api,
+          { scopes: opts.scopes, allow: opts.allow, deny: opts.deny, file: opts.fromOpenapi! },
+          asker,
+          io.stdout,
+          notes,
+        ));
       } else {
         const allowList =
           opts.allow ??
@@ -131,6 +176,39 @@ export function initCommand(io: CliIo) {
         denied = denyList.map(parseRequest);
       }
 
+      const optionalAnswer = async (flag: string | undefined, question: string, check: Check): Promise<string | undefined> => {
+        if (flag !== undefined) return flag;
+        if (!asker) return undefined;
+        const answer = await asker.ask(`${question} (empty: none)`, { check });
+        return answer === '' ? undefined : answer;
+      };
+      const rateText = await optionalAnswer(opts.rateLimit, 'Rate limit of the key, e.g. 20/1s or 100/min', optional(parseRateLimit));
+      const rate = rateText === undefined ? undefined : parsedValue(parseRateLimit(rateText));
+      const rateLimit: RateLimitAnswer | undefined = rate && { ...rate, probe: opts.rateProbe ?? defaultProbe(allowed) };
+      const lifecycleText = await optionalAnswer(opts.lifecycle, 'Lifecycle adapter: http, command or manual', optional(parseLifecycle));
+      const lifecycle: LifecycleKind | undefined = lifecycleText === undefined ? undefined : parsedValue(parseLifecycle(lifecycleText));
+      const canaryEnv = await optionalAnswer(
+        opts.canaryEnv,
+        'Variable holding a spare canary key with the same scopes',
+        optional((v) => toParsed(envNameProblem(v), v)),
+      );
+      const secondKeyEnv = await optionalAnswer(
+        opts.secondKeyEnv,
+        'Variable holding a second key, of another system',
+        optional((v) => toParsed(envNameProblem(v), v)),
+      );
+      const otherText = opts.otherEnv
+        ? opts.otherEnv.join(',')
+        : await optionalAnswer(undefined, 'Keys of other environments as ENVIRONMENT=VARIABLE, comma-separated', (v) =>
+            splitList(v)
+              .map((o) => parseOtherEnvironment(o, environment))
+              .map((p) => (p.ok ? undefined : p.problem))
+              .find(Boolean),
+          );
+      const otherEnvironments: OtherEnvironmentKey[] = splitList(otherText ?? '').map((o) =>
+        parsedValue(parseOtherEnvironment(o, environment)),
+      );
+
       // The same rule the naming check applies: what init writes passes it.
       const name = `${system}-${environment}-${purpose}`;
       const naming = keyNameProblems(name, { system, environment, purpose });
@@ -148,8 +226,17 @@ export function initCommand(io: CliIo) {
         keyEnv,
         expires: opts.expires,
         scopes: granted,
+        auth,
+        authSource,
         allowed,
         denied,
+        rateLimit,
+        lifecycle,
+        canaryEnv,
+        secondKeyEnv,
+        expiredKeyEnv: opts.expiredKeyEnv,
+        otherEnvironments,
+        notes,
         source: api ? `${opts.fromOpenapi} (${api.title})` : undefined,
         schemaPath: relative(dirname(out), join(PACKAGE_ROOT, 'schemas', 'profile.schema.json'))
           .split(sep)
@@ -162,9 +249,21 @@ export function initCommand(io: CliIo) {
       if (problems.length > 0) throw new ConfigError(problems);
 
       const shown = relative(io.cwd, out) || out;
+      for (const note of notes) io.stdout.write(`Note: ${note}\n`);
       io.stdout.write(`Wrote ${shown}: key ${name}, ${allowed.length} allowed and ${denied.length} denied resource(s).\n`);
+      const commented = [
+        ...(rateLimit ? [] : ['rateLimit']),
+        ...(otherEnvironments.length > 0 ? [] : ['otherEnvironments']),
+        ...(canaryEnv ? [] : ['canary']),
+        ...(secondKeyEnv ? [] : ['secondKey']),
+        ...(opts.expiredKeyEnv ? [] : ['expiredKey']),
+        ...(lifecycle ? [] : ['lifecycle']),
+      ];
+      if (commented.length > 0) io.stdout.write(`Commented out, each turning on more checks once filled in: ${commented.join(', ')}.\n`);
+      const variables = [keyEnv, ...[canaryEnv, secondKeyEnv, opts.expiredKeyEnv].filter((v): v is string => !!v)];
+      variables.push(...otherEnvironments.map((o) => o.keyEnv));
       io.stdout.write(
-        `Next: review it, then\n  export ${keyEnv}=…   # the key, from your secret store\n  keyprobe validate ${shown}\n  keyprobe run ${shown}\n`,
+        `Next: review it, then\n${variables.map((v) => `  export ${v}=…   # from your secret store`).join('\n')}\n  keyprobe validate ${shown}\n  keyprobe run ${shown}${lifecycle === 'command' ? ' --allow-commands' : lifecycle === 'manual' ? ' --interactive' : ''}\n`,
       );
       return EXIT.pass;
     } finally {
@@ -172,6 +271,9 @@ export function initCommand(io: CliIo) {
     }
   };
 }
+
+const toParsed = (problemText: string | undefined, value: string): Parsed<string> =>
+  problemText ? { ok: false, problem: problemText } : { ok: true, value };
 
 /** Flags that were given are checked up front, all at once: a script gets every problem in one go. */
 function validateFlags(opts: InitOptions, scopes: readonly string[]): string[] {
@@ -181,27 +283,54 @@ function validateFlags(opts: InitOptions, scopes: readonly string[]): string[] {
     const problem = value === undefined ? undefined : checks[field](value);
     if (problem) problems.push(`--${field === 'keyEnv' ? 'key-env' : field}: ${problem}`);
   }
+  // With a document, --allow and --deny choose its operations by pattern; without, they are the requests themselves.
+  const requestCheck = opts.fromOpenapi ? patternProblem : requestProblem;
   for (const [flag, list] of [
     ['--allow', opts.allow],
     ['--deny', opts.deny],
   ] as const) {
     for (const r of list ?? []) {
-      const problem = requestProblem(r);
+      const problem = requestCheck(r);
       if (problem) problems.push(`${flag}: ${problem}`);
     }
   }
-  if (opts.fromOpenapi && (opts.allow || opts.deny))
-    problems.push('--allow/--deny and --from-openapi do not mix: the OpenAPI document proposes the resources');
   if (opts.scopes && !opts.fromOpenapi) problems.push('--scopes needs --from-openapi (it chooses which operations are allowed)');
   for (const s of opts.scopes ?? []) {
     if (!scopes.includes(s)) {
       const guess = closest(s, scopes);
       problems.push(
-        `--scopes: "${s}" is not a scope of the OpenAPI document${guess ? `; did you mean "${guess}"?` : ''}; it has: ${scopes.join(', ')}`,
+        `--scopes: "${s}" is not a scope of the OpenAPI document${guess ? `; did you mean "${guess}"?` : ''}; ${scopes.length > 0 ? `it has: ${scopes.join(', ')}` : 'it names no scopes: choose operations with --allow "METHOD /path*" instead'}`,
       );
     }
   }
   if (opts.scopes && opts.scopes.length === 0) problems.push('--scopes: name at least one scope');
+  const auth = authFromFlags(opts.authHeader, opts.authScheme, opts.authQuery);
+  if (!auth.ok) problems.push(auth.problem);
+  if (opts.rateLimit !== undefined) {
+    const p = parseRateLimit(opts.rateLimit);
+    if (!p.ok) problems.push(`--rate-limit: ${p.problem}`);
+  }
+  if (opts.rateProbe !== undefined) {
+    const problem = requestProblem(opts.rateProbe);
+    if (problem) problems.push(`--rate-probe: ${problem}`);
+    if (opts.rateLimit === undefined) problems.push('--rate-probe needs --rate-limit');
+  }
+  if (opts.lifecycle !== undefined) {
+    const p = parseLifecycle(opts.lifecycle);
+    if (!p.ok) problems.push(`--lifecycle: ${p.problem}`);
+  }
+  for (const [flag, value] of [
+    ['--canary-env', opts.canaryEnv],
+    ['--second-key-env', opts.secondKeyEnv],
+    ['--expired-key-env', opts.expiredKeyEnv],
+  ] as const) {
+    const problem = value === undefined ? undefined : envNameProblem(value);
+    if (problem) problems.push(`${flag}: ${problem}`);
+  }
+  for (const o of opts.otherEnv ?? []) {
+    const p = parseOtherEnvironment(o, opts.environment ?? '');
+    if (!p.ok) problems.push(`--other-env: ${p.problem}`);
+  }
   return problems;
 }
 
@@ -209,22 +338,9 @@ function missingFlags(opts: InitOptions, api: OpenApiDocument | undefined): stri
   const missing: string[] = [];
   for (const field of ['system', 'environment', 'purpose', 'owner'] as const) if (opts[field] === undefined) missing.push(`--${field}`);
   if (opts.origin === undefined && !(api && serverOrigin(api))) missing.push('--origin');
-  if (api ? !opts.scopes : !opts.allow) missing.push(api ? '--scopes' : '--allow');
+  if (api ? !opts.scopes && !opts.allow : !opts.allow)
+    missing.push(api && availableScopes(api).length > 0 ? '--scopes or --allow' : '--allow');
   return missing;
-}
-
-async function askScopes(asker: Asker, io: CliIo, api: OpenApiDocument, scopes: readonly string[]): Promise<string[]> {
-  const usage = scopeUsage(api);
-  io.stdout.write(`Scopes in ${api.title}:\n${scopes.map((s) => `  ${s} (${usage.get(s) ?? 0} operation(s))`).join('\n')}\n`);
-  const answer = await asker.ask('Scopes granted to this key, comma-separated', {
-    check: (v) => {
-      const chosen = splitList(v);
-      if (chosen.length === 0) return 'name at least one scope';
-      const unknown = chosen.filter((s) => !scopes.includes(s));
-      return unknown.length > 0 ? `not in the document: ${unknown.join(', ')}` : undefined;
-    },
-  });
-  return splitList(answer);
 }
 
 const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -270,6 +386,12 @@ function requestListProblem(required: boolean): Check {
 function parseRequest(r: string): ProposedResource {
   const { method, path } = allowedResource.parse(r) as { method: string; path: string };
   return { method, path, unresolvedParams: [] };
+}
+
+/** The rate checks' default probe: the first allowed GET with nothing left to fill in. */
+function defaultProbe(allowed: readonly ProposedResource[]): string {
+  const r = allowed.find((a) => a.method === 'GET' && a.unresolvedParams.length === 0) ?? allowed[0]!;
+  return `${r.method} ${r.path}`;
 }
 
 function splitList(v: string): string[] {
