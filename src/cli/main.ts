@@ -163,10 +163,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--inventory-url <url>', 'read the inventory from a management API instead (e.g. https://api.example.com/admin/keys)')
     .option(
       '--mapping <file>',
-      "with --inventory-url: credential (${env:…} only) and field mapping (default: the reference target's GET /admin/keys, token from KEYPROBE_ADMIN_TOKEN)",
+      "how the export or API names things: fields (paths, constants, value maps, date formats), and for an API its credential (${env:…} only), headers and pagination (default for --inventory-url: the reference target's GET /admin/keys)",
     )
+    .option('--preset <name>', 'a ready mapping shipped with keyprobe (see --list-presets), e.g. github-fine-grained-pats')
+    .option('--list-presets', 'list the ready mappings and where they are, then exit')
     .option('--demo', 'start the reference target with a seeded inventory and audit it through its GET /admin/keys')
     .option('-p, --policy <file>', 'audit policy (YAML): thresholds, severities, gating per rule (default: built-in)')
+    .option(
+      '--baseline <findings.json>',
+      'an earlier audit (its findings.json or report directory): mark each finding new, persisting or resolved',
+    )
+    .option(
+      '--waivers <file>',
+      'accepted findings (YAML): rule, optional key, owner, reason, expires; a waived finding does not gate until it expires',
+    )
+    .option('--fail-on <new|any>', 'what gates: every finding not waived (any, default) or only findings the baseline did not have (new)')
     .option('--as-of <date>', 'judge the inventory as of this date or ISO time (default: now)')
     .option('-o, --out <dir>', 'report directory (default: reports/audit-<run-id>)')
     .option('--ca <file>', 'with --inventory-url: trust this CA certificate (PEM)')
@@ -175,7 +186,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-v, --verbose', 'also list the offending keys of each rule')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ keyprobe audit --demo\n',
+      '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml --mapping keys-mapping.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ GITHUB_TOKEN=… keyprobe audit --preset github-fine-grained-pats --inventory-url https://api.github.com/orgs/acme/personal-access-tokens\n  $ keyprobe audit keys.json --baseline reports/audit-last/findings.json --waivers waivers.yaml --fail-on new\n  $ keyprobe audit --demo\n',
     )
     .action(run(async () => (await import('./commands/audit.js')).auditCommand(io)));
 

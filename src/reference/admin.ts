@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultError, FAULT_NAMES } from './faults.js';
 import { isPlainObject, parseAuthorization, readJson, sendEmpty, sendError, sendJson } from './http-util.js';
 import { KeyInputError, sha256, viewOf } from './keys.js';
+import { pageOf, pageRequest } from './paging.js';
 import type { TargetState } from './state.js';
 
 export const ADMIN_REALM = 'keyprobe-reference-admin';
@@ -20,6 +21,18 @@ export function adminTokenMatches(req: IncomingMessage, adminToken: string): boo
 
 function faultsBody(state: TargetState): unknown {
   return { faults: state.faults.snapshot(), available: FAULT_NAMES };
+}
+
+/** GET /admin/keys: the whole list, or with ?limit=N one page of it (see paging.ts). */
+function listKeys(res: ServerResponse, url: URL, state: TargetState): void {
+  const all = state.keys.list();
+  const page = pageRequest(url);
+  if (page === undefined) sendJson(res, 200, { keys: all.map(viewOf) });
+  else if ('error' in page) sendError(res, 400, 'invalid_request', page.error);
+  else {
+    const { items, nextCursor, link } = pageOf(all, page, url.pathname);
+    sendJson(res, 200, { keys: items.map(viewOf), nextCursor }, link ? { Link: link } : {});
+  }
 }
 
 function keyNotFound(res: ServerResponse, id: string): void {
@@ -66,7 +79,7 @@ export async function handleAdmin(
     if (resource === 'keys' && rest.length === 0) {
       if (id === undefined) {
         if (method === 'POST') return sendJson(res, 201, keys.create(await readJson(req)));
-        if (method === 'GET') return sendJson(res, 200, { keys: keys.list().map(viewOf) });
+        if (method === 'GET') return listKeys(res, url, state);
       } else if (action === undefined) {
         if (method === 'GET') {
           const key = keys.get(id);

@@ -1,0 +1,190 @@
+// A baseline: what an earlier run found, so this run can tell what is new,
+// what persists, and what was resolved. For an audit it is the findings.json
+// of an earlier audit; for a launch run, the results.json of an earlier run.
+// Items are matched by identity — rule or check, key id, and (for two
+// findings of one rule on one key) the aspect — never by their wording, which
+// changes as time passes ("143 days ago").
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../errors.js';
+
+/** What a baseline item is: an audit finding, a key an audit rule could not judge, or a check result that was not a pass. */
+export type ItemKind = 'finding' | 'notVerifiable' | 'check';
+
+export interface BaselineItem {
+  readonly kind: ItemKind;
+  /** Rule or check id. */
+  readonly rule: string;
+  /** Key id (audit) or profile key name (run). */
+  readonly id: string;
+  readonly name?: string;
+  readonly aspect?: string;
+  /** What was wrong then: a finding's detail, a reason, or a check's verdict and message. */
+  readonly detail?: string;
+  readonly severity?: string;
+}
+
+export interface Baseline {
+  readonly file: string;
+  readonly kind: 'audit' | 'run';
+  readonly runId: string;
+  /** The instant the earlier audit judged by, or when the earlier run started. */
+  readonly asOf?: string;
+  readonly items: ReadonlyMap<string, BaselineItem>;
+  /** Audit: findings per rule then, for the trend. Run: not set. */
+  readonly countsByRule?: Readonly<Record<string, number>>;
+  readonly keyCount?: number;
+  /** Audit (findings.json v2): the keys then, id → name, for keys added and removed. */
+  readonly keys?: ReadonlyMap<string, string | undefined>;
+}
+
+const SEP = '\u0001';
+
+/** The identity an item is matched by across runs. */
+export function itemIdentity(kind: ItemKind, rule: string, id: string, aspect?: string): string {
+  return `${kind}${SEP}${rule}${SEP}${id}${SEP}${aspect ?? ''}`;
+}
+
+/** Reads a baseline: a findings.json or results.json, or a report directory holding one (findings.json first). */
+export function readBaseline(input: string, label = input): Baseline {
+  let file = input;
+  try {
+    if (statSync(input).isDirectory()) {
+      const findings = join(input, 'findings.json');
+      file = exists(findings) ? findings : join(input, 'results.json');
+    }
+  } catch {
+    // Reported below as "cannot be read".
+  }
+  const shown = file === input ? label : join(label, file.slice(input.length + 1));
+  const data = readJsonFile(file, shown);
+  if (isFindingsDoc(data)) return fromFindings(data, shown);
+  if (isResultsDoc(data)) {
+    // An audit's results.json: its findings.json beside it has every finding.
+    const beside = join(dirname(file), 'findings.json');
+    if (data.suite?.name === 'audit' && exists(beside)) {
+      const doc = readJsonFile(beside, join(dirname(shown), 'findings.json'));
+      if (isFindingsDoc(doc)) return fromFindings(doc, join(dirname(shown), 'findings.json'));
+    }
+    return fromResults(data, shown);
+  }
+  throw new ConfigError([
+    { file: shown, path: '', message: 'is neither a findings.json (keyprobe audit) nor a results.json (keyprobe run) written by keyprobe' },
+  ]);
+}
+
+function exists(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function readJsonFile(file: string, label: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      { file: label, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? 'error'})` },
+    ]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ file: label, path: '', message: `is not JSON (${(err as Error).message})` }]);
+  }
+}
+
+interface FindingsDocLike {
+  schemaVersion: number;
+  runId: string;
+  asOf?: string;
+  inventory?: { keys?: number };
+  rules?: { id: string; findings?: number }[];
+  findings: { rule: string; id: string; name?: string; detail?: string; aspect?: string; severity?: string }[];
+  notVerifiable?: { rule: string; id: string; name?: string; reason?: string }[];
+  keys?: { id: string; name?: string }[];
+}
+
+interface ResultsDocLike {
+  schemaVersion: number;
+  runId: string;
+  startedAt?: string;
+  suite?: { name?: string };
+  profiles: { profile: { keyName: string }; checks: { id: string; verdict: string; message?: string; severity?: string }[] }[];
+}
+
+export function isFindingsDoc(data: unknown): data is FindingsDocLike {
+  const d = data as FindingsDocLike | null;
+  return !!d && typeof d === 'object' && typeof d.schemaVersion === 'number' && Array.isArray(d.findings) && typeof d.runId === 'string';
+}
+
+export function isResultsDoc(data: unknown): data is ResultsDocLike {
+  const d = data as ResultsDocLike | null;
+  return !!d && typeof d === 'object' && typeof d.schemaVersion === 'number' && Array.isArray(d.profiles) && typeof d.runId === 'string';
+}
+
+/** findings.json v1 had no aspect; the secret rule's detail names the field. */
+function aspectOf(f: { rule: string; detail?: string; aspect?: string }): string | undefined {
+  if (f.aspect !== undefined) return f.aspect;
+  if (f.rule === 'audit.secret-in-inventory') return /^field "(.*)" holds/.exec(f.detail ?? '')?.[1];
+  return undefined;
+}
+
+function fromFindings(doc: FindingsDocLike, file: string): Baseline {
+  const items = new Map<string, BaselineItem>();
+  for (const f of doc.findings) {
+    const aspect = aspectOf(f);
+    items.set(itemIdentity('finding', f.rule, String(f.id), aspect), {
+      kind: 'finding',
+      rule: f.rule,
+      id: String(f.id),
+      ...(f.name !== undefined ? { name: f.name } : {}),
+      ...(aspect !== undefined ? { aspect } : {}),
+      ...(f.detail !== undefined ? { detail: f.detail } : {}),
+      ...(f.severity !== undefined ? { severity: f.severity } : {}),
+    });
+  }
+  for (const n of doc.notVerifiable ?? [])
+    items.set(itemIdentity('notVerifiable', n.rule, String(n.id)), {
+      kind: 'notVerifiable',
+      rule: n.rule,
+      id: String(n.id),
+      ...(n.name !== undefined ? { name: n.name } : {}),
+      ...(n.reason !== undefined ? { detail: n.reason } : {}),
+    });
+  const countsByRule: Record<string, number> = {};
+  for (const r of doc.rules ?? []) countsByRule[r.id] = r.findings ?? 0;
+  return {
+    file,
+    kind: 'audit',
+    runId: doc.runId,
+    ...(doc.asOf ? { asOf: doc.asOf } : {}),
+    items,
+    countsByRule,
+    ...(typeof doc.inventory?.keys === 'number' ? { keyCount: doc.inventory.keys } : {}),
+    ...(doc.keys ? { keys: new Map(doc.keys.map((k) => [String(k.id), k.name])) } : {}),
+  };
+}
+
+function fromResults(doc: ResultsDocLike, file: string): Baseline {
+  const items = new Map<string, BaselineItem>();
+  for (const p of doc.profiles) {
+    for (const c of p.checks) {
+      if (c.verdict === 'pass' || c.verdict === 'skip') continue;
+      // A failure and a "could not verify" are different states: one turning into the other is news.
+      items.set(itemIdentity('check', c.id, p.profile.keyName, c.verdict), {
+        kind: 'check',
+        rule: c.id,
+        id: p.profile.keyName,
+        aspect: c.verdict,
+        detail: `${c.verdict}: ${c.message ?? ''}`,
+        ...(c.severity !== undefined ? { severity: c.severity } : {}),
+      });
+    }
+  }
+  return { file, kind: 'run', runId: doc.runId, ...(doc.startedAt ? { asOf: doc.startedAt } : {}), items };
+}
