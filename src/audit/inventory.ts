@@ -219,13 +219,21 @@ const parseDate: Parser = (value) => {
   return new Bad(`expected a date like 2026-03-31 or an ISO 8601 date-time, found ${describeValue(value)}`);
 };
 
-/** ISO 8601 (a date, or a date-time) as epoch ms, or undefined. */
+/** ISO 8601 (a date, or a date-time) as epoch ms, or undefined. A day that does not exist (2026-02-30) is not a date. */
 export function parseIsoDate(text: string): number | undefined {
   const t = text.trim();
   const dateOnly = DATE_ONLY.test(t);
   if (!dateOnly && !ISO_DATE_TIME.test(t)) return undefined;
+  if (!isCalendarDay(t.slice(0, 10))) return undefined;
   const ms = Date.parse(dateOnly ? `${t}T00:00:00Z` : t.replace(' ', 'T'));
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** True for a YYYY-MM-DD that exists (Date.parse would roll 2026-09-31 over into October). */
+export function isCalendarDay(ymd: string): boolean {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', 'enabled', 'active', 'on']);

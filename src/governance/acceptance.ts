@@ -79,5 +79,5 @@ export function acceptanceTag(a: ItemAcceptance | undefined): string {
 export function whyAccepted(a: ItemAcceptance, baseline: Baseline | undefined): string | undefined {
   if (a.counts) return undefined;
   if (a.waiver) return describeWaiver(a.waiver);
-  return `persisting since the baseline (run ${baseline?.runId ?? '?'}), and --fail-on new gates only on new findings`;
+  return `persisting since the baseline (run ${baseline?.runId ?? '?'}), and --fail-on new gates only on what is new`;
 }

@@ -3,35 +3,20 @@
 // results keep their verdicts — a failure is still reported as a failure —
 // but an accepted one (waived, or persisting under --fail-on new) stops
 // gating, says why, and the launch verdict is recomputed from what still gates.
-import { allChecks, type CheckResult, type RunResult } from '../result.js';
+import { allChecks, type CheckResult, type RunAcceptance, type RunResult } from '../result.js';
 import { launchVerdict } from '../runner/verdict.js';
-import { Acceptor, whyAccepted, type AcceptanceInput, type FailOn } from './acceptance.js';
-import { describeWaiver, waiverLabel } from './waivers.js';
-
-/** What `results.json` says about acceptance, for reports and `keyprobe diff`. */
-export interface RunAcceptance {
-  readonly failOn: FailOn;
-  readonly baseline?: { readonly file: string; readonly runId: string; readonly asOf?: string };
-  readonly waivers?: {
-    readonly file: string;
-    readonly inForce: number;
-    /** Expired waivers (they no longer waive), as "target for key (file:line) expired …". */
-    readonly expired: readonly string[];
-    /** Waivers that matched nothing in this run. */
-    readonly unused: readonly string[];
-  };
-  /** Check results that did not gate, and why. */
-  readonly accepted: readonly { readonly key: string; readonly check: string; readonly verdict: string; readonly why: string }[];
-  /** Failures and errors the baseline did not have. */
-  readonly new: readonly { readonly key: string; readonly check: string; readonly verdict: string }[];
-  /** Failures and errors of the baseline this run no longer has. */
-  readonly resolved: readonly { readonly key: string; readonly check: string; readonly was: string }[];
-}
+import { resolve } from 'node:path';
+import { ConfigError, UsageError } from '../errors.js';
+import { Acceptor, FAIL_ON, whyAccepted, type AcceptanceInput, type FailOn } from './acceptance.js';
+import { readBaseline } from './baseline.js';
+import { describeWaiver, loadWaivers, waiverLabel } from './waivers.js';
 
 export interface AcceptedRun {
   readonly result: RunResult & { readonly acceptance: RunAcceptance };
-  /** Lines for the console, after the summary: what was accepted and why. */
+  /** Lines for the console, before the summary: what was accepted and why. */
   readonly explanation: readonly string[];
+  /** One line for after the verdict, when it passed over accepted failures; empty otherwise. */
+  readonly verdictNote: string;
 }
 
 export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, now = Date.now()): AcceptedRun {
@@ -97,7 +82,11 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
   for (const e of acceptance.waivers?.expired ?? []) explanation.push(`  waiver ${e}: it no longer waives`);
   for (const u of acceptance.waivers?.unused ?? []) explanation.push(`  waiver ${u} matched nothing in this run`);
   if (explanation.length) explanation.unshift(`Governance (--fail-on ${input.failOn}):`);
+  const verdictNote = accepted.length
+    ? `The verdict leaves out ${accepted.length} accepted failure${accepted.length === 1 ? '' : 's'} (see "Governance" above); they are still failures in every report.`
+    : '';
   return {
+    verdictNote,
     result: {
       ...result,
       profiles,
@@ -106,4 +95,44 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
     },
     explanation,
   };
+}
+
+export interface GovernanceOptions {
+  readonly baseline?: string;
+  readonly waivers?: string;
+  readonly failOn?: string;
+}
+
+/**
+ * Reads --baseline, --waivers and --fail-on for `keyprobe run`, before any
+ * request: a bad file is exit 2 with every problem located. Undefined when
+ * none is given (the run gates as it always has).
+ */
+export function loadRunAcceptance(cwd: string, opts: GovernanceOptions): AcceptanceInput | undefined {
+  if (opts.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(opts.failOn))
+    throw new UsageError(`--fail-on must be new or any, got "${opts.failOn}"`);
+  const failOn = (opts.failOn ?? 'any') as FailOn;
+  if (failOn === 'new' && !opts.baseline)
+    throw new UsageError('--fail-on new needs --baseline <previous results.json>: new is relative to it');
+  if (!opts.baseline && !opts.waivers && opts.failOn === undefined) return undefined;
+  const problems: ConfigError['problems'][number][] = [];
+  const load = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  };
+  const baseline = opts.baseline ? load(() => readBaseline(resolve(cwd, opts.baseline!), opts.baseline)) : undefined;
+  if (baseline && baseline.kind !== 'run')
+    problems.push({
+      file: baseline.file,
+      path: '',
+      message: 'is the findings.json of an audit; a run baseline is the results.json of an earlier run',
+    });
+  const waivers = opts.waivers ? load(() => loadWaivers(resolve(cwd, opts.waivers!), opts.waivers)) : undefined;
+  if (problems.length) throw new ConfigError(problems);
+  return { failOn, ...(baseline ? { baseline } : {}), ...(waivers ? { waivers } : {}) };
 }

@@ -5,6 +5,7 @@
 // like every other file keyprobe takes: YAML with positions → strict zod →
 // every problem at once, as file:line:col: field: message.
 import { z } from 'zod';
+import { isCalendarDay } from '../audit/inventory.js';
 import { RULES } from '../audit/rules/index.js';
 import { CHECKS } from '../checks/index.js';
 import { readYamlFile, type YamlSource } from '../config/yaml-source.js';
@@ -20,7 +21,11 @@ const expiry = z
   .describe('Until when it waives: a date (2026-09-30, waived through that whole day, UTC) or an ISO 8601 date-time with a zone.')
   .superRefine((v, ctx) => {
     if (v instanceof Date) return;
-    if ((!DATE_ONLY.test(v) && !DATE_TIME.test(v)) || Number.isNaN(Date.parse(DATE_ONLY.test(v) ? `${v}T00:00:00Z` : v)))
+    if (
+      (!DATE_ONLY.test(v) && !DATE_TIME.test(v)) ||
+      !isCalendarDay(v.slice(0, 10)) ||
+      Number.isNaN(Date.parse(DATE_ONLY.test(v) ? `${v}T00:00:00Z` : v))
+    )
       ctx.addIssue({ code: 'custom', message: `expected a date like 2026-09-30 or an ISO 8601 date-time with a zone, found "${v}"` });
   });
 

@@ -2,14 +2,17 @@ import { resolve } from 'node:path';
 import { loadProfile, type LoadedProfile } from '../../config/load-profile.js';
 import { loadSuite, type LoadedSuite } from '../../config/suite.js';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { loadRunAcceptance, type GovernanceOptions } from '../../governance/run-acceptance.js';
 import { resolveSuitePath } from '../../paths.js';
 import { executeRun, type ExecuteOptions } from '../execute.js';
 import type { CliIo } from '../io.js';
 
 export function runCommand(io: CliIo) {
-  return async (files: string[], opts: ExecuteOptions & { suite: string }): Promise<number> => {
+  return async (files: string[], opts: ExecuteOptions & GovernanceOptions & { suite: string }): Promise<number> => {
+    // Read before the profiles, so a bad baseline or waivers file stops the run before any request.
+    const acceptance = loadRunAcceptance(io.cwd, opts);
     const { profiles, suite } = loadAll(io, files, opts.suite);
-    return executeRun(io, profiles, suite, opts);
+    return executeRun(io, profiles, suite, { ...opts, ...(acceptance ? { acceptance } : {}) });
   };
 }
 
