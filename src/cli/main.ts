@@ -151,6 +151,19 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .action(run(async () => (await import('./commands/merge.js')).mergeCommand(io)));
 
   program
+    .command('diff')
+    .description(
+      'What changed between two runs (results.json) or two audits (findings.json): verdicts, new and resolved findings, keys added and removed, measurements beyond a threshold. Writes diff.md and diff.json.',
+    )
+    .argument('<old>', 'the earlier results.json or findings.json (or its report directory)')
+    .argument('<new>', 'the later one, of the same kind')
+    .option('-o, --out <dir>', 'where to write diff.md and diff.json (default: reports/diff-<new run id>)')
+    .option('--threshold <percent>', 'report a measurement when it moved by more than this (default 20)')
+    .option('-q, --quiet', 'print only where the diff was written')
+    .addHelpText('after', '\nExample:\n  $ keyprobe diff reports/nightly-mon reports/nightly-tue --out reports/drift\n')
+    .action(run(async () => (await import('./commands/diff.js')).diffCommand(io)));
+
+  program
     .command('schema')
     .description('Print the JSON Schema of a file keyprobe reads, for editors and other validators.')
     .argument('<kind>', 'profile, suite or audit-policy')

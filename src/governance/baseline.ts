@@ -45,8 +45,17 @@ export function itemIdentity(kind: ItemKind, rule: string, id: string, aspect?: 
   return `${kind}${SEP}${rule}${SEP}${id}${SEP}${aspect ?? ''}`;
 }
 
-/** Reads a baseline: a findings.json or results.json, or a report directory holding one (findings.json first). */
-export function readBaseline(input: string, label = input): Baseline {
+/** A keyprobe output file as read: a findings.json (audit) or a results.json (run). */
+export type ReportDoc =
+  | { readonly kind: 'audit'; readonly file: string; readonly doc: FindingsDocLike }
+  | { readonly kind: 'run'; readonly file: string; readonly doc: ResultsDocLike };
+
+/**
+ * Reads a findings.json or results.json, or a report directory holding one
+ * (findings.json first: an audit's results.json caps its findings). An
+ * audit's results.json is read through the findings.json beside it.
+ */
+export function readReportDoc(input: string, label = input): ReportDoc {
   let file = input;
   try {
     if (statSync(input).isDirectory()) {
@@ -54,23 +63,40 @@ export function readBaseline(input: string, label = input): Baseline {
       file = exists(findings) ? findings : join(input, 'results.json');
     }
   } catch {
-    // Reported below as "cannot be read".
+    // Reported below as "file not found".
   }
   const shown = file === input ? label : join(label, file.slice(input.length + 1));
   const data = readJsonFile(file, shown);
-  if (isFindingsDoc(data)) return fromFindings(data, shown);
+  if (isFindingsDoc(data)) return { kind: 'audit', file: shown, doc: data };
   if (isResultsDoc(data)) {
-    // An audit's results.json: its findings.json beside it has every finding.
     const beside = join(dirname(file), 'findings.json');
     if (data.suite?.name === 'audit' && exists(beside)) {
       const doc = readJsonFile(beside, join(dirname(shown), 'findings.json'));
-      if (isFindingsDoc(doc)) return fromFindings(doc, join(dirname(shown), 'findings.json'));
+      if (isFindingsDoc(doc)) return { kind: 'audit', file: join(dirname(shown), 'findings.json'), doc };
     }
-    return fromResults(data, shown);
+    return { kind: 'run', file: shown, doc: data };
   }
   throw new ConfigError([
     { file: shown, path: '', message: 'is neither a findings.json (keyprobe audit) nor a results.json (keyprobe run) written by keyprobe' },
   ]);
+}
+
+/** Reads a baseline: a findings.json or results.json, or a report directory holding one. */
+export function readBaseline(input: string, label = input): Baseline {
+  const read = readReportDoc(input, label);
+  return read.kind === 'audit' ? fromFindings(read.doc, read.file) : fromResults(read.doc, read.file);
+}
+
+/**
+ * How a run names each of its profiles: the key name, or, where two profiles
+ * of one run share a key name, the key name and the profile file.
+ */
+export function profileSubjects(profiles: readonly { readonly profile: { readonly keyName: string; readonly file?: string } }[]): string[] {
+  const count = new Map<string, number>();
+  for (const p of profiles) count.set(p.profile.keyName, (count.get(p.profile.keyName) ?? 0) + 1);
+  return profiles.map((p) =>
+    (count.get(p.profile.keyName) ?? 0) > 1 ? `${p.profile.keyName} (${p.profile.file ?? '?'})` : p.profile.keyName,
+  );
 }
 
 function exists(file: string): boolean {
@@ -98,23 +124,28 @@ export function readJsonFile(file: string, label: string): unknown {
   }
 }
 
-interface FindingsDocLike {
+export interface FindingsDocLike {
   schemaVersion: number;
   runId: string;
   asOf?: string;
-  inventory?: { keys?: number };
-  rules?: { id: string; findings?: number }[];
+  inventory?: { keys?: number; rows?: number; enabled?: number };
+  rules?: { id: string; findings?: number; notVerifiable?: number; verdict?: string; gating?: boolean; gatingNow?: boolean }[];
   findings: { rule: string; id: string; name?: string; detail?: string; aspect?: string; severity?: string }[];
   notVerifiable?: { rule: string; id: string; name?: string; reason?: string }[];
   keys?: { id: string; name?: string }[];
 }
 
-interface ResultsDocLike {
+export interface ResultsDocLike {
   schemaVersion: number;
   runId: string;
   startedAt?: string;
+  verdict?: string;
   suite?: { name?: string };
-  profiles: { profile: { keyName: string }; checks: { id: string; verdict: string; message?: string; severity?: string }[] }[];
+  profiles: {
+    profile: { keyName: string; file?: string };
+    requestsSent?: number;
+    checks: { id: string; verdict: string; message?: string; severity?: string; measurements?: Record<string, unknown> }[];
+  }[];
 }
 
 export function isFindingsDoc(data: unknown): data is FindingsDocLike {
@@ -134,7 +165,7 @@ function aspectOf(f: { rule: string; detail?: string; aspect?: string }): string
   return undefined;
 }
 
-function fromFindings(doc: FindingsDocLike, file: string): Baseline {
+export function fromFindings(doc: FindingsDocLike, file: string): Baseline {
   const items = new Map<string, BaselineItem>();
   for (const f of doc.findings) {
     const aspect = aspectOf(f);
@@ -170,16 +201,18 @@ function fromFindings(doc: FindingsDocLike, file: string): Baseline {
   };
 }
 
-function fromResults(doc: ResultsDocLike, file: string): Baseline {
+export function fromResults(doc: ResultsDocLike, file: string): Baseline {
   const items = new Map<string, BaselineItem>();
-  for (const p of doc.profiles) {
+  const subjects = profileSubjects(doc.profiles);
+  for (const [i, p] of doc.profiles.entries()) {
+    const subject = subjects[i]!;
     for (const c of p.checks) {
       if (c.verdict === 'pass' || c.verdict === 'skip') continue;
       // A failure and a "could not verify" are different states: one turning into the other is news.
-      items.set(itemIdentity('check', c.id, p.profile.keyName, c.verdict), {
+      items.set(itemIdentity('check', c.id, subject, c.verdict), {
         kind: 'check',
         rule: c.id,
-        id: p.profile.keyName,
+        id: subject,
         aspect: c.verdict,
         detail: `${c.verdict}: ${c.message ?? ''}`,
         ...(c.severity !== undefined ? { severity: c.severity } : {}),

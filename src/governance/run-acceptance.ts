@@ -8,7 +8,7 @@ import { launchVerdict } from '../runner/verdict.js';
 import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { Acceptor, FAIL_ON, whyAccepted, type AcceptanceInput, type FailOn } from './acceptance.js';
-import { readBaseline } from './baseline.js';
+import { profileSubjects, readBaseline } from './baseline.js';
 import { describeWaiver, loadWaivers, waiverLabel } from './waivers.js';
 
 export interface AcceptedRun {
@@ -23,17 +23,19 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
   const acceptor = new Acceptor(input, now);
   const accepted: RunAcceptance['accepted'][number][] = [];
   const fresh: RunAcceptance['new'][number][] = [];
-  const profiles = result.profiles.map((p) => {
+  const subjects = profileSubjects(result.profiles);
+  const profiles = result.profiles.map((p, i) => {
+    const subject = subjects[i]!;
     const checks = p.checks.map((c): CheckResult => {
       if (c.verdict !== 'fail' && c.verdict !== 'error') return c;
-      const a = acceptor.judge('check', c.id, p.profile.keyName, undefined, c.verdict);
+      const a = acceptor.judge('check', c.id, subject, p.profile.keyName, c.verdict);
       const advisories = [...c.advisories];
-      if (a.status === 'new') fresh.push({ key: p.profile.keyName, check: c.id, verdict: c.verdict });
+      if (a.status === 'new') fresh.push({ key: subject, check: c.id, verdict: c.verdict });
       if (a.status === 'new' && input.baseline) advisories.push(`new since the baseline run ${input.baseline.runId}`);
       if (a.expiredWaiver) advisories.push(`the waiver ${describeWaiver(a.expiredWaiver)} has expired: it no longer waives`);
       const why = whyAccepted(a, input.baseline);
       if (why === undefined || !c.gating) return advisories.length === c.advisories.length ? c : { ...c, advisories };
-      accepted.push({ key: p.profile.keyName, check: c.id, verdict: c.verdict, why });
+      accepted.push({ key: subject, check: c.id, verdict: c.verdict, why });
       return { ...c, gating: false, advisories: [...advisories, `accepted, not gating this run: ${why}`] };
     });
     return { ...p, checks };
