@@ -9,6 +9,7 @@ import { painter, summary, useColor } from '../../reporters/console.js';
 import { readResults } from '../../reporters/results-file.js';
 import type { CliIo } from '../io.js';
 import { publishReports } from '../publish.js';
+import { isAuditResult, reportAudit } from './report-audit.js';
 
 export interface ReportOptions {
   readonly out?: string;
@@ -21,6 +22,8 @@ export function reportCommand(io: CliIo) {
     let file = resolve(io.cwd, input);
     if (isDirectory(file)) file = join(file, 'results.json');
     const result = await readResults(file);
+    // An audit is rendered as an audit (from its findings.json), never as a launch report of "key-inventory".
+    if (isAuditResult(result)) return reportAudit(io, file, result, opts.out, opts.quiet === true);
     const outDir = opts.out ? resolve(io.cwd, opts.out) : dirname(file);
     await mkdir(outDir, { recursive: true });
     // The manifest covers results.json too, so the directory stays one verifiable set.
