@@ -229,11 +229,16 @@ export function parseIsoDate(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** True for a YYYY-MM-DD that exists (Date.parse would roll 2026-09-31 over into October). */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** True for a YYYY-MM-DD that exists (Date.parse would roll 2026-09-31 over into October). Arithmetic only: it runs per date of 100,000 rows. */
 export function isCalendarDay(ymd: string): boolean {
-  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+  const y = Number(ymd.slice(0, 4));
+  const m = Number(ymd.slice(5, 7));
+  const d = Number(ymd.slice(8, 10));
+  if (!(m >= 1 && m <= 12 && d >= 1)) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', 'enabled', 'active', 'on']);
@@ -396,8 +401,8 @@ export function normaliseRows(rows: Iterable<RawRow>, mapping?: RowMapping): Nor
     const sourceName: (string | undefined)[] = new Array(FIELD_COUNT);
     const rowSecrets: { field: string; value: string }[] = [];
     const rowProblems: RowProblem[] = [];
-    /** The item with secrets redacted, for the mapping's readers. */
-    const redacted: Record<string, unknown> | undefined = mapping ? {} : undefined;
+    /** The item with secrets redacted, for the mapping's readers: the row itself until a value is redacted. */
+    let redacted: Readonly<Record<string, unknown>> = raw.values;
 
     for (const name in raw.values) {
       const rawValue = raw.values[name];
@@ -407,10 +412,15 @@ export function normaliseRows(rows: Iterable<RawRow>, mapping?: RowMapping): Nor
           secrets.add(s);
           secretFieldValues++;
         }
+        if (redacted === raw.values) redacted = { ...raw.values };
+        delete (redacted as Record<string, unknown>)[name];
         continue;
       }
       const value = redactSecrets(name, rawValue, rowSecrets);
-      if (redacted) redacted[name] = value;
+      if (mapping && value !== rawValue) {
+        if (redacted === raw.values) redacted = { ...raw.values };
+        (redacted as Record<string, unknown>)[name] = value;
+      }
       if (mapping?.consumed.has(name)) continue;
       let index = indexOf.get(name);
       if (index === undefined) {
@@ -436,7 +446,7 @@ export function normaliseRows(rows: Iterable<RawRow>, mapping?: RowMapping): Nor
       values[index] = value;
       sourceName[index] = name;
     }
-    if (redacted) {
+    if (mapping) {
       for (let i = 0; i < FIELD_COUNT; i++) {
         const reader = readers[i];
         if (!reader) continue;

@@ -4,7 +4,6 @@
 // for an API source `credential`, `headers` and `pagination` say how to read
 // it. A mapping file is validated strictly (every problem at once, as
 // file:line:col: field: message) before anything is read.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LITERAL_SECRET_MESSAGE, SECRET_REFERENCE } from '../config/profile-schema.js';
 import { resolveReferences } from '../config/references.js';
@@ -421,9 +420,4 @@ export function checkColumns(loaded: LoadedMapping, header: readonly string[], c
     }
   }
   return problems;
-}
-
-/** Reads a built-in mapping file shipped with keyprobe (a preset). */
-export function readMappingText(file: string): string {
-  return readFileSync(file, 'utf8');
 }

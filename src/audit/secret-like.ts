@@ -9,8 +9,20 @@ const SECRET_WORDS = new Set(['secret', 'token', 'password', 'passwd', 'passphra
 /** Words before "key" that make it the key itself (api_key, private_key), not an id or a name (key_id, key_name). */
 const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'signing', 'client', 'auth', 'master']);
 
+/** Field names seen, with the answer: an inventory has a handful of field names and hundreds of thousands of values. */
+const secretFieldCache = new Map<string, boolean>();
+
 /** `accessToken`, `client_secret`, `api-key`, `Secret` hold secrets; `token_name`, `token_expires_at`, `key_id` do not. */
 export function isSecretField(field: string): boolean {
+  let known = secretFieldCache.get(field);
+  if (known === undefined) {
+    known = secretFieldByName(field);
+    if (secretFieldCache.size < 10_000) secretFieldCache.set(field, known);
+  }
+  return known;
+}
+
+function secretFieldByName(field: string): boolean {
   const last = field.slice(field.lastIndexOf('.') + 1);
   const words = last
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
@@ -101,9 +113,14 @@ function looksRandom(value: string): boolean {
 /** A date or date-time: what a field such as `token_expires_at` holds, never a secret. */
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** True when a value in this field should be treated as a secret. */
+/** True when a value in this field should be treated as a secret (and is not a mask of one). */
 export function isSecretLike(field: string, value: string): boolean {
-  if (value.trim() === '' || isMask(value)) return false;
+  // Masks are checked last: almost every value is no secret at all, and that is cheaper to see.
+  return looksSecret(field, value) && !isMask(value);
+}
+
+function looksSecret(field: string, value: string): boolean {
+  if (value.trim() === '') return false;
   if (isSecretField(field) && !DATE_LIKE.test(value.trim())) return true;
   // Cheap pre-filter: every shape above is at least 16 characters long.
   if (value.length < 16) return false;

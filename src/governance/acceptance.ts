@@ -3,7 +3,7 @@
 // default) gates on every finding not waived; `--fail-on new` only on findings
 // the baseline did not have. Shared by `keyprobe audit` (findings) and
 // `keyprobe run` (check results).
-import { itemIdentity, type Baseline, type BaselineItem, type ItemKind } from './baseline.js';
+import { itemKey, ruleKey, type Baseline, type BaselineItem, type ItemKind } from './baseline.js';
 import { describeWaiver, type Waiver, type WaiverSet } from './waivers.js';
 
 export type FailOn = 'new' | 'any';
@@ -30,7 +30,10 @@ export interface ItemAcceptance {
 }
 
 export class Acceptor {
-  private readonly seen = new Set<string>();
+  /** Baseline items this run has too. */
+  private readonly seen = new Set<BaselineItem>();
+  /** The baseline's items of the rule judged last (findings come rule by rule). */
+  private last: { key: string; items: ReadonlyMap<string, BaselineItem> | undefined } = { key: '', items: undefined };
 
   constructor(
     readonly input: AcceptanceInput,
@@ -41,12 +44,16 @@ export class Acceptor {
     const { baseline, waivers, failOn } = this.input;
     let status: ItemStatus | undefined;
     if (baseline) {
-      const identity = itemIdentity(kind, rule, id, aspect);
-      status = baseline.items.has(identity) ? 'persisting' : 'new';
-      this.seen.add(identity);
+      const outer = ruleKey(kind, rule);
+      if (this.last.key !== outer) this.last = { key: outer, items: baseline.byRule.get(outer) };
+      const before = this.last.items?.get(itemKey(id, aspect));
+      status = before ? 'persisting' : 'new';
+      if (before) this.seen.add(before);
     }
-    const w = waivers ? waivers.match(rule, id, name, this.now) : {};
-    const counts = !w.active && (failOn === 'any' || status !== 'persisting');
+    const w = waivers?.match(rule, id, name, this.now);
+    const counts = !w?.active && (failOn === 'any' || status !== 'persisting');
+    // The common case (a baseline, no waiver) without spreading: it runs once per finding of 100,000 keys.
+    if (!w?.active && !w?.expired) return status ? { status, counts } : { counts };
     return {
       ...(status ? { status } : {}),
       ...(w.active ? { waiver: w.active } : {}),
@@ -60,7 +67,7 @@ export class Acceptor {
     const { baseline } = this.input;
     if (!baseline) return [];
     const out: BaselineItem[] = [];
-    for (const [identity, item] of baseline.items) if (!this.seen.has(identity)) out.push(item);
+    for (const item of baseline.items.values()) if (!this.seen.has(item)) out.push(item);
     return out;
   }
 }

@@ -30,7 +30,14 @@ export interface Baseline {
   readonly runId: string;
   /** The instant the earlier audit judged by, or when the earlier run started. */
   readonly asOf?: string;
+  /** Every item by its identity (itemIdentity). */
   readonly items: ReadonlyMap<string, BaselineItem>;
+  /**
+   * The same items by kind and rule (ruleKey), then by key (itemKey): what
+   * acceptance looks up once per finding of 100,000 keys, without building an
+   * identity string each time.
+   */
+  readonly byRule: ReadonlyMap<string, ReadonlyMap<string, BaselineItem>>;
   /** Audit: findings per rule then, for the trend. Run: not set. */
   readonly countsByRule?: Readonly<Record<string, number>>;
   readonly keyCount?: number;
@@ -42,7 +49,44 @@ const SEP = '\u0001';
 
 /** The identity an item is matched by across runs. */
 export function itemIdentity(kind: ItemKind, rule: string, id: string, aspect?: string): string {
-  return `${kind}${SEP}${rule}${SEP}${id}${SEP}${aspect ?? ''}`;
+  return `${ruleKey(kind, rule)}${SEP}${itemKey(id, aspect)}`;
+}
+
+/** The outer key of Baseline.byRule. */
+export function ruleKey(kind: ItemKind, rule: string): string {
+  return `${kind}${SEP}${rule}`;
+}
+
+/** The inner key of Baseline.byRule: the key id, and the aspect where there is one. */
+export function itemKey(id: string, aspect?: string): string {
+  return aspect === undefined ? id : `${id}${SEP}${aspect}`;
+}
+
+/** Files the items in both indexes. */
+class ItemIndex {
+  readonly items = new Map<string, BaselineItem>();
+  readonly byRule = new Map<string, Map<string, BaselineItem>>();
+  add(item: BaselineItem): void {
+    const outer = ruleKey(item.kind, item.rule);
+    const inner = itemKey(item.id, item.aspect);
+    this.items.set(`${outer}${SEP}${inner}`, item);
+    let map = this.byRule.get(outer);
+    if (!map) {
+      map = new Map();
+      this.byRule.set(outer, map);
+    }
+    map.set(inner, item);
+  }
+}
+
+/** A baseline item without spreading optional fields (one per finding of a large audit). */
+function item(kind: ItemKind, rule: string, id: string, name?: string, aspect?: string, detail?: string, severity?: string): BaselineItem {
+  const out: { -readonly [K in keyof BaselineItem]: BaselineItem[K] } = { kind, rule, id };
+  if (name !== undefined) out.name = name;
+  if (aspect !== undefined) out.aspect = aspect;
+  if (detail !== undefined) out.detail = detail;
+  if (severity !== undefined) out.severity = severity;
+  return out;
 }
 
 /** A keyprobe output file as read: a findings.json (audit) or a results.json (run). */
@@ -166,27 +210,9 @@ function aspectOf(f: { rule: string; detail?: string; aspect?: string }): string
 }
 
 export function fromFindings(doc: FindingsDocLike, file: string): Baseline {
-  const items = new Map<string, BaselineItem>();
-  for (const f of doc.findings) {
-    const aspect = aspectOf(f);
-    items.set(itemIdentity('finding', f.rule, String(f.id), aspect), {
-      kind: 'finding',
-      rule: f.rule,
-      id: String(f.id),
-      ...(f.name !== undefined ? { name: f.name } : {}),
-      ...(aspect !== undefined ? { aspect } : {}),
-      ...(f.detail !== undefined ? { detail: f.detail } : {}),
-      ...(f.severity !== undefined ? { severity: f.severity } : {}),
-    });
-  }
-  for (const n of doc.notVerifiable ?? [])
-    items.set(itemIdentity('notVerifiable', n.rule, String(n.id)), {
-      kind: 'notVerifiable',
-      rule: n.rule,
-      id: String(n.id),
-      ...(n.name !== undefined ? { name: n.name } : {}),
-      ...(n.reason !== undefined ? { detail: n.reason } : {}),
-    });
+  const index = new ItemIndex();
+  for (const f of doc.findings) index.add(item('finding', f.rule, String(f.id), f.name, aspectOf(f), f.detail, f.severity));
+  for (const n of doc.notVerifiable ?? []) index.add(item('notVerifiable', n.rule, String(n.id), n.name, undefined, n.reason));
   const countsByRule: Record<string, number> = {};
   for (const r of doc.rules ?? []) countsByRule[r.id] = r.findings ?? 0;
   return {
@@ -194,7 +220,8 @@ export function fromFindings(doc: FindingsDocLike, file: string): Baseline {
     kind: 'audit',
     runId: doc.runId,
     ...(doc.asOf ? { asOf: doc.asOf } : {}),
-    items,
+    items: index.items,
+    byRule: index.byRule,
     countsByRule,
     ...(typeof doc.inventory?.keys === 'number' ? { keyCount: doc.inventory.keys } : {}),
     ...(doc.keys ? { keys: new Map(doc.keys.map((k) => [String(k.id), k.name])) } : {}),
@@ -202,22 +229,22 @@ export function fromFindings(doc: FindingsDocLike, file: string): Baseline {
 }
 
 export function fromResults(doc: ResultsDocLike, file: string): Baseline {
-  const items = new Map<string, BaselineItem>();
+  const index = new ItemIndex();
   const subjects = profileSubjects(doc.profiles);
   for (const [i, p] of doc.profiles.entries()) {
     const subject = subjects[i]!;
     for (const c of p.checks) {
       if (c.verdict === 'pass' || c.verdict === 'skip') continue;
       // A failure and a "could not verify" are different states: one turning into the other is news.
-      items.set(itemIdentity('check', c.id, subject, c.verdict), {
-        kind: 'check',
-        rule: c.id,
-        id: subject,
-        aspect: c.verdict,
-        detail: `${c.verdict}: ${c.message ?? ''}`,
-        ...(c.severity !== undefined ? { severity: c.severity } : {}),
-      });
+      index.add(item('check', c.id, subject, undefined, c.verdict, `${c.verdict}: ${c.message ?? ''}`, c.severity));
     }
   }
-  return { file, kind: 'run', runId: doc.runId, ...(doc.startedAt ? { asOf: doc.startedAt } : {}), items };
+  return {
+    file,
+    kind: 'run',
+    runId: doc.runId,
+    ...(doc.startedAt ? { asOf: doc.startedAt } : {}),
+    items: index.items,
+    byRule: index.byRule,
+  };
 }
