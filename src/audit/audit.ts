@@ -126,8 +126,18 @@ export function runAudit(options: AuditOptions): AuditReport {
       findings = output.findings;
       notVerifiable = output.notVerifiable;
       if (acceptor) {
-        findings = findings.map((f) => ({ ...f, acceptance: acceptor.judge('finding', rule.id, f.key.id, f.key.name, f.aspect) }));
-        notVerifiable = notVerifiable.map((n) => ({ ...n, acceptance: acceptor.judge('notVerifiable', rule.id, n.key.id, n.key.name) }));
+        // Built field by field, not spread: one object per finding of 100,000 keys.
+        findings = findings.map((f) => {
+          const acceptance = acceptor.judge('finding', rule.id, f.key.id, f.key.name, f.aspect);
+          return f.aspect === undefined
+            ? { key: f.key, detail: f.detail, acceptance }
+            : { key: f.key, detail: f.detail, aspect: f.aspect, acceptance };
+        });
+        notVerifiable = notVerifiable.map((n) => ({
+          key: n.key,
+          reason: n.reason,
+          acceptance: acceptor.judge('notVerifiable', rule.id, n.key.id, n.key.name),
+        }));
       }
     }
     const counts = (x: { acceptance?: ItemAcceptance }) => x.acceptance?.counts ?? true;

@@ -3,7 +3,7 @@
 // default) gates on every finding not waived; `--fail-on new` only on findings
 // the baseline did not have. Shared by `keyprobe audit` (findings) and
 // `keyprobe run` (check results).
-import { itemKey, ruleKey, type Baseline, type BaselineItem, type ItemKind } from './baseline.js';
+import { baselineItems, itemKey, ruleKey, type Baseline, type BaselineItem, type ItemKind } from './baseline.js';
 import { describeWaiver, type Waiver, type WaiverSet } from './waivers.js';
 
 export type FailOn = 'new' | 'any';
@@ -32,8 +32,12 @@ export interface ItemAcceptance {
 export class Acceptor {
   /** Baseline items this run has too. */
   private readonly seen = new Set<BaselineItem>();
-  /** The baseline's items of the rule judged last (findings come rule by rule). */
-  private last: { key: string; items: ReadonlyMap<string, BaselineItem> | undefined } = { key: '', items: undefined };
+  /** The baseline's items of the rule judged last (findings come rule by rule): no key built per finding. */
+  private last: { kind: ItemKind | ''; rule: string; items: ReadonlyMap<string, BaselineItem> | undefined } = {
+    kind: '',
+    rule: '',
+    items: undefined,
+  };
 
   constructor(
     readonly input: AcceptanceInput,
@@ -44,8 +48,7 @@ export class Acceptor {
     const { baseline, waivers, failOn } = this.input;
     let status: ItemStatus | undefined;
     if (baseline) {
-      const outer = ruleKey(kind, rule);
-      if (this.last.key !== outer) this.last = { key: outer, items: baseline.byRule.get(outer) };
+      if (this.last.kind !== kind || this.last.rule !== rule) this.last = { kind, rule, items: baseline.byRule.get(ruleKey(kind, rule)) };
       const before = this.last.items?.get(itemKey(id, aspect));
       status = before ? 'persisting' : 'new';
       if (before) this.seen.add(before);
@@ -67,7 +70,7 @@ export class Acceptor {
     const { baseline } = this.input;
     if (!baseline) return [];
     const out: BaselineItem[] = [];
-    for (const item of baseline.items.values()) if (!this.seen.has(item)) out.push(item);
+    for (const item of baselineItems(baseline)) if (!this.seen.has(item)) out.push(item);
     return out;
   }
 }

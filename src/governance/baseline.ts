@@ -30,10 +30,8 @@ export interface Baseline {
   readonly runId: string;
   /** The instant the earlier audit judged by, or when the earlier run started. */
   readonly asOf?: string;
-  /** Every item by its identity (itemIdentity). */
-  readonly items: ReadonlyMap<string, BaselineItem>;
   /**
-   * The same items by kind and rule (ruleKey), then by key (itemKey): what
+   * Every item by kind and rule (ruleKey), then by key (itemKey): what
    * acceptance looks up once per finding of 100,000 keys, without building an
    * identity string each time.
    */
@@ -47,11 +45,6 @@ export interface Baseline {
 
 const SEP = '\u0001';
 
-/** The identity an item is matched by across runs. */
-export function itemIdentity(kind: ItemKind, rule: string, id: string, aspect?: string): string {
-  return `${ruleKey(kind, rule)}${SEP}${itemKey(id, aspect)}`;
-}
-
 /** The outer key of Baseline.byRule. */
 export function ruleKey(kind: ItemKind, rule: string): string {
   return `${kind}${SEP}${rule}`;
@@ -62,20 +55,35 @@ export function itemKey(id: string, aspect?: string): string {
   return aspect === undefined ? id : `${id}${SEP}${aspect}`;
 }
 
-/** Files the items in both indexes. */
+/** Every item of a baseline. */
+export function* baselineItems(baseline: Pick<Baseline, 'byRule'>): Generator<BaselineItem> {
+  for (const items of baseline.byRule.values()) yield* items.values();
+}
+
+/** Whether a baseline has an item of this kind, rule and key. */
+export function hasItem(baseline: Pick<Baseline, 'byRule'>, item: BaselineItem): boolean {
+  return baseline.byRule.get(ruleKey(item.kind, item.rule))?.has(itemKey(item.id, item.aspect)) ?? false;
+}
+
+/** Files the items by rule, then key (the rule key built once per rule, not per item). */
 class ItemIndex {
-  readonly items = new Map<string, BaselineItem>();
   readonly byRule = new Map<string, Map<string, BaselineItem>>();
+  private lastRule = '';
+  private lastKind = '';
+  private last: Map<string, BaselineItem> | undefined;
   add(item: BaselineItem): void {
-    const outer = ruleKey(item.kind, item.rule);
-    const inner = itemKey(item.id, item.aspect);
-    this.items.set(`${outer}${SEP}${inner}`, item);
-    let map = this.byRule.get(outer);
-    if (!map) {
-      map = new Map();
-      this.byRule.set(outer, map);
+    if (item.rule !== this.lastRule || item.kind !== this.lastKind || !this.last) {
+      const outer = ruleKey(item.kind, item.rule);
+      let map = this.byRule.get(outer);
+      if (!map) {
+        map = new Map();
+        this.byRule.set(outer, map);
+      }
+      this.last = map;
+      this.lastRule = item.rule;
+      this.lastKind = item.kind;
     }
-    map.set(inner, item);
+    this.last.set(itemKey(item.id, item.aspect), item);
   }
 }
 
@@ -220,7 +228,6 @@ export function fromFindings(doc: FindingsDocLike, file: string): Baseline {
     kind: 'audit',
     runId: doc.runId,
     ...(doc.asOf ? { asOf: doc.asOf } : {}),
-    items: index.items,
     byRule: index.byRule,
     countsByRule,
     ...(typeof doc.inventory?.keys === 'number' ? { keyCount: doc.inventory.keys } : {}),
@@ -244,7 +251,6 @@ export function fromResults(doc: ResultsDocLike, file: string): Baseline {
     kind: 'run',
     runId: doc.runId,
     ...(doc.startedAt ? { asOf: doc.startedAt } : {}),
-    items: index.items,
     byRule: index.byRule,
   };
 }

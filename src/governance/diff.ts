@@ -3,7 +3,15 @@
 // and measurements that moved beyond a threshold (revocation latency,
 // accepted-before-throttle, requests used, findings per rule). Pure data in,
 // a DiffDocument out; renderers for the console and Markdown beside it.
-import { fromFindings, profileSubjects, type FindingsDocLike, type ReportDoc, type ResultsDocLike } from './baseline.js';
+import {
+  baselineItems,
+  fromFindings,
+  hasItem,
+  profileSubjects,
+  type FindingsDocLike,
+  type ReportDoc,
+  type ResultsDocLike,
+} from './baseline.js';
 
 /** A time measurement (…Ms) must also move by this much: loopback and network jitter are not drift. */
 export const MIN_TIME_CHANGE_MS = 50;
@@ -157,12 +165,12 @@ function diffAudits(a: ReportDoc & { kind: 'audit' }, b: ReportDoc & { kind: 'au
     const added: ItemChange[] = [];
     const resolved: ItemChange[] = [];
     let persisting = 0;
-    for (const [identity, item] of after.items) {
+    for (const item of baselineItems(after)) {
       if (item.kind !== kind) continue;
-      if (before.items.has(identity)) persisting++;
+      if (hasItem(before, item)) persisting++;
       else added.push(toChange(item));
     }
-    for (const [identity, item] of before.items) if (item.kind === kind && !after.items.has(identity)) resolved.push(toChange(item));
+    for (const item of baselineItems(before)) if (item.kind === kind && !hasItem(after, item)) resolved.push(toChange(item));
     return { new: added, resolved, persisting };
   };
   const findings = change('finding');
