@@ -180,7 +180,8 @@ export function runAudit(options: AuditOptions): AuditReport {
       else resolvedByRule.set(item.rule, [item]);
     }
     for (let i = 0; i < outcomes.length; i++) {
-      const resolved = resolvedByRule.get(outcomes[i]!.id);
+      // A rule switched off this time judged nothing: its old findings are not resolved, just not looked at.
+      const resolved = outcomes[i]!.verdict === 'skip' ? undefined : resolvedByRule.get(outcomes[i]!.id);
       if (resolved) outcomes[i] = { ...outcomes[i]!, resolved };
     }
   }

@@ -48,7 +48,12 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
     profiles.flatMap((p) => p.checks),
     result.incomplete,
   );
-  const resolved = acceptor.resolved().map((i) => ({ key: i.id, check: i.rule, was: i.aspect ?? 'fail' }));
+  // Resolved means it ran again and did not end the same way; a check this run left out says nothing.
+  const ran = new Set(profiles.flatMap((p, i) => p.checks.filter((c) => c.verdict !== 'skip').map((c) => `${subjects[i]}\u0001${c.id}`)));
+  const resolved = acceptor
+    .resolved()
+    .filter((i) => ran.has(`${i.id}\u0001${i.rule}`))
+    .map((i) => ({ key: i.id, check: i.rule, was: i.aspect ?? 'fail' }));
   const waivers = input.waivers;
   const acceptance: RunAcceptance = {
     failOn: input.failOn,

@@ -107,6 +107,13 @@ describe('keyprobe audit --baseline / --fail-on', () => {
     expect(fresh.stdout).toMatch(/FAIL\s+audit\.expiry-policy — /);
   });
 
+  it('a rule switched off this time does not turn its old findings into "resolved"', async () => {
+    const off = tmp.file('off.yaml', 'rules:\n  audit.stale-key: { enabled: false }\n');
+    const r = await audit([...CLEAN, rowFor('audit.stale-key'), rowFor('audit.unclaimed-key')], '--baseline', baseline, '--policy', off);
+    expect(r.doc.resolved).toEqual([]);
+    expect(r.stdout).toContain('0 new, 1 persisting, 0 resolved');
+  });
+
   it('a baseline that is not a findings.json is exit 2, naming the file', async () => {
     const bad = tmp.file('bad.json', '{"hello": 1}');
     const r = await runCli(['audit', tmp.file('k.json', JSON.stringify(CLEAN)), '--baseline', bad]);
