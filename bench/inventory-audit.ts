@@ -14,7 +14,7 @@ const FULL_SIZE = 100_000;
 
 export const inventoryAudit: Benchmark = {
   id: 'audit',
-  title: 'Audit (issue 8)',
+  title: 'Audit (issues 8, 16)',
   async run(ctx) {
     const script = fileURLToPath(new URL('./audit-bench.js', import.meta.url));
     if (!existsSync(script))
@@ -35,7 +35,7 @@ export const inventoryAudit: Benchmark = {
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean)) {
-      const m = /^(\w+)\s+(\d+) keys: total ([\d.]+) s median \(min ([\d.]+) s, max ([\d.]+) s\)(.*)$/.exec(line);
+      const m = /^([\w+]+)\s+(\d+) keys: total ([\d.]+) s median \(min ([\d.]+) s, max ([\d.]+) s\)(.*)$/.exec(line);
       if (!m) {
         notes.push(line);
         continue;

@@ -143,6 +143,29 @@ export interface ProfileRun {
   readonly notes: readonly string[];
 }
 
+/**
+ * What a baseline and waivers did to a run (`keyprobe run --baseline --waivers --fail-on`):
+ * accepted check results keep their verdict but stop gating, and say why.
+ */
+export interface RunAcceptance {
+  readonly failOn: 'new' | 'any';
+  readonly baseline?: { readonly file: string; readonly runId: string; readonly asOf?: string };
+  readonly waivers?: {
+    readonly file: string;
+    readonly inForce: number;
+    /** Expired waivers (they no longer waive), as "target for key (file:line) expired …". */
+    readonly expired: readonly string[];
+    /** Waivers that matched nothing in this run. */
+    readonly unused: readonly string[];
+  };
+  /** Check results that did not gate, and why. */
+  readonly accepted: readonly { readonly key: string; readonly check: string; readonly verdict: string; readonly why: string }[];
+  /** Failures and errors the baseline did not have. */
+  readonly new: readonly { readonly key: string; readonly check: string; readonly verdict: string }[];
+  /** Failures and errors of the baseline this run no longer has. */
+  readonly resolved: readonly { readonly key: string; readonly check: string; readonly was: string }[];
+}
+
 export interface RunResult {
   readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
   readonly runId: string;
@@ -157,6 +180,8 @@ export interface RunResult {
   readonly profiles: readonly ProfileRun[];
   readonly verdict: LaunchVerdict;
   readonly exitCode: number;
+  /** Present when the run had a baseline or waivers. */
+  readonly acceptance?: RunAcceptance;
 }
 
 /** Every check result of a run, flattened. */

@@ -1,22 +1,34 @@
 // The inventory: every key of a platform as plain records, whatever source it
 // came from (a YAML/JSON/CSV export or a management API). Each source hands
-// over raw rows; `normaliseRows` turns them into keys, reporting each bad row
-// with its row number, line and field, and redacting anything secret-like.
+// over raw rows; `normaliseRows` turns them into keys (through a mapping, when
+// one is given), reporting each bad row with its row number, line and field,
+// and redacting anything secret-like.
+//
+// Real platforms do not record everything: a field no row has (no creation
+// date, no last use) is "not recorded", and the key stays in the audit; the
+// rules that need that field say which keys they could not judge. Only a value
+// that is there but cannot be read makes a bad row.
 import { fingerprint } from '../secrets.js';
 import { isSecretLike } from './secret-like.js';
 
-/** One key as the audit sees it. Dates are epoch milliseconds. */
+/**
+ * One key as the audit sees it. Dates are epoch milliseconds. A field left
+ * undefined is empty for this key; whether empty means "none" (no expiry,
+ * never used) or "unknown" depends on whether the inventory records the field
+ * at all (`Inventory.recorded`). name, environment and created are unknown
+ * when undefined.
+ */
 export interface InventoryKey {
   /** 1-based position in the source (data rows only, not a CSV header). */
   readonly row: number;
   /** Line in the source file where the row starts, when the source has lines. */
   readonly line?: number;
   readonly id: string;
-  readonly name: string;
-  readonly environment: string;
+  readonly name?: string;
+  readonly environment?: string;
   readonly owner?: string;
   readonly scopes: readonly string[];
-  readonly created: number;
+  readonly created?: number;
   readonly expires?: number;
   readonly lastUsed?: number;
   readonly enabled: boolean;
@@ -69,8 +81,14 @@ export interface Inventory {
   readonly secrets: readonly string[];
   /** Source fields the audit does not know and ignored. */
   readonly ignoredFields: readonly string[];
-  /** Requests made to read it (API source), for the report. */
+  /** Requests (pages) made to read it (API source), for the report. */
   readonly requests: number;
+  /** Inventory fields the source records (some row has them, even empty); the others are unknown for every key. */
+  readonly recorded: ReadonlySet<InventoryField>;
+  /** Values of the mapping's secretFields, dropped unread (the key itself, returned by design). */
+  readonly secretFieldValues: number;
+  /** The secretFields of the mapping, by name, for the report. */
+  readonly secretFieldNames: readonly string[];
 }
 
 /** One row as a source read it: field name as written → value. */
@@ -116,13 +134,21 @@ export const INVENTORY_FIELDS: readonly InventoryField[] = [
   'system',
   'purpose',
 ];
-export const REQUIRED_FIELDS: readonly InventoryField[] = ['id', 'name', 'environment', 'created'];
+/** Without an id a key cannot be found again: the one field every row needs. */
+export const REQUIRED_FIELDS: readonly InventoryField[] = ['id'];
+
+export const DATE_FIELDS: readonly InventoryField[] = ['created', 'expires', 'lastUsed', 'rotated', 'disabledAt'];
+export const LIST_FIELDS: readonly InventoryField[] = ['scopes', 'seenEnvironments'];
 
 /** Other spellings found in real exports, compared after `fieldIdentity`. */
 const ALIASES: Readonly<Record<string, InventoryField>> = {
   keyid: 'id',
   keyname: 'name',
+  label: 'name',
+  displayname: 'name',
   env: 'environment',
+  permissions: 'scopes',
+  status: 'enabled',
   createdat: 'created',
   expiresat: 'expires',
   expiry: 'expires',
@@ -153,22 +179,22 @@ export function canonicalField(name: string): InventoryField | undefined {
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** A field value that cannot be read; the message says what was expected and found. */
-class Bad {
+/** A field value that cannot be read; the message says what was expected and found. A mapping may hand one over. */
+export class Bad {
   constructor(readonly message: string) {}
 }
 
 /** A parser gives the value, undefined when the field is empty, or Bad (no result objects: 100,000 rows × 15 fields). */
 type Parser = (value: unknown) => unknown;
 
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
   if (Array.isArray(value)) return 'a list';
   if (value && typeof value === 'object') return 'a mapping';
   return String(value);
 }
 
-function isBlank(value: unknown): boolean {
+export function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
@@ -181,20 +207,57 @@ const parseText: Parser = (value) => {
 
 const parseDate: Parser = (value) => {
   if (isBlank(value)) return undefined;
-  if (value instanceof Date) return value.getTime();
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.getTime();
   if (typeof value === 'string') {
-    const text = value.trim();
-    const dateOnly = DATE_ONLY.test(text);
-    if (dateOnly || ISO_DATE_TIME.test(text)) {
-      const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text.replace(' ', 'T'));
-      if (!Number.isNaN(ms)) return ms;
-    }
+    const ms = parseIsoDate(value);
+    if (ms !== undefined) return ms;
   }
+  if (typeof value === 'number')
+    return new Bad(
+      `expected a date like 2026-03-31 or an ISO 8601 date-time, found ${value}; for epoch times declare date: epoch-s or epoch-ms in a --mapping`,
+    );
   return new Bad(`expected a date like 2026-03-31 or an ISO 8601 date-time, found ${describeValue(value)}`);
 };
 
+/** ISO 8601 (a date, or a date-time) as epoch ms, or undefined. A day that does not exist (2026-02-30) is not a date. */
+export function parseIsoDate(text: string): number | undefined {
+  const t = text.trim();
+  const dateOnly = DATE_ONLY.test(t);
+  if (!dateOnly && !ISO_DATE_TIME.test(t)) return undefined;
+  if (!isCalendarDay(t.slice(0, 10))) return undefined;
+  const ms = Date.parse(dateOnly ? `${t}T00:00:00Z` : t.replace(' ', 'T'));
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** True for a YYYY-MM-DD that exists (Date.parse would roll 2026-09-31 over into October). Arithmetic only: it runs per date of 100,000 rows. */
+export function isCalendarDay(ymd: string): boolean {
+  const y = Number(ymd.slice(0, 4));
+  const m = Number(ymd.slice(5, 7));
+  const d = Number(ymd.slice(8, 10));
+  if (!(m >= 1 && m <= 12 && d >= 1)) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);
+}
+
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', 'enabled', 'active', 'on']);
-const FALSE_WORDS = new Set(['false', 'no', 'n', '0', 'disabled', 'inactive', 'off', 'revoked']);
+const FALSE_WORDS = new Set([
+  'false',
+  'no',
+  'n',
+  '0',
+  'disabled',
+  'inactive',
+  'off',
+  'revoked',
+  'suspended',
+  'archived',
+  'blocked',
+  'deleted',
+  'expired',
+  'locked',
+]);
 
 const parseBoolean: Parser = (value) => {
   if (isBlank(value)) return undefined;
@@ -205,13 +268,40 @@ const parseBoolean: Parser = (value) => {
   return new Bad(`expected true or false (or yes/no, enabled/disabled), found ${describeValue(value)}`);
 };
 
-/** A list, or text separated by spaces, commas, semicolons or bars (as CSV exports write lists). */
+/**
+ * A list, or text separated by spaces, commas, semicolons or bars (as CSV
+ * exports write lists). A mapping of mappings, as platforms write permissions
+ * ({ repository: { contents: write } }), gives one entry per leaf: `repository.contents:write`.
+ */
 const parseList: Parser = (value) => {
   if (isBlank(value)) return undefined;
   if (typeof value === 'string') return value.split(/[\s,;|]+/).filter(Boolean);
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => v.trim()).filter(Boolean);
+  if (isPlainObject(value)) {
+    const entries = leafEntries(value, '');
+    if (entries) return entries;
+  }
   return new Bad(`expected a list of text (or text separated by spaces, commas or semicolons), found ${describeValue(value)}`);
 };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** `{ a: { b: "read" } }` → ["a.b:read"]; undefined when a leaf is not text, a number or a boolean. */
+function leafEntries(value: Record<string, unknown>, prefix: string): string[] | undefined {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (isPlainObject(v)) {
+      const inner = leafEntries(v, name);
+      if (!inner) return undefined;
+      out.push(...inner);
+    } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.push(`${name}:${String(v)}`);
+    else if (v !== null && v !== undefined) return undefined;
+  }
+  return out;
+}
 
 const PARSERS: Record<InventoryField, Parser> = {
   id: parseText,
@@ -242,14 +332,42 @@ export interface NormaliseResult {
   readonly secretHits: SecretHit[];
   readonly secrets: string[];
   readonly ignoredFields: string[];
+  readonly recorded: ReadonlySet<InventoryField>;
+  readonly secretFieldValues: number;
+  readonly secretFieldNames: readonly string[];
+}
+
+/** Reads one inventory field out of a source item (after secret redaction): a mapping's field. */
+export interface FieldReader {
+  /** How reports name the source of the field (a column, a path, "constant"). */
+  readonly source: string;
+  /**
+   * The value for the field's parser (text, list, boolean, a Date for a date
+   * already read in its declared format), a Bad, or undefined when the item
+   * does not have it.
+   */
+  read(item: Readonly<Record<string, unknown>>): unknown;
+}
+
+/** What a mapping gives normaliseRows (see mapping.ts). */
+export interface RowMapping {
+  /** One reader per inventory field, in INVENTORY_FIELDS order; undefined where the mapping names nothing. */
+  readonly readers: readonly (FieldReader | undefined)[];
+  /** Top-level source fields the readers use: not read again under their own name. */
+  readonly consumed: ReadonlySet<string>;
+  /** Top-level fields that hold the key itself by design (Kong's `key`): never read, never a finding, redacted everywhere. */
+  readonly secretFields: ReadonlySet<string>;
 }
 
 /**
- * Turns raw rows into keys. A row with a bad field is reported (row, line,
- * field, what is wrong) and left out; the other rows are audited. Secret-like
- * values are replaced by their fingerprint before anything else sees them.
+ * Turns raw rows into keys. A row with a bad value is reported (row, line,
+ * field, what is wrong) and left out; the other rows are audited, also those
+ * missing fields the platform does not record. Secret-like values are
+ * replaced by their fingerprint before anything else sees them. With a
+ * mapping, its readers give the fields they name; the source's other fields
+ * are still read under their own (canonical) names.
  */
-export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
+export function normaliseRows(rows: Iterable<RawRow>, mapping?: RowMapping): NormaliseResult {
   const keys: InventoryKey[] = [];
   const problems: RowProblem[] = [];
   const secretHits: SecretHit[] = [];
@@ -258,13 +376,19 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
   const seenIds = new Map<string, number>();
   /** Source field name → index in INVENTORY_FIELDS, or -1 for a field the audit does not use. */
   const indexOf = new Map<string, number>();
+  const recorded: boolean[] = new Array(FIELD_COUNT).fill(false);
+  const readers = mapping?.readers ?? [];
+  let secretFieldValues = 0;
 
   for (const raw of rows) {
     const { row, line } = raw;
     if (raw.error !== undefined) {
       // The fields are unreliable, but a secret in them must still be found and flagged.
       const found: { field: string; value: string }[] = [];
-      for (const [name, value] of Object.entries(raw.values)) redactSecrets(name, value, found);
+      for (const [name, value] of Object.entries(raw.values)) {
+        if (mapping?.secretFields.has(name)) continue;
+        redactSecrets(name, value, found);
+      }
       for (const s of found) {
         secrets.add(s.value);
         secretHits.push({ row, line, field: s.field, fingerprint: fingerprint(s.value) });
@@ -277,16 +401,35 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
     const sourceName: (string | undefined)[] = new Array(FIELD_COUNT);
     const rowSecrets: { field: string; value: string }[] = [];
     const rowProblems: RowProblem[] = [];
+    /** The item with secrets redacted, for the mapping's readers: the row itself until a value is redacted. */
+    let redacted: Readonly<Record<string, unknown>> = raw.values;
 
     for (const name in raw.values) {
       const rawValue = raw.values[name];
+      if (mapping?.secretFields.has(name)) {
+        // The key itself, returned by design: remembered for redaction and the leak scan, never read.
+        for (const s of stringsIn(rawValue)) {
+          secrets.add(s);
+          secretFieldValues++;
+        }
+        if (redacted === raw.values) redacted = { ...raw.values };
+        delete (redacted as Record<string, unknown>)[name];
+        continue;
+      }
+      const value = redactSecrets(name, rawValue, rowSecrets);
+      if (mapping && value !== rawValue) {
+        if (redacted === raw.values) redacted = { ...raw.values };
+        (redacted as Record<string, unknown>)[name] = value;
+      }
+      if (mapping?.consumed.has(name)) continue;
       let index = indexOf.get(name);
       if (index === undefined) {
         const field = canonicalField(name);
         index = field ? FIELD_INDEX.get(field)! : -1;
+        // The mapping says where this field comes from: a same-named source field is not it.
+        if (index >= 0 && readers[index]) index = -1;
         indexOf.set(name, index);
       }
-      const value = redactSecrets(name, rawValue, rowSecrets);
       if (index < 0) {
         ignored.add(name);
         continue;
@@ -303,12 +446,23 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
       values[index] = value;
       sourceName[index] = name;
     }
+    if (mapping) {
+      for (let i = 0; i < FIELD_COUNT; i++) {
+        const reader = readers[i];
+        if (!reader) continue;
+        const value = reader.read(redacted);
+        if (value === undefined) continue;
+        values[i] = value;
+        sourceName[i] = reader.source;
+      }
+    }
 
     const out: unknown[] = new Array(FIELD_COUNT);
     for (let i = 0; i < FIELD_COUNT; i++) {
-      const field = INVENTORY_FIELDS[i]!;
-      const result = PARSERS[field](values[i]);
-      if (result instanceof Bad) rowProblems.push({ row, line, field: sourceName[i] ?? field, message: result.message });
+      const value = values[i];
+      if (value !== undefined) recorded[i] = true;
+      const result = value instanceof Bad ? value : PARSERS[INVENTORY_FIELDS[i]!](value);
+      if (result instanceof Bad) rowProblems.push({ row, line, field: sourceName[i] ?? INVENTORY_FIELDS[i]!, message: result.message });
       else out[i] = result;
     }
     for (const field of REQUIRED_FIELDS) {
@@ -339,11 +493,11 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
       row,
       line,
       id: out[F.id] as string,
-      name: out[F.name] as string,
-      environment: out[F.environment] as string,
+      name: out[F.name] as string | undefined,
+      environment: out[F.environment] as string | undefined,
       owner: out[F.owner] as string | undefined,
       scopes: (out[F.scopes] as string[] | undefined) ?? [],
-      created: out[F.created] as number,
+      created: out[F.created] as number | undefined,
       expires: out[F.expires] as number | undefined,
       lastUsed: out[F.lastUsed] as number | undefined,
       enabled: (out[F.enabled] as boolean | undefined) ?? true,
@@ -355,7 +509,25 @@ export function normaliseRows(rows: Iterable<RawRow>): NormaliseResult {
       purpose: out[F.purpose] as string | undefined,
     });
   }
-  return { keys, problems, secretHits, secrets: [...secrets], ignoredFields: [...ignored] };
+  return {
+    keys,
+    problems,
+    secretHits,
+    secrets: [...secrets],
+    ignoredFields: [...ignored],
+    recorded: new Set(INVENTORY_FIELDS.filter((_, i) => recorded[i])),
+    secretFieldValues,
+    secretFieldNames: mapping ? [...mapping.secretFields] : [],
+  };
+}
+
+/** Every non-empty text in a value (also inside lists and mappings). */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return value.trim() ? [value] : [];
+  if (typeof value === 'number') return [String(value)];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (isPlainObject(value)) return Object.values(value).flatMap(stringsIn);
+  return [];
 }
 
 /** Replaces each secret-like string (also inside lists) by `[redacted sha256:…]` and remembers it. */
@@ -374,7 +546,7 @@ function redactSecrets(field: string, value: unknown, found: { field: string; va
   return value;
 }
 
-/** How a key is named in messages: its name and id, never anything secret. */
-export function keyLabel(key: Pick<InventoryKey, 'name' | 'id'>): string {
-  return `${key.name} (${key.id})`;
+/** How a key is named in messages: its name and id (the id alone when no name is recorded), never anything secret. */
+export function keyLabel(key: { readonly name?: string; readonly id: string }): string {
+  return key.name !== undefined ? `${key.name} (${key.id})` : key.id;
 }

@@ -1,7 +1,8 @@
 // What an audit rule is: like a check, a named, stable-id judgement with a
 // severity and parameters (its section of the audit policy), but over a whole
 // inventory instead of a live endpoint. It returns one finding per offending
-// key; the audit turns them into one CheckResult per rule.
+// key, and the keys it could not judge because the inventory does not record
+// what it needs; the audit turns them into one CheckResult per rule.
 import type { z } from 'zod';
 import type { Severity } from '../result.js';
 import type { Inventory, InventoryKey } from './inventory.js';
@@ -21,7 +22,8 @@ export interface AuditSettings {
 /** Which key a finding is about: enough to find it, never anything secret. */
 export interface KeyRef {
   readonly id: string;
-  readonly name: string;
+  /** Absent when the inventory records no name for the key. */
+  readonly name?: string;
   readonly row: number;
   readonly line?: number;
   readonly environment?: string;
@@ -32,6 +34,21 @@ export interface Finding {
   readonly key: KeyRef;
   /** What is wrong with this key, in a short phrase ("last used 2026-01-03, 143 days ago"). */
   readonly detail: string;
+  /** Tells two findings of one rule for one key apart across runs (e.g. the field holding a secret). */
+  readonly aspect?: string;
+}
+
+/** A key a rule could not judge: the inventory does not record what the rule needs. */
+export interface NotVerifiable {
+  readonly key: KeyRef;
+  /** What is missing, in a short phrase ("no creation date recorded"). */
+  readonly reason: string;
+}
+
+/** What a rule returns. */
+export interface RuleOutput {
+  readonly findings: Finding[];
+  readonly notVerifiable: NotVerifiable[];
 }
 
 export interface AuditRule<P extends z.ZodType = z.ZodType> {
@@ -49,7 +66,7 @@ export interface AuditRule<P extends z.ZodType = z.ZodType> {
   expected(params: z.output<P>, settings: AuditSettings): string;
   /** What the findings are, as a plural noun phrase, e.g. "enabled keys unused for more than 90 days". */
   summary(params: z.output<P>, settings: AuditSettings): string;
-  evaluate(inventory: Inventory, params: z.output<P>, settings: AuditSettings): Finding[];
+  evaluate(inventory: Inventory, params: z.output<P>, settings: AuditSettings): RuleOutput;
 }
 
 export function defineRule<P extends z.ZodType>(rule: AuditRule<P>): AuditRule<P> {
@@ -63,17 +80,48 @@ export const DAY_MS = 86_400_000;
 export function refOf(key: InventoryKey): KeyRef {
   return {
     id: key.id,
-    name: key.name,
+    ...(key.name !== undefined ? { name: key.name } : {}),
     row: key.row,
     ...(key.line !== undefined ? { line: key.line } : {}),
-    environment: key.environment,
+    ...(key.environment !== undefined ? { environment: key.environment } : {}),
     ...(key.owner !== undefined ? { owner: key.owner } : {}),
   };
 }
 
+/** Collects a rule's findings and the keys it could not judge. */
+export class Judgement implements RuleOutput {
+  readonly findings: Finding[] = [];
+  readonly notVerifiable: NotVerifiable[] = [];
+  fail(key: InventoryKey, detail: string): void {
+    this.findings.push({ key: refOf(key), detail });
+  }
+  cannotJudge(key: InventoryKey, reason: string): void {
+    this.notVerifiable.push({ key: refOf(key), reason });
+  }
+}
+
+/** Why a rule cannot judge a key, by the field the inventory does not record. */
+export const NOT_RECORDED = {
+  owner: 'the inventory does not record owners',
+  scopes: 'the inventory does not record scopes',
+  lastUsed: 'the inventory does not record when a key was last used',
+  expires: 'the inventory does not record expiry',
+  name: 'no name recorded',
+  created: 'no creation date recorded',
+} as const;
+
+/** Days already formatted: findings of 100,000 keys name a few hundred distinct days, hundreds of thousands of times. */
+const dayText = new Map<number, string>();
+
 /** A date for messages: the day, in UTC. */
 export function day(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const n = Math.floor(ms / DAY_MS);
+  let text = dayText.get(n);
+  if (text === undefined) {
+    text = new Date(n * DAY_MS).toISOString().slice(0, 10);
+    if (dayText.size < 100_000) dayText.set(n, text);
+  }
+  return text;
 }
 
 /** Whole days between two instants, rounded down. */

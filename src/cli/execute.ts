@@ -6,6 +6,8 @@ import type { LoadedProfile } from '../config/load-profile.js';
 import { readRegularFile } from '../config/read-file.js';
 import type { LoadedSuite } from '../config/suite.js';
 import { EXIT, SecretLeakError, UsageError } from '../errors.js';
+import type { AcceptanceInput } from '../governance/acceptance.js';
+import { applyRunAcceptance } from '../governance/run-acceptance.js';
 import { consoleObserver, painter, summary, useColor, useLiveView, type Stream } from '../reporters/console.js';
 import { pointLatest } from '../reporters/latest.js';
 import { OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
@@ -32,6 +34,8 @@ export interface ExecuteOptions {
   readonly allowCommands?: boolean;
   /** Secrets known before the run (e.g. the demo's admin token). */
   readonly secrets?: SecretRegistry;
+  /** --baseline / --waivers / --fail-on: what still gates (see governance/run-acceptance.ts). */
+  readonly acceptance?: AcceptanceInput;
 }
 
 export async function executeRun(
@@ -61,7 +65,7 @@ export async function executeRun(
     quiet: opts.quiet,
     verbose: opts.verbose,
   });
-  const result = await runSuite({
+  const ran = await runSuite({
     profiles,
     suite,
     only: opts.only,
@@ -80,6 +84,9 @@ export async function executeRun(
     secrets,
     observer,
   }).finally(() => observer.stop());
+  // Accepted failures (waived, or persisting under --fail-on new) keep their verdict but stop gating.
+  const accepted = opts.acceptance ? applyRunAcceptance(ran, opts.acceptance) : undefined;
+  const result = accepted?.result ?? ran;
   const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
   const published = await publishReports(result, outDir, secrets.all(), { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
   for (const f of published.failures)
@@ -100,7 +107,9 @@ export async function executeRun(
   const printedLeak = () => scanner.leaks(recorder.text());
   if (printedLeak()) leaks.push('the console output');
   const exitCode = leaks.length > 0 ? EXIT.secretLeak : result.exitCode;
+  for (const line of accepted?.explanation ?? []) io.stdout.write(`${secrets.redact(line)}\n`);
   io.stdout.write(summary(result, exitCode, painter(color)));
+  if (accepted?.verdictNote) io.stdout.write(`${accepted.verdictNote}\n`);
   if (!leaks.includes('the console output') && printedLeak()) leaks.push('the console output');
   if (leaks.length > 0) throw new SecretLeakError(leaks);
   return exitCode;

@@ -59,6 +59,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     )
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
+    .option('--baseline <results.json>', 'an earlier run: mark each failure new or persisting, and list what was resolved')
+    .option('--waivers <file>', 'accepted check failures (YAML): check, optional key, owner, reason, expires')
+    .option('--fail-on <new|any>', 'what gates: every failure not waived (any, default) or only failures the baseline did not have (new)')
     .option('-i, --interactive', 'allow manual lifecycle steps (asks a person to act)')
     .option(
       '--allow-commands',
@@ -191,9 +194,22 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .action(run(async () => (await import('./commands/merge.js')).mergeCommand(io)));
 
   program
+    .command('diff')
+    .description(
+      'What changed between two runs (results.json) or two audits (findings.json): verdicts, new and resolved findings, keys added and removed, measurements beyond a threshold. Writes diff.md and diff.json.',
+    )
+    .argument('<old>', 'the earlier results.json or findings.json (or its report directory)')
+    .argument('<new>', 'the later one, of the same kind')
+    .option('-o, --out <dir>', 'where to write diff.md and diff.json (default: reports/diff-<new run id>)')
+    .option('--threshold <percent>', 'report a measurement when it moved by more than this (default 20)')
+    .option('-q, --quiet', 'print only where the diff was written')
+    .addHelpText('after', '\nExample:\n  $ keyprobe diff reports/nightly-mon reports/nightly-tue --out reports/drift\n')
+    .action(run(async () => (await import('./commands/diff.js')).diffCommand(io)));
+
+  program
     .command('schema')
     .description('Print the JSON Schema of a file keyprobe reads, for editors and other validators.')
-    .argument('<kind>', 'profile, suite or audit-policy')
+    .argument('<kind>', 'profile, suite, audit-policy, audit-mapping or waivers')
     .addHelpText('after', '\nExample:\n  $ keyprobe schema profile > profile.schema.json\n')
     .action(run(async () => (await import('./commands/schema.js')).schemaCommand(io)));
 
@@ -206,10 +222,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--inventory-url <url>', 'read the inventory from a management API instead (e.g. https://api.example.com/admin/keys)')
     .option(
       '--mapping <file>',
-      "with --inventory-url: credential (${env:…} only) and field mapping (default: the reference target's GET /admin/keys, token from KEYPROBE_ADMIN_TOKEN)",
+      "how the export or API names things: fields (paths, constants, value maps, date formats), and for an API its credential (${env:…} only), headers and pagination (default for --inventory-url: the reference target's GET /admin/keys)",
     )
+    .option('--preset <name>', 'a ready mapping shipped with keyprobe (see --list-presets), e.g. github-fine-grained-pats')
+    .option('--list-presets', 'list the ready mappings and where they are, then exit')
     .option('--demo', 'start the reference target with a seeded inventory and audit it through its GET /admin/keys')
     .option('-p, --policy <file>', 'audit policy (YAML): thresholds, severities, gating per rule (default: built-in)')
+    .option(
+      '--baseline <findings.json>',
+      'an earlier audit (its findings.json or report directory): mark each finding new, persisting or resolved',
+    )
+    .option(
+      '--waivers <file>',
+      'accepted findings (YAML): rule, optional key, owner, reason, expires; a waived finding does not gate until it expires',
+    )
+    .option('--fail-on <new|any>', 'what gates: every finding not waived (any, default) or only findings the baseline did not have (new)')
     .option('--as-of <date>', 'judge the inventory as of this date or ISO time (default: now)')
     .option('-o, --out <dir>', 'report directory (default: reports/audit-<run-id>)')
     .option('--ca <file>', 'with --inventory-url: trust this CA certificate (PEM)')
@@ -218,7 +245,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-v, --verbose', 'also list the offending keys of each rule')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ keyprobe audit --demo\n',
+      '\nExamples:\n  $ keyprobe audit keys.csv --policy audit-policy.yaml --mapping keys-mapping.yaml\n  $ KEYPROBE_ADMIN_TOKEN=… keyprobe audit --inventory-url http://127.0.0.1:8787/admin/keys\n  $ GITHUB_TOKEN=… keyprobe audit --preset github-fine-grained-pats --inventory-url https://api.github.com/orgs/acme/personal-access-tokens\n  $ keyprobe audit keys.json --baseline reports/audit-last/findings.json --waivers waivers.yaml --fail-on new\n  $ keyprobe audit --demo\n',
     )
     .action(run(async () => (await import('./commands/audit.js')).auditCommand(io)));
 

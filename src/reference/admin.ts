@@ -8,6 +8,7 @@ import { BehaviourError, BEHAVIOUR_NAMES } from './behaviours.js';
 import { FaultError, FAULT_NAMES } from './faults.js';
 import { isPlainObject, parseAuthorization, readJson, sendEmpty, sendError, sendJson } from './http-util.js';
 import { KeyInputError, sha256, viewOf } from './keys.js';
+import { pageOf, pageRequest } from './paging.js';
 import type { TargetState } from './state.js';
 
 export const ADMIN_REALM = 'keyprobe-reference-admin';
@@ -32,6 +33,18 @@ async function setBehaviour(req: IncomingMessage, res: ServerResponse, state: Ta
   if (body !== undefined && !isPlainObject(body)) return sendError(res, 400, 'invalid_request', 'The body must be a JSON object {value?}.');
   state.behaviours.set(name, body?.value);
   sendJson(res, 200, behavioursBody(state));
+}
+
+/** GET /admin/keys: the whole list, or with ?limit=N one page of it (see paging.ts). */
+function listKeys(res: ServerResponse, url: URL, state: TargetState): void {
+  const all = state.keys.list();
+  const page = pageRequest(url);
+  if (page === undefined) sendJson(res, 200, { keys: all.map(viewOf) });
+  else if ('error' in page) sendError(res, 400, 'invalid_request', page.error);
+  else {
+    const { items, nextCursor, link } = pageOf(all, page, url.pathname);
+    sendJson(res, 200, { keys: items.map(viewOf), nextCursor }, link ? { Link: link } : {});
+  }
 }
 
 function keyNotFound(res: ServerResponse, id: string): void {
@@ -78,7 +91,7 @@ export async function handleAdmin(
     if (resource === 'keys' && rest.length === 0) {
       if (id === undefined) {
         if (method === 'POST') return sendJson(res, 201, keys.create(await readJson(req)));
-        if (method === 'GET') return sendJson(res, 200, { keys: keys.list().map(viewOf) });
+        if (method === 'GET') return listKeys(res, url, state);
       } else if (action === undefined) {
         if (method === 'GET') {
           const key = keys.get(id);

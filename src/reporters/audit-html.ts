@@ -1,11 +1,15 @@
 // report.html for `keyprobe audit`: one self-contained file (inline CSS and a
 // small inline script, nothing from the network) for the security team: the
 // verdict, the inventory's health at a glance (keys by environment and by
-// owner, findings by severity), a findings table sortable by severity, and one
+// owner, findings by severity), the trend since a baseline, a findings table
+// sortable by severity with each finding's status (new, persisting, waived —
+// by whom, why, until when), the keys a rule could not judge, and one
 // section per rule. Everything shown is escaped; it holds names and ids only.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditReport, RuleOutcome } from '../audit/audit.js';
+import type { ItemAcceptance } from '../governance/acceptance.js';
+import { describeWaiver, waiverLabel } from '../governance/waivers.js';
 import type { Severity } from '../result.js';
 import { anchorId, esc } from './escape.js';
 import type { Reporter } from './reporter.js';
@@ -33,10 +37,15 @@ export function auditHtmlReporter(report: AuditReport): Reporter {
 export function renderAuditHtml(report: AuditReport): string {
   const r = report.result;
   const inv = report.inventory;
-  const broken = report.outcomes.filter((o) => o.verdict === 'fail');
+  const broken = report.outcomes.filter((o) => o.findings.length > 0);
   const totalFindings = broken.reduce((n, o) => n + o.findings.length, 0);
+  const unjudged = report.outcomes.reduce((n, o) => n + o.notVerifiable.length, 0);
   const bySeverity = new Map<Severity, number>();
   for (const o of broken) bySeverity.set(o.severity, (bySeverity.get(o.severity) ?? 0) + o.findings.length);
+  const accepted = report.outcomes.reduce(
+    (n, o) => n + [...o.findings, ...o.notVerifiable].filter((x) => x.acceptance && !x.acceptance.counts).length,
+    0,
+  );
 
   return `<!doctype html>
 <html lang="en">
@@ -50,7 +59,7 @@ export function renderAuditHtml(report: AuditReport): string {
 <body>
 <header class="banner ${esc(r.verdict)}">
   <h1>Key inventory audit: ${esc(r.verdict.toUpperCase())}</h1>
-  <p>${esc(broken.filter((o) => o.gating).length)} gating rules broken, ${esc(totalFindings)} findings · exit ${esc(r.exitCode)}</p>
+  <p>${esc(broken.filter((o) => o.gatingNow).length)} gating rules broken, ${esc(totalFindings)} findings${unjudged ? `, ${esc(unjudged)} not verifiable` : ''}${report.governance ? `, ${esc(accepted)} accepted` : ''} · exit ${esc(r.exitCode)}</p>
 </header>
 <main>
 <section>
@@ -59,6 +68,10 @@ export function renderAuditHtml(report: AuditReport): string {
     <tr><th>Inventory</th><td>${esc(inv.source)} (${esc(inv.format)})</td></tr>
     <tr><th>As of</th><td>${esc(report.now)}</td></tr>
     <tr><th>Policy</th><td>${esc(report.policyFile ?? 'built-in defaults')}</td></tr>
+    ${report.governance?.baseline ? `<tr><th>Baseline</th><td>${esc(report.governance.baseline.file)} (run ${esc(report.governance.baseline.runId)}${report.governance.baseline.asOf ? `, as of ${esc(report.governance.baseline.asOf)}` : ''})</td></tr>` : ''}
+    ${report.governance?.waivers ? `<tr><th>Waivers</th><td>${esc(report.governance.waivers.file)} (${esc(report.governance.waivers.count)} listed)</td></tr>` : ''}
+    ${report.governance ? `<tr><th>Gates on</th><td>${report.governance.failOn === 'new' ? 'new findings only (--fail-on new)' : 'every finding not waived (--fail-on any)'}</td></tr>` : ''}
+    ${inv.pages !== undefined ? `<tr><th>Read</th><td>${esc(inv.pages)} page${inv.pages === 1 ? '' : 's'} from the management API</td></tr>` : ''}
     <tr><th>Operator</th><td>${esc(r.operator)}</td></tr>
     <tr><th>Tool</th><td>${esc(r.tool.name)} ${esc(r.tool.version)}</td></tr>
     <tr><th>Run</th><td>${esc(r.runId)} · ${esc(r.startedAt)}</td></tr>
@@ -71,6 +84,8 @@ export function renderAuditHtml(report: AuditReport): string {
     ${tile('keys audited', inv.keys)}
     ${tile('enabled', inv.enabled)}
     ${tile('rows left out', inv.rows - inv.keys, inv.rows > inv.keys ? 'bad' : '')}
+    ${tile('not verifiable', unjudged, unjudged ? 'warn' : '')}
+    ${report.governance ? tile('accepted', accepted) : ''}
     ${(['critical', 'high', 'medium', 'low', 'info'] as const).map((s) => tile(`${s} findings`, bySeverity.get(s) ?? 0, (bySeverity.get(s) ?? 0) > 0 ? `sev-${s}` : '')).join('\n    ')}
   </div>
   <div class="columns">
@@ -81,16 +96,19 @@ export function renderAuditHtml(report: AuditReport): string {
 <section>
   <h2>Rules</h2>
   <table class="rules">
-    <thead><tr><th>Verdict</th><th>Rule</th><th>Severity</th><th>Gating</th><th class="num">Findings</th></tr></thead>
+    <thead><tr><th>Verdict</th><th>Rule</th><th>Severity</th><th>Gating</th><th class="num">Findings</th><th class="num">Not verifiable</th></tr></thead>
     <tbody>
-${report.outcomes.map((o) => `      <tr><td><span class="verdict ${esc(o.verdict)}">${esc(o.verdict.toUpperCase())}</span></td><td><a href="#${esc(anchorId(o.id))}">${esc(o.title)}</a><br><code>${esc(o.id)}</code></td><td><span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span></td><td>${o.gating ? 'yes' : 'advisory'}</td><td class="num">${esc(o.findings.length)}</td></tr>`).join('\n')}
+${report.outcomes.map((o) => `      <tr><td><span class="verdict ${esc(o.verdict)}">${esc(o.verdict.toUpperCase())}</span></td><td><a href="#${esc(anchorId(o.id))}">${esc(o.title)}</a><br><code>${esc(o.id)}</code></td><td><span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span></td><td>${gatingText(o)}</td><td class="num">${esc(o.findings.length)}</td><td class="num">${esc(o.notVerifiable.length)}</td></tr>`).join('\n')}
     </tbody>
   </table>
 </section>
+${trendSection(report)}
+${waiversSection(report)}
 <section>
   <h2>Findings</h2>
-  ${findingsTable(report.outcomes, totalFindings)}
+  ${findingsTable(report.outcomes, totalFindings, !!report.governance)}
 </section>
+${notVerifiableSection(report.outcomes, unjudged)}
 ${report.outcomes.map(ruleSection).join('\n')}
 <section class="signoff">
   <h2>Review</h2>
@@ -122,7 +140,108 @@ ${rows.map(([name, n]) => `<tr><td>${esc(name)}</td><td class="num">${esc(n)}</t
 </tbody></table>`;
 }
 
-function findingsTable(outcomes: readonly RuleOutcome[], total: number): string {
+function gatingText(o: RuleOutcome): string {
+  if (!o.gating) return 'advisory';
+  return o.gatingNow ? 'yes' : 'accepted';
+}
+
+/** new · persisting · waived (by whom, why, until when) · waiver expired. */
+function statusCell(a: ItemAcceptance | undefined): string {
+  if (!a) return '';
+  const parts: string[] = [];
+  if (a.status) parts.push(`<span class="status ${esc(a.status)}">${esc(a.status)}</span>`);
+  if (a.waiver) parts.push(`<span class="status waived" title="${esc(describeWaiver(a.waiver))}">waived</span>`);
+  if (a.expiredWaiver) parts.push(`<span class="status expired">waiver expired ${esc(a.expiredWaiver.expires)}</span>`);
+  return parts.join(' ');
+}
+
+function acceptanceNote(a: ItemAcceptance | undefined): string {
+  if (!a) return '';
+  if (a.waiver) return `<br><span class="muted">${esc(describeWaiver(a.waiver))}</span>`;
+  if (a.expiredWaiver)
+    return `<br><span class="bad-text">the waiver by ${esc(a.expiredWaiver.owner)} expired ${esc(a.expiredWaiver.expires)}: no longer waived</span>`;
+  return '';
+}
+
+function signed(n: number): string {
+  return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
+}
+
+/** What changed since the baseline: findings per rule before and now, new and resolved, keys added and removed. */
+function trendSection(report: AuditReport): string {
+  const b = report.governance?.baseline;
+  if (!b) return '';
+  const rows = report.outcomes.map((o) => {
+    const before = b.countsByRule[o.id] ?? 0;
+    const now = o.findings.length;
+    const fresh = [...o.findings, ...o.notVerifiable].filter((x) => x.acceptance?.status === 'new').length;
+    const cls = now < before ? 'trend-down' : now > before ? 'trend-up' : '';
+    return `<tr><td><code>${esc(o.id)}</code></td><td class="num">${esc(before)}</td><td class="num">${esc(now)}</td><td class="num ${cls}">${esc(signed(now - before))}</td><td class="num">${esc(fresh)}</td><td class="num">${esc(o.resolved.length)}</td></tr>`;
+  });
+  const totalBefore = Object.values(b.countsByRule).reduce((n, c) => n + c, 0);
+  const totalNow = report.outcomes.reduce((n, o) => n + o.findings.length, 0);
+  const resolved = report.outcomes.flatMap((o) => o.resolved.map((r) => ({ rule: o.id, r })));
+  const keys = (title: string, list: readonly string[] | undefined) =>
+    list === undefined
+      ? ''
+      : `<p><strong>${esc(title)} (${esc(list.length)})</strong>${list.length ? `: ${list.slice(0, MAX_SECTION_ROWS).map(esc).join(', ')}${list.length > MAX_SECTION_ROWS ? ', …' : ''}` : ''}</p>`;
+  return `<section class="trend">
+  <h2>Since the baseline</h2>
+  <p>Run ${esc(b.runId)}${b.asOf ? ` as of ${esc(b.asOf)}` : ''}: ${esc(totalBefore)} findings then, ${esc(totalNow)} now (${esc(signed(totalNow - totalBefore))})${b.keys !== undefined ? `; ${esc(b.keys)} keys then, ${esc(report.inventory.keys)} now` : ''}.</p>
+  <table class="trend-table"><thead><tr><th>Rule</th><th class="num">Before</th><th class="num">Now</th><th class="num">Change</th><th class="num">New</th><th class="num">Resolved</th></tr></thead>
+  <tbody>
+${rows.join('\n')}
+  </tbody></table>
+  ${keys('Keys added', b.keysAdded)}
+  ${keys('Keys removed', b.keysRemoved)}
+  ${
+    resolved.length
+      ? `<h3>Resolved (${esc(resolved.length)})</h3><ul>${resolved
+          .slice(0, MAX_SECTION_ROWS)
+          .map(
+            ({ rule, r }) =>
+              `<li><code>${esc(rule)}</code> ${esc(r.name ?? r.id)} <code>${esc(r.id)}</code>${r.detail ? `: ${esc(r.detail)}` : ''}</li>`,
+          )
+          .join('')}</ul>`
+      : ''
+  }
+</section>`;
+}
+
+function waiversSection(report: AuditReport): string {
+  const w = report.governance?.waivers;
+  if (!w || (w.expired.length === 0 && w.unused.length === 0)) return '';
+  return `<section class="waivers">
+  <h2>Waivers to review</h2>
+  ${w.expired.length ? `<h3>Expired: no longer waiving</h3><ul>${w.expired.map((x) => `<li>${esc(waiverLabel(x))} — ${esc(x.owner)}, expired ${esc(x.expires)}: ${esc(x.reason)}</li>`).join('')}</ul>` : ''}
+  ${w.unused.length ? `<h3>Matched nothing in this audit</h3><ul>${w.unused.map((x) => `<li>${esc(waiverLabel(x))} — ${esc(x.owner)}: ${esc(x.reason)}</li>`).join('')}</ul>` : ''}
+</section>`;
+}
+
+function notVerifiableSection(outcomes: readonly RuleOutcome[], total: number): string {
+  if (total === 0) return '';
+  const parts = outcomes
+    .filter((o) => o.notVerifiable.length > 0)
+    .map(
+      (o) =>
+        `<h3><code>${esc(o.id)}</code> (${esc(o.notVerifiable.length)})</h3><ul>${o.notVerifiable
+          .slice(0, MAX_SECTION_ROWS)
+          .map(
+            (n) =>
+              `<li>${esc(n.key.name ?? n.key.id)} <code>${esc(n.key.id)}</code>: ${esc(n.reason)} ${statusCell(n.acceptance)}${acceptanceNote(n.acceptance)}</li>`,
+          )
+          .join(
+            '',
+          )}</ul>${o.notVerifiable.length > MAX_SECTION_ROWS ? `<p class="muted">… and ${esc(o.notVerifiable.length - MAX_SECTION_ROWS)} more (findings.json lists them all).</p>` : ''}`,
+    );
+  return `<section class="unjudged">
+  <h2>Not verifiable</h2>
+  <p class="muted">The inventory does not record what these rules need for these keys: they are neither passed nor failed. Record the field, or map it (--mapping), to have them judged.</p>
+  ${parts.join('\n')}
+</section>`;
+}
+
+function findingsTable(outcomes: readonly RuleOutcome[], total: number, withStatus: boolean): string {
   if (total === 0) return '<p class="ok">No findings: every rule holds for every key.</p>';
   const rows: string[] = [];
   const ordered = [...outcomes].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
@@ -130,7 +249,7 @@ function findingsTable(outcomes: readonly RuleOutcome[], total: number): string 
     for (const f of o.findings) {
       if (rows.length >= MAX_TABLE_ROWS) break outer;
       rows.push(
-        `<tr><td data-rank="${SEVERITY_RANK[o.severity]}"><span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span></td><td><a href="#${esc(anchorId(o.id))}"><code>${esc(o.id)}</code></a></td><td>${esc(f.key.name)}</td><td><code>${esc(f.key.id)}</code></td><td>${esc(f.key.environment ?? '')}</td><td>${esc(f.key.owner ?? '')}</td><td class="num">${esc(f.key.row)}</td><td>${esc(f.detail)}</td></tr>`,
+        `<tr><td data-rank="${SEVERITY_RANK[o.severity]}"><span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span></td><td><a href="#${esc(anchorId(o.id))}"><code>${esc(o.id)}</code></a></td><td>${esc(f.key.name ?? '')}</td><td><code>${esc(f.key.id)}</code></td><td>${esc(f.key.environment ?? '')}</td><td>${esc(f.key.owner ?? '')}</td><td class="num">${esc(f.key.row)}</td><td>${esc(f.detail)}${acceptanceNote(f.acceptance)}</td>${withStatus ? `<td>${statusCell(f.acceptance)}</td>` : ''}</tr>`,
       );
     }
   }
@@ -140,7 +259,7 @@ function findingsTable(outcomes: readonly RuleOutcome[], total: number): string 
       : '';
   return `${note}<p class="muted">Click a column heading to sort.</p>
 <table class="findings sortable">
-<thead><tr><th data-sort="rank" aria-sort="ascending">Severity ▾</th><th data-sort="text">Rule</th><th data-sort="text">Key</th><th data-sort="text">Id</th><th data-sort="text">Environment</th><th data-sort="text">Owner</th><th data-sort="num" class="num">Row</th><th data-sort="text">Finding</th></tr></thead>
+<thead><tr><th data-sort="rank" aria-sort="ascending">Severity ▾</th><th data-sort="text">Rule</th><th data-sort="text">Key</th><th data-sort="text">Id</th><th data-sort="text">Environment</th><th data-sort="text">Owner</th><th data-sort="num" class="num">Row</th><th data-sort="text">Finding</th>${withStatus ? '<th data-sort="text">Status</th>' : ''}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -150,11 +269,11 @@ ${rows.join('\n')}
 function ruleSection(o: RuleOutcome): string {
   const shown = o.findings.slice(0, MAX_SECTION_ROWS);
   const list = shown.length
-    ? `<ul>${shown.map((f) => `<li><strong>${esc(f.key.name)}</strong> <code>${esc(f.key.id)}</code>, row ${esc(f.key.row)}${f.key.line !== undefined ? ` (line ${esc(f.key.line)})` : ''}: ${esc(f.detail)}</li>`).join('')}</ul>${o.findings.length > shown.length ? `<p class="muted">… and ${esc(o.findings.length - shown.length)} more (findings.json lists them all).</p>` : ''}`
-    : `<p class="${o.verdict === 'skip' ? 'muted' : 'ok'}">${o.verdict === 'skip' ? 'Switched off in the audit policy.' : 'No key breaks this rule.'}</p>`;
+    ? `<ul>${shown.map((f) => `<li><strong>${esc(f.key.name ?? f.key.id)}</strong> <code>${esc(f.key.id)}</code>, row ${esc(f.key.row)}${f.key.line !== undefined ? ` (line ${esc(f.key.line)})` : ''}: ${esc(f.detail)} ${statusCell(f.acceptance)}${acceptanceNote(f.acceptance)}</li>`).join('')}</ul>${o.findings.length > shown.length ? `<p class="muted">… and ${esc(o.findings.length - shown.length)} more (findings.json lists them all).</p>` : ''}`
+    : `<p class="${o.verdict === 'skip' ? 'muted' : o.verdict === 'error' ? 'bad-text' : 'ok'}">${o.verdict === 'skip' ? 'Switched off in the audit policy.' : o.verdict === 'error' ? `No key breaks this rule, but it could not judge ${esc(o.notVerifiable.length)} (see Not verifiable).` : 'No key breaks this rule.'}</p>`;
   return `<section class="rule ${esc(o.verdict)}" id="${esc(anchorId(o.id))}">
   <h2><span class="verdict ${esc(o.verdict)}">${esc(o.verdict.toUpperCase())}</span> ${esc(o.title)}</h2>
-  <p><code>${esc(o.id)}</code> · <span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span> · ${o.gating ? 'gating' : 'advisory'} · ${esc(o.findings.length)} findings</p>
+  <p><code>${esc(o.id)}</code> · <span class="sev sev-${esc(o.severity)}">${esc(o.severity)}</span> · ${!o.gating ? 'advisory' : o.gatingNow ? 'gating' : 'gating, but every finding is accepted'} · ${esc(o.findings.length)} findings${o.notVerifiable.length ? ` · ${esc(o.notVerifiable.length)} not verifiable` : ''}${o.resolved.length ? ` · ${esc(o.resolved.length)} resolved since the baseline` : ''}</p>
   <p>${esc(o.description)}</p>
   ${list}
 </section>`;
@@ -178,7 +297,11 @@ th{font-weight:600;background:#fafbfc}.meta th{width:160px}.num{text-align:right
 .sev-critical{color:#8e1a14}.sev-high{color:#b3261e}.sev-medium{color:#a86400}.sev-low{color:#4a6fa5}.sev-info{color:#5b6472}
 .tile.sev-critical,.tile.sev-high{border-color:#b3261e}
 .sortable th[data-sort]{cursor:pointer;user-select:none}
-.muted{color:#5b6472}.ok{color:#1f7a3d}code{font-size:12px}
+.muted{color:#5b6472}.ok{color:#1f7a3d}.bad-text{color:#b3261e}code{font-size:12px}
+.tile.warn{border-color:#a86400}
+.status{font-size:11px;padding:1px 5px;border-radius:3px;border:1px solid currentColor;white-space:nowrap}
+.status.new{color:#b3261e}.status.persisting{color:#5b6472}.status.waived{color:#1f7a3d}.status.expired{color:#a86400}
+.trend-down{color:#1f7a3d}.trend-up{color:#b3261e}
 @media print{body{background:#fff}section{break-inside:avoid-page;border:none}.sortable th{cursor:auto}.columns{display:block}}
 `;
 

@@ -1,15 +1,19 @@
-// JSON Schemas for the files people write (profiles, suites, audit policies), generated from
+// JSON Schemas for the files people write (profiles, suites, audit policies, audit mappings,
+// waivers), generated from
 // the zod schemas the loader uses, so the editor and keyprobe can never
 // disagree about the format. `io: 'input'` describes what a person writes:
 // fields with defaults are optional. Draft-07 because it is the draft editors
 // (VS Code, yaml-language-server) support fully.
 import { z } from 'zod';
+import { mappingSchema } from '../audit/mapping.js';
 import { policySchema } from '../audit/policy.js';
+import { RULES } from '../audit/rules/index.js';
 import { CHECKS } from '../checks/index.js';
 import { profileSchema } from '../config/profile-schema.js';
 import { suiteSchema } from '../config/suite.js';
+import { waiversFileSchema } from '../governance/waivers.js';
 
-export const SCHEMA_KINDS = ['profile', 'suite', 'audit-policy'] as const;
+export const SCHEMA_KINDS = ['profile', 'suite', 'audit-policy', 'audit-mapping', 'waivers'] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 type JsonSchema = Record<string, unknown>;
@@ -43,6 +47,18 @@ export function jsonSchemaFor(kind: SchemaKind): JsonSchema {
         'keyprobe audit policy',
         'What `keyprobe audit` holds a key inventory to: production and test environments, the rotation period, and per rule its thresholds, severity, gating and whether it runs.',
       );
+    case 'audit-mapping':
+      return withHeader(
+        toJsonSchema(mappingSchema),
+        'keyprobe audit mapping',
+        "How one platform's inventory (an export or a management API's answer) becomes keyprobe's inventory fields (keyprobe audit --mapping; the presets are such files). Credentials only as ${env:NAME} or ${file:path}.",
+      );
+    case 'waivers':
+      return withHeader(
+        waiversJsonSchema(),
+        'keyprobe waivers',
+        'Findings (keyprobe audit) or check failures (keyprobe run) a team has accepted, each with an owner, a reason and an expiry (--waivers).',
+      );
   }
 }
 
@@ -55,6 +71,24 @@ export function schemaFileText(kind: SchemaKind): string {
 const REFERENCE_STRING = { type: 'string' as const, pattern: '^\\$\\{(env|file):[^}]+\\}$' };
 
 function toJsonSchema(schema: z.ZodType): JsonSchema {
+  return splitTypeUnions(zodJsonSchema(schema));
+}
+
+/** A union of plain types (`type: [string, number, boolean]`) as anyOf: every validator reads it, strict Ajv too. */
+function splitTypeUnions(node: unknown): JsonSchema {
+  if (Array.isArray(node)) return node.map(splitTypeUnions) as unknown as JsonSchema;
+  if (!node || typeof node !== 'object') return node as JsonSchema;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(node)) out[k] = splitTypeUnions(v);
+  if (Array.isArray(out.type)) {
+    const types = out.type as string[];
+    delete out.type;
+    out.anyOf = types.map((t) => ({ type: t }));
+  }
+  return out;
+}
+
+function zodJsonSchema(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, {
     io: 'input',
     target: 'draft-7',
@@ -104,6 +138,17 @@ function suiteJsonSchema(): JsonSchema {
       })),
     },
   ];
+  return schema;
+}
+
+/** The waivers schema, plus the valid rule and check ids (for completion, each with its title). */
+function waiversJsonSchema(): JsonSchema {
+  const schema = toJsonSchema(waiversFileSchema);
+  const item = ((schema.properties as Record<string, JsonSchema> | undefined)?.waivers?.items ?? {}) as JsonSchema;
+  const props = item.properties as Record<string, JsonSchema> | undefined;
+  if (!props?.rule || !props.check) throw new Error('waivers schema: expected waivers[] with rule and check');
+  props.rule = { ...props.rule, anyOf: RULES.map((r) => ({ const: r.id, title: r.title })) };
+  props.check = { ...props.check, anyOf: CHECKS.map((c) => ({ const: c.id, title: c.title })) };
   return schema;
 }
 

@@ -79,7 +79,7 @@ describe('keyprobe audit (file inventory)', () => {
     expect(r.stderr).toContain('1 bad row was left out of the audit');
     expect(r.stderr).toContain('keys.csv:5: row 4: created: expected a date like 2026-03-31 or an ISO 8601 date-time, found "31/12/2025"');
     expect(r.stdout).toMatch(
-      /FAIL\s+audit\.inventory-rows-valid — Rows left out of the audit \(missing or malformed fields\) \(1\): key_bad/,
+      /FAIL\s+audit\.inventory-rows-valid — Rows left out of the audit \(no id, or a malformed field\) \(1\): key_bad/,
     );
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     const others = results.profiles[0].checks.filter((c: { id: string }) => c.id !== 'audit.inventory-rows-valid');
@@ -109,7 +109,8 @@ describe('keyprobe audit (file inventory)', () => {
     expect((await runCli(['audit'])).code).toBe(2);
     expect((await runCli(['audit', 'a.csv', '--demo'])).stderr).toContain('give exactly one inventory');
     expect((await runCli(['audit', 'a.csv', '--as-of', 'soon'])).stderr).toContain('--as-of must be a date');
-    expect((await runCli(['audit', 'a.csv', '--mapping', 'm.yaml'])).stderr).toContain('--mapping only applies to --inventory-url');
+    expect((await runCli(['audit', 'a.csv', '--fail-on', 'new'])).stderr).toContain('--fail-on new needs --baseline');
+    expect((await runCli(['audit', 'a.csv', '--fail-on', 'some'])).stderr).toContain('--fail-on must be new or any, got "some"');
   });
 
   it('the policy changes thresholds, severity and gating, and can switch a rule off', async () => {
@@ -144,7 +145,7 @@ describe('keyprobe audit (file inventory)', () => {
       const r = await runCli(['audit', tmp.file(name, text), '--as-of', AS_OF, '--out', out, '--verbose']);
       expect(r.code, name).toBe(1);
       expect(r.stdout).toMatch(
-        /FAIL\s+audit\.secret-in-inventory — Secret-like values in the inventory \(redacted; rotate those keys\) \(2\): key_leak \(key_leak\), key_leak2 \(key_leak2\)/,
+        /FAIL\s+audit\.secret-in-inventory — Secret-like values in the inventory \(redacted; rotate those keys\) \(2\): key_leak, key_leak2/,
       );
       expect(findSecrets([secret], { dirs: [out], texts: { stdout: r.stdout, stderr: r.stderr } }), name).toEqual([]);
       expect(readdirSync(out).sort()).toEqual(expect.arrayContaining(['findings.json', 'report.html', 'results.json']));

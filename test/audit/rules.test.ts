@@ -104,9 +104,9 @@ describe('rule details', () => {
     ]);
   });
 
-  it('stale: a never-used key counts from its creation', () => {
+  it('stale: a never-used key counts from its creation (in an inventory that records use)', () => {
     const { lastUsed: _unused, ...neverUsed } = CLEAN[0]!;
-    expect(findingsOf([{ ...neverUsed, created: '2026-01-01', expires: '2026-12-01' }], 'audit.stale-key')).toEqual([
+    expect(findingsOf([{ ...neverUsed, created: '2026-01-01', expires: '2026-12-01' }, CLEAN[1]!], 'audit.stale-key')).toEqual([
       'never used; created 2026-01-01, 151 days ago',
     ]);
   });

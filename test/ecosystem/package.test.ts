@@ -65,10 +65,10 @@ beforeAll(async () => {
 afterAll(() => tmp?.cleanup());
 
 describe('the npm package', () => {
-  it('ships only what runs: the compiled CLI (no maps), suites, profiles, schemas, README and LICENSE', () => {
+  it('ships only what runs: the compiled CLI (no maps), suites, profiles, schemas, audit presets, README and LICENSE', () => {
     const paths = packed.files.map((f) => f.path).sort();
     const allowed =
-      /^(dist\/.+\.js|profiles\/[^/]+\.yaml|suites\/[^/]+\.yaml|schemas\/[^/]+\.schema\.json|package\.json|README\.md|LICENSE)$/;
+      /^(dist\/.+\.js|profiles\/[^/]+\.yaml|suites\/[^/]+\.yaml|presets\/[^/]+\.yaml|schemas\/[^/]+\.schema\.json|package\.json|README\.md|LICENSE)$/;
     expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
     for (const required of [
       'dist/cli.js',
@@ -80,6 +80,8 @@ describe('the npm package', () => {
       'schemas/profile.schema.json',
       'schemas/suite.schema.json',
       'schemas/audit-policy.schema.json',
+      'presets/keyprobe-reference.yaml',
+      'presets/github-fine-grained-pats.yaml',
     ]) {
       expect(paths).toContain(required);
     }
@@ -153,9 +155,17 @@ describe('the npm package', () => {
       'README.md',
       'dist',
       'package.json',
+      'presets',
       'profiles',
       'schemas',
       'suites',
     ]);
+  }, 60_000);
+
+  it('`npx keyprobe audit --list-presets` lists the presets shipped in the installed package', async () => {
+    const run = await exec('npx', ['--no-install', 'keyprobe', 'audit', '--list-presets'], { cwd: app });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(join(app, 'node_modules', 'keyprobe', 'presets'));
+    expect(run.stdout).toMatch(/^ {2}kong-key-auth +Kong Gateway/m);
   }, 60_000);
 });

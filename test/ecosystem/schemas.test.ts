@@ -5,7 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { mappingSchema } from '../../src/audit/mapping.js';
 import { policySchema } from '../../src/audit/policy.js';
+import { waiversFileSchema } from '../../src/governance/waivers.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { SCHEMA_KINDS, jsonSchemaFor, schemaFileName, schemaFileText, type SchemaKind } from '../../src/schema/json-schemas.js';
 import { runCli } from '../helpers/cli.js';
@@ -94,6 +96,43 @@ describe('JSON Schemas', () => {
     expect(validate(bad)).toBe(false);
   });
 
+  it.each(bundled('presets'))('bundled audit preset %s validates and points at the audit-mapping schema', (file) => {
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/audit-mapping.schema.json');
+    const validate = validator('audit-mapping');
+    expect(validate(parse(text)), JSON.stringify(validate.errors)).toBe(true);
+    expect(mappingSchema.safeParse(parse(text)).success).toBe(true);
+  });
+
+  it('accepts the mappings and waivers the loaders accept, and refuses what they refuse', () => {
+    const mapping = validator('audit-mapping');
+    const okMapping = {
+      items: 'data',
+      pagination: { type: 'offset', limit: 50 },
+      fields: { id: 'Key ID', environment: { const: 'prod' }, enabled: { path: 'Status', values: { active: true, suspended: false } } },
+    };
+    expect(mappingSchema.safeParse(okMapping).success).toBe(true);
+    expect(mapping(okMapping), JSON.stringify(mapping.errors)).toBe(true);
+    for (const bad of [{ fields: { nmae: 'x' } }, { pagination: { type: 'pages' } }, { fields: { id: { path: 'a', colour: 'b' } } }]) {
+      expect(mappingSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+      expect(mapping(bad), JSON.stringify(bad)).toBe(false);
+    }
+    const waivers = validator('waivers');
+    const okWaivers = { waivers: [{ rule: 'audit.stale-key', key: 'k1', owner: 'o', reason: 'r', expires: '2026-09-30' }] };
+    expect(waiversFileSchema.safeParse(okWaivers).success).toBe(true);
+    expect(waivers(okWaivers), JSON.stringify(waivers.errors)).toBe(true);
+    for (const bad of [
+      { waivers: [{ rule: 'audit.stale-key', owner: 'o', reason: 'r' }] },
+      { waivers: [{ rule: 'audit.stale-key', owner: 'o', reason: 'r', expires: 'next year' }] },
+      { waivers: [{ rule: 'audit.stale-key', owner: 'o', reason: 'r', expires: '2026-09-30', until: 'x' }] },
+    ]) {
+      expect(waiversFileSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+      expect(waivers(bad), JSON.stringify(bad)).toBe(false);
+    }
+    // The editor schema also knows the rule and check ids.
+    expect(waivers({ waivers: [{ rule: 'audit.no-such-rule', owner: 'o', reason: 'r', expires: '2026-09-30' }] })).toBe(false);
+  });
+
   it('`keyprobe schema <kind>` prints the committed schema; an unknown kind is a usage error', async () => {
     for (const kind of SCHEMA_KINDS) {
       const run = await runCli(['schema', kind]);
@@ -102,6 +141,6 @@ describe('JSON Schemas', () => {
     }
     const bad = await runCli(['schema', 'profiles']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('unknown schema "profiles"; choose one of: profile, suite, audit-policy');
+    expect(bad.stderr).toContain('unknown schema "profiles"; choose one of: profile, suite, audit-policy, audit-mapping, waivers');
   });
 });

@@ -1,7 +1,7 @@
 // A key that never expires outlives the people and systems that knew about
 // it. Every enabled key needs an expiry within the maximum lifetime.
 import { z } from 'zod';
-import { daysBetween, DAY_MS, defineRule, refOf, type Finding } from '../rule.js';
+import { daysBetween, DAY_MS, defineRule, Judgement, NOT_RECORDED } from '../rule.js';
 
 export default defineRule({
   id: 'audit.expiry-policy',
@@ -13,17 +13,17 @@ export default defineRule({
   expected: (p) => `every enabled key expires at most ${p.maxLifetimeDays} days after its creation`,
   summary: (p) => `enabled keys without an expiry or living longer than ${p.maxLifetimeDays} days`,
   evaluate(inventory, params) {
-    const findings: Finding[] = [];
+    const out = new Judgement();
+    const recordsExpiry = inventory.recorded.has('expires');
     for (const key of inventory.keys) {
       if (!key.enabled) continue;
-      if (key.expires === undefined) findings.push({ key: refOf(key), detail: 'no expiry' });
-      else if (key.expires - key.created > params.maxLifetimeDays * DAY_MS) {
-        findings.push({
-          key: refOf(key),
-          detail: `lives ${daysBetween(key.created, key.expires)} days (at most ${params.maxLifetimeDays})`,
-        });
-      }
+      // An empty expiry means "never" only where the inventory records expiry at all.
+      if (!recordsExpiry) out.cannotJudge(key, NOT_RECORDED.expires);
+      else if (key.expires === undefined) out.fail(key, 'no expiry');
+      else if (key.created === undefined) out.cannotJudge(key, 'no creation date recorded, so its lifetime is unknown');
+      else if (key.expires - key.created > params.maxLifetimeDays * DAY_MS)
+        out.fail(key, `lives ${daysBetween(key.created, key.expires)} days (at most ${params.maxLifetimeDays})`);
     }
-    return findings;
+    return out;
   },
 });

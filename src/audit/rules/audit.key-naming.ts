@@ -3,7 +3,7 @@
 // with the same name. The convention itself lives in src/rules/naming.ts.
 import { z } from 'zod';
 import { GENERIC_NAMES, GENERIC_PURPOSES, KNOWN_ENVIRONMENTS, keyNameProblems, nameIdentity } from '../../rules/naming.js';
-import { defineRule, refOf, type Finding } from '../rule.js';
+import { defineRule, Judgement, NOT_RECORDED } from '../rule.js';
 
 export default defineRule({
   id: 'audit.key-naming',
@@ -28,8 +28,12 @@ export default defineRule({
     ];
     const options = { environments, genericNames: params.genericNames, genericPurposes: params.genericPurposes };
     const firstWithName = new Map<string, { name: string; id: string; row: number }>();
-    const findings: Finding[] = [];
+    const out = new Judgement();
     for (const key of inventory.keys) {
+      if (key.name === undefined) {
+        out.cannotJudge(key, NOT_RECORDED.name);
+        continue;
+      }
       const problems = keyNameProblems(key.name, { environment: key.environment, system: key.system, purpose: key.purpose }, options);
       if (params.duplicates) {
         const identity = nameIdentity(key.name);
@@ -37,8 +41,8 @@ export default defineRule({
         if (first) problems.push(`same name as ${first.name} (${first.id}, row ${first.row})`);
         else firstWithName.set(identity, { name: key.name, id: key.id, row: key.row });
       }
-      if (problems.length) findings.push({ key: refOf(key), detail: problems.join('; ') });
+      if (problems.length) out.fail(key, problems.join('; '));
     }
-    return findings;
+    return out;
   },
 });

@@ -3,7 +3,7 @@
 // breach of everything.
 import { z } from 'zod';
 import { parseKeyName } from '../../rules/naming.js';
-import { defineRule, globMatcher, refOf, type Finding } from '../rule.js';
+import { defineRule, globMatcher, Judgement, NOT_RECORDED } from '../rule.js';
 
 export const DEFAULT_PRIVILEGED_SCOPES = [
   'admin',
@@ -39,23 +39,28 @@ export default defineRule({
   evaluate(inventory, params) {
     const privileged = globMatcher(params.privilegedScopes);
     const allowedFor = new Map(Object.entries(params.purposes).map(([purpose, p]) => [purpose, globMatcher(p.scopes)]));
-    const findings: Finding[] = [];
+    const out = new Judgement();
+    const recordsScopes = inventory.recorded.has('scopes');
     for (const key of inventory.keys) {
+      if (!recordsScopes) {
+        out.cannotJudge(key, NOT_RECORDED.scopes);
+        continue;
+      }
       const reasons: string[] = [];
       const wildcards = key.scopes.filter((s) => s.includes('*'));
       if (wildcards.length) reasons.push(`wildcard scope ${wildcards.join(', ')}`);
       const admin = key.scopes.filter((s) => !s.includes('*') && privileged(s));
       if (admin.length) reasons.push(`admin/management scope ${admin.join(', ')}`);
       if (key.scopes.length > params.maxScopes) reasons.push(`${key.scopes.length} scopes (at most ${params.maxScopes})`);
-      const purpose = key.purpose ?? purposeOf(key.name);
+      const purpose = key.purpose ?? (key.name !== undefined ? purposeOf(key.name) : undefined);
       const allowed = purpose !== undefined ? allowedFor.get(purpose) : undefined;
       if (allowed) {
         const excess = key.scopes.filter((s) => !allowed(s));
         if (excess.length) reasons.push(`${excess.join(', ')} beyond what purpose "${purpose}" allows`);
       }
-      if (reasons.length) findings.push({ key: refOf(key), detail: reasons.join('; ') });
+      if (reasons.length) out.fail(key, reasons.join('; '));
     }
-    return findings;
+    return out;
   },
 });
 

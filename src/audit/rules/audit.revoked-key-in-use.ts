@@ -1,7 +1,7 @@
 // A disabled or expired key that is still seen in use means revocation does
 // not work (or a caller still depends on a key that should be dead).
 import { z } from 'zod';
-import { day, DAY_MS, defineRule, refOf, type Finding } from '../rule.js';
+import { day, DAY_MS, defineRule, Judgement, NOT_RECORDED } from '../rule.js';
 
 export default defineRule({
   id: 'audit.revoked-key-in-use',
@@ -18,8 +18,14 @@ export default defineRule({
   summary: () => 'disabled or expired keys still in use',
   evaluate(inventory, params, { now }) {
     const recent = now - params.recentUseDays * DAY_MS;
-    const findings: Finding[] = [];
+    const out = new Judgement();
+    const recordsUse = inventory.recorded.has('lastUsed');
     for (const key of inventory.keys) {
+      if (!recordsUse) {
+        // Only a dead key can be "in use after revocation"; those are the ones it cannot judge.
+        if (!key.enabled || (key.expires !== undefined && key.expires <= now)) out.cannotJudge(key, NOT_RECORDED.lastUsed);
+        continue;
+      }
       if (key.lastUsed === undefined) continue;
       const reasons: string[] = [];
       if (key.expires !== undefined && key.lastUsed > key.expires)
@@ -31,8 +37,8 @@ export default defineRule({
         } else if (key.lastUsed >= recent)
           reasons.push(`disabled, yet last used ${new Date(key.lastUsed).toISOString()} (within ${params.recentUseDays} days)`);
       }
-      if (reasons.length) findings.push({ key: refOf(key), detail: reasons.join('; ') });
+      if (reasons.length) out.fail(key, reasons.join('; '));
     }
-    return findings;
+    return out;
   },
 });

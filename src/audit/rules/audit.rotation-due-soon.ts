@@ -1,8 +1,8 @@
 // A warning, not a failure (not gating by default): keys whose rotation date
 // comes within warningDays, so the owner can plan the rotation.
 import { z } from 'zod';
-import { day, daysBetween, DAY_MS, defineRule, refOf, type Finding } from '../rule.js';
-import { rotationDue } from './rotation.js';
+import { day, daysBetween, DAY_MS, defineRule, Judgement } from '../rule.js';
+import { NO_ROTATION_BASE, rotationDue } from './rotation.js';
 
 export default defineRule({
   id: 'audit.rotation-due-soon',
@@ -15,13 +15,15 @@ export default defineRule({
   summary: (p) => `enabled keys due for rotation within ${p.warningDays} days`,
   evaluate(inventory, params, settings) {
     const horizon = settings.now + params.warningDays * DAY_MS;
-    const findings: Finding[] = [];
+    const out = new Judgement();
     for (const key of inventory.keys) {
       if (!key.enabled) continue;
       const due = rotationDue(key, settings);
-      if (due > settings.now && due <= horizon)
-        findings.push({ key: refOf(key), detail: `rotation due ${day(due)}, in ${Math.max(0, daysBetween(settings.now, due))} days` });
+      // Already overdue is audit.rotation-overdue's finding, not this one's.
+      if (due && due.at <= settings.now) continue;
+      if (!due?.exact) out.cannotJudge(key, NO_ROTATION_BASE);
+      else if (due.at <= horizon) out.fail(key, `rotation due ${day(due.at)}, in ${Math.max(0, daysBetween(settings.now, due.at))} days`);
     }
-    return findings;
+    return out;
   },
 });

@@ -1,7 +1,7 @@
 // A key nobody has used for months but that still works is pure risk: it can
 // leak and be used without anyone noticing. Disable or delete it.
 import { z } from 'zod';
-import { day, daysBetween, DAY_MS, defineRule, refOf, type Finding } from '../rule.js';
+import { day, daysBetween, DAY_MS, defineRule, Judgement, NOT_RECORDED } from '../rule.js';
 
 export default defineRule({
   id: 'audit.stale-key',
@@ -14,17 +14,21 @@ export default defineRule({
   summary: (p) => `enabled keys unused for more than ${p.unusedDays} days`,
   evaluate(inventory, params, { now }) {
     const cutoff = now - params.unusedDays * DAY_MS;
-    const findings: Finding[] = [];
+    const out = new Judgement();
+    const recordsUse = inventory.recorded.has('lastUsed');
     for (const key of inventory.keys) {
       if (!key.enabled || (key.expires !== undefined && key.expires <= now)) continue;
-      const since = key.lastUsed ?? key.created;
-      if (since >= cutoff) continue;
-      const detail =
-        key.lastUsed !== undefined
-          ? `last used ${day(key.lastUsed)}, ${daysBetween(key.lastUsed, now)} days ago`
-          : `never used; created ${day(key.created)}, ${daysBetween(key.created, now)} days ago`;
-      findings.push({ key: refOf(key), detail });
+      // A key younger than the threshold cannot be stale, whatever is recorded about its use.
+      if (key.created !== undefined && key.created >= cutoff) continue;
+      if (!recordsUse) {
+        out.cannotJudge(key, NOT_RECORDED.lastUsed);
+        continue;
+      }
+      if (key.lastUsed !== undefined) {
+        if (key.lastUsed < cutoff) out.fail(key, `last used ${day(key.lastUsed)}, ${daysBetween(key.lastUsed, now)} days ago`);
+      } else if (key.created === undefined) out.cannotJudge(key, 'never used, and no creation date recorded');
+      else out.fail(key, `never used; created ${day(key.created)}, ${daysBetween(key.created, now)} days ago`);
     }
-    return findings;
+    return out;
   },
 });

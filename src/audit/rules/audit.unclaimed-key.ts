@@ -1,7 +1,7 @@
 // A key nobody answers for cannot be reviewed, rotated or reclaimed: every key
 // needs an owner, and where the policy lists custodians, one of them.
 import { z } from 'zod';
-import { defineRule, refOf, type Finding } from '../rule.js';
+import { defineRule, Judgement, NOT_RECORDED } from '../rule.js';
 
 export default defineRule({
   id: 'audit.unclaimed-key',
@@ -23,12 +23,13 @@ export default defineRule({
       const o = owner.toLowerCase();
       return exact.has(o) || domains.some((d) => o.endsWith(d));
     };
-    const findings: Finding[] = [];
+    const out = new Judgement();
+    const recordsOwners = inventory.recorded.has('owner');
     for (const key of inventory.keys) {
-      if (!key.owner) findings.push({ key: refOf(key), detail: 'no owner' });
-      else if (params.custodians.length > 0 && !isCustodian(key.owner))
-        findings.push({ key: refOf(key), detail: `owner "${key.owner}" is not a custodian` });
+      if (!recordsOwners) out.cannotJudge(key, NOT_RECORDED.owner);
+      else if (!key.owner) out.fail(key, 'no owner');
+      else if (params.custodians.length > 0 && !isCustodian(key.owner)) out.fail(key, `owner "${key.owner}" is not a custodian`);
     }
-    return findings;
+    return out;
   },
 });

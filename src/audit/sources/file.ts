@@ -1,5 +1,6 @@
 // Reads an inventory export: YAML or JSON (a list of keys, or a mapping with a
-// `keys` list) or CSV (a header row naming the fields). The format comes from
+// `keys` list, or the list a mapping's `items` names) or CSV (a header row
+// naming the fields, or the columns a mapping names). The format comes from
 // the extension. A file that cannot be read as a whole is a ConfigError
 // (exit 2); bad rows are returned as row problems and the rest is audited.
 import { createHash } from 'node:crypto';
@@ -7,7 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
-import { canonicalField, normaliseRows, REQUIRED_FIELDS, type Inventory, type RawRow } from '../inventory.js';
+import { canonicalField, normaliseRows, type Inventory, type RawRow } from '../inventory.js';
+import { checkColumns, compileMapping, valueAtPath, type LoadedMapping } from '../mapping.js';
 import { parseCsv } from './csv.js';
 
 /** Large enough for millions of keys, small enough not to exhaust memory by accident. */
@@ -23,7 +25,7 @@ export function formatOf(file: string): FileFormat | undefined {
   return undefined;
 }
 
-export function readInventoryFile(file: string, label = file): Inventory {
+export function readInventoryFile(file: string, label = file, mapping?: LoadedMapping): Inventory {
   const format = formatOf(file);
   const fail = (message: string, line?: number): never => {
     throw new ConfigError([{ file: label, path: '', message, ...(line ? { line, column: 1 } : {}) }]);
@@ -51,8 +53,15 @@ export function readInventoryFile(file: string, label = file): Inventory {
   } catch {
     return fail('file is not valid UTF-8 text');
   }
-  const rows = format === 'csv' ? csvRows(text, label) : format === 'json' ? jsonRows(text, label) : yamlRows(text, label);
-  const normalised = normaliseRows(rows);
+  const items = mapping?.mapping.items;
+  let columns: ReadonlySet<string> | undefined;
+  let rows: RawRow[];
+  if (format === 'csv') {
+    const csv = csvRows(text, label, mapping);
+    rows = csv.rows;
+    columns = csv.columns;
+  } else rows = format === 'json' ? jsonRows(text, label, items) : yamlRows(text, label, items);
+  const normalised = normaliseRows(rows, mapping ? compileMapping(mapping.mapping, columns) : undefined);
   return {
     source: label,
     format: format!,
@@ -63,9 +72,9 @@ export function readInventoryFile(file: string, label = file): Inventory {
   };
 }
 
-const SHAPE = 'an inventory is a list of keys, or a mapping with a "keys" list';
+const SHAPE = 'an inventory is a list of keys, or a mapping with a "keys" list (or set "items" in a --mapping to where the list is)';
 
-function csvRows(text: string, file: string): RawRow[] {
+function csvRows(text: string, file: string, mapping?: LoadedMapping): { rows: RawRow[]; columns: ReadonlySet<string> } {
   const records = parseCsv(text);
   const header = records[0];
   if (!header)
@@ -75,15 +84,15 @@ function csvRows(text: string, file: string): RawRow[] {
   const problems: ConfigProblem[] = [];
   if (header.error) problems.push({ file, line: header.line, column: 1, path: '', message: `header row: ${header.error}` });
   const names = header.fields.map((f) => f.trim());
-  const known = new Set(names.map((n) => canonicalField(n)).filter(Boolean));
-  const missing = REQUIRED_FIELDS.filter((f) => !known.has(f));
-  if (missing.length > 0)
+  if (mapping) problems.push(...checkColumns(mapping, names, file));
+  // Without an id a key cannot be found again; every other field may be one the platform does not record.
+  if (!mapping?.mapping.fields.id && !names.some((n) => canonicalField(n) === 'id'))
     problems.push({
       file,
       line: header.line,
       column: 1,
       path: '',
-      message: `header row has no column for ${missing.join(', ')} (required)`,
+      message: 'header row has no column for id; name it in a --mapping file (fields: { id: <column> })',
     });
   names.forEach((n, i) => {
     if (n === '') problems.push({ file, line: header.line, column: 1, path: '', message: `header row: column ${i + 1} has no name` });
@@ -109,10 +118,10 @@ function csvRows(text: string, file: string): RawRow[] {
     for (let c = 0; c < names.length; c++) values[names[c]!] = rec.fields[c]!;
     rows.push({ row: r, line: rec.line, values });
   }
-  return rows;
+  return { rows, columns: new Set(names) };
 }
 
-function jsonRows(text: string, file: string): RawRow[] {
+function jsonRows(text: string, file: string, items?: string): RawRow[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -122,12 +131,13 @@ function jsonRows(text: string, file: string): RawRow[] {
     const line = at ? lineAt(text, Number(at[1])) : undefined;
     throw new ConfigError([{ file, path: '', message: `not valid JSON: ${message}`, ...(line ? { line, column: 1 } : {}) }]);
   }
-  const { list, under } = keyList(data, file);
-  const lines = jsonElementLines(text, under);
+  const { list, under } = keyList(data, file, items);
+  // Lines are found for a list at the top or one level down; deeper lists are read without them.
+  const lines = under === undefined || !under.includes('.') ? jsonElementLines(text, under) : [];
   return list.map((values, i) => toRawRow(values, i + 1, lines[i], file, under));
 }
 
-function yamlRows(text: string, file: string): RawRow[] {
+function yamlRows(text: string, file: string, items?: string): RawRow[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, strict: true });
   const errors = doc.errors.map((e) => ({
@@ -143,10 +153,11 @@ function yamlRows(text: string, file: string): RawRow[] {
   } catch (err) {
     throw new ConfigError([{ file, path: '', message: `YAML: ${(err as Error).message}` }]);
   }
-  const { list, under } = keyList(data, file);
+  const { list, under } = keyList(data, file, items);
   let seq: Node | null | undefined = doc.contents as Node | null;
-  if (under && isMap(seq)) {
-    const pair = seq.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === under);
+  for (const segment of under ? under.split('.') : []) {
+    if (!isMap(seq)) break;
+    const pair = seq.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === segment);
     seq = pair?.value as Node | undefined;
   }
   const lines = isSeq(seq)
@@ -155,8 +166,18 @@ function yamlRows(text: string, file: string): RawRow[] {
   return list.map((values, i) => toRawRow(values, i + 1, lines[i], file, under));
 }
 
-function keyList(data: unknown, file: string): { list: unknown[]; under?: string } {
+function keyList(data: unknown, file: string, items?: string): { list: unknown[]; under?: string } {
+  if (items !== undefined && items !== '') {
+    const list = valueAtPath(data, items);
+    if (Array.isArray(list)) return { list, under: items };
+    if (data === null || data === undefined) throw new ConfigError([{ file, path: '', message: `the file is empty; ${SHAPE}` }]);
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `there is no list at "${items}" (the mapping's items)` }]);
+  }
   if (Array.isArray(data)) return { list: data };
+  if (items === '')
+    throw new ConfigError([
+      { file, line: 1, column: 1, path: '', message: 'the mapping says the file is the list (items: ""), but it is not a list' },
+    ]);
   if (data && typeof data === 'object' && Array.isArray((data as Record<string, unknown>).keys))
     return { list: (data as { keys: unknown[] }).keys, under: 'keys' };
   if (data === null || data === undefined) throw new ConfigError([{ file, path: '', message: `the file is empty; ${SHAPE}` }]);

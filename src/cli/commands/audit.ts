@@ -1,19 +1,28 @@
 // `keyprobe audit`: the governance review of a whole key inventory, from a
 // file export, a management API (--inventory-url) or the built-in demo
-// (--demo). Writes the run reports (JSON, JUnit, …) plus the audit's own
-// report.html and findings.json, scans them for every known secret, writes
-// manifest.sha256, and returns the exit code: 0 clean, 1 a gating rule broken (bad rows are such
-// a rule), 2 bad usage or an unreadable inventory/policy/mapping file,
-// 3 the inventory could not be fetched, 4 a secret in an output.
+// (--demo), read through a mapping (--mapping, --preset) where the platform
+// names things its own way. With --baseline and --waivers it says what is
+// new, persisting, resolved and accepted, and --fail-on decides what gates.
+// Writes the run reports (JSON, JUnit, …) plus the audit's own report.html
+// and findings.json, scans them for every known secret, writes
+// manifest.sha256, and returns the exit code: 0 clean, 1 a gating rule broken
+// (bad rows are such a rule), 2 bad usage or an unreadable
+// inventory/policy/mapping/waivers/baseline file, 3 the inventory could not
+// be fetched or a gating rule could not judge every key, 4 a secret in an output.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runAudit, type AuditReport } from '../../audit/audit.js';
 import { startAuditDemo, type AuditDemo } from '../../audit/demo.js';
 import { findingsJsonReporter } from '../../audit/findings-json.js';
 import type { Inventory } from '../../audit/inventory.js';
+import { loadMapping, resolveCredential, type LoadedMapping } from '../../audit/mapping.js';
 import { defaultPolicy, loadPolicy, type AuditPolicy } from '../../audit/policy.js';
-import { fetchInventory, InventoryFetchError, loadMapping } from '../../audit/sources/api.js';
+import { DEFAULT_PRESET, describePresets, loadPreset, PRESETS_DIR } from '../../audit/presets.js';
+import { fetchInventory, InventoryFetchError } from '../../audit/sources/api.js';
 import { readInventoryFile } from '../../audit/sources/file.js';
+import { FAIL_ON, type AcceptanceInput, type FailOn } from '../../governance/acceptance.js';
+import { readBaseline, type Baseline } from '../../governance/baseline.js';
+import { loadWaivers, waiverLabel, type WaiverSet } from '../../governance/waivers.js';
 import { ConfigError, EXIT, SecretLeakError, UsageError, type ConfigProblem } from '../../errors.js';
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { useColor } from '../../reporters/console.js';
@@ -28,6 +37,11 @@ import type { CliIo } from '../io.js';
 export interface AuditOptions {
   readonly inventoryUrl?: string;
   readonly mapping?: string;
+  readonly preset?: string;
+  readonly listPresets?: boolean;
+  readonly baseline?: string;
+  readonly waivers?: string;
+  readonly failOn?: string;
   readonly policy?: string;
   readonly demo?: boolean;
   readonly asOf?: string;
@@ -43,9 +57,15 @@ const ROW_PROBLEMS_SHOWN = 20;
 
 export function auditCommand(io: CliIo) {
   return async (file: string | undefined, opts: AuditOptions): Promise<number> => {
+    if (opts.listPresets) return listPresets(io);
     const sources = [file !== undefined, opts.inventoryUrl !== undefined, opts.demo === true].filter(Boolean).length;
     if (sources !== 1) throw new UsageError('give exactly one inventory: a file (YAML, JSON or CSV), --inventory-url <url>, or --demo');
-    if (opts.mapping && !opts.inventoryUrl) throw new UsageError('--mapping only applies to --inventory-url');
+    if (opts.mapping && opts.preset) throw new UsageError('give --mapping or --preset, not both');
+    if (opts.demo && (opts.mapping || opts.preset))
+      throw new UsageError('--demo reads the reference target with its own mapping; --mapping and --preset do not apply');
+    const failOn = parseFailOn(opts.failOn);
+    if (failOn === 'new' && !opts.baseline)
+      throw new UsageError('--fail-on new needs --baseline <previous findings.json>: new is relative to it');
     const now = opts.asOf !== undefined ? parseAsOf(opts.asOf) : new Date();
     const secrets = new SecretRegistry();
 
@@ -62,10 +82,24 @@ export function auditCommand(io: CliIo) {
         }
       };
       const policy = collect<AuditPolicy>(() => (opts.policy ? loadPolicy(resolve(io.cwd, opts.policy)) : defaultPolicy()));
+      const waivers = opts.waivers ? collect<WaiverSet>(() => loadWaivers(resolve(io.cwd, opts.waivers!), opts.waivers)) : undefined;
+      const baseline = opts.baseline ? collect<Baseline>(() => readBaseline(resolve(io.cwd, opts.baseline!), opts.baseline)) : undefined;
+      if (baseline && baseline.kind !== 'audit')
+        problems.push({
+          file: baseline.file,
+          path: '',
+          message: 'is the results.json of a launch run; an audit baseline is the findings.json of an earlier audit',
+        });
+      const chosen = opts.mapping
+        ? collect<LoadedMapping>(() => loadMapping(resolve(io.cwd, opts.mapping!), opts.mapping))
+        : opts.preset
+          ? collect<LoadedMapping>(() => loadPreset(opts.preset!))
+          : undefined;
       let inventory: Inventory | undefined;
       let origin: string | undefined;
       if (file !== undefined) {
-        inventory = collect(() => readInventoryFile(resolve(io.cwd, file), file));
+        // A mapping that could not be read would only add misleading problems about the file.
+        if (chosen || !(opts.mapping || opts.preset)) inventory = collect(() => readInventoryFile(resolve(io.cwd, file), file, chosen));
       } else {
         let url = opts.inventoryUrl;
         let env = io.env;
@@ -77,14 +111,16 @@ export function auditCommand(io: CliIo) {
           if (!opts.quiet)
             io.stdout.write(`Reference target on ${demo.target.origin} with a seeded inventory of ${demo.secrets.length - 1} keys\n`);
         }
-        const mapping = collect(() => loadMapping(opts.mapping ? resolve(io.cwd, opts.mapping) : undefined, env));
-        if (mapping?.secret) secrets.add(mapping.secret, 'admin-token');
+        const mapping = chosen ?? (opts.mapping || opts.preset ? undefined : collect(() => loadPreset(DEFAULT_PRESET)));
+        const secret = mapping ? collect(() => resolveCredential(mapping, env)) : undefined;
+        if (secret) secrets.add(secret, 'admin-token');
         if (problems.length === 0 && mapping) {
           const ca = opts.ca ? await readCa(resolve(io.cwd, opts.ca)) : undefined;
           try {
             inventory = await fetchInventory({
               url: url!,
               mapping,
+              ...(secret ? { secret } : {}),
               secrets,
               ...(io.signal ? { signal: io.signal } : {}),
               ...(ca ? { ca } : {}),
@@ -99,6 +135,8 @@ export function auditCommand(io: CliIo) {
       }
       if (problems.length > 0 || !policy || !inventory) throw new ConfigError(problems);
 
+      const acceptance: AcceptanceInput | undefined =
+        baseline || waivers || opts.failOn ? { failOn, ...(baseline ? { baseline } : {}), ...(waivers ? { waivers } : {}) } : undefined;
       const report = runAudit({
         inventory,
         policy,
@@ -106,6 +144,7 @@ export function auditCommand(io: CliIo) {
         secrets,
         ...(opts.operator ? { operator: opts.operator } : {}),
         ...(origin ? { origin } : {}),
+        ...(acceptance ? { acceptance } : {}),
       });
       printRowProblems(io, inventory, secrets);
       if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
@@ -134,6 +173,20 @@ export function auditCommand(io: CliIo) {
  */
 export function auditReporters(report: AuditReport): Reporter[] {
   return [...defaultReporters().filter((r) => r.name !== 'html'), auditHtmlReporter(report), findingsJsonReporter(report)];
+}
+
+function listPresets(io: CliIo): number {
+  const presets = describePresets();
+  io.stdout.write(`Ready mappings (--preset NAME), in ${PRESETS_DIR} — copy one to adjust it, then use --mapping <file>:\n`);
+  const width = Math.max(...presets.map((p) => p.name.length));
+  for (const p of presets) io.stdout.write(`  ${p.name.padEnd(width)}  ${p.description}\n`);
+  return EXIT.pass;
+}
+
+function parseFailOn(text: string | undefined): FailOn {
+  if (text === undefined) return 'any';
+  if ((FAIL_ON as readonly string[]).includes(text)) return text as FailOn;
+  throw new UsageError(`--fail-on must be new or any, got "${text}"`);
 }
 
 function parseAsOf(text: string): Date {
@@ -171,18 +224,61 @@ function printOutcome(io: CliIo, report: AuditReport, opts: AuditOptions): void 
   const color = useColor(io.stdout, io.env);
   const paint = (v: Verdict, s: string) => (color ? `\x1b[${COLOR[v]}m${s}\x1b[0m` : s);
   const inv = report.inventory;
-  io.stdout.write(`keyprobe audit: ${inv.keys} keys from ${inv.source} (${inv.rows} rows), as of ${report.now}\n`);
-  for (const c of report.result.profiles[0]!.checks) {
+  const pages = inv.pages !== undefined ? `, ${inv.pages} page${inv.pages === 1 ? '' : 's'}` : '';
+  io.stdout.write(`keyprobe audit: ${inv.keys} keys from ${inv.source} (${inv.rows} rows${pages}), as of ${report.now}\n`);
+  const profile = report.result.profiles[0]!;
+  for (const note of profile.notes) if (/secret fields? .* were not read/.test(note)) io.stdout.write(`  ${note}\n`);
+  const outcomes = new Map(report.outcomes.map((o) => [o.id, o]));
+  for (const c of profile.checks) {
     if (opts.quiet && (c.verdict === 'pass' || c.verdict === 'skip')) continue;
-    io.stdout.write(`  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${c.id}${c.gating ? '' : ' (advisory)'} — ${c.message}\n`);
+    const o = outcomes.get(c.id);
+    const tag = o?.gating && !o.gatingNow ? ' (accepted)' : c.gating ? '' : ' (advisory)';
+    io.stdout.write(`  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${c.id}${tag} — ${c.message}\n`);
     if (opts.verbose && c.observed) for (const line of c.observed.split('\n').slice(0, 50)) io.stdout.write(`        ${line}\n`);
   }
-  const checks = report.result.profiles[0]!.checks;
+  const checks = profile.checks;
   const failed = checks.filter((c) => c.verdict === 'fail');
+  const unjudged = checks.filter((c) => c.verdict === 'error');
   const gatingFailed = failed.filter((c) => c.gating).length;
-  io.stdout.write(`\n${checks.length - failed.length} rules passed, ${failed.length} broken (${gatingFailed} gating)\n`);
-  const why = report.result.exitCode === EXIT.fail ? 'exit 1: a gating rule is broken' : 'exit 0: no gating rule is broken';
+  const passed = checks.filter((c) => c.verdict === 'pass').length;
+  io.stdout.write(
+    `\n${passed} rules passed, ${failed.length} broken (${gatingFailed} gating)${unjudged.length ? `, ${unjudged.length} could not judge every key (${unjudged.filter((c) => c.gating).length} gating)` : ''}\n`,
+  );
+  printGovernance(io, report);
+  const why =
+    report.result.exitCode === EXIT.fail
+      ? 'exit 1: a gating rule is broken'
+      : report.result.exitCode === EXIT.unverified
+        ? 'exit 3: no gating rule is broken, but a gating rule could not judge every key (see "could not judge")'
+        : 'exit 0: no gating rule is broken';
   io.stdout.write(`Audit verdict: ${paint(report.result.verdict, report.result.verdict.toUpperCase())} — ${why}\n\n`);
+}
+
+/** What the baseline and the waivers did: new, persisting, resolved, accepted, expired. */
+function printGovernance(io: CliIo, report: AuditReport): void {
+  const g = report.governance;
+  if (!g) return;
+  const items = report.outcomes.flatMap((o) => [...o.findings, ...o.notVerifiable]);
+  if (g.baseline) {
+    const fresh = items.filter((x) => x.acceptance?.status === 'new').length;
+    const persisting = items.filter((x) => x.acceptance?.status === 'persisting').length;
+    const resolved = report.outcomes.reduce((n, o) => n + o.resolved.length, 0);
+    const keys =
+      g.baseline.keysAdded && g.baseline.keysRemoved
+        ? `; keys: ${g.baseline.keysAdded.length} added, ${g.baseline.keysRemoved.length} removed`
+        : '';
+    io.stdout.write(
+      `Since the baseline (run ${g.baseline.runId}${g.baseline.asOf ? `, as of ${g.baseline.asOf}` : ''}): ${fresh} new, ${persisting} persisting, ${resolved} resolved${keys}\n`,
+    );
+  }
+  const waived = items.filter((x) => x.acceptance?.waiver).length;
+  if (g.waivers) io.stdout.write(`Waivers (${g.waivers.file}): ${waived} findings waived\n`);
+  for (const w of g.waivers?.expired ?? []) io.stdout.write(`  waiver ${waiverLabel(w)} expired ${w.expires}: it no longer waives\n`);
+  for (const w of g.waivers?.unused ?? []) io.stdout.write(`  waiver ${waiverLabel(w)} matched nothing\n`);
+  const accepted = items.filter((x) => x.acceptance && !x.acceptance.counts).length;
+  io.stdout.write(
+    `Gating on ${g.failOn === 'new' ? 'new findings only (--fail-on new)' : 'every finding not waived (--fail-on any)'}: ${accepted} accepted\n`,
+  );
 }
 
 /** The safety net: no output may hold any secret keyprobe knows (admin token, demo keys, secrets found in the inventory). */

@@ -13,6 +13,7 @@ import type { RunResult } from '../../result.js';
 import { verdictOf } from '../../runner/verdict.js';
 import type { CliIo } from '../io.js';
 import { publishReports } from '../publish.js';
+import { isAuditResult, reportAudit } from './report-audit.js';
 
 export interface ReportOptions {
   readonly out?: string;
@@ -25,6 +26,8 @@ export function reportCommand(io: CliIo) {
     let file = resolve(io.cwd, input);
     if (isDirectory(file)) file = join(file, 'results.json');
     const stored = await readResults(file);
+    // An audit is rendered as an audit (from its findings.json), never as a launch report of "key-inventory".
+    if (isAuditResult(stored)) return reportAudit(io, file, stored, opts.out, opts.quiet === true);
     const { verdict, exitCode } = verdictOf(stored);
     if (verdict !== stored.verdict || exitCode !== stored.exitCode)
       io.stderr.write(

@@ -1,0 +1,205 @@
+// `keyprobe report` on an audit's results.json: the audit is rendered again
+// as an audit — its report.html from the findings.json beside results.json,
+// JUnit from the result — and the fresh manifest covers findings.json too.
+// Without findings.json the audit report cannot be made, and a launch report
+// of a "key" called key-inventory would be wrong: exit 2, nothing written.
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { AuditedFinding, AuditedNotVerifiable, AuditGovernance, AuditReport, RuleOutcome } from '../../audit/audit.js';
+import type { InventoryField } from '../../audit/inventory.js';
+import { RULES } from '../../audit/rules/index.js';
+import { ConfigError } from '../../errors.js';
+import type { ItemAcceptance } from '../../governance/acceptance.js';
+import { isFindingsDoc, readJsonFile, type BaselineItem } from '../../governance/baseline.js';
+import type { Waiver } from '../../governance/waivers.js';
+import { auditHtmlReporter } from '../../reporters/audit-html.js';
+import { defaultReporters } from '../../reporters/index.js';
+import { writeManifest } from '../../reporters/manifest.js';
+import { writeReports } from '../../reporters/write-reports.js';
+import type { RunResult, Severity, Verdict } from '../../result.js';
+import type { CliIo } from '../io.js';
+
+/** An audit's results.json: the suite is "audit" and its one profile is the inventory. */
+export function isAuditResult(result: RunResult): boolean {
+  return result.suite.name === 'audit' && result.profiles.length === 1 && result.profiles[0]!.profile.keyName === 'key-inventory';
+}
+
+export async function reportAudit(io: CliIo, file: string, result: RunResult, out: string | undefined, quiet: boolean): Promise<number> {
+  const findingsFile = join(dirname(file), 'findings.json');
+  let data: unknown;
+  try {
+    data = readJsonFile(findingsFile, findingsFile);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError([
+      {
+        file,
+        path: '',
+        message: `is the results.json of an audit; its findings.json is needed beside it to render the audit report (${err.problems[0]?.message ?? 'unreadable'})`,
+      },
+    ]);
+  }
+  if (!isFindingsDoc(data) || !Array.isArray((data as { rules?: unknown }).rules))
+    throw new ConfigError([{ file: findingsFile, path: '', message: 'is not a findings.json written by keyprobe audit' }]);
+  const report = auditReportOf(data as unknown as FindingsDoc, result);
+
+  const outDir = out ? resolve(io.cwd, out) : dirname(file);
+  await mkdir(outDir, { recursive: true });
+  // The inputs join the new set, so the directory stays one verifiable whole.
+  const inputs = [join(outDir, 'results.json'), join(outDir, 'findings.json')];
+  if (resolve(inputs[0]!) !== resolve(file)) await copyFile(file, inputs[0]!);
+  if (resolve(inputs[1]!) !== resolve(findingsFile)) await copyFile(findingsFile, inputs[1]!);
+  const reporters = [...defaultReporters().filter((r) => r.name !== 'html' && r.name !== 'json'), auditHtmlReporter(report)];
+  const written = await writeReports(result, outDir, reporters);
+  for (const f of written.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
+  const files = [...inputs, ...written.files];
+  await writeManifest(outDir, files).catch((err: unknown) =>
+    io.stderr.write(`keyprobe: the manifest could not be written: ${(err as Error).message}\n`),
+  );
+  if (!quiet)
+    io.stdout.write(`Rendered audit ${result.runId} into ${outDir}: ${[...files.map((f) => basename(f)), 'manifest.sha256'].join(', ')}\n`);
+  io.stdout.write(`Audit verdict: ${result.verdict.toUpperCase()} — exit ${result.exitCode}\n`);
+  return result.exitCode;
+}
+
+interface WaiverJson {
+  owner: string;
+  reason: string;
+  expires: string;
+  file: string;
+  line?: number;
+  target?: string;
+  key?: string;
+}
+
+interface AcceptanceJson {
+  status?: 'new' | 'persisting';
+  waiver?: WaiverJson;
+  expiredWaiver?: WaiverJson;
+  gates?: boolean;
+}
+
+type KeyJson = { id: string; name?: string; row: number; line?: number; environment?: string; owner?: string };
+
+interface FindingsDoc {
+  runId: string;
+  asOf: string;
+  inventory: AuditReport['inventory'];
+  policyFile?: string;
+  governance?: {
+    failOn: 'new' | 'any';
+    baseline?: NonNullable<AuditGovernance['baseline']>;
+    waivers?: { file: string; count: number; expired: WaiverJson[]; unused: WaiverJson[] };
+  };
+  rules: {
+    id: string;
+    title: string;
+    description?: string;
+    severity: Severity;
+    gating: boolean;
+    gatingNow?: boolean;
+    verdict: Verdict;
+  }[];
+  findings: (KeyJson & AcceptanceJson & { rule: string; detail: string; aspect?: string })[];
+  notVerifiable?: (KeyJson & AcceptanceJson & { rule: string; reason: string })[];
+  resolved?: (BaselineItem & { rule: string })[];
+  keys?: { id: string; name?: string }[];
+}
+
+function waiverOf(w: WaiverJson, target: string, key?: string): Waiver {
+  return {
+    kind: target.startsWith('audit.') ? 'rule' : 'check',
+    target: w.target ?? target,
+    ...((w.key ?? key) !== undefined ? { key: (w.key ?? key)! } : {}),
+    owner: w.owner,
+    reason: w.reason,
+    expires: w.expires,
+    until: Number.NaN,
+    file: w.file,
+    ...(w.line !== undefined ? { line: w.line } : {}),
+  };
+}
+
+function acceptanceOf(x: AcceptanceJson, rule: string): ItemAcceptance | undefined {
+  if (x.status === undefined && x.waiver === undefined && x.expiredWaiver === undefined && x.gates === undefined) return undefined;
+  return {
+    ...(x.status ? { status: x.status } : {}),
+    ...(x.waiver ? { waiver: waiverOf(x.waiver, rule) } : {}),
+    ...(x.expiredWaiver ? { expiredWaiver: waiverOf(x.expiredWaiver, rule) } : {}),
+    counts: x.gates ?? true,
+  };
+}
+
+function keyOf(k: KeyJson) {
+  return {
+    id: String(k.id),
+    ...(k.name !== undefined ? { name: k.name } : {}),
+    row: k.row,
+    ...(k.line !== undefined ? { line: k.line } : {}),
+    ...(k.environment !== undefined ? { environment: k.environment } : {}),
+    ...(k.owner !== undefined ? { owner: k.owner } : {}),
+  };
+}
+
+/** The AuditReport the audit-html reporter renders, from findings.json (v1 or v2) and results.json. */
+function auditReportOf(doc: FindingsDoc, result: RunResult): AuditReport {
+  const descriptions = new Map(RULES.map((r) => [r.id, r.description]));
+  const outcomes: RuleOutcome[] = doc.rules.map((r) => {
+    const findings: AuditedFinding[] = doc.findings
+      .filter((f) => f.rule === r.id)
+      .map((f) => {
+        const acceptance = acceptanceOf(f, r.id);
+        return {
+          key: keyOf(f),
+          detail: f.detail,
+          ...(f.aspect !== undefined ? { aspect: f.aspect } : {}),
+          ...(acceptance ? { acceptance } : {}),
+        };
+      });
+    const notVerifiable: AuditedNotVerifiable[] = (doc.notVerifiable ?? [])
+      .filter((n) => n.rule === r.id)
+      .map((n) => {
+        const acceptance = acceptanceOf(n, r.id);
+        return { key: keyOf(n), reason: n.reason, ...(acceptance ? { acceptance } : {}) };
+      });
+    return {
+      id: r.id,
+      title: r.title,
+      description: r.description ?? descriptions.get(r.id) ?? '',
+      severity: r.severity,
+      gating: r.gating,
+      gatingNow: r.gatingNow ?? r.gating,
+      verdict: r.verdict,
+      findings,
+      notVerifiable,
+      resolved: (doc.resolved ?? []).filter((x) => x.rule === r.id),
+    };
+  });
+  const g = doc.governance;
+  const governance: AuditGovernance | undefined = g
+    ? {
+        failOn: g.failOn,
+        ...(g.baseline ? { baseline: g.baseline } : {}),
+        ...(g.waivers
+          ? {
+              waivers: {
+                file: g.waivers.file,
+                count: g.waivers.count,
+                expired: g.waivers.expired.map((w) => waiverOf(w, w.target ?? '')),
+                unused: g.waivers.unused.map((w) => waiverOf(w, w.target ?? '')),
+              },
+            }
+          : {}),
+      }
+    : undefined;
+  return {
+    runId: doc.runId,
+    now: doc.asOf,
+    inventory: { ...doc.inventory, recorded: (doc.inventory.recorded ?? []) as InventoryField[] },
+    keys: doc.keys ?? [],
+    ...(doc.policyFile ? { policyFile: doc.policyFile } : {}),
+    outcomes,
+    ...(governance ? { governance } : {}),
+    result,
+  };
+}
