@@ -55,6 +55,30 @@ export class BudgetExceededError extends CheckError {
   }
 }
 
+/**
+ * The target kept answering "slow down" (429, a declared throttling status,
+ * or 503 with Retry-After) after the HTTP client had waited and asked again
+ * the bounded number of times (src/http/throttle.ts): nothing could be judged,
+ * so the verdict is `error`, never pass or fail.
+ *
+ * Contract for callers that retry on their own (the lifecycle adapters retry
+ * 429/503/connection errors): HttpClient.send has already waited throttles
+ * out by the time this is thrown, so catch it and give up — retrying it again
+ * would double every wait. `status` and `headers` are the last answer's;
+ * headers are as received (not redacted): keep them out of output.
+ */
+export class ThrottledError extends CheckError {
+  override name = 'ThrottledError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly tries: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The run was interrupted (SIGINT/SIGTERM). */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';

@@ -5,6 +5,9 @@
 // timing from the moment the disable call returned. Then it keeps probing
 // through a stability window on fresh connections (so a load balancer may
 // pick another node each time) and fails if any probe is accepted again.
+// Throttled probes are counted apart and never judged (the throttle rule): a
+// late revocation fails only on a probe that was accepted after the budget,
+// and counts in messages are of judged probes.
 import { z } from 'zod';
 import { keyToDisable } from '../lifecycle/canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
@@ -53,7 +56,7 @@ export default defineCheck({
       subject.dropRestore?.();
       return {
         verdict: 'error',
-        message: `the ${who} was not accepted before the disable (${before.status ? statusText(before.status) : before.error}), so its revocation cannot be measured`,
+        message: `the ${who} was not accepted before the disable (${before.kind === 'throttled' || !before.status ? before.error : statusText(before.status)}), so its revocation cannot be measured`,
       };
     }
 
@@ -66,22 +69,27 @@ export default defineCheck({
     if (disabled.outcome === 'failed') return { verdict: 'error', message: `could not disable the ${who}: ${disabled.reason}` };
     const t0 = disabled.timing.returnedAt;
 
-    // Phase 1: poll until the first rejection.
+    // Phase 1: poll until the first rejection. Polls observe throttled answers
+    // (counted apart) rather than wait them out, so they keep their cadence.
     const points: ProbePoint[] = [];
     let acceptedAfterDisable = 0;
     let throttled = 0;
     let firstRejectionMs: number | undefined;
+    /** The last probe accepted before the first rejection: revocation came after it. */
+    let lastAcceptedMs: number | undefined;
     let interval = params.pollIntervalMs;
     let next = t0;
     const fineUntil = params.fineBudgets * budgetMs;
     while (firstRejectionMs === undefined && performance.now() - t0 <= maxWaitMs) {
       if (budgetLeft(ctx) < 1) return budgetError(points, acceptedAfterDisable);
-      const r = await probeKey(ctx, subject.secret, { label: 'after the disable', record: false });
+      const r = await probeKey(ctx, subject.secret, { label: 'after the disable', record: false, throttle: 'observe' });
       const tMs = ms(r.sentAt - t0);
       points.push({ tMs, ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
       if (r.kind === 'rejected') firstRejectionMs = tMs;
-      else if (r.kind === 'accepted') acceptedAfterDisable++;
-      else if (r.kind === 'throttled') throttled++;
+      else if (r.kind === 'accepted') {
+        acceptedAfterDisable++;
+        lastAcceptedMs = tMs;
+      } else if (r.kind === 'throttled') throttled++;
       if (firstRejectionMs !== undefined) break;
       if (tMs > fineUntil) interval = Math.min(MAX_POLL_INTERVAL_MS, interval * 1.25);
       next += interval;
@@ -91,19 +99,23 @@ export default defineCheck({
 
     // Phase 2: the stability window, each probe on a fresh connection.
     let stabilityProbes = 0;
+    let stabilityThrottled = 0;
     let flaps = 0;
     if (firstRejectionMs !== undefined) {
       const end = t0 + firstRejectionMs + lc.stabilityWindowMs;
       let at = performance.now();
       while (performance.now() < end) {
         if (budgetLeft(ctx) < 1) return budgetError(points, acceptedAfterDisable);
-        const r = await probeKey(ctx, subject.secret, { label: 'stability window', freshConnection: true });
-        stabilityProbes++;
+        const r = await probeKey(ctx, subject.secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
         points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
+        if (r.kind === 'throttled') {
+          throttled++;
+          stabilityThrottled++;
+        } else stabilityProbes++;
         if (r.kind === 'accepted') {
           flaps++;
           acceptedAfterDisable++;
-        } else if (r.kind === 'throttled') throttled++;
+        }
         at += params.stabilityIntervalMs;
         await sleepUntil(at, ctx.signal);
       }
@@ -126,30 +138,53 @@ export default defineCheck({
       acceptedAfterFirstRejection: flaps,
       stabilityProbes,
       throttledProbes: throttled,
+      ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
       subject: subject.kind,
     };
     const advisories =
       throttled > 0
-        ? [`${throttled} probes were throttled (not counted as rejections): the key's rate limit is lower than the probing rate`]
+        ? [
+            `${throttled} probes were throttled and not judged (neither a rejection nor an acceptance): the rate limit is lower than the probing rate`,
+          ]
         : [];
     const expected = `first rejection within ${budgetMs} ms of the disable call returning, then every probe in a ${lc.stabilityWindowMs} ms window rejected`;
 
+    // Late only on proof: a probe accepted after the budget. A rejection first
+    // seen after the budget with no accepted probe after it could have come
+    // in time (the probes were too far apart, paced or throttled): not judged.
+    const provenLate = lastAcceptedMs !== undefined && lastAcceptedMs > budgetMs;
     if (firstRejectionMs === undefined) {
+      if (!provenLate)
+        return {
+          verdict: 'error',
+          message: `throttled: could not judge: no probe of the ${who} was rejected within ${maxWaitMs} ms of the disable, and none was accepted after the ${budgetMs} ms budget (${throttled} of ${points.length} probes were throttled, ${acceptedAfterDisable} accepted${lastAcceptedMs !== undefined ? `, the last at ${lastAcceptedMs} ms` : ''})`,
+          advisories,
+          measurements,
+          timeline,
+        };
       return {
         verdict: 'fail',
-        message: `the ${who} was still accepted ${maxWaitMs} ms after the disable call returned (${acceptedAfterDisable} calls succeeded after the disable): revocation did not take effect`,
+        message: `the ${who} was still accepted ${lastAcceptedMs} ms after the disable call returned, and never rejected within ${maxWaitMs} ms (${acceptedAfterDisable} calls succeeded after the disable): revocation did not take effect`,
         expected,
-        observed: `no rejection in ${points.length} probes over ${maxWaitMs} ms`,
+        observed: `no rejection in ${points.length - throttled} judged probes over ${maxWaitMs} ms`,
         advisories,
         measurements,
         timeline,
       };
     }
     const problems: string[] = [];
-    if (firstRejectionMs > budgetMs)
+    if (provenLate)
       problems.push(
-        `the first rejection came ${firstRejectionMs} ms after the disable call returned, over the ${budgetMs} ms budget (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
+        `the first rejection came ${firstRejectionMs} ms after the disable call returned, over the ${budgetMs} ms budget (${acceptedAfterDisable - flaps} calls succeeded meanwhile, the last ${lastAcceptedMs} ms after it)`,
       );
+    else if (firstRejectionMs > budgetMs)
+      return {
+        verdict: 'error',
+        message: `could not judge revocation within the ${budgetMs} ms budget: the first rejection was seen ${firstRejectionMs} ms after the disable call returned, but no probe between ${lastAcceptedMs ?? 0} ms and then got a judged answer (the probes were paced or throttled), so it may have come in time`,
+        advisories,
+        measurements,
+        timeline,
+      };
     if (flaps > 0)
       problems.push(
         `${flaps} of ${stabilityProbes} probes in the ${lc.stabilityWindowMs} ms stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`,
@@ -157,9 +192,18 @@ export default defineCheck({
     const observed = `first rejection after ${firstRejectionMs} ms; ${acceptedAfterDisable} calls succeeded after the disable, ${flaps} of them after the first rejection`;
     if (problems.length > 0)
       return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
+    if (stabilityProbes === 0 && stabilityThrottled > 0)
+      return {
+        verdict: 'error',
+        message: `throttled: could not judge the ${lc.stabilityWindowMs} ms stability window: the ${who} was rejected ${firstRejectionMs} ms after the disable call returned, but all ${stabilityThrottled} probes of the window were throttled`,
+        advisories,
+        measurements,
+        timeline,
+      };
+    const unjudged = stabilityThrottled > 0 ? ` (${stabilityThrottled} more were throttled and not judged)` : '';
     return {
       verdict: 'pass',
-      message: `the ${who} was rejected ${firstRejectionMs} ms after the disable call returned (budget ${budgetMs} ms) and stayed rejected for all ${stabilityProbes} probes of the ${lc.stabilityWindowMs} ms stability window`,
+      message: `the ${who} was rejected ${firstRejectionMs} ms after the disable call returned (budget ${budgetMs} ms) and stayed rejected for all ${stabilityProbes} ${stabilityThrottled > 0 ? 'judged ' : ''}probes of the ${lc.stabilityWindowMs} ms stability window${unjudged}`,
       expected,
       observed,
       advisories,

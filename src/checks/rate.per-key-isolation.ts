@@ -21,6 +21,9 @@ export default defineCheck({
   params: noParams,
   skipReason(profile) {
     if (!profile.rateLimit) return 'the profile declares no rateLimit';
+    // Not a pass: under a shared limiter isolation cannot hold, by design.
+    if (profile.rateLimit.scope !== 'key')
+      return `the profile declares a ${profile.rateLimit.scope === 'client' ? 'per-client-address' : 'global'} limiter (rateLimit.scope: ${profile.rateLimit.scope}): every key from one client shares its budget by design, so per-key isolation cannot hold and is not tested`;
     if (!profile.secondKey && !profile.canary && !profile.lifecycle)
       return 'no second key: declare `secondKey` (or `canary`), or a lifecycle adapter that can create a canary';
     return undefined;
@@ -64,7 +67,12 @@ async function isolationAttempt(
     };
   const throttleStatus = o.throttle.response.status;
 
-  const second = await probeKey(ctx, other.secret, { label: `${other.kind} while the key is throttled`, resource: spec.probe });
+  // Both probes look at throttling on purpose: a throttled second key is this check's failure, not an answer to wait out.
+  const second = await probeKey(ctx, other.secret, {
+    label: `${other.kind} while the key is throttled`,
+    resource: spec.probe,
+    throttle: 'observe',
+  });
   const expected = `the ${other.kind} is served while the key is throttled`;
   if (second.kind === 'throttled' || second.status === throttleStatus) {
     return {
@@ -87,7 +95,11 @@ async function isolationAttempt(
     };
   }
   // The window must not have reset meanwhile, or the second key's success proves nothing.
-  const still = await probeKey(ctx, ctx.profile.key.secret, { label: 'the key, still throttled?', resource: spec.probe });
+  const still = await probeKey(ctx, ctx.profile.key.secret, {
+    label: 'the key, still throttled?',
+    resource: spec.probe,
+    throttle: 'observe',
+  });
   if (still.status !== throttleStatus && still.kind !== 'throttled') {
     return {
       inconclusive: true,

@@ -140,6 +140,17 @@ const rateLimitSection = z.strictObject({
   statuses: statusList.default([429]),
   /** Concurrent requests while bursting. */
   concurrency: z.number().int().positive().max(256).default(8),
+  /**
+   * What the platform's limiter counts. `key`: each key has its own budget
+   * (keyprobe paces the requests that carry this key). `client`: one budget
+   * per client address, spent by every request from it — no key, bad keys,
+   * other keys and management calls included (Directus, nginx `limit_req` on
+   * `$binary_remote_addr`). `global`: one budget for everyone. With `client`
+   * or `global` keyprobe paces every request it sends to the origin, keeps
+   * the rate checks' bursts apart from all other traffic of the run, and
+   * skips rate.per-key-isolation (one key's throttle is every key's by design).
+   */
+  scope: z.enum(['key', 'client', 'global'], { message: 'scope must be key, client or global (what the limiter counts)' }).default('key'),
 });
 
 /** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */

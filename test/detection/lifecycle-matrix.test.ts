@@ -60,7 +60,10 @@ describe('lifecycle and rate-limit detection matrix', () => {
     expect(run.result.exitCode).toBe(0);
     const notes = run.result.profiles[0]!.notes.join('\n');
     expect(notes).toMatch(
-      /waited a full rate-limit window \(1100 ms\) before each burst, 4 times, so every burst began on a fresh window, and once more after the last one/,
+      /each of the 4 bursts had the key's rate-limit bucket \(requests carrying key sha256:[0-9a-f]{8} to http:\/\/127\.0\.0\.1:\d+\) to itself and began on a fresh window \(keyprobe waited \d+ ms for that in all\), and keyprobe waited \d+ ms after the last one, so the key was left unthrottled/,
+    );
+    expect(notes).toMatch(
+      /Pacing: the key's rate-limit bucket .* was kept to at most 16 requests per 1 s window \(80% of the declared limit of 20, rateLimit.scope: key\)/,
     );
     expect(notes).toMatch(/cleanup: delete created canary "keyprobe-canary-/);
     expect(notes).toMatch(/cleanup: re-enable declared canary/);
