@@ -1,7 +1,7 @@
 // The embedded default: a reference target on loopback with the keys the
 // bundled demo profile expects. Secrets reach the profile only through the
 // environment it references (${env:…}), exactly as they would in CI.
-import { parseFaultArgs, startReferenceTarget, type ReferenceTarget } from '../reference/index.js';
+import { parseBehaviourArgs, parseFaultArgs, startReferenceTarget, type ReferenceTarget } from '../reference/index.js';
 
 export const DEMO_SCOPES = ['agents:read', 'agents:call'];
 const DEMO_LIFETIME_DAYS = 180;
@@ -14,8 +14,18 @@ export interface Demo {
   readonly secrets: readonly string[];
 }
 
-export async function startDemo(faultArgs: readonly string[] = [], environment = 'prod', port = 0): Promise<Demo> {
-  const target = await startReferenceTarget({ environment, port, faults: parseFaultArgs([...faultArgs]) });
+export async function startDemo(
+  faultArgs: readonly string[] = [],
+  environment = 'prod',
+  port = 0,
+  behaviourArgs: readonly string[] = [],
+): Promise<Demo> {
+  const target = await startReferenceTarget({
+    environment,
+    port,
+    faults: parseFaultArgs([...faultArgs]),
+    behaviours: parseBehaviourArgs(behaviourArgs),
+  });
   try {
     const expiresAt = new Date(Date.now() + DEMO_LIFETIME_DAYS * 86_400_000).toISOString();
     const owner = 'crm-platform-team@example.com';

@@ -4,6 +4,7 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BehaviourError, BEHAVIOUR_NAMES } from './behaviours.js';
 import { FaultError, FAULT_NAMES } from './faults.js';
 import { isPlainObject, parseAuthorization, readJson, sendEmpty, sendError, sendJson } from './http-util.js';
 import { KeyInputError, sha256, viewOf } from './keys.js';
@@ -35,6 +36,17 @@ async function rotate(req: IncomingMessage, res: ServerResponse, state: TargetSt
   const rotated = state.keys.rotate(id, grace);
   if (rotated) sendJson(res, 200, rotated);
   else keyNotFound(res, id);
+}
+
+function behavioursBody(state: TargetState): unknown {
+  return { behaviours: state.behaviours.snapshot(), available: BEHAVIOUR_NAMES };
+}
+
+async function setBehaviour(req: IncomingMessage, res: ServerResponse, state: TargetState, name: string): Promise<void> {
+  const body = await readJson(req);
+  if (body !== undefined && !isPlainObject(body)) return sendError(res, 400, 'invalid_request', 'The body must be a JSON object {value?}.');
+  state.behaviours.set(name, body?.value);
+  sendJson(res, 200, behavioursBody(state));
 }
 
 async function setFault(req: IncomingMessage, res: ServerResponse, state: TargetState, name: string): Promise<void> {
@@ -93,6 +105,20 @@ export async function handleAdmin(
           return sendJson(res, 200, faultsBody(state));
         }
       }
+    } else if (resource === 'behaviours' && action === undefined) {
+      if (id === undefined) {
+        if (method === 'GET') return sendJson(res, 200, behavioursBody(state));
+        if (method === 'DELETE') {
+          state.behaviours.clear();
+          return sendJson(res, 200, behavioursBody(state));
+        }
+      } else {
+        if (method === 'PUT') return await setBehaviour(req, res, state, id);
+        if (method === 'DELETE') {
+          state.behaviours.clear(id);
+          return sendJson(res, 200, behavioursBody(state));
+        }
+      }
     } else if (resource === 'stats' && id === undefined) {
       if (method === 'GET') return sendJson(res, 200, state.stats.snapshot());
       if (method === 'DELETE') {
@@ -101,8 +127,10 @@ export async function handleAdmin(
       }
     }
   } catch (error) {
-    if (error instanceof KeyInputError || error instanceof FaultError) {
-      return sendError(res, 400, error instanceof FaultError ? 'invalid_fault' : 'invalid_request', error.message);
+    if (error instanceof KeyInputError || error instanceof FaultError || error instanceof BehaviourError) {
+      const code =
+        error instanceof FaultError ? 'invalid_fault' : error instanceof BehaviourError ? 'invalid_behaviour' : 'invalid_request';
+      return sendError(res, 400, code, error.message);
     }
     throw error;
   }

@@ -2,6 +2,7 @@
 // API. One object per target, so two targets in one process never share keys,
 // faults or counters.
 
+import type { ActiveBehaviours } from './behaviours.js';
 import type { ActiveFaults } from './faults.js';
 import type { KeyStore, RateLimitPolicy } from './keys.js';
 import type { PlatformData } from './platform-data.js';
@@ -13,6 +14,8 @@ export interface TargetState {
   readonly environment: string;
   readonly keys: KeyStore;
   readonly faults: ActiveFaults;
+  readonly behaviours: ActiveBehaviours;
+  /** Per-key buckets, and under client-rate-limit / throttled-admin the per-address ones (`client:`, `admin:` prefixes). */
   readonly limiter: FixedWindowLimiter;
   /** For keys created without their own rate limit. */
   readonly defaultRateLimit: RateLimitPolicy;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
+import { ActiveBehaviours, type BehaviourName, type BehaviourSettings } from './behaviours.js';
 import { ActiveFaults, type FaultName, type FaultSettings } from './faults.js';
 import { BadRequestError, sendError } from './http-util.js';
 import {
@@ -22,7 +23,7 @@ import {
   type StoredKey,
 } from './keys.js';
 import { PlatformData } from './platform-data.js';
-import { FixedWindowLimiter } from './rate-limit.js';
+import { FixedWindowLimiter, rateLimitFields, sendThrottled, takeAdminLimit, takeClientLimit } from './rate-limit.js';
 import { handleApi } from './routes.js';
 import type { TargetState } from './state.js';
 import { RequestStats, type TargetStats } from './stats.js';
@@ -38,6 +39,8 @@ export interface ReferenceTargetOptions {
   adminToken?: string;
   /** Faults switched on from the start; validated (throws FaultError). */
   faults?: FaultSettings;
+  /** Platform behaviours switched on from the start; validated (throws BehaviourError). */
+  behaviours?: BehaviourSettings;
   /** For keys without their own limit; default 20 per 1 s. */
   defaultRateLimit?: RateLimitPolicy;
 }
@@ -62,6 +65,11 @@ export interface ReferenceTarget {
   clearFault(name: FaultName | string): void;
   clearFaults(): void;
   faults(): FaultSettings;
+  /** Switches a platform behaviour on; `value` omitted means its default. Throws BehaviourError. */
+  setBehaviour(name: BehaviourName | string, value?: number | boolean | string): void;
+  clearBehaviour(name: BehaviourName | string): void;
+  clearBehaviours(): void;
+  behaviours(): BehaviourSettings;
   stats(): TargetStats;
   resetStats(): void;
   close(): Promise<void>;
@@ -80,9 +88,17 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, state: Target
   } catch {
     return sendError(res, 400, 'bad_request', 'The request target is not a valid URL.');
   }
-  if (isAdminPath(url.pathname)) return handleAdmin(req, res, url, state, adminToken);
-  state.stats.request();
-  return handleApi(req, res, url, state);
+  const admin = isAdminPath(url.pathname);
+  if (!admin) state.stats.request();
+  // client-rate-limit: one limiter per client address in front of everything, before authentication, /admin included.
+  const client = takeClientLimit(req, state);
+  if (client && !client.allowed) return sendThrottled(res, state, client, !admin);
+  if (admin) {
+    const adminLimit = takeAdminLimit(req, state);
+    if (adminLimit && !adminLimit.allowed) return sendThrottled(res, state, adminLimit, false);
+    return handleAdmin(req, res, url, state, adminToken);
+  }
+  return handleApi(req, res, url, state, client ? rateLimitFields(client) : undefined);
 }
 
 function answerFailure(res: ServerResponse, error: unknown): void {
@@ -106,6 +122,7 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
     environment,
     keys: new KeyStore(environment),
     faults: new ActiveFaults(options.faults),
+    behaviours: new ActiveBehaviours(options.behaviours),
     limiter: new FixedWindowLimiter(),
     defaultRateLimit,
     stats: new RequestStats(),
@@ -125,7 +142,7 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
-  const { keys, faults, stats } = state;
+  const { keys, faults, behaviours, stats } = state;
   const view = (key: StoredKey | undefined): KeyView | undefined => (key ? viewOf(key) : undefined);
   return {
     origin: `http://${host}:${address.port}`,
@@ -143,6 +160,10 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
     clearFault: (name) => faults.clear(name),
     clearFaults: () => faults.clear(),
     faults: () => faults.snapshot(),
+    setBehaviour: (name, value) => behaviours.set(name, value),
+    clearBehaviour: (name) => behaviours.clear(name),
+    clearBehaviours: () => behaviours.clear(),
+    behaviours: () => behaviours.snapshot(),
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close: () =>
