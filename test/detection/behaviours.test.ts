@@ -1,0 +1,78 @@
+// Platform behaviours are not defects: with each one on (and all of them
+// together), no fault, and the demo profile declaring the platform truthfully,
+// the whole prelaunch suite passes against the reference target, the target is
+// left as found, and every 429 the target sent was one a rate check asked for
+// (a burst, or a probe that looks at the throttle on purpose).
+import { describe, it, type ExpectStatic } from 'vitest';
+import { loadSuite } from '../../src/config/suite.js';
+import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
+import { BEHAVIOUR_NAMES } from '../../src/reference/index.js';
+import { allChecks, type CheckResult } from '../../src/result.js';
+import { findSecrets } from '../helpers/scan.js';
+import { PRELAUNCH_SUITE, runDetectionCase, type CaseRun } from './run-case.js';
+
+const ALL = loadSuite(PRELAUNCH_SUITE).checks.map((p) => p.check.id);
+
+/** 429s a rate check asked for: its burst's throttled calls, and throttled answers it kept as evidence. */
+function askedForThrottles(checks: readonly CheckResult[]): number {
+  return checks
+    .filter((c) => c.id.startsWith('rate.'))
+    .reduce(
+      (n, c) =>
+        n +
+        (c.timeline?.kind === 'burst' ? c.timeline.points.filter((p) => p.status === 429).length : 0) +
+        c.evidence.filter((e) => e.status === 429).length,
+      0,
+    );
+}
+
+function expectHealthy(run: CaseRun, perClient: boolean, expect: ExpectStatic): Record<string, CheckResult> {
+  const checks = allChecks(run.result);
+  const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
+  for (const id of ALL) {
+    const c = byId[id]!;
+    const want = perClient && id === 'rate.per-key-isolation' ? 'skip' : 'pass';
+    expect({ id, verdict: c.verdict, message: c.message }).toEqual({ id, verdict: want, message: c.message });
+  }
+  expect(run.result.exitCode).toBe(0);
+  expect(run.throttled, 'a 429 outside what the rate checks asked for').toBe(askedForThrottles(checks));
+  expect(run.keysAfter.filter((k) => k.name.startsWith(CANARY_NAME_PREFIX) || !k.enabled).map((k) => k.name)).toEqual([]);
+  expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
+  return byId;
+}
+
+// Each run has a target of its own: they run side by side.
+describe.concurrent('platform behaviours are not defects: the prelaunch suite passes', () => {
+  it('client-rate-limit (profile: rateLimit.scope client): paced, never throttled outside the bursts; isolation skips by design', async ({
+    expect,
+  }) => {
+    const run = await runDetectionCase({ faults: [] }, ALL, 'per-key', ['client-rate-limit']);
+    expectHealthy(run, true, expect);
+  });
+
+  it('throttled-admin: throttled management calls are waited out and done', async ({ expect }) => {
+    const run = await runDetectionCase({ faults: [] }, ALL, 'per-key', ['throttled-admin']);
+    const byId = expectHealthy(run, false, expect);
+    // At two calls a second, some management call had to wait its throttle out (and then was done).
+    const actions = Object.values(byId).flatMap((c) => c.lifecycleActions ?? []);
+    expect(actions.every((a) => a.outcome === 'done')).toBe(true);
+    expect(actions.some((a) => (a.durationMs ?? 0) >= 900)).toBe(true);
+  });
+
+  it('slow-success: the limit still reads as 20 accepted calls though 429s overtake 200s', async ({ expect }) => {
+    const run = await runDetectionCase({ faults: [] }, ALL, 'per-key', ['slow-success']);
+    const byId = expectHealthy(run, false, expect);
+    expect(byId['rate.limit-triggered']!.measurements.acceptedBeforeThrottle).toBe(20);
+  });
+
+  it('missing-key-403: a 403 for no key passes with an advisory (the profile accepts 403 for refusals)', async ({ expect }) => {
+    const run = await runDetectionCase({ faults: [] }, ALL, 'per-key', ['missing-key-403']);
+    const byId = expectHealthy(run, false, expect);
+    expect(byId['auth.missing-key-rejected']!.advisories.join(' ')).toMatch(/refused with 403 Forbidden: RFC 9110 §15.5.2 expects 401/);
+  });
+
+  it('all of them together', async ({ expect }) => {
+    const run = await runDetectionCase({ faults: [] }, ALL, 'per-key', [...BEHAVIOUR_NAMES]);
+    expectHealthy(run, true, expect);
+  });
+});
