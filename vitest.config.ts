@@ -11,6 +11,7 @@ export const TIMING_SENSITIVE = [
   'test/reliability/rate-timing.test.ts',
   'test/detection/lifecycle-matrix.test.ts',
   'test/detection/behaviours.test.ts',
+  'test/reliability/nginx-gateway.test.ts',
   'test/detection/cli-no-secrets.test.ts',
   'test/checks/rate-checks.test.ts',
 ];
