@@ -14,7 +14,7 @@ import type { SecretRegistry } from '../secrets.js';
 import { curlLine } from './curl.js';
 import { describeNetworkError } from './network-errors.js';
 import type { Pacer, Slot } from './pacing.js';
-import { DEFAULT_THROTTLE_RULE, isThrottled, throttleWait, type ThrottleRule } from './throttle.js';
+import { DEFAULT_THROTTLE_RULE, isThrottled, throttleStatusText, throttleWait, ThrottleStreak, type ThrottleRule } from './throttle.js';
 
 /** How a request carries a credential. */
 export type Credential =
@@ -100,6 +100,8 @@ export interface HttpClientOptions {
   readonly hold?: object;
   /** Live status, e.g. "waiting 1050 ms (Retry-After: 1)". */
   readonly progress?: (text: string) => void;
+  /** Shared by a client and its forks; made by the first client when absent. */
+  readonly throttleStreak?: ThrottleStreak;
 }
 
 /** What a fork may change besides the signal. */
@@ -117,8 +119,11 @@ export class HttpClient {
   private readonly exchanges: Exchange[] = [];
   private omitted = 0;
   private readonly startedAt = performance.now();
+  private readonly streak: ThrottleStreak;
 
-  constructor(private readonly options: HttpClientOptions) {}
+  constructor(private readonly options: HttpClientOptions) {
+    this.streak = options.throttleStreak ?? new ThrottleStreak();
+  }
 
   get origin(): string {
     return this.options.origin;
@@ -143,7 +148,7 @@ export class HttpClient {
 
   /** A client for another check, sharing origin, budget, pacing and connections but not evidence. */
   fork(signal?: AbortSignal, extra: ForkOptions = {}): HttpClient {
-    return new HttpClient({ ...this.options, ...extra, signal: signal ?? this.options.signal });
+    return new HttpClient({ ...this.options, ...extra, signal: signal ?? this.options.signal, throttleStreak: this.streak });
   }
 
   /**
@@ -157,9 +162,18 @@ export class HttpClient {
     const waits: string[] = [];
     for (let tries = 1; ; tries++) {
       const res = await this.sendOnce(opts);
-      if (opts.throttle === 'observe' || !isThrottled(rule, res.status, res.headers)) return res;
+      const throttled = isThrottled(rule, res.status, res.headers);
+      if (!throttled) this.streak.end();
+      if (opts.throttle === 'observe' || !throttled) return res;
       const wait = throttleWait(rule, res.headers);
-      const what = `${opts.method} ${this.options.secrets.redact(opts.path)} answered ${res.status}`;
+      const what = `${opts.method} ${this.options.secrets.redact(opts.path)} answered ${throttleStatusText(res.status)}`;
+      if (this.streak.active)
+        throw new ThrottledError(
+          `throttled: could not judge: ${what}; the target has throttled every request for ${Math.round(performance.now() - this.streak.since!)} ms, since an earlier one was waited out ${rule.maxTries} times, so this one was not waited out again`,
+          res.status,
+          res.headers,
+          tries,
+        );
       if (wait.tooLong)
         throw new ThrottledError(
           `throttled: could not judge: ${what} and asks to wait ${wait.from}, longer than keyprobe waits (${rule.maxWaitMs} ms)`,
@@ -167,13 +181,15 @@ export class HttpClient {
           res.headers,
           tries,
         );
-      if (tries >= rule.maxTries)
+      if (tries >= rule.maxTries) {
+        this.streak.begin();
         throw new ThrottledError(
           `throttled: could not judge: ${what} on all ${tries} tries (waited ${waits.join(', ')} between them)`,
           res.status,
           res.headers,
           tries,
         );
+      }
       waits.push(`${wait.ms} ms (${wait.from})`);
       this.options.progress?.(`throttled: ${what}; waiting ${wait.ms} ms (${wait.from}) before asking again`);
       await sleep(wait.ms, this.options.signal);

@@ -73,6 +73,33 @@ export interface ThrottleWait {
   readonly tooLong: boolean;
 }
 
+/** A status as words, for the two statuses that throttle whatever is declared. */
+export function throttleStatusText(status: number): string {
+  return status === 429 ? '429 Too Many Requests' : status === 503 ? '503 Service Unavailable' : String(status);
+}
+
+/**
+ * Remembers that the target stayed throttled through a request's whole round
+ * of waits. While it lasts, a throttled answer is not waited out again: a
+ * target that throttles everything (a 503 storm) would otherwise cost every
+ * request of the run its waits. The first answer that is not throttled ends it.
+ */
+export class ThrottleStreak {
+  private sinceMs: number | undefined;
+  get active(): boolean {
+    return this.sinceMs !== undefined;
+  }
+  get since(): number | undefined {
+    return this.sinceMs;
+  }
+  begin(): void {
+    this.sinceMs ??= performance.now();
+  }
+  end(): void {
+    this.sinceMs = undefined;
+  }
+}
+
 /** How long to wait before asking again after a throttled answer. */
 export function throttleWait(rule: ThrottleRule, headers: Readonly<Record<string, string>>): ThrottleWait {
   const reset = secondsUntilReset(parseRateLimitHeaders(headers));

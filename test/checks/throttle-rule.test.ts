@@ -106,14 +106,34 @@ describe('a throttled answer is never judged', () => {
 
   it('an answer that stays throttled is `error` "throttled: could not judge", with the throttled exchanges as evidence, never pass or fail', async () => {
     const p = await platform({ limit: 0, alwaysThrottle: { path: '/items/agents', retryAfter: '0' } });
-    const r = await run(p, profileFor(p, { limit: 12 }), ['auth.valid-key-accepted', 'auth.near-miss-key-rejected']);
-    for (const id of ['auth.valid-key-accepted', 'auth.near-miss-key-rejected']) {
+    const ids = ['auth.valid-key-accepted', 'auth.near-miss-key-rejected', 'auth.invalid-key-rejected'];
+    const r = await run(p, profileFor(p, { limit: 12 }), ids);
+    for (const id of ids) {
       const c = r[id]!;
       expect({ id, verdict: c.verdict }).toEqual({ id, verdict: 'error' });
-      expect(c.message).toMatch(/throttled: could not judge/);
-      expect(c.message).toMatch(/GET \/items\/agents answered 429 on all 4 tries/);
-      expect(c.evidence.filter((e) => e.status === 429).length).toBe(4);
+      expect(c.message).toMatch(/throttled: could not judge: GET \/items\/agents answered 429 Too Many Requests/);
     }
+    const messages = ids.map((id) => r[id]!.message);
+    // The first request to meet it waited the throttle out, 3 times, as long as Retry-After said…
+    expect(
+      messages.some((m) =>
+        /on all 4 tries \(waited 50 ms \(Retry-After: 0\), 50 ms \(Retry-After: 0\), 50 ms \(Retry-After: 0\) between them\)/.test(m),
+      ),
+    ).toBe(true);
+    // …and as the target kept throttling everything, later requests were sent once each, not waited out again.
+    expect(
+      messages.some((m) =>
+        /the target has throttled every request for \d+ ms, since an earlier one was waited out 4 times, so this one was not waited out again/.test(
+          m,
+        ),
+      ),
+    ).toBe(true);
+    for (const id of ids) {
+      const throttled = r[id]!.evidence.filter((e) => e.status === 429);
+      expect(throttled.length).toBe(r[id]!.evidence.length);
+      expect(throttled.length).toBeGreaterThan(0);
+    }
+    expect(p.arrivals.length).toBeLessThanOrEqual(4 + 4 + 8);
   });
 
   it('auth.missing-key-rejected honours rejection.statuses: 403 for no key is refused (advisory), and nothing is counted as accepted', async () => {

@@ -112,9 +112,28 @@ describe('HttpClient.send and the throttle rule', () => {
     expect(t.status).toBe(503);
     expect(t.tries).toBe(4);
     expect(t.message).toMatch(
-      /^throttled: could not judge: GET \/status\/503 answered 503 on all 4 tries \(waited 60 ms \(the declared 0.01 s window\)/,
+      /^throttled: could not judge: GET \/status\/503 answered 503 Service Unavailable on all 4 tries \(waited 60 ms \(the declared 0.01 s window\)/,
     );
     expect(http.evidence().exchanges.filter((e) => e.status === 503)).toHaveLength(4);
+  });
+
+  it('once a request stayed throttled through all its tries, the next throttled ones are not waited out again; an answer that is not throttled ends that', async () => {
+    throttlesLeft.set('/retry-after/0', Number.POSITIVE_INFINITY);
+    const http = client();
+    await expect(http.send({ label: 'first', method: 'GET', path: '/retry-after/0' })).rejects.toThrow(/on all 4 tries/);
+    // A fork (another check) shares what the first one learnt.
+    const other = http.fork();
+    const before = received('/retry-after/0');
+    const err = (await other.send({ label: 'second', method: 'GET', path: '/retry-after/0' }).catch((e: unknown) => e)) as ThrottledError;
+    expect(err).toBeInstanceOf(ThrottledError);
+    expect(err.message).toMatch(
+      /the target has throttled every request for \d+ ms, since an earlier one was waited out 4 times, so this one was not waited out again/,
+    );
+    expect(received('/retry-after/0') - before).toBe(1);
+    // The target answers again: the next throttle is waited out as usual.
+    expect((await other.send({ label: 'ok', method: 'GET', path: '/ok' })).status).toBe(200);
+    throttlesLeft.set('/retry-after/0', 1);
+    expect((await other.send({ label: 'third', method: 'GET', path: '/retry-after/0' })).status).toBe(200);
   });
 
   it('gives up at once when the answer asks for longer than keyprobe waits', async () => {
