@@ -196,6 +196,20 @@ export class HttpClient {
     }
   }
 
+  /**
+   * Waits for a slot in the rate-limit bucket a request with `credential`
+   * counts against (none: nothing to wait for). Every request must hold one
+   * while on the wire and release it with the answer's headers, so the
+   * bucket knows when its window is spent; code that sends without `send`
+   * (a faster burst generator) must do the same. Inside a hold (a rate
+   * check's burst) the slot is granted at once.
+   */
+  async acquireSlot(credential?: Credential): Promise<{ pacer?: Pacer; slot?: Slot }> {
+    const pacer = this.options.pacing?.(carriedSecret(credential ?? { kind: 'key', secret: this.options.primaryKey }, this.options.auth));
+    if (!pacer) return {};
+    return { pacer, slot: await pacer.acquire(this.options.signal, this.options.hold) };
+  }
+
   /** One request on the wire: paced, budgeted, timed out, recorded. */
   private async sendOnce(opts: SendOptions): Promise<HttpResponse> {
     if (!opts.path.startsWith('/'))
@@ -206,10 +220,7 @@ export class HttpClient {
     const outerSignal = this.options.signal;
     if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
     this.options.budget.take();
-    const pacer = this.options.pacing?.(
-      carriedSecret(opts.credential ?? { kind: 'key', secret: this.options.primaryKey }, this.options.auth),
-    );
-    const slot: Slot | undefined = await pacer?.acquire(outerSignal, this.options.hold);
+    const { pacer, slot } = await this.acquireSlot(opts.credential);
 
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';

@@ -3,8 +3,17 @@
 // the whole prelaunch suite passes against the reference target, the target is
 // left as found, and every 429 the target sent was one a rate check asked for
 // (a burst, or a probe that looks at the throttle on purpose).
+import { readFileSync } from 'node:fs';
 import { describe, it, type ExpectStatic } from 'vitest';
+import { parseDocument } from 'yaml';
+import { loadProfile } from '../../src/config/load-profile.js';
 import { loadSuite } from '../../src/config/suite.js';
+import { declareBehaviours } from '../../src/demo/declare.js';
+import { DEMO_SCOPES, startDemo } from '../../src/demo/seed.js';
+import { DEMO_PROFILE } from '../../src/paths.js';
+import { runSuite } from '../../src/runner/run.js';
+import { SecretRegistry } from '../../src/secrets.js';
+import { tempDir } from '../helpers/tmp.js';
 import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
 import { BEHAVIOUR_NAMES } from '../../src/reference/index.js';
 import { allChecks, type CheckResult } from '../../src/result.js';
@@ -74,5 +83,53 @@ describe.concurrent('platform behaviours are not defects: the prelaunch suite pa
   it('all of them together', async ({ expect }) => {
     const run = await runDetectionCase({ faults: [] }, ALL, 'per-key', [...BEHAVIOUR_NAMES]);
     expectHealthy(run, true, expect);
+  });
+});
+
+describe('two profiles on one origin with a per-client limiter', () => {
+  it('share its pacing: run side by side, each burst has the origin to itself, and the target throttles nothing else', async ({
+    expect,
+  }) => {
+    const demo = await startDemo([], 'prod', 0, ['client-rate-limit']);
+    const tmp = tempDir('keyprobe-two-profiles-');
+    try {
+      const doc = parseDocument(readFileSync(DEMO_PROFILE, 'utf8'));
+      declareBehaviours(doc, demo.target.behaviours());
+      const file = tmp.file('profile.yaml', doc.toString());
+      // A second key of the same integration, with a canary of its own (the first profile disables its canary meanwhile).
+      const expiresAt = demo.env.KEYPROBE_KEY_EXPIRES!;
+      const make = (name: string) =>
+        demo.target.createKey({ name, scopes: DEMO_SCOPES, owner: 'crm-platform-team@example.com', expiresAt });
+      const key = make('crm-prod-agent-call');
+      const canary = make('crm-prod-agent-call-canary');
+      const profiles = [
+        loadProfile(file, demo.env),
+        loadProfile(file, {
+          ...demo.env,
+          KEYPROBE_KEY: key.secret,
+          KEYPROBE_KEY_ID: key.id,
+          KEYPROBE_KEY_CREATED: key.createdAt,
+          KEYPROBE_CANARY_KEY: canary.secret,
+          KEYPROBE_CANARY_KEY_ID: canary.id,
+        }),
+      ];
+      const result = await runSuite({ profiles, suite: loadSuite(PRELAUNCH_SUITE), concurrency: 2, secrets: new SecretRegistry() });
+      const checks = result.profiles.flatMap((p) => p.checks);
+      for (const c of checks)
+        expect({ id: c.id, verdict: c.verdict, message: c.message }).toEqual({
+          id: c.id,
+          verdict: c.id === 'rate.per-key-isolation' ? 'skip' : 'pass',
+          message: c.message,
+        });
+      expect(result.exitCode).toBe(0);
+      // Both profiles' bursts went into the one bucket, one at a time: nothing else of the run met a 429.
+      expect(demo.target.stats().throttled).toBe(askedForThrottles(checks));
+      for (const p of result.profiles)
+        expect(p.notes.join('\n')).toMatch(/had the origin's rate-limit bucket \(every request of this run to/);
+      expect(findSecrets([...demo.secrets, key.secret, canary.secret], { texts: { result: JSON.stringify(result) } })).toEqual([]);
+    } finally {
+      tmp.cleanup();
+      await demo.target.close();
+    }
   });
 });
