@@ -23,16 +23,23 @@ interface Proxy {
   close(): Promise<void>;
 }
 
-/** Forwards everything to `upstream`; API calls (not /admin) share one fixed window of `limit` per second, 429 + Retry-After beyond it. */
-async function throttlingProxy(upstream: string, limit: number): Promise<Proxy> {
+/**
+ * Forwards everything to `upstream`. API calls (not /admin) share one fixed
+ * window of `limit` per second, 429 + Retry-After beyond it; with
+ * `blackoutAfterDisableMs`, every API call is throttled for that long after a
+ * disable call went through.
+ */
+async function throttlingProxy(upstream: string, limit: number, blackoutAfterDisableMs = 0): Promise<Proxy> {
   const up = new URL(upstream);
   let window = { start: 0, count: 0 };
+  let blackoutUntil = 0;
   const proxy: Proxy = { origin: '', throttled: 0, close: async () => undefined };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.endsWith('/disable') && blackoutAfterDisableMs > 0) blackoutUntil = Date.now() + blackoutAfterDisableMs;
     if (!req.url?.startsWith('/admin')) {
       const now = Date.now();
       if (now >= window.start + 1000) window = { start: now, count: 0 };
-      if (window.count >= limit) {
+      if (window.count >= limit || now < blackoutUntil) {
         proxy.throttled++;
         req.resume();
         res.writeHead(429, {
@@ -64,20 +71,26 @@ async function throttlingProxy(upstream: string, limit: number): Promise<Proxy> 
 
 let demo: Demo | undefined;
 let proxy: Proxy | undefined;
-const tmp = tempDir('keyprobe-throttled-lifecycle-');
+const tmps: ReturnType<typeof tempDir>[] = [];
 afterEach(async () => {
   await proxy?.close();
   await demo?.target.close();
-  tmp.cleanup();
+  for (const t of tmps.splice(0)) t.cleanup();
 });
+
+/** The demo profile, pointed at the proxy. */
+function profileThroughProxy(d: Demo, p: Proxy) {
+  const tmp = tempDir('keyprobe-throttled-lifecycle-');
+  tmps.push(tmp);
+  return loadProfile(tmp.file('profile.yaml', readFileSync(DEMO_PROFILE, 'utf8')), { ...d.env, KEYPROBE_TARGET: p.origin });
+}
 
 describe('lifecycle.disabled-key-rejected behind a per-address limiter', () => {
   it('counts only judged probes: throttled probes of the stability window are neither rejections nor acceptances, and the message says so', async () => {
     demo = await startDemo();
     // 8 per second for every API call through the proxy: the stability window probes every 50 ms, 20 per second.
     proxy = await throttlingProxy(demo.target.origin, 8);
-    const file = tmp.file('profile.yaml', readFileSync(DEMO_PROFILE, 'utf8'));
-    const loaded = loadProfile(file, { ...demo.env, KEYPROBE_TARGET: proxy.origin });
+    const loaded = profileThroughProxy(demo, proxy);
     const result = await runSuite({
       profiles: [loaded],
       suite: suiteOfAllChecks(),
@@ -100,6 +113,29 @@ describe('lifecycle.disabled-key-rejected behind a per-address limiter', () => {
     expect(c.advisories.join(' ')).toMatch(/probes were throttled and not judged/);
     expect(findSecrets(demo.secrets, { texts: { result: JSON.stringify(result) } })).toEqual([]);
     // The declared canary the check disabled was re-enabled.
+    expect(demo.target.listKeys().filter((k) => !k.enabled)).toEqual([]);
+  });
+});
+
+describe('lifecycle.disabled-key-rejected when the limiter hides the moment of revocation', () => {
+  it('a rejection first seen after the budget, with every probe before it throttled, is not judged late: error, not fail', async () => {
+    demo = await startDemo();
+    // Every API call is throttled for 1.5 s after the disable: the revocation (at once, on the target) cannot be seen in time.
+    proxy = await throttlingProxy(demo.target.origin, 1000, 1500);
+    const loaded = profileThroughProxy(demo, proxy);
+    const result = await runSuite({
+      profiles: [loaded],
+      suite: suiteOfAllChecks(),
+      only: ['lifecycle.disabled-key-rejected'],
+      secrets: new SecretRegistry(),
+    });
+    const c = result.profiles[0]!.checks[0]!;
+    expect(proxy.throttled).toBeGreaterThan(10);
+    expect(c.verdict, c.message).toBe('error');
+    expect(c.message).toMatch(
+      /^could not judge revocation within the 1000 ms budget: the first rejection was seen \d+(\.\d+)? ms after the disable call returned, but no probe between 0 ms and then got a judged answer/,
+    );
+    expect(c.measurements.acceptedAfterDisable).toBe(0);
     expect(demo.target.listKeys().filter((k) => !k.enabled)).toEqual([]);
   });
 });
