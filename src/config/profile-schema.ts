@@ -150,7 +150,12 @@ const rateLimitSection = z.strictObject({
    * the rate checks' bursts apart from all other traffic of the run, and
    * skips rate.per-key-isolation (one key's throttle is every key's by design).
    */
-  scope: z.enum(['key', 'client', 'global'], { message: 'scope must be key, client or global (what the limiter counts)' }).default('key'),
+  scope: z
+    .enum(['key', 'client', 'global'], { message: 'scope must be key, client or global (what the limiter counts)' })
+    .default('key')
+    .describe(
+      "What the platform's rate limiter counts. key (default): each key has its own budget. client: one budget per client address, spent by every request from it (no key, bad keys, other keys, management calls); keyprobe then paces every request to the origin and skips rate.per-key-isolation. global: one budget for everyone, paced like client.",
+    ),
 });
 
 /** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
