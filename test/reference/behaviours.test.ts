@@ -13,6 +13,7 @@ import {
   parseBehaviourArgs,
 } from '../../src/reference/index.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import { admin, call, createKey, sleep, start } from './helpers.js';
 
 describe('BEHAVIOURS', () => {
@@ -147,6 +148,40 @@ describe('platform behaviours over HTTP', () => {
     expect((await admin(t, 'DELETE', '/behaviours/missing-key-403')).json.behaviours).toEqual({ 'client-rate-limit': 30 });
     expect((await admin(t, 'DELETE', '/behaviours')).json.behaviours).toEqual({});
     expect((await call(t, 'GET', '/v1/agents')).status).toBe(401);
+  });
+
+  it('keyprobe demo --behaviour: the demo profile declares the platform truthfully, says so, and the request phase passes', async () => {
+    const tmp = tempDir('keyprobe-demo-behaviour-');
+    try {
+      const only = [
+        'auth.valid-key-accepted',
+        'auth.missing-key-rejected',
+        'auth.key-in-query-rejected',
+        'authz.unauthorized-resource-denied',
+        'rate.per-key-isolation',
+      ].join(',');
+      const run = await runCli([
+        'demo',
+        '--behaviour',
+        'client-rate-limit=30',
+        '-b',
+        'missing-key-403',
+        '--only',
+        only,
+        '--out',
+        tmp.dir,
+        '--verbose',
+      ]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/no faults, platform behaviours: client-rate-limit=30, missing-key-403/);
+      expect(run.stdout).toMatch(
+        /The demo profile declares rateLimit.scope: client and rateLimit.limit: 30 \(behaviour client-rate-limit\)/,
+      );
+      expect(run.stdout).toMatch(/SKIP\s+rate.per-key-isolation — the profile declares a per-client-address limiter/);
+      expect(run.stdout).toMatch(/refused with 403 Forbidden: RFC 9110/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('the CLI refuses an unknown behaviour with the valid ones and exit 2', async () => {
