@@ -6,7 +6,11 @@
 // (every pollIntervalMs) while the answer decides the verdict — the first few
 // revocation budgets — then ever more sparsely, so a long wait stays within
 // a few hundred requests of the budget. The probes go through the check's
-// HTTP client like any other request.
+// HTTP client like any other request, but observe throttled answers instead
+// of waiting them out (so they keep their cadence): a throttled probe is
+// counted apart, never as a refusal nor as an acceptance, and `lastAcceptedMs`
+// tells a caller whether a late refusal is proven late (the throttle rule,
+// docs/verdicts.md).
 import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
 import { budgetLeft, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
@@ -30,7 +34,16 @@ export interface Watch {
   readonly points: ProbePoint[];
   /** Probes accepted before the first rejection (or before the wait ran out). */
   readonly accepted: number;
+  /** Milliseconds after t0 the last accepted probe was sent: the refusal came after it. Absent when none was accepted. */
+  readonly lastAcceptedMs?: number;
+  /** Probes answered with a throttle: not judged. */
   readonly throttled: number;
+  /**
+   * Probes since the last accepted one (or since t0) that got no judged
+   * answer (throttled, or no answer): when there are any, the refusal may have
+   * come earlier than the first refusal seen.
+   */
+  readonly unjudgedSinceLastAccepted: number;
   readonly last?: ProbeResult;
   readonly stoppedBy: 'rejected' | 'wait ran out' | 'budget';
 }
@@ -52,23 +65,39 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   const sparsest = Math.max(SPARSEST_SHORT_WAIT_MS, o.maxWaitMs * SPARSEST_SHARE);
   const points: ProbePoint[] = [];
   let accepted = 0;
+  let lastAcceptedMs: number | undefined;
   let throttled = 0;
+  let unjudgedSinceLastAccepted = 0;
   let last: ProbeResult | undefined;
+  const seen = () => ({
+    points,
+    accepted,
+    ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
+    throttled,
+    unjudgedSinceLastAccepted,
+    ...(last ? { last } : {}),
+  });
   let interval = Math.max(o.pollIntervalMs, o.fineUntilMs / MAX_FINE_PROBES);
   let next = Math.max(o.t0, performance.now());
   while (performance.now() - o.t0 <= o.maxWaitMs) {
-    if (budgetLeft(ctx) < 1) return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'budget' };
-    last = await probeKey(ctx, secret, { label: o.label, record: points.length < (o.keepEvidence ?? 0) });
+    if (budgetLeft(ctx) < 1) return { ...seen(), stoppedBy: 'budget' };
+    last = await probeKey(ctx, secret, { label: o.label, record: points.length < (o.keepEvidence ?? 0), throttle: 'observe' });
     const tMs = ms(last.sentAt - o.t0);
     points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
-    if (last.kind === 'rejected') return { firstRejectionMs: tMs, points, accepted, throttled, last, stoppedBy: 'rejected' };
-    if (last.kind === 'accepted') accepted++;
-    else if (last.kind === 'throttled') throttled++;
+    if (last.kind === 'rejected') return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
+    if (last.kind === 'accepted') {
+      accepted++;
+      lastAcceptedMs = tMs;
+      unjudgedSinceLastAccepted = 0;
+    } else {
+      unjudgedSinceLastAccepted++;
+      if (last.kind === 'throttled') throttled++;
+    }
     if (tMs > o.fineUntilMs) interval = Math.min(sparsest, interval * GROWTH);
     if (points.length % 20 === 0)
       ctx.progress(`${o.label}: still accepted ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
     next += interval;
     await sleepUntil(next, ctx.signal);
   }
-  return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'wait ran out' };
+  return { ...seen(), stoppedBy: 'wait ran out' };
 }
