@@ -11,10 +11,11 @@
 //
 // Throttled probes are counted apart and never judged (the throttle rule,
 // docs/verdicts.md): the polls observe them rather than wait them out, so
-// they keep their cadence. A revocation that never came fails only on a probe
-// accepted after the budget; a late one gives `error` instead of `fail` when
-// throttled probes hid the moment it came; counts in messages are of judged
-// probes.
+// they keep their cadence. Late only on proof: a revocation that never came,
+// or came after the budget, fails only on a probe accepted after the budget;
+// a refusal first seen after the budget with no probe accepted after it could
+// have come in time (the probes in between were throttled or held up by
+// pacing), so that is `error`. Counts in messages are of judged probes.
 import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { keyToDisable } from '../lifecycle/canary.js';
@@ -183,11 +184,11 @@ export default defineCheck({
       };
     }
     const problems: string[] = [];
-    // Seen late, but throttled probes since the last accepted one may have hidden a refusal in time: not judged.
-    if (firstRejectionMs > budgetMs && !provenLate && watch.unjudgedSinceLastAccepted > 0)
+    // Seen late, but no probe was accepted after the budget: the refusal may have come in time, unseen.
+    if (firstRejectionMs > budgetMs && !provenLate)
       return {
         verdict: 'error',
-        message: `could not judge revocation within the ${duration(budgetMs)} budget: the first rejection was seen ${duration(firstRejectionMs)} after the ${off} call returned, but no probe between ${duration(lastAcceptedMs ?? 0)} and then got a judged answer (the probes were throttled), so it may have come in time`,
+        message: `could not judge revocation within the ${duration(budgetMs)} budget: the first rejection was seen ${duration(firstRejectionMs)} after the ${off} call returned, but no probe between ${duration(Math.max(0, lastAcceptedMs ?? 0))} and then got a judged answer (the probes were throttled or held up by pacing), so it may have come in time`,
         advisories,
         measurements,
         timeline,

@@ -8,9 +8,11 @@
 // a few hundred requests of the budget. The probes go through the check's
 // HTTP client like any other request, but observe throttled answers instead
 // of waiting them out (so they keep their cadence): a throttled probe is
-// counted apart, never as a refusal nor as an acceptance, and `lastAcceptedMs`
-// tells a caller whether a late refusal is proven late (the throttle rule,
-// docs/verdicts.md).
+// counted apart, never as a refusal nor as an acceptance. The key was refused
+// somewhere between the last accepted probe (`lastAcceptedMs`) and the first
+// refused one: a refusal is proven late only by a probe accepted after the
+// budget, since probes in between may have been throttled or held up by
+// pacing (the throttle rule, docs/verdicts.md).
 import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
 import { budgetLeft, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
@@ -38,12 +40,6 @@ export interface Watch {
   readonly lastAcceptedMs?: number;
   /** Probes answered with a throttle: not judged. */
   readonly throttled: number;
-  /**
-   * Probes since the last accepted one (or since t0) that got no judged
-   * answer (throttled, or no answer): when there are any, the refusal may have
-   * come earlier than the first refusal seen.
-   */
-  readonly unjudgedSinceLastAccepted: number;
   readonly last?: ProbeResult;
   readonly stoppedBy: 'rejected' | 'wait ran out' | 'budget';
 }
@@ -67,14 +63,12 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   let accepted = 0;
   let lastAcceptedMs: number | undefined;
   let throttled = 0;
-  let unjudgedSinceLastAccepted = 0;
   let last: ProbeResult | undefined;
   const seen = () => ({
     points,
     accepted,
     ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
     throttled,
-    unjudgedSinceLastAccepted,
     ...(last ? { last } : {}),
   });
   let interval = Math.max(o.pollIntervalMs, o.fineUntilMs / MAX_FINE_PROBES);
@@ -88,11 +82,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
     if (last.kind === 'accepted') {
       accepted++;
       lastAcceptedMs = tMs;
-      unjudgedSinceLastAccepted = 0;
-    } else {
-      unjudgedSinceLastAccepted++;
-      if (last.kind === 'throttled') throttled++;
-    }
+    } else if (last.kind === 'throttled') throttled++;
     if (tMs > o.fineUntilMs) interval = Math.min(sparsest, interval * GROWTH);
     if (points.length % 20 === 0)
       ctx.progress(`${o.label}: still accepted ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);

@@ -126,7 +126,9 @@ export async function withRetries<T>(limits: RetryLimits, once: (tryNumber: numb
     const t = await once(n);
     attempts.push(...(t.waitedOut ?? []), t.attempt);
     if (!t.retry) return { result: t.result, attempts };
-    if (n >= limits.policy.attempts) return { result: t.result, attempts, gaveUp: `still ${t.retry.why} after ${n} attempts` };
+    // Tries the client made while waiting throttles out count too: lifecycle.retry.attempts bounds them all.
+    if (attempts.length >= limits.policy.attempts)
+      return { result: t.result, attempts, gaveUp: `still ${t.retry.why} after ${attempts.length} attempts` };
     const asked = t.retry.retryAfterSeconds;
     const waitMs = asked !== undefined ? Math.max(0, Math.round(asked * 1000)) : backoffMs(n);
     const leftMs = end - performance.now();

@@ -14,6 +14,7 @@
 // window; the rest is room for clock and latency differences (and, with a
 // shared limiter, for traffic keyprobe does not see).
 import type { Profile, RateLimitSpec } from '../config/profile-schema.js';
+import { InterruptedError } from '../errors.js';
 import { Pacer } from '../http/pacing.js';
 import { throttleRule, type ThrottleRule } from '../http/throttle.js';
 import { fingerprint } from '../secrets.js';
@@ -62,6 +63,60 @@ export class PacingPlan {
     if (!profile.rateLimit) return undefined;
     return this.pacerFor(profile.target.origin, profile.key.secret);
   }
+
+  /** Per bucket, the end of the last turn handed out (see turn). */
+  private readonly turns = new Map<Pacer, Promise<void>>();
+
+  /**
+   * Waits for the profile's turn at the bucket its key's requests go into
+   * (none: at once), for its lifecycle and rate checks. They measure time (a
+   * revocation lag, an expiry) and spend the window, so one profile at a time
+   * runs them on a bucket it shares with others: another profile's burst
+   * holds the bucket for seconds and would hold up the probes that time a
+   * revocation, which then read as late. Request checks are not affected.
+   */
+  async turn(profile: Profile, signal: AbortSignal): Promise<Turn> {
+    const bucket = this.pacerFor(profile.target.origin, profile.key.secret);
+    if (!bucket) return { label: '', waitedMs: 0, release: () => undefined };
+    const previous = this.turns.get(bucket) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.turns.set(
+      bucket,
+      previous.then(() => mine),
+    );
+    const t0 = performance.now();
+    try {
+      await untilDone(previous, signal);
+    } catch (err) {
+      // Interrupted while waiting: hand the turn on as soon as it comes.
+      release();
+      throw err;
+    }
+    return { label: bucket.spec.label, waitedMs: performance.now() - t0, release };
+  }
+}
+
+export interface Turn {
+  /** The bucket's label, for notes. */
+  readonly label: string;
+  readonly waitedMs: number;
+  release(): void;
+}
+
+/** Resolves with `p`, or rejects with InterruptedError the moment the run is interrupted. */
+function untilDone(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
+    const onAbort = () => reject(new InterruptedError(String(signal.reason ?? 'abort')));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 /** The throttle rule for a profile: its declared throttling statuses, the statuses it expects as refusals, its window. */

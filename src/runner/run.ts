@@ -153,23 +153,35 @@ async function runProfile(
     const bucket = ctx.pacing.burstBucket(profile);
     let bursts = 0;
     let heldWaitMs = 0;
-    for (const phase of ['lifecycle', 'rate'] as const) {
-      for (const p of plan.filter((c) => c.check.phase === phase)) {
-        const holds = bucket && phase === 'rate' && !p.check.skipReason?.(profile) && !ctx.signal.aborted;
-        const hold = holds ? await bucket.hold(ctx.signal).catch(interruptedToUndefined) : undefined;
-        try {
-          await runOne(p, hold?.token);
-        } finally {
-          hold?.release();
-        }
-        if (hold) {
-          bursts++;
-          heldWaitMs += hold.waitedMs;
+    let settledMs = 0;
+    // Profiles that share a bucket take turns at these phases (PacingPlan.turn).
+    const later = plan.some((p) => p.check.phase !== 'request');
+    const turn = later && !ctx.signal.aborted ? await ctx.pacing.turn(profile, ctx.signal).catch(interruptedToUndefined) : undefined;
+    try {
+      for (const phase of ['lifecycle', 'rate'] as const) {
+        for (const p of plan.filter((c) => c.check.phase === phase)) {
+          const holds = bucket && phase === 'rate' && !p.check.skipReason?.(profile) && !ctx.signal.aborted;
+          const hold = holds ? await bucket.hold(ctx.signal).catch(interruptedToUndefined) : undefined;
+          try {
+            await runOne(p, hold?.token);
+          } finally {
+            hold?.release();
+          }
+          if (hold) {
+            bursts++;
+            heldWaitMs += hold.waitedMs;
+          }
         }
       }
+      // And once more after the last burst, so the key leaves the run unthrottled (a run right after this one, or the key's real traffic, starts clean).
+      if (bucket && bursts > 0 && !ctx.signal.aborted) settledMs = await bucket.settle(ctx.signal).catch(() => 0);
+    } finally {
+      turn?.release();
     }
-    // And once more after the last burst, so the key leaves the run unthrottled (a run right after this one, or the key's real traffic, starts clean).
-    const settledMs = bucket && bursts > 0 && !ctx.signal.aborted ? await bucket.settle(ctx.signal).catch(() => 0) : 0;
+    if (turn && turn.waitedMs >= 1)
+      notes.push(
+        `Lifecycle and rate-limit checks waited ${Math.round(turn.waitedMs)} ms for another profile's on ${turn.label}: profiles that share a rate-limit bucket take turns at them, so no burst holds up the probes that time a revocation.`,
+      );
     if (bucket) notes.push(pacingNote(profile, bucket.spec.label, bucket.stats));
     if (plan.some((p) => p.check.phase === 'rate'))
       notes.push(

@@ -130,6 +130,12 @@ describe('two profiles on one origin with a per-client limiter', () => {
       expect(demo.target.stats().throttled).toBe(askedForThrottles(checks));
       for (const p of result.profiles)
         expect(p.notes.join('\n')).toMatch(/had the origin's rate-limit bucket \(every request of this run to/);
+      // Their lifecycle and rate checks took turns: no burst of one held up the probes that time the other's revocation and expiry.
+      expect(
+        result.profiles
+          .flatMap((p) => p.notes)
+          .filter((n) => /waited \d+ ms for another profile's on the origin's rate-limit bucket/.test(n)),
+      ).toHaveLength(1);
       expect(findSecrets([...demo.secrets, key.secret, canary.secret], { texts: { result: JSON.stringify(result) } })).toEqual([]);
     } finally {
       tmp.cleanup();
