@@ -72,6 +72,40 @@ export class BudgetExceededError extends CheckError {
   }
 }
 
+/** One throttled answer a request got, and the wait keyprobe made after it (none after the last). */
+export interface ThrottledTry {
+  readonly status: number;
+  readonly waitMs?: number;
+}
+
+/**
+ * The target kept answering "slow down" (429, a declared throttling status,
+ * or 503 with Retry-After) after the HTTP client had waited and asked again
+ * the bounded number of times (src/http/throttle.ts): nothing could be judged,
+ * so the verdict is `error`, never pass or fail.
+ *
+ * Contract for callers that retry on their own (the lifecycle adapters retry
+ * connection errors and 5xx): HttpClient.send has already waited throttles
+ * out by the time this is thrown, so catch it and give up — retrying it again
+ * would double every wait. `detail` is the message without its "throttled:
+ * could not judge" prefix (for a caller that words its own failure);
+ * `answers` are every throttled answer of the request, in order; `status`
+ * and `headers` are the last answer's; headers are as received (not
+ * redacted): keep them out of output.
+ */
+export class ThrottledError extends CheckError {
+  override name = 'ThrottledError';
+  constructor(
+    readonly detail: string,
+    readonly status: number,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly tries: number,
+    readonly answers: readonly ThrottledTry[] = [{ status }],
+  ) {
+    super(`throttled: could not judge: ${detail}`);
+  }
+}
+
 /** The run was interrupted (SIGINT/SIGTERM). */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';

@@ -54,7 +54,9 @@ export interface BurstTimeline {
   readonly kind: 'burst';
   readonly expectedLimit: number;
   readonly windowSeconds: number;
+  /** 1-based, in the order the limiter counted the calls: one after those it accepted first. */
   readonly firstThrottledAtCall?: number;
+  /** One per request, in the order the answers arrived. */
   readonly points: readonly ProbePoint[];
 }
 

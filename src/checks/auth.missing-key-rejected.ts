@@ -1,6 +1,11 @@
-// A request without any credential must be refused with 401. RFC 9110 §15.5.2
-// makes WWW-Authenticate a MUST on 401, but real gateways often omit it, so
-// its absence is advisory, not a failure.
+// A request without any credential must be refused. RFC 9110 §15.5.2 wants
+// 401 with a WWW-Authenticate challenge; real platforms often answer 403
+// (AWS API Gateway, Directus) or leave the challenge out. A refusal with 401
+// or 403 passes, and so does any status of a rejection.statuses the profile
+// wrote out itself; anything short of RFC 9110's 401 + challenge is an
+// advisory. The default rejection.statuses has 400 for malformed and deleted
+// keys (Tyk), not for a missing one, so by default a 400 here fails. A suite
+// that sets `statuses` asks for exactly those. 2xx (served) and 5xx fail.
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
@@ -11,15 +16,21 @@ export default defineCheck({
   id: 'auth.missing-key-rejected',
   title: 'A request without a key is rejected',
   description:
-    'Calls every allowed resource with no credential at all and expects 401 (with WWW-Authenticate, advisory); 2xx and 5xx are failures.',
+    'Calls every allowed resource with no credential at all and expects a refusal: 401 with WWW-Authenticate (RFC 9110), or 403 (advisory), or any status of a rejection.statuses the profile writes out (advisory; the 400 of the default list does not count here); 2xx and 5xx are failures.',
   severity: 'critical',
   destructive: false,
   phase: 'request',
-  params: z.strictObject({ statuses: z.array(z.number().int().min(400).max(499)).min(1).default([401]) }),
+  params: z.strictObject({
+    /** The refusal statuses to accept; default: rejection.statuses if the profile writes it out, else 401 and 403. Set, they are strict (no advisory). */
+    statuses: z.array(z.number().int().min(400).max(499)).min(1).optional(),
+  }),
   async run(ctx, params) {
+    const accepted = params.statuses ?? missingKeyStatuses(ctx.profile.rejection);
     const failures: string[] = [];
     const errors: string[] = [];
     const advisories = new Set<string>();
+    let refused = 0;
+    let served = 0;
     for (const r of ctx.profile.allowed) {
       try {
         const res = await ctx.http.send({
@@ -30,9 +41,14 @@ export default defineCheck({
           headers: r.headers,
           credential: { kind: 'none' },
         });
-        if (params.statuses.includes(res.status)) {
+        if (accepted.includes(res.status)) {
+          refused++;
           if (res.status === 401 && !res.headers['www-authenticate'])
             advisories.add('401 without a WWW-Authenticate header (RFC 9110 §15.5.2 requires one)');
+          else if (res.status !== 401 && !params.statuses)
+            advisories.add(
+              `refused with ${statusText(res.status)}: RFC 9110 §15.5.2 expects 401 Unauthorized with a WWW-Authenticate challenge for a missing credential (accepted, as rejection.statuses allows ${res.status})`,
+            );
           continue;
         }
         if (isServerError(res.status)) {
@@ -42,6 +58,7 @@ export default defineCheck({
             continue;
           }
         }
+        if (isSuccess(res)) served++;
         const why = isSuccess(res)
           ? ' — the resource is served without any key'
           : res.status >= 500
@@ -54,12 +71,12 @@ export default defineCheck({
       }
     }
     const total = ctx.profile.allowed.length;
-    const expected = `${describeExpected(params.statuses)} for every request without a key`;
-    const measurements = { requests: total, accepted: failures.length };
+    const expected = `${describeExpected(accepted)} for every request without a key`;
+    const measurements = { requests: total, refused, served, otherAnswers: failures.length - served };
     if (failures.length > 0)
       return {
         verdict: 'fail',
-        message: `expected ${describeExpected(params.statuses)} without a key; ${failures.join('; ')}`,
+        message: `expected ${describeExpected(accepted)} without a key; ${failures.join('; ')}`,
         expected,
         observed: failures.join('; '),
         advisories: [...advisories],
@@ -69,10 +86,20 @@ export default defineCheck({
       return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, advisories: [...advisories], measurements };
     return {
       verdict: 'pass',
-      message: `all ${total} requests without a key were refused with ${describeExpected(params.statuses)}`,
+      message: `all ${total} requests without a key were refused with ${describeExpected(accepted)}`,
       expected,
       advisories: [...advisories],
       measurements,
     };
   },
 });
+
+/**
+ * What refuses a request with no credential, by default: a list the profile
+ * wrote itself, as written; else 401 and 403 only. The default list has 400
+ * for malformed and deleted keys (Tyk); a platform that answers a missing key
+ * with 400 has to say so.
+ */
+function missingKeyStatuses(rejection: { readonly statuses: readonly number[]; readonly explicit?: true }): readonly number[] {
+  return rejection.explicit ? rejection.statuses : rejection.statuses.filter((s) => s === 401 || s === 403);
+}

@@ -1,12 +1,13 @@
 // Probing one key for the lifecycle and isolation checks: send the probe
 // request with a given secret and sort the answer into accepted / rejected /
 // throttled. A throttled answer says nothing about the key's state, so it is
-// never counted as a rejection; where a check needs a clear answer it waits
-// the throttle out (probeSettled).
+// never counted as a rejection: by default the HTTP client waits it out and
+// asks again (the throttle rule, src/http/throttle.ts), and a probe that stays
+// throttled comes back as `throttled`; polling loops that keep their own
+// cadence observe throttled answers instead and count them apart.
 import type { Profile } from '../config/profile-schema.js';
-import { CheckError, InterruptedError } from '../errors.js';
+import { CheckError, InterruptedError, ThrottledError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
-import { parseRateLimitHeaders, secondsUntilReset } from '../http/rate-limit-headers.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { asList, matchesExpected } from './describe.js';
 
@@ -75,9 +76,15 @@ export interface ProbeOptions {
   readonly resource?: ProbeRequest;
   readonly freshConnection?: boolean;
   readonly record?: boolean;
+  /** `wait` (default): throttles are waited out first; `observe`: a throttled answer comes back at once, as `throttled`. */
+  readonly throttle?: 'wait' | 'observe';
 }
 
-/** One probe with `secret`; a network failure is a result of kind 'error', an interruption is thrown. */
+/**
+ * One probe with `secret`. A network failure is a result of kind 'error', an
+ * answer that stayed throttled one of kind 'throttled' (with the error's
+ * words); an interruption is thrown.
+ */
 export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOptions): Promise<ProbeResult> {
   const p = opts.resource ?? lifecycleProbe(ctx.profile);
   const sentAt = performance.now();
@@ -91,28 +98,24 @@ export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOpt
       credential: { kind: 'key', secret },
       freshConnection: opts.freshConnection,
       record: opts.record,
+      throttle: opts.throttle ?? 'wait',
     });
-    return { kind: classify(ctx.profile, res.status, p.expect), status: res.status, sentAt, response: res };
+    // The moment the answered request left (after any pacing or throttle wait) is what a latency is measured from.
+    return { kind: classify(ctx.profile, res.status, p.expect), status: res.status, sentAt: res.sentAt, response: res };
   } catch (err) {
     if (err instanceof InterruptedError || !(err instanceof CheckError)) throw err;
+    if (err instanceof ThrottledError) return { kind: 'throttled', status: err.status, sentAt, error: err.message };
     return { kind: 'error', sentAt, error: err.message };
   }
 }
 
-/** Longest a settled probe waits out one throttle. */
-const MAX_THROTTLE_WAIT_MS = 5000;
-
-/** A probe that waits out throttling (Retry-After, else the declared window) up to `tries` times, so its answer is about the key. */
-export async function probeSettled(ctx: CheckContext, secret: string, opts: ProbeOptions, tries = 3): Promise<ProbeResult> {
-  let r = await probeKey(ctx, secret, opts);
-  for (let i = 0; i < tries && r.kind === 'throttled'; i++) {
-    const reset = r.response ? secondsUntilReset(parseRateLimitHeaders(r.response.headers)) : undefined;
-    const waitMs = Math.min(MAX_THROTTLE_WAIT_MS, Math.max(100, (reset?.seconds ?? ctx.profile.rateLimit?.windowSeconds ?? 1) * 1000 + 50));
-    ctx.progress(`throttled; waiting ${waitMs} ms before probing again`);
-    await sleep(waitMs, ctx.signal);
-    r = await probeKey(ctx, secret, opts);
-  }
-  return r;
+/**
+ * A probe whose answer is about the key, never about the pace: the HTTP client
+ * waits throttles out for every request now, so this is probeKey; the name is
+ * kept for the lifecycle checks that call it (`_tries` is the client's rule's).
+ */
+export function probeSettled(ctx: CheckContext, secret: string, opts: ProbeOptions, _tries?: number): Promise<ProbeResult> {
+  return probeKey(ctx, secret, { ...opts, throttle: 'wait' });
 }
 
 /** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */

@@ -8,6 +8,14 @@
 // a load balancer may pick another node each time) and fails if any probe is
 // accepted again. Where the platform has no disable, the off switch is a
 // delete of a canary keyprobe created for the purpose.
+//
+// Throttled probes are counted apart and never judged (the throttle rule,
+// docs/verdicts.md): the polls observe them rather than wait them out, so
+// they keep their cadence. Late only on proof: a revocation that never came,
+// or came after the budget, fails only on a probe accepted after the budget;
+// a refusal first seen after the budget with no probe accepted after it could
+// have come in time (the probes in between were throttled or held up by
+// pacing), so that is `error`. Counts in messages are of judged probes.
 import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { keyToDisable } from '../lifecycle/canary.js';
@@ -59,9 +67,10 @@ export default defineCheck({
         subject.kind === 'created canary' && before.status !== undefined && ctx.profile.denial.statuses.includes(before.status)
           ? ' (was it created without the scopes the probe needs? check the create action)'
           : '';
+      const answer = before.kind === 'throttled' || before.status === undefined ? before.error : statusText(before.status);
       return {
         verdict: 'error',
-        message: `the ${who} was not accepted before the ${off} (${before.status ? statusText(before.status) : before.error})${scopes}, so its revocation cannot be measured`,
+        message: `the ${who} was not accepted before the ${off} (${answer})${scopes}, so its revocation cannot be measured`,
       };
     }
 
@@ -87,25 +96,29 @@ export default defineCheck({
     const points: ProbePoint[] = watch.points;
     let acceptedAfterDisable = watch.accepted;
     let throttled = watch.throttled;
-    const firstRejectionMs = watch.firstRejectionMs;
+    const { firstRejectionMs, lastAcceptedMs } = watch;
     if (watch.stoppedBy === 'budget') return budgetError(points, acceptedAfterDisable);
     ctx.progress(firstRejectionMs === undefined ? 'no rejection yet' : `first rejection after ${duration(firstRejectionMs)}`);
 
-    // Phase 2: the stability window, each probe on a fresh connection.
+    // Phase 2: the stability window, each probe on a fresh connection; throttled probes observed and counted apart.
     let stabilityProbes = 0;
+    let stabilityThrottled = 0;
     let flaps = 0;
     if (firstRejectionMs !== undefined) {
       const end = t0 + firstRejectionMs + lc.stabilityWindowMs;
       let at = performance.now();
       while (performance.now() < end) {
         if (budgetLeft(ctx) < 1) return budgetError(points, acceptedAfterDisable);
-        const r = await probeKey(ctx, subject.secret, { label: 'stability window', freshConnection: true });
-        stabilityProbes++;
+        const r = await probeKey(ctx, subject.secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
         points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
+        if (r.kind === 'throttled') {
+          throttled++;
+          stabilityThrottled++;
+        } else stabilityProbes++;
         if (r.kind === 'accepted') {
           flaps++;
           acceptedAfterDisable++;
-        } else if (r.kind === 'throttled') throttled++;
+        }
         at += params.stabilityIntervalMs;
         await sleepUntil(at, ctx.signal);
       }
@@ -131,11 +144,14 @@ export default defineCheck({
       acceptedAfterFirstRejection: flaps,
       stabilityProbes,
       throttledProbes: throttled,
+      ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
       subject: subject.kind,
     };
     const advisories = [
       ...(throttled > 0
-        ? [`${throttled} probes were throttled (not counted as rejections): the key's rate limit is lower than the probing rate`]
+        ? [
+            `${throttled} probes were throttled and not judged (neither a rejection nor an acceptance): the rate limit is lower than the probing rate`,
+          ]
         : []),
       ...(off === 'delete'
         ? [
@@ -145,18 +161,38 @@ export default defineCheck({
     ];
     const expected = `first rejection within ${duration(budgetMs)} of the ${off} call returning, then every probe in a ${duration(lc.stabilityWindowMs)} window rejected`;
 
+    // Still served after the budget is proven only by a probe accepted after it.
+    const provenLate = lastAcceptedMs !== undefined && lastAcceptedMs > budgetMs;
     if (firstRejectionMs === undefined) {
+      if (!provenLate)
+        return {
+          verdict: 'error',
+          message: `throttled: could not judge: no probe of the ${who} was refused within ${duration(maxWaitMs)} of the ${off}, and none was accepted after the ${duration(budgetMs)} budget (${throttled} of ${points.length} probes were throttled, ${acceptedAfterDisable} accepted${lastAcceptedMs !== undefined ? `, the last ${duration(lastAcceptedMs)} after the ${off}` : ''})`,
+          advisories,
+          measurements,
+          timeline,
+        };
+      const unjudged = throttled > 0 ? `; ${throttled} more probes were throttled and not judged` : '';
       return {
         verdict: 'fail',
-        message: `the ${who} was still accepted ${duration(maxWaitMs)} after the ${off} call returned: not refused within ${duration(maxWaitMs)} (lifecycle.maxRevocationWaitMs; budget ${duration(budgetMs)}); ${acceptedAfterDisable} calls succeeded after the ${off}`,
+        message: `the ${who} was still accepted ${duration(maxWaitMs)} after the ${off} call returned: not refused within ${duration(maxWaitMs)} (lifecycle.maxRevocationWaitMs; budget ${duration(budgetMs)}); ${acceptedAfterDisable} calls succeeded after the ${off}${unjudged}`,
         expected,
-        observed: `no rejection in ${points.length} probes over ${duration(maxWaitMs)}`,
+        observed: `no rejection in ${points.length - throttled} judged probes over ${duration(maxWaitMs)}`,
         advisories,
         measurements,
         timeline,
       };
     }
     const problems: string[] = [];
+    // Seen late, but no probe was accepted after the budget: the refusal may have come in time, unseen.
+    if (firstRejectionMs > budgetMs && !provenLate)
+      return {
+        verdict: 'error',
+        message: `could not judge revocation within the ${duration(budgetMs)} budget: the first rejection was seen ${duration(firstRejectionMs)} after the ${off} call returned, but no probe between ${duration(Math.max(0, lastAcceptedMs ?? 0))} and then got a judged answer (the probes were throttled or held up by pacing), so it may have come in time`,
+        advisories,
+        measurements,
+        timeline,
+      };
     if (firstRejectionMs > budgetMs)
       problems.push(
         `the ${who} was refused ${duration(firstRejectionMs)} after the ${off}; budget ${duration(budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
@@ -168,9 +204,18 @@ export default defineCheck({
     const observed = `first rejection ${duration(firstRejectionMs)} after the ${off}; ${acceptedAfterDisable} calls succeeded after the ${off}, ${flaps} of them after the first rejection`;
     if (problems.length > 0)
       return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
+    if (stabilityProbes === 0 && stabilityThrottled > 0)
+      return {
+        verdict: 'error',
+        message: `throttled: could not judge the ${duration(lc.stabilityWindowMs)} stability window: the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned, but all ${stabilityThrottled} probes of the window were throttled`,
+        advisories,
+        measurements,
+        timeline,
+      };
+    const unjudged = stabilityThrottled > 0 ? ` (${stabilityThrottled} more were throttled and not judged)` : '';
     return {
       verdict: 'pass',
-      message: `the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned (budget ${duration(budgetMs)}) and stayed refused for all ${stabilityProbes} probes of the ${duration(lc.stabilityWindowMs)} stability window`,
+      message: `the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned (budget ${duration(budgetMs)}) and stayed refused for all ${stabilityProbes} ${stabilityThrottled > 0 ? 'judged ' : ''}probes of the ${duration(lc.stabilityWindowMs)} stability window${unjudged}`,
       expected,
       observed,
       advisories,

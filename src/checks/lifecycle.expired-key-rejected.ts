@@ -8,7 +8,8 @@
 // one alive until the next refresh, and that lag is measured, not guessed.
 // A canary still accepted after an expiry keyprobe could not verify was set
 // is an `error` — keyprobe's own create may be what went wrong — never a
-// verdict on the target.
+// verdict on the target. Throttled probes are never judged (refusal-watch.ts),
+// and lateness needs proof: a probe accepted after the allowed lag.
 import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
@@ -128,6 +129,7 @@ export default defineCheck({
       maxRevocationWaitMs: maxWaitMs,
       acceptedAfterExpiry: watch.accepted,
       probes: watch.points.length,
+      throttledProbes: watch.throttled,
     };
     if (watch.stoppedBy === 'budget')
       return {
@@ -154,6 +156,14 @@ export default defineCheck({
       };
       if (lagMs <= allowedMs)
         return { verdict: 'pass', message: `the canary was ${refused} (allowed ${duration(allowedMs)})`, expected, measurements: all };
+      // Seen late, but no probe was accepted after the allowed lag: the refusal may have come in time, unseen.
+      if ((watch.lastAcceptedMs ?? 0) <= allowedMs)
+        return {
+          verdict: 'error',
+          message: `could not judge the expiry within ${duration(allowedMs)}: the canary was ${refused}, but no probe between ${duration(Math.max(0, watch.lastAcceptedMs ?? 0))} and then got a judged answer (the probes were throttled or held up by pacing), so it may have been refused in time`,
+          expected,
+          measurements: all,
+        };
       if (unverified) return { verdict: 'error', message: `the canary was ${refused}, but ${unverified}`, expected, measurements: all };
       return {
         verdict: 'fail',
@@ -165,6 +175,13 @@ export default defineCheck({
     }
     if (watch.accepted === 0)
       return { verdict: 'error', message: `the expired canary got no clear answer: ${describe(watch.last)}`, measurements };
+    // Never refused, but served only early on and throttled since: not proven to outlive the allowed lag.
+    if (watch.lastAcceptedMs! <= allowedMs)
+      return {
+        verdict: 'error',
+        message: `throttled: could not judge: the expired canary was last accepted ${duration(Math.max(0, watch.lastAcceptedMs!))} after its expiry and got no judged answer after that (${watch.throttled} of ${watch.points.length} probes were throttled)`,
+        measurements,
+      };
     const stillAccepted = `the canary was still accepted ${duration(maxWaitMs)} after ${lifetime}${lifetime.startsWith('its') ? ' ended' : ''}: not refused within ${duration(maxWaitMs)} (lifecycle.maxRevocationWaitMs; ${watch.accepted} calls succeeded after its expiry)`;
     if (unverified) return { verdict: 'error', message: `${stillAccepted}, but ${unverified}`, expected, measurements };
     return {

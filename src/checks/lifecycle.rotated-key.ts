@@ -105,6 +105,9 @@ export default defineCheck({
       at += params.pollIntervalMs;
       await sleepUntil(at, ctx.signal);
     }
+    // Only accepted answers prove the old key lives on; throttled ones are not judged.
+    if (rejectedAtMs === undefined && acceptedAfterGrace === 0)
+      return { verdict: 'error', message: `the old key got no judged answer after its grace period: ${describe(lastOld)}` };
     if (rejectedAtMs === undefined) {
       failures.push(
         `the old key was still accepted ${params.toleranceMs} ms after its ${grace} s grace period ended (${acceptedAfterGrace} calls succeeded after the grace period; last answer ${describe(lastOld)})`,

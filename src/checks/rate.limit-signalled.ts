@@ -118,6 +118,7 @@ export default defineCheck({
           path: spec.probe.path,
           body: spec.probe.body,
           headers: spec.probe.headers,
+          throttle: 'observe',
         })
         .catch(() => undefined);
 

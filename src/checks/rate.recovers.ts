@@ -61,7 +61,12 @@ export default defineCheck({
     const waitMs = waitSeconds * 1000 + params.marginMs;
     ctx.progress(`throttled; waiting ${Math.round(waitMs)} ms (${source})`);
     await sleep(throttledAt + waitMs - performance.now(), ctx.signal);
-    const after = await probeKey(ctx, ctx.profile.key.secret, { label: `after waiting ${source}`, resource: spec.probe });
+    // Observed, not waited out: still being throttled after the announced wait is what this check fails on.
+    const after = await probeKey(ctx, ctx.profile.key.secret, {
+      label: `after waiting ${source}`,
+      resource: spec.probe,
+      throttle: 'observe',
+    });
     const measurements = {
       ...o.measurements,
       announcedWaitSeconds: waitSeconds,

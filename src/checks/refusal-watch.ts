@@ -6,7 +6,13 @@
 // (every pollIntervalMs) while the answer decides the verdict — the first few
 // revocation budgets — then ever more sparsely, so a long wait stays within
 // a few hundred requests of the budget. The probes go through the check's
-// HTTP client like any other request.
+// HTTP client like any other request, but observe throttled answers instead
+// of waiting them out (so they keep their cadence): a throttled probe is
+// counted apart, never as a refusal nor as an acceptance. The key was refused
+// somewhere between the last accepted probe (`lastAcceptedMs`) and the first
+// refused one: a refusal is proven late only by a probe accepted after the
+// budget, since probes in between may have been throttled or held up by
+// pacing (the throttle rule, docs/verdicts.md).
 import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
 import { budgetLeft, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
@@ -30,6 +36,9 @@ export interface Watch {
   readonly points: ProbePoint[];
   /** Probes accepted before the first rejection (or before the wait ran out). */
   readonly accepted: number;
+  /** Milliseconds after t0 the last accepted probe was sent: the refusal came after it. Absent when none was accepted. */
+  readonly lastAcceptedMs?: number;
+  /** Probes answered with a throttle: not judged. */
   readonly throttled: number;
   readonly last?: ProbeResult;
   readonly stoppedBy: 'rejected' | 'wait ran out' | 'budget';
@@ -52,23 +61,33 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   const sparsest = Math.max(SPARSEST_SHORT_WAIT_MS, o.maxWaitMs * SPARSEST_SHARE);
   const points: ProbePoint[] = [];
   let accepted = 0;
+  let lastAcceptedMs: number | undefined;
   let throttled = 0;
   let last: ProbeResult | undefined;
+  const seen = () => ({
+    points,
+    accepted,
+    ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
+    throttled,
+    ...(last ? { last } : {}),
+  });
   let interval = Math.max(o.pollIntervalMs, o.fineUntilMs / MAX_FINE_PROBES);
   let next = Math.max(o.t0, performance.now());
   while (performance.now() - o.t0 <= o.maxWaitMs) {
-    if (budgetLeft(ctx) < 1) return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'budget' };
-    last = await probeKey(ctx, secret, { label: o.label, record: points.length < (o.keepEvidence ?? 0) });
+    if (budgetLeft(ctx) < 1) return { ...seen(), stoppedBy: 'budget' };
+    last = await probeKey(ctx, secret, { label: o.label, record: points.length < (o.keepEvidence ?? 0), throttle: 'observe' });
     const tMs = ms(last.sentAt - o.t0);
     points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
-    if (last.kind === 'rejected') return { firstRejectionMs: tMs, points, accepted, throttled, last, stoppedBy: 'rejected' };
-    if (last.kind === 'accepted') accepted++;
-    else if (last.kind === 'throttled') throttled++;
+    if (last.kind === 'rejected') return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
+    if (last.kind === 'accepted') {
+      accepted++;
+      lastAcceptedMs = tMs;
+    } else if (last.kind === 'throttled') throttled++;
     if (tMs > o.fineUntilMs) interval = Math.min(sparsest, interval * GROWTH);
     if (points.length % 20 === 0)
       ctx.progress(`${o.label}: still accepted ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
     next += interval;
     await sleepUntil(next, ctx.signal);
   }
-  return { points, accepted, throttled, ...(last ? { last } : {}), stoppedBy: 'wait ran out' };
+  return { ...seen(), stoppedBy: 'wait ran out' };
 }

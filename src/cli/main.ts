@@ -97,6 +97,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .command('demo')
     .description('Start the built-in reference target on loopback and run the prelaunch suite against it.')
     .option('-f, --fault <name[=value]...>', 'switch on a fault in the reference target (repeatable)', collect)
+    .option(
+      '-b, --behaviour <name[=value]...>',
+      'switch on a platform behaviour (not a defect; the demo profile declares it) (repeatable)',
+      collect,
+    )
     .option('-s, --suite <name|file>', 'suite name (bundled) or file', 'prelaunch')
     .option('-o, --out <dir>', 'report directory (default: reports/<run-id>)')
     .option('--only <check-id...>', 'run only these checks', collect)
@@ -110,7 +115,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     )
     .option('-q, --quiet', 'print only failures and the summary')
     .option('-v, --verbose', 'print progress and advisories')
-    .addHelpText('after', '\nExamples:\n  $ keyprobe demo\n  $ keyprobe demo --fault revocation-delay=2000\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ keyprobe demo\n  $ keyprobe demo --fault revocation-delay=2000\n  $ keyprobe demo --behaviour client-rate-limit=20 --behaviour slow-success\n',
+    )
     .action(run(async () => (await import('./commands/demo.js')).demoCommand(io)));
 
   program
@@ -131,6 +139,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-p, --port <n>', 'port on 127.0.0.1 (0: any free port)', (v) => Number(v), 0)
     .addOption(new Option('-e, --environment <env>', 'the environment it serves').default('prod'))
     .option('-f, --fault <name[=value]...>', 'switch on a fault (repeatable)', collect)
+    .option('-b, --behaviour <name[=value]...>', 'switch on a platform behaviour, e.g. client-rate-limit=20 (repeatable)', collect)
     .option('--seed', 'also create the demo keys (as `keyprobe demo` does)')
     .option(
       '--write-env <file>',

@@ -183,6 +183,22 @@ const rateLimitSection = z.strictObject({
   statuses: statusList.default([429]),
   /** Concurrent requests while bursting. */
   concurrency: z.number().int().positive().max(256).default(8),
+  /**
+   * What the platform's limiter counts. `key`: each key has its own budget
+   * (keyprobe paces the requests that carry this key). `client`: one budget
+   * per client address, spent by every request from it — no key, bad keys,
+   * other keys and management calls included (Directus, nginx `limit_req` on
+   * `$binary_remote_addr`). `global`: one budget for everyone. With `client`
+   * or `global` keyprobe paces every request it sends to the origin, keeps
+   * the rate checks' bursts apart from all other traffic of the run, and
+   * skips rate.per-key-isolation (one key's throttle is every key's by design).
+   */
+  scope: z
+    .enum(['key', 'client', 'global'], { message: 'scope must be key, client or global (what the limiter counts)' })
+    .default('key')
+    .describe(
+      "What the platform's rate limiter counts. key (default): each key has its own budget. client: one budget per client address, spent by every request from it (no key, bad keys, other keys, management calls); keyprobe then paces every request to the origin and skips rate.per-key-isolation. global: one budget for everyone, paced like client.",
+    ),
 });
 
 /** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
@@ -515,16 +531,25 @@ export const profileSchema = z.strictObject({
       markers: z.array(z.string()).default([]),
     })
     .default({ statuses: [403], markers: [] }),
-  /** What counts as refusing a bad credential. */
+  /**
+   * What counts as refusing a bad credential. `explicit` says the profile
+   * wrote the list itself: only then does it count for a request with no
+   * credential at all, else 401 and 403 do (auth.missing-key-rejected; RFC
+   * 9110 wants 401, and the default's 400 is for malformed keys).
+   */
   rejection: z
     .strictObject({
       statuses: statusList
-        .default([...DEFAULT_REJECTION_STATUSES])
+        .optional()
+        .meta({ default: [...DEFAULT_REJECTION_STATUSES] })
         .describe(
-          'The statuses that count as refusing a credential that must not work (invalid, near-miss, foreign, disabled, deleted, expired keys). Default: [400, 401, 403] — 400 because some platforms answer a malformed or deleted key with it (Tyk). An explicit list is used exactly as written: [401] means only 401.',
+          'The statuses that count as refusing a credential that must not work (invalid, near-miss, foreign, disabled, deleted, expired keys). Default: [400, 401, 403] — 400 because some platforms answer a malformed or deleted key with it (Tyk). An explicit list is used exactly as written: [401] means only 401. The default does not apply to a request with no credential at all: that must get 401 or 403 unless the list is written out (then any status of it).',
         ),
     })
-    .default({ statuses: [...DEFAULT_REJECTION_STATUSES] }),
+    .default({})
+    .transform(({ statuses }): { statuses: number[]; explicit?: true } =>
+      statuses === undefined ? { statuses: [...DEFAULT_REJECTION_STATUSES] } : { statuses, explicit: true },
+    ),
   rateLimit: rateLimitSection.optional(),
   lifecycle: lifecycleSection.optional(),
   /** Keys of other environments that this target must refuse. */

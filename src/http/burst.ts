@@ -4,6 +4,14 @@
 // or the time cap. It goes through the one HttpClient, so origin lock,
 // budget, timeouts and redaction hold here too; it keeps no per-request
 // evidence (a burst would drown the report) but a timeline of every request.
+// It observes throttled answers on purpose (they are what it looks for), so
+// it opts out of the client's throttle rule.
+//
+// Counts follow send order, not arrival: a gateway that answers 429 from
+// memory faster than 200 from its upstream lets a throttle overtake accepted
+// calls sent before it. Every call sent before the first throttle came back
+// may have been counted in the window that throttle closed, so those are the
+// calls "accepted before the throttle".
 import pLimit from 'p-limit';
 import { BudgetExceededError, CheckError, InterruptedError } from '../errors.js';
 import type { ProbePoint } from '../result.js';
@@ -27,11 +35,15 @@ export interface BurstOptions {
 }
 
 export interface BurstRefusal {
-  /** 1-based position of the refusal among the answers, in arrival order. */
+  /**
+   * 1-based position of the first throttled call in the order the limiter
+   * counted them: one after the calls it accepted first (acceptedBefore + 1).
+   */
   readonly call: number;
+  /** When the first refusal came back, since the burst started. */
   readonly atMs: number;
   readonly response: HttpResponse;
-  /** Accepted answers that arrived before it. */
+  /** Accepted calls sent before the first refusal came back, whenever their own answers arrived. */
   readonly acceptedBefore: number;
   /** Requests still in flight when it arrived (launched before the generator could stop). */
   readonly inFlight: number;
@@ -60,7 +72,9 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
   let sent = 0;
   let inFlight = 0;
   let accepted = 0;
-  let firstRefusal: BurstRefusal | undefined;
+  let firstRefusal: Omit<BurstRefusal, 'call' | 'acceptedBefore'> | undefined;
+  /** When each accepted call was sent (after any queueing in the client), since the burst started. */
+  const acceptedSentMs: number[] = [];
   let stoppedBy: BurstResult['stoppedBy'] | undefined;
   const t0 = performance.now();
 
@@ -86,14 +100,17 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
         headers: o.headers,
         credential: o.credential,
         record: false,
+        throttle: 'observe',
       });
       const tMs = round(performance.now() - t0);
       const ok = res.status >= 200 && res.status < 300;
       points.push({ tMs, status: res.status, accepted: ok });
-      if (ok) accepted++;
-      else if (!firstRefusal) {
+      if (ok) {
+        accepted++;
+        acceptedSentMs.push(res.sentAt - t0);
+      } else if (!firstRefusal) {
         // Stop launching; the requests already in flight still land on the timeline.
-        firstRefusal = { call: points.length, atMs: tMs, response: res, acceptedBefore: accepted, inFlight: inFlight - 1 };
+        firstRefusal = { atMs: tMs, response: res, inFlight: inFlight - 1 };
         stoppedBy ??= 'refusal';
       }
     } catch (err) {
@@ -113,11 +130,13 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
   };
 
   await Promise.all(Array.from({ length: Math.max(0, o.maxRequests) }, () => limit(one)));
+  const refusal = firstRefusal;
+  const acceptedBefore = refusal ? acceptedSentMs.filter((sentMs) => sentMs < refusal.atMs).length : 0;
   return {
     points,
     sent,
     accepted,
-    ...(firstRefusal ? { firstRefusal } : {}),
+    ...(refusal ? { firstRefusal: { ...refusal, acceptedBefore, call: acceptedBefore + 1 } } : {}),
     errors,
     errorCount,
     durationMs: round(performance.now() - t0),

@@ -2,13 +2,19 @@
 // never follows redirects (so a credential cannot be carried to another
 // origin), counts every request against the profile's budget, times every
 // request out, reads at most a capped excerpt of each body, and records each
-// exchange as redacted evidence.
+// exchange as redacted evidence. It also keeps the two rate-limit rules for
+// every request: pacing (a request waits for a slot in the rate-limit bucket
+// it counts against, src/http/pacing.ts) and the throttle rule (an answer that
+// says "slow down" is waited out and asked again, never handed to a check to
+// judge, src/http/throttle.ts).
 import { Agent, request, type Dispatcher } from 'undici';
-import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError } from '../errors.js';
+import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
 import { curlLine } from './curl.js';
 import { classifyNetworkError, describeNetworkError } from './network-errors.js';
+import type { Pacer, Slot } from './pacing.js';
+import { DEFAULT_THROTTLE_RULE, isThrottled, throttleStatusText, throttleWait, ThrottleStreak, type ThrottleRule } from './throttle.js';
 
 /** How a request carries a credential. */
 export type Credential =
@@ -37,6 +43,32 @@ export interface SendOptions {
   readonly freshConnection?: boolean;
   /** Keep this exchange as evidence (default true; a burst keeps only its timeline). */
   readonly record?: boolean;
+  /**
+   * What a throttled answer (429, a declared throttling status, 503 with
+   * Retry-After) does: `wait` (default) waits it out and asks again, and
+   * throws ThrottledError when it stays throttled, so no check ever judges
+   * one; `observe` returns it as it is, for requests that look at throttling
+   * on purpose (bursts, probes that count throttled answers apart).
+   */
+  readonly throttle?: 'wait' | 'observe';
+  /** Bounds on waiting throttles out instead of the rule's, for a caller with its own (a lifecycle action: lifecycle.retry). */
+  readonly throttleLimits?: ThrottleLimits;
+}
+
+/** A throttled answer that was waited out: its status, the wait, and where the wait came from ("Retry-After: 1"). */
+export interface WaitedOut {
+  readonly status: number;
+  readonly waitMs: number;
+  readonly from: string;
+}
+
+export interface ThrottleLimits {
+  /** Sends in all, the first included (default: the rule's). */
+  readonly maxTries?: number;
+  /** performance.now() ms: a wait that would end later is not started (the request gives up at once, saying so). */
+  readonly until?: number;
+  /** What `until` is, for that message, e.g. "the time keyprobe gives one lifecycle action (lifecycle.retry.maxSeconds: 30)". */
+  readonly untilName?: string;
 }
 
 export interface HttpResponse {
@@ -47,6 +79,10 @@ export interface HttpResponse {
   readonly body: string;
   readonly bodyTruncated: boolean;
   readonly durationMs: number;
+  /** performance.now() when this request was sent (after any pacing wait): the moment a probe's answer is about. */
+  readonly sentAt: number;
+  /** The throttled answers waited out before this one, with the waits (absent: none). */
+  readonly throttled?: readonly WaitedOut[];
 }
 
 /** Counts the requests of one profile's run, across all of its checks. */
@@ -76,6 +112,22 @@ export interface HttpClientOptions {
   readonly signal?: AbortSignal;
   /** Bytes of each body kept in memory (and, redacted, as evidence). */
   readonly bodyCap?: number;
+  /** What counts as throttled and how long to wait; default: 429 and 503 + Retry-After, a 1 s window. */
+  readonly throttle?: ThrottleRule;
+  /** The rate-limit bucket a request counts against, from the secret it carries (undefined: none). */
+  readonly pacing?: (secret: string | undefined) => Pacer | undefined;
+  /** A hold on a bucket (Pacer.hold): this client's requests in that bucket go through unpaced. */
+  readonly hold?: object;
+  /** Live status, e.g. "waiting 1050 ms (Retry-After: 1)". */
+  readonly progress?: (text: string) => void;
+  /** Shared by a client and its forks; made by the first client when absent. */
+  readonly throttleStreak?: ThrottleStreak;
+}
+
+/** What a fork may change besides the signal. */
+export interface ForkOptions {
+  readonly hold?: object;
+  readonly progress?: (text: string) => void;
 }
 
 /** Most exchanges one check keeps as evidence; a count of the rest is kept. */
@@ -87,8 +139,11 @@ export class HttpClient {
   private readonly exchanges: Exchange[] = [];
   private omitted = 0;
   private readonly startedAt = performance.now();
+  private readonly streak: ThrottleStreak;
 
-  constructor(private readonly options: HttpClientOptions) {}
+  constructor(private readonly options: HttpClientOptions) {
+    this.streak = options.throttleStreak ?? new ThrottleStreak();
+  }
 
   get origin(): string {
     return this.options.origin;
@@ -102,19 +157,84 @@ export class HttpClient {
   get primaryKey(): string {
     return this.options.primaryKey;
   }
+  get throttleRule(): ThrottleRule {
+    return this.options.throttle ?? DEFAULT_THROTTLE_RULE;
+  }
 
   /** The evidence gathered so far by this client (one client per check). */
   evidence(): { exchanges: Exchange[]; omitted: number } {
     return { exchanges: [...this.exchanges], omitted: this.omitted };
   }
 
-  /** A client for another check, sharing origin, budget and connections but not evidence. */
-  fork(signal?: AbortSignal): HttpClient {
-    return new HttpClient({ ...this.options, signal: signal ?? this.options.signal });
+  /** A client for another check, sharing origin, budget, pacing and connections but not evidence. */
+  fork(signal?: AbortSignal, extra: ForkOptions = {}): HttpClient {
+    return new HttpClient({ ...this.options, ...extra, signal: signal ?? this.options.signal, throttleStreak: this.streak });
   }
 
-  /** Sends one request. Network failures throw a CheckError that says what happened. */
+  /**
+   * Sends one request, paced, and waits throttled answers out (see
+   * SendOptions.throttle). Network failures throw a CheckError that says
+   * what happened; an answer still throttled after the rule's tries throws
+   * ThrottledError.
+   */
   async send(opts: SendOptions): Promise<HttpResponse> {
+    const rule = this.throttleRule;
+    const limits = opts.throttleLimits;
+    const maxTries = limits?.maxTries ?? rule.maxTries;
+    const waited: WaitedOut[] = [];
+    for (let tries = 1; ; tries++) {
+      const res = await this.sendOnce(opts);
+      const throttled = isThrottled(rule, res.status, res.headers);
+      if (!throttled) this.streak.end();
+      if (opts.throttle === 'observe' || !throttled) return waited.length > 0 ? { ...res, throttled: waited } : res;
+      // A caller with its own time limit waits as long as that allows, instead of the rule's longest wait.
+      const wait = throttleWait(limits?.until !== undefined ? { ...rule, maxWaitMs: Number.POSITIVE_INFINITY } : rule, res.headers);
+      const what = `${opts.method} ${this.options.secrets.redact(opts.path)} answered ${throttleStatusText(res.status)}`;
+      const giveUp = (detail: string) =>
+        new ThrottledError(detail, res.status, res.headers, tries, [
+          ...waited.map(({ status, waitMs }) => ({ status, waitMs })),
+          { status: res.status },
+        ]);
+      if (this.streak.active)
+        throw giveUp(
+          `${what}; the target has throttled every request for ${Math.round(performance.now() - this.streak.since!)} ms, since an earlier one was waited out ${rule.maxTries} times, so this one was not waited out again`,
+        );
+      if (wait.tooLong) throw giveUp(`${what} and asks to wait ${wait.from}, longer than keyprobe waits (${rule.maxWaitMs} ms)`);
+      const leftMs = limits?.until !== undefined ? limits.until - performance.now() : Number.POSITIVE_INFINITY;
+      if (wait.ms > leftMs)
+        throw giveUp(
+          `${what} and asks to wait ${wait.from}, more than the ${Math.round(Math.max(0, leftMs) / 100) / 10} s left of ${limits?.untilName ?? 'the time this request may take'}`,
+        );
+      if (tries >= maxTries) {
+        this.streak.begin();
+        throw giveUp(
+          waited.length > 0
+            ? `${what} on all ${tries} tries (waited ${waited.map((w) => `${w.waitMs} ms (${w.from})`).join(', ')} between them)`
+            : `${what}, and no further try is allowed`,
+        );
+      }
+      waited.push({ status: res.status, waitMs: wait.ms, from: wait.from });
+      this.options.progress?.(`throttled: ${what}; waiting ${wait.ms} ms (${wait.from}) before asking again`);
+      await sleep(wait.ms, this.options.signal);
+    }
+  }
+
+  /**
+   * Waits for a slot in the rate-limit bucket a request with `credential`
+   * counts against (none: nothing to wait for). Every request must hold one
+   * while on the wire and release it with the answer's headers, so the
+   * bucket knows when its window is spent; code that sends without `send`
+   * (a faster burst generator) must do the same. Inside a hold (a rate
+   * check's burst) the slot is granted at once.
+   */
+  async acquireSlot(credential?: Credential): Promise<{ pacer?: Pacer; slot?: Slot }> {
+    const pacer = this.options.pacing?.(carriedSecret(credential ?? { kind: 'key', secret: this.options.primaryKey }, this.options.auth));
+    if (!pacer) return {};
+    return { pacer, slot: await pacer.acquire(this.options.signal, this.options.hold) };
+  }
+
+  /** One request on the wire: paced, budgeted, timed out, recorded. */
+  private async sendOnce(opts: SendOptions): Promise<HttpResponse> {
     if (!opts.path.startsWith('/'))
       throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
     const { url, headers } = this.build(opts);
@@ -123,6 +243,7 @@ export class HttpClient {
     const outerSignal = this.options.signal;
     if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
     this.options.budget.take();
+    const { pacer, slot } = await this.acquireSlot(opts.credential);
 
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
@@ -139,9 +260,10 @@ export class HttpClient {
     const onOuterAbort = () => deadline.abort(outerSignal?.reason);
     outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
     const signal = deadline.signal;
-    const atMs = performance.now() - this.startedAt;
     const t0 = performance.now();
+    const atMs = t0 - this.startedAt;
     let headersArrived = false;
+    let answerHeaders: Record<string, string> | undefined;
     try {
       const res = await request(url, {
         method: opts.method as Dispatcher.HttpMethod,
@@ -157,7 +279,18 @@ export class HttpClient {
       const { text, truncated } = await readCapped(res.body, this.options.bodyCap ?? DEFAULT_BODY_CAP);
       const durationMs = performance.now() - t0;
       const responseHeaders = flattenHeaders(res.headers);
-      const response: HttpResponse = { status: res.statusCode, headers: responseHeaders, body: text, bodyTruncated: truncated, durationMs };
+      answerHeaders = responseHeaders;
+      const response: HttpResponse = {
+        status: res.statusCode,
+        headers: responseHeaders,
+        body: text,
+        bodyTruncated: truncated,
+        durationMs,
+        sentAt: t0,
+      };
+      // A throttled answer pauses everyone in its bucket, not just this request.
+      if (pacer && isThrottled(this.throttleRule, res.statusCode, responseHeaders))
+        pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
       if (opts.record !== false) this.record(opts, url, headers, body, atMs, response);
       return response;
     } catch (err) {
@@ -172,6 +305,7 @@ export class HttpClient {
     } finally {
       clearTimeout(timer);
       outerSignal?.removeEventListener('abort', onOuterAbort);
+      slot?.release(answerHeaders);
     }
   }
 
@@ -226,6 +360,31 @@ export class HttpClient {
       curl: curlLine({ method: opts.method, url, headers, body, primaryKey: this.options.primaryKey, redact }),
     });
   }
+}
+
+/** The secret a credential carries, as the limiter would see it: the key, or a raw header/query value without its scheme. */
+function carriedSecret(cred: Credential, auth: AuthPlacement): string | undefined {
+  if (cred.kind === 'none') return undefined;
+  if (cred.kind === 'key') return cred.secret;
+  if (cred.kind === 'query') return cred.value;
+  const scheme = 'header' in auth && auth.scheme ? `${auth.scheme} ` : '';
+  return scheme && cred.value.startsWith(scheme) ? cred.value.slice(scheme.length) : cred.value;
+}
+
+/** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError(String(signal?.reason ?? 'abort')));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function isTimeout(err: unknown): boolean {

@@ -6,15 +6,26 @@
 // as exchanges: every answer is first searched for secrets, which are
 // registered before anything else happens to it, whatever its status. Of a
 // create or rotate answer only the field names are kept as evidence.
-// Throttled and failed requests are retried where that is safe (retry.ts).
+// Throttled and failed requests are retried where that is safe (retry.ts):
+// the HTTP client waits throttles out for disable, enable and delete (one
+// still throttled ends the action), this adapter retries everything else.
 import type { HttpAction, HttpAdapterSpec } from '../config/profile-schema.js';
-import { CheckError, InterruptedError, NoAnswerError } from '../errors.js';
-import { HttpClient, RequestBudget, type Credential, type HttpResponse } from '../http/client.js';
+import { CheckError, InterruptedError, NoAnswerError, ThrottledError, type ThrottledTry } from '../errors.js';
+import { HttpClient, RequestBudget, type Credential, type HttpResponse, type ThrottleLimits } from '../http/client.js';
 import { parseRetryAfter } from '../http/rate-limit-headers.js';
 import type { LifecycleAttempt } from '../result.js';
 import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
 import { excerpt, type AdapterDeps } from './deps.js';
-import { retryableAnswer, retryableNoAnswer, withRetries, type RetryLimits, type Tried, type Try } from './retry.js';
+import {
+  isIdempotent,
+  retryableAnswer,
+  retryableNoAnswer,
+  retryEnd,
+  withRetries,
+  type RetryLimits,
+  type Tried,
+  type Try,
+} from './retry.js';
 import {
   fillText,
   placeholderValues,
@@ -33,10 +44,11 @@ import {
 /** Management requests to another origin do not touch the target; they get their own cap. */
 const OTHER_ORIGIN_BUDGET = 200;
 
-/** What one try got: an answer, or none (and why). */
+/** What one try got: an answer, none (and why), or only throttled answers the client could not wait out (ThrottledError). */
 type Outcome =
   | { readonly kind: 'answer'; readonly res: HttpResponse; readonly ok: boolean; readonly found: Found }
-  | { readonly kind: 'none'; readonly message: string; readonly transient: boolean; readonly mayHaveArrived: boolean };
+  | { readonly kind: 'none'; readonly message: string; readonly transient: boolean; readonly mayHaveArrived: boolean }
+  | { readonly kind: 'throttled'; readonly detail: string; readonly answers: readonly ThrottledTry[] };
 
 /** What an answer held, found before anything else was done with it. */
 interface Found extends AnswerFields {
@@ -204,10 +216,14 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       record('failed', reason, 0, []);
       return failed(`${action} request refused: ${reason}`);
     }
-    const requests = new OneRequest(action, template, (values) => this.sendOnce(template, values, action, key));
+    const limits = this.limits();
+    // The client waits throttles out within the bounds of the whole action (tries, and the time left of it).
+    const { end, name } = retryEnd(limits, startedAt);
+    const throttleLimits: ThrottleLimits = { maxTries: limits.policy.attempts, until: end, untilName: name };
+    const requests = new OneRequest(action, template, (values) => this.sendOnce(template, values, action, key, throttleLimits));
     let tried: Tried<Outcome>;
     try {
-      tried = await withRetries(this.limits(), () => requests.tryOnce(valuesAt(Date.now())));
+      tried = await withRetries(limits, () => requests.tryOnce(valuesAt(Date.now())));
     } catch (err) {
       // During a run an interruption ends the check; a cleanup copy's "interruption" is its own time limit running out.
       if (!(err instanceof InterruptedError) || this.deps.cleanupTimeoutMs === undefined) throw err;
@@ -222,6 +238,11 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       attempts.length > 1 ? ` after ${attempts.length} attempts (${attempts.map((a) => a.status ?? 'no answer').join(', ')})` : '';
     const creates = action === 'create';
 
+    if (last.kind === 'throttled') {
+      // The client has waited every throttle out as long as this action may take: nothing to retry on top.
+      record('failed', last.detail, timing.durationMs, attempts);
+      return { last, ok: false, reason: `${action} request ${last.detail}`, timing };
+    }
     if (last.kind === 'none') {
       const reason = gaveUp ?? `failed: ${last.message}`;
       // A create or rotate that may have reached the platform is never retried (see retry.ts).
@@ -265,6 +286,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     values: Record<string, unknown>,
     action: LifecycleAction,
     key: KeyRef | NewKeySpec,
+    throttleLimits: ThrottleLimits,
   ): Promise<Outcome> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(template.headers ?? {})) headers[k] = fillText(v, values);
@@ -283,13 +305,15 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
         body,
         credential,
         record: false,
+        // Disable, enable and delete may be sent again whatever happened: the client waits throttles
+        // out, within this action's bounds. A throttled answer to a create or rotate may hold the key
+        // it made (then it must not be sent again), so it comes back here to be searched first, and
+        // OneRequest decides (retry.ts).
+        ...(isIdempotent(action) ? { throttleLimits } : { throttle: 'observe' as const }),
       });
     } catch (err) {
-      // Once the HttpClient's own throttle handling is integrated (issue #12, part A), a 429 or
-      // 503 + Retry-After is waited out inside send() and a request still throttled afterwards
-      // throws ThrottledError (a CheckError) instead of answering. It must then end the action
-      // here, as an answer that stays throttled, without a second round of waits on top of the
-      // client's (see OneRequest.tryOnce).
+      // Still throttled after the client's waits: the action ends, without a second round of waits on top.
+      if (err instanceof ThrottledError) return { kind: 'throttled', detail: err.detail, answers: err.answers };
       if (err instanceof NoAnswerError)
         return { kind: 'none', message: err.message, transient: err.transient, mayHaveArrived: err.mayHaveArrived };
       // Not sent at all: the budget is spent, or the path left the origin.
@@ -369,6 +393,12 @@ class OneRequest {
 
   async tryOnce(values: Record<string, unknown>): Promise<Try<Outcome>> {
     const outcome = await this.send(values);
+    if (outcome.kind === 'throttled') {
+      // Every answer was a throttle (a refusal before the request was handled): never retried here.
+      const answers = outcome.answers.map((a) => ({ status: a.status, ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}) }));
+      return { result: outcome, waitedOut: answers.slice(0, -1), attempt: answers.at(-1)! };
+    }
+    const waitedOut = outcome.kind === 'answer' ? outcome.res.throttled?.map((t) => ({ status: t.status, waitMs: t.waitMs })) : undefined;
     if (outcome.kind === 'none') {
       this.mayHaveActed ||= outcome.mayHaveArrived;
       const attempt = { error: outcome.message };
@@ -377,13 +407,15 @@ class OneRequest {
     }
     const { res, ok, found } = outcome;
     const attempt = { status: res.status };
-    if (ok || this.alreadyGone(res.status)) return { result: outcome, attempt };
-    // Today a throttled answer arrives here as a 429/503 (after #12 part A: as ThrottledError, see sendOnce).
+    const tried = { result: outcome, attempt, ...(waitedOut?.length ? { waitedOut } : {}) };
+    if (ok || this.alreadyGone(res.status)) return tried;
+    // A throttled answer reaches this point only for a create or rotate (see sendOnce); other actions get
+    // here with what followed the client's waits: a 5xx, or another status that is not a throttle.
     const retryAfter = parseRetryAfter(res.headers['retry-after']);
     this.mayHaveActed ||= res.status >= 500;
-    if (!retryableAnswer(this.action, res.status, retryAfter !== undefined, found.heldKey)) return { result: outcome, attempt };
+    if (!retryableAnswer(this.action, res.status, retryAfter !== undefined, found.heldKey)) return tried;
     const retry = { why: `answered ${res.status}`, ...(retryAfter ? { retryAfterSeconds: retryAfter.seconds } : {}) };
-    return { result: outcome, attempt, retry };
+    return { ...tried, retry };
   }
 }
 

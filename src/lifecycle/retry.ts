@@ -5,6 +5,14 @@
 // jitter) and tries again, within a bounded number of tries and a bounded
 // total time, and records every try.
 //
+// Throttles are waited out in one place only. For disable, enable and delete
+// the HTTP client waits them out (the throttle rule, src/http/throttle.ts),
+// within these same bounds (HttpClient.send's throttleLimits); one still
+// throttled comes back as ThrottledError and ends the action, never retried
+// here on top. Create and rotate look at a throttled answer themselves
+// (`throttle: 'observe'`): only after it was searched can keyprobe tell
+// whether it holds a key, so the retry is decided here (retryableAnswer).
+//
 // Which failures may be retried depends on the action (see retryableAnswer
 // and retryableNoAnswer):
 //
@@ -67,6 +75,8 @@ export function retryableNoAnswer(action: LifecycleAction, failure: { transient:
 /** One try, as the adapter saw it. */
 export interface Try<T> {
   readonly result: T;
+  /** Throttled answers the HTTP client waited out within this try, before `attempt` (recorded as tries of their own). */
+  readonly waitedOut?: readonly LifecycleAttempt[];
   /** What is recorded of this try. */
   readonly attempt: LifecycleAttempt;
   /** Set when it may be tried again: why (fits "still … after N attempts"), and the wait the answer asked for. */
@@ -79,6 +89,19 @@ export interface Tried<T> {
   readonly attempts: readonly LifecycleAttempt[];
   /** Set when the last try asked for another that keyprobe would not make: why not. */
   readonly gaveUp?: string;
+}
+
+/** When the last wait of an action that started at `started` must have ended (performance.now() ms), and what that limit is called. */
+export function retryEnd(limits: RetryLimits, started: number): { end: number; name: string } {
+  const policyEnd = started + limits.policy.maxMs;
+  const end = Math.min(policyEnd, limits.deadline ?? Number.POSITIVE_INFINITY);
+  return {
+    end,
+    name:
+      end === policyEnd
+        ? `the time keyprobe gives one lifecycle action (lifecycle.retry.maxSeconds: ${seconds(limits.policy.maxMs)})`
+        : (limits.deadlineName ?? 'the time this action may take'),
+  };
 }
 
 export interface RetryLimits {
@@ -97,29 +120,25 @@ export interface RetryLimits {
  * allowed is not started: the action fails at once, saying so.
  */
 export async function withRetries<T>(limits: RetryLimits, once: (tryNumber: number) => Promise<Try<T>>): Promise<Tried<T>> {
-  const started = performance.now();
-  const policyEnd = started + limits.policy.maxMs;
+  const { end, name: endName } = retryEnd(limits, performance.now());
   const attempts: LifecycleAttempt[] = [];
   for (let n = 1; ; n++) {
     const t = await once(n);
-    attempts.push(t.attempt);
+    attempts.push(...(t.waitedOut ?? []), t.attempt);
     if (!t.retry) return { result: t.result, attempts };
-    if (n >= limits.policy.attempts) return { result: t.result, attempts, gaveUp: `still ${t.retry.why} after ${n} attempts` };
+    // Tries the client made while waiting throttles out count too: lifecycle.retry.attempts bounds them all.
+    if (attempts.length >= limits.policy.attempts)
+      return { result: t.result, attempts, gaveUp: `still ${t.retry.why} after ${attempts.length} attempts` };
     const asked = t.retry.retryAfterSeconds;
     const waitMs = asked !== undefined ? Math.max(0, Math.round(asked * 1000)) : backoffMs(n);
-    const end = Math.min(policyEnd, limits.deadline ?? Number.POSITIVE_INFINITY);
     const leftMs = end - performance.now();
     if (waitMs > leftMs) {
-      const source =
-        end === policyEnd
-          ? `the time keyprobe gives one lifecycle action (lifecycle.retry.maxSeconds: ${seconds(limits.policy.maxMs)})`
-          : (limits.deadlineName ?? 'the time this action may take');
       const what =
         asked !== undefined ? `the management API asked to wait ${seconds(waitMs)} s (Retry-After)` : `a further wait of ${waitMs} ms`;
       return {
         result: t.result,
         attempts,
-        gaveUp: `${t.retry.why}; ${what}, more than the ${seconds(Math.max(0, leftMs))} s left of ${source}`,
+        gaveUp: `${t.retry.why}; ${what}, more than the ${seconds(Math.max(0, leftMs))} s left of ${endName}`,
       };
     }
     attempts[attempts.length - 1] = { ...t.attempt, waitMs };

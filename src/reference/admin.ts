@@ -1,4 +1,4 @@
-// The management API (/admin): keys, faults and counters, behind its own
+// The management API (/admin): keys, faults, behaviours and counters, behind its own
 // bearer token. It is what keyprobe's `http` lifecycle adapter drives, so its
 // errors are plain JSON with a code, never a crash.
 

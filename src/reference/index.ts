@@ -1,5 +1,6 @@
 // The reference target: a small agent-platform API protected by API keys, with
-// switchable faults that reproduce real key defects (docs/reference-target.md).
+// switchable faults that reproduce real key defects and platform behaviours
+// that reproduce real platforms' manners (docs/reference-target.md).
 
 export { startReferenceTarget, DEFAULT_RATE_LIMIT } from './target.js';
 export type { ReferenceTarget, ReferenceTargetOptions } from './target.js';

@@ -7,7 +7,7 @@ import { authenticate, REALM, type AuthOutcome, type Principal } from './auth.js
 import { isPlainObject, readJson, sendEmpty, sendError, sendJson, type Headers } from './http-util.js';
 import { sha256Hex } from './keys.js';
 import { PlatformData, type Collection } from './platform-data.js';
-import { rateLimitFields } from './rate-limit.js';
+import { rateLimitFields, sendThrottled } from './rate-limit.js';
 import type { TargetState } from './state.js';
 
 interface RouteContext {
@@ -194,20 +194,36 @@ function countRequest(state: TargetState, outcome: AuthOutcome): void {
   }
 }
 
-function sendAuthFailure(res: ServerResponse, outcome: Exclude<AuthOutcome, { ok: true }>): void {
+function sendAuthFailure(res: ServerResponse, outcome: Exclude<AuthOutcome, { ok: true }>, state: TargetState, headers: Headers): void {
   if (outcome.status === 500) {
-    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
     res.end(KEY_PARSER_CRASH);
+    return;
+  }
+  // The missing-key-403 behaviour: no credential is "forbidden", without a challenge (AWS API Gateway, Directus).
+  if (outcome.code === 'missing_key' && state.behaviours.has('missing-key-403')) {
+    sendError(res, 403, 'forbidden', "You don't have permission to access this.", headers);
     return;
   }
   // RFC 6750 §3: a missing credential gets the bare challenge, a bad one an error code.
   const challenge = outcome.code === 'missing_key' ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
-  sendError(res, 401, outcome.code, outcome.message, { 'WWW-Authenticate': challenge });
+  sendError(res, 401, outcome.code, outcome.message, { ...headers, 'WWW-Authenticate': challenge });
 }
 
-/** Rate-limits an authenticated request; returns its header fields, or null once it has answered 429. */
-function applyRateLimit(req: IncomingMessage, res: ServerResponse, principal: Principal, state: TargetState): Headers | null {
+/**
+ * Rate-limits an authenticated request per key; returns its header fields, or
+ * null once it has answered 429. Under client-rate-limit the request was
+ * already limited per address (clientHeaders), and there is no per-key limit.
+ */
+function applyRateLimit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal,
+  state: TargetState,
+  clientHeaders: Headers | undefined,
+): Headers | null {
   const { faults } = state;
+  if (clientHeaders) return clientHeaders;
   if (faults.has('no-rate-limit')) return {};
   const policy = (principal.kind === 'key' ? principal.key.rateLimit : null) ?? state.defaultRateLimit;
   // shared-rate-bucket: keyed by client address, as Directus did, so all keys from one client share it.
@@ -217,15 +233,8 @@ function applyRateLimit(req: IncomingMessage, res: ServerResponse, principal: Pr
       ? `key:${principal.key.id}`
       : 'anonymous';
   const decision = state.limiter.take(bucket, policy);
-  const headers = rateLimitFields(decision);
-  if (decision.allowed) return headers;
-
-  state.stats.throttledRequest();
-  if (!faults.has('no-retry-after')) headers['Retry-After'] = String(decision.resetSeconds);
-  const status = faults.get('rate-limit-status') ?? 429;
-  sendError(res, status, 'rate_limited', `Too many requests: ${policy.limit} per ${policy.windowSeconds} s.`, headers, {
-    retryAfterSeconds: decision.resetSeconds,
-  });
+  if (decision.allowed) return rateLimitFields(decision);
+  sendThrottled(res, state, decision);
   return null;
 }
 
@@ -268,20 +277,29 @@ function withDataOf(state: TargetState, environment: string): TargetState {
   return { ...state, data };
 }
 
-/** Answers one non-admin request. */
-export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, state: TargetState): Promise<void> {
+/**
+ * Answers one non-admin request. `clientHeaders`: the client-rate-limit
+ * behaviour's fields, when that limiter (in front of everything) let it through.
+ */
+export async function handleApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  state: TargetState,
+  clientHeaders?: Headers,
+): Promise<void> {
   if (url.pathname === '/healthz') {
-    if (req.method === 'GET') sendJson(res, 200, { status: 'ok' });
-    else sendError(res, 405, 'method_not_allowed', 'Use GET.', { Allow: 'GET' });
+    if (req.method === 'GET') sendJson(res, 200, { status: 'ok' }, clientHeaders);
+    else sendError(res, 405, 'method_not_allowed', 'Use GET.', { ...clientHeaders, Allow: 'GET' });
     return;
   }
 
   const outcome = authenticate(req, url, state);
   countRequest(state, outcome);
-  if (!outcome.ok) return sendAuthFailure(res, outcome);
+  if (!outcome.ok) return sendAuthFailure(res, outcome, state, clientHeaders ?? {});
   const { principal } = outcome;
 
-  const headers = applyRateLimit(req, res, principal, state);
+  const headers = applyRateLimit(req, res, principal, state, clientHeaders);
   if (headers === null) return;
 
   const onPath = ROUTES.flatMap((route) => {
@@ -300,5 +318,8 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   const bypass = state.faults.get('scope-bypass');
   const bypassed = bypass !== undefined && url.pathname.startsWith(bypass);
   if (route.scope !== null && !bypassed && !grants(principal, route.scope)) return sendDenial(ctx, route, route.scope);
+  // The slow-success behaviour: served answers come from a slower upstream than refusals and 429s.
+  const slow = state.behaviours.get('slow-success');
+  if (slow !== undefined) await new Promise((resolve) => setTimeout(resolve, slow));
   await route.handle(ctx);
 }

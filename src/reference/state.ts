@@ -18,6 +18,7 @@ export interface TargetState {
   readonly behaviours: ActiveBehaviours;
   /** Epoch ms the target started; the revocation-cache refreshes count from here. */
   readonly startedAt: number;
+  /** Per-key buckets, and under client-rate-limit / throttled-admin the per-address ones (`client:`, `admin:` prefixes). */
   readonly limiter: FixedWindowLimiter;
   /** For keys created without their own rate limit. */
   readonly defaultRateLimit: RateLimitPolicy;

@@ -24,7 +24,7 @@ import {
   type StoredKey,
 } from './keys.js';
 import { PlatformData } from './platform-data.js';
-import { FixedWindowLimiter } from './rate-limit.js';
+import { FixedWindowLimiter, rateLimitFields, sendThrottled, takeAdminLimit, takeClientLimit } from './rate-limit.js';
 import { refusedFrom } from './revocation.js';
 import { handleApi } from './routes.js';
 import type { TargetState } from './state.js';
@@ -68,8 +68,9 @@ export interface ReferenceTarget {
   clearFaults(): void;
   faults(): FaultSettings;
   /** Switches a platform behaviour on; `value` omitted means its default. Throws BehaviourError. */
-  setBehaviour(name: BehaviourName | string, value?: number | boolean): void;
+  setBehaviour(name: BehaviourName | string, value?: number | boolean | string): void;
   clearBehaviour(name: BehaviourName | string): void;
+  clearBehaviours(): void;
   behaviours(): BehaviourSettings;
   /** Every disable and delete so far, with the moment the data plane started refusing the key (under the current faults and behaviours). */
   revocations(): (RevocationEvent & { readonly refusedFrom: number })[];
@@ -91,9 +92,17 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, state: Target
   } catch {
     return sendError(res, 400, 'bad_request', 'The request target is not a valid URL.');
   }
-  if (isAdminPath(url.pathname)) return handleAdmin(req, res, url, state, adminToken);
-  state.stats.request();
-  return handleApi(req, res, url, state);
+  const admin = isAdminPath(url.pathname);
+  if (!admin) state.stats.request();
+  // client-rate-limit: one limiter per client address in front of everything, before authentication, /admin included.
+  const client = takeClientLimit(req, state);
+  if (client && !client.allowed) return sendThrottled(res, state, client, !admin);
+  if (admin) {
+    const adminLimit = takeAdminLimit(req, state);
+    if (adminLimit && !adminLimit.allowed) return sendThrottled(res, state, adminLimit, false);
+    return handleAdmin(req, res, url, state, adminToken);
+  }
+  return handleApi(req, res, url, state, client ? rateLimitFields(client) : undefined);
 }
 
 function answerFailure(res: ServerResponse, error: unknown): void {
@@ -159,6 +168,7 @@ export async function startReferenceTarget(options: ReferenceTargetOptions = {})
     faults: () => faults.snapshot(),
     setBehaviour: (name, value) => behaviours.set(name, value),
     clearBehaviour: (name) => behaviours.clear(name),
+    clearBehaviours: () => behaviours.clear(),
     behaviours: () => behaviours.snapshot(),
     revocations: () => keys.revocations().map((e) => ({ ...e, refusedFrom: refusedFrom(e.at, e.action, state) })),
     stats: () => stats.snapshot(),

@@ -162,7 +162,8 @@ export function burstChart(t: BurstTimeline): string {
   );
   body.push(`<path d="${steps((p) => p.accepted)}" fill="none" stroke="#1a7f37" stroke-width="2"/>`);
   body.push(`<path d="${steps((p) => !p.accepted)}" fill="none" stroke="#bc4c00" stroke-width="2"/>`);
-  const first = t.firstThrottledAtCall !== undefined ? points[t.firstThrottledAtCall - 1] : undefined;
+  // The marker sits where the first throttle came back; firstThrottledAtCall counts in the limiter's order, not arrival's.
+  const first = t.firstThrottledAtCall !== undefined ? points.find((p) => !p.accepted) : undefined;
   if (first)
     body.push(
       vMarker(x(first.tMs), '#bc4c00', `first throttled: call ${t.firstThrottledAtCall} (${first.status ?? 'no response'})`, 0, '2 2'),

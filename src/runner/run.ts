@@ -9,6 +9,7 @@ import type { LoadedProfile } from '../config/load-profile.js';
 import type { LoadedSuite, PlannedCheck } from '../config/suite.js';
 import { CheckError, InterruptedError } from '../errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../http/client.js';
+import type { PacerStats } from '../http/pacing.js';
 import { CleanupRegistry } from '../lifecycle/cleanup.js';
 import { createLifecycleAdapter, type Terminal } from '../lifecycle/index.js';
 import {
@@ -22,6 +23,7 @@ import {
 import { fingerprint, SecretRegistry } from '../secrets.js';
 import { TOOL } from '../version.js';
 import { safeObserver, type RunObserver } from './observer.js';
+import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
 import { launchVerdict } from './verdict.js';
 
 export interface RunOptions {
@@ -69,9 +71,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   });
   observer.runStarted({ runId, profiles: summaries, checksPerProfile: plan.length });
 
+  // One pacing plan for the whole run: profiles that talk to one origin share its buckets.
+  const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
   const limit = pLimit(Math.max(1, options.concurrency ?? 4));
   const profileRuns = await Promise.all(
-    options.profiles.map((loaded, i) => limit(() => runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal, observer }))),
+    options.profiles.map((loaded, i) =>
+      limit(() => runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal, observer, pacing })),
+    ),
   );
 
   const finishedAt = new Date();
@@ -102,6 +108,7 @@ interface ProfileRunContext extends RunOptions {
   readonly secrets: SecretRegistry;
   readonly signal: AbortSignal;
   readonly observer: Required<RunObserver>;
+  readonly pacing: PacingPlan;
 }
 
 async function runProfile(
@@ -123,11 +130,13 @@ async function runProfile(
     secrets: ctx.secrets,
     dispatcher,
     signal: ctx.signal,
+    throttle: throttleRuleFor(profile),
+    pacing: (secret) => ctx.pacing.pacerFor(profile.target.origin, secret),
   });
   const notes: string[] = [];
   const results = new Map<PlannedCheck, CheckResult>();
-  const runOne = async (planned: PlannedCheck) => {
-    results.set(planned, await runCheck(planned, loaded, summary, baseClient, ctx, notes));
+  const runOne = async (planned: PlannedCheck, hold?: object) => {
+    results.set(planned, await runCheck(planned, loaded, summary, baseClient, ctx, notes, hold));
   };
 
   try {
@@ -135,31 +144,49 @@ async function runProfile(
     // ones that change key state or spend the rate window, one at a time.
     const requestLimit = pLimit(REQUEST_PHASE_CONCURRENCY);
     await Promise.all(plan.filter((p) => p.check.phase === 'request').map((p) => requestLimit(() => runOne(p))));
-    // A burst spends the key's rate window: before each rate check, and before
-    // anything that follows one, wait out a whole window, so every burst
-    // starts fresh and no check is throttled by another's burst.
-    const windowMs = profile.rateLimit ? profile.rateLimit.windowSeconds * 1000 + RATE_WINDOW_MARGIN_MS : 0;
-    let waits = 0;
-    let previousWasRate = false;
-    for (const phase of ['lifecycle', 'rate'] as const) {
-      for (const p of plan.filter((c) => c.check.phase === phase)) {
-        const bursts = phase === 'rate' && !p.check.skipReason?.(profile);
-        if (windowMs > 0 && (bursts || previousWasRate) && !ctx.signal.aborted) {
-          await sleep(windowMs, ctx.signal);
-          waits++;
+    // A burst spends the rate-limit bucket (the key's, or the whole origin's
+    // for a per-client or global limiter): each rate check that bursts holds
+    // the bucket alone, starting once a whole window has passed since its last
+    // answer, so every burst begins on a fresh window and no other request of
+    // the run lands in it; the burst's requests then keep the next request
+    // waiting their window (src/http/pacing.ts).
+    const bucket = ctx.pacing.burstBucket(profile);
+    let bursts = 0;
+    let heldWaitMs = 0;
+    let settledMs = 0;
+    // Profiles that share a bucket take turns at these phases (PacingPlan.turn).
+    const later = plan.some((p) => p.check.phase !== 'request');
+    const turn = later && !ctx.signal.aborted ? await ctx.pacing.turn(profile, ctx.signal).catch(interruptedToUndefined) : undefined;
+    try {
+      for (const phase of ['lifecycle', 'rate'] as const) {
+        for (const p of plan.filter((c) => c.check.phase === phase)) {
+          const holds = bucket && phase === 'rate' && !p.check.skipReason?.(profile) && !ctx.signal.aborted;
+          const hold = holds ? await bucket.hold(ctx.signal).catch(interruptedToUndefined) : undefined;
+          try {
+            await runOne(p, hold?.token);
+          } finally {
+            hold?.release();
+          }
+          if (hold) {
+            bursts++;
+            heldWaitMs += hold.waitedMs;
+          }
         }
-        await runOne(p);
-        previousWasRate = bursts;
       }
+      // And once more after the last burst, so the key leaves the run unthrottled (a run right after this one, or the key's real traffic, starts clean).
+      if (bucket && bursts > 0 && !ctx.signal.aborted) settledMs = await bucket.settle(ctx.signal).catch(() => 0);
+    } finally {
+      turn?.release();
     }
-    // And once more after the last burst, so the key leaves the run unthrottled (a run right after this one, or the key's real traffic, starts clean).
-    const waitedAfter = windowMs > 0 && previousWasRate && !ctx.signal.aborted;
-    if (waitedAfter) await sleep(windowMs, ctx.signal);
-    if (plan.some((p) => p.check.phase === 'rate')) {
+    if (turn && turn.waitedMs >= 1)
       notes.push(
-        `Rate-limit checks ran last, one at a time, so their bursts could not throttle any other check${waits > 0 ? `; keyprobe waited a full rate-limit window (${windowMs} ms) before each burst, ${waits} time${waits === 1 ? '' : 's'}, so every burst began on a fresh window${waitedAfter ? ', and once more after the last one, so the key was left unthrottled' : ''}` : ''}.`,
+        `Lifecycle and rate-limit checks waited ${Math.round(turn.waitedMs)} ms for another profile's on ${turn.label}: profiles that share a rate-limit bucket take turns at them, so no burst holds up the probes that time a revocation.`,
       );
-    }
+    if (bucket) notes.push(pacingNote(profile, bucket.spec.label, bucket.stats));
+    if (plan.some((p) => p.check.phase === 'rate'))
+      notes.push(
+        `Rate-limit checks ran last, one at a time, so their bursts could not throttle any other check${bursts > 0 && bucket ? `; ${bursts === 1 ? 'the burst' : `each of the ${bursts} bursts`} had ${bucket.spec.label} to itself and began on a fresh window (keyprobe waited ${Math.round(heldWaitMs)} ms for that in all), and keyprobe waited ${Math.round(settledMs)} ms after the last one, so the key was left unthrottled` : ''}.`,
+      );
   } finally {
     await dispatcher.close().catch(() => undefined);
   }
@@ -180,11 +207,15 @@ async function runCheck(
   baseClient: HttpClient,
   ctx: ProfileRunContext,
   notes: string[],
+  hold?: object,
 ): Promise<CheckResult> {
   const { check, gating, params } = planned;
   const startedAt = new Date();
   const t0 = performance.now();
-  const http = baseClient.fork();
+  const http = baseClient.fork(undefined, {
+    ...(hold ? { hold } : {}),
+    progress: (text) => ctx.observer.checkProgress(summary, check.id, ctx.secrets.redact(text)),
+  });
   const actions: LifecycleActionRecord[] = [];
   const finish = (outcome: CheckOutcome): CheckResult => {
     const { exchanges, omitted } = http.evidence();
@@ -267,20 +298,21 @@ async function runCheck(
   return finish(outcome);
 }
 
-/** Extra wait after a rate-limit window, for clock granularity on both ends. */
-const RATE_WINDOW_MARGIN_MS = 100;
+/** A wait cut short by Ctrl-C: the check then reports that it did not run. */
+function interruptedToUndefined(err: unknown): undefined {
+  if (err instanceof InterruptedError) return undefined;
+  throw err;
+}
 
-/** Resolves after `ms`, or at once when the run is interrupted. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** What pacing did for a profile, in words for the report. */
+function pacingNote(profile: LoadedProfile['profile'], label: string, stats: PacerStats): string {
+  const rl = profile.rateLimit!;
+  const perWindow = Math.max(1, Math.floor(rl.limit * PACING_HEADROOM));
+  const held =
+    stats.delayed > 0
+      ? `${stats.delayed} request${stats.delayed === 1 ? '' : 's'} waited ${Math.round(stats.delayedMs)} ms in all for a slot`
+      : 'no request had to wait for a slot';
+  return `Pacing: ${label} was kept to at most ${perWindow} requests per ${rl.windowSeconds} s window (${Math.round(PACING_HEADROOM * 100)}% of the declared limit of ${rl.limit}, rateLimit.scope: ${rl.scope}); in this run so far ${held}.`;
 }
 
 function selectChecks(checks: readonly PlannedCheck[], only?: readonly string[], skip?: readonly string[]): PlannedCheck[] {

@@ -45,6 +45,19 @@ describe('rejection.statuses means what the profile says', () => {
       expect(r.message).toMatch(/one of 400, 401, 403/);
     }
   });
+
+  // The server answers 400 to a request with no credential too.
+  it('a missing key answered 400 fails under the default list (its 400 is for malformed keys; RFC 9110 wants 401)', async () => {
+    const r = await runOne('auth.missing-key-rejected', input());
+    expect(r.verdict, r.message).toBe('fail');
+    expect(r.message).toMatch(/^expected one of 401, 403 without a key; GET \/v1\/agents answered 400 Bad Request/);
+  });
+
+  it('a missing key answered 400 passes, with the RFC 9110 advisory, where the profile writes 400 into its list', async () => {
+    const r = await runOne('auth.missing-key-rejected', input({ statuses: [400, 401] }));
+    expect(r.verdict, r.message).toBe('pass');
+    expect(r.advisories.join(' ')).toMatch(/refused with 400 Bad Request: RFC 9110 §15\.5\.2 expects 401 Unauthorized/);
+  });
 });
 
 describe('env.foreign-environment-key-rejected where keys select their environment', () => {

@@ -10,6 +10,7 @@ import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { fixture, runChecks, startTarget } from '../lifecycle/helpers.js';
+import { startThrottlingPlatform } from './throttling-platform.js';
 
 interface FakeLimiter {
   limit: number;
@@ -131,6 +132,39 @@ describe('rate checks', () => {
     expect(bad.verdict).toBe('fail');
     expect(bad.message).toMatch(/X-RateLimit-\* announces a limit of 100, but 5 calls were accepted/);
     expect(bad.message).toMatch(/says 40 remaining on a throttled answer/);
+  });
+
+  it('counts accepted calls in send order: 429s answered faster than the 200s do not make the limit look stricter (issue #12)', async () => {
+    // The gateway answers 429 from memory at once and 200s only after 150 ms, so
+    // throttled answers overtake accepted ones that were sent before them.
+    const p = await startThrottlingPlatform({ limit: 20, slowSuccessMs: 150 });
+    try {
+      const profile = profileSchema.parse({
+        key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: p.key },
+        target: { origin: p.origin },
+        allowed: ['GET /items/agents'],
+        rateLimit: { limit: 20, windowSeconds: 1, probe: 'GET /items/agents', concurrency: 8 },
+      });
+      const result = await runSuite({
+        profiles: [{ file: '(test)', digest: '0', profile, secrets: [p.key] }],
+        suite: suiteOfAllChecks(),
+        only: ['rate.limit-triggered'],
+        secrets: new SecretRegistry(),
+      });
+      const c = result.profiles[0]!.checks[0]!;
+      expect(c.verdict, c.message).toBe('pass');
+      expect(c.message).toMatch(/after 20 accepted calls/);
+      expect(c.measurements.acceptedBeforeThrottle).toBe(20);
+      expect(c.measurements.throttledAtCall).toBe(21);
+      expect(c.advisories.join(' ')).not.toMatch(/stricter than declared/);
+      const t = c.timeline?.kind === 'burst' ? c.timeline : undefined;
+      expect(t?.firstThrottledAtCall).toBe(21);
+      // Arrival order was not send order: a 429 came back before accepted calls sent earlier.
+      const firstThrottleBack = t!.points.findIndex((pt) => !pt.accepted);
+      expect(t!.points.slice(firstThrottleBack).filter((pt) => pt.accepted).length).toBeGreaterThan(0);
+    } finally {
+      await p.close();
+    }
   });
 
   it('a declared non-429 throttling status passes, flagged as advisory', async () => {

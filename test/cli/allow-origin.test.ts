@@ -174,6 +174,29 @@ describe('keyprobe demo under an allow-list', () => {
     expect(run.code, run.stderr).toBe(0);
   });
 
+  it('allows it too when the demo runs with platform behaviours (its profile, declaring them, is rewritten elsewhere)', async () => {
+    tmp = tempDir();
+    const run = await runCli(
+      [
+        'demo',
+        ...ONLY,
+        '--behaviour',
+        'client-rate-limit=30',
+        '--behaviour',
+        'delete-only',
+        '--out',
+        'out',
+        '--allow-origin',
+        'https://api.example.com',
+      ],
+      { env: env(), cwd: tmp.dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /The demo profile declares rateLimit.scope: client and rateLimit.limit: 30 \(behaviour client-rate-limit\); lifecycle.http without disable and enable \(behaviour delete-only\)/,
+    );
+  });
+
   it('run refuses the demo profile when its target is not allowed', async () => {
     tmp = tempDir();
     const run = await runCli(['run', DEMO_PROFILE, ...ONLY, '--allow-origin', 'https://api.example.com'], {

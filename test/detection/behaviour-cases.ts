@@ -1,33 +1,29 @@
-// The detection matrix under the reference target's platform behaviours
+// The detection matrix under the reference target's key-model behaviours
 // (keys that select their environment, delete as the only off switch, a
-// lagging key cache): with a behaviour on and a truthful profile (the
-// matching profile variant) every check still passes, and each fault still
-// makes exactly its one check fail. behaviour-matrix.test.ts proves it; the
-// README table lists these rows after the plain ones.
+// lagging key cache): with a behaviour on and the profile declaring it
+// truthfully (src/demo/declare.ts, as `keyprobe demo --behaviour` does) every
+// check still passes, and each fault still makes exactly its one check fail,
+// under both limiters of case.ts. behaviour-matrix.test.ts proves it; the
+// README table lists these rows after the plain ones. (The rate-limiting
+// behaviours are proven not to be defects in behaviours.test.ts.)
 import type { DetectionCase } from './case.js';
 
-/** A platform behaviour, the profile variant that describes it truthfully, and the phase of the checks it changes. */
+/** A platform behaviour (its name, and as switched on) and the phase of the checks it changes. */
 export interface BehaviourMode {
+  readonly name: 'keys-select-environment' | 'delete-only' | 'revocation-cache';
   readonly behaviours: readonly string[];
-  readonly profileVariant: string;
   readonly phase: 'request' | 'lifecycle';
 }
 
 export const BEHAVIOUR_MODES: readonly BehaviourMode[] = [
-  { behaviours: ['keys-select-environment'], profileVariant: 'keys-select-environment', phase: 'request' },
-  { behaviours: ['delete-only'], profileVariant: 'delete-only', phase: 'lifecycle' },
+  { name: 'keys-select-environment', behaviours: ['keys-select-environment'], phase: 'request' },
+  { name: 'delete-only', behaviours: ['delete-only'], phase: 'lifecycle' },
   // A 1 s cache keeps the tests short; Unleash refreshes every 60 s.
-  { behaviours: ['revocation-cache=1000'], profileVariant: 'revocation-cache', phase: 'lifecycle' },
+  { name: 'revocation-cache', behaviours: ['revocation-cache=1000'], phase: 'lifecycle' },
 ];
 
 function under(mode: BehaviourMode, name: string, faults: string[], expectFail: string): DetectionCase {
-  return {
-    name: `${name} under ${mode.behaviours.join(' + ')}`,
-    behaviours: mode.behaviours,
-    profileVariant: mode.profileVariant,
-    faults,
-    expectFail,
-  };
+  return { name: `${name} under ${mode.behaviours.join(' + ')}`, behaviours: mode.behaviours, faults, expectFail };
 }
 
 const [envByKey, deleteOnly, cache] = BEHAVIOUR_MODES as [BehaviourMode, BehaviourMode, BehaviourMode];

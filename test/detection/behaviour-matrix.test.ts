@@ -1,16 +1,19 @@
 // The detection matrix under platform behaviours, over real HTTP on loopback:
 // the reference target runs as a platform whose keys select their
 // environment, or that can only delete keys, or that caches keys for a
-// second; the demo profile is made truthful about it (a profile variant).
-// Then the whole prelaunch suite passes, and each fault still makes exactly
-// its one check fail, its lag measured against what the target did.
-import { describe, expect, it } from 'vitest';
+// second; the demo profile declares it truthfully (src/demo/declare.ts, as
+// `keyprobe demo --behaviour` does). Then the whole prelaunch suite passes,
+// and each fault still makes exactly its one check fail, its lag measured
+// against what the target did; under the per-client limiter too (verdicts
+// only: the measurements are the per-key block's).
+import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { loadSuite } from '../../src/config/suite.js';
 import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
 import { allChecks, type CheckResult } from '../../src/result.js';
 import { expectLagMeasured } from '../helpers/revocation.js';
 import { findSecrets } from '../helpers/scan.js';
-import { BEHAVIOUR_CASES, BEHAVIOUR_MODES } from './behaviour-cases.js';
+import { BEHAVIOUR_CASES, BEHAVIOUR_MODES, type BehaviourMode } from './behaviour-cases.js';
+import type { DetectionCase } from './case.js';
 import { REQUEST_CASES } from './request-cases.js';
 import { PRELAUNCH_SUITE, runDetectionCase, type CaseRun } from './run-case.js';
 
@@ -22,14 +25,19 @@ function byId(run: CaseRun): Record<string, CheckResult> {
   return Object.fromEntries(allChecks(run.result).map((c) => [c.id, c]));
 }
 
-function expectClean(run: CaseRun): void {
-  expect(run.keysAfter.filter((k) => k.name.startsWith(CANARY_NAME_PREFIX) || !k.enabled).map((k) => k.name)).toEqual([]);
+function modeOf(c: DetectionCase): BehaviourMode {
+  return BEHAVIOUR_MODES.find((m) => m.behaviours.join(' ') === c.behaviours?.join(' '))!;
+}
+
+/** `e`: the test's own expect inside concurrent tests. */
+function expectClean(run: CaseRun, e: ExpectStatic = expect): void {
+  e(run.keysAfter.filter((k) => k.name.startsWith(CANARY_NAME_PREFIX) || !k.enabled).map((k) => k.name)).toEqual([]);
   // The declared keys are all still there: nothing keyprobe did not create was deleted.
-  expect(run.keysAfter.map((k) => k.name).sort()).toEqual(
+  e(run.keysAfter.map((k) => k.name).sort()).toEqual(
     ['billing-prod-agent-call', 'crm-prod-agent-call', 'crm-prod-agent-call-canary', 'crm-test-agent-call'].sort(),
   );
-  expect(run.result.profiles[0]!.notes.filter((n) => n.includes('CLEANUP FAILED'))).toEqual([]);
-  expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
+  e(run.result.profiles[0]!.notes.filter((n) => n.includes('CLEANUP FAILED'))).toEqual([]);
+  e(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
 }
 
 /** keyprobe's measured revocation lag against the target's own record of when it started refusing the key. */
@@ -43,7 +51,7 @@ function expectRevocationMeasured(run: CaseRun): void {
 describe('detection matrix under platform behaviours', () => {
   for (const mode of BEHAVIOUR_MODES) {
     it(`${mode.behaviours.join(' + ')}: with a truthful profile the whole prelaunch suite passes`, { timeout: 90_000 }, async () => {
-      const run = await runDetectionCase({ faults: [], behaviours: mode.behaviours, profileVariant: mode.profileVariant }, ALL);
+      const run = await runDetectionCase({ faults: [], behaviours: mode.behaviours }, ALL);
       const results = byId(run);
       for (const id of ALL)
         expect({ id, verdict: results[id]!.verdict, message: results[id]!.message }).toEqual({
@@ -52,19 +60,19 @@ describe('detection matrix under platform behaviours', () => {
           message: results[id]!.message,
         });
       expect(run.result.exitCode).toBe(0);
-      if (mode.profileVariant === 'keys-select-environment')
+      if (mode.name === 'keys-select-environment')
         expect(results['env.foreign-environment-key-rejected']!.message).toMatch(/was served, but only its own environment's data/);
-      if (mode.profileVariant === 'delete-only') {
+      if (mode.name === 'delete-only') {
         expect(results['lifecycle.disabled-key-rejected']!.measurements.offSwitch).toBe('delete (the lifecycle adapter has no disable)');
         expectRevocationMeasured(run);
       }
-      if (mode.profileVariant === 'revocation-cache') expectRevocationMeasured(run);
+      if (mode.name === 'revocation-cache') expectRevocationMeasured(run);
       expectClean(run);
     });
   }
 
   for (const c of BEHAVIOUR_CASES) {
-    const mode = BEHAVIOUR_MODES.find((m) => m.profileVariant === c.profileVariant)!;
+    const mode = modeOf(c);
     it(`${c.faults.join(' + ')} under ${mode.behaviours.join(' + ')}: only ${c.expectFail} fails`, async () => {
       const only = OF_PHASE(mode.phase);
       const run = await runDetectionCase(c, only);
@@ -91,10 +99,35 @@ describe('detection matrix under platform behaviours', () => {
     const [envByKey] = BEHAVIOUR_MODES;
     it(`${c.faults.join(' + ')} under ${envByKey!.behaviours.join(' + ')}: only ${c.expectFail} fails`, async () => {
       const only = OF_PHASE('request');
-      const run = await runDetectionCase({ ...c, behaviours: envByKey!.behaviours, profileVariant: envByKey!.profileVariant }, only);
+      const run = await runDetectionCase({ ...c, behaviours: envByKey!.behaviours }, only);
       const verdicts = Object.fromEntries(allChecks(run.result).map((r) => [r.id, r.verdict]));
       expect(verdicts).toEqual(Object.fromEntries(only.map((id) => [id, id === c.expectFail ? 'fail' : 'pass'])));
       expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
+    });
+  }
+});
+
+// Each case has a target, and so a limiter, of its own: they run side by side.
+// Under the per-client limiter (declared as rateLimit.scope: client) every
+// request, management calls and revocation probes included, is paced in one
+// bucket; only verdicts are asserted here.
+describe.concurrent('detection matrix under platform behaviours and the per-client limiter', () => {
+  for (const c of BEHAVIOUR_CASES) {
+    const mode = modeOf(c);
+    it(`${c.faults.join(' + ')} under ${mode.behaviours.join(' + ')}: only ${c.expectFail} fails`, async ({ expect }) => {
+      const only = OF_PHASE(mode.phase);
+      const run = await runDetectionCase(c, only, 'per-client');
+      const results = byId(run);
+      for (const id of only) {
+        const r = results[id]!;
+        expect({ id, verdict: r.verdict, message: r.message }).toEqual({
+          id,
+          verdict: id === c.expectFail ? 'fail' : 'pass',
+          message: r.message,
+        });
+      }
+      expect(run.result.exitCode).toBe(1);
+      expectClean(run, expect);
     });
   }
 });

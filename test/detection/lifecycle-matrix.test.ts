@@ -1,22 +1,29 @@
 // The detection matrix for the lifecycle and rate-limit checks, proven over
-// real HTTP on loopback against the reference target: with no fault all of
-// them pass; with each fault of LIFECYCLE_CASES exactly the named check fails
-// and every other one passes or, where it cannot judge without the broken
-// piece, gives `error` with its reason. revocation-delay is measured, not
-// just judged. After every case the target's keys are listed: no canary may
-// be left behind and no key left disabled.
-import { describe, expect, it } from 'vitest';
+// real HTTP on loopback against the reference target, under each limiter a
+// platform may have (case.ts LIMITERS): with no fault all of them pass; with
+// each fault of LIFECYCLE_CASES exactly the named check fails and every other
+// one passes or, where it cannot judge without the broken piece, gives
+// `error` with its reason. Under the per-client limiter (declared as
+// rateLimit.scope: client) rate.per-key-isolation skips by design, and a
+// fault that means nothing there is shown to change nothing. revocation-delay
+// is measured, not just judged. After every case the target's keys are
+// listed: no canary may be left behind and no key left disabled.
+import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { CHECKS } from '../../src/checks/index.js';
 import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
 import { allChecks, type CheckResult, type RevocationTimeline } from '../../src/result.js';
 import { findSecrets } from '../helpers/scan.js';
 import { LIFECYCLE_CASES } from './lifecycle-cases.js';
+import type { DetectionCase } from './case.js';
 import { runDetectionCase, type CaseRun } from './run-case.js';
 
 const MINE = CHECKS.filter((c) => c.phase === 'lifecycle' || c.phase === 'rate').map((c) => c.id);
 
 /** Checks that cannot judge when the rate limit is missing altogether: they must say so (error), never fail. */
 const NEEDS_A_THROTTLE = new Set(['rate.limit-signalled', 'rate.recovers', 'rate.per-key-isolation']);
+
+/** Under a declared per-client limiter, isolation cannot hold by design: it skips, saying why. */
+const SKIPS_PER_CLIENT = 'rate.per-key-isolation';
 
 function byId(run: CaseRun): Record<string, CheckResult> {
   return Object.fromEntries(allChecks(run.result).map((c) => [c.id, c]));
@@ -60,7 +67,10 @@ describe('lifecycle and rate-limit detection matrix', () => {
     expect(run.result.exitCode).toBe(0);
     const notes = run.result.profiles[0]!.notes.join('\n');
     expect(notes).toMatch(
-      /waited a full rate-limit window \(1100 ms\) before each burst, 4 times, so every burst began on a fresh window, and once more after the last one/,
+      /each of the 4 bursts had the key's rate-limit bucket \(requests carrying key sha256:[0-9a-f]{8} to http:\/\/127\.0\.0\.1:\d+\) to itself and began on a fresh window \(keyprobe waited \d+ ms for that in all\), and keyprobe waited \d+ ms after the last one, so the key was left unthrottled/,
+    );
+    expect(notes).toMatch(
+      /Pacing: the key's rate-limit bucket .* was kept to at most 16 requests per 1 s window \(80% of the declared limit of 20, rateLimit.scope: key\)/,
     );
     expect(notes).toMatch(/cleanup: delete created canary "keyprobe-canary-/);
     expect(notes).toMatch(/cleanup: re-enable declared canary/);
@@ -118,4 +128,65 @@ describe('lifecycle and rate-limit detection matrix', () => {
       expectCleanTarget(run);
     });
   }
+});
+
+// Each case has a target, and so a limiter, of its own: they run side by side.
+// Only verdicts are asserted here (the measurements are the per-key block's).
+describe.concurrent('lifecycle and rate-limit detection matrix under the per-client limiter', () => {
+  const expectSkippedIsolation = (results: Record<string, CheckResult>, expect: ExpectStatic) => {
+    const iso = results[SKIPS_PER_CLIENT]!;
+    expect(iso.verdict).toBe('skip');
+    expect(iso.message).toMatch(/per-client-address limiter \(rateLimit.scope: client\).*cannot hold and is not tested/);
+  };
+
+  it('passes every lifecycle and rate check against the healthy target (isolation skips by design)', async ({ expect }) => {
+    const run = await runDetectionCase({ faults: [] }, MINE, 'per-client');
+    const results = byId(run);
+    for (const id of MINE.filter((i) => i !== SKIPS_PER_CLIENT))
+      expect({ id, verdict: results[id]!.verdict, message: results[id]!.message }).toEqual({
+        id,
+        verdict: 'pass',
+        message: results[id]!.message,
+      });
+    expectSkippedIsolation(results, expect);
+    expect(run.result.exitCode).toBe(0);
+    const notes = run.result.profiles[0]!.notes.join('\n');
+    expect(notes).toMatch(
+      /each of the 3 bursts had the origin's rate-limit bucket \(every request of this run to http:\/\/127\.0\.0\.1:\d+\) to itself/,
+    );
+    expect(notes).toMatch(/Pacing: the origin's rate-limit bucket .* at most 16 requests per 1 s window .*rateLimit.scope: client/);
+    expectCleanTarget(run);
+  });
+
+  const caseUnder = (c: DetectionCase) => {
+    const why = c.notUnder?.['per-client'];
+    if (why)
+      return it(`${c.faults.join(' + ')}: not applicable (${why.slice(0, 60)}…): nothing fails`, async ({ expect }) => {
+        const run = await runDetectionCase(c, MINE, 'per-client');
+        const results = byId(run);
+        for (const id of MINE.filter((i) => i !== SKIPS_PER_CLIENT))
+          expect({ id, verdict: results[id]!.verdict }).toEqual({ id, verdict: 'pass' });
+        expectSkippedIsolation(results, expect);
+        expect(run.result.exitCode).toBe(0);
+        expectCleanTarget(run);
+      });
+    return it(`${c.faults.join(' + ')}: only ${c.expectFail} fails`, async ({ expect }) => {
+      const run = await runDetectionCase(c, MINE, 'per-client');
+      const results = byId(run);
+      expect({ id: c.expectFail, verdict: results[c.expectFail]!.verdict, message: results[c.expectFail]!.message }).toEqual({
+        id: c.expectFail,
+        verdict: 'fail',
+        message: results[c.expectFail]!.message,
+      });
+      for (const id of MINE.filter((i) => i !== c.expectFail && i !== SKIPS_PER_CLIENT)) {
+        const r = results[id]!;
+        const allowed = c.name === 'no-rate-limit' && NEEDS_A_THROTTLE.has(id) ? 'error' : 'pass';
+        expect({ id, verdict: r.verdict, message: r.message }).toEqual({ id, verdict: allowed, message: r.message });
+      }
+      expectSkippedIsolation(results, expect);
+      expect(run.result.exitCode).toBe(1);
+      expectCleanTarget(run);
+    });
+  };
+  for (const c of LIFECYCLE_CASES) caseUnder(c);
 });

@@ -56,36 +56,4 @@ export const PROFILE_VARIANTS: Readonly<Record<string, ProfileVariant>> = {
   },
 
   'lifetime-too-long': (ctx) => replaceKey(ctx, { expiresAt: new Date(Date.now() + 3 * 365 * DAY_MS).toISOString() }),
-
-  // Truthful profiles for the platform behaviours (not defects): with these, every check must pass.
-
-  // One origin, the key selects the environment: say how to tell whose data an answer holds.
-  'keys-select-environment': (ctx) => {
-    ctx.doc.set(
-      'environmentIsolation',
-      ctx.doc.createNode({
-        selectedBy: 'key',
-        environmentField: 'environment',
-        markers: ['invoice-extractor'],
-        onlyHere: 'GET /v1/agents/agt-billing',
-      }),
-    );
-    return {};
-  },
-
-  // No disable or enable in the management API: only create, rotate and delete.
-  'delete-only': (ctx) => {
-    ctx.doc.deleteIn(['lifecycle', 'http', 'disable']);
-    ctx.doc.deleteIn(['lifecycle', 'http', 'enable']);
-    return {};
-  },
-
-  // A key cache refreshed every MS: the documented lag is the budget (with a margin for probing), and the wait covers it.
-  'revocation-cache': (ctx) => {
-    const refreshMs = ctx.demo.target.behaviours()['revocation-cache'];
-    if (refreshMs === undefined) throw new Error('the revocation-cache variant needs the revocation-cache behaviour on');
-    ctx.doc.setIn(['lifecycle', 'revocationBudgetMs'], refreshMs + 250);
-    ctx.doc.setIn(['lifecycle', 'maxRevocationWaitMs'], Math.max(5000, 4 * refreshMs));
-    return {};
-  },
 };

@@ -19,9 +19,19 @@ describe('README detection matrix', () => {
     for (const [i, c] of DETECTION_MATRIX.entries()) {
       expect(rows[i]).toContain(`\`${c.expectFail}\``);
       expect(rows[i]).not.toMatch(/\| — \|$/);
+      // One cell per limiter: caught, or why the defect means nothing there.
+      expect(rows[i]!.match(/\| (only this check fails|not applicable: [^|]+) /g)).toHaveLength(2);
     }
     expect(table).toContain('`scope-bypass`');
     expect(table).toContain('directus#5597');
+    expect(table).toContain('Under a per-client-address limiter');
+    expect(table).toMatch(
+      /fault `shared-rate-bucket` \| `rate.per-key-isolation` \| only this check fails \| not applicable: the platform already limits per client address/,
+    );
+    // The rows under a key-model behaviour carry both limiter cells too (behaviour-matrix.test.ts runs them under both).
+    expect(table).toMatch(
+      /fault `revocation-delay=2000` under behaviour `delete-only` \| `lifecycle.disabled-key-rejected` \| only this check fails \| only this check fails \|/,
+    );
   });
 
   it(process.env.UPDATE_README ? 'rewrites the block in README.md' : 'is in README.md between the detection-matrix markers', () => {

@@ -158,13 +158,32 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
     await expectErrorRun(reset.origin, /the target closed the connection before its answer was complete \(connection reset\)/);
   });
 
-  it('a storm of 5xx: every answer, with or without a key, is 503', async () => {
+  // 503 with Retry-After says "come back later": a throttle, never judged (docs/verdicts.md). Waited out
+  // 4 times by the first request; after that the run does not wait each request out again.
+  it('a storm of 5xx: every answer, with or without a key, is 503 with Retry-After', async () => {
     let requests = 0;
     const storm = await started(
       listen(
         createHttpServer((_req, res) => {
           requests++;
           res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"unavailable"}');
+        }),
+      ),
+    );
+    const run = await expectErrorRun(storm.origin, /throttled: could not judge: [A-Z]+ \/\S+ answered 503 Service Unavailable/);
+    expect(run.checks.map((c) => c.message).join('\n')).toMatch(/on all 4 tries \(waited 1050 ms \(Retry-After: 1\)/);
+    expect(run.checks.map((c) => c.message).join('\n')).toMatch(/so this one was not waited out again/);
+    expect(run.elapsedMs).toBeLessThan(15_000);
+    expect(requests).toBe(run.result!.profiles[0]!.requestsSent);
+  });
+
+  it('a storm of 5xx without Retry-After: a server error, judged as one (an outage, so error)', async () => {
+    let requests = 0;
+    const storm = await started(
+      listen(
+        createHttpServer((_req, res) => {
+          requests++;
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"unavailable"}');
         }),
       ),
     );

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { demoProfileDeclaring } from '../../demo/declare.js';
 import { startDemo } from '../../demo/seed.js';
-import { FaultError } from '../../reference/index.js';
+import { BehaviourError, FaultError } from '../../reference/index.js';
 import { UsageError } from '../../errors.js';
 import { DEMO_PROFILE } from '../../paths.js';
 import { SecretRegistry } from '../../secrets.js';
@@ -9,29 +13,37 @@ import { operatorPolicy, type OperatorOptions } from '../operator.js';
 import { loadAll } from './run.js';
 
 export function demoCommand(io: CliIo) {
-  return async (opts: ExecuteOptions & OperatorOptions & { suite: string; fault?: string[] }): Promise<number> => {
+  return async (opts: ExecuteOptions & OperatorOptions & { suite: string; fault?: string[]; behaviour?: string[] }): Promise<number> => {
     const policy = operatorPolicy(opts, io);
     let demo: Awaited<ReturnType<typeof startDemo>>;
     try {
-      demo = await startDemo(opts.fault ?? []);
+      demo = await startDemo(opts.fault ?? [], 'prod', 0, opts.behaviour ?? []);
     } catch (err) {
-      if (err instanceof FaultError) throw new UsageError(err.message);
+      if (err instanceof FaultError || err instanceof BehaviourError) throw new UsageError(err.message);
       throw err;
     }
+    // A platform behaviour is declared in the profile, as its owner would: the demo profile, edited, in a temp folder.
+    const declaring = demoProfileDeclaring(demo.target.behaviours());
+    const tmp = declaring ? mkdtempSync(join(tmpdir(), 'keyprobe-demo-')) : undefined;
     try {
+      const profileFile = tmp && declaring ? join(tmp, basename(DEMO_PROFILE)) : DEMO_PROFILE;
+      if (tmp && declaring) writeFileSync(profileFile, declaring.text);
       const secrets = new SecretRegistry();
       for (const s of demo.secrets) secrets.add(s, s === demo.env.KEYPROBE_DEMO_ADMIN_TOKEN ? 'admin-token' : 'key');
       if (!opts.quiet) {
         const faults = Object.keys(demo.target.faults());
+        const behaviours = Object.entries(demo.target.behaviours()).map(([k, v]) => (v === true ? k : `${k}=${v}`));
         io.stdout.write(
-          `Reference target on ${demo.target.origin} (${demo.target.environment})${faults.length ? `, faults: ${faults.join(', ')}` : ', no faults'}\n`,
+          `Reference target on ${demo.target.origin} (${demo.target.environment})${faults.length ? `, faults: ${faults.join(', ')}` : ', no faults'}${behaviours.length ? `, platform behaviours: ${behaviours.join(', ')}` : ''}\n`,
         );
+        if (declaring) io.stdout.write(`The demo profile declares ${declaring.declared.join('; ')}\n`);
       }
-      // The reference target this command started is the operator's own: always allowed.
+      // The reference target this command started is the operator's own: always allowed, whichever behaviours it runs with.
       const allowedOrigins = policy.allowedOrigins && [...policy.allowedOrigins, demo.target.origin];
-      const { profiles, suite } = loadAll(io, [DEMO_PROFILE], opts.suite, { ...io.env, ...demo.env }, { ...policy, allowedOrigins });
+      const { profiles, suite } = loadAll(io, [profileFile], opts.suite, { ...io.env, ...demo.env }, { ...policy, allowedOrigins });
       return await executeRun(io, profiles, suite, { ...opts, secrets });
     } finally {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
       await demo.target.close();
     }
   };

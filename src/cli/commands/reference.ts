@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startDemo } from '../../demo/seed.js';
-import { FaultError, parseFaultArgs, startReferenceTarget, type ReferenceTarget } from '../../reference/index.js';
+import {
+  BehaviourError,
+  FaultError,
+  parseBehaviourArgs,
+  parseFaultArgs,
+  startReferenceTarget,
+  type ReferenceTarget,
+} from '../../reference/index.js';
 import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 
@@ -13,6 +20,7 @@ export interface ReferenceOptions {
   readonly port: number;
   readonly environment: string;
   readonly fault?: string[];
+  readonly behaviour?: string[];
   readonly seed?: boolean;
   readonly writeEnv: string;
   /** The old name of --write-env, kept only to refuse it clearly. */
@@ -31,15 +39,20 @@ export function referenceCommand(io: CliIo) {
     let env: Record<string, string>;
     try {
       if (opts.seed) {
-        const demo = await startDemo(opts.fault ?? [], opts.environment, opts.port);
+        const demo = await startDemo(opts.fault ?? [], opts.environment, opts.port, opts.behaviour ?? []);
         target = demo.target;
         env = demo.env;
       } else {
-        target = await startReferenceTarget({ port: opts.port, environment: opts.environment, faults: parseFaultArgs(opts.fault ?? []) });
+        target = await startReferenceTarget({
+          port: opts.port,
+          environment: opts.environment,
+          faults: parseFaultArgs(opts.fault ?? []),
+          behaviours: parseBehaviourArgs(opts.behaviour ?? []),
+        });
         env = { KEYPROBE_DEMO_TARGET: target.origin, KEYPROBE_DEMO_ADMIN_TOKEN: target.adminToken };
       }
     } catch (err) {
-      if (err instanceof FaultError) throw new UsageError(err.message);
+      if (err instanceof FaultError || err instanceof BehaviourError) throw new UsageError(err.message);
       throw err;
     }
     const envFile = resolve(io.cwd, opts.writeEnv);
