@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
 import { defineCheck, type CheckContext } from './check.js';
+import type { Unmet } from './requirements.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 
@@ -30,10 +31,16 @@ export default defineCheck({
       .min(1)
       .default(['api_key', 'key', 'access_token']),
   }),
-  skipReason(profile) {
+  unmet(profile): Unmet[] {
     if ('query' in profile.target.auth)
-      return `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`;
-    return canaryUnavailable(profile);
+      return [
+        {
+          path: ['target', 'auth', 'query'],
+          message: `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`,
+        },
+      ];
+    const why = canaryUnavailable(profile);
+    return why ? [{ path: ['canary'], message: why }] : [];
   },
   async run(ctx, params) {
     const canary = acquireCanary(ctx);
@@ -66,8 +73,10 @@ export default defineCheck({
         headers: resource.headers,
         credential: { kind: 'query', name, value: canary.secret },
       });
-      if (isSuccess(res)) served.push(`?${name}= answered ${statusText(res.status)}`);
-      else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
+      if (isSuccess(res)) {
+        ctx.http.markFailing(res);
+        served.push(`?${name}= answered ${statusText(res.status)}`);
+      } else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
     }
 
     if (served.length > 0) {

@@ -35,6 +35,7 @@ export default defineCheck({
             advisories.add('401 without a WWW-Authenticate header (RFC 9110 §15.5.2 requires one)');
           continue;
         }
+        ctx.http.markFailing(res);
         if (isServerError(res.status)) {
           const outage = await targetFailsForValidKeyToo(ctx, r, res.status);
           if (outage) {

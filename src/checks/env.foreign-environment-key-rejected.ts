@@ -3,6 +3,7 @@
 // thing between a leaked test key and production data.
 import { CheckError } from '../errors.js';
 import { defineCheck, noParams } from './check.js';
+import type { Unmet } from './requirements.js';
 import { outageDetector, presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
 import { isServerError } from './server-errors.js';
 import { describeExpected } from './describe.js';
@@ -16,10 +17,10 @@ export default defineCheck({
   destructive: false,
   phase: 'request',
   params: noParams,
-  skipReason(profile) {
+  unmet(profile): Unmet[] {
     return profile.otherEnvironments.length === 0
-      ? 'the profile lists no keys of other environments (otherEnvironments: [...])'
-      : undefined;
+      ? [{ path: ['otherEnvironments'], message: 'the profile lists no keys of other environments (otherEnvironments: [...])' }]
+      : [];
   },
   async run(ctx) {
     const resource = probeResource(ctx.profile);
@@ -42,6 +43,7 @@ export default defineCheck({
         });
         const problem = refusalProblem(res.status, accepted);
         const down = isServerError(res.status) ? await outage(res.status) : undefined;
+        if (problem) ctx.http.markFailing(res);
         if (down) errors.push(`${label}: ${down}`);
         else if (problem) failures.push(`${label} → ${problem}`);
       } catch (err) {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { keyToDisable } from '../lifecycle/canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck } from './check.js';
+import { disableSubject } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil } from './key-probe.js';
 
@@ -33,9 +34,8 @@ export default defineCheck({
     /** Interval between probes in the stability window. */
     stabilityIntervalMs: z.number().int().min(1).default(50),
   }),
-  skipReason(profile) {
-    if (!profile.lifecycle) return 'the profile has no lifecycle section: keyprobe cannot disable a key';
-    return undefined;
+  unmet(profile) {
+    return disableSubject(profile).unmet;
   },
   async run(ctx, params) {
     const lc = ctx.profile.lifecycle!;
@@ -101,6 +101,7 @@ export default defineCheck({
         stabilityProbes++;
         points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
         if (r.kind === 'accepted') {
+          if (r.response) ctx.http.markFailing(r.response);
           flaps++;
           acceptedAfterDisable++;
         } else if (r.kind === 'throttled') throttled++;

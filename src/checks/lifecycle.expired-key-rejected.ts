@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck } from './check.js';
+import { canaryCreationUnmet } from './requirements.js';
 import { statusText } from './describe.js';
 import type { CheckOutcome } from './check.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
@@ -24,10 +25,13 @@ export default defineCheck({
     toleranceMs: z.number().int().nonnegative().default(1000),
     pollIntervalMs: z.number().int().min(1).default(50),
   }),
-  skipReason(profile) {
-    if (!profile.expiredKey && !profile.lifecycle)
-      return 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary';
-    return undefined;
+  unmet(profile) {
+    if (profile.expiredKey) return [];
+    if (!profile.lifecycle)
+      return [
+        { path: ['expiredKey'], message: 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary' },
+      ];
+    return canaryCreationUnmet(profile);
   },
   async run(ctx, params): Promise<CheckOutcome> {
     const expected = 'an expired key is refused';
@@ -86,7 +90,10 @@ export default defineCheck({
           measurements: { expiresInSeconds: params.expiresInSeconds, rejectedAfterExpiryMs: afterMs, acceptedAfterExpiry },
         };
       }
-      if (last.kind === 'accepted') acceptedAfterExpiry++;
+      if (last.kind === 'accepted') {
+        if (last.response) ctx.http.markFailing(last.response);
+        acceptedAfterExpiry++;
+      }
       at += params.pollIntervalMs;
       await sleepUntil(at, ctx.signal);
     }

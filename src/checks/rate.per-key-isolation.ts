@@ -6,6 +6,7 @@
 import { secondKey, type SubjectKey } from '../lifecycle/canary.js';
 import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
+import { noRateLimit, secondKeyUnmet } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeKey, sleep } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -19,11 +20,8 @@ export default defineCheck({
   destructive: false,
   phase: 'rate',
   params: noParams,
-  skipReason(profile) {
-    if (!profile.rateLimit) return 'the profile declares no rateLimit';
-    if (!profile.secondKey && !profile.canary && !profile.lifecycle)
-      return 'no second key: declare `secondKey` (or `canary`), or a lifecycle adapter that can create a canary';
-    return undefined;
+  unmet(profile) {
+    return [...noRateLimit(profile), ...secondKeyUnmet(profile)];
   },
   async run(ctx) {
     const spec = ctx.profile.rateLimit!;

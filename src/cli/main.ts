@@ -63,7 +63,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .description('Check profiles and suites for problems without sending a request.')
     .argument('<file...>', 'profile or suite files (a file with a top-level "checks" list is a suite)')
     .option('--resolve', 'also resolve ${env:…} and ${file:…} references')
-    .addHelpText('after', '\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml suites/prelaunch.yaml\n')
+    .option(
+      '-s, --suite <name|file>',
+      'check each profile against this suite: what will run, skip, and every requirement of a required check it cannot meet (exit 3) (default: a suite file given alongside, else prelaunch)',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 valid and every required check can run · 2 a problem in a file · 3 valid, but a required check of the suite cannot run\n\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml --suite prelaunch\n',
+    )
     .action(run(async () => (await import('./commands/validate.js')).validateCommand(io)));
 
   program

@@ -10,6 +10,7 @@
 // run is interrupted. Rotation only ever touches a created canary: a rotated
 // declared key would leave the profile pointing at a dead secret.
 import { randomBytes } from 'node:crypto';
+import { canaryCreationUnmet, disableSubject, skipMessage } from '../checks/requirements.js';
 import type { Profile } from '../config/profile-schema.js';
 import { CLEANUP_TIMEOUT_MS, type CleanupRegistry } from './cleanup.js';
 import type { KeyRef, LifecycleAdapter } from './types.js';
@@ -49,35 +50,26 @@ function describeKey(ref: KeyRef): string {
   return `"${ref.name}"${ref.id ? ` (id ${ref.id})` : ''}`;
 }
 
-/** The key a disable check acts on, with its re-enable or delete registered. */
+/**
+ * The key a disable check acts on, with its re-enable or delete registered.
+ * Which key, and what the profile lacks otherwise, is decided by
+ * disableSubject (checks/requirements.ts), which `validate` uses too.
+ */
 export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
   const { profile, adapter } = d;
-  const lc = profile.lifecycle;
-  if (!adapter || !lc) return skip('the profile has no lifecycle section, so keyprobe cannot disable a key');
-  if (!adapter.can('disable')) return skip(`the ${adapter.kind} lifecycle adapter has no disable action`);
+  const plan = disableSubject(profile);
+  if (!adapter || !plan.subject) return skip(plan.subject ? 'the profile has no lifecycle section' : skipMessage(plan.unmet));
 
-  if (lc.actOnOwnKey) {
+  if (plan.subject === 'own key') {
     const ref: KeyRef = { name: profile.key.name, ...(profile.key.id ? { id: profile.key.id } : {}) };
-    if (needsId(adapter) && !ref.id) return skip('lifecycle.actOnOwnKey needs key.id to address the key');
-    if (!adapter.can('enable')) return skip('lifecycle.actOnOwnKey needs an enable action, so the key can be restored afterwards');
-    const dropRestore = registerEnable(d, ref, 'own key');
+    const dropRestore = registerEnable(d, ref, 'own key', profile.key.secret);
     return { ok: true, key: { kind: 'own key', ref, secret: profile.key.secret, dropRestore } };
   }
-
-  if (profile.canary) {
-    const ref: KeyRef = {
-      name: profile.canary.name ?? `${profile.key.name} canary`,
-      ...(profile.canary.id ? { id: profile.canary.id } : {}),
-    };
-    if (needsId(adapter) && !ref.id) return skip('the declared canary needs an id for the lifecycle adapter');
-    const dropRestore = registerEnable(d, ref, 'declared canary');
-    return { ok: true, key: { kind: 'declared canary', ref, secret: profile.canary.secret, dropRestore } };
-  }
-
-  if (!adapter.can('create') || !adapter.can('delete')) {
-    return skip(
-      `no key to disable: declare a spare \`canary\` key, give the ${adapter.kind} adapter create and delete actions, or set lifecycle.actOnOwnKey`,
-    );
+  if (plan.subject === 'declared canary') {
+    const canary = profile.canary!;
+    const ref: KeyRef = { name: canary.name ?? `${profile.key.name} canary`, ...(canary.id ? { id: canary.id } : {}) };
+    const dropRestore = registerEnable(d, ref, 'declared canary', canary.secret);
+    return { ok: true, key: { kind: 'declared canary', ref, secret: canary.secret, dropRestore } };
   }
   return createCanary(d);
 }
@@ -85,30 +77,45 @@ export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
 /** A canary with the key's scopes, created through the adapter and deleted by cleanup. */
 export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: number } = {}): Promise<Acquired> {
   const { profile, adapter } = d;
-  if (!adapter) return skip('the profile has no lifecycle section, so keyprobe cannot create a canary key');
-  if (!adapter.can('create') || !adapter.can('delete'))
-    return skip(`the ${adapter.kind} lifecycle adapter cannot create and delete a canary key`);
-  if (!profile.key.scopes?.length) return skip('declare key.scopes, so a canary can be created with the same scopes');
+  const unmet = canaryCreationUnmet(profile);
+  if (!adapter || unmet.length > 0) return skip(skipMessage(unmet));
+  const scopes = profile.key.scopes!;
   const name = `${CANARY_NAME_PREFIX}${randomBytes(4).toString('hex')}`;
   // Created detached from the run's abort signal: a create cut off half-way
   // would leave a key that exists but that keyprobe does not know to delete.
   const created = await adapter.forCleanup(CLEANUP_TIMEOUT_MS).create({
     name,
-    scopes: profile.key.scopes,
+    scopes,
     environment: profile.key.environment,
     ...(profile.key.owner ? { owner: profile.key.owner } : {}),
     ...(opts.expiresInSeconds !== undefined ? { expiresInSeconds: opts.expiresInSeconds } : {}),
   });
   if (created.outcome !== 'done') return error(`could not create a canary key: ${created.reason}`);
   const ref: KeyRef = { name, ...(created.value.id ? { id: created.value.id } : {}) };
+  const restores = {
+    key: ref,
+    subject: 'created canary',
+    action: 'delete',
+    leftState: 'exists (not deleted)',
+    secret: created.value.secret,
+  } as const;
   if (needsId(adapter) && !ref.id) {
+    // Registered all the same, so the end of the run says loudly that a key was left behind.
+    d.cleanup.add({
+      label: `delete created canary ${describeKey(ref)}`,
+      restores,
+      run: async () => {
+        throw new Error('the create answer returned no id, so keyprobe cannot address the canary: delete it by hand');
+      },
+    });
     return error(`the canary ${describeKey(ref)} was created but its id was not returned, so keyprobe cannot delete it: delete it by hand`);
   }
   d.cleanup.add({
     label: `delete created canary ${describeKey(ref)}`,
+    restores,
     run: async (timeoutMs) => {
       const r = await adapter.forCleanup(timeoutMs).delete(ref);
-      if (r.outcome !== 'done') throw new Error(`${r.reason} — delete key ${describeKey(ref)} by hand`);
+      if (r.outcome !== 'done') throw new Error(r.reason);
     },
   });
   return { ok: true, key: { kind: 'created canary', ref, secret: created.value.secret } };
@@ -142,15 +149,14 @@ export async function secondKey(d: CanaryDeps): Promise<Acquired> {
 }
 
 /** Registered before the disable is even sent, so an interruption mid-disable still restores the key. */
-function registerEnable(d: CanaryDeps, ref: KeyRef, what: string): () => void {
+function registerEnable(d: CanaryDeps, ref: KeyRef, what: SubjectKind, secret: string): () => void {
   const adapter = d.adapter!;
   return d.cleanup.add({
     label: `re-enable ${what} ${describeKey(ref)}`,
+    restores: { key: ref, subject: what, action: 'enable', leftState: 'disabled', secret },
     run: async (timeoutMs) => {
-      if (!adapter.can('enable'))
-        throw new Error(`the ${adapter.kind} adapter has no enable action — re-enable key ${describeKey(ref)} by hand`);
       const r = await adapter.forCleanup(timeoutMs).enable(ref);
-      if (r.outcome !== 'done') throw new Error(`${r.reason} — re-enable key ${describeKey(ref)} by hand`);
+      if (r.outcome !== 'done') throw new Error(r.reason);
     },
   });
 }

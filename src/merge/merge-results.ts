@@ -36,9 +36,12 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
     .sort()
     .at(-1)!;
   const incomplete = results.some((r) => r.incomplete);
+  // A key one shard left changed stays unrestored in the merged run.
+  const records = results.flatMap((r) => r.cleanup?.records ?? []);
   const { verdict, exitCode } = launchVerdict(
     profiles.flatMap((p) => p.checks),
     incomplete,
+    records,
   );
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -51,6 +54,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
     durationMs: Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)),
     incomplete,
     profiles,
+    ...(results.some((r) => r.cleanup) ? { cleanup: { complete: records.every((c) => c.outcome === 'verified'), records } } : {}),
     verdict,
     exitCode,
   };

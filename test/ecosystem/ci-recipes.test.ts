@@ -2,7 +2,7 @@
 // promises (keyprobe's exit code is the gate; JUnit and HTML are published
 // even when it closes), and the keyprobe commands in them, run here against
 // the reference target, do what the recipe expects of them.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +200,24 @@ describe('docs/ci/github-actions-sharded.yml', () => {
     );
     expect(made.code, made.stderr).toBe(0);
     expect(profiles).toEqual(['crm-prod-agent-call', 'billing-prod-agent-call']);
+    // …and completed the way `keyprobe validate` asks for: the prelaunch suite requires a
+    // rate limit and a key to disable (here a declared spare, re-enabled through the management API).
+    appendFileSync(
+      join(tmp.dir, 'profiles', 'billing-prod-agent-call.yaml'),
+      [
+        'rateLimit: { limit: 20, windowSeconds: 1, probe: GET /v1/agents }',
+        'canary: { secret: "${env:KEYPROBE_CANARY_KEY}", id: "${env:KEYPROBE_CANARY_KEY_ID}", name: billing-prod-agent-call-canary }',
+        'lifecycle:',
+        '  adapter: http',
+        '  http:',
+        '    credential: { secret: "${env:KEYPROBE_ADMIN_TOKEN}" }',
+        '    disable: POST /admin/keys/{{id}}/disable',
+        '    enable: POST /admin/keys/{{id}}/enable',
+        '',
+      ].join('\n'),
+    );
+    const validated = await runCli(['validate', join(tmp.dir, 'profiles', 'billing-prod-agent-call.yaml')], { cwd: tmp.dir });
+    expect(validated.code, validated.stderr).toBe(0);
 
     const shardLine = stepsRunning(shard.steps, 'run')[0]!.run!;
     const secrets: string[] = [];

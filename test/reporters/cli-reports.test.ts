@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../src/demo/seed.js';
 import { DEMO_PROFILE } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
@@ -19,13 +19,17 @@ describe('the reports a run writes', () => {
   let tmp: ReturnType<typeof tempDir>;
   const env = () => ({ ...demo.env, PATH: process.env.PATH });
 
-  beforeAll(async () => {
-    demo = await startDemo();
+  beforeAll(() => {
     tmp = tempDir();
   });
-  afterAll(async () => {
+  afterAll(() => tmp.cleanup());
+  // A fresh target per test: runs in quick succession against one target would
+  // spend the key's rate limit (20 per second) and meet 429s on its allowed resources.
+  beforeEach(async () => {
+    demo = await startDemo();
+  });
+  afterEach(async () => {
     await demo.target.close();
-    tmp.cleanup();
   });
 
   it('writes results.json, junit.xml, report.html and a manifest sha256sum accepts; reports/latest points at them', async () => {
@@ -150,7 +154,7 @@ describe('the reports a run writes', () => {
       env: { ...env(), KEYPROBE_CHROMIUM: join(tmp.dir, 'no-such-chromium') },
       cwd: tmp.dir,
     });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stdout).toBe(0);
     expect(run.stderr).toContain(
       `keyprobe: the pdf report could not be written: no Chromium at ${join(tmp.dir, 'no-such-chromium')}, so report.pdf was not written`,
     );

@@ -18,7 +18,7 @@ export function exchange(over: Partial<Exchange> = {}): Exchange {
     responseHeaders: { 'content-type': 'application/json; charset=utf-8', ratelimit: '"default";r=19;t=1' },
     bodyExcerpt: '{"agents":[{"id":"agt-support"}]}',
     bodyTruncated: false,
-    curl: `curl -sS -i "${ORIGIN}/v1/agents" -H "authorization: Bearer $KEY"`,
+    curl: `curl -sS -i "${ORIGIN}/v1/agents" -H "authorization: Bearer \${KEY}"`,
     ...over,
   };
 }

@@ -164,7 +164,7 @@ export function initCommand(io: CliIo) {
       const shown = relative(io.cwd, out) || out;
       io.stdout.write(`Wrote ${shown}: key ${name}, ${allowed.length} allowed and ${denied.length} denied resource(s).\n`);
       io.stdout.write(
-        `Next: review it, then\n  export ${keyEnv}=…   # the key, from your secret store\n  keyprobe validate ${shown}\n  keyprobe run ${shown}\n`,
+        `Next: review it, then\n  export ${keyEnv}=…   # the key, from your secret store\n  keyprobe validate ${shown}   # also lists what the prelaunch suite still needs (a rateLimit, a key to disable)\n  keyprobe run ${shown}\n`,
       );
       return EXIT.pass;
     } finally {
