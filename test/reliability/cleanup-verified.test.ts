@@ -23,7 +23,7 @@ import { expectNoCrash, expectNoSecrets, listen, type Listener } from './helpers
 const XSD = readFileSync(new URL('../fixtures/junit-10.xsd', import.meta.url), 'utf8');
 const CANARY = 'crm-prod-agent-call-canary';
 
-type EnableMode = 'throttled' | 'lies' | 'forward';
+type EnableMode = 'throttled' | 'throttled-once' | 'lies' | 'forward';
 
 /** Forwards everything to the reference target, except the re-enable call, which it answers itself as `mode` says. */
 async function managementProxy(targetOrigin: string): Promise<Listener & { setMode: (m: EnableMode) => void; enableCalls: () => number }> {
@@ -45,7 +45,7 @@ async function managementProxy(targetOrigin: string): Promise<Listener & { setMo
     createServer((req, res) => {
       if (req.method === 'POST' && /^\/admin\/keys\/[^/]+\/enable$/.test(req.url ?? '')) {
         enableCalls++;
-        if (state.mode === 'throttled') {
+        if (state.mode === 'throttled' || (state.mode === 'throttled-once' && enableCalls === 1)) {
           req.resume();
           return void res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"error":"rate_limited"}');
         }
@@ -196,6 +196,24 @@ describe('a re-enable the management API refuses (429 every time)', () => {
     expect(section).toContain(id);
     expect(section).toContain('$ADMIN_TOKEN');
 
+    expectNoSecrets(demo!.secrets, run);
+  });
+});
+
+describe('a re-enable the management API throttles once', () => {
+  it('whatever the adapter does about it (retry or not), the verdict matches the key: restored and exit 0, or left and exit 3 with the block', async () => {
+    const run = await runDisableCheck('throttled-once');
+    expectNoCrash(run);
+    const record = run.result.cleanup?.records[0];
+    if (canaryState().enabled) {
+      expect(run.code).toBe(0);
+      expect(record).toMatchObject({ outcome: 'verified' });
+      expect(plain(run.stdout)).not.toMatch(/CLEANUP/);
+    } else {
+      expect(run.code).toBe(3);
+      expect(record).toMatchObject({ outcome: 'failed', leftState: 'disabled' });
+      expect(endBlock(run.stdout)).toContain(CANARY);
+    }
     expectNoSecrets(demo!.secrets, run);
   });
 });
