@@ -184,6 +184,8 @@ export interface RunResult {
   readonly profiles: readonly ProfileRun[];
   /** Everything keyprobe put back, verified; a cleanup that is not complete leaves the launch unverified. */
   readonly cleanup?: CleanupSection;
+  /** Required checks of the suite the operator left out with --only/--skip: not part of this verdict, and said so. */
+  readonly requiredLeftOut?: readonly string[];
   readonly verdict: LaunchVerdict;
   readonly exitCode: number;
 }

@@ -38,6 +38,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
   const incomplete = results.some((r) => r.incomplete);
   // A key one shard left changed stays unrestored in the merged run.
   const records = results.flatMap((r) => r.cleanup?.records ?? []);
+  const leftOut = [...new Set(results.flatMap((r) => r.requiredLeftOut ?? []))];
   const { verdict, exitCode } = launchVerdict(
     profiles.flatMap((p) => p.checks),
     incomplete,
@@ -55,6 +56,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
     incomplete,
     profiles,
     ...(results.some((r) => r.cleanup) ? { cleanup: { complete: records.every((c) => c.outcome === 'verified'), records } } : {}),
+    ...(leftOut.length > 0 ? { requiredLeftOut: leftOut } : {}),
     verdict,
     exitCode,
   };

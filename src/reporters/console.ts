@@ -240,6 +240,12 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
     ...(attention.length ? ['', 'Gating checks that need attention:', ...attention] : []),
     ...(reasons.length ? ['', 'Not verified because:', ...reasons.map((r) => `  ${r}`)] : []),
     ...(result.incomplete ? ['', 'The run was interrupted: results are incomplete.'] : []),
+    ...(result.requiredLeftOut?.length
+      ? [
+          '',
+          `Left out with --only/--skip, so not part of this verdict: required check${result.requiredLeftOut.length === 1 ? '' : 's'} ${result.requiredLeftOut.join(', ')}.`,
+        ]
+      : []),
     '',
     `Launch verdict: ${paint(verdictPaint, word)} — ${explainExitCode(exitCode)}`,
     '',

@@ -133,6 +133,7 @@ ${reasonsList(result)}
 <p>Run by ${esc(result.operator)} on ${esc(utc(result.startedAt))} with ${esc(result.tool.name)} ${esc(result.tool.version)}</p>
 <p class="counts"><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} not verified (error)</span><span>${count('skip')} skipped</span><span>${placed.length} checks, ${gating} gating</span></p>
 ${result.incomplete ? '<p class="warning">The run was interrupted: results are incomplete and cannot support a launch decision.</p>' : ''}
+${result.requiredLeftOut?.length ? `<p class="warning">Left out with --only/--skip, so not part of this verdict: required ${esc(result.requiredLeftOut.join(', '))}.</p>` : ''}
 </div></header>`;
 }
 

@@ -121,6 +121,7 @@ export const runResultSchema = z.object({
     }),
   ),
   cleanup: z.object({ complete: z.boolean(), records: z.array(cleanupRecord) }).optional(),
+  requiredLeftOut: z.array(z.string()).optional(),
   verdict: z.enum(['pass', 'fail', 'error']),
   exitCode: z.number().int(),
 });

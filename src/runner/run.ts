@@ -84,6 +84,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
+  const requiredLeftOut = options.suite.checks.filter((c) => c.required && !plan.includes(c)).map((c) => c.check.id);
   const cleanup = { complete: cleanups.every((c) => c.outcome === 'verified'), records: cleanups };
   const { verdict, exitCode } = launchVerdict(
     profileRuns.flatMap((p) => p.checks),
@@ -102,6 +103,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     incomplete,
     profiles: profileRuns,
     cleanup,
+    ...(requiredLeftOut.length > 0 ? { requiredLeftOut } : {}),
     verdict,
     exitCode,
   });

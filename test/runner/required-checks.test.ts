@@ -79,6 +79,11 @@ describe('keyprobe run: a required check that skips', () => {
     expect(r.stdout).toMatch(/Launch verdict: NOT VERIFIED — exit 3/);
     // The summary names the required check and what the profile must add.
     expect(r.stdout).toMatch(/required check lifecycle\.disabled-key-rejected did not run: .*key\.id/);
+    // --only left the other required checks out: the operator's choice, but said so.
+    expect(r.result.requiredLeftOut).toEqual(['auth.valid-key-accepted', 'authz.unauthorized-resource-denied', 'rate.limit-triggered']);
+    expect(r.stdout).toMatch(
+      /Left out with --only\/--skip, so not part of this verdict: required checks auth\.valid-key-accepted, authz\.unauthorized-resource-denied, rate\.limit-triggered\./,
+    );
     expect(demo!.target.listKeys().every((k) => k.enabled)).toBe(true);
     // CI gates read junit.xml: the required check that did not run is an error there, not a skip.
     const xml = readFileSync(join(r.outDir, 'junit.xml'), 'utf8');
