@@ -123,7 +123,7 @@ function banner(result: RunResult, placed: readonly Placed[]): string {
   const gating = placed.filter((p) => p.check.gating).length;
   return `<header class="banner v-${result.verdict}" id="verdict"><div class="inner">
 <div class="kicker">keyprobe launch verdict · suite ${esc(result.suite.name)}</div>
-<h1>${esc(LAUNCH_WORD[result.verdict])}${result.verdict === 'error' ? '' : `: ${esc(result.verdict.toUpperCase())}`}</h1>
+<h1>${esc(LAUNCH_WORD[result.verdict])}: ${esc(result.verdict.toUpperCase())}</h1>
 <p>${esc(explainExitCode(result.exitCode))}.</p>
 ${reasonsList(result)}
 <p>${result.profiles
