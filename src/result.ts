@@ -28,8 +28,10 @@ export interface Exchange {
   /** A capped, redacted excerpt of the response body. */
   readonly bodyExcerpt: string;
   readonly bodyTruncated: boolean;
-  /** A curl line that reproduces the request with the key as $KEY. */
+  /** A curl line that reproduces the request: the key as ${KEY}, other secrets as shell variables (see docs/reports.md). */
   readonly curl: string;
+  /** This exchange is what the check failed on (e.g. a denied resource that was served); reports open it. */
+  readonly failing?: boolean;
 }
 
 /** One probe on a timeline chart. */
@@ -103,8 +105,14 @@ export interface CheckResult {
   readonly title: string;
   readonly severity: Severity;
   readonly gating: boolean;
+  /** The suite requires this check to run: a skip or an error leaves the launch unverified. */
+  readonly required?: boolean;
   readonly destructive: boolean;
+  /** Which key a destructive check acted on, e.g. `declared canary "crm-prod-agent-call-canary"`. */
+  readonly actedOn?: string;
   readonly verdict: Verdict;
+  /** `declared`: the verdict rests on what the profile declares, not on anything the target was seen to do. */
+  readonly basis?: 'declared';
   /** One sentence: what was expected and what was seen (or why skipped/error). */
   readonly message: string;
   readonly expected?: string;
@@ -136,8 +144,20 @@ export interface ProfileSummary {
   readonly targetEnvironment: string;
 }
 
+/** The preflight of one profile: can the target be reached at all, and is the key accepted? */
+export interface Preflight {
+  /** False when no HTTP answer came back: no check was run. */
+  readonly reachable: boolean;
+  /** Whether the key was accepted on an allowed resource; absent when that was not asked or not judged (throttled). */
+  readonly keyAccepted?: boolean;
+  /** In words, e.g. "connection refused by 127.0.0.1:1234: …". */
+  readonly message: string;
+  readonly evidence: readonly Exchange[];
+}
+
 export interface ProfileRun {
   readonly profile: ProfileSummary;
+  readonly preflight?: Preflight;
   readonly checks: readonly CheckResult[];
   readonly requestsSent: number;
   readonly requestBudget: number;
@@ -168,6 +188,33 @@ export interface RunAcceptance {
   readonly resolved: readonly { readonly key: string; readonly check: string; readonly was: string }[];
 }
 
+/** One thing keyprobe put back after a check (re-enable a key, delete a canary), and whether it was verified. */
+export interface CleanupRecord {
+  /** The profile's key name. */
+  readonly profile: string;
+  readonly check: string;
+  /** The key acted on, by name (never its secret). */
+  readonly key: string;
+  readonly keyId?: string;
+  /** `own key`, `declared canary`, `created canary`. */
+  readonly subject: string;
+  readonly action: 'enable' | 'delete';
+  /** verified: done and seen to hold · unverified: done, but the key does not behave as restored · failed: not done. */
+  readonly outcome: 'verified' | 'unverified' | 'failed';
+  /** What happened, in words (redacted). */
+  readonly detail: string;
+  /** The state the key was left in, when it is not verified restored: `disabled`, `exists (not deleted)`… */
+  readonly leftState?: string;
+  /** The exact action that restores it by hand, with secrets as placeholders (`$ADMIN_TOKEN`). */
+  readonly restore?: string;
+}
+
+export interface CleanupSection {
+  /** True when every cleanup was done and verified (or there was nothing to clean up). */
+  readonly complete: boolean;
+  readonly records: readonly CleanupRecord[];
+}
+
 export interface RunResult {
   readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
   readonly runId: string;
@@ -180,13 +227,25 @@ export interface RunResult {
   /** True when the run was interrupted before every check finished. */
   readonly incomplete: boolean;
   readonly profiles: readonly ProfileRun[];
+  /** Everything keyprobe put back, verified; a cleanup that is not complete leaves the launch unverified. */
+  readonly cleanup?: CleanupSection;
+  /** Required checks of the suite the operator left out with --only/--skip: not part of this verdict, and said so. */
+  readonly requiredLeftOut?: readonly string[];
   readonly verdict: LaunchVerdict;
   readonly exitCode: number;
   /** Present when the run had a baseline or waivers. */
   readonly acceptance?: RunAcceptance;
 }
 
+/** How a check that preflight stopped begins its message. */
+export const NOT_RUN_UNREACHABLE = 'not run: target unreachable';
+
 /** Every check result of a run, flattened. */
 export function allChecks(run: RunResult): CheckResult[] {
   return run.profiles.flatMap((p) => p.checks);
+}
+
+/** Cleanups that were not done, or not seen to hold: each left the target changed. */
+export function unfinishedCleanups(run: Pick<RunResult, 'cleanup'>): CleanupRecord[] {
+  return (run.cleanup?.records ?? []).filter((r) => r.outcome !== 'verified');
 }

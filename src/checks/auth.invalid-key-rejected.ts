@@ -54,6 +54,7 @@ export default defineCheck({
         });
         const problem = refusalProblem(res.status, accepted);
         const down = isServerError(res.status) ? await outage(res.status) : undefined;
+        if (problem) ctx.http.markFailing(res);
         if (down) errors.push(`${v.label}: ${down}`);
         else if (problem) failures.push(`${v.label} → ${problem}`);
       } catch (err) {
@@ -103,6 +104,8 @@ function invalidCredentials(profile: Profile, wrongSchemes: readonly string[], s
       if (scheme.toLowerCase() === auth.scheme.toLowerCase()) continue;
       // Basic carries user:password in base64; an API key is commonly sent as the user name.
       const value = scheme.toLowerCase() === 'basic' ? Buffer.from(`${key}:`).toString('base64') : key;
+      // So its reproduce line can make it again from $KEY.
+      if (value !== key) secrets.add(value, 'basic-credential', { shell: `$(printf '%s:' "$KEY" | base64 | tr -d '\\n')` });
       variants.push({
         label: `real key with scheme ${scheme}`,
         credential: { kind: 'header', name: auth.header, value: `${scheme} ${value}` },

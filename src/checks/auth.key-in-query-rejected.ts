@@ -9,6 +9,7 @@ import type { Profile } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck, type CheckContext } from './check.js';
+import { canaryCreationUnmet, skipMessage, type Unmet } from './requirements.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 import { budgetTooSmallToUndo } from './key-probe.js';
@@ -34,10 +35,15 @@ export default defineCheck({
       .min(1)
       .default(['api_key', 'key', 'access_token']),
   }),
-  skipReason(profile) {
+  unmet(profile): Unmet[] {
     if ('query' in profile.target.auth)
-      return `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`;
-    return canaryUnavailable(profile);
+      return [
+        {
+          path: ['target', 'auth', 'query'],
+          message: `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`,
+        },
+      ];
+    return canaryUnmet(profile);
   },
   async run(ctx, params) {
     const acquired = await acquireCanary(ctx);
@@ -72,8 +78,10 @@ export default defineCheck({
         headers: resource.headers,
         credential: { kind: 'query', name, value: canary.secret },
       });
-      if (isSuccess(res)) served.push(`?${name}= answered ${statusText(res.status)}`);
-      else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
+      if (isSuccess(res)) {
+        ctx.http.markFailing(res);
+        served.push(`?${name}= answered ${statusText(res.status)}`);
+      } else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
     }
 
     if (served.length > 0) {
@@ -113,34 +121,34 @@ export default defineCheck({
   },
 });
 
-/** Why no canary key can be had at all, judged from the profile alone; undefined when one may be. */
-function canaryUnavailable(profile: Profile): string | undefined {
-  if (profile.canary || profile.lifecycle) return undefined;
-  return "no canary key: declare one under `canary:` (a spare key with the same scopes), or give the profile a lifecycle adapter that can create and delete keys; the profile's own key is never sent in a URL, where it would land in access logs";
+/**
+ * A canary to expose: a declared one, or one the lifecycle adapter can create
+ * (the same rule acquireCanary follows, from checks/requirements.ts).
+ */
+function canaryUnmet(profile: Profile): Unmet[] {
+  if (profile.canary) return [];
+  const creation = canaryCreationUnmet(profile);
+  if (creation.length === 0) return [];
+  return [
+    {
+      path: ['canary'],
+      message: `no canary key: declare one under \`canary:\` (a spare key with the same scopes), or let the lifecycle adapter create one (${skipMessage(creation)}); the profile's own key is never sent in a URL, where it would land in access logs`,
+    },
+  ];
 }
 
 /** A canary created (and deleted by cleanup) where the adapter can; the declared one otherwise; or the outcome to give instead. */
 async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'skip' | 'error'; message: string }> {
   const adapter = ctx.lifecycle;
-  if (adapter?.can('create') && adapter.can('delete') && ctx.profile.key.scopes?.length) {
+  if (adapter && canaryCreationUnmet(ctx.profile).length === 0) {
     const tooSmall = budgetTooSmallToUndo(ctx);
     if (tooSmall) return { verdict: 'error', message: tooSmall.message };
     const created = await createCanary({ profile: ctx.profile, adapter, cleanup: ctx.cleanup });
     if (!created.ok) return { verdict: created.verdict, message: created.reason };
     return { secret: created.key.secret, source: `created canary ${created.key.ref.name}` };
   }
-  const declared = ctx.profile.canary;
-  if (!declared) {
-    const why = !adapter
-      ? 'the profile has no lifecycle section'
-      : !ctx.profile.key.scopes?.length
-        ? 'key.scopes is not declared, so a canary cannot be created with the same scopes'
-        : `the ${adapter.kind} lifecycle adapter cannot create and delete keys`;
-    return {
-      verdict: 'skip',
-      message: `no canary key: ${why}, and no \`canary:\` is declared; the profile's own key is never sent in a URL, where it would land in access logs`,
-    };
-  }
+  // unmet() made sure there is one.
+  const declared = ctx.profile.canary!;
   if (declared.secret === ctx.profile.key.secret)
     throw new CheckError("the declared canary is the profile's own key; it is never sent in a URL");
   return { secret: declared.secret, source: declared.name ? `declared canary ${declared.name}` : 'declared canary' };

@@ -51,6 +51,7 @@ export default defineCheck({
             );
           continue;
         }
+        ctx.http.markFailing(res);
         if (isServerError(res.status)) {
           const outage = await targetFailsForValidKeyToo(ctx, r, res.status);
           if (outage) {

@@ -10,6 +10,8 @@ import { describeExpected, isSuccess, statusText } from './describe.js';
 export interface NearMiss {
   readonly label: string;
   readonly secret: string;
+  /** A POSIX shell expression that makes it from the key ($KEY), for reproduce lines; absent where that would need the key's characters. */
+  readonly shell?: string;
 }
 
 export default defineCheck({
@@ -46,7 +48,7 @@ export default defineCheck({
 
     const variants = nearMissVariants(ctx.profile.key.secret);
     // Each variant is one edit from the key: it is a secret too, shown only by fingerprint.
-    for (const v of variants) ctx.secrets.add(v.secret, 'near-miss');
+    for (const v of variants) ctx.secrets.add(v.secret, 'near-miss', v.shell ? { shell: v.shell } : {});
     const accepted = rejectionStatuses(ctx.profile, params.alsoAccept);
     const failures: string[] = [];
     let served = 0;
@@ -54,7 +56,10 @@ export default defineCheck({
       const res = await send(v.label, v.secret);
       if (isSuccess(res)) served++;
       const problem = refusalProblem(res.status, accepted);
-      if (problem) failures.push(`${v.label} → ${problem}`);
+      if (problem) {
+        ctx.http.markFailing(res);
+        failures.push(`${v.label} → ${problem}`);
+      }
     }
     const expected = `${describeExpected(accepted)} for every near miss of the key`;
     const measurements = { nearMisses: variants.length, served, notRefused: failures.length };
@@ -77,12 +82,19 @@ export default defineCheck({
 
 /** The near misses of a key, derived deterministically so a run can be reproduced (and scanned for). */
 export function nearMissVariants(key: string): NearMiss[] {
+  const extra = key.at(-1) === 'x' ? 'y' : 'x';
+  // tr flips ASCII letters only: for any other key the flipped value is a variable of its own.
+  const ascii = /^[\x20-\x7e]*$/.test(key);
   const variants: NearMiss[] = [
-    { label: 'truncated by one character', secret: key.slice(0, -1) },
+    { label: 'truncated by one character', secret: key.slice(0, -1), shell: '${KEY%?}' },
     { label: 'last character changed', secret: changeAt(key, key.length - 1) },
     { label: 'middle character changed', secret: changeAt(key, Math.floor(key.length / 2)) },
-    { label: 'case flipped', secret: flipCase(key) },
-    { label: 'extended by one character', secret: `${key}${key.at(-1) === 'x' ? 'y' : 'x'}` },
+    {
+      label: 'case flipped',
+      secret: flipCase(key),
+      ...(ascii ? { shell: `$(printf '%s' "$KEY" | tr 'a-zA-Z' 'A-Za-z')` } : {}),
+    },
+    { label: 'extended by one character', secret: `${key}${extra}`, shell: `\${KEY}${extra}` },
   ];
   // A key without letters has no case to flip; never send the real key as a "miss".
   return variants.filter((v) => v.secret !== key && v.secret.length > 0);

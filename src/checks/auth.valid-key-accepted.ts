@@ -29,6 +29,7 @@ export default defineCheck({
           headers: r.headers,
         });
         if (matchesExpected(res.status, expected)) continue;
+        ctx.http.markFailing(res);
         if (isServerError(res.status)) {
           errors.push(serverErrorWords(r.method, r.path, res.status));
           continue;

@@ -7,6 +7,7 @@ import { CheckError } from '../errors.js';
 import type { DeniedResource, Profile } from '../config/profile-schema.js';
 import { secretForms, type SecretRegistry } from '../secrets.js';
 import { defineCheck, noParams } from './check.js';
+import type { Unmet } from './requirements.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 import { outageDetector } from './credentials.js';
 import { isServerError } from './server-errors.js';
@@ -21,8 +22,8 @@ export default defineCheck({
   destructive: false,
   phase: 'request',
   params: noParams,
-  skipReason(profile) {
-    return profile.denied.length === 0 ? 'the profile lists no denied resources (denied: [...])' : undefined;
+  unmet(profile): Unmet[] {
+    return profile.denied.length === 0 ? [{ path: ['denied'], message: 'the profile lists no denied resources (denied: [...])' }] : [];
   },
   async run(ctx) {
     const failures: string[] = [];
@@ -54,7 +55,10 @@ export default defineCheck({
           leaky++;
           problems.push(`its body ${isSuccess(res) ? 'also ' : ''}reveals ${leaks.join(', ')}`);
         }
-        if (problems.length > 0) failures.push(`${where} ${problems.join('; ')}`);
+        if (problems.length > 0) {
+          ctx.http.markFailing(res);
+          failures.push(`${where} ${problems.join('; ')}`);
+        }
       } catch (err) {
         if (!(err instanceof CheckError)) throw err;
         errors.push(err.message);

@@ -8,6 +8,7 @@ import type { CleanupRegistry } from '../lifecycle/cleanup.js';
 import type { LifecycleAdapter } from '../lifecycle/types.js';
 import type { Measurement, Severity, Timeline, Verdict } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
+import type { Unmet } from './requirements.js';
 
 /**
  * When a check runs. `request` checks run first (concurrently); `lifecycle`
@@ -41,6 +42,8 @@ export interface CheckOutcome {
   readonly advisories?: readonly string[];
   readonly measurements?: Readonly<Record<string, Measurement>>;
   readonly timeline?: Timeline;
+  /** `declared` when the verdict rests only on what the profile declares (e.g. scopes without introspection). */
+  readonly basis?: 'declared';
 }
 
 export interface Check<P extends z.ZodType = z.ZodType> {
@@ -56,8 +59,13 @@ export interface Check<P extends z.ZodType = z.ZodType> {
   readonly phase: CheckPhase;
   /** Parameters a suite may set (validated, with defaults). */
   readonly params: P;
-  /** Why this check cannot run for this profile (no data for it), or undefined. */
-  skipReason?(profile: Profile): string | undefined;
+  /**
+   * Everything this profile lacks for the check to run (empty: it can run).
+   * The runner skips the check with these words; `keyprobe validate` lists
+   * them, located, for every required check of a suite. Keep every "cannot
+   * run for this profile" rule here, not inside `run`.
+   */
+  unmet?(profile: Profile): readonly Unmet[];
   run(ctx: CheckContext, params: z.output<P>): Promise<CheckOutcome>;
 }
 

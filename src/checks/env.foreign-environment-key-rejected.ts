@@ -8,6 +8,7 @@
 import { CheckError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
 import { defineCheck, noParams } from './check.js';
+import type { Unmet } from './requirements.js';
 import { outageDetector, presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 import { isolationProbe, judgeServedData, ownBaseline, type OwnData } from './environment-data.js';
@@ -22,10 +23,10 @@ export default defineCheck({
   destructive: false,
   phase: 'request',
   params: noParams,
-  skipReason(profile) {
+  unmet(profile): Unmet[] {
     return profile.otherEnvironments.length === 0
-      ? 'the profile lists no keys of other environments (otherEnvironments: [...])'
-      : undefined;
+      ? [{ path: ['otherEnvironments'], message: 'the profile lists no keys of other environments (otherEnvironments: [...])' }]
+      : [];
   },
   async run(ctx) {
     const iso = ctx.profile.environmentIsolation;
@@ -76,6 +77,7 @@ export default defineCheck({
         }
         const problem = refusalProblem(res.status, accepted);
         const down = isServerError(res.status) ? await outage(res.status) : undefined;
+        if (problem) ctx.http.markFailing(res);
         if (down) errors.push(`${label}: ${down}`);
         else if (problem) failures.push(`${label} → ${problem}`);
       } catch (err) {

@@ -75,6 +75,8 @@ export default defineCheck({
       expected,
       advisories,
       measurements,
+      // Without the platform's word (introspection), only the declaration and the secret's own marker were judged.
+      ...(intro?.ok && intro.data.environment ? {} : { basis: 'declared' as const }),
     };
   },
 });

@@ -88,6 +88,8 @@ export default defineCheck({
       expected,
       advisories,
       measurements,
+      // Without introspection the owner and the dates are the profile's word only.
+      ...(platform ? {} : { basis: 'declared' as const }),
     };
   },
 });

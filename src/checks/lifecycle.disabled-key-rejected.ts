@@ -22,6 +22,7 @@ import { keyToDisable } from '../lifecycle/canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck } from './check.js';
 import { duration, statusText } from './describe.js';
+import { disableSubject } from './requirements.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil } from './key-probe.js';
 import { watchForRefusal } from './refusal-watch.js';
 
@@ -43,9 +44,8 @@ export default defineCheck({
     /** Interval between probes in the stability window. */
     stabilityIntervalMs: z.number().int().min(1).default(50),
   }),
-  skipReason(profile) {
-    if (!profile.lifecycle) return 'the profile has no lifecycle section: keyprobe cannot disable a key';
-    return undefined;
+  unmet(profile) {
+    return disableSubject(profile).unmet;
   },
   async run(ctx, params) {
     const lc = ctx.profile.lifecycle!;
@@ -116,6 +116,7 @@ export default defineCheck({
           stabilityThrottled++;
         } else stabilityProbes++;
         if (r.kind === 'accepted') {
+          if (r.response) ctx.http.markFailing(r.response);
           flaps++;
           acceptedAfterDisable++;
         }

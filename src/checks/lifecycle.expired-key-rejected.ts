@@ -18,7 +18,8 @@ import { defineCheck } from './check.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
-import { watchForRefusal } from './refusal-watch.js';
+import { canaryCreationUnmet } from './requirements.js';
+import { watchForRefusal, type Watch } from './refusal-watch.js';
 
 /** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
 interface KnownExpiry {
@@ -41,10 +42,13 @@ export default defineCheck({
     toleranceMs: z.number().int().nonnegative().default(1000),
     pollIntervalMs: z.number().int().min(1).default(50),
   }),
-  skipReason(profile) {
-    if (!profile.expiredKey && !profile.lifecycle)
-      return 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary';
-    return undefined;
+  unmet(profile) {
+    if (profile.expiredKey) return [];
+    if (!profile.lifecycle)
+      return [
+        { path: ['expiredKey'], message: 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary' },
+      ];
+    return canaryCreationUnmet(profile);
   },
   async run(ctx, params): Promise<CheckOutcome> {
     const expected = 'an expired key is refused';
@@ -119,6 +123,7 @@ export default defineCheck({
       pollIntervalMs: params.pollIntervalMs,
       label: 'canary after its expiry',
       keepEvidence: 3,
+      lateAfterMs: allowedMs,
     });
     const measurements = {
       expiresInSeconds: params.expiresInSeconds,
@@ -165,6 +170,7 @@ export default defineCheck({
           measurements: all,
         };
       if (unverified) return { verdict: 'error', message: `the canary was ${refused}, but ${unverified}`, expected, measurements: all };
+      markLate(ctx, watch);
       return {
         verdict: 'fail',
         message: `the canary was refused ${duration(lagMs)} after it expired; budget ${duration(allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
@@ -184,6 +190,7 @@ export default defineCheck({
       };
     const stillAccepted = `the canary was still accepted ${duration(maxWaitMs)} after ${lifetime}${lifetime.startsWith('its') ? ' ended' : ''}: not refused within ${duration(maxWaitMs)} (lifecycle.maxRevocationWaitMs; ${watch.accepted} calls succeeded after its expiry)`;
     if (unverified) return { verdict: 'error', message: `${stillAccepted}, but ${unverified}`, expected, measurements };
+    markLate(ctx, watch);
     return {
       verdict: 'fail',
       message: stillAccepted,
@@ -193,6 +200,11 @@ export default defineCheck({
     };
   },
 });
+
+/** Opens, in the reports, the probe that proves the canary was served after the allowed lag. */
+function markLate(ctx: CheckContext, watch: Watch): void {
+  if (watch.firstLate?.kind === 'accepted' && watch.firstLate.response) ctx.http.markFailing(watch.firstLate.response);
+}
 
 /** The expiry the create answer states, if it states one. */
 function statedIn(canary: SubjectKey): KnownExpiry | undefined {

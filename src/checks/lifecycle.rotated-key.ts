@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck } from './check.js';
+import { canaryCreationUnmet, noLifecycle, rotateUnmet } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
 
@@ -23,18 +24,14 @@ export default defineCheck({
     maxGraceSeconds: z.number().positive().default(60),
     pollIntervalMs: z.number().int().min(1).default(100),
   }),
-  skipReason(profile) {
-    if (!profile.lifecycle) return 'the profile has no lifecycle section: keyprobe cannot rotate a key';
-    return undefined;
+  unmet(profile) {
+    if (!profile.lifecycle) return [noLifecycle('rotate a key')];
+    // Rotation only ever touches a canary keyprobe creates: a rotated declared key would leave the profile pointing at a dead secret.
+    return [...rotateUnmet(profile), ...canaryCreationUnmet(profile)];
   },
   async run(ctx, params) {
     const grace = ctx.profile.lifecycle!.rotationGraceSeconds;
     const adapter = ctx.lifecycle!;
-    if (!adapter.can('rotate'))
-      return {
-        verdict: 'skip',
-        message: `the ${adapter.kind} lifecycle adapter has no rotate action${adapter.kind === 'manual' ? ' (a manual step cannot hand over a new secret)' : ''}`,
-      };
     if (grace > params.maxGraceSeconds)
       return {
         verdict: 'error',
@@ -101,7 +98,10 @@ export default defineCheck({
         rejectedAtMs = ms(lastOld.sentAt - graceEnd);
         break;
       }
-      if (lastOld.kind === 'accepted') acceptedAfterGrace++;
+      if (lastOld.kind === 'accepted') {
+        if (lastOld.response) ctx.http.markFailing(lastOld.response);
+        acceptedAfterGrace++;
+      }
       at += params.pollIntervalMs;
       await sleepUntil(at, ctx.signal);
     }

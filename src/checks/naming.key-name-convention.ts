@@ -53,6 +53,8 @@ export default defineCheck({
       expected,
       advisories,
       measurements,
+      // Without the platform's own name for the key, only the declaration was judged.
+      ...(measurements.platformName === undefined ? { basis: 'declared' as const } : {}),
     };
   },
 });

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck, type CheckContext } from './check.js';
+import type { Unmet } from './requirements.js';
 import { introspect } from './introspection.js';
 
 const ADMIN_SCOPE = /(^|[:._/-])(admin|administrator|manage|management|root|superuser|sudo|owner|full[-_]?access)([:._/-]|$)/i;
@@ -20,13 +21,19 @@ export default defineCheck({
     /** Scopes that are fine to hold even if no allowed resource names them. */
     tolerated: z.array(z.string()).default([]),
   }),
-  skipReason(profile) {
+  unmet(profile): Unmet[] {
     const needKnown = profile.allowed.some((r) => r.scope);
     const grantedKnown = profile.key.scopes !== undefined || profile.target.introspection !== undefined;
     if (!needKnown && !grantedKnown)
-      return 'neither the granted scopes (key.scopes or target.introspection) nor the needed ones (allowed[].scope) are known';
-    if (!grantedKnown) return 'the granted scopes are unknown: declare key.scopes or target.introspection';
-    return undefined;
+      return [
+        {
+          path: ['key', 'scopes'],
+          message: 'neither the granted scopes (key.scopes or target.introspection) nor the needed ones (allowed[].scope) are known',
+        },
+      ];
+    if (!grantedKnown)
+      return [{ path: ['key', 'scopes'], message: 'the granted scopes are unknown: declare key.scopes or target.introspection' }];
+    return [];
   },
   async run(ctx, params) {
     const advisories: string[] = [];
@@ -61,6 +68,8 @@ export default defineCheck({
       excessScopes: wildcards.length + adminExcess.length + excess.length,
     };
     const expected = `granted scopes (${granted.source}) within what the allowed resources need: ${needed.join(', ') || '(none named)'}`;
+    // Without introspection the verdict compares two declarations: nothing the target did was seen.
+    const basis = granted.observed ? {} : ({ basis: 'declared' } as const);
     if (problems.length > 0)
       return {
         verdict: 'fail',
@@ -69,6 +78,7 @@ export default defineCheck({
         observed: `granted: ${granted.scopes.join(', ')}`,
         advisories,
         measurements,
+        ...basis,
       };
     return {
       verdict: 'pass',
@@ -76,11 +86,12 @@ export default defineCheck({
       expected,
       advisories,
       measurements,
+      ...basis,
     };
   },
 });
 
-async function grantedScopes(ctx: CheckContext, advisories: string[]): Promise<{ scopes: string[]; source: string }> {
+async function grantedScopes(ctx: CheckContext, advisories: string[]): Promise<{ scopes: string[]; source: string; observed: boolean }> {
   const declared = ctx.profile.key.scopes;
   const intro = await introspect(ctx.http, ctx.profile);
   if (intro?.ok && intro.data.scopes) {
@@ -88,12 +99,12 @@ async function grantedScopes(ctx: CheckContext, advisories: string[]): Promise<{
       advisories.push(
         `the declared scopes (${declared.join(', ')}) differ from the platform's (${intro.data.scopes.join(', ')}); the platform's are judged`,
       );
-    return { scopes: [...intro.data.scopes], source: `introspected from GET ${intro.data.path}` };
+    return { scopes: [...intro.data.scopes], source: `introspected from GET ${intro.data.path}`, observed: true };
   }
   const why = intro ? (intro.ok ? `GET ${intro.data.path} did not name the scopes` : intro.why) : undefined;
   if (declared) {
     if (why) advisories.push(`introspection was not usable (${why}); the declared scopes were judged`);
-    return { scopes: [...declared], source: 'declared in key.scopes' };
+    return { scopes: [...declared], source: 'declared in key.scopes', observed: false };
   }
   throw new CheckError(`the granted scopes are unknown: ${why ?? 'no introspection'} and no key.scopes declared`);
 }

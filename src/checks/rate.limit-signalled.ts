@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { hasAnySignal, parseRateLimitHeaders, type LegacyLimit, type QuotaPolicy } from '../http/rate-limit-headers.js';
 import { defineCheck } from './check.js';
+import { noRateLimit } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetLeft } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -30,8 +31,8 @@ export default defineCheck({
     /** Missing RateLimit / RateLimit-Policy / X-RateLimit-* fields fail instead of being advisory. */
     requireRateLimitFields: z.boolean().default(false),
   }),
-  skipReason(profile) {
-    return profile.rateLimit ? undefined : 'the profile declares no rateLimit';
+  unmet(profile) {
+    return noRateLimit(profile);
   },
   async run(ctx, params) {
     const spec = ctx.profile.rateLimit!;

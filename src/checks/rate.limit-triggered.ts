@@ -4,6 +4,7 @@
 // first throttle. Too little load to exceed the limit is `error`, never a
 // false fail.
 import { defineCheck, noParams } from './check.js';
+import { noRateLimit } from './requirements.js';
 import { statusText } from './describe.js';
 import { burstToThrottle } from './rate-burst.js';
 
@@ -16,8 +17,8 @@ export default defineCheck({
   destructive: false,
   phase: 'rate',
   params: noParams,
-  skipReason(profile) {
-    return profile.rateLimit ? undefined : 'the profile declares no rateLimit';
+  unmet(profile) {
+    return noRateLimit(profile);
   },
   async run(ctx) {
     const spec = ctx.profile.rateLimit!;

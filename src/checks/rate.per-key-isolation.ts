@@ -6,6 +6,7 @@
 import { secondKey, type SubjectKey } from '../lifecycle/canary.js';
 import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
+import { noRateLimit, secondKeyUnmet, sharedLimiterUnmet } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeKey, sleep } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -22,14 +23,8 @@ export default defineCheck({
   destructive: false,
   phase: 'rate',
   params: noParams,
-  skipReason(profile) {
-    if (!profile.rateLimit) return 'the profile declares no rateLimit';
-    // Not a pass: under a shared limiter isolation cannot hold, by design.
-    if (profile.rateLimit.scope !== 'key')
-      return `the profile declares a ${profile.rateLimit.scope === 'client' ? 'per-client-address' : 'global'} limiter (rateLimit.scope: ${profile.rateLimit.scope}): every key from one client shares its budget by design, so per-key isolation cannot hold and is not tested`;
-    if (!profile.secondKey && !profile.canary && !profile.lifecycle)
-      return 'no second key: declare `secondKey` (or `canary`), or a lifecycle adapter that can create a canary';
-    return undefined;
+  unmet(profile) {
+    return [...noRateLimit(profile), ...sharedLimiterUnmet(profile), ...secondKeyUnmet(profile)];
   },
   async run(ctx) {
     const spec = ctx.profile.rateLimit!;

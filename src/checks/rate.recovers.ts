@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseRateLimitHeaders, secondsUntilReset } from '../http/rate-limit-headers.js';
 import { defineCheck } from './check.js';
+import { noRateLimit } from './requirements.js';
 import { statusText } from './describe.js';
 import { ms, probeKey, sleep } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -22,8 +23,8 @@ export default defineCheck({
     /** Longer announced waits are not waited out: the check gives `error`. */
     maxWaitSeconds: z.number().positive().default(120),
   }),
-  skipReason(profile) {
-    return profile.rateLimit ? undefined : 'the profile declares no rateLimit';
+  unmet(profile) {
+    return noRateLimit(profile);
   },
   async run(ctx, params) {
     const spec = ctx.profile.rateLimit!;

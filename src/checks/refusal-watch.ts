@@ -28,6 +28,11 @@ export interface WatchOptions {
   readonly label: string;
   /** How many of the probes to keep as evidence (the timeline keeps them all). */
   readonly keepEvidence?: number;
+  /**
+   * The allowed lag: the first probe sent after it is kept as evidence too
+   * (`firstLate`), since an acceptance then is what a late refusal is proven by.
+   */
+  readonly lateAfterMs?: number;
 }
 
 export interface Watch {
@@ -41,6 +46,8 @@ export interface Watch {
   /** Probes answered with a throttle: not judged. */
   readonly throttled: number;
   readonly last?: ProbeResult;
+  /** The first probe sent after lateAfterMs, kept as evidence: a check that fails on it marks it (markFailing). */
+  readonly firstLate?: ProbeResult;
   readonly stoppedBy: 'rejected' | 'wait ran out' | 'budget';
 }
 
@@ -64,18 +71,22 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   let lastAcceptedMs: number | undefined;
   let throttled = 0;
   let last: ProbeResult | undefined;
+  let firstLate: ProbeResult | undefined;
   const seen = () => ({
     points,
     accepted,
     ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
     throttled,
     ...(last ? { last } : {}),
+    ...(firstLate ? { firstLate } : {}),
   });
   let interval = Math.max(o.pollIntervalMs, o.fineUntilMs / MAX_FINE_PROBES);
   let next = Math.max(o.t0, performance.now());
   while (performance.now() - o.t0 <= o.maxWaitMs) {
     if (budgetLeft(ctx) < 1) return { ...seen(), stoppedBy: 'budget' };
-    last = await probeKey(ctx, secret, { label: o.label, record: points.length < (o.keepEvidence ?? 0), throttle: 'observe' });
+    const late = !firstLate && o.lateAfterMs !== undefined && performance.now() - o.t0 > o.lateAfterMs;
+    last = await probeKey(ctx, secret, { label: o.label, record: late || points.length < (o.keepEvidence ?? 0), throttle: 'observe' });
+    if (late) firstLate = last;
     const tMs = ms(last.sentAt - o.t0);
     points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
     if (last.kind === 'rejected') return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };

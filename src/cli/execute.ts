@@ -108,8 +108,7 @@ export async function executeRun(
   if (printedLeak()) leaks.push('the console output');
   const exitCode = leaks.length > 0 ? EXIT.secretLeak : result.exitCode;
   for (const line of accepted?.explanation ?? []) io.stdout.write(`${secrets.redact(line)}\n`);
-  io.stdout.write(summary(result, exitCode, painter(color)));
-  if (accepted?.verdictNote) io.stdout.write(`${accepted.verdictNote}\n`);
+  io.stdout.write(summary(result, exitCode, painter(color), accepted?.verdictNote || undefined));
   if (!leaks.includes('the console output') && printedLeak()) leaks.push('the console output');
   if (leaks.length > 0) throw new SecretLeakError(leaks);
   return exitCode;

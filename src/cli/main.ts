@@ -83,7 +83,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       'send only to these origins; refuse a profile naming another (repeatable; also KEYPROBE_ALLOWED_ORIGINS)',
       collect,
     )
-    .addHelpText('after', '\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml suites/prelaunch.yaml\n')
+    .option(
+      '-s, --suite <name|file>',
+      'check each profile against this suite: what will run, skip, and every requirement of a required check it cannot meet (exit 3) (default: a suite file given alongside, else prelaunch)',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 valid and every required check can run · 2 a problem in a file · 3 valid, but a required check of the suite cannot run\n\nExample:\n  $ keyprobe validate profiles/crm-prod-agent-call.yaml --suite prelaunch\n',
+    )
     .action(run(async () => (await import('./commands/validate.js')).validateCommand(io)));
 
   program

@@ -14,6 +14,8 @@ const suiteEntry = z.union([
     id: z.string().min(1),
     /** A failure of a gating check fails the launch; others are reported only. */
     gating: z.boolean().default(true),
+    /** The launch cannot pass without this check: if it skips or errors, the launch is unverified (exit 3). Implies gating. */
+    required: z.boolean().default(false),
     params: z.record(z.string(), z.unknown()).default({}),
   }),
 ]);
@@ -27,6 +29,8 @@ export const suiteSchema = z.strictObject({
 export interface PlannedCheck {
   readonly check: AnyCheck;
   readonly gating: boolean;
+  /** Must run: a skip or an error leaves the launch unverified. */
+  readonly required?: boolean;
   readonly params: unknown;
 }
 
@@ -58,7 +62,7 @@ export function loadSuite(file: string): LoadedSuite {
   const planned: PlannedCheck[] = [];
   const seen = new Set<string>();
   parsed.data.checks.forEach((entry, i) => {
-    const { id, gating, params } = typeof entry === 'string' ? { id: entry, gating: true, params: {} } : entry;
+    const { id, gating, required, params } = typeof entry === 'string' ? { id: entry, gating: true, required: false, params: {} } : entry;
     const idPath = typeof entry === 'string' ? ['checks', i] : ['checks', i, 'id'];
     const locate = (path: PropertyKey[]) => source.locate(path);
     const check = findCheck(id);
@@ -83,6 +87,17 @@ export function loadSuite(file: string): LoadedSuite {
       return;
     }
     seen.add(id);
+    if (required && !gating) {
+      const pos = locate(['checks', i, 'gating']);
+      problems.push({
+        file,
+        line: pos?.line,
+        column: pos?.column,
+        path: formatPath(['checks', i, 'gating']),
+        message: `check "${id}" is required, so it gates the launch: drop \`gating: false\` or \`required: true\``,
+      });
+      return;
+    }
     const p = check.params.safeParse(params);
     if (!p.success) {
       const prefix = ['checks', i, 'params'];
@@ -90,7 +105,7 @@ export function loadSuite(file: string): LoadedSuite {
       problems.push(...issuesToProblems(shifted, source, z.strictObject({ checks: z.array(z.strictObject({ params: check.params })) })));
       return;
     }
-    planned.push({ check, gating, params: p.data });
+    planned.push({ check, gating, required, params: p.data });
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return { name: parsed.data.name, file, checks: planned };
@@ -98,7 +113,11 @@ export function loadSuite(file: string): LoadedSuite {
 
 /** A suite of every check, for `--suite all` and tests. */
 export function suiteOfAllChecks(): LoadedSuite {
-  return { name: 'all', file: '(built in)', checks: CHECKS.map((check) => ({ check, gating: true, params: check.params.parse({}) })) };
+  return {
+    name: 'all',
+    file: '(built in)',
+    checks: CHECKS.map((check) => ({ check, gating: true, required: false, params: check.params.parse({}) })),
+  };
 }
 
 export function suiteLabel(s: LoadedSuite): string {

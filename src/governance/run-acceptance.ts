@@ -41,12 +41,15 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
     return { ...p, checks };
   });
 
-  // The recorded verdict may rest on more than the checks (a failed cleanup): then acceptance leaves it alone.
-  const before = launchVerdict(allChecks(result), result.incomplete);
+  // The verdict from the checks and the cleanups (a key left changed is never waived); should the
+  // recorded one rest on more than that, acceptance leaves it alone.
+  const cleanups = result.cleanup?.records ?? [];
+  const before = launchVerdict(allChecks(result), result.incomplete, cleanups);
   const decidedByChecks = before.verdict === result.verdict && before.exitCode === result.exitCode;
   const after = launchVerdict(
     profiles.flatMap((p) => p.checks),
     result.incomplete,
+    cleanups,
   );
   // Resolved means it ran again and did not end the same way; a check this run left out says nothing.
   const ran = new Set(profiles.flatMap((p, i) => p.checks.filter((c) => c.verdict !== 'skip').map((c) => `${subjects[i]}\u0001${c.id}`)));

@@ -137,6 +137,9 @@ const DEFAULT_BODY_CAP = 64 * 1024;
 
 export class HttpClient {
   private readonly exchanges: Exchange[] = [];
+  /** Which recorded exchange each response came from, so a check can mark the one it failed on. */
+  private readonly recordedAs = new WeakMap<HttpResponse, number>();
+  private readonly failing = new Set<number>();
   private omitted = 0;
   private readonly startedAt = performance.now();
   private readonly streak: ThrottleStreak;
@@ -163,7 +166,13 @@ export class HttpClient {
 
   /** The evidence gathered so far by this client (one client per check). */
   evidence(): { exchanges: Exchange[]; omitted: number } {
-    return { exchanges: [...this.exchanges], omitted: this.omitted };
+    return { exchanges: this.exchanges.map((e, i) => (this.failing.has(i) ? { ...e, failing: true } : e)), omitted: this.omitted };
+  }
+
+  /** Marks the exchange a response came from as one the check failed on (reports open it); unrecorded responses are ignored. */
+  markFailing(res: HttpResponse): void {
+    const i = this.recordedAs.get(res);
+    if (i !== undefined) this.failing.add(i);
   }
 
   /** A client for another check, sharing origin, budget, pacing and connections but not evidence. */
@@ -186,7 +195,7 @@ export class HttpClient {
       const res = await this.sendOnce(opts);
       const throttled = isThrottled(rule, res.status, res.headers);
       if (!throttled) this.streak.end();
-      if (opts.throttle === 'observe' || !throttled) return waited.length > 0 ? { ...res, throttled: waited } : res;
+      if (opts.throttle === 'observe' || !throttled) return waited.length > 0 ? this.withWaits(res, waited) : res;
       // A caller with its own time limit waits as long as that allows, instead of the rule's longest wait.
       const wait = throttleWait(limits?.until !== undefined ? { ...rule, maxWaitMs: Number.POSITIVE_INFINITY } : rule, res.headers);
       const what = `${opts.method} ${this.options.secrets.redact(opts.path)} answered ${throttleStatusText(res.status)}`;
@@ -217,6 +226,14 @@ export class HttpClient {
       this.options.progress?.(`throttled: ${what}; waiting ${wait.ms} ms (${wait.from}) before asking again`);
       await sleep(wait.ms, this.options.signal);
     }
+  }
+
+  /** The answer with the throttles waited out before it, still markable as failing (it is the same exchange). */
+  private withWaits(res: HttpResponse, waited: readonly WaitedOut[]): HttpResponse {
+    const copy = { ...res, throttled: waited };
+    const i = this.recordedAs.get(res);
+    if (i !== undefined) this.recordedAs.set(copy, i);
+    return copy;
   }
 
   /**
@@ -291,7 +308,8 @@ export class HttpClient {
       // A throttled answer pauses everyone in its bucket, not just this request.
       if (pacer && isThrottled(this.throttleRule, res.statusCode, responseHeaders))
         pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
-      if (opts.record !== false) this.record(opts, url, headers, body, atMs, response);
+      if (opts.record !== false && this.record(opts, url, headers, body, atMs, response))
+        this.recordedAs.set(response, this.exchanges.length - 1);
       return response;
     } catch (err) {
       const durationMs = performance.now() - t0;
@@ -335,10 +353,10 @@ export class HttpClient {
     res?: HttpResponse,
     error?: string,
     failedAfterMs?: number,
-  ): void {
+  ): boolean {
     if (this.exchanges.length >= MAX_EVIDENCE_PER_CHECK) {
       this.omitted++;
-      return;
+      return false;
     }
     const redact = (s: string) => this.options.secrets.redact(s);
     const u = new URL(url);
@@ -354,11 +372,20 @@ export class HttpClient {
       ...(res ? { status: res.status } : {}),
       ...(error ? { error: redact(error) } : {}),
       requestHeaders: redactedHeaders,
-      responseHeaders: res ? pickHeaders(res.headers, redact) : {},
+      responseHeaders: res ? redactHeaders(res.headers, redact) : {},
       bodyExcerpt: res ? redact(res.body.slice(0, EVIDENCE_BODY_CHARS)) : '',
       bodyTruncated: res ? res.bodyTruncated || res.body.length > EVIDENCE_BODY_CHARS : false,
-      curl: curlLine({ method: opts.method, url, headers, body, primaryKey: this.options.primaryKey, redact }),
+      curl: curlLine({
+        method: opts.method,
+        url,
+        headers,
+        body,
+        primaryKey: this.options.primaryKey,
+        redact,
+        shellPieces: (text, key) => this.options.secrets.shellPieces(text, key),
+      }),
     });
+    return true;
   }
 }
 
@@ -402,12 +429,13 @@ function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
     : `the target sent no complete response headers within ${timeoutMs} ms (target.timeoutMs): it is not answering, or too slowly`;
 }
 
-/** Response headers worth keeping as evidence. */
-const KEPT_HEADERS = /^(content-type|www-authenticate|retry-after|ratelimit|ratelimit-.*|x-ratelimit-.*|location|x-request-id|date)$/;
+/** Response headers whose value may be a credential keyprobe does not know (a session cookie): kept by name only. */
+const CREDENTIAL_HEADERS = new Set(['set-cookie', 'set-cookie2', 'authorization', 'proxy-authorization']);
 
-function pickHeaders(all: Readonly<Record<string, string>>, redact: (s: string) => string): Record<string, string> {
+/** Every response header is evidence (a reviewer cannot ask for one that was dropped), each value redacted. */
+function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) if (KEPT_HEADERS.test(k)) out[k] = redact(v);
+  for (const [k, v] of Object.entries(all)) out[k] = CREDENTIAL_HEADERS.has(k) ? '[withheld: may carry a credential]' : redact(v);
   return out;
 }
 

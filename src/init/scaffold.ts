@@ -66,7 +66,7 @@ export const TURNS_ON = {
   denied: { checks: ['authz.unauthorized-resource-denied'] },
   rateLimit: {
     checks: ['rate.limit-triggered', 'rate.limit-signalled', 'rate.recovers'],
-    note: 'rate.per-key-isolation too with secondKey, canary or lifecycle',
+    note: 'rate.per-key-isolation too with secondKey, canary, or a lifecycle adapter that can create keys',
   },
   otherEnvironments: { checks: ['env.foreign-environment-key-rejected'] },
   canary: {
@@ -75,7 +75,11 @@ export const TURNS_ON = {
   },
   secondKey: { checks: ['rate.per-key-isolation'], with: ['rateLimit'] },
   expiredKey: { checks: ['lifecycle.expired-key-rejected'], note: 'without a lifecycle adapter to create an expiring canary' },
-  lifecycle: { checks: ['lifecycle.disabled-key-rejected', 'lifecycle.rotated-key', 'lifecycle.expired-key-rejected'] },
+  // A canary is created with the key's scopes, so the lifecycle checks need them declared.
+  lifecycle: {
+    checks: ['lifecycle.disabled-key-rejected', 'lifecycle.rotated-key', 'lifecycle.expired-key-rejected'],
+    with: ['scopes'],
+  },
 } as const satisfies Record<string, { checks: readonly string[]; with?: readonly string[]; note?: string }>;
 
 export type Section = keyof typeof TURNS_ON;

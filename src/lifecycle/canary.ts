@@ -13,8 +13,9 @@
 // run is interrupted. Rotation only ever touches a created canary: a rotated
 // declared key would leave the profile pointing at a dead secret.
 import { randomBytes } from 'node:crypto';
+import { canaryCreationUnmet, disableSubject, offSwitchOf, skipMessage } from '../checks/requirements.js';
 import type { Profile } from '../config/profile-schema.js';
-import { CLEANUP_TIMEOUT_MS, type CleanupRegistry } from './cleanup.js';
+import { CLEANUP_TIMEOUT_MS, type CleanupRegistry, type Restoration } from './cleanup.js';
 import type { CreatedKey, KeyRef, LifecycleAdapter } from './types.js';
 
 export type SubjectKind = 'own key' | 'declared canary' | 'created canary' | 'declared second key' | 'declared expired key';
@@ -93,69 +94,45 @@ function describeKey(ref: KeyRef): string {
   return `"${ref.name}"${ref.id ? ` (id ${ref.id})` : ''}`;
 }
 
-/** The key a disable check acts on, with its re-enable or delete registered. */
+/**
+ * The key a disable check acts on, with its re-enable or delete registered.
+ * Which key, and what the profile lacks otherwise, is decided by
+ * disableSubject (checks/requirements.ts), which `validate` uses too.
+ */
 export async function keyToDisable(d: CanaryDeps): Promise<Acquired> {
   const { profile, adapter } = d;
-  const lc = profile.lifecycle;
-  if (!adapter || !lc) return skip('the profile has no lifecycle section, so keyprobe cannot disable a key');
-  const canDisable = adapter.can('disable');
-  const canCreate = adapter.can('create') && adapter.can('delete');
+  const plan = disableSubject(profile);
+  if (!adapter || !plan.subject) return skip(plan.subject ? 'the profile has no lifecycle section' : skipMessage(plan.unmet));
 
-  if (lc.actOnOwnKey) {
-    if (!canDisable)
-      return skip(
-        `lifecycle.actOnOwnKey: the ${adapter.kind} lifecycle adapter has no disable action, and keyprobe never deletes the profile's own key`,
-      );
+  if (plan.subject === 'own key') {
     const ref: KeyRef = { name: profile.key.name, ...(profile.key.id ? { id: profile.key.id } : {}) };
-    if (needsId(adapter) && !ref.id) return skip('lifecycle.actOnOwnKey needs key.id to address the key');
-    if (!adapter.can('enable')) return skip('lifecycle.actOnOwnKey needs an enable action, so the key can be restored afterwards');
-    const dropRestore = registerEnable(d, ref, 'own key');
+    const dropRestore = registerEnable(d, ref, 'own key', profile.key.secret);
     return { ok: true, key: { kind: 'own key', ref, secret: profile.key.secret, dropRestore } };
   }
-
-  // A declared canary is used only where it can be put back: disabled, then re-enabled.
-  if (profile.canary && canDisable && adapter.can('enable')) {
-    const ref: KeyRef = {
-      name: profile.canary.name ?? `${profile.key.name} canary`,
-      ...(profile.canary.id ? { id: profile.canary.id } : {}),
-    };
-    if (needsId(adapter) && !ref.id) return skip('the declared canary needs an id for the lifecycle adapter');
-    const dropRestore = registerEnable(d, ref, 'declared canary');
-    return { ok: true, key: { kind: 'declared canary', ref, secret: profile.canary.secret, dropRestore } };
-  }
-
-  if (!canCreate) {
-    if (!canDisable)
-      return skip(
-        `the ${adapter.kind} lifecycle adapter has no disable action, and no create and delete actions to use a deleted canary instead`,
-      );
-    if (profile.canary)
-      return skip(
-        `the declared canary could not be re-enabled afterwards (the ${adapter.kind} adapter has no enable action), and the adapter cannot create a canary to act on instead: add an enable action, or create and delete actions`,
-      );
-    return skip(
-      `no key to disable: declare a spare \`canary\` key, give the ${adapter.kind} adapter create and delete actions, or set lifecycle.actOnOwnKey`,
-    );
+  if (plan.subject === 'declared canary') {
+    const canary = profile.canary!;
+    const ref: KeyRef = { name: canary.name ?? `${profile.key.name} canary`, ...(canary.id ? { id: canary.id } : {}) };
+    const dropRestore = registerEnable(d, ref, 'declared canary', canary.secret);
+    return { ok: true, key: { kind: 'declared canary', ref, secret: canary.secret, dropRestore } };
   }
   const created = await createCanary(d);
   // Without a disable the off switch is a delete: only ever of a canary keyprobe created.
-  if (!created.ok || canDisable) return created;
+  if (!created.ok || offSwitchOf(profile) === 'disable') return created;
   return { ok: true, key: { ...created.key, offSwitch: 'delete' } };
 }
 
 /** A canary with the key's scopes, created through the adapter and deleted by cleanup. */
 export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: number } = {}): Promise<Acquired> {
   const { profile, adapter } = d;
-  if (!adapter) return skip('the profile has no lifecycle section, so keyprobe cannot create a canary key');
-  if (!adapter.can('create') || !adapter.can('delete'))
-    return skip(`the ${adapter.kind} lifecycle adapter cannot create and delete a canary key`);
-  if (!profile.key.scopes?.length) return skip('declare key.scopes, so a canary can be created with the same scopes');
+  const unmet = canaryCreationUnmet(profile);
+  if (!adapter || unmet.length > 0) return skip(skipMessage(unmet));
+  const scopes = profile.key.scopes!;
   const name = `${CANARY_NAME_PREFIX}${randomBytes(4).toString('hex')}`;
   // Created detached from the run's abort signal: a create cut off half-way
   // would leave a key that exists but that keyprobe does not know to delete.
   const created = await adapter.forCleanup(CLEANUP_TIMEOUT_MS).create({
     name,
-    scopes: profile.key.scopes,
+    scopes,
     // The canary must work on this target: the environment it serves (a key declared for another one is a finding of its own).
     environment: profile.target.environment ?? profile.key.environment,
     ...(profile.key.owner ? { owner: profile.key.owner } : {}),
@@ -170,13 +147,21 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
   const value: CreatedWithFields = created.value;
   const ref: KeyRef = { name, ...(value.id ? { id: value.id } : {}) };
   if (needsId(adapter) && !ref.id) {
+    // Registered all the same, so the end of the run says loudly that a key was left behind.
+    d.cleanup.add({
+      label: `delete created canary ${describeKey(ref)}`,
+      restores: canaryRestoration(ref, value.secret),
+      run: async () => {
+        throw new Error('the create answer returned no id, so keyprobe cannot address the canary: delete it by hand');
+      },
+    });
     return error(`the canary ${describeKey(ref)} was created but its id was not returned, so keyprobe cannot delete it: delete it by hand`);
   }
-  const forgetDelete = registerDelete(d, ref);
+  const forgetDelete = registerDelete(d, ref, value.secret);
   // A canary without the scopes asked for would make every later probe mean something else.
-  const scopes = value.fields?.scopes;
-  if (Array.isArray(scopes)) {
-    const missing = profile.key.scopes.filter((s) => !scopes.includes(s));
+  const granted = value.fields?.scopes;
+  if (Array.isArray(granted)) {
+    const missing = scopes.filter((s) => !granted.includes(s));
     if (missing.length > 0)
       return error(
         `the create action did not grant the canary the scopes asked for: its answer lacks ${missing.join(', ')}; check the create template's scopes`,
@@ -188,16 +173,32 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
   };
 }
 
-/** Schedules the delete of a created canary; returns a function that cancels it (the check deleted the key itself). */
-function registerDelete(d: CanaryDeps, ref: KeyRef) {
+/**
+ * Schedules the delete of a created canary; returns a function that cancels it
+ * (the check deleted the key itself). Without the secret (a create that
+ * failed but left a key behind) the delete cannot be verified by a probe.
+ */
+function registerDelete(d: CanaryDeps, ref: KeyRef, secret?: string) {
   const adapter = d.adapter!;
   return d.cleanup.add({
     label: `delete created canary ${describeKey(ref)}`,
+    restores: canaryRestoration(ref, secret),
     run: async (timeoutMs) => {
       const r = await adapter.forCleanup(timeoutMs).delete(ref);
-      if (r.outcome !== 'done') throw new Error(`${r.reason} — delete key ${describeKey(ref)} by hand`);
+      if (r.outcome !== 'done') throw new Error(r.reason);
     },
   });
+}
+
+/** What deleting a created canary puts back: until it has run, the canary exists. */
+function canaryRestoration(ref: KeyRef, secret?: string): Restoration {
+  return {
+    key: ref,
+    subject: 'created canary',
+    action: 'delete',
+    leftState: 'exists (not deleted)',
+    ...(secret !== undefined ? { secret } : {}),
+  };
 }
 
 /** The second key for per-key isolation: declared, else the declared canary (untouched), else a created canary. */
@@ -228,15 +229,14 @@ export async function secondKey(d: CanaryDeps): Promise<Acquired> {
 }
 
 /** Registered before the disable is even sent, so an interruption mid-disable still restores the key. */
-function registerEnable(d: CanaryDeps, ref: KeyRef, what: string): () => void {
+function registerEnable(d: CanaryDeps, ref: KeyRef, what: SubjectKind, secret: string): () => void {
   const adapter = d.adapter!;
   return d.cleanup.add({
     label: `re-enable ${what} ${describeKey(ref)}`,
+    restores: { key: ref, subject: what, action: 'enable', leftState: 'disabled', secret },
     run: async (timeoutMs) => {
-      if (!adapter.can('enable'))
-        throw new Error(`the ${adapter.kind} adapter has no enable action — re-enable key ${describeKey(ref)} by hand`);
       const r = await adapter.forCleanup(timeoutMs).enable(ref);
-      if (r.outcome !== 'done') throw new Error(`${r.reason} — re-enable key ${describeKey(ref)} by hand`);
+      if (r.outcome !== 'done') throw new Error(r.reason);
     },
   });
 }

@@ -1,20 +1,46 @@
 // Cleanup registry: what a check must undo (delete a canary it created,
 // re-enable a key it disabled). The runner drains it after every check —
 // pass, fail, throw or Ctrl-C — last registered first, each task bounded by
-// a timeout and never tied to the run's abort signal.
+// a timeout and never tied to the run's abort signal. A task that says what
+// it restores is then verified (the runner probes the key: accepted again
+// after a re-enable, refused after a delete), because a management API that
+// answers 200 is not proof that the key is back.
+import type { KeyRef } from './types.js';
+
+/** What a cleanup task puts back, so it can be verified and, when it was not, named with the way to do it by hand. */
+export interface Restoration {
+  readonly key: KeyRef;
+  /** `own key`, `declared canary`, `created canary`. */
+  readonly subject: string;
+  readonly action: 'enable' | 'delete';
+  /** The state the key is in until the task has run: `disabled`, `exists (not deleted)`. */
+  readonly leftState: string;
+  /** The key's secret, to probe with: kept in memory only, never in a report. Absent when keyprobe never learnt it (nothing to probe with). */
+  readonly secret?: string;
+}
 
 export interface CleanupTask {
   readonly label: string;
-  /** Gets the time it may take; throws (with a message that says what to do by hand) on failure. */
+  readonly restores?: Restoration;
+  /** Gets the time it may take; throws (saying why) on failure. */
   run(timeoutMs: number): Promise<void>;
 }
 
-export interface CleanupReport {
-  readonly done: readonly string[];
-  readonly failed: readonly string[];
+/** Checks that a restoration holds (probing the key); `detail` says what was seen either way. */
+export type RestorationVerifier = (
+  r: Restoration & { readonly secret: string },
+  timeoutMs: number,
+) => Promise<{ ok: true; detail: string } | { ok: false; detail: string }>;
+
+export interface CleanupOutcome {
+  readonly label: string;
+  readonly restores?: Restoration;
+  /** verified: done and seen to hold · done: done, nothing to verify it with · unverified: done but not seen to hold · failed: not done. */
+  readonly outcome: 'verified' | 'done' | 'unverified' | 'failed';
+  readonly detail: string;
 }
 
-/** Each cleanup task gets at most this long. */
+/** Each cleanup task gets at most this long (its verification as long again). */
 export const CLEANUP_TIMEOUT_MS = 10_000;
 
 export class CleanupRegistry {
@@ -32,26 +58,46 @@ export class CleanupRegistry {
     return this.tasks.length;
   }
 
-  async drain(timeoutMs = CLEANUP_TIMEOUT_MS): Promise<CleanupReport> {
-    const done: string[] = [];
-    const failed: string[] = [];
+  async drain(timeoutMs = CLEANUP_TIMEOUT_MS, verify?: RestorationVerifier): Promise<CleanupOutcome[]> {
+    const outcomes: CleanupOutcome[] = [];
     while (this.tasks.length > 0) {
       const task = this.tasks.pop()!;
-      let timer: NodeJS.Timeout | undefined;
+      const base = { label: task.label, ...(task.restores ? { restores: task.restores } : {}) };
       try {
-        await Promise.race([
-          task.run(timeoutMs),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`did not finish within ${timeoutMs} ms`)), timeoutMs + 500);
-          }),
-        ]);
-        done.push(task.label);
+        await bounded(task.run(timeoutMs), timeoutMs);
       } catch (err) {
-        failed.push(`${task.label}: ${(err as Error)?.message ?? String(err)}`);
-      } finally {
-        clearTimeout(timer);
+        outcomes.push({ ...base, outcome: 'failed', detail: (err as Error)?.message ?? String(err) });
+        continue;
+      }
+      const { restores } = task;
+      const secret = restores?.secret;
+      if (!restores || !verify || secret === undefined) {
+        const unprobed = restores && verify ? "done; not probed (keyprobe never learnt the key's secret)" : 'done';
+        outcomes.push({ ...base, outcome: 'done', detail: unprobed });
+        continue;
+      }
+      try {
+        const seen = await bounded(verify({ ...restores, secret }, timeoutMs), timeoutMs);
+        outcomes.push({ ...base, outcome: seen.ok ? 'verified' : 'unverified', detail: seen.detail });
+      } catch (err) {
+        outcomes.push({ ...base, outcome: 'unverified', detail: `could not verify: ${(err as Error)?.message ?? String(err)}` });
       }
     }
-    return { done, failed };
+    return outcomes;
+  }
+}
+
+/** The promise, or a rejection once `timeoutMs` (plus a little) has passed. */
+async function bounded<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not finish within ${timeoutMs} ms`)), timeoutMs + 500);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -36,7 +36,11 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
     .sort()
     .at(-1)!;
   const incomplete = results.some((r) => r.incomplete);
-  const { verdict, exitCode } = verdictOf({ profiles, incomplete });
+  // A key one shard left changed stays unrestored in the merged run.
+  const records = results.flatMap((r) => r.cleanup?.records ?? []);
+  const leftOut = [...new Set(results.flatMap((r) => r.requiredLeftOut ?? []))];
+  const cleanup = results.some((r) => r.cleanup) ? { complete: records.every((c) => c.outcome === 'verified'), records } : undefined;
+  const { verdict, exitCode } = verdictOf({ profiles, incomplete, ...(cleanup ? { cleanup } : {}) });
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     runId: opts.runId,
@@ -48,6 +52,8 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
     durationMs: Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)),
     incomplete,
     profiles,
+    ...(cleanup ? { cleanup } : {}),
+    ...(leftOut.length > 0 ? { requiredLeftOut: leftOut } : {}),
     verdict,
     exitCode,
   };

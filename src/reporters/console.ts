@@ -3,9 +3,9 @@
 // place, with finished checks printed above it. Elsewhere plain lines, no
 // animation. Colour only on a TTY without NO_COLOR. At the end a summary
 // table and a one-line explanation of the exit code.
-import type { CheckResult, ProfileSummary, RunResult, Verdict } from '../result.js';
+import { NOT_RUN_UNREACHABLE, unfinishedCleanups, type CheckResult, type ProfileSummary, type RunResult, type Verdict } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
-import { explainExitCode } from '../runner/verdict.js';
+import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 
 export interface ConsoleOptions {
   readonly write: (text: string) => void;
@@ -103,6 +103,10 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
     clear();
   };
   const key = (p: ProfileSummary, id: string) => `${p.file}\n${p.keyName}\n${id}`;
+  /** Profiles whose preflight found the target unreachable: their checks' lines point up to that message. */
+  const unreachable = new Set<string>();
+  /** Error messages already printed, per profile, so an error repeated across checks is printed once. */
+  const printedErrors = new Map<string, string>();
 
   return {
     stop,
@@ -120,6 +124,10 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
         }, 120);
         timer.unref();
       }
+    },
+    preflightFinished(profile, pre) {
+      unreachable.add(key(profile, ''));
+      print(`  ${paint('error', 'ERROR'.padEnd(5))} ${prefix(profile, many)}${pre.message} — none of its checks was run\n`);
     },
     checkStarted(profile, check) {
       active.set(key(profile, check.id), { profile, id: check.id, startedAt: now(), text: '', lastPlainAt: -Infinity });
@@ -147,7 +155,16 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
         if (live) draw();
         return;
       }
-      print(finishedLines(r, profile, many, paint, opts.verbose ?? false));
+      // The same error for many checks (a target that went away) is printed in full once.
+      let shown = r;
+      if (r.verdict === 'error') {
+        const seen = printedErrors.get(key(profile, r.message));
+        if (unreachable.has(key(profile, '')) && r.message.startsWith(NOT_RUN_UNREACHABLE))
+          shown = { ...r, message: `${NOT_RUN_UNREACHABLE} (see above)` };
+        else if (seen) shown = { ...r, message: `the same error as ${seen}` };
+        else printedErrors.set(key(profile, r.message), r.id);
+      }
+      print(finishedLines(shown, profile, many, paint, opts.verbose ?? false));
     },
     runFinished() {
       stop();
@@ -182,8 +199,10 @@ function truncate(s: string, max: number): string {
  * The end of a run: a table per profile (pass/fail/error/skip, requests), what
  * needs attention, and the launch verdict with the exit code in one line.
  * `exitCode` is the final one (a secret found after the run makes it 4).
+ * `verdictNote` goes right under the verdict line (governance: what it left
+ * out), before any cleanup block, which ends the output.
  */
-export function summary(result: RunResult, exitCode: number = result.exitCode, paint: Paint = (_v, s) => s): string {
+export function summary(result: RunResult, exitCode: number = result.exitCode, paint: Paint = (_v, s) => s, verdictNote?: string): string {
   const rows: string[][] = [['profile', 'pass', 'fail', 'error', 'skip', 'requests']];
   const count = (checks: readonly CheckResult[], v: Verdict) => String(checks.filter((c) => c.verdict === v).length);
   for (const p of result.profiles)
@@ -212,23 +231,79 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
       .join('  ')
       .trimEnd(),
   );
-  const attention = result.profiles.flatMap((p) =>
-    p.checks
-      .filter((c) => c.gating && (c.verdict === 'fail' || c.verdict === 'error'))
-      .map(
-        (c) =>
-          `  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${result.profiles.length > 1 ? `[${p.profile.keyName}] ` : ''}${c.id} — ${c.message}`,
-      ),
-  );
-  const verdictWord = exitCode === 4 ? 'SECRET LEAK' : result.verdict.toUpperCase();
+  const attention = attentionLines(result, paint);
+  // (An interrupted run says so on a line of its own, whatever the verdict.)
+  const reasons = exitCode === 3 ? notVerifiedReasons({ ...result, incomplete: false }) : [];
+  const word = exitCode === 4 ? 'SECRET LEAK' : verdictWord(result.verdict);
   const verdictPaint: Verdict = exitCode === 0 ? 'pass' : exitCode === 3 ? 'error' : 'fail';
   return [
     '',
     ...table,
     ...(attention.length ? ['', 'Gating checks that need attention:', ...attention] : []),
+    ...(reasons.length ? ['', 'Not verified because:', ...reasons.map((r) => `  ${r}`)] : []),
     ...(result.incomplete ? ['', 'The run was interrupted: results are incomplete.'] : []),
+    ...(result.requiredLeftOut?.length
+      ? [
+          '',
+          `Left out with --only/--skip, so not part of this verdict: required check${result.requiredLeftOut.length === 1 ? '' : 's'} ${result.requiredLeftOut.join(', ')}.`,
+        ]
+      : []),
     '',
-    `Launch verdict: ${paint(verdictPaint, verdictWord)} — ${explainExitCode(exitCode)}`,
+    `Launch verdict: ${paint(verdictPaint, word)} — ${explainExitCode(exitCode)}`,
+    ...(verdictNote ? [verdictNote] : []),
     '',
+    ...cleanupBlock(result, paint),
   ].join('\n');
+}
+
+/**
+ * Gating checks that failed or errored, one line each; checks that failed the
+ * same way (every check of a target that went away) share one line that names them all.
+ */
+function attentionLines(result: RunResult, paint: Paint): string[] {
+  const many = result.profiles.length > 1;
+  const groups = new Map<string, { verdict: Verdict; who: string; message: string; ids: string[] }>();
+  for (const p of result.profiles)
+    for (const c of p.checks) {
+      if (!c.gating || (c.verdict !== 'fail' && c.verdict !== 'error')) continue;
+      const who = many ? `[${p.profile.keyName}] ` : '';
+      const k = `${c.verdict}\n${who}\n${c.message}`;
+      const g = groups.get(k) ?? { verdict: c.verdict, who, message: c.message, ids: [] };
+      g.ids.push(c.id);
+      groups.set(k, g);
+    }
+  return [...groups.values()].flatMap((g) => {
+    const label = `  ${paint(g.verdict, LABEL[g.verdict].padEnd(5))} ${g.who}`;
+    return g.ids.length === 1
+      ? [`${label}${g.ids[0]} — ${g.message}`]
+      : [`${label}${g.message}`, `        stopped ${g.ids.length} checks: ${g.ids.join(', ')}`];
+  });
+}
+
+/**
+ * The last thing a run prints when it left the target changed: which key, its
+ * id, the state it is in, and the exact action that restores it.
+ */
+export function cleanupBlock(result: RunResult, paint: Paint = (_v, s) => s): string[] {
+  const left = unfinishedCleanups(result);
+  if (left.length === 0) return [];
+  const lines = [
+    paint(
+      'fail',
+      `CLEANUP INCOMPLETE — keyprobe left ${left.length === 1 ? 'a key' : `${left.length} keys`} changed on the target; restore by hand:`,
+    ),
+  ];
+  for (const r of left) {
+    lines.push(
+      '',
+      `  ${r.key}${r.keyId ? ` (id ${r.keyId})` : ''} — ${r.subject} of ${r.profile}, left ${r.leftState ?? 'changed'}`,
+      `    ${r.check}: ${r.action === 'enable' ? 're-enable' : 'delete'} ${r.outcome === 'failed' ? 'failed' : 'not verified'}: ${r.detail}`,
+      '    restore with:',
+      `      ${r.restore ?? `${r.action === 'enable' ? 're-enable' : 'delete'} it in your key management console`}`,
+    );
+  }
+  if (left.some((r) => r.restore?.includes('$ADMIN_TOKEN')))
+    lines.push('', '  ($ADMIN_TOKEN: the management credential the profile references in lifecycle.http.credential.secret)');
+  lines.push('');
+  return lines;
 }

@@ -34,7 +34,7 @@ th { font-weight: 600; color: var(--muted); white-space: nowrap; }
 .notes { color: var(--muted); font-size: 13px; }
 .badge { display: inline-block; white-space: nowrap; min-width: 52px; text-align: center; padding: 1px 8px; border-radius: 12px; font-size: 12px; font-weight: 700; color: #fff; letter-spacing: .03em; }
 .badge.v-pass { background: var(--pass); } .badge.v-fail { background: var(--fail); } .badge.v-error { background: var(--error); } .badge.v-skip { background: var(--skip); }
-.badge.s-met { background: var(--pass); } .badge.s-not-met { background: var(--fail); } .badge.s-not-verified { background: var(--error); } .badge.s-not-covered { background: var(--skip); } .badge.s-recorded { background: #0969da; }
+.badge.s-met { background: var(--pass); } .badge.s-declared-not-observed { background: #9a6700; } .badge.s-not-met { background: var(--fail); } .badge.s-not-verified { background: var(--error); } .badge.s-not-covered { background: var(--skip); } .badge.s-recorded { background: #0969da; }
 .chip { display: inline-block; padding: 0 7px; margin: 1px 2px 1px 0; border: 1px solid var(--line); border-radius: 10px; font-size: 12px; color: var(--muted); background: #fff; white-space: nowrap; }
 .chip.sev-critical { border-color: var(--fail); color: var(--fail); font-weight: 600; } .chip.sev-high { border-color: #bc4c00; color: #bc4c00; }
 a.chip { text-decoration: none; }
@@ -74,6 +74,11 @@ details.card > summary .msg { flex-basis: 100%; padding-left: 20px; color: var(-
 .exchange[open] > summary::before { content: "▾"; }
 .exchange .head { background: var(--soft); padding: 6px 10px; display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; overflow-wrap: anywhere; }
 .exchange .label { font-weight: 600; }
+.exchange.failing { border-color: var(--fail); } .exchange.failing .head { background: #ffebe9; }
+.cleanup-alert { border: 2px solid var(--fail); border-radius: 8px; padding: 4px 16px 12px; margin: 16px 0; background: #fff8f7; }
+.cleanup-alert h2 { color: var(--fail); }
+.cleanup-alert pre { background: #0d1117; color: #e6edf3; padding: 8px 10px; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.banner .reasons { margin: 6px 0 0; padding-left: 20px; }
 .exchange .status { font-weight: 700; }
 .exchange .status.ok { color: var(--pass); } .exchange .status.client { color: #bc4c00; } .exchange .status.server, .exchange .status.none { color: var(--fail); }
 .exchange .timing { color: var(--muted); font-size: 12px; }
@@ -94,7 +99,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 36px; border-top: 1px
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   .banner { -webkit-print-color-adjust: exact; print-color-adjust: exact; padding: 16px 0; }
-  .badge, .exchange pre.curl, .chip, details.card, .advisories { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .badge, .exchange pre.curl, .cleanup-alert pre, .chip, details.card, .advisories { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .toolbar { display: none !important; }
   h2 { break-after: avoid; }
   #practices, #checks, #signoff { break-before: page; }

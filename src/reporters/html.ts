@@ -5,8 +5,17 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckResult, Exchange, Measurement, ProfileRun, RunResult, Severity, Verdict } from '../result.js';
-import { explainExitCode } from '../runner/verdict.js';
+import {
+  unfinishedCleanups,
+  type CheckResult,
+  type Exchange,
+  type Measurement,
+  type ProfileRun,
+  type RunResult,
+  type Severity,
+  type Verdict,
+} from '../result.js';
+import { explainExitCode, notVerifiedReasons } from '../runner/verdict.js';
 import { anchorId, esc } from './escape.js';
 import { burstChart, revocationChart } from './html-charts.js';
 import { lifecycleActionText } from './evidence-text.js';
@@ -95,6 +104,7 @@ export function renderHtml(result: RunResult): string {
     '<body>',
     banner(result, placed),
     '<main>',
+    cleanupSection(result),
     runSection(result),
     practicesSection(result, placed),
     checksSection(ordered, many),
@@ -115,6 +125,7 @@ function banner(result: RunResult, placed: readonly Placed[]): string {
 <div class="kicker">keyprobe launch verdict · suite ${esc(result.suite.name)}</div>
 <h1>${esc(LAUNCH_WORD[result.verdict])}: ${esc(result.verdict.toUpperCase())}</h1>
 <p>${esc(explainExitCode(result.exitCode))}.</p>
+${reasonsList(result)}
 <p>${result.profiles
     .map((r) => `Key <strong>${esc(r.profile.keyName)}</strong> (${esc(r.profile.keyFingerprint)}) against ${esc(r.profile.targetOrigin)}`)
     .slice(0, 3)
@@ -122,7 +133,34 @@ function banner(result: RunResult, placed: readonly Placed[]): string {
 <p>Run by ${esc(result.operator)} on ${esc(utc(result.startedAt))} with ${esc(result.tool.name)} ${esc(result.tool.version)}</p>
 <p class="counts"><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} not verified (error)</span><span>${count('skip')} skipped</span><span>${placed.length} checks, ${gating} gating</span></p>
 ${result.incomplete ? '<p class="warning">The run was interrupted: results are incomplete and cannot support a launch decision.</p>' : ''}
+${result.requiredLeftOut?.length ? `<p class="warning">Left out with --only/--skip, so not part of this verdict: required ${esc(result.requiredLeftOut.join(', '))}.</p>` : ''}
 </div></header>`;
+}
+
+function reasonsList(result: RunResult): string {
+  if (result.verdict !== 'error') return '';
+  const reasons = notVerifiedReasons(result);
+  return reasons.length ? `<ul class="reasons">${reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
+}
+
+/** Right under the verdict: every key keyprobe left changed on the target, and the exact way to restore it. */
+function cleanupSection(result: RunResult): string {
+  const left = unfinishedCleanups(result);
+  if (left.length === 0) return '';
+  const items = left.map(
+    (
+      r,
+    ) => `<li><strong>${esc(r.key)}</strong>${r.keyId ? ` (id <code>${esc(r.keyId)}</code>)` : ''} — ${esc(r.subject)} of ${esc(r.profile)}, left <strong>${esc(r.leftState ?? 'changed')}</strong>
+<div>${esc(r.check)}: ${esc(r.action === 'enable' ? 're-enable' : 'delete')} ${r.outcome === 'failed' ? 'failed' : 'not verified'}: ${esc(r.detail)}</div>
+<div class="caption">Restore with</div><pre>${esc(r.restore ?? 'your key management console')}</pre></li>`,
+  );
+  const token = left.some((r) => r.restore?.includes('$ADMIN_TOKEN'))
+    ? '<p>$ADMIN_TOKEN: the management credential the profile references in lifecycle.http.credential.secret.</p>'
+    : '';
+  return `<section id="cleanup" class="cleanup-alert"><h2>Cleanup incomplete: the target was left changed</h2>
+<p>keyprobe could not put ${left.length === 1 ? 'this key' : `these ${left.length} keys`} back as it found ${left.length === 1 ? 'it' : 'them'} (or could not see that it had). Until restored by hand, the launch is not verified.</p>
+<ul>${items.join('\n')}</ul>
+${token}</section>`;
 }
 
 function runSection(result: RunResult): string {
@@ -173,7 +211,7 @@ function practicesSection(result: RunResult, placed: readonly Placed[]): string 
           .join(' ') +
         (hidden > 0 ? ` <span class="more">and ${hidden.toLocaleString('en-US')} more that passed or were skipped</span>` : '')
       : '<span class="more">no check of this suite covers it</span>';
-    return `<tr><td>${esc(row.practice.name)}</td><td><span class="badge s-${row.status.replace(/ /g, '-')}">${esc(row.status)}</span></td><td><div class="means">${esc(row.practice.means)}</div>${chips}</td></tr>`;
+    return `<tr><td>${esc(row.practice.name)}</td><td><span class="badge s-${row.status.replace(/[^a-z]+/g, '-')}">${esc(row.status)}</span></td><td><div class="means">${esc(row.practice.means)}</div>${chips}</td></tr>`;
   });
   rows.push(
     `<tr><td>Audit</td><td><span class="badge s-recorded">${result.incomplete ? 'partial' : 'recorded'}</span></td><td><div class="means">This run is the audit record: who ran it (${esc(result.operator)}), when, against which target with which key fingerprint, and every exchange. results.json next to this file holds the full result; manifest.sha256 the digests of every file of the run (check with <code>sha256sum -c manifest.sha256</code>).</div><span class="chip mono">run ${esc(result.runId)}</span></td></tr>`,
@@ -217,7 +255,7 @@ function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean
   const chips = [
     `<span class="chip sev-${c.severity}">${esc(c.severity)}</span>`,
     `<span class="chip">${c.gating ? 'gating' : 'advisory — does not gate'}</span>`,
-    c.destructive ? '<span class="chip">destructive (canary key)</span>' : '',
+    c.destructive ? `<span class="chip">${esc(destructiveWords(c))}</span>` : '',
     many ? `<span class="chip">${esc(run.profile.keyName)}</span>` : '',
     `<span class="chip">${esc(formatMs(c.durationMs))}</span>`,
   ].join('');
@@ -248,7 +286,7 @@ function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean
     const brief = compact && (c.verdict === 'pass' || c.verdict === 'skip');
     parts.push(
       `<h4>Exchanges (${c.evidence.length})</h4>`,
-      ...(brief ? [`<ul class="brief">${shown.map(exchangeLine).join('')}</ul>`] : shown.map((e, i) => exchange(e, i))),
+      ...(brief ? [`<ul class="brief">${shown.map(exchangeLine).join('')}</ul>`] : shown.map((e) => exchange(e, opensFor(c, e)))),
     );
     if (c.evidence.length > shown.length)
       parts.push(`<p class="more">${c.evidence.length - shown.length} more exchanges are in results.json.</p>`);
@@ -259,10 +297,23 @@ function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean
 </details>`;
 }
 
-/** The first few exchanges of a card are open; the rest show one line each until clicked (all open in print). */
-const OPEN_EXCHANGES = 3;
+/** Which key a destructive check acted on, for its badge. */
+function destructiveWords(c: CheckResult): string {
+  if (!c.actedOn) return c.verdict === 'skip' ? 'destructive (did not run)' : 'destructive (acted on no key)';
+  return `destructive — acted on the ${c.actedOn.replace(/(^|, )own key /g, "$1profile's own key ")}`;
+}
 
-function exchange(e: Exchange, index: number): string {
+/**
+ * An exchange is open when the check failed on it (or it got no answer in a
+ * check that could not be verified); every other exchange shows one line until
+ * clicked (all open in print).
+ */
+function opensFor(c: CheckResult, e: Exchange): boolean {
+  if (c.verdict === 'pass' || c.verdict === 'skip') return false;
+  return e.failing === true || (c.verdict === 'error' && e.status === undefined);
+}
+
+function exchange(e: Exchange, open: boolean): string {
   const statusClass = e.status === undefined ? 'none' : e.status < 400 ? 'ok' : e.status < 500 ? 'client' : 'server';
   const statusText = e.status === undefined ? `no response: ${e.error ?? 'unknown error'}` : String(e.status);
   const headerRows = [
@@ -271,7 +322,7 @@ function exchange(e: Exchange, index: number): string {
   ];
   const body = e.bodyExcerpt.length > MAX_BODY_SHOWN ? `${e.bodyExcerpt.slice(0, MAX_BODY_SHOWN)}…` : e.bodyExcerpt;
   const cut = e.bodyTruncated || e.bodyExcerpt.length > MAX_BODY_SHOWN;
-  return `<details class="exchange"${index < OPEN_EXCHANGES ? ' open' : ''}>
+  return `<details class="exchange${e.failing ? ' failing' : ''}"${open ? ' open' : ''}>
 <summary class="head"><span class="label">${esc(e.label)}</span><code>${esc(e.method)} ${esc(e.path)}</code><span class="status ${statusClass}">${esc(statusText)}</span><span class="timing">${esc(formatMs(e.durationMs))} · at +${esc(formatMs(e.atMs))}</span></summary>
 ${headerRows.length ? `<table class="headers">${headerRows.join('')}</table>` : ''}
 ${body ? `<div class="caption">Response body${cut ? ' (excerpt)' : ''}</div><pre>${esc(body)}</pre>` : ''}

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
-import type { CheckResult, ProfileRun, RunResult } from '../result.js';
+import { unfinishedCleanups, type CheckResult, type CleanupRecord, type ProfileRun, type RunResult } from '../result.js';
 import { checkText } from './evidence-text.js';
 import type { Reporter } from './reporter.js';
 
@@ -53,10 +53,23 @@ export function renderJunit(result: RunResult): string {
         .standardOutput(text(checkText(check, suiteName)));
       if (check.verdict === 'fail') tc.failure(xmlSafe(check.message), failureType(check));
       else if (check.verdict === 'error') tc.error(xmlSafe(check.message), 'not-verified');
+      // A CI gate counts errors, not skips: a required check that did not run must not read as fine.
+      else if (check.verdict === 'skip' && check.required)
+        tc.error(xmlSafe(`required check did not run: ${check.message}`), 'required-not-run');
       else if (check.verdict === 'skip') {
         tc.skipped();
         skipReasons.push(check.message);
       }
+    }
+    // A key left changed on the target is an error of its own, where every CI gate looks.
+    for (const r of unfinishedCleanups(result).filter((c) => c.profile === run.profile.keyName)) {
+      suite
+        .testCase()
+        .className(classname)
+        .name(xmlSafe(unique(`cleanup: ${r.action === 'enable' ? 're-enable' : 'delete'} ${r.subject} ${r.key}`, seenCases, classname)))
+        .time(0)
+        .standardOutput(text(cleanupText(r)))
+        .error(xmlSafe(cleanupMessage(r)), `cleanup-${r.outcome}`);
     }
   }
   return fixForSchema(builder.build(), cdataEnd, skipReasons);
@@ -78,8 +91,27 @@ function suiteProperties(result: RunResult, run: ProfileRun): [string, string][]
     ['operator', result.operator],
     ['requests', `${run.requestsSent}/${run.requestBudget}`],
     ['launch.verdict', result.verdict],
+    ...(unfinishedCleanups(result).some((c) => c.profile === run.profile.keyName)
+      ? ([['cleanup', 'incomplete']] as [string, string][])
+      : []),
     ...(result.incomplete ? ([['incomplete', 'true']] as [string, string][]) : []),
   ];
+}
+
+/** One sentence a CI summary shows: which key, its id, its state. */
+export function cleanupMessage(r: CleanupRecord): string {
+  return `cleanup ${r.outcome === 'failed' ? 'failed' : 'not verified'}: ${r.subject} "${r.key}"${r.keyId ? ` (id ${r.keyId})` : ''} left ${r.leftState ?? 'changed'} after ${r.check}`;
+}
+
+function cleanupText(r: CleanupRecord): string {
+  return [
+    cleanupMessage(r),
+    `what happened: ${r.detail}`,
+    `restore with: ${r.restore ?? 'your key management console'}`,
+    ...(r.restore?.includes('$ADMIN_TOKEN')
+      ? ['($ADMIN_TOKEN: the management credential the profile references in lifecycle.http.credential.secret)']
+      : []),
+  ].join('\n');
 }
 
 function failureType(c: CheckResult): string {

@@ -30,7 +30,13 @@ export const PRACTICES: readonly Practice[] = [
   },
 ];
 
-export type PracticeStatus = 'met' | 'not met' | 'not verified' | 'not covered';
+/**
+ * met: every check behind it passed on observed behaviour · not met: one failed ·
+ * not verified: one was skipped or could not be verified · declared, not
+ * observed: every check passed, but at least one judged only what the profile
+ * declares (e.g. scopes without introspection) · not covered: no check of this run.
+ */
+export type PracticeStatus = 'met' | 'not met' | 'not verified' | 'declared, not observed' | 'not covered';
 
 export interface PracticeRow {
   readonly practice: Practice;
@@ -46,13 +52,15 @@ export function practiceRows(checks: readonly CheckResult[]): PracticeRow[] {
   }
   return PRACTICES.map((practice) => {
     const mine = byPractice.get(practice)!;
-    return { practice, checks: mine, status: statusOf(mine.map((c) => c.verdict)) };
+    return { practice, checks: mine, status: statusOf(mine) };
   });
 }
 
-function statusOf(verdicts: readonly Verdict[]): PracticeStatus {
+function statusOf(checks: readonly CheckResult[]): PracticeStatus {
+  const verdicts = checks.map((c) => c.verdict);
   if (verdicts.length === 0) return 'not covered';
   if (verdicts.includes('fail')) return 'not met';
-  if (verdicts.includes('error') || !verdicts.includes('pass')) return 'not verified';
+  if (verdicts.some((v: Verdict) => v !== 'pass')) return 'not verified';
+  if (checks.some((c) => c.basis === 'declared')) return 'declared, not observed';
   return 'met';
 }

@@ -25,6 +25,7 @@ const exchange = z.object({
   bodyExcerpt: z.string(),
   bodyTruncated: z.boolean(),
   curl: z.string(),
+  failing: z.boolean().optional(),
 });
 
 const timeline = z.discriminatedUnion('kind', [
@@ -50,8 +51,11 @@ const checkResult = z.object({
   title: z.string(),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
   gating: z.boolean(),
+  required: z.boolean().optional(),
   destructive: z.boolean(),
+  actedOn: z.string().optional(),
   verdict,
+  basis: z.literal('declared').optional(),
   message: z.string(),
   expected: z.string().optional(),
   observed: z.string().optional(),
@@ -77,6 +81,26 @@ const profileSummary = z.object({
   targetEnvironment: z.string(),
 });
 
+const preflight = z.object({
+  reachable: z.boolean(),
+  keyAccepted: z.boolean().optional(),
+  message: z.string(),
+  evidence: z.array(exchange),
+});
+
+const cleanupRecord = z.object({
+  profile: z.string(),
+  check: z.string(),
+  key: z.string(),
+  keyId: z.string().optional(),
+  subject: z.string(),
+  action: z.enum(['enable', 'delete']),
+  outcome: z.enum(['verified', 'unverified', 'failed']),
+  detail: z.string(),
+  leftState: z.string().optional(),
+  restore: z.string().optional(),
+});
+
 export const runResultSchema = z.object({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
   runId: z.string(),
@@ -90,12 +114,15 @@ export const runResultSchema = z.object({
   profiles: z.array(
     z.object({
       profile: profileSummary,
+      preflight: preflight.optional(),
       checks: z.array(checkResult),
       requestsSent: z.number(),
       requestBudget: z.number(),
       notes: z.array(z.string()),
     }),
   ),
+  cleanup: z.object({ complete: z.boolean(), records: z.array(cleanupRecord) }).optional(),
+  requiredLeftOut: z.array(z.string()).optional(),
   verdict: z.enum(['pass', 'fail', 'error']),
   exitCode: z.number().int(),
 });

@@ -9,13 +9,18 @@ import type { LoadedProfile } from '../config/load-profile.js';
 import type { LoadedSuite, PlannedCheck } from '../config/suite.js';
 import { CheckError, InterruptedError } from '../errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../http/client.js';
+import { skipMessage } from '../checks/requirements.js';
 import type { PacerStats } from '../http/pacing.js';
-import { CleanupRegistry } from '../lifecycle/cleanup.js';
+import { CLEANUP_TIMEOUT_MS, CleanupRegistry, type CleanupOutcome } from '../lifecycle/cleanup.js';
 import { createLifecycleAdapter, type Terminal } from '../lifecycle/index.js';
+import { restoreInstruction } from '../lifecycle/restore.js';
 import {
+  NOT_RUN_UNREACHABLE,
   RESULT_SCHEMA_VERSION,
   type CheckResult,
+  type CleanupRecord,
   type LifecycleActionRecord,
+  type Preflight,
   type ProfileRun,
   type ProfileSummary,
   type RunResult,
@@ -24,7 +29,9 @@ import { fingerprint, SecretRegistry } from '../secrets.js';
 import { TOOL } from '../version.js';
 import { safeObserver, type RunObserver } from './observer.js';
 import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
+import { preflight } from './preflight.js';
 import { launchVerdict } from './verdict.js';
+import { restorationVerifier } from './verify-restored.js';
 
 export interface RunOptions {
   readonly profiles: readonly LoadedProfile[];
@@ -74,17 +81,21 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   // One pacing plan for the whole run: profiles that talk to one origin share its buckets.
   const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
   const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  const cleanups: CleanupRecord[] = [];
   const profileRuns = await Promise.all(
     options.profiles.map((loaded, i) =>
-      limit(() => runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal, observer, pacing })),
+      limit(() => runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal, observer, pacing, cleanups })),
     ),
   );
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
+  const requiredLeftOut = options.suite.checks.filter((c) => c.required && !plan.includes(c)).map((c) => c.check.id);
+  const cleanup = { complete: cleanups.every((c) => c.outcome === 'verified'), records: cleanups };
   const { verdict, exitCode } = launchVerdict(
     profileRuns.flatMap((p) => p.checks),
     incomplete,
+    cleanups,
   );
   const result: RunResult = deepFreeze({
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -97,6 +108,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     incomplete,
     profiles: profileRuns,
+    cleanup,
+    ...(requiredLeftOut.length > 0 ? { requiredLeftOut } : {}),
     verdict,
     exitCode,
   });
@@ -109,6 +122,8 @@ interface ProfileRunContext extends RunOptions {
   readonly signal: AbortSignal;
   readonly observer: Required<RunObserver>;
   readonly pacing: PacingPlan;
+  /** Every cleanup of the run, in the order they ran. */
+  readonly cleanups: CleanupRecord[];
 }
 
 async function runProfile(
@@ -138,8 +153,18 @@ async function runProfile(
   const runOne = async (planned: PlannedCheck, hold?: object) => {
     results.set(planned, await runCheck(planned, loaded, summary, baseClient, ctx, notes, hold));
   };
+  let pre: Preflight | undefined;
 
   try {
+    // Only when some check will talk to the target: a run of skips sends nothing.
+    if (plan.some((p) => (p.check.unmet?.(profile) ?? []).length === 0)) pre = await runPreflight(baseClient, loaded, ctx);
+    if (pre && !pre.reachable) {
+      // Nothing can be judged against a target that does not answer: one message, no check sent anything.
+      ctx.observer.preflightFinished(summary, pre);
+      for (const p of plan) results.set(p, unrunResult(p, `${NOT_RUN_UNREACHABLE} (${pre!.message})`, ctx, summary));
+      return finishProfile();
+    }
+
     // Request checks first (they leave the key as they found it), then the
     // ones that change key state or spend the rate window, one at a time.
     const requestLimit = pLimit(REQUEST_PHASE_CONCURRENCY);
@@ -160,7 +185,7 @@ async function runProfile(
     try {
       for (const phase of ['lifecycle', 'rate'] as const) {
         for (const p of plan.filter((c) => c.check.phase === phase)) {
-          const holds = bucket && phase === 'rate' && !p.check.skipReason?.(profile) && !ctx.signal.aborted;
+          const holds = bucket && phase === 'rate' && (p.check.unmet?.(profile) ?? []).length === 0 && !ctx.signal.aborted;
           const hold = holds ? await bucket.hold(ctx.signal).catch(interruptedToUndefined) : undefined;
           try {
             await runOne(p, hold?.token);
@@ -190,14 +215,53 @@ async function runProfile(
   } finally {
     await dispatcher.close().catch(() => undefined);
   }
+  return finishProfile();
 
-  return {
-    profile: summary,
-    checks: plan.map((p) => results.get(p)!),
-    requestsSent: budget.spent,
-    requestBudget: budget.limit,
-    notes,
+  function finishProfile(): ProfileRun {
+    return {
+      profile: summary,
+      ...(pre ? { preflight: pre } : {}),
+      checks: plan.map((p) => results.get(p)!),
+      requestsSent: budget.spent,
+      requestBudget: budget.limit,
+      notes,
+    };
+  }
+}
+
+/** The profile's preflight, or undefined when it could not be asked (budget too small, interrupted). */
+async function runPreflight(client: HttpClient, loaded: LoadedProfile, ctx: ProfileRunContext): Promise<Preflight | undefined> {
+  if (ctx.signal.aborted) return undefined;
+  try {
+    const pre = await preflight(client, loaded.profile);
+    return { ...pre, message: ctx.secrets.redact(pre.message) };
+  } catch (err) {
+    // The budget and an interruption are each check's to report, as without a preflight.
+    if (err instanceof CheckError || err instanceof InterruptedError) return undefined;
+    throw err;
+  }
+}
+
+/** The result of a check that was never started. */
+function unrunResult(planned: PlannedCheck, message: string, ctx: ProfileRunContext, summary: ProfileSummary): CheckResult {
+  const { check } = planned;
+  const result: CheckResult = {
+    id: check.id,
+    title: check.title,
+    severity: check.severity,
+    gating: planned.gating,
+    ...(planned.required ? { required: true } : {}),
+    destructive: check.destructive,
+    verdict: 'error',
+    message: ctx.secrets.redact(message),
+    advisories: [],
+    measurements: {},
+    evidence: [],
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
   };
+  ctx.observer.checkFinished(summary, result);
+  return result;
 }
 
 async function runCheck(
@@ -209,7 +273,7 @@ async function runCheck(
   notes: string[],
   hold?: object,
 ): Promise<CheckResult> {
-  const { check, gating, params } = planned;
+  const { check, gating, required, params } = planned;
   const startedAt = new Date();
   const t0 = performance.now();
   const http = baseClient.fork(undefined, {
@@ -217,6 +281,7 @@ async function runCheck(
     progress: (text) => ctx.observer.checkProgress(summary, check.id, ctx.secrets.redact(text)),
   });
   const actions: LifecycleActionRecord[] = [];
+  let actedOn: string | undefined;
   const finish = (outcome: CheckOutcome): CheckResult => {
     const { exchanges, omitted } = http.evidence();
     const redact = (s: string) => ctx.secrets.redact(s);
@@ -227,8 +292,11 @@ async function runCheck(
       title: check.title,
       severity: check.severity,
       gating,
+      ...(required ? { required: true } : {}),
       destructive: check.destructive,
+      ...(actedOn ? { actedOn } : {}),
       verdict: outcome.verdict,
+      ...(outcome.basis ? { basis: outcome.basis } : {}),
       message: redact(outcome.message),
       ...(outcome.expected !== undefined ? { expected: redact(outcome.expected) } : {}),
       ...(outcome.observed !== undefined ? { observed: redact(outcome.observed) } : {}),
@@ -249,8 +317,8 @@ async function runCheck(
   };
 
   if (ctx.signal.aborted) return finish({ verdict: 'error', message: 'not run: the run was interrupted' });
-  const skipReason = check.skipReason?.(loaded.profile);
-  if (skipReason) return finish({ verdict: 'skip', message: skipReason });
+  const unmet = check.unmet?.(loaded.profile) ?? [];
+  if (unmet.length > 0) return finish({ verdict: 'skip', message: skipMessage(unmet) });
 
   ctx.observer.checkStarted(summary, { id: check.id, title: check.title });
   const cleanup = new CleanupRegistry();
@@ -286,14 +354,24 @@ async function runCheck(
     // A bug in a check is still only that check's error, never the run's crash.
     else outcome = { verdict: 'error', message: `the check itself failed: ${(err as Error)?.message ?? String(err)}` };
   }
-  // Undo what the check did (canaries, disabled keys) whatever happened above, Ctrl-C included.
+  // Undo what the check did (canaries, disabled keys) whatever happened above, Ctrl-C included, and look that it holds.
   if (cleanup.size > 0) {
-    const report = await cleanup.drain();
+    const outcomes = await cleanup.drain(CLEANUP_TIMEOUT_MS, restorationVerifier(baseClient, loaded.profile));
     const redact = (s: string) => ctx.secrets.redact(s);
-    for (const done of report.done) notes.push(`${check.id}: cleanup: ${redact(done)}`);
-    for (const failed of report.failed) notes.push(`${check.id}: CLEANUP FAILED: ${redact(failed)}`);
-    if (report.failed.length > 0)
-      outcome = { ...outcome, advisories: [...(outcome.advisories ?? []), ...report.failed.map((f) => `cleanup failed: ${f}`)] };
+    const unfinished: string[] = [];
+    for (const o of outcomes) {
+      // The label names the key by id, which may itself be a secret (an id that is the key).
+      const line = redact(`${o.label}: ${o.detail}`);
+      if (o.outcome === 'failed' || o.outcome === 'unverified') {
+        notes.push(`${check.id}: CLEANUP ${o.outcome === 'failed' ? 'FAILED' : 'NOT VERIFIED'}: ${line}`);
+        unfinished.push(`cleanup ${o.outcome === 'failed' ? 'failed' : 'not verified'}: ${line}`);
+      } else notes.push(`${check.id}: cleanup: ${line}`);
+      if (o.restores) ctx.cleanups.push(cleanupRecord(o, check.id, summary, loaded, redact));
+    }
+    actedOn =
+      [...new Set(outcomes.flatMap((o) => (o.restores ? [redact(`${o.restores.subject} "${o.restores.key.name}"`)] : [])))].join(', ') ||
+      undefined;
+    if (unfinished.length > 0) outcome = { ...outcome, advisories: [...(outcome.advisories ?? []), ...unfinished] };
   }
   return finish(outcome);
 }
@@ -302,6 +380,34 @@ async function runCheck(
 function interruptedToUndefined(err: unknown): undefined {
   if (err instanceof InterruptedError) return undefined;
   throw err;
+}
+/** A drained cleanup task as the run reports it: what was put back, whether it held, and how to do it by hand if not. */
+function cleanupRecord(
+  o: CleanupOutcome,
+  checkId: string,
+  summary: ProfileSummary,
+  loaded: LoadedProfile,
+  redact: (s: string) => string,
+): CleanupRecord {
+  const r = o.restores!;
+  const verified = o.outcome === 'verified' || o.outcome === 'done';
+  const leftState =
+    o.outcome === 'failed'
+      ? r.leftState
+      : r.action === 'enable'
+        ? 'disabled, as far as keyprobe can see'
+        : 'still usable, as far as keyprobe can see';
+  return {
+    profile: summary.keyName,
+    check: checkId,
+    key: redact(r.key.name),
+    ...(r.key.id ? { keyId: redact(r.key.id) } : {}),
+    subject: r.subject,
+    action: r.action,
+    outcome: verified ? 'verified' : o.outcome === 'failed' ? 'failed' : 'unverified',
+    detail: redact(o.detail),
+    ...(verified ? {} : { leftState, restore: redact(restoreInstruction(loaded.profile, r.action, r.key)) }),
+  };
 }
 
 /** What pacing did for a profile, in words for the report. */

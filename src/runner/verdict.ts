@@ -1,24 +1,62 @@
-// The launch verdict and exit code, from the gating checks only.
+// The launch verdict and exit code. A gating failure fails the launch. Short
+// of that, the launch is only verified when every gating check gave a verdict,
+// every required check ran (a required check that skipped proves nothing) and
+// every cleanup was done and seen to hold (the target is left as found).
 import { EXIT } from '../errors.js';
-import type { CheckResult, LaunchVerdict, RunResult } from '../result.js';
+import type { CheckResult, CleanupRecord, LaunchVerdict, RunResult } from '../result.js';
 
-export function launchVerdict(checks: readonly CheckResult[], incomplete: boolean): { verdict: LaunchVerdict; exitCode: number } {
+export function launchVerdict(
+  checks: readonly CheckResult[],
+  incomplete: boolean,
+  cleanup: readonly CleanupRecord[] = [],
+): { verdict: LaunchVerdict; exitCode: number } {
+  // Required implies gating (the suite loader refuses `required` without it); a failure that
+  // --waivers or --baseline accepted stops gating (governance/run-acceptance.ts), required or not.
   const gating = checks.filter((c) => c.gating);
   if (gating.some((c) => c.verdict === 'fail')) return { verdict: 'fail', exitCode: EXIT.fail };
-  if (incomplete || gating.some((c) => c.verdict === 'error')) return { verdict: 'error', exitCode: EXIT.unverified };
+  const unverified =
+    incomplete ||
+    gating.some((c) => c.verdict === 'error') ||
+    checks.some((c) => c.required && c.verdict === 'skip') ||
+    cleanup.some((r) => r.outcome !== 'verified');
+  if (unverified) return { verdict: 'error', exitCode: EXIT.unverified };
   return { verdict: 'pass', exitCode: EXIT.pass };
 }
 
 /**
- * The verdict a run's own checks give, whatever verdict it carries: `merge`
- * and `report` recompute it, so a results.json edited to say PASS cannot
- * render PASS over failing gating checks.
+ * The verdict a run's own checks and cleanups give, whatever verdict it
+ * carries: `merge` and `report` recompute it, so a results.json edited to say
+ * PASS cannot render PASS over failing gating checks, a required check that
+ * skipped, or a cleanup that left the target changed.
  */
-export function verdictOf(run: Pick<RunResult, 'profiles' | 'incomplete'>): { verdict: LaunchVerdict; exitCode: number } {
+export function verdictOf(run: Pick<RunResult, 'profiles' | 'incomplete' | 'cleanup'>): { verdict: LaunchVerdict; exitCode: number } {
   return launchVerdict(
     run.profiles.flatMap((p) => p.checks),
     run.incomplete,
+    run.cleanup?.records ?? [],
   );
+}
+
+/** Why a launch that did not fail is still not verified, one line each, for every report to say the same. */
+export function notVerifiedReasons(result: Pick<RunResult, 'profiles' | 'incomplete' | 'cleanup'>): string[] {
+  const many = result.profiles.length > 1;
+  const reasons: string[] = [];
+  if (result.incomplete) reasons.push('the run was interrupted: results are incomplete');
+  for (const p of result.profiles) {
+    const who = many ? `[${p.profile.keyName}] ` : '';
+    // (A required check that errored is listed with the other errors; a skip would pass unnoticed.)
+    for (const c of p.checks)
+      if (c.required && c.verdict === 'skip') reasons.push(`${who}required check ${c.id} did not run: ${c.message}`);
+  }
+  const cleanups = (result.cleanup?.records ?? []).filter((r) => r.outcome !== 'verified');
+  if (cleanups.length > 0)
+    reasons.push(`${cleanups.length} cleanup${cleanups.length === 1 ? '' : 's'} left the target changed (see the cleanup block)`);
+  return reasons;
+}
+
+/** The words for the launch verdict: PASS, FAIL, NOT VERIFIED. */
+export function verdictWord(verdict: LaunchVerdict): string {
+  return verdict === 'error' ? 'NOT VERIFIED' : verdict.toUpperCase();
 }
 
 export function explainExitCode(code: number): string {
@@ -30,7 +68,7 @@ export function explainExitCode(code: number): string {
     case EXIT.usage:
       return 'exit 2: bad usage, or a bad profile or suite';
     case EXIT.unverified:
-      return 'exit 3: nothing failed, but a gating check could not be verified';
+      return 'exit 3: nothing failed, but the launch could not be verified';
     case EXIT.secretLeak:
       return 'exit 4: a secret was found in an output file';
     default:

@@ -35,7 +35,7 @@ describe('auth.valid-key-accepted and auth.missing-key-rejected', () => {
     ]);
     const evidence = result.profiles[0]!.checks[0]!.evidence;
     expect(evidence.map((e) => e.status)).toEqual([200, 200, 201]);
-    expect(evidence[0]!.curl).toContain('authorization: Bearer $KEY');
+    expect(evidence[0]!.curl).toContain('authorization: Bearer ${KEY}');
     expect(run.stdout).toMatch(/Launch verdict: PASS/);
   });
 

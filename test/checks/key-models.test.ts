@@ -233,6 +233,6 @@ describe('auth.key-in-query-rejected creates its own canary where the adapter ca
     delete (neither.lifecycle as { http: { create?: unknown } }).http.create;
     const s = await runOne('auth.key-in-query-rejected', neither);
     expect(s.verdict).toBe('skip');
-    expect(s.message).toMatch(/the http lifecycle adapter cannot create and delete keys, and no `canary:` is declared/);
+    expect(s.message).toMatch(/no canary key: declare one under `canary:`.*the http lifecycle adapter needs a create action/);
   });
 });

@@ -111,8 +111,10 @@ describe('--allow-origin and KEYPROBE_ALLOWED_ORIGINS', () => {
 
   it('validate checks literal origins, and with --resolve the referenced ones', async () => {
     const file = write(profile('${env:TARGET}'));
+    // A valid file: exit 3 only says the profile lacks what the prelaunch suite requires (a rate limit, a key to disable).
     const structure = await runCli(['validate', file, '--allow-origin', 'https://api.example.com'], { env: env(), cwd: tmp.dir });
-    expect(structure.code).toBe(0);
+    expect(structure.code, structure.stderr).toBe(3);
+    expect(structure.stderr).not.toMatch(/not an allowed origin/);
     const resolved = await runCli(['validate', '--resolve', file, '--allow-origin', 'https://api.example.com'], {
       env: env({ TARGET: 'https://evil.example.net' }),
       cwd: tmp.dir,
@@ -123,7 +125,8 @@ describe('--allow-origin and KEYPROBE_ALLOWED_ORIGINS', () => {
       env: env({ TARGET: 'https://api.example.com' }),
       cwd: tmp.dir,
     });
-    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.code, ok.stderr).toBe(3);
+    expect(ok.stderr).not.toMatch(/not an allowed origin/);
   });
 
   it('refuses an allow-list entry that is not an origin', async () => {

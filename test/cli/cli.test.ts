@@ -75,8 +75,10 @@ describe('keyprobe CLI', () => {
         { env: { K: `kp_prod_${'b'.repeat(32)}` } },
       );
       expect(run.code).toBe(3);
-      expect(run.stdout).toMatch(/ERROR auth\.valid-key-accepted — .*connection refused by 127\.0\.0\.1:9/);
-      expect(run.stdout).toMatch(/exit 3: nothing failed, but a gating check could not be verified/);
+      // Preflight says it once; each check is marked not run.
+      expect(run.stdout).toMatch(/ERROR http:\/\/127\.0\.0\.1:9 cannot be reached: .*connection refused by 127\.0\.0\.1:9/);
+      expect(run.stdout).toMatch(/ERROR auth\.valid-key-accepted — not run: target unreachable/);
+      expect(run.stdout).toMatch(/exit 3: nothing failed, but the launch could not be verified/);
     } finally {
       tmp.cleanup();
     }

@@ -46,6 +46,9 @@ function expectHealthy(run: CaseRun, perClient: boolean, expect: ExpectStatic): 
     expect({ id, verdict: c.verdict, message: c.message }).toEqual({ id, verdict: want, message: c.message });
   }
   expect(run.result.exitCode).toBe(0);
+  // Every key a check changed was put back, and keyprobe saw it hold.
+  expect(run.result.cleanup?.records.length).toBeGreaterThan(0);
+  expect(run.result.cleanup?.records.filter((r) => r.outcome !== 'verified')).toEqual([]);
   expect(run.throttled, 'a 429 outside what the rate checks asked for').toBe(askedForThrottles(checks));
   expect(run.keysAfter.filter((k) => k.name.startsWith(CANARY_NAME_PREFIX) || !k.enabled).map((k) => k.name)).toEqual([]);
   expect(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
@@ -64,8 +67,10 @@ describe.concurrent('platform behaviours are not defects: the prelaunch suite pa
   it('throttled-admin: throttled management calls are waited out and done', async ({ expect }) => {
     const run = await runDetectionCase({ faults: [], behaviours: ['throttled-admin'] }, ALL);
     const byId = expectHealthy(run, false, expect);
-    // At two calls a second, some management call had to wait its throttle out (and then was done).
+    // At two calls a second, some management call had to wait its throttle out (and then was done);
+    // cleanup's re-enables and deletes among them, and each was verified by a probe (expectHealthy).
     const actions = Object.values(byId).flatMap((c) => c.lifecycleActions ?? []);
+    expect(actions.filter((a) => a.action === 'enable' || a.action === 'delete').length).toBeGreaterThan(0);
     expect(actions.every((a) => a.outcome === 'done')).toBe(true);
     expect(actions.some((a) => (a.durationMs ?? 0) >= 900)).toBe(true);
   });

@@ -5,6 +5,7 @@ import { CHECKS } from '../../src/checks/index.js';
 import { checkProfileFile } from '../../src/config/load-profile.js';
 import { loadSuite } from '../../src/config/suite.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { join } from 'node:path';
 
@@ -32,8 +33,25 @@ describe('README', () => {
     try {
       const file = tmp.file('p.yaml', yamlBlockAfter('## The profile'));
       expect(checkProfileFile(file).problems).toEqual([]);
-      const env = { CRM_PROD_KEY: `kp_prod_${'r'.repeat(32)}`, CRM_TEST_KEY: `kp_test_${'s'.repeat(32)}` };
+      const env = {
+        CRM_PROD_KEY: `kp_prod_${'r'.repeat(32)}`,
+        CRM_TEST_KEY: `kp_test_${'s'.repeat(32)}`,
+        CRM_PROD_CANARY_KEY: `kp_prod_${'c'.repeat(32)}`,
+        CRM_ADMIN_TOKEN: 'a'.repeat(32),
+      };
       expect(checkProfileFile(file, env).problems).toEqual([]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('the annotated profile meets every requirement of the prelaunch suite (`keyprobe validate` exit 0)', async () => {
+    const tmp = tempDir();
+    try {
+      const run = await runCli(['validate', '--suite', 'prelaunch', tmp.file('p.yaml', yamlBlockAfter('## The profile'))]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toMatch(/REQUIRED/);
     } finally {
       tmp.cleanup();
     }

@@ -10,7 +10,7 @@
 //   but never after exit 4 (a secret reached an output);
 // - a shard that leaked or had a bad profile stops the merge.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -140,8 +140,25 @@ function sh(script: string, env: Record<string, string | undefined>): Promise<{ 
   });
 }
 
-/** A team's profile, scaffolded as docs/ci.md suggests: `keyprobe init`, the key by reference. */
-async function scaffold(system: string, keyEnv: string, expires: string): Promise<void> {
+/** The variables a profile reads its spare canary (and its id) and the management API's token from. */
+interface CanaryEnv {
+  readonly canary: string;
+  readonly canaryId: string;
+  readonly admin: string;
+}
+const CRM_CANARY: CanaryEnv = {
+  canary: 'CRM_PROD_AGENT_CALL_CANARY_KEY',
+  canaryId: 'CRM_PROD_AGENT_CALL_CANARY_KEY_ID',
+  admin: 'CRM_ADMIN_TOKEN',
+};
+
+/**
+ * A team's profile, scaffolded as docs/ci.md suggests: `keyprobe init`, the
+ * key by reference, then completed the way `keyprobe validate` asks for: the
+ * prelaunch suite requires a rate limit and a key to disable (here a declared
+ * spare, re-enabled through the management API). It validates with exit 0.
+ */
+async function scaffold(system: string, keyEnv: string, expires: string, env: CanaryEnv = CRM_CANARY): Promise<void> {
   const made = await runCli(
     [
       'init',
@@ -152,6 +169,24 @@ async function scaffold(system: string, keyEnv: string, expires: string): Promis
     { cwd: tmp.dir },
   );
   expect(made.code, made.stderr).toBe(0);
+  const file = join(tmp.dir, 'profiles', `${system}-prod-agent-call.yaml`);
+  appendFileSync(
+    file,
+    [
+      '',
+      'rateLimit: { limit: 20, windowSeconds: 1, probe: GET /v1/agents }',
+      `canary: { secret: "\${env:${env.canary}}", id: "\${env:${env.canaryId}}", name: ${system}-prod-agent-call-canary }`,
+      'lifecycle:',
+      '  adapter: http',
+      '  http:',
+      `    credential: { secret: "\${env:${env.admin}}" }`,
+      '    disable: POST /admin/keys/{{id}}/disable',
+      '    enable: POST /admin/keys/{{id}}/enable',
+      '',
+    ].join('\n'),
+  );
+  const validated = await runCli(['validate', file], { cwd: tmp.dir });
+  expect(validated.code, validated.stderr).toBe(0);
 }
 
 describe('docs/ci/github-actions.yml', () => {
@@ -163,6 +198,9 @@ describe('docs/ci/github-actions.yml', () => {
     'vars.KEYPROBE_TARGET': demo.target.origin,
     'secrets.CRM_PROD_AGENT_CALL_KEY': demo.env.KEYPROBE_DEMO_KEY,
     'vars.CRM_PROD_AGENT_CALL_KEY_EXPIRES': demo.env.KEYPROBE_DEMO_KEY_EXPIRES,
+    'secrets.CRM_PROD_AGENT_CALL_CANARY_KEY': demo.env.KEYPROBE_DEMO_CANARY_KEY,
+    'vars.CRM_PROD_AGENT_CALL_CANARY_KEY_ID': demo.env.KEYPROBE_DEMO_CANARY_KEY_ID,
+    'secrets.CRM_ADMIN_TOKEN': demo.env.KEYPROBE_DEMO_ADMIN_TOKEN,
   });
   /** The gate step's environment as the runner would give it: the job's env, then the step's. */
   const gateEnv = (demo: Demo, outputFile: string) => ({
@@ -315,6 +353,9 @@ describe('docs/ci/gitlab-ci.yml', () => {
           KEYPROBE_TARGET: demo.target.origin,
           CRM_PROD_AGENT_CALL_KEY: demo.env.KEYPROBE_DEMO_KEY,
           CRM_PROD_AGENT_CALL_KEY_EXPIRES: demo.env.KEYPROBE_DEMO_KEY_EXPIRES,
+          CRM_PROD_AGENT_CALL_CANARY_KEY: demo.env.KEYPROBE_DEMO_CANARY_KEY,
+          CRM_PROD_AGENT_CALL_CANARY_KEY_ID: demo.env.KEYPROBE_DEMO_CANARY_KEY_ID,
+          CRM_ADMIN_TOKEN: demo.env.KEYPROBE_DEMO_ADMIN_TOKEN,
         }),
       );
       expect(r.code, r.stderr).toBe(0);
@@ -341,10 +382,13 @@ describe('docs/ci/github-actions-sharded.yml', () => {
   const shard = wf.jobs.shard!;
   const merge = wf.jobs.merge!;
   const shardStep = stepsRunning(shard.steps, 'run')[0]!;
-  const table = (profile: string, key: string, origin: string) => ({
+  const table = (profile: string, key: string, origin: string, demo?: Demo) => ({
     'matrix.profile': profile,
     'vars.KEYPROBE_TARGET': origin,
     "secrets[format('KEY_{0}', matrix.profile)]": key,
+    "secrets[format('CANARY_KEY_{0}', matrix.profile)]": demo?.env.KEYPROBE_DEMO_CANARY_KEY ?? '',
+    "vars[format('CANARY_KEY_ID_{0}', matrix.profile)]": demo?.env.KEYPROBE_DEMO_CANARY_KEY_ID ?? '',
+    'secrets.ADMIN_TOKEN': demo?.env.KEYPROBE_DEMO_ADMIN_TOKEN ?? '',
   });
 
   it('shards hold the keys in a protected environment with origins pinned; a failed shard stops the merge, which is the gate', () => {
@@ -385,7 +429,8 @@ describe('docs/ci/github-actions-sharded.yml', () => {
   it('its commands, run as the matrix would, shard and merge into one passing report', async () => {
     const profiles = shard.strategy!.matrix!.profile!;
     expect(profiles).toEqual(['crm-prod-agent-call', 'billing-prod-agent-call']);
-    for (const system of ['crm', 'billing']) await scaffold(system, 'KEYPROBE_KEY', '2027-03-31');
+    const shardEnv: CanaryEnv = { canary: 'CANARY_KEY', canaryId: 'CANARY_KEY_ID', admin: 'ADMIN_TOKEN' };
+    for (const system of ['crm', 'billing']) await scaffold(system, 'KEYPROBE_KEY', '2027-03-31', shardEnv);
     const secrets: string[] = [];
     for (const profile of profiles) {
       const demo = await startDemo();
@@ -393,9 +438,9 @@ describe('docs/ci/github-actions-sharded.yml', () => {
         // Each shard gets its own key, as the workflow's secrets[...] lookup does.
         const key = profile.startsWith('billing') ? demo.env.KEYPROBE_DEMO_SECOND_KEY : demo.env.KEYPROBE_DEMO_KEY;
         const env = Object.fromEntries(
-          Object.entries({ ...shard.env, ...shardStep.env }).map(([k, v]) => [k, github(v, table(profile, key, demo.target.origin))]),
+          Object.entries({ ...shard.env, ...shardStep.env }).map(([k, v]) => [k, github(v, table(profile, key, demo.target.origin, demo))]),
         );
-        const r = await sh(github(shardStep.run!, table(profile, key, demo.target.origin)), env);
+        const r = await sh(github(shardStep.run!, table(profile, key, demo.target.origin, demo)), env);
         secrets.push(...demo.secrets);
         expect(r.code, `${profile}: ${r.stderr}${r.stdout}`).toBe(0);
         const result = JSON.parse(readFileSync(join(tmp.dir, 'shards', profile, 'results.json'), 'utf8')) as RunResult;

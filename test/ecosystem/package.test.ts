@@ -146,8 +146,11 @@ describe('the npm package', () => {
     const text = readFileSync(join(app, 'profiles', 'crm-prod-agent-call.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../node_modules/keyprobe/schemas/profile.schema.json');
     expect(existsSync(join(app, 'node_modules', 'keyprobe', 'schemas', 'profile.schema.json'))).toBe(true);
+    // Valid (no problem in the file); exit 3 names what the prelaunch suite still needs from it.
     const valid = await exec('npx', ['--no-install', 'keyprobe', 'validate', 'profiles/crm-prod-agent-call.yaml'], { cwd: app });
-    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stderr).not.toMatch(/in the input/);
+    expect(valid.code, valid.stderr).toBe(3);
+    expect(valid.stderr).toMatch(/rateLimit: rate\.limit-triggered is required by suite prelaunch/);
     const schema = await exec('npx', ['--no-install', 'keyprobe', 'schema', 'suite'], { cwd: app });
     expect(schema.stdout).toBe(readFileSync(join(app, 'node_modules', 'keyprobe', 'schemas', 'suite.schema.json'), 'utf8'));
     expect(readdirSync(join(app, 'node_modules', 'keyprobe')).sort()).toEqual([

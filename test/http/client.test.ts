@@ -2,7 +2,7 @@
 // goes to the profile's origin; redirects are never followed (a second
 // listener that records every header never sees the key, nor anything at
 // all); the budget is enforced and counted; evidence carries chosen headers
-// and a curl line with $KEY, and no secret in any form.
+// and a curl line with ${KEY}, and no secret in any form.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetExceededError, CheckError } from '../../src/errors.js';
@@ -135,7 +135,7 @@ describe('HttpClient request budget', () => {
 });
 
 describe('HttpClient evidence', () => {
-  it('keeps chosen headers and a curl line with $KEY, and no secret in any form', async () => {
+  it('keeps every response header, a curl line with ${KEY}, and no secret in any form', async () => {
     const http = client();
     await http.send({ label: `echo with ${KEY}`, method: 'POST', path: '/echo?x=1', body: { note: KEY } });
     await http.send({
@@ -154,20 +154,22 @@ describe('HttpClient evidence', () => {
       'x-request-id': 'req-1',
       'www-authenticate': 'Bearer realm="t"',
     });
-    expect(keyed!.responseHeaders['set-cookie']).toBeUndefined();
+    // Every header is kept; one that may carry a session credential keeps its name only.
+    expect(keyed!.responseHeaders['set-cookie']).toBe('[withheld: may carry a credential]');
+    expect(keyed!.responseHeaders.date).toMatch(/GMT$/);
     expect(keyed!.label).toBe(`echo with [key ${fp}]`);
-    expect(keyed!.curl).toContain('-H "authorization: Bearer $KEY"');
+    expect(keyed!.curl).toContain('-H "authorization: Bearer ${KEY}"');
     expect(keyed!.curl).toContain(`-X POST "${target.origin}/echo?x=1"`);
-    expect(keyed!.curl).toContain('--data "{\\"note\\":\\"$KEY\\"}"');
+    expect(keyed!.curl).toContain('--data "{\\"note\\":\\"${KEY}\\"}"');
     // The server echoed the key as is, base64 and sha256: all redacted to the fingerprint.
     expect(keyed!.bodyExcerpt).toContain(`[key ${fp}]`);
     expect(keyed!.status).toBe(200);
 
-    // Any other secret shows only as its fingerprint, in the path and the curl line too.
+    // Any other secret shows only as its fingerprint in the path, and as a variable named after it in the curl line.
     expect(query!.path).toBe(`/echo?api_key=[canary ${fingerprint(CANARY)}]`);
     expect(query!.path).not.toContain(CANARY);
-    expect(query!.curl).toContain(fingerprint(CANARY));
-    expect(query!.curl).not.toContain('$KEY');
+    expect(query!.curl).toContain(`?api_key=\${CANARY_${fingerprint(CANARY).slice(7)}}"`);
+    expect(query!.curl).not.toContain('${KEY}');
 
     expect(findSecrets([KEY, CANARY], { texts: { evidence: JSON.stringify(http.evidence()) } })).toEqual([]);
   });

@@ -96,7 +96,10 @@ describe('the command adapter is opt-in', () => {
       const byEnv = await runCli(['run', profile, ...only, '--out', `${tmp.dir}/c`], { env: { ...env, KEYPROBE_ALLOW_COMMANDS: '1' } });
       expect(byEnv.code).toBe(0);
       const validated = await runCli(['validate', profile], { env });
-      expect(validated.code).toBe(0);
+      // Exit 3: the profile has no rateLimit or denied resources for prelaunch's required checks; the command
+      // adapter itself meets the disable check's requirements (it runs with the flag, which validate names).
+      expect(validated.code, validated.stderr).toBe(3);
+      expect(validated.stdout).toMatch(/run {7}lifecycle\.disabled-key-rejected \(required\)/);
       expect(validated.stdout).toMatch(/runs shell commands.*--allow-commands/);
       const results = JSON.parse(readFileSync(`${tmp.dir}/b/results.json`, 'utf8')) as RunResult;
       // A command that succeeded keeps no output.

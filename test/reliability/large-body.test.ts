@@ -87,7 +87,8 @@ it('a 512 MiB answer is read as a capped excerpt: RSS grows far less than the bo
     expect(e.bodyTruncated).toBe(true);
     expect(e.bodyExcerpt.length).toBeLessThanOrEqual(2048);
   }
-  expect(streams).toHaveLength(2);
+  // The preflight's key probe, then the check's two.
+  expect(streams).toHaveLength(3);
   for (const s of streams) {
     expect(s.closedEarly).toBe(true);
     // A capped read plus whatever the socket buffers held: a sliver of the body.

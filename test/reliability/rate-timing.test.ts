@@ -41,9 +41,21 @@ function straddleLate(n: number, sinceFirstMs: number): number {
   return (n <= 12 ? 950 : 1100) - sinceFirstMs;
 }
 
+/** Preflight sends 2 requests before any check (reachability, then the key): the schedule counts from the burst's first call. */
+const PREFLIGHT_REQUESTS = 2;
+
+function afterPreflight(schedule: Schedule): Schedule {
+  let firstAt: number | undefined;
+  return (n, _sinceFirstMs, req) => {
+    if (n <= PREFLIGHT_REQUESTS) return 0;
+    firstAt ??= performance.now();
+    return schedule(n - PREFLIGHT_REQUESTS, performance.now() - firstAt, req);
+  };
+}
+
 async function burstThroughStraddlingProxy(faults: string[], schedule: Schedule = straddle, only = 'rate.limit-triggered') {
   demo = await startReference(faults);
-  proxy = await countingProxy(demo.target.origin, { schedule });
+  proxy = await countingProxy(demo.target.origin, { schedule: afterPreflight(schedule) });
   tmp = tempDir('keyprobe-rate-');
   const outDir = join(tmp.dir, 'out');
   const run = await runCli(['run', DEMO_PROFILE, '--only', only, '--out', outDir], {

@@ -92,7 +92,7 @@ async function expectErrorRun(
   }
   // The console says it too, and explains the exit code.
   expect(run.stdout).toMatch(words);
-  expect(run.stdout).toMatch(/exit 3: nothing failed, but a gating check could not be verified/);
+  expect(run.stdout).toMatch(/exit 3: nothing failed, but the launch could not be verified/);
   expectNoSecrets([secret], run);
   return run;
 }
@@ -106,8 +106,14 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
       gone.origin,
       new RegExp(`connection refused by 127\\.0\\.0\\.1:${gone.port}: nothing is listening there`),
     );
-    expect(run.checks[0]!.evidence[0]).toMatchObject({ error: expect.stringMatching(/connection refused/) });
-    expect(run.checks[0]!.evidence[0]!.status).toBeUndefined();
+    // Preflight found it out with one request; no check sent anything.
+    const preflight = run.result!.profiles[0]!.preflight!;
+    expect(preflight).toMatchObject({ reachable: false });
+    expect(preflight.evidence).toHaveLength(1);
+    expect(preflight.evidence[0]).toMatchObject({ error: expect.stringMatching(/connection refused/) });
+    expect(preflight.evidence[0]!.status).toBeUndefined();
+    expect(run.result!.profiles[0]!.requestsSent).toBe(1);
+    for (const c of run.checks) expect(c.message).toMatch(/^not run: target unreachable/);
   });
 
   it('a host that does not resolve (.invalid never resolves, RFC 6761)', async () => {
@@ -171,7 +177,8 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
       ),
     );
     const run = await expectErrorRun(storm.origin, /throttled: could not judge: [A-Z]+ \/\S+ answered 503 Service Unavailable/);
-    expect(run.checks.map((c) => c.message).join('\n')).toMatch(/on all 4 tries \(waited 1050 ms \(Retry-After: 1\)/);
+    // The first request to meet the storm is the preflight's: it waits it out, and says so.
+    expect(run.result!.profiles[0]!.preflight?.message).toMatch(/^reachable; .*on all 4 tries \(waited 1050 ms \(Retry-After: 1\)/);
     expect(run.checks.map((c) => c.message).join('\n')).toMatch(/so this one was not waited out again/);
     expect(run.elapsedMs).toBeLessThan(15_000);
     expect(requests).toBe(run.result!.profiles[0]!.requestsSent);
@@ -280,7 +287,8 @@ describe('targets that work differently still work', () => {
     expect(run.code).toBe(EXIT.pass);
     // One connection per request: nothing was sent on a connection the server had closed.
     expect(old.connections()).toBe(requests);
-    expect(requests).toBe(4);
+    // 2 preflight requests (reachability, the key) + 2 per check.
+    expect(requests).toBe(6);
     expectNoSecrets([secret], run);
   });
 

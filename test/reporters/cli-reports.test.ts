@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from '../../src/demo/seed.js';
 import { DEMO_PROFILE } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
@@ -19,13 +19,17 @@ describe('the reports a run writes', () => {
   let tmp: ReturnType<typeof tempDir>;
   const env = () => ({ ...demo.env, PATH: process.env.PATH });
 
-  beforeAll(async () => {
-    demo = await startDemo();
+  beforeAll(() => {
     tmp = tempDir();
   });
-  afterAll(async () => {
+  afterAll(() => tmp.cleanup());
+  // A fresh target per test: runs in quick succession against one target would
+  // spend the key's rate limit (20 per second) and meet 429s on its allowed resources.
+  beforeEach(async () => {
+    demo = await startDemo();
+  });
+  afterEach(async () => {
     await demo.target.close();
-    tmp.cleanup();
   });
 
   it('writes results.json, junit.xml, report.html and a manifest sha256sum accepts; reports/latest points at them', async () => {
@@ -112,7 +116,7 @@ describe('the reports a run writes', () => {
     const run = await runCli(['report', file, '--out', out], { cwd: tmp.dir });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'keyprobe: the stored verdict (PASS, exit 0) disagrees with the checks in edited.json (FAIL, exit 1); the reports show FAIL',
+      'keyprobe: the stored verdict (PASS, exit 0) disagrees with the checks and cleanups in edited.json (FAIL, exit 1); the reports show FAIL',
     );
     expect(run.stdout).toContain('Launch verdict: FAIL — exit 1');
     expect(run.stdout).not.toContain('Launch verdict: PASS');
@@ -129,6 +133,37 @@ describe('the reports a run writes', () => {
     });
     expect(back.code).toBe(0);
     expect(back.stderr).toContain('disagrees with the checks');
+  });
+
+  it('`keyprobe report` does not drop a stored cleanup that left a key changed: PASS over it renders NOT VERIFIED', async () => {
+    const result = JSON.parse(readFileSync(join(tmp.dir, 'first', 'results.json'), 'utf8'));
+    // Every check passed, but a re-enable did not hold; the stored verdict was edited to say PASS.
+    result.cleanup = {
+      complete: false,
+      records: [
+        {
+          profile: 'crm-prod-agent-call',
+          check: 'lifecycle.disabled-key-rejected',
+          key: 'crm-prod-agent-call-canary',
+          keyId: 'key_7f3a9c',
+          subject: 'declared canary',
+          action: 'enable',
+          outcome: 'failed',
+          detail: 'the management API answered 429 Too Many Requests on all 4 tries',
+          leftState: 'disabled',
+          restore: "curl -sS -i -X POST 'http://127.0.0.1:1/admin/keys/key_7f3a9c/enable'",
+        },
+      ],
+    };
+    result.verdict = 'pass';
+    result.exitCode = 0;
+    const run = await runCli(['report', tmp.file('cleanup.json', JSON.stringify(result)), '--out', join(tmp.dir, 'cleanup')], {
+      cwd: tmp.dir,
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('(PASS, exit 0) disagrees with the checks and cleanups in cleanup.json (ERROR, exit 3)');
+    expect(run.stdout).toContain('Launch verdict: NOT VERIFIED — exit 3');
+    expect(run.stdout).toMatch(/CLEANUP INCOMPLETE/);
   });
 
   it('`keyprobe report` refuses a bad results file with exit 2 and says why', async () => {
@@ -181,7 +216,7 @@ describe('the reports a run writes', () => {
       env: { ...env(), KEYPROBE_CHROMIUM: join(tmp.dir, 'no-such-chromium') },
       cwd: tmp.dir,
     });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stdout).toBe(0);
     expect(run.stderr).toContain(
       `keyprobe: the pdf report could not be written: no Chromium at ${join(tmp.dir, 'no-such-chromium')}, so report.pdf was not written`,
     );

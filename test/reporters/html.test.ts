@@ -84,7 +84,7 @@ describe('report.html', () => {
     ])
       expect(html).toContain(s);
     expect(html).toContain('Do not launch: FAIL');
-    expect(html).toContain('curl -sS -i &quot;http://127.0.0.1:40123/v1/agents&quot; -H &quot;authorization: Bearer $KEY&quot;');
+    expect(html).toContain('curl -sS -i &quot;http://127.0.0.1:40123/v1/agents&quot; -H &quot;authorization: Bearer ${KEY}&quot;');
   });
 
   it('maps the key practices to the checks behind them', () => {
@@ -104,7 +104,8 @@ describe('report.html', () => {
           'rate.limit-triggered',
         ],
       },
-      'Rotation and reclamation': { status: 'met', ids: ['governance.owner-and-expiry', 'lifecycle.rotated-key'] },
+      // The rotation check was skipped: nothing proved rotation, so the practice is not "met".
+      'Rotation and reclamation': { status: 'not verified', ids: ['governance.owner-and-expiry', 'lifecycle.rotated-key'] },
     });
     expect(practiceRows([check('auth.x', 'pass')]).find((r) => r.practice.name === 'Naming')?.status).toBe('not covered');
   });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
-import { allChecks, type RunResult } from '../../src/result.js';
+import { allChecks, unfinishedCleanups, type RunResult } from '../../src/result.js';
 import { checkText } from '../../src/reporters/evidence-text.js';
 import { renderJunit, xmlSafe } from '../../src/reporters/junit.js';
 import { ALL_SHAPES, large, NASTY } from './sample-results.js';
@@ -31,10 +31,13 @@ describe('junit.xml', () => {
       expect(v.valid).toBe(true);
 
       const checks = allChecks(result);
-      expect(xml.match(/<testcase /g)?.length ?? 0).toBe(checks.length);
+      // A key left changed is a testcase of its own; a required check that skipped is an error, not a skip.
+      const cleanups = unfinishedCleanups(result).length;
+      const requiredSkips = checks.filter((c) => c.verdict === 'skip' && c.required).length;
+      expect(xml.match(/<testcase /g)?.length ?? 0).toBe(checks.length + cleanups);
       expect(xml.match(/<failure /g)?.length ?? 0).toBe(checks.filter((c) => c.verdict === 'fail').length);
-      expect(xml.match(/<error /g)?.length ?? 0).toBe(checks.filter((c) => c.verdict === 'error').length);
-      expect(xml.match(/<skipped message="/g)?.length ?? 0).toBe(checks.filter((c) => c.verdict === 'skip').length);
+      expect(xml.match(/<error /g)?.length ?? 0).toBe(checks.filter((c) => c.verdict === 'error').length + requiredSkips + cleanups);
+      expect(xml.match(/<skipped message="/g)?.length ?? 0).toBe(checks.filter((c) => c.verdict === 'skip').length - requiredSkips);
       expect(xml).not.toMatch(/<testsuites[^>]*skipped=/);
       expect(xml.match(/<testsuite /g)?.length).toBe(result.profiles.length);
       for (const m of xml.matchAll(/ time="([^"]*)"/g)) expect(m[1]).toMatch(/^\d+(\.\d{1,3})?$/);
@@ -42,12 +45,13 @@ describe('junit.xml', () => {
 
       // classname + name is unique (GitLab drops duplicates) and every case has both.
       const ids = [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"/g)].map((m) => `${m[1]}::${m[2]}`);
-      expect(ids).toHaveLength(checks.length);
+      expect(ids).toHaveLength(checks.length + cleanups);
       expect(new Set(ids).size).toBe(ids.length);
 
       // The evidence survives intact (minus what XML cannot carry), including every `]]>`.
       const expected = result.profiles.flatMap((p, i) => p.checks.map((c) => xmlSafe(checkText(c, uniqueSuiteNames(result)[i]!))));
-      expect(systemOuts(xml)).toEqual(expected);
+      // (A cleanup testcase carries the cleanup's own text.)
+      expect(systemOuts(xml).filter((s) => !/^cleanup (failed|not verified): /.test(s))).toEqual(expected);
     });
   }
 
@@ -64,6 +68,19 @@ describe('junit.xml', () => {
       ['run.id', '20261127T101530Z-abc123'],
     ])
       expect(xml).toContain(`<property name="${name}" value="${value}"/>`);
+  });
+
+  it('makes a required check that did not run, and a key left changed, errors a CI gate counts', () => {
+    const xml = renderJunit(ALL_SHAPES.unverified!());
+    expect(xml).toMatch(
+      /<testcase classname="keyprobe\.crm-prod-agent-call" name="rate\.limit-triggered"[^>]*>\s*<error message="required check did not run: the profile declares no rateLimit" type="required-not-run"\/>/,
+    );
+    expect(xml).toMatch(
+      /<testcase classname="keyprobe\.crm-prod-agent-call" name="cleanup: re-enable declared canary crm-prod-agent-call-canary" time="0">\s*<error message="cleanup failed: declared canary &quot;crm-prod-agent-call-canary&quot; \(id key_c4n4ry\) left disabled after lifecycle\.disabled-key-rejected" type="cleanup-failed"\/>/,
+    );
+    expect(xml).toContain('restore with: curl -sS -i -X POST');
+    expect(xml).toContain('<property name="cleanup" value="incomplete"/>');
+    expect(xml).toMatch(/<testsuite [^>]*errors="2"/);
   });
 
   it('keeps the skip reason and the failure message', () => {

@@ -1,6 +1,15 @@
 // RunResults as test data: every shape a reporter has to handle, built the
 // way the runner builds them (plain, already-redacted data).
-import type { BurstTimeline, CheckResult, Exchange, ProfileRun, RevocationTimeline, RunResult, Verdict } from '../../src/result.js';
+import type {
+  BurstTimeline,
+  CheckResult,
+  CleanupRecord,
+  Exchange,
+  ProfileRun,
+  RevocationTimeline,
+  RunResult,
+  Verdict,
+} from '../../src/result.js';
 import { launchVerdict } from '../../src/runner/verdict.js';
 
 const ORIGIN = 'http://127.0.0.1:40123';
@@ -18,7 +27,7 @@ export function exchange(over: Partial<Exchange> = {}): Exchange {
     responseHeaders: { 'content-type': 'application/json; charset=utf-8', ratelimit: '"default";r=19;t=1' },
     bodyExcerpt: '{"agents":[{"id":"agt-support"}]}',
     bodyTruncated: false,
-    curl: `curl -sS -i "${ORIGIN}/v1/agents" -H "authorization: Bearer $KEY"`,
+    curl: `curl -sS -i "${ORIGIN}/v1/agents" -H "authorization: Bearer \${KEY}"`,
     ...over,
   };
 }
@@ -95,6 +104,7 @@ export function runResult(profiles: ProfileRun[], over: Partial<RunResult> = {})
   const { verdict, exitCode } = launchVerdict(
     profiles.flatMap((p) => p.checks),
     over.incomplete ?? false,
+    over.cleanup?.records ?? [],
   );
   return {
     schemaVersion: 1,
@@ -213,4 +223,39 @@ export function large(n: number): RunResult {
   return runResult([profileRun('crm-prod-agent-call', checks)]);
 }
 
-export const ALL_SHAPES: Record<string, () => RunResult> = { allPass, mixed, severalProfiles, nasty, emptyIncomplete };
+/** A cleanup that failed (the declared canary left disabled), as the runner records it. */
+export function failedCleanup(over: Partial<CleanupRecord> = {}): CleanupRecord {
+  return {
+    profile: 'crm-prod-agent-call',
+    check: 'lifecycle.disabled-key-rejected',
+    key: 'crm-prod-agent-call-canary',
+    keyId: 'key_c4n4ry',
+    subject: 'declared canary',
+    action: 'enable',
+    outcome: 'failed',
+    detail: 'enable request POST /admin/keys/key_c4n4ry/enable answered 429, expected a 2xx status',
+    leftState: 'disabled',
+    restore: `curl -sS -i -X POST '${ORIGIN}/admin/keys/key_c4n4ry/enable' -H "Authorization: Bearer $ADMIN_TOKEN"`,
+    ...over,
+  };
+}
+
+/** Nothing failed, but the launch is not verified: a required check skipped, and a cleanup left a key disabled. */
+export function unverified(): RunResult {
+  return runResult(
+    [
+      profileRun('crm-prod-agent-call', [
+        check('auth.valid-key-accepted', 'pass', { required: true }),
+        check('rate.limit-triggered', 'skip', { required: true, message: 'the profile declares no rateLimit' }),
+        check('lifecycle.disabled-key-rejected', 'pass', {
+          required: true,
+          destructive: true,
+          actedOn: 'declared canary "crm-prod-agent-call-canary"',
+        }),
+      ]),
+    ],
+    { cleanup: { complete: false, records: [failedCleanup(), failedCleanup({ outcome: 'verified', key: 'other' })] } },
+  );
+}
+
+export const ALL_SHAPES: Record<string, () => RunResult> = { allPass, mixed, severalProfiles, nasty, emptyIncomplete, unverified };

@@ -49,9 +49,11 @@ describe('runner: skip with the stated reason', () => {
     expect(byId['authz.unauthorized-resource-denied']!.message).toMatch(/no denied resources/);
     expect(byId['env.foreign-environment-key-rejected']!.message).toMatch(/no keys of other environments/);
     expect(byId['privilege.least-privilege']!.message).toMatch(/neither the granted scopes .* nor the needed ones/);
-    // Skipped checks send nothing, and a run of skips alone is not a failure.
+    // Skipped checks send nothing, and a run of skips alone is not a failure — but the
+    // prelaunch suite requires the authz check, so a launch without it is not verified.
     expect(run.profiles[0]!.requestsSent).toBe(0);
-    expect(run.exitCode).toBe(EXIT.pass);
+    expect(run.exitCode).toBe(EXIT.unverified);
+    expect(byId['authz.unauthorized-resource-denied']!.required).toBe(true);
   });
 
   it('skips the query-key check for a query contract, naming the contract', async () => {

@@ -263,7 +263,7 @@ export function initCommand(io: CliIo) {
       const variables = [keyEnv, ...[canaryEnv, secondKeyEnv, opts.expiredKeyEnv].filter((v): v is string => !!v)];
       variables.push(...otherEnvironments.map((o) => o.keyEnv));
       io.stdout.write(
-        `Next: review it, then\n${variables.map((v) => `  export ${v}=…   # from your secret store`).join('\n')}\n  keyprobe validate ${shown}\n  keyprobe run ${shown}${lifecycle === 'command' ? ' --allow-commands' : lifecycle === 'manual' ? ' --interactive' : ''}\n`,
+        `Next: review it, then\n${variables.map((v) => `  export ${v}=…   # from your secret store`).join('\n')}\n  keyprobe validate ${shown}   # also lists what the prelaunch suite still needs (a rateLimit, a key to disable)\n  keyprobe run ${shown}${lifecycle === 'command' ? ' --allow-commands' : lifecycle === 'manual' ? ' --interactive' : ''}\n`,
       );
       return EXIT.pass;
     } finally {

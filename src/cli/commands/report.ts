@@ -1,6 +1,6 @@
 // `keyprobe report <results.json>`: renders junit.xml, report.html (and with
 // --pdf report.pdf) again from a stored result, with a fresh manifest. The
-// verdict is recomputed from the checks (as `merge` does), never taken from
+// verdict is recomputed from the checks and the cleanups (as `merge` does), never taken from
 // the file, and the command exits with it, so a pipeline can gate on a kept
 // result. results.json itself is copied as it is: it is the input, not ours to rewrite.
 import { copyFile } from 'node:fs/promises';
@@ -31,7 +31,7 @@ export function reportCommand(io: CliIo) {
     const { verdict, exitCode } = verdictOf(stored);
     if (verdict !== stored.verdict || exitCode !== stored.exitCode)
       io.stderr.write(
-        `keyprobe: the stored verdict (${stored.verdict.toUpperCase()}, exit ${stored.exitCode}) disagrees with the checks in ${basename(file)} (${verdict.toUpperCase()}, exit ${exitCode}); the reports show ${verdict.toUpperCase()}\n`,
+        `keyprobe: the stored verdict (${stored.verdict.toUpperCase()}, exit ${stored.exitCode}) disagrees with the checks and cleanups in ${basename(file)} (${verdict.toUpperCase()}, exit ${exitCode}); the reports show ${verdict.toUpperCase()}\n`,
       );
     const result: RunResult = { ...stored, verdict, exitCode };
     const outDir = opts.out ? resolve(io.cwd, opts.out) : dirname(file);
