@@ -99,11 +99,14 @@ export function disableSubject(profile: Profile): { subject: DisableSubject; unm
   const canEnable = adapterCan(profile, 'enable');
   const canCreate = adapterCan(profile, 'create') && adapterCan(profile, 'delete');
   if (lc.actOnOwnKey) {
-    const list = missingActions(
-      profile,
-      ['disable'],
-      "to disable the own key (lifecycle.actOnOwnKey; keyprobe never deletes the profile's own key)",
-    );
+    const list = canDisable
+      ? []
+      : [
+          unmet(
+            actionPath(profile, 'disable'),
+            `lifecycle.actOnOwnKey: the ${lc.adapter} lifecycle adapter has no disable action, and keyprobe never deletes the profile's own key`,
+          ),
+        ];
     if (needsId(profile) && !profile.key.id) list.push(unmet(['key', 'id'], 'lifecycle.actOnOwnKey needs key.id to address the key'));
     list.push(...missingActions(profile, ['enable'], 'to re-enable the own key afterwards (lifecycle.actOnOwnKey)'));
     return list.length ? { unmet: list } : { subject: 'own key', unmet: [] };
