@@ -1,71 +1,273 @@
 // Every secret keyprobe knows goes through here: keys show as a fingerprint
 // (`sha256:` + 8 hex), and text is redacted before it is stored or printed.
-import { createHash } from 'node:crypto';
+//
+// The redactor lists the forms a secret can take in text (as is, reversed,
+// URL-encoded every way, JSON, HTML and XML escapes, hex, base64 at every
+// alignment, its sha256) and replaces any of them, ignoring letter case and
+// line breaks, and any run of one long enough to matter (secret-policy.ts).
+// The leak scanner (leaks/scanner.ts) finds secrets a different way, by
+// decoding the text it searches; the registry feeds it every secret too, but
+// the redactor never asks it: invariant 9 wants two independent nets.
+import { LeakScanner } from './leaks/scanner.js';
+import { fingerprint, sha256Hex } from './fingerprint.js';
+import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';
 
-export function fingerprint(secret: string): string {
-  return `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
+export { fingerprint } from './fingerprint.js';
+
+/** One form of a secret, folded (see fold); `min` is the shortest run of it that is replaced, its length for whole-only forms. */
+interface Form {
+  readonly folded: string;
+  /** As written, to prefer the secret that matches letter for letter (the key over its case-flipped near miss). */
+  readonly exact: string;
+  readonly entry: number;
+  readonly min: number;
 }
 
-/** Shorter secrets than this are not redacted inside other text: they would match by accident. */
-const MIN_REDACTABLE_LENGTH = 6;
+/** Forms are looked up by runs of this many characters. */
+const WINDOW = 8;
 
 /**
- * The forms in which a secret can show up in text: as is, URL-encoded,
- * base64 (at each of the three byte alignments, so it is found inside a
- * larger blob such as `Basic base64(user:secret)`), and its sha256 hex.
+ * Letter case is ignored, and so is the one difference between base64 and
+ * base64url ('-' for '+', '_' for '/'): a form matches in either.
  */
-export function secretForms(secret: string): string[] {
-  const forms = new Set<string>([secret, encodeURIComponent(secret), createHash('sha256').update(secret).digest('hex')]);
+function fold(text: string): string {
+  return text.replace(/[A-Z_-]/g, (c) => (c === '-' ? '+' : c === '_' ? '/' : c.toLowerCase()));
+}
+
+/** The HTML names of ASCII punctuation (`&sol;` for '/'…), as some escapers write them ('_' and '.' are left as they are). */
+const HTML_NAMES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '/': '&sol;',
+  '\\': '&bsol;',
+  '!': '&excl;',
+  '(': '&lpar;',
+  ')': '&rpar;',
+  '*': '&ast;',
+  '+': '&plus;',
+  '=': '&equals;',
+  '#': '&num;',
+  $: '&dollar;',
+  '%': '&percnt;',
+  ',': '&comma;',
+  ':': '&colon;',
+  ';': '&semi;',
+  '?': '&quest;',
+  '@': '&commat;',
+  '[': '&lsqb;',
+  ']': '&rsqb;',
+  '^': '&Hat;',
+  '`': '&grave;',
+  '{': '&lcub;',
+  '|': '&verbar;',
+  '}': '&rcub;',
+  '~': '&tilde;',
+};
+
+/** The forms a secret takes in the text a server or a report writes, each with the shortest run of it that counts. */
+export function secretForms(secret: string): { text: string; min: number }[] {
+  const fragment = leakFragmentLength(secret.length);
+  const whole = (text: string) => ({ text, min: text.length });
+  const runs = (text: string, scale = 1) => ({ text, min: Math.min(text.length, Math.ceil(fragment * scale)) });
+  const pct = encodeURIComponent(secret);
+  // URLSearchParams (form) encoding: encodes ~ ! ' ( ) and writes a space as '+'.
+  const form = new URLSearchParams({ k: secret }).toString().slice(2);
+  const json = JSON.stringify(secret).slice(1, -1);
+  const chars = [...secret];
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = [
+    runs(secret),
+    runs(chars.reverse().join('')),
+    runs(pct),
+    runs(form),
+    whole(encodeURIComponent(pct)),
+    whole(new URLSearchParams({ k: form }).toString().slice(2)),
+    whole(json),
+    whole(json.replace(/\//g, '\\/')),
+    whole([...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+    whole([...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
+    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')),
+    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#039;')),
+    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')),
+    whole([...secret].map((c) => HTML_NAMES[c] ?? c).join('')),
+    whole([...secret].map((c) => `&#${c.codePointAt(0)};`).join('')),
+    whole([...secret].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join('')),
+    runs(bytes.toString('hex'), 2),
+    whole(sha256Hex(secret)),
+  ];
+  // Base64 at each of the three byte alignments, so it is found inside a larger
+  // blob such as `Basic base64(user:secret)`: the characters touched by the
+  // bytes around the secret are left out.
   for (let pad = 0; pad < 3; pad++) {
-    const b64 = Buffer.from('\0'.repeat(pad) + secret).toString('base64');
-    // Drop the characters touched by the padding bytes and by the final partial group.
+    const b64 = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
     const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
     const core = b64.replace(/=+$/, '').slice(start, -2 || undefined);
-    if (core.length >= MIN_REDACTABLE_LENGTH) {
-      forms.add(core);
-      forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
+    if (core.length >= WINDOW) forms.push(runs(core, 4 / 3));
   }
-  return [...forms].filter((f) => f.length >= MIN_REDACTABLE_LENGTH);
+  return forms;
 }
 
 export class SecretRegistry {
-  private readonly secrets = new Map<string, string>();
-  private patterns: { form: string; replacement: string; secret: string }[] = [];
+  private readonly labels = new Map<string, string>();
+  private readonly replacements: string[] = [];
+  private readonly forms: Form[] = [];
+  /** Folded runs of WINDOW characters → the forms (index, offset) they start in. */
+  private readonly windows = new Map<string, [number, number][]>();
+  /** Whole forms shorter than a window, searched for plainly. */
+  private readonly shortForms: number[] = [];
+  /** The independent leak scanner, told about every secret registered here. */
+  readonly scanner = new LeakScanner();
 
   /** Registers a secret; `label` shows in redactions, e.g. "key", "canary". */
   add(secret: string, label = 'secret'): void {
-    if (!secret || this.secrets.has(secret)) return;
-    this.secrets.set(secret, label);
-    const replacement = `[${label} ${fingerprint(secret)}]`;
-    for (const form of secretForms(secret)) this.patterns.push({ form, replacement, secret });
-    // Longest first, so a secret is replaced before any of its substrings (near-miss variants).
-    this.patterns.sort((a, b) => b.form.length - a.form.length);
+    if (!secret || this.labels.has(secret)) return;
+    this.labels.set(secret, label);
+    this.scanner.add(secret, label);
+    if (secret.length < UNSEARCHABLE_BELOW) return;
+    const entry = this.replacements.length;
+    this.replacements.push(`[${label} ${fingerprint(secret)}]`);
+    const added = new Set<string>();
+    for (const { text, min } of secretForms(secret)) {
+      const folded = fold(text);
+      if (added.has(folded)) continue;
+      added.add(folded);
+      const id = this.forms.length;
+      this.forms.push({ folded, exact: text, entry, min });
+      if (folded.length < WINDOW) {
+        this.shortForms.push(id);
+        continue;
+      }
+      // Any run of `min` characters holds a window starting at a multiple of `step`.
+      const whole = min >= folded.length;
+      const step = whole ? folded.length : min - WINDOW + 1;
+      for (let offset = 0; offset + WINDOW <= folded.length; offset += step) {
+        const key = folded.slice(offset, offset + WINDOW);
+        const list = this.windows.get(key);
+        if (list) list.push([id, offset]);
+        else this.windows.set(key, [[id, offset]]);
+      }
+    }
   }
 
   has(secret: string): boolean {
-    return this.secrets.has(secret);
+    return this.labels.has(secret);
   }
 
   all(): string[] {
-    return [...this.secrets.keys()];
+    return [...this.labels.keys()];
   }
 
+  /** The label a secret was registered with. */
+  labelOf(secret: string): string | undefined {
+    return this.labels.get(secret);
+  }
+
+  /** Replaces every form of every registered secret (and every long enough run of one) with `[label sha256:…]`. */
   redact(text: string): string {
-    let out = text;
-    for (const { form, replacement } of this.patterns) {
-      if (out.includes(form)) out = out.split(form).join(replacement);
+    if (this.forms.length === 0 || text.length < UNSEARCHABLE_BELOW) return text;
+    // The text folded, without its line breaks and the indentation after them
+    // (a secret split over two lines is still one secret), and where each of
+    // its characters came from.
+    const at: number[] = [];
+    let raw = '';
+    let lineStart = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '\n' || c === '\r') lineStart = true;
+      else if (!(lineStart && (c === ' ' || c === '\t'))) {
+        lineStart = false;
+        at.push(i);
+        raw += c;
+      }
     }
-    return out;
+    const view = fold(raw);
+    const spans: Span[] = [];
+    const span = (start: number, end: number, f: Form, offset = 0) =>
+      spans.push({
+        from: at[start]!,
+        to: at[end - 1]! + 1,
+        entry: f.entry,
+        length: end - start,
+        whole: end - start === f.folded.length,
+        exact: raw.slice(start, end) === f.exact.slice(offset, offset + end - start),
+      });
+
+    for (const id of this.shortForms) {
+      const f = this.forms[id]!;
+      for (let i = view.indexOf(f.folded); i >= 0; i = view.indexOf(f.folded, i + 1)) span(i, i + f.folded.length, f);
+    }
+    // Where the last match of each form ended, so one occurrence is not matched again window by window.
+    const matchedUntil = new Map<number, number>();
+    for (let i = 0; i + WINDOW <= view.length; i++) {
+      const candidates = this.windows.get(view.slice(i, i + WINDOW));
+      if (!candidates) continue;
+      for (const [id, offset] of candidates) {
+        if ((matchedUntil.get(id) ?? -1) > i) continue;
+        const f = this.forms[id]!;
+        let a = i;
+        let b = offset;
+        while (a > 0 && b > 0 && view[a - 1] === f.folded[b - 1]) {
+          a--;
+          b--;
+        }
+        let e = i + WINDOW;
+        let g = offset + WINDOW;
+        while (e < view.length && g < f.folded.length && view[e] === f.folded[g]) {
+          e++;
+          g++;
+        }
+        const counts = f.min >= f.folded.length ? b === 0 && g === f.folded.length : e - a >= f.min;
+        if (!counts) continue;
+        matchedUntil.set(id, e);
+        span(a, e, f, b);
+      }
+    }
+    if (spans.length === 0) return text;
+    return replaceSpans(text, spans, this.replacements);
   }
 
-  /** True when the text holds any form of any registered secret. */
+  /** True when the text holds any registered secret, as the leak scanner sees it. */
   leaks(text: string): boolean {
-    return this.patterns.some(({ form }) => text.includes(form));
+    return this.scanner.leaks(text);
   }
+}
 
-  /** The registered secrets any form of which the text holds (forms computed once, at add). */
-  secretsIn(text: string): string[] {
-    return [...new Set(this.patterns.filter(({ form }) => text.includes(form)).map(({ secret }) => secret))];
+/** Where in the text a form of a secret was found; `whole` when all of the form, not a run of it. */
+interface Span {
+  readonly from: number;
+  readonly to: number;
+  readonly entry: number;
+  readonly length: number;
+  readonly whole: boolean;
+  readonly exact: boolean;
+}
+
+/**
+ * Overlapping spans become one, named after the secret that explains it best:
+ * one found whole (a near miss sent as itself is not "part of the key"), then
+ * one found letter for letter, then the longest run.
+ */
+function replaceSpans(text: string, spans: Span[], replacements: readonly string[]): string {
+  spans.sort((x, y) => x.from - y.from || y.to - x.to);
+  const better = (s: Span, than: Span) => (s.whole !== than.whole ? s.whole : s.exact !== than.exact ? s.exact : s.length > than.length);
+  let out = '';
+  let pos = 0;
+  let i = 0;
+  while (i < spans.length) {
+    let best = spans[i]!;
+    const from = best.from;
+    let to = best.to;
+    for (i++; i < spans.length && spans[i]!.from < to; i++) {
+      const s = spans[i]!;
+      to = Math.max(to, s.to);
+      if (better(s, best)) best = s;
+    }
+    const entry = best.entry;
+    out += text.slice(pos, from) + replacements[entry];
+    pos = to;
   }
+  return out + text.slice(pos);
 }

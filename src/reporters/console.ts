@@ -6,6 +6,7 @@
 import type { CheckResult, ProfileSummary, RunResult, Verdict } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
 import { explainExitCode } from '../runner/verdict.js';
+import { forTerminal as safe } from '../terminal-text.js';
 
 export interface ConsoleOptions {
   readonly write: (text: string) => void;
@@ -111,7 +112,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
       total = info.profiles.length * info.checksPerProfile;
       if (!opts.quiet) {
         for (const p of info.profiles)
-          print(`keyprobe: ${p.keyName} (${p.keyFingerprint}) → ${p.targetOrigin}, ${info.checksPerProfile} checks\n`);
+          print(`keyprobe: ${safe(p.keyName)} (${p.keyFingerprint}) → ${safe(p.targetOrigin)}, ${info.checksPerProfile} checks\n`);
       }
       if (live) {
         timer = setInterval(() => {
@@ -128,7 +129,9 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
     },
     checkProgress(profile, checkId, text) {
       const a = active.get(key(profile, checkId));
-      if (a) a.text = text;
+      // Progress text can quote what the target said.
+      const line = safe(text);
+      if (a) a.text = line;
       if (live) {
         // Redraw now unless the last frame is fresh; the timer catches up otherwise.
         if (now() - lastDrawAt >= LIVE_MIN_REDRAW_MS) draw();
@@ -138,7 +141,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
       const t = now();
       if (a && t - a.lastPlainAt < PLAIN_PROGRESS_INTERVAL_MS) return;
       if (a) a.lastPlainAt = t;
-      print(`  …     ${prefix(profile, many)}${checkId}: ${text}\n`);
+      print(`  …     ${prefix(profile, many)}${safe(checkId)}: ${line}\n`);
     },
     checkFinished(profile, r) {
       active.delete(key(profile, r.id));
@@ -157,20 +160,20 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
 
 function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean): string {
   const lines = [
-    `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${r.id}${r.gating ? '' : ' (advisory)'} — ${r.message}`,
+    `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${safe(r.id)}${r.gating ? '' : ' (advisory)'} — ${safe(r.message)}`,
   ];
   const detail = verbose || r.verdict === 'fail' || r.verdict === 'error';
-  if (detail && r.expected !== undefined) lines.push(`        expected: ${r.expected}`);
-  if (detail && r.observed !== undefined) lines.push(`        observed: ${r.observed}`);
+  if (detail && r.expected !== undefined) lines.push(`        expected: ${safe(r.expected)}`);
+  if (detail && r.observed !== undefined) lines.push(`        observed: ${safe(r.observed)}`);
   if (verbose) {
-    for (const a of r.advisories) lines.push(`        note: ${a}`);
-    for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${k}: ${String(v)}`);
+    for (const a of r.advisories) lines.push(`        note: ${safe(a)}`);
+    for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${safe(k)}: ${safe(String(v))}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function prefix(p: ProfileSummary, many: boolean): string {
-  return many ? `[${p.keyName}] ` : '';
+  return many ? `[${safe(p.keyName)}] ` : '';
 }
 
 function truncate(s: string, max: number): string {
@@ -188,7 +191,7 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
   const count = (checks: readonly CheckResult[], v: Verdict) => String(checks.filter((c) => c.verdict === v).length);
   for (const p of result.profiles)
     rows.push([
-      p.profile.keyName,
+      safe(p.profile.keyName),
       count(p.checks, 'pass'),
       count(p.checks, 'fail'),
       count(p.checks, 'error'),
@@ -217,7 +220,7 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
       .filter((c) => c.gating && (c.verdict === 'fail' || c.verdict === 'error'))
       .map(
         (c) =>
-          `  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${result.profiles.length > 1 ? `[${p.profile.keyName}] ` : ''}${c.id} — ${c.message}`,
+          `  ${paint(c.verdict, LABEL[c.verdict].padEnd(5))} ${result.profiles.length > 1 ? `[${safe(p.profile.keyName)}] ` : ''}${safe(c.id)} — ${safe(c.message)}`,
       ),
   );
   const verdictWord = exitCode === 4 ? 'SECRET LEAK' : result.verdict.toUpperCase();
