@@ -13,11 +13,14 @@ export interface ResolveResult<T> {
   readonly problems: ConfigProblem[];
   /** Values resolved into fields named `secret`. */
   readonly secrets: string[];
+  /** Every value a reference resolved to, in any field, with the field's path (see secret-references.ts). */
+  readonly resolved: { readonly path: PropertyKey[]; readonly value: string }[];
 }
 
 export function resolveReferences<T>(value: T, source: YamlSource, env: NodeJS.ProcessEnv = process.env): ResolveResult<T> {
   const problems: ConfigProblem[] = [];
   const secrets: string[] = [];
+  const resolved: { path: PropertyKey[]; value: string }[] = [];
   const baseDir = dirname(resolve(source.file));
 
   const problem = (path: PropertyKey[], message: string) => {
@@ -33,11 +36,14 @@ export function resolveReferences<T>(value: T, source: YamlSource, env: NodeJS.P
           problem(path, `environment variable ${ref} is not set`);
           return whole;
         }
+        resolved.push({ path, value: v });
         return v;
       }
       const file = resolve(baseDir, ref);
       try {
-        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+        const v = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+        resolved.push({ path, value: v });
+        return v;
       } catch (err) {
         problem(path, `cannot read referenced file ${ref} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
         return whole;
@@ -59,5 +65,5 @@ export function resolveReferences<T>(value: T, source: YamlSource, env: NodeJS.P
     return node;
   };
 
-  return { value: walk(value, []) as T, problems, secrets };
+  return { value: walk(value, []) as T, problems, secrets, resolved };
 }

@@ -7,6 +7,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { BudgetExceededError, CheckError, InterruptedError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
+import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
 import { describeNetworkError } from './network-errors.js';
 
@@ -207,7 +208,8 @@ export class HttpClient {
     const redact = (s: string) => this.options.secrets.redact(s);
     const u = new URL(url);
     const redactedHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) if (k !== 'user-agent' && k !== 'accept') redactedHeaders[k] = redact(v);
+    for (const [k, v] of Object.entries(headers))
+      if (k !== 'user-agent' && k !== 'accept') redactedHeaders[k] = evidenceHeaderValue(k, v, redact);
     this.exchanges.push({
       label: redact(opts.label),
       method: opts.method,
@@ -246,7 +248,7 @@ const KEPT_HEADERS = /^(content-type|www-authenticate|retry-after|ratelimit|rate
 
 function pickHeaders(all: Readonly<Record<string, string>>, redact: (s: string) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) if (KEPT_HEADERS.test(k)) out[k] = redact(v);
+  for (const [k, v] of Object.entries(all)) if (KEPT_HEADERS.test(k)) out[k] = evidenceHeaderValue(k, v, redact);
   return out;
 }
 
