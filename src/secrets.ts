@@ -78,6 +78,8 @@ export function secretForms(secret: string): { text: string; min: number }[] {
   const json = JSON.stringify(secret).slice(1, -1);
   const chars = [...secret];
   const bytes = Buffer.from(secret, 'utf8');
+  // Every byte percent-encoded, as some clients and logs write any value.
+  const pctAll = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
   const forms = [
     runs(secret),
     runs(chars.reverse().join('')),
@@ -87,7 +89,8 @@ export function secretForms(secret: string): { text: string; min: number }[] {
     whole(new URLSearchParams({ k: form }).toString().slice(2)),
     whole(json),
     whole(json.replace(/\//g, '\\/')),
-    whole([...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+    whole(pctAll),
+    whole(pctAll.replace(/%/g, '%25')),
     whole([...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
     whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')),
     whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#039;')),

@@ -41,6 +41,7 @@ export const ECHO_FORMS: readonly EchoForm[] = [
   { name: 'lowercase %2f', make: lowerPct, redacted: true },
   { name: 'every byte percent-encoded', make: (s) => pctAll(s, false), redacted: true },
   { name: 'doubly percent-encoded', make: (s) => encodeURIComponent(encodeURIComponent(s)), redacted: true },
+  { name: 'every byte doubly percent-encoded', make: (s) => pctAll(s, true).replace(/%/g, '%25'), redacted: true },
   {
     name: 'JSON \\u escapes',
     make: (s) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
