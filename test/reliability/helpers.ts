@@ -159,7 +159,7 @@ export async function runKeyprobe(
   const elapsedMs = performance.now() - t0;
   const resultsFile = join(outDir, 'results.json');
   const result = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResult) : undefined;
-  return { ...run, outDir, elapsedMs, result, checks: result?.profiles.flatMap((p) => p.checks) ?? [] };
+  return { ...run, outDir, elapsedMs, result, checks: result?.profiles?.flatMap((p) => p.checks) ?? [] };
 }
 
 /** No form of any secret in anything the run printed or wrote. */

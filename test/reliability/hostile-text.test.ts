@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
-import { expectNoCrash, listen, newSecret, runKeyprobe, type Listener } from './helpers.js';
+import { expectNoCrash, expectNoSecrets, listen, newSecret, runKeyprobe, type Listener } from './helpers.js';
 
 /** C0 (other than line feed), DEL, C1, and the bidi controls. */
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -60,4 +60,31 @@ it('control characters in what the target says are printed as escapes: no line e
     expect(CONTROL.exec(text)?.[0], `${name} holds a control character`).toBeUndefined();
   // The reports keep what was said (escaped for their formats), for the reviewer.
   expect(run.code).toBe(1);
+});
+
+it('a secret the redactor cannot see in what the target said is withheld from the console before it is printed (exit 4)', async () => {
+  const key = newSecret();
+  // Half JSON escapes, half HTML entities: beyond the redactor's list of forms, not beyond the scanner.
+  const half = key.length >> 1;
+  const mixed =
+    [...key.slice(0, half)].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('') +
+    [...key.slice(half)].map((c) => `&#${c.charCodeAt(0)};`).join('');
+  server = await listen(
+    createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${key}`) return void res.writeHead(401).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.url === '/v1/keys/self' ? JSON.stringify({ name: mixed }) : '{"agents":[]}');
+    }),
+  );
+  tmp = tempDir('keyprobe-hostile-echo-');
+  const run = await runKeyprobe(
+    tmp,
+    { origin: server.origin, targetExtra: '  introspection: { path: /v1/keys/self }' },
+    { secret: key, checks: ['naming.key-name-convention'] },
+  );
+  expectNoCrash(run);
+  expect(run.code).toBe(4);
+  expect(run.stdout).toMatch(/\[keyprobe withheld output here: it held key sha256:[0-9a-f]{8} \(decoded from escapes/);
+  expect(run.stderr).toContain('the console output (withheld before it was printed)');
+  expectNoSecrets([key], run);
 });
