@@ -279,7 +279,7 @@ describe('leaky error bodies', () => {
       expect(denied.headers.get('content-type'), form).toMatch(/^text\/plain/);
       expect(denied.text, form).not.toContain(key.secret);
       expect(findSecrets([key.secret], { texts: { body: denied.text } }), form).toEqual(['body']);
-      const wrongKey = `${key.secret.slice(0, -1)}Z`;
+      const wrongKey = `${key.secret.slice(0, -1)}${key.secret.endsWith('Z') ? 'Y' : 'Z'}`;
       expect((await get(target, wrongKey)).status).toBe(401);
     }
     expect(() => parseFaultArgs(['key-echo=rot13'])).toThrow(/one of upper, lower/);
