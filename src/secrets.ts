@@ -31,7 +31,24 @@ const WINDOW = 8;
  * base64url ('-' for '+', '_' for '/'): a form matches in either.
  */
 function fold(text: string): string {
+  // ASCII-only text (nearly all of it) folds natively; elsewhere lower-casing could change the length.
+  if (!/[^\x00-\x7f]/.test(text)) return text.toLowerCase().replace(/-/g, '+').replace(/_/g, '/');
   return text.replace(/[A-Z_-]/g, (c) => (c === '-' ? '+' : c === '_' ? '/' : c.toLowerCase()));
+}
+
+/**
+ * Where to index a form: any run of `min` characters of it holds a window
+ * starting at one of these offsets (one every `min - WINDOW + 1`). They start
+ * at the last of the first `step` offsets, not at 0, so keys that share a
+ * prefix (`kp_prod_`, `sk_live_`) do not share their first window; a form that
+ * only counts whole is indexed by its last window, for the same reason.
+ */
+function windowOffsets(length: number, min: number): number[] {
+  if (min >= length) return [length - WINDOW];
+  const step = min - WINDOW + 1;
+  const offsets: number[] = [];
+  for (let offset = step - 1; offset + WINDOW <= length; offset += step) offsets.push(offset);
+  return offsets;
 }
 
 /** The HTML names of ASCII punctuation (`&sol;` for '/'…), as some escapers write them ('_' and '.' are left as they are). */
@@ -143,10 +160,7 @@ export class SecretRegistry {
         this.shortForms.push(id);
         continue;
       }
-      // Any run of `min` characters holds a window starting at a multiple of `step`.
-      const whole = min >= folded.length;
-      const step = whole ? folded.length : min - WINDOW + 1;
-      for (let offset = 0; offset + WINDOW <= folded.length; offset += step) {
+      for (const offset of windowOffsets(folded.length, min)) {
         const key = folded.slice(offset, offset + WINDOW);
         const list = this.windows.get(key);
         if (list) list.push([id, offset]);
@@ -174,24 +188,13 @@ export class SecretRegistry {
     // The text folded, without its line breaks and the indentation after them
     // (a secret split over two lines is still one secret), and where each of
     // its characters came from.
-    const at: number[] = [];
-    let raw = '';
-    let lineStart = false;
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      if (c === '\n' || c === '\r') lineStart = true;
-      else if (!(lineStart && (c === ' ' || c === '\t'))) {
-        lineStart = false;
-        at.push(i);
-        raw += c;
-      }
-    }
+    const { raw, at } = withoutLineBreaks(text);
     const view = fold(raw);
     const spans: Span[] = [];
     const span = (start: number, end: number, f: Form, offset = 0) =>
       spans.push({
-        from: at[start]!,
-        to: at[end - 1]! + 1,
+        from: at ? at[start]! : start,
+        to: at ? at[end - 1]! + 1 : end,
         entry: f.entry,
         length: end - start,
         whole: end - start === f.folded.length,
@@ -236,6 +239,27 @@ export class SecretRegistry {
   leaks(text: string): boolean {
     return this.scanner.leaks(text);
   }
+}
+
+/**
+ * The text without its line breaks and the indentation after them, and where
+ * each character came from (`at`; undefined when nothing was removed).
+ */
+function withoutLineBreaks(text: string): { raw: string; at?: number[] } {
+  if (!text.includes('\n') && !text.includes('\r')) return { raw: text };
+  const at: number[] = [];
+  const kept: string[] = [];
+  let lineStart = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n' || c === '\r') lineStart = true;
+    else if (!(lineStart && (c === ' ' || c === '\t'))) {
+      lineStart = false;
+      at.push(i);
+      kept.push(c);
+    }
+  }
+  return { raw: kept.join(''), at };
 }
 
 /** Where in the text a form of a secret was found; `whole` when all of the form, not a run of it. */

@@ -119,13 +119,16 @@ export class LeakScanner {
       this.shortPatterns.push(id);
       return;
     }
-    // A pattern that must match whole is looked up by its first window only.
-    // Otherwise every run of `min` characters holds a window starting at a
-    // multiple of `step`, so those windows are enough to find it.
+    // Every run of `min` characters holds a window starting at one of
+    // step-1, 2·step-1, … (step = min - WINDOW + 1): those windows are enough
+    // to find it. Not starting at 0 keeps keys that share a prefix (kp_prod_)
+    // out of each other's windows; a pattern that counts only whole (a hash)
+    // is looked up by its last window.
     const whole = p.min >= p.folded.length;
-    const last = whole ? 0 : Math.min(p.folded.length - WINDOW, OFFSETS - 1);
-    const step = whole ? 1 : p.min - WINDOW + 1;
-    for (let offset = 0; offset <= last; offset += step) {
+    const step = p.min - WINDOW + 1;
+    const first = whole ? p.folded.length - WINDOW : step - 1;
+    const last = Math.min(p.folded.length - WINDOW, OFFSETS - 1);
+    for (let offset = first; offset <= last; offset += whole ? OFFSETS : step) {
       let h = 0;
       for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + p.folded.charCodeAt(offset + k)) | 0;
       const list = this.buckets.get(h);
@@ -169,7 +172,7 @@ export class LeakScanner {
     const formDecoded = this.anySpace && text.includes('+') ? decodeLayers(text, true) : '';
     views.push(formDecoded === decoded ? '' : formDecoded);
     // Base64 and hex runs are decoded from the decoded view: escapes undone, line breaks (MIME, PEM) removed.
-    views.push(base64Decoded(decoded), hexDecoded(decoded));
+    views.push(base64Decoded(decoded, this.anyNonAscii), hexDecoded(decoded, this.anyNonAscii));
     for (let v = 0; v < views.length; v++) {
       if (!views[v]) continue;
       this.searchView(views[v]!, v, out, seen, firstOnly);
@@ -212,17 +215,21 @@ export class LeakScanner {
     }
     if (n < WINDOW) return;
 
+    // The hot loop: a rolling hash of the last WINDOW case-folded characters,
+    // a bit test, and only on a hit a map lookup. Fields in locals for speed.
+    const bloom = this.bloom;
+    const buckets = this.buckets;
     let h = 0;
-    for (let i = 0; i < n; i++) {
-      const c = fold(view.charCodeAt(i));
-      h =
-        i < WINDOW
-          ? (Math.imul(h, BASE) + c) | 0
-          : (Math.imul(h - Math.imul(fold(view.charCodeAt(i - WINDOW)), WINDOW_POWER), BASE) + c) | 0;
-      if (i < WINDOW - 1) continue;
+    for (let i = 0; i < WINDOW - 1; i++) h = (Math.imul(h, BASE) + fold(view.charCodeAt(i))) | 0;
+    for (let i = WINDOW - 1; i < n; i++) {
+      h = (Math.imul(h, BASE) + fold(view.charCodeAt(i))) | 0;
       const bit = h >>> (32 - BLOOM_BITS);
-      if ((this.bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
-      const candidates = this.buckets.get(h);
+      const hit = (bloom[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+      const hash = h;
+      // Drop the character leaving the window, ready for the next one.
+      h = (h - Math.imul(fold(view.charCodeAt(i - WINDOW + 1)), WINDOW_POWER)) | 0;
+      if (!hit) continue;
+      const candidates = buckets.get(hash);
       if (!candidates) continue;
       const start = i - WINDOW + 1;
       for (const packed of candidates) {
