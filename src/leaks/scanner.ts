@@ -166,16 +166,23 @@ export class LeakScanner {
     const out: LeakFinding[] = [];
     if (this.known.length === 0 || text.length === 0) return out;
     const seen = new Set<string>();
-    const views: string[] = [text];
-    const decoded = decodeLayers(text);
-    views.push(decoded === text ? '' : decoded);
-    const formDecoded = this.anySpace && text.includes('+') ? decodeLayers(text, true) : '';
-    views.push(formDecoded === decoded ? '' : formDecoded);
-    // Base64 and hex runs are decoded from the decoded view: escapes undone, line breaks (MIME, PEM) removed.
-    views.push(base64Decoded(decoded, this.anyNonAscii), hexDecoded(decoded, this.anyNonAscii));
+    // Each view is made only when the ones before it found nothing to stop at.
+    let decoded: string | undefined;
+    const decodedView = () => (decoded ??= decodeLayers(text));
+    const views: (() => string)[] = [
+      () => text,
+      () => (decodedView() === text ? '' : decodedView()),
+      () => {
+        const form = this.anySpace && text.includes('+') ? decodeLayers(text, true) : '';
+        return form === decodedView() ? '' : form;
+      },
+      // Base64 and hex runs are decoded from the decoded view: escapes undone, line breaks (MIME, PEM) removed.
+      () => base64Decoded(decodedView(), this.anyNonAscii),
+      () => hexDecoded(decodedView(), this.anyNonAscii),
+    ];
     for (let v = 0; v < views.length; v++) {
-      if (!views[v]) continue;
-      this.searchView(views[v]!, v, out, seen, firstOnly);
+      const view = views[v]!();
+      if (view) this.searchView(view, v, out, seen, firstOnly);
       if (firstOnly && out.length > 0) break;
     }
     return out;
