@@ -17,14 +17,19 @@ export { fingerprint } from './fingerprint.js';
 /** One form of a secret, folded (see fold); `min` is the shortest run of it that is replaced, its length for whole-only forms. */
 interface Form {
   readonly folded: string;
-  /** As written, to prefer the secret that matches letter for letter (the key over its case-flipped near miss). */
-  readonly exact: string;
+  /**
+   * The secret as written (its raw and reversed forms only), to prefer the
+   * secret that matches letter for letter: the key over its case-flipped near miss.
+   */
+  readonly exact?: string;
   readonly entry: number;
   readonly min: number;
 }
 
 /** Forms are looked up by runs of this many characters. */
 const WINDOW = 8;
+/** A form's index and a window's offset in it are packed in one number: offset below this. */
+const OFFSETS = 1 << 20;
 
 /**
  * Letter case is ignored, and so is the one difference between base64 and
@@ -134,8 +139,8 @@ export class SecretRegistry {
   private readonly labels = new Map<string, string>();
   private readonly replacements: string[] = [];
   private readonly forms: Form[] = [];
-  /** Folded runs of WINDOW characters → the forms (index, offset) they start in. */
-  private readonly windows = new Map<string, [number, number][]>();
+  /** Folded runs of WINDOW characters → where they are indexed: form index × OFFSETS + offset (one number, or several). */
+  private readonly windows = new Map<string, number | number[]>();
   /** Whole forms shorter than a window, searched for plainly. */
   private readonly shortForms: number[] = [];
   /** The independent leak scanner, told about every secret registered here. */
@@ -150,21 +155,24 @@ export class SecretRegistry {
     const entry = this.replacements.length;
     this.replacements.push(`[${label} ${fingerprint(secret)}]`);
     const added = new Set<string>();
-    for (const { text, min } of secretForms(secret)) {
+    for (const [i, { text, min }] of secretForms(secret).entries()) {
       const folded = fold(text);
       if (added.has(folded)) continue;
       added.add(folded);
       const id = this.forms.length;
-      this.forms.push({ folded, exact: text, entry, min });
+      // secretForms lists the secret as is, then reversed: only those two need their letter case kept.
+      this.forms.push({ folded, entry, min, ...(i < 2 ? { exact: text } : {}) });
       if (folded.length < WINDOW) {
         this.shortForms.push(id);
         continue;
       }
       for (const offset of windowOffsets(folded.length, min)) {
         const key = folded.slice(offset, offset + WINDOW);
-        const list = this.windows.get(key);
-        if (list) list.push([id, offset]);
-        else this.windows.set(key, [[id, offset]]);
+        const packed = id * OFFSETS + offset;
+        const known = this.windows.get(key);
+        if (known === undefined) this.windows.set(key, packed);
+        else if (typeof known === 'number') this.windows.set(key, [known, packed]);
+        else known.push(packed);
       }
     }
   }
@@ -198,7 +206,7 @@ export class SecretRegistry {
         entry: f.entry,
         length: end - start,
         whole: end - start === f.folded.length,
-        exact: raw.slice(start, end) === f.exact.slice(offset, offset + end - start),
+        exact: f.exact !== undefined && raw.slice(start, end) === f.exact.slice(offset, offset + end - start),
       });
 
     for (const id of this.shortForms) {
@@ -208,9 +216,11 @@ export class SecretRegistry {
     // Where the last match of each form ended, so one occurrence is not matched again window by window.
     const matchedUntil = new Map<number, number>();
     for (let i = 0; i + WINDOW <= view.length; i++) {
-      const candidates = this.windows.get(view.slice(i, i + WINDOW));
-      if (!candidates) continue;
-      for (const [id, offset] of candidates) {
+      const found = this.windows.get(view.slice(i, i + WINDOW));
+      if (found === undefined) continue;
+      for (const packed of typeof found === 'number' ? [found] : found) {
+        const id = Math.floor(packed / OFFSETS);
+        const offset = packed % OFFSETS;
         if ((matchedUntil.get(id) ?? -1) > i) continue;
         const f = this.forms[id]!;
         let a = i;

@@ -6,7 +6,8 @@
 // replaced rather than written through, and two runs publishing to one --out
 // cannot interleave their files. Shared by `run`, `demo`, `report` and `merge`.
 import { constants } from 'node:fs';
-import { access, copyFile, lstat, mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, copyFile, lstat, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { LeakScanner } from '../leaks/scanner.js';
@@ -93,7 +94,9 @@ export async function publishReports(
   let staging: string;
   try {
     await mkdir(parent, { recursive: true });
-    staging = await mkdtemp(join(parent, `.${basename(outDir)}.keyprobe-`));
+    // mkdir, not mkdtemp: the folder gets the mode a new --out would (mkdtemp's is 0700), since it may become --out itself.
+    staging = join(parent, `.${basename(outDir)}.keyprobe-${randomBytes(6).toString('hex')}`);
+    await mkdir(staging);
   } catch (err) {
     return {
       files: [],

@@ -39,8 +39,11 @@ const WINDOW_POWER = (() => {
   return p;
 })();
 /** Pattern index and offset are packed in one number: offset below this. */
-const OFFSETS = 0x10000;
+const OFFSETS = 1 << 20;
 const BLOOM_BITS = 24;
+/** Files are searched this many characters at a time, each chunk overlapping the last by CHUNK_OVERLAP. */
+const CHUNK_CHARS = 1 << 19;
+const CHUNK_OVERLAP = 16 * 1024;
 
 type Kind = 'secret' | 'reversed' | 'sha256';
 
@@ -151,15 +154,34 @@ export class LeakScanner {
   }
 
   /**
-   * Reads a file and finds the secrets in it. UTF-8 text is read as UTF-8;
-   * anything else (a PDF) byte by byte as Latin-1, where every ASCII form
-   * still reads as itself.
+   * Reads a file and finds the secrets in it. Read byte by byte as Latin-1,
+   * every ASCII secret still reads as itself in any file, text or binary (a
+   * PDF), at half the memory of UTF-8 text with one non-Latin-1 character in
+   * it; only a non-ASCII secret needs the UTF-8 reading too.
    */
   async scanFile(path: string): Promise<LeakFinding[]> {
     const bytes = await readFile(path);
-    if (isUtf8(bytes)) return this.find(bytes.toString('utf8'));
-    const found = this.find(bytes.toString('latin1'));
-    return this.anyNonAscii && found.length === 0 ? this.find(bytes.toString('utf8')) : found;
+    const found = this.findInChunks(bytes.toString('latin1'));
+    return this.anyNonAscii && found.length === 0 && isUtf8(bytes) ? this.findInChunks(bytes.toString('utf8')) : found;
+  }
+
+  /**
+   * A large text (the reports of a 100-profile run are tens of megabytes) is
+   * searched in overlapping chunks, so the decoded views held at once stay
+   * small. The overlap is far longer than any run of a secret that counts,
+   * in any encoding (12 characters as doubly escaped entities are < 200).
+   */
+  private findInChunks(text: string): LeakFinding[] {
+    if (text.length <= CHUNK_CHARS) return this.find(text);
+    const found = new Map<string, LeakFinding>();
+    for (let at = 0; ; at += CHUNK_CHARS - CHUNK_OVERLAP) {
+      for (const f of this.find(text.slice(at, at + CHUNK_CHARS))) found.set(`${f.fingerprint}\n${f.form}`, f);
+      if (at + CHUNK_CHARS >= text.length) break;
+    }
+    // A secret cut by a chunk's end is also found whole in the next chunk: the part is not a second finding.
+    const all = [...found.values()];
+    const whole = new Set(all.filter((f) => f.whole).map((f) => `${f.fingerprint}\n${f.form}`));
+    return all.filter((f) => f.whole || !whole.has(`${f.fingerprint}\n${f.form.replace(/, \d+ of \d+ characters$/, '')}`));
   }
 
   private search(text: string, firstOnly: boolean): LeakFinding[] {

@@ -7,7 +7,7 @@
 // exit 3, naming it. Over real loopback HTTP, through the CLI.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publishReports } from '../../src/cli/publish.js';
@@ -107,6 +107,15 @@ describe('writing the reports', () => {
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain(`name="run.id" value="${runId}"`);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(`run ${runId}`);
     expect(readdirSync(out).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
+  });
+
+  it("a new --out is the staging folder renamed, with the mode a plain mkdir gives (not a temporary folder's 0700)", async () => {
+    await healthyTarget();
+    tmp = tempDir('keyprobe-out-mode-');
+    const r = await run([]);
+    expect(r.code, r.stderr).toBe(0);
+    mkdirSync(join(tmp.dir, 'plain'));
+    expect(statSync(join(tmp.dir, 'out')).mode & 0o777).toBe(statSync(join(tmp.dir, 'plain')).mode & 0o777);
   });
 
   it('a report that cannot be put in place makes a passing run exit 3, naming it', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LeakScanner } from '../../src/leaks/scanner.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { findSecrets } from '../helpers/scan.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ECHO_FORMS } from './forms.js';
 
 const base62 = (n: number) =>
@@ -54,6 +55,26 @@ describe('the leak scanner', () => {
     expect(scanner.leaks(`x ${secret.slice(5, 16)} y`)).toBe(false); // 11 characters: below the 12 that count
     expect(scanner.leaks(`key sha256:${'0'.repeat(8)} and [key sha256:1a2b3c4d]`)).toBe(false);
     expect(scanner.leaks('The API key lacks the "agents:write" scope. Traceback (most recent call last)')).toBe(false);
+  });
+
+  it('finds a secret in a large file wherever it lies, across the boundaries of the chunks it is read in', async () => {
+    const secret = plainKey();
+    const scanner = new LeakScanner([secret]);
+    const tmp = tempDir();
+    try {
+      const filler = (n: number) => 'lorem ipsum dolor '.repeat(Math.ceil(n / 18)).slice(0, n);
+      const encoded = Buffer.from(`u:${secret}`).toString('base64');
+      for (const at of [(1 << 20) - 20, 3 * (1 << 20) - 9_000, 5_000_000]) {
+        const file = tmp.file('big.txt', `${filler(at)}${encoded}${filler(200_000)}`);
+        expect(
+          (await scanner.scanFile(file)).map((f) => f.form),
+          String(at),
+        ).toEqual(['base64']);
+      }
+      expect(await scanner.scanFile(tmp.file('clean.txt', filler(3_000_000)))).toEqual([]);
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it('finds 75% of a 16-character secret, but not less', () => {
