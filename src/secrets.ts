@@ -1,32 +1,138 @@
 // Every secret keyprobe knows goes through here: keys show as a fingerprint
 // (`sha256:` + 8 hex), and text is redacted before it is stored or printed.
-import { createHash } from 'node:crypto';
+//
+// The redactor lists the forms a secret can take in text (as is, reversed,
+// URL-encoded every way, JSON, HTML and XML escapes, hex, base64 at every
+// alignment, its sha256) and replaces any of them, ignoring letter case and
+// line breaks, and any run of one long enough to matter (secret-policy.ts).
+// The leak scanner (leaks/scanner.ts) finds secrets a different way, by
+// decoding the text it searches; the registry feeds it every secret too, but
+// the redactor never asks it: invariant 9 wants two independent nets.
+import { LeakScanner } from './leaks/scanner.js';
+import { fingerprint, sha256Hex } from './fingerprint.js';
+import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';
 
-export function fingerprint(secret: string): string {
-  return `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
+export { fingerprint } from './fingerprint.js';
+
+/** One form of a secret, folded (see fold); `min` is the shortest run of it that is replaced, its length for whole-only forms. */
+interface Form {
+  readonly folded: string;
+  /**
+   * The secret as written (its raw and reversed forms only), to prefer the
+   * secret that matches letter for letter: the key over its case-flipped near miss.
+   */
+  readonly exact?: string;
+  readonly entry: number;
+  readonly min: number;
 }
 
-/** Shorter secrets than this are not redacted inside other text: they would match by accident. */
-const MIN_REDACTABLE_LENGTH = 6;
+/** Forms are looked up by runs of this many characters. */
+const WINDOW = 8;
+/** A form's index and a window's offset in it are packed in one number: offset below this. */
+const OFFSETS = 1 << 20;
 
 /**
- * The forms in which a secret can show up in text: as is, URL-encoded,
- * base64 (at each of the three byte alignments, so it is found inside a
- * larger blob such as `Basic base64(user:secret)`), and its sha256 hex.
+ * Letter case is ignored, and so is the one difference between base64 and
+ * base64url ('-' for '+', '_' for '/'): a form matches in either.
  */
-export function secretForms(secret: string): string[] {
-  const forms = new Set<string>([secret, encodeURIComponent(secret), createHash('sha256').update(secret).digest('hex')]);
+function fold(text: string): string {
+  // ASCII-only text (nearly all of it) folds natively; elsewhere lower-casing could change the length.
+  if (!/[^\x00-\x7f]/.test(text)) return text.toLowerCase().replace(/-/g, '+').replace(/_/g, '/');
+  return text.replace(/[A-Z_-]/g, (c) => (c === '-' ? '+' : c === '_' ? '/' : c.toLowerCase()));
+}
+
+/**
+ * Where to index a form: any run of `min` characters of it holds a window
+ * starting at one of these offsets (one every `min - WINDOW + 1`). They start
+ * at the last of the first `step` offsets, not at 0, so keys that share a
+ * prefix (`kp_prod_`, `sk_live_`) do not share their first window; a form that
+ * only counts whole is indexed by its last window, for the same reason.
+ */
+function windowOffsets(length: number, min: number): number[] {
+  if (min >= length) return [length - WINDOW];
+  const step = min - WINDOW + 1;
+  const offsets: number[] = [];
+  for (let offset = step - 1; offset + WINDOW <= length; offset += step) offsets.push(offset);
+  return offsets;
+}
+
+/** The HTML names of ASCII punctuation (`&sol;` for '/'…), as some escapers write them ('_' and '.' are left as they are). */
+const HTML_NAMES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '/': '&sol;',
+  '\\': '&bsol;',
+  '!': '&excl;',
+  '(': '&lpar;',
+  ')': '&rpar;',
+  '*': '&ast;',
+  '+': '&plus;',
+  '=': '&equals;',
+  '#': '&num;',
+  $: '&dollar;',
+  '%': '&percnt;',
+  ',': '&comma;',
+  ':': '&colon;',
+  ';': '&semi;',
+  '?': '&quest;',
+  '@': '&commat;',
+  '[': '&lsqb;',
+  ']': '&rsqb;',
+  '^': '&Hat;',
+  '`': '&grave;',
+  '{': '&lcub;',
+  '|': '&verbar;',
+  '}': '&rcub;',
+  '~': '&tilde;',
+};
+
+/** The forms a secret takes in the text a server or a report writes, each with the shortest run of it that counts. */
+export function secretForms(secret: string): { text: string; min: number }[] {
+  const fragment = leakFragmentLength(secret.length);
+  const whole = (text: string) => ({ text, min: text.length });
+  const runs = (text: string, scale = 1) => ({ text, min: Math.min(text.length, Math.ceil(fragment * scale)) });
+  const pct = encodeURIComponent(secret);
+  // URLSearchParams (form) encoding: encodes ~ ! ' ( ) and writes a space as '+'.
+  const form = new URLSearchParams({ k: secret }).toString().slice(2);
+  const json = JSON.stringify(secret).slice(1, -1);
+  const chars = [...secret];
+  const bytes = Buffer.from(secret, 'utf8');
+  // Every byte percent-encoded, as some clients and logs write any value.
+  const pctAll = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  const forms = [
+    runs(secret),
+    runs(chars.reverse().join('')),
+    runs(pct),
+    runs(form),
+    whole(encodeURIComponent(pct)),
+    whole(new URLSearchParams({ k: form }).toString().slice(2)),
+    whole(json),
+    whole(json.replace(/\//g, '\\/')),
+    whole(pctAll),
+    whole(pctAll.replace(/%/g, '%25')),
+    whole([...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
+    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')),
+    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#039;')),
+    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')),
+    whole([...secret].map((c) => HTML_NAMES[c] ?? c).join('')),
+    whole([...secret].map((c) => `&#${c.codePointAt(0)};`).join('')),
+    whole([...secret].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join('')),
+    runs(bytes.toString('hex'), 2),
+    whole(sha256Hex(secret)),
+  ];
+  // Base64 at each of the three byte alignments, so it is found inside a larger
+  // blob such as `Basic base64(user:secret)`: the characters touched by the
+  // bytes around the secret are left out.
   for (let pad = 0; pad < 3; pad++) {
-    const b64 = Buffer.from('\0'.repeat(pad) + secret).toString('base64');
-    // Drop the characters touched by the padding bytes and by the final partial group.
+    const b64 = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
     const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
     const core = b64.replace(/=+$/, '').slice(start, -2 || undefined);
-    if (core.length >= MIN_REDACTABLE_LENGTH) {
-      forms.add(core);
-      forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
-    }
+    if (core.length >= WINDOW) forms.push(runs(core, 4 / 3));
   }
-  return [...forms].filter((f) => f.length >= MIN_REDACTABLE_LENGTH);
+  return forms;
 }
 
 /** Text split into literal parts and shell expressions that stand for secrets, for a line a reviewer can run. */
@@ -36,10 +142,17 @@ export type ShellPiece = { readonly literal: string } | { readonly expr: string 
 export const KEY_VARIABLE = 'KEY';
 
 export class SecretRegistry {
-  private readonly secrets = new Map<string, string>();
+  private readonly labels = new Map<string, string>();
   /** How a secret is written in a reproduce line when it is derived from the key, e.g. `${KEY}x`. */
   private readonly shellForms = new Map<string, string>();
-  private patterns: { form: string; replacement: string; secret: string }[] = [];
+  private readonly replacements: string[] = [];
+  private readonly forms: Form[] = [];
+  /** Folded runs of WINDOW characters → where they are indexed: form index × OFFSETS + offset (one number, or several). */
+  private readonly windows = new Map<string, number | number[]>();
+  /** Whole forms shorter than a window, searched for plainly. */
+  private readonly shortForms: number[] = [];
+  /** The independent leak scanner, told about every secret registered here. */
+  readonly scanner = new LeakScanner();
 
   /**
    * Registers a secret; `label` shows in redactions, e.g. "key", "canary".
@@ -48,58 +161,132 @@ export class SecretRegistry {
    */
   add(secret: string, label = 'secret', opts: { shell?: string } = {}): void {
     if (opts.shell && secret) this.shellForms.set(secret, opts.shell);
-    if (!secret || this.secrets.has(secret)) return;
-    this.secrets.set(secret, label);
-    const replacement = `[${label} ${fingerprint(secret)}]`;
-    for (const form of secretForms(secret)) this.patterns.push({ form, replacement, secret });
-    // Longest first, so a secret is replaced before any of its substrings (near-miss variants).
-    this.patterns.sort((a, b) => b.form.length - a.form.length);
+    if (!secret || this.labels.has(secret)) return;
+    this.labels.set(secret, label);
+    this.scanner.add(secret, label);
+    if (secret.length < UNSEARCHABLE_BELOW) return;
+    const entry = this.replacements.length;
+    this.replacements.push(`[${label} ${fingerprint(secret)}]`);
+    const added = new Set<string>();
+    for (const [i, { text, min }] of secretForms(secret).entries()) {
+      const folded = fold(text);
+      if (added.has(folded)) continue;
+      added.add(folded);
+      const id = this.forms.length;
+      // secretForms lists the secret as is, then reversed: only those two need their letter case kept.
+      this.forms.push({ folded, entry, min, ...(i < 2 ? { exact: text } : {}) });
+      if (folded.length < WINDOW) {
+        this.shortForms.push(id);
+        continue;
+      }
+      for (const offset of windowOffsets(folded.length, min)) {
+        const key = folded.slice(offset, offset + WINDOW);
+        const packed = id * OFFSETS + offset;
+        const known = this.windows.get(key);
+        if (known === undefined) this.windows.set(key, packed);
+        else if (typeof known === 'number') this.windows.set(key, [known, packed]);
+        else known.push(packed);
+      }
+    }
   }
 
   has(secret: string): boolean {
-    return this.secrets.has(secret);
+    return this.labels.has(secret);
   }
 
   all(): string[] {
-    return [...this.secrets.keys()];
+    return [...this.labels.keys()];
   }
 
+  /** The label a secret was registered with. */
+  labelOf(secret: string): string | undefined {
+    return this.labels.get(secret);
+  }
+
+  /** Replaces every form of every registered secret (and every long enough run of one) with `[label sha256:…]`. */
   redact(text: string): string {
-    let out = text;
-    for (const { form, replacement } of this.patterns) {
-      if (out.includes(form)) out = out.split(form).join(replacement);
+    if (this.forms.length === 0 || text.length < UNSEARCHABLE_BELOW) return text;
+    // The text folded, without its line breaks and the indentation after them
+    // (a secret split over two lines is still one secret), and where each of
+    // its characters came from.
+    const { raw, at } = withoutLineBreaks(text);
+    const view = fold(raw);
+    const spans: Span[] = [];
+    const span = (start: number, end: number, f: Form, offset = 0) =>
+      spans.push({
+        from: at ? at[start]! : start,
+        to: at ? at[end - 1]! + 1 : end,
+        entry: f.entry,
+        length: end - start,
+        whole: end - start === f.folded.length,
+        exact: f.exact !== undefined && raw.slice(start, end) === f.exact.slice(offset, offset + end - start),
+      });
+
+    for (const id of this.shortForms) {
+      const f = this.forms[id]!;
+      for (let i = view.indexOf(f.folded); i >= 0; i = view.indexOf(f.folded, i + 1)) span(i, i + f.folded.length, f);
     }
-    return out;
+    // Where the last match of each form ended, so one occurrence is not matched again window by window.
+    const matchedUntil = new Map<number, number>();
+    for (let i = 0; i + WINDOW <= view.length; i++) {
+      const found = this.windows.get(view.slice(i, i + WINDOW));
+      if (found === undefined) continue;
+      for (const packed of typeof found === 'number' ? [found] : found) {
+        const id = Math.floor(packed / OFFSETS);
+        const offset = packed % OFFSETS;
+        if ((matchedUntil.get(id) ?? -1) > i) continue;
+        const f = this.forms[id]!;
+        let a = i;
+        let b = offset;
+        while (a > 0 && b > 0 && view[a - 1] === f.folded[b - 1]) {
+          a--;
+          b--;
+        }
+        let e = i + WINDOW;
+        let g = offset + WINDOW;
+        while (e < view.length && g < f.folded.length && view[e] === f.folded[g]) {
+          e++;
+          g++;
+        }
+        const counts = f.min >= f.folded.length ? b === 0 && g === f.folded.length : e - a >= f.min;
+        if (!counts) continue;
+        matchedUntil.set(id, e);
+        span(a, e, f, b);
+      }
+    }
+    if (spans.length === 0) return text;
+    return replaceSpans(text, spans, this.replacements);
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */
   shellVariable(secret: string, primaryKey: string): string {
     if (secret === primaryKey) return KEY_VARIABLE;
-    const label = (this.secrets.get(secret) ?? 'secret').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+    const label = (this.labels.get(secret) ?? 'secret').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
     return `${label}_${fingerprint(secret).slice('sha256:'.length)}`;
   }
 
   /** Every variable a reproduce line of this profile may read, with its value: for running those lines (tests, or a reviewer's own script). */
   shellVariables(primaryKey: string): Record<string, string> {
     const vars: Record<string, string> = { [KEY_VARIABLE]: primaryKey };
-    for (const secret of this.secrets.keys()) if (!this.shellForms.has(secret)) vars[this.shellVariable(secret, primaryKey)] = secret;
+    for (const secret of this.labels.keys()) if (!this.shellForms.has(secret)) vars[this.shellVariable(secret, primaryKey)] = secret;
     return vars;
   }
 
   /**
-   * The text with every registered secret (as is, or URL-encoded) replaced by
-   * the shell expression that produces it: `${KEY}` for the profile's key, the
+   * The text with every registered secret, as it is, replaced by the shell
+   * expression that produces it: `${KEY}` for the profile's key, the
    * derivation a check registered (`${KEY}x`), else a variable named after the
-   * secret. Whatever else still holds a secret form is redacted.
+   * secret. Whatever else still holds a secret form is redacted: an encoded
+   * secret is not replaced by an expression that would expand to it unencoded
+   * (curl.ts hands a query value to curl to encode instead).
    */
   shellPieces(text: string, primaryKey: string): ShellPiece[] {
     const found: { at: number; length: number; expr: string }[] = [];
-    const candidates = [...new Set([primaryKey, ...this.secrets.keys()])].flatMap((secret) => {
+    const candidates = [...new Set([primaryKey, ...this.labels.keys()])].flatMap((secret) => {
       const expr =
         secret === primaryKey ? `\${${KEY_VARIABLE}}` : (this.shellForms.get(secret) ?? `\${${this.shellVariable(secret, primaryKey)}}`);
       // Too short to stand for a secret: it would match by accident (the redactor leaves it too).
-      const forms = [secret, encodeURIComponent(secret)].filter((f) => f.length >= MIN_REDACTABLE_LENGTH);
-      return [...new Set(forms)].map((form) => ({ form, expr }));
+      return secret.length >= UNSEARCHABLE_BELOW ? [{ form: secret, expr }] : [];
     });
     // Longest first, so a near miss that contains the key is taken whole.
     candidates.sort((a, b) => b.form.length - a.form.length);
@@ -120,13 +307,66 @@ export class SecretRegistry {
     return pieces;
   }
 
-  /** True when the text holds any form of any registered secret. */
+  /** True when the text holds any registered secret, as the leak scanner sees it. */
   leaks(text: string): boolean {
-    return this.patterns.some(({ form }) => text.includes(form));
+    return this.scanner.leaks(text);
   }
+}
 
-  /** The registered secrets any form of which the text holds (forms computed once, at add). */
-  secretsIn(text: string): string[] {
-    return [...new Set(this.patterns.filter(({ form }) => text.includes(form)).map(({ secret }) => secret))];
+/**
+ * The text without its line breaks and the indentation after them, and where
+ * each character came from (`at`; undefined when nothing was removed).
+ */
+function withoutLineBreaks(text: string): { raw: string; at?: number[] } {
+  if (!text.includes('\n') && !text.includes('\r')) return { raw: text };
+  const at: number[] = [];
+  const kept: string[] = [];
+  let lineStart = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n' || c === '\r') lineStart = true;
+    else if (!(lineStart && (c === ' ' || c === '\t'))) {
+      lineStart = false;
+      at.push(i);
+      kept.push(c);
+    }
   }
+  return { raw: kept.join(''), at };
+}
+
+/** Where in the text a form of a secret was found; `whole` when all of the form, not a run of it. */
+interface Span {
+  readonly from: number;
+  readonly to: number;
+  readonly entry: number;
+  readonly length: number;
+  readonly whole: boolean;
+  readonly exact: boolean;
+}
+
+/**
+ * Overlapping spans become one, named after the secret that explains it best:
+ * one found whole (a near miss sent as itself is not "part of the key"), then
+ * one found letter for letter, then the longest run.
+ */
+function replaceSpans(text: string, spans: Span[], replacements: readonly string[]): string {
+  spans.sort((x, y) => x.from - y.from || y.to - x.to);
+  const better = (s: Span, than: Span) => (s.whole !== than.whole ? s.whole : s.exact !== than.exact ? s.exact : s.length > than.length);
+  let out = '';
+  let pos = 0;
+  let i = 0;
+  while (i < spans.length) {
+    let best = spans[i]!;
+    const from = best.from;
+    let to = best.to;
+    for (i++; i < spans.length && spans[i]!.from < to; i++) {
+      const s = spans[i]!;
+      to = Math.max(to, s.to);
+      if (better(s, best)) best = s;
+    }
+    const entry = best.entry;
+    out += text.slice(pos, from) + replacements[entry];
+    pos = to;
+  }
+  return out + text.slice(pos);
 }

@@ -2,10 +2,10 @@
 // must not say more than "no": no data of the resource, no internal names the
 // profile declares as markers, no key or key hash echoed back (LiteLLM
 // #39757), no stack trace (unstructured-api #578, dataverse #4954).
-import { createHash } from 'node:crypto';
 import { CheckError } from '../errors.js';
 import type { DeniedResource, Profile } from '../config/profile-schema.js';
-import { secretForms, type SecretRegistry } from '../secrets.js';
+import type { LeakFinding } from '../leaks/scanner.js';
+import { fingerprint, type SecretRegistry } from '../secrets.js';
 import { defineCheck, noParams } from './check.js';
 import type { Unmet } from './requirements.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
@@ -86,25 +86,36 @@ export default defineCheck({
   },
 });
 
-/** What a denial body reveals, named without quoting any secret. */
+/**
+ * What a denial body reveals, named without quoting any secret. Secrets are
+ * looked for by the run's leak scanner, the same matcher as the scan of every
+ * report: the key in any encoding, escaping, case, reversed, split, or any
+ * run of it long enough to matter, and its sha256.
+ */
 export function leaksIn(body: string, resource: DeniedResource, profile: Profile, secrets: SecretRegistry): string[] {
   const found: string[] = [];
   const markers = [...new Set([...profile.denial.markers, ...(resource.markers ?? [])])];
   const hit = markers.filter((m) => m !== '' && body.includes(m));
   if (hit.length > 0) found.push(`declared marker${hit.length > 1 ? 's' : ''} ${hit.map((m) => `"${m}"`).join(', ')}`);
 
-  const key = profile.key.secret;
-  const keyForms = secretForms(key);
-  const keyHash = createHash('sha256').update(key).digest('hex');
-  if (body.includes(key) || body.includes(encodeURIComponent(key))) found.push('the key itself');
-  else if (keyForms.some((f) => f !== keyHash && body.includes(f))) found.push('the key (base64-encoded)');
-  if (body.toLowerCase().includes(keyHash)) found.push("the key's sha256 hash");
+  const findings = secrets.scanner.find(body);
+  const keyPrint = fingerprint(profile.key.secret);
+  const ofKey = findings.filter((f) => f.fingerprint === keyPrint);
+  const keyForms = ofKey.filter((f) => !f.form.startsWith('its sha256'));
+  if (keyForms.some((f) => f.whole && f.form === 'as is')) found.push('the key itself');
+  else if (keyForms.length > 0) {
+    const whole = keyForms.filter((f) => f.whole);
+    found.push(
+      whole.length > 0 ? `the key (${whole.map((f) => f.form).join('; ')})` : `part of the key (${keyForms.map((f) => f.form).join('; ')})`,
+    );
+  }
+  if (ofKey.some((f) => f.form.startsWith('its sha256'))) found.push("the key's sha256 hash");
   // Any other secret the run knows (canary, other keys) must not show up
-  // either. The key's own forms are cut out first: near misses of the key share
-  // most of its text and would otherwise be reported a second time.
-  const rest = keyForms.reduce((text, form) => text.split(form).join(' '), body);
-  const others = secrets.secretsIn(rest).filter((s) => s !== key);
-  if (others.length > 0) found.push(`${others.length === 1 ? 'another secret' : `${others.length} other secrets`} of this run`);
+  // either. Near misses of the key share most of its text: where one was found
+  // inside the key's own match it is the key, not a second secret.
+  const insideKey = (f: LeakFinding) => ofKey.some((k) => k.view === f.view && k.start <= f.start && f.end <= k.end);
+  const others = new Set(findings.filter((f) => f.fingerprint !== keyPrint && !insideKey(f)).map((f) => f.fingerprint));
+  if (others.size > 0) found.push(`${others.size === 1 ? 'another secret' : `${others.size} other secrets`} of this run`);
 
   const trace = findStackTrace(body);
   if (trace) found.push(`a ${trace} stack trace`);

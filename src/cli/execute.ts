@@ -1,6 +1,6 @@
-// Shared by `run` and `demo`: run the suite, print as it goes, write the
-// reports, point reports/latest at them, scan every file written and
-// everything printed for every secret the run resolved, and return the exit code.
+// Shared by `run` and `demo`: check --out, run the suite, print as it goes
+// (screened for secrets), publish the reports (a file holding a secret is
+// withheld), point reports/latest at them, and return the exit code.
 import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
 import { readRegularFile } from '../config/read-file.js';
@@ -10,12 +10,13 @@ import type { AcceptanceInput } from '../governance/acceptance.js';
 import { applyRunAcceptance } from '../governance/run-acceptance.js';
 import { consoleObserver, painter, summary, useColor, useLiveView, type Stream } from '../reporters/console.js';
 import { pointLatest } from '../reporters/latest.js';
-import { OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
+import { describeFindings, OutputGuard } from '../reporters/secret-scan.js';
 import { newRunId, runSuite } from '../runner/run.js';
 import { SecretRegistry } from '../secrets.js';
 import type { CliIo } from './io.js';
+import { forTerminal } from '../terminal-text.js';
 import { commandsAllowed } from './operator.js';
-import { publishReports, recordingIo } from './publish.js';
+import { checkOutDir, guardedIo, publishReports } from './publish.js';
 
 export interface ExecuteOptions {
   readonly out?: string;
@@ -44,16 +45,18 @@ export async function executeRun(
   suite: LoadedSuite,
   opts: ExecuteOptions,
 ): Promise<number> {
-  // Everything printed from here on is kept, to be scanned for secrets at the end.
-  const recorder = new OutputRecorder();
-  const io = recordingIo(rawIo, recorder);
+  const secrets = opts.secrets ?? new SecretRegistry();
+  // Everything printed from here on is screened for every secret the run knows before it is printed.
+  const guard = new OutputGuard(secrets.scanner);
+  const io = guardedIo(rawIo, guard);
   const known = new Set(suite.checks.map((c) => c.check.id));
   for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
     if (!known.has(id)) throw new UsageError(`check "${id}" is not in suite ${suite.name}; it has: ${[...known].join(', ')}`);
   }
-  const ca = opts.ca ? readCa(resolve(io.cwd, opts.ca)) : undefined;
-  const secrets = opts.secrets ?? new SecretRegistry();
   const runId = newRunId(new Date());
+  // Before any request: a run that cannot publish its reports must not act on keys first.
+  const outDir = await checkOutDir(io.cwd, opts.out, join('reports', runId));
+  const ca = opts.ca ? readCa(resolve(io.cwd, opts.ca)) : undefined;
   const color = useColor(io.stdout, io.env);
   // A manual lifecycle step prompts on the terminal: no live redrawing under it.
   const live = useLiveView(io.stdout, io.env) && !opts.interactive;
@@ -87,30 +90,35 @@ export async function executeRun(
   // Accepted failures (waived, or persisting under --fail-on new) keep their verdict but stop gating.
   const accepted = opts.acceptance ? applyRunAcceptance(ran, opts.acceptance) : undefined;
   const result = accepted?.result ?? ran;
-  const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
-  const published = await publishReports(result, outDir, secrets.all(), { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
+  const published = await publishReports(result, outDir, secrets.scanner, { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
   for (const f of published.failures)
-    io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
+    io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
   // reports/latest points at the newest run written under ./reports. A run sent
   // elsewhere with --out leaves it alone: a `latest` link beside, say,
   // shards/<name>/ would be picked up by a `shards/*/results.json` glob.
   const reportsDir = resolve(io.cwd, 'reports');
-  if (dirname(outDir) === reportsDir || outDir.startsWith(`${reportsDir}${sep}`))
+  if (published.files.length > 0 && (dirname(outDir) === reportsDir || outDir.startsWith(`${reportsDir}${sep}`)))
     await pointLatest(join(reportsDir, 'latest'), outDir).catch((err: Error) =>
-      io.stderr.write(`keyprobe: reports/latest was not updated: ${secrets.redact(err.message)}\n`),
+      io.stderr.write(`keyprobe: reports/latest was not updated: ${forTerminal(secrets.redact(err.message))}\n`),
     );
   if (!opts.quiet)
-    io.stdout.write(`Reports: ${outDir}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`);
+    io.stdout.write(
+      `Reports: ${forTerminal(outDir)}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`,
+    );
 
-  const scanner = new SecretScanner(secrets.all());
-  const leaks = [...published.leaks];
-  const printedLeak = () => scanner.leaks(recorder.text());
-  if (printedLeak()) leaks.push('the console output');
-  const exitCode = leaks.length > 0 ? EXIT.secretLeak : result.exitCode;
-  for (const line of accepted?.explanation ?? []) io.stdout.write(`${secrets.redact(line)}\n`);
+  const withheldFiles = published.withheld.map((w) => `${w.file} (withheld: replaced by a stub; found ${describeFindings(w.findings)})`);
+  const leaking = () => [...withheldFiles, ...(guard.findings.length > 0 ? ['the console output (withheld before it was printed)'] : [])];
+  // A report that could not be written leaves the run unverified: never exit 0 without the reports.
+  const unpublished = published.failures.length > 0 && result.exitCode === EXIT.pass;
+  const exitCode = leaking().length > 0 ? EXIT.secretLeak : unpublished ? EXIT.unverified : result.exitCode;
+  for (const line of accepted?.explanation ?? []) io.stdout.write(`${forTerminal(secrets.redact(line))}\n`);
   io.stdout.write(summary(result, exitCode, painter(color), accepted?.verdictNote || undefined));
-  if (!leaks.includes('the console output') && printedLeak()) leaks.push('the console output');
-  if (leaks.length > 0) throw new SecretLeakError(leaks);
+  if (unpublished && exitCode === EXIT.unverified)
+    io.stderr.write(
+      `keyprobe: exit 3 because ${published.failures.map((f) => `the ${f.reporter} report`).join(', ')} could not be written: the run is not fully on record\n`,
+    );
+  // The summary is screened too: a secret withheld from it also makes the run exit 4.
+  if (leaking().length > 0) throw new SecretLeakError(leaking());
   return exitCode;
 }
 

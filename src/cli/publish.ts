@@ -1,12 +1,21 @@
 // Everything after a result exists: write every report (one failing reporter
-// does not stop the others), the manifest of their digests, then scan every
-// file written for every secret the run resolved. Shared by `run`, `demo` and
-// `report`.
+// does not stop the others) into a staging folder next to the destination,
+// withhold every file the leak scanner finds a secret in (a stub takes its
+// place), write the manifest of what is left, then move the set into place.
+// Nothing that leaked ever reaches --out, a symlink planted in --out is
+// replaced rather than written through, and two runs publishing to one --out
+// cannot interleave their files. Shared by `run`, `demo`, `report` and `merge`.
+import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { access, copyFile, lstat, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { LeakScanner } from '../leaks/scanner.js';
 import { defaultReporters } from '../reporters/index.js';
-import { writeManifest } from '../reporters/manifest.js';
+import { MANIFEST_NAME, writeManifest } from '../reporters/manifest.js';
 import { pdfReporter, DEFAULT_CHROMIUM } from '../reporters/pdf.js';
 import type { Reporter } from '../reporters/reporter.js';
-import { type OutputRecorder, SecretScanner } from '../reporters/secret-scan.js';
+import { type OutputGuard, withholdLeaks, type WithheldFile } from '../reporters/secret-scan.js';
 import { writeReports } from '../reporters/write-reports.js';
 import type { RunResult } from '../result.js';
 import type { CliIo } from './io.js';
@@ -20,10 +29,11 @@ export interface PublishOptions {
 }
 
 export interface Published {
+  /** The files now in the report folder. */
   readonly files: string[];
   readonly failures: { reporter: string; message: string }[];
-  /** Files that hold a secret (named, never the secret). */
-  readonly leaks: string[];
+  /** Files replaced by a stub because they held a secret (named, never the secret). */
+  readonly withheld: WithheldFile[];
 }
 
 export function reportersFor(opts: PublishOptions): Reporter[] {
@@ -32,33 +42,169 @@ export function reportersFor(opts: PublishOptions): Reporter[] {
   return reporters;
 }
 
+/**
+ * Where the reports go, checked before the run sends a single request: not
+ * empty, not an existing file, and a folder that exists or can be created.
+ * A run that could not publish its reports must not have acted on keys first.
+ */
+export async function checkOutDir(cwd: string, out: string | undefined, fallback: string): Promise<string> {
+  if (out !== undefined && out.trim() === '')
+    throw new UsageError('--out is empty: name a report folder, or leave --out out for reports/<run-id>');
+  const dir = resolve(cwd, out ?? fallback);
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing) {
+    if (!existing.isDirectory()) throw new UsageError(`--out ${dir} is an existing file, not a folder; name a folder for the reports`);
+    await writable(dir);
+    return dir;
+  }
+  // The nearest folder that exists must be one we can create folders in.
+  let parent = dirname(dir);
+  for (;;) {
+    const s = await stat(parent).catch(() => undefined);
+    if (s) {
+      if (!s.isDirectory()) throw new UsageError(`--out ${dir} cannot be created: ${parent} is a file, not a folder`);
+      await writable(parent, dir);
+      return dir;
+    }
+    if (dirname(parent) === parent) throw new UsageError(`--out ${dir} cannot be created`);
+    parent = dirname(parent);
+  }
+}
+
+async function writable(folder: string, target = folder): Promise<void> {
+  try {
+    await access(folder, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`--out ${target} cannot be written: ${folder} is not writable`);
+  }
+}
+
+/** A file to publish as is, under a name of its own (`keyprobe report` publishes the results.json it read). */
+export type ExtraFile = string | { readonly from: string; readonly name: string };
+
 export async function publishReports(
   result: RunResult,
   outDir: string,
-  secrets: readonly string[],
+  secrets: readonly string[] | LeakScanner,
   opts: PublishOptions,
-  extraFiles: readonly string[] = [],
+  extraFiles: readonly ExtraFile[] = [],
 ): Promise<Published> {
-  const written = await writeReports(result, outDir, reportersFor(opts));
-  const files = [...extraFiles, ...written.files];
-  const failures = [...written.failures];
+  const scanner = secrets instanceof LeakScanner ? secrets : new LeakScanner(secrets);
+  const parent = dirname(outDir);
+  let staging: string;
   try {
-    files.push(await writeManifest(outDir, files));
+    await mkdir(parent, { recursive: true });
+    // mkdir, not mkdtemp: the folder gets the mode a new --out would (mkdtemp's is 0700), since it may become --out itself.
+    staging = join(parent, `.${basename(outDir)}.keyprobe-${randomBytes(6).toString('hex')}`);
+    await mkdir(staging);
   } catch (err) {
-    failures.push({ reporter: 'manifest', message: (err as Error)?.message ?? String(err) });
+    return {
+      files: [],
+      failures: [{ reporter: 'every', message: `no staging folder next to ${outDir}: ${messageOf(err)}` }],
+      withheld: [],
+    };
   }
-  const leaks = await new SecretScanner(secrets).scanFiles(files);
-  return { files, failures, leaks };
+  try {
+    const files: string[] = [];
+    const failures: { reporter: string; message: string }[] = [];
+    for (const extra of extraFiles) {
+      const { from, name } = typeof extra === 'string' ? { from: extra, name: basename(extra) } : extra;
+      try {
+        await copyFile(from, join(staging, name));
+        files.push(join(staging, name));
+      } catch (err) {
+        failures.push({ reporter: name, message: messageOf(err) });
+      }
+    }
+    const written = await writeReports(result, staging, reportersFor(opts));
+    files.push(...written.files);
+    failures.push(...written.failures);
+    const withheld = await withholdLeaks(scanner, files);
+    try {
+      files.push(await writeManifest(staging, files));
+    } catch (err) {
+      failures.push({ reporter: 'manifest', message: messageOf(err) });
+    }
+    const names = [...new Set(files.map((f) => relative(staging, f)))];
+    failures.push(...(await moveIntoPlace(staging, outDir, names)));
+    return {
+      files: names.map((n) => join(outDir, n)),
+      failures,
+      withheld: withheld.map((w) => ({ ...w, file: join(outDir, relative(staging, w.file)) })),
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
-/** The same CLI io, with everything written to stdout and stderr also kept for the secret scan. */
-export function recordingIo(io: CliIo, recorder: OutputRecorder): CliIo {
+/**
+ * Moves the staged files into `outDir`. A new folder is the staging folder
+ * renamed (one atomic step). Into an existing folder each file is renamed over
+ * its old self, which replaces a symlink instead of following it; the manifest
+ * goes last, under a lock folder, so parallel runs take turns and the folder
+ * always ends as one run's complete, verifiable set.
+ */
+async function moveIntoPlace(staging: string, outDir: string, names: readonly string[]): Promise<{ reporter: string; message: string }[]> {
+  try {
+    await rename(staging, outDir);
+    return [];
+  } catch (err) {
+    if (!['EEXIST', 'ENOTEMPTY', 'ENOTDIR', 'EISDIR', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  const failures: { reporter: string; message: string }[] = [];
+  const ordered = [...names.filter((n) => n !== MANIFEST_NAME), ...names.filter((n) => n === MANIFEST_NAME)];
+  await withLock(outDir, async () => {
+    for (const name of ordered) {
+      try {
+        await rename(join(staging, name), join(outDir, name));
+      } catch (err) {
+        failures.push({ reporter: name, message: `could not be put in place in ${outDir}: ${messageOf(err)}` });
+      }
+    }
+  });
+  return failures;
+}
+
+const LOCK_NAME = '.keyprobe-publishing';
+/** A lock older than this was left by a run that died while publishing. */
+const STALE_LOCK_MS = 30_000;
+const LOCK_WAIT_MS = 20_000;
+const LOCK_POLL_MS = 25;
+
+async function withLock(outDir: string, body: () => Promise<void>): Promise<void> {
+  const lock = join(outDir, LOCK_NAME);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const held = await lstat(lock).catch(() => undefined);
+      if (held && (Date.now() - held.mtimeMs > STALE_LOCK_MS || !held.isDirectory())) {
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${outDir} is being written by another keyprobe run (${lock} is held)`);
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+  }
+  try {
+    await body();
+  } finally {
+    await rmdir(lock).catch(() => undefined);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+/** The same CLI io, with everything written to stdout and stderr screened for secrets first. */
+export function guardedIo(io: CliIo, guard: OutputGuard): CliIo {
   const wrap = (stream: CliIo['stdout']): CliIo['stdout'] => {
     const wrapped = {
-      write: (text: string) => {
-        recorder.record(String(text));
-        return stream.write(text);
-      },
+      write: (text: string) => stream.write(guard.screen(String(text))),
     } as CliIo['stdout'] & { columns?: number };
     // Keep what the console and prompts look at (isTTY, columns) as the real stream has it.
     Object.defineProperty(wrapped, 'isTTY', { get: () => stream.isTTY, enumerable: true });

@@ -6,6 +6,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { fingerprint } from '../secrets.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
 import { readConfinedFile, resolveReferences } from './references.js';
+import { acceptsShortSecrets, referencedSecrets } from './secret-references.js';
 import { readYamlFile, type YamlSource } from './yaml-source.js';
 import { formatPath, issuesToProblems, valueAt } from './zod-problems.js';
 
@@ -57,7 +58,10 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
     const resolved = resolveReferences(raw, source, env, { secretsDirs: opts.secretsDirs });
     problems.push(...resolved.problems);
     data = resolved.value;
-    secrets = resolved.secrets;
+    // Every referenced value outside the public fields is a secret, and must be long enough to keep out of the reports.
+    const referenced = referencedSecrets(resolved.resolved, source, acceptsShortSecrets(resolved.value));
+    problems.push(...referenced.problems);
+    secrets = [...new Set([...resolved.secrets, ...referenced.secrets])];
   }
   const parsed = profileSchema.safeParse(data);
   if (!parsed.success) {

@@ -132,6 +132,13 @@ const keySection = z.strictObject({
   scopes: z.array(z.string()).optional(),
   /** The key's id on the platform, needed only to act on the key itself. */
   id: z.string().optional(),
+  /**
+   * Accept secrets (this key, the canary, any ${env:}/${file:} value) shorter
+   * than 16 characters, for platforms that issue such keys. keyprobe then
+   * needs at least 8 characters and no plain word or number, and a leak of
+   * such a secret is harder to tell from ordinary text.
+   */
+  acceptShortSecrets: z.boolean().default(false),
 });
 
 const authSection = z.union([

@@ -34,6 +34,8 @@ export interface ResolveResult<T> {
   readonly problems: ConfigProblem[];
   /** Values resolved into fields named `secret`. */
   readonly secrets: string[];
+  /** Every value a reference resolved to, in any field, with the field's path (see secret-references.ts). */
+  readonly resolved: { readonly path: PropertyKey[]; readonly value: string }[];
 }
 
 export function resolveReferences<T>(
@@ -44,6 +46,7 @@ export function resolveReferences<T>(
 ): ResolveResult<T> {
   const problems: ConfigProblem[] = [];
   const secrets: string[] = [];
+  const resolved: { path: PropertyKey[]; value: string }[] = [];
 
   const problem = (path: PropertyKey[], message: string) => {
     const pos = source.locate(path);
@@ -63,6 +66,7 @@ export function resolveReferences<T>(
           problem(path, `the value of \${env:${ref}} ${dirt} (the value is not shown; nothing is stripped from a variable)`);
           return whole;
         }
+        resolved.push({ path, value: v });
         return v;
       }
       const read = readReferencedFile(ref, source, opts);
@@ -70,6 +74,7 @@ export function resolveReferences<T>(
         problem(path, read.message);
         return whole;
       }
+      resolved.push({ path, value: read.text });
       return read.text;
     });
 
@@ -88,7 +93,7 @@ export function resolveReferences<T>(
     return node;
   };
 
-  return { value: walk(value, []) as T, problems, secrets };
+  return { value: walk(value, []) as T, problems, secrets, resolved };
 }
 
 type FileText = { ok: true; text: string } | { ok: false; message: string };

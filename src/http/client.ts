@@ -11,6 +11,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
+import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
 import { classifyNetworkError, describeNetworkError } from './network-errors.js';
 import type { Pacer, Slot } from './pacing.js';
@@ -361,7 +362,8 @@ export class HttpClient {
     const redact = (s: string) => this.options.secrets.redact(s);
     const u = new URL(url);
     const redactedHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) if (k !== 'user-agent' && k !== 'accept') redactedHeaders[k] = redact(v);
+    for (const [k, v] of Object.entries(headers))
+      if (k !== 'user-agent' && k !== 'accept') redactedHeaders[k] = evidenceHeaderValue(k, v, redact);
     this.exchanges.push({
       label: redact(opts.label),
       method: opts.method,
@@ -429,13 +431,14 @@ function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
     : `the target sent no complete response headers within ${timeoutMs} ms (target.timeoutMs): it is not answering, or too slowly`;
 }
 
-/** Response headers whose value may be a credential keyprobe does not know (a session cookie): kept by name only. */
-const CREDENTIAL_HEADERS = new Set(['set-cookie', 'set-cookie2', 'authorization', 'proxy-authorization']);
-
-/** Every response header is evidence (a reviewer cannot ask for one that was dropped), each value redacted. */
+/**
+ * Every response header is evidence (a reviewer cannot ask for one that was
+ * dropped), each value redacted; one whose name says credential (a session
+ * cookie keyprobe does not know) is withheld unless it holds a known secret.
+ */
 function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) out[k] = CREDENTIAL_HEADERS.has(k) ? '[withheld: may carry a credential]' : redact(v);
+  for (const [k, v] of Object.entries(all)) out[k] = evidenceHeaderValue(k, v, redact);
   return out;
 }
 

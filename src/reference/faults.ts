@@ -3,6 +3,7 @@
 // exactly one keyprobe check fail, so keyprobe's own tests can prove that
 // check catches it. This module owns their names, values, defaults and
 // validation; the code that applies them lives next to the behaviour it bends.
+import { ECHO_FORM_NAMES, type EchoForm, isEchoForm } from './echo-forms.js';
 
 /** The faults that are switched on, with their values. Absent = off. */
 export interface FaultSettings {
@@ -28,12 +29,14 @@ export interface FaultSettings {
   'key-in-error'?: boolean;
   'server-error-on-bad-key'?: boolean;
   'query-key-accepted'?: boolean;
+  /** The form in which 403 bodies echo the presented key (see echo-forms.ts). */
+  'key-echo'?: EchoForm;
 }
 
 export type FaultName = keyof FaultSettings;
 export type FaultValue = boolean | number | string;
 
-type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length';
+type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length' | 'echo-form';
 
 export interface FaultDefinition {
   readonly name: FaultName;
@@ -203,6 +206,17 @@ const SPECS: readonly FaultSpec[] = [
     failsCheck: 'auth.key-in-query-rejected',
     seenIn: 'Gateways accepting keys in the query string by default (Kong key-auth key_in_query, APISIX key-auth query)',
   },
+  {
+    name: 'key-echo',
+    kind: 'echo-form',
+    takesValue: true,
+    valueName: 'FORM',
+    defaultValue: 'split',
+    description: `403 bodies (plain text) echo the presented key in FORM: ${ECHO_FORM_NAMES.join(', ')}. None of them holds the key as is.`,
+    failsCheck: 'authz.unauthorized-resource-denied',
+    seenIn:
+      'Error pages and debug dumps that quote the Authorization header (base64 of user:key), URL-encode or JSON-escape it, or log it broken over lines (LiteLLM #39757 echoed a key hash)',
+  },
 ];
 
 const SPEC_BY_NAME = new Map<string, FaultSpec>(SPECS.map((s) => [s.name, s]));
@@ -278,6 +292,10 @@ export function normalizeFaultValue(name: string, raw: unknown): FaultValue {
       const n = toNumber(raw);
       if (!Number.isInteger(n) || n < 1 || n > 256) throw badValue(spec, raw, 'a number of characters from 1 to 256');
       return n;
+    }
+    case 'echo-form': {
+      if (typeof raw !== 'string' || !isEchoForm(raw)) throw badValue(spec, raw, `one of ${ECHO_FORM_NAMES.join(', ')}`);
+      return raw;
     }
     case 'route': {
       if (typeof raw !== 'string' || !raw.startsWith('/')) throw badValue(spec, raw, 'a path prefix starting with "/"');

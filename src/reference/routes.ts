@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, REALM, type AuthOutcome, type Principal } from './auth.js';
+import { ECHO_FORMS } from './echo-forms.js';
 import { isPlainObject, readJson, sendEmpty, sendError, sendJson, type Headers } from './http-util.js';
 import { sha256Hex } from './keys.js';
 import { PlatformData, type Collection } from './platform-data.js';
@@ -251,6 +252,14 @@ function sendDenial(ctx: RouteContext, route: Route, required: string): void {
   if (state.faults.has('key-in-error') && principal.kind === 'key') {
     extra.presentedKey = principal.presented;
     extra.presentedKeyHash = sha256Hex(principal.presented);
+  }
+  const echo = state.faults.get('key-echo');
+  if (echo !== undefined && principal.kind === 'key') {
+    // A plain-text error page quoting the credential it was sent, in some encoding.
+    const text = `403 Forbidden: the API key lacks the "${required}" scope.\nPresented credential: ${ECHO_FORMS[echo](principal.presented)}\n`;
+    ctx.res.writeHead(403, { ...ctx.headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    ctx.res.end(text);
+    return;
   }
   sendError(ctx.res, 403, 'insufficient_scope', `The API key lacks the "${required}" scope.`, ctx.headers, extra);
 }

@@ -6,6 +6,7 @@
 import { NOT_RUN_UNREACHABLE, unfinishedCleanups, type CheckResult, type ProfileSummary, type RunResult, type Verdict } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
+import { forTerminal as safe } from '../terminal-text.js';
 
 export interface ConsoleOptions {
   readonly write: (text: string) => void;
@@ -115,7 +116,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
       total = info.profiles.length * info.checksPerProfile;
       if (!opts.quiet) {
         for (const p of info.profiles)
-          print(`keyprobe: ${p.keyName} (${p.keyFingerprint}) → ${p.targetOrigin}, ${info.checksPerProfile} checks\n`);
+          print(`keyprobe: ${safe(p.keyName)} (${p.keyFingerprint}) → ${safe(p.targetOrigin)}, ${info.checksPerProfile} checks\n`);
       }
       if (live) {
         timer = setInterval(() => {
@@ -127,7 +128,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
     },
     preflightFinished(profile, pre) {
       unreachable.add(key(profile, ''));
-      print(`  ${paint('error', 'ERROR'.padEnd(5))} ${prefix(profile, many)}${pre.message} — none of its checks was run\n`);
+      print(`  ${paint('error', 'ERROR'.padEnd(5))} ${prefix(profile, many)}${safe(pre.message)} — none of its checks was run\n`);
     },
     checkStarted(profile, check) {
       active.set(key(profile, check.id), { profile, id: check.id, startedAt: now(), text: '', lastPlainAt: -Infinity });
@@ -136,7 +137,9 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
     },
     checkProgress(profile, checkId, text) {
       const a = active.get(key(profile, checkId));
-      if (a) a.text = text;
+      // Progress text can quote what the target said.
+      const line = safe(text);
+      if (a) a.text = line;
       if (live) {
         // Redraw now unless the last frame is fresh; the timer catches up otherwise.
         if (now() - lastDrawAt >= LIVE_MIN_REDRAW_MS) draw();
@@ -146,7 +149,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
       const t = now();
       if (a && t - a.lastPlainAt < PLAIN_PROGRESS_INTERVAL_MS) return;
       if (a) a.lastPlainAt = t;
-      print(`  …     ${prefix(profile, many)}${checkId}: ${text}\n`);
+      print(`  …     ${prefix(profile, many)}${safe(checkId)}: ${line}\n`);
     },
     checkFinished(profile, r) {
       active.delete(key(profile, r.id));
@@ -174,20 +177,20 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
 
 function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean): string {
   const lines = [
-    `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${r.id}${r.gating ? '' : ' (advisory)'} — ${r.message}`,
+    `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${safe(r.id)}${r.gating ? '' : ' (advisory)'} — ${safe(r.message)}`,
   ];
   const detail = verbose || r.verdict === 'fail' || r.verdict === 'error';
-  if (detail && r.expected !== undefined) lines.push(`        expected: ${r.expected}`);
-  if (detail && r.observed !== undefined) lines.push(`        observed: ${r.observed}`);
+  if (detail && r.expected !== undefined) lines.push(`        expected: ${safe(r.expected)}`);
+  if (detail && r.observed !== undefined) lines.push(`        observed: ${safe(r.observed)}`);
   if (verbose) {
-    for (const a of r.advisories) lines.push(`        note: ${a}`);
-    for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${k}: ${String(v)}`);
+    for (const a of r.advisories) lines.push(`        note: ${safe(a)}`);
+    for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${safe(k)}: ${safe(String(v))}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function prefix(p: ProfileSummary, many: boolean): string {
-  return many ? `[${p.keyName}] ` : '';
+  return many ? `[${safe(p.keyName)}] ` : '';
 }
 
 function truncate(s: string, max: number): string {
@@ -207,7 +210,7 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
   const count = (checks: readonly CheckResult[], v: Verdict) => String(checks.filter((c) => c.verdict === v).length);
   for (const p of result.profiles)
     rows.push([
-      p.profile.keyName,
+      safe(p.profile.keyName),
       count(p.checks, 'pass'),
       count(p.checks, 'fail'),
       count(p.checks, 'error'),
@@ -240,12 +243,12 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
     '',
     ...table,
     ...(attention.length ? ['', 'Gating checks that need attention:', ...attention] : []),
-    ...(reasons.length ? ['', 'Not verified because:', ...reasons.map((r) => `  ${r}`)] : []),
+    ...(reasons.length ? ['', 'Not verified because:', ...reasons.map((r) => `  ${safe(r)}`)] : []),
     ...(result.incomplete ? ['', 'The run was interrupted: results are incomplete.'] : []),
     ...(result.requiredLeftOut?.length
       ? [
           '',
-          `Left out with --only/--skip, so not part of this verdict: required check${result.requiredLeftOut.length === 1 ? '' : 's'} ${result.requiredLeftOut.join(', ')}.`,
+          `Left out with --only/--skip, so not part of this verdict: required check${result.requiredLeftOut.length === 1 ? '' : 's'} ${safe(result.requiredLeftOut.join(', '))}.`,
         ]
       : []),
     '',
@@ -266,7 +269,7 @@ function attentionLines(result: RunResult, paint: Paint): string[] {
   for (const p of result.profiles)
     for (const c of p.checks) {
       if (!c.gating || (c.verdict !== 'fail' && c.verdict !== 'error')) continue;
-      const who = many ? `[${p.profile.keyName}] ` : '';
+      const who = many ? `[${safe(p.profile.keyName)}] ` : '';
       const k = `${c.verdict}\n${who}\n${c.message}`;
       const g = groups.get(k) ?? { verdict: c.verdict, who, message: c.message, ids: [] };
       g.ids.push(c.id);
@@ -275,8 +278,8 @@ function attentionLines(result: RunResult, paint: Paint): string[] {
   return [...groups.values()].flatMap((g) => {
     const label = `  ${paint(g.verdict, LABEL[g.verdict].padEnd(5))} ${g.who}`;
     return g.ids.length === 1
-      ? [`${label}${g.ids[0]} — ${g.message}`]
-      : [`${label}${g.message}`, `        stopped ${g.ids.length} checks: ${g.ids.join(', ')}`];
+      ? [`${label}${safe(g.ids[0]!)} — ${safe(g.message)}`]
+      : [`${label}${safe(g.message)}`, `        stopped ${g.ids.length} checks: ${safe(g.ids.join(', '))}`];
   });
 }
 
@@ -296,10 +299,12 @@ export function cleanupBlock(result: RunResult, paint: Paint = (_v, s) => s): st
   for (const r of left) {
     lines.push(
       '',
-      `  ${r.key}${r.keyId ? ` (id ${r.keyId})` : ''} — ${r.subject} of ${r.profile}, left ${r.leftState ?? 'changed'}`,
-      `    ${r.check}: ${r.action === 'enable' ? 're-enable' : 'delete'} ${r.outcome === 'failed' ? 'failed' : 'not verified'}: ${r.detail}`,
+      safe(`  ${r.key}${r.keyId ? ` (id ${r.keyId})` : ''} — ${r.subject} of ${r.profile}, left ${r.leftState ?? 'changed'}`),
+      safe(
+        `    ${r.check}: ${r.action === 'enable' ? 're-enable' : 'delete'} ${r.outcome === 'failed' ? 'failed' : 'not verified'}: ${r.detail}`,
+      ),
       '    restore with:',
-      `      ${r.restore ?? `${r.action === 'enable' ? 're-enable' : 'delete'} it in your key management console`}`,
+      safe(`      ${r.restore ?? `${r.action === 'enable' ? 're-enable' : 'delete'} it in your key management console`}`),
     );
   }
   if (left.some((r) => r.restore?.includes('$ADMIN_TOKEN')))

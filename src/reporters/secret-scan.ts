@@ -1,77 +1,76 @@
 // The last line of defence for safety invariant 1: after a run has written
-// its reports, every file and everything it printed is searched for every
-// secret the run resolved, in every form it could take there. A hit names
-// where, never what.
-import { readFile } from 'node:fs/promises';
-import { secretForms } from '../secrets.js';
+// its reports, every file is searched by the leak scanner for every secret the
+// run knew, and a file that holds one is withheld: replaced by a stub that
+// says which file, which secret (by fingerprint) and in which form, never
+// what. Everything the CLI prints is screened the same way before it reaches
+// the terminal. A hit sets exit 4.
+import { writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import type { LeakFinding, LeakScanner } from '../leaks/scanner.js';
 import { esc } from './escape.js';
 
-/** The forms of a secret to look for: secretForms plus how JSON, HTML and XML would escape it. */
-export function leakForms(secret: string): string[] {
-  const forms = new Set(secretForms(secret));
-  for (const escaped of [
-    JSON.stringify(secret).slice(1, -1),
-    esc(secret),
-    secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
-  ]) {
-    if (escaped.length >= 6) forms.add(escaped);
-  }
-  return [...forms];
+export interface WithheldFile {
+  readonly file: string;
+  readonly findings: readonly LeakFinding[];
 }
 
-/** Up to this many forms, one native `includes` per form is fastest; beyond it, one indexed pass. */
-const FORMS_FOR_PLAIN_SEARCH = 64;
-/** Every form is at least this long (secretForms and leakForms drop shorter ones). */
-const INDEX_PREFIX = 6;
-
-export class SecretScanner {
-  private readonly forms: string[];
-  private readonly byPrefix = new Map<string, string[]>();
-  private readonly anyNonAscii: boolean;
-
-  constructor(secrets: readonly string[]) {
-    this.forms = [...new Set(secrets.filter(Boolean).flatMap(leakForms))].filter((f) => f.length >= INDEX_PREFIX);
-    for (const f of this.forms) {
-      const key = f.slice(0, INDEX_PREFIX);
-      this.byPrefix.set(key, [...(this.byPrefix.get(key) ?? []), f]);
-    }
-    this.anyNonAscii = this.forms.some((f) => /[^\x00-\x7f]/.test(f));
+/** Scans each file; those that hold a secret are overwritten with a stub. Unreadable files are left to the reporter that wrote them. */
+export async function withholdLeaks(scanner: LeakScanner, files: readonly string[]): Promise<WithheldFile[]> {
+  const withheld: WithheldFile[] = [];
+  if (scanner.size === 0) return withheld;
+  for (const file of files) {
+    const findings = await scanner.scanFile(file).catch(() => []);
+    if (findings.length === 0) continue;
+    await writeFile(file, stubFor(basename(file), findings), 'utf8');
+    withheld.push({ file, findings });
   }
+  return withheld;
+}
 
-  leaks(text: string): boolean {
-    if (this.forms.length <= FORMS_FOR_PLAIN_SEARCH) return this.forms.some((f) => text.includes(f));
-    // With many secrets (an audit of thousands of keys, a run of 100 profiles),
-    // look each position up once instead of searching the text once per form.
-    for (let i = 0; i + INDEX_PREFIX <= text.length; i++) {
-      const candidates = this.byPrefix.get(text.slice(i, i + INDEX_PREFIX));
-      if (candidates?.some((f) => text.startsWith(f, i))) return true;
-    }
-    return false;
-  }
+/** "secret sha256:1a2b3c4d (key) as base64; …": what was found, by fingerprint and form. */
+export function describeFindings(findings: readonly LeakFinding[]): string {
+  return findings.map((f) => `${f.label} ${f.fingerprint} (${f.form})`).join('; ');
+}
 
-  /**
-   * The files among `files` that hold a secret. Read as Latin-1, every byte is
-   * one character, so ASCII forms are found in text and binary files alike;
-   * only non-ASCII forms need the UTF-8 reading as well.
-   */
-  async scanFiles(files: readonly string[]): Promise<string[]> {
-    const hits: string[] = [];
-    for (const file of files) {
-      const bytes = await readFile(file).catch(() => undefined);
-      if (!bytes) continue;
-      if (this.leaks(bytes.toString('latin1')) || (this.anyNonAscii && this.leaks(bytes.toString('utf8')))) hits.push(file);
-    }
-    return hits;
+function explanation(name: string, findings: readonly LeakFinding[]): string {
+  return `keyprobe withheld ${name}: its leak scan found a secret in it after writing it, so the file was replaced by this stub. Found: ${describeFindings(findings)}. The run exited 4; find where the secret came from in the run's console output and run again.`;
+}
+
+/** A stub in the file's own format where a tool reads it (JUnit XML, JSON, HTML), plain text otherwise. */
+export function stubFor(name: string, findings: readonly LeakFinding[]): string {
+  const text = explanation(name, findings);
+  const found = findings.map((f) => ({ secret: f.fingerprint, label: f.label, form: f.form }));
+  switch (extname(name).toLowerCase()) {
+    case '.json':
+      return `${JSON.stringify({ keyprobe: 'withheld', file: name, message: text, found }, null, 2)}\n`;
+    case '.xml':
+      // A CI server reading junit.xml shows the withheld report as one error, not as a passing or broken run.
+      return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="keyprobe" tests="1" failures="0" errors="1">\n  <testsuite name="keyprobe" tests="1" failures="0" errors="1" skipped="0">\n    <testcase classname="keyprobe" name="secret-scan">\n      <error message="${esc(text)}" type="SecretLeak"/>\n    </testcase>\n  </testsuite>\n</testsuites>\n`;
+    case '.html':
+      return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>keyprobe: report withheld</title></head>\n<body><h1>Report withheld: a secret was found in it</h1><p>${esc(text)}</p></body></html>\n`;
+    default:
+      return `${text}\n`;
   }
 }
 
-/** Wraps a writable so everything written through it is also kept for the scan. */
-export class OutputRecorder {
-  private chunks: string[] = [];
-  record(text: string): void {
-    this.chunks.push(text);
+/**
+ * Screens what the CLI prints: text holding a secret is replaced by a note
+ * before it reaches the terminal (or the CI log), and remembered for exit 4.
+ */
+export class OutputGuard {
+  private readonly found: LeakFinding[] = [];
+
+  constructor(private readonly scanner: LeakScanner) {}
+
+  screen(text: string): string {
+    const findings = this.scanner.find(text);
+    if (findings.length === 0) return text;
+    this.found.push(...findings);
+    return `[keyprobe withheld output here: it held ${describeFindings(findings)}]\n`;
   }
-  text(): string {
-    return this.chunks.join('');
+
+  /** What was withheld from the output so far. */
+  get findings(): readonly LeakFinding[] {
+    return this.found;
   }
 }

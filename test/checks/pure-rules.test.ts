@@ -144,7 +144,7 @@ describe('what a denial body leaks', () => {
   it('finds nothing in a clean denial', () => expect(leaks('{"error":{"code":"insufficient_scope"}}')).toEqual([]));
   it('names the key, its base64 and its hash without quoting them', () => {
     expect(leaks(`{"presented":"${k}"}`)).toEqual(['the key itself']);
-    expect(leaks(`{"auth":"Basic ${Buffer.from(`${k}:`).toString('base64')}"}`)).toEqual(['the key (base64-encoded)']);
+    expect(leaks(`{"auth":"Basic ${Buffer.from(`${k}:`).toString('base64')}"}`)).toEqual(['the key (base64)']);
     expect(leaks(`{"hash":"${createHash('sha256').update(k).digest('hex').toUpperCase()}"}`)).toEqual(["the key's sha256 hash"]);
     for (const l of leaks(`${k} ${createHash('sha256').update(k).digest('hex')}`)) expect(l).not.toContain(k.slice(8, 20));
   });

@@ -7,6 +7,14 @@ export const REQUEST_CASES: readonly DetectionCase[] = [
   { name: 'scope-bypass', faults: ['scope-bypass'], expectFail: 'authz.unauthorized-resource-denied' },
   { name: 'leaky-denial', faults: ['leaky-denial'], expectFail: 'authz.unauthorized-resource-denied' },
   { name: 'key-in-error', faults: ['key-in-error'], expectFail: 'authz.unauthorized-resource-denied' },
+  {
+    name: 'key-echo',
+    faults: ['key-echo=split'],
+    expectFail: 'authz.unauthorized-resource-denied',
+    // Every other FORM is run, through the CLI, by key-echo.test.ts.
+    defect:
+      '403 bodies echo the presented key broken over two lines; with every other FORM (URL-encoded, JSON- and HTML-escaped, hex, base64 in MIME or PEM lines, reversed, truncated, partial, its SHA-256) the check fails too',
+  },
   { name: 'prefix-match', faults: ['prefix-match=16'], expectFail: 'auth.near-miss-key-rejected' },
   { name: 'case-insensitive-keys', faults: ['case-insensitive-keys'], expectFail: 'auth.near-miss-key-rejected' },
   { name: 'server-error-on-bad-key', faults: ['server-error-on-bad-key'], expectFail: 'auth.invalid-key-rejected' },

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { call, createKey, admin, rememberSecret, sleep, start, type Answer } from './helpers.js';
 import type { ReferenceTarget } from '../../src/reference/index.js';
+import { parseFaultArgs } from '../../src/reference/index.js';
+import { ECHO_FORM_NAMES } from '../../src/reference/echo-forms.js';
+import { findSecrets } from '../helpers/scan.js';
 
 const get = (target: ReferenceTarget, key: string, path = '/v1/agents'): Promise<Answer> => call(target, 'GET', path, { key });
 const STACK_LINE = /\n\s+at \S.*:\d+:\d+/;
@@ -263,8 +266,26 @@ describe('leaky error bodies', () => {
     expect(denied.status).toBe(403);
     expect(denied.text).toContain(key.secret);
     expect(denied.text).toContain(createHash('sha256').update(key.secret).digest('hex'));
-    const wrongKey = `${key.secret.slice(0, -1)}Z`;
-    expect((await get(target, wrongKey)).text).not.toContain(wrongKey);
+    // Never the key itself: a key ending in Z would make "…Z" the real key (1 time in 62).
+    const wrongKey = `${key.secret.slice(0, -1)}${key.secret.endsWith('Z') ? 'Y' : 'Z'}`;
+    const refused = await get(target, wrongKey);
+    expect(refused.status).toBe(401);
+    expect(refused.text).not.toContain(wrongKey);
+  });
+
+  it("key-echo: every FORM echoes the key in a 403 (found by the tests' scanner) but never as is; 401 does not", async () => {
+    for (const form of ECHO_FORM_NAMES) {
+      const target = await start({ faults: { 'key-echo': form } });
+      const key = createKey(target, { scopes: ['agents:read'] });
+      const denied = await get(target, key.secret, '/v1/resources');
+      expect(denied.status, form).toBe(403);
+      expect(denied.headers.get('content-type'), form).toMatch(/^text\/plain/);
+      expect(denied.text, form).not.toContain(key.secret);
+      expect(findSecrets([key.secret], { texts: { body: denied.text } }), form).toEqual(['body']);
+      const wrongKey = `${key.secret.slice(0, -1)}${key.secret.endsWith('Z') ? 'Y' : 'Z'}`;
+      expect((await get(target, wrongKey)).status).toBe(401);
+    }
+    expect(() => parseFaultArgs(['key-echo=rot13'])).toThrow(/one of upper, lower/);
   });
 
   it('with no fault on, no 401/403/404/429 body carries the key, its hash or a stack trace', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FAULTS, FAULT_NAMES, FaultError, isFaultName, normalizeFaultSettings, parseFaultArgs } from '../../src/reference/index.js';
 
 describe('FAULTS', () => {
-  it('lists the 17 faults of the design, each with a failing check and a real-world sighting', () => {
+  it('lists the 17 faults of the design and key-echo, each with a failing check and a real-world sighting', () => {
     expect(FAULT_NAMES).toEqual([
       'anonymous-access',
       'revocation-delay',
@@ -22,6 +22,7 @@ describe('FAULTS', () => {
       'key-in-error',
       'server-error-on-bad-key',
       'query-key-accepted',
+      'key-echo',
     ]);
     for (const fault of FAULTS) {
       expect(fault.failsCheck).toMatch(/^(auth|authz|lifecycle|env|rate)\.[a-z-]+/);
@@ -37,6 +38,7 @@ describe('FAULTS', () => {
       ['scope-bypass', '/v1/resources'],
       ['rate-limit-status', 503],
       ['prefix-match', 16],
+      ['key-echo', 'split'],
     ]);
   });
 

@@ -136,9 +136,11 @@ export async function runKeyprobe(
     secret: string;
     signal?: AbortSignal;
     otherSecrets?: readonly string[];
+    /** Changes the generated profile's YAML before it is written. */
+    profileEdit?: (yaml: string) => string;
   },
 ): Promise<KeyprobeRun> {
-  const profileFile = tmp.file('profile.yaml', profileYaml(profile));
+  const profileFile = tmp.file('profile.yaml', (opts.profileEdit ?? ((y: string) => y))(profileYaml(profile)));
   const suiteFile = tmp.file('suite.yaml', suiteYaml(existingChecks(opts.checks ?? NETWORK_REQUEST_CHECKS)));
   // Not <cwd>/reports: keyprobe points <cwd>/reports/latest at the report directory.
   const outDir = join(tmp.dir, 'out');
@@ -157,7 +159,7 @@ export async function runKeyprobe(
   const elapsedMs = performance.now() - t0;
   const resultsFile = join(outDir, 'results.json');
   const result = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResult) : undefined;
-  return { ...run, outDir, elapsedMs, result, checks: result?.profiles.flatMap((p) => p.checks) ?? [] };
+  return { ...run, outDir, elapsedMs, result, checks: result?.profiles?.flatMap((p) => p.checks) ?? [] };
 }
 
 /** No form of any secret in anything the run printed or wrote. */

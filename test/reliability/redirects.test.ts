@@ -4,7 +4,7 @@
 // must see nothing at all; the target itself sees each request exactly once.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { secretForms } from '../../src/secrets.js';
+import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -136,7 +136,7 @@ describe('a redirecting target never gets the key carried to another origin', ()
     const other = await recorder();
     const secret = newSecret();
     await fetch(`${other.listener.origin}/v1/agents`, { headers: { authorization: `Bearer ${secret}` } }).then((r) => r.text());
-    expect(secretForms(secret).some((f) => everyHeaderValue(other.seen).includes(f))).toBe(true);
+    expect(findSecrets([secret], { texts: { headers: everyHeaderValue(other.seen) } })).toEqual(['headers']);
   });
 });
 

@@ -210,13 +210,15 @@ describe('the reports a run writes', () => {
     expect(findSecrets(demo.secrets, { texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
   });
 
-  it('--pdf without a Chromium says so plainly and exits as the run would; the other reports are written', async () => {
+  it('--pdf without a Chromium says so plainly and exits 3 (the run is not fully on record); the other reports are written', async () => {
     const out = join(tmp.dir, 'nopdf');
     const run = await runCli(['run', DEMO_PROFILE, ...ONLY, '--out', out, '--pdf'], {
       env: { ...env(), KEYPROBE_CHROMIUM: join(tmp.dir, 'no-such-chromium') },
       cwd: tmp.dir,
     });
-    expect(run.code, run.stdout).toBe(0);
+    // Every check passed, but a report the operator asked for is missing: never exit 0 without it.
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('keyprobe: exit 3 because the pdf report could not be written');
     expect(run.stderr).toContain(
       `keyprobe: the pdf report could not be written: no Chromium at ${join(tmp.dir, 'no-such-chromium')}, so report.pdf was not written`,
     );

@@ -35,6 +35,34 @@ describe('console', () => {
     expect(useColor({ isTTY: false }, {})).toBe(false);
   });
 
+  it('on a TTY, control characters in what a target said are shown as escapes: only the console itself colours and redraws', () => {
+    let out = '';
+    let t = 0;
+    const o = consoleObserver({ color: true, live: true, columns: 100, verbose: true, write: (s) => (out += s), now: () => (t += 100) });
+    o.runStarted?.({ runId: 'r', profiles: [profile], checksPerProfile: 1 });
+    o.checkStarted?.(profile, { id: 'naming.key-name-convention', title: 't' });
+    o.checkProgress?.(profile, 'naming.key-name-convention', 'read \u001b[1A\u001b[2K');
+    const hostile = '\u001b[2K\r  PASS  fake\u009b0m\u202e';
+    o.checkFinished?.(
+      profile,
+      check('naming.key-name-convention', 'fail', {
+        message: `named ${hostile}`,
+        observed: hostile,
+        advisories: [hostile],
+        measurements: { name: hostile },
+      }),
+    );
+    o.runFinished?.(mixed());
+    expect(out).toContain('named \\x1b[2K\\x0d  PASS  fake\\x9b0m\\u202e');
+    expect(out).toContain('read \\x1b[1A\\x1b[2K');
+    // Every raw ESC left is the console's own: a colour, or the live view's line moves.
+    const own = out.replace(/\u001b\[(\d+m|\d+F|J)/g, '');
+    expect(own).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(
+      summary({ ...mixed(), profiles: [{ ...mixed().profiles[0]!, checks: [check('x', 'fail', { message: hostile })] }] }),
+    ).not.toMatch(/[\u001b\r\u009b\u202e]/);
+  });
+
   it('on a TTY redraws what each running check is doing, in place, and leaves finished lines', () => {
     const out = drive({ color: true, live: true, columns: 100 });
     expect(out).toContain('rate.limit-triggered — burst 301/400, first 429 at 101');

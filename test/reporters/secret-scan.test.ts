@@ -1,76 +1,75 @@
-// The scan finds a secret in every form it can take in an output, names the
-// file, and never repeats the secret.
+// A file in which the leak scan finds a secret is withheld: replaced by a stub
+// (in the file's own format) that names the file, the secret by fingerprint
+// and the form, never the secret. Printed output is screened the same way.
 import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OutputRecorder, SecretScanner } from '../../src/reporters/secret-scan.js';
-import { recordingIo } from '../../src/cli/publish.js';
+import { validateXML } from 'xmllint-wasm';
+import { guardedIo } from '../../src/cli/publish.js';
+import { LeakScanner } from '../../src/leaks/scanner.js';
+import { OutputGuard, withholdLeaks } from '../../src/reporters/secret-scan.js';
+import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const secret = () => `kp_prod_${randomBytes(18).toString('base64url')}`;
 
-describe('secret scan', () => {
-  it('finds the raw, URL-encoded, base64 (every alignment), sha256 and JSON/HTML-escaped forms', () => {
-    const s = `${secret()}/+"<&`;
-    const scanner = new SecretScanner([s]);
-    const forms = [
-      s,
-      encodeURIComponent(s),
-      Buffer.from(s).toString('base64'),
-      Buffer.from(`x${s}`).toString('base64'),
-      Buffer.from(`xy${s}`).toString('base64'),
-      Buffer.from(`user:${s}`).toString('base64url'),
-      createHash('sha256').update(s).digest('hex'),
-      JSON.stringify({ s }),
-      s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;'),
-    ];
-    for (const f of forms) expect(scanner.leaks(`before ${f} after`), f).toBe(true);
-    expect(scanner.leaks('nothing here, only sha256:1234abcd')).toBe(false);
-  });
-
-  it('with hundreds of secrets (the indexed search) still finds every form of any one of them', () => {
-    const many = Array.from({ length: 300 }, secret);
-    const scanner = new SecretScanner(many);
-    const s = many[217]!;
-    const filler = 'x'.repeat(100_000);
-    for (const f of [s, encodeURIComponent(s), Buffer.from(`xy${s}`).toString('base64'), createHash('sha256').update(s).digest('hex')]) {
-      expect(scanner.leaks(`${filler}${f}${filler}`), f).toBe(true);
-    }
-    // '.' is in none of the secret's forms, so the truncated secret cannot be completed by its neighbour.
-    const dots = '.'.repeat(100_000);
-    expect(scanner.leaks(`${dots}${s.slice(0, -1)}${dots}`)).toBe(false);
-  });
-
-  it('names the files that hold a secret, and only those', async () => {
+describe('withholding leaking files', () => {
+  it('replaces each file that holds a secret with a stub in its own format, and leaves the others alone', async () => {
     const tmp = tempDir();
     try {
       const s = secret();
-      const clean = tmp.file('clean.html', '<p>fine</p>');
-      const dirty = tmp.file('report.html', `<pre>Authorization: Basic ${Buffer.from(`u:${s}`).toString('base64')}</pre>`);
-      const binary = tmp.file('report.pdf', Buffer.concat([Buffer.from([0, 255, 1]), Buffer.from(s), Buffer.from([0])]).toString('latin1'));
-      expect(await new SecretScanner([s]).scanFiles([clean, dirty, binary, `${tmp.dir}/missing`])).toEqual([dirty, binary]);
-      expect(await new SecretScanner([]).scanFiles([dirty])).toEqual([]);
+      const clean = tmp.file('clean.txt', 'fine\n');
+      const html = tmp.file('report.html', `<pre>Authorization: Basic ${Buffer.from(`u:${s}`).toString('base64')}</pre>`);
+      const json = tmp.file('results.json', JSON.stringify({ body: s.slice(0, -1) }));
+      const xml = tmp.file('junit.xml', `<testsuites><system-out>${[...s].reverse().join('')}</system-out></testsuites>`);
+      const scanner = new LeakScanner();
+      scanner.add(s, 'key');
+      const withheld = await withholdLeaks(scanner, [clean, html, json, xml, `${tmp.dir}/missing`]);
+      expect(withheld.map((w) => w.file)).toEqual([html, json, xml]);
+      expect(readFileSync(clean, 'utf8')).toBe('fine\n');
+      expect(findSecrets([s], { dirs: [tmp.dir] })).toEqual([]);
+
+      const stubJson = JSON.parse(readFileSync(json, 'utf8'));
+      expect(stubJson).toMatchObject({ keyprobe: 'withheld', file: 'results.json' });
+      expect(stubJson.found[0]).toMatchObject({ label: 'key', secret: expect.stringMatching(/^sha256:[0-9a-f]{8}$/) });
+      expect(stubJson.found[0].form).toMatch(/of \d+ characters/);
+      expect(readFileSync(html, 'utf8')).toMatch(/Report withheld[\s\S]*key sha256:[0-9a-f]{8} \(base64\)/);
+      // junit.xml stays a JUnit file a CI server can read: one error saying why.
+      const junit = readFileSync(xml, 'utf8');
+      expect(junit).toMatch(
+        /<testcase classname="keyprobe" name="secret-scan">\s*<error message="keyprobe withheld junit.xml[^"]*reversed/,
+      );
+      const xsd = readFileSync(new URL('../fixtures/junit-10.xsd', import.meta.url), 'utf8');
+      const valid = await validateXML({ xml: [{ fileName: 'junit.xml', contents: junit }], schema: [xsd] });
+      expect(valid.errors.map((e) => e.rawMessage)).toEqual([]);
     } finally {
       tmp.cleanup();
     }
   });
+});
 
-  it('records everything written to stdout and stderr, keeping isTTY and columns', () => {
+describe('screening what is printed', () => {
+  it('replaces output that holds a secret with a note, keeps the rest, and keeps isTTY and columns', () => {
+    const s = secret();
+    const scanner = new LeakScanner();
+    scanner.add(s, 'canary');
+    const guard = new OutputGuard(scanner);
     let out = '';
-    const recorder = new OutputRecorder();
-    const io = recordingIo(
+    let err = '';
+    const io = guardedIo(
       {
         stdout: Object.assign({ write: (t: string) => (out += t), isTTY: true }, { columns: 77 }),
-        stderr: { write: () => true },
+        stderr: { write: (t: string) => (err += t) },
         env: {},
         cwd: '/',
       },
-      recorder,
+      guard,
     );
-    io.stdout.write('a');
-    io.stderr.write('b');
-    expect(out).toBe('a');
-    expect(recorder.text()).toBe('ab');
+    io.stdout.write('PASS fine\n');
+    io.stderr.write(`observed: ${encodeURIComponent(s)}\n`);
+    expect(out).toBe('PASS fine\n');
+    expect(err).toMatch(/^\[keyprobe withheld output here: it held canary sha256:[0-9a-f]{8} \(as is\)\]\n$/);
+    expect(guard.findings).toHaveLength(1);
     expect(io.stdout.isTTY).toBe(true);
     expect((io.stdout as { columns?: number }).columns).toBe(77);
   });

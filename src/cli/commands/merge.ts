@@ -12,14 +12,14 @@ import { explainExitCode } from '../../runner/verdict.js';
 import { newRunId } from '../../runner/run.js';
 import { TOOL } from '../../version.js';
 import type { CliIo } from '../io.js';
-import { publishReports } from '../publish.js';
+import { checkOutDir, publishReports } from '../publish.js';
 
 export function mergeCommand(io: CliIo) {
   return async (files: string[], opts: { out?: string; quiet?: boolean }): Promise<number> => {
     const inputs = await readAll(files.map((f) => resultsFileOf(resolve(io.cwd, f))));
     const runId = newRunId(new Date());
     const merged = mergeResults(inputs, { runId, tool: TOOL });
-    const outDir = resolve(io.cwd, opts.out ?? join('reports', runId));
+    const outDir = await checkOutDir(io.cwd, opts.out, join('reports', runId));
     // The inputs hold fingerprints, never keys: there is no secret to scan for.
     const published = await publishReports(merged, outDir, [], {});
     for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
@@ -32,7 +32,8 @@ export function mergeCommand(io: CliIo) {
       io.stdout.write(`Verdict: ${merged.verdict.toUpperCase()} — ${explainExitCode(merged.exitCode)}\n`);
       io.stdout.write(`Reports: ${outDir}\n`);
     }
-    return merged.exitCode;
+    // A report that could not be written leaves a passing merge not fully on record: exit 3.
+    return published.failures.length > 0 && merged.exitCode === 0 ? 3 : merged.exitCode;
   };
 }
 

@@ -1,10 +1,11 @@
 // `keyprobe report <results.json>`: renders junit.xml, report.html (and with
-// --pdf report.pdf) again from a stored result, with a fresh manifest. The
-// verdict is recomputed from the checks and the cleanups (as `merge` does), never taken from
-// the file, and the command exits with it, so a pipeline can gate on a kept
-// result. results.json itself is copied as it is: it is the input, not ours to rewrite.
-import { copyFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+// --pdf report.pdf) again from a stored result, with a fresh manifest,
+// published through a staging folder like a run's (cli/publish.ts). The
+// verdict is recomputed from the checks and the cleanups (as `merge` does),
+// never taken from the file, and the command exits with it, so a pipeline can
+// gate on a kept result. results.json itself is published as it is: it is the
+// input, not ours to rewrite. An audit's result is rendered by report-audit.ts,
+// which publishes its own way.
 import { basename, dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { painter, summary, useColor } from '../../reporters/console.js';
@@ -12,7 +13,7 @@ import { readResults } from '../../reporters/results-file.js';
 import type { RunResult } from '../../result.js';
 import { verdictOf } from '../../runner/verdict.js';
 import type { CliIo } from '../io.js';
-import { publishReports } from '../publish.js';
+import { checkOutDir, publishReports } from '../publish.js';
 import { isAuditResult, reportAudit } from './report-audit.js';
 
 export interface ReportOptions {
@@ -28,26 +29,25 @@ export function reportCommand(io: CliIo) {
     const stored = await readResults(file);
     // An audit is rendered as an audit (from its findings.json), never as a launch report of "key-inventory".
     if (isAuditResult(stored)) return reportAudit(io, file, stored, opts.out, opts.quiet === true);
-    const { verdict, exitCode } = verdictOf(stored);
-    if (verdict !== stored.verdict || exitCode !== stored.exitCode)
+    const outDir = await checkOutDir(io.cwd, opts.out, dirname(file));
+    const recomputed = verdictOf(stored);
+    if (recomputed.verdict !== stored.verdict || recomputed.exitCode !== stored.exitCode)
       io.stderr.write(
-        `keyprobe: the stored verdict (${stored.verdict.toUpperCase()}, exit ${stored.exitCode}) disagrees with the checks and cleanups in ${basename(file)} (${verdict.toUpperCase()}, exit ${exitCode}); the reports show ${verdict.toUpperCase()}\n`,
+        `keyprobe: the stored verdict (${stored.verdict.toUpperCase()}, exit ${stored.exitCode}) disagrees with the checks and cleanups in ${basename(file)} (${recomputed.verdict.toUpperCase()}, exit ${recomputed.exitCode}); the reports show ${recomputed.verdict.toUpperCase()}\n`,
       );
-    const result: RunResult = { ...stored, verdict, exitCode };
-    const outDir = opts.out ? resolve(io.cwd, opts.out) : dirname(file);
-    await mkdir(outDir, { recursive: true });
-    // The manifest covers results.json too, so the directory stays one verifiable set.
-    const json = join(outDir, 'results.json');
-    if (resolve(json) !== resolve(file)) await copyFile(file, json);
+    const result: RunResult = { ...stored, ...recomputed };
+    // The manifest covers results.json too (published with the rest), so the directory stays one verifiable set.
     // A stored result holds no secrets to look for (keys are fingerprints); the scan runs with none.
     const published = await publishReports(result, outDir, [], { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM, withoutJson: true }, [
-      json,
+      { from: file, name: 'results.json' },
     ]);
     for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
     if (!opts.quiet) {
       const names = published.files.map((f) => basename(f)).join(', ');
       io.stdout.write(`Rendered run ${result.runId} into ${outDir}: ${names}\n`);
     }
+    // A report that could not be written leaves a passing result not fully on record: exit 3.
+    const exitCode = published.failures.length > 0 && recomputed.exitCode === 0 ? 3 : recomputed.exitCode;
     io.stdout.write(summary(result, exitCode, painter(useColor(io.stdout, io.env))));
     return exitCode;
   };

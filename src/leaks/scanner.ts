@@ -1,0 +1,294 @@
+// The leak scanner (DESIGN safety invariant 9): independent of the redactor
+// and stronger than it. The redactor (secrets.ts) lists the forms a secret can
+// take and replaces them; the scanner instead decodes the text it searches
+// (views.ts) and looks, in every view, for any run of a secret's characters
+// long enough to matter, case-folded, forwards and reversed, and for the
+// secret's sha256 hex. What one misses the other is not built to miss the
+// same way.
+//
+// It is used for the post-run scan of every file and everything printed, and
+// by the checks that judge whether an answer "reveals the key", so a check and
+// the scan can never disagree about what counts as a leak.
+import { isUtf8 } from 'node:buffer';
+import { readFile } from 'node:fs/promises';
+import { fingerprint, sha256Hex } from '../fingerprint.js';
+import { leakFragmentLength, UNSEARCHABLE_BELOW } from '../secret-policy.js';
+import { base64Decoded, decodeLayers, hexDecoded } from './views.js';
+
+/** One secret found in one text, named by fingerprint and the form it had; never the secret. */
+export interface LeakFinding {
+  readonly fingerprint: string;
+  /** What the secret is, e.g. "key", "canary" (as registered). */
+  readonly label: string;
+  /** How it showed up, e.g. "as is", "base64", "decoded from escapes…, reversed, 31 of 40 characters". */
+  readonly form: string;
+  /** The whole secret (or its sha256), not just a part of it. */
+  readonly whole: boolean;
+  /** Where, in the view it was found in (for telling overlapping findings apart); not positions in the text. */
+  readonly view: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Candidate matches are looked up by windows of this many characters: the shortest fragment that can count. */
+const WINDOW = 8;
+const BASE = 0x01000193;
+const WINDOW_POWER = (() => {
+  let p = 1;
+  for (let i = 1; i < WINDOW; i++) p = Math.imul(p, BASE);
+  return p;
+})();
+/** Pattern index and offset are packed in one number: offset below this. */
+const OFFSETS = 1 << 20;
+const BLOOM_BITS = 24;
+/** Files are searched this many characters at a time, each chunk overlapping the last by CHUNK_OVERLAP. */
+const CHUNK_CHARS = 1 << 19;
+const CHUNK_OVERLAP = 16 * 1024;
+
+type Kind = 'secret' | 'reversed' | 'sha256';
+
+interface Pattern {
+  /** Case-folded (ASCII) text. */
+  readonly folded: string;
+  /** As registered (or reversed), to tell a case change. */
+  readonly exact: string;
+  readonly secret: number;
+  readonly kind: Kind;
+  /** Only the whole pattern counts (a hash); otherwise any run of at least `min` characters. */
+  readonly min: number;
+}
+
+interface Known {
+  readonly fingerprint: string;
+  readonly label: string;
+  readonly length: number;
+}
+
+const VIEW_LABELS = [
+  'as is',
+  'decoded from escapes or encodings (JSON, HTML, XML, URL), or split across lines',
+  'decoded from URL form encoding',
+  'base64',
+  'hex',
+] as const;
+
+function fold(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+function foldText(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+export class LeakScanner {
+  private readonly known: Known[] = [];
+  private readonly values = new Set<string>();
+  private readonly patterns: Pattern[] = [];
+  /** Patterns shorter than a window, found by a plain search instead. */
+  private readonly shortPatterns: number[] = [];
+  private readonly buckets = new Map<number, number[]>();
+  private readonly bloom = new Uint32Array(1 << (BLOOM_BITS - 5));
+  private anySpace = false;
+  private anyNonAscii = false;
+
+  constructor(secrets: Iterable<string> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  get size(): number {
+    return this.known.length;
+  }
+
+  /** Starts looking for a secret (and its sha256 hex). Secrets shorter than 4 characters cannot be told from text and are not searched. */
+  add(secret: string, label = 'secret'): void {
+    if (!secret || this.values.has(secret) || secret.length < UNSEARCHABLE_BELOW) return;
+    this.values.add(secret);
+    const index = this.known.length;
+    this.known.push({ fingerprint: fingerprint(secret), label, length: secret.length });
+    if (/ /.test(secret)) this.anySpace = true;
+    if (/[^\x00-\x7f]/.test(secret)) this.anyNonAscii = true;
+    const min = leakFragmentLength(secret.length);
+    const reversed = [...secret].reverse().join('');
+    this.addPattern({ folded: foldText(secret), exact: secret, secret: index, kind: 'secret', min });
+    if (reversed !== secret) this.addPattern({ folded: foldText(reversed), exact: reversed, secret: index, kind: 'reversed', min });
+    const hash = sha256Hex(secret);
+    this.addPattern({ folded: hash, exact: hash, secret: index, kind: 'sha256', min: hash.length });
+  }
+
+  private addPattern(p: Pattern): void {
+    const id = this.patterns.length;
+    this.patterns.push(p);
+    if (p.folded.length < WINDOW) {
+      this.shortPatterns.push(id);
+      return;
+    }
+    // Every run of `min` characters holds a window starting at one of
+    // step-1, 2·step-1, … (step = min - WINDOW + 1): those windows are enough
+    // to find it. Not starting at 0 keeps keys that share a prefix (kp_prod_)
+    // out of each other's windows; a pattern that counts only whole (a hash)
+    // is looked up by its last window.
+    const whole = p.min >= p.folded.length;
+    const step = p.min - WINDOW + 1;
+    const first = whole ? p.folded.length - WINDOW : step - 1;
+    const last = Math.min(p.folded.length - WINDOW, OFFSETS - 1);
+    for (let offset = first; offset <= last; offset += whole ? OFFSETS : step) {
+      let h = 0;
+      for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + p.folded.charCodeAt(offset + k)) | 0;
+      const list = this.buckets.get(h);
+      const packed = id * OFFSETS + offset;
+      if (list) list.push(packed);
+      else this.buckets.set(h, [packed]);
+      const bit = h >>> (32 - BLOOM_BITS);
+      this.bloom[bit >>> 5]! |= 1 << (bit & 31);
+    }
+  }
+
+  /** True when the text holds any secret in any form. */
+  leaks(text: string): boolean {
+    return this.search(text, true).length > 0;
+  }
+
+  /** Every secret the text holds, once per secret, form and view. */
+  find(text: string): LeakFinding[] {
+    return this.search(text, false);
+  }
+
+  /**
+   * Reads a file and finds the secrets in it. Read byte by byte as Latin-1,
+   * every ASCII secret still reads as itself in any file, text or binary (a
+   * PDF), at half the memory of UTF-8 text with one non-Latin-1 character in
+   * it; only a non-ASCII secret needs the UTF-8 reading too.
+   */
+  async scanFile(path: string): Promise<LeakFinding[]> {
+    const bytes = await readFile(path);
+    const found = this.findInChunks(bytes.toString('latin1'));
+    return this.anyNonAscii && found.length === 0 && isUtf8(bytes) ? this.findInChunks(bytes.toString('utf8')) : found;
+  }
+
+  /**
+   * A large text (the reports of a 100-profile run are tens of megabytes) is
+   * searched in overlapping chunks, so the decoded views held at once stay
+   * small. The overlap is far longer than any run of a secret that counts,
+   * in any encoding (12 characters as doubly escaped entities are < 200).
+   */
+  private findInChunks(text: string): LeakFinding[] {
+    if (text.length <= CHUNK_CHARS) return this.find(text);
+    const found = new Map<string, LeakFinding>();
+    for (let at = 0; ; at += CHUNK_CHARS - CHUNK_OVERLAP) {
+      for (const f of this.find(text.slice(at, at + CHUNK_CHARS))) found.set(`${f.fingerprint}\n${f.form}`, f);
+      if (at + CHUNK_CHARS >= text.length) break;
+    }
+    // A secret cut by a chunk's end is also found whole in the next chunk: the part is not a second finding.
+    const all = [...found.values()];
+    const whole = new Set(all.filter((f) => f.whole).map((f) => `${f.fingerprint}\n${f.form}`));
+    return all.filter((f) => f.whole || !whole.has(`${f.fingerprint}\n${f.form.replace(/, \d+ of \d+ characters$/, '')}`));
+  }
+
+  private search(text: string, firstOnly: boolean): LeakFinding[] {
+    const out: LeakFinding[] = [];
+    if (this.known.length === 0 || text.length === 0) return out;
+    const seen = new Set<string>();
+    // Each view is made only when the ones before it found nothing to stop at.
+    let decoded: string | undefined;
+    const decodedView = () => (decoded ??= decodeLayers(text));
+    const views: (() => string)[] = [
+      () => text,
+      () => (decodedView() === text ? '' : decodedView()),
+      () => {
+        const form = this.anySpace && text.includes('+') ? decodeLayers(text, true) : '';
+        return form === decodedView() ? '' : form;
+      },
+      // Base64 and hex runs are decoded from the decoded view: escapes undone, line breaks (MIME, PEM) removed.
+      () => base64Decoded(decodedView(), this.anyNonAscii),
+      () => hexDecoded(decodedView(), this.anyNonAscii),
+    ];
+    for (let v = 0; v < views.length; v++) {
+      const view = views[v]!();
+      if (view) this.searchView(view, v, out, seen, firstOnly);
+      if (firstOnly && out.length > 0) break;
+    }
+    return out;
+  }
+
+  private searchView(view: string, v: number, out: LeakFinding[], seen: Set<string>, firstOnly: boolean): void {
+    const n = view.length;
+    // Where the last match of each pattern ended, so one occurrence is not found again window by window.
+    const matchedUntil = new Map<number, number>();
+    const record = (id: number, start: number, end: number, from: number) => {
+      const p = this.patterns[id]!;
+      const known = this.known[p.secret]!;
+      const length = end - start;
+      const whole = length === p.folded.length;
+      const caseChanged = view.slice(start, end) !== p.exact.slice(from, from + length);
+      const form = [
+        p.kind === 'sha256' ? `its sha256 hex${v === 0 ? '' : `, ${VIEW_LABELS[v]}`}` : VIEW_LABELS[v],
+        ...(p.kind === 'reversed' ? ['reversed'] : []),
+        ...(caseChanged && p.kind !== 'sha256' ? ['in other letter case'] : []),
+        ...(whole || p.kind === 'sha256' ? [] : [`${length} of ${known.length} characters`]),
+      ].join(', ');
+      const key = `${p.secret}\n${form}`;
+      // The decoded views re-read the same text: a secret already found whole as is need not be found there again.
+      if (seen.has(key) || ((v === 1 || v === 2) && seen.has(`${p.secret}\n${p.kind}\nwhole as is`))) return;
+      seen.add(key);
+      if (v === 0 && whole) seen.add(`${p.secret}\n${p.kind}\nwhole as is`);
+      out.push({ fingerprint: known.fingerprint, label: known.label, form, whole, view: v, start, end });
+    };
+
+    if (this.shortPatterns.length > 0) {
+      const folded = foldText(view);
+      for (const id of this.shortPatterns) {
+        const at = folded.indexOf(this.patterns[id]!.folded);
+        if (at >= 0) record(id, at, at + this.patterns[id]!.folded.length, 0);
+        if (firstOnly && out.length > 0) return;
+      }
+    }
+    if (n < WINDOW) return;
+
+    // The hot loop: a rolling hash of the last WINDOW case-folded characters,
+    // a bit test, and only on a hit a map lookup. Fields in locals for speed.
+    const bloom = this.bloom;
+    const buckets = this.buckets;
+    let h = 0;
+    for (let i = 0; i < WINDOW - 1; i++) h = (Math.imul(h, BASE) + fold(view.charCodeAt(i))) | 0;
+    for (let i = WINDOW - 1; i < n; i++) {
+      h = (Math.imul(h, BASE) + fold(view.charCodeAt(i))) | 0;
+      const bit = h >>> (32 - BLOOM_BITS);
+      const hit = (bloom[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+      const hash = h;
+      // Drop the character leaving the window, ready for the next one.
+      h = (h - Math.imul(fold(view.charCodeAt(i - WINDOW + 1)), WINDOW_POWER)) | 0;
+      if (!hit) continue;
+      const candidates = buckets.get(hash);
+      if (!candidates) continue;
+      const start = i - WINDOW + 1;
+      for (const packed of candidates) {
+        const id = Math.floor(packed / OFFSETS);
+        if ((matchedUntil.get(id) ?? -1) > start) continue;
+        const offset = packed % OFFSETS;
+        const p = this.patterns[id]!;
+        const text = p.folded;
+        let k = 0;
+        while (k < WINDOW && fold(view.charCodeAt(start + k)) === text.charCodeAt(offset + k)) k++;
+        if (k < WINDOW) continue;
+        // Grow the match both ways as far as the text keeps following the pattern.
+        let a = start;
+        let b = offset;
+        while (a > 0 && b > 0 && fold(view.charCodeAt(a - 1)) === text.charCodeAt(b - 1)) {
+          a--;
+          b--;
+        }
+        let e = start + WINDOW;
+        let f = offset + WINDOW;
+        while (e < n && f < text.length && fold(view.charCodeAt(e)) === text.charCodeAt(f)) {
+          e++;
+          f++;
+        }
+        const counts = p.min >= text.length ? b === 0 && f === text.length : e - a >= p.min;
+        if (!counts) continue;
+        matchedUntil.set(id, e);
+        record(id, a, e, b);
+        if (firstOnly) return;
+      }
+    }
+  }
+}

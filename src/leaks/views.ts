@@ -1,0 +1,209 @@
+// The leak scanner does not list the forms a secret could take; it undoes the
+// encodings a server or a report can apply to the text it searches, and
+// searches what comes out. Each function here turns a haystack into one more
+// "view" of it: escapes and encodings decoded (layer upon layer), line breaks
+// inside a value removed, base64 and hex runs decoded. A secret is then found
+// in whatever mix of these layers it was wrapped in, which no list of forms
+// could enumerate.
+import { isUtf8 } from 'node:buffer';
+
+/** Most layers of escaping undone (JSON in HTML in a URL…). */
+const MAX_DECODE_ROUNDS = 4;
+
+/** HTML/XML character references that stand for ASCII characters (names are matched case-insensitively). */
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  sol: '/',
+  bsol: '\\',
+  excl: '!',
+  lpar: '(',
+  rpar: ')',
+  ast: '*',
+  midast: '*',
+  plus: '+',
+  equals: '=',
+  num: '#',
+  dollar: '$',
+  percnt: '%',
+  comma: ',',
+  period: '.',
+  colon: ':',
+  semi: ';',
+  quest: '?',
+  commat: '@',
+  lsqb: '[',
+  lbrack: '[',
+  rsqb: ']',
+  rbrack: ']',
+  hat: '^',
+  lowbar: '_',
+  underbar: '_',
+  grave: '`',
+  lcub: '{',
+  lbrace: '{',
+  rcub: '}',
+  rbrace: '}',
+  verbar: '|',
+  vert: '|',
+  vertbar: '|',
+  tilde: '~',
+  tab: '\t',
+  newline: '\n',
+  nbsp: ' ',
+};
+
+/** One pass finds every escape of every kind: a JSON/JS escape, an HTML/XML character reference, or a run of percent-encoded bytes. */
+const ESCAPE =
+  /\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[\\/"'nrtbf])|&(?:#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z]{2,9}));?|((?:%[0-9a-fA-F]{2})+)/g;
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };
+
+function decodeOnce(text: string): string {
+  return text.replace(
+    ESCAPE,
+    (
+      whole,
+      js: string | undefined,
+      hex: string | undefined,
+      dec: string | undefined,
+      name: string | undefined,
+      pct: string | undefined,
+    ) => {
+      if (js !== undefined) {
+        if (js[0] === 'u' || js[0] === 'x') return String.fromCharCode(Number.parseInt(js.slice(1), 16));
+        return SIMPLE_ESCAPES[js] ?? js;
+      }
+      if (pct !== undefined) {
+        const bytes = Buffer.from(pct.replace(/%/g, ''), 'hex');
+        // UTF-8 where the bytes are UTF-8 (a non-ASCII secret), byte by byte otherwise.
+        return isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
+      }
+      if (name !== undefined) return NAMED_ENTITIES[name.toLowerCase()] ?? whole;
+      const code = Number.parseInt(hex ?? dec ?? '', hex !== undefined ? 16 : 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    },
+  );
+}
+
+/**
+ * The text with every layer of JSON/JavaScript escapes (`\u002F`, `\/`),
+ * HTML/XML character references (named, decimal, hex) and percent-encoding
+ * (any case, doubly encoded…) undone, and line breaks (with the indentation
+ * after them) removed, so a value split over two lines reads as one.
+ * `plusIsSpace` also reads `+` as a space, as form encoding writes it.
+ */
+export function decodeLayers(text: string, plusIsSpace = false): string {
+  let out = plusIsSpace ? text.replace(/\+/g, ' ') : text;
+  for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
+    const next = decodeOnce(out);
+    if (next === out) break;
+    out = next;
+  }
+  return out.replace(/[\r\n]+[ \t]*/g, '');
+}
+
+const HEX_RUN = /[0-9a-fA-F]{16,}/g;
+
+/** Decoded chunks are joined with this: no secret holds it, so no match spans two chunks. */
+export const CHUNK_SEPARATOR = '\u0000';
+
+const SEXTET = new Int8Array(128).fill(-1);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) SEXTET[c.charCodeAt(0)] = i;
+SEXTET['-'.charCodeAt(0)] = 62;
+SEXTET['_'.charCodeAt(0)] = 63;
+
+/**
+ * Whether the four base64 characters at `i` could encode three printable
+ * ASCII bytes (0x20–0x7e): the first character then encodes 8–31, the second
+ * a value whose low four bits are 2–7, the third one whose low two bits are
+ * 0 or 1. Words and identifiers rarely look like that; an encoded secret
+ * always does.
+ */
+function printableGroup(run: string, i: number): boolean {
+  const a = SEXTET[run.charCodeAt(i)]!;
+  const b = SEXTET[run.charCodeAt(i + 1)]! & 15;
+  const c = SEXTET[run.charCodeAt(i + 2)]! & 3;
+  return a >= 8 && a <= 31 && b >= 2 && b <= 7 && c <= 1;
+}
+
+/** Stretches of a run that can encode printable ASCII, from each of the four starting points, decoded. */
+function decodeBase64Run(run: string, anyBytes: boolean, chunks: string[]): void {
+  for (let start = 0; start < 4; start++) {
+    if (anyBytes) {
+      pushDecoded(Buffer.from(run.slice(start), 'base64'), chunks);
+      continue;
+    }
+    // Three groups in a row (9 bytes) or more, with a group of margin either side for the bytes the secret shares with its neighbours.
+    let from = -1;
+    for (let i = start; ; i += 4) {
+      const good = i + 4 <= run.length && printableGroup(run, i);
+      if (good && from < 0) from = i;
+      if (good) continue;
+      if (from >= 0 && i - from >= 12) pushDecoded(Buffer.from(run.slice(Math.max(start, from - 4), i + 4), 'base64'), chunks);
+      from = -1;
+      if (i + 4 > run.length) break;
+    }
+  }
+}
+
+function pushDecoded(bytes: Buffer, chunks: string[]): void {
+  chunks.push(bytes.toString('latin1'));
+  if (!isAscii(bytes) && isUtf8(bytes)) chunks.push(bytes.toString('utf8'));
+}
+
+/**
+ * Every base64 or base64url run of the text, decoded from each of its four
+ * possible starting points (a run may begin with characters that are not part
+ * of the encoded value). With only ASCII secrets to find (`anyBytes` false)
+ * only the stretches that can encode printable ASCII are decoded: the rest
+ * cannot hold such a secret.
+ */
+export function base64Decoded(text: string, anyBytes = false): string {
+  const chunks: string[] = [];
+  // A plain loop over the characters: a regex over megabytes of report makes a match object per word.
+  let from = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0;
+    if (c < 128 && SEXTET[c]! >= 0) continue;
+    if (i - from >= 12) decodeBase64Run(text.slice(from, i), anyBytes, chunks);
+    from = i + 1;
+  }
+  return chunks.join(CHUNK_SEPARATOR);
+}
+
+/**
+ * Every run of hex digits, decoded from both possible starting points. With
+ * only ASCII secrets, only stretches whose every byte starts with a nibble of
+ * 2–7 (printable ASCII) are decoded.
+ */
+export function hexDecoded(text: string, anyBytes = false): string {
+  const chunks: string[] = [];
+  for (const [run] of text.matchAll(HEX_RUN)) {
+    for (let start = 0; start < 2; start++) {
+      if (anyBytes) {
+        pushDecoded(Buffer.from(run.slice(start, start + ((run.length - start) & ~1)), 'hex'), chunks);
+        continue;
+      }
+      let from = -1;
+      for (let i = start; ; i += 2) {
+        const c = i + 2 <= run.length ? run.charCodeAt(i) : 0;
+        const good = c >= 0x32 && c <= 0x37;
+        if (good && from < 0) from = i;
+        if (good) continue;
+        if (from >= 0 && i - from >= 16) pushDecoded(Buffer.from(run.slice(from, i), 'hex'), chunks);
+        from = -1;
+        if (i + 2 > run.length) break;
+      }
+    }
+  }
+  return chunks.join(CHUNK_SEPARATOR);
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (const b of bytes) if (b > 0x7f) return false;
+  return true;
+}

@@ -1,0 +1,63 @@
+// The forms in which the `key-echo` fault writes the presented key back in a
+// 403 body: the encodings, escapes and mutilations real servers have been seen
+// to echo a credential in (an error page quoting the header, a debug dump, a
+// log line returned to the caller). Each turns the key into text a naive
+// `body.includes(key)` does not find. The target's keys are base62 with
+// underscores, so forms that differ only on punctuation (PHP's `\/`, form
+// encoding of `~!'()*`) are covered by keyprobe's unit tests with such keys.
+import { createHash } from 'node:crypto';
+
+const wrap = (text: string, width: number, eol: string) => text.match(new RegExp(`.{1,${width}}`, 'g'))!.join(eol);
+const bytesOf = (key: string) => [...Buffer.from(key, 'utf8')];
+const pct = (key: string) =>
+  bytesOf(key)
+    .map((b) => `%${b.toString(16).padStart(2, '0')}`)
+    .join('');
+
+export const ECHO_FORMS = {
+  /** Upper-cased, as a case-insensitive store might print it. */
+  upper: (key: string) => key.toUpperCase(),
+  lower: (key: string) => key.toLowerCase(),
+  /** Every byte percent-encoded, lowercase hex (`%6b%70…`). */
+  'percent-lower': pct,
+  /** Percent-encoded twice (`%256b…`), as a URL logged inside a URL. */
+  'percent-double': (key: string) => pct(key).replace(/%/g, '%25'),
+  /** JSON/JavaScript `\u006b…` for every character. */
+  'json-unicode': (key: string) => [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+  'html-decimal': (key: string) => [...key].map((c) => `&#${c.codePointAt(0)};`).join(''),
+  'html-hex': (key: string) => [...key].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join(''),
+  hex: (key: string) => Buffer.from(key).toString('hex'),
+  'hex-upper': (key: string) => Buffer.from(key).toString('hex').toUpperCase(),
+  /** `Basic base64(user:key)`, as an echoed Authorization header. */
+  base64: (key: string) => `Basic ${Buffer.from(`api:${key}`).toString('base64')}`,
+  base64url: (key: string) => Buffer.from(`k=${key}`).toString('base64url'),
+  /** Base64 in MIME lines of 76 characters (CRLF), as a mail or multipart dump. */
+  'base64-mime': (key: string) => wrap(Buffer.from(`key: ${key}\nkey: ${key}\n`).toString('base64'), 76, '\r\n'),
+  /** Base64 in PEM lines of 64. */
+  'base64-pem': (key: string) =>
+    `-----BEGIN API KEY-----\n${wrap(Buffer.from(`${key}:${key}`).toString('base64'), 64, '\n')}\n-----END API KEY-----`,
+  reversed: (key: string) => [...key].reverse().join(''),
+  /** The key broken over two lines. */
+  split: (key: string) => `${key.slice(0, Math.floor(key.length / 2))}\n${key.slice(Math.floor(key.length / 2))}`,
+  /** All but the last character ("the key you sent, truncated"). */
+  truncated: (key: string) => key.slice(0, -1),
+  /** Only the first three quarters. */
+  partial: (key: string) => key.slice(0, Math.ceil(key.length * 0.75)),
+  'sha256-upper': (key: string) => createHash('sha256').update(key).digest('hex').toUpperCase(),
+  /** Half JSON escapes, half HTML entities: two layers no single list of forms has. */
+  mixed: (key: string) => {
+    const half = Math.floor(key.length / 2);
+    return (
+      [...key.slice(0, half)].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('') +
+      [...key.slice(half)].map((c) => `&#${c.codePointAt(0)};`).join('')
+    );
+  },
+} as const satisfies Record<string, (key: string) => string>;
+
+export type EchoForm = keyof typeof ECHO_FORMS;
+
+export const ECHO_FORM_NAMES = Object.keys(ECHO_FORMS) as EchoForm[];
+
+export function isEchoForm(name: string): name is EchoForm {
+  return Object.hasOwn(ECHO_FORMS, name);
+}

@@ -1,0 +1,67 @@
+// A target that echoes the key in any form: `keyprobe demo --fault
+// key-echo=FORM` for every FORM, through the CLI. authz.unauthorized-resource-
+// denied fails on each, and nothing that leaves the machine holds the key:
+// either the redactor removed every form of it (exit 1) or the leak scanner
+// found what the redactor could not and withheld the file (exit 4, a stub in
+// its place, the manifest still verifying). Everything written and printed is
+// scanned by the tests' own scanner.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import type { Demo } from '../../src/demo/seed.js';
+import { ECHO_FORM_NAMES } from '../../src/reference/echo-forms.js';
+import type { RunResult } from '../../src/result.js';
+import { runCli } from '../helpers/cli.js';
+import { findSecrets } from '../helpers/scan.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const demos: Demo[] = [];
+vi.mock('../../src/demo/seed.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/demo/seed.js')>();
+  return {
+    ...real,
+    startDemo: async (...args: Parameters<typeof real.startDemo>) => {
+      const demo = await real.startDemo(...args);
+      demos.push(demo);
+      return demo;
+    },
+  };
+});
+
+/** Forms the redactor has no list entry for: only the scanner, which decodes, finds them. */
+const BEYOND_THE_REDACTOR = ['mixed'];
+
+describe('a target that echoes the key in any form', () => {
+  const tmp = tempDir('keyprobe-key-echo-');
+  afterEach(() => {
+    demos.length = 0;
+  });
+  afterAll(() => tmp.cleanup());
+
+  for (const form of ECHO_FORM_NAMES) {
+    it(`key-echo=${form}: the check fails and no output holds the key`, async () => {
+      const out = join(tmp.dir, form);
+      const run = await runCli(['demo', '--fault', `key-echo=${form}`, '--only', 'authz.unauthorized-resource-denied', '--out', out]);
+      const demo = demos[0]!;
+      expect(findSecrets(demo.secrets, { dirs: [out], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
+      expect(run.stdout).toMatch(/FAIL\s+authz\.unauthorized-resource-denied — .*reveals (the key|part of the key)/);
+      const files = readdirSync(out).sort();
+      expect(files).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
+      expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult | { keyprobe: string };
+      if (BEYOND_THE_REDACTOR.includes(form)) {
+        // The redactor missed it, the scanner did not: exit 4, and the files that held it are stubs.
+        expect(run.code).toBe(4);
+        expect(results).toMatchObject({ keyprobe: 'withheld', file: 'results.json' });
+        expect(run.stderr).toMatch(/a secret was found in: .*results\.json \(withheld: replaced by a stub; found key sha256:[0-9a-f]{8}/);
+      } else {
+        expect(run.code, run.stderr).toBe(1);
+        const check = (results as RunResult).profiles[0]!.checks[0]!;
+        expect(check.verdict).toBe('fail');
+        expect(check.evidence.some((e) => /\[key sha256:[0-9a-f]{8}\]/.test(e.bodyExcerpt))).toBe(true);
+      }
+      expect(existsSync(join(out, '.keyprobe-publishing'))).toBe(false);
+    });
+  }
+});

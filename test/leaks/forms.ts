@@ -1,0 +1,101 @@
+// Every form in which a hostile or careless server (or a report) can write a
+// secret, built here by the tests' own hands, not by keyprobe's code, so the
+// scanner and the redactor are measured against an independent list.
+import { createHash } from 'node:crypto';
+
+export interface EchoForm {
+  readonly name: string;
+  readonly make: (secret: string) => string;
+  /** The redactor is expected to remove it too (false: only the scanner, which decodes, must find it). */
+  readonly redacted: boolean;
+}
+
+const pctAll = (s: string, lower: boolean) =>
+  [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')[lower ? 'toLowerCase' : 'toUpperCase']()}`).join('');
+const lowerPct = (s: string) => encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+const form = (s: string) => new URLSearchParams({ k: s }).toString().slice(2);
+const wrap = (s: string, width: number, eol = '\n') => s.match(new RegExp(`.{1,${width}}`, 'g'))!.join(eol);
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const NAMED: Record<string, string> = {
+  '/': '&sol;',
+  '+': '&plus;',
+  '~': '&tilde;',
+  '!': '&excl;',
+  "'": '&apos;',
+  '(': '&lpar;',
+  ')': '&rpar;',
+  '*': '&ast;',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '=': '&equals;',
+};
+
+export const ECHO_FORMS: readonly EchoForm[] = [
+  { name: 'as is', make: (s) => s, redacted: true },
+  { name: 'upper case', make: (s) => s.toUpperCase(), redacted: true },
+  { name: 'lower case', make: (s) => s.toLowerCase(), redacted: true },
+  { name: 'encodeURIComponent', make: encodeURIComponent, redacted: true },
+  { name: 'form (URLSearchParams)', make: form, redacted: true },
+  { name: 'lowercase %2f', make: lowerPct, redacted: true },
+  { name: 'every byte percent-encoded', make: (s) => pctAll(s, false), redacted: true },
+  { name: 'doubly percent-encoded', make: (s) => encodeURIComponent(encodeURIComponent(s)), redacted: true },
+  { name: 'every byte doubly percent-encoded', make: (s) => pctAll(s, true).replace(/%/g, '%25'), redacted: true },
+  {
+    name: 'JSON \\u escapes',
+    make: (s) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+    redacted: true,
+  },
+  {
+    name: 'JSON \\u escapes, upper hex',
+    make: (s) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`).join(''),
+    redacted: true,
+  },
+  { name: 'PHP \\/', make: (s) => JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/'), redacted: true },
+  {
+    name: 'htmlspecialchars',
+    make: (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#039;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+    redacted: true,
+  },
+  { name: 'HTML named entities', make: (s) => [...s].map((c) => NAMED[c] ?? c).join(''), redacted: true },
+  { name: 'HTML decimal entities', make: (s) => [...s].map((c) => `&#${c.codePointAt(0)};`).join(''), redacted: true },
+  {
+    name: 'HTML hex entities',
+    make: (s) => [...s].map((c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`).join(''),
+    redacted: true,
+  },
+  {
+    name: 'XML escapes',
+    make: (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;'),
+    redacted: true,
+  },
+  { name: 'hex', make: (s) => Buffer.from(s).toString('hex'), redacted: true },
+  { name: 'HEX', make: (s) => Buffer.from(s).toString('hex').toUpperCase(), redacted: true },
+  { name: 'base64', make: b64, redacted: true },
+  { name: 'base64 after one byte', make: (s) => Buffer.from(`u${s}`).toString('base64'), redacted: true },
+  { name: 'base64 after two bytes', make: (s) => Buffer.from(`u:${s}`).toString('base64'), redacted: true },
+  { name: 'base64url', make: (s) => Buffer.from(`xy${s}`).toString('base64url'), redacted: true },
+  { name: 'base64, MIME lines of 76', make: (s) => wrap(b64(s.repeat(3)), 76, '\r\n'), redacted: true },
+  { name: 'base64, PEM lines of 64', make: (s) => `-----BEGIN KEY-----\n${wrap(b64(`${s}${s}`), 64)}\n-----END KEY-----`, redacted: true },
+  { name: 'reversed', make: (s) => [...s].reverse().join(''), redacted: true },
+  { name: 'split across two lines', make: (s) => `${s.slice(0, 7)}\n${s.slice(7)}`, redacted: true },
+  { name: 'split across lines, indented', make: (s) => `${s.slice(0, 9)}\r\n        ${s.slice(9)}`, redacted: true },
+  { name: 'all but the last character', make: (s) => s.slice(0, -1), redacted: true },
+  { name: 'all but the first character', make: (s) => s.slice(1), redacted: true },
+  { name: 'first 12 characters', make: (s) => s.slice(0, 12), redacted: true },
+  { name: 'sha256 hex', make: (s) => createHash('sha256').update(s).digest('hex'), redacted: true },
+  { name: 'SHA256 HEX', make: (s) => createHash('sha256').update(s).digest('hex').toUpperCase(), redacted: true },
+  {
+    // Half JSON escapes, half HTML entities: no list of forms has it; the scanner decodes both layers.
+    name: 'mixed escapes',
+    make: (s) => {
+      const half = Math.floor(s.length / 2);
+      const json = [...s.slice(0, half)].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+      return json + [...s.slice(half)].map((c) => `&#${c.codePointAt(0)};`).join('');
+    },
+    redacted: false,
+  },
+  // Two layers (a JSON string shown in HTML): the scanner undoes both; the redactor knows each layer alone.
+  { name: 'JSON in HTML', make: (s) => JSON.stringify({ k: s }).replace(/"/g, '&quot;'), redacted: false },
+];

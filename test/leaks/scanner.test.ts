@@ -1,0 +1,135 @@
+// The leak scanner finds a secret in every encoding and escaping a server or
+// a report can produce, in any letter case, reversed, split, and any run of
+// it long enough to matter; the redactor removes the same forms, so what
+// keyprobe writes itself is clean. Nothing reported names the secret.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { LeakScanner } from '../../src/leaks/scanner.js';
+import { SecretRegistry } from '../../src/secrets.js';
+import { findSecrets } from '../helpers/scan.js';
+import { tempDir } from '../helpers/tmp.js';
+import { ECHO_FORMS } from './forms.js';
+
+const base62 = (n: number) =>
+  [...randomBytes(n)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+/** A key with every character that URL, JSON, HTML and form encodings treat differently. */
+const hostileKey = () => `kp_live_${base62(10)}/+~!'()* &<>"=${base62(10)}`;
+const plainKey = () => `kp_live_${base62(32)}`;
+
+describe('the leak scanner', () => {
+  for (const [kind, make] of [
+    ['a plain key', plainKey],
+    ['a key with / + ~ ! \' ( ) * space & < > " =', hostileKey],
+  ] as const) {
+    describe(kind, () => {
+      const secret = make();
+      const scanner = new LeakScanner([secret]);
+      for (const form of ECHO_FORMS) {
+        it(`finds it ${form.name}`, () => {
+          const text = `{"error":"denied","detail":"${form.make(secret)}","at":"x"}`;
+          const found = scanner.find(text);
+          expect(found.length, form.name).toBeGreaterThan(0);
+          // A finding names the secret by fingerprint and the form; nothing of the secret itself.
+          expect(findSecrets([secret], { texts: { finding: JSON.stringify(found) } })).toEqual([]);
+          // The tests' own independent scanner agrees it is there.
+          expect(findSecrets([secret], { texts: { text } })).toEqual(['text']);
+        });
+      }
+    });
+  }
+
+  it('says which secret (by fingerprint and label) and which form', () => {
+    const secret = plainKey();
+    const scanner = new LeakScanner();
+    scanner.add(secret, 'canary');
+    const [finding] = scanner.find(`x ${Buffer.from(`u:${secret}`).toString('base64')} y`);
+    expect(finding).toMatchObject({ label: 'canary', form: 'base64', whole: true });
+    expect(finding!.fingerprint).toMatch(/^sha256:[0-9a-f]{8}$/);
+    expect(scanner.find(`x ${secret.slice(0, -1).toUpperCase()} y`)[0]!.form).toBe('as is, in other letter case, 39 of 40 characters');
+    expect(scanner.find([...secret].reverse().join(''))[0]!.form).toBe('as is, reversed');
+  });
+
+  it('does not take text for a secret: short runs, fingerprints, unrelated text', () => {
+    const secret = plainKey();
+    const scanner = new LeakScanner([secret]);
+    expect(scanner.leaks(`x ${secret.slice(5, 16)} y`)).toBe(false); // 11 characters: below the 12 that count
+    expect(scanner.leaks(`key sha256:${'0'.repeat(8)} and [key sha256:1a2b3c4d]`)).toBe(false);
+    expect(scanner.leaks('The API key lacks the "agents:write" scope. Traceback (most recent call last)')).toBe(false);
+  });
+
+  it('finds a secret in a large file wherever it lies, across the boundaries of the chunks it is read in', async () => {
+    const secret = plainKey();
+    const scanner = new LeakScanner([secret]);
+    const tmp = tempDir();
+    try {
+      const filler = (n: number) => 'lorem ipsum dolor '.repeat(Math.ceil(n / 18)).slice(0, n);
+      const encoded = Buffer.from(`u:${secret}`).toString('base64');
+      for (const at of [(1 << 20) - 20, 3 * (1 << 20) - 9_000, 5_000_000]) {
+        const file = tmp.file('big.txt', `${filler(at)}${encoded}${filler(200_000)}`);
+        expect(
+          (await scanner.scanFile(file)).map((f) => f.form),
+          String(at),
+        ).toEqual(['base64']);
+      }
+      expect(await scanner.scanFile(tmp.file('clean.txt', filler(3_000_000)))).toEqual([]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('finds 75% of a 16-character secret, but not less', () => {
+    const secret = `Zq${base62(14)}`;
+    const scanner = new LeakScanner([secret]);
+    expect(scanner.leaks(`:${secret.slice(2, 14)}:`)).toBe(true);
+    expect(scanner.leaks(`:${secret.slice(2, 13)}:`)).toBe(false);
+  });
+
+  it('with thousands of secrets (a 100-profile run) still finds any one of them in a large text', () => {
+    const many = Array.from({ length: 2000 }, plainKey);
+    const scanner = new LeakScanner(many);
+    const s = many[1234]!;
+    const filler = 'lorem ipsum '.repeat(20_000);
+    for (const form of ECHO_FORMS.filter((f) => ['as is', 'base64 after two bytes', 'hex', 'reversed'].includes(f.name)))
+      expect(scanner.leaks(`${filler}${form.make(s)}${filler}`), form.name).toBe(true);
+    expect(scanner.leaks(filler)).toBe(false);
+  });
+});
+
+describe('the redactor', () => {
+  for (const [kind, make] of [
+    ['a plain key', plainKey],
+    ['a key with / + ~ ! \' ( ) * space & < > " =', hostileKey],
+  ] as const) {
+    describe(kind, () => {
+      const secret = make();
+      const registry = new SecretRegistry();
+      registry.add(secret, 'key');
+      for (const form of ECHO_FORMS.filter((f) => f.redacted)) {
+        it(`removes it ${form.name}`, () => {
+          const redacted = registry.redact(`before ${form.make(secret)} after`);
+          expect(redacted).toMatch(/^before .*\[key sha256:[0-9a-f]{8}\].* after$/s);
+          expect(registry.scanner.find(redacted)).toEqual([]);
+          expect(findSecrets([secret], { texts: { redacted } })).toEqual([]);
+        });
+      }
+    });
+  }
+
+  it('never rewrites text that holds no secret', () => {
+    const registry = new SecretRegistry();
+    registry.add(plainKey(), 'key');
+    const text = 'PASS  auth.valid-key-accepted — every allowed resource answered 200 (3 of 3); sha256:0a1b2c3d\n';
+    expect(registry.redact(text)).toBe(text);
+  });
+
+  it('names a near miss as itself, not as part of the key', () => {
+    const key = plainKey();
+    const registry = new SecretRegistry();
+    registry.add(key, 'key');
+    registry.add(key.slice(0, -1), 'near-miss');
+    registry.add(key.toUpperCase(), 'near-miss');
+    expect(registry.redact(`<${key.slice(0, -1)}>`)).toMatch(/^<\[near-miss sha256:[0-9a-f]{8}\]>$/);
+    expect(registry.redact(`<${key}>`)).toMatch(/^<\[key sha256:[0-9a-f]{8}\]>$/);
+    expect(registry.redact(`<${key.toUpperCase()}>`)).not.toContain('[key ');
+  });
+});
