@@ -12,6 +12,7 @@ export const TIMING_SENSITIVE = [
   'test/detection/lifecycle-matrix.test.ts',
   'test/detection/cli-no-secrets.test.ts',
   'test/checks/rate-checks.test.ts',
+  'test/checks/rate-latency.test.ts',
 ];
 
 export default defineConfig({

@@ -1,13 +1,35 @@
 // The burst generator for rate-limit checks: fires one request again and
-// again, `concurrency` at a time (p-limit over the client's undici Agent, so
-// at most that many connections), until the first refusal, the request cap,
-// or the time cap. It goes through the one HttpClient, so origin lock,
-// budget, timeouts and redaction hold here too; it keeps no per-request
-// evidence (a burst would drown the report) but a timeline of every request.
-import pLimit from 'p-limit';
-import { BudgetExceededError, CheckError, InterruptedError } from '../errors.js';
+// again, `concurrency` at a time, until the first refusal, the request cap,
+// the time cap, the budget or an interruption.
+//
+// It is the one place where keyprobe's own speed matters: proving a limit of
+// thousands per second needs more requests per second than the limit, and a
+// Promise per request (undici's request()) cost two thirds of the throughput
+// (bench/RESULTS.md). So it sits on undici's lowest-level API,
+// Dispatcher.dispatch, with one small handler object per lane (a lane has one
+// request in flight at a time and starts the next as its answer ends). It
+// still keeps everything the checks and the report need: every request's send
+// order, status and timing, the headers (and a capped body excerpt) of every
+// refusal, exact budget accounting, per-request timeouts, abort on interrupt,
+// the origin lock (HttpClient.prepare builds the request once, on the
+// profile's origin only) and redacted error words. Bodies of accepted answers
+// are not read into memory at all.
+//
+// The burst has its own undici Pool on the profile's origin, sized for it: at
+// most `maxConnections` connections; beyond that, GET and HEAD requests are
+// pipelined (RFC 9112 §9.3.2 allows it for safe methods), so a burst that
+// needs hundreds of requests in flight across a slow link does not open
+// hundreds of connections. Other methods are never pipelined.
+//
+// Optionally the burst sizes itself from the round trip: it sends two
+// requests one after the other first (the second on a warm connection) and
+// asks the caller how many requests in flight that round trip needs.
+import { Pool, type Dispatcher } from 'undici';
+import { BudgetExceededError } from '../errors.js';
 import type { ProbePoint } from '../result.js';
-import type { Credential, HttpClient, HttpResponse } from './client.js';
+import type { Credential, HttpClient, HttpResponse, PreparedRequest } from './client.js';
+import { timeoutWords } from './client.js';
+import { describeNetworkError } from './network-errors.js';
 
 export interface BurstOptions {
   readonly http: HttpClient;
@@ -17,112 +39,425 @@ export interface BurstOptions {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly credential?: Credential;
+  /** Requests in flight at once (unless sized from the round trip). */
   readonly concurrency: number;
   /** Never more than this many requests (the caller keeps it within the budget). */
   readonly maxRequests: number;
+  /**
+   * When given, the burst first sends two requests one after the other,
+   * measures their round trip (send to response headers; the faster of the
+   * two, so a connection's set-up does not count) and takes its concurrency
+   * and request cap from this. Both requests are part of the burst.
+   */
+  readonly sizeFromRoundTrip?: (roundTripMs: number) => { readonly concurrency: number; readonly maxRequests: number };
+  /** Most connections the burst opens (default 64); beyond that it pipelines GET and HEAD. */
+  readonly maxConnections?: number;
+  /** Pipeline GET and HEAD this deep on each connection regardless (the benchmark's setting); default: only as needed. */
+  readonly pipelining?: number;
   /** Stop launching after this long. */
   readonly maxDurationMs: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (sent: number, max: number) => void;
 }
 
+/** One answer (or failed request) of a burst. */
+export interface BurstPoint extends ProbePoint {
+  /** 1-based position in send order. */
+  readonly seq: number;
+  /** When it was sent, in ms since the burst started (tMs is when its answer arrived). */
+  readonly sentMs: number;
+}
+
 export interface BurstRefusal {
   /** 1-based position of the refusal among the answers, in arrival order. */
   readonly call: number;
+  /** 1-based position of the refused request in send order. */
+  readonly seq: number;
   readonly atMs: number;
+  /** Status, every header (lower-case names) and a capped body excerpt; raw, so keep it in memory only. */
   readonly response: HttpResponse;
   /** Accepted answers that arrived before it. */
   readonly acceptedBefore: number;
+  /** Accepted answers to requests sent before it, whenever they arrived (what a limiter counting in arrival order at the target saw first). */
+  readonly acceptedSentBefore: number;
   /** Requests still in flight when it arrived (launched before the generator could stop). */
   readonly inFlight: number;
 }
 
 export interface BurstResult {
   /** One point per answer (or failed request), in arrival order; tMs since the burst started. */
-  readonly points: readonly ProbePoint[];
+  readonly points: readonly BurstPoint[];
   readonly sent: number;
   readonly accepted: number;
   readonly firstRefusal?: BurstRefusal;
-  /** Network failures, in words (first few). */
+  /** Network failures, in words, redacted (first few). */
   readonly errors: readonly string[];
   readonly errorCount: number;
   readonly durationMs: number;
   readonly stoppedBy: 'refusal' | 'max-requests' | 'time' | 'budget' | 'interrupted';
+  /** Requests in flight at once, after sizing. */
+  readonly concurrency: number;
+  readonly connections: number;
+  /** Requests in flight on one connection (1: no pipelining). */
+  readonly pipelining: number;
+  /** The round trip the burst sized itself from, when it did. */
+  readonly roundTripMs?: number;
 }
 
 const KEPT_ERRORS = 5;
+/** Bytes of a refusal's body kept (accepted answers' bodies are not kept at all). */
+const REFUSAL_BODY_CAP = 2048;
+export const DEFAULT_MAX_CONNECTIONS = 64;
 
 export async function runBurst(o: BurstOptions): Promise<BurstResult> {
-  const limit = pLimit(Math.max(1, o.concurrency));
-  const points: ProbePoint[] = [];
-  const errors: string[] = [];
-  let errorCount = 0;
-  let sent = 0;
-  let inFlight = 0;
-  let accepted = 0;
-  let firstRefusal: BurstRefusal | undefined;
-  let stoppedBy: BurstResult['stoppedBy'] | undefined;
-  const t0 = performance.now();
+  const request = o.http.prepare({
+    label: o.label,
+    method: o.method,
+    path: o.path,
+    body: o.body,
+    headers: o.headers,
+    ...(o.credential ? { credential: o.credential } : {}),
+  });
+  const burst = new Burst(o, request);
+  return burst.run();
+}
 
-  const one = async (): Promise<void> => {
-    if (stoppedBy) return;
-    if (o.signal?.aborted) {
-      stoppedBy = 'interrupted';
-      return;
-    }
-    if (performance.now() - t0 > o.maxDurationMs) {
-      stoppedBy = 'time';
-      return;
-    }
-    sent++;
-    inFlight++;
-    o.onProgress?.(sent, o.maxRequests);
+/** How many connections, and how deep each is pipelined, for `concurrency` requests in flight. */
+export function connectionPlan(
+  concurrency: number,
+  method: string,
+  opts: { maxConnections?: number; pipelining?: number } = {},
+): { concurrency: number; connections: number; pipelining: number } {
+  const safe = method === 'GET' || method === 'HEAD';
+  const maxConnections = Math.max(1, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  const wanted = Math.max(1, Math.floor(concurrency));
+  if (!safe) {
+    const n = Math.min(wanted, maxConnections);
+    return { concurrency: n, connections: n, pipelining: 1 };
+  }
+  const pipelining = Math.max(1, opts.pipelining ?? Math.ceil(wanted / maxConnections));
+  return { concurrency: wanted, connections: Math.ceil(wanted / pipelining), pipelining };
+}
+
+type StopReason = BurstResult['stoppedBy'];
+
+class Burst {
+  readonly points: BurstPoint[] = [];
+  readonly errors: string[] = [];
+  errorCount = 0;
+  sent = 0;
+  accepted = 0;
+  inFlight = 0;
+  firstRefusal?: Omit<BurstRefusal, 'acceptedSentBefore'>;
+  stoppedBy?: StopReason;
+  /** Lanes keep launching as their answers end; false while the pilot requests run alone. */
+  relaunch = false;
+  /** GET/HEAD requests of the burst proper may share a connection (never the pilots'). */
+  pipelined = false;
+  maxRequests: number;
+  readonly t0 = performance.now();
+  readonly timeoutMs: number;
+  private readonly lanes: Lane[] = [];
+  private dispatcher: Dispatcher;
+  private pool?: Pool;
+  private onIdle?: () => void;
+
+  constructor(
+    readonly o: BurstOptions,
+    readonly request: PreparedRequest,
+  ) {
+    this.maxRequests = Math.max(0, o.maxRequests);
+    this.timeoutMs = o.http.timeoutMs;
+    // The pilot requests go over the run's shared connections (likely warm);
+    // the burst itself gets a pool of its own, sized below.
+    this.dispatcher = o.http.dispatcher;
+  }
+
+  async run(): Promise<BurstResult> {
+    const signal = this.o.signal ?? this.o.http.signal;
+    const onAbort = () => this.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // One timer for the whole burst enforces every request's timeout (undici's
+    // own header and body timeouts do most of it; this also covers connecting).
+    const sweep = setInterval(() => this.expireOverdue(), Math.max(10, Math.min(250, this.timeoutMs / 4)));
+    let plan = connectionPlan(this.o.concurrency, this.request.method, this.o);
+    let roundTripMs: number | undefined;
     try {
-      const res = await o.http.send({
-        label: o.label,
-        method: o.method,
-        path: o.path,
-        body: o.body,
-        headers: o.headers,
-        credential: o.credential,
-        record: false,
-      });
-      const tMs = round(performance.now() - t0);
-      const ok = res.status >= 200 && res.status < 300;
-      points.push({ tMs, status: res.status, accepted: ok });
-      if (ok) accepted++;
-      else if (!firstRefusal) {
-        // Stop launching; the requests already in flight still land on the timeline.
-        firstRefusal = { call: points.length, atMs: tMs, response: res, acceptedBefore: accepted, inFlight: inFlight - 1 };
-        stoppedBy ??= 'refusal';
+      if (signal?.aborted) this.stoppedBy = 'interrupted';
+      if (this.o.sizeFromRoundTrip) {
+        roundTripMs = await this.pilot();
+        if (roundTripMs !== undefined && !this.stoppedBy && !this.firstRefusal) {
+          const sized = this.o.sizeFromRoundTrip(roundTripMs);
+          this.maxRequests = Math.max(this.sent, sized.maxRequests);
+          plan = connectionPlan(sized.concurrency, this.request.method, this.o);
+        }
       }
-    } catch (err) {
-      if (err instanceof BudgetExceededError) {
-        sent--;
-        stoppedBy ??= 'budget';
-      } else if (err instanceof InterruptedError) {
-        stoppedBy = 'interrupted';
-      } else if (err instanceof CheckError) {
-        errorCount++;
-        if (errors.length < KEPT_ERRORS) errors.push(err.message);
-        points.push({ tMs: round(performance.now() - t0), accepted: false });
-      } else throw err;
+      if (!this.stoppedBy && !this.firstRefusal) {
+        this.pool = new Pool(this.request.origin, {
+          connections: plan.connections,
+          pipelining: plan.pipelining,
+          keepAliveTimeout: 4_000,
+          connect: { timeout: this.timeoutMs, ...(this.o.http.ca ? { ca: this.o.http.ca } : {}) },
+        });
+        this.dispatcher = this.pool;
+        this.relaunch = true;
+        this.pipelined = plan.pipelining > 1;
+        const idle = this.whenIdle();
+        for (let i = 0; i < plan.concurrency; i++) if (!this.launch(this.lane(i))) break;
+        await idle;
+      }
     } finally {
-      inFlight--;
+      clearInterval(sweep);
+      signal?.removeEventListener('abort', onAbort);
+      await this.pool?.destroy().catch(() => undefined);
     }
-  };
+    return {
+      points: this.points,
+      sent: this.sent,
+      accepted: this.accepted,
+      ...(this.firstRefusal
+        ? { firstRefusal: { ...this.firstRefusal, acceptedSentBefore: this.acceptedSentBefore(this.firstRefusal.seq) } }
+        : {}),
+      errors: this.errors,
+      errorCount: this.errorCount,
+      durationMs: round(performance.now() - this.t0),
+      stoppedBy: this.stoppedBy ?? (this.firstRefusal ? 'refusal' : 'max-requests'),
+      concurrency: plan.concurrency,
+      connections: plan.connections,
+      pipelining: plan.pipelining,
+      ...(roundTripMs !== undefined ? { roundTripMs: round(roundTripMs) } : {}),
+    };
+  }
 
-  await Promise.all(Array.from({ length: Math.max(0, o.maxRequests) }, () => limit(one)));
-  return {
-    points,
-    sent,
-    accepted,
-    ...(firstRefusal ? { firstRefusal } : {}),
-    errors,
-    errorCount,
-    durationMs: round(performance.now() - t0),
-    stoppedBy: stoppedBy ?? 'max-requests',
-  };
+  /** Two requests one after the other; the faster round trip (undefined when neither was answered). */
+  private async pilot(): Promise<number | undefined> {
+    const lane = this.lane(0);
+    const times: number[] = [];
+    for (let i = 0; i < 2 && !this.stoppedBy && !this.firstRefusal; i++) {
+      const idle = this.whenIdle();
+      if (!this.launch(lane)) break;
+      await idle;
+      if (lane.headersAtMs !== undefined) times.push(lane.headersAtMs - lane.sentAtMs);
+    }
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  private lane(i: number): Lane {
+    this.lanes[i] ??= new Lane(this);
+    return this.lanes[i]!;
+  }
+
+  private whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onIdle = resolve;
+    });
+  }
+
+  /** Starts the lane's next request unless the burst is over; false when it did not. */
+  launch(lane: Lane): boolean {
+    if (this.stoppedBy || this.firstRefusal) return this.idleIfDone();
+    if (this.sent >= this.maxRequests) return this.idleIfDone();
+    if (performance.now() - this.t0 > this.o.maxDurationMs) {
+      this.stoppedBy = 'time';
+      return this.idleIfDone();
+    }
+    try {
+      this.o.http.budget.take();
+    } catch (err) {
+      if (!(err instanceof BudgetExceededError)) throw err;
+      this.stoppedBy = 'budget';
+      return this.idleIfDone();
+    }
+    const seq = ++this.sent;
+    this.inFlight++;
+    this.o.onProgress?.(seq, this.maxRequests);
+    lane.start(seq, performance.now() - this.t0);
+    const r = this.request;
+    this.dispatcher.dispatch(
+      {
+        origin: r.origin,
+        path: r.path,
+        method: r.method as Dispatcher.HttpMethod,
+        headers: r.headers,
+        body: r.body ?? null,
+        // Non-blocking lets undici pipeline it; only ever for GET and HEAD.
+        blocking: !this.pipelined,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      },
+      lane,
+    );
+    return true;
+  }
+
+  /** A lane's request is over: answered, or failed with `error`. */
+  settled(lane: Lane, error?: Error): void {
+    this.inFlight--;
+    const tMs = round(performance.now() - this.t0);
+    if (error) this.failed(lane, tMs, error);
+    else this.answered(lane, tMs);
+    if (!this.relaunch) this.idleIfDone();
+    else if (!error) this.launch(lane);
+    // After a failure, start the next request from a fresh stack: a
+    // dispatcher that fails synchronously must not recurse.
+    else setImmediate(() => this.launch(lane));
+  }
+
+  private answered(lane: Lane, tMs: number): void {
+    const status = lane.status;
+    const ok = status >= 200 && status < 300;
+    this.points.push({ tMs, status, accepted: ok, seq: lane.seq, sentMs: lane.sentAtMs });
+    if (ok) {
+      this.accepted++;
+      return;
+    }
+    if (this.firstRefusal) return;
+    // Stop launching; the requests already in flight still land on the timeline.
+    this.firstRefusal = {
+      call: this.points.length,
+      seq: lane.seq,
+      atMs: tMs,
+      response: {
+        status,
+        headers: lane.headers,
+        body: Buffer.concat(lane.body).toString('utf8'),
+        bodyTruncated: lane.bodyTruncated,
+        durationMs: round(tMs - lane.sentAtMs),
+      },
+      acceptedBefore: this.accepted,
+      inFlight: this.inFlight,
+    };
+  }
+
+  private failed(lane: Lane, tMs: number, error: Error): void {
+    // Requests cut short by an interruption are not the target's failures.
+    if (this.stoppedBy === 'interrupted') return;
+    this.errorCount++;
+    if (this.errors.length < KEPT_ERRORS) {
+      const why = lane.timedOut
+        ? timeoutWords(lane.headersAtMs !== undefined, this.timeoutMs)
+        : describeNetworkError(error, this.request.origin);
+      this.errors.push(this.o.http.secrets.redact(`${this.o.method} ${this.o.path}: ${why}`));
+    }
+    this.points.push({ tMs, accepted: false, seq: lane.seq, sentMs: lane.sentAtMs });
+  }
+
+  /** False, and wakes whoever waits for the burst once nothing is in flight. */
+  private idleIfDone(): false {
+    if (this.inFlight === 0 && this.onIdle) {
+      const wake = this.onIdle;
+      this.onIdle = undefined;
+      wake();
+    }
+    return false;
+  }
+
+  private interrupt(): void {
+    this.stoppedBy = 'interrupted';
+    for (const lane of this.lanes) lane?.abort();
+    // Requests still waiting for a connection have nothing to abort yet: the pool's end fails them.
+    void this.pool?.destroy().catch(() => undefined);
+    this.idleIfDone();
+  }
+
+  private expireOverdue(): void {
+    const now = performance.now() - this.t0;
+    for (const lane of this.lanes) if (lane?.inFlight && now - lane.sentAtMs > this.timeoutMs) lane.expire();
+  }
+
+  private acceptedSentBefore(seq: number): number {
+    let n = 0;
+    for (const p of this.points) if (p.accepted && p.seq < seq) n++;
+    return n;
+  }
+}
+
+/**
+ * One request in flight at a time, as an undici dispatch handler. It keeps
+ * only the status of an accepted answer; of a refusal, its headers and a
+ * capped body excerpt.
+ */
+class Lane implements Dispatcher.DispatchHandler {
+  seq = 0;
+  sentAtMs = 0;
+  headersAtMs?: number;
+  status = 0;
+  headers: Record<string, string> = {};
+  body: Buffer[] = [];
+  bodySize = 0;
+  bodyTruncated = false;
+  timedOut = false;
+  inFlight = false;
+  private controller?: Dispatcher.DispatchController;
+
+  constructor(private readonly burst: Burst) {}
+
+  start(seq: number, sentAtMs: number): void {
+    this.seq = seq;
+    this.sentAtMs = sentAtMs;
+    this.headersAtMs = undefined;
+    this.timedOut = false;
+    this.inFlight = true;
+    this.controller = undefined;
+    // What a refusal left behind (accepted answers leave nothing).
+    if (this.status >= 300) {
+      this.headers = {};
+      this.body = [];
+      this.bodySize = 0;
+      this.bodyTruncated = false;
+    }
+    this.status = 0;
+  }
+
+  abort(): void {
+    if (this.inFlight) this.controller?.abort(new Error('interrupted'));
+  }
+
+  expire(): void {
+    this.timedOut = true;
+    this.controller?.abort(new Error('deadline'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Interrupted or overdue before undici even started it.
+    if (this.timedOut) controller.abort(new Error('deadline'));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx answers are not the answer.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headersAtMs = performance.now() - this.burst.t0;
+    if (statusCode < 300) return;
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    this.headers = flat;
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Accepted answers' bodies are not kept; a refusal's up to the cap.
+    if (this.status < 300) return;
+    if (this.bodySize >= REFUSAL_BODY_CAP) {
+      this.bodyTruncated = true;
+      return;
+    }
+    const room = REFUSAL_BODY_CAP - this.bodySize;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (chunk.length > room) this.bodyTruncated = true;
+    this.body.push(Buffer.from(part));
+    this.bodySize += part.length;
+  }
+
+  onResponseEnd(): void {
+    this.inFlight = false;
+    this.burst.settled(this);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.inFlight = false;
+    this.burst.settled(this, err);
+  }
 }
 
 /** The most accepted answers that arrived within any span of `windowMs`: did the burst really exceed the rate? */

@@ -76,6 +76,18 @@ export interface HttpClientOptions {
   readonly signal?: AbortSignal;
   /** Bytes of each body kept in memory (and, redacted, as evidence). */
   readonly bodyCap?: number;
+  /** The CA the dispatcher trusts (--ca / target.ca), so a burst's own connection pool trusts it too. */
+  readonly ca?: string | Buffer;
+}
+
+/** One request, built and checked against the origin lock once, for the burst generator to send many times. */
+export interface PreparedRequest {
+  readonly origin: string;
+  /** Path and query. */
+  readonly path: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
 }
 
 /** Most exchanges one check keeps as evidence; a count of the rest is kept. */
@@ -102,6 +114,18 @@ export class HttpClient {
   get primaryKey(): string {
     return this.options.primaryKey;
   }
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+  get secrets(): SecretRegistry {
+    return this.options.secrets;
+  }
+  get ca(): string | Buffer | undefined {
+    return this.options.ca;
+  }
 
   /** The evidence gathered so far by this client (one client per check). */
   evidence(): { exchanges: Exchange[]; omitted: number } {
@@ -111,6 +135,25 @@ export class HttpClient {
   /** A client for another check, sharing origin, budget and connections but not evidence. */
   fork(signal?: AbortSignal): HttpClient {
     return new HttpClient({ ...this.options, signal: signal ?? this.options.signal });
+  }
+
+  /**
+   * Builds a request once for the burst generator, under the same rules as
+   * send(): only a path on the profile's origin, the credential placed as the
+   * profile says. Budget, timeouts and interruption are the sender's job.
+   */
+  prepare(opts: SendOptions): PreparedRequest {
+    const { url, headers } = this.buildChecked(opts);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const u = new URL(url);
+    return {
+      origin: this.options.origin,
+      path: u.pathname + u.search,
+      method: opts.method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    };
   }
 
   /** Sends one request. Network failures throw a CheckError that says what happened. */
@@ -171,6 +214,17 @@ export class HttpClient {
       clearTimeout(timer);
       outerSignal?.removeEventListener('abort', onOuterAbort);
     }
+  }
+
+  /** The URL and headers of a request, refused unless it stays on the profile's origin (as in send()). */
+  private buildChecked(opts: SendOptions): { url: string; headers: Record<string, string> } {
+    if (!opts.path.startsWith('/'))
+      throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
+    const built = this.build(opts);
+    // The key never leaves for another origin: we only ever build URLs on our own.
+    if (new URL(built.url).origin !== this.options.origin)
+      throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
+    return built;
   }
 
   private build(opts: SendOptions): { url: string; headers: Record<string, string> } {
@@ -235,7 +289,7 @@ function isTimeout(err: unknown): boolean {
  * The same words whichever timer fired first (ours or undici's), so a slow
  * target always reads the same in a report: what had arrived, and the limit.
  */
-function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
+export function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
   return headersArrived
     ? `the target sent its headers but did not finish the body within ${timeoutMs} ms (target.timeoutMs)`
     : `the target sent no complete response headers within ${timeoutMs} ms (target.timeoutMs): it is not answering, or too slowly`;

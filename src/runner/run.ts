@@ -121,6 +121,8 @@ async function runProfile(
     secrets: ctx.secrets,
     dispatcher,
     signal: ctx.signal,
+    // The burst's own connection pool trusts the same CA.
+    ca: ctx.ca ?? loaded.ca,
   });
   const notes: string[] = [];
   const results = new Map<PlannedCheck, CheckResult>();
