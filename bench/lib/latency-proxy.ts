@@ -71,6 +71,8 @@ function relay(from: Socket, to: Socket, delayMs: number): void {
   const drain = () => {
     scheduled = false;
     const now = performance.now();
+    // Everything due goes out in one write (cork), as a real link would deliver it.
+    to.cork();
     while (queue.length > 0 && queue[0]!.dueAt <= now) {
       const { item } = queue.shift()!;
       if (to.destroyed) return;
@@ -78,6 +80,7 @@ function relay(from: Socket, to: Socket, delayMs: number): void {
       else if (item === 'reset') to.destroy();
       else to.write(item);
     }
+    to.uncork();
     if (queue.length > 0) schedule(queue[0]!.dueAt - now);
   };
   const schedule = (ms: number) => {
