@@ -13,6 +13,7 @@ export const TIMING_SENSITIVE = [
   'test/detection/cli-no-secrets.test.ts',
   'test/checks/rate-checks.test.ts',
   'test/checks/rate-latency.test.ts',
+  'test/http/burst-h2.test.ts',
 ];
 
 export default defineConfig({

@@ -107,6 +107,7 @@ export async function burstToThrottle(
       concurrency: 0,
       connections: 0,
       pipelining: 1,
+      protocol: 'http/1.1',
     };
     return {
       ...base,
@@ -268,6 +269,7 @@ function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult, sizing
     concurrencyCap: MAX_BURST_CONCURRENCY,
     connections: burst.connections,
     pipelining: burst.pipelining,
+    protocol: burst.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
   };
   if (burst.roundTripMs !== undefined) out.roundTripMs = burst.roundTripMs;
   if (sizing) {
@@ -280,9 +282,16 @@ function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult, sizing
           : sizing.concurrency > sizing.needed
             ? ` (rateLimit.concurrency is ${spec.concurrency})`
             : '';
-    out.concurrencySizing = `round trip ${burst.roundTripMs} ms: ${sizing.needed} in flight exceed the allowance within half a window; used ${sizing.concurrency}${limitedBy}${burst.pipelining > 1 ? `, over ${burst.connections} connections pipelined ${burst.pipelining} deep` : ''}`;
+    out.concurrencySizing = `round trip ${burst.roundTripMs} ms: ${sizing.needed} in flight exceed the allowance within half a window; used ${sizing.concurrency}${limitedBy}${layout(burst)}`;
   }
   return out;
+}
+
+/** How the requests in flight were spread over connections, when not one per connection. */
+function layout(burst: BurstResult): string {
+  if (burst.protocol === 'h2')
+    return `, as HTTP/2 streams over ${burst.connections} connection${burst.connections === 1 ? '' : 's'} (up to ${burst.pipelining} each)`;
+  return burst.pipelining > 1 ? `, over ${burst.connections} connections pipelined ${burst.pipelining} deep` : '';
 }
 
 /** What would give a burst more load, said in a too-little-load error. */

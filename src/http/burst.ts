@@ -23,8 +23,12 @@
 //
 // Optionally the burst sizes itself from the round trip: it sends two
 // requests one after the other first (the second on a warm connection) and
-// asks the caller how many requests in flight that round trip needs.
-import { Pool, type Dispatcher } from 'undici';
+// asks the caller how many requests in flight that round trip needs. Those
+// two also find out whether an https target speaks HTTP/2 (ALPN); if it does,
+// the burst multiplexes its GET and HEAD requests as streams on one
+// connection (100 per connection) instead of opening or pipelining many.
+import type { TLSSocket } from 'node:tls';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { BudgetExceededError } from '../errors.js';
 import type { ProbePoint } from '../result.js';
 import type { Credential, HttpClient, HttpResponse, PreparedRequest } from './client.js';
@@ -98,8 +102,10 @@ export interface BurstResult {
   /** Requests in flight at once, after sizing. */
   readonly concurrency: number;
   readonly connections: number;
-  /** Requests in flight on one connection (1: no pipelining). */
+  /** Requests in flight on one connection (1: no pipelining; with HTTP/2, streams). */
   readonly pipelining: number;
+  /** The protocol of the burst's connections: HTTP/2 only when an https target offered it to a sized burst. */
+  readonly protocol: 'http/1.1' | 'h2';
   /** The round trip the burst sized itself from, when it did. */
   readonly roundTripMs?: number;
 }
@@ -108,6 +114,8 @@ const KEPT_ERRORS = 5;
 /** Bytes of a refusal's body kept (accepted answers' bodies are not kept at all). */
 const REFUSAL_BODY_CAP = 2048;
 export const DEFAULT_MAX_CONNECTIONS = 64;
+/** Streams a burst keeps open on one HTTP/2 connection (Node's and many servers' default limit). */
+export const H2_STREAMS_PER_CONNECTION = 100;
 
 export async function runBurst(o: BurstOptions): Promise<BurstResult> {
   const request = o.http.prepare({
@@ -122,15 +130,23 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
   return burst.run();
 }
 
-/** How many connections, and how deep each is pipelined, for `concurrency` requests in flight. */
+/**
+ * How many connections, and how deep each is pipelined (or how many HTTP/2
+ * streams each carries), for `concurrency` requests in flight.
+ */
 export function connectionPlan(
   concurrency: number,
   method: string,
-  opts: { maxConnections?: number; pipelining?: number } = {},
+  opts: { maxConnections?: number; pipelining?: number; h2?: boolean } = {},
 ): { concurrency: number; connections: number; pipelining: number } {
   const safe = method === 'GET' || method === 'HEAD';
   const maxConnections = Math.max(1, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   const wanted = Math.max(1, Math.floor(concurrency));
+  if (safe && opts.h2) {
+    const streams = Math.min(wanted, H2_STREAMS_PER_CONNECTION);
+    return { concurrency: wanted, connections: Math.ceil(wanted / streams), pipelining: streams };
+  }
+  // undici sends a request of another method alone on its connection (it could not be retried).
   if (!safe) {
     const n = Math.min(wanted, maxConnections);
     return { concurrency: n, connections: n, pipelining: 1 };
@@ -158,8 +174,9 @@ class Burst {
   readonly t0 = performance.now();
   readonly timeoutMs: number;
   private readonly lanes: Lane[] = [];
-  private dispatcher: Dispatcher;
-  private pool?: Pool;
+  private dispatcher?: Dispatcher;
+  private readonly pools: Pool[] = [];
+  private protocol: BurstResult['protocol'] = 'http/1.1';
   private onIdle?: () => void;
 
   constructor(
@@ -168,9 +185,6 @@ class Burst {
   ) {
     this.maxRequests = Math.max(0, o.maxRequests);
     this.timeoutMs = o.http.timeoutMs;
-    // The pilot requests go over the run's shared connections (likely warm);
-    // the burst itself gets a pool of its own, sized below.
-    this.dispatcher = o.http.dispatcher;
   }
 
   async run(): Promise<BurstResult> {
@@ -185,21 +199,17 @@ class Burst {
     try {
       if (signal?.aborted) this.stoppedBy = 'interrupted';
       if (this.o.sizeFromRoundTrip) {
+        // One connection, offered HTTP/2 where the origin is https.
+        this.dispatcher = this.openPool(1, 1, this.request.origin.startsWith('https:'));
         roundTripMs = await this.pilot();
         if (roundTripMs !== undefined && !this.stoppedBy && !this.firstRefusal) {
           const sized = this.o.sizeFromRoundTrip(roundTripMs);
           this.maxRequests = Math.max(this.sent, sized.maxRequests);
-          plan = connectionPlan(sized.concurrency, this.request.method, this.o);
+          plan = connectionPlan(sized.concurrency, this.request.method, { ...this.o, h2: this.protocol === 'h2' });
         }
       }
       if (!this.stoppedBy && !this.firstRefusal) {
-        this.pool = new Pool(this.request.origin, {
-          connections: plan.connections,
-          pipelining: plan.pipelining,
-          keepAliveTimeout: 4_000,
-          connect: { timeout: this.timeoutMs, ...(this.o.http.ca ? { ca: this.o.http.ca } : {}) },
-        });
-        this.dispatcher = this.pool;
+        this.dispatcher = this.openPool(plan.connections, plan.pipelining, this.protocol === 'h2');
         this.relaunch = true;
         this.pipelined = plan.pipelining > 1;
         const idle = this.whenIdle();
@@ -209,7 +219,7 @@ class Burst {
     } finally {
       clearInterval(sweep);
       signal?.removeEventListener('abort', onAbort);
-      await this.pool?.destroy().catch(() => undefined);
+      await Promise.all(this.pools.map((p) => p.destroy().catch(() => undefined)));
     }
     return {
       points: this.points,
@@ -225,8 +235,28 @@ class Burst {
       concurrency: plan.concurrency,
       connections: plan.connections,
       pipelining: plan.pipelining,
+      protocol: this.protocol,
       ...(roundTripMs !== undefined ? { roundTripMs: round(roundTripMs) } : {}),
     };
+  }
+
+  /** A pool on the profile's origin that trusts the run's CA and notes whether its connections speak HTTP/2. */
+  private openPool(connections: number, pipelining: number, allowH2: boolean): Pool {
+    const ca = this.o.http.ca;
+    const connect = buildConnector({ timeout: this.timeoutMs, allowH2, ...(ca ? { ca } : {}) });
+    const pool = new Pool(this.request.origin, {
+      connections,
+      pipelining,
+      keepAliveTimeout: 4_000,
+      connect: (opts, callback) =>
+        connect(opts, (err, socket) => {
+          if ((socket as TLSSocket | null)?.alpnProtocol === 'h2') this.protocol = 'h2';
+          if (err) callback(err, null);
+          else callback(null, socket!);
+        }),
+    });
+    this.pools.push(pool);
+    return pool;
   }
 
   /** Two requests one after the other; the faster round trip (undefined when neither was answered). */
@@ -273,7 +303,7 @@ class Burst {
     this.o.onProgress?.(seq, this.maxRequests);
     lane.start(seq, performance.now() - this.t0);
     const r = this.request;
-    this.dispatcher.dispatch(
+    this.dispatcher!.dispatch(
       {
         origin: r.origin,
         path: r.path,
@@ -356,7 +386,7 @@ class Burst {
     this.stoppedBy = 'interrupted';
     for (const lane of this.lanes) lane?.abort();
     // Requests still waiting for a connection have nothing to abort yet: the pool's end fails them.
-    void this.pool?.destroy().catch(() => undefined);
+    for (const pool of this.pools) void pool.destroy().catch(() => undefined);
     this.idleIfDone();
   }
 
