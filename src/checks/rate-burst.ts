@@ -248,7 +248,7 @@ async function burstOnce(
     return done(
       {
         ...result,
-        unverifiable: `could not generate enough load: at most ${inWindow} calls were accepted within any ${spec.windowSeconds} s window, but exceeding the expected limit needs more than ${allowance} (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); ${moreLoadHint(burst, sizing)}`,
+        unverifiable: `could not generate enough load: at most ${inWindow} calls were accepted within any ${spec.windowSeconds} s window, but exceeding the expected limit needs more than ${allowance} (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); ${moreLoadHint(spec, burst, sizing)}`,
       },
       true,
     );
@@ -256,14 +256,14 @@ async function burstOnce(
   return done(
     {
       ...result,
-      unverifiable: `no throttle, but the burst was too slow to prove there is no limit: only ${inFirstWindow} of its ${burst.accepted} accepted calls came back within the first ${spec.windowSeconds} s window (the limit is ${spec.limit}), so a window may have reset mid-burst (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); ${moreLoadHint(burst, sizing)}`,
+      unverifiable: `no throttle, but the burst was too slow to prove there is no limit: only ${inFirstWindow} of its ${burst.accepted} accepted calls came back within the first ${spec.windowSeconds} s window (the limit is ${spec.limit}), so a window may have reset mid-burst (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); ${moreLoadHint(spec, burst, sizing)}`,
     },
     true,
   );
 }
 
 /** How the burst chose its concurrency, for the check's measurements (and so the report). */
-function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult, sizing?: BurstSizing): Record<string, number | string> {
+export function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult, sizing?: BurstSizing): Record<string, number | string> {
   const out: Record<string, number | string> = {
     declaredConcurrency: spec.concurrency,
     concurrencyCap: MAX_BURST_CONCURRENCY,
@@ -275,14 +275,16 @@ function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult, sizing
   if (sizing) {
     out.concurrencyNeeded = sizing.needed;
     const limitedBy =
-      sizing.cappedBy === 'cap'
+      burst.concurrency < sizing.concurrency
+        ? `, limited to ${burst.concurrency} connections: ${spec.probe.method} is never pipelined`
+        : sizing.cappedBy === 'cap'
         ? `, capped at ${MAX_BURST_CONCURRENCY}`
         : sizing.cappedBy === 'budget'
           ? ', limited by the request budget'
           : sizing.concurrency > sizing.needed
             ? ` (rateLimit.concurrency is ${spec.concurrency})`
             : '';
-    out.concurrencySizing = `round trip ${burst.roundTripMs} ms: ${sizing.needed} in flight exceed the allowance within half a window; used ${sizing.concurrency}${limitedBy}${layout(burst)}`;
+    out.concurrencySizing = `round trip ${burst.roundTripMs} ms: ${sizing.needed} in flight exceed the allowance within half a window; used ${burst.concurrency}${limitedBy}${layout(burst)}`;
   }
   return out;
 }
@@ -295,7 +297,9 @@ function layout(burst: BurstResult): string {
 }
 
 /** What would give a burst more load, said in a too-little-load error. */
-function moreLoadHint(burst: BurstResult, sizing?: BurstSizing): string {
+function moreLoadHint(spec: RateLimitSpec, burst: BurstResult, sizing?: BurstSizing): string {
+  if (sizing && burst.concurrency < sizing.concurrency)
+    return `${spec.probe.method} requests go one per connection and a burst opens at most ${burst.connections} (round trip ${burst.roundTripMs} ms): probe a GET resource (rateLimit.probe) or run keyprobe closer to the target`;
   if (sizing?.cappedBy === 'cap')
     return `the burst already kept ${MAX_BURST_CONCURRENCY} requests in flight, the most keyprobe sends at once (round trip ${burst.roundTripMs} ms): run keyprobe closer to the target`;
   if (sizing?.cappedBy === 'budget') return 'the request budget limited the requests in flight; raise target.budget';

@@ -9,7 +9,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLatencyProxy, type LatencyProxy } from '../../bench/lib/latency-proxy.js';
 import type { RateLimitSpec } from '../../src/config/profile-schema.js';
-import { burstConcurrency, MAX_BURST_CONCURRENCY } from '../../src/checks/rate-burst.js';
+import { burstConcurrency, concurrencyMeasurements, MAX_BURST_CONCURRENCY } from '../../src/checks/rate-burst.js';
+import type { BurstResult } from '../../src/http/burst.js';
 import { fixture, runChecks, startTarget } from '../lifecycle/helpers.js';
 
 const LIMIT = 300;
@@ -92,5 +93,74 @@ describe('burst concurrency from the round trip', () => {
     expect(burstConcurrency(spec, 1100, 40, 1150)).toEqual({ needed: 89, concurrency: 47, cappedBy: 'budget' });
     // The declared minimum stands (the budget was checked against it before the burst).
     expect(burstConcurrency(spec, 1100, 40, 1105)).toEqual({ needed: 89, concurrency: 8, cappedBy: 'budget' });
+  });
+});
+
+describe('what the check says about its concurrency', () => {
+  const spec = {
+    limit: 5000,
+    windowSeconds: 1,
+    tolerance: 0.1,
+    concurrency: 8,
+    probe: { method: 'GET', path: '/v1/agents' },
+  } as RateLimitSpec;
+  const burst = (b: Partial<BurstResult>): BurstResult => ({
+    points: [],
+    sent: 0,
+    accepted: 0,
+    errors: [],
+    errorCount: 0,
+    durationMs: 0,
+    stoppedBy: 'refusal',
+    concurrency: 8,
+    connections: 8,
+    pipelining: 1,
+    protocol: 'http/1.1',
+    roundTripMs: 41.5,
+    ...b,
+  });
+
+  it('names the round trip, what it needed, what it used and how it spread the requests', () => {
+    const m = concurrencyMeasurements(spec, burst({ concurrency: 459, connections: 58, pipelining: 8 }), { needed: 459, concurrency: 459 });
+    expect(m).toMatchObject({
+      declaredConcurrency: 8,
+      concurrencyCap: 512,
+      concurrencyNeeded: 459,
+      connections: 58,
+      pipelining: 8,
+      protocol: 'HTTP/1.1',
+      roundTripMs: 41.5,
+    });
+    expect(m.concurrencySizing).toBe(
+      'round trip 41.5 ms: 459 in flight exceed the allowance within half a window; used 459, over 58 connections pipelined 8 deep',
+    );
+  });
+
+  it('says when the cap held it back, when HTTP/2 carried it, and when the method kept it to one per connection', () => {
+    expect(
+      concurrencyMeasurements(spec, burst({ concurrency: 512, connections: 64, pipelining: 8 }), {
+        needed: 1101,
+        concurrency: 512,
+        cappedBy: 'cap',
+      }).concurrencySizing,
+    ).toBe(
+      'round trip 41.5 ms: 1101 in flight exceed the allowance within half a window; used 512, capped at 512, over 64 connections pipelined 8 deep',
+    );
+    expect(
+      concurrencyMeasurements(spec, burst({ concurrency: 90, connections: 1, pipelining: 90, protocol: 'h2' }), {
+        needed: 90,
+        concurrency: 90,
+      }),
+    ).toMatchObject({
+      protocol: 'HTTP/2',
+      concurrencySizing:
+        'round trip 41.5 ms: 90 in flight exceed the allowance within half a window; used 90, as HTTP/2 streams over 1 connection (up to 90 each)',
+    });
+    const post = { ...spec, probe: { method: 'POST', path: '/v1/agents/agt-1/calls' } } as RateLimitSpec;
+    expect(
+      concurrencyMeasurements(post, burst({ concurrency: 64, connections: 64 }), { needed: 200, concurrency: 200 }).concurrencySizing,
+    ).toBe(
+      'round trip 41.5 ms: 200 in flight exceed the allowance within half a window; used 64, limited to 64 connections: POST is never pipelined',
+    );
   });
 });
