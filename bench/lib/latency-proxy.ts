@@ -5,9 +5,12 @@
 // prove the burst sizes itself from the round trip.
 //
 // It works below HTTP (it never parses a byte), so it carries HTTP/1.1,
-// pipelining, TLS and HTTP/2 alike. What it does not model: the TCP handshake
-// (the proxy accepts at once, so a new connection costs no extra round trip,
-// where a real link adds one), bandwidth limits, loss or reordering.
+// pipelining, TLS and HTTP/2 alike. All connections share one delay line per
+// proxy: what arrived first leaves first, whichever connection it is on, so
+// the proxy itself never reorders (it would blur the precision it is used to
+// measure). What it does not model: the TCP handshake (the proxy accepts at
+// once, so a new connection costs no extra round trip, where a real link adds
+// one), bandwidth limits, loss or reordering.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface LatencyProxy {
@@ -27,6 +30,7 @@ export async function startLatencyProxy(targetOrigin: string, delayMs: number): 
     throw new Error(`the latency proxy fronts loopback targets only, not ${target.hostname}`);
   const targetPort = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
   const sockets = new Set<Socket>();
+  const line = delayLine(delayMs);
   let accepted = 0;
 
   const server: Server = createServer((client) => {
@@ -39,8 +43,8 @@ export async function startLatencyProxy(targetOrigin: string, delayMs: number): 
       // A reset shows as 'close' without 'end' (relayed below); nothing to report.
       s.on('error', () => undefined);
     }
-    relay(client, upstream, delayMs);
-    relay(upstream, client, delayMs);
+    relay(client, upstream, line);
+    relay(upstream, client, line);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -60,41 +64,52 @@ export async function startLatencyProxy(targetOrigin: string, delayMs: number): 
   };
 }
 
-/**
- * Copies `from` to `to`, each chunk `delayMs` after it arrived, in order, and
- * the end (or reset) of the stream after the last chunk. Chunks wait in a
- * queue drained by one timer, so order holds whatever the timer granularity.
- */
-function relay(from: Socket, to: Socket, delayMs: number): void {
-  const queue: { dueAt: number; item: Buffer | 'end' | 'reset' }[] = [];
+/** Each chunk (or end, or reset) goes to its socket `delayMs` after it was pushed, in the order pushed. */
+type DelayLine = (to: Socket, item: Buffer | 'end' | 'reset') => void;
+
+function delayLine(delayMs: number): DelayLine {
+  const queue: { dueAt: number; to: Socket; item: Buffer | 'end' | 'reset' }[] = [];
   let scheduled = false;
-  const drain = () => {
-    scheduled = false;
-    const now = performance.now();
-    // Everything due goes out in one write (cork), as a real link would deliver it.
-    to.cork();
-    while (queue.length > 0 && queue[0]!.dueAt <= now) {
-      const { item } = queue.shift()!;
-      if (to.destroyed) return;
-      if (item === 'end') to.end();
-      else if (item === 'reset') to.destroy();
-      else to.write(item);
-    }
-    to.uncork();
-    if (queue.length > 0) schedule(queue[0]!.dueAt - now);
-  };
   const schedule = (ms: number) => {
     scheduled = true;
     setTimeout(drain, ms);
   };
-  const push = (item: Buffer | 'end' | 'reset') => {
-    queue.push({ dueAt: performance.now() + delayMs, item });
+  const drain = () => {
+    scheduled = false;
+    const now = performance.now();
+    // Everything due leaves together, one write per socket (cork), as a real link would deliver it.
+    const corked = new Set<Socket>();
+    while (queue.length > 0 && queue[0]!.dueAt <= now) {
+      const { to, item } = queue.shift()!;
+      if (to.destroyed) continue;
+      if (item === 'end' || item === 'reset') {
+        // What was written before it goes out first.
+        if (corked.delete(to)) to.uncork();
+        if (item === 'end') to.end();
+        else to.destroy();
+      } else {
+        if (!corked.has(to)) {
+          to.cork();
+          corked.add(to);
+        }
+        to.write(item);
+      }
+    }
+    for (const s of corked) s.uncork();
+    if (queue.length > 0) schedule(queue[0]!.dueAt - now);
+  };
+  return (to, item) => {
+    queue.push({ dueAt: performance.now() + delayMs, to, item });
     if (!scheduled) schedule(delayMs);
   };
-  from.on('data', (chunk: Buffer) => push(chunk));
-  from.on('end', () => push('end'));
+}
+
+/** Copies `from` to `to` through the delay line: every chunk, then the end (or a reset) of the stream. */
+function relay(from: Socket, to: Socket, line: DelayLine): void {
+  from.on('data', (chunk: Buffer) => line(to, chunk));
+  from.on('end', () => line(to, 'end'));
   // A stream that closed without its end takes the other side down once its data is out.
   from.on('close', () => {
-    if (!from.readableEnded) push('reset');
+    if (!from.readableEnded) line(to, 'reset');
   });
 }

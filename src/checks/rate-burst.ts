@@ -197,6 +197,8 @@ async function burstOnce(
     const status = refusal.response.status;
     measurements.throttledAtCall = refusal.call;
     measurements.acceptedBeforeThrottle = refusal.acceptedBefore;
+    // The same count in send order: answers can overtake each other across connections.
+    measurements.acceptedSentBeforeThrottle = refusal.acceptedSentBefore;
     measurements.inFlightAtThrottle = refusal.inFlight;
     measurements.throttleStatus = status;
     const declared = spec.statuses.includes(status) || status === 429;
