@@ -27,6 +27,7 @@
 // two also find out whether an https target speaks HTTP/2 (ALPN); if it does,
 // the burst multiplexes its GET and HEAD requests as streams on one
 // connection (100 per connection) instead of opening or pipelining many.
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { BudgetExceededError } from '../errors.js';
@@ -250,9 +251,10 @@ class Burst {
       keepAliveTimeout: 4_000,
       connect: (opts, callback) =>
         connect(opts, (err, socket) => {
-          if ((socket as TLSSocket | null)?.alpnProtocol === 'h2') this.protocol = 'h2';
-          if (err) callback(err, null);
-          else callback(null, socket!);
+          if (err) return callback(err, null);
+          if ((socket as TLSSocket).alpnProtocol === 'h2') this.protocol = 'h2';
+          else coalesceWrites(socket!);
+          callback(null, socket!);
         }),
     });
     this.pools.push(pool);
@@ -488,6 +490,29 @@ class Lane implements Dispatcher.DispatchHandler {
     this.inFlight = false;
     this.burst.settled(this, err);
   }
+}
+
+/**
+ * Requests written to one HTTP/1.1 connection in the same tick leave in one
+ * write: answers arrive in batches, each starts its lane's next request, and
+ * undici writes each request on its own. One syscall and one TCP segment per
+ * request was a third of the burst's CPU time (the same batching Nagle's
+ * algorithm would do, without its delay).
+ */
+function coalesceWrites(socket: Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
 }
 
 /** The most accepted answers that arrived within any span of `windowMs`: did the burst really exceed the rate? */
