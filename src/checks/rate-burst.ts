@@ -197,8 +197,6 @@ async function burstOnce(
     const status = refusal.response.status;
     measurements.throttledAtCall = refusal.call;
     measurements.acceptedBeforeThrottle = refusal.acceptedBefore;
-    // The same count in send order: answers can overtake each other across connections.
-    measurements.acceptedSentBeforeThrottle = refusal.acceptedSentBefore;
     measurements.inFlightAtThrottle = refusal.inFlight;
     measurements.throttleStatus = status;
     const declared = spec.statuses.includes(status) || status === 429;
@@ -280,12 +278,12 @@ export function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult,
       burst.concurrency < sizing.concurrency
         ? `, limited to ${burst.concurrency} connections: ${spec.probe.method} is never pipelined`
         : sizing.cappedBy === 'cap'
-        ? `, capped at ${MAX_BURST_CONCURRENCY}`
-        : sizing.cappedBy === 'budget'
-          ? ', limited by the request budget'
-          : sizing.concurrency > sizing.needed
-            ? ` (rateLimit.concurrency is ${spec.concurrency})`
-            : '';
+          ? `, capped at ${MAX_BURST_CONCURRENCY}`
+          : sizing.cappedBy === 'budget'
+            ? ', limited by the request budget'
+            : sizing.concurrency > sizing.needed
+              ? ` (rateLimit.concurrency is ${spec.concurrency})`
+              : '';
     out.concurrencySizing = `round trip ${burst.roundTripMs} ms: ${sizing.needed} in flight exceed the allowance within half a window; used ${burst.concurrency}${limitedBy}${layout(burst)}`;
   }
   return out;

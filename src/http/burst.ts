@@ -253,7 +253,8 @@ class Burst {
         connect(opts, (err, socket) => {
           if (err) return callback(err, null);
           if ((socket as TLSSocket).alpnProtocol === 'h2') this.protocol = 'h2';
-          else coalesceWrites(socket!);
+          // Only pipelined connections can have several requests to write at once.
+          else if (pipelining > 1) coalesceWrites(socket!);
           callback(null, socket!);
         }),
     });

@@ -55,9 +55,6 @@ describe('rate limits across 20 ms of latency each way', () => {
     const accepted = m.acceptedBeforeThrottle as number;
     expect(accepted).toBeGreaterThanOrEqual(LIMIT);
     expect(accepted).toBeLessThanOrEqual(LIMIT + (m.inFlightAtThrottle as number));
-    // Counted in send order too (the proxy keeps the order, so both counts are the limiter's).
-    expect(m.acceptedSentBeforeThrottle).toBeGreaterThanOrEqual(LIMIT);
-    expect(m.acceptedSentBeforeThrottle).toBeLessThanOrEqual(LIMIT + (m.inFlightAtThrottle as number));
     expect(m.sent as number).toBeLessThanOrEqual(1.5 * (LIMIT + 1));
   });
 
