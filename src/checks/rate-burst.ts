@@ -175,7 +175,8 @@ async function burstOnce(
     expectedLimit: spec.limit,
     windowSeconds: spec.windowSeconds,
     ...(burst.firstRefusal ? { firstThrottledAtCall: burst.firstRefusal.call } : {}),
-    points: burst.points,
+    // The report's timeline keeps its form (send order stays with the burst's own result).
+    points: burst.points.map(({ tMs, status, accepted }) => (status === undefined ? { tMs, accepted } : { tMs, status, accepted })),
   };
   const measurements: Record<string, number | string> = {
     expectedLimit: spec.limit,

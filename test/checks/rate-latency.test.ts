@@ -56,6 +56,10 @@ describe('rate limits across 20 ms of latency each way', () => {
     expect(accepted).toBeGreaterThanOrEqual(LIMIT);
     expect(accepted).toBeLessThanOrEqual(LIMIT + (m.inFlightAtThrottle as number));
     expect(m.sent as number).toBeLessThanOrEqual(1.5 * (LIMIT + 1));
+    // The report's burst timeline keeps its form: one point per answer, nothing of the burst's own bookkeeping.
+    expect(c.timeline?.kind).toBe('burst');
+    expect(c.timeline!.points).toHaveLength(m.sent as number);
+    expect(Object.keys(c.timeline!.points[0]!)).toEqual(['tMs', 'status', 'accepted']);
   });
 
   it('the no-rate-limit fault still fails across the same latency, on the same sized burst', async () => {
