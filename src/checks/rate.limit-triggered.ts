@@ -1,10 +1,12 @@
 // A rate limit must really trigger, per key, near the declared limit. Limiters
 // fail open (Kong `fault_tolerant`) or count per node, so keyprobe drives the
 // probe resource above the limit and counts the accepted calls before the
-// first throttle. Too little load to exceed the limit is `error`, never a
-// false fail.
+// first throttle: every accepted call sent before that throttle came back,
+// whatever order the answers arrived in (src/http/burst.ts). Too little load
+// to exceed the limit is `error`, never a false fail.
 import { defineCheck, noParams } from './check.js';
 import { statusText } from './describe.js';
+import type { BurstRefusal } from '../http/burst.js';
 import { burstToThrottle } from './rate-burst.js';
 
 export default defineCheck({
@@ -44,7 +46,7 @@ export default defineCheck({
       advisories.push(
         `throttled after only ${t.acceptedBefore} accepted calls, below the expected ${spec.limit}: the limit is stricter than declared, or the window was not fresh`,
       );
-    const observed = `${o.burst.accepted} calls accepted, first throttle (${statusText(t.response.status)}) at call ${t.call}, ${t.inFlight} in flight`;
+    const observed = `${o.burst.accepted} calls accepted, first throttle (${statusText(t.response.status)}) at call ${t.call}, ${t.inFlight} in flight${otherOrders(t)}`;
     if (o.burst.accepted > allowed && o.throttledAfterFirstWindow && (o.acceptedInFirstWindow ?? 0) <= allowed) {
       return {
         ...base,
@@ -72,3 +74,15 @@ export default defineCheck({
     };
   },
 });
+
+/**
+ * The accepted calls before the throttle in arrival and in send order, where
+ * they differ from the judged count (every accepted call sent before the
+ * throttle came back): answers overtook each other on the way.
+ */
+function otherOrders(t: BurstRefusal): string {
+  const parts: string[] = [];
+  if (t.acceptedArrivedBefore !== t.acceptedBefore) parts.push(`${t.acceptedArrivedBefore} came back before it`);
+  if (t.acceptedSentBefore !== t.acceptedBefore) parts.push(`${t.acceptedSentBefore} were sent before the throttled call`);
+  return parts.length > 0 ? ` (of the ${t.acceptedBefore} accepted calls sent before the throttle came back, ${parts.join(' and ')})` : '';
+}
