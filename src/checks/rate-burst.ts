@@ -183,6 +183,7 @@ async function burstOnce(
     windowSeconds: spec.windowSeconds,
     allowance,
     sent: burst.sent,
+    ...(burst.resent ? { resent: burst.resent } : {}),
     ...(burst.waitedForWindowMs !== undefined ? { waitedForWindowMs: burst.waitedForWindowMs } : {}),
     accepted: burst.accepted,
     burstMs: burst.durationMs,

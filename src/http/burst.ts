@@ -21,7 +21,11 @@
 // most `maxConnections` connections; beyond that, GET and HEAD requests are
 // pipelined (RFC 9112 §9.3.2 allows it for safe methods), so a burst that
 // needs hundreds of requests in flight across a slow link does not open
-// hundreds of connections. Other methods are never pipelined.
+// hundreds of connections. Other methods are never pipelined. When a server
+// closes a connection mid-pipeline, undici writes the requests it had already
+// written there again on a new one: each such write takes the budget too, and
+// one the budget has no room for is not written (a run never sends more than
+// its budget).
 //
 // Optionally the burst sizes itself from the round trip: it sends two
 // requests one after the other first (the second on a warm connection) and
@@ -130,6 +134,11 @@ export interface BurstResult {
   readonly points: readonly BurstPoint[];
   /** Requests launched (each once, whatever undici did with it). */
   readonly sent: number;
+  /**
+   * Requests written again after a server closed their connection mid-pipeline
+   * (each took the budget like a new request; absent: none).
+   */
+  readonly resent?: number;
   readonly accepted: number;
   readonly firstRefusal?: BurstRefusal;
   /** Network failures, in words, redacted (first few). */
@@ -193,7 +202,7 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
 
 /** What a burst spent of its rate-limit bucket, for HttpClient.burstSpent. */
 export interface BurstSpent {
-  /** Requests sent (the budget they took). */
+  /** Requests written (the budget they took). */
   readonly requests: number;
   /** performance.now() when the last answer (or failure) came back. */
   readonly lastAnswerAt: number;
@@ -233,6 +242,8 @@ class Burst {
   readonly errors: string[] = [];
   errorCount = 0;
   sent = 0;
+  /** Requests undici wrote again after their connection closed mid-pipeline. */
+  resent = 0;
   accepted = 0;
   inFlight = 0;
   firstRefusal?: Omit<BurstRefusal, 'call' | 'acceptedBefore' | 'acceptedSentBefore'>;
@@ -302,6 +313,7 @@ class Burst {
     return {
       points: this.points,
       sent: this.sent,
+      ...(this.resent > 0 ? { resent: this.resent } : {}),
       accepted: this.accepted,
       ...(refusal
         ? {
@@ -322,7 +334,7 @@ class Burst {
 
   /** What the burst spent of its rate-limit bucket (undefined: it sent nothing). */
   spent(): BurstSpent | undefined {
-    const requests = this.sent;
+    const requests = this.sent + this.resent;
     if (requests === 0) return undefined;
     return {
       requests,
@@ -408,6 +420,17 @@ class Burst {
     return true;
   }
 
+  /**
+   * undici is about to write a request again (its connection closed with it
+   * written but unanswered): it takes the budget like any request; false when
+   * the budget has no room, and then it is not written.
+   */
+  rewrite(): boolean {
+    if (!this.takeBudget()) return false;
+    this.resent++;
+    return true;
+  }
+
   /** One request's worth of the budget; false (and the burst stops) when it is spent. */
   private takeBudget(): boolean {
     try {
@@ -468,6 +491,8 @@ class Burst {
     // Requests cut short by an interruption are not the target's failures.
     if (this.stoppedBy === 'interrupted') return;
     this.points.push({ tMs, accepted: false, seq: lane.seq, sentMs: lane.sentAtMs });
+    // Nor is one the budget had no room to write again.
+    if (lane.budgetRefused) return;
     this.errorCount++;
     if (this.errors.length < KEPT_ERRORS) {
       const why = lane.timedOut
@@ -531,6 +556,10 @@ class Lane implements Dispatcher.DispatchHandler {
   bodyTruncated = false;
   timedOut = false;
   inFlight = false;
+  /** Times undici started writing this request (more than one: written again after its connection closed). */
+  writes = 0;
+  /** A second write the budget had no room for: aborted before it was written. */
+  budgetRefused = false;
   private controller?: Dispatcher.DispatchController;
 
   constructor(private readonly burst: Burst) {}
@@ -542,6 +571,8 @@ class Lane implements Dispatcher.DispatchHandler {
     this.timedOut = false;
     this.inFlight = true;
     this.controller = undefined;
+    this.writes = 0;
+    this.budgetRefused = false;
     // What a refusal left behind (accepted answers leave nothing).
     if (this.status >= 300) {
       this.headers = {};
@@ -561,10 +592,18 @@ class Lane implements Dispatcher.DispatchHandler {
     this.controller?.abort(new Error('deadline'));
   }
 
+  /** undici calls this each time it is about to write the request, a write again after a closed connection too. */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     // Interrupted or overdue before undici even started it.
-    if (this.timedOut) controller.abort(new Error('deadline'));
+    if (this.timedOut) {
+      controller.abort(new Error('deadline'));
+      return;
+    }
+    if (++this.writes > 1 && !this.burst.rewrite()) {
+      this.budgetRefused = true;
+      controller.abort(new BudgetExceededError(this.burst.o.http.budget.limit));
+    }
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {

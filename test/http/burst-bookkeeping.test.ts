@@ -4,7 +4,8 @@
 // interrupt, the origin lock, redacted error words, and how it spreads
 // requests over connections (pipelining only GET and HEAD). All on loopback
 // servers started here, each bounded in requests and time.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLatencyProxy, type LatencyProxy } from '../../bench/lib/latency-proxy.js';
 import { CheckError } from '../../src/errors.js';
@@ -221,6 +222,39 @@ describe('burst connections', () => {
     expect(s.connections()).toBe(3);
     // More requests at the server at once than connections: they were pipelined.
     expect(maxInFlight).toBe(12);
+  });
+
+  it('a request undici writes again after a connection closed mid-pipeline takes the budget too: the target never sees more than the budget', async () => {
+    // Answers two requests per connection, then closes it with the rest of the pipeline unanswered
+    // (as a gateway does at its keep-alive request limit). It counts every request that reached it.
+    let heads = 0;
+    const s = net.createServer((socket) => {
+      let buffered = '';
+      let answered = 0;
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+          buffered = buffered.slice(end + 4);
+          heads++;
+          if (answered >= 2) continue;
+          answered++;
+          socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
+          if (answered === 2) setImmediate(() => socket.destroy());
+        }
+      });
+    });
+    const l = await listen(s as unknown as Server);
+    closers.push(() => l.close());
+    const { http, budget } = client(l.origin, { budget: 40 });
+    const r = await burst(http, { concurrency: 8, maxConnections: 2, maxRequests: 200 });
+    expect(r.pipelining).toBe(4);
+    // undici did write requests again (the test would prove nothing otherwise), and each took the budget.
+    expect(r.resent).toBeGreaterThan(0);
+    expect(budget.spent).toBe(r.sent + r.resent!);
+    expect(budget.spent).toBeLessThanOrEqual(40);
+    expect(heads).toBeLessThanOrEqual(budget.spent);
+    expect(r.stoppedBy).toBe('budget');
   });
 
   it('a POST burst is never pipelined: one request per connection', async () => {
