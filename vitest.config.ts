@@ -22,6 +22,7 @@ export const TIMING_SENSITIVE = [
   'test/recipes/haproxy.test.ts',
   'test/checks/rate-latency.test.ts',
   'test/http/burst-h2.test.ts',
+  'test/http/burst-pacing.test.ts',
 ];
 
 export default defineConfig({
