@@ -199,12 +199,13 @@ async function burstOnce(
   if (refusal) {
     const status = refusal.response.status;
     measurements.throttledAtCall = refusal.call;
-    // Every accepted call sent before the throttle came back, whatever order the answers took;
-    // the two orders that undercount when answers overtake each other, where they differ.
+    // The accepted calls before the throttle in send or arrival order (src/http/burst.ts); where
+    // they differ, each order's own count and every accepted call sent before the throttle came back.
     measurements.acceptedBeforeThrottle = refusal.acceptedBefore;
     if (refusal.acceptedArrivedBefore !== refusal.acceptedBefore)
       measurements.acceptedArrivedBeforeThrottle = refusal.acceptedArrivedBefore;
     if (refusal.acceptedSentBefore !== refusal.acceptedBefore) measurements.acceptedSentBeforeThrottledCall = refusal.acceptedSentBefore;
+    if (refusal.acceptedAtMost !== refusal.acceptedBefore) measurements.acceptedBeforeThrottleAtMost = refusal.acceptedAtMost;
     measurements.inFlightAtThrottle = refusal.inFlight;
     measurements.throttleStatus = status;
     const declared = spec.statuses.includes(status) || status === 429;
@@ -215,7 +216,8 @@ async function burstOnce(
       });
     }
     // Another 4xx/5xx counts as the throttle only once the limit was (nearly) reached: earlier it is just a failure.
-    const nearLimit = refusal.acceptedBefore >= Math.floor(spec.limit * (1 - spec.tolerance));
+    // "Reached" on the most the window can have accepted, so an order that undercounts never decides it.
+    const nearLimit = refusal.acceptedAtMost >= Math.floor(spec.limit * (1 - spec.tolerance));
     if (declared || (status >= 400 && nearLimit)) {
       // Many accepted calls before a throttle that came after the first window
       // may be two windows' worth (the window reset mid-burst), not a late limit.

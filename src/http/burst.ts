@@ -43,17 +43,23 @@
 // throttled answer's headers), so the next request waits its window and the
 // next hold starts on a fresh one, as if every request had held a slot.
 //
-// Counting the accepted calls "before the throttle": the limiter is proven
-// when the first throttled answer comes back, and every call sent before then
-// may have been counted in the window that throttle closed, whatever order the
-// answers came back in (a gateway that answers 429 from memory faster than 200
-// from its upstream lets a throttle overtake accepted calls sent before it;
-// a server that reads many connections in its own order counts a later-sent
-// call before an earlier one). So acceptedBefore counts the accepted answers
-// to every request sent before the first throttle came back. The two orders
-// that undercount in those cases are kept beside it: accepted answers that
-// arrived before the throttle (arrival order), and accepted answers to
-// requests sent before the throttled one (send order).
+// Counting the accepted calls "before the throttle" (the first throttled
+// answer to come back): neither order alone is right. In arrival order a
+// gateway that answers 429 from memory faster than 200 from its upstream lets
+// the throttle overtake accepted calls sent before it (issue 12: "after 1
+// accepted call" when 6 were); in send order a server that reads many
+// connections in its own order counts a later-sent call before an earlier one
+// (up to 11 short of 1,000 on loopback). Counting every accepted call sent
+// before the throttle came back covers both, but also takes in calls a window
+// that reset while the burst's tail was in flight accepted (5,228 for a limit
+// of 5,000 20 ms away). So acceptedBefore counts the accepted calls that came
+// before the throttle in either order: sent before the throttled call, or
+// answered before it. A call the next window accepted was sent after the
+// throttled one and answered after it, so it comes after the throttle in
+// both. Each order's own count is kept beside it, and so is the count of
+// every accepted call sent before the throttle came back (acceptedAtMost: the
+// most the closed window can have accepted, so only a count below even that
+// says the limit is stricter than declared).
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
@@ -116,15 +122,21 @@ export interface BurstRefusal {
   /** Status, every header (lower-case names) and a capped body excerpt; raw, so keep it in memory only. */
   readonly response: HttpResponse;
   /**
-   * Accepted answers to the requests sent before the first refusal came back,
-   * whenever their own answers arrived: every call the limiter may have
-   * counted in the window it closed (the figure the checks judge).
+   * Accepted calls that came before the refusal in send order or in arrival
+   * order: sent before the refused request, or answered before the refusal
+   * came back (the figure the checks report and the benchmark judges).
    */
   readonly acceptedBefore: number;
   /** Accepted answers that arrived before the refusal (arrival order; low when throttles overtake accepted answers). */
   readonly acceptedArrivedBefore: number;
   /** Accepted answers to requests sent before the refused one (send order; low when the server reads its connections in its own order). */
   readonly acceptedSentBefore: number;
+  /**
+   * Accepted answers to every request sent before the refusal came back,
+   * whenever they arrived: the most the window it closed can have accepted
+   * (more than it did when a window reset while requests were in flight).
+   */
+  readonly acceptedAtMost: number;
   /** Requests still in flight when it arrived (launched before the generator could stop). */
   readonly inFlight: number;
 }
@@ -246,7 +258,7 @@ class Burst {
   resent = 0;
   accepted = 0;
   inFlight = 0;
-  firstRefusal?: Omit<BurstRefusal, 'call' | 'acceptedBefore' | 'acceptedSentBefore'>;
+  firstRefusal?: Omit<BurstRefusal, 'call' | 'acceptedBefore' | 'acceptedSentBefore' | 'acceptedAtMost'>;
   /** performance.now() when the first refusal came back (its atMs is rounded). */
   private refusalAt = 0;
   /** The latest refusal, for the rate-limit bucket (its headers may say how long the window stays spent). */
@@ -309,17 +321,12 @@ class Burst {
       await Promise.all(this.pools.map((p) => p.destroy().catch(() => undefined)));
     }
     const refusal = this.firstRefusal;
-    const acceptedBefore = refusal ? this.acceptedSentBy(this.refusalAt - this.t0) : 0;
     return {
       points: this.points,
       sent: this.sent,
       ...(this.resent > 0 ? { resent: this.resent } : {}),
       accepted: this.accepted,
-      ...(refusal
-        ? {
-            firstRefusal: { ...refusal, call: acceptedBefore + 1, acceptedBefore, acceptedSentBefore: this.acceptedBeforeSeq(refusal.seq) },
-          }
-        : {}),
+      ...(refusal ? { firstRefusal: { ...refusal, ...this.countBefore(refusal) } } : {}),
       errors: this.errors,
       errorCount: this.errorCount,
       durationMs: round(performance.now() - this.t0),
@@ -525,18 +532,24 @@ class Burst {
     for (const lane of this.lanes) if (lane?.inFlight && now - lane.sentAtMs > this.timeoutMs) lane.expire();
   }
 
-  /** Accepted answers to requests sent before `ms` (since the burst started), whenever they arrived. */
-  private acceptedSentBy(ms: number): number {
-    let n = 0;
-    for (const p of this.points) if (p.accepted && p.sentMs < ms) n++;
-    return n;
-  }
-
-  /** Accepted answers to requests sent before request `seq`. */
-  private acceptedBeforeSeq(seq: number): number {
-    let n = 0;
-    for (const p of this.points) if (p.accepted && p.seq < seq) n++;
-    return n;
+  /** The accepted calls before the first refusal, counted the ways BurstRefusal says. */
+  private countBefore(refusal: {
+    readonly seq: number;
+    readonly arrival: number;
+  }): Pick<BurstRefusal, 'call' | 'acceptedBefore' | 'acceptedSentBefore' | 'acceptedAtMost'> {
+    const cameBackMs = this.refusalAt - this.t0;
+    let either = 0;
+    let sentBefore = 0;
+    let atMost = 0;
+    this.points.forEach((p, i) => {
+      if (!p.accepted) return;
+      const bySend = p.seq < refusal.seq;
+      if (bySend) sentBefore++;
+      // Points are in arrival order: the refusal is points[arrival - 1].
+      if (bySend || i < refusal.arrival - 1) either++;
+      if (p.sentMs < cameBackMs) atMost++;
+    });
+    return { call: either + 1, acceptedBefore: either, acceptedSentBefore: sentBefore, acceptedAtMost: atMost };
   }
 }
 

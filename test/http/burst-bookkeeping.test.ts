@@ -193,6 +193,79 @@ describe('burst bookkeeping', () => {
   });
 });
 
+/**
+ * A server that takes requests four at a time (or what came within 100 ms) and
+ * answers each batch at once, in the order `order` puts it: so every request of
+ * a burst of 4 in flight meets its batch, and the test decides the order the
+ * server counts them and the order their answers leave in.
+ */
+async function batchServer(answer: (res: ServerResponse) => void, order: (batch: ServerResponse[]) => ServerResponse[]) {
+  let batch: ServerResponse[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const handled = order(batch);
+    batch = [];
+    for (const res of handled) answer(res);
+  };
+  return server((_n, _req, res) => {
+    batch.push(res);
+    if (batch.length === 4) flush();
+    else timer ??= setTimeout(flush, 100);
+  });
+}
+
+describe('counting the accepted calls before the throttle', () => {
+  it('a server that counts a later-sent call first: the call answered before the throttle still counts (send order alone says 8)', async () => {
+    // Handles each batch last-come first: of calls 9–12 it accepts 12 and 11 (the 9th and 10th
+    // it counts) and throttles 10 and 9, answering in that order.
+    let count = 0;
+    const s = await batchServer(
+      (res) => (++count <= 10 ? res.writeHead(200).end('{}') : throttled(res)),
+      (batch) => batch.reverse(),
+    );
+    const { http } = client(s.origin);
+    const r = await burst(http, { concurrency: 4 });
+    const t = r.firstRefusal!;
+    expect(r.accepted).toBe(10);
+    expect(t.acceptedSentBefore).toBe(8);
+    expect(t.acceptedArrivedBefore).toBe(10);
+    expect(t.acceptedBefore).toBe(10);
+    expect(t.acceptedAtMost).toBe(10);
+    expect(t.call).toBe(11);
+  });
+
+  it("a window that resets while the burst's tail is in flight: its accepted calls come after the throttle in both orders and do not count", async () => {
+    // A fixed window of 22 that starts afresh the moment the first 429 goes out. Of calls 21–24 it
+    // accepts two, throttles the 23rd and accepts the 24th in the new window, answering in that
+    // order; the two accepted answers before the 429 start two more requests before it arrives,
+    // and those land in the new window too: 25 accepted, 3 of them after the reset.
+    let count = 0;
+    let reset = false;
+    const s = await batchServer(
+      (res) => {
+        if (++count <= 22) return res.writeHead(200).end('{}');
+        if (!reset) {
+          reset = true;
+          count = 0;
+        }
+        throttled(res);
+      },
+      (batch) => batch,
+    );
+    const { http } = client(s.origin);
+    const r = await burst(http, { concurrency: 4 });
+    const t = r.firstRefusal!;
+    expect(r.accepted).toBe(25);
+    expect(t.acceptedAtMost).toBe(25);
+    expect(t.acceptedBefore).toBe(22);
+    expect(t.acceptedSentBefore).toBe(22);
+    expect(t.acceptedArrivedBefore).toBe(22);
+    expect(t.call).toBe(23);
+  });
+});
+
 describe('burst connections', () => {
   it('up to maxConnections one request per connection; beyond it GET is pipelined, other methods are capped', () => {
     expect(connectionPlan(8, 'GET')).toEqual({ concurrency: 8, connections: 8, pipelining: 1 });
