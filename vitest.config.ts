@@ -20,6 +20,9 @@ export const TIMING_SENSITIVE = [
   // Real gateways (Debian's nginx and HAProxy): rate windows and revocation budgets.
   'test/recipes/nginx.test.ts',
   'test/recipes/haproxy.test.ts',
+  'test/checks/rate-latency.test.ts',
+  'test/http/burst-h2.test.ts',
+  'test/http/burst-pacing.test.ts',
 ];
 
 export default defineConfig({

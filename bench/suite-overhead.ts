@@ -119,9 +119,14 @@ export function imposedWaits(result: RunResult): Waits {
     if (waited !== undefined) parts['Retry-After wait'] = waited;
     else unaccounted.push('rate.recovers: no probedAfterMs');
   }
-  // The runner's note: "…waited a full rate-limit window (1100 ms) before each burst, 4 times, …, and once more after the last one…"
+  // The runner's note: "…each of the 4 bursts had the key's rate-limit bucket … to itself and began on a fresh
+  // window (keyprobe waited 3298 ms for that in all), and keyprobe waited 1101 ms after the last one…" (pacing);
+  // before pacing: "…waited a full rate-limit window (1100 ms) before each burst, 4 times, …, and once more after the last one…".
   let windows = 0;
   for (const note of result.profiles[0]!.notes) {
+    const held =
+      /began on a fresh window \(keyprobe waited (\d+) ms for that in all\), and keyprobe waited (\d+) ms after the last one/.exec(note);
+    if (held) windows += Number(held[1]) + Number(held[2]);
     const m = /window \((\d+) ms\) before each burst, (\d+) times?/.exec(note);
     if (m) windows += Number(m[1]) * (Number(m[2]) + (/once more after the last/.test(note) ? 1 : 0));
   }

@@ -3,6 +3,13 @@
 // throttle, a refusal that is not one, or no throttle at all (and then
 // whether the burst really exceeded the expected rate, because too little
 // load is an `error`, never a false fail).
+//
+// Across latency a burst needs many requests in flight: HTTP/1.1 carries one
+// answer per connection per round trip, so a limit of 2,000/s 40 ms away
+// needs 80 at once just to keep up. The burst measures the round trip with
+// its first two requests and keeps enough in flight to exceed the limit's
+// allowance within half a window (rateLimit.concurrency is the least it
+// uses; MAX_BURST_CONCURRENCY the most), and says what it chose.
 import type { RateLimitSpec } from '../config/profile-schema.js';
 import type { Credential } from '../http/client.js';
 import { maxAcceptedInWindow, runBurst, type BurstRefusal, type BurstResult } from '../http/burst.js';
@@ -35,6 +42,47 @@ export interface BurstOutcome {
 /** Requests beyond the allowance and the in-flight ones, so "no throttle" is unambiguous. */
 const EXTRA_REQUESTS = 3;
 const MAX_BURST_MS = 30_000;
+/**
+ * Most requests a burst keeps in flight, however far away the target is: 40 ms
+ * away that is about 12,000 per second, over 64 connections pipelined 8 deep
+ * (GET/HEAD; other methods stop at 64). The precision of "accepted ≤ limit +
+ * in flight" weakens as this grows, and a target should not see more than
+ * this from one client at once.
+ */
+export const MAX_BURST_CONCURRENCY = 512;
+/** A sized burst keeps enough in flight to exceed the allowance within this share of one window. */
+const WINDOW_SHARE = 0.5;
+
+export interface BurstSizing {
+  /** Requests in flight the round trip needs to exceed the allowance within half a window. */
+  readonly needed: number;
+  /** What the burst uses: at least rateLimit.concurrency, at most the cap and what the budget allows. */
+  readonly concurrency: number;
+  readonly cappedBy?: 'cap' | 'budget';
+}
+
+/**
+ * Requests in flight for a burst to exceed `allowance` accepted calls within
+ * half a window when each takes `roundTripMs` (Little's law: in flight =
+ * rate × time per request), within the declared minimum, the cap and the
+ * requests the budget has left beyond the allowance.
+ */
+export function burstConcurrency(spec: RateLimitSpec, allowance: number, roundTripMs: number, available: number): BurstSizing {
+  const perMs = (allowance + 1) / (spec.windowSeconds * 1000 * WINDOW_SHARE);
+  const needed = Math.max(1, Math.ceil(perMs * roundTripMs));
+  const byBudget = available - allowance - EXTRA_REQUESTS;
+  let concurrency = Math.max(spec.concurrency, needed);
+  let cappedBy: BurstSizing['cappedBy'];
+  if (concurrency > MAX_BURST_CONCURRENCY) {
+    concurrency = MAX_BURST_CONCURRENCY;
+    cappedBy = 'cap';
+  }
+  if (concurrency > byBudget) {
+    concurrency = Math.max(spec.concurrency, byBudget);
+    cappedBy = 'budget';
+  }
+  return { needed, concurrency, ...(cappedBy ? { cappedBy } : {}) };
+}
 
 export async function burstToThrottle(
   ctx: CheckContext,
@@ -48,7 +96,19 @@ export async function burstToThrottle(
   const base = { allowance, undeclaredStatus: false, neverThrottled: false, maxAcceptedInWindow: 0 };
   const emptyTimeline: BurstTimeline = { kind: 'burst', expectedLimit: spec.limit, windowSeconds: spec.windowSeconds, points: [] };
   if (available < wanted) {
-    const burst: BurstResult = { points: [], sent: 0, accepted: 0, errors: [], errorCount: 0, durationMs: 0, stoppedBy: 'budget' };
+    const burst: BurstResult = {
+      points: [],
+      sent: 0,
+      accepted: 0,
+      errors: [],
+      errorCount: 0,
+      durationMs: 0,
+      stoppedBy: 'budget',
+      concurrency: 0,
+      connections: 0,
+      pipelining: 1,
+      protocol: 'http/1.1',
+    };
     return {
       ...base,
       burst,
@@ -84,7 +144,9 @@ async function burstOnce(
   const windowMs = spec.windowSeconds * 1000;
   const base = { allowance, undeclaredStatus: false, neverThrottled: false, maxAcceptedInWindow: 0 };
   const done = (outcome: BurstOutcome, slow = false) => ({ outcome, slow });
-  ctx.progress(`burst of up to ${wanted} requests, ${spec.concurrency} at a time`);
+  ctx.progress(`burst of up to ${wanted} requests, ${spec.concurrency} or more at a time (sized from the round trip)`);
+  let sizing: BurstSizing | undefined;
+  const available = budgetLeft(ctx);
   const burst = await runBurst({
     http: ctx.http,
     label: opts.label ?? `burst: ${spec.probe.method} ${spec.probe.path}`,
@@ -95,6 +157,12 @@ async function burstOnce(
     ...(opts.credential ? { credential: opts.credential } : {}),
     concurrency: spec.concurrency,
     maxRequests: wanted,
+    sizeFromRoundTrip: (roundTripMs) => {
+      sizing = burstConcurrency(spec, allowance, roundTripMs, available);
+      const maxRequests = allowance + sizing.concurrency + EXTRA_REQUESTS;
+      ctx.progress(`round trip ${roundTripMs.toFixed(1)} ms: ${sizing.concurrency} requests in flight, up to ${maxRequests} in all`);
+      return { concurrency: sizing.concurrency, maxRequests };
+    },
     maxDurationMs: Math.min(MAX_BURST_MS, windowMs * 3 + 1000),
     signal: ctx.signal,
     onProgress: (sent, max) => {
@@ -107,16 +175,20 @@ async function burstOnce(
     expectedLimit: spec.limit,
     windowSeconds: spec.windowSeconds,
     ...(burst.firstRefusal ? { firstThrottledAtCall: burst.firstRefusal.call } : {}),
-    points: burst.points,
+    // The report's timeline keeps its form (send order stays with the burst's own result).
+    points: burst.points.map(({ tMs, status, accepted }) => (status === undefined ? { tMs, accepted } : { tMs, status, accepted })),
   };
   const measurements: Record<string, number | string> = {
     expectedLimit: spec.limit,
     windowSeconds: spec.windowSeconds,
     allowance,
     sent: burst.sent,
+    ...(burst.resent ? { resent: burst.resent } : {}),
+    ...(burst.waitedForWindowMs !== undefined ? { waitedForWindowMs: burst.waitedForWindowMs } : {}),
     accepted: burst.accepted,
     burstMs: burst.durationMs,
-    concurrency: spec.concurrency,
+    concurrency: burst.concurrency,
+    ...concurrencyMeasurements(spec, burst, sizing),
     maxAcceptedInOneWindow: inWindow,
     achievedRatePerSecond: burst.durationMs > 0 ? Math.round((burst.sent / burst.durationMs) * 1000) : burst.sent,
   };
@@ -127,7 +199,13 @@ async function burstOnce(
   if (refusal) {
     const status = refusal.response.status;
     measurements.throttledAtCall = refusal.call;
+    // The accepted calls before the throttle in send or arrival order (src/http/burst.ts); where
+    // they differ, each order's own count and every accepted call sent before the throttle came back.
     measurements.acceptedBeforeThrottle = refusal.acceptedBefore;
+    if (refusal.acceptedArrivedBefore !== refusal.acceptedBefore)
+      measurements.acceptedArrivedBeforeThrottle = refusal.acceptedArrivedBefore;
+    if (refusal.acceptedSentBefore !== refusal.acceptedBefore) measurements.acceptedSentBeforeThrottledCall = refusal.acceptedSentBefore;
+    if (refusal.acceptedAtMost !== refusal.acceptedBefore) measurements.acceptedBeforeThrottleAtMost = refusal.acceptedAtMost;
     measurements.inFlightAtThrottle = refusal.inFlight;
     measurements.throttleStatus = status;
     const declared = spec.statuses.includes(status) || status === 429;
@@ -138,7 +216,8 @@ async function burstOnce(
       });
     }
     // Another 4xx/5xx counts as the throttle only once the limit was (nearly) reached: earlier it is just a failure.
-    const nearLimit = refusal.acceptedBefore >= Math.floor(spec.limit * (1 - spec.tolerance));
+    // "Reached" on the most the window can have accepted, so an order that undercounts never decides it.
+    const nearLimit = refusal.acceptedAtMost >= Math.floor(spec.limit * (1 - spec.tolerance));
     if (declared || (status >= 400 && nearLimit)) {
       // Many accepted calls before a throttle that came after the first window
       // may be two windows' worth (the window reset mid-burst), not a late limit.
@@ -179,7 +258,7 @@ async function burstOnce(
     return done(
       {
         ...result,
-        unverifiable: `could not generate enough load: at most ${inWindow} calls were accepted within any ${spec.windowSeconds} s window, but exceeding the expected limit needs more than ${allowance} (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); raise rateLimit.concurrency or check the target's latency`,
+        unverifiable: `could not generate enough load: at most ${inWindow} calls were accepted within any ${spec.windowSeconds} s window, but exceeding the expected limit needs more than ${allowance} (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); ${moreLoadHint(spec, burst, sizing)}`,
       },
       true,
     );
@@ -187,8 +266,52 @@ async function burstOnce(
   return done(
     {
       ...result,
-      unverifiable: `no throttle, but the burst was too slow to prove there is no limit: only ${inFirstWindow} of its ${burst.accepted} accepted calls came back within the first ${spec.windowSeconds} s window (the limit is ${spec.limit}), so a window may have reset mid-burst (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); raise rateLimit.concurrency or check the target's latency`,
+      unverifiable: `no throttle, but the burst was too slow to prove there is no limit: only ${inFirstWindow} of its ${burst.accepted} accepted calls came back within the first ${spec.windowSeconds} s window (the limit is ${spec.limit}), so a window may have reset mid-burst (${burst.sent} requests took ${Math.round(burst.durationMs)} ms); ${moreLoadHint(spec, burst, sizing)}`,
     },
     true,
   );
+}
+
+/** How the burst chose its concurrency, for the check's measurements (and so the report). */
+export function concurrencyMeasurements(spec: RateLimitSpec, burst: BurstResult, sizing?: BurstSizing): Record<string, number | string> {
+  const out: Record<string, number | string> = {
+    declaredConcurrency: spec.concurrency,
+    concurrencyCap: MAX_BURST_CONCURRENCY,
+    connections: burst.connections,
+    pipelining: burst.pipelining,
+    protocol: burst.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
+  };
+  if (burst.roundTripMs !== undefined) out.roundTripMs = burst.roundTripMs;
+  if (sizing) {
+    out.concurrencyNeeded = sizing.needed;
+    const limitedBy =
+      burst.concurrency < sizing.concurrency
+        ? `, limited to ${burst.concurrency} connections: ${spec.probe.method} is never pipelined`
+        : sizing.cappedBy === 'cap'
+          ? `, capped at ${MAX_BURST_CONCURRENCY}`
+          : sizing.cappedBy === 'budget'
+            ? ', limited by the request budget'
+            : sizing.concurrency > sizing.needed
+              ? ` (rateLimit.concurrency is ${spec.concurrency})`
+              : '';
+    out.concurrencySizing = `round trip ${burst.roundTripMs} ms: ${sizing.needed} in flight exceed the allowance within half a window; used ${burst.concurrency}${limitedBy}${layout(burst)}`;
+  }
+  return out;
+}
+
+/** How the requests in flight were spread over connections, when not one per connection. */
+function layout(burst: BurstResult): string {
+  if (burst.protocol === 'h2')
+    return `, as HTTP/2 streams over ${burst.connections} connection${burst.connections === 1 ? '' : 's'} (up to ${burst.pipelining} each)`;
+  return burst.pipelining > 1 ? `, over ${burst.connections} connections pipelined ${burst.pipelining} deep` : '';
+}
+
+/** What would give a burst more load, said in a too-little-load error. */
+function moreLoadHint(spec: RateLimitSpec, burst: BurstResult, sizing?: BurstSizing): string {
+  if (sizing && burst.concurrency < sizing.concurrency)
+    return `${spec.probe.method} requests go one per connection and a burst opens at most ${burst.connections} (round trip ${burst.roundTripMs} ms): probe a GET resource (rateLimit.probe) or run keyprobe closer to the target`;
+  if (sizing?.cappedBy === 'cap')
+    return `the burst already kept ${MAX_BURST_CONCURRENCY} requests in flight, the most keyprobe sends at once (round trip ${burst.roundTripMs} ms): run keyprobe closer to the target`;
+  if (sizing?.cappedBy === 'budget') return 'the request budget limited the requests in flight; raise target.budget';
+  return "raise rateLimit.concurrency or check the target's latency";
 }

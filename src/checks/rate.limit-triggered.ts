@@ -1,11 +1,13 @@
 // A rate limit must really trigger, per key, near the declared limit. Limiters
 // fail open (Kong `fault_tolerant`) or count per node, so keyprobe drives the
 // probe resource above the limit and counts the accepted calls before the
-// first throttle. Too little load to exceed the limit is `error`, never a
-// false fail.
+// first throttle, in send or in arrival order (src/http/burst.ts: each order
+// alone undercounts on some gateways). Too little load to exceed the limit is
+// `error`, never a false fail.
 import { defineCheck, noParams } from './check.js';
 import { noRateLimit } from './requirements.js';
 import { statusText } from './describe.js';
+import type { BurstRefusal } from '../http/burst.js';
 import { burstToThrottle } from './rate-burst.js';
 
 export default defineCheck({
@@ -41,11 +43,12 @@ export default defineCheck({
       advisories.push(
         `throttled with ${statusText(t.response.status)}, which is not a declared throttling status (rate.limit-signalled judges the status)`,
       );
-    if (t.acceptedBefore < Math.floor(spec.limit * (1 - spec.tolerance)))
+    // Stricter than declared only when even every accepted call sent before the throttle came back is too few.
+    if (t.acceptedAtMost < Math.floor(spec.limit * (1 - spec.tolerance)))
       advisories.push(
-        `throttled after only ${t.acceptedBefore} accepted calls, below the expected ${spec.limit}: the limit is stricter than declared, or the window was not fresh`,
+        `throttled after only ${t.acceptedBefore} accepted calls${t.acceptedAtMost !== t.acceptedBefore ? ` (at most ${t.acceptedAtMost}, counting every accepted call sent before the throttle came back)` : ''}, below the expected ${spec.limit}: the limit is stricter than declared, or the window was not fresh`,
       );
-    const observed = `${o.burst.accepted} calls accepted, first throttle (${statusText(t.response.status)}) at call ${t.call}, ${t.inFlight} in flight`;
+    const observed = `${o.burst.accepted} calls accepted, first throttle (${statusText(t.response.status)}) at call ${t.call}, ${t.inFlight} in flight${otherOrders(t)}`;
     if (o.burst.accepted > allowed && o.throttledAfterFirstWindow && (o.acceptedInFirstWindow ?? 0) <= allowed) {
       return {
         ...base,
@@ -73,3 +76,16 @@ export default defineCheck({
     };
   },
 });
+
+/**
+ * How the count of accepted calls before the throttle differs by order, where
+ * it does: answers overtook each other on the way, or a window reset while
+ * requests were in flight.
+ */
+function otherOrders(t: BurstRefusal): string {
+  const parts: string[] = [];
+  if (t.acceptedSentBefore !== t.acceptedBefore) parts.push(`${t.acceptedSentBefore} sent before the throttled call`);
+  if (t.acceptedArrivedBefore !== t.acceptedBefore) parts.push(`${t.acceptedArrivedBefore} answered before the throttle came back`);
+  if (t.acceptedAtMost !== t.acceptedBefore) parts.push(`${t.acceptedAtMost} sent before the throttle came back`);
+  return parts.length > 0 ? `; of the accepted calls, ${parts.join(', ')}` : '';
+}

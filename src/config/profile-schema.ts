@@ -188,7 +188,7 @@ const rateLimitSection = z.strictObject({
   tolerance: z.number().min(0).max(10).default(0.1),
   /** The status(es) that mean "throttled"; anything but 429 is flagged advisory. */
   statuses: statusList.default([429]),
-  /** Concurrent requests while bursting. */
+  /** The least requests in flight while bursting; a burst keeps more when the measured round trip needs them (at most 512). */
   concurrency: z.number().int().positive().max(256).default(8),
   /**
    * What the platform's limiter counts. `key`: each key has its own budget

@@ -11,6 +11,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
+import type { BurstSpent } from './burst.js';
 import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
 import { classifyNetworkError, describeNetworkError } from './network-errors.js';
@@ -123,12 +124,24 @@ export interface HttpClientOptions {
   readonly progress?: (text: string) => void;
   /** Shared by a client and its forks; made by the first client when absent. */
   readonly throttleStreak?: ThrottleStreak;
+  /** The CA the dispatcher trusts (--ca / target.ca), so a burst's own connection pool trusts it too. */
+  readonly ca?: string | Buffer;
 }
 
 /** What a fork may change besides the signal. */
 export interface ForkOptions {
   readonly hold?: object;
   readonly progress?: (text: string) => void;
+}
+
+/** One request, built and checked against the origin lock once, for the burst generator to send many times. */
+export interface PreparedRequest {
+  readonly origin: string;
+  /** Path and query. */
+  readonly path: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
 }
 
 /** Most exchanges one check keeps as evidence; a count of the rest is kept. */
@@ -164,6 +177,18 @@ export class HttpClient {
   get throttleRule(): ThrottleRule {
     return this.options.throttle ?? DEFAULT_THROTTLE_RULE;
   }
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+  get secrets(): SecretRegistry {
+    return this.options.secrets;
+  }
+  get ca(): string | Buffer | undefined {
+    return this.options.ca;
+  }
 
   /** The evidence gathered so far by this client (one client per check). */
   evidence(): { exchanges: Exchange[]; omitted: number } {
@@ -179,6 +204,25 @@ export class HttpClient {
   /** A client for another check, sharing origin, budget, pacing and connections but not evidence. */
   fork(signal?: AbortSignal, extra: ForkOptions = {}): HttpClient {
     return new HttpClient({ ...this.options, ...extra, signal: signal ?? this.options.signal, throttleStreak: this.streak });
+  }
+
+  /**
+   * Builds a request once for the burst generator, under the same rules as
+   * send(): only a path on the profile's origin, the credential placed as the
+   * profile says. Budget, timeouts and interruption are the sender's job.
+   */
+  prepare(opts: SendOptions): PreparedRequest {
+    const { url, headers } = this.buildChecked(opts);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const u = new URL(url);
+    return {
+      origin: this.options.origin,
+      path: u.pathname + u.search,
+      method: opts.method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    };
   }
 
   /**
@@ -241,23 +285,48 @@ export class HttpClient {
    * Waits for a slot in the rate-limit bucket a request with `credential`
    * counts against (none: nothing to wait for). Every request must hold one
    * while on the wire and release it with the answer's headers, so the
-   * bucket knows when its window is spent; code that sends without `send`
-   * (a faster burst generator) must do the same. Inside a hold (a rate
-   * check's burst) the slot is granted at once.
+   * bucket knows when its window is spent. Inside a hold (a rate check's
+   * burst) the slot is granted at once. The burst generator, which sends
+   * without `send`, instead sends only while it holds the bucket and reports
+   * what it spent (bucketFor, burstSpent).
    */
   async acquireSlot(credential?: Credential): Promise<{ pacer?: Pacer; slot?: Slot }> {
-    const pacer = this.options.pacing?.(carriedSecret(credential ?? { kind: 'key', secret: this.options.primaryKey }, this.options.auth));
+    const pacer = this.pacerFor(credential);
     if (!pacer) return {};
     return { pacer, slot: await pacer.acquire(this.options.signal, this.options.hold) };
   }
 
+  /**
+   * The rate-limit bucket requests carrying `credential` count against, and
+   * whether this client holds it (the runner's hold for a rate check), for a
+   * sender that goes around send() without a slot per request: the burst
+   * generator, which sends only while it holds the bucket and then reports
+   * what it spent (burstSpent).
+   */
+  bucketFor(credential?: Credential): { pacer: Pacer; held: boolean } | undefined {
+    const pacer = this.pacerFor(credential);
+    return pacer ? { pacer, held: pacer.heldBy(this.options.hold) } : undefined;
+  }
+
+  /**
+   * What a burst sent while it held the bucket: its requests occupy the window
+   * as if each had held a slot (Pacer.spent), and a throttled answer pauses
+   * the bucket as it does for a request sent through send().
+   */
+  burstSpent(pacer: Pacer, spent: BurstSpent): void {
+    pacer.spent(spent.requests, spent.lastAnswerAt, spent.refusal?.headers);
+    const refusal = spent.refusal;
+    if (refusal && isThrottled(this.throttleRule, refusal.status, refusal.headers))
+      pacer.pauseUntil(refusal.at + throttleWait(this.throttleRule, refusal.headers).ms);
+  }
+
+  private pacerFor(credential?: Credential): Pacer | undefined {
+    return this.options.pacing?.(carriedSecret(credential ?? { kind: 'key', secret: this.options.primaryKey }, this.options.auth));
+  }
+
   /** One request on the wire: paced, budgeted, timed out, recorded. */
   private async sendOnce(opts: SendOptions): Promise<HttpResponse> {
-    if (!opts.path.startsWith('/'))
-      throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
-    const { url, headers } = this.build(opts);
-    // The key never leaves for another origin: we only ever build URLs on our own.
-    if (new URL(url).origin !== this.options.origin) throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
+    const { url, headers } = this.buildChecked(opts);
     const outerSignal = this.options.signal;
     if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
     this.options.budget.take();
@@ -326,6 +395,17 @@ export class HttpClient {
       outerSignal?.removeEventListener('abort', onOuterAbort);
       slot?.release(answerHeaders);
     }
+  }
+
+  /** The URL and headers of a request, refused unless it stays on the profile's origin (as in send()). */
+  private buildChecked(opts: SendOptions): { url: string; headers: Record<string, string> } {
+    if (!opts.path.startsWith('/'))
+      throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
+    const built = this.build(opts);
+    // The key never leaves for another origin: we only ever build URLs on our own.
+    if (new URL(built.url).origin !== this.options.origin)
+      throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
+    return built;
   }
 
   private build(opts: SendOptions): { url: string; headers: Record<string, string> } {
@@ -425,7 +505,7 @@ function isTimeout(err: unknown): boolean {
  * The same words whichever timer fired first (ours or undici's), so a slow
  * target always reads the same in a report: what had arrived, and the limit.
  */
-function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
+export function timeoutWords(headersArrived: boolean, timeoutMs: number): string {
   return headersArrived
     ? `the target sent its headers but did not finish the body within ${timeoutMs} ms (target.timeoutMs)`
     : `the target sent no complete response headers within ${timeoutMs} ms (target.timeoutMs): it is not answering, or too slowly`;

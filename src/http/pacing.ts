@@ -18,6 +18,9 @@
 // (so the burst starts on a fresh window), then only the holder's requests
 // are sent — unpaced — until it lets go. Afterwards the burst's own requests
 // occupy their slots like any others, so the next request waits its window.
+// The burst generator (src/http/burst.ts) sends around slots altogether,
+// inside a hold, and says afterwards what it spent (`spent`): its requests then
+// occupy the window as if each had held a slot until the burst's last answer.
 import { InterruptedError } from '../errors.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
 
@@ -49,6 +52,8 @@ export interface PacerStats {
   /** Holds taken (bursts), and how long they waited for a fresh window in all. */
   readonly holds: number;
   readonly holdWaitMs: number;
+  /** Requests holders sent without a slot each (bursts), reported afterwards. */
+  readonly unpaced: number;
 }
 
 /** Added to "one window after the last answer", for clock granularity on both ends. */
@@ -64,7 +69,7 @@ export class Pacer {
   private holdsWaiting = 0;
   private holdChain: Promise<void> = Promise.resolve();
   private wakers = new Set<() => void>();
-  private counters = { delayed: 0, delayedMs: 0, holds: 0, holdWaitMs: 0 };
+  private counters = { delayed: 0, delayedMs: 0, holds: 0, holdWaitMs: 0, unpaced: 0 };
 
   constructor(readonly spec: PacerSpec) {}
 
@@ -104,6 +109,32 @@ export class Pacer {
         this.wake();
       },
     };
+  }
+
+  /** True when `hold` is the hold on this bucket now (its holder's requests go through unpaced). */
+  heldBy(hold: object | undefined): boolean {
+    return hold !== undefined && hold === this.holder;
+  }
+
+  /**
+   * Requests the holder sent without a slot each (the burst generator):
+   * `count` of them, the last answered at `lastAnswerAt` (performance.now()).
+   * They occupy the window as if each had held its slot until that last
+   * answer (later than each one's own, so on the safe side), and that answer
+   * is the bucket's last, so the next hold and `settle` begin a whole window
+   * after it. The headers of the burst's last refusal may pause the bucket,
+   * as any answer's do.
+   */
+  spent(count: number, lastAnswerAt: number, headers?: Readonly<Record<string, string>>): void {
+    if (count <= 0) return;
+    // More than perWindow entries at one time hold nothing back longer.
+    const n = Math.min(count, this.spec.perWindow);
+    for (let i = 0; i < n; i++) this.done.push(lastAnswerAt);
+    this.done.sort((a, b) => a - b);
+    this.lastDone = Math.max(this.lastDone, lastAnswerAt);
+    this.counters.unpaced += count;
+    if (headers) this.learn(headers, lastAnswerAt);
+    this.wake();
   }
 
   /** The bucket says it is spent until `at` (performance.now() time). */

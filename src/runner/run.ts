@@ -147,6 +147,8 @@ async function runProfile(
     signal: ctx.signal,
     throttle: throttleRuleFor(profile),
     pacing: (secret) => ctx.pacing.pacerFor(profile.target.origin, secret),
+    // The burst's own connection pool trusts the same CA.
+    ca: ctx.ca ?? loaded.ca,
   });
   const notes: string[] = [];
   const results = new Map<PlannedCheck, CheckResult>();

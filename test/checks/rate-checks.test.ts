@@ -17,6 +17,8 @@ interface FakeLimiter {
   /** How long a throttled bucket stays throttled, whatever Retry-After says. */
   lockMs: number;
   delayMs?: number;
+  /** Answer one request at a time (each after delayMs): more requests in flight only queue. */
+  serial?: boolean;
   headers?: (state: { remaining: number; throttled: boolean }) => Record<string, string>;
 }
 
@@ -37,6 +39,7 @@ async function fakeTarget(o: FakeLimiter): Promise<string> {
   let windowStart = 0;
   let count = 0;
   let lockedUntil = 0;
+  let queue = Promise.resolve();
   const server = createServer((req, res) => {
     const answer = () => {
       if (req.headers.authorization !== 'Bearer kp_fake_secret_value_123456') {
@@ -57,7 +60,9 @@ async function fakeTarget(o: FakeLimiter): Promise<string> {
       });
       res.end('{"ok":true}');
     };
-    if (o.delayMs) setTimeout(answer, o.delayMs);
+    const later = () => new Promise<void>((done) => setTimeout(() => done(answer()), o.delayMs ?? 0));
+    if (o.serial) queue = queue.then(later);
+    else if (o.delayMs) setTimeout(answer, o.delayMs);
     else answer();
   });
   servers.push(server);
@@ -94,7 +99,9 @@ describe('rate checks', () => {
   });
 
   it('too little load is an error, never a false fail', async () => {
-    const origin = await fakeTarget({ limit: 1000, lockMs: 0, delayMs: 120 });
+    // One answer at a time, 60 ms each: at most 16 per second however many are in flight
+    // (the burst sizes itself from the round trip, so a merely distant target is not too slow).
+    const origin = await fakeTarget({ limit: 1000, lockMs: 0, delayMs: 60, serial: true });
     const r = await runAgainst(origin, ['rate.limit-triggered'], { limit: 20, concurrency: 1 });
     expect(r['rate.limit-triggered']).toMatchObject({ verdict: 'error' });
     expect(r['rate.limit-triggered']!.message).toMatch(
@@ -162,6 +169,11 @@ describe('rate checks', () => {
       // Arrival order was not send order: a 429 came back before accepted calls sent earlier.
       const firstThrottleBack = t!.points.findIndex((pt) => !pt.accepted);
       expect(t!.points.slice(firstThrottleBack).filter((pt) => pt.accepted).length).toBeGreaterThan(0);
+      // So arrival order alone would have said fewer: it is reported beside the judged count, not judged.
+      expect(c.measurements.acceptedArrivedBeforeThrottle).toBeLessThan(20);
+      expect(c.observed).toMatch(
+        new RegExp(`; of the accepted calls, ${c.measurements.acceptedArrivedBeforeThrottle} answered before the throttle came back$`),
+      );
     } finally {
       await p.close();
     }

@@ -2,7 +2,8 @@
 // (or as a limit that "triggered late").
 // A proxy in front of a healthy reference target (20 per 1 s, a fixed window
 // that opens at the key's first request) replays the timing a loaded machine
-// produced in the stability runs: 1 call at once, 16 just before the window
+// produced in the stability runs: the first calls at once (the burst's two
+// round-trip pilots, sent one after the other), 15 just before the window
 // ends, 16 just after it. Every window stays within the limit, so nothing is
 // throttled, yet 32 answers arrive within one second of each other. Before the
 // fix rate.limit-triggered said "no rate limit" (a false fail); now it sees
@@ -29,15 +30,18 @@ afterEach(async () => {
   demo = proxy = tmp = undefined;
 });
 
-/** Call 1 at once; calls 2–17 held until 950 ms after it; calls 18–33 until 1100 ms (the next window). Later calls pass. */
+// Calls 1–2 pass at once: they are the burst's round-trip pilots, and holding
+// one would only delay the whole burst past the window instead of straddling it.
+
+/** Calls 1–2 at once; calls 3–17 held until 950 ms after the first; calls 18–33 until 1100 ms (the next window). Later calls pass. */
 function straddle(n: number, sinceFirstMs: number): number {
-  if (n === 1 || n > 33) return 0;
+  if (n <= 2 || n > 33) return 0;
   return (n <= 17 ? 950 : 1100) - sinceFirstMs;
 }
 
-/** Call 1 at once; 2–12 at 950 ms; 13–33 at 1100 ms: the next window gets 21 calls and throttles only the last. */
+/** Calls 1–2 at once; 3–12 at 950 ms; 13–33 at 1100 ms: the next window gets 21 calls and throttles only the last. */
 function straddleLate(n: number, sinceFirstMs: number): number {
-  if (n === 1 || n > 33) return 0;
+  if (n <= 2 || n > 33) return 0;
   return (n <= 12 ? 950 : 1100) - sinceFirstMs;
 }
 
