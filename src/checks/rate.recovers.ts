@@ -63,29 +63,42 @@ export default defineCheck({
     ctx.progress(`throttled; waiting ${Math.round(waitMs)} ms (${source})`);
     await sleep(throttledAt + waitMs - performance.now(), ctx.signal);
     // Observed, not waited out: still being throttled after the announced wait is what this check fails on.
-    const after = await probeKey(ctx, ctx.profile.key.secret, {
-      label: `after waiting ${source}`,
-      resource: spec.probe,
-      throttle: 'observe',
-    });
+    const probeAfter = (label: string) =>
+      probeKey(ctx, ctx.profile.key.secret, { label, resource: spec.probe, throttle: 'observe' });
+    let after = await probeAfter(`after waiting ${source}`);
+    const stillThrottled = (p: typeof after) => p.kind === 'throttled' || p.status === o.throttle!.response.status;
+    // Retry-After, an HTTP-date and the RateLimit reset all count whole seconds, so a
+    // server that rounds 0.4 s down to 0 is imprecise, not lying: give it the one
+    // second its header cannot express before calling the wait a lie, and say so.
+    let earlyProbe: { status: number | undefined; atMs: number } | undefined;
+    if (announced && stillThrottled(after)) {
+      earlyProbe = { status: after.status, atMs: after.sentAt - throttledAt };
+      await sleep(throttledAt + waitMs + 1000 - performance.now(), ctx.signal);
+      after = await probeAfter(`1 s after ${source} (the header counts whole seconds)`);
+    }
     const measurements = {
       ...o.measurements,
       announcedWaitSeconds: waitSeconds,
       announcedBy: source,
       probedAfterMs: ms(after.sentAt - throttledAt),
+      ...(earlyProbe ? { stillThrottledAtMs: ms(earlyProbe.atMs) } : {}),
     };
     const expected = `a successful call once ${source} has passed`;
     if (after.kind === 'accepted') {
+      if (earlyProbe)
+        advisories.push(
+          `${source} understated the wait: a call ${Math.round(earlyProbe.atMs)} ms after the throttle was still throttled (${statusText(earlyProbe.status!)}), so a client that obeys it retries too early; whole seconds cannot say a fraction, so round the wait up`,
+        );
       return {
         ...base,
         measurements,
         verdict: 'pass',
-        message: `served again (${statusText(after.status!)}) ${Math.round(after.sentAt - throttledAt)} ms after the throttle, as ${source} announced`,
+        message: `served again (${statusText(after.status!)}) ${Math.round(after.sentAt - throttledAt)} ms after the throttle, ${earlyProbe ? `within the second that ${source} cannot express` : `as ${source} announced`}`,
         expected,
         advisories,
       };
     }
-    if (after.kind === 'throttled' || after.status === o.throttle.response.status) {
+    if (stillThrottled(after)) {
       const lie = signals.retryAfter ? `Retry-After said ${signals.retryAfter.raw} s but` : `after ${source}`;
       return {
         ...base,

@@ -98,6 +98,19 @@ describe('rate checks', () => {
     expect(r['rate.recovers']!.message).toMatch(/^Retry-After said 1 s but the key was still throttled \(429 Too Many Requests\)/);
   });
 
+  it('rate.recovers gives a whole-second header the second it cannot express (Directus rounds 0.4 s down to Retry-After: 0)', async () => {
+    const origin = await fakeTarget({
+      limit: 5,
+      lockMs: 400,
+      headers: ({ throttled }): Record<string, string> => (throttled ? { 'retry-after': '0' } : {}),
+    });
+    const r = (await runAgainst(origin, ['rate.recovers']))['rate.recovers']!;
+    expect(r.verdict, r.message).toBe('pass');
+    expect(r.message).toMatch(/within the second that Retry-After: 0 cannot express/);
+    expect(r.advisories.join('\n')).toMatch(/Retry-After: 0 understated the wait: a call \d+ ms after the throttle was still throttled \(429 Too Many Requests\)/);
+    expect(r.measurements.stillThrottledAtMs).toBeLessThan(400);
+  });
+
   it('too little load is an error, never a false fail', async () => {
     // One answer at a time, 60 ms each: at most 16 per second however many are in flight
     // (the burst sizes itself from the round trip, so a merely distant target is not too slow).
