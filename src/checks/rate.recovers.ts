@@ -63,8 +63,7 @@ export default defineCheck({
     ctx.progress(`throttled; waiting ${Math.round(waitMs)} ms (${source})`);
     await sleep(throttledAt + waitMs - performance.now(), ctx.signal);
     // Observed, not waited out: still being throttled after the announced wait is what this check fails on.
-    const probeAfter = (label: string) =>
-      probeKey(ctx, ctx.profile.key.secret, { label, resource: spec.probe, throttle: 'observe' });
+    const probeAfter = (label: string) => probeKey(ctx, ctx.profile.key.secret, { label, resource: spec.probe, throttle: 'observe' });
     let after = await probeAfter(`after waiting ${source}`);
     const stillThrottled = (p: typeof after) => p.kind === 'throttled' || p.status === o.throttle!.response.status;
     // Retry-After, an HTTP-date and the RateLimit reset all count whole seconds, so a

@@ -107,7 +107,9 @@ describe('rate checks', () => {
     const r = (await runAgainst(origin, ['rate.recovers']))['rate.recovers']!;
     expect(r.verdict, r.message).toBe('pass');
     expect(r.message).toMatch(/within the second that Retry-After: 0 cannot express/);
-    expect(r.advisories.join('\n')).toMatch(/Retry-After: 0 understated the wait: a call \d+ ms after the throttle was still throttled \(429 Too Many Requests\)/);
+    expect(r.advisories.join('\n')).toMatch(
+      /Retry-After: 0 understated the wait: a call \d+ ms after the throttle was still throttled \(429 Too Many Requests\)/,
+    );
     expect(r.measurements.stillThrottledAtMs).toBeLessThan(400);
   });
 
