@@ -19,10 +19,11 @@
 // whether they made a key). Each run counts as one request against the
 // budget: it most likely calls the target's management API.
 import { spawn } from 'node:child_process';
-import type { COMMAND_VARIABLES, CommandAdapterSpec } from '../config/profile-schema.js';
+import { z } from 'zod';
 import { BudgetExceededError, InterruptedError } from '../errors.js';
 import type { LifecycleAttempt } from '../result.js';
 import { couldBeCredential, isCredentialName, jsonInText, looksRandom, randomTokens, searchJson } from './answer-secrets.js';
+import { defineAdapter } from './adapter-definition.js';
 import { excerpt, type AdapterDeps } from './deps.js';
 import { isIdempotent, withRetries, type RetryLimits, type Try } from './retry.js';
 import { scrubCredentials } from './scrub.js';
@@ -40,6 +41,52 @@ import {
   type NewKeySpec,
   type RotatedKey,
 } from './types.js';
+
+/**
+ * The variables keyprobe sets for a lifecycle command, each only when the
+ * action has a value for it. A profile cannot list these in
+ * lifecycle.command.env: they always describe the action's own key.
+ */
+export const COMMAND_VARIABLES = {
+  KEYPROBE_ACTION: 'the action: create, disable, enable, rotate or delete',
+  KEYPROBE_TARGET: 'the target origin (target.origin)',
+  KEYPROBE_KEY_ID: "the key's id (every action but create)",
+  KEYPROBE_KEY_NAME: "the key's name",
+  KEYPROBE_KEY_SCOPES: 'create: the scopes, space-separated',
+  KEYPROBE_KEY_ENVIRONMENT: 'create: the environment',
+  KEYPROBE_KEY_OWNER: 'create: the owner',
+  KEYPROBE_EXPIRES_IN_SECONDS: 'create: seconds until the new key expires',
+  KEYPROBE_EXPIRES_AT: 'create: the same expiry, ISO 8601 UTC (2027-03-01T12:00:30Z)',
+  KEYPROBE_EXPIRES_AT_EPOCH_SECONDS: 'create: the same expiry, Unix seconds',
+  KEYPROBE_EXPIRES_AT_EPOCH_MS: 'create: the same expiry, Unix milliseconds',
+  KEYPROBE_GRACE_SECONDS: 'rotate: how long the old secret may keep working',
+} as const;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
+export const commandAdapterSchema = z.strictObject({
+  timeoutMs: z.number().int().positive().default(30_000),
+  env: z
+    .array(
+      z
+        .string()
+        .regex(ENV_NAME, 'not an environment variable name (letters, digits and _, not starting with a digit)')
+        .refine((name) => !(name in COMMAND_VARIABLES), {
+          error: (issue) => `${String(issue.input)} is set by keyprobe for each action; do not list it`,
+        }),
+    )
+    .default([])
+    .describe(
+      "Names of environment variables passed to the commands, e.g. [ADMIN_TOKEN]. A command gets only these, PATH, HOME and the KEYPROBE_* variables of its action, never keyprobe's whole environment. Commands run only with --allow-commands (or KEYPROBE_ALLOW_COMMANDS=1).",
+    ),
+  create: z.string().min(1).optional(),
+  disable: z.string().min(1).optional(),
+  enable: z.string().min(1).optional(),
+  rotate: z.string().min(1).optional(),
+  delete: z.string().min(1).optional(),
+});
+
+export type CommandAdapterSpec = z.output<typeof commandAdapterSchema>;
 
 /** Bytes of stdout/stderr read from a command; the rest is dropped. */
 const OUTPUT_CAP = 64 * 1024;
@@ -66,6 +113,12 @@ interface PrintedKey extends AnswerFields {
   readonly id?: string;
   readonly secret?: string;
 }
+
+export const commandAdapter = defineAdapter({
+  kind: 'command',
+  schema: commandAdapterSchema,
+  create: (spec, deps) => new CommandLifecycleAdapter(spec, deps),
+});
 
 export class CommandLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'command';

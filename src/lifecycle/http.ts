@@ -9,12 +9,14 @@
 // Throttled and failed requests are retried where that is safe (retry.ts):
 // the HTTP client waits throttles out for disable, enable and delete (one
 // still throttled ends the action), this adapter retries everything else.
-import type { HttpAction, HttpAdapterSpec } from '../config/profile-schema.js';
+import { z } from 'zod';
 import { CheckError, InterruptedError, NoAnswerError, ThrottledError, type ThrottledTry } from '../errors.js';
 import { HttpClient, RequestBudget, type Credential, type HttpResponse, type ThrottleLimits } from '../http/client.js';
 import { parseRetryAfter } from '../http/rate-limit-headers.js';
+import { headerName, headers, method, secretRef, shorthand, status, statusList } from '../http/request-schema.js';
 import type { LifecycleAttempt } from '../result.js';
 import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
+import { defineAdapter } from './adapter-definition.js';
 import { excerpt, type AdapterDeps } from './deps.js';
 import {
   isIdempotent,
@@ -40,6 +42,108 @@ import {
   type NewKeySpec,
   type RotatedKey,
 } from './types.js';
+
+/** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
+export const LIFECYCLE_PLACEHOLDERS = [
+  'id',
+  'name',
+  'scopes',
+  'environment',
+  'owner',
+  'expiresInSeconds',
+  'expiresAt',
+  'expiresAtEpochSeconds',
+  'expiresAtEpochMs',
+  'graceSeconds',
+] as const;
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+/** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
+function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [PropertyKey[], string][] {
+  if (typeof node === 'string') {
+    return [...node.matchAll(PLACEHOLDER)]
+      .filter((m) => !(LIFECYCLE_PLACEHOLDERS as readonly string[]).includes(m[1]!))
+      .map((m) => [path, m[1]!]);
+  }
+  if (Array.isArray(node)) return node.flatMap((v, i) => unknownPlaceholders(v, [...path, i]));
+  if (node && typeof node === 'object') return Object.entries(node).flatMap(([k, v]) => unknownPlaceholders(v, [...path, k]));
+  return [];
+}
+
+/** One management API request: "POST /admin/keys/{{id}}/disable", or the object form. */
+const httpAction = shorthand(
+  z.strictObject({
+    method,
+    path: z
+      .string()
+      .regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)')
+      .describe(
+        'Path on the management API origin, e.g. /admin/keys/{{id}}/disable. Placeholder values are URL-encoded, so each stays one path segment; a value of "." or ".." is refused.',
+      ),
+    headers: headers.optional(),
+    /** JSON body; strings may hold the placeholders of LIFECYCLE_PLACEHOLDERS. */
+    body: z
+      .unknown()
+      .optional()
+      .describe(
+        'JSON body. Strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{graceSeconds}} and the expiry as {{expiresInSeconds}} (relative), {{expiresAt}} (ISO 8601 UTC), {{expiresAtEpochSeconds}} or {{expiresAtEpochMs}}. A string that is exactly one placeholder takes its raw value (a number, a list), or is left out when it has none. In the path, placeholders are URL-encoded.',
+      ),
+    /** Where the answer holds the new key: field → dotted path. */
+    extract: z
+      .strictObject({
+        id: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Dotted path of the key id in the JSON answer (default "id"). It may be the secret field itself (a platform that addresses a token by its secret): the id is then treated as a secret everywhere.',
+          ),
+        secret: z.string().min(1).optional().describe('Dotted path of the new secret in the JSON answer (default "secret").'),
+      })
+      .optional()
+      .describe(
+        'For create and rotate: where the JSON answer holds the new key, e.g. { id: data.tokenId, secret: data.token } or { id: secret }. Field names, not secrets.',
+      ),
+    /** Default: any 2xx. */
+    expect: z.union([status, statusList]).optional(),
+  }),
+);
+
+export const httpAdapterSchema = z
+  .strictObject({
+    /** Management API origin; default: target.origin (then its requests count against target.budget). */
+    origin: z
+      .string()
+      .url()
+      .transform((v) => new URL(v).origin)
+      .optional(),
+    /** The admin credential, by secret reference. */
+    credential: z
+      .strictObject({
+        header: headerName.default('Authorization'),
+        scheme: z.string().default('Bearer'),
+        secret: secretRef,
+      })
+      .optional(),
+    create: httpAction.optional(),
+    disable: httpAction.optional(),
+    enable: httpAction.optional(),
+    rotate: httpAction.optional(),
+    delete: httpAction.optional(),
+  })
+  .superRefine((v, ctx) => {
+    for (const [path, name] of unknownPlaceholders(v)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      });
+    }
+  });
+
+export type HttpAction = z.output<typeof httpAction>;
+export type HttpAdapterSpec = z.output<typeof httpAdapterSchema>;
 
 /** Management requests to another origin do not touch the target; they get their own cap. */
 const OTHER_ORIGIN_BUDGET = 200;
@@ -67,6 +171,12 @@ interface CallResult {
   readonly reason?: string;
   readonly timing: ReturnType<typeof timingFrom>;
 }
+
+export const httpAdapter = defineAdapter({
+  kind: 'http',
+  schema: httpAdapterSchema,
+  create: (spec, deps) => new HttpLifecycleAdapter(spec, deps),
+});
 
 export class HttpLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'http';

@@ -1,8 +1,7 @@
-// Builds the lifecycle adapter a profile asks for.
-import { CommandLifecycleAdapter } from './command.js';
+// Builds the lifecycle adapter a profile asks for, from the registry (adapters.ts).
+import { type AdapterKind, adapterDefinition } from './adapters.js';
+import type { AdapterDefinition } from './adapter-definition.js';
 import type { AdapterDeps } from './deps.js';
-import { HttpLifecycleAdapter } from './http.js';
-import { ManualLifecycleAdapter } from './manual.js';
 import type { LifecycleAdapter } from './types.js';
 
 export type { AdapterDeps, Terminal } from './deps.js';
@@ -10,14 +9,13 @@ export type { ActionRecord, LifecycleAdapter, LifecycleAction } from './types.js
 
 /** The profile's adapter, or undefined when it has no lifecycle section. */
 export function createLifecycleAdapter(deps: AdapterDeps): LifecycleAdapter | undefined {
-  const spec = deps.profile.lifecycle;
-  if (!spec) return undefined;
-  switch (spec.adapter) {
-    case 'http':
-      return new HttpLifecycleAdapter(spec.http!, deps);
-    case 'command':
-      return new CommandLifecycleAdapter(spec.command!, deps);
-    case 'manual':
-      return new ManualLifecycleAdapter(spec.manual, deps);
-  }
+  const choice = deps.profile.lifecycle;
+  if (!choice) return undefined;
+  const kind: AdapterKind = choice.adapter;
+  // The definition and its section belong together by kind; TypeScript cannot pair them through the union.
+  const definition = adapterDefinition(kind) as AdapterDefinition;
+  const section = choice[kind] ?? (definition.sectionOptional ? definition.schema.parse({}) : undefined);
+  // The profile schema refuses `adapter: <kind>` without its section unless the section is optional.
+  if (section === undefined) throw new Error(`lifecycle.${kind} is missing`);
+  return definition.create(section, deps);
 }

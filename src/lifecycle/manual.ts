@@ -4,7 +4,8 @@
 // reason, never waited on, so CI cannot hang. Creating and rotating are not
 // offered: they would need a person to type a new secret into a prompt.
 import { InterruptedError } from '../errors.js';
-import type { ManualAdapterSpec } from '../config/profile-schema.js';
+import { z } from 'zod';
+import { defineAdapter } from './adapter-definition.js';
 import type { AdapterDeps } from './deps.js';
 import {
   fillText,
@@ -18,11 +19,35 @@ import {
   type RotatedKey,
 } from './types.js';
 
+/** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
+export const manualAdapterSchema = z.strictObject({
+  actions: z
+    .array(z.enum(['disable', 'enable', 'delete']))
+    .min(1)
+    .default(['disable', 'enable', 'delete'])
+    .describe('What a person can do to a key on this platform (default all three); e.g. [delete] where keys cannot be disabled.'),
+  disable: z.string().min(1).optional(),
+  enable: z.string().min(1).optional(),
+  delete: z.string().min(1).optional(),
+  /** A person who does not answer within this is taken as "not done". */
+  timeoutSeconds: z.number().positive().default(600),
+});
+
+export type ManualAdapterSpec = z.output<typeof manualAdapterSchema>;
+
 const DEFAULT_TEXT: Record<'disable' | 'enable' | 'delete', string> = {
   disable: 'Disable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
   enable: 'Re-enable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
   delete: 'Delete the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
 };
+
+export const manualAdapter = defineAdapter({
+  kind: 'manual',
+  schema: manualAdapterSchema,
+  // A person can always be asked: without the section, the default words and all three actions.
+  sectionOptional: true,
+  create: (spec, deps) => new ManualLifecycleAdapter(spec, deps),
+});
 
 export class ManualLifecycleAdapter implements LifecycleAdapter {
   readonly kind = 'manual';

@@ -3,14 +3,18 @@
 // curl line, the adapter's command with the environment it expects, or the
 // manual step's words. Secrets never appear: the admin credential is
 // `$ADMIN_TOKEN`, for the operator to set from wherever they keep it.
-import type { Profile } from '../config/profile-schema.js';
+import type { AdapterProfile } from './deps.js';
 import { fillBody } from './http.js';
 import { fillText, placeholderValues, type KeyRef } from './types.js';
 
 /** The shell variable a restore line reads the management credential from. */
 export const ADMIN_TOKEN_VARIABLE = 'ADMIN_TOKEN';
 
-export function restoreInstruction(profile: Profile, action: 'enable' | 'delete', key: KeyRef): string {
+export function restoreInstruction(
+  profile: Pick<AdapterProfile, 'target' | 'lifecycle'>,
+  action: 'enable' | 'delete',
+  key: KeyRef,
+): string {
   const lc = profile.lifecycle;
   const words = `${action === 'enable' ? 'Re-enable' : 'Delete'} the key "${key.name}"${key.id ? ` (id ${key.id})` : ''}`;
   if (lc?.adapter === 'http' && lc.http?.[action] && (key.id || !lc.http[action]!.path.includes('{{id}}'))) {

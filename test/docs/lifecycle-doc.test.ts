@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkProfileFile } from '../../src/config/load-profile.js';
-import { COMMAND_VARIABLES, LIFECYCLE_PLACEHOLDERS } from '../../src/config/profile-schema.js';
+import { COMMAND_VARIABLES } from '../../src/lifecycle/command.js';
+import { LIFECYCLE_PLACEHOLDERS } from '../../src/lifecycle/http.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -1,0 +1,25 @@
+// What a lifecycle adapter kind is to the rest of keyprobe: its name (the
+// profile's `lifecycle.adapter`), the schema of its profile section
+// (`lifecycle.<kind>`), and how to build it. The registry (adapters.ts) lists
+// one of these per kind; the profile schema, the kind unions and the factory
+// all derive from that list, so a kind cannot be half added.
+import type { z } from 'zod';
+import type { AdapterDeps } from './deps.js';
+import type { LifecycleAdapter } from './types.js';
+
+export interface AdapterDefinition<K extends string = string, S extends z.ZodType = z.ZodType> {
+  readonly kind: K;
+  /** The `lifecycle.<kind>` section, with every field's description, example and default. */
+  readonly schema: S;
+  /**
+   * Whether `adapter: <kind>` may come without its section (the schema's
+   * defaults then apply). Otherwise the profile is refused without it.
+   */
+  readonly sectionOptional?: boolean;
+  create(spec: z.output<S>, deps: AdapterDeps): LifecycleAdapter<NoInfer<K>>;
+}
+
+/** Keeps the literal kind and the schema's type, so the registry's unions are exact. */
+export function defineAdapter<const K extends string, S extends z.ZodType>(definition: AdapterDefinition<K, S>): AdapterDefinition<K, S> {
+  return definition;
+}

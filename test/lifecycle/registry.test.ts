@@ -1,0 +1,82 @@
+// The adapter registry is the one place a lifecycle adapter kind is named:
+// the profile schema's `lifecycle.adapter` enum and `lifecycle.<kind>`
+// sections, and the factory, all derive from it. These tests fail if a kind
+// is listed but cannot be chosen, built, or described, so a half-added kind
+// (the old failure: an enum value without a factory `case`, after which every
+// destructive check skipped silently) cannot pass.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { profileSchema } from '../../src/config/profile-schema.js';
+import { defineAdapter } from '../../src/lifecycle/adapter-definition.js';
+import { ADAPTER_KINDS, ADAPTERS } from '../../src/lifecycle/adapters.js';
+import { createLifecycleAdapter } from '../../src/lifecycle/index.js';
+import type { ActionRecord, LifecycleAdapter } from '../../src/lifecycle/types.js';
+import { jsonSchemaFor } from '../../src/schema/json-schemas.js';
+import { clientFor, fixture, startTarget } from './helpers.js';
+
+/** The smallest section each kind accepts, as a profile writes it. */
+const MINIMAL_SECTION: Record<string, unknown> = {
+  http: { disable: 'POST /admin/keys/{{id}}/disable' },
+  command: { disable: 'true' },
+  manual: {},
+};
+
+describe('lifecycle adapter registry', () => {
+  it('lists each kind once, and the profile schema accepts exactly those kinds', () => {
+    expect(new Set(ADAPTER_KINDS).size).toBe(ADAPTERS.length);
+    expect([...ADAPTER_KINDS].sort()).toEqual(['command', 'http', 'manual']);
+    const lifecycle = profileSchema.shape.lifecycle.unwrap();
+    expect(lifecycle.shape.adapter.options).toEqual(ADAPTER_KINDS);
+    for (const kind of ADAPTER_KINDS) expect(lifecycle.shape).toHaveProperty(kind);
+  });
+
+  it('has a minimal section in this test for every kind (add one when adding a kind)', () => {
+    expect(Object.keys(MINIMAL_SECTION).sort()).toEqual([...ADAPTER_KINDS].sort());
+  });
+
+  it('builds, for every kind a profile may choose, an adapter of that kind', async () => {
+    const target = await startTarget();
+    for (const kind of ADAPTER_KINDS) {
+      const f = fixture(target, { lifecycle: { adapter: kind, [kind]: MINIMAL_SECTION[kind] } });
+      const { http, secrets } = clientFor(f);
+      const records: ActionRecord[] = [];
+      const adapter = createLifecycleAdapter({
+        profile: f.profile,
+        http,
+        secrets,
+        signal: new AbortController().signal,
+        interactive: false,
+        env: {},
+        records,
+      });
+      expect(adapter?.kind, kind).toBe(kind);
+      expect(adapter?.can('disable'), kind).toBe(true);
+      expect(adapter?.forCleanup(1000).kind, kind).toBe(kind);
+    }
+  });
+
+  it('refuses a kind whose section is required but missing, naming it', async () => {
+    for (const definition of ADAPTERS.filter((a) => !a.sectionOptional)) {
+      const result = profileSchema.shape.lifecycle.safeParse({ adapter: definition.kind });
+      expect(result.success, definition.kind).toBe(false);
+      expect(result.error?.issues.map((i) => i.message).join('\n')).toContain(`the ${definition.kind} section is missing`);
+    }
+  });
+
+  it('puts each kind and its section, with descriptions, in the published profile JSON Schema', () => {
+    const schema = jsonSchemaFor('profile') as {
+      properties: { lifecycle: { properties: Record<string, { enum?: string[]; properties?: Record<string, unknown> }> } };
+    };
+    const lifecycle = schema.properties.lifecycle.properties;
+    expect(lifecycle.adapter?.enum).toEqual(ADAPTER_KINDS);
+    for (const kind of ADAPTER_KINDS) expect(lifecycle[kind]?.properties, kind).toBeDefined();
+  });
+
+  it('cannot define an adapter whose instances claim another kind (a compile error)', () => {
+    const schema = z.strictObject({});
+    const liar = {} as LifecycleAdapter<'other'>;
+    // @ts-expect-error: a 'smoke' definition must build adapters of kind 'smoke'
+    const definition = defineAdapter({ kind: 'smoke', schema, create: () => liar });
+    expect(definition.kind).toBe('smoke');
+  });
+});
