@@ -11,9 +11,10 @@
 // still throttled ends the action), this adapter retries everything else.
 import { z } from 'zod';
 import { CheckError, InterruptedError, NoAnswerError, ThrottledError, type ThrottledTry } from '../errors.js';
-import { HttpClient, RequestBudget, type Credential, type HttpResponse, type ThrottleLimits } from '../http/client.js';
+import { HttpClient, RequestBudget, type Credential, type HttpResponse, type RequestSigner, type ThrottleLimits } from '../http/client.js';
 import { parseRetryAfter } from '../http/rate-limit-headers.js';
 import { headerName, headers, method, secretRef, shorthand, status, statusList } from '../http/request-schema.js';
+import { createSigner, signerSchema } from '../http/signers.js';
 import type { LifecycleAttempt } from '../result.js';
 import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
 import { defineAdapter } from './adapter-definition.js';
@@ -126,6 +127,7 @@ export const httpAdapterSchema = z
         secret: secretRef,
       })
       .optional(),
+    signer: signerSchema.optional(),
     create: httpAction.optional(),
     disable: httpAction.optional(),
     enable: httpAction.optional(),
@@ -184,6 +186,8 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
   /** Aborts waits: the run's signal, or for a cleanup copy its own time limit (it outlives Ctrl-C). */
   private readonly signal: AbortSignal;
   private readonly cleanupDeadline?: number;
+  /** Signs each request when the management API authenticates by signature (lifecycle.http.signer). */
+  private readonly sign?: RequestSigner;
 
   constructor(
     private readonly spec: HttpAdapterSpec,
@@ -192,6 +196,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     const cleanup = deps.cleanupTimeoutMs;
     this.signal = cleanup !== undefined ? AbortSignal.timeout(cleanup) : deps.signal;
     if (cleanup !== undefined) this.cleanupDeadline = performance.now() + cleanup;
+    if (spec.signer) this.sign = createSigner(spec.signer);
     const origin = spec.origin ?? deps.profile.target.origin;
     this.client =
       origin === deps.http.origin
@@ -414,6 +419,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
         headers,
         body,
         credential,
+        ...(this.sign ? { sign: this.sign } : {}),
         record: false,
         // Disable, enable and delete may be sent again whatever happened: the client waits throttles
         // out, within this action's bounds. A throttled answer to a create or rotate may hold the key

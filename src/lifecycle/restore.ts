@@ -27,7 +27,9 @@ export function restoreInstruction(
     for (const [k, v] of Object.entries(t.headers ?? {})) parts.push('-H', sq(`${k}: ${fillText(v, values)}`));
     if (t.body !== undefined)
       parts.push('-H', sq('content-type: application/json'), '--data', sq(JSON.stringify(fillBody(t.body, values))));
-    return parts.join(' ');
+    // A signature is over one moment's request: the operator's own tooling must make it.
+    const unsigned = lc.http.signer ? `  # unsigned: add the ${lc.http.signer.kind} signature headers first (docs/lifecycle.md)` : '';
+    return parts.join(' ') + unsigned;
   }
   if (lc?.adapter === 'command' && lc.command?.[action]) {
     const env = [

@@ -25,7 +25,12 @@ describe('docs/lifecycle.md', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
     const tmp = tempDir();
     try {
-      const env = { K: `kp_prod_${'r'.repeat(32)}`, ADMIN_TOKEN: `adm_${'a'.repeat(32)}`, UNLEASH_ADMIN_TOKEN: `*:*.${'u'.repeat(40)}` };
+      const env = {
+        K: `kp_prod_${'r'.repeat(32)}`,
+        ADMIN_TOKEN: `adm_${'a'.repeat(32)}`,
+        UNLEASH_ADMIN_TOKEN: `*:*.${'u'.repeat(40)}`,
+        ADMIN_SIGNING_KEY: `sk_${'s'.repeat(40)}`,
+      };
       examples.forEach((example, i) => {
         expect(example.startsWith('lifecycle:'), `example ${i + 1}`).toBe(true);
         const file = tmp.file(`p${i}.yaml`, PROFILE_HEAD + example);
