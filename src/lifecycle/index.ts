@@ -5,7 +5,7 @@ import type { AdapterDeps } from './deps.js';
 import type { LifecycleAdapter } from './types.js';
 
 export type { AdapterDeps, Terminal } from './deps.js';
-export type { ActionRecord, LifecycleAdapter, LifecycleAction } from './types.js';
+export type { LifecycleAdapter } from './types.js';
 
 /** The profile's adapter, or undefined when it has no lifecycle section. */
 export function createLifecycleAdapter(deps: AdapterDeps): LifecycleAdapter | undefined {
