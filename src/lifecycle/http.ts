@@ -17,29 +17,19 @@ import { headerName, headers, method, secretRef, shorthand, status, statusList }
 import { createSigner, signerSchema } from '../http/signers.js';
 import type { LifecycleAttempt } from '../result.js';
 import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
+import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
 import { defineAdapter } from './adapter-definition.js';
 import { excerpt, type AdapterDeps } from './deps.js';
-import {
-  isIdempotent,
-  retryableAnswer,
-  retryableNoAnswer,
-  retryEnd,
-  withRetries,
-  type RetryLimits,
-  type Tried,
-  type Try,
-} from './retry.js';
+import { isIdempotent, retryableAnswer, retryableNoAnswer, retryEnd, withRetries, type Tried, type Try } from './retry.js';
 import {
   fillText,
   placeholderValues,
   timingFrom,
-  unsupported,
   type ActionResult,
   type AnswerFields,
   type CreatedKey,
   type KeyRef,
   type LifecycleAction,
-  type LifecycleAdapter,
   type NewKeySpec,
   type RotatedKey,
 } from './types.js';
@@ -180,22 +170,14 @@ export const httpAdapter = defineAdapter({
   create: (spec, deps) => new HttpLifecycleAdapter(spec, deps),
 });
 
-export class HttpLifecycleAdapter implements LifecycleAdapter {
+export class HttpLifecycleAdapter extends LifecycleAdapterBase<'http', HttpAdapterSpec> {
   readonly kind = 'http';
   private readonly client: HttpClient;
-  /** Aborts waits: the run's signal, or for a cleanup copy its own time limit (it outlives Ctrl-C). */
-  private readonly signal: AbortSignal;
-  private readonly cleanupDeadline?: number;
   /** Signs each request when the management API authenticates by signature (lifecycle.http.signer). */
   private readonly sign?: RequestSigner;
 
-  constructor(
-    private readonly spec: HttpAdapterSpec,
-    private readonly deps: AdapterDeps,
-  ) {
-    const cleanup = deps.cleanupTimeoutMs;
-    this.signal = cleanup !== undefined ? AbortSignal.timeout(cleanup) : deps.signal;
-    if (cleanup !== undefined) this.cleanupDeadline = performance.now() + cleanup;
+  constructor(spec: HttpAdapterSpec, deps: AdapterDeps) {
+    super(spec, deps);
     if (spec.signer) this.sign = createSigner(spec.signer);
     const origin = spec.origin ?? deps.profile.target.origin;
     this.client =
@@ -213,20 +195,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
           });
   }
 
-  can(action: LifecycleAction): boolean {
-    return this.spec[action] !== undefined;
-  }
-
-  forCleanup(timeoutMs: number): LifecycleAdapter {
-    return new HttpLifecycleAdapter(this.spec, { ...this.deps, cleanupTimeoutMs: timeoutMs });
-  }
-
-  records() {
-    return [...this.deps.records];
-  }
-
-  async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
-    if (!this.spec.create) return unsupported('http', 'create');
+  protected async createKey(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
     const r = await this.call('create', spec, (now) => placeholderValues(spec, {}, now));
     if ('outcome' in r) return r;
     const orphan = (id: string | undefined): KeyRef | undefined => (id !== undefined ? { name: spec.name, id } : undefined);
@@ -247,8 +216,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     };
   }
 
-  async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
-    if (!this.spec.rotate) return unsupported('http', 'rotate');
+  protected async rotateKey(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
     const r = await this.call('rotate', key, (now) => placeholderValues(key, { graceSeconds }, now));
     if ('outcome' in r) return r;
     const found = r.last.kind === 'answer' ? r.last.found : undefined;
@@ -266,20 +234,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     };
   }
 
-  disable(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('disable', key);
-  }
-
-  enable(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('enable', key);
-  }
-
-  delete(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('delete', key);
-  }
-
-  private async voidCall(action: LifecycleAction, key: KeyRef): Promise<ActionResult> {
-    if (!this.spec[action]) return unsupported('http', action);
+  protected async changeState(action: StateAction, key: KeyRef): Promise<ActionResult> {
     const r = await this.call(action, key, (now) => placeholderValues(key, {}, now));
     if ('outcome' in r) return r;
     return r.ok ? { outcome: 'done', value: undefined, timing: r.timing } : failed(r.reason!, r.timing);
@@ -303,27 +258,15 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     valuesAt: (now: number) => Record<string, unknown>,
   ): Promise<CallResult | ActionResult<never>> {
     const template: HttpAction = this.spec[action]!;
-    const redact = (s: string) => this.deps.secrets.redact(s);
     const firstPath = fillText(template.path, valuesAt(Date.now()), encodeURIComponent);
-    const request = `${template.method} ${redact(firstPath)}`;
+    const request = `${template.method} ${this.redact(firstPath)}`;
     const record = (
       outcome: 'done' | 'failed',
       detail: string,
       durationMs: number,
       attempts: readonly LifecycleAttempt[],
       output?: string,
-    ) =>
-      this.deps.records.push({
-        action,
-        adapter: 'http',
-        key: key.name,
-        outcome,
-        detail,
-        durationMs,
-        ...(output ? { output } : {}),
-        ...(this.deps.cleanupTimeoutMs !== undefined ? { detached: true } : {}),
-        ...(attempts.length > 0 ? { attempts: attempts.map((a) => (a.error ? { ...a, error: redact(a.error) } : a)) } : {}),
-      });
+    ) => this.record(action, key, { outcome, detail, durationMs, attempts, ...(output ? { output } : {}) });
 
     const startedAt = performance.now();
     if (climbsOut(template.path, firstPath)) {
@@ -331,7 +274,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       record('failed', reason, 0, []);
       return failed(`${action} request refused: ${reason}`);
     }
-    const limits = this.limits();
+    const limits = this.retryLimits();
     // The client waits throttles out within the bounds of the whole action (tries, and the time left of it).
     const { end, name } = retryEnd(limits, startedAt);
     const throttleLimits: ThrottleLimits = { maxTries: limits.policy.attempts, until: end, untilName: name };
@@ -341,9 +284,9 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       tried = await withRetries(limits, () => requests.tryOnce(valuesAt(Date.now())));
     } catch (err) {
       // During a run an interruption ends the check; a cleanup copy's "interruption" is its own time limit running out.
-      if (!(err instanceof InterruptedError) || this.deps.cleanupTimeoutMs === undefined) throw err;
+      if (!(err instanceof InterruptedError) || this.cleanupTimeoutMs === undefined) throw err;
       const timing = timingFrom(startedAt);
-      const reason = `cleanup time (${this.deps.cleanupTimeoutMs} ms) ran out`;
+      const reason = `cleanup time (${this.cleanupTimeoutMs} ms) ran out`;
       record('failed', `${request}: ${reason}`, timing.durationMs, []);
       return failed(`${action} request ${request} failed: ${reason}`, timing);
     }
@@ -382,17 +325,6 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
           : '';
     record('failed', `${request} → ${res.status}: ${why}${tries}`, timing.durationMs, attempts, found.evidence);
     return { last, ok: false, reason: `${action} request ${request} ${why}${note}`, timing };
-  }
-
-  private limits(): RetryLimits {
-    const retry = this.deps.profile.lifecycle?.retry ?? { attempts: 5, maxSeconds: 30 };
-    return {
-      policy: { attempts: retry.attempts, maxMs: retry.maxSeconds * 1000 },
-      signal: this.signal,
-      ...(this.cleanupDeadline !== undefined
-        ? { deadline: this.cleanupDeadline, deadlineName: `the cleanup time (${this.deps.cleanupTimeoutMs} ms)` }
-        : {}),
-    };
   }
 
   /** One request. What it got is searched for secrets, which are registered, before this returns. */
@@ -467,9 +399,9 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     const secret = typeof secretValue === 'string' && secretValue ? secretValue : undefined;
     // The new key first (it shows as [canary …]), then everything else that looks secret; an answer
     // that should hold a new key but is not JSON may still hold it.
-    if (secret) this.deps.secrets.add(secret, 'canary');
+    if (secret) this.registerSecret(secret, 'canary');
     const secrets = [...search.secrets, ...(opts.printsKey && !parsed ? randomTokens(body) : [])];
-    for (const s of secrets) this.deps.secrets.add(s, 'secret');
+    for (const s of secrets) this.registerSecret(s, 'secret');
     const evidence = !opts.printsKey
       ? excerpt(body, (s) => this.deps.secrets.redact(s))
       : parsed
