@@ -5,7 +5,7 @@
 // all derive from that list, so a kind cannot be half added.
 import type { z } from 'zod';
 import type { AdapterDeps } from './deps.js';
-import type { LifecycleAdapter } from './types.js';
+import type { LifecycleAction, LifecycleAdapter } from './types.js';
 
 export interface AdapterDefinition<K extends string = string, S extends z.ZodType = z.ZodType> {
   readonly kind: K;
@@ -17,6 +17,12 @@ export interface AdapterDefinition<K extends string = string, S extends z.ZodTyp
    */
   readonly sectionOptional?: boolean;
   create(spec: z.output<S>, deps: AdapterDeps): LifecycleAdapter<NoInfer<K>>;
+  /**
+   * Whether a section offers an action, read from the profile alone (checks
+   * decide what they can do before any adapter exists); the adapter's `can()`
+   * must answer the same. Default: the section declares the action.
+   */
+  offers?(spec: z.output<S>, action: LifecycleAction): boolean;
 }
 
 /** Keeps the literal kind and the schema's type, so the registry's unions are exact. */

@@ -5,9 +5,11 @@
 // its own file (its schema next to its actions, exported with defineAdapter)
 // plus one line here.
 import type { z } from 'zod';
+import type { AdapterDefinition } from './adapter-definition.js';
 import { commandAdapter } from './command.js';
 import { httpAdapter } from './http.js';
 import { manualAdapter } from './manual.js';
+import type { LifecycleAction } from './types.js';
 
 export const ADAPTERS = [httpAdapter, commandAdapter, manualAdapter] as const;
 
@@ -29,6 +31,21 @@ export function adapterSections(): AdapterSections {
 export type AdapterChoice = { readonly adapter: AdapterKind } & {
   readonly [D in Definition as D['kind']]?: z.output<D['schema']>;
 };
+
+/** The section the profile's choice of adapter uses: its own, or the defaults of one that may be left out; undefined if missing. */
+export function sectionOf(choice: AdapterChoice): { definition: AdapterDefinition; section: unknown } {
+  // The definition and its section belong together by kind; TypeScript cannot pair them through the union.
+  const definition = adapterDefinition(choice.adapter) as AdapterDefinition;
+  const section = choice[choice.adapter] ?? (definition.sectionOptional ? definition.schema.parse({}) : undefined);
+  return { definition, section };
+}
+
+/** Whether the profile's adapter offers `action`, from the profile alone; its adapter's can() answers the same. */
+export function adapterOffers(choice: AdapterChoice, action: LifecycleAction): boolean {
+  const { definition, section } = sectionOf(choice);
+  if (section === undefined) return false;
+  return definition.offers ? definition.offers(section, action) : (section as Record<string, unknown>)[action] !== undefined;
+}
 
 export function adapterDefinition(kind: AdapterKind): Definition {
   const found = ADAPTERS.find((a) => a.kind === kind);

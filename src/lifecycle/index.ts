@@ -1,6 +1,5 @@
 // Builds the lifecycle adapter a profile asks for, from the registry (adapters.ts).
-import { type AdapterKind, adapterDefinition } from './adapters.js';
-import type { AdapterDefinition } from './adapter-definition.js';
+import { sectionOf } from './adapters.js';
 import type { AdapterDeps } from './deps.js';
 import type { LifecycleAdapter } from './types.js';
 
@@ -11,11 +10,8 @@ export type { LifecycleAdapter } from './types.js';
 export function createLifecycleAdapter(deps: AdapterDeps): LifecycleAdapter | undefined {
   const choice = deps.profile.lifecycle;
   if (!choice) return undefined;
-  const kind: AdapterKind = choice.adapter;
-  // The definition and its section belong together by kind; TypeScript cannot pair them through the union.
-  const definition = adapterDefinition(kind) as AdapterDefinition;
-  const section = choice[kind] ?? (definition.sectionOptional ? definition.schema.parse({}) : undefined);
+  const { definition, section } = sectionOf(choice);
   // The profile schema refuses `adapter: <kind>` without its section unless the section is optional.
-  if (section === undefined) throw new Error(`lifecycle.${kind} is missing`);
+  if (section === undefined) throw new Error(`lifecycle.${choice.adapter} is missing`);
   return definition.create(section, deps);
 }

@@ -46,14 +46,20 @@ export const manualAdapter = defineAdapter({
   // A person can always be asked: without the section, the default words and all three actions.
   sectionOptional: true,
   create: (spec, deps) => new ManualLifecycleAdapter(spec, deps),
+  offers: (spec, action) => manualOffers(spec, action),
 });
+
+/** What a person can do on this platform: the actions listed, never create or rotate (the schema allows neither). */
+function manualOffers(spec: ManualAdapterSpec, action: LifecycleAction): boolean {
+  return (spec.actions as readonly LifecycleAction[]).includes(action);
+}
 
 export class ManualLifecycleAdapter extends LifecycleAdapterBase<'manual', ManualAdapterSpec> {
   readonly kind = 'manual';
 
   /** What a person can do on this platform (lifecycle.manual.actions); never create or rotate. */
   override can(action: LifecycleAction): boolean {
-    return (this.spec.actions as readonly LifecycleAction[]).includes(action);
+    return manualOffers(this.spec, action);
   }
 
   protected override notOffered(action: LifecycleAction): ActionResult<never> {

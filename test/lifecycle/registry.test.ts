@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { profileSchema } from '../../src/config/profile-schema.js';
 import { defineAdapter } from '../../src/lifecycle/adapter-definition.js';
-import { ADAPTER_KINDS, ADAPTERS } from '../../src/lifecycle/adapters.js';
+import { ADAPTER_KINDS, ADAPTERS, adapterOffers } from '../../src/lifecycle/adapters.js';
 import { createLifecycleAdapter } from '../../src/lifecycle/index.js';
-import type { ActionRecord, LifecycleAdapter } from '../../src/lifecycle/types.js';
+import { type ActionRecord, LIFECYCLE_ACTIONS, type LifecycleAdapter } from '../../src/lifecycle/types.js';
 import { jsonSchemaFor } from '../../src/schema/json-schemas.js';
 import { clientFor, fixture, startTarget } from './helpers.js';
 
@@ -18,7 +18,7 @@ import { clientFor, fixture, startTarget } from './helpers.js';
 const MINIMAL_SECTION: Record<string, unknown> = {
   http: { disable: 'POST /admin/keys/{{id}}/disable' },
   command: { disable: 'true' },
-  manual: {},
+  manual: { actions: ['disable', 'delete'] },
 };
 
 describe('lifecycle adapter registry', () => {
@@ -52,6 +52,9 @@ describe('lifecycle adapter registry', () => {
       expect(adapter?.kind, kind).toBe(kind);
       expect(adapter?.can('disable'), kind).toBe(true);
       expect(adapter?.forCleanup(1000).kind, kind).toBe(kind);
+      // What checks read from the profile before any adapter exists agrees with the adapter itself.
+      for (const action of LIFECYCLE_ACTIONS)
+        expect(adapterOffers(f.profile.lifecycle!, action), `${kind} ${action}`).toBe(adapter?.can(action));
     }
   });
 
