@@ -30,6 +30,7 @@ describe('docs/lifecycle.md', () => {
         ADMIN_TOKEN: `adm_${'a'.repeat(32)}`,
         UNLEASH_ADMIN_TOKEN: `*:*.${'u'.repeat(40)}`,
         ADMIN_SIGNING_KEY: `sk_${'s'.repeat(40)}`,
+        AWS_SECRET_ACCESS_KEY: `wJalrXUtnFEMI/K7MDENG+bPxRfiCY${'E'.repeat(10)}`,
       };
       examples.forEach((example, i) => {
         expect(example.startsWith('lifecycle:'), `example ${i + 1}`).toBe(true);

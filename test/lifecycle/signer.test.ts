@@ -252,3 +252,31 @@ lifecycle:
     }
   });
 });
+
+describe('the aws-sigv4 signer', () => {
+  it("signs AWS's published example request to AWS's published signature", () => {
+    // "Create a signed AWS API request" (AWS IAM User Guide, Signature Version 4): IAM ListUsers on 30 August 2015.
+    const sign = createSigner(
+      {
+        kind: 'aws-sigv4',
+        accessKeyId: 'AKIDEXAMPLE',
+        secret: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        region: 'us-east-1',
+        service: 'iam',
+      },
+      () => new Date('2015-08-30T12:36:00Z'),
+    );
+    const signed = sign({
+      method: 'GET',
+      url: new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: undefined,
+    });
+    const signature = '5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7';
+    expect(signed.headers).toEqual({
+      'x-amz-date': '20150830T123600Z',
+      authorization: `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=${signature}`,
+    });
+    expect(signed.secrets).toEqual([signature]);
+  });
+});
