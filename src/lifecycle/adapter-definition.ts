@@ -5,7 +5,7 @@
 // all derive from that list, so a kind cannot be half added.
 import type { z } from 'zod';
 import type { AdapterDeps } from './deps.js';
-import type { LifecycleAction, LifecycleAdapter } from './types.js';
+import type { KeyRef, LifecycleAction, LifecycleAdapter } from './types.js';
 
 export interface AdapterDefinition<K extends string = string, S extends z.ZodType = z.ZodType> {
   readonly kind: K;
@@ -23,6 +23,12 @@ export interface AdapterDefinition<K extends string = string, S extends z.ZodTyp
    * must answer the same. Default: the section declares the action.
    */
   offers?(spec: z.output<S>, action: LifecycleAction): boolean;
+  /**
+   * How a person restores a key by hand when keyprobe's cleanup could not,
+   * in this kind's terms (a curl line, a command); undefined: the generic
+   * "do it in your key management console". Never holds a secret.
+   */
+  restoreLine?(spec: z.output<S>, action: 'enable' | 'delete', key: KeyRef, targetOrigin: string): string | undefined;
 }
 
 /** Keeps the literal kind and the schema's type, so the registry's unions are exact. */

@@ -25,6 +25,7 @@ import type { LifecycleAttempt } from '../result.js';
 import { couldBeCredential, isCredentialName, jsonInText, looksRandom, randomTokens, searchJson } from './answer-secrets.js';
 import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
 import { defineAdapter } from './adapter-definition.js';
+import { sq } from './shell-quote.js';
 import { excerpt } from './deps.js';
 import { isIdempotent, withRetries, type Try } from './retry.js';
 import { scrubCredentials } from './scrub.js';
@@ -117,6 +118,7 @@ export const commandAdapter = defineAdapter({
   kind: 'command',
   schema: commandAdapterSchema,
   create: (spec, deps) => new CommandLifecycleAdapter(spec, deps),
+  restoreLine: (spec, action, key, targetOrigin) => commandRestoreLine(spec, action, key, targetOrigin),
 });
 
 export class CommandLifecycleAdapter extends LifecycleAdapterBase<'command', CommandAdapterSpec> {
@@ -294,6 +296,19 @@ export class CommandLifecycleAdapter extends LifecycleAdapterBase<'command', Com
     for (const v of scrubbed.removed) this.registerSecret(v, 'secret');
     return scrubbed.text;
   }
+}
+
+/** The action's command with the variables it expects, for a person to run. */
+function commandRestoreLine(spec: CommandAdapterSpec, action: 'enable' | 'delete', key: KeyRef, targetOrigin: string): string | undefined {
+  const command = spec[action];
+  if (!command) return undefined;
+  const env = [
+    `KEYPROBE_ACTION=${sq(action)}`,
+    `KEYPROBE_KEY_NAME=${sq(key.name)}`,
+    ...(key.id ? [`KEYPROBE_KEY_ID=${sq(key.id)}`] : []),
+    `KEYPROBE_TARGET=${sq(targetOrigin)}`,
+  ];
+  return `${env.join(' ')} sh -c ${sq(command)}`;
 }
 
 function problemOf(run: CommandRun, timeoutMs: number): string | undefined {

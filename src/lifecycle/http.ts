@@ -19,6 +19,7 @@ import type { LifecycleAttempt } from '../result.js';
 import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
 import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
 import { defineAdapter } from './adapter-definition.js';
+import { dq, sq } from './shell-quote.js';
 import { excerpt, type AdapterDeps } from './deps.js';
 import { isIdempotent, retryableAnswer, retryableNoAnswer, retryEnd, withRetries, type Tried, type Try } from './retry.js';
 import {
@@ -168,6 +169,7 @@ export const httpAdapter = defineAdapter({
   kind: 'http',
   schema: httpAdapterSchema,
   create: (spec, deps) => new HttpLifecycleAdapter(spec, deps),
+  restoreLine: (spec, action, key, targetOrigin) => curlRestoreLine(spec, action, key, targetOrigin),
 });
 
 export class HttpLifecycleAdapter extends LifecycleAdapterBase<'http', HttpAdapterSpec> {
@@ -490,6 +492,25 @@ function climbsOut(template: string, filled: string): boolean {
       .split('/')
       .filter((seg) => DOT_SEGMENT.test(seg)).length;
   return dots(filled) > dots(template);
+}
+
+/** The shell variable a restore line reads the management credential from. */
+const ADMIN_TOKEN_VARIABLE = 'ADMIN_TOKEN';
+
+/** The action's request as a curl line, the credential read from $ADMIN_TOKEN; undefined when the key's id is needed and unknown. */
+function curlRestoreLine(spec: HttpAdapterSpec, action: 'enable' | 'delete', key: KeyRef, targetOrigin: string): string | undefined {
+  const t = spec[action];
+  if (!t || (!key.id && t.path.includes('{{id}}'))) return undefined;
+  const values = placeholderValues(key);
+  const origin = spec.origin ?? targetOrigin;
+  const parts = ['curl', '-sS', '-i', '-X', t.method, sq(`${origin}${fillText(t.path, values, encodeURIComponent)}`)];
+  const cred = spec.credential;
+  if (cred) parts.push('-H', `"${dq(`${cred.header}: ${cred.scheme ? `${cred.scheme} ` : ''}`)}$${ADMIN_TOKEN_VARIABLE}"`);
+  for (const [k, v] of Object.entries(t.headers ?? {})) parts.push('-H', sq(`${k}: ${fillText(v, values)}`));
+  if (t.body !== undefined) parts.push('-H', sq('content-type: application/json'), '--data', sq(JSON.stringify(fillBody(t.body, values))));
+  // A signature is over one moment's request: the operator's own tooling must make it.
+  const unsigned = spec.signer ? `  # unsigned: add the ${spec.signer.kind} signature headers first (docs/lifecycle.md)` : '';
+  return parts.join(' ') + unsigned;
 }
 
 /** Fills a JSON body template: a string that is exactly one placeholder takes its raw value (or is dropped when it has none). */

@@ -9,6 +9,7 @@ import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
 import { defineAdapter } from './adapter-definition.js';
 import {
   fillText,
+  placeholderValues,
   timingFrom,
   unsupported,
   type ActionResult,
@@ -47,6 +48,8 @@ export const manualAdapter = defineAdapter({
   sectionOptional: true,
   create: (spec, deps) => new ManualLifecycleAdapter(spec, deps),
   offers: (spec, action) => manualOffers(spec, action),
+  // The profile's own words for the step, if it has them.
+  restoreLine: (spec, action, key) => (spec[action] ? fillText(spec[action], placeholderValues(key)) : undefined),
 });
 
 /** What a person can do on this platform: the actions listed, never create or rotate (the schema allows neither). */

@@ -10,6 +10,7 @@ import { profileSchema } from '../../src/config/profile-schema.js';
 import { defineAdapter } from '../../src/lifecycle/adapter-definition.js';
 import { ADAPTER_KINDS, ADAPTERS, adapterOffers } from '../../src/lifecycle/adapters.js';
 import { createLifecycleAdapter } from '../../src/lifecycle/index.js';
+import { restoreInstruction } from '../../src/lifecycle/restore.js';
 import { type ActionRecord, LIFECYCLE_ACTIONS, type LifecycleAdapter } from '../../src/lifecycle/types.js';
 import { jsonSchemaFor } from '../../src/schema/json-schemas.js';
 import { clientFor, fixture, startTarget } from './helpers.js';
@@ -81,5 +82,28 @@ describe('lifecycle adapter registry', () => {
     // @ts-expect-error: a 'smoke' definition must build adapters of kind 'smoke'
     const definition = defineAdapter({ kind: 'smoke', schema, create: () => liar });
     expect(definition.kind).toBe('smoke');
+  });
+});
+
+describe("restore lines, in each kind's own terms", () => {
+  const target = { origin: 'http://127.0.0.1:9', auth: { header: 'Authorization', scheme: 'Bearer' }, timeoutMs: 1000 };
+  const key = { name: 'canary-1', id: 'key_1' };
+  const retry = { attempts: 5, maxSeconds: 30 };
+
+  it('gives the command with its variables, the manual words, or the generic step', () => {
+    const command = { adapter: 'command' as const, command: { enable: './enable.sh', timeoutMs: 1000, env: [] }, retry };
+    expect(restoreInstruction({ target, lifecycle: command }, 'enable', key)).toBe(
+      "KEYPROBE_ACTION='enable' KEYPROBE_KEY_NAME='canary-1' KEYPROBE_KEY_ID='key_1' KEYPROBE_TARGET='http://127.0.0.1:9' sh -c './enable.sh'",
+    );
+    const manual = {
+      adapter: 'manual' as const,
+      manual: { actions: ['delete' as const], delete: 'Remove {{name}} ({{id}}) in the console', timeoutSeconds: 1 },
+      retry,
+    };
+    expect(restoreInstruction({ target, lifecycle: manual }, 'delete', key)).toBe('Remove canary-1 (key_1) in the console');
+    expect(restoreInstruction({ target, lifecycle: { adapter: 'manual', retry } }, 'enable', key)).toBe(
+      'Re-enable the key "canary-1" (id key_1) in your key management console.',
+    );
+    expect(restoreInstruction({ target }, 'delete', key)).toBe('Delete the key "canary-1" (id key_1) in your key management console.');
   });
 });
