@@ -1,9 +1,13 @@
 // The lifecycle adapters, one line each. Everything that names a kind derives
 // from this list: the profile schema's `lifecycle.adapter` enum and its
-// `lifecycle.<kind>` sections (src/config/profile-schema.ts), the kind union
-// of adapters and their records, and the factory (index.ts). A new kind is
-// its own file (its schema next to its actions, exported with defineAdapter)
-// plus one line here.
+// `lifecycle.<kind>` sections (src/config/profile-schema.ts), the factory
+// (index.ts), what a profile's adapter offers (adapterOffers, read by the
+// checks' preconditions), the restore lines (restore.ts) and `keyprobe init`'s
+// kinds. A new kind is its own file (its schema next to its actions, its
+// definition exported with defineAdapter, its adapter built on
+// LifecycleAdapterBase) plus one line here; TypeScript then asks for its
+// `keyprobe init` skeleton (src/init/scaffold.ts), and test/lifecycle/
+// registry.test.ts for a minimal section to build it from.
 import type { z } from 'zod';
 import type { AdapterDefinition } from './adapter-definition.js';
 import { commandAdapter } from './command.js';
