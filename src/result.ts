@@ -81,7 +81,8 @@ export interface LifecycleAttempt {
 
 export interface LifecycleActionRecord {
   readonly action: 'create' | 'disable' | 'enable' | 'rotate' | 'delete';
-  readonly adapter: 'http' | 'command' | 'manual';
+  /** The adapter's kind (src/lifecycle/adapters.ts lists them); a plain string in the contract, so a report reads records of any kind. */
+  readonly adapter: string;
   /** Which key, by name (never its secret). */
   readonly key: string;
   readonly outcome: 'done' | 'skipped' | 'failed';

@@ -19,11 +19,3 @@ export function forTerminal(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
-
-/** Several lines of untrusted text: each line made safe, the line breaks kept. */
-export function linesForTerminal(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((line) => forTerminal(line))
-    .join('\n');
-}

@@ -32,13 +32,5 @@ export function inDist(relative: string): boolean {
 
 export type ReferenceModule = typeof import('../../src/reference/index.js');
 export type SeedModule = typeof import('../../src/demo/seed.js');
-export type RunnerModule = typeof import('../../src/runner/run.js');
-export type LoadProfileModule = typeof import('../../src/config/load-profile.js');
-export type SuiteModule = typeof import('../../src/config/suite.js');
-export type PathsModule = typeof import('../../src/paths.js');
-export type ReportersModule = typeof import('../../src/reporters/index.js');
-export type WriteReportsModule = typeof import('../../src/reporters/write-reports.js');
-export type SecretsModule = typeof import('../../src/secrets.js');
-export type ResultTypes = typeof import('../../src/result.js');
 export type { RunResult, CheckResult, ProfileRun, Exchange, Verdict } from '../../src/result.js';
 export type { ReferenceTarget } from '../../src/reference/index.js';

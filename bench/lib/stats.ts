@@ -33,9 +33,3 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${formatNumber(bytes / 1024, 1)} KiB`;
   return `${formatNumber(bytes / (1024 * 1024), 1)} MiB`;
 }
-
-export async function timeIt<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - t0, value };
-}

@@ -47,8 +47,6 @@ export const policySchema = z
     });
   });
 
-export type PolicyInput = z.input<typeof policySchema>;
-
 /** One rule's settings after the policy is applied. */
 export interface RuleSettings {
   readonly enabled: boolean;

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
-import { createCanary } from '../lifecycle/canary.js';
+import { createCanary } from './canary.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { canaryCreationUnmet, skipMessage, type Unmet } from './requirements.js';
 import { probeResource } from './credentials.js';

@@ -30,10 +30,6 @@ export function duration(ms: number): string {
   return `${s} s`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 const STATUS_WORDS: Record<number, string> = {
   200: 'OK',
   201: 'Created',

@@ -18,7 +18,7 @@
 // pacing), so that is `error`. Counts in messages are of judged probes.
 import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
-import { keyToDisable } from '../lifecycle/canary.js';
+import { keyToDisable } from './canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck } from './check.js';
 import { duration, statusText } from './describe.js';

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
-import { createCanary, statedExpiry, type SubjectKey } from '../lifecycle/canary.js';
+import { createCanary, statedExpiry, type SubjectKey } from './canary.js';
 import { defineCheck } from './check.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';

@@ -3,7 +3,7 @@
 // rotation). Only a canary keyprobe created is rotated: rotating a declared
 // key would leave the profile pointing at a dead secret.
 import { z } from 'zod';
-import { createCanary } from '../lifecycle/canary.js';
+import { createCanary } from './canary.js';
 import { defineCheck } from './check.js';
 import { canaryCreationUnmet, noLifecycle, rotateUnmet } from './requirements.js';
 import { statusText } from './describe.js';

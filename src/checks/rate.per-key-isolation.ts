@@ -3,7 +3,7 @@
 // by client IP, so one busy integration throttled every other one; a global
 // bucket does the same. The second key is a declared secondKey, else the
 // declared canary, else a canary created (and deleted) through the adapter.
-import { secondKey, type SubjectKey } from '../lifecycle/canary.js';
+import { secondKey, type SubjectKey } from './canary.js';
 import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
 import { noRateLimit, secondKeyUnmet, sharedLimiterUnmet } from './requirements.js';

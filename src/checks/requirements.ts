@@ -6,6 +6,7 @@
 // lifecycle code that picks the key (lifecycle/canary.ts) and the static
 // answer to "can this profile run that check?" cannot drift apart.
 import type { Profile } from '../config/profile-schema.js';
+import { adapterOffers } from '../lifecycle/adapters.js';
 import type { LifecycleAction } from '../lifecycle/types.js';
 
 /** Something the profile lacks for a check to run. */
@@ -31,12 +32,8 @@ const MANUAL_ACTIONS: readonly LifecycleAction[] = ['disable', 'enable', 'delete
  * profile alone (the adapters' `can()` answers the same; a test holds them together).
  */
 export function adapterCan(profile: Profile, action: LifecycleAction): boolean {
-  const lc = profile.lifecycle;
-  if (!lc) return false;
-  // lifecycle.manual.actions: what a person can do on this platform (default all three), e.g. [delete].
-  if (lc.adapter === 'manual') return ((lc.manual?.actions ?? MANUAL_ACTIONS) as readonly LifecycleAction[]).includes(action);
-  const spec = lc.adapter === 'http' ? lc.http : lc.command;
-  return spec?.[action] !== undefined;
+  // Each adapter kind answers for its own section (src/lifecycle/adapters.ts), so a new kind cannot be misread here.
+  return profile.lifecycle ? adapterOffers(profile.lifecycle, action) : false;
 }
 
 /** Where an action of the profile's adapter is declared, e.g. ['lifecycle', 'http', 'enable']. */

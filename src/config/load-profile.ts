@@ -3,7 +3,6 @@
 // the code can use.
 import { createHash } from 'node:crypto';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { fingerprint } from '../secrets.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
 import { readConfinedFile, resolveReferences } from './references.js';
 import { acceptsShortSecrets, referencedSecrets } from './secret-references.js';
@@ -207,8 +206,4 @@ function readTargetCa(p: Profile, source: YamlSource, problems: ConfigProblem[],
   const pos = source.locate(['target', 'ca']);
   problems.push({ file: source.file, line: pos?.line, column: pos?.column, path: 'target.ca', message: read.message });
   return undefined;
-}
-
-export function keyFingerprint(loaded: LoadedProfile): string {
-  return fingerprint(loaded.profile.key.secret);
 }

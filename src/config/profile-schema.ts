@@ -2,90 +2,17 @@
 // key must and must not be able to do. `ProfileInput` is what a person
 // writes (short, defaults implied); `Profile` is what the code uses.
 import { z } from 'zod';
+import { headerName, headers, method, secretRef, shorthand, status, statusList } from '../http/request-schema.js';
+import { ADAPTER_KINDS, adapterDefinition, adapterSections } from '../lifecycle/adapters.js';
 
 /** `${env:NAME}` or `${file:path}` — the only way a secret may appear in a profile. */
 export const SECRET_REFERENCE = /^\$\{(env|file):[^}]+\}$/;
 
 export const LITERAL_SECRET_MESSAGE = 'a literal secret is not allowed here: reference it as ${env:NAME} or ${file:path}';
 
-/**
- * A secret field. In the file it must be a reference (checked on the raw
- * document by the loader, see literalSecretProblems); here it holds the
- * resolved value.
- */
-export const secretRef = z.string().min(1, 'the secret is empty');
-
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-const method = z
-  .string()
-  .transform((m) => m.toUpperCase())
-  .pipe(z.enum(HTTP_METHODS, { message: `method must be one of ${HTTP_METHODS.join(', ')}` }));
+export { secretRef };
 
 const path = z.string().regex(/^\//, 'path must start with "/" (the origin goes in target.origin)');
-const status = z.number().int().min(100).max(599);
-const statusList = z.array(status).min(1);
-
-/** "GET /v1/agents" — the short form of a resource. */
-const RESOURCE_SHORTHAND = /^([A-Za-z]+)\s+(\/\S*)$/;
-
-function shorthand<T extends z.ZodType<unknown, { method: string; path: string }>>(objectSchema: T) {
-  return z.union([
-    z
-      .string()
-      .regex(RESOURCE_SHORTHAND, 'expected "METHOD /path", e.g. "GET /v1/agents"')
-      .transform((s) => {
-        const [, m = '', p = ''] = RESOURCE_SHORTHAND.exec(s)!;
-        return { method: m, path: p };
-      })
-      .pipe(objectSchema),
-    objectSchema,
-  ]);
-}
-
-/** RFC 9110 §5.6.2: the characters a header name may hold. */
-const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 9110 §7.6.1: connection-specific headers, the HTTP client's to send. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-
-/**
- * Why a profile may not set this header, or undefined. Host would steer the
- * request (and the key) to another site behind the same address; framing and
- * connection headers belong to the client, and a wrong one desynchronises the
- * connection.
- */
-function headerNameProblem(name: string): string | undefined {
-  if (!HEADER_TOKEN.test(name)) return `"${name}" is not a valid header name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
-  const lower = name.toLowerCase();
-  if (lower === 'host')
-    return `"${name}" cannot be set by a profile: keyprobe sends the Host of target.origin, and another Host would steer the request (and the key) to another site`;
-  if (lower === 'content-length') return `"${name}" cannot be set by a profile: the HTTP client computes it from the body`;
-  if (lower.startsWith('proxy-')) return `"${name}" is meant for a proxy on the way, not the target; a profile cannot set it`;
-  if (HOP_BY_HOP.has(lower)) return `"${name}" is a hop-by-hop header the HTTP client manages; a profile cannot set it`;
-  return undefined;
-}
-
-/** A credential header name (target.auth.header, lifecycle.http.credential.header). */
-const headerName = z
-  .string()
-  .min(1)
-  .superRefine((name, ctx) => {
-    const problem = headerNameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-/** Request headers a profile adds; the ones it cannot set are refused by name. */
-const headers = z.record(z.string(), z.string()).superRefine((map, ctx) => {
-  for (const [name, value] of Object.entries(map)) {
-    const problem = headerNameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
-    else if (/[\r\n\0]/.test(value))
-      ctx.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `the value of "${name}" contains a line break or NUL; a header value is one line`,
-      });
-  }
-});
 
 const allowedResource = shorthand(
   z.strictObject({
@@ -208,169 +135,10 @@ const rateLimitSection = z.strictObject({
     ),
 });
 
-/** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
-export const LIFECYCLE_PLACEHOLDERS = [
-  'id',
-  'name',
-  'scopes',
-  'environment',
-  'owner',
-  'expiresInSeconds',
-  'expiresAt',
-  'expiresAtEpochSeconds',
-  'expiresAtEpochMs',
-  'graceSeconds',
-] as const;
-
-/**
- * The variables keyprobe sets for a lifecycle command, each only when the
- * action has a value for it. A profile cannot list these in
- * lifecycle.command.env: they always describe the action's own key.
- */
-export const COMMAND_VARIABLES = {
-  KEYPROBE_ACTION: 'the action: create, disable, enable, rotate or delete',
-  KEYPROBE_TARGET: 'the target origin (target.origin)',
-  KEYPROBE_KEY_ID: "the key's id (every action but create)",
-  KEYPROBE_KEY_NAME: "the key's name",
-  KEYPROBE_KEY_SCOPES: 'create: the scopes, space-separated',
-  KEYPROBE_KEY_ENVIRONMENT: 'create: the environment',
-  KEYPROBE_KEY_OWNER: 'create: the owner',
-  KEYPROBE_EXPIRES_IN_SECONDS: 'create: seconds until the new key expires',
-  KEYPROBE_EXPIRES_AT: 'create: the same expiry, ISO 8601 UTC (2027-03-01T12:00:30Z)',
-  KEYPROBE_EXPIRES_AT_EPOCH_SECONDS: 'create: the same expiry, Unix seconds',
-  KEYPROBE_EXPIRES_AT_EPOCH_MS: 'create: the same expiry, Unix milliseconds',
-  KEYPROBE_GRACE_SECONDS: 'rotate: how long the old secret may keep working',
-} as const;
-const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
-
-/** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
-function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [PropertyKey[], string][] {
-  if (typeof node === 'string') {
-    return [...node.matchAll(PLACEHOLDER)]
-      .filter((m) => !(LIFECYCLE_PLACEHOLDERS as readonly string[]).includes(m[1]!))
-      .map((m) => [path, m[1]!]);
-  }
-  if (Array.isArray(node)) return node.flatMap((v, i) => unknownPlaceholders(v, [...path, i]));
-  if (node && typeof node === 'object') return Object.entries(node).flatMap(([k, v]) => unknownPlaceholders(v, [...path, k]));
-  return [];
-}
-
-/** One management API request: "POST /admin/keys/{{id}}/disable", or the object form. */
-const httpAction = shorthand(
-  z.strictObject({
-    method,
-    path: z
-      .string()
-      .regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)')
-      .describe(
-        'Path on the management API origin, e.g. /admin/keys/{{id}}/disable. Placeholder values are URL-encoded, so each stays one path segment; a value of "." or ".." is refused.',
-      ),
-    headers: headers.optional(),
-    /** JSON body; strings may hold the placeholders of LIFECYCLE_PLACEHOLDERS. */
-    body: z
-      .unknown()
-      .optional()
-      .describe(
-        'JSON body. Strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{graceSeconds}} and the expiry as {{expiresInSeconds}} (relative), {{expiresAt}} (ISO 8601 UTC), {{expiresAtEpochSeconds}} or {{expiresAtEpochMs}}. A string that is exactly one placeholder takes its raw value (a number, a list), or is left out when it has none. In the path, placeholders are URL-encoded.',
-      ),
-    /** Where the answer holds the new key: field → dotted path. */
-    extract: z
-      .strictObject({
-        id: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            'Dotted path of the key id in the JSON answer (default "id"). It may be the secret field itself (a platform that addresses a token by its secret): the id is then treated as a secret everywhere.',
-          ),
-        secret: z.string().min(1).optional().describe('Dotted path of the new secret in the JSON answer (default "secret").'),
-      })
-      .optional()
-      .describe(
-        'For create and rotate: where the JSON answer holds the new key, e.g. { id: data.tokenId, secret: data.token } or { id: secret }. Field names, not secrets.',
-      ),
-    /** Default: any 2xx. */
-    expect: z.union([status, statusList]).optional(),
-  }),
-);
-
-const httpAdapter = z
-  .strictObject({
-    /** Management API origin; default: target.origin (then its requests count against target.budget). */
-    origin: z
-      .string()
-      .url()
-      .transform((v) => new URL(v).origin)
-      .optional(),
-    /** The admin credential, by secret reference. */
-    credential: z
-      .strictObject({
-        header: headerName.default('Authorization'),
-        scheme: z.string().default('Bearer'),
-        secret: secretRef,
-      })
-      .optional(),
-    create: httpAction.optional(),
-    disable: httpAction.optional(),
-    enable: httpAction.optional(),
-    rotate: httpAction.optional(),
-    delete: httpAction.optional(),
-  })
-  .superRefine((v, ctx) => {
-    for (const [path, name] of unknownPlaceholders(v)) {
-      ctx.addIssue({
-        code: 'custom',
-        path,
-        message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
-      });
-    }
-  });
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
-const commandAdapter = z.strictObject({
-  timeoutMs: z.number().int().positive().default(30_000),
-  env: z
-    .array(
-      z
-        .string()
-        .regex(ENV_NAME, 'not an environment variable name (letters, digits and _, not starting with a digit)')
-        .refine((name) => !(name in COMMAND_VARIABLES), {
-          error: (issue) => `${String(issue.input)} is set by keyprobe for each action; do not list it`,
-        }),
-    )
-    .default([])
-    .describe(
-      "Names of environment variables passed to the commands, e.g. [ADMIN_TOKEN]. A command gets only these, PATH, HOME and the KEYPROBE_* variables of its action, never keyprobe's whole environment. Commands run only with --allow-commands (or KEYPROBE_ALLOW_COMMANDS=1).",
-    ),
-  create: z.string().min(1).optional(),
-  disable: z.string().min(1).optional(),
-  enable: z.string().min(1).optional(),
-  rotate: z.string().min(1).optional(),
-  delete: z.string().min(1).optional(),
-});
-
-/** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
-const manualAdapter = z.strictObject({
-  actions: z
-    .array(z.enum(['disable', 'enable', 'delete']))
-    .min(1)
-    .default(['disable', 'enable', 'delete'])
-    .describe('What a person can do to a key on this platform (default all three); e.g. [delete] where keys cannot be disabled.'),
-  disable: z.string().min(1).optional(),
-  enable: z.string().min(1).optional(),
-  delete: z.string().min(1).optional(),
-  /** A person who does not answer within this is taken as "not done". */
-  timeoutSeconds: z.number().positive().default(600),
-});
-
 const lifecycleSection = z
   .strictObject({
-    adapter: z.enum(['http', 'command', 'manual']),
-    http: httpAdapter.optional(),
-    command: commandAdapter.optional(),
-    manual: manualAdapter.optional(),
+    adapter: z.enum(ADAPTER_KINDS),
+    ...adapterSections(),
     /** The request lifecycle checks probe with; default: the first allowed GET. */
     probe: shorthand(z.strictObject({ method, path, body: z.unknown().optional(), headers: headers.optional() })).optional(),
     /** The first rejection after a disable must come within this. */
@@ -422,7 +190,7 @@ const lifecycleSection = z
       ),
   })
   .superRefine((v, ctx) => {
-    if (v.adapter !== 'manual' && !v[v.adapter]) {
+    if (!adapterDefinition(v.adapter).sectionOptional && !v[v.adapter]) {
       ctx.addIssue({ code: 'custom', path: [v.adapter], message: `adapter is "${v.adapter}" but the ${v.adapter} section is missing` });
     }
     if (v.maxRevocationWaitMs !== undefined && v.maxRevocationWaitMs < v.revocationBudgetMs) {
@@ -577,10 +345,5 @@ export type Profile = z.output<typeof profileSchema>;
 export type AllowedResource = Profile['allowed'][number];
 export type DeniedResource = Profile['denied'][number];
 export type RateLimitSpec = NonNullable<Profile['rateLimit']>;
-export type LifecycleSpec = NonNullable<Profile['lifecycle']>;
 export type EnvironmentIsolation = NonNullable<Profile['environmentIsolation']>;
 export type ProbeRequest = z.output<typeof environmentProbe>;
-export type HttpAction = z.output<typeof httpAction>;
-export type HttpAdapterSpec = z.output<typeof httpAdapter>;
-export type CommandAdapterSpec = z.output<typeof commandAdapter>;
-export type ManualAdapterSpec = z.output<typeof manualAdapter>;

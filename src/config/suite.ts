@@ -1,6 +1,5 @@
 // Suites: which checks to run, with their parameters and whether each gates
 // the launch. Check ids and parameters are validated against the catalogue.
-import { basename } from 'node:path';
 import { z } from 'zod';
 import type { AnyCheck } from '../checks/check.js';
 import { CHECKS, findCheck } from '../checks/index.js';
@@ -111,15 +110,11 @@ export function loadSuite(file: string): LoadedSuite {
   return { name: parsed.data.name, file, checks: planned };
 }
 
-/** A suite of every check, for `--suite all` and tests. */
+/** A suite of every check with its default parameters, for tests and benchmarks (no command offers it). */
 export function suiteOfAllChecks(): LoadedSuite {
   return {
     name: 'all',
     file: '(built in)',
     checks: CHECKS.map((check) => ({ check, gating: true, required: false, params: check.params.parse({}) })),
   };
-}
-
-export function suiteLabel(s: LoadedSuite): string {
-  return s.file.startsWith('(') ? s.name : `${s.name} (${basename(s.file)})`;
 }

@@ -30,6 +30,31 @@ export type Credential =
 
 export type AuthPlacement = { readonly header: string; readonly scheme: string } | { readonly query: string };
 
+/** A request as it will go on the wire, for a signer to sign. */
+export interface RequestToSign {
+  readonly method: string;
+  readonly url: URL;
+  /** Lower-case names: every header that will be sent, the credential included. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The exact body bytes (JSON), or undefined. */
+  readonly body: string | undefined;
+}
+
+export interface SignedHeaders {
+  /** Added to the request, replacing headers of the same name (e.g. authorization, x-date). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The values that must never be written (the signature): registered as secrets before the request is sent or recorded. */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * Signs a request for an API that authenticates each request by a signature
+ * over it (AWS SigV4, an HMAC over method, path, date and body): called once
+ * per try, after the request is built and before it is sent, so a retry is
+ * signed afresh. See src/http/signers.ts.
+ */
+export type RequestSigner = (request: RequestToSign) => SignedHeaders;
+
 export interface SendOptions {
   /** What this request is for; shows in the evidence. */
   readonly label: string;
@@ -55,6 +80,8 @@ export interface SendOptions {
   readonly throttle?: 'wait' | 'observe';
   /** Bounds on waiting throttles out instead of the rule's, for a caller with its own (a lifecycle action: lifecycle.retry). */
   readonly throttleLimits?: ThrottleLimits;
+  /** Signs the request (lifecycle.http.signer); its secret values are redacted from everything recorded. */
+  readonly sign?: RequestSigner;
 }
 
 /** A throttled answer that was waited out: its status, the wait, and where the wait came from ("Retry-After: 1"). */
@@ -335,6 +362,7 @@ export class HttpClient {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
     if (opts.freshConnection) headers['connection'] = 'close';
+    if (opts.sign) this.sign(opts.sign, opts.method, url, headers, body);
 
     // One controller and one timer per request: AbortSignal.timeout + AbortSignal.any
     // cost a third of the burst generator's throughput (bench/RESULTS.md).
@@ -395,6 +423,17 @@ export class HttpClient {
       outerSignal?.removeEventListener('abort', onOuterAbort);
       slot?.release(answerHeaders);
     }
+  }
+
+  /**
+   * Signs the request as built, last, so the signature covers exactly what is
+   * sent. The signature is registered as a secret before anything can record
+   * it; the signer cannot change where the request goes, only its headers.
+   */
+  private sign(signer: RequestSigner, method: string, url: string, headers: Record<string, string>, body: string | undefined): void {
+    const signed = signer({ method, url: new URL(url), headers: { ...headers }, body });
+    for (const secret of signed.secrets) this.options.secrets.add(secret, 'signature');
+    for (const [name, value] of Object.entries(signed.headers)) headers[name.toLowerCase()] = value;
   }
 
   /** The URL and headers of a request, refused unless it stays on the profile's origin (as in send()). */

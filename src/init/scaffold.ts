@@ -4,11 +4,13 @@
 // Uncommenting a section (removing the "# " in front of its lines) gives a
 // profile that still validates. Secrets go in only as ${env:NAME} references.
 import { stringify } from 'yaml';
+import { ADAPTER_KINDS, type AdapterKind } from '../lifecycle/adapters.js';
 import { type AuthPlacement, describeAuth } from './auth-placement.js';
 import type { ProposedResource } from './openapi.js';
 
-export type LifecycleKind = 'http' | 'command' | 'manual';
-export const LIFECYCLE_KINDS: readonly LifecycleKind[] = ['http', 'command', 'manual'];
+/** The registry's kinds: a new adapter kind does not compile until it has a skeleton here (LIFECYCLE_SKELETONS). */
+export type LifecycleKind = AdapterKind;
+export const LIFECYCLE_KINDS: readonly LifecycleKind[] = ADAPTER_KINDS;
 
 export interface RateLimitAnswer {
   readonly limit: number;

@@ -19,27 +19,74 @@
 // whether they made a key). Each run counts as one request against the
 // budget: it most likely calls the target's management API.
 import { spawn } from 'node:child_process';
-import type { COMMAND_VARIABLES, CommandAdapterSpec } from '../config/profile-schema.js';
+import { z } from 'zod';
 import { BudgetExceededError, InterruptedError } from '../errors.js';
 import type { LifecycleAttempt } from '../result.js';
 import { couldBeCredential, isCredentialName, jsonInText, looksRandom, randomTokens, searchJson } from './answer-secrets.js';
-import { excerpt, type AdapterDeps } from './deps.js';
-import { isIdempotent, withRetries, type RetryLimits, type Try } from './retry.js';
+import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
+import { defineAdapter } from './adapter-definition.js';
+import { sq } from './shell-quote.js';
+import { excerpt } from './deps.js';
+import { isIdempotent, withRetries, type Try } from './retry.js';
 import { scrubCredentials } from './scrub.js';
 import {
   expiryForms,
   timingFrom,
-  unsupported,
   type ActionResult,
   type ActionTiming,
   type AnswerFields,
   type CreatedKey,
   type KeyRef,
   type LifecycleAction,
-  type LifecycleAdapter,
   type NewKeySpec,
   type RotatedKey,
 } from './types.js';
+
+/**
+ * The variables keyprobe sets for a lifecycle command, each only when the
+ * action has a value for it. A profile cannot list these in
+ * lifecycle.command.env: they always describe the action's own key.
+ */
+export const COMMAND_VARIABLES = {
+  KEYPROBE_ACTION: 'the action: create, disable, enable, rotate or delete',
+  KEYPROBE_TARGET: 'the target origin (target.origin)',
+  KEYPROBE_KEY_ID: "the key's id (every action but create)",
+  KEYPROBE_KEY_NAME: "the key's name",
+  KEYPROBE_KEY_SCOPES: 'create: the scopes, space-separated',
+  KEYPROBE_KEY_ENVIRONMENT: 'create: the environment',
+  KEYPROBE_KEY_OWNER: 'create: the owner',
+  KEYPROBE_EXPIRES_IN_SECONDS: 'create: seconds until the new key expires',
+  KEYPROBE_EXPIRES_AT: 'create: the same expiry, ISO 8601 UTC (2027-03-01T12:00:30Z)',
+  KEYPROBE_EXPIRES_AT_EPOCH_SECONDS: 'create: the same expiry, Unix seconds',
+  KEYPROBE_EXPIRES_AT_EPOCH_MS: 'create: the same expiry, Unix milliseconds',
+  KEYPROBE_GRACE_SECONDS: 'rotate: how long the old secret may keep working',
+} as const;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
+export const commandAdapterSchema = z.strictObject({
+  timeoutMs: z.number().int().positive().default(30_000),
+  env: z
+    .array(
+      z
+        .string()
+        .regex(ENV_NAME, 'not an environment variable name (letters, digits and _, not starting with a digit)')
+        .refine((name) => !(name in COMMAND_VARIABLES), {
+          error: (issue) => `${String(issue.input)} is set by keyprobe for each action; do not list it`,
+        }),
+    )
+    .default([])
+    .describe(
+      "Names of environment variables passed to the commands, e.g. [ADMIN_TOKEN]. A command gets only these, PATH, HOME and the KEYPROBE_* variables of its action, never keyprobe's whole environment. Commands run only with --allow-commands (or KEYPROBE_ALLOW_COMMANDS=1).",
+    ),
+  create: z.string().min(1).optional(),
+  disable: z.string().min(1).optional(),
+  enable: z.string().min(1).optional(),
+  rotate: z.string().min(1).optional(),
+  delete: z.string().min(1).optional(),
+});
+
+export type CommandAdapterSpec = z.output<typeof commandAdapterSchema>;
 
 /** Bytes of stdout/stderr read from a command; the rest is dropped. */
 const OUTPUT_CAP = 64 * 1024;
@@ -67,27 +114,17 @@ interface PrintedKey extends AnswerFields {
   readonly secret?: string;
 }
 
-export class CommandLifecycleAdapter implements LifecycleAdapter {
+export const commandAdapter = defineAdapter({
+  kind: 'command',
+  schema: commandAdapterSchema,
+  create: (spec, deps) => new CommandLifecycleAdapter(spec, deps),
+  restoreLine: (spec, action, key, targetOrigin) => commandRestoreLine(spec, action, key, targetOrigin),
+});
+
+export class CommandLifecycleAdapter extends LifecycleAdapterBase<'command', CommandAdapterSpec> {
   readonly kind = 'command';
 
-  constructor(
-    private readonly spec: CommandAdapterSpec,
-    private readonly deps: AdapterDeps,
-  ) {}
-
-  can(action: LifecycleAction): boolean {
-    return this.spec[action] !== undefined;
-  }
-
-  forCleanup(timeoutMs: number): LifecycleAdapter {
-    return new CommandLifecycleAdapter(this.spec, { ...this.deps, cleanupTimeoutMs: timeoutMs });
-  }
-
-  records() {
-    return [...this.deps.records];
-  }
-
-  async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
+  protected async createKey(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
     const r = await this.runFor('create', spec, keyEnv(spec));
     if (r.outcome === 'skipped') return r;
     const printed = r.outcome === 'done' ? r.value : r.printed;
@@ -102,7 +139,7 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     };
   }
 
-  async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
+  protected async rotateKey(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
     const r = await this.runFor('rotate', key, { ...keyEnv(key), KEYPROBE_GRACE_SECONDS: String(graceSeconds) });
     if (r.outcome !== 'done')
       return r.outcome === 'failed' ? { outcome: 'failed', reason: r.reason, ...(r.timing ? { timing: r.timing } : {}) } : r;
@@ -110,19 +147,7 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     return { outcome: 'done', value: { secret: secret!, ...(id !== undefined ? { id } : {}), fields, fieldNames }, timing: r.timing };
   }
 
-  disable(key: KeyRef): Promise<ActionResult> {
-    return this.voidRun('disable', key);
-  }
-
-  enable(key: KeyRef): Promise<ActionResult> {
-    return this.voidRun('enable', key);
-  }
-
-  delete(key: KeyRef): Promise<ActionResult> {
-    return this.voidRun('delete', key);
-  }
-
-  private async voidRun(action: LifecycleAction, key: KeyRef): Promise<ActionResult> {
+  protected async changeState(action: StateAction, key: KeyRef): Promise<ActionResult> {
     const r = await this.runFor(action, key, keyEnv(key));
     if (r.outcome === 'done') return { outcome: 'done', value: undefined, timing: r.timing };
     return r.outcome === 'failed' ? { outcome: 'failed', reason: r.reason, ...(r.timing ? { timing: r.timing } : {}) } : r;
@@ -138,9 +163,10 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     | { outcome: 'skipped'; reason: string }
   > {
     const command = this.spec[action];
-    if (!command) return unsupported('command', action);
-    const redact = (s: string) => this.deps.secrets.redact(s);
-    const cleanup = this.deps.cleanupTimeoutMs !== undefined;
+    // The base calls an action only when the profile declares it; this keeps TypeScript sure of it too.
+    if (!command) return this.notOffered(action);
+    const redact = (s: string) => this.redact(s);
+    const cleanup = this.cleanupTimeoutMs !== undefined;
     const printsKey = action === 'create' || action === 'rotate';
     const shown = redact(scrubCredentials(command).text);
     const record = (
@@ -149,25 +175,14 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
       durationMs: number,
       attempts: readonly LifecycleAttempt[],
       output?: string,
-    ) =>
-      this.deps.records.push({
-        action,
-        adapter: 'command',
-        key: key.name,
-        outcome,
-        detail,
-        durationMs,
-        ...(output ? { output } : {}),
-        ...(cleanup ? { detached: true } : {}),
-        ...(attempts.length > 0 ? { attempts } : {}),
-      });
+    ) => this.record(action, key, { outcome, detail, durationMs, attempts, ...(output ? { output } : {}) });
 
     if (!this.deps.allowCommands) {
       record('skipped', `\`${shown}\` not run: ${COMMANDS_NOT_ALLOWED}`, 0, []);
       return { outcome: 'skipped', reason: COMMANDS_NOT_ALLOWED };
     }
     const env = this.environment({ ...actionEnv, KEYPROBE_ACTION: action, KEYPROBE_TARGET: this.deps.profile.target.origin });
-    const timeoutMs = cleanup ? Math.min(this.spec.timeoutMs, this.deps.cleanupTimeoutMs!) : this.spec.timeoutMs;
+    const timeoutMs = cleanup ? Math.min(this.spec.timeoutMs, this.cleanupTimeoutMs!) : this.spec.timeoutMs;
     const startedAt = performance.now();
     const known = [key.name, ...('id' in key && key.id ? [key.id] : [])];
 
@@ -186,11 +201,11 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     };
     let tried: Awaited<ReturnType<typeof withRetries<{ run?: CommandRun; budget?: string }>>>;
     try {
-      tried = await withRetries(this.limits(), once);
+      tried = await withRetries(this.retryLimits(), once);
     } catch (err) {
       // During a run an interruption ends the check; a cleanup copy's "interruption" is its own time limit running out.
       if (!(err instanceof InterruptedError) || !cleanup) throw err;
-      const reason = `cleanup time (${this.deps.cleanupTimeoutMs} ms) ran out`;
+      const reason = `cleanup time (${this.cleanupTimeoutMs} ms) ran out`;
       record('failed', `\`${shown}\` ${reason}`, timingFrom(startedAt).durationMs, []);
       return { outcome: 'failed', reason: `${action} command: ${reason}` };
     }
@@ -234,16 +249,6 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     };
   }
 
-  private limits(): RetryLimits {
-    const retry = this.deps.profile.lifecycle?.retry ?? { attempts: 5, maxSeconds: 30 };
-    const cleanup = this.deps.cleanupTimeoutMs;
-    return {
-      policy: { attempts: retry.attempts, maxMs: retry.maxSeconds * 1000 },
-      signal: cleanup !== undefined ? AbortSignal.timeout(cleanup) : this.deps.signal,
-      ...(cleanup !== undefined ? { deadline: performance.now() + cleanup, deadlineName: `the cleanup time (${cleanup} ms)` } : {}),
-    };
-  }
-
   /** PATH, HOME and the variables the profile lists, from keyprobe's environment; then the action's own. */
   private environment(actionEnv: Record<string, string>): Record<string, string> {
     const env: Record<string, string> = {};
@@ -258,7 +263,7 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
       if (value === undefined) continue;
       env[name] = value;
       // A credential handed to a command is a secret keyprobe now knows: redacted wherever the command echoes it.
-      if ((isCredentialName(name) || looksRandom(value)) && couldBeCredential(value)) this.deps.secrets.add(value, 'secret');
+      if ((isCredentialName(name) || looksRandom(value)) && couldBeCredential(value)) this.registerSecret(value, 'secret');
     }
     return { ...env, ...actionEnv };
   }
@@ -269,15 +274,15 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
     const keyObject = objects.find((o) => typeof (o as { secret?: unknown }).secret === 'string') as
       | { id?: unknown; secret: string }
       | undefined;
-    if (keyObject?.secret) this.deps.secrets.add(keyObject.secret, 'canary');
+    if (keyObject?.secret) this.registerSecret(keyObject.secret, 'canary');
     for (const o of objects)
-      for (const s of searchJson(o, { secretPaths: ['secret'], idPath: 'id', known }).secrets) this.deps.secrets.add(s, 'secret');
+      for (const s of searchJson(o, { secretPaths: ['secret'], idPath: 'id', known }).secrets) this.registerSecret(s, 'secret');
     // Lines that are not JSON may hold a key too (a script that echoes it); JSON lines were searched above.
     const prose = stdout
       .split('\n')
       .filter((line) => !line.trim().startsWith('{'))
       .join('\n');
-    for (const t of randomTokens(prose)) if (!known.includes(t)) this.deps.secrets.add(t, 'secret');
+    for (const t of randomTokens(prose)) if (!known.includes(t)) this.registerSecret(t, 'secret');
     this.scrubAndRegister(stdout);
     if (!keyObject) return { fields: {}, fieldNames: objects.length > 0 ? searchJson(objects[0], {}).fieldNames : [] };
     const search = searchJson(keyObject, { secretPaths: ['secret'], idPath: 'id', known });
@@ -288,9 +293,22 @@ export class CommandLifecycleAdapter implements LifecycleAdapter {
   /** Scrubs credentials from output and registers what was scrubbed; returns the scrubbed text. */
   private scrubAndRegister(text: string): string {
     const scrubbed = scrubCredentials(text);
-    for (const v of scrubbed.removed) this.deps.secrets.add(v, 'secret');
+    for (const v of scrubbed.removed) this.registerSecret(v, 'secret');
     return scrubbed.text;
   }
+}
+
+/** The action's command with the variables it expects, for a person to run. */
+function commandRestoreLine(spec: CommandAdapterSpec, action: 'enable' | 'delete', key: KeyRef, targetOrigin: string): string | undefined {
+  const command = spec[action];
+  if (!command) return undefined;
+  const env = [
+    `KEYPROBE_ACTION=${sq(action)}`,
+    `KEYPROBE_KEY_NAME=${sq(key.name)}`,
+    ...(key.id ? [`KEYPROBE_KEY_ID=${sq(key.id)}`] : []),
+    `KEYPROBE_TARGET=${sq(targetOrigin)}`,
+  ];
+  return `${env.join(' ')} sh -c ${sq(command)}`;
 }
 
 function problemOf(run: CommandRun, timeoutMs: number): string | undefined {

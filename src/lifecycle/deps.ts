@@ -1,9 +1,9 @@
 // What every lifecycle adapter is built from. The runner makes one set per
 // check, so the adapter's requests count against the profile's budget and its
 // actions land with that check's evidence.
-import type { Profile } from '../config/profile-schema.js';
-import type { HttpClient } from '../http/client.js';
+import type { AuthPlacement, HttpClient } from '../http/client.js';
 import type { SecretRegistry } from '../secrets.js';
+import type { AdapterChoice } from './adapters.js';
 import type { ActionRecord } from './types.js';
 
 /** Where a manual step asks its question. */
@@ -12,8 +12,15 @@ export interface Terminal {
   readonly output: { write(text: string): unknown };
 }
 
+/** What of the profile an adapter reads (a parsed Profile is one); the lifecycle never imports src/config. */
+export interface AdapterProfile {
+  readonly target: { readonly origin: string; readonly auth: AuthPlacement; readonly timeoutMs: number };
+  readonly key: { readonly secret: string };
+  readonly lifecycle?: AdapterChoice & { readonly retry: { readonly attempts: number; readonly maxSeconds: number } };
+}
+
 export interface AdapterDeps {
-  readonly profile: Profile;
+  readonly profile: AdapterProfile;
   /** The check's client (target origin, run budget, run signal). */
   readonly http: HttpClient;
   readonly secrets: SecretRegistry;

@@ -9,37 +9,134 @@
 // Throttled and failed requests are retried where that is safe (retry.ts):
 // the HTTP client waits throttles out for disable, enable and delete (one
 // still throttled ends the action), this adapter retries everything else.
-import type { HttpAction, HttpAdapterSpec } from '../config/profile-schema.js';
+import { z } from 'zod';
 import { CheckError, InterruptedError, NoAnswerError, ThrottledError, type ThrottledTry } from '../errors.js';
-import { HttpClient, RequestBudget, type Credential, type HttpResponse, type ThrottleLimits } from '../http/client.js';
+import { HttpClient, RequestBudget, type Credential, type HttpResponse, type RequestSigner, type ThrottleLimits } from '../http/client.js';
 import { parseRetryAfter } from '../http/rate-limit-headers.js';
+import { headerName, headers, method, secretRef, shorthand, status, statusList } from '../http/request-schema.js';
+import { createSigner, signerSchema } from '../http/signers.js';
 import type { LifecycleAttempt } from '../result.js';
 import { randomTokens, searchJson, type AnswerSearch } from './answer-secrets.js';
+import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
+import { defineAdapter } from './adapter-definition.js';
+import { dq, sq } from './shell-quote.js';
 import { excerpt, type AdapterDeps } from './deps.js';
-import {
-  isIdempotent,
-  retryableAnswer,
-  retryableNoAnswer,
-  retryEnd,
-  withRetries,
-  type RetryLimits,
-  type Tried,
-  type Try,
-} from './retry.js';
+import { isIdempotent, retryableAnswer, retryableNoAnswer, retryEnd, withRetries, type Tried, type Try } from './retry.js';
 import {
   fillText,
   placeholderValues,
   timingFrom,
-  unsupported,
   type ActionResult,
   type AnswerFields,
   type CreatedKey,
   type KeyRef,
   type LifecycleAction,
-  type LifecycleAdapter,
   type NewKeySpec,
   type RotatedKey,
 } from './types.js';
+
+/** Placeholders a lifecycle template may use; a body field that is exactly one placeholder without a value is dropped. */
+export const LIFECYCLE_PLACEHOLDERS = [
+  'id',
+  'name',
+  'scopes',
+  'environment',
+  'owner',
+  'expiresInSeconds',
+  'expiresAt',
+  'expiresAtEpochSeconds',
+  'expiresAtEpochMs',
+  'graceSeconds',
+] as const;
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+/** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
+function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [PropertyKey[], string][] {
+  if (typeof node === 'string') {
+    return [...node.matchAll(PLACEHOLDER)]
+      .filter((m) => !(LIFECYCLE_PLACEHOLDERS as readonly string[]).includes(m[1]!))
+      .map((m) => [path, m[1]!]);
+  }
+  if (Array.isArray(node)) return node.flatMap((v, i) => unknownPlaceholders(v, [...path, i]));
+  if (node && typeof node === 'object') return Object.entries(node).flatMap(([k, v]) => unknownPlaceholders(v, [...path, k]));
+  return [];
+}
+
+/** One management API request: "POST /admin/keys/{{id}}/disable", or the object form. */
+const httpAction = shorthand(
+  z.strictObject({
+    method,
+    path: z
+      .string()
+      .regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)')
+      .describe(
+        'Path on the management API origin, e.g. /admin/keys/{{id}}/disable. Placeholder values are URL-encoded, so each stays one path segment; a value of "." or ".." is refused.',
+      ),
+    headers: headers.optional(),
+    /** JSON body; strings may hold the placeholders of LIFECYCLE_PLACEHOLDERS. */
+    body: z
+      .unknown()
+      .optional()
+      .describe(
+        'JSON body. Strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{graceSeconds}} and the expiry as {{expiresInSeconds}} (relative), {{expiresAt}} (ISO 8601 UTC), {{expiresAtEpochSeconds}} or {{expiresAtEpochMs}}. A string that is exactly one placeholder takes its raw value (a number, a list), or is left out when it has none. In the path, placeholders are URL-encoded.',
+      ),
+    /** Where the answer holds the new key: field → dotted path. */
+    extract: z
+      .strictObject({
+        id: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Dotted path of the key id in the JSON answer (default "id"). It may be the secret field itself (a platform that addresses a token by its secret): the id is then treated as a secret everywhere.',
+          ),
+        secret: z.string().min(1).optional().describe('Dotted path of the new secret in the JSON answer (default "secret").'),
+      })
+      .optional()
+      .describe(
+        'For create and rotate: where the JSON answer holds the new key, e.g. { id: data.tokenId, secret: data.token } or { id: secret }. Field names, not secrets.',
+      ),
+    /** Default: any 2xx. */
+    expect: z.union([status, statusList]).optional(),
+  }),
+);
+
+export const httpAdapterSchema = z
+  .strictObject({
+    /** Management API origin; default: target.origin (then its requests count against target.budget). */
+    origin: z
+      .string()
+      .url()
+      .transform((v) => new URL(v).origin)
+      .optional(),
+    /** The admin credential, by secret reference. */
+    credential: z
+      .strictObject({
+        header: headerName.default('Authorization'),
+        scheme: z.string().default('Bearer'),
+        secret: secretRef,
+      })
+      .optional(),
+    signer: signerSchema.optional(),
+    create: httpAction.optional(),
+    disable: httpAction.optional(),
+    enable: httpAction.optional(),
+    rotate: httpAction.optional(),
+    delete: httpAction.optional(),
+  })
+  .superRefine((v, ctx) => {
+    for (const [path, name] of unknownPlaceholders(v)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      });
+    }
+  });
+
+export type HttpAction = z.output<typeof httpAction>;
+export type HttpAdapterSpec = z.output<typeof httpAdapterSchema>;
 
 /** Management requests to another origin do not touch the target; they get their own cap. */
 const OTHER_ORIGIN_BUDGET = 200;
@@ -68,20 +165,22 @@ interface CallResult {
   readonly timing: ReturnType<typeof timingFrom>;
 }
 
-export class HttpLifecycleAdapter implements LifecycleAdapter {
+export const httpAdapter = defineAdapter({
+  kind: 'http',
+  schema: httpAdapterSchema,
+  create: (spec, deps) => new HttpLifecycleAdapter(spec, deps),
+  restoreLine: (spec, action, key, targetOrigin) => curlRestoreLine(spec, action, key, targetOrigin),
+});
+
+export class HttpLifecycleAdapter extends LifecycleAdapterBase<'http', HttpAdapterSpec> {
   readonly kind = 'http';
   private readonly client: HttpClient;
-  /** Aborts waits: the run's signal, or for a cleanup copy its own time limit (it outlives Ctrl-C). */
-  private readonly signal: AbortSignal;
-  private readonly cleanupDeadline?: number;
+  /** Signs each request when the management API authenticates by signature (lifecycle.http.signer). */
+  private readonly sign?: RequestSigner;
 
-  constructor(
-    private readonly spec: HttpAdapterSpec,
-    private readonly deps: AdapterDeps,
-  ) {
-    const cleanup = deps.cleanupTimeoutMs;
-    this.signal = cleanup !== undefined ? AbortSignal.timeout(cleanup) : deps.signal;
-    if (cleanup !== undefined) this.cleanupDeadline = performance.now() + cleanup;
+  constructor(spec: HttpAdapterSpec, deps: AdapterDeps) {
+    super(spec, deps);
+    if (spec.signer) this.sign = createSigner(spec.signer);
     const origin = spec.origin ?? deps.profile.target.origin;
     this.client =
       origin === deps.http.origin
@@ -98,20 +197,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
           });
   }
 
-  can(action: LifecycleAction): boolean {
-    return this.spec[action] !== undefined;
-  }
-
-  forCleanup(timeoutMs: number): LifecycleAdapter {
-    return new HttpLifecycleAdapter(this.spec, { ...this.deps, cleanupTimeoutMs: timeoutMs });
-  }
-
-  records() {
-    return [...this.deps.records];
-  }
-
-  async create(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
-    if (!this.spec.create) return unsupported('http', 'create');
+  protected async createKey(spec: NewKeySpec): Promise<ActionResult<CreatedKey>> {
     const r = await this.call('create', spec, (now) => placeholderValues(spec, {}, now));
     if ('outcome' in r) return r;
     const orphan = (id: string | undefined): KeyRef | undefined => (id !== undefined ? { name: spec.name, id } : undefined);
@@ -132,8 +218,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     };
   }
 
-  async rotate(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
-    if (!this.spec.rotate) return unsupported('http', 'rotate');
+  protected async rotateKey(key: KeyRef, graceSeconds: number): Promise<ActionResult<RotatedKey>> {
     const r = await this.call('rotate', key, (now) => placeholderValues(key, { graceSeconds }, now));
     if ('outcome' in r) return r;
     const found = r.last.kind === 'answer' ? r.last.found : undefined;
@@ -151,20 +236,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     };
   }
 
-  disable(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('disable', key);
-  }
-
-  enable(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('enable', key);
-  }
-
-  delete(key: KeyRef): Promise<ActionResult> {
-    return this.voidCall('delete', key);
-  }
-
-  private async voidCall(action: LifecycleAction, key: KeyRef): Promise<ActionResult> {
-    if (!this.spec[action]) return unsupported('http', action);
+  protected async changeState(action: StateAction, key: KeyRef): Promise<ActionResult> {
     const r = await this.call(action, key, (now) => placeholderValues(key, {}, now));
     if ('outcome' in r) return r;
     return r.ok ? { outcome: 'done', value: undefined, timing: r.timing } : failed(r.reason!, r.timing);
@@ -188,27 +260,15 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     valuesAt: (now: number) => Record<string, unknown>,
   ): Promise<CallResult | ActionResult<never>> {
     const template: HttpAction = this.spec[action]!;
-    const redact = (s: string) => this.deps.secrets.redact(s);
     const firstPath = fillText(template.path, valuesAt(Date.now()), encodeURIComponent);
-    const request = `${template.method} ${redact(firstPath)}`;
+    const request = `${template.method} ${this.redact(firstPath)}`;
     const record = (
       outcome: 'done' | 'failed',
       detail: string,
       durationMs: number,
       attempts: readonly LifecycleAttempt[],
       output?: string,
-    ) =>
-      this.deps.records.push({
-        action,
-        adapter: 'http',
-        key: key.name,
-        outcome,
-        detail,
-        durationMs,
-        ...(output ? { output } : {}),
-        ...(this.deps.cleanupTimeoutMs !== undefined ? { detached: true } : {}),
-        ...(attempts.length > 0 ? { attempts: attempts.map((a) => (a.error ? { ...a, error: redact(a.error) } : a)) } : {}),
-      });
+    ) => this.record(action, key, { outcome, detail, durationMs, attempts, ...(output ? { output } : {}) });
 
     const startedAt = performance.now();
     if (climbsOut(template.path, firstPath)) {
@@ -216,7 +276,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       record('failed', reason, 0, []);
       return failed(`${action} request refused: ${reason}`);
     }
-    const limits = this.limits();
+    const limits = this.retryLimits();
     // The client waits throttles out within the bounds of the whole action (tries, and the time left of it).
     const { end, name } = retryEnd(limits, startedAt);
     const throttleLimits: ThrottleLimits = { maxTries: limits.policy.attempts, until: end, untilName: name };
@@ -226,9 +286,9 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
       tried = await withRetries(limits, () => requests.tryOnce(valuesAt(Date.now())));
     } catch (err) {
       // During a run an interruption ends the check; a cleanup copy's "interruption" is its own time limit running out.
-      if (!(err instanceof InterruptedError) || this.deps.cleanupTimeoutMs === undefined) throw err;
+      if (!(err instanceof InterruptedError) || this.cleanupTimeoutMs === undefined) throw err;
       const timing = timingFrom(startedAt);
-      const reason = `cleanup time (${this.deps.cleanupTimeoutMs} ms) ran out`;
+      const reason = `cleanup time (${this.cleanupTimeoutMs} ms) ran out`;
       record('failed', `${request}: ${reason}`, timing.durationMs, []);
       return failed(`${action} request ${request} failed: ${reason}`, timing);
     }
@@ -269,17 +329,6 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     return { last, ok: false, reason: `${action} request ${request} ${why}${note}`, timing };
   }
 
-  private limits(): RetryLimits {
-    const retry = this.deps.profile.lifecycle?.retry ?? { attempts: 5, maxSeconds: 30 };
-    return {
-      policy: { attempts: retry.attempts, maxMs: retry.maxSeconds * 1000 },
-      signal: this.signal,
-      ...(this.cleanupDeadline !== undefined
-        ? { deadline: this.cleanupDeadline, deadlineName: `the cleanup time (${this.deps.cleanupTimeoutMs} ms)` }
-        : {}),
-    };
-  }
-
   /** One request. What it got is searched for secrets, which are registered, before this returns. */
   private async sendOnce(
     template: HttpAction,
@@ -304,6 +353,7 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
         headers,
         body,
         credential,
+        ...(this.sign ? { sign: this.sign } : {}),
         record: false,
         // Disable, enable and delete may be sent again whatever happened: the client waits throttles
         // out, within this action's bounds. A throttled answer to a create or rotate may hold the key
@@ -351,9 +401,9 @@ export class HttpLifecycleAdapter implements LifecycleAdapter {
     const secret = typeof secretValue === 'string' && secretValue ? secretValue : undefined;
     // The new key first (it shows as [canary …]), then everything else that looks secret; an answer
     // that should hold a new key but is not JSON may still hold it.
-    if (secret) this.deps.secrets.add(secret, 'canary');
+    if (secret) this.registerSecret(secret, 'canary');
     const secrets = [...search.secrets, ...(opts.printsKey && !parsed ? randomTokens(body) : [])];
-    for (const s of secrets) this.deps.secrets.add(s, 'secret');
+    for (const s of secrets) this.registerSecret(s, 'secret');
     const evidence = !opts.printsKey
       ? excerpt(body, (s) => this.deps.secrets.redact(s))
       : parsed
@@ -442,6 +492,25 @@ function climbsOut(template: string, filled: string): boolean {
       .split('/')
       .filter((seg) => DOT_SEGMENT.test(seg)).length;
   return dots(filled) > dots(template);
+}
+
+/** The shell variable a restore line reads the management credential from. */
+const ADMIN_TOKEN_VARIABLE = 'ADMIN_TOKEN';
+
+/** The action's request as a curl line, the credential read from $ADMIN_TOKEN; undefined when the key's id is needed and unknown. */
+function curlRestoreLine(spec: HttpAdapterSpec, action: 'enable' | 'delete', key: KeyRef, targetOrigin: string): string | undefined {
+  const t = spec[action];
+  if (!t || (!key.id && t.path.includes('{{id}}'))) return undefined;
+  const values = placeholderValues(key);
+  const origin = spec.origin ?? targetOrigin;
+  const parts = ['curl', '-sS', '-i', '-X', t.method, sq(`${origin}${fillText(t.path, values, encodeURIComponent)}`)];
+  const cred = spec.credential;
+  if (cred) parts.push('-H', `"${dq(`${cred.header}: ${cred.scheme ? `${cred.scheme} ` : ''}`)}$${ADMIN_TOKEN_VARIABLE}"`);
+  for (const [k, v] of Object.entries(t.headers ?? {})) parts.push('-H', sq(`${k}: ${fillText(v, values)}`));
+  if (t.body !== undefined) parts.push('-H', sq('content-type: application/json'), '--data', sq(JSON.stringify(fillBody(t.body, values))));
+  // A signature is over one moment's request: the operator's own tooling must make it.
+  const unsigned = spec.signer ? `  # unsigned: add the ${spec.signer.kind} signature headers first (docs/lifecycle.md)` : '';
+  return parts.join(' ') + unsigned;
 }
 
 /** Fills a JSON body template: a string that is exactly one placeholder takes its raw value (or is dropped when it has none). */

@@ -4,19 +4,36 @@
 // reason, never waited on, so CI cannot hang. Creating and rotating are not
 // offered: they would need a person to type a new secret into a prompt.
 import { InterruptedError } from '../errors.js';
-import type { ManualAdapterSpec } from '../config/profile-schema.js';
-import type { AdapterDeps } from './deps.js';
+import { z } from 'zod';
+import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
+import { defineAdapter } from './adapter-definition.js';
 import {
   fillText,
+  placeholderValues,
   timingFrom,
   unsupported,
   type ActionResult,
   type CreatedKey,
   type KeyRef,
   type LifecycleAction,
-  type LifecycleAdapter,
   type RotatedKey,
 } from './types.js';
+
+/** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
+export const manualAdapterSchema = z.strictObject({
+  actions: z
+    .array(z.enum(['disable', 'enable', 'delete']))
+    .min(1)
+    .default(['disable', 'enable', 'delete'])
+    .describe('What a person can do to a key on this platform (default all three); e.g. [delete] where keys cannot be disabled.'),
+  disable: z.string().min(1).optional(),
+  enable: z.string().min(1).optional(),
+  delete: z.string().min(1).optional(),
+  /** A person who does not answer within this is taken as "not done". */
+  timeoutSeconds: z.number().positive().default(600),
+});
+
+export type ManualAdapterSpec = z.output<typeof manualAdapterSchema>;
 
 const DEFAULT_TEXT: Record<'disable' | 'enable' | 'delete', string> = {
   disable: 'Disable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
@@ -24,72 +41,65 @@ const DEFAULT_TEXT: Record<'disable' | 'enable' | 'delete', string> = {
   delete: 'Delete the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
 };
 
-export class ManualLifecycleAdapter implements LifecycleAdapter {
-  readonly kind = 'manual';
-  private readonly spec: ManualAdapterSpec;
+export const manualAdapter = defineAdapter({
+  kind: 'manual',
+  schema: manualAdapterSchema,
+  // A person can always be asked: without the section, the default words and all three actions.
+  sectionOptional: true,
+  create: (spec, deps) => new ManualLifecycleAdapter(spec, deps),
+  offers: (spec, action) => manualOffers(spec, action),
+  // The profile's own words for the step, if it has them.
+  restoreLine: (spec, action, key) => (spec[action] ? fillText(spec[action], placeholderValues(key)) : undefined),
+});
 
-  constructor(
-    spec: ManualAdapterSpec | undefined,
-    private readonly deps: AdapterDeps,
-  ) {
-    this.spec = spec ?? { actions: ['disable', 'enable', 'delete'], timeoutSeconds: 600 };
-  }
+/** What a person can do on this platform: the actions listed, never create or rotate (the schema allows neither). */
+function manualOffers(spec: ManualAdapterSpec, action: LifecycleAction): boolean {
+  return (spec.actions as readonly LifecycleAction[]).includes(action);
+}
+
+export class ManualLifecycleAdapter extends LifecycleAdapterBase<'manual', ManualAdapterSpec> {
+  readonly kind = 'manual';
 
   /** What a person can do on this platform (lifecycle.manual.actions); never create or rotate. */
-  can(action: LifecycleAction): boolean {
-    return (this.spec.actions as readonly LifecycleAction[]).includes(action);
+  override can(action: LifecycleAction): boolean {
+    return manualOffers(this.spec, action);
   }
 
-  forCleanup(timeoutMs: number): LifecycleAdapter {
-    return new ManualLifecycleAdapter(this.spec, { ...this.deps, cleanupTimeoutMs: timeoutMs });
+  protected override notOffered(action: LifecycleAction): ActionResult<never> {
+    if (action === 'create')
+      return unsupported(
+        'manual',
+        'create',
+        'a manual step cannot create a key (its new secret would have to be typed into a prompt); declare a spare canary key instead',
+      );
+    if (action === 'rotate')
+      return unsupported('manual', 'rotate', 'a manual step cannot rotate a key (its new secret would have to be typed into a prompt)');
+    return unsupported('manual', action, `the platform has no "${action}" step (lifecycle.manual.actions)`);
   }
 
-  records() {
-    return [...this.deps.records];
+  /** Never called: `can` offers no create (see notOffered). */
+  protected async createKey(): Promise<ActionResult<CreatedKey>> {
+    return this.notOffered('create');
   }
 
-  async create(): Promise<ActionResult<CreatedKey>> {
-    return unsupported(
-      'manual',
-      'create',
-      'a manual step cannot create a key (its new secret would have to be typed into a prompt); declare a spare canary key instead',
-    );
+  /** Never called: `can` offers no rotate (see notOffered). */
+  protected async rotateKey(): Promise<ActionResult<RotatedKey>> {
+    return this.notOffered('rotate');
   }
 
-  async rotate(): Promise<ActionResult<RotatedKey>> {
-    return unsupported('manual', 'rotate', 'a manual step cannot rotate a key (its new secret would have to be typed into a prompt)');
+  protected changeState(action: StateAction, key: KeyRef): Promise<ActionResult> {
+    return this.ask(action, key);
   }
 
-  disable(key: KeyRef): Promise<ActionResult> {
-    return this.ask('disable', key);
-  }
-
-  enable(key: KeyRef): Promise<ActionResult> {
-    return this.ask('enable', key);
-  }
-
-  delete(key: KeyRef): Promise<ActionResult> {
-    return this.ask('delete', key);
-  }
-
-  private async ask(action: 'disable' | 'enable' | 'delete', key: KeyRef): Promise<ActionResult> {
-    if (!this.can(action)) return unsupported('manual', action, `the platform has no "${action}" step (lifecycle.manual.actions)`);
-    const cleanup = this.deps.cleanupTimeoutMs !== undefined;
+  private async ask(action: StateAction, key: KeyRef): Promise<ActionResult> {
+    const cleanup = this.cleanupTimeoutMs !== undefined;
     const instruction = fillText(this.spec[action] ?? DEFAULT_TEXT[action], {
       name: key.name,
       id: key.id,
       idPart: key.id ? ` (id ${key.id})` : '',
     });
     const record = (outcome: 'done' | 'skipped' | 'failed', detail: string, durationMs?: number) =>
-      this.deps.records.push({
-        action,
-        adapter: 'manual',
-        key: key.name,
-        outcome,
-        detail: `${detail}: ${instruction}`,
-        ...(durationMs !== undefined ? { durationMs } : {}),
-        ...(cleanup ? { detached: true } : {}),
-      });
+      this.record(action, key, { outcome, detail: `${detail}: ${instruction}`, ...(durationMs !== undefined ? { durationMs } : {}) });
     const skip = (reason: string): ActionResult => {
       record('skipped', `skipped (${reason})`);
       return { outcome: 'skipped', reason: `manual step skipped: ${reason}` };

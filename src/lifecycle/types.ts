@@ -76,8 +76,9 @@ export type ActionResult<T = void> =
 /** What one adapter action did, redacted, kept with the check's result as evidence. */
 export type ActionRecord = LifecycleActionRecord;
 
-export interface LifecycleAdapter {
-  readonly kind: 'http' | 'command' | 'manual';
+/** `K`: the adapter's kind, the one its definition declares (adapter-definition.ts), so the two cannot differ. */
+export interface LifecycleAdapter<K extends string = string> {
+  readonly kind: K;
   /**
    * Whether this adapter has the action at all, as the profile declares it
    * (an http or command section per action; a manual adapter's `actions`).
@@ -105,7 +106,7 @@ export function timingFrom(startedAt: number, returnedAt = performance.now()): A
   return { startedAt, returnedAt, durationMs: Math.round((returnedAt - startedAt) * 100) / 100 };
 }
 
-export function unsupported(kind: LifecycleAdapter['kind'], action: LifecycleAction, why?: string): ActionResult<never> {
+export function unsupported(kind: string, action: LifecycleAction, why?: string): ActionResult<never> {
   return { outcome: 'skipped', reason: why ?? `the ${kind} lifecycle adapter has no "${action}" action in this profile` };
 }
 

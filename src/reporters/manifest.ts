@@ -23,7 +23,7 @@ export async function writeManifest(outDir: string, files: readonly string[]): P
   return file;
 }
 
-/** The names in a manifest whose digest no longer matches (used by tests and `keyprobe report`). */
+/** The names in a manifest whose digest no longer matches (the tests' check that a manifest seals what was written). */
 export async function verifyManifest(file: string): Promise<string[]> {
   const dir = dirname(file);
   const bad: string[] = [];

@@ -5,7 +5,7 @@
 // target itself says it did (target.revocations()), not with wall-clock luck.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileInput } from '../../src/config/profile-schema.js';
-import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
+import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { startReferenceTarget, type ReferenceTarget, type ReferenceTargetOptions } from '../../src/reference/index.js';
 import type { CheckResult } from '../../src/result.js';
 import { expectBracketed, expectLagMeasured } from '../helpers/revocation.js';

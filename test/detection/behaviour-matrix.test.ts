@@ -8,7 +8,7 @@
 // only: the measurements are the per-key block's).
 import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { loadSuite } from '../../src/config/suite.js';
-import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
+import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { allChecks, type CheckResult } from '../../src/result.js';
 import { expectLagMeasured } from '../helpers/revocation.js';
 import { findSecrets } from '../helpers/scan.js';

@@ -16,7 +16,7 @@ import { DEMO_PROFILE } from '../../src/paths.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
-import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
+import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { BEHAVIOUR_NAMES } from '../../src/reference/index.js';
 import { allChecks, type CheckResult } from '../../src/result.js';
 import { findSecrets } from '../helpers/scan.js';

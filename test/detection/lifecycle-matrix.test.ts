@@ -10,7 +10,7 @@
 // listed: no canary may be left behind and no key left disabled.
 import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { CHECKS } from '../../src/checks/index.js';
-import { CANARY_NAME_PREFIX } from '../../src/lifecycle/canary.js';
+import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { allChecks, type CheckResult, type RevocationTimeline } from '../../src/result.js';
 import { findSecrets } from '../helpers/scan.js';
 import { LIFECYCLE_CASES } from './lifecycle-cases.js';

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkProfileFile } from '../../src/config/load-profile.js';
-import { COMMAND_VARIABLES, LIFECYCLE_PLACEHOLDERS } from '../../src/config/profile-schema.js';
+import { COMMAND_VARIABLES } from '../../src/lifecycle/command.js';
+import { LIFECYCLE_PLACEHOLDERS } from '../../src/lifecycle/http.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -24,7 +25,13 @@ describe('docs/lifecycle.md', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);
     const tmp = tempDir();
     try {
-      const env = { K: `kp_prod_${'r'.repeat(32)}`, ADMIN_TOKEN: `adm_${'a'.repeat(32)}`, UNLEASH_ADMIN_TOKEN: `*:*.${'u'.repeat(40)}` };
+      const env = {
+        K: `kp_prod_${'r'.repeat(32)}`,
+        ADMIN_TOKEN: `adm_${'a'.repeat(32)}`,
+        UNLEASH_ADMIN_TOKEN: `*:*.${'u'.repeat(40)}`,
+        ADMIN_SIGNING_KEY: `sk_${'s'.repeat(40)}`,
+        AWS_SECRET_ACCESS_KEY: `wJalrXUtnFEMI/K7MDENG+bPxRfiCY${'E'.repeat(10)}`,
+      };
       examples.forEach((example, i) => {
         expect(example.startsWith('lifecycle:'), `example ${i + 1}`).toBe(true);
         const file = tmp.file(`p${i}.yaml`, PROFILE_HEAD + example);

@@ -13,10 +13,10 @@
 // run is interrupted. Rotation only ever touches a created canary: a rotated
 // declared key would leave the profile pointing at a dead secret.
 import { randomBytes } from 'node:crypto';
-import { canaryCreationUnmet, disableSubject, offSwitchOf, skipMessage } from '../checks/requirements.js';
+import { canaryCreationUnmet, disableSubject, offSwitchOf, skipMessage } from './requirements.js';
 import type { Profile } from '../config/profile-schema.js';
-import { CLEANUP_TIMEOUT_MS, type CleanupRegistry, type Restoration } from './cleanup.js';
-import type { CreatedKey, KeyRef, LifecycleAdapter } from './types.js';
+import { CLEANUP_TIMEOUT_MS, type CleanupRegistry, type Restoration } from '../lifecycle/cleanup.js';
+import type { CreatedKey, KeyRef, LifecycleAdapter } from '../lifecycle/types.js';
 
 export type SubjectKind = 'own key' | 'declared canary' | 'created canary' | 'declared second key' | 'declared expired key';
 
