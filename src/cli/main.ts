@@ -76,7 +76,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .command('validate')
     .description('Check profiles and suites for problems without sending a request.')
     .argument('<file...>', 'profile or suite files (a file with a top-level "checks" list is a suite)')
-    .option('--resolve', 'also resolve ${env:…} and ${file:…} references')
+    .option(
+      '--resolve',
+      "use the values of ${env:…} and ${file:…} references and make one that cannot be resolved an error (exit 2); without it each is still checked and listed by name, but the exit code is the files'",
+    )
     .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
     .option(
       '--allow-origin <origin>',
