@@ -98,9 +98,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   program
     .command('list')
-    .description('List every check keyprobe implements.')
+    .description('List every check keyprobe implements; with --verbose or a check id, its practice, params and why it would skip.')
+    .argument('[check-id]', 'show this check only, in full')
     .option('--json', 'as JSON')
-    .addHelpText('after', '\nExample:\n  $ keyprobe list\n')
+    .option('-v, --verbose', "each check's practice, params (type, default, description) and what it needs from the profile")
+    .addHelpText('after', '\nExamples:\n  $ keyprobe list\n  $ keyprobe list --verbose\n  $ keyprobe list rate.limit-triggered\n')
     .action(run(async () => (await import('./commands/list.js')).listCommand(io)));
 
   program
