@@ -67,7 +67,9 @@ export function typeText(schema: JsonSchema): string {
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   if ('const' in schema) return JSON.stringify(schema.const);
   const variants = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
-  if (Array.isArray(variants)) return [...new Set(variants.map(typeText))].join(' or ');
+  // `any` beside other forms is a form with no JSON shape (a YAML date); the others say what to write.
+  if (Array.isArray(variants))
+    return [...new Set(variants.map(typeText))].filter((t, _, all) => t !== 'any' || all.length === 1).join(' or ');
   switch (schema.type) {
     case 'array':
       return schema.items && typeof schema.items === 'object' ? `list of ${typeText(schema.items as JsonSchema)}` : 'list';
@@ -91,10 +93,12 @@ export function typeText(schema: JsonSchema): string {
 
 /** Number bounds worth saying; the integer type's own limits are not. */
 function range(schema: JsonSchema): string {
-  const min = (schema.minimum ?? schema.exclusiveMinimum) as number | undefined;
+  const exclusive = schema.exclusiveMinimum as number | undefined;
+  // An integer above 0 starts at 1; a number above 0 has no least value to show.
+  const min = (schema.minimum ?? (exclusive !== undefined && schema.type === 'integer' ? exclusive + 1 : undefined)) as number | undefined;
   const max = schema.maximum as number | undefined;
   const show = (n: number | undefined) => n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER;
-  if (schema.exclusiveMinimum === 0 && !show(max)) return ' > 0';
+  if (exclusive !== undefined && min === undefined) return show(max) ? ` > ${exclusive}, ≤ ${max}` : ` > ${exclusive}`;
   if (show(min) && show(max)) return ` ${min}–${max}`;
   if (show(min)) return ` ≥ ${min}`;
   if (show(max)) return ` ≤ ${max}`;
