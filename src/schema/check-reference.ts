@@ -9,14 +9,14 @@ import { profileSchema, type ProfileInput } from '../config/profile-schema.js';
 import { PRACTICES } from '../reporters/practices.js';
 import { schemaFields, type JsonSchema } from './fields.js';
 
-export interface ParamReference {
+interface ParamReference {
   readonly name: string;
   readonly type: string;
   readonly default?: unknown;
   readonly description?: string;
 }
 
-export interface SkipRule {
+interface SkipRule {
   /** What the profile lacks, in the check's own words. */
   readonly message: string;
   /** The field to add or fix. */

@@ -63,7 +63,7 @@ function describeField(path: string, schema: JsonSchema, required: boolean): Sch
 }
 
 /** A short, readable type: `string`, `integer 100–599`, `list of string`, `"key" | "client"`, `string or object`. */
-export function typeText(schema: JsonSchema): string {
+function typeText(schema: JsonSchema): string {
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   if ('const' in schema) return JSON.stringify(schema.const);
   const variants = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;

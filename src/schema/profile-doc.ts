@@ -134,7 +134,9 @@ a test validates. In short:
   \`create\` and \`rotate\` read the new key from the JSON answer through
   \`extract\` (default \`id\` and \`secret\`); \`expect\` is the status
   (default any 2xx).
-- **command**: one shell command per action, run only with
+- **command**: one shell command per action, run by the shell exactly as
+  written (keyprobe adds no arguments), from the directory keyprobe runs in,
+  within \`lifecycle.command.timeoutMs\`, and only with
   \`--allow-commands\` (or \`KEYPROBE_ALLOW_COMMANDS=1\`), with an
   environment of only \`PATH\`, \`HOME\`, the variables named in
   \`lifecycle.command.env\` and these, each set when the action has a value
