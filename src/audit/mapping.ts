@@ -26,9 +26,11 @@ import {
 const pathText = z
   .string()
   .min(1)
-  .describe(
-    'A field of each item: its name as written (a CSV column such as "Key ID"), or a dotted path into nested objects (team.email). A list met on the way is read in every element (restrictions.apiTargets.service).',
-  );
+  .meta({
+    description:
+      'A field of each item: its name as written (a CSV column such as "Key ID"), or a dotted path into nested objects (team.email). A list met on the way is read in every element (restrictions.apiTargets.service).',
+    examples: ['Key ID', 'team.email'],
+  });
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const constant = z.union([scalar, z.array(z.string())]);
 
@@ -41,31 +43,44 @@ export const fieldSpecSchema = z.union([
         .array(pathText)
         .min(1)
         .optional()
-        .describe(
-          'Several fields: for a list field (scopes, seenEnvironments) all of them combined; for any other field the first that has a value.',
-        ),
-      const: constant.optional().describe('The same value for every key, e.g. environment: { const: prod } for a per-environment export.'),
+        .meta({
+          description:
+            'Several fields: for a list field (scopes, seenEnvironments) all of them combined; for any other field the first that has a value.',
+          examples: [['scopes', 'extraScopes']],
+        }),
+      const: constant.optional().meta({
+        description: 'The same value for every key, e.g. environment: { const: prod } for a per-environment export.',
+        examples: ['prod'],
+      }),
       values: z
         .record(z.string(), z.union([scalar, z.null()]))
         .optional()
-        .describe(
-          'Source value → value, e.g. { active: true, suspended: false }. Compared ignoring case; "*" stands for any other value; null means "not recorded". A value not listed is read as usual.',
-        ),
-      default: constant.optional().describe('The value when the source has none (missing, null or empty).'),
+        .meta({
+          description:
+            'Source value → value, e.g. { active: true, suspended: false }. Compared ignoring case; "*" stands for any other value; null means "not recorded". A value not listed is read as usual.',
+          examples: [{ active: true, suspended: false }],
+        }),
+      default: constant
+        .optional()
+        .meta({ description: 'The value when the source has none (missing, null or empty).', examples: ['unknown'] }),
       date: z
         .string()
         .min(1)
         .optional()
-        .describe(
-          'How dates are written: iso, epoch-s, epoch-ms, or a pattern of YYYY, MM, DD, HH, mm and ss such as MM/DD/YYYY (read as UTC). ISO 8601 is always understood too.',
-        ),
+        .meta({
+          description:
+            'How dates are written: iso, epoch-s, epoch-ms, or a pattern of YYYY, MM, DD, HH, mm and ss such as MM/DD/YYYY (read as UTC). ISO 8601 is always understood too.',
+          examples: ['MM/DD/YYYY', 'epoch-ms'],
+        }),
       match: z
         .string()
         .min(1)
         .optional()
-        .describe(
-          'A regular expression; the value becomes its first group (or the whole match). In a list, elements that do not match are left out: stageKeys ["abc/dev"] with match "/([^/]+)$" gives dev.',
-        ),
+        .meta({
+          description:
+            'A regular expression; the value becomes its first group (or the whole match). In a list, elements that do not match are left out: stageKeys ["abc/dev"] with match "/([^/]+)$" gives dev.',
+          examples: ['/([^/]+)$'],
+        }),
     })
     .describe('Where a field comes from: path, paths or const, and how to read the values.'),
 ]);
@@ -78,31 +93,60 @@ const maxPages = z
   .positive()
   .max(100_000)
   .default(1000)
-  .describe('At most this many pages (requests); more is an error, never a silently truncated audit.');
+  .meta({ description: 'At most this many pages (requests); more is an error, never a silently truncated audit.', examples: [50] });
 
 export const paginationSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
-      type: z.literal('link').describe('Follow the Link header\'s rel="next" (GitHub and other RFC 8288 APIs).'),
-      maxPages,
-    }),
-    z.strictObject({
       type: z
-        .literal('cursor')
-        .describe('A cursor in each answer, sent back as a query parameter (Google nextPageToken, Kong offset, AWS position).'),
-      cursor: pathText.describe('Where the next cursor is in the answer, e.g. nextPageToken; empty or absent on the last page.'),
-      param: z.string().min(1).describe('The query parameter to send it in, e.g. pageToken.'),
+        .literal('link')
+        .meta({ description: 'Follow the Link header\'s rel="next" (GitHub and other RFC 8288 APIs).', examples: ['link'] }),
       maxPages,
     }),
     z.strictObject({
-      type: z.literal('offset').describe('Offset and limit query parameters; a page with fewer items than the limit is the last.'),
-      param: z.string().min(1).default('offset').describe('The offset query parameter.'),
-      limitParam: z.string().min(1).default('limit').describe('The page size query parameter.'),
-      limit: z.number().int().positive().max(100_000).default(100).describe('Items asked for per page.'),
+      type: z.literal('cursor').meta({
+        description: 'A cursor in each answer, sent back as a query parameter (Google nextPageToken, Kong offset, AWS position).',
+        examples: ['cursor'],
+      }),
+      cursor: pathText.meta({
+        description: 'Where the next cursor is in the answer, e.g. nextPageToken; empty or absent on the last page.',
+        examples: ['nextPageToken'],
+      }),
+      param: z
+        .string()
+        .min(1)
+        .meta({ description: 'The query parameter to send it in, e.g. pageToken.', examples: ['pageToken'] }),
+      maxPages,
+    }),
+    z.strictObject({
+      type: z.literal('offset').meta({
+        description: 'Offset and limit query parameters; a page with fewer items than the limit is the last.',
+        examples: ['offset'],
+      }),
+      param: z
+        .string()
+        .min(1)
+        .default('offset')
+        .meta({ description: 'The offset query parameter.', examples: ['skip'] }),
+      limitParam: z
+        .string()
+        .min(1)
+        .default('limit')
+        .meta({ description: 'The page size query parameter.', examples: ['per_page'] }),
+      limit: z
+        .number()
+        .int()
+        .positive()
+        .max(100_000)
+        .default(100)
+        .meta({ description: 'Items asked for per page.', examples: [50] }),
       maxPages,
     }),
   ])
-  .describe('How the API pages its answer. Without it, one request must answer the whole list.');
+  .meta({
+    description: 'How the API pages its answer. Without it, one request must answer the whole list.',
+    examples: [{ type: 'link' }, { type: 'cursor', cursor: 'nextPageToken', param: 'pageToken' }],
+  });
 
 /** What each inventory field means (docs/audit.md has the table). */
 const FIELD_MEANING: Readonly<Record<InventoryField, string>> = {
@@ -123,49 +167,106 @@ const FIELD_MEANING: Readonly<Record<InventoryField, string>> = {
   purpose: 'The purpose part of the name, as recorded.',
 };
 
+/** An example source of each inventory field, as a mapping writes it. */
+const FIELD_EXAMPLE: Readonly<Record<InventoryField, FieldSpec>> = {
+  id: 'Key ID',
+  name: 'name',
+  environment: { const: 'prod' },
+  owner: 'team.email',
+  scopes: { paths: ['scopes', 'extraScopes'] },
+  created: { path: 'created_at', date: 'epoch-s' },
+  expires: 'expires_at',
+  lastUsed: { path: 'Last used', date: 'MM/DD/YYYY' },
+  enabled: { path: 'Status', values: { active: true, suspended: false } },
+  seenEnvironments: { path: 'stageKeys', match: '/([^/]+)$' },
+  prefix: 'key_prefix',
+  rotated: 'rotated_at',
+  disabledAt: 'disabled_at',
+  system: 'tags.system',
+  purpose: 'tags.purpose',
+};
+
 /** Header names that carry credentials: only credential.secret (a reference) may. */
 const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|.*token.*|.*secret.*)$/i;
 
 export const mappingSchema = z
   .strictObject({
-    description: z.string().optional().describe('What this mapping reads, in a sentence (shown by --list-presets).'),
+    description: z
+      .string()
+      .optional()
+      .meta({
+        description: 'What this mapping reads, in a sentence (shown by --list-presets).',
+        examples: ['Kong consumers and their key-auth credentials'],
+      }),
     credential: z
       .strictObject({
-        header: z.string().min(1).default('Authorization').describe('The header carrying the credential.'),
-        scheme: z.string().default('Bearer').describe('Put before the secret in the header; "" for a bare token.'),
-        secret: z.string().min(1).describe('${env:NAME} or ${file:path}; never the secret itself.'),
+        header: z
+          .string()
+          .min(1)
+          .default('Authorization')
+          .meta({ description: 'The header carrying the credential.', examples: ['Authorization', 'Kong-Admin-Token'] }),
+        scheme: z
+          .string()
+          .default('Bearer')
+          .meta({ description: 'Put before the secret in the header; "" for a bare token.', examples: ['Bearer', ''] }),
+        secret: z
+          .string()
+          .min(1)
+          .meta({ description: '${env:NAME} or ${file:path}; never the secret itself.', examples: ['${env:KONG_ADMIN_TOKEN}'] }),
       })
       .optional()
-      .describe('API source only: the admin credential.'),
+      .meta({
+        description: 'API source only: the admin credential.',
+        examples: [{ header: 'Authorization', scheme: 'Bearer', secret: '${env:KONG_ADMIN_TOKEN}' }],
+      }),
     headers: z
       .record(z.string().min(1), z.string())
       .default({})
-      .describe('API source only: other request headers (Accept, API version); never a credential.'),
+      .meta({
+        description: 'API source only: other request headers (Accept, API version); never a credential.',
+        examples: [{ Accept: 'application/json', 'X-Api-Version': '2' }],
+      }),
     items: z
       .string()
       .optional()
-      .describe(
-        'Dotted path to the list of keys in the export or answer; "" when it is the list. Default: the list itself, or its "keys" list.',
-      ),
+      .meta({
+        description:
+          'Dotted path to the list of keys in the export or answer; "" when it is the list. Default: the list itself, or its "keys" list.',
+        examples: ['data', ''],
+      }),
     pagination: paginationSchema.optional(),
-    timeoutMs: z.number().int().positive().max(600_000).default(30_000).describe('API source only: timeout per request.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(600_000)
+      .default(30_000)
+      .meta({ description: 'API source only: timeout per request.', examples: [60000] }),
     secretFields: z
       .array(z.string().min(1))
       .default([])
-      .describe(
-        'Top-level fields that hold the key itself by design (Kong returns it in `key`): never read, never a finding, but every value is kept out of every report. An export with a secret anywhere else is a finding.',
-      ),
+      .meta({
+        description:
+          'Top-level fields that hold the key itself by design (Kong returns it in `key`): never read, never a finding, but every value is kept out of every report. An export with a secret anywhere else is a finding.',
+        examples: [['key']],
+      }),
     fields: z
       .strictObject(
-        Object.fromEntries(INVENTORY_FIELDS.map((f) => [f, fieldSpecSchema.optional().describe(FIELD_MEANING[f])])) as Record<
-          InventoryField,
-          z.ZodOptional<typeof fieldSpecSchema>
-        >,
+        Object.fromEntries(
+          INVENTORY_FIELDS.map((f) => [
+            f,
+            fieldSpecSchema.optional().meta({ description: FIELD_MEANING[f], examples: [FIELD_EXAMPLE[f]] }),
+          ]),
+        ) as Record<InventoryField, z.ZodOptional<typeof fieldSpecSchema>>,
       )
       .default({})
-      .describe(
-        'Inventory field → where it comes from. A field not named here is read from the source field of the same (or a common) name.',
-      ),
+      .meta({
+        description:
+          'Inventory field → where it comes from. A field not named here is read from the source field of the same (or a common) name.',
+        examples: [
+          { id: 'Key ID', environment: { const: 'prod' }, enabled: { path: 'Status', values: { active: true, suspended: false } } },
+        ],
+      }),
   })
   .superRefine((m, ctx) => {
     for (const [name, spec] of Object.entries(m.fields) as [InventoryField, FieldSpec | undefined][]) {

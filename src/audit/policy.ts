@@ -15,13 +15,31 @@ const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 
 /** What every rule section may say besides the rule's own thresholds. */
 const common = {
-  enabled: z.boolean().default(true),
-  gating: z.boolean().optional(),
-  severity: z.enum(SEVERITIES).optional(),
+  enabled: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'Whether the rule runs at all.', examples: [false] }),
+  gating: z
+    .boolean()
+    .optional()
+    .meta({
+      description: "Whether a finding of this rule fails the audit (exit 1). Default: the rule's own (keyprobe audit --list-rules).",
+      examples: [false],
+    }),
+  severity: z
+    .enum(SEVERITIES)
+    .optional()
+    .meta({
+      description: "The severity its findings are reported with. Default: the rule's own.",
+      examples: ['high'],
+    }),
 };
 
 function ruleSection(rule: AnyRule) {
-  return (rule.params as unknown as z.ZodObject).extend(common).prefault({});
+  return (rule.params as unknown as z.ZodObject)
+    .extend(common)
+    .prefault({})
+    .meta({ description: `${rule.title}: ${rule.description}` });
 }
 
 export const DEFAULT_PRODUCTION_ENVIRONMENTS = ['prod', 'production', 'live'];
@@ -31,13 +49,34 @@ export const policySchema = z
   .strictObject({
     environments: z
       .strictObject({
-        production: z.array(z.string().min(1)).min(1).default(DEFAULT_PRODUCTION_ENVIRONMENTS),
-        test: z.array(z.string().min(1)).default(DEFAULT_TEST_ENVIRONMENTS),
+        production: z
+          .array(z.string().min(1))
+          .min(1)
+          .default(DEFAULT_PRODUCTION_ENVIRONMENTS)
+          .meta({ description: 'The environment names that count as production (case does not matter).', examples: [['prod', 'live']] }),
+        test: z
+          .array(z.string().min(1))
+          .default(DEFAULT_TEST_ENVIRONMENTS)
+          .meta({
+            description: 'The environment names that count as test; a test key in production is a finding (audit.test-key-in-production).',
+            examples: [['dev', 'staging']],
+          }),
       })
-      .prefault({}),
-    /** A key is due for rotation this many days after its creation or last rotation (or at its expiry, if earlier). */
-    rotationPeriodDays: z.number().int().positive().default(365),
-    rules: z.strictObject(Object.fromEntries(RULES.map((r) => [r.id, ruleSection(r)]))).prefault({}),
+      .prefault({})
+      .meta({ description: 'Which environment names are production and which are test.' }),
+    rotationPeriodDays: z
+      .number()
+      .int()
+      .positive()
+      .default(365)
+      .meta({
+        description: 'A key is due for rotation this many days after its creation or last rotation (or at its expiry, if earlier).',
+        examples: [90],
+      }),
+    rules: z
+      .strictObject(Object.fromEntries(RULES.map((r) => [r.id, ruleSection(r)])))
+      .prefault({})
+      .meta({ description: 'Per rule: whether it runs, gates and at what severity, and its own thresholds.' }),
   })
   .superRefine((p, ctx) => {
     const prod = new Set(p.environments.production.map((e) => e.toLowerCase()));

@@ -76,7 +76,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .command('validate')
     .description('Check profiles and suites for problems without sending a request.')
     .argument('<file...>', 'profile or suite files (a file with a top-level "checks" list is a suite)')
-    .option('--resolve', 'also resolve ${env:…} and ${file:…} references')
+    .option(
+      '--resolve',
+      "use the values of ${env:…} and ${file:…} references and make one that cannot be resolved an error (exit 2); without it each is still checked and listed by name, but the exit code is the files'",
+    )
     .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)
     .option(
       '--allow-origin <origin>',
@@ -95,9 +98,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   program
     .command('list')
-    .description('List every check keyprobe implements.')
+    .description('List every check keyprobe implements; with --verbose or a check id, its practice, params and why it would skip.')
+    .argument('[check-id]', 'show this check only, in full')
     .option('--json', 'as JSON')
-    .addHelpText('after', '\nExample:\n  $ keyprobe list\n')
+    .option('-v, --verbose', "each check's practice, params (type, default, description) and what it needs from the profile")
+    .addHelpText('after', '\nExamples:\n  $ keyprobe list\n  $ keyprobe list --verbose\n  $ keyprobe list rate.limit-triggered\n')
     .action(run(async () => (await import('./commands/list.js')).listCommand(io)));
 
   program

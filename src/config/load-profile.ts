@@ -54,17 +54,18 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
   let data: unknown = raw;
   let secrets: string[] = [];
   if (env) {
-    const resolved = resolveReferences(raw, source, env, { secretsDirs: opts.secretsDirs });
+    const resolved = resolveProfileReferences(raw, source, env, opts);
     problems.push(...resolved.problems);
     data = resolved.value;
-    // Every referenced value outside the public fields is a secret, and must be long enough to keep out of the reports.
-    const referenced = referencedSecrets(resolved.resolved, source, acceptsShortSecrets(resolved.value));
-    problems.push(...referenced.problems);
-    secrets = [...new Set([...resolved.secrets, ...referenced.secrets])];
+    secrets = resolved.secrets;
   }
   const parsed = profileSchema.safeParse(data);
   if (!parsed.success) {
-    const issues = env ? parsed.error.issues : parsed.error.issues.filter((i) => !isReference(valueAt(raw, i.path)));
+    // A field whose reference is not resolved is already reported as such; its stand-in text is not a second problem.
+    const unresolved = new Set(problems.map((p) => p.path));
+    const issues = env
+      ? parsed.error.issues.filter((i) => !(unresolved.has(formatPath(i.path)) && isReference(valueAt(data, i.path))))
+      : parsed.error.issues.filter((i) => !isReference(valueAt(raw, i.path)));
     problems.push(...issuesToProblems(issues, source, profileSchema));
   } else {
     problems.push(...semanticProblems(parsed.data, source));
@@ -82,6 +83,28 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
       secrets,
       ...(ca !== undefined ? { ca } : {}),
     },
+  };
+}
+
+/**
+ * Resolves every `${env:…}` / `${file:…}` of a profile: the resolved document,
+ * the secrets it pulled in, and every reference that cannot be used (unset,
+ * unreadable, outside the allowed folders, unclean, too short), located and
+ * named, never with a value.
+ */
+export function resolveProfileReferences(
+  raw: unknown,
+  source: YamlSource,
+  env: NodeJS.ProcessEnv,
+  opts: ProfileOptions = {},
+): { value: unknown; problems: ConfigProblem[]; secrets: string[] } {
+  const resolved = resolveReferences(raw, source, env, { secretsDirs: opts.secretsDirs });
+  // Every referenced value outside the public fields is a secret, and must be long enough to keep out of the reports.
+  const referenced = referencedSecrets(resolved.resolved, source, acceptsShortSecrets(resolved.value));
+  return {
+    value: resolved.value,
+    problems: [...resolved.problems, ...referenced.problems],
+    secrets: [...new Set([...resolved.secrets, ...referenced.secrets])],
   };
 }
 

@@ -10,19 +10,48 @@ import { closest, formatPath, issuesToProblems, kindOf } from './zod-problems.js
 const suiteEntry = z.union([
   z.string().min(1),
   z.strictObject({
-    id: z.string().min(1),
-    /** A failure of a gating check fails the launch; others are reported only. */
-    gating: z.boolean().default(true),
-    /** The launch cannot pass without this check: if it skips or errors, the launch is unverified (exit 3). Implies gating. */
-    required: z.boolean().default(false),
-    params: z.record(z.string(), z.unknown()).default({}),
+    id: z
+      .string()
+      .min(1)
+      .meta({ description: 'The check id (keyprobe list).', examples: ['rate.limit-triggered'] }),
+    gating: z
+      .boolean()
+      .default(true)
+      .meta({
+        description: 'A failure of a gating check fails the launch (exit 1); a non-gating check is reported only.',
+        examples: [false],
+      }),
+    required: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'The launch cannot pass without this check: if it skips (the profile lacks what it needs) or errors, the launch is unverified (exit 3). Implies gating.',
+        examples: [true],
+      }),
+    params: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .meta({ description: "The check's parameters (keyprobe list <check-id> shows them).", examples: [{ statuses: [401, 403] }] }),
   }),
 ]);
 
 export const suiteSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  checks: z.array(suiteEntry).min(1, 'list at least one check'),
+  name: z
+    .string()
+    .min(1)
+    .meta({ description: "The suite's name, shown in reports.", examples: ['prelaunch'] }),
+  description: z
+    .string()
+    .optional()
+    .meta({ description: 'What the suite is for.', examples: ['Every check a key must pass before it goes live.'] }),
+  checks: z
+    .array(suiteEntry)
+    .min(1, 'list at least one check')
+    .meta({
+      description: 'The checks to run, in order: a check id, or { id, gating, required, params }.',
+      examples: [['auth.valid-key-accepted', { id: 'rate.limit-triggered', required: true, params: {} }]],
+    }),
 });
 
 export interface PlannedCheck {

@@ -20,7 +20,10 @@ const EXPIRY_MESSAGE = 'expected a date like 2026-09-30 or an ISO 8601 date-time
 const expiry = z
   .string()
   .regex(new RegExp(`${DATE_ONLY.source}|${DATE_TIME.source}`), { message: EXPIRY_MESSAGE })
-  .describe('Until when it waives: a date (2026-09-30, waived through that whole day, UTC) or an ISO 8601 date-time with a zone.')
+  .meta({
+    description: 'Until when it waives: a date (2026-09-30, waived through that whole day, UTC) or an ISO 8601 date-time with a zone.',
+    examples: ['2026-09-30', '2026-09-30T18:00:00Z'],
+  })
   .superRefine((v, ctx) => {
     if (!isCalendarDay(v.slice(0, 10)) || Number.isNaN(Date.parse(DATE_ONLY.test(v) ? `${v}T00:00:00Z` : v)))
       ctx.addIssue({ code: 'custom', message: `${EXPIRY_MESSAGE}, found "${v}" (no such day)` });
@@ -28,17 +31,42 @@ const expiry = z
 
 export const waiverSchema = z
   .strictObject({
-    rule: z.string().min(1).optional().describe('The audit rule it accepts findings of, e.g. audit.stale-key (keyprobe audit).'),
-    check: z.string().min(1).optional().describe('The check whose failure it accepts, e.g. rate.limit-signalled (keyprobe run).'),
+    rule: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: 'The audit rule it accepts findings of, e.g. audit.stale-key (keyprobe audit).',
+        examples: ['audit.stale-key'],
+      }),
+    check: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: 'The check whose failure it accepts, e.g. rate.limit-signalled (keyprobe run).',
+        examples: ['rate.limit-signalled'],
+      }),
     key: z
       .string()
       .min(1)
       .optional()
-      .describe(
-        'Only this key: its id or name in the audit, the profile key name in a run. Without it, every finding of the rule or check.',
-      ),
-    owner: z.string().min(1).describe('Who accepted it and answers for it (a person or team).'),
-    reason: z.string().min(1).describe('Why it is accepted, e.g. a ticket tracking the fix.'),
+      .meta({
+        description:
+          'Only this key: its id or name in the audit, the profile key name in a run. Without it, every finding of the rule or check.',
+        examples: ['crm-prod-agent-call'],
+      }),
+    owner: z
+      .string()
+      .min(1)
+      .meta({ description: 'Who accepted it and answers for it (a person or team).', examples: ['crm-platform-team@example.com'] }),
+    reason: z
+      .string()
+      .min(1)
+      .meta({
+        description: 'Why it is accepted, e.g. a ticket tracking the fix.',
+        examples: ['PLAT-1234: the gateway adds Retry-After in the next release'],
+      }),
     expires: expiry,
   })
   .superRefine((w, ctx) => {
@@ -51,7 +79,10 @@ export const waiverSchema = z
   });
 
 export const waiversFileSchema = z.strictObject({
-  waivers: z.array(waiverSchema).describe('Each accepted finding or check result, with its owner, reason and expiry.'),
+  waivers: z.array(waiverSchema).meta({
+    description: 'Each accepted finding or check result, with its owner, reason and expiry.',
+    examples: [[{ check: 'rate.limit-signalled', owner: 'crm-platform-team@example.com', reason: 'PLAT-1234', expires: '2026-09-30' }]],
+  }),
 });
 
 /** One waiver as read, with where it is in its file. */

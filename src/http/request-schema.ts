@@ -9,13 +9,21 @@ import { z } from 'zod';
  * document by the loader, see literalSecretProblems); here it holds the
  * resolved value.
  */
-export const secretRef = z.string().min(1, 'the secret is empty');
+export const secretRef = z
+  .string()
+  .min(1, 'the secret is empty')
+  .meta({
+    description:
+      "The secret, only as a reference: ${env:NAME} (an environment variable) or ${file:path} (a file in the profile's folder or a --secrets-dir). Never written into the profile.",
+    examples: ['${env:CRM_PROD_KEY}', '${file:secrets/crm-prod.key}'],
+  });
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export const method = z
   .string()
   .transform((m) => m.toUpperCase())
-  .pipe(z.enum(HTTP_METHODS, { message: `method must be one of ${HTTP_METHODS.join(', ')}` }));
+  .pipe(z.enum(HTTP_METHODS, { message: `method must be one of ${HTTP_METHODS.join(', ')}` }))
+  .meta({ description: `The HTTP method, in any case: ${HTTP_METHODS.join(', ')}.`, examples: ['GET', 'POST'] });
 
 export const status = z.number().int().min(100).max(599);
 export const statusList = z.array(status).min(1);
@@ -69,15 +77,22 @@ export const headerName = z
   });
 
 /** Request headers a profile adds; the ones it cannot set are refused by name. */
-export const headers = z.record(z.string(), z.string()).superRefine((map, ctx) => {
-  for (const [name, value] of Object.entries(map)) {
-    const problem = headerNameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
-    else if (/[\r\n\0]/.test(value))
-      ctx.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `the value of "${name}" contains a line break or NUL; a header value is one line`,
-      });
-  }
-});
+export const headers = z
+  .record(z.string(), z.string())
+  .meta({
+    description:
+      'Extra request headers, name: value, sent with this request only. Host, Content-Length, Proxy-* and hop-by-hop headers cannot be set (the HTTP client owns them). A value may hold ${env:…}; it is then treated as a secret.',
+    examples: [{ Accept: 'application/json', 'X-Tenant': 'acme' }],
+  })
+  .superRefine((map, ctx) => {
+    for (const [name, value] of Object.entries(map)) {
+      const problem = headerNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+      else if (/[\r\n\0]/.test(value))
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `the value of "${name}" contains a line break or NUL; a header value is one line`,
+        });
+    }
+  });

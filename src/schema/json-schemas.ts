@@ -94,7 +94,11 @@ function zodJsonSchema(schema: z.ZodType): JsonSchema {
     target: 'draft-7',
     // A date also accepted as a JS Date (YAML timestamps) has no JSON form; its string form stays.
     unrepresentable: 'any',
-    override: ({ jsonSchema }) => {
+    override: ({ zodSchema, jsonSchema }) => {
+      // zod leaves out the examples of a field that transforms its input (a method, an origin, a
+      // "METHOD /path" shorthand); ours are written as a person writes them, so they belong here.
+      const examples = z.globalRegistry.get(zodSchema as unknown as z.ZodType)?.examples;
+      if (examples !== undefined && !('examples' in jsonSchema)) (jsonSchema as Record<string, unknown>).examples = examples;
       // A formatted string (a URL) may be written as a reference, as `keyprobe validate` allows.
       if (jsonSchema.type === 'string' && typeof jsonSchema.format === 'string') {
         const original = { ...jsonSchema };
@@ -129,7 +133,7 @@ function suiteJsonSchema(): JsonSchema {
     { ...ids, description: 'A check id: run it with default params, gating the launch.' },
     {
       ...longForm,
-      properties: { ...longProps, id: { ...ids, description: 'The check id.' } },
+      properties: { ...longProps, id: { ...longProps.id, ...ids } },
       // Each check's own parameters, chosen by its id.
       allOf: CHECKS.map((c) => ({
         if: { properties: { id: { const: c.id } }, required: ['id'] },

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import { SCHEMA_KINDS, schemaFileName, schemaFileText } from './json-schemas.js';
+import { PROFILE_DOC, profileDocText } from './profile-doc.js';
 
 export const SCHEMAS_DIR = join(PACKAGE_ROOT, 'schemas');
 
@@ -14,4 +15,11 @@ export function writeSchemas(dir = SCHEMAS_DIR): string[] {
     writeFileSync(file, schemaFileText(kind), 'utf8');
     return file;
   });
+}
+
+/** docs/profile.md, generated from the same schemas (test/docs/profile-doc.test.ts fails when it is stale). */
+export function writeProfileDoc(root = PACKAGE_ROOT): string {
+  const file = join(root, PROFILE_DOC);
+  writeFileSync(file, profileDocText(), 'utf8');
+  return file;
 }

@@ -184,10 +184,12 @@ describe('resolved values are clean', () => {
       expect(r.stderr).toMatch(/p\.yaml:6:11: key\.secret: the file key\.txt ends with a carriage return/);
       expect(r.stderr + r.stdout).not.toContain(SECRET.slice(0, 12));
     }
-    // Without --resolve, references are not read: nothing to refuse yet (exit 3: a valid file, but the
-    // profile lacks what the prelaunch suite requires).
+    // Without --resolve, the reference is listed as unresolvable here, not an error (exit 3: a valid file,
+    // but the profile lacks what the prelaunch suite requires).
     const unresolved = await runCli(['validate', file], { cwd: tmp.dir });
     expect(unresolved.code, unresolved.stderr).toBe(3);
     expect(unresolved.stderr).not.toMatch(/carriage return/);
+    expect(unresolved.stdout).toMatch(/unresolved {2}.*key\.secret: the file key\.txt ends with a carriage return/);
+    expect(unresolved.stdout).not.toContain(SECRET.slice(0, 12));
   });
 });

@@ -212,6 +212,18 @@ export function runKeyprobe(dir: string, out: string, extraArgs: string[], env: 
   });
 }
 
+/** Any keyprobe command with the built CLI, from `dir`, as a reader of the README runs it with npx. */
+export function runKeyprobeArgs(dir: string, args: readonly string[], env: Record<string, string>): Promise<ScriptRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: dir, env: { PATH: `${process.env.PATH}:/usr/sbin`, HOME: dir, NO_COLOR: '1', ...env }, timeout: 90_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 export interface Answer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;

@@ -6,9 +6,12 @@
 // `return` answers before limit_req runs) are shown to make the matching
 // checks fail, as requests confirm.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyWalkthroughEdit, walkthroughKeyprobeCommands } from '../docs/walkthrough.js';
 import { findSecrets } from '../helpers/scan.js';
+import type { RunResult } from '../../src/result.js';
 import { CONFIRM_PASS, type ConfirmContext, PROFILE_ONLY, type RecipeKeys } from './confirm.js';
 import {
   burst,
@@ -22,6 +25,7 @@ import {
   type RecipeCopy,
   requireBinaries,
   runKeyprobe,
+  runKeyprobeArgs,
   setupKeys,
   startGateway,
   sleep,
@@ -100,6 +104,31 @@ describe.skipIf(!HAVE)('the nginx recipe (docs/recipes/nginx)', () => {
         throw new Error(`${id}: keyprobe said pass, but nginx does not behave so: ${(err as Error).message}`);
       }
     }
+  }, 90_000);
+
+  it('runs the README walk-through ("Your first real profile") as written: init, the edit, validate, then a passing run', async () => {
+    const env = profileEnv(keys);
+    const [init, validate, run] = walkthroughKeyprobeCommands().map((args) => args.map((a) => a.replace('http://127.0.0.1:8080', origin)));
+    const made = await runKeyprobeArgs(copy.dir, init!, env);
+    expect(made.code, made.stderr).toBe(0);
+    const file = join(copy.dir, 'my-profile.yaml');
+    writeFileSync(file, applyWalkthroughEdit(readFileSync(file, 'utf8')));
+    const valid = await runKeyprobeArgs(copy.dir, validate!, env);
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).not.toContain('unresolved');
+    const out = join(copy.dir, 'reports-walkthrough');
+    const gate = await runKeyprobeArgs(copy.dir, [...run!, '--out', out], env);
+    const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
+    const verdicts = Object.fromEntries(result.profiles[0]!.checks.map((c) => [c.id, c.verdict]));
+    expect(
+      Object.values(verdicts).every((v) => v === 'pass'),
+      JSON.stringify(verdicts),
+    ).toBe(true);
+    expect(Object.keys(verdicts)).toHaveLength(17);
+    expect(gate.stdout).toContain('Launch verdict: PASS');
+    expect(gate.code).toBe(0);
+    expect(copy.read('keys.map')).not.toContain('keyprobe-canary-');
+    expect(findSecrets(allSecrets(keys), { dirs: [out], texts: { stdout: gate.stdout, stderr: gate.stderr } })).toEqual([]);
   }, 90_000);
 
   it('cannot verify expiry: nginx keys cannot expire, and keys.sh refuses to make one that would not', async () => {

@@ -9,7 +9,17 @@ export default defineRule({
   description: 'Flags enabled keys without an expiry, or whose expiry lies more than maxLifetimeDays after their creation.',
   severity: 'high',
   gating: true,
-  params: z.strictObject({ maxLifetimeDays: z.number().int().positive().default(365) }),
+  params: z.strictObject({
+    maxLifetimeDays: z
+      .number()
+      .int()
+      .positive()
+      .default(365)
+      .meta({
+        description: 'The longest an enabled key may live, from its creation to its expiry, in days.',
+        examples: [90],
+      }),
+  }),
   expected: (p) => `every enabled key expires at most ${p.maxLifetimeDays} days after its creation`,
   summary: (p) => `enabled keys without an expiry or living longer than ${p.maxLifetimeDays} days`,
   evaluate(inventory, params) {

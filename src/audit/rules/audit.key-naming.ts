@@ -13,12 +13,18 @@ export default defineRule({
   severity: 'low',
   gating: true,
   params: z.strictObject({
-    /** Whole names (and system parts) that are generic. */
-    genericNames: z.array(z.string().min(1)).default([...GENERIC_NAMES]),
-    /** Purpose parts that are generic. */
-    genericPurposes: z.array(z.string().min(1)).default([...GENERIC_PURPOSES]),
-    /** Flag keys whose name another key already has. */
-    duplicates: z.boolean().default(true),
+    genericNames: z
+      .array(z.string().min(1))
+      .default([...GENERIC_NAMES])
+      .meta({ description: 'Whole names (and system parts) that are generic.', examples: [['test', 'api', 'default']] }),
+    genericPurposes: z
+      .array(z.string().min(1))
+      .default([...GENERIC_PURPOSES])
+      .meta({ description: 'Purpose parts that are generic.', examples: [['key', 'access']] }),
+    duplicates: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Flag keys whose name another key already has.', examples: [false] }),
   }),
   expected: () => 'every name is <system>-<env>-<purpose>, not generic, agrees with the recorded fields and is unique',
   summary: () => 'keys breaking the naming convention',

@@ -27,11 +27,31 @@ export default defineRule({
   severity: 'high',
   gating: true,
   params: z.strictObject({
-    /** Scopes (globs with *) that mean administrative power. */
-    privilegedScopes: z.array(z.string().min(1)).default(DEFAULT_PRIVILEGED_SCOPES),
-    maxScopes: z.number().int().positive().default(10),
-    /** Purpose → the scopes (globs) a key for it may hold, e.g. { agent-call: { scopes: [agents:read, agents:call] } }. */
-    purposes: z.record(z.string(), z.strictObject({ scopes: z.array(z.string().min(1)) })).default({}),
+    privilegedScopes: z
+      .array(z.string().min(1))
+      .default(DEFAULT_PRIVILEGED_SCOPES)
+      .meta({ description: 'Scopes (globs with *) that mean administrative power.', examples: [['admin', '*:write']] }),
+    maxScopes: z
+      .number()
+      .int()
+      .positive()
+      .default(10)
+      .meta({ description: 'The most scopes one key may hold.', examples: [5] }),
+    purposes: z
+      .record(
+        z.string(),
+        z.strictObject({
+          scopes: z.array(z.string().min(1)).meta({
+            description: 'The scopes (globs with *) a key for this purpose may hold.',
+            examples: [['agents:read', 'agents:call']],
+          }),
+        }),
+      )
+      .default({})
+      .meta({
+        description: 'Purpose → the scopes (globs) a key for it may hold.',
+        examples: [{ 'agent-call': { scopes: ['agents:read', 'agents:call'] } }],
+      }),
   }),
   expected: (p) =>
     `no wildcard or admin scope, at most ${p.maxScopes} scopes${Object.keys(p.purposes).length ? ', only the scopes its purpose allows' : ''}`,

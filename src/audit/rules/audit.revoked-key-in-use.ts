@@ -11,8 +11,14 @@ export default defineRule({
   severity: 'critical',
   gating: true,
   params: z.strictObject({
-    /** Without a recorded disabledAt: a disabled key used this recently counts as still in use. */
-    recentUseDays: z.number().positive().default(1),
+    recentUseDays: z
+      .number()
+      .positive()
+      .default(1)
+      .meta({
+        description: 'Without a recorded disabledAt: a disabled key used this recently (days) counts as still in use.',
+        examples: [7],
+      }),
   }),
   expected: () => 'no use of a key after it was disabled or expired',
   summary: () => 'disabled or expired keys still in use',

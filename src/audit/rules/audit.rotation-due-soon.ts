@@ -10,7 +10,14 @@ export default defineRule({
   description: 'Flags enabled keys whose rotation date (see audit.rotation-overdue) comes within warningDays. Advisory by default.',
   severity: 'low',
   gating: false,
-  params: z.strictObject({ warningDays: z.number().int().nonnegative().default(30) }),
+  params: z.strictObject({
+    warningDays: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(30)
+      .meta({ description: 'Flag enabled keys due for rotation within this many days.', examples: [14] }),
+  }),
   expected: (p) => `no enabled key due for rotation within ${p.warningDays} days`,
   summary: (p) => `enabled keys due for rotation within ${p.warningDays} days`,
   evaluate(inventory, params, settings) {

@@ -9,7 +9,14 @@ export default defineRule({
   description: 'Flags enabled, unexpired keys not used for more than unusedDays (never-used keys count from their creation).',
   severity: 'medium',
   gating: true,
-  params: z.strictObject({ unusedDays: z.number().int().positive().default(90) }),
+  params: z.strictObject({
+    unusedDays: z
+      .number()
+      .int()
+      .positive()
+      .default(90)
+      .meta({ description: 'An enabled key unused for more than this many days is stale.', examples: [30] }),
+  }),
   expected: (p) => `every enabled key used within the last ${p.unusedDays} days`,
   summary: (p) => `enabled keys unused for more than ${p.unusedDays} days`,
   evaluate(inventory, params, { now }) {

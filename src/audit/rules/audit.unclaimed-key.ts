@@ -11,8 +11,13 @@ export default defineRule({
   severity: 'high',
   gating: true,
   params: z.strictObject({
-    /** Owners that count as real custodians; empty means any non-empty owner. Case does not matter. */
-    custodians: z.array(z.string().min(1)).default([]),
+    custodians: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({
+        description: 'Owners that count as real custodians; empty means any non-empty owner. Case does not matter.',
+        examples: [['crm-platform-team@example.com']],
+      }),
   }),
   expected: (p) => (p.custodians.length ? `every key owned by one of ${p.custodians.length} custodians` : 'every key has an owner'),
   summary: (p) => (p.custodians.length ? 'keys without an owner, or with one who is not a custodian' : 'keys without an owner'),

@@ -8,7 +8,7 @@
 // could not be verified). A broken file is exit 2, as before.
 import { resolve } from 'node:path';
 import type { Unmet } from '../../checks/requirements.js';
-import { checkProfileFile, type ProfileOptions } from '../../config/load-profile.js';
+import { checkProfileFile, resolveProfileReferences, type ProfileOptions } from '../../config/load-profile.js';
 import { profileSchema, SECRET_REFERENCE, type Profile } from '../../config/profile-schema.js';
 import { loadSuite, type LoadedSuite, type PlannedCheck } from '../../config/suite.js';
 import { readYamlFile, type YamlSource } from '../../config/yaml-source.js';
@@ -46,22 +46,30 @@ export function validateCommand(io: CliIo) {
       const file = resolve(io.cwd, f);
       const found = validateOne(file, opts.resolve === true, io.env, policy);
       problems.push(...found.problems);
-      if (found.problems.length > 0) continue;
       for (const note of found.notes) io.stdout.write(`note  ${f}: ${note}\n`);
+      // Without --resolve: every reference this environment cannot supply, named (never its value), all at once.
+      for (const u of found.unresolved) io.stdout.write(`unresolved  ${formatProblem(u)}\n`);
+      const unresolvedNote =
+        found.unresolved.length > 0
+          ? ` (${found.unresolved.length} reference${found.unresolved.length === 1 ? '' : 's'} not resolvable here: run needs ${found.unresolved.length === 1 ? 'it' : 'them'}; validate --resolve makes ${found.unresolved.length === 1 ? 'it an error' : 'them errors'})`
+          : '';
+      const fileOk = found.problems.length === 0;
       if (!found.source || !suite) {
-        io.stdout.write(`ok  ${f}\n`);
+        if (fileOk) io.stdout.write(`ok  ${f}${unresolvedNote}\n`);
         continue;
       }
       if (!found.profile) {
-        io.stdout.write(`ok  ${f} (the requirements of suite ${suite.name} are checked with --resolve)\n`);
+        if (fileOk) io.stdout.write(`ok  ${f} (the requirements of suite ${suite.name} are checked with --resolve)${unresolvedNote}\n`);
         continue;
       }
+      // The suite's plan is shown even beside other problems (when the structure holds), so one pass tells everything.
       const plan = suite.checks.map((planned) => ({ planned, unmet: planned.check.unmet?.(found.profile!) ?? [] }));
       const cannot = plan.filter((e) => e.planned.required && e.unmet.length > 0);
-      io.stdout.write(planText(f, suite, plan, cannot.length === 0, found.profile));
+      io.stdout.write(planText(f, suite, plan, fileOk && cannot.length === 0, found.profile, fileOk ? unresolvedNote : ''));
       for (const e of cannot) for (const u of e.unmet) unmetProblems.push(located(found.source!, u, e.planned, suite));
     }
-    if (problems.length > 0) throw new ConfigError(problems);
+    // Broken files and unmet requirements together, in one list: exit 2, the worse of the two.
+    if (problems.length > 0) throw new ConfigError([...problems, ...unmetProblems]);
     if (unmetProblems.length > 0) {
       io.stderr.write(
         `keyprobe: ${unmetProblems.length === 1 ? 'a requirement' : `${unmetProblems.length} requirements`} of suite ${suite!.name} the profile cannot meet (its required checks would not run; the launch could not be verified):\n`,
@@ -74,7 +82,7 @@ export function validateCommand(io: CliIo) {
 }
 
 /** What validate says about one profile and the suite: the count, then every check that will not simply run. */
-function planText(file: string, suite: LoadedSuite, plan: readonly PlanEntry[], ok: boolean, profile: Profile): string {
+function planText(file: string, suite: LoadedSuite, plan: readonly PlanEntry[], ok: boolean, profile: Profile, suffix = ''): string {
   const runs = plan.filter((e) => e.unmet.length === 0);
   const skips = plan.filter((e) => e.unmet.length > 0 && !e.planned.required);
   const cannot = plan.filter((e) => e.unmet.length > 0 && e.planned.required);
@@ -83,7 +91,7 @@ function planText(file: string, suite: LoadedSuite, plan: readonly PlanEntry[], 
     ...(skips.length ? [`${skips.length} will skip`] : []),
     ...(cannot.length ? [`${cannot.length} required cannot run`] : []),
   ].join(', ');
-  const lines = [`${ok ? 'ok  ' : ''}${file} — suite ${suite.name}: ${counts}`];
+  const lines = [`${ok ? 'ok  ' : ''}${file} — suite ${suite.name}: ${counts}${suffix}`];
   // A manual step asks a person: without --interactive (or a terminal) it is skipped when the run gets there.
   const manual = (e: PlanEntry) =>
     e.planned.check.destructive && profile.lifecycle?.adapter === 'manual' ? ' (manual steps: run with --interactive)' : '';
@@ -116,27 +124,42 @@ function isSuiteFile(file: string): boolean {
   return data !== null && typeof data === 'object' && 'checks' in data && !('key' in data);
 }
 
-function validateOne(
-  file: string,
-  resolveRefs: boolean,
-  env: NodeJS.ProcessEnv,
-  policy: ProfileOptions,
-): { problems: ConfigProblem[]; notes: string[]; profile?: Profile; source?: YamlSource } {
+interface FileFindings {
+  /** What makes the file invalid (with --resolve, the references that cannot be used too). */
+  readonly problems: ConfigProblem[];
+  /** Without --resolve: the references this environment cannot supply (names, never values). */
+  readonly unresolved: ConfigProblem[];
+  readonly notes: string[];
+  /** The profile as the checks would see it, when its structure holds. */
+  readonly profile?: Profile;
+  readonly source?: YamlSource;
+}
+
+function validateOne(file: string, resolveRefs: boolean, env: NodeJS.ProcessEnv, policy: ProfileOptions): FileFindings {
+  const none = { unresolved: [], notes: [] };
   const read = readYamlFile(file);
-  if (!read.ok) return { problems: read.problems, notes: [] };
+  if (!read.ok) return { ...none, problems: read.problems };
   const data = read.source.data;
   const isSuite = data !== null && typeof data === 'object' && 'checks' in data && !('key' in data);
   try {
     if (isSuite) {
       loadSuite(file);
-      return { problems: [], notes: [] };
+      return { ...none, problems: [] };
     }
     const checked = checkProfileFile(file, resolveRefs ? env : undefined, policy);
-    if (checked.problems.length > 0) return { problems: checked.problems, notes: [] };
+    // Without --resolve the values are not used, but whether each reference can be resolved here is still checked.
+    const unresolved =
+      !resolveRefs && data !== null && typeof data === 'object' ? resolveProfileReferences(data, read.source, env, policy).problems : [];
     const profile = checked.loaded?.profile ?? withPlaceholders(data);
-    return { problems: [], notes: profileNotes(data), ...(profile ? { profile } : {}), source: read.source };
+    return {
+      problems: checked.problems,
+      unresolved,
+      notes: checked.problems.length === 0 ? profileNotes(data) : [],
+      ...(profile ? { profile } : {}),
+      source: read.source,
+    };
   } catch (err) {
-    if (err instanceof ConfigError) return { problems: [...err.problems], notes: [] };
+    if (err instanceof ConfigError) return { ...none, problems: [...err.problems] };
     throw err;
   }
 }
