@@ -27,13 +27,26 @@ export default defineCheck({
   description:
     'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with one of rejection.statuses (default 400, 401, 403). 2xx and 5xx are failures.',
   severity: 'critical',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** Statuses accepted besides profile.rejection.statuses, set in the suite where everyone can see it; none by default (the profile's list means what it says). */
-    alsoAccept: z.array(z.number().int().min(400).max(499)).default([]),
-    /** Schemes to try with the real key, when the key travels in a header with a scheme. */
-    wrongSchemes: z.array(z.string().min(1)).default(['Basic', 'Token']),
+    alsoAccept: z
+      .array(z.number().int().min(400).max(499))
+      .default([])
+      .meta({
+        description:
+          "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
+        examples: [[400]],
+      }),
+    wrongSchemes: z
+      .array(z.string().min(1))
+      .default(['Basic', 'Token'])
+      .meta({
+        description:
+          "Authorization schemes to try with the real key, when the key travels in a header with a scheme (target.auth.scheme); the contract's own scheme is skipped.",
+        examples: [['Basic', 'Token', 'Bearer']],
+      }),
   }),
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);

@@ -5,11 +5,10 @@
 // creates through the lifecycle adapter (and deletes afterwards) where it
 // can, a declared spare canary otherwise.
 import { z } from 'zod';
-import type { Profile } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck, type CheckContext } from './check.js';
-import { canaryCreationUnmet, skipMessage, type Unmet } from './requirements.js';
+import { canaryCreationUnmet, requirement, skipMessage } from './requirements.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 import { budgetTooSmallToUndo } from './key-probe.js';
@@ -21,30 +20,54 @@ interface Canary {
   readonly source: string;
 }
 
+/** A contract that carries the key in a header: where the contract itself puts it in the query, there is nothing to refuse. */
+const headerContract = requirement((profile) =>
+  'query' in profile.target.auth
+    ? [
+        {
+          path: ['target', 'auth', 'query'],
+          message: `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`,
+        },
+      ]
+    : [],
+);
+
+/**
+ * A canary to expose: a declared one, or one the lifecycle adapter can create
+ * (the same rule acquireCanary follows, from checks/requirements.ts).
+ */
+const canaryToExpose = requirement((profile) => {
+  if (profile.canary) return [];
+  const creation = canaryCreationUnmet(profile);
+  if (creation.length === 0) return [];
+  return [
+    {
+      path: ['canary'],
+      message: `no canary key: declare one under \`canary:\` (a spare key with the same scopes), or let the lifecycle adapter create one (${skipMessage(creation)}); the profile's own key is never sent in a URL, where it would land in access logs`,
+    },
+  ];
+});
+
 export default defineCheck({
   id: 'auth.key-in-query-rejected',
   title: 'A key sent in the URL query is not accepted',
   description:
     "Sends a canary key (never the profile's own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
   severity: 'high',
+  practice: 'Reverse validation',
   destructive: true,
   phase: 'request',
   params: z.strictObject({
     parameters: z
       .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a query parameter name'))
       .min(1)
-      .default(['api_key', 'key', 'access_token']),
+      .default(['api_key', 'key', 'access_token'])
+      .meta({
+        description: 'Query parameter names to carry the canary key in; each must be refused.',
+        examples: [['api_key', 'key', 'access_token', 'token']],
+      }),
   }),
-  unmet(profile): Unmet[] {
-    if ('query' in profile.target.auth)
-      return [
-        {
-          path: ['target', 'auth', 'query'],
-          message: `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`,
-        },
-      ];
-    return canaryUnmet(profile);
-  },
+  requires: [headerContract, canaryToExpose],
   async run(ctx, params) {
     const acquired = await acquireCanary(ctx);
     if ('verdict' in acquired) return acquired;
@@ -120,22 +143,6 @@ export default defineCheck({
     };
   },
 });
-
-/**
- * A canary to expose: a declared one, or one the lifecycle adapter can create
- * (the same rule acquireCanary follows, from checks/requirements.ts).
- */
-function canaryUnmet(profile: Profile): Unmet[] {
-  if (profile.canary) return [];
-  const creation = canaryCreationUnmet(profile);
-  if (creation.length === 0) return [];
-  return [
-    {
-      path: ['canary'],
-      message: `no canary key: declare one under \`canary:\` (a spare key with the same scopes), or let the lifecycle adapter create one (${skipMessage(creation)}); the profile's own key is never sent in a URL, where it would land in access logs`,
-    },
-  ];
-}
 
 /** A canary created (and deleted by cleanup) where the adapter can; the declared one otherwise; or the outcome to give instead. */
 async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'skip' | 'error'; message: string }> {

@@ -18,11 +18,19 @@ export default defineCheck({
   description:
     'Calls every allowed resource with no credential at all and expects a refusal: 401 with WWW-Authenticate (RFC 9110), or 403 (advisory), or any status of a rejection.statuses the profile writes out (advisory; the 400 of the default list does not count here); 2xx and 5xx are failures.',
   severity: 'critical',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** The refusal statuses to accept; default: rejection.statuses if the profile writes it out, else 401 and 403. Set, they are strict (no advisory). */
-    statuses: z.array(z.number().int().min(400).max(499)).min(1).optional(),
+    statuses: z
+      .array(z.number().int().min(400).max(499))
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'The refusal statuses to accept for a request without a key; when unset: rejection.statuses if the profile writes it out, else 401 and 403. Set, they are strict (no advisory for a refusal other than 401).',
+        examples: [[401]],
+      }),
   }),
   async run(ctx, params) {
     const accepted = params.statuses ?? missingKeyStatuses(ctx.profile.rejection);

@@ -20,11 +20,18 @@ export default defineCheck({
   description:
     'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused with one of rejection.statuses (default 400, 401, 403).',
   severity: 'critical',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** Statuses accepted besides profile.rejection.statuses, set in the suite where everyone can see it; none by default (the profile's list means what it says). */
-    alsoAccept: z.array(z.number().int().min(400).max(499)).default([]),
+    alsoAccept: z
+      .array(z.number().int().min(400).max(499))
+      .default([])
+      .meta({
+        description:
+          "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
+        examples: [[400]],
+      }),
   }),
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);

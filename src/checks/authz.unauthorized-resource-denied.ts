@@ -7,7 +7,7 @@ import type { DeniedResource, Profile } from '../config/profile-schema.js';
 import type { LeakFinding } from '../leaks/scanner.js';
 import { fingerprint, type SecretRegistry } from '../secrets.js';
 import { defineCheck, noParams } from './check.js';
-import type { Unmet } from './requirements.js';
+import { denied } from './requirements.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 import { outageDetector } from './credentials.js';
 import { isServerError } from './server-errors.js';
@@ -19,12 +19,12 @@ export default defineCheck({
   description:
     "Calls every denied resource with the key and expects a denial status (the resource's own, or denial.statuses); 2xx and 5xx fail. The raw body must carry no declared marker, no form of the key or its sha256 hash, and no stack trace.",
   severity: 'critical',
+  practice: 'Reverse validation',
+  required: true,
   destructive: false,
   phase: 'request',
   params: noParams,
-  unmet(profile): Unmet[] {
-    return profile.denied.length === 0 ? [{ path: ['denied'], message: 'the profile lists no denied resources (denied: [...])' }] : [];
-  },
+  requires: [denied],
   async run(ctx) {
     const failures: string[] = [];
     const errors: string[] = [];

@@ -8,7 +8,7 @@
 import { CheckError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
 import { defineCheck, noParams } from './check.js';
-import type { Unmet } from './requirements.js';
+import { otherEnvironments } from './requirements.js';
 import { outageDetector, presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 import { isolationProbe, judgeServedData, ownBaseline, type OwnData } from './environment-data.js';
@@ -20,14 +20,11 @@ export default defineCheck({
   description:
     "Sends each key listed under otherEnvironments to an allowed resource of this target; each must be refused with a rejection status (2xx and 5xx are failures). Where the key selects its environment on one origin (environmentIsolation.selectedBy: key), a foreign key may instead be served, but only its own environment's data, told apart by environmentField, markers or onlyHere.",
   severity: 'critical',
+  practice: 'Per-environment keys',
   destructive: false,
   phase: 'request',
   params: noParams,
-  unmet(profile): Unmet[] {
-    return profile.otherEnvironments.length === 0
-      ? [{ path: ['otherEnvironments'], message: 'the profile lists no keys of other environments (otherEnvironments: [...])' }]
-      : [];
-  },
+  requires: [otherEnvironments],
   async run(ctx) {
     const iso = ctx.profile.environmentIsolation;
     const byData = iso?.selectedBy === 'key';

@@ -22,7 +22,7 @@ import { keyToDisable } from '../lifecycle/canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck } from './check.js';
 import { duration, statusText } from './describe.js';
-import { disableSubject } from './requirements.js';
+import { disableSubjectKnown } from './requirements.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil } from './key-probe.js';
 import { watchForRefusal } from './refusal-watch.js';
 
@@ -32,23 +32,46 @@ export default defineCheck({
   description:
     'Disables a canary key (or a declared one) — or, where the platform has no disable, deletes a canary it created — polls until the first rejection (up to lifecycle.maxRevocationWaitMs) and reports the revocation latency measured from the moment the disable or delete call returned; fails beyond lifecycle.revocationBudgetMs, or if any probe in the stability window (fresh connections) is accepted again.',
   severity: 'critical',
+  practice: 'Reverse validation',
+  required: true,
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
-    /** Interval between probes while resolution matters (10 ms or finer). */
-    pollIntervalMs: z.number().int().min(1).max(10).default(10),
-    /** Fine polling lasts this many revocation budgets, then the interval grows. */
-    fineBudgets: z.number().positive().default(3),
-    /** Give up waiting for the first rejection after this long; overrides the profile's lifecycle.maxRevocationWaitMs (default 90 s). */
-    maxWaitMs: z.number().int().positive().optional(),
-    /** Interval between probes in the stability window. */
-    stabilityIntervalMs: z.number().int().min(1).default(50),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(10)
+      .meta({ description: 'Milliseconds between probes while resolution matters (10 ms or finer).', examples: [5] }),
+    fineBudgets: z
+      .number()
+      .positive()
+      .default(3)
+      .meta({
+        description: 'Fine polling lasts this many revocation budgets (lifecycle.revocationBudgetMs), then the interval grows.',
+        examples: [5],
+      }),
+    maxWaitMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({
+        description:
+          "Give up waiting for the first refusal after this many milliseconds; overrides the profile's lifecycle.maxRevocationWaitMs (default 90 s).",
+        examples: [30000],
+      }),
+    stabilityIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .meta({ description: 'Milliseconds between probes in the stability window after the first refusal.', examples: [100] }),
   }),
-  unmet(profile) {
-    return disableSubject(profile).unmet;
-  },
+  requires: [disableSubjectKnown],
   async run(ctx, params) {
-    const lc = ctx.profile.lifecycle!;
+    const lc = ctx.profile.lifecycle;
     const budgetMs = lc.revocationBudgetMs;
     const maxWaitMs = params.maxWaitMs ?? maxRevocationWait(lc);
     const tooSmall = budgetTooSmallToUndo(ctx);

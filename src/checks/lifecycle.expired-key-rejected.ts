@@ -18,7 +18,7 @@ import { defineCheck } from './check.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
-import { canaryCreationUnmet } from './requirements.js';
+import { expiredKeyOrCanary } from './requirements.js';
 import { watchForRefusal, type Watch } from './refusal-watch.js';
 
 /** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
@@ -33,23 +33,34 @@ export default defineCheck({
   description:
     'Probes a declared expired key, or creates a canary that expires in a few seconds, verifies the platform set that expiry (create answer or introspection), confirms the canary works, and expects it to be refused once it has expired — within the larger of toleranceMs and lifecycle.revocationBudgetMs; the lag is measured for up to lifecycle.maxRevocationWaitMs.',
   severity: 'high',
+  practice: 'Reverse validation',
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
-    /** Lifetime of the created canary. */
-    expiresInSeconds: z.number().positive().max(600).default(1),
-    /** It may still be accepted this long after its expiry (clock skew between keyprobe and the target); lifecycle.revocationBudgetMs applies when larger. */
-    toleranceMs: z.number().int().nonnegative().default(1000),
-    pollIntervalMs: z.number().int().min(1).default(50),
+    expiresInSeconds: z
+      .number()
+      .positive()
+      .max(600)
+      .default(1)
+      .meta({ description: 'Lifetime, in seconds, of the expiring canary keyprobe creates.', examples: [5] }),
+    toleranceMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .meta({
+        description:
+          'Milliseconds the key may still be accepted after its expiry (clock skew between keyprobe and the target); lifecycle.revocationBudgetMs applies when larger.',
+        examples: [2000],
+      }),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .meta({ description: 'Milliseconds between probes while waiting for the expired key to be refused.', examples: [100] }),
   }),
-  unmet(profile) {
-    if (profile.expiredKey) return [];
-    if (!profile.lifecycle)
-      return [
-        { path: ['expiredKey'], message: 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary' },
-      ];
-    return canaryCreationUnmet(profile);
-  },
+  requires: [expiredKeyOrCanary],
   async run(ctx, params): Promise<CheckOutcome> {
     const expected = 'an expired key is refused';
     if (ctx.profile.expiredKey) {

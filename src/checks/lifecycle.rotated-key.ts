@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck } from './check.js';
-import { canaryCreationUnmet, noLifecycle, rotateUnmet } from './requirements.js';
+import { rotatableCanary } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
 
@@ -15,22 +15,37 @@ export default defineCheck({
   description:
     'Creates a canary, rotates it with lifecycle.rotationGraceSeconds of grace, expects the new secret to be accepted at once and the old one to be rejected once the grace period has passed (within a tolerance).',
   severity: 'high',
+  practice: 'Rotation and reclamation',
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
-    /** The old key may still be accepted this long after its grace period ends (clock skew, propagation). */
-    toleranceMs: z.number().int().nonnegative().default(1000),
-    /** Longer grace periods are not waited out: the check gives `error`. */
-    maxGraceSeconds: z.number().positive().default(60),
-    pollIntervalMs: z.number().int().min(1).default(100),
+    toleranceMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .meta({
+        description: 'Milliseconds the old key may still be accepted after its grace period ends (clock skew, propagation).',
+        examples: [2000],
+      }),
+    maxGraceSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .meta({
+        description: 'The longest grace period (lifecycle.rotationGraceSeconds) this check waits out; a longer one gives `error`.',
+        examples: [300],
+      }),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .meta({ description: 'Milliseconds between probes of the old key after rotation.', examples: [250] }),
   }),
-  unmet(profile) {
-    if (!profile.lifecycle) return [noLifecycle('rotate a key')];
-    // Rotation only ever touches a canary keyprobe creates: a rotated declared key would leave the profile pointing at a dead secret.
-    return [...rotateUnmet(profile), ...canaryCreationUnmet(profile)];
-  },
+  requires: [rotatableCanary],
   async run(ctx, params) {
-    const grace = ctx.profile.lifecycle!.rotationGraceSeconds;
+    const grace = ctx.profile.lifecycle.rotationGraceSeconds;
     const adapter = ctx.lifecycle!;
     if (grace > params.maxGraceSeconds)
       return {
