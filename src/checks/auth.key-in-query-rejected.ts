@@ -56,6 +56,7 @@ export default defineCheck({
   severity: 'high',
   practice: 'Reverse validation',
   destructive: true,
+  keyEffect: 'creates a canary key where it can',
   phase: 'request',
   params: z.strictObject({
     parameters: z
