@@ -23,8 +23,8 @@ import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck } from './check.js';
 import { duration, statusText } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
-import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil } from './key-probe.js';
-import { watchForRefusal } from './refusal-watch.js';
+import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
+import { refusedLate, watchForRefusal } from './refusal-watch.js';
 
 export default defineCheck({
   id: 'lifecycle.disabled-key-rejected',
@@ -108,45 +108,22 @@ export default defineCheck({
     if (off === 'delete') subject.forgetDelete?.();
     const t0 = switched.timing.returnedAt;
 
-    // Phase 1: poll until the first rejection, or until the wait runs out.
+    // Poll until the first rejection (or until the wait runs out), then through the stability window.
     const watch = await watchForRefusal(ctx, subject.secret, {
       t0,
       maxWaitMs,
       fineUntilMs: params.fineBudgets * budgetMs,
       pollIntervalMs: params.pollIntervalMs,
       label: `after the ${off}`,
+      stability: { windowMs: lc.stabilityWindowMs, intervalMs: params.stabilityIntervalMs },
     });
     const points: ProbePoint[] = watch.points;
-    let acceptedAfterDisable = watch.accepted;
-    let throttled = watch.throttled;
     const { firstRejectionMs, lastAcceptedMs } = watch;
+    const { probes: stabilityProbes, throttled: stabilityThrottled, flaps } = watch.stability ?? { probes: 0, throttled: 0, flaps: 0 };
+    const acceptedAfterDisable = watch.accepted + flaps;
+    const throttled = watch.throttled + stabilityThrottled;
     if (watch.stoppedBy === 'budget') return budgetError(points, acceptedAfterDisable);
-    ctx.progress(firstRejectionMs === undefined ? 'no rejection yet' : `first rejection after ${duration(firstRejectionMs)}`);
-
-    // Phase 2: the stability window, each probe on a fresh connection; throttled probes observed and counted apart.
-    let stabilityProbes = 0;
-    let stabilityThrottled = 0;
-    let flaps = 0;
-    if (firstRejectionMs !== undefined) {
-      const end = t0 + firstRejectionMs + lc.stabilityWindowMs;
-      let at = performance.now();
-      while (performance.now() < end) {
-        if (budgetLeft(ctx) < 1) return budgetError(points, acceptedAfterDisable);
-        const r = await probeKey(ctx, subject.secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
-        points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
-        if (r.kind === 'throttled') {
-          throttled++;
-          stabilityThrottled++;
-        } else stabilityProbes++;
-        if (r.kind === 'accepted') {
-          if (r.response) ctx.http.markFailing(r.response);
-          flaps++;
-          acceptedAfterDisable++;
-        }
-        at += params.stabilityIntervalMs;
-        await sleepUntil(at, ctx.signal);
-      }
-    }
+    if (firstRejectionMs === undefined) ctx.progress('no rejection yet');
 
     const timeline: RevocationTimeline = {
       kind: 'revocation',
@@ -219,7 +196,7 @@ export default defineCheck({
       };
     if (firstRejectionMs > budgetMs)
       problems.push(
-        `the ${who} was refused ${duration(firstRejectionMs)} after the ${off}; budget ${duration(budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
+        `${refusedLate(`the ${who}`, firstRejectionMs, `the ${off}`, budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
       );
     if (flaps > 0)
       problems.push(

@@ -19,7 +19,7 @@ import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
 import { expiredKeyOrCanary } from './requirements.js';
-import { watchForRefusal, type Watch } from './refusal-watch.js';
+import { refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
 
 /** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
 interface KnownExpiry {
@@ -184,7 +184,7 @@ export default defineCheck({
       markLate(ctx, watch);
       return {
         verdict: 'fail',
-        message: `the canary was refused ${duration(lagMs)} after it expired; budget ${duration(allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
+        message: `${refusedLate('the canary', lagMs, 'it expired', allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
         expected,
         observed: `first refusal ${duration(lagMs)} after the expiry`,
         measurements: all,

@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck } from './check.js';
 import { rotatableCanary } from './requirements.js';
+import { watchForRefusal } from './refusal-watch.js';
 import { statusText } from './describe.js';
-import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import { budgetTooSmallToUndo, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
 
 export default defineCheck({
   id: 'lifecycle.rotated-key',
@@ -100,26 +101,23 @@ export default defineCheck({
     // After grace (+ tolerance) the old key must be rejected.
     const graceEnd = t0 + grace * 1000;
     await sleepUntil(graceEnd, ctx.signal);
-    let rejectedAtMs: number | undefined;
-    let lastOld: ProbeResult | undefined;
-    let acceptedAfterGrace = 0;
-    let at = performance.now();
-    while (performance.now() <= graceEnd + params.toleranceMs) {
-      if (budgetLeft(ctx) < 1)
-        return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
+    // The client waits throttles out here, so each probe answers about the key; every accepted one is failing evidence.
+    const watch = await watchForRefusal(ctx, canary.secret, {
+      t0: graceEnd,
+      maxWaitMs: params.toleranceMs,
+      fineUntilMs: params.toleranceMs,
+      pollIntervalMs: params.pollIntervalMs,
+      label: 'old key after the grace period',
       // The first few probes are kept as evidence; the rest would only repeat them.
-      lastOld = await probeKey(ctx, canary.secret, { label: 'old key after the grace period', record: acceptedAfterGrace < 3 });
-      if (lastOld.kind === 'rejected') {
-        rejectedAtMs = ms(lastOld.sentAt - graceEnd);
-        break;
-      }
-      if (lastOld.kind === 'accepted') {
-        if (lastOld.response) ctx.http.markFailing(lastOld.response);
-        acceptedAfterGrace++;
-      }
-      at += params.pollIntervalMs;
-      await sleepUntil(at, ctx.signal);
-    }
+      keepEvidence: 3,
+      throttle: 'wait',
+      markAccepted: true,
+    });
+    if (watch.stoppedBy === 'budget')
+      return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
+    const rejectedAtMs = watch.firstRejectionMs;
+    const lastOld = watch.last;
+    const acceptedAfterGrace = watch.accepted;
     // Only accepted answers prove the old key lives on; throttled ones are not judged.
     if (rejectedAtMs === undefined && acceptedAfterGrace === 0)
       return { verdict: 'error', message: `the old key got no judged answer after its grace period: ${describe(lastOld)}` };

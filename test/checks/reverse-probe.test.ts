@@ -6,14 +6,9 @@
 // throttled answer is never judged: one that stays throttled is an error.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckContext } from '../../src/checks/check.js';
 import { deriveAndJudge, type ReverseRequest, reverseOutcome } from '../../src/checks/reverse-probe.js';
-import { profileSchema } from '../../src/config/profile-schema.js';
-import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
-import { DEFAULT_THROTTLE_RULE } from '../../src/http/throttle.js';
-import { CleanupRegistry } from '../../src/lifecycle/cleanup.js';
-import { SecretRegistry } from '../../src/secrets.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
+import { checkContext } from './check-context.js';
 
 const KEY = `kp_prod_${randomBytes(16).toString('hex')}`;
 let server: TestServer;
@@ -36,34 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function context(): CheckContext {
-  const secrets = new SecretRegistry();
-  secrets.add(KEY, 'key');
-  const profile = profileSchema.parse({
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
-    target: { origin: server.origin },
-    allowed: ['GET /ok'],
-  });
-  const http = new HttpClient({
-    origin: server.origin,
-    auth: { header: 'Authorization', scheme: 'Bearer' },
-    primaryKey: KEY,
-    timeoutMs: 2000,
-    budget: new RequestBudget(100),
-    secrets,
-    dispatcher: createDispatcher(),
-    throttle: { ...DEFAULT_THROTTLE_RULE, maxTries: 2 },
-  });
-  return {
-    profile,
-    http,
-    secrets,
-    signal: new AbortController().signal,
-    interactive: false,
-    cleanup: new CleanupRegistry(),
-    progress: () => {},
-  };
-}
+const context = () => checkContext(server.origin, KEY);
 
 const bad = { kind: 'header', name: 'Authorization', value: 'Bearer not-a-key' } as const;
 const request = (path: string, i: number): ReverseRequest => ({
