@@ -155,7 +155,7 @@ async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'sk
     if (!created.ok) return { verdict: created.verdict, message: created.reason };
     return { secret: created.key.secret, source: `created canary ${created.key.ref.name}` };
   }
-  // unmet() made sure there is one.
+  // canaryToExpose: without an adapter that can create one, a canary is declared.
   const declared = ctx.profile.canary!;
   if (declared.secret === ctx.profile.key.secret)
     throw new CheckError("the declared canary is the profile's own key; it is never sent in a URL");

@@ -17,7 +17,15 @@ import { type Narrowed, type Requirement, type Unmet, unmetOf } from './requirem
  */
 export type CheckPhase = 'request' | 'lifecycle' | 'rate';
 
-export interface CheckContext<Pr extends Profile = Profile> {
+/**
+ * What a check's `run` gets. `Pr` is the profile narrowed by the check's
+ * `requires`; where it has a lifecycle section, the adapter is there too
+ * (the runner makes one for every profile with a lifecycle section).
+ */
+export type CheckContext<Pr extends Profile = Profile> = CheckContextBase<Pr> &
+  (undefined extends Pr['lifecycle'] ? { readonly lifecycle?: LifecycleAdapter } : { readonly lifecycle: LifecycleAdapter });
+
+interface CheckContextBase<Pr extends Profile> {
   /** The profile; narrowed to what the check `requires` (a required section is present). */
   readonly profile: Pr;
   /** The HTTP client for this check; its exchanges become the check's evidence. */
@@ -27,8 +35,6 @@ export interface CheckContext<Pr extends Profile = Profile> {
   readonly signal: AbortSignal;
   /** True when a person may be asked to act (manual lifecycle steps). */
   readonly interactive: boolean;
-  /** The profile's lifecycle adapter; undefined when the profile has no lifecycle section. */
-  readonly lifecycle?: LifecycleAdapter;
   /** What to undo after this check (delete a canary, re-enable a key): the runner drains it even on fail, throw or Ctrl-C. */
   readonly cleanup: CleanupRegistry;
   /** Live status for long checks, e.g. "burst 212/400". */

@@ -98,7 +98,7 @@ export default defineCheck({
     }
 
     ctx.progress(`${off === 'delete' ? 'deleting' : 'disabling'} the ${who}`);
-    const switched = off === 'delete' ? await ctx.lifecycle!.delete(subject.ref) : await ctx.lifecycle!.disable(subject.ref);
+    const switched = off === 'delete' ? await ctx.lifecycle.delete(subject.ref) : await ctx.lifecycle.disable(subject.ref);
     if (switched.outcome === 'skipped') {
       subject.dropRestore?.();
       return { verdict: 'skip', message: switched.reason };
@@ -156,7 +156,7 @@ export default defineCheck({
         : []),
       ...(off === 'delete'
         ? [
-            `the off switch was a delete: the ${ctx.lifecycle!.kind} lifecycle adapter has no disable, so keyprobe created a canary and deleted it`,
+            `the off switch was a delete: the ${ctx.lifecycle.kind} lifecycle adapter has no disable, so keyprobe created a canary and deleted it`,
           ]
         : []),
     ];

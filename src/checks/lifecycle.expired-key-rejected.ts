@@ -79,6 +79,7 @@ export default defineCheck({
 
     const tooSmall = budgetTooSmallToUndo(ctx);
     if (tooSmall) return tooSmall;
+    // expiredKeyOrCanary: without a declared expired key, the profile has a lifecycle section.
     const lc = ctx.profile.lifecycle!;
     const maxWaitMs = maxRevocationWait(lc);
     const allowedMs = Math.max(params.toleranceMs, lc.revocationBudgetMs);

@@ -47,7 +47,7 @@ export default defineCheck({
   requires: [rotatableCanary],
   async run(ctx, params) {
     const grace = ctx.profile.lifecycle.rotationGraceSeconds;
-    const adapter = ctx.lifecycle!;
+    const adapter = ctx.lifecycle;
     if (grace > params.maxGraceSeconds)
       return {
         verdict: 'error',
