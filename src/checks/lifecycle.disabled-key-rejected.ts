@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { keyToDisable } from '../lifecycle/canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
-import { defineCheck } from './check.js';
+import { defineCheck, type OutcomeFinding } from './check.js';
 import { duration, statusText } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
 import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
@@ -182,9 +182,17 @@ export default defineCheck({
         advisories,
         measurements,
         timeline,
+        findings: [
+          {
+            title: `The ${off === 'delete' ? 'deleted' : 'disabled'} key still works`,
+            message: `not refused within ${duration(maxWaitMs)} of the ${off} (budget ${duration(budgetMs)})`,
+            path: ['lifecycle', 'maxRevocationWaitMs'],
+          },
+        ],
       };
     }
     const problems: string[] = [];
+    const findings: OutcomeFinding[] = [];
     // Seen late, but no probe was accepted after the budget: the refusal may have come in time, unseen.
     if (firstRejectionMs > budgetMs && !provenLate)
       return {
@@ -194,17 +202,29 @@ export default defineCheck({
         measurements,
         timeline,
       };
-    if (firstRejectionMs > budgetMs)
+    if (firstRejectionMs > budgetMs) {
       problems.push(
         `${refusedLate(`the ${who}`, firstRejectionMs, `the ${off}`, budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
       );
-    if (flaps > 0)
+      findings.push({
+        title: 'Refused after the revocation budget',
+        message: refusedLate(`the ${who}`, firstRejectionMs, `the ${off}`, budgetMs),
+        path: ['lifecycle', 'revocationBudgetMs'],
+      });
+    }
+    if (flaps > 0) {
       problems.push(
         `${flaps} of ${stabilityProbes} probes in the ${duration(lc.stabilityWindowMs)} stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`,
       );
+      findings.push({
+        title: 'Accepted again after the first refusal',
+        message: `${flaps} of ${stabilityProbes} probes in the stability window were accepted (flapping)`,
+        path: ['lifecycle', 'stabilityWindowMs'],
+      });
+    }
     const observed = `first rejection ${duration(firstRejectionMs)} after the ${off}; ${acceptedAfterDisable} calls succeeded after the ${off}, ${flaps} of them after the first rejection`;
     if (problems.length > 0)
-      return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
+      return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline, findings };
     if (stabilityProbes === 0 && stabilityThrottled > 0)
       return {
         verdict: 'error',

@@ -73,6 +73,14 @@ export default defineCheck({
           message: `the declared expired key was accepted (${statusText(r.status!)})`,
           expected,
           observed: `accepted with ${statusText(r.status!)}`,
+          findings: [
+            {
+              title: 'The expired key still works',
+              message: `the declared expired key was accepted (${statusText(r.status!)})`,
+              ...(r.response ? { response: r.response } : {}),
+              path: ['expiredKey'],
+            },
+          ],
         };
       return { verdict: 'error', message: `the declared expired key got no clear answer: ${describe(r)}` };
     }
@@ -188,6 +196,14 @@ export default defineCheck({
         message: `${refusedLate('the canary', lagMs, 'it expired', allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
         expected,
         observed: `first refusal ${duration(lagMs)} after the expiry`,
+        findings: [
+          {
+            title: 'Refused late after its expiry',
+            message: refusedLate('the canary', lagMs, 'it expired', allowedMs),
+            ...(watch.firstLate?.response ? { response: watch.firstLate.response } : {}),
+            path: ['lifecycle', 'revocationBudgetMs'],
+          },
+        ],
         measurements: all,
       };
     }

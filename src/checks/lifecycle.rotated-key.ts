@@ -137,7 +137,15 @@ export default defineCheck({
     };
     const expected = `the new key accepted at once; the old key rejected within ${params.toleranceMs} ms after its ${grace} s grace period`;
     if (failures.length > 0)
-      return { verdict: 'fail', message: failures.join('; '), expected, observed: failures.join('; '), advisories, measurements };
+      return {
+        verdict: 'fail',
+        message: failures.join('; '),
+        expected,
+        observed: failures.join('; '),
+        advisories,
+        measurements,
+        findings: failures.map((f) => ({ title: 'Rotation did not hold', message: f, path: ['lifecycle', 'rotationGraceSeconds'] })),
+      };
     return {
       verdict: 'pass',
       message: `the new key worked at once and the old key was rejected ${rejectedAtMs} ms after its ${grace} s grace period ended`,
