@@ -9,6 +9,7 @@ import { CheckError } from '../errors.js';
 import { createCanary } from '../lifecycle/canary.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { canaryCreationUnmet, requirement, skipMessage } from './requirements.js';
+import { deriveAndJudge } from './reverse-probe.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 import { budgetTooSmallToUndo } from './key-probe.js';
@@ -91,22 +92,30 @@ export default defineCheck({
         `the canary key (${canary.source}) answered ${statusText(control.status)} in the ${auth.header} header on ${resource.method} ${resource.path}, so a refused query key would prove nothing`,
       );
 
-    const served: string[] = [];
-    const advisories: string[] = [];
-    for (const name of params.parameters) {
-      const res = await ctx.http.send({
+    // Any answer but a 2xx refuses a key in the query; a 5xx is only worth an advisory (not a clean refusal).
+    const probe = await deriveAndJudge(
+      ctx,
+      params.parameters.map((name) => ({
+        name: `?${name}=`,
         label: `canary in the query as ?${name}=`,
-        method: resource.method,
-        path: resource.path,
-        body: resource.body,
-        headers: resource.headers,
-        credential: { kind: 'query', name, value: canary.secret },
-      });
-      if (isSuccess(res)) {
-        ctx.http.markFailing(res);
-        served.push(`?${name}= answered ${statusText(res.status)}`);
-      } else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
-    }
+        resource,
+        credential: { kind: 'query', name, value: canary.secret } as const,
+        refusal: (status: number) => !isSuccess(status),
+        path: ['target', 'auth', 'header'],
+      })),
+      {
+        outage: false,
+        problem: (_r, res) => `answered ${statusText(res.status)}`,
+        failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
+        advise: (r, res) =>
+          res.status >= 500 ? `${r.name} answered ${statusText(res.status)} (a server error, not a clean refusal)` : undefined,
+        stopAtError: true,
+        error: (_r, why) => why,
+      },
+    );
+    if (probe.errors.length > 0) throw new CheckError(probe.errors.join('; '));
+    const served = probe.failures;
+    const advisories = [...probe.advisories];
 
     if (served.length > 0) {
       // Only a resource that needs a key makes "served" mean "the query key was accepted".
@@ -134,6 +143,7 @@ export default defineCheck({
         observed: served.join('; '),
         advisories,
         measurements,
+        findings: probe.findings,
       };
     return {
       verdict: 'pass',

@@ -14,7 +14,7 @@ import type { Credential, HttpResponse } from '../http/client.js';
 import { CheckError } from '../errors.js';
 import type { CheckContext, CheckOutcome, OutcomeFinding } from './check.js';
 import { probeResource, refusalProblem } from './credentials.js';
-import { isSuccess } from './describe.js';
+import { isSuccess, statusText } from './describe.js';
 import { isServerError, targetFailsForValidKeyToo } from './server-errors.js';
 
 interface Resource {
@@ -33,8 +33,8 @@ export interface ReverseRequest {
   readonly resource: Resource;
   /** Default: the profile's key. */
   readonly credential?: Credential;
-  /** The statuses that refuse it as it must be refused. */
-  readonly refusal: readonly number[];
+  /** The statuses that refuse it as it must be refused, or a rule for them (e.g. "anything but 2xx"). */
+  readonly refusal: readonly number[] | ((status: number) => boolean);
   /** The profile field it concerns, for its finding, e.g. ['denied', 3]. */
   readonly path?: (string | number)[];
 }
@@ -147,7 +147,12 @@ export async function deriveAndJudge<R extends ReverseRequest>(
     }
     const problems: string[] = [];
     if (answer !== 'refused')
-      problems.push(rules.problem?.(request, response, answer) ?? refusalProblem(response.status, request.refusal) ?? '');
+      problems.push(
+        rules.problem?.(request, response, answer) ??
+          (typeof request.refusal === 'function'
+            ? `${statusText(response.status)}: not refused`
+            : (refusalProblem(response.status, request.refusal) ?? '')),
+      );
     problems.push(...(rules.inspect?.(request, response) ?? []));
     if (answer === 'refused') {
       const advisory = rules.advise?.(request, response);
@@ -165,8 +170,8 @@ export async function deriveAndJudge<R extends ReverseRequest>(
   return { judged, failures, errors, advisories: [...advisories], passes, findings };
 }
 
-function answerOf(status: number, refusal: readonly number[]): Answer {
-  if (refusal.includes(status)) return 'refused';
+function answerOf(status: number, refusal: ReverseRequest['refusal']): Answer {
+  if (typeof refusal === 'function' ? refusal(status) : refusal.includes(status)) return 'refused';
   if (isSuccess(status)) return 'served';
   if (isServerError(status)) return 'server error';
   return 'wrong refusal';

@@ -94,6 +94,18 @@ describe('deriveAndJudge', () => {
     expect(outcome.message).toMatch(/^could not verify: GET \/throttled: throttled: could not judge/);
   });
 
+  it('a refusal may be a rule: "anything but 2xx" (a key in the URL query), with an advisory for a 5xx', async () => {
+    const notServed = (status: number) => status < 200 || status > 299;
+    const probe = await deriveAndJudge(
+      context(),
+      ['/crash', '/serve'].map((p, i) => ({ ...request(p, i), refusal: notServed })),
+      { outage: false, advise: (r, res) => (res.status >= 500 ? `${r.name}: a server error, not a clean refusal` : undefined) },
+    );
+    expect(probe.judged.map((j) => j.answer)).toEqual(['refused', 'served']);
+    expect(probe.failures).toEqual(['GET /serve → 200 OK: not refused']);
+    expect(probe.advisories).toEqual(['GET /crash: a server error, not a clean refusal']);
+  });
+
   it('stopAtError sends nothing after a request that could not be judged', async () => {
     const before = server.received.length;
     const probe = await deriveAndJudge(context(), [request('/throttled', 0), request('/refuse', 1)], { stopAtError: true });
