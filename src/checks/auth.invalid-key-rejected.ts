@@ -6,13 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
-import { CheckError } from '../errors.js';
 import type { Credential } from '../http/client.js';
 import type { SecretRegistry } from '../secrets.js';
 import { defineCheck } from './check.js';
-import { outageDetector, presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
-import { isServerError } from './server-errors.js';
+import { presentAs, probeResource, rejectionStatuses } from './credentials.js';
 import { describeExpected } from './describe.js';
+import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -27,58 +26,41 @@ export default defineCheck({
   description:
     'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with one of rejection.statuses (default 400, 401, 403). 2xx and 5xx are failures.',
   severity: 'critical',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** Statuses accepted besides profile.rejection.statuses, set in the suite where everyone can see it; none by default (the profile's list means what it says). */
-    alsoAccept: z.array(z.number().int().min(400).max(499)).default([]),
-    /** Schemes to try with the real key, when the key travels in a header with a scheme. */
-    wrongSchemes: z.array(z.string().min(1)).default(['Basic', 'Token']),
+    alsoAccept: z
+      .array(z.number().int().min(400).max(499))
+      .default([])
+      .meta({
+        description:
+          "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
+        examples: [[400]],
+      }),
+    wrongSchemes: z
+      .array(z.string().min(1))
+      .default(['Basic', 'Token'])
+      .meta({
+        description:
+          "Authorization schemes to try with the real key, when the key travels in a header with a scheme (target.auth.scheme); the contract's own scheme is skipped.",
+        examples: [['Basic', 'Token', 'Bearer']],
+      }),
   }),
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);
     const accepted = rejectionStatuses(ctx.profile, params.alsoAccept);
     const variants = invalidCredentials(ctx.profile, params.wrongSchemes, ctx.secrets);
-    const failures: string[] = [];
-    const errors: string[] = [];
-    const outage = outageDetector(ctx);
-    for (const v of variants) {
-      try {
-        const res = await ctx.http.send({
-          label: `${v.label}: ${resource.method} ${resource.path}`,
-          method: resource.method,
-          path: resource.path,
-          body: resource.body,
-          headers: resource.headers,
-          credential: v.credential,
-        });
-        const problem = refusalProblem(res.status, accepted);
-        const down = isServerError(res.status) ? await outage(res.status) : undefined;
-        if (problem) ctx.http.markFailing(res);
-        if (down) errors.push(`${v.label}: ${down}`);
-        else if (problem) failures.push(`${v.label} → ${problem}`);
-      } catch (err) {
-        if (!(err instanceof CheckError)) throw err;
-        errors.push(`${v.label}: ${err.message}`);
-      }
-    }
-    const expected = `${describeExpected(accepted)} for every invalid credential on ${resource.method} ${resource.path}`;
-    const measurements = { credentials: variants.length, notRefused: failures.length };
-    if (failures.length > 0)
-      return {
-        verdict: 'fail',
-        message: `expected ${describeExpected(accepted)} for invalid credentials; ${failures.join('; ')}`,
-        expected,
-        observed: failures.join('; '),
-        measurements,
-      };
-    if (errors.length > 0) return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, expected, measurements };
-    return {
-      verdict: 'pass',
-      message: `all ${variants.length} invalid credentials (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`,
-      expected,
-      measurements,
-    };
+    const probe = await deriveAndJudge(
+      ctx,
+      variants.map((v) => ({ name: v.label, resource, credential: v.credential, refusal: accepted, path: ['target', 'auth'] })),
+    );
+    return reverseOutcome(probe, {
+      expected: `${describeExpected(accepted)} for every invalid credential on ${resource.method} ${resource.path}`,
+      failed: (failures) => `expected ${describeExpected(accepted)} for invalid credentials; ${failures}`,
+      passed: `all ${variants.length} invalid credentials (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`,
+      measurements: { credentials: variants.length, notRefused: probe.failures.length },
+    });
   },
 });
 

@@ -5,11 +5,11 @@
 // creates through the lifecycle adapter (and deletes afterwards) where it
 // can, a declared spare canary otherwise.
 import { z } from 'zod';
-import type { Profile } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
 import { createCanary } from './canary.js';
 import { defineCheck, type CheckContext } from './check.js';
-import { canaryCreationUnmet, skipMessage, type Unmet } from './requirements.js';
+import { canaryCreationUnmet, requirement, skipMessage } from './requirements.js';
+import { deriveAndJudge } from './reverse-probe.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 import { budgetTooSmallToUndo } from './key-probe.js';
@@ -21,30 +21,55 @@ interface Canary {
   readonly source: string;
 }
 
+/** A contract that carries the key in a header: where the contract itself puts it in the query, there is nothing to refuse. */
+const headerContract = requirement((profile) =>
+  'query' in profile.target.auth
+    ? [
+        {
+          path: ['target', 'auth', 'query'],
+          message: `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`,
+        },
+      ]
+    : [],
+);
+
+/**
+ * A canary to expose: a declared one, or one the lifecycle adapter can create
+ * (the same rule acquireCanary follows, from checks/requirements.ts).
+ */
+const canaryToExpose = requirement((profile) => {
+  if (profile.canary) return [];
+  const creation = canaryCreationUnmet(profile);
+  if (creation.length === 0) return [];
+  return [
+    {
+      path: ['canary'],
+      message: `no canary key: declare one under \`canary:\` (a spare key with the same scopes), or let the lifecycle adapter create one (${skipMessage(creation)}); the profile's own key is never sent in a URL, where it would land in access logs`,
+    },
+  ];
+});
+
 export default defineCheck({
   id: 'auth.key-in-query-rejected',
   title: 'A key sent in the URL query is not accepted',
   description:
     "Sends a canary key (never the profile's own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
   severity: 'high',
+  practice: 'Reverse validation',
   destructive: true,
+  keyEffect: 'creates a canary key where it can',
   phase: 'request',
   params: z.strictObject({
     parameters: z
       .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a query parameter name'))
       .min(1)
-      .default(['api_key', 'key', 'access_token']),
+      .default(['api_key', 'key', 'access_token'])
+      .meta({
+        description: 'Query parameter names to carry the canary key in; each must be refused.',
+        examples: [['api_key', 'key', 'access_token', 'token']],
+      }),
   }),
-  unmet(profile): Unmet[] {
-    if ('query' in profile.target.auth)
-      return [
-        {
-          path: ['target', 'auth', 'query'],
-          message: `the contract itself puts the key in the query (target.auth.query: ${profile.target.auth.query}); this check applies only to header contracts`,
-        },
-      ];
-    return canaryUnmet(profile);
-  },
+  requires: [headerContract, canaryToExpose],
   async run(ctx, params) {
     const acquired = await acquireCanary(ctx);
     if ('verdict' in acquired) return acquired;
@@ -67,22 +92,30 @@ export default defineCheck({
         `the canary key (${canary.source}) answered ${statusText(control.status)} in the ${auth.header} header on ${resource.method} ${resource.path}, so a refused query key would prove nothing`,
       );
 
-    const served: string[] = [];
-    const advisories: string[] = [];
-    for (const name of params.parameters) {
-      const res = await ctx.http.send({
+    // Any answer but a 2xx refuses a key in the query; a 5xx is only worth an advisory (not a clean refusal).
+    const probe = await deriveAndJudge(
+      ctx,
+      params.parameters.map((name) => ({
+        name: `?${name}=`,
         label: `canary in the query as ?${name}=`,
-        method: resource.method,
-        path: resource.path,
-        body: resource.body,
-        headers: resource.headers,
-        credential: { kind: 'query', name, value: canary.secret },
-      });
-      if (isSuccess(res)) {
-        ctx.http.markFailing(res);
-        served.push(`?${name}= answered ${statusText(res.status)}`);
-      } else if (res.status >= 500) advisories.push(`?${name}= answered ${statusText(res.status)} (a server error, not a clean refusal)`);
-    }
+        resource,
+        credential: { kind: 'query', name, value: canary.secret } as const,
+        refusal: (status: number) => !isSuccess(status),
+        path: ['target', 'auth', 'header'],
+      })),
+      {
+        outage: false,
+        problem: (_r, res) => `answered ${statusText(res.status)}`,
+        failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
+        advise: (r, res) =>
+          res.status >= 500 ? `${r.name} answered ${statusText(res.status)} (a server error, not a clean refusal)` : undefined,
+        stopAtError: true,
+        error: (_r, why) => why,
+      },
+    );
+    if (probe.errors.length > 0) throw new CheckError(probe.errors.join('; '));
+    const served = probe.failures;
+    const advisories = [...probe.advisories];
 
     if (served.length > 0) {
       // Only a resource that needs a key makes "served" mean "the query key was accepted".
@@ -110,6 +143,7 @@ export default defineCheck({
         observed: served.join('; '),
         advisories,
         measurements,
+        findings: probe.findings,
       };
     return {
       verdict: 'pass',
@@ -121,22 +155,6 @@ export default defineCheck({
   },
 });
 
-/**
- * A canary to expose: a declared one, or one the lifecycle adapter can create
- * (the same rule acquireCanary follows, from checks/requirements.ts).
- */
-function canaryUnmet(profile: Profile): Unmet[] {
-  if (profile.canary) return [];
-  const creation = canaryCreationUnmet(profile);
-  if (creation.length === 0) return [];
-  return [
-    {
-      path: ['canary'],
-      message: `no canary key: declare one under \`canary:\` (a spare key with the same scopes), or let the lifecycle adapter create one (${skipMessage(creation)}); the profile's own key is never sent in a URL, where it would land in access logs`,
-    },
-  ];
-}
-
 /** A canary created (and deleted by cleanup) where the adapter can; the declared one otherwise; or the outcome to give instead. */
 async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'skip' | 'error'; message: string }> {
   const adapter = ctx.lifecycle;
@@ -147,7 +165,7 @@ async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'sk
     if (!created.ok) return { verdict: created.verdict, message: created.reason };
     return { secret: created.key.secret, source: `created canary ${created.key.ref.name}` };
   }
-  // unmet() made sure there is one.
+  // canaryToExpose: without an adapter that can create one, a canary is declared.
   const declared = ctx.profile.canary!;
   if (declared.secret === ctx.profile.key.secret)
     throw new CheckError("the declared canary is the profile's own key; it is never sent in a URL");

@@ -7,10 +7,9 @@
 // keys (Tyk), not for a missing one, so by default a 400 here fails. A suite
 // that sets `statuses` asks for exactly those. 2xx (served) and 5xx fail.
 import { z } from 'zod';
-import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
-import { describeExpected, isSuccess, statusText } from './describe.js';
-import { isServerError, targetFailsForValidKeyToo } from './server-errors.js';
+import { describeExpected, statusText } from './describe.js';
+import { type Answer, deriveAndJudge, outageOnItsResource, reverseOutcome } from './reverse-probe.js';
 
 export default defineCheck({
   id: 'auth.missing-key-rejected',
@@ -18,80 +17,60 @@ export default defineCheck({
   description:
     'Calls every allowed resource with no credential at all and expects a refusal: 401 with WWW-Authenticate (RFC 9110), or 403 (advisory), or any status of a rejection.statuses the profile writes out (advisory; the 400 of the default list does not count here); 2xx and 5xx are failures.',
   severity: 'critical',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** The refusal statuses to accept; default: rejection.statuses if the profile writes it out, else 401 and 403. Set, they are strict (no advisory). */
-    statuses: z.array(z.number().int().min(400).max(499)).min(1).optional(),
+    statuses: z
+      .array(z.number().int().min(400).max(499))
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'The refusal statuses to accept for a request without a key; when unset: rejection.statuses if the profile writes it out, else 401 and 403. Set, they are strict (no advisory for a refusal other than 401).',
+        examples: [[401]],
+      }),
   }),
   async run(ctx, params) {
     const accepted = params.statuses ?? missingKeyStatuses(ctx.profile.rejection);
-    const failures: string[] = [];
-    const errors: string[] = [];
-    const advisories = new Set<string>();
-    let refused = 0;
-    let served = 0;
-    for (const r of ctx.profile.allowed) {
-      try {
-        const res = await ctx.http.send({
-          label: `no credential: ${r.method} ${r.path}`,
-          method: r.method,
-          path: r.path,
-          body: r.body,
-          headers: r.headers,
-          credential: { kind: 'none' },
-        });
-        if (accepted.includes(res.status)) {
-          refused++;
-          if (res.status === 401 && !res.headers['www-authenticate'])
-            advisories.add('401 without a WWW-Authenticate header (RFC 9110 §15.5.2 requires one)');
-          else if (res.status !== 401 && !params.statuses)
-            advisories.add(
-              `refused with ${statusText(res.status)}: RFC 9110 §15.5.2 expects 401 Unauthorized with a WWW-Authenticate challenge for a missing credential (accepted, as rejection.statuses allows ${res.status})`,
-            );
-          continue;
-        }
-        ctx.http.markFailing(res);
-        if (isServerError(res.status)) {
-          const outage = await targetFailsForValidKeyToo(ctx, r, res.status);
-          if (outage) {
-            errors.push(outage);
-            continue;
-          }
-        }
-        if (isSuccess(res)) served++;
-        const why = isSuccess(res)
-          ? ' — the resource is served without any key'
-          : res.status >= 500
-            ? ' — a server error instead of a refusal'
-            : '';
-        failures.push(`${r.method} ${r.path} answered ${statusText(res.status)}${why}`);
-      } catch (err) {
-        if (!(err instanceof CheckError)) throw err;
-        errors.push(err.message);
-      }
-    }
+    const probe = await deriveAndJudge(
+      ctx,
+      ctx.profile.allowed.map((r, i) => ({
+        name: `${r.method} ${r.path}`,
+        label: `no credential: ${r.method} ${r.path}`,
+        resource: r,
+        credential: { kind: 'none' } as const,
+        refusal: accepted,
+        path: ['allowed', i],
+      })),
+      {
+        outage: outageOnItsResource(ctx),
+        problem: (_r, res, answer) =>
+          `answered ${statusText(res.status)}${answer === 'served' ? ' — the resource is served without any key' : answer === 'server error' ? ' — a server error instead of a refusal' : ''}`,
+        failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
+        error: (_r, why) => why,
+        advise: (_r, res) =>
+          res.status === 401 && !res.headers['www-authenticate']
+            ? '401 without a WWW-Authenticate header (RFC 9110 §15.5.2 requires one)'
+            : res.status !== 401 && !params.statuses
+              ? `refused with ${statusText(res.status)}: RFC 9110 §15.5.2 expects 401 Unauthorized with a WWW-Authenticate challenge for a missing credential (accepted, as rejection.statuses allows ${res.status})`
+              : undefined,
+      },
+    );
     const total = ctx.profile.allowed.length;
-    const expected = `${describeExpected(accepted)} for every request without a key`;
-    const measurements = { requests: total, refused, served, otherAnswers: failures.length - served };
-    if (failures.length > 0)
-      return {
-        verdict: 'fail',
-        message: `expected ${describeExpected(accepted)} without a key; ${failures.join('; ')}`,
-        expected,
-        observed: failures.join('; '),
-        advisories: [...advisories],
-        measurements,
-      };
-    if (errors.length > 0)
-      return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, advisories: [...advisories], measurements };
-    return {
-      verdict: 'pass',
-      message: `all ${total} requests without a key were refused with ${describeExpected(accepted)}`,
-      expected,
-      advisories: [...advisories],
-      measurements,
-    };
+    const count = (answer: Answer) =>
+      probe.judged.filter((j) => j.answer === answer && (answer === 'refused' || j.problems.length > 0)).length;
+    return reverseOutcome(probe, {
+      expected: `${describeExpected(accepted)} for every request without a key`,
+      failed: (failures) => `expected ${describeExpected(accepted)} without a key; ${failures}`,
+      passed: `all ${total} requests without a key were refused with ${describeExpected(accepted)}`,
+      measurements: {
+        requests: total,
+        refused: count('refused'),
+        served: count('served'),
+        otherAnswers: probe.failures.length - count('served'),
+      },
+    });
   },
 });
 

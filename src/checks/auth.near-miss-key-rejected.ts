@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
-import { presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
+import { presentAs, probeResource, rejectionStatuses } from './credentials.js';
+import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 
 export interface NearMiss {
@@ -20,11 +21,18 @@ export default defineCheck({
   description:
     'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused with one of rejection.statuses (default 400, 401, 403).',
   severity: 'critical',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** Statuses accepted besides profile.rejection.statuses, set in the suite where everyone can see it; none by default (the profile's list means what it says). */
-    alsoAccept: z.array(z.number().int().min(400).max(499)).default([]),
+    alsoAccept: z
+      .array(z.number().int().min(400).max(499))
+      .default([])
+      .meta({
+        description:
+          "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
+        examples: [[400]],
+      }),
   }),
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);
@@ -50,33 +58,28 @@ export default defineCheck({
     // Each variant is one edit from the key: it is a secret too, shown only by fingerprint.
     for (const v of variants) ctx.secrets.add(v.secret, 'near-miss', v.shell ? { shell: v.shell } : {});
     const accepted = rejectionStatuses(ctx.profile, params.alsoAccept);
-    const failures: string[] = [];
-    let served = 0;
-    for (const v of variants) {
-      const res = await send(v.label, v.secret);
-      if (isSuccess(res)) served++;
-      const problem = refusalProblem(res.status, accepted);
-      if (problem) {
-        ctx.http.markFailing(res);
-        failures.push(`${v.label} → ${problem}`);
-      }
-    }
-    const expected = `${describeExpected(accepted)} for every near miss of the key`;
-    const measurements = { nearMisses: variants.length, served, notRefused: failures.length };
-    if (failures.length > 0)
-      return {
-        verdict: 'fail',
-        message: `expected ${describeExpected(accepted)} for keys one edit away from the real key; ${failures.join('; ')}`,
-        expected,
-        observed: failures.join('; '),
-        measurements,
-      };
-    return {
-      verdict: 'pass',
-      message: `the real key was served and all ${variants.length} near misses (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`,
-      expected,
-      measurements,
-    };
+    // No outage question: the real key was just served on this resource.
+    const probe = await deriveAndJudge(
+      ctx,
+      variants.map((v) => ({
+        name: v.label,
+        resource,
+        credential: presentAs(ctx.profile, v.secret),
+        refusal: accepted,
+        path: ['key', 'secret'],
+      })),
+      { outage: false, stopAtError: true, error: (_r, why) => why },
+    );
+    return reverseOutcome(probe, {
+      expected: `${describeExpected(accepted)} for every near miss of the key`,
+      failed: (failures) => `expected ${describeExpected(accepted)} for keys one edit away from the real key; ${failures}`,
+      passed: `the real key was served and all ${variants.length} near misses (${variants.map((v) => v.label).join(', ')}) were refused with ${describeExpected(accepted)}`,
+      measurements: {
+        nearMisses: variants.length,
+        served: probe.judged.filter((j) => j.answer === 'served').length,
+        notRefused: probe.failures.length,
+      },
+    });
   },
 });
 

@@ -12,6 +12,8 @@ export default defineCheck({
   description:
     'Calls every allowed resource with the key and expects its declared status (default any 2xx); 401 and 403 are failures, never warnings; a throttled answer is waited out, never judged.',
   severity: 'critical',
+  practice: 'Reverse validation',
+  required: true,
   destructive: false,
   phase: 'request',
   params: noParams,

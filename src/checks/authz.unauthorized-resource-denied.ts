@@ -2,15 +2,13 @@
 // must not say more than "no": no data of the resource, no internal names the
 // profile declares as markers, no key or key hash echoed back (LiteLLM
 // #39757), no stack trace (unstructured-api #578, dataverse #4954).
-import { CheckError } from '../errors.js';
 import type { DeniedResource, Profile } from '../config/profile-schema.js';
 import type { LeakFinding } from '../leaks/scanner.js';
 import { fingerprint, type SecretRegistry } from '../secrets.js';
 import { defineCheck, noParams } from './check.js';
-import type { Unmet } from './requirements.js';
+import { denied } from './requirements.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
-import { outageDetector } from './credentials.js';
-import { isServerError } from './server-errors.js';
+import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
 import { findStackTrace } from './stack-traces.js';
 
 export default defineCheck({
@@ -19,70 +17,54 @@ export default defineCheck({
   description:
     "Calls every denied resource with the key and expects a denial status (the resource's own, or denial.statuses); 2xx and 5xx fail. The raw body must carry no declared marker, no form of the key or its sha256 hash, and no stack trace.",
   severity: 'critical',
+  practice: 'Reverse validation',
+  required: true,
   destructive: false,
   phase: 'request',
   params: noParams,
-  unmet(profile): Unmet[] {
-    return profile.denied.length === 0 ? [{ path: ['denied'], message: 'the profile lists no denied resources (denied: [...])' }] : [];
-  },
+  requires: [denied],
   async run(ctx) {
-    const failures: string[] = [];
-    const errors: string[] = [];
-    let served = 0;
     let leaky = 0;
-    const outage = outageDetector(ctx);
-    for (const r of ctx.profile.denied) {
-      const statuses = r.statuses ?? ctx.profile.denial.statuses;
-      const where = `${r.method} ${r.path}`;
-      try {
-        const res = await ctx.http.send({ label: `denied: ${where}`, method: r.method, path: r.path, body: r.body, headers: r.headers });
-        const problems: string[] = [];
-        if (isSuccess(res)) {
-          served++;
-          problems.push(`answered ${statusText(res.status)} — the resource was served`);
-        } else if (isServerError(res.status)) {
-          const down = await outage(res.status);
-          if (down) {
-            errors.push(`${where}: ${down}`);
-            continue;
-          }
-          problems.push(`answered ${statusText(res.status)} — a server error instead of a denial`);
-        } else if (!statuses.includes(res.status))
-          problems.push(`answered ${statusText(res.status)}, expected ${describeExpected(statuses)}`);
+    const probe = await deriveAndJudge(
+      ctx,
+      ctx.profile.denied.map((r, i) => ({
+        name: `${r.method} ${r.path}`,
+        label: `denied: ${r.method} ${r.path}`,
+        resource: r,
+        refusal: r.statuses ?? ctx.profile.denial.statuses,
+        path: ['denied', i],
+        denied: r,
+      })),
+      {
+        problem: (r, res, answer) =>
+          answer === 'served'
+            ? `answered ${statusText(res.status)} — the resource was served`
+            : answer === 'server error'
+              ? `answered ${statusText(res.status)} — a server error instead of a denial`
+              : `answered ${statusText(res.status)}, expected ${describeExpected(r.refusal)}`,
         // Judged on the raw body: the evidence copy is already redacted.
-        const leaks = leaksIn(res.body, r, ctx.profile, ctx.secrets);
-        if (leaks.length > 0) {
+        inspect: (r, res) => {
+          const leaks = leaksIn(res.body, r.denied, ctx.profile, ctx.secrets);
+          if (leaks.length === 0) return [];
           leaky++;
-          problems.push(`its body ${isSuccess(res) ? 'also ' : ''}reveals ${leaks.join(', ')}`);
-        }
-        if (problems.length > 0) {
-          ctx.http.markFailing(res);
-          failures.push(`${where} ${problems.join('; ')}`);
-        }
-      } catch (err) {
-        if (!(err instanceof CheckError)) throw err;
-        errors.push(err.message);
-      }
-    }
+          return [`its body ${isSuccess(res) ? 'also ' : ''}reveals ${leaks.join(', ')}`];
+        },
+        failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
+      },
+    );
     const total = ctx.profile.denied.length;
-    const measurements = { resources: total, served, leakyBodies: leaky, notDenied: failures.length };
-    const expected =
-      'every denied resource answers its denial status with a body that reveals nothing (no marker, key, key hash or stack trace)';
-    if (failures.length > 0)
-      return {
-        verdict: 'fail',
-        message: `${failures.length} of ${total} denied resources misbehaved: ${failures.join('; ')}`,
-        expected,
-        observed: failures.join('; '),
-        measurements,
-      };
-    if (errors.length > 0) return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, expected, measurements };
-    return {
-      verdict: 'pass',
-      message: `all ${total} denied resources were refused with their denial status, and no denial body revealed a marker, key, key hash or stack trace`,
-      expected,
-      measurements,
-    };
+    return reverseOutcome(probe, {
+      expected:
+        'every denied resource answers its denial status with a body that reveals nothing (no marker, key, key hash or stack trace)',
+      failed: (failures) => `${probe.failures.length} of ${total} denied resources misbehaved: ${failures}`,
+      passed: `all ${total} denied resources were refused with their denial status, and no denial body revealed a marker, key, key hash or stack trace`,
+      measurements: {
+        resources: total,
+        served: probe.judged.filter((j) => j.answer === 'served').length,
+        leakyBodies: leaky,
+        notDenied: probe.failures.length,
+      },
+    });
   },
 });
 

@@ -3,12 +3,12 @@
 // check's HTTP client made) is attached by the runner.
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
-import type { HttpClient } from '../http/client.js';
+import type { HttpClient, HttpResponse } from '../http/client.js';
 import type { CleanupRegistry } from '../lifecycle/cleanup.js';
 import type { LifecycleAdapter } from '../lifecycle/types.js';
 import type { Measurement, Severity, Timeline, Verdict } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
-import type { Unmet } from './requirements.js';
+import { type Narrowed, type Requirement, type Unmet, unmetOf } from './requirements.js';
 
 /**
  * When a check runs. `request` checks run first (concurrently); `lifecycle`
@@ -17,8 +17,17 @@ import type { Unmet } from './requirements.js';
  */
 export type CheckPhase = 'request' | 'lifecycle' | 'rate';
 
-export interface CheckContext {
-  readonly profile: Profile;
+/**
+ * What a check's `run` gets. `Pr` is the profile narrowed by the check's
+ * `requires`; where it has a lifecycle section, the adapter is there too
+ * (the runner makes one for every profile with a lifecycle section).
+ */
+export type CheckContext<Pr extends Profile = Profile> = CheckContextBase<Pr> &
+  (undefined extends Pr['lifecycle'] ? { readonly lifecycle?: LifecycleAdapter } : { readonly lifecycle: LifecycleAdapter });
+
+interface CheckContextBase<Pr extends Profile> {
+  /** The profile; narrowed to what the check `requires` (a required section is present). */
+  readonly profile: Pr;
   /** The HTTP client for this check; its exchanges become the check's evidence. */
   readonly http: HttpClient;
   readonly secrets: SecretRegistry;
@@ -26,8 +35,6 @@ export interface CheckContext {
   readonly signal: AbortSignal;
   /** True when a person may be asked to act (manual lifecycle steps). */
   readonly interactive: boolean;
-  /** The profile's lifecycle adapter; undefined when the profile has no lifecycle section. */
-  readonly lifecycle?: LifecycleAdapter;
   /** What to undo after this check (delete a canary, re-enable a key): the runner drains it even on fail, throw or Ctrl-C. */
   readonly cleanup: CleanupRegistry;
   /** Live status for long checks, e.g. "burst 212/400". */
@@ -44,9 +51,24 @@ export interface CheckOutcome {
   readonly timeline?: Timeline;
   /** `declared` when the verdict rests only on what the profile declares (e.g. scopes without introspection). */
   readonly basis?: 'declared';
+  /** What went wrong, one finding each, with the answer that proved it and the profile field it concerns. */
+  readonly findings?: readonly OutcomeFinding[];
 }
 
-export interface Check<P extends z.ZodType = z.ZodType> {
+/** One defect a check found, linked to the exchange that proved it and the profile location it concerns. */
+export interface OutcomeFinding {
+  title: string;
+  message: string;
+  severity?: Severity;
+  response?: HttpResponse;
+  path?: (string | number)[];
+}
+
+/** The key practices a security reviewer signs off on; every check gives evidence for one. */
+export type PracticeName = 'Naming' | 'Per-environment keys' | 'Least privilege' | 'Reverse validation' | 'Rotation and reclamation';
+
+/** What a check file declares; `defineCheck` turns it into a Check. */
+export interface CheckDefinition<P extends z.ZodType, R extends readonly Requirement[]> {
   /** Stable id, `area.what-must-hold`; never renamed once released. */
   readonly id: string;
   /** Short title for reports: states the property, e.g. "A missing key is rejected". */
@@ -54,24 +76,48 @@ export interface Check<P extends z.ZodType = z.ZodType> {
   /** What the check verifies and how, in a sentence or two. */
   readonly description: string;
   readonly severity: Severity;
+  /** The practice this check gives evidence for (report.html's practices table). */
+  readonly practice: PracticeName;
+  /** The launch exists for this check: the prelaunch suite marks it `required` (a skip leaves the launch unverified). */
+  readonly required?: boolean;
   /** Changes key state (disable, rotate, create, delete). */
   readonly destructive: boolean;
+  /** What the check does to keys when it is not destructive but may still make one, for the README table (e.g. "creates a canary key where it can"). */
+  readonly keyEffect?: string;
   readonly phase: CheckPhase;
-  /** Parameters a suite may set (validated, with defaults). */
+  /** Parameters a suite may set (validated, with defaults; each field described with `.meta`). */
   readonly params: P;
   /**
-   * Everything this profile lacks for the check to run (empty: it can run).
-   * The runner skips the check with these words; `keyprobe validate` lists
-   * them, located, for every required check of a suite. Keep every "cannot
-   * run for this profile" rule here, not inside `run`.
+   * What the profile must have for the check to run, as data. The runner
+   * skips the check with their words; `keyprobe validate` lists them,
+   * located, for every required check of a suite; and `run` sees a profile
+   * in which what they require is present. Keep every "cannot run for this
+   * profile" rule here, not inside `run`.
    */
-  unmet?(profile: Profile): readonly Unmet[];
+  readonly requires?: R;
+  run(ctx: CheckContext<Narrowed<R>>, params: z.output<P>): Promise<CheckOutcome>;
+}
+
+export interface Check<P extends z.ZodType = z.ZodType> extends Omit<CheckDefinition<P, readonly Requirement[]>, 'run'> {
+  readonly requires: readonly Requirement[];
+  /** Everything this profile lacks for the check to run (empty: it can run), from `requires`. */
+  unmet(profile: Profile): readonly Unmet[];
   run(ctx: CheckContext, params: z.output<P>): Promise<CheckOutcome>;
 }
 
-/** Identity function that lets TypeScript infer the params type. */
-export function defineCheck<P extends z.ZodType>(check: Check<P>): Check<P> {
-  return check;
+/**
+ * Declares a check: infers its params type, and gives `run` the profile
+ * narrowed by `requires` (the runner calls `run` only when `unmet` is empty).
+ */
+export function defineCheck<P extends z.ZodType, const R extends readonly Requirement[] = []>(definition: CheckDefinition<P, R>): Check<P> {
+  const requires: readonly Requirement[] = definition.requires ?? [];
+  return {
+    ...definition,
+    requires,
+    unmet: (profile) => unmetOf(requires, profile),
+    // Sound: the runner never runs a check whose requirements are unmet, and each requirement's unmet() is its narrowing's proof.
+    run: definition.run as (ctx: CheckContext, params: z.output<P>) => Promise<CheckOutcome>,
+  };
 }
 
 export const noParams = z.strictObject({});

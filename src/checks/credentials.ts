@@ -39,14 +39,3 @@ export function refusalProblem(status: number, accepted: readonly number[]): str
   if (status >= 500) return `${statusText(status)}: a server error instead of a refusal`;
   return `${statusText(status)}, expected ${describeExpected(accepted)}`;
 }
-
-/**
- * For reverse checks that meet a 5xx: asks once per check whether the target
- * fails the valid key too on an allowed resource. Returns words for an
- * `error` (an outage, so nothing can be judged) or undefined (the 5xx was the
- * answer to the credential: a real defect).
- */
-export function outageDetector(ctx: CheckContext): (status: number) => Promise<string | undefined> {
-  let verdict: Promise<string | undefined> | undefined;
-  return (status) => (verdict ??= targetFailsForValidKeyToo(ctx, probeResource(ctx.profile), status));
-}

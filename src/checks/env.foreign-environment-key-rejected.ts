@@ -8,11 +8,11 @@
 import { CheckError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
 import { defineCheck, noParams } from './check.js';
-import type { Unmet } from './requirements.js';
-import { outageDetector, presentAs, probeResource, refusalProblem, rejectionStatuses } from './credentials.js';
-import { describeExpected, isSuccess, statusText } from './describe.js';
+import { otherEnvironments } from './requirements.js';
+import { presentAs, probeResource, rejectionStatuses } from './credentials.js';
+import { describeExpected, statusText } from './describe.js';
+import { deriveAndJudge } from './reverse-probe.js';
 import { isolationProbe, judgeServedData, ownBaseline, type OwnData } from './environment-data.js';
-import { isServerError } from './server-errors.js';
 
 export default defineCheck({
   id: 'env.foreign-environment-key-rejected',
@@ -20,14 +20,11 @@ export default defineCheck({
   description:
     "Sends each key listed under otherEnvironments to an allowed resource of this target; each must be refused with a rejection status (2xx and 5xx are failures). Where the key selects its environment on one origin (environmentIsolation.selectedBy: key), a foreign key may instead be served, but only its own environment's data, told apart by environmentField, markers or onlyHere.",
   severity: 'critical',
+  practice: 'Per-environment keys',
   destructive: false,
   phase: 'request',
   params: noParams,
-  unmet(profile): Unmet[] {
-    return profile.otherEnvironments.length === 0
-      ? [{ path: ['otherEnvironments'], message: 'the profile lists no keys of other environments (otherEnvironments: [...])' }]
-      : [];
-  },
+  requires: [otherEnvironments],
   async run(ctx) {
     const iso = ctx.profile.environmentIsolation;
     const byData = iso?.selectedBy === 'key';
@@ -43,48 +40,33 @@ export default defineCheck({
       own = baseline.own;
     }
 
-    const failures: string[] = [];
-    const errors: string[] = [];
-    const passes: string[] = [];
-    const outage = outageDetector(ctx);
-    for (const foreign of ctx.profile.otherEnvironments) {
+    const keys = ctx.profile.otherEnvironments.map((foreign, i) => {
       ctx.secrets.add(foreign.secret, `${foreign.environment}-key`);
-      const label = `${foreign.environment} key${foreign.name ? ` ${foreign.name}` : ''}`;
-      const credential = presentAs(ctx.profile, foreign.secret);
-      try {
-        const res: HttpResponse = await ctx.http.send({
-          label: `${label}: ${resource.method} ${resource.path}`,
-          method: resource.method,
-          path: resource.path,
-          body: resource.body,
-          headers: resource.headers,
-          credential,
-        });
-        if (accepted.includes(res.status)) {
-          passes.push(`${label} was refused with ${statusText(res.status)}`);
-          continue;
-        }
-        if (byData && isSuccess(res)) {
-          const signals = await judgeServedData(ctx, iso, own!, res, { label, credential });
-          const here = signals.filter((s) => s.kind === 'here');
-          const ownData = signals.filter((s) => s.kind === 'own');
-          if (here.length > 0)
-            failures.push(`${label} was served this ${targetEnv} environment's data: ${here.map((s) => s.words).join('; ')}`);
-          else if (ownData.length > 0)
-            passes.push(`${label} was served, but only its own environment's data (${ownData.map((s) => s.words).join('; ')})`);
-          else errors.push(`${label} was served, and keyprobe could not tell whose data: ${signals.map((s) => s.words).join('; ')}`);
-          continue;
-        }
-        const problem = refusalProblem(res.status, accepted);
-        const down = isServerError(res.status) ? await outage(res.status) : undefined;
-        if (problem) ctx.http.markFailing(res);
-        if (down) errors.push(`${label}: ${down}`);
-        else if (problem) failures.push(`${label} → ${problem}`);
-      } catch (err) {
-        if (!(err instanceof CheckError)) throw err;
-        errors.push(`${label}: ${err.message}`);
-      }
-    }
+      return {
+        name: `${foreign.environment} key${foreign.name ? ` ${foreign.name}` : ''}`,
+        resource,
+        credential: presentAs(ctx.profile, foreign.secret),
+        refusal: accepted,
+        path: ['otherEnvironments', i],
+      };
+    });
+    // Where keys select their environment, a served foreign key passes if it only saw its own environment's data.
+    const judgeServed = async (r: (typeof keys)[number], res: HttpResponse) => {
+      if (!iso || !own) return undefined;
+      const signals = await judgeServedData(ctx, iso, own, res, { label: r.name, credential: r.credential });
+      const here = signals.filter((s) => s.kind === 'here');
+      const ownData = signals.filter((s) => s.kind === 'own');
+      if (here.length > 0)
+        return { failure: `${r.name} was served this ${targetEnv} environment's data: ${here.map((s) => s.words).join('; ')}` };
+      if (ownData.length > 0)
+        return { pass: `${r.name} was served, but only its own environment's data (${ownData.map((s) => s.words).join('; ')})` };
+      return { error: `${r.name} was served, and keyprobe could not tell whose data: ${signals.map((s) => s.words).join('; ')}` };
+    };
+    const probe = await deriveAndJudge(ctx, keys, {
+      refused: (r, res) => `${r.name} was refused with ${statusText(res.status)}`,
+      judgeServed,
+    });
+    const { failures, errors, passes } = probe;
     const total = ctx.profile.otherEnvironments.length;
     const envs = [...new Set(ctx.profile.otherEnvironments.map((k) => k.environment))].join(', ');
     const expected = byData
@@ -104,6 +86,7 @@ export default defineCheck({
         expected,
         observed: failures.join('; '),
         measurements,
+        findings: probe.findings,
       };
     if (errors.length > 0) return { verdict: 'error', message: `could not verify: ${errors.join('; ')}`, expected, measurements };
     if (byData) return { verdict: 'pass', message: `${passes.join('; ')}`, expected, measurements };

@@ -13,6 +13,7 @@ export default defineCheck({
   description:
     "Compares the target's environment with the key's declared environment, the environment part of its name, the environment marker at the start of the secret (a test marker on production, a live marker elsewhere) and, where available, the introspected environment.",
   severity: 'high',
+  practice: 'Per-environment keys',
   destructive: false,
   phase: 'request',
   params: noParams,

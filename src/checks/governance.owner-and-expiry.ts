@@ -12,6 +12,7 @@ export default defineCheck({
   description:
     'The key must declare an owner (one of governance.custodians when that list is set) and an expiry that lies in the future and within governance.maxLifetimeDays of its creation. Declared values come first, introspected ones fill gaps. Rotation due within governance.rotationWarningDays is flagged as an advisory.',
   severity: 'medium',
+  practice: 'Rotation and reclamation',
   destructive: false,
   phase: 'request',
   params: noParams,

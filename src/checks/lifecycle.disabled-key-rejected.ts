@@ -20,11 +20,11 @@ import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { keyToDisable } from './canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
-import { defineCheck } from './check.js';
+import { defineCheck, type OutcomeFinding } from './check.js';
 import { duration, statusText } from './describe.js';
-import { disableSubject } from './requirements.js';
-import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil } from './key-probe.js';
-import { watchForRefusal } from './refusal-watch.js';
+import { disableSubjectKnown } from './requirements.js';
+import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
+import { refusedLate, watchForRefusal } from './refusal-watch.js';
 
 export default defineCheck({
   id: 'lifecycle.disabled-key-rejected',
@@ -32,23 +32,46 @@ export default defineCheck({
   description:
     'Disables a canary key (or a declared one) — or, where the platform has no disable, deletes a canary it created — polls until the first rejection (up to lifecycle.maxRevocationWaitMs) and reports the revocation latency measured from the moment the disable or delete call returned; fails beyond lifecycle.revocationBudgetMs, or if any probe in the stability window (fresh connections) is accepted again.',
   severity: 'critical',
+  practice: 'Reverse validation',
+  required: true,
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
-    /** Interval between probes while resolution matters (10 ms or finer). */
-    pollIntervalMs: z.number().int().min(1).max(10).default(10),
-    /** Fine polling lasts this many revocation budgets, then the interval grows. */
-    fineBudgets: z.number().positive().default(3),
-    /** Give up waiting for the first rejection after this long; overrides the profile's lifecycle.maxRevocationWaitMs (default 90 s). */
-    maxWaitMs: z.number().int().positive().optional(),
-    /** Interval between probes in the stability window. */
-    stabilityIntervalMs: z.number().int().min(1).default(50),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(10)
+      .meta({ description: 'Milliseconds between probes while resolution matters (10 ms or finer).', examples: [5] }),
+    fineBudgets: z
+      .number()
+      .positive()
+      .default(3)
+      .meta({
+        description: 'Fine polling lasts this many revocation budgets (lifecycle.revocationBudgetMs), then the interval grows.',
+        examples: [5],
+      }),
+    maxWaitMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({
+        description:
+          "Give up waiting for the first refusal after this many milliseconds; overrides the profile's lifecycle.maxRevocationWaitMs (default 90 s).",
+        examples: [30000],
+      }),
+    stabilityIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .meta({ description: 'Milliseconds between probes in the stability window after the first refusal.', examples: [100] }),
   }),
-  unmet(profile) {
-    return disableSubject(profile).unmet;
-  },
+  requires: [disableSubjectKnown],
   async run(ctx, params) {
-    const lc = ctx.profile.lifecycle!;
+    const lc = ctx.profile.lifecycle;
     const budgetMs = lc.revocationBudgetMs;
     const maxWaitMs = params.maxWaitMs ?? maxRevocationWait(lc);
     const tooSmall = budgetTooSmallToUndo(ctx);
@@ -75,7 +98,7 @@ export default defineCheck({
     }
 
     ctx.progress(`${off === 'delete' ? 'deleting' : 'disabling'} the ${who}`);
-    const switched = off === 'delete' ? await ctx.lifecycle!.delete(subject.ref) : await ctx.lifecycle!.disable(subject.ref);
+    const switched = off === 'delete' ? await ctx.lifecycle.delete(subject.ref) : await ctx.lifecycle.disable(subject.ref);
     if (switched.outcome === 'skipped') {
       subject.dropRestore?.();
       return { verdict: 'skip', message: switched.reason };
@@ -85,45 +108,22 @@ export default defineCheck({
     if (off === 'delete') subject.forgetDelete?.();
     const t0 = switched.timing.returnedAt;
 
-    // Phase 1: poll until the first rejection, or until the wait runs out.
+    // Poll until the first rejection (or until the wait runs out), then through the stability window.
     const watch = await watchForRefusal(ctx, subject.secret, {
       t0,
       maxWaitMs,
       fineUntilMs: params.fineBudgets * budgetMs,
       pollIntervalMs: params.pollIntervalMs,
       label: `after the ${off}`,
+      stability: { windowMs: lc.stabilityWindowMs, intervalMs: params.stabilityIntervalMs },
     });
     const points: ProbePoint[] = watch.points;
-    let acceptedAfterDisable = watch.accepted;
-    let throttled = watch.throttled;
     const { firstRejectionMs, lastAcceptedMs } = watch;
+    const { probes: stabilityProbes, throttled: stabilityThrottled, flaps } = watch.stability ?? { probes: 0, throttled: 0, flaps: 0 };
+    const acceptedAfterDisable = watch.accepted + flaps;
+    const throttled = watch.throttled + stabilityThrottled;
     if (watch.stoppedBy === 'budget') return budgetError(points, acceptedAfterDisable);
-    ctx.progress(firstRejectionMs === undefined ? 'no rejection yet' : `first rejection after ${duration(firstRejectionMs)}`);
-
-    // Phase 2: the stability window, each probe on a fresh connection; throttled probes observed and counted apart.
-    let stabilityProbes = 0;
-    let stabilityThrottled = 0;
-    let flaps = 0;
-    if (firstRejectionMs !== undefined) {
-      const end = t0 + firstRejectionMs + lc.stabilityWindowMs;
-      let at = performance.now();
-      while (performance.now() < end) {
-        if (budgetLeft(ctx) < 1) return budgetError(points, acceptedAfterDisable);
-        const r = await probeKey(ctx, subject.secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
-        points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
-        if (r.kind === 'throttled') {
-          throttled++;
-          stabilityThrottled++;
-        } else stabilityProbes++;
-        if (r.kind === 'accepted') {
-          if (r.response) ctx.http.markFailing(r.response);
-          flaps++;
-          acceptedAfterDisable++;
-        }
-        at += params.stabilityIntervalMs;
-        await sleepUntil(at, ctx.signal);
-      }
-    }
+    if (firstRejectionMs === undefined) ctx.progress('no rejection yet');
 
     const timeline: RevocationTimeline = {
       kind: 'revocation',
@@ -156,7 +156,7 @@ export default defineCheck({
         : []),
       ...(off === 'delete'
         ? [
-            `the off switch was a delete: the ${ctx.lifecycle!.kind} lifecycle adapter has no disable, so keyprobe created a canary and deleted it`,
+            `the off switch was a delete: the ${ctx.lifecycle.kind} lifecycle adapter has no disable, so keyprobe created a canary and deleted it`,
           ]
         : []),
     ];
@@ -182,9 +182,17 @@ export default defineCheck({
         advisories,
         measurements,
         timeline,
+        findings: [
+          {
+            title: `The ${off === 'delete' ? 'deleted' : 'disabled'} key still works`,
+            message: `not refused within ${duration(maxWaitMs)} of the ${off} (budget ${duration(budgetMs)})`,
+            path: ['lifecycle', 'maxRevocationWaitMs'],
+          },
+        ],
       };
     }
     const problems: string[] = [];
+    const findings: OutcomeFinding[] = [];
     // Seen late, but no probe was accepted after the budget: the refusal may have come in time, unseen.
     if (firstRejectionMs > budgetMs && !provenLate)
       return {
@@ -194,17 +202,29 @@ export default defineCheck({
         measurements,
         timeline,
       };
-    if (firstRejectionMs > budgetMs)
+    if (firstRejectionMs > budgetMs) {
       problems.push(
-        `the ${who} was refused ${duration(firstRejectionMs)} after the ${off}; budget ${duration(budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
+        `${refusedLate(`the ${who}`, firstRejectionMs, `the ${off}`, budgetMs)} (${acceptedAfterDisable - flaps} calls succeeded meanwhile)`,
       );
-    if (flaps > 0)
+      findings.push({
+        title: 'Refused after the revocation budget',
+        message: refusedLate(`the ${who}`, firstRejectionMs, `the ${off}`, budgetMs),
+        path: ['lifecycle', 'revocationBudgetMs'],
+      });
+    }
+    if (flaps > 0) {
       problems.push(
         `${flaps} of ${stabilityProbes} probes in the ${duration(lc.stabilityWindowMs)} stability window were accepted again after the first rejection (flapping: some nodes still honour the key)`,
       );
+      findings.push({
+        title: 'Accepted again after the first refusal',
+        message: `${flaps} of ${stabilityProbes} probes in the stability window were accepted (flapping)`,
+        path: ['lifecycle', 'stabilityWindowMs'],
+      });
+    }
     const observed = `first rejection ${duration(firstRejectionMs)} after the ${off}; ${acceptedAfterDisable} calls succeeded after the ${off}, ${flaps} of them after the first rejection`;
     if (problems.length > 0)
-      return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline };
+      return { verdict: 'fail', message: `${problems.join('; ')}`, expected, observed, advisories, measurements, timeline, findings };
     if (stabilityProbes === 0 && stabilityThrottled > 0)
       return {
         verdict: 'error',

@@ -18,8 +18,8 @@ import { defineCheck } from './check.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
-import { canaryCreationUnmet } from './requirements.js';
-import { watchForRefusal, type Watch } from './refusal-watch.js';
+import { expiredKeyOrCanary } from './requirements.js';
+import { refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
 
 /** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
 interface KnownExpiry {
@@ -33,23 +33,34 @@ export default defineCheck({
   description:
     'Probes a declared expired key, or creates a canary that expires in a few seconds, verifies the platform set that expiry (create answer or introspection), confirms the canary works, and expects it to be refused once it has expired — within the larger of toleranceMs and lifecycle.revocationBudgetMs; the lag is measured for up to lifecycle.maxRevocationWaitMs.',
   severity: 'high',
+  practice: 'Reverse validation',
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
-    /** Lifetime of the created canary. */
-    expiresInSeconds: z.number().positive().max(600).default(1),
-    /** It may still be accepted this long after its expiry (clock skew between keyprobe and the target); lifecycle.revocationBudgetMs applies when larger. */
-    toleranceMs: z.number().int().nonnegative().default(1000),
-    pollIntervalMs: z.number().int().min(1).default(50),
+    expiresInSeconds: z
+      .number()
+      .positive()
+      .max(600)
+      .default(1)
+      .meta({ description: 'Lifetime, in seconds, of the expiring canary keyprobe creates.', examples: [5] }),
+    toleranceMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .meta({
+        description:
+          'Milliseconds the key may still be accepted after its expiry (clock skew between keyprobe and the target); lifecycle.revocationBudgetMs applies when larger.',
+        examples: [2000],
+      }),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .meta({ description: 'Milliseconds between probes while waiting for the expired key to be refused.', examples: [100] }),
   }),
-  unmet(profile) {
-    if (profile.expiredKey) return [];
-    if (!profile.lifecycle)
-      return [
-        { path: ['expiredKey'], message: 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary' },
-      ];
-    return canaryCreationUnmet(profile);
-  },
+  requires: [expiredKeyOrCanary],
   async run(ctx, params): Promise<CheckOutcome> {
     const expected = 'an expired key is refused';
     if (ctx.profile.expiredKey) {
@@ -62,12 +73,21 @@ export default defineCheck({
           message: `the declared expired key was accepted (${statusText(r.status!)})`,
           expected,
           observed: `accepted with ${statusText(r.status!)}`,
+          findings: [
+            {
+              title: 'The expired key still works',
+              message: `the declared expired key was accepted (${statusText(r.status!)})`,
+              ...(r.response ? { response: r.response } : {}),
+              path: ['expiredKey'],
+            },
+          ],
         };
       return { verdict: 'error', message: `the declared expired key got no clear answer: ${describe(r)}` };
     }
 
     const tooSmall = budgetTooSmallToUndo(ctx);
     if (tooSmall) return tooSmall;
+    // expiredKeyOrCanary: without a declared expired key, the profile has a lifecycle section.
     const lc = ctx.profile.lifecycle!;
     const maxWaitMs = maxRevocationWait(lc);
     const allowedMs = Math.max(params.toleranceMs, lc.revocationBudgetMs);
@@ -173,9 +193,17 @@ export default defineCheck({
       markLate(ctx, watch);
       return {
         verdict: 'fail',
-        message: `the canary was refused ${duration(lagMs)} after it expired; budget ${duration(allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
+        message: `${refusedLate('the canary', lagMs, 'it expired', allowedMs)} (${watch.accepted} calls succeeded after its expiry)`,
         expected,
         observed: `first refusal ${duration(lagMs)} after the expiry`,
+        findings: [
+          {
+            title: 'Refused late after its expiry',
+            message: refusedLate('the canary', lagMs, 'it expired', allowedMs),
+            ...(watch.firstLate?.response ? { response: watch.firstLate.response } : {}),
+            path: ['lifecycle', 'revocationBudgetMs'],
+          },
+        ],
         measurements: all,
       };
     }

@@ -5,9 +5,10 @@
 import { z } from 'zod';
 import { createCanary } from './canary.js';
 import { defineCheck } from './check.js';
-import { canaryCreationUnmet, noLifecycle, rotateUnmet } from './requirements.js';
+import { rotatableCanary } from './requirements.js';
+import { watchForRefusal } from './refusal-watch.js';
 import { statusText } from './describe.js';
-import { budgetTooSmallToUndo, budgetLeft, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import { budgetTooSmallToUndo, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
 
 export default defineCheck({
   id: 'lifecycle.rotated-key',
@@ -15,23 +16,38 @@ export default defineCheck({
   description:
     'Creates a canary, rotates it with lifecycle.rotationGraceSeconds of grace, expects the new secret to be accepted at once and the old one to be rejected once the grace period has passed (within a tolerance).',
   severity: 'high',
+  practice: 'Rotation and reclamation',
   destructive: true,
   phase: 'lifecycle',
   params: z.strictObject({
-    /** The old key may still be accepted this long after its grace period ends (clock skew, propagation). */
-    toleranceMs: z.number().int().nonnegative().default(1000),
-    /** Longer grace periods are not waited out: the check gives `error`. */
-    maxGraceSeconds: z.number().positive().default(60),
-    pollIntervalMs: z.number().int().min(1).default(100),
+    toleranceMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .meta({
+        description: 'Milliseconds the old key may still be accepted after its grace period ends (clock skew, propagation).',
+        examples: [2000],
+      }),
+    maxGraceSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .meta({
+        description: 'The longest grace period (lifecycle.rotationGraceSeconds) this check waits out; a longer one gives `error`.',
+        examples: [300],
+      }),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .meta({ description: 'Milliseconds between probes of the old key after rotation.', examples: [250] }),
   }),
-  unmet(profile) {
-    if (!profile.lifecycle) return [noLifecycle('rotate a key')];
-    // Rotation only ever touches a canary keyprobe creates: a rotated declared key would leave the profile pointing at a dead secret.
-    return [...rotateUnmet(profile), ...canaryCreationUnmet(profile)];
-  },
+  requires: [rotatableCanary],
   async run(ctx, params) {
-    const grace = ctx.profile.lifecycle!.rotationGraceSeconds;
-    const adapter = ctx.lifecycle!;
+    const grace = ctx.profile.lifecycle.rotationGraceSeconds;
+    const adapter = ctx.lifecycle;
     if (grace > params.maxGraceSeconds)
       return {
         verdict: 'error',
@@ -85,26 +101,23 @@ export default defineCheck({
     // After grace (+ tolerance) the old key must be rejected.
     const graceEnd = t0 + grace * 1000;
     await sleepUntil(graceEnd, ctx.signal);
-    let rejectedAtMs: number | undefined;
-    let lastOld: ProbeResult | undefined;
-    let acceptedAfterGrace = 0;
-    let at = performance.now();
-    while (performance.now() <= graceEnd + params.toleranceMs) {
-      if (budgetLeft(ctx) < 1)
-        return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
+    // The client waits throttles out here, so each probe answers about the key; every accepted one is failing evidence.
+    const watch = await watchForRefusal(ctx, canary.secret, {
+      t0: graceEnd,
+      maxWaitMs: params.toleranceMs,
+      fineUntilMs: params.toleranceMs,
+      pollIntervalMs: params.pollIntervalMs,
+      label: 'old key after the grace period',
       // The first few probes are kept as evidence; the rest would only repeat them.
-      lastOld = await probeKey(ctx, canary.secret, { label: 'old key after the grace period', record: acceptedAfterGrace < 3 });
-      if (lastOld.kind === 'rejected') {
-        rejectedAtMs = ms(lastOld.sentAt - graceEnd);
-        break;
-      }
-      if (lastOld.kind === 'accepted') {
-        if (lastOld.response) ctx.http.markFailing(lastOld.response);
-        acceptedAfterGrace++;
-      }
-      at += params.pollIntervalMs;
-      await sleepUntil(at, ctx.signal);
-    }
+      keepEvidence: 3,
+      throttle: 'wait',
+      markAccepted: true,
+    });
+    if (watch.stoppedBy === 'budget')
+      return { verdict: 'error', message: 'the request budget ran out while probing the old key; raise target.budget' };
+    const rejectedAtMs = watch.firstRejectionMs;
+    const lastOld = watch.last;
+    const acceptedAfterGrace = watch.accepted;
     // Only accepted answers prove the old key lives on; throttled ones are not judged.
     if (rejectedAtMs === undefined && acceptedAfterGrace === 0)
       return { verdict: 'error', message: `the old key got no judged answer after its grace period: ${describe(lastOld)}` };
@@ -124,7 +137,15 @@ export default defineCheck({
     };
     const expected = `the new key accepted at once; the old key rejected within ${params.toleranceMs} ms after its ${grace} s grace period`;
     if (failures.length > 0)
-      return { verdict: 'fail', message: failures.join('; '), expected, observed: failures.join('; '), advisories, measurements };
+      return {
+        verdict: 'fail',
+        message: failures.join('; '),
+        expected,
+        observed: failures.join('; '),
+        advisories,
+        measurements,
+        findings: failures.map((f) => ({ title: 'Rotation did not hold', message: f, path: ['lifecycle', 'rotationGraceSeconds'] })),
+      };
     return {
       verdict: 'pass',
       message: `the new key worked at once and the old key was rejected ${rejectedAtMs} ms after its ${grace} s grace period ended`,

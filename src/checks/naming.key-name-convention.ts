@@ -15,11 +15,24 @@ export default defineCheck({
   description:
     "The key's name (declared, and as the platform knows it where introspection is available) must be lower-case words joined by hyphens, read <system>-<env>-<purpose> in agreement with key.system, key.environment and key.purpose, and must not be generic (test, api, system, key, default, …).",
   severity: 'medium',
+  practice: 'Naming',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    genericNames: z.array(z.string()).default([...GENERIC_NAMES]),
-    genericPurposes: z.array(z.string()).default([...GENERIC_PURPOSES]),
+    genericNames: z
+      .array(z.string())
+      .default([...GENERIC_NAMES])
+      .meta({
+        description: 'Whole key names that say nothing about whose key it is or what for; a key named one of them fails.',
+        examples: [['default', 'test', 'my-key']],
+      }),
+    genericPurposes: z
+      .array(z.string())
+      .default([...GENERIC_PURPOSES])
+      .meta({
+        description: 'Purpose parts (the <purpose> of <system>-<env>-<purpose>) too vague to tell what the key is for.',
+        examples: [['key', 'api', 'misc']],
+      }),
   }),
   async run(ctx, params) {
     const { key } = ctx.profile;

@@ -4,10 +4,26 @@
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck, type CheckContext } from './check.js';
-import type { Unmet } from './requirements.js';
+import { requirement } from './requirements.js';
 import { introspect } from './introspection.js';
 
 const ADMIN_SCOPE = /(^|[:._/-])(admin|administrator|manage|management|root|superuser|sudo|owner|full[-_]?access)([:._/-]|$)/i;
+
+/** Known granted scopes (declared or introspected): without them there is nothing to judge. */
+const knownScopes = requirement((profile) => {
+  const needKnown = profile.allowed.some((r) => r.scope);
+  const grantedKnown = profile.key.scopes !== undefined || profile.target.introspection !== undefined;
+  if (!needKnown && !grantedKnown)
+    return [
+      {
+        path: ['key', 'scopes'],
+        message: 'neither the granted scopes (key.scopes or target.introspection) nor the needed ones (allowed[].scope) are known',
+      },
+    ];
+  if (!grantedKnown)
+    return [{ path: ['key', 'scopes'], message: 'the granted scopes are unknown: declare key.scopes or target.introspection' }];
+  return [];
+});
 
 export default defineCheck({
   id: 'privilege.least-privilege',
@@ -15,26 +31,16 @@ export default defineCheck({
   description:
     'Compares the granted scopes (introspected where available, else key.scopes) with the scopes the allowed resources name (allowed[].scope). Wildcards (*, *:*, foo:*) and admin or management scopes fail; every other excess scope is named.',
   severity: 'high',
+  practice: 'Least privilege',
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    /** Scopes that are fine to hold even if no allowed resource names them. */
-    tolerated: z.array(z.string()).default([]),
+    tolerated: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'Scopes that are fine to hold even if no allowed resource names them.', examples: [['openid', 'profile']] }),
   }),
-  unmet(profile): Unmet[] {
-    const needKnown = profile.allowed.some((r) => r.scope);
-    const grantedKnown = profile.key.scopes !== undefined || profile.target.introspection !== undefined;
-    if (!needKnown && !grantedKnown)
-      return [
-        {
-          path: ['key', 'scopes'],
-          message: 'neither the granted scopes (key.scopes or target.introspection) nor the needed ones (allowed[].scope) are known',
-        },
-      ];
-    if (!grantedKnown)
-      return [{ path: ['key', 'scopes'], message: 'the granted scopes are unknown: declare key.scopes or target.introspection' }];
-    return [];
-  },
+  requires: [knownScopes],
   async run(ctx, params) {
     const advisories: string[] = [];
     const granted = await grantedScopes(ctx, advisories);

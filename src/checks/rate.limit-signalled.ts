@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { hasAnySignal, parseRateLimitHeaders, type LegacyLimit, type QuotaPolicy } from '../http/rate-limit-headers.js';
 import { defineCheck } from './check.js';
-import { noRateLimit } from './requirements.js';
+import { rateLimit } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetLeft } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -23,19 +23,25 @@ export default defineCheck({
   description:
     'Bursts until throttled, then checks the status (429, or a declared one — advisory), Retry-After (seconds or HTTP-date) and any RateLimit, RateLimit-Policy, RateLimit-* or X-RateLimit-* fields for consistency with the observed limit.',
   severity: 'medium',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'rate',
   params: z.strictObject({
-    /** A throttled answer without a usable Retry-After fails (default); false makes it advisory. */
-    requireRetryAfter: z.boolean().default(true),
-    /** Missing RateLimit / RateLimit-Policy / X-RateLimit-* fields fail instead of being advisory. */
-    requireRateLimitFields: z.boolean().default(false),
+    requireRetryAfter: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'A throttled answer without a usable Retry-After fails; false makes it an advisory.', examples: [false] }),
+    requireRateLimitFields: z
+      .boolean()
+      .default(false)
+      .meta({
+        description: 'Missing RateLimit / RateLimit-Policy / X-RateLimit-* fields fail instead of being an advisory.',
+        examples: [true],
+      }),
   }),
-  unmet(profile) {
-    return noRateLimit(profile);
-  },
+  requires: [rateLimit],
   async run(ctx, params) {
-    const spec = ctx.profile.rateLimit!;
+    const spec = ctx.profile.rateLimit;
     const o = await burstToThrottle(ctx, spec);
     const base = { measurements: o.measurements, timeline: o.timeline };
     if (o.unverifiable) return { ...base, verdict: 'error', message: o.unverifiable };

@@ -5,7 +5,7 @@
 // alone undercounts on some gateways). Too little load to exceed the limit is
 // `error`, never a false fail.
 import { defineCheck, noParams } from './check.js';
-import { noRateLimit } from './requirements.js';
+import { rateLimit } from './requirements.js';
 import { statusText } from './describe.js';
 import type { BurstRefusal } from '../http/burst.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -16,14 +16,14 @@ export default defineCheck({
   description:
     'Bursts the rateLimit probe above the expected limit and passes when a throttling answer (429 or a declared status) arrives within limit × (1 + tolerance) accepted calls plus the requests in flight; too little load is an error, not a fail.',
   severity: 'high',
+  practice: 'Reverse validation',
+  required: true,
   destructive: false,
   phase: 'rate',
   params: noParams,
-  unmet(profile) {
-    return noRateLimit(profile);
-  },
+  requires: [rateLimit],
   async run(ctx) {
-    const spec = ctx.profile.rateLimit!;
+    const spec = ctx.profile.rateLimit;
     const o = await burstToThrottle(ctx, spec);
     const expected = `a throttling answer within ${o.allowance} accepted calls (limit ${spec.limit} per ${spec.windowSeconds} s + ${Math.round(spec.tolerance * 100)}% tolerance) plus the requests in flight`;
     const base = { expected, measurements: o.measurements, timeline: o.timeline };

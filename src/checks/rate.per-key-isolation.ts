@@ -3,10 +3,11 @@
 // by client IP, so one busy integration throttled every other one; a global
 // bucket does the same. The second key is a declared secondKey, else the
 // declared canary, else a canary created (and deleted) through the adapter.
+import type { Profile, RateLimitSpec } from '../config/profile-schema.js';
 import { secondKey, type SubjectKey } from './canary.js';
 import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
-import { noRateLimit, secondKeyUnmet, sharedLimiterUnmet } from './requirements.js';
+import { perKeyLimiter, rateLimit, secondKeyAvailable } from './requirements.js';
 import { statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeKey, sleep } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -20,14 +21,13 @@ export default defineCheck({
   description:
     'Throttles the key with a burst, then sends three calls at once with a second key from the same client: all must be served (a shared or per-IP bucket fails, a continuously refilling one too), and the first key must still be throttled.',
   severity: 'high',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'rate',
   params: noParams,
-  unmet(profile) {
-    return [...noRateLimit(profile), ...sharedLimiterUnmet(profile), ...secondKeyUnmet(profile)];
-  },
+  requires: [rateLimit, perKeyLimiter, secondKeyAvailable],
   async run(ctx) {
-    const spec = ctx.profile.rateLimit!;
+    const spec = ctx.profile.rateLimit;
     const tooSmall = budgetTooSmallToUndo(ctx);
     if (tooSmall) return tooSmall;
     const acquired = await secondKey({ profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup });
@@ -48,10 +48,10 @@ export default defineCheck({
 });
 
 async function isolationAttempt(
-  ctx: CheckContext,
+  ctx: CheckContext<Profile & { rateLimit: RateLimitSpec }>,
   other: SubjectKey,
 ): Promise<{ outcome: CheckOutcome & { measurements: Record<string, Measurement> }; inconclusive?: boolean }> {
-  const spec = ctx.profile.rateLimit!;
+  const spec = ctx.profile.rateLimit;
   const o = await burstToThrottle(ctx, spec);
   const base = { measurements: { ...o.measurements, secondKey: other.kind } as Record<string, Measurement>, timeline: o.timeline };
   if (o.unverifiable) return { outcome: { ...base, verdict: 'error', message: o.unverifiable } };

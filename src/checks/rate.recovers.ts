@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { parseRateLimitHeaders, secondsUntilReset } from '../http/rate-limit-headers.js';
 import { defineCheck } from './check.js';
-import { noRateLimit } from './requirements.js';
+import { rateLimit } from './requirements.js';
 import { statusText } from './describe.js';
 import { ms, probeKey, sleep } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
@@ -15,19 +15,25 @@ export default defineCheck({
   description:
     'Bursts until throttled, waits what Retry-After says (else the RateLimit reset, else the declared window), and expects the next call to succeed.',
   severity: 'medium',
+  practice: 'Reverse validation',
   destructive: false,
   phase: 'rate',
   params: z.strictObject({
-    /** Added to the announced wait, for clock granularity. */
-    marginMs: z.number().int().nonnegative().default(100),
-    /** Longer announced waits are not waited out: the check gives `error`. */
-    maxWaitSeconds: z.number().positive().default(120),
+    marginMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(100)
+      .meta({ description: 'Milliseconds added to the announced wait (Retry-After), for clock granularity.', examples: [250] }),
+    maxWaitSeconds: z
+      .number()
+      .positive()
+      .default(120)
+      .meta({ description: 'The longest announced wait this check waits out; a longer one gives `error`.', examples: [300] }),
   }),
-  unmet(profile) {
-    return noRateLimit(profile);
-  },
+  requires: [rateLimit],
   async run(ctx, params) {
-    const spec = ctx.profile.rateLimit!;
+    const spec = ctx.profile.rateLimit;
     const o = await burstToThrottle(ctx, spec);
     const base = { timeline: o.timeline };
     if (o.unverifiable) return { ...base, measurements: o.measurements, verdict: 'error', message: o.unverifiable };

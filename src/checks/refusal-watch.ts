@@ -12,9 +12,14 @@
 // somewhere between the last accepted probe (`lastAcceptedMs`) and the first
 // refused one: a refusal is proven late only by a probe accepted after the
 // budget, since probes in between may have been throttled or held up by
-// pacing (the throttle rule, docs/verdicts.md).
+// pacing (the throttle rule, docs/verdicts.md). Once refused, a disabled key
+// must stay refused: the optional stability window probes on, each on a fresh
+// connection (another node may still honour the key), and counts every
+// acceptance as a flap. This is the one poll-until-refused loop of the
+// lifecycle checks (disabled, expired, rotated).
 import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
+import { duration } from './describe.js';
 import { budgetLeft, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
 
 export interface WatchOptions {
@@ -33,6 +38,19 @@ export interface WatchOptions {
    * (`firstLate`), since an acceptance then is what a late refusal is proven by.
    */
   readonly lateAfterMs?: number;
+  /** `observe` (default): a throttled probe comes back at once and is counted apart; `wait`: the client waits throttles out first. */
+  readonly throttle?: 'observe' | 'wait';
+  /** Mark every accepted probe as failing evidence (it proves the key still works where it must not). */
+  readonly markAccepted?: boolean;
+  /** After the first refusal, keep probing this long (from that refusal), each probe on a fresh connection. */
+  readonly stability?: { readonly windowMs: number; readonly intervalMs: number };
+}
+
+/** What the stability window saw: judged probes, throttled ones (not judged), and acceptances after the first refusal. */
+export interface StabilityWindow {
+  readonly probes: number;
+  readonly throttled: number;
+  readonly flaps: number;
 }
 
 export interface Watch {
@@ -48,6 +66,8 @@ export interface Watch {
   readonly last?: ProbeResult;
   /** The first probe sent after lateAfterMs, kept as evidence: a check that fails on it marks it (markFailing). */
   readonly firstLate?: ProbeResult;
+  /** Present when a stability window was asked for and the key was refused. */
+  readonly stability?: StabilityWindow;
   readonly stoppedBy: 'rejected' | 'wait ran out' | 'budget';
 }
 
@@ -85,12 +105,22 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   while (performance.now() - o.t0 <= o.maxWaitMs) {
     if (budgetLeft(ctx) < 1) return { ...seen(), stoppedBy: 'budget' };
     const late = !firstLate && o.lateAfterMs !== undefined && performance.now() - o.t0 > o.lateAfterMs;
-    last = await probeKey(ctx, secret, { label: o.label, record: late || points.length < (o.keepEvidence ?? 0), throttle: 'observe' });
+    last = await probeKey(ctx, secret, {
+      label: o.label,
+      record: late || points.length < (o.keepEvidence ?? 0),
+      throttle: o.throttle ?? 'observe',
+    });
     if (late) firstLate = last;
     const tMs = ms(last.sentAt - o.t0);
     points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
-    if (last.kind === 'rejected') return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
+    if (last.kind === 'rejected') {
+      if (!o.stability) return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
+      ctx.progress(`first rejection after ${duration(tMs)}`);
+      const window = await stabilityWindow(ctx, secret, o.t0 + tMs + o.stability.windowMs, o.stability.intervalMs, o.t0, points);
+      return { firstRejectionMs: tMs, ...seen(), stability: window.seen, stoppedBy: window.budgetRanOut ? 'budget' : 'rejected' };
+    }
     if (last.kind === 'accepted') {
+      if (o.markAccepted && last.response) ctx.http.markFailing(last.response);
       accepted++;
       lastAcceptedMs = tMs;
     } else if (last.kind === 'throttled') throttled++;
@@ -101,4 +131,38 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
     await sleepUntil(next, ctx.signal);
   }
   return { ...seen(), stoppedBy: 'wait ran out' };
+}
+
+/** Probes on until `end` (performance.now()), each on a fresh connection; an acceptance is a flap, marked as failing evidence. */
+async function stabilityWindow(
+  ctx: CheckContext,
+  secret: string,
+  end: number,
+  intervalMs: number,
+  t0: number,
+  points: ProbePoint[],
+): Promise<{ seen: StabilityWindow; budgetRanOut: boolean }> {
+  let probes = 0;
+  let throttled = 0;
+  let flaps = 0;
+  let at = performance.now();
+  while (performance.now() < end) {
+    if (budgetLeft(ctx) < 1) return { seen: { probes, throttled, flaps }, budgetRanOut: true };
+    const r = await probeKey(ctx, secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
+    points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
+    if (r.kind === 'throttled') throttled++;
+    else probes++;
+    if (r.kind === 'accepted') {
+      if (r.response) ctx.http.markFailing(r.response);
+      flaps++;
+    }
+    at += intervalMs;
+    await sleepUntil(at, ctx.signal);
+  }
+  return { seen: { probes, throttled, flaps }, budgetRanOut: false };
+}
+
+/** The measured lag, as a reviewer reads it: "the canary was refused 37.1 s after the delete; budget 1 s". */
+export function refusedLate(subject: string, lagMs: number, after: string, budgetMs: number): string {
+  return `${subject} was refused ${duration(lagMs)} after ${after}; budget ${duration(budgetMs)}`;
 }

@@ -3,9 +3,9 @@
 // these words) and for `keyprobe validate` (which lists every unmet
 // requirement of a suite at once, each located at the field to add or fix).
 // The rules about which key a destructive check acts on live here too, so the
-// lifecycle code that picks the key (lifecycle/canary.ts) and the static
+// lifecycle code that picks the key (checks/canary.ts) and the static
 // answer to "can this profile run that check?" cannot drift apart.
-import type { Profile } from '../config/profile-schema.js';
+import type { DeniedResource, LifecycleSpec, Profile, RateLimitSpec } from '../config/profile-schema.js';
 import { adapterOffers } from '../lifecycle/adapters.js';
 import type { LifecycleAction } from '../lifecycle/types.js';
 
@@ -15,6 +15,34 @@ export interface Unmet {
   readonly message: string;
   /** The profile field to add or fix, e.g. ['key', 'id']; validate points at it (or its nearest parent). */
   readonly path: readonly (string | number)[];
+}
+
+/**
+ * One precondition a check declares (`requires: [denied, rateLimit]`): what
+ * the profile lacks for it, and, as a type, the profile the check's `run`
+ * sees when nothing is lacking (e.g. `rateLimit` present).
+ */
+export interface Requirement<N extends Profile = Profile> {
+  unmet(profile: Profile): readonly Unmet[];
+  /** Type only, never set: the profile once this requirement holds. */
+  readonly narrows?: N;
+}
+
+export function requirement<N extends Profile = Profile>(unmetOf: (profile: Profile) => readonly Unmet[]): Requirement<N> {
+  return { unmet: unmetOf };
+}
+
+/** The profile a check sees once all its requirements hold: every narrowing at once. */
+export type Narrowed<R extends readonly Requirement[]> = R extends readonly [
+  Requirement<infer N>,
+  ...infer Rest extends readonly Requirement[],
+]
+  ? N & Narrowed<Rest>
+  : Profile;
+
+/** Everything a list of requirements finds missing, in order. */
+export function unmetOf(requires: readonly Requirement[], profile: Profile): Unmet[] {
+  return requires.flatMap((r) => r.unmet(profile));
 }
 
 const unmet = (path: readonly (string | number)[], message: string): Unmet => ({ path, message });
@@ -189,3 +217,42 @@ export function secondKeyUnmet(profile: Profile): Unmet[] {
         ),
       ];
 }
+
+// The requirements checks declare. Each is one rule, worded once.
+
+/** At least one denied resource. */
+export const denied = requirement<Profile & { denied: [DeniedResource, ...DeniedResource[]] }>((profile) =>
+  profile.denied.length === 0 ? [unmet(['denied'], 'the profile lists no denied resources (denied: [...])')] : [],
+);
+
+/** A declared rate limit. */
+export const rateLimit = requirement<Profile & { rateLimit: RateLimitSpec }>(noRateLimit);
+
+/** A limiter that counts per key (a shared one makes per-key isolation meaningless). */
+export const perKeyLimiter = requirement(sharedLimiterUnmet);
+
+/** A second key for isolation: declared, the canary, or one the adapter can create. */
+export const secondKeyAvailable = requirement(secondKeyUnmet);
+
+/** At least one key of another environment. */
+export const otherEnvironments = requirement((profile) =>
+  profile.otherEnvironments.length === 0
+    ? [unmet(['otherEnvironments'], 'the profile lists no keys of other environments (otherEnvironments: [...])')]
+    : [],
+);
+
+/** A key to disable, and the actions to disable and restore it (disableSubject: the same rule checks/canary.ts acts on). */
+export const disableSubjectKnown = requirement<Profile & { lifecycle: LifecycleSpec }>((profile) => disableSubject(profile).unmet);
+
+/** A canary keyprobe can create, rotate and delete: rotation never touches a declared key (the profile would point at a dead secret). */
+export const rotatableCanary = requirement<Profile & { lifecycle: LifecycleSpec }>((profile) =>
+  profile.lifecycle ? [...rotateUnmet(profile), ...canaryCreationUnmet(profile)] : [noLifecycle('rotate a key')],
+);
+
+/** A declared expired key, or a canary keyprobe can create with an expiry. */
+export const expiredKeyOrCanary = requirement((profile) => {
+  if (profile.expiredKey) return [];
+  if (!profile.lifecycle)
+    return [unmet(['expiredKey'], 'the profile declares no expiredKey and has no lifecycle section to create an expiring canary')];
+  return canaryCreationUnmet(profile);
+});

@@ -669,5 +669,6 @@ export type Profile = z.output<typeof profileSchema>;
 export type AllowedResource = Profile['allowed'][number];
 export type DeniedResource = Profile['denied'][number];
 export type RateLimitSpec = NonNullable<Profile['rateLimit']>;
+export type LifecycleSpec = NonNullable<Profile['lifecycle']>;
 export type EnvironmentIsolation = NonNullable<Profile['environmentIsolation']>;
 export type ProbeRequest = z.output<typeof environmentProbe>;

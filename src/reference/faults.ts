@@ -45,8 +45,6 @@ export interface FaultDefinition {
   readonly valueName?: string;
   readonly defaultValue?: number | string;
   readonly description: string;
-  /** The keyprobe check this fault must make fail (and no other). */
-  readonly failsCheck: string;
   /** Where the defect was seen in the wild. */
   readonly seenIn: string;
 }
@@ -62,7 +60,6 @@ const SPECS: readonly FaultSpec[] = [
     takesValue: false,
     description:
       'A request with no Authorization header at all is served as if authorised (all scopes). An empty "Bearer " header is still refused.',
-    failsCheck: 'auth.missing-key-rejected',
     seenIn: 'Auth plugins left off a route or "anonymous" consumers (Kong key-auth `anonymous`, gateways with auth disabled on one route)',
   },
   {
@@ -72,7 +69,6 @@ const SPECS: readonly FaultSpec[] = [
     valueName: 'MS',
     defaultValue: 2000,
     description: 'A disable or a delete takes effect on the data plane only MS milliseconds after the call.',
-    failsCheck: 'lifecycle.disabled-key-rejected',
     seenIn: 'Unkey cache up to 60 s (unkeyed/unkey#2587), Tyk session cache ~10 s (tyk#2083, #2293), AWS ~10 s, Kong multi-node ~5 s',
   },
   {
@@ -83,7 +79,6 @@ const SPECS: readonly FaultSpec[] = [
     defaultValue: 0.3,
     description:
       'After a disable (or a delete) the key is still accepted on a fraction RATIO of requests: 10 simulated nodes served round-robin, round(RATIO*10) of them with a stale cache. The first request after the revocation is refused.',
-    failsCheck: 'lifecycle.disabled-key-rejected (stability window)',
     seenIn: 'Kong `local` caches on multi-node gateways; RATIO=1 is Kong#3836 (revocation never takes effect)',
   },
   {
@@ -93,7 +88,6 @@ const SPECS: readonly FaultSpec[] = [
     valueName: 'ROUTE',
     defaultValue: '/v1/resources',
     description: 'The scope check is skipped for paths starting with ROUTE: any valid key reaches them.',
-    failsCheck: 'authz.unauthorized-resource-denied',
     seenIn: 'Stale or missing permission checks per route (directus#5597, #19323; an ACL plugin not attached to one route)',
   },
   {
@@ -101,7 +95,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'No rate limiting at all (and no RateLimit fields).',
-    failsCheck: 'rate.limit-triggered',
     seenIn: 'Limiter failing open when its store errors (Kong rate-limiting `fault_tolerant`)',
   },
   {
@@ -109,7 +102,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'One rate-limit bucket per client IP instead of per key, so every key from one client shares it.',
-    failsCheck: 'rate.per-key-isolation',
     seenIn: 'Directus rate limiter keyed by client IP',
   },
   {
@@ -119,7 +111,6 @@ const SPECS: readonly FaultSpec[] = [
     valueName: 'STATUS',
     defaultValue: 503,
     description: 'Throttled requests get STATUS (any 4xx/5xx) instead of 429.',
-    failsCheck: 'rate.limit-signalled',
     seenIn: 'APISIX limit-count default rejected_code 503; Tyk quota 403',
   },
   {
@@ -127,7 +118,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: '429 without Retry-After (RateLimit and RateLimit-Policy are still sent).',
-    failsCheck: 'rate.limit-signalled',
     seenIn: 'Tyk quota answers without Retry-After; many hand-written limiters',
   },
   {
@@ -137,7 +127,6 @@ const SPECS: readonly FaultSpec[] = [
     valueName: 'N',
     defaultValue: 16,
     description: 'Only the first N characters of the presented credential and of the stored secret are compared.',
-    failsCheck: 'auth.near-miss-key-rejected',
     seenIn: "Truncating hashes and lookups by key prefix (bcrypt's 72-byte truncation, Okta 2024 advisory; prefix-indexed key tables)",
   },
   {
@@ -145,7 +134,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'Credentials are compared case-insensitively.',
-    failsCheck: 'auth.near-miss-key-rejected',
     seenIn: 'Keys stored in case-insensitive columns (MySQL *_ci collations) or lower-cased on the way in',
   },
   {
@@ -153,7 +141,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'Keys past their expiresAt are still accepted.',
-    failsCheck: 'lifecycle.expired-key-rejected',
     seenIn: 'Kong key-auth ttl ignored in DB-less/hybrid mode',
   },
   {
@@ -161,7 +148,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'After a rotation the old secret stays valid forever; the grace period is ignored.',
-    failsCheck: 'lifecycle.rotated-key',
     seenIn: 'Kong#5705 (old key still valid after rotation, DB-less)',
   },
   {
@@ -169,7 +155,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'Keys of other environments are accepted by this target.',
-    failsCheck: 'env.foreign-environment-key-rejected',
     seenIn: 'Test keys accepted in production where keys carry no environment marker (cf. Stripe sk_test_/sk_live_)',
   },
   {
@@ -178,7 +163,6 @@ const SPECS: readonly FaultSpec[] = [
     takesValue: false,
     description:
       "403 bodies carry the denied resource's data (e.g. res-internal-ledger), an internal table name (key_scopes) and a stack trace.",
-    failsCheck: 'authz.unauthorized-resource-denied',
     seenIn: 'unstructured-api #578, dataverse #4954 (internal details in error bodies)',
   },
   {
@@ -186,7 +170,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: '403 bodies echo the presented key and its sha256 hex.',
-    failsCheck: 'authz.unauthorized-resource-denied',
     seenIn: 'LiteLLM #39757 (key hash echoed in error bodies)',
   },
   {
@@ -195,7 +178,6 @@ const SPECS: readonly FaultSpec[] = [
     takesValue: false,
     description:
       'A credential not shaped like a key (random text, "!!!", empty, another scheme) crashes the parser: 500 with a stack trace. Key-shaped unknown keys still get 401.',
-    failsCheck: 'auth.invalid-key-rejected',
     seenIn: 'aibrix #671, gravitee #424 (5xx for a bad or foreign key)',
   },
   {
@@ -203,7 +185,6 @@ const SPECS: readonly FaultSpec[] = [
     kind: 'flag',
     takesValue: false,
     description: 'A key sent as ?api_key= is accepted when there is no Authorization header.',
-    failsCheck: 'auth.key-in-query-rejected',
     seenIn: 'Gateways accepting keys in the query string by default (Kong key-auth key_in_query, APISIX key-auth query)',
   },
   {
@@ -213,7 +194,6 @@ const SPECS: readonly FaultSpec[] = [
     valueName: 'FORM',
     defaultValue: 'split',
     description: `403 bodies (plain text) echo the presented key in FORM: ${ECHO_FORM_NAMES.join(', ')}. None of them holds the key as is.`,
-    failsCheck: 'authz.unauthorized-resource-denied',
     seenIn:
       'Error pages and debug dumps that quote the Authorization header (base64 of user:key), URL-encode or JSON-escape it, or log it broken over lines (LiteLLM #39757 echoed a key hash)',
   },

@@ -15,7 +15,6 @@ import { jsonSchemaFor, SCHEMA_KINDS, type SchemaKind } from '../../src/schema/j
  */
 const DOCUMENTED_ELSEWHERE: Partial<Record<SchemaKind, RegExp>> = {
   profile: /^lifecycle\.(adapter|http|command|manual)(\.|$)/,
-  suite: /^checks\[\]\.params\./,
 };
 
 function fieldsOf(kind: SchemaKind): SchemaField[] {

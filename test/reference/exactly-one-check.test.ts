@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { FAULTS, parseFaultArgs, type ReferenceTarget } from '../../src/reference/index.js';
 import { findSecrets } from '../helpers/scan.js';
 import { call, createKey, rememberSecret, start } from './helpers.js';
+import { FAULT_CHECKS } from '../detection/fault-checks.js';
 
 type Verdict = 'pass' | 'fail' | 'error';
 type Probe = (target: ReferenceTarget) => Promise<Verdict>;
@@ -143,7 +144,7 @@ describe('each fault fails exactly one check', () => {
     ).toBe(true);
   });
 
-  it.each(FAULTS.map((f) => [f.name, f.failsCheck.split(' ')[0]!] as const))('%s fails only %s', async (name, check) => {
+  it.each(FAULTS.map((f) => [f.name, FAULT_CHECKS[f.name]] as const))('%s fails only %s', async (name, check) => {
     const target = await start({ faults: parseFaultArgs([name]) }); // with its default value
     expect(PROBES[check], `a probe for ${check}`).toBeDefined();
     const verdicts = await runProbes(target);

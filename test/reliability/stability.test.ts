@@ -19,6 +19,7 @@ import type { RunResult, Verdict } from '../../src/result.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { keyStates, startReference } from './reference-harness.js';
+import { FAULT_CHECKS } from '../detection/fault-checks.js';
 
 const STABILITY = process.env.KEYPROBE_STABILITY === '1';
 const RUNS = Number(process.env.KEYPROBE_STABILITY_RUNS ?? (STABILITY ? 20 : 3));
@@ -35,7 +36,7 @@ interface Scenario {
 
 const SCENARIOS: Scenario[] = [
   { name: 'healthy', faults: [] },
-  ...FAULTS.map((f) => ({ name: f.name, faults: [f.name], detectedBy: f.failsCheck.split(' ')[0]! })),
+  ...FAULTS.map((f) => ({ name: f.name, faults: [f.name], detectedBy: FAULT_CHECKS[f.name] })),
 ];
 
 interface RunFigures {

@@ -1,0 +1,85 @@
+// The poll-until-refused primitive of the lifecycle checks, over loopback,
+// against a key that a scripted server keeps serving for a few probes, then
+// refuses: judged probes and throttled ones are counted apart (a throttled
+// answer is neither a refusal nor an acceptance), the stability window counts
+// an acceptance after the first refusal as a flap (marked failing evidence),
+// and the lag is worded as a reviewer reads it. The assertions count probes,
+// not milliseconds, so a busy machine cannot change them.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refusedLate, watchForRefusal } from '../../src/checks/refusal-watch.js';
+import { json, startServer, type TestServer } from '../http/servers.js';
+import { checkContext } from './check-context.js';
+
+const KEY = `kp_prod_${randomBytes(16).toString('hex')}`;
+let server: TestServer;
+/** The answers to the next probes of /ok, in order; once spent, 401. */
+let script: number[] = [];
+
+beforeAll(async () => {
+  server = await startServer((_req, res) => {
+    const status = script.shift() ?? 401;
+    return json(res, status, {}, status === 429 ? { 'retry-after': '0' } : {});
+  });
+});
+afterAll(() => server.close());
+
+const watch = (stability?: { windowMs: number; intervalMs: number }) => {
+  const ctx = checkContext(server.origin, KEY);
+  return watchForRefusal(ctx, KEY, {
+    t0: performance.now(),
+    maxWaitMs: 10_000,
+    fineUntilMs: 10_000,
+    pollIntervalMs: 5,
+    label: 'after the disable',
+    ...(stability ? { stability } : {}),
+  });
+};
+
+describe('watchForRefusal', () => {
+  it('counts accepted and throttled probes apart until the first refusal', async () => {
+    script = [200, 200, 429, 200, 401];
+    const w = await watch();
+    expect(w.stoppedBy).toBe('rejected');
+    expect(w.accepted).toBe(3);
+    expect(w.throttled).toBe(1);
+    expect(w.points.map((p) => [p.status, p.accepted])).toEqual([
+      [200, true],
+      [200, true],
+      [429, false],
+      [200, true],
+      [401, false],
+    ]);
+    expect(w.firstRejectionMs).toBeGreaterThanOrEqual(w.lastAcceptedMs!);
+    expect(w.stability).toBeUndefined();
+  });
+
+  it('a key that is only ever throttled is never judged refused', async () => {
+    script = Array(400).fill(429);
+    const ctx = checkContext(server.origin, KEY);
+    const w = await watchForRefusal(ctx, KEY, { t0: performance.now(), maxWaitMs: 300, fineUntilMs: 300, pollIntervalMs: 5, label: 'x' });
+    expect(w.stoppedBy).toBe('wait ran out');
+    expect(w.firstRejectionMs).toBeUndefined();
+    expect(w.accepted).toBe(0);
+    expect(w.throttled).toBe(w.points.length);
+    script = [];
+  });
+
+  it('the stability window counts an acceptance after the first refusal as a flap, and a throttled probe apart', async () => {
+    script = [200, 401, 401, 200, 429, 401];
+    const w = await watch({ windowMs: 1000, intervalMs: 20 });
+    expect(w.stoppedBy).toBe('rejected');
+    expect(w.accepted).toBe(1);
+    expect(w.stability).toBeDefined();
+    expect(w.stability!.flaps).toBe(1);
+    expect(w.stability!.throttled).toBe(1);
+    // Every probe of the window after the script ran out was refused: judged, no flap.
+    expect(w.stability!.probes).toBeGreaterThanOrEqual(3);
+    expect(w.points.filter((p) => p.accepted)).toHaveLength(2);
+  });
+
+  it('words the lag as measured', () => {
+    expect(refusedLate('the canary', 37_140, 'the delete', 1000)).toBe('the canary was refused 37.1 s after the delete; budget 1 s');
+    expect(refusedLate('the key', 312.44, 'the disable', 250)).toBe('the key was refused 312.4 ms after the disable; budget 250 ms');
+  });
+});
