@@ -13,7 +13,7 @@ import { inventoryAudit } from './inventory-audit.js';
 import { rateLimitPrecision } from './rate-limit-precision.js';
 import { reportsAtScale } from './reports-at-scale.js';
 import { revocationAccuracy } from './revocation-accuracy.js';
-import { scale } from './scale.js';
+import { scale, scale1000 } from './scale.js';
 import { suiteOverhead } from './suite-overhead.js';
 import type { BenchContext, Benchmark } from './lib/benchmark.js';
 import { ROOT } from './lib/keyprobe.js';
@@ -27,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   rateLimitPrecision,
   coldStart,
   scale,
+  scale1000,
   reportsAtScale,
   inventoryAudit,
 ];
