@@ -46,7 +46,7 @@ export const scale1000 = scaleBenchmark({
   id: 'scale-1000',
   title: 'Scale (1,000 profiles)',
   profiles: 1000,
-  concurrency: Number(process.env.KEYPROBE_BENCH_SCALE_CONCURRENCY ?? 64),
+  concurrency: Number(process.env.KEYPROBE_BENCH_SCALE_CONCURRENCY ?? 16),
   goalRssMb: 500,
   repeatCapMs: 150_000,
   maxRuns: (runs) => runs,
