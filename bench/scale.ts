@@ -7,7 +7,7 @@
 // the floor the protocol imposes: ceil(profiles / concurrency) × one
 // profile's imposed waits, read from the run's own measurements.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Benchmark } from './lib/benchmark.js';
 import { generateProfiles } from './lib/generated-profiles.js';
 import { CLI, fromDist, type RunResult, type SeedModule } from './lib/keyprobe.js';
@@ -29,6 +29,10 @@ interface ScaleSetup {
   readonly repeatCapMs: number;
   /** The most runs (the 100-profile run makes one fewer than --runs). */
   readonly maxRuns: (runs: number) => number;
+  /** How long one run may take before it counts as hung. */
+  readonly timeoutMs: number;
+  /** Profiles run again one by one after the first run, whose verdicts must match the big run's (none: not checked). */
+  readonly aloneSample: number;
 }
 
 export const scale = scaleBenchmark({
@@ -39,6 +43,8 @@ export const scale = scaleBenchmark({
   goalRssMb: 300,
   repeatCapMs: 100_000,
   maxRuns: (runs) => Math.max(1, runs - 1),
+  timeoutMs: 5 * 60_000,
+  aloneSample: 0,
 });
 
 // A thousand keys in a minute (issue #15): the same run at ten times the profiles.
@@ -50,6 +56,9 @@ export const scale1000 = scaleBenchmark({
   goalRssMb: 500,
   repeatCapMs: 150_000,
   maxRuns: (runs) => runs,
+  timeoutMs: 20 * 60_000,
+  // No profile's rate check disturbed by another's: a sample run alone gives the same verdicts.
+  aloneSample: 5,
 });
 
 function scaleBenchmark(setup: ScaleSetup): Benchmark {
@@ -74,6 +83,8 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
       const rates: number[] = [];
       const notes: string[] = [];
       let checksPerProfile = 0;
+      let aloneCompared = 0;
+      const aloneDiffers: string[] = [];
       for (let i = 0; i < maxRuns; i++) {
         if (i > 0 && performance.now() - started > REPEAT_CAP_MS) {
           notes.push(
@@ -101,7 +112,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
               cwd: dir,
               env: { ...process.env, ...generated.env, NO_COLOR: '1' },
               peakRss: true,
-              timeoutMs: 5 * 60_000,
+              timeoutMs: setup.timeoutMs,
               onSpawn: (pid) => {
                 sampler = setInterval(() => {
                   const now = Date.now();
@@ -145,6 +156,26 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
           const during = samples.filter((s) => s.at <= checksDone).map((s) => s.rss);
           if (during.length > 0) rssDuringChecks.push(Math.max(...during));
           rates.push(requests / (t.ms / 1000));
+          if (i === 0 && setup.aloneSample > 0) {
+            const sample = sampleOf(generated.files, setup.aloneSample);
+            for (const [k, file] of sample.entries()) {
+              ctx.progress(`the same profile alone, ${k + 1}/${sample.length}: ${basename(file)}`);
+              const aloneOut = join(dir, `alone-${k}`);
+              await timedSpawn(process.execPath, [CLI, 'run', file, '--out', aloneOut, '--quiet'], {
+                cwd: dir,
+                env: { ...process.env, ...generated.env, NO_COLOR: '1' },
+                timeoutMs: 2 * 60_000,
+              });
+              const alone = JSON.parse(readFileSync(join(aloneOut, 'results.json'), 'utf8')) as RunResult;
+              const together = result.profiles.find((p) => p.profile.file === alone.profiles[0]!.profile.file);
+              const differs = alone.profiles[0]!.checks.filter((c) => together?.checks.find((t) => t.id === c.id)?.verdict !== c.verdict);
+              aloneCompared++;
+              if (differs.length > 0)
+                aloneDiffers.push(
+                  `${basename(file)}: ${differs.map((c) => `${c.id} ${together?.checks.find((t) => t.id === c.id)?.verdict ?? 'missing'} together, ${c.verdict} alone`).join('; ')}`,
+                );
+            }
+          }
           ctx.progress(
             `run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, exit ${t.code}`,
           );
@@ -197,6 +228,16 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
           status: mem.median * 1024 * 1024 < GOAL_RSS ? 'met' : 'MISSED',
         });
       }
+      if (aloneCompared > 0)
+        rows.push({
+          benchmark: setup.title,
+          scenario: `verdicts of ${aloneCompared} sampled profiles run alone against the same profiles in the big run`,
+          keyprobe: aloneDiffers.length === 0 ? 'identical' : `${aloneDiffers.length} differ`,
+          against: '—',
+          result: aloneDiffers.length === 0 ? 'identical' : aloneDiffers.join(' | '),
+          goal: 'identical',
+          status: aloneDiffers.length === 0 ? 'met' : 'MISSED',
+        });
       rows.push({
         benchmark: setup.title,
         scenario: 'requests per second (counted by the target)',
@@ -212,4 +253,10 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
       return { rows, notes };
     },
   };
+}
+
+/** `n` files spread over the list: the first, the last and evenly between. */
+function sampleOf(files: readonly string[], n: number): string[] {
+  if (files.length <= n) return [...files];
+  return Array.from({ length: n }, (_, k) => files[Math.round((k * (files.length - 1)) / (n - 1))]!);
 }
