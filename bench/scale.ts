@@ -248,7 +248,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
         status: 'info',
       });
       notes.push(
-        `The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time any harness could take to run this suite this way. Runs: ${runs} (at most one fewer than --runs, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`,
+        `The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time a harness that holds a slot through every wait could take to run this suite this way (keyprobe lends a waiting profile's slot, src/runner/slots.ts, so it can beat it). Runs: ${runs} (at most ${maxRuns}, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`,
       );
       return { rows, notes };
     },
