@@ -7,7 +7,7 @@
 // the floor the protocol imposes: ceil(profiles / concurrency) × one
 // profile's imposed waits, read from the run's own measurements.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Benchmark } from './lib/benchmark.js';
 import { generateProfiles } from './lib/generated-profiles.js';
 import { CLI, fromDist, type RunResult, type SeedModule } from './lib/keyprobe.js';
@@ -16,167 +16,247 @@ import { formatBytes, formatNumber, show, spread } from './lib/stats.js';
 import type { Row } from './lib/table.js';
 import { imposedWaits } from './suite-overhead.js';
 
-const PROFILES = 100;
-const CONCURRENCY = 16;
 const GOAL_MS = 60_000;
-const GOAL_RSS = 300 * 1024 * 1024;
 const SAMPLE_MS = 100;
-const REPEAT_CAP_MS = 100_000;
 
-export const scale: Benchmark = {
+interface ScaleSetup {
+  readonly id: string;
+  readonly title: string;
+  readonly profiles: number;
+  readonly concurrency: number;
+  readonly goalRssMb: number;
+  /** No further run starts once this much time is spent. */
+  readonly repeatCapMs: number;
+  /** The most runs (the 100-profile run makes one fewer than --runs). */
+  readonly maxRuns: (runs: number) => number;
+  /** How long one run may take before it counts as hung. */
+  readonly timeoutMs: number;
+  /** Profiles run again one by one after the first run, whose verdicts must match the big run's (none: not checked). */
+  readonly aloneSample: number;
+}
+
+export const scale = scaleBenchmark({
   id: 'scale',
   title: 'Scale',
-  async run(ctx) {
-    const { startDemo } = await fromDist<SeedModule>('demo/seed.js');
-    // The most expensive benchmark (minutes a run on 2 cores): at most one run
-    // fewer than the others, and no further run once REPEAT_CAP_MS is spent.
-    const maxRuns = Math.max(1, ctx.runs - 1);
-    const started = performance.now();
-    let runs = 0;
-    const walls: number[] = [];
-    const checkPhases: number[] = [];
-    const afterPhases: number[] = [];
-    const floors: number[] = [];
-    const rss: number[] = [];
-    const rssDuringChecks: number[] = [];
-    const rates: number[] = [];
-    const notes: string[] = [];
-    let checksPerProfile = 0;
-    for (let i = 0; i < maxRuns; i++) {
-      if (i > 0 && performance.now() - started > REPEAT_CAP_MS) {
-        notes.push(
-          `Stopped after ${i} run${i === 1 ? '' : 's'} of ${maxRuns}: ${formatNumber((performance.now() - started) / 1000, 0)} s were spent, over the ${REPEAT_CAP_MS / 1000} s cap that keeps the bench within minutes.`,
-        );
-        break;
-      }
-      runs++;
-      const runLabel = `${i + 1}/${maxRuns}`;
-      const demo = await startDemo();
-      try {
-        const dir = join(ctx.tmp, `scale-${i}`);
-        mkdirSync(join(dir, 'profiles'), { recursive: true });
-        const generated = generateProfiles(demo.target, demo.env, PROFILES, join(dir, 'profiles'));
-        demo.target.resetStats();
-        const out = join(dir, 'reports');
-        const samples: { at: number; rss: number }[] = [];
-        let sampler: NodeJS.Timeout | undefined;
-        let lastProgress = Date.now();
-        const spawnedAt = Date.now();
-        const t = await timedSpawn(
-          process.execPath,
-          [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), '--out', out, '--quiet'],
-          {
-            cwd: dir,
-            env: { ...process.env, ...generated.env, NO_COLOR: '1' },
-            peakRss: true,
-            timeoutMs: 5 * 60_000,
-            onSpawn: (pid) => {
-              sampler = setInterval(() => {
-                const now = Date.now();
-                const r = currentRss(pid);
-                if (r !== undefined) samples.push({ at: now, rss: r });
-                if (now - lastProgress >= 10_000) {
-                  lastProgress = now;
-                  ctx.progress(
-                    `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${demo.target.stats().requests} requests so far`,
-                  );
-                }
-              }, SAMPLE_MS);
-            },
-          },
-        );
-        clearInterval(sampler);
-        const requests = demo.target.stats().requests;
-        const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
-        if (result.profiles.length !== PROFILES)
-          throw new Error(`results.json has ${result.profiles.length} profiles, expected ${PROFILES}`);
-        checksPerProfile = result.profiles[0]!.checks.length;
-        if (t.code !== 0) {
-          const bad = result.profiles.flatMap((p) =>
-            p.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').map((c) => `${c.id} (${c.verdict}: ${c.message})`),
-          );
-          const distinct = [...new Set(bad.map((b) => b.split(' (')[0]))];
+  profiles: 100,
+  concurrency: 16,
+  goalRssMb: 300,
+  repeatCapMs: 100_000,
+  maxRuns: (runs) => Math.max(1, runs - 1),
+  timeoutMs: 5 * 60_000,
+  aloneSample: 0,
+});
+
+// A thousand keys in a minute (issue #15): the same run at ten times the profiles.
+export const scale1000 = scaleBenchmark({
+  id: 'scale-1000',
+  title: 'Scale (1,000 profiles)',
+  profiles: 1000,
+  concurrency: Number(process.env.KEYPROBE_BENCH_SCALE_CONCURRENCY ?? 16),
+  goalRssMb: 500,
+  repeatCapMs: 150_000,
+  maxRuns: (runs) => runs,
+  timeoutMs: 20 * 60_000,
+  // No profile's rate check disturbed by another's: a sample run alone gives the same verdicts.
+  aloneSample: 5,
+});
+
+function scaleBenchmark(setup: ScaleSetup): Benchmark {
+  const { profiles: PROFILES, concurrency: CONCURRENCY, repeatCapMs: REPEAT_CAP_MS } = setup;
+  const GOAL_RSS = setup.goalRssMb * 1024 * 1024;
+  return {
+    id: setup.id,
+    title: setup.title,
+    async run(ctx) {
+      const { startDemo } = await fromDist<SeedModule>('demo/seed.js');
+      // The most expensive benchmark (minutes a run on 2 cores): at most one run
+      // fewer than the others, and no further run once REPEAT_CAP_MS is spent.
+      const maxRuns = setup.maxRuns(ctx.runs);
+      const started = performance.now();
+      let runs = 0;
+      const walls: number[] = [];
+      const checkPhases: number[] = [];
+      const afterPhases: number[] = [];
+      const floors: number[] = [];
+      const rss: number[] = [];
+      const rssDuringChecks: number[] = [];
+      const rates: number[] = [];
+      const notes: string[] = [];
+      let checksPerProfile = 0;
+      let aloneCompared = 0;
+      const aloneDiffers: string[] = [];
+      for (let i = 0; i < maxRuns; i++) {
+        if (i > 0 && performance.now() - started > REPEAT_CAP_MS) {
           notes.push(
-            `Run ${i + 1} exited ${t.code}: ${bad.length} checks failed or errored across the profiles, e.g. ${distinct
-              .slice(0, 3)
-              .map((d) => bad.find((b) => b.startsWith(d!)))
-              .join('; ')}.`,
+            `Stopped after ${i} run${i === 1 ? '' : 's'} of ${maxRuns}: ${formatNumber((performance.now() - started) / 1000, 0)} s were spent, over the ${REPEAT_CAP_MS / 1000} s cap that keeps the bench within minutes.`,
           );
+          break;
         }
-        const checksDone = Date.parse(result.finishedAt);
-        walls.push(t.ms);
-        checkPhases.push(checksDone - spawnedAt);
-        afterPhases.push(spawnedAt + t.ms - checksDone);
-        const perProfileWaits = spread(result.profiles.map((p) => imposedWaits({ ...result, profiles: [p] }).total));
-        floors.push(Math.ceil(PROFILES / CONCURRENCY) * perProfileWaits.median);
-        if (t.peakRss !== undefined) rss.push(t.peakRss);
-        const during = samples.filter((s) => s.at <= checksDone).map((s) => s.rss);
-        if (during.length > 0) rssDuringChecks.push(Math.max(...during));
-        rates.push(requests / (t.ms / 1000));
-        ctx.progress(
-          `run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, exit ${t.code}`,
-        );
-      } finally {
-        await demo.target.close();
+        runs++;
+        const runLabel = `${i + 1}/${maxRuns}`;
+        const demo = await startDemo();
+        try {
+          const dir = join(ctx.tmp, `scale-${i}`);
+          mkdirSync(join(dir, 'profiles'), { recursive: true });
+          const generated = generateProfiles(demo.target, demo.env, PROFILES, join(dir, 'profiles'));
+          demo.target.resetStats();
+          const out = join(dir, 'reports');
+          const samples: { at: number; rss: number }[] = [];
+          let sampler: NodeJS.Timeout | undefined;
+          let lastProgress = Date.now();
+          const spawnedAt = Date.now();
+          const t = await timedSpawn(
+            process.execPath,
+            [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), '--out', out, '--quiet'],
+            {
+              cwd: dir,
+              env: { ...process.env, ...generated.env, NO_COLOR: '1' },
+              peakRss: true,
+              timeoutMs: setup.timeoutMs,
+              onSpawn: (pid) => {
+                sampler = setInterval(() => {
+                  const now = Date.now();
+                  const r = currentRss(pid);
+                  if (r !== undefined) samples.push({ at: now, rss: r });
+                  if (now - lastProgress >= 10_000) {
+                    lastProgress = now;
+                    ctx.progress(
+                      `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${demo.target.stats().requests} requests so far`,
+                    );
+                  }
+                }, SAMPLE_MS);
+              },
+            },
+          );
+          clearInterval(sampler);
+          const requests = demo.target.stats().requests;
+          const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
+          if (result.profiles.length !== PROFILES)
+            throw new Error(`results.json has ${result.profiles.length} profiles, expected ${PROFILES}`);
+          checksPerProfile = result.profiles[0]!.checks.length;
+          if (t.code !== 0) {
+            const bad = result.profiles.flatMap((p) =>
+              p.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').map((c) => `${c.id} (${c.verdict}: ${c.message})`),
+            );
+            const distinct = [...new Set(bad.map((b) => b.split(' (')[0]))];
+            notes.push(
+              `Run ${i + 1} exited ${t.code}: ${bad.length} checks failed or errored across the profiles, e.g. ${distinct
+                .slice(0, 3)
+                .map((d) => bad.find((b) => b.startsWith(d!)))
+                .join('; ')}.`,
+            );
+          }
+          const checksDone = Date.parse(result.finishedAt);
+          walls.push(t.ms);
+          checkPhases.push(checksDone - spawnedAt);
+          afterPhases.push(spawnedAt + t.ms - checksDone);
+          const perProfileWaits = spread(result.profiles.map((p) => imposedWaits({ ...result, profiles: [p] }).total));
+          floors.push(Math.ceil(PROFILES / CONCURRENCY) * perProfileWaits.median);
+          if (t.peakRss !== undefined) rss.push(t.peakRss);
+          const during = samples.filter((s) => s.at <= checksDone).map((s) => s.rss);
+          if (during.length > 0) rssDuringChecks.push(Math.max(...during));
+          rates.push(requests / (t.ms / 1000));
+          if (i === 0 && setup.aloneSample > 0) {
+            const sample = sampleOf(generated.files, setup.aloneSample);
+            for (const [k, file] of sample.entries()) {
+              ctx.progress(`the same profile alone, ${k + 1}/${sample.length}: ${basename(file)}`);
+              const aloneOut = join(dir, `alone-${k}`);
+              await timedSpawn(process.execPath, [CLI, 'run', file, '--out', aloneOut, '--quiet'], {
+                cwd: dir,
+                env: { ...process.env, ...generated.env, NO_COLOR: '1' },
+                timeoutMs: 2 * 60_000,
+              });
+              const alone = JSON.parse(readFileSync(join(aloneOut, 'results.json'), 'utf8')) as RunResult;
+              const together = result.profiles.find((p) => p.profile.file === alone.profiles[0]!.profile.file);
+              const differs = alone.profiles[0]!.checks.filter((c) => together?.checks.find((t) => t.id === c.id)?.verdict !== c.verdict);
+              aloneCompared++;
+              if (differs.length > 0)
+                aloneDiffers.push(
+                  `${basename(file)}: ${differs.map((c) => `${c.id} ${together?.checks.find((t) => t.id === c.id)?.verdict ?? 'missing'} together, ${c.verdict} alone`).join('; ')}`,
+                );
+            }
+          }
+          ctx.progress(
+            `run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, exit ${t.code}`,
+          );
+        } finally {
+          await demo.target.close();
+        }
       }
-    }
-    const wall = spread(walls);
-    const secs = (xs: number[]) => show(spread(xs.map((ms) => ms / 1000)), 's', 1);
-    const rows: Row[] = [
-      {
-        benchmark: 'Scale',
-        scenario: `${PROFILES} profiles × ${checksPerProfile} checks, --concurrency ${CONCURRENCY}: wall time`,
-        keyprobe: secs(walls),
-        against: `imposed-wait floor ${secs(floors)}`,
-        result: `${formatNumber(wall.median / 1000, 1)} s`,
-        goal: '< 60 s',
-        status: wall.median < GOAL_MS ? 'met' : 'MISSED',
-      },
-      {
-        benchmark: 'Scale',
-        scenario: "… of which the checks (spawn to the run's finishedAt)",
-        keyprobe: secs(checkPhases),
-        against: `imposed-wait floor ${secs(floors)}`,
-        result: '—',
-        goal: '(reported)',
-        status: 'info',
-      },
-      {
-        benchmark: 'Scale',
-        scenario: '… of which reports and the secret scan (finishedAt to exit)',
-        keyprobe: secs(afterPhases),
+      const wall = spread(walls);
+      const secs = (xs: number[]) => show(spread(xs.map((ms) => ms / 1000)), 's', 1);
+      const rows: Row[] = [
+        {
+          benchmark: setup.title,
+          scenario: `${PROFILES} profiles × ${checksPerProfile} checks, --concurrency ${CONCURRENCY}: wall time`,
+          keyprobe: secs(walls),
+          against: `imposed-wait floor ${secs(floors)}`,
+          result: `${formatNumber(wall.median / 1000, 1)} s`,
+          goal: '< 60 s',
+          status: wall.median < GOAL_MS ? 'met' : 'MISSED',
+        },
+        {
+          benchmark: setup.title,
+          scenario: "… of which the checks (spawn to the run's finishedAt)",
+          keyprobe: secs(checkPhases),
+          against: `imposed-wait floor ${secs(floors)}`,
+          result: '—',
+          goal: '(reported)',
+          status: 'info',
+        },
+        {
+          benchmark: setup.title,
+          scenario: '… of which reports and the secret scan (finishedAt to exit)',
+          keyprobe: secs(afterPhases),
+          against: '—',
+          result: '—',
+          goal: '(reported)',
+          status: 'info',
+        },
+      ];
+      if (rss.length > 0) {
+        const mem = spread(rss.map((b) => b / (1024 * 1024)));
+        rows.push({
+          benchmark: setup.title,
+          scenario: 'peak RSS of the keyprobe process',
+          keyprobe: show(mem, 'MiB', 0),
+          against: rssDuringChecks.length
+            ? `peak while checks ran: ${show(spread(rssDuringChecks.map((b) => b / (1024 * 1024))), 'MiB', 0)}`
+            : '—',
+          result: `${formatNumber(mem.median, 0)} MiB`,
+          goal: `< ${setup.goalRssMb} MB`,
+          status: mem.median * 1024 * 1024 < GOAL_RSS ? 'met' : 'MISSED',
+        });
+      }
+      if (aloneCompared > 0)
+        rows.push({
+          benchmark: setup.title,
+          scenario: `verdicts of ${aloneCompared} sampled profiles run alone against the same profiles in the big run`,
+          keyprobe: aloneDiffers.length === 0 ? 'identical' : `${aloneDiffers.length} differ`,
+          against: '—',
+          result: aloneDiffers.length === 0 ? 'identical' : aloneDiffers.join(' | '),
+          goal: 'identical',
+          status: aloneDiffers.length === 0 ? 'met' : 'MISSED',
+        });
+      rows.push({
+        benchmark: setup.title,
+        scenario: 'requests per second (counted by the target)',
+        keyprobe: show(spread(rates), 'req/s', 0),
         against: '—',
         result: '—',
-        goal: '(reported)',
+        goal: '(no goal; reported)',
         status: 'info',
-      },
-    ];
-    if (rss.length > 0) {
-      const mem = spread(rss.map((b) => b / (1024 * 1024)));
-      rows.push({
-        benchmark: 'Scale',
-        scenario: 'peak RSS of the keyprobe process',
-        keyprobe: show(mem, 'MiB', 0),
-        against: rssDuringChecks.length
-          ? `peak while checks ran: ${show(spread(rssDuringChecks.map((b) => b / (1024 * 1024))), 'MiB', 0)}`
-          : '—',
-        result: `${formatNumber(mem.median, 0)} MiB`,
-        goal: '< 300 MB',
-        status: mem.median * 1024 * 1024 < GOAL_RSS ? 'met' : 'MISSED',
       });
-    }
-    rows.push({
-      benchmark: 'Scale',
-      scenario: 'requests per second (counted by the target)',
-      keyprobe: show(spread(rates), 'req/s', 0),
-      against: '—',
-      result: '—',
-      goal: '(no goal; reported)',
-      status: 'info',
-    });
-    notes.push(
-      `The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time any harness could take to run this suite this way. Runs: ${runs} (at most one fewer than --runs, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`,
-    );
-    return { rows, notes };
-  },
-};
+      notes.push(
+        `The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time a harness that holds a slot through every wait could take to run this suite this way (keyprobe lends a waiting profile's slot, src/runner/slots.ts, so it can beat it). Runs: ${runs} (at most ${maxRuns}, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`,
+      );
+      return { rows, notes };
+    },
+  };
+}
+
+/** `n` files spread over the list: the first, the last and evenly between. */
+function sampleOf(files: readonly string[], n: number): string[] {
+  if (files.length <= n) return [...files];
+  return Array.from({ length: n }, (_, k) => files[Math.round((k * (files.length - 1)) / (n - 1))]!);
+}

@@ -153,6 +153,15 @@ export class SecretRegistry {
   private readonly shortForms: number[] = [];
   /** The independent leak scanner, told about every secret registered here. */
   readonly scanner = new LeakScanner();
+  /**
+   * Searchable secrets by their last UNSEARCHABLE_BELOW characters, each with
+   * the order it was added in: shellPieces finds them in one pass over the
+   * text, however many secrets the run holds (a thousand profiles hold
+   * thousands, and every recorded exchange asks).
+   */
+  private readonly byEnding = new Map<string, { secret: string; order: number }[]>();
+  /** fingerprint() of each secret, worked out once (shellVariable names one per reproduce line). */
+  private readonly fingerprints = new Map<string, string>();
 
   /**
    * Registers a secret; `label` shows in redactions, e.g. "key", "canary".
@@ -165,8 +174,13 @@ export class SecretRegistry {
     this.labels.set(secret, label);
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
+    const ending = secret.slice(-UNSEARCHABLE_BELOW);
+    const sameEnding = this.byEnding.get(ending) ?? [];
+    sameEnding.push({ secret, order: this.labels.size });
+    this.byEnding.set(ending, sameEnding);
     const entry = this.replacements.length;
-    this.replacements.push(`[${label} ${fingerprint(secret)}]`);
+    this.fingerprints.set(secret, fingerprint(secret));
+    this.replacements.push(`[${label} ${this.fingerprints.get(secret)}]`);
     const added = new Set<string>();
     for (const [i, { text, min }] of secretForms(secret).entries()) {
       const folded = fold(text);
@@ -262,7 +276,7 @@ export class SecretRegistry {
   shellVariable(secret: string, primaryKey: string): string {
     if (secret === primaryKey) return KEY_VARIABLE;
     const label = (this.labels.get(secret) ?? 'secret').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-    return `${label}_${fingerprint(secret).slice('sha256:'.length)}`;
+    return `${label}_${(this.fingerprints.get(secret) ?? fingerprint(secret)).slice('sha256:'.length)}`;
   }
 
   /** Every variable a reproduce line of this profile may read, with its value: for running those lines (tests, or a reviewer's own script). */
@@ -282,18 +296,21 @@ export class SecretRegistry {
    */
   shellPieces(text: string, primaryKey: string): ShellPiece[] {
     const found: { at: number; length: number; expr: string }[] = [];
-    const candidates = [...new Set([primaryKey, ...this.labels.keys()])].flatMap((secret) => {
+    // Too short to stand for a secret: it would match by accident (the redactor leaves it too).
+    const candidates = this.secretsIn(text, primaryKey).filter((c) => c.secret.length >= UNSEARCHABLE_BELOW);
+    // Longest first, so a near miss that contains the key is taken whole; the profile's key, then the order they were added in, among equals.
+    candidates.sort((a, b) => b.secret.length - a.secret.length || a.order - b.order);
+    const taken = (at: number, length: number) => found.some((f) => at < f.at + f.length && f.at < at + length);
+    for (const { secret, starts } of candidates) {
       const expr =
         secret === primaryKey ? `\${${KEY_VARIABLE}}` : (this.shellForms.get(secret) ?? `\${${this.shellVariable(secret, primaryKey)}}`);
-      // Too short to stand for a secret: it would match by accident (the redactor leaves it too).
-      return secret.length >= UNSEARCHABLE_BELOW ? [{ form: secret, expr }] : [];
-    });
-    // Longest first, so a near miss that contains the key is taken whole.
-    candidates.sort((a, b) => b.form.length - a.form.length);
-    const taken = (at: number, length: number) => found.some((f) => at < f.at + f.length && f.at < at + length);
-    for (const { form, expr } of candidates) {
-      for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + form.length))
-        if (!taken(at, form.length)) found.push({ at, length: form.length, expr });
+      // Occurrences of one secret do not overlap one another: each search resumes after the last one found.
+      let next = 0;
+      for (const at of starts) {
+        if (at < next) continue;
+        if (!taken(at, secret.length)) found.push({ at, length: secret.length, expr });
+        next = at + secret.length;
+      }
     }
     found.sort((a, b) => a.at - b.at);
     const pieces: ShellPiece[] = [];
@@ -305,6 +322,28 @@ export class SecretRegistry {
     }
     if (from < text.length) pieces.push({ literal: this.redact(text.slice(from)) });
     return pieces;
+  }
+
+  /** The secrets (the profile's key among them, registered or not) found as they are in `text`, with where each starts, in order. */
+  private secretsIn(text: string, primaryKey: string): { secret: string; order: number; starts: number[] }[] {
+    const bySecret = new Map<string, { secret: string; order: number; starts: number[] }>();
+    const note = (secret: string, order: number, at: number) => {
+      const known = bySecret.get(secret);
+      if (known) known.starts.push(at);
+      else bySecret.set(secret, { secret, order: secret === primaryKey ? -1 : order, starts: [at] });
+    };
+    for (let end = UNSEARCHABLE_BELOW; end <= text.length; end++) {
+      const sameEnding = this.byEnding.get(text.slice(end - UNSEARCHABLE_BELOW, end));
+      if (!sameEnding) continue;
+      for (const { secret, order } of sameEnding) {
+        const at = end - secret.length;
+        if (at >= 0 && text.startsWith(secret, at)) note(secret, order, at);
+      }
+    }
+    // The key of a profile whose secrets were never registered (a unit test's client) is looked for plainly.
+    if (!this.labels.has(primaryKey) && primaryKey.length >= UNSEARCHABLE_BELOW)
+      for (let at = text.indexOf(primaryKey); at !== -1; at = text.indexOf(primaryKey, at + 1)) note(primaryKey, -1, at);
+    return [...bySecret.values()];
   }
 
   /** True when the text holds any registered secret, as the leak scanner sees it. */

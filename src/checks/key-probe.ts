@@ -7,6 +7,7 @@
 // cadence observe throttled answers instead and count them apart.
 import type { Profile } from '../config/profile-schema.js';
 import { CheckError, InterruptedError, ThrottledError } from '../errors.js';
+import { clockWait } from '../clock-waits.js';
 import type { HttpResponse } from '../http/client.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { asList, matchesExpected } from './describe.js';
@@ -120,21 +121,26 @@ export function probeSettled(ctx: CheckContext, secret: string, opts: ProbeOptio
 
 /** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError(String(signal.reason ?? 'abort')));
-    };
-    const timer = setTimeout(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  // A long sleep lends the profile's concurrency slot to another profile (src/clock-waits.ts).
+  return clockWait(
+    signal,
+    ms,
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new InterruptedError(String(signal.reason ?? 'abort')));
+      };
+      const timer = setTimeout(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  );
 }
 
 /** Sleeps until performance.now() reaches `at`. */

@@ -8,6 +8,7 @@
 // says "slow down" is waited out and asked again, never handed to a check to
 // judge, src/http/throttle.ts).
 import { Agent, request, type Dispatcher } from 'undici';
+import { clockWait } from '../clock-waits.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
@@ -296,7 +297,8 @@ export class HttpClient {
       }
       waited.push({ status: res.status, waitMs: wait.ms, from: wait.from });
       this.options.progress?.(`throttled: ${what}; waiting ${wait.ms} ms (${wait.from}) before asking again`);
-      await sleep(wait.ms, this.options.signal);
+      // A long Retry-After lends the profile's concurrency slot to another profile (src/clock-waits.ts).
+      await clockWait(this.options.signal, wait.ms, sleep(wait.ms, this.options.signal));
     }
   }
 

@@ -21,6 +21,7 @@
 // The burst generator (src/http/burst.ts) sends around slots altogether,
 // inside a hold, and says afterwards what it spent (`spent`): its requests then
 // occupy the window as if each had held a slot until the burst's last answer.
+import { clockWait } from '../clock-waits.js';
 import { InterruptedError } from '../errors.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
 
@@ -232,7 +233,7 @@ export class Pacer {
 
   /** Resolves on the next change (an answer, a hold let go) or after `ms`; rejects when the run is interrupted. */
   private waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    const change = new Promise<void>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -248,6 +249,8 @@ export class Pacer {
       this.wakers.add(done);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+    // Waiting out a window (not an answer in flight) lends the profile's concurrency slot to another profile (src/clock-waits.ts).
+    return Number.isFinite(ms) ? clockWait(signal, ms, change) : change;
   }
 }
 

@@ -30,6 +30,7 @@
 //   connection dropped after the request was sent may follow a create the
 //   platform finished: never retried; the action fails and says a key may
 //   exist.
+import { clockWait } from '../clock-waits.js';
 import { InterruptedError } from '../errors.js';
 import type { LifecycleAttempt } from '../result.js';
 import type { LifecycleAction } from './types.js';
@@ -142,7 +143,7 @@ export async function withRetries<T>(limits: RetryLimits, once: (tryNumber: numb
       };
     }
     attempts[attempts.length - 1] = { ...t.attempt, waitMs };
-    await sleep(waitMs, limits.signal);
+    await clockWait(limits.signal, waitMs, sleep(waitMs, limits.signal));
   }
 }
 

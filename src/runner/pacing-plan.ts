@@ -13,6 +13,7 @@
 // A bucket lets through at most PACING_HEADROOM of the declared limit per
 // window; the rest is room for clock and latency differences (and, with a
 // shared limiter, for traffic keyprobe does not see).
+import { clockWait } from '../clock-waits.js';
 import type { Profile, RateLimitSpec } from '../config/profile-schema.js';
 import { InterruptedError } from '../errors.js';
 import { Pacer } from '../http/pacing.js';
@@ -89,7 +90,8 @@ export class PacingPlan {
     );
     const t0 = performance.now();
     try {
-      await untilDone(previous, signal);
+      // Sending nothing while another profile has its turn: lend the concurrency slot (src/runner/slots.ts).
+      await clockWait(signal, Number.POSITIVE_INFINITY, untilDone(previous, signal));
     } catch (err) {
       // Interrupted while waiting: hand the turn on as soon as it comes.
       release();

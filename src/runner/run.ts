@@ -31,6 +31,7 @@ import { safeObserver, type RunObserver } from './observer.js';
 import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
 import { preflight } from './preflight.js';
 import { launchVerdict } from './verdict.js';
+import { ProfileSlots } from './slots.js';
 import { restorationVerifier } from './verify-restored.js';
 
 export interface RunOptions {
@@ -80,12 +81,16 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   // One pacing plan for the whole run: profiles that talk to one origin share its buckets.
   const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
-  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  const slots = new ProfileSlots(Math.max(1, options.concurrency ?? 4));
   const cleanups: CleanupRecord[] = [];
   const profileRuns = await Promise.all(
-    options.profiles.map((loaded, i) =>
-      limit(() => runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal, observer, pacing, cleanups })),
-    ),
+    options.profiles.map((loaded, i) => {
+      // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
+      const profileSignal = AbortSignal.any([signal]);
+      return slots.run(profileSignal, () =>
+        runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal: profileSignal, observer, pacing, cleanups }),
+      );
+    }),
   );
 
   const finishedAt = new Date();

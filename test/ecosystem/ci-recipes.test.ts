@@ -459,5 +459,6 @@ describe('docs/ci/github-actions-sharded.yml', () => {
     expect(result.profiles.map((p) => p.profile.keyName).sort()).toEqual(['billing-prod-agent-call', 'crm-prod-agent-call']);
     for (const f of ['junit.xml', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(findSecrets(secrets, { dirs: [join(tmp.dir, 'shards'), join(tmp.dir, 'reports')] })).toEqual([]);
-  });
+    // Two whole prelaunch runs (~10 s of protocol waits each) one after the other, and a merge: a hang detector, not a speed test.
+  }, 90_000);
 });

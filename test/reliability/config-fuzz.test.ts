@@ -271,7 +271,10 @@ function mutate(text: string, m: Mutation): string {
   return lines.join('\n');
 }
 
-describe('profile and suite loaders on random and mutated documents (fast-check)', () => {
+// Each property judges RUNS documents on the CPU: on a 2-core machine shared
+// with other test files that takes longer than the default 30 s. What is
+// proven about time is PER_DOCUMENT_MS per document; this is only the hang detector.
+describe('profile and suite loaders on random and mutated documents (fast-check)', { timeout: 120_000 }, () => {
   it("random documents built from the schema's own field names", () => {
     fc.assert(
       fc.property(VALUE, (value) => {

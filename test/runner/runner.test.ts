@@ -13,6 +13,8 @@ import { EXIT } from '../../src/errors.js';
 import { startReferenceTarget, type ReferenceTarget } from '../../src/reference/index.js';
 import { allChecks, type Verdict } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
+import { sleep } from '../../src/checks/key-probe.js';
+import { LEND_MIN_MS } from '../../src/clock-waits.js';
 import { PRELAUNCH_SUITE } from '../detection/run-case.js';
 import { loadedProfile, minimalInput } from './profiles.js';
 
@@ -165,6 +167,44 @@ describe('runner: several profiles in parallel', () => {
     } finally {
       await g.close();
     }
+  });
+});
+
+describe('runner: a profile waiting on a clock lends its slot', () => {
+  // Each profile's one check sleeps through a window (as a revocation or rate
+  // check does), logging when it starts and ends; the profiles' keys differ.
+  const sleeper = (log: string[], sleepMs: number) =>
+    defineCheck({
+      id: 'test.sleeps',
+      title: 'sleeps',
+      description: 'sleeps',
+      severity: 'low',
+      destructive: false,
+      phase: 'lifecycle',
+      params: z.strictObject({}),
+      async run(ctx) {
+        log.push(`start ${ctx.profile.key.secret.slice(-4)}`);
+        await sleep(sleepMs, ctx.signal);
+        log.push(`end ${ctx.profile.key.secret.slice(-4)}`);
+        return { verdict: 'pass' as Verdict, message: 'ok' };
+      },
+    }) as unknown as AnyCheck;
+  const twoProfiles = () =>
+    ['aaaa', 'bbbb'].map((tail, i) =>
+      loadedProfile(minimalInput(target.origin, `kp_prod_${randomBytes(12).toString('hex')}${tail}`), `p${i}.yaml`),
+    );
+
+  it('starts the next profile while the first sleeps through a window, with --concurrency 1', async () => {
+    const log: string[] = [];
+    const run = await runSuite({ profiles: twoProfiles(), suite: suiteOf([sleeper(log, LEND_MIN_MS + 100)]), concurrency: 1 });
+    expect(allChecks(run).map((c) => c.verdict)).toEqual(['pass', 'pass']);
+    expect(log).toEqual(['start aaaa', 'start bbbb', 'end aaaa', 'end bbbb']);
+  });
+
+  it('keeps its slot through a short wait (a poll), so --concurrency 1 runs the profiles one after the other', async () => {
+    const log: string[] = [];
+    await runSuite({ profiles: twoProfiles(), suite: suiteOf([sleeper(log, 20)]), concurrency: 1 });
+    expect(log).toEqual(['start aaaa', 'end aaaa', 'start bbbb', 'end bbbb']);
   });
 });
 
