@@ -178,6 +178,7 @@ describe('runner: a profile waiting on a clock lends its slot', () => {
       id: 'test.sleeps',
       title: 'sleeps',
       description: 'sleeps',
+      practice: 'Rotation and reclamation',
       severity: 'low',
       destructive: false,
       phase: 'lifecycle',
