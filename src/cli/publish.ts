@@ -4,7 +4,8 @@
 // place), write the manifest of what is left, then move the set into place.
 // Nothing that leaked ever reaches --out, a symlink planted in --out is
 // replaced rather than written through, and two runs publishing to one --out
-// cannot interleave their files. Shared by `run`, `demo`, `report` and `merge`.
+// cannot interleave their files. Shared by `run`, `demo`, `report`, `merge` and
+// `audit` (and `report` on an audit): the one way keyprobe publishes.
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { access, copyFile, lstat, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
@@ -26,6 +27,8 @@ export interface PublishOptions {
   readonly chromium?: string;
   /** Leave out results.json (it is the input of `keyprobe report`, already on disk). */
   readonly withoutJson?: boolean;
+  /** The reporters to write with, when a command has its own set (an audit); else the run's. */
+  readonly reporters?: readonly Reporter[];
 }
 
 export interface Published {
@@ -37,6 +40,7 @@ export interface Published {
 }
 
 export function reportersFor(opts: PublishOptions): Reporter[] {
+  if (opts.reporters) return [...opts.reporters];
   const reporters = defaultReporters().filter((r) => !(opts.withoutJson && r.name === 'json'));
   if (opts.pdf) reporters.push(pdfReporter({ executablePath: opts.chromium ?? DEFAULT_CHROMIUM }));
   return reporters;

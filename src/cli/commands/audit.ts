@@ -3,9 +3,9 @@
 // (--demo), read through a mapping (--mapping, --preset) where the platform
 // names things its own way. With --baseline and --waivers it says what is
 // new, persisting, resolved and accepted, and --fail-on decides what gates.
-// Writes the run reports (JSON, JUnit, …) plus the audit's own report.html
-// and findings.json, scans them for every known secret, writes
-// manifest.sha256, and returns the exit code: 0 clean, 1 a gating rule broken
+// Publishes the run reports (JSON, JUnit, …) plus the audit's own report.html
+// and findings.json through the one publish pipeline (staging, leak scan,
+// stubs, manifest.sha256; cli/publish.ts), and returns the exit code: 0 clean, 1 a gating rule broken
 // (bad rows are such a rule), 2 bad usage or an unreadable
 // inventory/policy/mapping/waivers/baseline file, 3 the inventory could not
 // be fetched or a gating rule could not judge every key, 4 a secret in an output.
@@ -27,12 +27,13 @@ import { ConfigError, EXIT, SecretLeakError, UsageError, type ConfigProblem } fr
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { useColor } from '../../reporters/console.js';
 import { defaultReporters } from '../../reporters/index.js';
-import { writeManifest } from '../../reporters/manifest.js';
 import type { Reporter } from '../../reporters/reporter.js';
-import { writeReports } from '../../reporters/write-reports.js';
+import { describeFindings, OutputGuard } from '../../reporters/secret-scan.js';
 import type { Verdict } from '../../result.js';
 import { SecretRegistry } from '../../secrets.js';
+import { forTerminal } from '../../terminal-text.js';
 import type { CliIo } from '../io.js';
+import { checkOutDir, guardedIo, publishReports } from '../publish.js';
 
 export interface AuditOptions {
   readonly inventoryUrl?: string;
@@ -55,9 +56,9 @@ export interface AuditOptions {
 /** Bad rows printed to the terminal; all of them are in the reports. */
 const ROW_PROBLEMS_SHOWN = 20;
 
-export function auditCommand(io: CliIo) {
+export function auditCommand(rawIo: CliIo) {
   return async (file: string | undefined, opts: AuditOptions): Promise<number> => {
-    if (opts.listPresets) return listPresets(io);
+    if (opts.listPresets) return listPresets(rawIo);
     const sources = [file !== undefined, opts.inventoryUrl !== undefined, opts.demo === true].filter(Boolean).length;
     if (sources !== 1) throw new UsageError('give exactly one inventory: a file (YAML, JSON or CSV), --inventory-url <url>, or --demo');
     if (opts.mapping && opts.preset) throw new UsageError('give --mapping or --preset, not both');
@@ -68,6 +69,9 @@ export function auditCommand(io: CliIo) {
       throw new UsageError('--fail-on new needs --baseline <previous findings.json>: new is relative to it');
     const now = opts.asOf !== undefined ? parseAsOf(opts.asOf) : new Date();
     const secrets = new SecretRegistry();
+    // Everything printed from here on is screened for every secret the audit knows (as a run's output is).
+    const guard = new OutputGuard(secrets.scanner);
+    const io = guardedIo(rawIo, guard);
 
     let demo: AuditDemo | undefined;
     try {
@@ -149,16 +153,19 @@ export function auditCommand(io: CliIo) {
       printRowProblems(io, inventory, secrets);
       if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
 
-      const outDir = resolve(io.cwd, opts.out ?? join('reports', `audit-${report.runId}`));
-      const written = await writeReports(report.result, outDir, auditReporters(report));
-      for (const f of written.failures)
-        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
-      await scanOutputs(written.files, secrets);
-      // Last, so its digests cover every file the audit wrote (and only clean ones).
-      await writeManifest(outDir, written.files).catch((err: unknown) =>
-        io.stderr.write(`keyprobe: the manifest could not be written: ${secrets.redact((err as Error).message)}\n`),
-      );
-      if (!opts.quiet) io.stdout.write(`Reports: ${outDir}\n`);
+      // The one publish pipeline (cli/publish.ts): staging, the leak scanner on every file, stubs, manifest, rename into place.
+      const outDir = await checkOutDir(io.cwd, opts.out, join('reports', `audit-${report.runId}`));
+      const published = await publishReports(report.result, outDir, secrets.scanner, { reporters: auditReporters(report) });
+      for (const f of published.failures)
+        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
+      if (!opts.quiet) io.stdout.write(`Reports: ${forTerminal(outDir)}\n`);
+      const leaking = [
+        ...published.withheld.map((w) => `${w.file} (withheld: replaced by a stub; found ${describeFindings(w.findings)})`),
+        ...(guard.findings.length > 0 ? ['the console output (withheld before it was printed)'] : []),
+      ];
+      if (leaking.length > 0) throw new SecretLeakError(leaking);
+      // A report that could not be written leaves a clean audit not fully on record.
+      if (published.failures.length > 0 && report.result.exitCode === EXIT.pass) return EXIT.unverified;
       return report.result.exitCode;
     } finally {
       await demo?.target.close();
@@ -279,15 +286,4 @@ function printGovernance(io: CliIo, report: AuditReport): void {
   io.stdout.write(
     `Gating on ${g.failOn === 'new' ? 'new findings only (--fail-on new)' : 'every finding not waived (--fail-on any)'}: ${accepted} accepted\n`,
   );
-}
-
-/** The safety net: no output may hold any secret keyprobe knows (admin token, demo keys, secrets found in the inventory). */
-export async function scanOutputs(files: readonly string[], secrets: SecretRegistry): Promise<void> {
-  if (secrets.all().length === 0) return;
-  const leaking: string[] = [];
-  for (const f of files) {
-    const text = await readFile(f, 'latin1').catch(() => '');
-    if (secrets.leaks(text)) leaking.push(f);
-  }
-  if (leaking.length > 0) throw new SecretLeakError(leaking);
 }

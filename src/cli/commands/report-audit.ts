@@ -3,7 +3,6 @@
 // JUnit from the result — and the fresh manifest covers findings.json too.
 // Without findings.json the audit report cannot be made, and a launch report
 // of a "key" called key-inventory would be wrong: exit 2, nothing written.
-import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AuditedFinding, AuditedNotVerifiable, AuditGovernance, AuditReport, RuleOutcome } from '../../audit/audit.js';
 import type { InventoryField } from '../../audit/inventory.js';
@@ -14,10 +13,9 @@ import { isFindingsDoc, readJsonFile, type BaselineItem } from '../../governance
 import type { Waiver } from '../../governance/waivers.js';
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { defaultReporters } from '../../reporters/index.js';
-import { writeManifest } from '../../reporters/manifest.js';
-import { writeReports } from '../../reporters/write-reports.js';
 import type { RunResult, Severity, Verdict } from '../../result.js';
 import type { CliIo } from '../io.js';
+import { checkOutDir, publishReports } from '../publish.js';
 
 /** An audit's results.json: the suite is "audit" and its one profile is the inventory. */
 export function isAuditResult(result: RunResult): boolean {
@@ -43,23 +41,20 @@ export async function reportAudit(io: CliIo, file: string, result: RunResult, ou
     throw new ConfigError([{ file: findingsFile, path: '', message: 'is not a findings.json written by keyprobe audit' }]);
   const report = auditReportOf(data as unknown as FindingsDoc, result);
 
-  const outDir = out ? resolve(io.cwd, out) : dirname(file);
-  await mkdir(outDir, { recursive: true });
-  // The inputs join the new set, so the directory stays one verifiable whole.
-  const inputs = [join(outDir, 'results.json'), join(outDir, 'findings.json')];
-  if (resolve(inputs[0]!) !== resolve(file)) await copyFile(file, inputs[0]!);
-  if (resolve(inputs[1]!) !== resolve(findingsFile)) await copyFile(findingsFile, inputs[1]!);
+  const outDir = await checkOutDir(io.cwd, out, dirname(file));
+  // The one publish pipeline (cli/publish.ts). The inputs join the new set, so the directory stays one verifiable whole.
+  // A stored result holds no secrets to look for (keys are fingerprints); the scan runs with none, as `keyprobe report`'s does.
   const reporters = [...defaultReporters().filter((r) => r.name !== 'html' && r.name !== 'json'), auditHtmlReporter(report)];
-  const written = await writeReports(result, outDir, reporters);
-  for (const f of written.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
-  const files = [...inputs, ...written.files];
-  await writeManifest(outDir, files).catch((err: unknown) =>
-    io.stderr.write(`keyprobe: the manifest could not be written: ${(err as Error).message}\n`),
-  );
-  if (!quiet)
-    io.stdout.write(`Rendered audit ${result.runId} into ${outDir}: ${[...files.map((f) => basename(f)), 'manifest.sha256'].join(', ')}\n`);
+  const published = await publishReports(result, outDir, [], { reporters }, [
+    { from: file, name: 'results.json' },
+    { from: findingsFile, name: 'findings.json' },
+  ]);
+  for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
+  const files = published.files;
+  if (!quiet) io.stdout.write(`Rendered audit ${result.runId} into ${outDir}: ${files.map((f) => basename(f)).join(', ')}\n`);
   io.stdout.write(`Audit verdict: ${result.verdict.toUpperCase()} — exit ${result.exitCode}\n`);
-  return result.exitCode;
+  // A report that could not be written leaves a clean audit not fully on record: exit 3, as for a run.
+  return published.failures.length > 0 && result.exitCode === 0 ? 3 : result.exitCode;
 }
 
 interface WaiverJson {
