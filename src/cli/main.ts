@@ -225,7 +225,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .command('schema')
     .description('Print the JSON Schema of a file keyprobe reads, for editors and other validators.')
-    .argument('<kind>', 'profile, suite, audit-policy, audit-mapping or waivers')
+    .argument('<kind>', 'profile, suite, audit-policy, audit-mapping, waivers or results')
     .addHelpText('after', '\nExample:\n  $ keyprobe schema profile > profile.schema.json\n')
     .action(run(async () => (await import('./commands/schema.js')).schemaCommand(io)));
 

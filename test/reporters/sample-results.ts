@@ -258,4 +258,70 @@ export function unverified(): RunResult {
   );
 }
 
-export const ALL_SHAPES: Record<string, () => RunResult> = { allPass, mixed, severalProfiles, nasty, emptyIncomplete, unverified };
+/** Every optional field of the contract set at least once: lifecycle actions with their tries, a delete off-switch, acceptance. */
+export function everyField(): RunResult {
+  return runResult(
+    [
+      profileRun('crm-prod-agent-call', [
+        check('lifecycle.disabled-key-rejected', 'fail', {
+          required: true,
+          destructive: true,
+          actedOn: 'declared canary "crm-prod-agent-call-canary"',
+          expected: 'rejected within 5000 ms',
+          observed: 'rejected only after 375 ms, then accepted again',
+          timeline: revocationTimeline({ offSwitch: 'delete' }),
+          lifecycleActions: [
+            {
+              action: 'delete',
+              adapter: 'http',
+              key: 'crm-prod-agent-call-canary',
+              outcome: 'done',
+              detail: 'DELETE /admin/keys/key_c4n4ry → 204',
+              durationMs: 12,
+              attempts: [{ status: 503, waitMs: 100 }, { status: 204 }],
+            },
+            {
+              action: 'create',
+              adapter: 'command',
+              key: 'crm-prod-agent-call-canary',
+              outcome: 'failed',
+              detail: '`./create.sh` exited 1',
+              output: 'boom',
+              detached: true,
+              attempts: [{ exitCode: 1 }],
+            },
+          ],
+        }),
+        check('naming.key-name-convention', 'pass', { basis: 'declared', evidence: [] }),
+      ]),
+    ],
+    {
+      requiredLeftOut: ['rate.limit-triggered'],
+      acceptance: {
+        failOn: 'new',
+        baseline: { file: 'reports/last/results.json', runId: '20261120T101530Z-def456', asOf: '2026-11-20T10:15:30.000Z' },
+        waivers: {
+          file: 'waivers.yaml',
+          inForce: 1,
+          expired: ['auth.valid-key-accepted for crm-prod-agent-call (waivers.yaml:3) expired 2026-01-01'],
+          unused: [],
+        },
+        accepted: [
+          { key: 'crm-prod-agent-call', check: 'lifecycle.disabled-key-rejected', verdict: 'fail', why: 'persisting since the baseline' },
+        ],
+        new: [],
+        resolved: [{ key: 'crm-prod-agent-call', check: 'auth.missing-key-rejected', was: 'fail' }],
+      },
+    },
+  );
+}
+
+export const ALL_SHAPES: Record<string, () => RunResult> = {
+  allPass,
+  mixed,
+  severalProfiles,
+  nasty,
+  emptyIncomplete,
+  unverified,
+  everyField,
+};
