@@ -3,8 +3,10 @@
 // place, with finished checks printed above it. Elsewhere plain lines, no
 // animation. Colour only on a TTY without NO_COLOR. At the end a summary
 // table and a one-line explanation of the exit code.
+import { basename } from 'node:path';
 import { NOT_RUN_UNREACHABLE, unfinishedCleanups, type CheckResult, type ProfileSummary, type RunResult, type Verdict } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
+import type { Reporter } from './reporter.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { forTerminal as safe } from '../terminal-text.js';
 
@@ -171,6 +173,35 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
     },
     runFinished() {
       stop();
+    },
+  };
+}
+
+/**
+ * The console as an ordinary reporter: the live view (or plain lines) while
+ * the run goes, then "Reports: …", what a baseline or waivers did, the summary
+ * and the CLEANUP INCOMPLETE block once the reports are published and the exit
+ * code is final. What it writes goes through the CLI's OutputGuard (a line
+ * holding a secret is withheld) and `forTerminal()` escaping.
+ */
+export function consoleReporter(opts: ConsoleOptions): Reporter {
+  const live = consoleObserver(opts);
+  return {
+    name: 'console',
+    printsToStdio: () => true,
+    onRunBegin: (info) => live.runStarted?.(info),
+    onPreflightEnd: (profile, preflight) => live.preflightFinished?.(profile, preflight),
+    onCheckBegin: (profile, check) => live.checkStarted?.(profile, check),
+    onCheckProgress: (profile, id, text) => live.checkProgress?.(profile, id, text),
+    onCheckEnd: (profile, result) => live.checkFinished?.(profile, result),
+    onRunEnd: () => live.stop(),
+    onPublished(result, published) {
+      if (!opts.quiet) {
+        const pdf = published.files.some((f) => basename(f) === 'report.pdf');
+        opts.write(`Reports: ${safe(published.outDir)}${pdf ? ' (with report.pdf)' : ''}\n`);
+      }
+      for (const line of published.explanation ?? []) opts.write(`${safe(line)}\n`);
+      opts.write(summary(result, published.exitCode, painter(opts.color), published.verdictNote || undefined));
     },
   };
 }

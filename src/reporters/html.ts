@@ -21,9 +21,9 @@ import { burstChart, revocationChart } from './html-charts.js';
 import { lifecycleActionText } from './evidence-text.js';
 import { REPORT_CSS } from './html-style.js';
 import { practiceRows } from './practices.js';
-import type { Reporter } from './reporter.js';
+import type { FileReporter } from './reporter.js';
 
-export const htmlReporter: Reporter = {
+export const htmlReporter: FileReporter = {
   name: 'html',
   async write(result, outDir) {
     const file = join(outDir, 'report.html');

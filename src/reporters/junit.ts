@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import { unfinishedCleanups, type CheckResult, type CleanupRecord, type ProfileRun, type RunResult } from '../result.js';
 import { checkText } from './evidence-text.js';
-import type { Reporter } from './reporter.js';
+import type { FileReporter } from './reporter.js';
 
-export const junitReporter: Reporter = {
+export const junitReporter: FileReporter = {
   name: 'junit',
   async write(result, outDir) {
     const file = join(outDir, 'junit.xml');

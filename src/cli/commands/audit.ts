@@ -26,7 +26,8 @@ import { loadWaivers, waiverLabel, type WaiverSet } from '../../governance/waive
 import { ConfigError, EXIT, SecretLeakError, UsageError, type ConfigProblem } from '../../errors.js';
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { useColor } from '../../reporters/console.js';
-import { defaultReporters } from '../../reporters/index.js';
+import { jsonReporter } from '../../reporters/json.js';
+import { junitReporter } from '../../reporters/junit.js';
 import type { Reporter } from '../../reporters/reporter.js';
 import { describeFindings, OutputGuard } from '../../reporters/secret-scan.js';
 import type { Verdict } from '../../result.js';
@@ -34,6 +35,7 @@ import { SecretRegistry } from '../../secrets.js';
 import { forTerminal } from '../../terminal-text.js';
 import type { CliIo } from '../io.js';
 import { checkOutDir, guardedIo, publishReports } from '../publish.js';
+import { selectReporters } from '../reporter-selection.js';
 
 export interface AuditOptions {
   readonly inventoryUrl?: string;
@@ -51,7 +53,12 @@ export interface AuditOptions {
   readonly operator?: string;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
+  /** --reporter: console, json, junit, html, findings (default all). */
+  readonly reporter?: string[];
 }
+
+const AUDIT_REPORTERS = ['console', 'json', 'junit', 'html', 'findings'] as const;
+type AuditReporterName = (typeof AUDIT_REPORTERS)[number];
 
 /** Bad rows printed to the terminal; all of them are in the reports. */
 const ROW_PROBLEMS_SHOWN = 20;
@@ -68,6 +75,8 @@ export function auditCommand(rawIo: CliIo) {
     if (failOn === 'new' && !opts.baseline)
       throw new UsageError('--fail-on new needs --baseline <previous findings.json>: new is relative to it');
     const now = opts.asOf !== undefined ? parseAsOf(opts.asOf) : new Date();
+    const names = selectReporters(opts.reporter, AUDIT_REPORTERS, AUDIT_REPORTERS);
+    const printing = names.includes('console');
     const secrets = new SecretRegistry();
     // Everything printed from here on is screened for every secret the audit knows (as a run's output is).
     const guard = new OutputGuard(secrets.scanner);
@@ -151,14 +160,14 @@ export function auditCommand(rawIo: CliIo) {
         ...(acceptance ? { acceptance } : {}),
       });
       printRowProblems(io, inventory, secrets);
-      if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
+      if (printing && (!opts.quiet || report.result.verdict !== 'pass')) printOutcome(io, report, opts);
 
       // The one publish pipeline (cli/publish.ts): staging, the leak scanner on every file, stubs, manifest, rename into place.
       const outDir = await checkOutDir(io.cwd, opts.out, join('reports', `audit-${report.runId}`));
-      const published = await publishReports(report.result, outDir, secrets.scanner, { reporters: auditReporters(report) });
+      const published = await publishReports(report.result, outDir, secrets.scanner, auditReporters(report, names));
       for (const f of published.failures)
         io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
-      if (!opts.quiet) io.stdout.write(`Reports: ${forTerminal(outDir)}\n`);
+      if (printing && !opts.quiet) io.stdout.write(`Reports: ${forTerminal(outDir)}\n`);
       const leaking = [
         ...published.withheld.map((w) => `${w.file} (withheld: replaced by a stub; found ${describeFindings(w.findings)})`),
         ...(guard.findings.length > 0 ? ['the console output (withheld before it was printed)'] : []),
@@ -178,8 +187,14 @@ export function auditCommand(rawIo: CliIo) {
  * its report.html replaces the run HTML, which would show an inventory as if
  * it were one key.
  */
-export function auditReporters(report: AuditReport): Reporter[] {
-  return [...defaultReporters().filter((r) => r.name !== 'html'), auditHtmlReporter(report), findingsJsonReporter(report)];
+export function auditReporters(report: AuditReport, names: readonly AuditReporterName[] = AUDIT_REPORTERS): Reporter[] {
+  const made: Record<Exclude<AuditReporterName, 'console'>, () => Reporter> = {
+    json: () => jsonReporter,
+    junit: () => junitReporter,
+    html: () => auditHtmlReporter(report),
+    findings: () => findingsJsonReporter(report),
+  };
+  return names.flatMap((n) => (n === 'console' ? [] : [made[n]()]));
 }
 
 function listPresets(io: CliIo): number {
