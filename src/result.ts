@@ -9,7 +9,12 @@
 // carries it too.
 import { z } from 'zod';
 
-export const RESULT_SCHEMA_VERSION = 1;
+/**
+ * 2: check results carry `description`, `practice` and structured `findings`.
+ * A file of another version is refused with the version named (exit 2): render
+ * it with the keyprobe that wrote it.
+ */
+export const RESULT_SCHEMA_VERSION = 2;
 
 const verdictSchema = z
   .enum(['pass', 'fail', 'error', 'skip'])
@@ -116,10 +121,50 @@ const lifecycleActionSchema = z
   .readonly()
   .describe('One thing a lifecycle adapter did (disable, rotate, create, delete…), redacted.');
 
+/** The key practices a security reviewer signs off on; each check gives evidence for one. */
+export const PRACTICE_NAMES = [
+  'Naming',
+  'Per-environment keys',
+  'Least privilege',
+  'Reverse validation',
+  'Rotation and reclamation',
+] as const;
+const practiceSchema = z.enum(PRACTICE_NAMES);
+
+const locationSchema = z
+  .object({
+    file: z.string().describe('The profile file.'),
+    line: z.number().int().optional().describe('1-based; absent when the field is not in the file (a default).'),
+    column: z.number().int().optional(),
+    path: z
+      .array(z.union([z.string(), z.number()]))
+      .readonly()
+      .describe('The field in the profile, e.g. ["allowed", 0].'),
+  })
+  .readonly()
+  .describe('Where in the profile a finding points: shown as file:line in every report.');
+
+const findingSchema = z
+  .object({
+    title: z.string(),
+    message: z.string().describe('What was found, in a sentence (redacted).'),
+    severity: severitySchema,
+    exchange: z
+      .number()
+      .int()
+      .optional()
+      .describe("Index into the check's `evidence` of the exchange that proved it; absent when no request did."),
+    location: locationSchema.optional(),
+  })
+  .readonly()
+  .describe('One thing a check found, with the request that proved it and the profile field it concerns.');
+
 const checkResultSchema = z
   .object({
     id: z.string(),
     title: z.string(),
+    description: z.string().describe('What the check verifies and how.'),
+    practice: practiceSchema.optional().describe('The key practice this check gives evidence for; absent for audit rules.'),
     severity: severitySchema,
     gating: z.boolean(),
     required: z.boolean().optional().describe('The suite requires this check to run: a skip or an error leaves the launch unverified.'),
@@ -131,6 +176,10 @@ const checkResultSchema = z
       .optional()
       .describe('`declared`: the verdict rests on what the profile declares, not on anything the target was seen to do.'),
     message: z.string().describe('One sentence: what was expected and what was seen (or why skipped/error).'),
+    findings: z
+      .array(findingSchema)
+      .readonly()
+      .describe('What the check found (a failing or erroring check has at least one); empty when it passed or skipped.'),
     expected: z.string().optional(),
     observed: z.string().optional(),
     advisories: z.array(z.string()).readonly().describe('Findings that do not change the verdict (e.g. missing WWW-Authenticate).'),
@@ -286,6 +335,9 @@ export type Timeline = z.output<typeof timelineSchema>;
 export type Measurement = z.output<typeof measurementSchema>;
 export type LifecycleAttempt = z.output<typeof lifecycleAttemptSchema>;
 export type LifecycleActionRecord = z.output<typeof lifecycleActionSchema>;
+export type PracticeName = z.output<typeof practiceSchema>;
+export type FindingLocation = z.output<typeof locationSchema>;
+export type Finding = z.output<typeof findingSchema>;
 export type CheckResult = z.output<typeof checkResultSchema>;
 export type ProfileSummary = z.output<typeof profileSummarySchema>;
 export type Preflight = z.output<typeof preflightSchema>;

@@ -387,11 +387,17 @@ function toCheckResult(
   return {
     id: rule.id,
     title: rule.title,
+    description: rule.description,
     severity: outcome.severity,
     gating: outcome.gatingNow,
     destructive: false,
     verdict: outcome.verdict,
     message: secrets.redact(message),
+    // One finding per broken rule, in its words; findings.json lists every key it concerns.
+    findings:
+      outcome.verdict === 'fail' || outcome.verdict === 'error'
+        ? [{ title: rule.title, message: secrets.redact(message), severity: outcome.severity }]
+        : [],
     expected: rule.expected(params, settings),
     ...(observed !== undefined ? { observed: secrets.redact(observed) } : {}),
     advisories: advisories.map((a) => secrets.redact(a)),

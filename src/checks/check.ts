@@ -3,10 +3,10 @@
 // check's HTTP client made) is attached by the runner.
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
-import type { HttpClient } from '../http/client.js';
+import type { HttpClient, HttpResponse } from '../http/client.js';
 import type { CleanupRegistry } from '../lifecycle/cleanup.js';
 import type { LifecycleAdapter } from '../lifecycle/types.js';
-import type { Measurement, Severity, Timeline, Verdict } from '../result.js';
+import type { Measurement, PracticeName, Severity, Timeline, Verdict } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
 import type { Unmet } from './requirements.js';
 
@@ -34,6 +34,23 @@ export interface CheckContext {
   progress(text: string): void;
 }
 
+export type { PracticeName };
+
+/**
+ * One thing a check found. The runner turns it into a RunResult Finding:
+ * `response` becomes the index of its recorded exchange, `path` (a field of
+ * the profile, e.g. ['allowed', 0]) a file:line:column location.
+ */
+export interface OutcomeFinding {
+  readonly title: string;
+  readonly message: string;
+  /** Defaults to the check's severity. */
+  readonly severity?: Severity;
+  /** The response that proved it. */
+  readonly response?: HttpResponse;
+  readonly path?: readonly (string | number)[];
+}
+
 export interface CheckOutcome {
   readonly verdict: Verdict;
   readonly message: string;
@@ -44,6 +61,8 @@ export interface CheckOutcome {
   readonly timeline?: Timeline;
   /** `declared` when the verdict rests only on what the profile declares (e.g. scopes without introspection). */
   readonly basis?: 'declared';
+  /** What it found; without them the runner derives one finding from a fail or error verdict and its message. */
+  readonly findings?: readonly OutcomeFinding[];
 }
 
 export interface Check<P extends z.ZodType = z.ZodType> {
@@ -54,6 +73,8 @@ export interface Check<P extends z.ZodType = z.ZodType> {
   /** What the check verifies and how, in a sentence or two. */
   readonly description: string;
   readonly severity: Severity;
+  /** The key practice it gives evidence for (reports group checks by it). */
+  readonly practice?: PracticeName;
   /** Changes key state (disable, rotate, create, delete). */
   readonly destructive: boolean;
   readonly phase: CheckPhase;

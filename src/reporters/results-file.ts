@@ -31,7 +31,11 @@ export async function readResults(file: string): Promise<RunResult> {
       {
         file,
         path: 'schemaVersion',
-        message: `this keyprobe renders results of schema version ${RESULT_SCHEMA_VERSION}, the file has ${found}`,
+        message: `this keyprobe renders results of schema version ${RESULT_SCHEMA_VERSION}, the file has ${found}${
+          typeof version === 'number' && version < RESULT_SCHEMA_VERSION
+            ? ' (an older keyprobe wrote it: render it with that keyprobe, or run again)'
+            : ''
+        }`,
       },
     ]);
   }

@@ -10,6 +10,7 @@ import type {
   RunResult,
   Verdict,
 } from '../../src/result.js';
+import { practiceOf } from '../../src/runner/findings.js';
 import { launchVerdict } from '../../src/runner/verdict.js';
 
 const ORIGIN = 'http://127.0.0.1:40123';
@@ -42,11 +43,14 @@ export function check(id: string, verdict: Verdict, over: Partial<CheckResult> =
   return {
     id,
     title: `Title of ${id}`,
+    description: `What ${id} verifies, and how.`,
+    ...(practiceOf({ id }) ? { practice: practiceOf({ id })! } : {}),
     severity: 'high',
     gating: true,
     destructive: false,
     verdict,
     message: messages[verdict],
+    findings: verdict === 'fail' || verdict === 'error' ? [{ title: `Title of ${id}`, message: messages[verdict], severity: 'high' }] : [],
     ...(verdict === 'skip'
       ? {}
       : { expected: '401 for every request without a key', observed: verdict === 'fail' ? '200 for GET /v1/agents' : '401 for all 3' }),
@@ -107,7 +111,7 @@ export function runResult(profiles: ProfileRun[], over: Partial<RunResult> = {})
     over.cleanup?.records ?? [],
   );
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: '20261127T101530Z-abc123',
     tool: { name: 'keyprobe', version: '0.1.0' },
     operator: 'qa-alice',
