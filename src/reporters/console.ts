@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import { NOT_RUN_UNREACHABLE, unfinishedCleanups, type CheckResult, type ProfileSummary, type RunResult, type Verdict } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
+import { findingText, shownFindings } from './finding-text.js';
 import type { Reporter } from './reporter.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { forTerminal as safe } from '../terminal-text.js';
@@ -213,6 +214,7 @@ function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, p
   const detail = verbose || r.verdict === 'fail' || r.verdict === 'error';
   if (detail && r.expected !== undefined) lines.push(`        expected: ${safe(r.expected)}`);
   if (detail && r.observed !== undefined) lines.push(`        observed: ${safe(r.observed)}`);
+  if (detail) for (const f of shownFindings(r)) lines.push(`        finding: ${safe(findingText(f, r))}`);
   if (verbose) {
     for (const a of r.advisories) lines.push(`        note: ${safe(a)}`);
     for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${safe(k)}: ${safe(String(v))}`);

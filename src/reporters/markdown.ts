@@ -8,6 +8,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unfinishedCleanups, type CheckResult, type RunResult, type Verdict } from '../result.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
+import { findingText, shownFindings } from './finding-text.js';
 import type { FileReporter } from './reporter.js';
 
 export const SUMMARY_MD = 'summary.md';
@@ -98,6 +99,7 @@ function failureLines(c: CheckResult): string[] {
   const lines = [`- **\`${code(c.id)}\`** ${ICON[c.verdict]}: ${md(c.message)}`];
   if (c.expected !== undefined) lines.push(`  - expected: ${md(c.expected)}`);
   if (c.observed !== undefined) lines.push(`  - observed: ${md(c.observed)}`);
+  for (const f of shownFindings(c)) lines.push(`  - finding: ${md(findingText(f, c))}`);
   const proof = c.evidence.find((e) => e.failing) ?? c.evidence.at(-1);
   if (proof) {
     lines.push(

@@ -297,6 +297,24 @@ export function everyField(): RunResult {
           ],
         }),
         check('naming.key-name-convention', 'pass', { basis: 'declared', evidence: [] }),
+        check('authz.unauthorized-resource-denied', 'fail', {
+          message: '1 of 2 denied resources was served',
+          findings: [
+            {
+              title: 'A denied resource was served',
+              message: 'POST /v1/agents answered 201 Created (expected 401 or 403)',
+              severity: 'critical',
+              exchange: 1,
+              location: { file: 'profiles/crm-prod-agent-call.yaml', line: 17, column: 5, path: ['denied', 0] },
+            },
+            {
+              title: 'A denied resource was served',
+              message: 'the default method of a denied entry was used',
+              severity: 'high',
+              location: { file: 'profiles/crm-prod-agent-call.yaml', path: ['denied', 1, 'method'] },
+            },
+          ],
+        }),
       ]),
     ],
     {
