@@ -170,7 +170,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
         else if (seen) shown = { ...r, message: `the same error as ${seen}` };
         else printedErrors.set(key(profile, r.message), r.id);
       }
-      print(finishedLines(shown, profile, many, paint, opts.verbose ?? false));
+      print(finishedLines(shown, profile, many, paint, opts.verbose ?? false, r));
     },
     runFinished() {
       stop();
@@ -207,14 +207,15 @@ export function consoleReporter(opts: ConsoleOptions): Reporter {
   };
 }
 
-function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean): string {
+/** `original`: the result before an error repeated across checks was shortened to "see above" (its findings repeat that error too). */
+function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean, original = r): string {
   const lines = [
     `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${safe(r.id)}${r.gating ? '' : ' (advisory)'} — ${safe(r.message)}`,
   ];
   const detail = verbose || r.verdict === 'fail' || r.verdict === 'error';
   if (detail && r.expected !== undefined) lines.push(`        expected: ${safe(r.expected)}`);
   if (detail && r.observed !== undefined) lines.push(`        observed: ${safe(r.observed)}`);
-  if (detail) for (const f of shownFindings(r)) lines.push(`        finding: ${safe(findingText(f, r))}`);
+  if (detail && original === r) for (const f of shownFindings(r)) lines.push(`        finding: ${safe(findingText(f, r))}`);
   if (verbose) {
     for (const a of r.advisories) lines.push(`        note: ${safe(a)}`);
     for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${safe(k)}: ${safe(String(v))}`);
