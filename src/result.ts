@@ -10,7 +10,8 @@
 import { z } from 'zod';
 
 /**
- * 2: check results carry `description`, `practice` and structured `findings`.
+ * 2: check results carry `description`, `practice` and structured `findings`;
+ * the run says what it examined (`subject`: keys, or an audit's inventory).
  * A file of another version is refused with the version named (exit 2): render
  * it with the keyprobe that wrote it.
  */
@@ -297,12 +298,35 @@ const cleanupSectionSchema = z
   })
   .readonly();
 
+const subjectSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .object({ kind: z.literal('keys') })
+      .readonly()
+      .describe('A launch run (or a merge of runs): each entry of `profiles` is one key against its target.'),
+    z
+      .object({
+        kind: z.literal('inventory'),
+        source: z.string().describe('The inventory file, or the management API it was read from.'),
+        format: z.string().describe('csv, json, yaml or api.'),
+        rows: z.number().int(),
+        keys: z.number().int(),
+        asOf: z.string().describe('The moment the audit judged the inventory at (--as-of).'),
+      })
+      .readonly()
+      .describe(
+        'An audit of a key inventory (`keyprobe audit`): `profiles` holds one entry standing for the whole inventory, so JUnit and CI see one suite; it is not a key. findings.json beside results.json lists every key.',
+      ),
+  ])
+  .describe('What was examined: keys (a run) or a key inventory (an audit).');
+
 export const runResultSchema = z
   .object({
     schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
     runId: z.string(),
     tool: z.object({ name: z.string(), version: z.string() }).readonly(),
     operator: z.string(),
+    subject: subjectSchema,
     suite: z.object({ name: z.string(), file: z.string() }).readonly(),
     startedAt: z.string(),
     finishedAt: z.string(),
@@ -345,7 +369,13 @@ export type ProfileRun = z.output<typeof profileRunSchema>;
 export type RunAcceptance = z.output<typeof runAcceptanceSchema>;
 export type CleanupRecord = z.output<typeof cleanupRecordSchema>;
 export type CleanupSection = z.output<typeof cleanupSectionSchema>;
+export type RunSubject = z.output<typeof subjectSchema>;
 export type RunResult = z.output<typeof runResultSchema>;
+
+/** An audit's result: its one "profile" is the inventory, not a key. */
+export function isInventoryResult(result: Pick<RunResult, 'subject'>): boolean {
+  return result.subject.kind === 'inventory';
+}
 
 /** How a check that preflight stopped begins its message. */
 export const NOT_RUN_UNREACHABLE = 'not run: target unreachable';

@@ -207,6 +207,15 @@ export function runAudit(options: AuditOptions): AuditReport {
   const notes = auditNotes(inventory, policy, now, secrets, governance, outcomes);
   const result: RunResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
+    // What was examined: the inventory itself. Its one "profile" below only gives JUnit and CI one suite to show.
+    subject: {
+      kind: 'inventory',
+      source: inventory.source,
+      format: inventory.format,
+      rows: inventory.rowCount,
+      keys: inventory.keys.length,
+      asOf: now.toISOString(),
+    },
     runId,
     tool: { ...TOOL },
     operator: options.operator ?? currentUser(),

@@ -52,9 +52,15 @@ export function renderMarkdown(result: RunResult): string {
   );
   for (const reason of result.exitCode === 3 ? notVerifiedReasons(result) : []) lines.push(`- not verified: ${md(reason)}`);
   if (result.incomplete) lines.push('', '**The run was interrupted: results are incomplete.**');
+  const subject = result.subject;
   for (const p of result.profiles) {
-    lines.push('', `### ${md(p.profile.keyName)} → ${md(p.profile.targetOrigin)}`, '');
-    lines.push(`Key ${md(p.profile.keyFingerprint)}, profile ${md(p.profile.file)}, ${p.requestsSent}/${p.requestBudget} requests.`, '');
+    if (subject.kind === 'inventory') {
+      lines.push('', `### Inventory ${md(subject.source)}`, '');
+      lines.push(`${subject.keys} keys in ${subject.rows} rows (${md(subject.format)}), as of ${md(subject.asOf)}.`, '');
+    } else {
+      lines.push('', `### ${md(p.profile.keyName)} → ${md(p.profile.targetOrigin)}`, '');
+      lines.push(`Key ${md(p.profile.keyFingerprint)}, profile ${md(p.profile.file)}, ${p.requestsSent}/${p.requestBudget} requests.`, '');
+    }
     lines.push('| verdict | check | gating | message |', '|---|---|---|---|');
     for (const c of p.checks)
       lines.push(`| ${ICON[c.verdict]} | \`${code(c.id)}\` | ${c.gating ? 'yes' : 'advisory'} | ${md(c.message)} |`);

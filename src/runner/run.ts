@@ -101,6 +101,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   );
   const result: RunResult = deepFreeze({
     schemaVersion: RESULT_SCHEMA_VERSION,
+    subject: { kind: 'keys' },
     runId,
     tool: { ...TOOL },
     operator: options.operator ?? currentUser(),

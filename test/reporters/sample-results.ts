@@ -112,6 +112,7 @@ export function runResult(profiles: ProfileRun[], over: Partial<RunResult> = {})
   );
   return {
     schemaVersion: 2,
+    subject: { kind: 'keys' },
     runId: '20261127T101530Z-abc123',
     tool: { name: 'keyprobe', version: '0.1.0' },
     operator: 'qa-alice',

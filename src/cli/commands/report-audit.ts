@@ -13,14 +13,14 @@ import { isFindingsDoc, readJsonFile, type BaselineItem } from '../../governance
 import type { Waiver } from '../../governance/waivers.js';
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { junitReporter } from '../../reporters/junit.js';
-import type { RunResult, Severity, Verdict } from '../../result.js';
+import { isInventoryResult, type RunResult, type Severity, type Verdict } from '../../result.js';
 import type { CliIo } from '../io.js';
 import { checkOutDir, publishReports } from '../publish.js';
 import { selectReporters } from '../reporter-selection.js';
 
-/** An audit's results.json: the suite is "audit" and its one profile is the inventory. */
+/** An audit's results.json: its subject is an inventory. */
 export function isAuditResult(result: RunResult): boolean {
-  return result.suite.name === 'audit' && result.profiles.length === 1 && result.profiles[0]!.profile.keyName === 'key-inventory';
+  return isInventoryResult(result);
 }
 
 /** What `keyprobe report` can render again of an audit: findings.json and results.json are its inputs, published as read. */
