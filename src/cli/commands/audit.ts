@@ -29,6 +29,7 @@ import { useColor } from '../../reporters/console.js';
 import { jsonReporter } from '../../reporters/json.js';
 import { junitReporter } from '../../reporters/junit.js';
 import type { Reporter } from '../../reporters/reporter.js';
+import { Multiplexer } from '../../reporters/multiplexer.js';
 import { describeFindings, OutputGuard } from '../../reporters/secret-scan.js';
 import type { Verdict } from '../../result.js';
 import { SecretRegistry } from '../../secrets.js';
@@ -160,22 +161,25 @@ export function auditCommand(rawIo: CliIo) {
         ...(acceptance ? { acceptance } : {}),
       });
       printRowProblems(io, inventory, secrets);
-      if (printing && (!opts.quiet || report.result.verdict !== 'pass')) printOutcome(io, report, opts);
 
       // The one publish pipeline (cli/publish.ts): staging, the leak scanner on every file, stubs, manifest, rename into place.
       const outDir = await checkOutDir(io.cwd, opts.out, join('reports', `audit-${report.runId}`));
-      const published = await publishReports(report.result, outDir, secrets.scanner, auditReporters(report, names));
+      const reporters = new Multiplexer([...(printing ? [auditConsoleReporter(io, report, opts)] : []), ...auditReporters(report, names)]);
+      const published = await publishReports(report.result, outDir, secrets.scanner, reporters.reporters);
       for (const f of published.failures)
         io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
-      if (printing && !opts.quiet) io.stdout.write(`Reports: ${forTerminal(outDir)}\n`);
+      // A report that could not be written leaves a clean audit not fully on record.
+      const exitCode = published.failures.length > 0 && report.result.exitCode === EXIT.pass ? EXIT.unverified : report.result.exitCode;
+      await reporters.published(report.result, { exitCode, outDir, files: published.files });
+      for (const f of reporters.failures)
+        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
+      // Files and the console output alike (the console reporter printed through the guard).
       const leaking = [
         ...published.withheld.map((w) => `${w.file} (withheld: replaced by a stub; found ${describeFindings(w.findings)})`),
         ...(guard.findings.length > 0 ? ['the console output (withheld before it was printed)'] : []),
       ];
       if (leaking.length > 0) throw new SecretLeakError(leaking);
-      // A report that could not be written leaves a clean audit not fully on record.
-      if (published.failures.length > 0 && report.result.exitCode === EXIT.pass) return EXIT.unverified;
-      return report.result.exitCode;
+      return reporters.failures.length > 0 && exitCode === EXIT.pass ? EXIT.unverified : exitCode;
     } finally {
       await demo?.target.close();
     }
@@ -195,6 +199,18 @@ export function auditReporters(report: AuditReport, names: readonly AuditReporte
     findings: () => findingsJsonReporter(report),
   };
   return names.flatMap((n) => (n === 'console' ? [] : [made[n]()]));
+}
+
+/** The audit's console as a reporter: each rule's outcome, the governance block, the verdict, then where the reports are. */
+function auditConsoleReporter(io: CliIo, report: AuditReport, opts: AuditOptions): Reporter {
+  return {
+    name: 'console',
+    printsToStdio: () => true,
+    onPublished(_result, published) {
+      if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
+      if (!opts.quiet) io.stdout.write(`Reports: ${forTerminal(published.outDir)}\n`);
+    },
+  };
 }
 
 function listPresets(io: CliIo): number {
