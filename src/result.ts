@@ -123,13 +123,7 @@ const lifecycleActionSchema = z
   .describe('One thing a lifecycle adapter did (disable, rotate, create, delete…), redacted.');
 
 /** The key practices a security reviewer signs off on; each check gives evidence for one. */
-export const PRACTICE_NAMES = [
-  'Naming',
-  'Per-environment keys',
-  'Least privilege',
-  'Reverse validation',
-  'Rotation and reclamation',
-] as const;
+const PRACTICE_NAMES = ['Naming', 'Per-environment keys', 'Least privilege', 'Reverse validation', 'Rotation and reclamation'] as const;
 const practiceSchema = z.enum(PRACTICE_NAMES);
 
 const locationSchema = z

@@ -11,7 +11,7 @@ import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verd
 import { findingText, shownFindings } from './finding-text.js';
 import type { FileReporter } from './reporter.js';
 
-export const SUMMARY_MD = 'summary.md';
+const SUMMARY_MD = 'summary.md';
 
 export interface MarkdownOptions {
   /** The file GitHub Actions shows as the job summary ($GITHUB_STEP_SUMMARY), when there is one. */

@@ -27,11 +27,6 @@ export class Multiplexer {
     return this.failed;
   }
 
-  /** Whether a reporter prints to the terminal (the console). */
-  printsToStdio(): boolean {
-    return this.reporters.some((r) => this.guard(r, 'printsToStdio', () => r.printsToStdio?.() ?? false) === true);
-  }
-
   /** The runner's observer: each event goes to every reporter's live hook. */
   observer(): RunObserver {
     return {

@@ -34,7 +34,7 @@ export function findingsOf(outcome: Pick<CheckOutcome, 'verdict' | 'message' | '
   return [{ title: ctx.check.title, message: ctx.redact(outcome.message), severity: ctx.check.severity }];
 }
 
-export function locationOf(path: readonly (string | number)[], profile: Pick<LoadedProfile, 'file' | 'locate'>): FindingLocation {
+function locationOf(path: readonly (string | number)[], profile: Pick<LoadedProfile, 'file' | 'locate'>): FindingLocation {
   const at = profile.locate?.(path);
   return { file: profile.file, ...(at ? { line: at.line, column: at.column } : {}), path: [...path] };
 }
