@@ -11,7 +11,7 @@ import { formatBytes, formatNumber, show, spread } from './lib/stats.js';
 import { syntheticRun } from './lib/synthetic-run.js';
 import { notMeasured, type Row } from './lib/table.js';
 
-type Reporter = import('../src/reporters/reporter.js').Reporter;
+type Reporter = import('../src/reporters/reporter.js').FileReporter;
 type ReportersIndex = typeof import('../src/reporters/index.js');
 type ManifestModule = { writeManifest(outDir: string, files: readonly string[]): Promise<string> };
 

@@ -71,7 +71,8 @@ export function syntheticRun(checkCount: number): RunResult {
   }
   const failed = profiles.some((p) => p.checks.some((c) => c.verdict === 'fail'));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
+    subject: { kind: 'keys' as const },
     runId: '20260115T090000Z-bench0',
     tool: { name: 'keyprobe', version: '0.0.0-bench' },
     operator: 'bench',
@@ -99,14 +100,17 @@ function syntheticCheck(id: string, verdict: Verdict, rand: () => number, at: nu
   const measurements: Record<string, number> = id.startsWith('rate.')
     ? { acceptedBeforeThrottle: 20, expectedLimit: 20, retryAfterSeconds: 1 }
     : {};
+  const title = id.split('.')[1]!.replace(/-/g, ' ');
   const base = {
     id,
-    title: id.split('.')[1]!.replace(/-/g, ' '),
+    title,
+    description: `What ${id} verifies.`,
     severity: 'high' as const,
     gating: true,
     destructive: id.startsWith('lifecycle.'),
     verdict,
     message,
+    findings: verdict === 'fail' || verdict === 'error' ? [{ title, message, severity: 'high' as const }] : [],
     advisories: rand() < 0.1 ? ['401 without WWW-Authenticate (RFC 9110 §15.5.2 makes it a MUST)'] : [],
     measurements,
     evidence,

@@ -207,6 +207,15 @@ export function runAudit(options: AuditOptions): AuditReport {
   const notes = auditNotes(inventory, policy, now, secrets, governance, outcomes);
   const result: RunResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
+    // What was examined: the inventory itself. Its one "profile" below only gives JUnit and CI one suite to show.
+    subject: {
+      kind: 'inventory',
+      source: inventory.source,
+      format: inventory.format,
+      rows: inventory.rowCount,
+      keys: inventory.keys.length,
+      asOf: now.toISOString(),
+    },
     runId,
     tool: { ...TOOL },
     operator: options.operator ?? currentUser(),
@@ -387,11 +396,17 @@ function toCheckResult(
   return {
     id: rule.id,
     title: rule.title,
+    description: rule.description,
     severity: outcome.severity,
     gating: outcome.gatingNow,
     destructive: false,
     verdict: outcome.verdict,
     message: secrets.redact(message),
+    // One finding per broken rule, in its words; findings.json lists every key it concerns.
+    findings:
+      outcome.verdict === 'fail' || outcome.verdict === 'error'
+        ? [{ title: rule.title, message: secrets.redact(message), severity: outcome.severity }]
+        : [],
     expected: rule.expected(params, settings),
     ...(observed !== undefined ? { observed: secrets.redact(observed) } : {}),
     advisories: advisories.map((a) => secrets.redact(a)),

@@ -9,13 +9,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ItemAcceptance } from '../governance/acceptance.js';
 import type { Waiver } from '../governance/waivers.js';
-import type { Reporter } from '../reporters/reporter.js';
+import type { FileReporter } from '../reporters/reporter.js';
 import type { AuditReport } from './audit.js';
 
 /** 2: notVerifiable, keys, status and waivers, resolved, rule titles and descriptions. */
 export const FINDINGS_SCHEMA_VERSION = 2;
 
-export function findingsJsonReporter(report: AuditReport): Reporter {
+export function findingsJsonReporter(report: AuditReport): FileReporter {
   return {
     name: 'findings',
     async write(_result, outDir) {

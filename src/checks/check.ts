@@ -6,7 +6,7 @@ import type { Profile } from '../config/profile-schema.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
 import type { CleanupRegistry } from '../lifecycle/cleanup.js';
 import type { LifecycleAdapter } from '../lifecycle/types.js';
-import type { Measurement, Severity, Timeline, Verdict } from '../result.js';
+import type { Measurement, PracticeName, Severity, Timeline, Verdict } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
 import { type Narrowed, type Requirement, type Unmet, unmetOf } from './requirements.js';
 
@@ -41,6 +41,23 @@ interface CheckContextBase<Pr extends Profile> {
   progress(text: string): void;
 }
 
+export type { PracticeName };
+
+/**
+ * One thing a check found. The runner turns it into a RunResult Finding:
+ * `response` becomes the index of its recorded exchange, `path` (a field of
+ * the profile, e.g. ['allowed', 0]) a file:line:column location.
+ */
+export interface OutcomeFinding {
+  readonly title: string;
+  readonly message: string;
+  /** Defaults to the check's severity. */
+  readonly severity?: Severity;
+  /** The response that proved it. */
+  readonly response?: HttpResponse;
+  readonly path?: readonly (string | number)[];
+}
+
 export interface CheckOutcome {
   readonly verdict: Verdict;
   readonly message: string;
@@ -51,21 +68,9 @@ export interface CheckOutcome {
   readonly timeline?: Timeline;
   /** `declared` when the verdict rests only on what the profile declares (e.g. scopes without introspection). */
   readonly basis?: 'declared';
-  /** What went wrong, one finding each, with the answer that proved it and the profile field it concerns. */
+  /** What went wrong, one finding each, with the answer that proved it and the profile field it concerns; without them the runner derives one finding from a fail or error verdict and its message. */
   readonly findings?: readonly OutcomeFinding[];
 }
-
-/** One defect a check found, linked to the exchange that proved it and the profile location it concerns. */
-export interface OutcomeFinding {
-  title: string;
-  message: string;
-  severity?: Severity;
-  response?: HttpResponse;
-  path?: (string | number)[];
-}
-
-/** The key practices a security reviewer signs off on; every check gives evidence for one. */
-export type PracticeName = 'Naming' | 'Per-environment keys' | 'Least privilege' | 'Reverse validation' | 'Rotation and reclamation';
 
 /** What a check file declares; `defineCheck` turns it into a Check. */
 export interface CheckDefinition<P extends z.ZodType, R extends readonly Requirement[]> {
@@ -76,7 +81,7 @@ export interface CheckDefinition<P extends z.ZodType, R extends readonly Require
   /** What the check verifies and how, in a sentence or two. */
   readonly description: string;
   readonly severity: Severity;
-  /** The practice this check gives evidence for (report.html's practices table). */
+  /** The key practice it gives evidence for (reports group checks by it). */
   readonly practice: PracticeName;
   /** The launch exists for this check: the prelaunch suite marks it `required` (a skip leaves the launch unverified). */
   readonly required?: boolean;

@@ -3,9 +3,7 @@
 // expects, and how to judge the answer to a credential that must be refused.
 import type { AllowedResource, Profile } from '../config/profile-schema.js';
 import type { Credential } from '../http/client.js';
-import type { CheckContext } from './check.js';
 import { describeExpected, statusText } from './describe.js';
-import { targetFailsForValidKeyToo } from './server-errors.js';
 
 /**
  * The resource a credential probe goes to: an allowed one, so that a refusal

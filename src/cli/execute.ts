@@ -1,5 +1,6 @@
-// Shared by `run` and `demo`: check --out, run the suite, print as it goes
-// (screened for secrets), publish the reports (a file holding a secret is
+// Shared by `run` and `demo`: check --out, run the suite with the selected
+// reporters (--reporter; the console prints as it goes, screened for
+// secrets), publish the reports (a file holding a secret is
 // withheld), point reports/latest at them, and return the exit code.
 import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
@@ -8,7 +9,9 @@ import type { LoadedSuite } from '../config/suite.js';
 import { EXIT, SecretLeakError, UsageError } from '../errors.js';
 import type { AcceptanceInput } from '../governance/acceptance.js';
 import { applyRunAcceptance } from '../governance/run-acceptance.js';
-import { consoleObserver, painter, summary, useColor, useLiveView, type Stream } from '../reporters/console.js';
+import { type Stream, useColor, useLiveView } from '../reporters/console.js';
+import { makeReporters, REPORTER_NAMES, RUN_DEFAULT_REPORTERS } from '../reporters/index.js';
+import { Multiplexer } from '../reporters/multiplexer.js';
 import { pointLatest } from '../reporters/latest.js';
 import { describeFindings, OutputGuard } from '../reporters/secret-scan.js';
 import { newRunId, runSuite } from '../runner/run.js';
@@ -16,6 +19,7 @@ import { SecretRegistry } from '../secrets.js';
 import type { CliIo } from './io.js';
 import { forTerminal } from '../terminal-text.js';
 import { commandsAllowed } from './operator.js';
+import { selectReporters } from './reporter-selection.js';
 import { checkOutDir, guardedIo, publishReports } from './publish.js';
 
 export interface ExecuteOptions {
@@ -29,8 +33,10 @@ export interface ExecuteOptions {
   readonly interactive?: boolean;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
-  /** Also write report.pdf through a local Chromium. */
+  /** Also write report.pdf through a local Chromium (the same as adding `--reporter pdf`). */
   readonly pdf?: boolean;
+  /** --reporter: which reporters to use (default console, json, junit, html). */
+  readonly reporter?: string[];
   /** Let the command lifecycle adapter run shell commands (--allow-commands). */
   readonly allowCommands?: boolean;
   /** Secrets known before the run (e.g. the demo's admin token). */
@@ -53,6 +59,9 @@ export async function executeRun(
   for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
     if (!known.has(id)) throw new UsageError(`check "${id}" is not in suite ${suite.name}; it has: ${[...known].join(', ')}`);
   }
+  // Before any request: a reporter name that does not exist is bad usage.
+  const names = selectReporters(opts.reporter, REPORTER_NAMES, RUN_DEFAULT_REPORTERS);
+  if (opts.pdf && !names.includes('pdf')) names.push('pdf');
   const runId = newRunId(new Date());
   // Before any request: a run that cannot publish its reports must not act on keys first.
   const outDir = await checkOutDir(io.cwd, opts.out, join('reports', runId));
@@ -60,14 +69,20 @@ export async function executeRun(
   const color = useColor(io.stdout, io.env);
   // A manual lifecycle step prompts on the terminal: no live redrawing under it.
   const live = useLiveView(io.stdout, io.env) && !opts.interactive;
-  const observer = consoleObserver({
-    write: (s) => io.stdout.write(s),
-    color,
-    live,
-    columns: (io.stdout as Stream).columns,
-    quiet: opts.quiet,
-    verbose: opts.verbose,
-  });
+  const reporters = new Multiplexer(
+    makeReporters(names, {
+      console: {
+        write: (s) => io.stdout.write(s),
+        color,
+        live,
+        columns: (io.stdout as Stream).columns,
+        quiet: opts.quiet,
+        verbose: opts.verbose,
+      },
+      chromium: io.env.KEYPROBE_CHROMIUM,
+      stepSummary: io.env.GITHUB_STEP_SUMMARY,
+    }),
+  );
   const ran = await runSuite({
     profiles,
     suite,
@@ -85,13 +100,18 @@ export async function executeRun(
     signal: io.signal,
     runId,
     secrets,
-    observer,
-  }).finally(() => observer.stop());
+    observer: reporters.observer(),
+  }).catch((err: unknown) => {
+    reporters.runAborted();
+    throw err;
+  });
   // Accepted failures (waived, or persisting under --fail-on new) keep their verdict but stop gating.
   const accepted = opts.acceptance ? applyRunAcceptance(ran, opts.acceptance) : undefined;
   const result = accepted?.result ?? ran;
-  const published = await publishReports(result, outDir, secrets.scanner, { pdf: opts.pdf, chromium: io.env.KEYPROBE_CHROMIUM });
-  for (const f of published.failures)
+  const published = await publishReports(result, outDir, secrets.scanner, reporters.reporters);
+  // A live hook that threw is recorded like a report that could not be written.
+  const failures = [...reporters.failures, ...published.failures];
+  for (const f of failures)
     io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
   // reports/latest points at the newest run written under ./reports. A run sent
   // elsewhere with --out leaves it alone: a `latest` link beside, say,
@@ -101,25 +121,32 @@ export async function executeRun(
     await pointLatest(join(reportsDir, 'latest'), outDir).catch((err: Error) =>
       io.stderr.write(`keyprobe: reports/latest was not updated: ${forTerminal(secrets.redact(err.message))}\n`),
     );
-  if (!opts.quiet)
-    io.stdout.write(
-      `Reports: ${forTerminal(outDir)}${opts.pdf && !published.failures.some((f) => f.reporter === 'pdf') ? ' (with report.pdf)' : ''}\n`,
-    );
 
   const withheldFiles = published.withheld.map((w) => `${w.file} (withheld: replaced by a stub; found ${describeFindings(w.findings)})`);
   const leaking = () => [...withheldFiles, ...(guard.findings.length > 0 ? ['the console output (withheld before it was printed)'] : [])];
   // A report that could not be written leaves the run unverified: never exit 0 without the reports.
-  const unpublished = published.failures.length > 0 && result.exitCode === EXIT.pass;
+  const unpublished = failures.length > 0 && result.exitCode === EXIT.pass;
   const exitCode = leaking().length > 0 ? EXIT.secretLeak : unpublished ? EXIT.unverified : result.exitCode;
-  for (const line of accepted?.explanation ?? []) io.stdout.write(`${forTerminal(secrets.redact(line))}\n`);
-  io.stdout.write(summary(result, exitCode, painter(color), accepted?.verdictNote || undefined));
+  // The console's "Reports: …", the governance lines and the summary; a CI step summary.
+  const recorded = reporters.failures.length;
+  await reporters.published(result, {
+    exitCode,
+    outDir,
+    files: published.files,
+    explanation: (accepted?.explanation ?? []).map((line) => secrets.redact(line)),
+    ...(accepted?.verdictNote ? { verdictNote: accepted.verdictNote } : {}),
+  });
+  const late = reporters.failures.slice(recorded);
+  for (const f of late)
+    io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
   if (unpublished && exitCode === EXIT.unverified)
     io.stderr.write(
-      `keyprobe: exit 3 because ${published.failures.map((f) => `the ${f.reporter} report`).join(', ')} could not be written: the run is not fully on record\n`,
+      `keyprobe: exit 3 because ${failures.map((f) => `the ${f.reporter} report`).join(', ')} could not be written: the run is not fully on record\n`,
     );
   // The summary is screened too: a secret withheld from it also makes the run exit 4.
   if (leaking().length > 0) throw new SecretLeakError(leaking());
-  return exitCode;
+  // A reporter that failed only after the summary (appending a CI step summary) still leaves a passing run not fully on record.
+  return late.length > 0 && exitCode === EXIT.pass ? EXIT.unverified : exitCode;
 }
 
 /** A certificate bundle is far below this. */

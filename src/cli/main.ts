@@ -59,6 +59,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     )
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
+    .option(
+      '--reporter <names>',
+      'reporters to use, repeatable or comma-separated: console, json, junit, html, markdown, pdf (default: console,json,junit,html; markdown also writes $GITHUB_STEP_SUMMARY)',
+      collect,
+    )
     .option('--baseline <results.json>', 'an earlier run: mark each failure new or persisting, and list what was resolved')
     .option('--waivers <file>', 'accepted check failures (YAML): check, optional key, owner, reason, expires')
     .option('--fail-on <new|any>', 'what gates: every failure not waived (any, default) or only failures the baseline did not have (new)')
@@ -122,6 +127,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--allow-origin <origin>', 'as for run (the reference target it starts is always allowed)', collect)
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
     .option(
+      '--reporter <names>',
+      'reporters to use, repeatable or comma-separated: console, json, junit, html, markdown, pdf (default: console,json,junit,html; markdown also writes $GITHUB_STEP_SUMMARY)',
+      collect,
+    )
+    .option(
       '--allow-commands',
       'allow the command lifecycle adapter to run the shell commands a profile names (or set KEYPROBE_ALLOW_COMMANDS=1)',
     )
@@ -141,6 +151,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .argument('<results.json>', 'a results.json written by keyprobe (or the report directory holding it)')
     .option('-o, --out <dir>', 'where to write (default: the directory of results.json)')
     .option('--pdf', 'also write report.pdf through a local Chromium (/usr/bin/chromium, or KEYPROBE_CHROMIUM)')
+    .option(
+      '--reporter <names>',
+      'reporters to use, repeatable or comma-separated: console, junit, html, markdown, pdf (default: console,junit,html; results.json is published as read)',
+      collect,
+    )
     .option('-q, --quiet', 'print only the summary')
     .addHelpText('after', '\nExample:\n  $ keyprobe report reports/latest/results.json --pdf\n')
     .action(run(async () => (await import('./commands/report.js')).reportCommand(io)));
@@ -211,6 +226,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .argument('<results...>', 'results.json files (or report directories holding one)')
     .option('-o, --out <dir>', 'report directory (default: reports/<run-id>)')
     .option('-q, --quiet', 'print nothing but problems')
+    .option(
+      '--reporter <names>',
+      'reporters to use, repeatable or comma-separated: console, json, junit, html, markdown, pdf (default: console,json,junit,html)',
+      collect,
+    )
     .addHelpText('after', '\nExample:\n  $ keyprobe merge shards/*/results.json --out reports/all\n')
     .action(run(async () => (await import('./commands/merge.js')).mergeCommand(io)));
 
@@ -230,7 +250,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .command('schema')
     .description('Print the JSON Schema of a file keyprobe reads, for editors and other validators.')
-    .argument('<kind>', 'profile, suite, audit-policy, audit-mapping or waivers')
+    .argument('<kind>', 'profile, suite, audit-policy, audit-mapping, waivers or results')
     .addHelpText('after', '\nExample:\n  $ keyprobe schema profile > profile.schema.json\n')
     .action(run(async () => (await import('./commands/schema.js')).schemaCommand(io)));
 
@@ -260,6 +280,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--fail-on <new|any>', 'what gates: every finding not waived (any, default) or only findings the baseline did not have (new)')
     .option('--as-of <date>', 'judge the inventory as of this date or ISO time (default: now)')
     .option('-o, --out <dir>', 'report directory (default: reports/audit-<run-id>)')
+    .option(
+      '--reporter <names>',
+      'reporters to use, repeatable or comma-separated: console, json, junit, html, findings (default: all of them; findings.json is the baseline of the next audit)',
+      collect,
+    )
     .option('--ca <file>', 'with --inventory-url: trust this CA certificate (PEM)')
     .option('--operator <name>', 'who ran this, for the report (default: the OS user)')
     .option('-q, --quiet', 'print only broken rules and problems')

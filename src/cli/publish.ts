@@ -4,29 +4,20 @@
 // place), write the manifest of what is left, then move the set into place.
 // Nothing that leaked ever reaches --out, a symlink planted in --out is
 // replaced rather than written through, and two runs publishing to one --out
-// cannot interleave their files. Shared by `run`, `demo`, `report` and `merge`.
+// cannot interleave their files. Shared by `run`, `demo`, `report`, `merge` and
+// `audit` (and `report` on an audit): the one way keyprobe publishes.
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { access, copyFile, lstat, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { LeakScanner } from '../leaks/scanner.js';
-import { defaultReporters } from '../reporters/index.js';
 import { MANIFEST_NAME, writeManifest } from '../reporters/manifest.js';
-import { pdfReporter, DEFAULT_CHROMIUM } from '../reporters/pdf.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { type OutputGuard, withholdLeaks, type WithheldFile } from '../reporters/secret-scan.js';
 import { writeReports } from '../reporters/write-reports.js';
 import type { RunResult } from '../result.js';
 import type { CliIo } from './io.js';
-
-export interface PublishOptions {
-  readonly pdf?: boolean;
-  /** Chromium for --pdf (default /usr/bin/chromium; KEYPROBE_CHROMIUM overrides). */
-  readonly chromium?: string;
-  /** Leave out results.json (it is the input of `keyprobe report`, already on disk). */
-  readonly withoutJson?: boolean;
-}
 
 export interface Published {
   /** The files now in the report folder. */
@@ -34,12 +25,6 @@ export interface Published {
   readonly failures: { reporter: string; message: string }[];
   /** Files replaced by a stub because they held a secret (named, never the secret). */
   readonly withheld: WithheldFile[];
-}
-
-export function reportersFor(opts: PublishOptions): Reporter[] {
-  const reporters = defaultReporters().filter((r) => !(opts.withoutJson && r.name === 'json'));
-  if (opts.pdf) reporters.push(pdfReporter({ executablePath: opts.chromium ?? DEFAULT_CHROMIUM }));
-  return reporters;
 }
 
 /**
@@ -86,7 +71,8 @@ export async function publishReports(
   result: RunResult,
   outDir: string,
   secrets: readonly string[] | LeakScanner,
-  opts: PublishOptions,
+  /** The command's reporters: those that write files write them here (the others are skipped). */
+  reporters: readonly Reporter[],
   extraFiles: readonly ExtraFile[] = [],
 ): Promise<Published> {
   const scanner = secrets instanceof LeakScanner ? secrets : new LeakScanner(secrets);
@@ -116,7 +102,7 @@ export async function publishReports(
         failures.push({ reporter: name, message: messageOf(err) });
       }
     }
-    const written = await writeReports(result, staging, reportersFor(opts));
+    const written = await writeReports(result, staging, reporters);
     files.push(...written.files);
     failures.push(...written.failures);
     const withheld = await withholdLeaks(scanner, files);

@@ -18,6 +18,8 @@ export interface LoadedProfile {
   readonly secrets: readonly string[];
   /** PEM text of target.ca (read relative to the profile's folder), when the profile names one. */
   readonly ca?: string;
+  /** Line and column of a field (by path) in the profile file, for findings shown as file:line. */
+  readonly locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined;
 }
 
 /** What the operator (not the profile) decides: from the command line or the operator's environment (src/cli/operator.ts). */
@@ -82,6 +84,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
       profile: parsed.data,
       secrets,
       ...(ca !== undefined ? { ca } : {}),
+      locate: (path) => source.locate(path),
     },
   };
 }

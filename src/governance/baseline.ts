@@ -122,7 +122,8 @@ export function readReportDoc(input: string, label = input): ReportDoc {
   if (isFindingsDoc(data)) return { kind: 'audit', file: shown, doc: data };
   if (isResultsDoc(data)) {
     const beside = join(dirname(file), 'findings.json');
-    if (data.suite?.name === 'audit' && exists(beside)) {
+    // An audit's results.json says so in its subject (schema 2); older ones by their suite's name.
+    if ((data.subject?.kind === 'inventory' || data.suite?.name === 'audit') && exists(beside)) {
       const doc = readJsonFile(beside, join(dirname(shown), 'findings.json'));
       if (isFindingsDoc(doc)) return { kind: 'audit', file: join(dirname(shown), 'findings.json'), doc };
     }
@@ -193,6 +194,7 @@ export interface ResultsDocLike {
   startedAt?: string;
   verdict?: string;
   suite?: { name?: string };
+  subject?: { kind?: string };
   profiles: {
     profile: { keyName: string; file?: string };
     requestsSent?: number;

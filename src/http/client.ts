@@ -229,6 +229,11 @@ export class HttpClient {
     if (i !== undefined) this.failing.add(i);
   }
 
+  /** The index in evidence() of the exchange a response came from (a finding links to it); undefined when it was not recorded. */
+  exchangeIndexOf(res: HttpResponse): number | undefined {
+    return this.recordedAs.get(res);
+  }
+
   /** A client for another check, sharing origin, budget, pacing and connections but not evidence. */
   fork(signal?: AbortSignal, extra: ForkOptions = {}): HttpClient {
     return new HttpClient({ ...this.options, ...extra, signal: signal ?? this.options.signal, throttleStreak: this.streak });

@@ -2,7 +2,7 @@
 // environments) into one RunResult, as if one run had covered every profile.
 // The verdict is recomputed from every gating check, never taken from a shard.
 import { UsageError } from '../errors.js';
-import { RESULT_SCHEMA_VERSION, type ProfileRun, type RunResult } from '../result.js';
+import { isInventoryResult, RESULT_SCHEMA_VERSION, type ProfileRun, type RunResult } from '../result.js';
 import { verdictOf } from '../runner/verdict.js';
 
 export interface MergeInput {
@@ -17,6 +17,11 @@ export interface MergeOptions {
 
 export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions): RunResult {
   if (inputs.length === 0) throw new UsageError('nothing to merge: name at least one results.json');
+  const audits = inputs.filter((i) => isInventoryResult(i.result)).map((i) => i.file);
+  if (audits.length > 0)
+    throw new UsageError(
+      `merge combines launch runs; ${audits.join(', ')} ${audits.length === 1 ? 'is the result' : 'are the results'} of an audit (a key inventory, not keys): compare audits with keyprobe diff`,
+    );
   const duplicates = duplicateProfileRuns(inputs);
   if (duplicates.length > 0) {
     throw new UsageError(
@@ -43,6 +48,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
   const { verdict, exitCode } = verdictOf({ profiles, incomplete, ...(cleanup ? { cleanup } : {}) });
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
+    subject: { kind: 'keys' },
     runId: opts.runId,
     tool: opts.tool,
     operator: unique(results.map((r) => r.operator)).join(', '),

@@ -12,7 +12,7 @@ import type { ItemAcceptance } from '../governance/acceptance.js';
 import { describeWaiver, waiverLabel } from '../governance/waivers.js';
 import type { Severity } from '../result.js';
 import { anchorId, esc } from './escape.js';
-import type { Reporter } from './reporter.js';
+import type { FileReporter } from './reporter.js';
 
 /** Rows in the findings table; every finding is in findings.json. */
 const MAX_TABLE_ROWS = 2000;
@@ -23,7 +23,7 @@ const MAX_OWNERS = 15;
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 
-export function auditHtmlReporter(report: AuditReport): Reporter {
+export function auditHtmlReporter(report: AuditReport): FileReporter {
   return {
     name: 'audit-html',
     async write(_result, outDir) {

@@ -3,8 +3,11 @@
 // place, with finished checks printed above it. Elsewhere plain lines, no
 // animation. Colour only on a TTY without NO_COLOR. At the end a summary
 // table and a one-line explanation of the exit code.
+import { basename } from 'node:path';
 import { NOT_RUN_UNREACHABLE, unfinishedCleanups, type CheckResult, type ProfileSummary, type RunResult, type Verdict } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
+import { findingText, shownFindings } from './finding-text.js';
+import type { Reporter } from './reporter.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { forTerminal as safe } from '../terminal-text.js';
 
@@ -167,7 +170,7 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
         else if (seen) shown = { ...r, message: `the same error as ${seen}` };
         else printedErrors.set(key(profile, r.message), r.id);
       }
-      print(finishedLines(shown, profile, many, paint, opts.verbose ?? false));
+      print(finishedLines(shown, profile, many, paint, opts.verbose ?? false, r));
     },
     runFinished() {
       stop();
@@ -175,13 +178,44 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
   };
 }
 
-function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean): string {
+/**
+ * The console as an ordinary reporter: the live view (or plain lines) while
+ * the run goes, then "Reports: …", what a baseline or waivers did, the summary
+ * and the CLEANUP INCOMPLETE block once the reports are published and the exit
+ * code is final. What it writes goes through the CLI's OutputGuard (a line
+ * holding a secret is withheld) and `forTerminal()` escaping.
+ */
+export function consoleReporter(opts: ConsoleOptions): Reporter {
+  const live = consoleObserver(opts);
+  return {
+    name: 'console',
+    printsToStdio: () => true,
+    onRunBegin: (info) => live.runStarted?.(info),
+    onPreflightEnd: (profile, preflight) => live.preflightFinished?.(profile, preflight),
+    onCheckBegin: (profile, check) => live.checkStarted?.(profile, check),
+    onCheckProgress: (profile, id, text) => live.checkProgress?.(profile, id, text),
+    onCheckEnd: (profile, result) => live.checkFinished?.(profile, result),
+    onRunEnd: () => live.stop(),
+    onPublished(result, published) {
+      if (!opts.quiet) {
+        const pdf = published.files.some((f) => basename(f) === 'report.pdf');
+        opts.write(`Reports: ${safe(published.outDir)}${pdf ? ' (with report.pdf)' : ''}\n`);
+      }
+      for (const line of published.explanation ?? []) opts.write(`${safe(line)}\n`);
+      opts.write(summary(result, published.exitCode, painter(opts.color), published.verdictNote || undefined));
+    },
+  };
+}
+
+/** `original`: the result before an error repeated across checks was shortened to "see above" (its findings repeat that error too). */
+function finishedLines(r: CheckResult, profile: ProfileSummary, many: boolean, paint: Paint, verbose: boolean, original = r): string {
   const lines = [
     `  ${paint(r.verdict, LABEL[r.verdict].padEnd(5))} ${prefix(profile, many)}${safe(r.id)}${r.gating ? '' : ' (advisory)'} — ${safe(r.message)}`,
   ];
   const detail = verbose || r.verdict === 'fail' || r.verdict === 'error';
   if (detail && r.expected !== undefined) lines.push(`        expected: ${safe(r.expected)}`);
   if (detail && r.observed !== undefined) lines.push(`        observed: ${safe(r.observed)}`);
+  if (detail && original === r) for (const f of shownFindings(r)) lines.push(`        finding: ${safe(findingText(f, r))}`);
   if (verbose) {
     for (const a of r.advisories) lines.push(`        note: ${safe(a)}`);
     for (const [k, v] of Object.entries(r.measurements)) lines.push(`        ${safe(k)}: ${safe(String(v))}`);

@@ -1,6 +1,7 @@
 // A check's result as plain text: what JUnit's system-out carries and what a
 // CI log shows. Everything here is already redacted by the runner.
 import type { CheckResult, Exchange, LifecycleActionRecord, Timeline } from '../result.js';
+import { findingText, shownFindings } from './finding-text.js';
 
 /** Keeps one testcase's text well below what CI servers accept per file (GitLab: 30 MB). */
 export const MAX_EVIDENCE_TEXT = 64 * 1024;
@@ -14,6 +15,7 @@ export function checkText(r: CheckResult, profileName: string): string {
   ];
   if (r.expected !== undefined) lines.push(`expected: ${r.expected}`);
   if (r.observed !== undefined) lines.push(`observed: ${r.observed}`);
+  for (const f of shownFindings(r)) lines.push(`finding: ${findingText(f, r)}`);
   for (const a of r.advisories) lines.push(`advisory: ${a}`);
   const measured = Object.entries(r.measurements);
   if (measured.length) lines.push('measurements:', ...measured.map(([k, v]) => `  ${k}: ${String(v)}`));

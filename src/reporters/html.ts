@@ -20,10 +20,11 @@ import { anchorId, esc } from './escape.js';
 import { burstChart, revocationChart } from './html-charts.js';
 import { lifecycleActionText } from './evidence-text.js';
 import { REPORT_CSS } from './html-style.js';
+import { findingText, placeOf, shownFindings } from './finding-text.js';
 import { practiceRows } from './practices.js';
-import type { Reporter } from './reporter.js';
+import type { FileReporter } from './reporter.js';
 
-export const htmlReporter: Reporter = {
+export const htmlReporter: FileReporter = {
   name: 'html',
   async write(result, outDir) {
     const file = join(outDir, 'report.html');
@@ -265,6 +266,12 @@ function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean
   if (c.observed !== undefined) ev.push(`<dt>Observed</dt><dd>${esc(c.observed)}</dd>`);
   ev.push(`<dt>Started</dt><dd>${esc(utc(c.startedAt))}</dd>`);
   parts.push(`<dl class="ev">${ev.join('')}</dl>`);
+  const findings = shownFindings(c);
+  if (findings.length)
+    parts.push(
+      `<h4>Findings (${findings.length})</h4>`,
+      `<ul class="findings">${findings.map((f) => `<li><span class="chip sev-${f.severity}">${esc(f.severity)}</span> ${f.location ? `<code class="where">${esc(placeOf(f.location))}</code> ` : ''}${esc(findingText({ ...f, location: undefined }, c))}</li>`).join('')}</ul>`,
+    );
   if (c.advisories.length) parts.push(`<ul class="advisories">${c.advisories.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`);
   const measured = Object.entries(c.measurements);
   if (measured.length)

@@ -2,9 +2,9 @@
 // rendered again later (`keyprobe report`) or merged with other runs.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Reporter } from './reporter.js';
+import type { FileReporter } from './reporter.js';
 
-export const jsonReporter: Reporter = {
+export const jsonReporter: FileReporter = {
   name: 'json',
   async write(result, outDir) {
     const file = join(outDir, 'results.json');

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import { unfinishedCleanups, type CheckResult, type CleanupRecord, type ProfileRun, type RunResult } from '../result.js';
 import { checkText } from './evidence-text.js';
-import type { Reporter } from './reporter.js';
+import { findingText, shownFindings } from './finding-text.js';
+import type { FileReporter } from './reporter.js';
 
-export const junitReporter: Reporter = {
+export const junitReporter: FileReporter = {
   name: 'junit',
   async write(result, outDir) {
     const file = join(outDir, 'junit.xml');
@@ -51,8 +52,8 @@ export function renderJunit(result: RunResult): string {
         .name(xmlSafe(unique(check.id, seenCases, classname)))
         .time(seconds(check.durationMs))
         .standardOutput(text(checkText(check, suiteName)));
-      if (check.verdict === 'fail') tc.failure(xmlSafe(check.message), failureType(check));
-      else if (check.verdict === 'error') tc.error(xmlSafe(check.message), 'not-verified');
+      if (check.verdict === 'fail') tc.failure(xmlSafe(failureMessage(check)), failureType(check));
+      else if (check.verdict === 'error') tc.error(xmlSafe(failureMessage(check)), 'not-verified');
       // A CI gate counts errors, not skips: a required check that did not run must not read as fine.
       else if (check.verdict === 'skip' && check.required)
         tc.error(xmlSafe(`required check did not run: ${check.message}`), 'required-not-run');
@@ -112,6 +113,11 @@ function cleanupText(r: CleanupRecord): string {
       ? ['($ADMIN_TOKEN: the management credential the profile references in lifecycle.http.credential.secret)']
       : []),
   ].join('\n');
+}
+
+/** The check's message, then each finding with its file:line: what a CI server shows in its test list. */
+function failureMessage(c: CheckResult): string {
+  return [c.message, ...shownFindings(c).map((f) => findingText(f, c))].join(' · ');
 }
 
 function failureType(c: CheckResult): string {

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtml } from './html.js';
-import type { Reporter } from './reporter.js';
+import type { FileReporter } from './reporter.js';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -26,7 +26,7 @@ export class NoBrowserError extends Error {
   override name = 'NoBrowserError';
 }
 
-export function pdfReporter(opts: { executablePath?: string } = {}): Reporter {
+export function pdfReporter(opts: { executablePath?: string } = {}): FileReporter {
   const executablePath = opts.executablePath ?? DEFAULT_CHROMIUM;
   return {
     name: 'pdf',

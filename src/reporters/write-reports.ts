@@ -14,6 +14,7 @@ export async function writeReports(result: RunResult, outDir: string, reporters:
   const files: string[] = [];
   const failures: { reporter: string; message: string }[] = [];
   for (const reporter of reporters) {
+    if (!reporter.write) continue;
     try {
       files.push(...(await reporter.write(result, outDir)));
     } catch (err) {

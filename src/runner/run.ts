@@ -20,6 +20,7 @@ import {
   type CheckResult,
   type CleanupRecord,
   type LifecycleActionRecord,
+  type PracticeName,
   type Preflight,
   type ProfileRun,
   type ProfileSummary,
@@ -27,6 +28,7 @@ import {
 } from '../result.js';
 import { fingerprint, SecretRegistry } from '../secrets.js';
 import { TOOL } from '../version.js';
+import { findingsOf } from './findings.js';
 import { safeObserver, type RunObserver } from './observer.js';
 import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
 import { preflight } from './preflight.js';
@@ -104,6 +106,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   );
   const result: RunResult = deepFreeze({
     schemaVersion: RESULT_SCHEMA_VERSION,
+    subject: { kind: 'keys' },
     runId,
     tool: { ...TOOL },
     operator: options.operator ?? currentUser(),
@@ -249,18 +252,26 @@ async function runPreflight(client: HttpClient, loaded: LoadedProfile, ctx: Prof
   }
 }
 
+function withPractice(check: PlannedCheck['check']): { practice: PracticeName } {
+  return { practice: check.practice };
+}
+
 /** The result of a check that was never started. */
 function unrunResult(planned: PlannedCheck, message: string, ctx: ProfileRunContext, summary: ProfileSummary): CheckResult {
   const { check } = planned;
+  const redacted = ctx.secrets.redact(message);
   const result: CheckResult = {
     id: check.id,
     title: check.title,
+    description: check.description,
+    ...withPractice(check),
     severity: check.severity,
     gating: planned.gating,
     ...(planned.required ? { required: true } : {}),
     destructive: check.destructive,
     verdict: 'error',
-    message: ctx.secrets.redact(message),
+    message: redacted,
+    findings: [{ title: check.title, message: redacted, severity: check.severity }],
     advisories: [],
     measurements: {},
     evidence: [],
@@ -297,6 +308,8 @@ async function runCheck(
     const result: CheckResult = {
       id: check.id,
       title: check.title,
+      description: check.description,
+      ...withPractice(check),
       severity: check.severity,
       gating,
       ...(required ? { required: true } : {}),
@@ -305,6 +318,7 @@ async function runCheck(
       verdict: outcome.verdict,
       ...(outcome.basis ? { basis: outcome.basis } : {}),
       message: redact(outcome.message),
+      findings: findingsOf(outcome, { check, profile: loaded, http, exchanges: exchanges.length, redact }),
       ...(outcome.expected !== undefined ? { expected: redact(outcome.expected) } : {}),
       ...(outcome.observed !== undefined ? { observed: redact(outcome.observed) } : {}),
       advisories,

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import type { AnyCheck } from '../checks/check.js';
 import { CHECKS } from '../checks/index.js';
 import { profileSchema, type ProfileInput } from '../config/profile-schema.js';
-import { PRACTICES } from '../reporters/practices.js';
 import { schemaFields, type JsonSchema } from './fields.js';
 
 interface ParamReference {
@@ -31,7 +30,7 @@ export interface CheckReference {
   readonly destructive: boolean;
   readonly phase: string;
   /** The key practice its evidence counts for in the report. */
-  readonly practice?: string;
+  readonly practice: string;
   readonly params: readonly ParamReference[];
   /** Every reason it skips, over a range of profiles from the bare minimum to nearly complete. */
   readonly skipsWhen: readonly SkipRule[];
@@ -49,15 +48,10 @@ export function checkReference(check: AnyCheck): CheckReference {
     severity: check.severity,
     destructive: check.destructive,
     phase: check.phase,
-    ...practiceOf(check.id),
+    practice: check.practice,
     params: paramsOf(check),
     skipsWhen: skipRules(check),
   };
-}
-
-function practiceOf(id: string): { practice?: string } {
-  const practice = PRACTICES.find((p) => p.patterns.some((re) => re.test(id)));
-  return practice ? { practice: practice.name } : {};
 }
 
 function paramsOf(check: AnyCheck): ParamReference[] {

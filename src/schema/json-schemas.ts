@@ -1,5 +1,5 @@
 // JSON Schemas for the files people write (profiles, suites, audit policies, audit mappings,
-// waivers), generated from
+// waivers) and the results.json keyprobe writes, generated from
 // the zod schemas the loader uses, so the editor and keyprobe can never
 // disagree about the format. `io: 'input'` describes what a person writes:
 // fields with defaults are optional. Draft-07 because it is the draft editors
@@ -12,8 +12,9 @@ import { CHECKS } from '../checks/index.js';
 import { profileSchema } from '../config/profile-schema.js';
 import { suiteSchema } from '../config/suite.js';
 import { waiversFileSchema } from '../governance/waivers.js';
+import { runResultSchema } from '../result.js';
 
-export const SCHEMA_KINDS = ['profile', 'suite', 'audit-policy', 'audit-mapping', 'waivers'] as const;
+export const SCHEMA_KINDS = ['profile', 'suite', 'audit-policy', 'audit-mapping', 'waivers', 'results'] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
 
 type JsonSchema = Record<string, unknown>;
@@ -58,6 +59,13 @@ export function jsonSchemaFor(kind: SchemaKind): JsonSchema {
         waiversJsonSchema(),
         'keyprobe waivers',
         'Findings (keyprobe audit) or check failures (keyprobe run) a team has accepted, each with an owner, a reason and an expiry (--waivers).',
+      );
+    case 'results':
+      // What keyprobe writes (results.json of a run, a merge or an audit), for tools that read it; the RunResult contract of src/result.ts.
+      return withHeader(
+        withoutReadOnly(toJsonSchema(runResultSchema)),
+        'keyprobe results',
+        'results.json: what one keyprobe run, merge or audit found. Read back by `keyprobe report`, `keyprobe merge` and `keyprobe diff`.',
       );
   }
 }
@@ -154,6 +162,15 @@ function waiversJsonSchema(): JsonSchema {
   props.rule = { ...props.rule, anyOf: RULES.map((r) => ({ const: r.id, title: r.title })) };
   props.check = { ...props.check, anyOf: CHECKS.map((c) => ({ const: c.id, title: c.title })) };
   return schema;
+}
+
+/** The contract's `.readonly()` is for TypeScript (reporters must not mutate a result); in JSON Schema it would only be noise. */
+function withoutReadOnly(node: unknown): JsonSchema {
+  if (Array.isArray(node)) return node.map(withoutReadOnly) as unknown as JsonSchema;
+  if (!node || typeof node !== 'object') return node as JsonSchema;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(node)) if (k !== 'readOnly') out[k] = withoutReadOnly(v);
+  return out;
 }
 
 function stripDialect(schema: JsonSchema): JsonSchema {

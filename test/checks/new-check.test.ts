@@ -5,9 +5,9 @@
 // preconditions) pick it up with no other edit. This test keeps the promise
 // honest: in a copy of the built package it adds a throwaway check file and
 // the line, and looks at every one of those places.
-// (Reporters and adapters: see CONTRIBUTING.md; their registration points are
-// src/reporters/index.ts and src/lifecycle/index.ts today, and this test is
-// to be extended when their registries land.)
+// (A new reporter: test/reporters/new-reporter.test.ts does the same with
+// REPORTERS; a new lifecycle adapter: test/lifecycle/registry.test.ts holds
+// every kind in ADAPTERS to its schema section, factory and init skeleton.)
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -11,6 +11,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync,
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publishReports } from '../../src/cli/publish.js';
+import { defaultReporters } from '../../src/reporters/index.js';
 import type { RunResult } from '../../src/result.js';
 import { large, mixed } from '../reporters/sample-results.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -100,7 +101,7 @@ describe('writing the reports', () => {
     // Eight runs publish at once, interleaving at every file operation.
     // Runs of different sizes, so their writes take different times and interleave unevenly.
     const results = Array.from({ length: 8 }, (_, i) => ({ ...(i % 2 ? large(60 * i) : mixed()), runId: `20260101T000000Z-run00${i}` }));
-    const published = await Promise.all(results.map((r) => publishReports(r, out, [], {})));
+    const published = await Promise.all(results.map((r) => publishReports(r, out, [], defaultReporters())));
     for (const p of published) expect(p.failures).toEqual([]);
     expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
     const runId = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult).runId;

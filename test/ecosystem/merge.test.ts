@@ -63,7 +63,7 @@ describe('keyprobe merge', () => {
     expect(run.stdout).toContain('Verdict: PASS — exit 0');
     const merged = read(join(out, 'results.json'));
     const [a, b] = [read(passA), read(passB)];
-    expect(merged.schemaVersion).toBe(1);
+    expect(merged.schemaVersion).toBe(2);
     expect(merged.runId).not.toBe(a.runId);
     expect(merged.runId).not.toBe(b.runId);
     expect(merged.profiles.map((p) => p.profile.keyFingerprint)).toEqual([
@@ -125,7 +125,7 @@ describe('keyprobe merge', () => {
 
   it('refuses another schema version, a file that is not a results.json, and a missing file, with exit 2', async () => {
     const v2 = variant(passA, 'v2', (r) => {
-      r.schemaVersion = 2;
+      r.schemaVersion = 1;
     });
     const notJson = tmp.file('notes.txt', 'hello');
     const other = tmp.file('other.json', '{"name":"x"}');
@@ -134,9 +134,11 @@ describe('keyprobe merge', () => {
     const run = await runCli(['merge', v2, passB, notJson, other, missing]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('4 problems in the input');
-    expect(run.stderr).toContain(`${v2}: schemaVersion: this keyprobe renders results of schema version 1, the file has 2`);
+    expect(run.stderr).toContain(
+      `${v2}: schemaVersion: this keyprobe renders results of schema version 2, the file has 1 (an older keyprobe wrote it: render it with that keyprobe, or run again)`,
+    );
     expect(run.stderr).toContain(`${notJson}: is not JSON`);
-    expect(run.stderr).toContain(`${other}: schemaVersion: this keyprobe renders results of schema version 1, the file has none`);
+    expect(run.stderr).toContain(`${other}: schemaVersion: this keyprobe renders results of schema version 2, the file has none`);
     expect(run.stderr).toContain(`${missing}: cannot be read (ENOENT)`);
     const truncated = variant(passA, 'truncated', (r) => {
       delete (r.profiles as { checks?: unknown }[])[0]!.checks;

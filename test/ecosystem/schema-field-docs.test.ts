@@ -24,7 +24,10 @@ function fieldsOf(kind: SchemaKind): SchemaField[] {
 
 const isSection = (f: SchemaField) => f.type === 'object';
 
-describe.each(SCHEMA_KINDS)('the %s schema documents every field', (kind) => {
+// results.json is written by keyprobe, not by a person: its schema is the contract (src/result.ts), described but without examples.
+const WRITTEN_BY_PEOPLE = SCHEMA_KINDS.filter((k) => k !== 'results');
+
+describe.each(WRITTEN_BY_PEOPLE)('the %s schema documents every field', (kind) => {
   const fields = fieldsOf(kind);
 
   it('has fields to check', () => {

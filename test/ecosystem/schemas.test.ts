@@ -141,6 +141,6 @@ describe('JSON Schemas', () => {
     }
     const bad = await runCli(['schema', 'profiles']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('unknown schema "profiles"; choose one of: profile, suite, audit-policy, audit-mapping, waivers');
+    expect(bad.stderr).toContain('unknown schema "profiles"; choose one of: profile, suite, audit-policy, audit-mapping, waivers, results');
   });
 });

@@ -10,6 +10,7 @@ import type {
   RunResult,
   Verdict,
 } from '../../src/result.js';
+import { CHECKS } from '../../src/checks/index.js';
 import { launchVerdict } from '../../src/runner/verdict.js';
 
 const ORIGIN = 'http://127.0.0.1:40123';
@@ -42,11 +43,15 @@ export function check(id: string, verdict: Verdict, over: Partial<CheckResult> =
   return {
     id,
     title: `Title of ${id}`,
+    description: `What ${id} verifies, and how.`,
+    // Made-up ids (auth.generated-00001) have no practice, as in a results.json of an unknown check.
+    ...practiceFor(id),
     severity: 'high',
     gating: true,
     destructive: false,
     verdict,
     message: messages[verdict],
+    findings: verdict === 'fail' || verdict === 'error' ? [{ title: `Title of ${id}`, message: messages[verdict], severity: 'high' }] : [],
     ...(verdict === 'skip'
       ? {}
       : { expected: '401 for every request without a key', observed: verdict === 'fail' ? '200 for GET /v1/agents' : '401 for all 3' }),
@@ -107,7 +112,8 @@ export function runResult(profiles: ProfileRun[], over: Partial<RunResult> = {})
     over.cleanup?.records ?? [],
   );
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
+    subject: { kind: 'keys' },
     runId: '20261127T101530Z-abc123',
     tool: { name: 'keyprobe', version: '0.1.0' },
     operator: 'qa-alice',
@@ -218,7 +224,7 @@ export function large(n: number): RunResult {
   const checks: CheckResult[] = [];
   for (let i = 0; i < n; i++) {
     const v: Verdict = i % 1000 === 7 ? 'fail' : i % 500 === 3 ? 'error' : i % 97 === 0 ? 'skip' : 'pass';
-    checks.push(check(`auth.generated-${String(i).padStart(5, '0')}`, v));
+    checks.push(check(`auth.generated-${String(i).padStart(5, '0')}`, v, { practice: 'Reverse validation' }));
   }
   return runResult([profileRun('crm-prod-agent-call', checks)]);
 }
@@ -258,4 +264,93 @@ export function unverified(): RunResult {
   );
 }
 
-export const ALL_SHAPES: Record<string, () => RunResult> = { allPass, mixed, severalProfiles, nasty, emptyIncomplete, unverified };
+/** Every optional field of the contract set at least once: lifecycle actions with their tries, a delete off-switch, acceptance. */
+export function everyField(): RunResult {
+  return runResult(
+    [
+      profileRun('crm-prod-agent-call', [
+        check('lifecycle.disabled-key-rejected', 'fail', {
+          required: true,
+          destructive: true,
+          actedOn: 'declared canary "crm-prod-agent-call-canary"',
+          expected: 'rejected within 5000 ms',
+          observed: 'rejected only after 375 ms, then accepted again',
+          timeline: revocationTimeline({ offSwitch: 'delete' }),
+          lifecycleActions: [
+            {
+              action: 'delete',
+              adapter: 'http',
+              key: 'crm-prod-agent-call-canary',
+              outcome: 'done',
+              detail: 'DELETE /admin/keys/key_c4n4ry → 204',
+              durationMs: 12,
+              attempts: [{ status: 503, waitMs: 100 }, { status: 204 }],
+            },
+            {
+              action: 'create',
+              adapter: 'command',
+              key: 'crm-prod-agent-call-canary',
+              outcome: 'failed',
+              detail: '`./create.sh` exited 1',
+              output: 'boom',
+              detached: true,
+              attempts: [{ exitCode: 1 }],
+            },
+          ],
+        }),
+        check('naming.key-name-convention', 'pass', { basis: 'declared', evidence: [] }),
+        check('authz.unauthorized-resource-denied', 'fail', {
+          message: '1 of 2 denied resources was served',
+          findings: [
+            {
+              title: 'A denied resource was served',
+              message: 'POST /v1/agents answered 201 Created (expected 401 or 403)',
+              severity: 'critical',
+              exchange: 1,
+              location: { file: 'profiles/crm-prod-agent-call.yaml', line: 17, column: 5, path: ['denied', 0] },
+            },
+            {
+              title: 'A denied resource was served',
+              message: 'the default method of a denied entry was used',
+              severity: 'high',
+              location: { file: 'profiles/crm-prod-agent-call.yaml', path: ['denied', 1, 'method'] },
+            },
+          ],
+        }),
+      ]),
+    ],
+    {
+      requiredLeftOut: ['rate.limit-triggered'],
+      acceptance: {
+        failOn: 'new',
+        baseline: { file: 'reports/last/results.json', runId: '20261120T101530Z-def456', asOf: '2026-11-20T10:15:30.000Z' },
+        waivers: {
+          file: 'waivers.yaml',
+          inForce: 1,
+          expired: ['auth.valid-key-accepted for crm-prod-agent-call (waivers.yaml:3) expired 2026-01-01'],
+          unused: [],
+        },
+        accepted: [
+          { key: 'crm-prod-agent-call', check: 'lifecycle.disabled-key-rejected', verdict: 'fail', why: 'persisting since the baseline' },
+        ],
+        new: [],
+        resolved: [{ key: 'crm-prod-agent-call', check: 'auth.missing-key-rejected', was: 'fail' }],
+      },
+    },
+  );
+}
+
+export const ALL_SHAPES: Record<string, () => RunResult> = {
+  allPass,
+  mixed,
+  severalProfiles,
+  nasty,
+  emptyIncomplete,
+  unverified,
+  everyField,
+};
+
+function practiceFor(id: string): { practice?: CheckResult['practice'] } {
+  const practice = CHECKS.find((c) => c.id === id)?.practice;
+  return practice ? { practice } : {};
+}

@@ -3,9 +3,9 @@
 // (--demo), read through a mapping (--mapping, --preset) where the platform
 // names things its own way. With --baseline and --waivers it says what is
 // new, persisting, resolved and accepted, and --fail-on decides what gates.
-// Writes the run reports (JSON, JUnit, …) plus the audit's own report.html
-// and findings.json, scans them for every known secret, writes
-// manifest.sha256, and returns the exit code: 0 clean, 1 a gating rule broken
+// Publishes the run reports (JSON, JUnit, …) plus the audit's own report.html
+// and findings.json through the one publish pipeline (staging, leak scan,
+// stubs, manifest.sha256; cli/publish.ts), and returns the exit code: 0 clean, 1 a gating rule broken
 // (bad rows are such a rule), 2 bad usage or an unreadable
 // inventory/policy/mapping/waivers/baseline file, 3 the inventory could not
 // be fetched or a gating rule could not judge every key, 4 a secret in an output.
@@ -26,13 +26,17 @@ import { loadWaivers, waiverLabel, type WaiverSet } from '../../governance/waive
 import { ConfigError, EXIT, SecretLeakError, UsageError, type ConfigProblem } from '../../errors.js';
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { useColor } from '../../reporters/console.js';
-import { defaultReporters } from '../../reporters/index.js';
-import { writeManifest } from '../../reporters/manifest.js';
+import { jsonReporter } from '../../reporters/json.js';
+import { junitReporter } from '../../reporters/junit.js';
 import type { Reporter } from '../../reporters/reporter.js';
-import { writeReports } from '../../reporters/write-reports.js';
+import { Multiplexer } from '../../reporters/multiplexer.js';
+import { describeFindings, OutputGuard } from '../../reporters/secret-scan.js';
 import type { Verdict } from '../../result.js';
 import { SecretRegistry } from '../../secrets.js';
+import { forTerminal } from '../../terminal-text.js';
 import type { CliIo } from '../io.js';
+import { checkOutDir, guardedIo, publishReports } from '../publish.js';
+import { selectReporters } from '../reporter-selection.js';
 
 export interface AuditOptions {
   readonly inventoryUrl?: string;
@@ -50,14 +54,19 @@ export interface AuditOptions {
   readonly operator?: string;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
+  /** --reporter: console, json, junit, html, findings (default all). */
+  readonly reporter?: string[];
 }
+
+const AUDIT_REPORTERS = ['console', 'json', 'junit', 'html', 'findings'] as const;
+type AuditReporterName = (typeof AUDIT_REPORTERS)[number];
 
 /** Bad rows printed to the terminal; all of them are in the reports. */
 const ROW_PROBLEMS_SHOWN = 20;
 
-export function auditCommand(io: CliIo) {
+export function auditCommand(rawIo: CliIo) {
   return async (file: string | undefined, opts: AuditOptions): Promise<number> => {
-    if (opts.listPresets) return listPresets(io);
+    if (opts.listPresets) return listPresets(rawIo);
     const sources = [file !== undefined, opts.inventoryUrl !== undefined, opts.demo === true].filter(Boolean).length;
     if (sources !== 1) throw new UsageError('give exactly one inventory: a file (YAML, JSON or CSV), --inventory-url <url>, or --demo');
     if (opts.mapping && opts.preset) throw new UsageError('give --mapping or --preset, not both');
@@ -67,7 +76,12 @@ export function auditCommand(io: CliIo) {
     if (failOn === 'new' && !opts.baseline)
       throw new UsageError('--fail-on new needs --baseline <previous findings.json>: new is relative to it');
     const now = opts.asOf !== undefined ? parseAsOf(opts.asOf) : new Date();
+    const names = selectReporters(opts.reporter, AUDIT_REPORTERS, AUDIT_REPORTERS);
+    const printing = names.includes('console');
     const secrets = new SecretRegistry();
+    // Everything printed from here on is screened for every secret the audit knows (as a run's output is).
+    const guard = new OutputGuard(secrets.scanner);
+    const io = guardedIo(rawIo, guard);
 
     let demo: AuditDemo | undefined;
     try {
@@ -147,19 +161,25 @@ export function auditCommand(io: CliIo) {
         ...(acceptance ? { acceptance } : {}),
       });
       printRowProblems(io, inventory, secrets);
-      if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
 
-      const outDir = resolve(io.cwd, opts.out ?? join('reports', `audit-${report.runId}`));
-      const written = await writeReports(report.result, outDir, auditReporters(report));
-      for (const f of written.failures)
-        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${secrets.redact(f.message)}\n`);
-      await scanOutputs(written.files, secrets);
-      // Last, so its digests cover every file the audit wrote (and only clean ones).
-      await writeManifest(outDir, written.files).catch((err: unknown) =>
-        io.stderr.write(`keyprobe: the manifest could not be written: ${secrets.redact((err as Error).message)}\n`),
-      );
-      if (!opts.quiet) io.stdout.write(`Reports: ${outDir}\n`);
-      return report.result.exitCode;
+      // The one publish pipeline (cli/publish.ts): staging, the leak scanner on every file, stubs, manifest, rename into place.
+      const outDir = await checkOutDir(io.cwd, opts.out, join('reports', `audit-${report.runId}`));
+      const reporters = new Multiplexer([...(printing ? [auditConsoleReporter(io, report, opts)] : []), ...auditReporters(report, names)]);
+      const published = await publishReports(report.result, outDir, secrets.scanner, reporters.reporters);
+      for (const f of published.failures)
+        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
+      // A report that could not be written leaves a clean audit not fully on record.
+      const exitCode = published.failures.length > 0 && report.result.exitCode === EXIT.pass ? EXIT.unverified : report.result.exitCode;
+      await reporters.published(report.result, { exitCode, outDir, files: published.files });
+      for (const f of reporters.failures)
+        io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${forTerminal(secrets.redact(f.message))}\n`);
+      // Files and the console output alike (the console reporter printed through the guard).
+      const leaking = [
+        ...published.withheld.map((w) => `${w.file} (withheld: replaced by a stub; found ${describeFindings(w.findings)})`),
+        ...(guard.findings.length > 0 ? ['the console output (withheld before it was printed)'] : []),
+      ];
+      if (leaking.length > 0) throw new SecretLeakError(leaking);
+      return reporters.failures.length > 0 && exitCode === EXIT.pass ? EXIT.unverified : exitCode;
     } finally {
       await demo?.target.close();
     }
@@ -171,8 +191,26 @@ export function auditCommand(io: CliIo) {
  * its report.html replaces the run HTML, which would show an inventory as if
  * it were one key.
  */
-export function auditReporters(report: AuditReport): Reporter[] {
-  return [...defaultReporters().filter((r) => r.name !== 'html'), auditHtmlReporter(report), findingsJsonReporter(report)];
+export function auditReporters(report: AuditReport, names: readonly AuditReporterName[] = AUDIT_REPORTERS): Reporter[] {
+  const made: Record<Exclude<AuditReporterName, 'console'>, () => Reporter> = {
+    json: () => jsonReporter,
+    junit: () => junitReporter,
+    html: () => auditHtmlReporter(report),
+    findings: () => findingsJsonReporter(report),
+  };
+  return names.flatMap((n) => (n === 'console' ? [] : [made[n]()]));
+}
+
+/** The audit's console as a reporter: each rule's outcome, the governance block, the verdict, then where the reports are. */
+function auditConsoleReporter(io: CliIo, report: AuditReport, opts: AuditOptions): Reporter {
+  return {
+    name: 'console',
+    printsToStdio: () => true,
+    onPublished(_result, published) {
+      if (!opts.quiet || report.result.verdict !== 'pass') printOutcome(io, report, opts);
+      if (!opts.quiet) io.stdout.write(`Reports: ${forTerminal(published.outDir)}\n`);
+    },
+  };
 }
 
 function listPresets(io: CliIo): number {
@@ -279,15 +317,4 @@ function printGovernance(io: CliIo, report: AuditReport): void {
   io.stdout.write(
     `Gating on ${g.failOn === 'new' ? 'new findings only (--fail-on new)' : 'every finding not waived (--fail-on any)'}: ${accepted} accepted\n`,
   );
-}
-
-/** The safety net: no output may hold any secret keyprobe knows (admin token, demo keys, secrets found in the inventory). */
-export async function scanOutputs(files: readonly string[], secrets: SecretRegistry): Promise<void> {
-  if (secrets.all().length === 0) return;
-  const leaking: string[] = [];
-  for (const f of files) {
-    const text = await readFile(f, 'latin1').catch(() => '');
-    if (secrets.leaks(text)) leaking.push(f);
-  }
-  if (leaking.length > 0) throw new SecretLeakError(leaking);
 }

@@ -7,7 +7,9 @@ import { BehaviourError, FaultError } from '../../reference/index.js';
 import { UsageError } from '../../errors.js';
 import { DEMO_PROFILE } from '../../paths.js';
 import { SecretRegistry } from '../../secrets.js';
+import { REPORTER_NAMES, RUN_DEFAULT_REPORTERS } from '../../reporters/index.js';
 import { executeRun, type ExecuteOptions } from '../execute.js';
+import { selectReporters } from '../reporter-selection.js';
 import type { CliIo } from '../io.js';
 import { operatorPolicy, type OperatorOptions } from '../operator.js';
 import { loadAll } from './run.js';
@@ -15,6 +17,8 @@ import { loadAll } from './run.js';
 export function demoCommand(io: CliIo) {
   return async (opts: ExecuteOptions & OperatorOptions & { suite: string; fault?: string[]; behaviour?: string[] }): Promise<number> => {
     const policy = operatorPolicy(opts, io);
+    // Bad usage stops before the reference target starts (executeRun checks again, for run).
+    selectReporters(opts.reporter, REPORTER_NAMES, RUN_DEFAULT_REPORTERS);
     let demo: Awaited<ReturnType<typeof startDemo>>;
     try {
       demo = await startDemo(opts.fault ?? [], 'prod', 0, opts.behaviour ?? []);

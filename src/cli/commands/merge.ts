@@ -6,6 +6,8 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { mergeResults, type MergeInput } from '../../merge/merge-results.js';
+import { makeReporters, REPORTER_NAMES } from '../../reporters/index.js';
+import { Multiplexer } from '../../reporters/multiplexer.js';
 import { readResults } from '../../reporters/results-file.js';
 import { allChecks } from '../../result.js';
 import { explainExitCode } from '../../runner/verdict.js';
@@ -13,17 +15,32 @@ import { newRunId } from '../../runner/run.js';
 import { TOOL } from '../../version.js';
 import type { CliIo } from '../io.js';
 import { checkOutDir, publishReports } from '../publish.js';
+import { selectReporters } from '../reporter-selection.js';
+
+const MERGE_REPORTERS = REPORTER_NAMES;
+const MERGE_DEFAULTS = ['console', 'json', 'junit', 'html'] as const;
 
 export function mergeCommand(io: CliIo) {
-  return async (files: string[], opts: { out?: string; quiet?: boolean }): Promise<number> => {
+  return async (files: string[], opts: { out?: string; quiet?: boolean; reporter?: string[] }): Promise<number> => {
+    const names = selectReporters(opts.reporter, MERGE_REPORTERS, MERGE_DEFAULTS);
+    const printing = names.includes('console');
+    const reporters = makeReporters(
+      names.filter((n) => n !== 'console'),
+      {
+        console: { write: (s) => io.stdout.write(s), color: false },
+        chromium: io.env.KEYPROBE_CHROMIUM,
+        stepSummary: io.env.GITHUB_STEP_SUMMARY,
+      },
+    );
+    const multiplexer = new Multiplexer(reporters);
     const inputs = await readAll(files.map((f) => resultsFileOf(resolve(io.cwd, f))));
     const runId = newRunId(new Date());
     const merged = mergeResults(inputs, { runId, tool: TOOL });
     const outDir = await checkOutDir(io.cwd, opts.out, join('reports', runId));
     // The inputs hold fingerprints, never keys: there is no secret to scan for.
-    const published = await publishReports(merged, outDir, [], {});
+    const published = await publishReports(merged, outDir, [], reporters);
     for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
-    if (!opts.quiet) {
+    if (printing && !opts.quiet) {
       const checks = allChecks(merged);
       const count = (v: string) => checks.filter((c) => c.verdict === v).length;
       io.stdout.write(
@@ -33,7 +50,11 @@ export function mergeCommand(io: CliIo) {
       io.stdout.write(`Reports: ${outDir}\n`);
     }
     // A report that could not be written leaves a passing merge not fully on record: exit 3.
-    return published.failures.length > 0 && merged.exitCode === 0 ? 3 : merged.exitCode;
+    const exitCode = published.failures.length > 0 && merged.exitCode === 0 ? 3 : merged.exitCode;
+    // A CI step summary (the markdown reporter with $GITHUB_STEP_SUMMARY).
+    await multiplexer.published(merged, { exitCode, outDir, files: published.files });
+    for (const f of multiplexer.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
+    return multiplexer.failures.length > 0 && exitCode === 0 ? 3 : exitCode;
   };
 }
 
