@@ -3,7 +3,7 @@
 // writes (short, defaults implied); `Profile` is what the code uses.
 import { z } from 'zod';
 import { headerName, headers, method, secretRef, shorthand, status, statusList } from '../http/request-schema.js';
-import { ADAPTER_KINDS, adapterDefinition, adapterSections } from '../lifecycle/adapters.js';
+import { adapterDefinition, adapterKindSchema, adapterSections } from '../lifecycle/adapters.js';
 
 /** `${env:NAME}` or `${file:path}` — the only way a secret may appear in a profile. */
 export const SECRET_REFERENCE = /^\$\{(env|file):[^}]+\}$/;
@@ -338,7 +338,7 @@ const rateLimitSection = z
 
 const lifecycleSection = z
   .strictObject({
-    adapter: z.enum(ADAPTER_KINDS),
+    adapter: adapterKindSchema,
     ...adapterSections(),
     probe: probeRequest()
       .optional()

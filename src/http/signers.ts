@@ -23,7 +23,11 @@ import { headerName, secretRef } from './request-schema.js';
 
 const hmacSha256 = z
   .strictObject({
-    kind: z.literal('hmac-sha256'),
+    kind: z.literal('hmac-sha256').meta({
+      description:
+        'The signature scheme: hmac-sha256 (an HMAC over method, path, x-date and body hash, the form many in-house admin APIs use) or aws-sigv4 (AWS Signature Version 4).',
+      examples: ['hmac-sha256'],
+    }),
     keyId: z
       .string()
       .min(1)
@@ -35,7 +39,10 @@ const hmacSha256 = z
       description: 'The signing key, by secret reference. It is never sent; each request carries a signature made with it.',
       examples: ['${env:ADMIN_SIGNING_KEY}'],
     }),
-    header: headerName.default('Authorization').describe('The header that carries "HMAC <keyId>:<signature>" (default Authorization).'),
+    header: headerName.default('Authorization').meta({
+      description: 'The header that carries "HMAC <keyId>:<signature>".',
+      examples: ['X-Signature'],
+    }),
   })
   .describe(
     'Signs each management request: x-date: <UTC time, 20261130T001900Z> and <header>: HMAC <keyId>:<hex HMAC-SHA256 of METHOD\\npath?query\\nx-date\\nhex SHA-256 of the body>.',
@@ -43,7 +50,10 @@ const hmacSha256 = z
 
 const awsSigV4 = z
   .strictObject({
-    kind: z.literal('aws-sigv4'),
+    kind: z.literal('aws-sigv4').meta({
+      description: 'The signature scheme: aws-sigv4, AWS Signature Version 4 (any AWS management API but S3).',
+      examples: ['aws-sigv4'],
+    }),
     accessKeyId: z
       .string()
       .min(1)

@@ -9,6 +9,8 @@ import type { KeyRef, LifecycleAction, LifecycleAdapter } from './types.js';
 
 export interface AdapterDefinition<K extends string = string, S extends z.ZodType = z.ZodType> {
   readonly kind: K;
+  /** How this kind acts, in a few words, for the description of `lifecycle.adapter`. */
+  readonly summary: string;
   /** The `lifecycle.<kind>` section, with every field's description, example and default. */
   readonly schema: S;
   /**

@@ -8,7 +8,7 @@
 // LifecycleAdapterBase) plus one line here; TypeScript then asks for its
 // `keyprobe init` skeleton (src/init/scaffold.ts), and test/lifecycle/
 // registry.test.ts for a minimal section to build it from.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AdapterDefinition } from './adapter-definition.js';
 import { commandAdapter } from './command.js';
 import { httpAdapter } from './http.js';
@@ -23,6 +23,18 @@ type Definition = (typeof ADAPTERS)[number];
 export type AdapterKind = Definition['kind'];
 
 export const ADAPTER_KINDS = ADAPTERS.map((a) => a.kind) as [AdapterKind, ...AdapterKind[]];
+
+/** `lifecycle.adapter`: which kind, described from the registry. */
+export const adapterKindSchema = z.enum(ADAPTER_KINDS).meta({
+  description: `Which adapter creates, disables, enables, rotates and deletes keys: ${ADAPTERS.map((a) => `${a.kind} (${a.summary})`).join('; ')}. Its own section, lifecycle.<adapter>, declares the actions it has${
+    ADAPTERS.some((a) => a.sectionOptional)
+      ? ` (required except for ${ADAPTERS.filter((a) => a.sectionOptional)
+          .map((a) => a.kind)
+          .join(', ')})`
+      : ''
+  }; the sections of the other adapters are not used.`,
+  examples: ['http', 'manual'],
+});
 
 /** `lifecycle.http`, `lifecycle.command`, …: each kind's section, optional in the schema (the lifecycle section checks the chosen one). */
 export type AdapterSections = { [D in Definition as D['kind']]: z.ZodOptional<D['schema']> };

@@ -30,6 +30,7 @@ import { excerpt } from './deps.js';
 import { isIdempotent, withRetries, type Try } from './retry.js';
 import { scrubCredentials } from './scrub.js';
 import {
+  ACTION_PURPOSE,
   expiryForms,
   timingFrom,
   type ActionResult,
@@ -61,39 +62,88 @@ export const COMMAND_VARIABLES = {
   KEYPROBE_EXPIRES_AT_EPOCH_MS: 'create: the same expiry, Unix milliseconds',
   KEYPROBE_GRACE_SECONDS: 'rotate: how long the old secret may keep working',
 } as const;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
-export const commandAdapterSchema = z.strictObject({
-  timeoutMs: z.number().int().positive().default(30_000),
-  env: z
-    .array(
-      z
-        .string()
-        .regex(ENV_NAME, 'not an environment variable name (letters, digits and _, not starting with a digit)')
-        .refine((name) => !(name in COMMAND_VARIABLES), {
-          error: (issue) => `${String(issue.input)} is set by keyprobe for each action; do not list it`,
-        }),
-    )
-    .default([])
-    .describe(
-      "Names of environment variables passed to the commands, e.g. [ADMIN_TOKEN]. A command gets only these, PATH, HOME and the KEYPROBE_* variables of its action, never keyprobe's whole environment. Commands run only with --allow-commands (or KEYPROBE_ALLOW_COMMANDS=1).",
-    ),
-  create: z.string().min(1).optional(),
-  disable: z.string().min(1).optional(),
-  enable: z.string().min(1).optional(),
-  rotate: z.string().min(1).optional(),
-  delete: z.string().min(1).optional(),
-});
-
-export type CommandAdapterSpec = z.output<typeof commandAdapterSchema>;
-
 /** Bytes of stdout/stderr read from a command; the rest is dropped. */
 const OUTPUT_CAP = 64 * 1024;
 /** After SIGTERM, a command gets this long before SIGKILL. */
 const KILL_GRACE_MS = 2000;
 /** sysexits.h EX_TEMPFAIL: the command says "temporary failure, try again". */
 const EXIT_TEMPFAIL = 75;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The KEYPROBE_* variables an action's command gets, besides KEYPROBE_ACTION and KEYPROBE_TARGET. */
+const ACTION_VARIABLES: Readonly<Record<LifecycleAction, readonly (keyof typeof COMMAND_VARIABLES)[]>> = {
+  create: [
+    'KEYPROBE_KEY_NAME',
+    'KEYPROBE_KEY_SCOPES',
+    'KEYPROBE_KEY_ENVIRONMENT',
+    'KEYPROBE_KEY_OWNER',
+    'KEYPROBE_EXPIRES_IN_SECONDS',
+    'KEYPROBE_EXPIRES_AT',
+    'KEYPROBE_EXPIRES_AT_EPOCH_SECONDS',
+    'KEYPROBE_EXPIRES_AT_EPOCH_MS',
+  ],
+  disable: ['KEYPROBE_KEY_ID', 'KEYPROBE_KEY_NAME'],
+  enable: ['KEYPROBE_KEY_ID', 'KEYPROBE_KEY_NAME'],
+  rotate: ['KEYPROBE_KEY_ID', 'KEYPROBE_KEY_NAME', 'KEYPROBE_GRACE_SECONDS'],
+  delete: ['KEYPROBE_KEY_ID', 'KEYPROBE_KEY_NAME'],
+};
+
+/** The `lifecycle.command.<action>` field: what it is for, what it gets, what it must print, and an example. */
+function commandAction(action: LifecycleAction) {
+  const printsKey = action === 'create' || action === 'rotate';
+  const contract = printsKey
+    ? `It must print the new key as one JSON object on stdout (all of stdout, or one line of it): {"id":"…","secret":"…"}, other fields allowed${action === 'rotate' ? ', id only if the rotation gave the key a new one' : ''}. Exit 0 is done; a run that exits otherwise, or prints no secret, fails, and is never retried (a second run could make a second key). Whatever it does, everything it printed is searched for secrets first${action === 'create' ? ', and an id it printed is enough for keyprobe to delete the key' : ''}.`
+    : `Exit 0 is done; exit ${EXIT_TEMPFAIL} (EX_TEMPFAIL, "try again") is retried within lifecycle.retry; any other exit fails the action.`;
+  return z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description: `${ACTION_PURPOSE[action]} Its variables, besides KEYPROBE_ACTION and KEYPROBE_TARGET: ${ACTION_VARIABLES[action].join(', ')}. ${contract}`,
+      examples: [`./scripts/keys.sh ${action}`],
+    });
+}
+
+/** A shell command per action; the key's id and name arrive as KEYPROBE_KEY_ID, KEYPROBE_KEY_NAME (…). create and rotate print {"id":…,"secret":…} on stdout. */
+export const commandAdapterSchema = z
+  .strictObject({
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .meta({
+        description: `How long one run of a command may take, in ms. A command still running then is killed with everything it started (SIGTERM, SIGKILL ${KILL_GRACE_MS / 1000} s later) and the run fails. During cleanup, the cleanup's own time limit applies when shorter.`,
+        examples: [60000],
+      }),
+    env: z
+      .array(
+        z
+          .string()
+          .regex(ENV_NAME, 'not an environment variable name (letters, digits and _, not starting with a digit)')
+          .refine((name) => !(name in COMMAND_VARIABLES), {
+            error: (issue) => `${String(issue.input)} is set by keyprobe for each action; do not list it`,
+          }),
+      )
+      .default([])
+      .meta({
+        description:
+          "Names of environment variables passed on from keyprobe's environment to the commands (a name that is not set is left out). A command gets only these, PATH, HOME and the KEYPROBE_* variables of its action, never keyprobe's whole environment with its keys in it. A listed value that looks like a credential is registered as a secret (redacted wherever a command echoes it). The KEYPROBE_* names cannot be listed.",
+        examples: [['ADMIN_TOKEN'], ['ADMIN_TOKEN', 'KEYS_API_URL']],
+      }),
+    create: commandAction('create'),
+    disable: commandAction('disable'),
+    enable: commandAction('enable'),
+    rotate: commandAction('rotate'),
+    delete: commandAction('delete'),
+  })
+  .meta({
+    description:
+      "The command adapter (adapter: command): one shell command per action, run with sh -c exactly as written (keyprobe adds no arguments), from keyprobe's working directory. A profile that runs commands is code: they run only when the operator passes --allow-commands to keyprobe run (or sets KEYPROBE_ALLOW_COMMANDS=1); otherwise every action is skipped with that reason. A command's environment is PATH, HOME, the variables named in env, and its action's KEYPROBE_* variables. Its output is kept as evidence only when it fails, with credentials scrubbed. Each run counts as one request against target.budget. An action left out is one the adapter cannot do: the checks that need it skip and say so. See docs/lifecycle.md.",
+  });
+
+export type CommandAdapterSpec = z.output<typeof commandAdapterSchema>;
 
 const COMMANDS_NOT_ALLOWED =
   'the command lifecycle adapter runs shell commands from the profile, which keyprobe does only when the operator allows it: pass --allow-commands to keyprobe run (or set KEYPROBE_ALLOW_COMMANDS=1)';
@@ -116,6 +166,7 @@ interface PrintedKey extends AnswerFields {
 
 export const commandAdapter = defineAdapter({
   kind: 'command',
+  summary: 'one shell command per action, run only with --allow-commands',
   schema: commandAdapterSchema,
   create: (spec, deps) => new CommandLifecycleAdapter(spec, deps),
   restoreLine: (spec, action, key, targetOrigin) => commandRestoreLine(spec, action, key, targetOrigin),

@@ -23,6 +23,7 @@ import { dq, sq } from './shell-quote.js';
 import { excerpt, type AdapterDeps } from './deps.js';
 import { isIdempotent, retryableAnswer, retryableNoAnswer, retryEnd, withRetries, type Tried, type Try } from './retry.js';
 import {
+  ACTION_PURPOSE,
   fillText,
   placeholderValues,
   timingFrom,
@@ -49,6 +50,9 @@ export const LIFECYCLE_PLACEHOLDERS = [
   'graceSeconds',
 ] as const;
 
+/** Management requests to another origin do not touch the target; they get their own cap. */
+const OTHER_ORIGIN_BUDGET = 200;
+
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 /** Strings with an unknown {{placeholder}}, as [path, name] pairs. */
@@ -63,44 +67,89 @@ function unknownPlaceholders(node: unknown, path: PropertyKey[] = []): [Property
   return [];
 }
 
+const placeholderList = (names: readonly string[]) => names.map((p) => `{{${p}}}`).join(', ');
+
+/** The placeholders each action has values for; the others are empty (dropped from a body). */
+const ACTION_PLACEHOLDERS: Readonly<Record<LifecycleAction, readonly (typeof LIFECYCLE_PLACEHOLDERS)[number][]>> = {
+  create: LIFECYCLE_PLACEHOLDERS.filter((p) => p !== 'id' && p !== 'graceSeconds'),
+  disable: ['id', 'name'],
+  enable: ['id', 'name'],
+  rotate: ['id', 'name', 'graceSeconds'],
+  delete: ['id', 'name'],
+};
+
 /** One management API request: "POST /admin/keys/{{id}}/disable", or the object form. */
-const httpAction = shorthand(
+const httpRequest = shorthand(
   z.strictObject({
     method,
     path: z
       .string()
       .regex(/^\//, 'path must start with "/" (the origin goes in lifecycle.http.origin)')
-      .describe(
-        'Path on the management API origin, e.g. /admin/keys/{{id}}/disable. Placeholder values are URL-encoded, so each stays one path segment; a value of "." or ".." is refused.',
-      ),
+      .meta({
+        description:
+          'Path on the management API origin (lifecycle.http.origin), starting with "/", with any query string. It may hold {{placeholders}}; their values are URL-encoded, so each stays one path segment, and a value of "." or ".." is refused before anything is sent.',
+        examples: ['/admin/keys', '/admin/keys/{{id}}/disable'],
+      }),
     headers: headers.optional(),
     /** JSON body; strings may hold the placeholders of LIFECYCLE_PLACEHOLDERS. */
     body: z
       .unknown()
       .optional()
-      .describe(
-        'JSON body. Strings may hold {{id}}, {{name}}, {{scopes}}, {{environment}}, {{owner}}, {{graceSeconds}} and the expiry as {{expiresInSeconds}} (relative), {{expiresAt}} (ISO 8601 UTC), {{expiresAtEpochSeconds}} or {{expiresAtEpochMs}}. A string that is exactly one placeholder takes its raw value (a number, a list), or is left out when it has none. In the path, placeholders are URL-encoded.',
-      ),
+      .meta({
+        description: `JSON body, sent with Content-Type: application/json. Its strings may hold ${placeholderList(LIFECYCLE_PLACEHOLDERS)}: {{expiresAt}} is the expiry as ISO 8601 UTC (2027-03-01T12:00:30Z), {{expiresAtEpochSeconds}} and {{expiresAtEpochMs}} as Unix time, {{expiresInSeconds}} relative, all computed when the request is sent. A string that is exactly one placeholder takes its raw value (a number, a list of scopes), or is left out when the action has no value for it. Default: no body.`,
+        examples: [
+          { name: '{{name}}', scopes: '{{scopes}}', environment: '{{environment}}', expiresAt: '{{expiresAt}}' },
+          { gracePeriodSeconds: '{{graceSeconds}}' },
+        ],
+      }),
     /** Where the answer holds the new key: field → dotted path. */
     extract: z
       .strictObject({
         id: z
           .string()
           .min(1)
-          .optional()
-          .describe(
-            'Dotted path of the key id in the JSON answer (default "id"). It may be the secret field itself (a platform that addresses a token by its secret): the id is then treated as a secret everywhere.',
-          ),
-        secret: z.string().min(1).optional().describe('Dotted path of the new secret in the JSON answer (default "secret").'),
+          .default('id')
+          .meta({
+            description:
+              "Dotted path of the new key's id in the JSON answer (data.id; data.0.id into a list). keyprobe addresses the key by it afterwards, and deletes it by it even when the create otherwise failed. It may name the secret field itself (a platform that addresses a token by its secret): the id is then treated as a secret everywhere.",
+            examples: ['data.id', 'secret'],
+          }),
+        secret: z
+          .string()
+          .min(1)
+          .default('secret')
+          .meta({
+            description:
+              'Dotted path of the new secret in the JSON answer. A create or rotate whose answer holds no string there fails. The value is registered as a secret (redacted everywhere) before anything else sees the answer.',
+            examples: ['data.key', 'token'],
+          }),
       })
       .optional()
-      .describe(
-        'For create and rotate: where the JSON answer holds the new key, e.g. { id: data.tokenId, secret: data.token } or { id: secret }. Field names, not secrets.',
-      ),
+      .meta({
+        description:
+          'create and rotate only: where the JSON answer holds the new key. Field names, not secrets, so `secret: data.token` is fine in a profile. Of the answer only its field names are kept as evidence. Default: { id: id, secret: secret }.',
+        examples: [{ id: 'data.id', secret: 'data.key' }],
+      }),
     /** Default: any 2xx. */
-    expect: z.union([status, statusList]).optional(),
+    expect: z
+      .union([status, statusList])
+      .optional()
+      .meta({
+        description:
+          'The status, or list of statuses, that means the action was done; any other answer fails it. Default: any 2xx. A delete answered 404 after an earlier try may have reached the platform counts as already done.',
+        examples: [201, [200, 204]],
+      }),
   }),
 );
+
+/** The `lifecycle.http.<action>` template: what it is for, the placeholders it has values for, and an example. */
+function httpAction(action: LifecycleAction, examples: readonly unknown[]) {
+  const newKey = action === 'create' || action === 'rotate' ? ' Its JSON answer must hold the new secret (see extract).' : '';
+  return httpRequest.optional().meta({
+    description: `${ACTION_PURPOSE[action]}${newKey} Placeholders with a value for ${action}: ${placeholderList(ACTION_PLACEHOLDERS[action])}.`,
+    examples: [...examples],
+  });
+}
 
 export const httpAdapterSchema = z
   .strictObject({
@@ -109,21 +158,51 @@ export const httpAdapterSchema = z
       .string()
       .url()
       .transform((v) => new URL(v).origin)
-      .optional(),
+      .optional()
+      .meta({
+        description: `Origin (scheme, host, port) of the management API; a path is dropped. Default: target.origin, whose target.budget the lifecycle requests then share. Another origin gets its own cap of ${OTHER_ORIGIN_BUDGET} requests per run.`,
+        examples: ['https://admin.example.com'],
+      }),
     /** The admin credential, by secret reference. */
     credential: z
       .strictObject({
-        header: headerName.default('Authorization'),
-        scheme: z.string().default('Bearer'),
-        secret: secretRef,
+        header: headerName.default('Authorization').meta({
+          description: 'The header that carries the admin credential.',
+          examples: ['X-Admin-Token'],
+        }),
+        scheme: z
+          .string()
+          .default('Bearer')
+          .meta({
+            description: 'Written before the secret, with a space (Authorization: Bearer <secret>); "" sends the secret alone.',
+            examples: ['Token', ''],
+          }),
+        secret: secretRef.meta({
+          description:
+            'The admin token of the management API, only as a reference: ${env:NAME} or ${file:path}. Never the key under test; a literal token is refused.',
+          examples: ['${env:ADMIN_TOKEN}', '${file:secrets/admin.token}'],
+        }),
       })
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          'The admin credential sent with every management request, as <header>: <scheme> <secret>. Absent: requests carry no credential (a management API that needs none, or authenticates by signer).',
+        examples: [{ secret: '${env:ADMIN_TOKEN}' }],
+      }),
     signer: signerSchema.optional(),
-    create: httpAction.optional(),
-    disable: httpAction.optional(),
-    enable: httpAction.optional(),
-    rotate: httpAction.optional(),
-    delete: httpAction.optional(),
+    create: httpAction('create', [
+      {
+        method: 'POST',
+        path: '/admin/keys',
+        body: { name: '{{name}}', scopes: '{{scopes}}', expiresAt: '{{expiresAt}}' },
+        expect: 201,
+        extract: { id: 'data.id', secret: 'data.key' },
+      },
+    ]),
+    disable: httpAction('disable', ['POST /admin/keys/{{id}}/disable']),
+    enable: httpAction('enable', ['POST /admin/keys/{{id}}/enable']),
+    rotate: httpAction('rotate', [{ method: 'POST', path: '/admin/keys/{{id}}/rotate', body: { gracePeriodSeconds: '{{graceSeconds}}' } }]),
+    delete: httpAction('delete', ['DELETE /admin/keys/{{id}}']),
   })
   .superRefine((v, ctx) => {
     for (const [path, name] of unknownPlaceholders(v)) {
@@ -133,13 +212,14 @@ export const httpAdapterSchema = z
         message: `unknown placeholder {{${name}}}; use ${LIFECYCLE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
       });
     }
+  })
+  .meta({
+    description:
+      'The http adapter (adapter: http): one management API request per action, a "METHOD /path" string or { method, path, headers, body, expect, extract }, with {{placeholders}} filled in. Requests go to origin with credential (never the key under test), signed by signer if declared; throttled and failed ones are retried within lifecycle.retry. An action left out is one the adapter cannot do: the checks that need it skip and say so. Every answer is searched for secrets, which are registered before anything else happens to it. See docs/lifecycle.md.',
   });
 
-export type HttpAction = z.output<typeof httpAction>;
+export type HttpAction = z.output<typeof httpRequest>;
 export type HttpAdapterSpec = z.output<typeof httpAdapterSchema>;
-
-/** Management requests to another origin do not touch the target; they get their own cap. */
-const OTHER_ORIGIN_BUDGET = 200;
 
 /** What one try got: an answer, none (and why), or only throttled answers the client could not wait out (ThrottledError). */
 type Outcome =
@@ -167,6 +247,7 @@ interface CallResult {
 
 export const httpAdapter = defineAdapter({
   kind: 'http',
+  summary: "one request per action to the platform's management API",
   schema: httpAdapterSchema,
   create: (spec, deps) => new HttpLifecycleAdapter(spec, deps),
   restoreLine: (spec, action, key, targetOrigin) => curlRestoreLine(spec, action, key, targetOrigin),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LifecycleAdapterBase, type StateAction } from './adapter-base.js';
 import { defineAdapter } from './adapter-definition.js';
 import {
+  ACTION_PURPOSE,
   fillText,
   placeholderValues,
   timingFrom,
@@ -19,30 +20,61 @@ import {
   type RotatedKey,
 } from './types.js';
 
-/** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
-export const manualAdapterSchema = z.strictObject({
-  actions: z
-    .array(z.enum(['disable', 'enable', 'delete']))
-    .min(1)
-    .default(['disable', 'enable', 'delete'])
-    .describe('What a person can do to a key on this platform (default all three); e.g. [delete] where keys cannot be disabled.'),
-  disable: z.string().min(1).optional(),
-  enable: z.string().min(1).optional(),
-  delete: z.string().min(1).optional(),
-  /** A person who does not answer within this is taken as "not done". */
-  timeoutSeconds: z.number().positive().default(600),
-});
-
-export type ManualAdapterSpec = z.output<typeof manualAdapterSchema>;
-
 const DEFAULT_TEXT: Record<'disable' | 'enable' | 'delete', string> = {
   disable: 'Disable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
   enable: 'Re-enable the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
   delete: 'Delete the key "{{name}}"{{idPart}} in your key management console, then press Enter.',
 };
 
+/** The words shown for an action: the profile's own, or the default (its {{idPart}} shown as it reads). */
+function manualAction(action: 'disable' | 'enable' | 'delete', example: string) {
+  const byDefault = DEFAULT_TEXT[action].replace('{{idPart}}', ' (id {{id}})');
+  return z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description: `${ACTION_PURPOSE[action]} The words the operator is shown, with {{name}} and {{id}} filled in. Default: ${byDefault} Used only when ${action} is in lifecycle.manual.actions${action === 'disable' ? '' : `; also the step printed for a person to do when cleanup could not ${action} a key`}.`,
+      examples: [example],
+    });
+}
+
+/** What a person is asked to do; {{name}} and {{id}} are filled in. Defaults say it plainly. */
+export const manualAdapterSchema = z
+  .strictObject({
+    actions: z
+      .array(z.enum(['disable', 'enable', 'delete']))
+      .min(1)
+      .default(['disable', 'enable', 'delete'])
+      .meta({
+        description:
+          'What a person can do to a key on this platform; the adapter offers only these, and the checks that need another action skip and say so. Leave out what the console cannot do, e.g. [delete] where keys cannot be disabled. Never create or rotate: a new secret would have to be typed into a prompt.',
+        examples: [['delete'], ['disable', 'enable']],
+      }),
+    disable: manualAction('disable', 'Disable the key "{{name}}" (id {{id}}) under Settings → API keys, then press Enter.'),
+    enable: manualAction('enable', 'Re-enable the key "{{name}}" (id {{id}}) under Settings → API keys, then press Enter.'),
+    delete: manualAction('delete', 'Delete the key "{{name}}" (id {{id}}) in the console, then press Enter.'),
+    /** A person who does not answer within this is taken as "not done". */
+    timeoutSeconds: z
+      .number()
+      .positive()
+      .default(600)
+      .meta({
+        description:
+          'How long to wait for the operator\'s Enter, in seconds. No answer within it fails the step ("no one pressed Enter within N s"); the check then reports the action as not done.',
+        examples: [120],
+      }),
+  })
+  .meta({
+    description:
+      'The manual adapter (adapter: manual): a person at the terminal is shown each step ("ACTION NEEDED — <words>"), does it in your key console and presses Enter (or types skip); keyprobe times from that Enter. It asks only with --interactive and a terminal; otherwise each step is skipped with the reason, so CI never waits. It cannot create or rotate a key. The section may be left out: adapter: manual alone offers disable, enable and delete with the default words.',
+  });
+
+export type ManualAdapterSpec = z.output<typeof manualAdapterSchema>;
+
 export const manualAdapter = defineAdapter({
   kind: 'manual',
+  summary: 'a person at the terminal does each step and presses Enter, only with --interactive',
   schema: manualAdapterSchema,
   // A person can always be asked: without the section, the default words and all three actions.
   sectionOptional: true,

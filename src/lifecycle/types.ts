@@ -7,6 +7,24 @@ import type { LifecycleActionRecord } from '../result.js';
 export type LifecycleAction = 'create' | 'disable' | 'enable' | 'rotate' | 'delete';
 export const LIFECYCLE_ACTIONS: readonly LifecycleAction[] = ['create', 'disable', 'enable', 'rotate', 'delete'];
 
+/**
+ * What the checks use each action for, worded once for every adapter's field
+ * descriptions (lifecycle.http.<action>, lifecycle.command.<action>,
+ * lifecycle.manual.<action>).
+ */
+export const ACTION_PURPOSE: Readonly<Record<LifecycleAction, string>> = {
+  create:
+    'Creates a canary key with the scopes of key.scopes, when the profile declares no spare key: for lifecycle.rotated-key, lifecycle.expired-key-rejected (a canary that expires in seconds), lifecycle.disabled-key-rejected, auth.key-in-query-rejected and rate.per-key-isolation. Needs delete too: every canary keyprobe creates is deleted afterwards.',
+  disable:
+    'Disables a key for lifecycle.disabled-key-rejected, which times the revocation from the moment this action returns. Without it, that check deletes a canary it created instead (where the adapter can create and delete).',
+  enable:
+    "Re-enables the key lifecycle.disabled-key-rejected disabled, as cleanup after that check (after Ctrl-C too): needed when that key is a declared canary or (lifecycle.actOnOwnKey) the profile's own key.",
+  rotate:
+    'Rotates a canary keyprobe created, for lifecycle.rotated-key: the new secret must work at once, the old one stop after lifecycle.rotationGraceSeconds.',
+  delete:
+    "Deletes a canary keyprobe created, as cleanup after the check that used it (after Ctrl-C too); lifecycle.disabled-key-rejected uses it as the off switch where there is no disable. Never used on the profile's own key or a declared one.",
+};
+
 /** The key an action is about. The secret is never handed to an adapter. */
 export interface KeyRef {
   readonly name: string;

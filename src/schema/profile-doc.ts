@@ -92,10 +92,15 @@ function collapseRepeats(fields: readonly SchemaField[]): SchemaField[] {
       out.push(f);
       continue;
     }
-    const key = JSON.stringify(f.schema);
-    const first = firstWithSchema.get(key);
+    // The same schema anywhere, or, below the top level (a section keeps its own table), a sibling
+    // of the same shape with its own description and examples (lifecycle.http.disable: what disable
+    // is for; its fields are those of create).
+    const { description: _description, examples: _examples, ...shape } = f.schema;
+    const parent = f.path.lastIndexOf('.');
+    const keys = [JSON.stringify(f.schema), ...(parent > 0 ? [`${f.path.slice(0, parent)} ${JSON.stringify(shape)}`] : [])];
+    const first = keys.map((k) => firstWithSchema.get(k)).find((p) => p !== undefined);
     if (first === undefined) {
-      firstWithSchema.set(key, f.path);
+      for (const k of keys) firstWithSchema.set(k, f.path);
       out.push(f);
     } else {
       collapsed.push(f.path);

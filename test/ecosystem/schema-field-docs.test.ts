@@ -9,13 +9,11 @@ import { schemaFields, type SchemaField } from '../../src/schema/fields.js';
 import { jsonSchemaFor, SCHEMA_KINDS, type SchemaKind } from '../../src/schema/json-schemas.js';
 
 /**
- * Fields documented by other modules: the lifecycle adapters (their own
- * schemas, moving into an adapter registry) and the checks' params (each
- * check's own schema).
+ * Fields left to another test, by pattern per schema kind. None today: the
+ * lifecycle adapters' sections (lifecycle.adapter, .http, .command, .manual)
+ * are documented in their own schemas like every other field.
  */
-const DOCUMENTED_ELSEWHERE: Partial<Record<SchemaKind, RegExp>> = {
-  profile: /^lifecycle\.(adapter|http|command|manual)(\.|$)/,
-};
+const DOCUMENTED_ELSEWHERE: Partial<Record<SchemaKind, RegExp>> = {};
 
 function fieldsOf(kind: SchemaKind): SchemaField[] {
   const skip = DOCUMENTED_ELSEWHERE[kind];
