@@ -5,7 +5,7 @@
 import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
 import { readRegularFile } from '../config/read-file.js';
-import type { LoadedSuite } from '../config/suite.js';
+import type { LoadedSuite } from '../checks/suite.js';
 import { EXIT, SecretLeakError, UsageError } from '../errors.js';
 import type { AcceptanceInput } from '../governance/acceptance.js';
 import { applyRunAcceptance } from '../governance/run-acceptance.js';

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import pLimit from 'p-limit';
 import type { CheckContext, CheckOutcome } from '../checks/check.js';
 import type { LoadedProfile } from '../config/load-profile.js';
-import type { LoadedSuite, PlannedCheck } from '../config/suite.js';
+import type { LoadedSuite, PlannedCheck } from '../checks/suite.js';
 import { CheckError, InterruptedError } from '../errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../http/client.js';
 import { skipMessage } from '../checks/requirements.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadProfile, type LoadedProfile, type ProfileOptions } from '../../config/load-profile.js';
-import { loadSuite, type LoadedSuite } from '../../config/suite.js';
+import { loadSuite, type LoadedSuite } from '../../checks/suite.js';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { loadRunAcceptance, type GovernanceOptions } from '../../governance/run-acceptance.js';
 import { resolveSuitePath } from '../../paths.js';
