@@ -8,6 +8,29 @@
 // The leak scanner (leaks/scanner.ts) finds secrets a different way, by
 // decoding the text it searches; the registry feeds it every secret too, but
 // the redactor never asks it: invariant 9 wants two independent nets.
+//
+// Where secrets are registered (SecretRegistry.add), each before the value
+// can reach a request, a record or an output; the first label a secret gets
+// is the one reports show. test/architecture/secret-registration.test.ts keeps
+// this list whole: a new registration site fails it until it is added here.
+// - The profile's secrets: every ${env:…}/${file:…} value the loader resolved
+//   (config/load-profile.ts, LoadedProfile.secrets), registered by runSuite
+//   before any request (runner/run.ts): the key, canary, second key, the
+//   other environments' keys, the lifecycle credentials.
+// - What a lifecycle action meets: LifecycleAdapterBase.registerSecret
+//   (lifecycle/adapter-base.ts), used by the http and command adapters for a
+//   created or rotated key and every secret-looking value in an answer, a
+//   command's output or the variables a command is given.
+// - The HTTP client's request signer: the signature of a signed request
+//   (http/client.ts), before the request is sent or recorded.
+// - Credentials a check derives from the key (a random key, a Basic
+//   credential, near-miss variants: checks/auth.*), with their shell form so
+//   a reproduce line rebuilds them from $KEY.
+// - The audit: secret-like values found in the inventory (audit/audit.ts),
+//   and on the command line the inventory API's credential and the demo's
+//   keys (cli/commands/audit.ts).
+// - keyprobe demo: the reference target's keys and admin token
+//   (cli/commands/demo.ts).
 import { LeakScanner } from './leaks/scanner.js';
 import { fingerprint, sha256Hex } from './fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';

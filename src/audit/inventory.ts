@@ -9,6 +9,7 @@
 // rules that need that field say which keys they could not judge. Only a value
 // that is there but cannot be read makes a bad row.
 import { fingerprint } from '../secrets.js';
+import { isCalendarDay } from '../calendar-day.js';
 import { isSecretLike } from './secret-like.js';
 
 /**
@@ -227,18 +228,6 @@ export function parseIsoDate(text: string): number | undefined {
   if (!isCalendarDay(t.slice(0, 10))) return undefined;
   const ms = Date.parse(dateOnly ? `${t}T00:00:00Z` : t.replace(' ', 'T'));
   return Number.isNaN(ms) ? undefined : ms;
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** True for a YYYY-MM-DD that exists (Date.parse would roll 2026-09-31 over into October). Arithmetic only: it runs per date of 100,000 rows. */
-export function isCalendarDay(ymd: string): boolean {
-  const y = Number(ymd.slice(0, 4));
-  const m = Number(ymd.slice(5, 7));
-  const d = Number(ymd.slice(8, 10));
-  if (!(m >= 1 && m <= 12 && d >= 1)) return false;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!);
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', 'enabled', 'active', 'on']);

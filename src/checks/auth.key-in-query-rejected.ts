@@ -73,8 +73,8 @@ export default defineCheck({
   async run(ctx, params) {
     const acquired = await acquireCanary(ctx);
     if ('verdict' in acquired) return acquired;
+    // Registered already: a declared canary by the profile loader, a created one by the adapter that made it.
     const canary = acquired;
-    ctx.secrets.add(canary.secret, 'canary');
     const resource = probeResource(ctx.profile);
     const auth = ctx.profile.target.auth as { header: string; scheme: string };
 

@@ -30,6 +30,11 @@ interface CheckContextBase<Pr extends Profile> {
   readonly profile: Pr;
   /** The HTTP client for this check; its exchanges become the check's evidence. */
   readonly http: HttpClient;
+  /**
+   * Every secret of the profile (key, canary, second key, other environments' keys) is registered here before the
+   * check runs, and a lifecycle adapter registers every key it creates; a check registers only the values it derives
+   * from the key itself (see src/secrets.ts, "Where secrets are registered").
+   */
   readonly secrets: SecretRegistry;
   /** Aborted when the run is interrupted. */
   readonly signal: AbortSignal;

@@ -40,16 +40,14 @@ export default defineCheck({
       own = baseline.own;
     }
 
-    const keys = ctx.profile.otherEnvironments.map((foreign, i) => {
-      ctx.secrets.add(foreign.secret, `${foreign.environment}-key`);
-      return {
-        name: `${foreign.environment} key${foreign.name ? ` ${foreign.name}` : ''}`,
-        resource,
-        credential: presentAs(ctx.profile, foreign.secret),
-        refusal: accepted,
-        path: ['otherEnvironments', i],
-      };
-    });
+    // The other environments' keys are profile secrets, registered before any check runs.
+    const keys = ctx.profile.otherEnvironments.map((foreign, i) => ({
+      name: `${foreign.environment} key${foreign.name ? ` ${foreign.name}` : ''}`,
+      resource,
+      credential: presentAs(ctx.profile, foreign.secret),
+      refusal: accepted,
+      path: ['otherEnvironments', i],
+    }));
     // Where keys select their environment, a served foreign key passes if it only saw its own environment's data.
     const judgeServed = async (r: (typeof keys)[number], res: HttpResponse) => {
       if (!iso || !own) return undefined;

@@ -5,7 +5,7 @@
 import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
 import { readRegularFile } from '../config/read-file.js';
-import type { LoadedSuite } from '../config/suite.js';
+import type { LoadedSuite } from '../checks/suite.js';
 import { EXIT, SecretLeakError, UsageError } from '../errors.js';
 import type { AcceptanceInput } from '../governance/acceptance.js';
 import { applyRunAcceptance } from '../governance/run-acceptance.js';
@@ -18,7 +18,7 @@ import { newRunId, runSuite } from '../runner/run.js';
 import { SecretRegistry } from '../secrets.js';
 import type { CliIo } from './io.js';
 import { forTerminal } from '../terminal-text.js';
-import { commandsAllowed } from './operator.js';
+import { commandsAllowed, runOperator } from './operator.js';
 import { selectReporters } from './reporter-selection.js';
 import { checkOutDir, guardedIo, publishReports } from './publish.js';
 
@@ -91,7 +91,7 @@ export async function executeRun(
     concurrency: opts.concurrency,
     budget: opts.budget,
     ca,
-    operator: opts.operator,
+    operator: runOperator(opts, io),
     interactive: opts.interactive,
     // Manual lifecycle steps ask on the terminal; without stdin they are skipped.
     terminal: io.stdin ? { input: io.stdin, output: io.stdout } : undefined,

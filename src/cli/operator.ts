@@ -2,10 +2,12 @@
 // `${file:…}` and target.ca may read besides its own (--secrets-dir), and the
 // origins a profile may send to (--allow-origin, KEYPROBE_ALLOWED_ORIGINS),
 // and whether a profile's command lifecycle adapter may run shell commands
-// (--allow-commands, KEYPROBE_ALLOW_COMMANDS=1).
+// (--allow-commands, KEYPROBE_ALLOW_COMMANDS=1); and who the operator is, for
+// the reports (--operator, else the OS account or $USER).
 // The one place the CLI reads these settings, from its options and the
 // environment, and turns them into the policy the loader enforces.
 import { statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { ProfileOptions } from '../config/load-profile.js';
 import { UsageError } from '../errors.js';
@@ -27,6 +29,19 @@ export const ALLOW_COMMANDS_VARIABLE = 'KEYPROBE_ALLOW_COMMANDS';
 /** An operator-side setting, never a profile's: --allow-commands, or KEYPROBE_ALLOW_COMMANDS=1. */
 export function commandsAllowed(opts: { readonly allowCommands?: boolean }, io: CliIo): boolean {
   return opts.allowCommands === true || io.env[ALLOW_COMMANDS_VARIABLE] === '1';
+}
+
+/**
+ * Who ran it, for every report: --operator, else the OS account, else $USER
+ * (an account with no passwd entry, as in some containers), else "unknown".
+ */
+export function runOperator(opts: { readonly operator?: string }, io: CliIo): string {
+  if (opts.operator !== undefined) return opts.operator;
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return io.env.USER ?? 'unknown';
+  }
 }
 
 export function operatorPolicy(opts: OperatorOptions, io: CliIo): ProfileOptions {

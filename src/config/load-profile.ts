@@ -111,7 +111,12 @@ export function resolveProfileReferences(
   };
 }
 
-export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env, opts: ProfileOptions = {}): LoadedProfile {
+/**
+ * Loads, resolves and checks one profile. `env` is where `${env:NAME}` is
+ * looked up: the CLI passes the environment it read (io.env); a library caller
+ * or a test passes exactly the variables it means (nothing else is read).
+ */
+export function loadProfile(file: string, env: NodeJS.ProcessEnv, opts: ProfileOptions = {}): LoadedProfile {
   const { problems, loaded } = checkProfileFile(file, env, opts);
   if (!loaded) throw new ConfigError(problems);
   return loaded;

@@ -5,7 +5,8 @@
 // operator did not give it: `${file:…}` reads only regular files inside the
 // document's own folder or a folder the operator named (--secrets-dir), never
 // through a symbolic link that leads out, and at most REFERENCED_FILE_MAX_BYTES.
-// `${env:…}` reads the operator's own environment, as it always has.
+// `${env:…}` reads the environment the caller hands in: the CLI's (the
+// operator's own, as it always has), or exactly what a library caller passes.
 //
 // A resolved value must be clean: a key with a stray newline, CR, BOM, NUL or
 // surrounding whitespace either fails every request or, echoed back trimmed
@@ -38,12 +39,7 @@ export interface ResolveResult<T> {
   readonly resolved: { readonly path: PropertyKey[]; readonly value: string }[];
 }
 
-export function resolveReferences<T>(
-  value: T,
-  source: YamlSource,
-  env: NodeJS.ProcessEnv = process.env,
-  opts: ResolveOptions = {},
-): ResolveResult<T> {
+export function resolveReferences<T>(value: T, source: YamlSource, env: NodeJS.ProcessEnv, opts: ResolveOptions = {}): ResolveResult<T> {
   const problems: ConfigProblem[] = [];
   const secrets: string[] = [];
   const resolved: { path: PropertyKey[]; value: string }[] = [];

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { Acceptor, FAIL_ON, whyAccepted, type AcceptanceInput, type FailOn } from './acceptance.js';
 import { profileSubjects, readBaseline } from './baseline.js';
-import { describeWaiver, loadWaivers, waiverLabel } from './waivers.js';
+import { describeWaiver, loadWaivers, type WaiverTargets, waiverLabel } from './waivers.js';
 
 export interface AcceptedRun {
   readonly result: RunResult & { readonly acceptance: RunAcceptance };
@@ -116,9 +116,10 @@ export interface GovernanceOptions {
 /**
  * Reads --baseline, --waivers and --fail-on for `keyprobe run`, before any
  * request: a bad file is exit 2 with every problem located. Undefined when
- * none is given (the run gates as it always has).
+ * none is given (the run gates as it always has). `targets`: the rule and
+ * check ids a waiver may name.
  */
-export function loadRunAcceptance(cwd: string, opts: GovernanceOptions): AcceptanceInput | undefined {
+export function loadRunAcceptance(cwd: string, opts: GovernanceOptions, targets: WaiverTargets): AcceptanceInput | undefined {
   if (opts.failOn !== undefined && !(FAIL_ON as readonly string[]).includes(opts.failOn))
     throw new UsageError(`--fail-on must be new or any, got "${opts.failOn}"`);
   const failOn = (opts.failOn ?? 'any') as FailOn;
@@ -142,7 +143,7 @@ export function loadRunAcceptance(cwd: string, opts: GovernanceOptions): Accepta
       path: '',
       message: 'is the findings.json of an audit; a run baseline is the results.json of an earlier run',
     });
-  const waivers = opts.waivers ? load(() => loadWaivers(resolve(cwd, opts.waivers!), opts.waivers)) : undefined;
+  const waivers = opts.waivers ? load(() => loadWaivers(resolve(cwd, opts.waivers!), targets, opts.waivers)) : undefined;
   if (problems.length) throw new ConfigError(problems);
   return { failOn, ...(baseline ? { baseline } : {}), ...(waivers ? { waivers } : {}) };
 }

@@ -37,11 +37,13 @@ const PLAIN_PROGRESS_INTERVAL_MS = 1000;
 const MAX_LIVE_LINES = 6;
 const LIVE_MIN_REDRAW_MS = 80;
 
-export function useColor(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+/** Colour on a terminal unless NO_COLOR or TERM=dumb. `env`: the environment the CLI read (io.env), never this module's own. */
+export function useColor(stream: Stream, env: NodeJS.ProcessEnv): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb';
 }
 
-export function useLiveView(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+/** The redrawn live view on a terminal outside CI. `env` as for useColor. */
+export function useLiveView(stream: Stream, env: NodeJS.ProcessEnv): boolean {
   return Boolean(stream.isTTY) && !env.CI && env.TERM !== 'dumb';
 }
 

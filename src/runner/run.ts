@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import pLimit from 'p-limit';
 import type { CheckContext, CheckOutcome } from '../checks/check.js';
 import type { LoadedProfile } from '../config/load-profile.js';
-import type { LoadedSuite, PlannedCheck } from '../config/suite.js';
+import type { LoadedSuite, PlannedCheck } from '../checks/suite.js';
 import { CheckError, InterruptedError } from '../errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../http/client.js';
 import { skipMessage } from '../checks/requirements.js';
@@ -58,7 +58,10 @@ export interface RunOptions {
   readonly secrets?: SecretRegistry;
   /** Where manual lifecycle steps ask a person (with --interactive). */
   readonly terminal?: Terminal;
-  /** Environment lifecycle commands take PATH, HOME and the variables their profile lists from; default process.env. */
+  /**
+   * Environment lifecycle commands take PATH, HOME and the variables their profile lists from. The CLI passes the
+   * one it read (io.env); without it commands get none of them (the runner reads no environment of its own).
+   */
   readonly env?: NodeJS.ProcessEnv;
   /** The operator allows the command lifecycle adapter to run shell commands (--allow-commands). Default false. */
   readonly allowCommands?: boolean;
@@ -351,7 +354,7 @@ async function runCheck(
     signal: ctx.signal,
     interactive,
     ...(ctx.terminal ? { terminal: ctx.terminal } : {}),
-    env: ctx.env ?? process.env,
+    env: ctx.env ?? {},
     allowCommands: ctx.allowCommands === true,
     records: actions,
   });
@@ -470,11 +473,12 @@ export function newRunId(at: Date): string {
     .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The OS account, when the caller names no operator (the CLI always does: --operator, the account, or $USER, cli/operator.ts). */
 function currentUser(): string {
   try {
     return userInfo().username || 'unknown';
   } catch {
-    return process.env.USER ?? 'unknown';
+    return 'unknown';
   }
 }
 

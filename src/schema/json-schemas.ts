@@ -10,7 +10,7 @@ import { policySchema } from '../audit/policy.js';
 import { RULES } from '../audit/rules/index.js';
 import { CHECKS } from '../checks/index.js';
 import { profileSchema } from '../config/profile-schema.js';
-import { suiteSchema } from '../config/suite.js';
+import { suiteSchema } from '../checks/suite.js';
 import { waiversFileSchema } from '../governance/waivers.js';
 import { runResultSchema } from '../result.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/checks/index.js';
 import { CHECK_TABLE_END, CHECK_TABLE_START, checkTableMarkdown, prelaunchSuiteText, withCheckTable } from '../../src/checks/catalogue.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { BUNDLED_SUITES_DIR, PACKAGE_ROOT } from '../../src/paths.js';
 import { jsonSchemaFor } from '../../src/schema/json-schemas.js';
 

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/config/suite.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';

@@ -1,7 +1,7 @@
 // Runs one check for real (through the runner, so skips, errors and redaction
 // are as in a run) against a profile built in code.
 import type { ProfileInput } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/config/suite.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { loadedProfile } from '../runner/profiles.js';

@@ -12,7 +12,7 @@
 //   judge", with the throttled exchanges as evidence.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileInput } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/config/suite.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadProfile } from '../../src/config/load-profile.js';
-import { suiteOfAllChecks } from '../../src/config/suite.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import { startDemo, type Demo } from '../../src/demo/seed.js';
 import { DEMO_PROFILE } from '../../src/paths.js';
 import { runSuite } from '../../src/runner/run.js';

@@ -29,6 +29,20 @@ function problemsOf(text: string, e: NodeJS.ProcessEnv | 'structureOnly' = env) 
 }
 
 describe('profile loading', () => {
+  it('looks ${env:…} up only in the environment it is handed, never in its own process environment', () => {
+    tmp = tempDir();
+    const file = tmp.file('p.yaml', minimal());
+    const before = process.env.TEST_KEY;
+    process.env.TEST_KEY = env.TEST_KEY;
+    try {
+      expect(() => loadProfile(file, {})).toThrow(/TEST_KEY/);
+      expect(loadProfile(file, env).profile.key.secret).toBe(env.TEST_KEY);
+    } finally {
+      if (before === undefined) delete process.env.TEST_KEY;
+      else process.env.TEST_KEY = before;
+    }
+  });
+
   it('loads a minimal profile and fills in sensible defaults', () => {
     tmp = tempDir();
     const loaded = loadProfile(tmp.file('p.yaml', minimal()), env);

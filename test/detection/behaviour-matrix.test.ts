@@ -7,7 +7,7 @@
 // against what the target did; under the per-client limiter too (verdicts
 // only: the measurements are the per-key block's).
 import { describe, expect, it, type ExpectStatic } from 'vitest';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { allChecks, type CheckResult } from '../../src/result.js';
 import { expectLagMeasured } from '../helpers/revocation.js';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it, type ExpectStatic } from 'vitest';
 import { parseDocument } from 'yaml';
 import { loadProfile } from '../../src/config/load-profile.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { declareBehaviours } from '../../src/demo/declare.js';
 import { DEMO_SCOPES, startDemo } from '../../src/demo/seed.js';
 import { DEMO_PROFILE } from '../../src/paths.js';

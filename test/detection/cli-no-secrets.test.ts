@@ -11,7 +11,7 @@ import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REQUEST_CASES } from './request-cases.js';
 import { PRELAUNCH_SUITE } from './run-case.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 
 // The demo makes its keys inside the command; keep a handle on each demo so
 // the test knows every secret it made.

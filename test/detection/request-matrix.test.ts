@@ -7,7 +7,7 @@
 // the run returned holds a secret.
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/checks/index.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { allChecks } from '../../src/result.js';
 import { findSecrets } from '../helpers/scan.js';
 import { LIMITERS, type Limiter } from './case.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadProfile } from '../../src/config/load-profile.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { declareBehaviours } from '../../src/demo/declare.js';
 import { startDemo } from '../../src/demo/seed.js';
 import { BUNDLED_SUITES_DIR, DEMO_PROFILE } from '../../src/paths.js';

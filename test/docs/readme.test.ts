@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CHECKS } from '../../src/checks/index.js';
 import { checkProfileFile } from '../../src/config/load-profile.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

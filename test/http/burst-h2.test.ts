@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/config/suite.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import { runBurst } from '../../src/http/burst.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
 import { runSuite } from '../../src/runner/run.js';

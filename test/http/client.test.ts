@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetExceededError, CheckError } from '../../src/errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
 import { fingerprint, SecretRegistry } from '../../src/secrets.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { runSuite } from '../../src/runner/run.js';
 import { PRELAUNCH_SUITE } from '../detection/run-case.js';
 import { findSecrets } from '../helpers/scan.js';

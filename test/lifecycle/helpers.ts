@@ -4,7 +4,7 @@
 import { afterEach } from 'vitest';
 import { profileSchema, type Profile } from '../../src/config/profile-schema.js';
 import type { LoadedProfile } from '../../src/config/load-profile.js';
-import { suiteOfAllChecks } from '../../src/config/suite.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
 import { startReferenceTarget, type ReferenceTarget, type ReferenceTargetOptions } from '../../src/reference/index.js';
 import type { RunResult } from '../../src/result.js';

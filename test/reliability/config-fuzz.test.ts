@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { checkProfileFile, loadProfile } from '../../src/config/load-profile.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { ConfigError, EXIT, type ConfigProblem } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

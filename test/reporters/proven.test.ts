@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../../src/config/load-profile.js';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { startDemo } from '../../src/demo/seed.js';
 import { DEMO_PROFILE } from '../../src/paths.js';
 import { renderHtml } from '../../src/reporters/html.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { startDemo, type Demo } from '../../src/demo/seed.js';
 import { BUNDLED_SUITES_DIR, DEMO_PROFILE } from '../../src/paths.js';
 import type { RunResult } from '../../src/result.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineCheck, type AnyCheck, type CheckPhase } from '../../src/checks/check.js';
-import { loadSuite, type LoadedSuite } from '../../src/config/suite.js';
+import { loadSuite, type LoadedSuite } from '../../src/checks/suite.js';
 import { EXIT } from '../../src/errors.js';
 import { startReferenceTarget, type ReferenceTarget } from '../../src/reference/index.js';
 import { allChecks, type Verdict } from '../../src/result.js';

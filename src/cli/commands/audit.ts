@@ -13,7 +13,6 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runAudit, type AuditReport } from '../../audit/audit.js';
 import { startAuditDemo, type AuditDemo } from '../../audit/demo.js';
-import { findingsJsonReporter } from '../../audit/findings-json.js';
 import type { Inventory } from '../../audit/inventory.js';
 import { loadMapping, resolveCredential, type LoadedMapping } from '../../audit/mapping.js';
 import { defaultPolicy, loadPolicy, type AuditPolicy } from '../../audit/policy.js';
@@ -24,6 +23,7 @@ import { FAIL_ON, type AcceptanceInput, type FailOn } from '../../governance/acc
 import { readBaseline, type Baseline } from '../../governance/baseline.js';
 import { loadWaivers, waiverLabel, type WaiverSet } from '../../governance/waivers.js';
 import { ConfigError, EXIT, SecretLeakError, UsageError, type ConfigProblem } from '../../errors.js';
+import { findingsJsonReporter } from '../../reporters/audit-findings-json.js';
 import { auditHtmlReporter } from '../../reporters/audit-html.js';
 import { useColor } from '../../reporters/console.js';
 import { jsonReporter } from '../../reporters/json.js';
@@ -37,6 +37,7 @@ import { forTerminal } from '../../terminal-text.js';
 import type { CliIo } from '../io.js';
 import { checkOutDir, guardedIo, publishReports } from '../publish.js';
 import { selectReporters } from '../reporter-selection.js';
+import { WAIVER_TARGETS } from '../waiver-targets.js';
 
 export interface AuditOptions {
   readonly inventoryUrl?: string;
@@ -96,7 +97,9 @@ export function auditCommand(rawIo: CliIo) {
         }
       };
       const policy = collect<AuditPolicy>(() => (opts.policy ? loadPolicy(resolve(io.cwd, opts.policy)) : defaultPolicy()));
-      const waivers = opts.waivers ? collect<WaiverSet>(() => loadWaivers(resolve(io.cwd, opts.waivers!), opts.waivers)) : undefined;
+      const waivers = opts.waivers
+        ? collect<WaiverSet>(() => loadWaivers(resolve(io.cwd, opts.waivers!), WAIVER_TARGETS, opts.waivers))
+        : undefined;
       const baseline = opts.baseline ? collect<Baseline>(() => readBaseline(resolve(io.cwd, opts.baseline!), opts.baseline)) : undefined;
       if (baseline && baseline.kind !== 'audit')
         problems.push({

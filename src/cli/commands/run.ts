@@ -1,18 +1,19 @@
 import { resolve } from 'node:path';
 import { loadProfile, type LoadedProfile, type ProfileOptions } from '../../config/load-profile.js';
-import { loadSuite, type LoadedSuite } from '../../config/suite.js';
+import { loadSuite, type LoadedSuite } from '../../checks/suite.js';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { loadRunAcceptance, type GovernanceOptions } from '../../governance/run-acceptance.js';
 import { resolveSuitePath } from '../../paths.js';
 import { executeRun, type ExecuteOptions } from '../execute.js';
 import type { CliIo } from '../io.js';
+import { WAIVER_TARGETS } from '../waiver-targets.js';
 import { operatorPolicy, type OperatorOptions } from '../operator.js';
 
 export function runCommand(io: CliIo) {
   return async (files: string[], opts: ExecuteOptions & OperatorOptions & GovernanceOptions & { suite: string }): Promise<number> => {
     const policy = operatorPolicy(opts, io);
     // Read before the profiles, so a bad baseline or waivers file stops the run before any request.
-    const acceptance = loadRunAcceptance(io.cwd, opts);
+    const acceptance = loadRunAcceptance(io.cwd, opts, WAIVER_TARGETS);
     const { profiles, suite } = loadAll(io, files, opts.suite, io.env, policy);
     if (!policy.allowedOrigins && !opts.quiet)
       io.stdout.write(

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Unmet } from '../../checks/requirements.js';
 import { checkProfileFile, resolveProfileReferences, type ProfileOptions } from '../../config/load-profile.js';
 import { profileSchema, SECRET_REFERENCE, type Profile } from '../../config/profile-schema.js';
-import { loadSuite, type LoadedSuite, type PlannedCheck } from '../../config/suite.js';
+import { loadSuite, type LoadedSuite, type PlannedCheck } from '../../checks/suite.js';
 import { readYamlFile, type YamlSource } from '../../config/yaml-source.js';
 import { formatPath } from '../../config/zod-problems.js';
 import { ConfigError, EXIT, formatProblem, type ConfigProblem } from '../../errors.js';

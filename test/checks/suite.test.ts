@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { CHECKS } from '../../src/checks/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { BUNDLED_SUITES_DIR } from '../../src/paths.js';

@@ -1,11 +1,11 @@
 // Suites: which checks to run, with their parameters and whether each gates
 // the launch. Check ids and parameters are validated against the catalogue.
 import { z } from 'zod';
-import type { AnyCheck } from '../checks/check.js';
-import { CHECKS, findCheck } from '../checks/index.js';
+import type { AnyCheck } from './check.js';
+import { CHECKS, findCheck } from './index.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { readYamlFile } from './yaml-source.js';
-import { closest, formatPath, issuesToProblems, kindOf } from './zod-problems.js';
+import { readYamlFile } from '../config/yaml-source.js';
+import { closest, formatPath, issuesToProblems, kindOf } from '../config/zod-problems.js';
 
 const suiteEntry = z.union([
   z.string().min(1),

@@ -9,8 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ItemAcceptance } from '../governance/acceptance.js';
 import type { Waiver } from '../governance/waivers.js';
-import type { FileReporter } from '../reporters/reporter.js';
-import type { AuditReport } from './audit.js';
+import type { FileReporter } from './reporter.js';
+import type { AuditReport } from '../audit/audit.js';
 
 /** 2: notVerifiable, keys, status and waivers, resolved, rule titles and descriptions. */
 export const FINDINGS_SCHEMA_VERSION = 2;

@@ -1,0 +1,62 @@
+// The environment is read in one place: the CLI (src/cli/). It resolves what
+// it needs once (io.env: ${env:…} references, NO_COLOR/CI/TERM, the lifecycle
+// commands' PATH and HOME, $USER for the operator, KEYPROBE_* settings) and
+// passes it down as arguments and options, so a library caller or a test sees
+// exactly what it passed and a run never depends on a variable nobody handed
+// it. src/reference, the deliberately faulty target, reads no environment
+// either: its knobs are options of startReferenceTarget, and it has no CLI of
+// its own, so there is no exception to this rule.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+const SRC = resolve(PACKAGE_ROOT, 'src');
+/** The folders that may read the environment, relative to src/. */
+const READERS = ['cli'];
+
+/** `process.env`, `process['env']`, or `env` taken from node:process. */
+const READS_ENV = /\bprocess\s*(?:\.\s*env\b|\[\s*['"`]env['"`]\s*\])|import\s*\{[^}]*\benv\b[^}]*\}\s*from\s*['"](?:node:)?process['"]/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(p);
+    return e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** file:line of every environment read outside the allowed folders. */
+function readsOutside(srcDir: string): string[] {
+  return sourceFiles(srcDir).flatMap((file) => {
+    const rel = relative(srcDir, file);
+    if (READERS.includes(rel.split(sep)[0]!)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (READS_ENV.test(line) ? [`src/${rel}:${i + 1}: ${line.trim()}`] : []));
+  });
+}
+
+describe('the environment', () => {
+  it('is read only by the CLI (src/cli/); everything below takes it as an argument', () => {
+    expect(readsOutside(SRC), 'pass the value down from the CLI (io.env) instead').toEqual([]);
+  });
+
+  it('is read by the CLI, once, into io.env (the check above looks at real code)', () => {
+    const io = readFileSync(join(SRC, 'cli', 'io.ts'), 'utf8');
+    expect(io).toMatch(READS_ENV);
+  });
+
+  it('finds every spelling of a read (the detector itself)', () => {
+    for (const line of [
+      'const e = process.env;',
+      'f(process.env.USER)',
+      "process['env'].HOME",
+      "import { env } from 'node:process';",
+      "import { argv, env } from 'process';",
+    ])
+      expect(line).toMatch(READS_ENV);
+    for (const line of ['const env = io.env;', 'opts.env', '// the process environment', "import { argv } from 'node:process';"])
+      expect(line).not.toMatch(READS_ENV);
+  });
+});
