@@ -2,6 +2,8 @@
 // reporters (--reporter; the console prints as it goes, screened for
 // secrets), publish the reports (a file holding a secret is
 // withheld), point reports/latest at them, and return the exit code.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { LoadedProfile } from '../config/load-profile.js';
 import { readRegularFile } from '../config/read-file.js';
@@ -15,6 +17,7 @@ import { Multiplexer } from '../reporters/multiplexer.js';
 import { pointLatest } from '../reporters/latest.js';
 import { describeFindings, OutputGuard } from '../reporters/secret-scan.js';
 import { newRunId, runSuite } from '../runner/run.js';
+import { ProfileSpool } from '../runner/spool.js';
 import { SecretRegistry } from '../secrets.js';
 import type { CliIo } from './io.js';
 import { forTerminal } from '../terminal-text.js';
@@ -50,6 +53,24 @@ export async function executeRun(
   profiles: readonly LoadedProfile[],
   suite: LoadedSuite,
   opts: ExecuteOptions,
+): Promise<number> {
+  // Finished profiles wait on disk (src/runner/spool.ts) until the reports are published, then the spool is removed.
+  const spoolDir = await makeSpoolDir();
+  const spool = new ProfileSpool(spoolDir);
+  try {
+    return await runAndPublish(rawIo, profiles, suite, opts, spool);
+  } finally {
+    spool.close();
+    await rm(spoolDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function runAndPublish(
+  rawIo: CliIo,
+  profiles: readonly LoadedProfile[],
+  suite: LoadedSuite,
+  opts: ExecuteOptions,
+  spool: ProfileSpool,
 ): Promise<number> {
   const secrets = opts.secrets ?? new SecretRegistry();
   // Everything printed from here on is screened for every secret the run knows before it is printed.
@@ -101,6 +122,7 @@ export async function executeRun(
     runId,
     secrets,
     observer: reporters.observer(),
+    spool,
   }).catch((err: unknown) => {
     reporters.runAborted();
     throw err;
@@ -147,6 +169,11 @@ export async function executeRun(
   if (leaking().length > 0) throw new SecretLeakError(leaking());
   // A reporter that failed only after the summary (appending a CI step summary) still leaves a passing run not fully on record.
   return late.length > 0 && exitCode === EXIT.pass ? EXIT.unverified : exitCode;
+}
+
+/** A fresh private folder for the run's spool, in the system's temporary folder. */
+async function makeSpoolDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'keyprobe-spool-'));
 }
 
 /** A certificate bundle is far below this. */

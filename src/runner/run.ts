@@ -34,6 +34,7 @@ import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
 import { preflight } from './preflight.js';
 import { launchVerdict } from './verdict.js';
 import { ProfileSlots } from './slots.js';
+import type { ProfileSpool } from './spool.js';
 import { restorationVerifier } from './verify-restored.js';
 
 export interface RunOptions {
@@ -65,6 +66,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The operator allows the command lifecycle adapter to run shell commands (--allow-commands). Default false. */
   readonly allowCommands?: boolean;
+  /** Where finished profiles wait until the run is over (src/runner/spool.ts); without one they are held in memory. */
+  readonly spool?: ProfileSpool;
 }
 
 /** Request-phase checks of one profile that run at once. Kept low so they do not trip the target's rate limit. */
@@ -88,22 +91,34 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
   const slots = new ProfileSlots(Math.max(1, options.concurrency ?? 4));
   const cleanups: CleanupRecord[] = [];
-  const profileRuns = await Promise.all(
+  const held = await Promise.all(
     options.profiles.map((loaded, i) => {
       // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
       const profileSignal = AbortSignal.any([signal]);
-      return slots.run(profileSignal, () =>
-        runProfile(loaded, summaries[i]!, plan, { ...options, secrets, signal: profileSignal, observer, pacing, cleanups }),
-      );
+      return slots.run(profileSignal, async () => {
+        const run = await runProfile(loaded, summaries[i]!, plan, {
+          ...options,
+          secrets,
+          signal: profileSignal,
+          observer,
+          pacing,
+          cleanups,
+        });
+        // With a spool, a finished profile goes to disk and is not kept here.
+        if (!options.spool) return run;
+        options.spool.put(i, run);
+        return undefined;
+      });
     }),
   );
+  const profiles = options.spool ? [...options.spool.runs()] : (held as ProfileRun[]);
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
   const requiredLeftOut = options.suite.checks.filter((c) => c.required && !plan.includes(c)).map((c) => c.check.id);
   const cleanup = { complete: cleanups.every((c) => c.outcome === 'verified'), records: cleanups };
   const { verdict, exitCode } = launchVerdict(
-    profileRuns.flatMap((p) => p.checks),
+    profiles.flatMap((p) => p.checks),
     incomplete,
     cleanups,
   );
@@ -118,7 +133,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     incomplete,
-    profiles: profileRuns,
+    profiles,
     cleanup,
     ...(requiredLeftOut.length > 0 ? { requiredLeftOut } : {}),
     verdict,
