@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSuite } from '../../src/config/suite.js';
+import { loadSuite } from '../../src/checks/suite.js';
 import { startReferenceTarget, type ReferenceTarget } from '../../src/reference/index.js';
 import type { ProfileRun, RunResult } from '../../src/result.js';
 import { jsonReporter, resultsJsonChunks } from '../../src/reporters/json.js';
