@@ -9,7 +9,7 @@ import type { Profile } from '../config/profile-schema.js';
 import type { Credential } from '../http/client.js';
 import type { SecretRegistry } from '../secrets.js';
 import { defineCheck } from './check.js';
-import { presentAs, probeResource, rejectionStatuses } from './credentials.js';
+import { presentAs, probeResource, rejectionStatuses, alsoAcceptParam } from './credentials.js';
 import { describeExpected } from './describe.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
 
@@ -30,14 +30,7 @@ export default defineCheck({
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    alsoAccept: z
-      .array(z.number().int().min(400).max(499))
-      .default([])
-      .meta({
-        description:
-          "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
-        examples: [[400]],
-      }),
+    alsoAccept: alsoAcceptParam(),
     wrongSchemes: z
       .array(z.string().min(1))
       .default(['Basic', 'Token'])

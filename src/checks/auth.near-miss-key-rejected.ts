@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
-import { presentAs, probeResource, rejectionStatuses } from './credentials.js';
+import { presentAs, probeResource, rejectionStatuses, alsoAcceptParam } from './credentials.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 
@@ -25,14 +25,7 @@ export default defineCheck({
   destructive: false,
   phase: 'request',
   params: z.strictObject({
-    alsoAccept: z
-      .array(z.number().int().min(400).max(499))
-      .default([])
-      .meta({
-        description:
-          "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
-        examples: [[400]],
-      }),
+    alsoAccept: alsoAcceptParam(),
   }),
   async run(ctx, params) {
     const resource = probeResource(ctx.profile);

@@ -1,6 +1,7 @@
 // Helpers for the checks that present credentials other than the profile's
 // key: where to send them, how to place a raw value the way the target
 // expects, and how to judge the answer to a credential that must be refused.
+import { z } from 'zod';
 import type { AllowedResource, Profile } from '../config/profile-schema.js';
 import type { Credential } from '../http/client.js';
 import { describeExpected, statusText } from './describe.js';
@@ -36,4 +37,16 @@ export function refusalProblem(status: number, accepted: readonly number[]): str
   if (status >= 200 && status < 300) return `${statusText(status)}: the credential was accepted`;
   if (status >= 500) return `${statusText(status)}: a server error instead of a refusal`;
   return `${statusText(status)}, expected ${describeExpected(accepted)}`;
+}
+
+/** The `alsoAccept` param of the checks that judge refused credentials: extra refusal statuses, set in a suite. */
+export function alsoAcceptParam() {
+  return z
+    .array(z.number().int().min(400).max(499))
+    .default([])
+    .meta({
+      description:
+        "Refusal statuses accepted besides the profile's rejection.statuses, set in the suite where everyone can see them; none by default (the profile's list means what it says).",
+      examples: [[400]],
+    });
 }
