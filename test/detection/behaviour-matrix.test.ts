@@ -10,10 +10,10 @@ import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { loadSuite } from '../../src/checks/suite.js';
 import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { allChecks, type CheckResult } from '../../src/result.js';
-import { expectLagMeasured } from '../helpers/revocation.js';
 import { findSecrets } from '../helpers/scan.js';
 import { BEHAVIOUR_CASES, BEHAVIOUR_MODES, type BehaviourMode } from './behaviour-cases.js';
 import type { DetectionCase } from './case.js';
+import { expectRevocationMeasured } from './lifecycle-expect.js';
 import { REQUEST_CASES } from './request-cases.js';
 import { PRELAUNCH_SUITE, runDetectionCase, type CaseRun } from './run-case.js';
 
@@ -40,17 +40,19 @@ function expectClean(run: CaseRun, e: ExpectStatic = expect): void {
   e(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
 }
 
-/** keyprobe's measured revocation lag against the target's own record of when it started refusing the key. */
-function expectRevocationMeasured(run: CaseRun): void {
-  const c = byId(run)['lifecycle.disabled-key-rejected']!;
-  const subject = c.measurements.subject === 'created canary' ? CANARY_NAME_PREFIX : 'crm-prod-agent-call-canary';
-  const event = run.revocations.find((e) => e.name.startsWith(subject))!;
-  expectLagMeasured(c, event.refusedFrom - event.at);
-}
-
-describe('detection matrix under platform behaviours', () => {
+// Each fault case has a target of its own (its own port, keys, limiter and
+// clock) and spends its time waiting on revocation windows and expiries: they run
+// side by side. The lags are compared with the target's own record, bracketed by the
+// resolution the probes actually had (test/helpers/revocation.ts), so a busy
+// machine widens the bracket rather than failing a correct measurement.
+describe.concurrent('detection matrix under platform behaviours', () => {
+  // The whole prelaunch suite, rate checks included, one mode at a time: on a busy
+  // machine two of them side by side can stretch rate.per-key-isolation's re-check
+  // past the throttled window (an honest `error: inconclusive`, not a pass).
   for (const mode of BEHAVIOUR_MODES) {
-    it(`${mode.behaviours.join(' + ')}: with a truthful profile the whole prelaunch suite passes`, { timeout: 90_000 }, async () => {
+    it.sequential(`${mode.behaviours.join(' + ')}: with a truthful profile the whole prelaunch suite passes`, { timeout: 90_000 }, async ({
+      expect,
+    }) => {
       const run = await runDetectionCase({ faults: [], behaviours: mode.behaviours }, ALL);
       const results = byId(run);
       for (const id of ALL)
@@ -67,13 +69,13 @@ describe('detection matrix under platform behaviours', () => {
         expectRevocationMeasured(run);
       }
       if (mode.name === 'revocation-cache') expectRevocationMeasured(run);
-      expectClean(run);
+      expectClean(run, expect);
     });
   }
 
   for (const c of BEHAVIOUR_CASES) {
     const mode = modeOf(c);
-    it(`${c.faults.join(' + ')} under ${mode.behaviours.join(' + ')}: only ${c.expectFail} fails`, async () => {
+    it(`${c.faults.join(' + ')} under ${mode.behaviours.join(' + ')}: only ${c.expectFail} fails`, async ({ expect }) => {
       const only = OF_PHASE(mode.phase);
       const run = await runDetectionCase(c, only);
       const results = byId(run);
@@ -86,18 +88,16 @@ describe('detection matrix under platform behaviours', () => {
         });
       }
       expect(run.result.exitCode).toBe(1);
-      if (c.faults[0]?.startsWith('revocation-delay')) {
-        expect(results[c.expectFail]!.message).toMatch(/was refused [23](\.\d)? s after the (disable|delete); budget/);
-        expectRevocationMeasured(run);
-      }
-      expectClean(run);
+      // The lag, bracketed by the target's own record; the message's figure is revocation-latency.test.ts's (measured alone).
+      if (c.faults[0]?.startsWith('revocation-delay')) expectRevocationMeasured(run);
+      expectClean(run, expect);
     });
   }
 
   // Every other request-phase fault, under keys that select their environment.
   for (const c of REQUEST_CASES.filter((r) => r.faults.length > 0 && !r.profileVariant && r.name !== 'cross-environment')) {
     const [envByKey] = BEHAVIOUR_MODES;
-    it(`${c.faults.join(' + ')} under ${envByKey!.behaviours.join(' + ')}: only ${c.expectFail} fails`, async () => {
+    it(`${c.faults.join(' + ')} under ${envByKey!.behaviours.join(' + ')}: only ${c.expectFail} fails`, async ({ expect }) => {
       const only = OF_PHASE('request');
       const run = await runDetectionCase({ ...c, behaviours: envByKey!.behaviours }, only);
       const verdicts = Object.fromEntries(allChecks(run.result).map((r) => [r.id, r.verdict]));
