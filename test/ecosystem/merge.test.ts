@@ -60,7 +60,7 @@ describe('keyprobe merge', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Merged 2 run(s): 2 profile(s), 4 check(s): 4 passed, 0 failed, 0 errors, 0 skipped');
-    expect(run.stdout).toContain('Verdict: PASS — exit 0');
+    expect(run.stdout).toContain('Launch verdict: PASS — exit 0');
     const merged = read(join(out, 'results.json'));
     const [a, b] = [read(passA), read(passB)];
     expect(merged.schemaVersion).toBe(2);
@@ -85,7 +85,7 @@ describe('keyprobe merge', () => {
     const run = await runCli(['merge', passA, failing, '--out', join(tmp.dir, 'merged-fail')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('3 passed, 1 failed');
-    expect(run.stdout).toContain('Verdict: FAIL');
+    expect(run.stdout).toContain('Launch verdict: FAIL');
     expect(read(join(tmp.dir, 'merged-fail', 'results.json')).verdict).toBe('fail');
   });
 

@@ -81,7 +81,10 @@ describe('the reports a run writes', () => {
     const rendered = await runCli(['report', join(first, 'results.json'), '--out', again], { cwd: tmp.dir });
     expect(rendered.stderr).toBe('');
     expect(rendered.code).toBe(0);
-    expect(rendered.stdout).toContain(`into ${again}: results.json, junit.xml, report.html, manifest.sha256`);
+    // Printed by the console reporter, as after a run: where the reports are, what was rendered, the summary.
+    expect(rendered.stdout).toContain(`Reports: ${again}\n`);
+    expect(rendered.stdout).toMatch(/^Rendered run \S+: results\.json, junit\.xml, report\.html, manifest\.sha256$/m);
+    expect(rendered.stdout).toMatch(/^Launch verdict: PASS — exit 0/m);
     for (const f of ['results.json', 'junit.xml', 'report.html'])
       expect(readFileSync(join(again, f), 'utf8')).toBe(readFileSync(join(first, f), 'utf8'));
     expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: again }).status).toBe(0);

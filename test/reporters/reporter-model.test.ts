@@ -173,7 +173,12 @@ describe('--reporter', () => {
     expect(readdirSync(join(tmp.dir, 'a')).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
     const r = await runCli(['merge', file, '--out', join(tmp.dir, 'b'), '--reporter', 'junit', '--reporter', 'console']);
     expect(r.stdout).toContain('Merged 1 run(s)');
+    // The console reporter prints it, as it does for run and demo: where the reports are, then the summary.
+    expect(r.stdout).toMatch(/^Reports: .*\bb$/m);
+    expect(r.stdout).toMatch(/^Launch verdict: /m);
     expect(readdirSync(join(tmp.dir, 'b')).sort()).toEqual(['junit.xml', 'manifest.sha256']);
+    const silent = await runCli(['merge', file, '--out', join(tmp.dir, 'c'), '--reporter', 'junit']);
+    expect(silent.stdout).toBe('');
   });
 
   it('demo --reporter junit,markdown: no console output, summary.md in the folder and appended to $GITHUB_STEP_SUMMARY', async () => {

@@ -8,7 +8,7 @@
 // as an audit, through the same publish pipeline.
 import { basename, dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
-import { painter, summary, useColor } from '../../reporters/console.js';
+import { useColor } from '../../reporters/console.js';
 import { makeReporters, REPORTER_NAMES } from '../../reporters/index.js';
 import { Multiplexer } from '../../reporters/multiplexer.js';
 import { readResults } from '../../reporters/results-file.js';
@@ -41,16 +41,13 @@ export function reportCommand(io: CliIo) {
     if (isAuditResult(stored)) return reportAudit(io, file, stored, opts);
     const names = selectReporters(opts.reporter, REPORT_REPORTERS, REPORT_DEFAULTS);
     if (opts.pdf && !names.includes('pdf')) names.push('pdf');
-    const reporters = makeReporters(
-      names.filter((n) => n !== 'console'),
-      {
-        console: { write: (s) => io.stdout.write(s), color: false },
-        chromium: io.env.KEYPROBE_CHROMIUM,
-        stepSummary: io.env.GITHUB_STEP_SUMMARY,
-      },
-    );
+    // The console is an ordinary reporter here too: it prints the summary once the files are in place.
+    const reporters = makeReporters(names, {
+      console: { write: (t) => io.stdout.write(t), color: useColor(io.stdout, io.env), quiet: opts.quiet },
+      chromium: io.env.KEYPROBE_CHROMIUM,
+      stepSummary: io.env.GITHUB_STEP_SUMMARY,
+    });
     const multiplexer = new Multiplexer(reporters);
-    const printing = names.includes('console');
     const outDir = await checkOutDir(io.cwd, opts.out, dirname(file));
     const recomputed = verdictOf(stored);
     if (recomputed.verdict !== stored.verdict || recomputed.exitCode !== stored.exitCode)
@@ -62,15 +59,11 @@ export function reportCommand(io: CliIo) {
     // A stored result holds no secrets to look for (keys are fingerprints); the scan runs with none.
     const published = await publishReports(result, outDir, [], reporters, [{ from: file, name: 'results.json' }]);
     for (const f of published.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
-    if (printing && !opts.quiet) {
-      const names = published.files.map((f) => basename(f)).join(', ');
-      io.stdout.write(`Rendered run ${result.runId} into ${outDir}: ${names}\n`);
-    }
     // A report that could not be written leaves a passing result not fully on record: exit 3.
     const exitCode = published.failures.length > 0 && recomputed.exitCode === 0 ? 3 : recomputed.exitCode;
-    if (printing) io.stdout.write(summary(result, exitCode, painter(useColor(io.stdout, io.env))));
-    // A CI step summary (the markdown reporter with $GITHUB_STEP_SUMMARY).
-    await multiplexer.published(result, { exitCode, outDir, files: published.files });
+    // The console's summary and a CI step summary (the markdown reporter with $GITHUB_STEP_SUMMARY).
+    const rendered = `Rendered run ${result.runId}: ${published.files.map((f) => basename(f)).join(', ')}`;
+    await multiplexer.published(result, { exitCode, outDir, files: published.files, explanation: opts.quiet ? [] : [rendered] });
     for (const f of multiplexer.failures) io.stderr.write(`keyprobe: the ${f.reporter} report could not be written: ${f.message}\n`);
     return multiplexer.failures.length > 0 && exitCode === 0 ? 3 : exitCode;
   };
