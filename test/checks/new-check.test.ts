@@ -9,6 +9,7 @@
 // REPORTERS; a new lifecycle adapter: test/lifecycle/registry.test.ts holds
 // every kind in ADAPTERS to its schema section, factory and init skeleton.)
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,7 +106,7 @@ describe('a new check is one file plus one line in src/checks/index.ts', () => {
       execFileSync(process.execPath, [cli, 'validate', '--suite', suite, profile], {
         encoding: 'utf8',
         stdio: 'pipe',
-        env: { ...process.env, THROWAWAY_KEY: 'kp_prod_throwawaythrowawaythrowaway' },
+        env: { ...process.env, THROWAWAY_KEY: `kp_prod_${randomBytes(16).toString('hex')}` },
       });
     } catch (err) {
       const e = err as { stdout: string; stderr: string; status: number };

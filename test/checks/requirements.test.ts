@@ -2,6 +2,7 @@
 // (Check.unmet), shared by the runner and `keyprobe validate`. These tests
 // hold the static view of an adapter's actions to what the adapters really
 // offer, and pin which key a disable check picks and what it asks for.
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapterCan, disableSubject } from '../../src/checks/requirements.js';
 import { profileSchema, type ProfileInput } from '../../src/config/profile-schema.js';
@@ -10,7 +11,8 @@ import { createLifecycleAdapter } from '../../src/lifecycle/index.js';
 import { LIFECYCLE_ACTIONS, type LifecycleAction } from '../../src/lifecycle/types.js';
 import { SecretRegistry } from '../../src/secrets.js';
 
-const KEY = 'kp_prod_requirementsrequirements';
+/** Made at test time: nothing shaped like a key is committed. */
+const KEY = `kp_prod_${randomBytes(16).toString('hex')}`;
 
 function profileWith(extra: Partial<ProfileInput>) {
   return profileSchema.parse({

@@ -1,6 +1,7 @@
 // Every value a profile pulls in through ${env:…} or ${file:…} is a secret,
 // in any field, except the fields every report shows by design; a secret too
 // short to keep out of the reports is a located problem.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checkProfileFile } from '../../src/config/load-profile.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,25 +24,29 @@ otherEnvironments:
   - { environment: "\${env:OTHER_ENV}", secret: "\${env:FOREIGN}" }
 `;
 
+/** A key-shaped value made at test time: nothing shaped like a key is committed. */
+const fresh = (prefix: string) => `${prefix}${randomBytes(15).toString('hex')}`;
+const FILE_TOKEN = fresh('file-token-');
+
 const env = {
   NAME: 'crm-prod-agent-call',
   ENV: 'prod',
-  KEY: 'kp_prod_0123456789abcdefABCDEF',
+  KEY: fresh('kp_prod_'),
   KEY_ID: 'key_1a2b3c4d5e6f',
   ORIGIN: 'http://127.0.0.1:8787',
-  SECOND: 'second-secret-0123456789',
+  SECOND: fresh('second-secret-'),
   OTHER_ENV: 'test',
-  FOREIGN: 'kp_test_0123456789abcdefABCDEF',
+  FOREIGN: fresh('kp_test_'),
 };
 
 describe('secrets from references', () => {
   it('registers every referenced value outside the public fields, in headers and bodies too', () => {
     const tmp = tempDir();
     try {
-      tmp.file('token.txt', 'file-token-0123456789abcdef\n');
+      tmp.file('token.txt', `${FILE_TOKEN}\n`);
       const { problems, loaded } = checkProfileFile(tmp.file('p.yaml', PROFILE), env);
       expect(problems).toEqual([]);
-      expect([...loaded!.secrets].sort()).toEqual([env.KEY, env.FOREIGN, env.KEY_ID, env.SECOND, 'file-token-0123456789abcdef'].sort());
+      expect([...loaded!.secrets].sort()).toEqual([env.KEY, env.FOREIGN, env.KEY_ID, env.SECOND, FILE_TOKEN].sort());
       // The key id in key.id is public; the same value sent as a header is a secret all the same.
       expect(loaded!.profile.target.origin).toBe(env.ORIGIN);
     } finally {
