@@ -4,6 +4,7 @@
 // of its action and the variables the profile lists, never keyprobe's whole
 // environment. Its output is kept only when it fails, scrubbed of
 // credentials, and a create's printed key is registered whatever its exit.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createLifecycleAdapter } from '../../src/lifecycle/index.js';
@@ -13,6 +14,9 @@ import { runCli } from '../helpers/cli.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { canariesLeft, clientFor, disabledKeys, fixture, runChecks, SCOPES, startTarget, type Fixture } from './helpers.js';
+
+/** The secret the create command prints: made at test time, nothing shaped like a key is committed. */
+const CREATED_SECRET = `kp_prod_${randomBytes(16).toString('base64url')}`;
 
 /** Environment variables a shell adds by itself; not passed by keyprobe. */
 const SHELL_OWN = new Set(['PWD', 'OLDPWD', 'SHLVL', '_']);
@@ -122,7 +126,7 @@ describe('a command gets a minimal environment', () => {
           command: {
             env: ['ADMIN_TOKEN'],
             disable: dump('disable'),
-            create: `${dump('create')}; echo '{"id":"key_new","secret":"kp_prod_AbCdEfGhIjKlMnOpQrStUv"}'`,
+            create: `${dump('create')}; echo '{"id":"key_new","secret":"${CREATED_SECRET}"}'`,
           },
         },
       });

@@ -125,7 +125,7 @@ describe('extract may take the id from any field, the secret included', () => {
           '',
         ].join('\n'),
       );
-      const { problems } = checkProfileFile(file, { K: 'kp_prod_0123456789abcdef' });
+      const { problems } = checkProfileFile(file, { K: `kp_prod_${randomBytes(16).toString('hex')}` });
       expect(problems).toEqual([]);
     } finally {
       tmp.cleanup();

@@ -1,6 +1,7 @@
 // The pure rules behind the lifecycle adapters: what in an answer or in
 // command output counts as a secret, what is scrubbed, and which failed
 // actions may be tried again.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isCredentialName, looksRandom, randomTokens, searchJson } from '../../src/lifecycle/answer-secrets.js';
 import { backoffMs, retryableAnswer, retryableNoAnswer } from '../../src/lifecycle/retry.js';
@@ -61,7 +62,7 @@ describe('what looks like a secret', () => {
   });
 
   it('searchJson registers the secret field, credential fields and random values anywhere; keeps the rest and every field name', () => {
-    const secret = 'kp_prod_xEadgFCceSIaAwAvSHDgaq';
+    const secret = `kp_prod_${randomBytes(16).toString('base64url')}`;
     const admin = 'Bearer admf57d7877ab2990619e5675cfb9200ab3';
     const blob = 'vC9kCnG+vr1wA0LnXD1V7PPlvQrEvgLzrl9GVjJf';
     const answer = {

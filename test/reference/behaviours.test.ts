@@ -3,6 +3,7 @@
 // platforms do (docs/reference-target.md), is listed in the docs, validates
 // its value, and can be switched at start, through the management API and
 // from the command line (where `keyprobe demo` declares it in the profile).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -257,7 +258,7 @@ describe('platform behaviours over HTTP', () => {
     expect((await call(t, 'GET', '/v1/agents', { key: a.secret })).status).toBe(200);
     expect((await call(t, 'GET', '/v1/agents')).status).toBe(401);
     expect((await admin(t, 'GET', '/keys')).status).toBe(200);
-    const last = await call(t, 'GET', '/v1/agents', { key: 'kp_prod_notakeyatall1234567890' });
+    const last = await call(t, 'GET', '/v1/agents', { key: `kp_prod_${randomBytes(16).toString('hex')}` });
     expect(last.status).toBe(401);
     expect(last.headers.get('ratelimit')).toBe('"default";r=0;t=1');
     // The fifth request of the window, with another, valid key: throttled before its key is even looked at.
@@ -323,7 +324,7 @@ describe('platform behaviours over HTTP', () => {
     expect(none.status).toBe(403);
     expect(none.headers.get('www-authenticate')).toBeNull();
     expect(none.json.error.code).toBe('forbidden');
-    const bad = await call(t, 'GET', '/v1/agents', { key: 'kp_prod_notakeyatall1234567890' });
+    const bad = await call(t, 'GET', '/v1/agents', { key: `kp_prod_${randomBytes(16).toString('hex')}` });
     expect(bad.status).toBe(401);
   });
 

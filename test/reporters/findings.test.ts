@@ -1,6 +1,7 @@
 // Structured findings: the runner turns a check's OutcomeFinding into a
 // Finding linked to its exchange and located in the profile (file:line:column
 // through the YAML source map), and every report shows that place.
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,8 @@ describe('the runner: OutcomeFinding → Finding', () => {
   it('links the response to its exchange and locates the path in the profile file', () => {
     const file = join(tmp.dir, 'crm.yaml');
     writeFileSync(file, PROFILE);
-    const loaded = loadProfile(file, { CRM_KEY: 'kp_prod_0123456789abcdefghijklmnop' });
+    const key = `kp_prod_${randomBytes(16).toString('hex')}`; // made at test time: nothing shaped like a key is committed
+    const loaded = loadProfile(file, { CRM_KEY: key });
     const proof = {} as HttpResponse;
     const findings = findingsOf(
       {
@@ -47,7 +49,7 @@ describe('the runner: OutcomeFinding → Finding', () => {
         findings: [
           {
             title: 'Served',
-            message: 'DELETE /v1/agents/1 answered 200 (kp_prod_0123456789abcdefghijklmnop)',
+            message: `DELETE /v1/agents/1 answered 200 (${key})`,
             response: proof,
             path: ['denied', 1],
           },
@@ -59,7 +61,7 @@ describe('the runner: OutcomeFinding → Finding', () => {
         profile: loaded,
         http: { exchangeIndexOf: (r) => (r === proof ? 1 : undefined) },
         exchanges: 2,
-        redact: (s) => s.replaceAll('kp_prod_0123456789abcdefghijklmnop', '[redacted]'),
+        redact: (s) => s.replaceAll(key, '[redacted]'),
       },
     );
     expect(findings).toEqual([
