@@ -20,7 +20,6 @@ import {
   type CheckResult,
   type CleanupRecord,
   type LifecycleActionRecord,
-  type PracticeName,
   type Preflight,
   type ProfileRun,
   type ProfileSummary,
@@ -270,8 +269,19 @@ async function runPreflight(client: HttpClient, loaded: LoadedProfile, ctx: Prof
   }
 }
 
-function withPractice(check: PlannedCheck['check']): { practice: PracticeName } {
-  return { practice: check.practice };
+/** What every result of a planned check says about the check itself, run or not. */
+function checkIdentity(planned: PlannedCheck) {
+  const { check } = planned;
+  return {
+    id: check.id,
+    title: check.title,
+    description: check.description,
+    practice: check.practice,
+    severity: check.severity,
+    gating: planned.gating,
+    ...(planned.required ? { required: true } : {}),
+    destructive: check.destructive,
+  };
 }
 
 /** The result of a check that was never started. */
@@ -279,14 +289,7 @@ function unrunResult(planned: PlannedCheck, message: string, ctx: ProfileRunCont
   const { check } = planned;
   const redacted = ctx.secrets.redact(message);
   const result: CheckResult = {
-    id: check.id,
-    title: check.title,
-    description: check.description,
-    ...withPractice(check),
-    severity: check.severity,
-    gating: planned.gating,
-    ...(planned.required ? { required: true } : {}),
-    destructive: check.destructive,
+    ...checkIdentity(planned),
     verdict: 'error',
     message: redacted,
     findings: [{ title: check.title, message: redacted, severity: check.severity }],
@@ -309,7 +312,7 @@ async function runCheck(
   notes: string[],
   hold?: object,
 ): Promise<CheckResult> {
-  const { check, gating, required, params } = planned;
+  const { check, params } = planned;
   const startedAt = new Date();
   const t0 = performance.now();
   const http = baseClient.fork(undefined, {
@@ -324,14 +327,7 @@ async function runCheck(
     const advisories = (outcome.advisories ?? []).map(redact);
     if (omitted > 0) advisories.push(`${omitted} further exchanges are not kept as evidence`);
     const result: CheckResult = {
-      id: check.id,
-      title: check.title,
-      description: check.description,
-      ...withPractice(check),
-      severity: check.severity,
-      gating,
-      ...(required ? { required: true } : {}),
-      destructive: check.destructive,
+      ...checkIdentity(planned),
       ...(actedOn ? { actedOn } : {}),
       verdict: outcome.verdict,
       ...(outcome.basis ? { basis: outcome.basis } : {}),
