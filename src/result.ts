@@ -364,7 +364,30 @@ export type Preflight = z.output<typeof preflightSchema>;
 export type ProfileRun = z.output<typeof profileRunSchema>;
 export type RunAcceptance = z.output<typeof runAcceptanceSchema>;
 export type CleanupRecord = z.output<typeof cleanupRecordSchema>;
-export type RunResult = z.output<typeof runResultSchema>;
+/** results.json as written and read back: the run with its profiles as one array. */
+type RunResultData = z.output<typeof runResultSchema>;
+
+/**
+ * The profiles of a run, in profile order, that can be read again as often as
+ * a reporter needs: an array (a run held in memory, a results.json read back
+ * for `report` or `merge`) or the run's spool on disk (src/runner/spool.ts),
+ * which reads each profile back only when asked, so a thousand profiles are
+ * never in memory at once (issue #15). An array is one as it stands.
+ */
+export interface ProfileSource extends Iterable<ProfileRun> {
+  readonly length: number;
+  at(index: number): ProfileRun | undefined;
+}
+
+/**
+ * What one run found: the header (who, when, the verdict and exit code, the
+ * cleanups) and its profiles. By default the profiles are an array, as
+ * results.json has them; reporters read any ProfileSource
+ * (`RunResult<ProfileSource>`), one profile at a time.
+ */
+export type RunResult<Profiles extends ProfileSource = readonly ProfileRun[]> = Omit<RunResultData, 'profiles'> & {
+  readonly profiles: Profiles;
+};
 
 /** An audit's result: its one "profile" is the inventory, not a key. */
 export function isInventoryResult(result: Pick<RunResult, 'subject'>): boolean {
@@ -373,6 +396,21 @@ export function isInventoryResult(result: Pick<RunResult, 'subject'>): boolean {
 
 /** How a check that preflight stopped begins its message. */
 export const NOT_RUN_UNREACHABLE = 'not run: target unreachable';
+
+/** The profiles of `source` as `change` gives them, read (and changed) again each time they are asked for. */
+export function mapProfiles(source: ProfileSource, change: (run: ProfileRun, index: number) => ProfileRun): ProfileSource {
+  return {
+    length: source.length,
+    at: (index) => {
+      const run = source.at(index);
+      return run && change(run, index < 0 ? index + source.length : index);
+    },
+    *[Symbol.iterator]() {
+      let index = 0;
+      for (const run of source) yield change(run, index++);
+    },
+  };
+}
 
 /** Every check result of a run, flattened. */
 export function allChecks(run: RunResult): CheckResult[] {

@@ -16,7 +16,7 @@ import { MANIFEST_NAME, writeManifest } from '../reporters/manifest.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { type OutputGuard, withholdLeaks, type WithheldFile } from '../reporters/secret-scan.js';
 import { writeReports } from '../reporters/write-reports.js';
-import type { RunResult } from '../result.js';
+import type { ProfileSource, RunResult } from '../result.js';
 import type { CliIo } from './io.js';
 
 export interface Published {
@@ -68,7 +68,7 @@ async function writable(folder: string, target = folder): Promise<void> {
 export type ExtraFile = string | { readonly from: string; readonly name: string };
 
 export async function publishReports(
-  result: RunResult,
+  result: RunResult<ProfileSource>,
   outDir: string,
   secrets: readonly string[] | LeakScanner,
   /** The command's reporters: those that write files write them here (the others are skipped). */

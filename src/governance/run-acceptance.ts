@@ -3,8 +3,8 @@
 // results keep their verdicts — a failure is still reported as a failure —
 // but an accepted one (waived, or persisting under --fail-on new) stops
 // gating, says why, and the launch verdict is recomputed from what still gates.
-import { allChecks, type CheckResult, type RunAcceptance, type RunResult } from '../result.js';
-import { launchVerdict } from '../runner/verdict.js';
+import { type CheckResult, mapProfiles, type ProfileSource, type RunAcceptance, type RunResult } from '../result.js';
+import { launchVerdict, type VerdictInput } from '../runner/verdict.js';
 import { resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { Acceptor, FAIL_ON, whyAccepted, type AcceptanceInput, type FailOn } from './acceptance.js';
@@ -12,21 +12,28 @@ import { profileSubjects, readBaseline } from './baseline.js';
 import { describeWaiver, loadWaivers, type WaiverTargets, waiverLabel } from './waivers.js';
 
 export interface AcceptedRun {
-  readonly result: RunResult & { readonly acceptance: RunAcceptance };
+  readonly result: RunResult<ProfileSource> & { readonly acceptance: RunAcceptance };
   /** Lines for the console, before the summary: what was accepted and why. */
   readonly explanation: readonly string[];
   /** One line for after the verdict, when it passed over accepted failures; empty otherwise. */
   readonly verdictNote: string;
 }
 
-export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, now = Date.now()): AcceptedRun {
+export function applyRunAcceptance(result: RunResult<ProfileSource>, input: AcceptanceInput, now = Date.now()): AcceptedRun {
   const acceptor = new Acceptor(input, now);
   const accepted: RunAcceptance['accepted'][number][] = [];
   const fresh: RunAcceptance['new'][number][] = [];
-  const subjects = profileSubjects(result.profiles);
-  const profiles = result.profiles.map((p, i) => {
-    const subject = subjects[i]!;
-    const checks = p.checks.map((c): CheckResult => {
+  const subjects = profileSubjects([...profileSummaries(result.profiles)]);
+  // One pass judges every failure and error; what it changed is kept by place (profile, check), small, and applied
+  // whenever a reporter reads a profile, so a spooled run is never held in memory for it.
+  const changed = new Map<string, CheckResult>();
+  const ran = new Set<string>();
+  const before: VerdictInput[] = [];
+  const after: VerdictInput[] = [];
+  let pi = 0;
+  for (const p of result.profiles) {
+    const subject = subjects[pi]!;
+    const judge = (c: CheckResult): CheckResult => {
       if (c.verdict !== 'fail' && c.verdict !== 'error') return c;
       const a = acceptor.judge('check', c.id, subject, p.profile.keyName, c.verdict);
       const advisories = [...c.advisories];
@@ -37,22 +44,27 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
       if (why === undefined || !c.gating) return advisories.length === c.advisories.length ? c : { ...c, advisories };
       accepted.push({ key: subject, check: c.id, verdict: c.verdict, why });
       return { ...c, gating: false, advisories: [...advisories, `accepted, not gating this run: ${why}`] };
-    });
-    return { ...p, checks };
-  });
+    };
+    for (const [ci, c] of p.checks.entries()) {
+      const judged = judge(c);
+      if (judged !== c) changed.set(`${pi}/${ci}`, judged);
+      before.push(c);
+      after.push(judged);
+      // Resolved means it ran again and did not end the same way; a check this run left out says nothing.
+      if (c.verdict !== 'skip') ran.add(`${subject}\u0001${c.id}`);
+    }
+    pi++;
+  }
+  const profiles = mapProfiles(result.profiles, (p, i) =>
+    p.checks.some((_, ci) => changed.has(`${i}/${ci}`)) ? { ...p, checks: p.checks.map((c, ci) => changed.get(`${i}/${ci}`) ?? c) } : p,
+  );
 
   // The verdict from the checks and the cleanups (a key left changed is never waived); should the
   // recorded one rest on more than that, acceptance leaves it alone.
   const cleanups = result.cleanup?.records ?? [];
-  const before = launchVerdict(allChecks(result), result.incomplete, cleanups);
-  const decidedByChecks = before.verdict === result.verdict && before.exitCode === result.exitCode;
-  const after = launchVerdict(
-    profiles.flatMap((p) => p.checks),
-    result.incomplete,
-    cleanups,
-  );
-  // Resolved means it ran again and did not end the same way; a check this run left out says nothing.
-  const ran = new Set(profiles.flatMap((p, i) => p.checks.filter((c) => c.verdict !== 'skip').map((c) => `${subjects[i]}\u0001${c.id}`)));
+  const verdictBefore = launchVerdict(before, result.incomplete, cleanups);
+  const decidedByChecks = verdictBefore.verdict === result.verdict && verdictBefore.exitCode === result.exitCode;
+  const verdictAfter = launchVerdict(after, result.incomplete, cleanups);
   const resolved = acceptor
     .resolved()
     .filter((i) => ran.has(`${i.id}\u0001${i.rule}`))
@@ -100,11 +112,16 @@ export function applyRunAcceptance(result: RunResult, input: AcceptanceInput, no
     result: {
       ...result,
       profiles,
-      ...(decidedByChecks ? { verdict: after.verdict, exitCode: after.exitCode } : {}),
+      ...(decidedByChecks ? { verdict: verdictAfter.verdict, exitCode: verdictAfter.exitCode } : {}),
       acceptance,
     },
     explanation,
   };
+}
+
+/** Each profile's summary, one profile read at a time. */
+function* profileSummaries(profiles: ProfileSource): Generator<{ readonly profile: { readonly keyName: string; readonly file?: string } }> {
+  for (const p of profiles) yield { profile: p.profile };
 }
 
 export interface GovernanceOptions {

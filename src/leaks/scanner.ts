@@ -9,8 +9,7 @@
 // It is used for the post-run scan of every file and everything printed, and
 // by the checks that judge whether an answer "reveals the key", so a check and
 // the scan can never disagree about what counts as a leak.
-import { isUtf8 } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { fingerprint, sha256Hex } from '../fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from '../secret-policy.js';
 import { base64Decoded, decodeLayers, hexDecoded } from './views.js';
@@ -154,30 +153,50 @@ export class LeakScanner {
   }
 
   /**
-   * Reads a file and finds the secrets in it. Read byte by byte as Latin-1,
-   * every ASCII secret still reads as itself in any file, text or binary (a
-   * PDF), at half the memory of UTF-8 text with one non-Latin-1 character in
-   * it; only a non-ASCII secret needs the UTF-8 reading too.
+   * Reads a file and finds the secrets in it, a chunk at a time: never the
+   * whole file at once (the reports of a 1,000-profile run are hundreds of
+   * megabytes). Read byte by byte as Latin-1, every ASCII secret still reads
+   * as itself in any file, text or binary (a PDF); only a non-ASCII secret
+   * needs the UTF-8 reading too, of a file that is UTF-8 throughout.
    */
   async scanFile(path: string): Promise<LeakFinding[]> {
-    const bytes = await readFile(path);
-    const found = this.findInChunks(bytes.toString('latin1'));
-    return this.anyNonAscii && found.length === 0 && isUtf8(bytes) ? this.findInChunks(bytes.toString('utf8')) : found;
+    const found = await this.findInChunks(filePieces(path, 'latin1'));
+    if (!this.anyNonAscii || found.length > 0) return found;
+    try {
+      return await this.findInChunks(filePieces(path, 'utf8'));
+    } catch (err) {
+      if (err instanceof NotUtf8) return found;
+      throw err;
+    }
   }
 
   /**
-   * A large text (the reports of a 100-profile run are tens of megabytes) is
-   * searched in overlapping chunks, so the decoded views held at once stay
-   * small. The overlap is far longer than any run of a secret that counts,
-   * in any encoding (12 characters as doubly escaped entities are < 200).
+   * A large text is searched in overlapping chunks, so the decoded views held
+   * at once stay small. The overlap is far longer than any run of a secret
+   * that counts, in any encoding (12 characters as doubly escaped entities are
+   * < 200). The chunks are those of the whole text cut at 0, CHUNK_CHARS −
+   * CHUNK_OVERLAP, …, however the pieces arrive; a text of one chunk is searched as is.
    */
-  private findInChunks(text: string): LeakFinding[] {
-    if (text.length <= CHUNK_CHARS) return this.find(text);
+  private async findInChunks(pieces: AsyncIterable<string>): Promise<LeakFinding[]> {
     const found = new Map<string, LeakFinding>();
-    for (let at = 0; ; at += CHUNK_CHARS - CHUNK_OVERLAP) {
-      for (const f of this.find(text.slice(at, at + CHUNK_CHARS))) found.set(`${f.fingerprint}\n${f.form}`, f);
-      if (at + CHUNK_CHARS >= text.length) break;
+    let chunks = 0;
+    let last: LeakFinding[] = [];
+    const search = (chunk: string) => {
+      chunks++;
+      last = this.find(chunk);
+      for (const f of last) found.set(`${f.fingerprint}\n${f.form}`, f);
+    };
+    let rest = '';
+    for await (const piece of pieces) {
+      rest += piece;
+      // A chunk with text after it is not the last: search it and keep its overlap for the next.
+      while (rest.length > CHUNK_CHARS) {
+        search(rest.slice(0, CHUNK_CHARS));
+        rest = rest.slice(CHUNK_CHARS - CHUNK_OVERLAP);
+      }
     }
+    search(rest);
+    if (chunks === 1) return last;
     // A secret cut by a chunk's end is also found whole in the next chunk: the part is not a second finding.
     const all = [...found.values()];
     const whole = new Set(all.filter((f) => f.whole).map((f) => `${f.fingerprint}\n${f.form}`));
@@ -290,5 +309,41 @@ export class LeakScanner {
         if (firstOnly) return;
       }
     }
+  }
+}
+
+/** Bytes read from a file at a time. */
+const READ_BLOCK = 64 * 1024;
+
+/** A file that is not UTF-8 throughout, found while reading it as UTF-8. */
+class NotUtf8 extends Error {}
+
+/**
+ * A file's text, a block at a time: as Latin-1 (one character per byte), or
+ * as UTF-8, where a character cut by a block's end is completed by the next
+ * block and a byte sequence that is not UTF-8 throws NotUtf8.
+ */
+async function* filePieces(path: string, encoding: 'latin1' | 'utf8'): AsyncGenerator<string> {
+  const file = await open(path, 'r');
+  try {
+    // ignoreBOM: a byte-order mark stays in the text, as Buffer's UTF-8 decoding keeps it.
+    const decoder = encoding === 'utf8' ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : undefined;
+    const decode = (bytes?: Buffer) => {
+      try {
+        return decoder!.decode(bytes, { stream: bytes !== undefined });
+      } catch {
+        throw new NotUtf8(`${path} is not UTF-8`);
+      }
+    };
+    const block = Buffer.allocUnsafe(READ_BLOCK);
+    for (;;) {
+      const { bytesRead } = await file.read(block, 0, block.length, null);
+      if (bytesRead === 0) break;
+      const bytes = block.subarray(0, bytesRead);
+      yield decoder ? decode(bytes) : bytes.toString('latin1');
+    }
+    if (decoder) yield decode();
+  } finally {
+    await file.close();
   }
 }

@@ -4,10 +4,20 @@
 // animation. Colour only on a TTY without NO_COLOR. At the end a summary
 // table and a one-line explanation of the exit code.
 import { basename } from 'node:path';
-import { NOT_RUN_UNREACHABLE, unfinishedCleanups, type CheckResult, type ProfileSummary, type RunResult, type Verdict } from '../result.js';
+import {
+  NOT_RUN_UNREACHABLE,
+  unfinishedCleanups,
+  type CheckResult,
+  type ProfileRun,
+  type ProfileSource,
+  type ProfileSummary,
+  type RunResult,
+  type Verdict,
+} from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
 import { findingText, shownFindings } from './finding-text.js';
 import type { Reporter } from './reporter.js';
+import { joined } from './write-text.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { forTerminal as safe } from '../terminal-text.js';
 
@@ -204,7 +214,8 @@ export function consoleReporter(opts: ConsoleOptions): Reporter {
         opts.write(`Reports: ${safe(published.outDir)}${pdf ? ' (with report.pdf)' : ''}\n`);
       }
       for (const line of published.explanation ?? []) opts.write(`${safe(line)}\n`);
-      opts.write(summary(result, published.exitCode, painter(opts.color), published.verdictNote || undefined));
+      for (const piece of summaryPieces(result, published.exitCode, painter(opts.color), published.verdictNote || undefined))
+        opts.write(piece);
     },
   };
 }
@@ -241,43 +252,61 @@ function truncate(s: string, max: number): string {
  * `verdictNote` goes right under the verdict line (governance: what it left
  * out), before any cleanup block, which ends the output.
  */
-export function summary(result: RunResult, exitCode: number = result.exitCode, paint: Paint = (_v, s) => s, verdictNote?: string): string {
-  const rows: string[][] = [['profile', 'pass', 'fail', 'error', 'skip', 'requests']];
-  const count = (checks: readonly CheckResult[], v: Verdict) => String(checks.filter((c) => c.verdict === v).length);
-  for (const p of result.profiles)
-    rows.push([
-      safe(p.profile.keyName),
-      count(p.checks, 'pass'),
-      count(p.checks, 'fail'),
-      count(p.checks, 'error'),
-      count(p.checks, 'skip'),
-      `${p.requestsSent}/${p.requestBudget}`,
-    ]);
-  const all = result.profiles.flatMap((p) => p.checks);
-  if (result.profiles.length > 1)
-    rows.push([
-      'total',
-      count(all, 'pass'),
-      count(all, 'fail'),
-      count(all, 'error'),
-      count(all, 'skip'),
-      String(result.profiles.reduce((n, p) => n + p.requestsSent, 0)),
-    ]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
-  const table = rows.map((r) =>
-    r
+export function summary(
+  result: RunResult<ProfileSource>,
+  exitCode: number = result.exitCode,
+  paint: Paint = (_v, s) => s,
+  verdictNote?: string,
+): string {
+  return joined(summaryPieces(result, exitCode, paint, verdictNote));
+}
+
+/** The summary a piece at a time (a table row per profile), read from the profiles one by one: a thousand rows are never one string. */
+export function* summaryPieces(
+  result: RunResult<ProfileSource>,
+  exitCode: number = result.exitCode,
+  paint: Paint = (_v, s) => s,
+  verdictNote?: string,
+): Generator<string> {
+  const header = ['profile', 'pass', 'fail', 'error', 'skip', 'requests'];
+  const count = (checks: readonly CheckResult[], v: Verdict) => checks.filter((c) => c.verdict === v).length;
+  const rowOf = (p: ProfileRun) => [
+    safe(p.profile.keyName),
+    String(count(p.checks, 'pass')),
+    String(count(p.checks, 'fail')),
+    String(count(p.checks, 'error')),
+    String(count(p.checks, 'skip')),
+    `${p.requestsSent}/${p.requestBudget}`,
+  ];
+  // A first pass for the column widths and the totals, a second to print the rows.
+  const widths = header.map((cell) => [...cell].length);
+  const widen = (row: readonly string[]) => {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i]!, [...cell].length);
+  };
+  const totals = { pass: 0, fail: 0, error: 0, skip: 0, requests: 0 };
+  for (const p of result.profiles) {
+    widen(rowOf(p));
+    for (const v of ['pass', 'fail', 'error', 'skip'] as const) totals[v] += count(p.checks, v);
+    totals.requests += p.requestsSent;
+  }
+  const many = result.profiles.length > 1;
+  const totalRow = ['total', ...[totals.pass, totals.fail, totals.error, totals.skip, totals.requests].map(String)];
+  if (many) widen(totalRow);
+  const line = (row: readonly string[]) =>
+    row
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join('  ')
-      .trimEnd(),
-  );
+      .trimEnd();
+  // Every line after the first (empty) one starts with its line break.
+  yield `\n${line(header)}`;
+  for (const p of result.profiles) yield `\n${line(rowOf(p))}`;
+  if (many) yield `\n${line(totalRow)}`;
   const attention = attentionLines(result, paint);
   // (An interrupted run says so on a line of its own, whatever the verdict.)
   const reasons = exitCode === 3 ? notVerifiedReasons({ ...result, incomplete: false }) : [];
   const word = exitCode === 4 ? 'SECRET LEAK' : verdictWord(result.verdict);
   const verdictPaint: Verdict = exitCode === 0 ? 'pass' : exitCode === 3 ? 'error' : 'fail';
-  return [
-    '',
-    ...table,
+  const rest = [
     ...(attention.length ? ['', 'Gating checks that need attention:', ...attention] : []),
     ...(reasons.length ? ['', 'Not verified because:', ...reasons.map((r) => `  ${safe(r)}`)] : []),
     ...(result.incomplete ? ['', 'The run was interrupted: results are incomplete.'] : []),
@@ -292,14 +321,15 @@ export function summary(result: RunResult, exitCode: number = result.exitCode, p
     ...(verdictNote ? [verdictNote] : []),
     '',
     ...cleanupBlock(result, paint),
-  ].join('\n');
+  ];
+  yield rest.map((l) => `\n${l}`).join('');
 }
 
 /**
  * Gating checks that failed or errored, one line each; checks that failed the
  * same way (every check of a target that went away) share one line that names them all.
  */
-function attentionLines(result: RunResult, paint: Paint): string[] {
+function attentionLines(result: RunResult<ProfileSource>, paint: Paint): string[] {
   const many = result.profiles.length > 1;
   const groups = new Map<string, { verdict: Verdict; who: string; message: string; ids: string[] }>();
   for (const p of result.profiles)
@@ -323,7 +353,7 @@ function attentionLines(result: RunResult, paint: Paint): string[] {
  * The last thing a run prints when it left the target changed: which key, its
  * id, the state it is in, and the exact action that restores it.
  */
-export function cleanupBlock(result: RunResult, paint: Paint = (_v, s) => s): string[] {
+export function cleanupBlock(result: Pick<RunResult, 'cleanup'>, paint: Paint = (_v, s) => s): string[] {
   const left = unfinishedCleanups(result);
   if (left.length === 0) return [];
   const lines = [

@@ -2,15 +2,16 @@
 // launch sign-off. Inline CSS and SVG only; a Content-Security-Policy that
 // forbids every fetch; a small optional script (expand/collapse, open every
 // card before printing) that the page does not need to be read.
-import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   unfinishedCleanups,
   type CheckResult,
   type Exchange,
   type Measurement,
+  type PracticeName,
   type ProfileRun,
+  type ProfileSource,
   type RunResult,
   type Severity,
   type Verdict,
@@ -21,14 +22,22 @@ import { burstChart, revocationChart } from './html-charts.js';
 import { lifecycleActionText } from './evidence-text.js';
 import { REPORT_CSS } from './html-style.js';
 import { findingText, placeOf, shownFindings } from './finding-text.js';
-import { practiceRows } from './practices.js';
+import { PRACTICES, PracticeTally } from './practices.js';
 import type { FileReporter } from './reporter.js';
+import { FileShelf, MemoryShelf, type TextShelf } from './text-shelf.js';
+import { joined, writeText } from './write-text.js';
 
 export const htmlReporter: FileReporter = {
   name: 'html',
   async write(result, outDir) {
     const file = join(outDir, 'report.html');
-    await writeFile(file, renderHtml(result), 'utf8');
+    // The cards wait on disk between being rendered (profile by profile) and written (failures first).
+    const shelf = new FileShelf(join(outDir, `.report.html.${randomBytes(6).toString('hex')}.shelf`));
+    try {
+      await writeText(file, htmlPieces(result, shelf));
+    } finally {
+      shelf.close();
+    }
     return [file];
   },
 };
@@ -74,23 +83,55 @@ interface Placed {
   readonly check: CheckResult;
   readonly run: ProfileRun;
   readonly anchor: string;
-  readonly index: number;
 }
 
-export function renderHtml(result: RunResult): string {
-  const many = result.profiles.length > 1;
-  const placed: Placed[] = result.profiles.flatMap((run, pi) =>
-    run.checks.map((check, ci) => ({ check, run, anchor: `check-${pi + 1}-${anchorId(check.id)}-${ci + 1}`, index: pi * 1e6 + ci })),
-  );
-  const ordered = [...placed].sort(
-    (a, b) =>
-      VERDICT_ORDER[a.check.verdict] - VERDICT_ORDER[b.check.verdict] ||
-      Number(b.check.gating) - Number(a.check.gating) ||
-      SEVERITY_ORDER[a.check.severity] - SEVERITY_ORDER[b.check.severity] ||
-      a.index - b.index,
-  );
-  const keyNames = [...new Set(result.profiles.map((p) => p.profile.keyName))].join(', ');
-  return [
+/** Where a check's card goes in the report, and its number on the shelf once rendered. */
+interface CardPlace {
+  readonly verdict: Verdict;
+  readonly gating: boolean;
+  readonly severity: Severity;
+  /** Its place in profile order, which is also its number on the shelf. */
+  readonly seq: number;
+}
+
+/** The practices table's row for one practice, gathered check by check. */
+interface PracticeEntry {
+  readonly tally: PracticeTally;
+  /** Failures and errors (the first 100), then passes and skips (the first 30): the chips that can be shown, with their place. */
+  readonly bad: { seq: number; chip: string }[];
+  readonly rest: { seq: number; chip: string }[];
+}
+
+/** What the report needs to know of the whole run before it writes a line, from one pass over the profiles. */
+interface RunIndex {
+  readonly counts: Record<Verdict, number>;
+  checks: number;
+  gating: number;
+  readonly keyNames: Set<string>;
+  /** The first three profiles, for the banner. */
+  readonly first: ProfileRun['profile'][];
+  readonly practices: Map<PracticeName, PracticeEntry>;
+  readonly cards: CardPlace[];
+  /** Each profile's facts on the shelf, and its notes (absent: it has none). */
+  readonly facts: number[];
+  readonly notes: number[];
+}
+
+/** report.html as one string (tests, the PDF), its cards kept in memory. */
+export function renderHtml(result: RunResult<ProfileSource>): string {
+  return joined(htmlPieces(result, new MemoryShelf()));
+}
+
+/**
+ * report.html a piece at a time, reading the profiles twice: once for what
+ * the banner and the practices table count (and each profile's facts), once
+ * to render every check's card onto the shelf, from which the cards are
+ * written in the order the report shows them (failures first).
+ */
+export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
+  const index = indexRun(result, shelf);
+  const keyNames = [...index.keyNames].join(', ');
+  yield `${[
     '<!doctype html>',
     '<html lang="en">',
     '<head>',
@@ -103,49 +144,84 @@ export function renderHtml(result: RunResult): string {
     `<style>${REPORT_CSS}</style>`,
     '</head>',
     '<body>',
-    banner(result, placed),
+    banner(result, index),
     '<main>',
     cleanupSection(result),
-    runSection(result),
-    practicesSection(result, placed),
-    checksSection(ordered, many),
-    signoffSection(result),
-    footer(result),
-    '</main>',
-    `<script>${SCRIPT}</script>`,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  ].join('\n')}\n`;
+  yield* runSection(result, index, shelf);
+  yield `\n${practicesSection(result, index)}\n`;
+  yield* checksSection(result, index, shelf);
+  yield `\n${[signoffSection(result), footer(result), '</main>', `<script>${SCRIPT}</script>`, '</body>', '</html>', ''].join('\n')}`;
 }
 
-function banner(result: RunResult, placed: readonly Placed[]): string {
-  const count = (v: Verdict) => placed.filter((p) => p.check.verdict === v).length;
-  const gating = placed.filter((p) => p.check.gating).length;
+function indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): RunIndex {
+  const many = result.profiles.length > 1;
+  const index: RunIndex = {
+    counts: { pass: 0, fail: 0, error: 0, skip: 0 },
+    checks: 0,
+    gating: 0,
+    keyNames: new Set(),
+    first: [],
+    practices: new Map(PRACTICES.map((p) => [p.name, { tally: new PracticeTally(), bad: [], rest: [] }])),
+    cards: [],
+    facts: [],
+    notes: [],
+  };
+  let pi = 0;
+  for (const run of result.profiles) {
+    index.keyNames.add(run.profile.keyName);
+    if (index.first.length < 3) index.first.push(run.profile);
+    for (const [ci, c] of run.checks.entries()) {
+      const seq = index.checks++;
+      index.counts[c.verdict]++;
+      if (c.gating) index.gating++;
+      index.cards.push({ verdict: c.verdict, gating: c.gating, severity: c.severity, seq });
+      const practice = c.practice && index.practices.get(c.practice);
+      if (!practice) continue;
+      practice.tally.add(c);
+      const bad = c.verdict === 'fail' || c.verdict === 'error';
+      const chips = bad ? practice.bad : practice.rest;
+      if (chips.length < (bad ? MAX_BAD_CHIPS : MAX_CHIPS)) chips.push({ seq, chip: chip(c, anchorOf(pi, c, ci), run, many) });
+    }
+    index.facts.push(shelf.put(profileFacts(run)));
+    const notes = run.notes.map((n) => `<li>${esc(many ? `${run.profile.keyName}: ${n}` : n)}</li>`).join('');
+    if (notes) index.notes.push(shelf.put(notes));
+    pi++;
+  }
+  return index;
+}
+
+/** The anchor of the ci-th check of the pi-th profile (both from 0). */
+function anchorOf(pi: number, c: CheckResult, ci: number): string {
+  return `check-${pi + 1}-${anchorId(c.id)}-${ci + 1}`;
+}
+
+function banner(result: RunResult<ProfileSource>, index: RunIndex): string {
+  const count = (v: Verdict) => index.counts[v];
+  const profiles = result.profiles.length;
   return `<header class="banner v-${result.verdict}" id="verdict"><div class="inner">
 <div class="kicker">keyprobe launch verdict · suite ${esc(result.suite.name)}</div>
 <h1>${esc(LAUNCH_WORD[result.verdict])}: ${esc(result.verdict.toUpperCase())}</h1>
 <p>${esc(explainExitCode(result.exitCode))}.</p>
 ${reasonsList(result)}
-<p>${result.profiles
-    .map((r) => `Key <strong>${esc(r.profile.keyName)}</strong> (${esc(r.profile.keyFingerprint)}) against ${esc(r.profile.targetOrigin)}`)
-    .slice(0, 3)
-    .join('<br>')}${result.profiles.length > 3 ? `<br>and ${result.profiles.length - 3} more keys` : ''}</p>
+<p>${index.first
+    .map((p) => `Key <strong>${esc(p.keyName)}</strong> (${esc(p.keyFingerprint)}) against ${esc(p.targetOrigin)}`)
+    .join('<br>')}${profiles > 3 ? `<br>and ${profiles - 3} more keys` : ''}</p>
 <p>Run by ${esc(result.operator)} on ${esc(utc(result.startedAt))} with ${esc(result.tool.name)} ${esc(result.tool.version)}</p>
-<p class="counts"><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} not verified (error)</span><span>${count('skip')} skipped</span><span>${placed.length} checks, ${gating} gating</span></p>
+<p class="counts"><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} not verified (error)</span><span>${count('skip')} skipped</span><span>${index.checks} checks, ${index.gating} gating</span></p>
 ${result.incomplete ? '<p class="warning">The run was interrupted: results are incomplete and cannot support a launch decision.</p>' : ''}
 ${result.requiredLeftOut?.length ? `<p class="warning">Left out with --only/--skip, so not part of this verdict: required ${esc(result.requiredLeftOut.join(', '))}.</p>` : ''}
 </div></header>`;
 }
 
-function reasonsList(result: RunResult): string {
+function reasonsList(result: RunResult<ProfileSource>): string {
   if (result.verdict !== 'error') return '';
   const reasons = notVerifiedReasons(result);
   return reasons.length ? `<ul class="reasons">${reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
 }
 
 /** Right under the verdict: every key keyprobe left changed on the target, and the exact way to restore it. */
-function cleanupSection(result: RunResult): string {
+function cleanupSection(result: Pick<RunResult, 'cleanup'>): string {
   const left = unfinishedCleanups(result);
   if (left.length === 0) return '';
   const items = left.map(
@@ -164,11 +240,12 @@ function cleanupSection(result: RunResult): string {
 ${token}</section>`;
 }
 
-function runSection(result: RunResult): string {
-  const fact = (label: string, value: string, mono = false, small = '') =>
-    `<div><dt>${esc(label)}</dt><dd${mono ? ' class="mono"' : ''}>${esc(value)}${small ? `<small class="mono">${esc(small)}</small>` : ''}</dd></div>`;
-  const profiles = result.profiles.map(
-    (r) => `<h3>Key ${esc(r.profile.keyName)}</h3>
+function fact(label: string, value: string, mono = false, small = ''): string {
+  return `<div><dt>${esc(label)}</dt><dd${mono ? ' class="mono"' : ''}>${esc(value)}${small ? `<small class="mono">${esc(small)}</small>` : ''}</dd></div>`;
+}
+
+function profileFacts(r: ProfileRun): string {
+  return `<h3>Key ${esc(r.profile.keyName)}</h3>
 <dl class="facts">
 ${fact('Key name', r.profile.keyName)}
 ${fact('Key fingerprint', r.profile.keyFingerprint, true)}
@@ -178,10 +255,11 @@ ${fact('Owner', r.profile.owner ?? 'not declared')}
 ${fact('Expires', r.profile.expires ? utc(r.profile.expires) : 'not declared')}
 ${fact('Profile', r.profile.file, true, `sha256:${r.profile.digest}`)}
 ${fact('Requests sent / budget', `${r.requestsSent} / ${r.requestBudget}`)}
-</dl>`,
-  );
-  const notes = result.profiles.flatMap((r) => r.notes.map((n) => (result.profiles.length > 1 ? `${r.profile.keyName}: ${n}` : n)));
-  return `<section id="run"><h2>Who ran what, when</h2>
+</dl>`;
+}
+
+function* runSection(result: RunResult<ProfileSource>, index: RunIndex, shelf: TextShelf): Generator<string> {
+  yield `<section id="run"><h2>Who ran what, when</h2>
 <dl class="facts">
 ${fact('Run by (operator)', result.operator)}
 ${fact('Started (UTC)', utc(result.startedAt))}
@@ -190,29 +268,39 @@ ${fact('Tool', `${result.tool.name} ${result.tool.version}`)}
 ${fact('Suite', result.suite.name, false, result.suite.file)}
 ${fact('Run id', result.runId, true)}
 </dl>
-${profiles.join('\n') || '<p>No profile was run.</p>'}
-${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+`;
+  if (index.facts.length === 0) yield '<p>No profile was run.</p>';
+  for (const [i, id] of index.facts.entries()) yield `${i === 0 ? '' : '\n'}${shelf.get(id)}`;
+  yield '\n';
+  if (index.notes.length > 0) {
+    yield '<ul class="notes">';
+    for (const id of index.notes) yield shelf.get(id);
+    yield '</ul>';
+  }
+  yield `
 <p class="notes">Keys appear only as fingerprints (sha256 of the key, first 8 hex digits); a run scans every file it writes, and everything it prints, for every secret it resolved (exit 4 if one is found).</p>
 </section>`;
 }
 
-function practicesSection(result: RunResult, placed: readonly Placed[]): string {
-  const anchorOf = new Map(placed.map((p) => [p.check, p.anchor]));
-  const many = result.profiles.length > 1;
-  const profileOf = new Map(placed.map((p) => [p.check, p.run.profile.keyName]));
-  const rows = practiceRows(placed.map((p) => p.check)).map((row) => {
-    const shown = chipsToShow(row.checks);
-    const hidden = row.checks.length - shown.length;
-    const chips = row.checks.length
-      ? shown
-          .map(
-            (c) =>
-              `<a class="chip v-${c.verdict}" href="#${esc(anchorOf.get(c) ?? '')}" title="${esc(c.message)}">${esc(VERDICT_WORD[c.verdict])} ${esc(c.id)}${many ? ` · ${esc(profileOf.get(c) ?? '')}` : ''}</a>`,
-          )
-          .join(' ') +
+/** Every failure and error (up to 100), then passes and skips up to 30 chips in all. */
+const MAX_BAD_CHIPS = 100;
+const MAX_CHIPS = 30;
+
+function chip(c: CheckResult, anchor: string, run: ProfileRun, many: boolean): string {
+  return `<a class="chip v-${c.verdict}" href="#${esc(anchor)}" title="${esc(c.message)}">${esc(VERDICT_WORD[c.verdict])} ${esc(c.id)}${many ? ` · ${esc(run.profile.keyName)}` : ''}</a>`;
+}
+
+function practicesSection(result: RunResult<ProfileSource>, index: RunIndex): string {
+  const rows = PRACTICES.map((practice) => {
+    const { tally, bad, rest } = index.practices.get(practice.name)!;
+    const shown = [...bad, ...rest.slice(0, Math.max(0, MAX_CHIPS - bad.length))].sort((a, b) => a.seq - b.seq);
+    const hidden = tally.count - shown.length;
+    const chips = tally.count
+      ? shown.map((s) => s.chip).join(' ') +
         (hidden > 0 ? ` <span class="more">and ${hidden.toLocaleString('en-US')} more that passed or were skipped</span>` : '')
       : '<span class="more">no check of this suite covers it</span>';
-    return `<tr><td>${esc(row.practice.name)}</td><td><span class="badge s-${row.status.replace(/[^a-z]+/g, '-')}">${esc(row.status)}</span></td><td><div class="means">${esc(row.practice.means)}</div>${chips}</td></tr>`;
+    const status = tally.status;
+    return `<tr><td>${esc(practice.name)}</td><td><span class="badge s-${status.replace(/[^a-z]+/g, '-')}">${esc(status)}</span></td><td><div class="means">${esc(practice.means)}</div>${chips}</td></tr>`;
   });
   rows.push(
     `<tr><td>Audit</td><td><span class="badge s-recorded">${result.incomplete ? 'partial' : 'recorded'}</span></td><td><div class="means">This run is the audit record: who ran it (${esc(result.operator)}), when, against which target with which key fingerprint, and every exchange. results.json next to this file holds the full result; manifest.sha256 the digests of every file of the run (check with <code>sha256sum -c manifest.sha256</code>).</div><span class="chip mono">run ${esc(result.runId)}</span></td></tr>`,
@@ -223,32 +311,46 @@ ${rows.join('\n')}
 </tbody></table></section>`;
 }
 
-/** Every failure and error (up to 100), then passes and skips up to 30 chips in all. */
-function chipsToShow(checks: readonly CheckResult[]): CheckResult[] {
-  const bad = checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').slice(0, 100);
-  const rest = checks.filter((c) => c.verdict === 'pass' || c.verdict === 'skip').slice(0, Math.max(0, 30 - bad.length));
-  return checks.filter((c) => bad.includes(c) || rest.includes(c));
-}
-
-function checksSection(ordered: readonly Placed[], many: boolean): string {
-  const compact = ordered.length > FULL_EVIDENCE_UP_TO;
-  const groups: [string, Placed[]][] = [
-    ['Needs attention', ordered.filter((p) => p.check.verdict === 'fail' || p.check.verdict === 'error')],
-    ['Skipped', ordered.filter((p) => p.check.verdict === 'skip')],
-    ['Passed', ordered.filter((p) => p.check.verdict === 'pass')],
+/**
+ * The cards, failures and errors first (gating before advisory, then by
+ * severity, then in profile order), then skips, then passes. Each card is
+ * rendered in profile order onto the shelf and written from there in this order.
+ */
+function* checksSection(result: RunResult<ProfileSource>, index: RunIndex, shelf: TextShelf): Generator<string> {
+  const many = result.profiles.length > 1;
+  const compact = index.checks > FULL_EVIDENCE_UP_TO;
+  const onShelf: number[] = [];
+  let pi = 0;
+  for (const run of result.profiles) {
+    for (const [ci, check] of run.checks.entries())
+      onShelf.push(shelf.put(card({ check, run, anchor: anchorOf(pi, check, ci) }, many, compact)));
+    pi++;
+  }
+  const ordered = [...index.cards].sort(
+    (a, b) =>
+      VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] ||
+      Number(b.gating) - Number(a.gating) ||
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      a.seq - b.seq,
+  );
+  const groups: [string, CardPlace[]][] = [
+    ['Needs attention', ordered.filter((p) => p.verdict === 'fail' || p.verdict === 'error')],
+    ['Skipped', ordered.filter((p) => p.verdict === 'skip')],
+    ['Passed', ordered.filter((p) => p.verdict === 'pass')],
   ];
-  const body = groups
-    .filter(([, items]) => items.length > 0)
-    .map(
-      ([title, items]) =>
-        `<h3 class="group-title">${esc(title)} (${items.length})</h3>\n${items.map((p) => card(p, many, compact)).join('\n')}`,
-    )
-    .join('\n');
-  return `<section id="checks"><h2>Checks</h2>
+  yield `<section id="checks"><h2>Checks</h2>
 <div class="toolbar" id="toolbar" hidden><button type="button" id="expand-all">Expand all</button><button type="button" id="collapse-passed">Collapse passed and skipped</button><span>Failures and errors come first and are open; passed checks are collapsed.</span></div>
-${compact ? `<p class="notes">This run has ${ordered.length.toLocaleString('en-US')} checks: passed and skipped checks list their exchanges one line each; their headers and bodies are in results.json.</p>` : ''}
-${body || '<p>No check ran.</p>'}
-</section>`;
+${compact ? `<p class="notes">This run has ${index.checks.toLocaleString('en-US')} checks: passed and skipped checks list their exchanges one line each; their headers and bodies are in results.json.</p>` : ''}
+`;
+  let first = true;
+  for (const [title, items] of groups) {
+    if (items.length === 0) continue;
+    yield `${first ? '' : '\n'}<h3 class="group-title">${esc(title)} (${items.length})</h3>`;
+    for (const item of items) yield `\n${shelf.get(onShelf[item.seq]!)}`;
+    first = false;
+  }
+  if (first) yield '<p>No check ran.</p>';
+  yield '\n</section>';
 }
 
 function card({ check: c, run, anchor }: Placed, many: boolean, compact: boolean): string {
@@ -341,7 +443,7 @@ function exchangeLine(e: Exchange): string {
   return `<li><code>${esc(e.method)} ${esc(e.path)}</code> → ${esc(e.status ?? `no response: ${e.error ?? 'unknown error'}`)} · ${esc(formatMs(e.durationMs))} — ${esc(e.label)}</li>`;
 }
 
-function signoffSection(result: RunResult): string {
+function signoffSection(result: Pick<RunResult, 'operator' | 'finishedAt'>): string {
   return `<section id="signoff" class="signoff"><h2>Sign-off</h2>
 <table>
 <thead><tr><th></th><th>Name</th><th>Signature</th><th>Date</th></tr></thead>
@@ -354,7 +456,7 @@ function signoffSection(result: RunResult): string {
 </section>`;
 }
 
-function footer(result: RunResult): string {
+function footer(result: Pick<RunResult, 'tool' | 'runId' | 'schemaVersion'>): string {
   return `<footer>Generated by ${esc(result.tool.name)} ${esc(result.tool.version)} from run ${esc(result.runId)} (result schema ${esc(result.schemaVersion)}). This file is self-contained: it loads nothing from the network. Files of this run: results.json, junit.xml, report.html, manifest.sha256.</footer>`;
 }
 

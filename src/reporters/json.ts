@@ -4,40 +4,33 @@
 // Written one profile at a time: the file is byte for byte
 // JSON.stringify(result, null, 2), but a thousand profiles never become one
 // string in memory (issue #15).
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import type { RunResult } from '../result.js';
+import type { ProfileSource, RunResult } from '../result.js';
 import type { FileReporter } from './reporter.js';
+import { writeText } from './write-text.js';
 
 export const jsonReporter: FileReporter = {
   name: 'json',
   async write(result, outDir) {
     const file = join(outDir, 'results.json');
-    const out = createWriteStream(file, { encoding: 'utf8' });
-    const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
-    failed.catch(() => undefined);
-    for (const chunk of resultsJsonChunks(result)) {
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
-    }
-    out.end();
-    await Promise.race([once(out, 'finish'), failed]);
+    await writeText(file, resultsJsonChunks(result));
     return [file];
   },
 };
 
 /** JSON.stringify(result, null, 2) and a newline, in pieces: the top level, then each profile on its own. */
-export function* resultsJsonChunks(result: RunResult): Generator<string> {
-  // The keys JSON.stringify would write (it leaves out undefined values), in their order.
-  const entries = Object.entries(result).filter(([, v]) => JSON.stringify(v) !== undefined);
+export function* resultsJsonChunks(result: RunResult<ProfileSource>): Generator<string> {
+  // The keys JSON.stringify would write (it leaves out undefined values), in their order; the profiles are read one by one.
+  const entries = Object.entries(result).filter(([key, v]) => key === 'profiles' || JSON.stringify(v) !== undefined);
   yield '{';
   for (const [k, [key, value]] of entries.entries()) {
     yield `${k === 0 ? '' : ','}\n  ${JSON.stringify(key)}: `;
-    if (key === 'profiles' && Array.isArray(value) && value.length > 0) {
+    if (key === 'profiles') {
       // Each element sits two levels deep: indented by 4, its own lines by 4 more than stringify gives them.
-      for (const [i, profile] of value.entries())
-        yield `${i === 0 ? '[' : ','}\n    ${indent(JSON.stringify(profile ?? null, null, 2), '    ')}`;
-      yield '\n  ]';
+      let i = 0;
+      for (const profile of value as ProfileSource)
+        yield `${i++ === 0 ? '[' : ','}\n    ${indent(JSON.stringify(profile ?? null, null, 2), '    ')}`;
+      yield i === 0 ? '[]' : '\n  ]';
     } else yield indent(JSON.stringify(value, null, 2), '  ');
   }
   yield entries.length > 0 ? '\n}\n' : '}\n';

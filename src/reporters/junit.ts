@@ -1,22 +1,29 @@
 // junit.xml: one testsuite per profile, one testcase per check. Built with
-// junit-report-builder, then adjusted so it validates against Jenkins'
+// junit-report-builder (a profile at a time, see junitPieces), then adjusted so it validates against Jenkins'
 // junit-10.xsd (the strictest consumer): the builder puts `skipped` on
 // <testsuites> (the schema has no such attribute), writes a bare <skipped/>
 // (we want the reason), and closes only the first `]]>` inside CDATA.
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
-import { unfinishedCleanups, type CheckResult, type CleanupRecord, type ProfileRun, type RunResult } from '../result.js';
+import {
+  unfinishedCleanups,
+  type CheckResult,
+  type CleanupRecord,
+  type ProfileRun,
+  type ProfileSource,
+  type RunResult,
+} from '../result.js';
 import { checkText } from './evidence-text.js';
 import { findingText, shownFindings } from './finding-text.js';
 import type { FileReporter } from './reporter.js';
+import { joined, writeText } from './write-text.js';
 
 export const junitReporter: FileReporter = {
   name: 'junit',
   async write(result, outDir) {
     const file = join(outDir, 'junit.xml');
-    await writeFile(file, renderJunit(result), 'utf8');
+    await writeText(file, junitPieces(result));
     return [file];
   },
 };
@@ -25,58 +32,110 @@ export const junitReporter: FileReporter = {
 // an ES default export; under NodeNext the default import is module.exports.
 const junitBuilder = junitReportBuilder as unknown as Builder;
 
-export function renderJunit(result: RunResult): string {
+/** junit.xml as one string (tests, small results). */
+export function renderJunit(result: RunResult<ProfileSource>): string {
+  return joined(junitPieces(result));
+}
+
+/**
+ * junit.xml, one profile's <testsuite> at a time. The builder keeps a whole
+ * document as a tree until it prints it, so each suite is built by a builder
+ * of its own and cut out of the document it prints; the <testsuites> line,
+ * whose totals the builder would count from that tree, is written here from a
+ * first pass over the profiles, with the builder's own attribute escaping.
+ * The result is byte for byte what one builder for the whole run printed.
+ */
+export function* junitPieces(result: RunResult<ProfileSource>): Generator<string> {
+  const left = unfinishedCleanups(result);
+  const totals = { tests: 0, failures: 0, errors: 0 };
+  for (const run of result.profiles) {
+    const counts = caseCounts(run, left);
+    totals.tests += counts.tests;
+    totals.failures += counts.failures;
+    totals.errors += counts.errors;
+  }
+  const name = builderAttr(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
+  const head = `<testsuites name="${name}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}"`;
+  yield '<?xml version="1.0" encoding="UTF-8"?>\n';
+  if (result.profiles.length === 0) {
+    // An element without children is printed self-closed.
+    yield `${head}/>`;
+    return;
+  }
+  yield `${head}>\n`;
+  const seenCases = new Set<string>();
+  const seenSuites = new Set<string>();
+  for (const run of result.profiles) yield suiteXml(result, run, left, seenSuites, seenCases);
+  yield '</testsuites>';
+}
+
+/** The testcases a profile's suite has, by kind: one per check, one per cleanup left undone. */
+function caseCounts(run: ProfileRun, left: readonly CleanupRecord[]): { tests: number; failures: number; errors: number } {
+  const cleanups = left.filter((c) => c.profile === run.profile.keyName).length;
+  const errors = run.checks.filter((c) => c.verdict === 'error' || (c.verdict === 'skip' && c.required)).length;
+  return {
+    tests: run.checks.length + cleanups,
+    failures: run.checks.filter((c) => c.verdict === 'fail').length,
+    errors: errors + cleanups,
+  };
+}
+
+/** One profile's <testsuite> element, indented as inside <testsuites>, with the line break after it. */
+function suiteXml(
+  result: RunResult<ProfileSource>,
+  run: ProfileRun,
+  left: readonly CleanupRecord[],
+  seenSuites: Set<string>,
+  seenCases: Set<string>,
+): string {
   // A placeholder for `]]>` that cannot occur in the text: split it ourselves after building.
   const cdataEnd = `KPCDATAEND${randomBytes(8).toString('hex')}`;
   const text = (s: string) => xmlSafe(s).split(']]>').join(cdataEnd);
   const builder = junitBuilder.newBuilder();
-  builder.name(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
   const skipReasons: string[] = [];
-  const seenCases = new Set<string>();
-  const seenSuites = new Set<string>();
+  const suiteName = unique(run.profile.keyName || run.profile.file, seenSuites);
+  const suite = builder
+    .testSuite()
+    .name(xmlSafe(suiteName))
+    .timestamp(utcTimestamp(firstStart(run) ?? result.startedAt))
+    .time(seconds(run.checks.reduce((sum, c) => sum + c.durationMs, 0)));
+  for (const [name, value] of suiteProperties(result, run, left)) suite.property(name, xmlSafe(value));
 
-  for (const run of result.profiles) {
-    const suiteName = unique(run.profile.keyName || run.profile.file, seenSuites);
-    const suite = builder
-      .testSuite()
-      .name(xmlSafe(suiteName))
-      .timestamp(utcTimestamp(firstStart(run) ?? result.startedAt))
-      .time(seconds(run.checks.reduce((sum, c) => sum + c.durationMs, 0)));
-    for (const [name, value] of suiteProperties(result, run)) suite.property(name, xmlSafe(value));
-
-    const classname = xmlSafe(`keyprobe.${run.profile.keyName || 'profile'}`);
-    for (const check of run.checks) {
-      const tc = suite
-        .testCase()
-        .className(classname)
-        .name(xmlSafe(unique(check.id, seenCases, classname)))
-        .time(seconds(check.durationMs))
-        .standardOutput(text(checkText(check, suiteName)));
-      if (check.verdict === 'fail') tc.failure(xmlSafe(failureMessage(check)), failureType(check));
-      else if (check.verdict === 'error') tc.error(xmlSafe(failureMessage(check)), 'not-verified');
-      // A CI gate counts errors, not skips: a required check that did not run must not read as fine.
-      else if (check.verdict === 'skip' && check.required)
-        tc.error(xmlSafe(`required check did not run: ${check.message}`), 'required-not-run');
-      else if (check.verdict === 'skip') {
-        tc.skipped();
-        skipReasons.push(check.message);
-      }
-    }
-    // A key left changed on the target is an error of its own, where every CI gate looks.
-    for (const r of unfinishedCleanups(result).filter((c) => c.profile === run.profile.keyName)) {
-      suite
-        .testCase()
-        .className(classname)
-        .name(xmlSafe(unique(`cleanup: ${r.action === 'enable' ? 're-enable' : 'delete'} ${r.subject} ${r.key}`, seenCases, classname)))
-        .time(0)
-        .standardOutput(text(cleanupText(r)))
-        .error(xmlSafe(cleanupMessage(r)), `cleanup-${r.outcome}`);
+  const classname = xmlSafe(`keyprobe.${run.profile.keyName || 'profile'}`);
+  for (const check of run.checks) {
+    const tc = suite
+      .testCase()
+      .className(classname)
+      .name(xmlSafe(unique(check.id, seenCases, classname)))
+      .time(seconds(check.durationMs))
+      .standardOutput(text(checkText(check, suiteName)));
+    if (check.verdict === 'fail') tc.failure(xmlSafe(failureMessage(check)), failureType(check));
+    else if (check.verdict === 'error') tc.error(xmlSafe(failureMessage(check)), 'not-verified');
+    // A CI gate counts errors, not skips: a required check that did not run must not read as fine.
+    else if (check.verdict === 'skip' && check.required)
+      tc.error(xmlSafe(`required check did not run: ${check.message}`), 'required-not-run');
+    else if (check.verdict === 'skip') {
+      tc.skipped();
+      skipReasons.push(check.message);
     }
   }
-  return fixForSchema(builder.build(), cdataEnd, skipReasons);
+  // A key left changed on the target is an error of its own, where every CI gate looks.
+  for (const r of left.filter((c) => c.profile === run.profile.keyName)) {
+    suite
+      .testCase()
+      .className(classname)
+      .name(xmlSafe(unique(`cleanup: ${r.action === 'enable' ? 're-enable' : 'delete'} ${r.subject} ${r.key}`, seenCases, classname)))
+      .time(0)
+      .standardOutput(text(cleanupText(r)))
+      .error(xmlSafe(cleanupMessage(r)), `cleanup-${r.outcome}`);
+  }
+  const doc = fixForSchema(builder.build(), cdataEnd, skipReasons);
+  // The document is the XML declaration, <testsuites …>, this suite, </testsuites>: keep the suite's lines.
+  const from = doc.indexOf('\n', doc.indexOf('<testsuites')) + 1;
+  return doc.slice(from, doc.lastIndexOf('</testsuites>'));
 }
 
-function suiteProperties(result: RunResult, run: ProfileRun): [string, string][] {
+function suiteProperties(result: RunResult<ProfileSource>, run: ProfileRun, left: readonly CleanupRecord[]): [string, string][] {
   const p = run.profile;
   return [
     ['profile.file', p.file],
@@ -92,9 +151,7 @@ function suiteProperties(result: RunResult, run: ProfileRun): [string, string][]
     ['operator', result.operator],
     ['requests', `${run.requestsSent}/${run.requestBudget}`],
     ['launch.verdict', result.verdict],
-    ...(unfinishedCleanups(result).some((c) => c.profile === run.profile.keyName)
-      ? ([['cleanup', 'incomplete']] as [string, string][])
-      : []),
+    ...(left.some((c) => c.profile === run.profile.keyName) ? ([['cleanup', 'incomplete']] as [string, string][]) : []),
     ...(result.incomplete ? ([['incomplete', 'true']] as [string, string][]) : []),
   ];
 }
@@ -163,6 +220,17 @@ function fixForSchema(xml: string, cdataEnd: string, skipReasons: readonly strin
       .replace(/<skipped\/>/g, () => `<skipped message="${attr(xmlSafe(skipReasons[skipIndex++] ?? 'not applicable'))}"/>`);
   });
   return fixed.join('');
+}
+
+/** An attribute value as junit-report-builder's XML writer (xmlbuilder) escapes it. */
+function builderAttr(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
 }
 
 function attr(s: string): string {

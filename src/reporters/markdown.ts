@@ -4,12 +4,13 @@
 // the leak scan, so what reaches the job page is what passed it (or its stub).
 // Everything shown comes from the result, already redacted; text from the
 // target is escaped so it cannot become a table cell break, a link or HTML.
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { unfinishedCleanups, type CheckResult, type RunResult, type Verdict } from '../result.js';
+import { unfinishedCleanups, type CheckResult, type ProfileSource, type RunResult, type Verdict } from '../result.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { findingText, shownFindings } from './finding-text.js';
 import type { FileReporter } from './reporter.js';
+import { joined, writeText } from './write-text.js';
 
 const SUMMARY_MD = 'summary.md';
 
@@ -23,7 +24,7 @@ export function markdownReporter(opts: MarkdownOptions = {}): FileReporter {
     name: 'markdown',
     async write(result, outDir) {
       const file = join(outDir, SUMMARY_MD);
-      await writeFile(file, renderMarkdown(result), 'utf8');
+      await writeText(file, markdownPieces(result));
       return [file];
     },
     async onPublished(result, published) {
@@ -43,8 +44,20 @@ export function markdownReporter(opts: MarkdownOptions = {}): FileReporter {
 
 const ICON: Record<Verdict, string> = { pass: '✅ PASS', fail: '❌ FAIL', error: '⚠️ ERROR', skip: '⏭️ SKIP' };
 
-export function renderMarkdown(result: RunResult): string {
-  const lines: string[] = [];
+/** summary.md as one string (tests, small results). */
+export function renderMarkdown(result: RunResult<ProfileSource>): string {
+  return joined(markdownPieces(result));
+}
+
+/** summary.md, a profile's section at a time: each piece is some lines, each ended by a line break. */
+export function* markdownPieces(result: RunResult<ProfileSource>): Generator<string> {
+  let lines: string[] = [];
+  /** The lines so far, as a piece; the next ones start afresh. */
+  const flush = () => {
+    const piece = lines.map((l) => `${l}\n`).join('');
+    lines = [];
+    return piece;
+  };
   lines.push(`## keyprobe: ${md(verdictWord(result.verdict))}`, '');
   lines.push(
     `${md(explainExitCode(result.exitCode))}. Run \`${code(result.runId)}\`, suite ${md(result.suite.name)}, by ${md(result.operator)}.`,
@@ -67,6 +80,7 @@ export function renderMarkdown(result: RunResult): string {
     const failures = p.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error');
     if (failures.length > 0) lines.push('', '#### Failures', '');
     for (const c of failures) lines.push(...failureLines(c));
+    yield flush();
   }
   const left = unfinishedCleanups(result);
   if (left.length > 0) {
@@ -97,7 +111,7 @@ export function renderMarkdown(result: RunResult): string {
     for (const x of a.resolved) lines.push(`- resolved: ${md(x.key)} \`${code(x.check)}\` (was ${md(x.was)})`);
     for (const w of a.waivers?.expired ?? []) lines.push(`- expired waiver: ${md(w)}`);
   }
-  return `${lines.join('\n')}\n`;
+  yield flush();
 }
 
 /** A failed check: expected/observed and the exchange that proved it, as a curl line to reproduce it. */

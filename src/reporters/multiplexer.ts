@@ -3,7 +3,7 @@
 // other reporters, and must not pass unnoticed either — a failure here makes a
 // passing run exit 3, naming the reporter. It is also the thin adapter from
 // the runner's observer hooks (runner/observer.ts) to the reporters' live hooks.
-import type { RunResult } from '../result.js';
+import type { ProfileSource, RunResult } from '../result.js';
 import type { RunObserver } from '../runner/observer.js';
 import type { PublishedRun, Reporter } from './reporter.js';
 import { writeReports } from './write-reports.js';
@@ -45,11 +45,11 @@ export class Multiplexer {
   }
 
   /** Every reporter that writes files, into `outDir`; a reporter that throws is named in `failures`. */
-  write(result: RunResult, outDir: string) {
+  write(result: RunResult<ProfileSource>, outDir: string) {
     return writeReports(result, outDir, this.reporters);
   }
 
-  async published(result: RunResult, published: PublishedRun): Promise<void> {
+  async published(result: RunResult<ProfileSource>, published: PublishedRun): Promise<void> {
     for (const r of this.reporters) {
       if (!r.onPublished) continue;
       try {

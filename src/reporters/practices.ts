@@ -1,7 +1,7 @@
 // The key practices a security reviewer signs off on, and which checks give
 // the evidence for each: a check result names its practice (`practice`, from
 // the check's definition); a practice no check of this run covers says so.
-import type { CheckResult, PracticeName, Verdict } from '../result.js';
+import type { CheckResult, PracticeName } from '../result.js';
 
 export interface Practice {
   readonly name: PracticeName;
@@ -53,10 +53,30 @@ export function practiceRows(checks: readonly CheckResult[]): PracticeRow[] {
 }
 
 function statusOf(checks: readonly CheckResult[]): PracticeStatus {
-  const verdicts = checks.map((c) => c.verdict);
-  if (verdicts.length === 0) return 'not covered';
-  if (verdicts.includes('fail')) return 'not met';
-  if (verdicts.some((v: Verdict) => v !== 'pass')) return 'not verified';
-  if (checks.some((c) => c.basis === 'declared')) return 'declared, not observed';
-  return 'met';
+  const tally = new PracticeTally();
+  for (const c of checks) tally.add(c);
+  return tally.status;
+}
+
+/** A practice's status, gathered one check at a time (a report read profile by profile never holds them all). */
+export class PracticeTally {
+  count = 0;
+  private failed = false;
+  private unverified = false;
+  private declared = false;
+
+  add(c: Pick<CheckResult, 'verdict' | 'basis'>): void {
+    this.count++;
+    if (c.verdict === 'fail') this.failed = true;
+    if (c.verdict !== 'pass') this.unverified = true;
+    if (c.basis === 'declared') this.declared = true;
+  }
+
+  get status(): PracticeStatus {
+    if (this.count === 0) return 'not covered';
+    if (this.failed) return 'not met';
+    if (this.unverified) return 'not verified';
+    if (this.declared) return 'declared, not observed';
+    return 'met';
+  }
 }

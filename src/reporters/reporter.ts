@@ -6,7 +6,7 @@
 // options the CLI resolved for them, never the network or the environment.
 // The multiplexer (multiplexer.ts) calls each in its own try/catch and
 // records a failure: a failing reporter makes a passing run exit 3, naming it.
-import type { CheckResult, Preflight, ProfileSummary, RunResult } from '../result.js';
+import type { CheckResult, Preflight, ProfileSource, ProfileSummary, RunResult } from '../result.js';
 
 export interface RunBeginInfo {
   readonly runId: string;
@@ -38,11 +38,15 @@ export interface Reporter {
   onCheckProgress?(profile: ProfileSummary, checkId: string, text: string): void;
   onCheckEnd?(profile: ProfileSummary, result: CheckResult): void;
   /** The run is over (live views stop here), or cut short by an error (no result); the files are not written yet. */
-  onRunEnd?(result?: RunResult): void;
-  /** Writes its file(s) into `outDir` (a staging folder: the leak scan and the manifest follow); returns the paths written. */
-  write?(result: RunResult, outDir: string): Promise<string[]>;
+  onRunEnd?(result?: RunResult<ProfileSource>): void;
+  /**
+   * Writes its file(s) into `outDir` (a staging folder: the leak scan and the manifest follow); returns the paths written.
+   * The profiles may be on disk (a run's spool): read them one at a time, as often as needed, and write as you go
+   * (writeText in write-text.ts), so a run of a thousand profiles is never one string or one object in memory.
+   */
+  write?(result: RunResult<ProfileSource>, outDir: string): Promise<string[]>;
   /** The reports are in place and the exit code is final. */
-  onPublished?(result: RunResult, published: PublishedRun): void | Promise<void>;
+  onPublished?(result: RunResult<ProfileSource>, published: PublishedRun): void | Promise<void>;
 }
 
 /** A reporter that renders files (JSON, JUnit, HTML, …). */

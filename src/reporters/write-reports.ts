@@ -1,7 +1,7 @@
 // Calls every reporter in its own try/catch: one broken reporter must not
 // sink the run or the other reporters.
 import { mkdir } from 'node:fs/promises';
-import type { RunResult } from '../result.js';
+import type { ProfileSource, RunResult } from '../result.js';
 import type { Reporter } from './reporter.js';
 
 export interface ReportOutcome {
@@ -9,7 +9,11 @@ export interface ReportOutcome {
   readonly failures: { reporter: string; message: string }[];
 }
 
-export async function writeReports(result: RunResult, outDir: string, reporters: readonly Reporter[]): Promise<ReportOutcome> {
+export async function writeReports(
+  result: RunResult<ProfileSource>,
+  outDir: string,
+  reporters: readonly Reporter[],
+): Promise<ReportOutcome> {
   await mkdir(outDir, { recursive: true });
   const files: string[] = [];
   const failures: { reporter: string; message: string }[] = [];

@@ -1,6 +1,6 @@
 // How the runner tells the console (or anyone) what is happening. Every hook
 // is optional; a hook that throws is ignored so it cannot sink the run.
-import type { CheckResult, Preflight, ProfileSummary, RunResult } from '../result.js';
+import type { CheckResult, Preflight, ProfileSource, ProfileSummary, RunResult } from '../result.js';
 
 export interface RunObserver {
   runStarted?(info: { runId: string; profiles: readonly ProfileSummary[]; checksPerProfile: number }): void;
@@ -9,7 +9,7 @@ export interface RunObserver {
   checkStarted?(profile: ProfileSummary, check: { id: string; title: string }): void;
   checkProgress?(profile: ProfileSummary, checkId: string, text: string): void;
   checkFinished?(profile: ProfileSummary, result: CheckResult): void;
-  runFinished?(result: RunResult): void;
+  runFinished?(result: RunResult<ProfileSource>): void;
 }
 
 export function safeObserver(o: RunObserver | undefined): Required<RunObserver> {

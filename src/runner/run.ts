@@ -22,6 +22,7 @@ import {
   type LifecycleActionRecord,
   type Preflight,
   type ProfileRun,
+  type ProfileSource,
   type ProfileSummary,
   type RunResult,
 } from '../result.js';
@@ -31,7 +32,7 @@ import { findingsOf } from './findings.js';
 import { safeObserver, type RunObserver } from './observer.js';
 import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
 import { preflight } from './preflight.js';
-import { launchVerdict } from './verdict.js';
+import { launchVerdict, type VerdictInput } from './verdict.js';
 import { ProfileSlots } from './slots.js';
 import type { ProfileSpool } from './spool.js';
 import { restorationVerifier } from './verify-restored.js';
@@ -72,7 +73,15 @@ export interface RunOptions {
 /** Request-phase checks of one profile that run at once. Kept low so they do not trip the target's rate limit. */
 const REQUEST_PHASE_CONCURRENCY = 2;
 
-export async function runSuite(options: RunOptions): Promise<RunResult> {
+/**
+ * Runs the suite. Without a spool the result holds every profile in memory
+ * (tests, small runs); with one, finished profiles go to disk as they finish
+ * and the result reads them from there (a ProfileSource), so the run-level
+ * figures (the verdict, the cleanups) are gathered as profiles finish.
+ */
+export function runSuite(options: RunOptions & { readonly spool: ProfileSpool }): Promise<RunResult<ProfileSpool>>;
+export function runSuite(options: RunOptions & { readonly spool?: undefined }): Promise<RunResult>;
+export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSource>> {
   const startedAt = new Date();
   const runId = options.runId ?? newRunId(startedAt);
   const observer = safeObserver(options.observer);
@@ -90,6 +99,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
   const slots = new ProfileSlots(Math.max(1, options.concurrency ?? 4));
   const cleanups: CleanupRecord[] = [];
+  // What the launch verdict needs of each check, gathered as profiles finish (a spooled run is not read back for it).
+  const verdictInputs: VerdictInput[] = [];
   const held = await Promise.all(
     options.profiles.map((loaded, i) => {
       // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
@@ -103,6 +114,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
           pacing,
           cleanups,
         });
+        for (const c of run.checks) verdictInputs.push({ gating: c.gating, verdict: c.verdict, ...(c.required ? { required: true } : {}) });
         // With a spool, a finished profile goes to disk and is not kept here.
         if (!options.spool) return run;
         options.spool.put(i, run);
@@ -110,18 +122,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       });
     }),
   );
-  const profiles = options.spool ? [...options.spool.runs()] : (held as ProfileRun[]);
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
   const requiredLeftOut = options.suite.checks.filter((c) => c.required && !plan.includes(c)).map((c) => c.check.id);
   const cleanup = { complete: cleanups.every((c) => c.outcome === 'verified'), records: cleanups };
-  const { verdict, exitCode } = launchVerdict(
-    profiles.flatMap((p) => p.checks),
-    incomplete,
-    cleanups,
-  );
-  const result: RunResult = deepFreeze({
+  const { verdict, exitCode } = launchVerdict(verdictInputs, incomplete, cleanups);
+  const header = deepFreeze({
     schemaVersion: RESULT_SCHEMA_VERSION,
     subject: { kind: 'keys' },
     runId,
@@ -132,12 +139,14 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     incomplete,
-    profiles,
+    profiles: options.spool ? [] : (held as ProfileRun[]),
     cleanup,
     ...(requiredLeftOut.length > 0 ? { requiredLeftOut } : {}),
     verdict,
     exitCode,
-  });
+  } satisfies RunResult);
+  // The spool stands where the array would (the same place among the fields, so results.json keeps its order).
+  const result: RunResult<ProfileSource> = options.spool ? Object.freeze({ ...header, profiles: options.spool }) : header;
   observer.runFinished(result);
   return result;
 }

@@ -6,20 +6,24 @@
 // read back in profile order, however the profiles finished.
 //
 // The spool holds what results.json will hold (already redacted), in a folder
-// the caller creates next to the report folder and removes after publishing.
+// the caller creates and removes after publishing. It is also how the
+// reporters read the finished run (a ProfileSource, src/result.ts): each
+// profile is parsed again when a reporter asks for it, and let go after.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProfileRun } from '../result.js';
+import type { ProfileRun, ProfileSource } from '../result.js';
 
 /** The spool file's name inside the folder it is given. */
 export const SPOOL_FILE = 'profiles.jsonl';
 
-export class ProfileSpool {
+export class ProfileSpool implements ProfileSource {
   readonly file: string;
   private readonly fd: number;
   private end = 0;
   /** Where profile i's line is: its byte offset and length. */
   private readonly lines = new Map<number, { offset: number; length: number }>();
+  /** The profile indices in order, once asked for (a put clears it). */
+  private order: number[] | undefined;
 
   constructor(folder: string) {
     this.file = join(folder, SPOOL_FILE);
@@ -32,6 +36,22 @@ export class ProfileSpool {
     return this.lines.size;
   }
 
+  /** As a ProfileSource: the number of profiles (the same as size). */
+  get length(): number {
+    return this.lines.size;
+  }
+
+  /** The profile at `position` in profile order (negative counts from the end, as Array.at does). */
+  at(position: number): ProfileRun | undefined {
+    const order = this.indices();
+    const index = order[position < 0 ? position + order.length : position];
+    return index === undefined ? undefined : this.get(index);
+  }
+
+  [Symbol.iterator](): Iterator<ProfileRun> {
+    return this.runs();
+  }
+
   /** Appends profile `index`'s run; the caller need not keep it. */
   put(index: number, run: ProfileRun): void {
     if (this.lines.has(index)) throw new Error(`profile ${index} is already in the spool`);
@@ -39,6 +59,7 @@ export class ProfileSpool {
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
     this.lines.set(index, { offset: this.end, length: bytes.length - 1 });
+    this.order = undefined;
     this.end += bytes.length;
   }
 
@@ -58,8 +79,12 @@ export class ProfileSpool {
 
   /** Every profile's run in profile order (0, 1, …), one at a time. */
   *runs(): Generator<ProfileRun> {
-    const indices = [...this.lines.keys()].sort((a, b) => a - b);
-    for (const i of indices) yield this.get(i);
+    for (const i of this.indices()) yield this.get(i);
+  }
+
+  private indices(): number[] {
+    this.order ??= [...this.lines.keys()].sort((a, b) => a - b);
+    return this.order;
   }
 
   close(): void {

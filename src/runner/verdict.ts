@@ -3,10 +3,13 @@
 // every required check ran (a required check that skipped proves nothing) and
 // every cleanup was done and seen to hold (the target is left as found).
 import { EXIT } from '../errors.js';
-import type { CheckResult, CleanupRecord, LaunchVerdict, RunResult } from '../result.js';
+import type { CheckResult, CleanupRecord, LaunchVerdict, ProfileSource, RunResult } from '../result.js';
+
+/** What the launch verdict reads of a check. */
+export type VerdictInput = Pick<CheckResult, 'gating' | 'verdict' | 'required'>;
 
 export function launchVerdict(
-  checks: readonly CheckResult[],
+  checks: readonly VerdictInput[],
   incomplete: boolean,
   cleanup: readonly CleanupRecord[] = [],
 ): { verdict: LaunchVerdict; exitCode: number } {
@@ -38,7 +41,7 @@ export function verdictOf(run: Pick<RunResult, 'profiles' | 'incomplete' | 'clea
 }
 
 /** Why a launch that did not fail is still not verified, one line each, for every report to say the same. */
-export function notVerifiedReasons(result: Pick<RunResult, 'profiles' | 'incomplete' | 'cleanup'>): string[] {
+export function notVerifiedReasons(result: Pick<RunResult<ProfileSource>, 'profiles' | 'incomplete' | 'cleanup'>): string[] {
   const many = result.profiles.length > 1;
   const reasons: string[] = [];
   if (result.incomplete) reasons.push('the run was interrupted: results are incomplete');

@@ -84,7 +84,7 @@ export function fixture(target: ReferenceTarget, overrides: Record<string, unkno
 }
 
 /** Runs the given checks (default parameters) for one profile through the real runner. */
-export async function runChecks(f: Fixture, ids: readonly string[], options: Partial<RunOptions> = {}): Promise<RunResult> {
+export async function runChecks(f: Fixture, ids: readonly string[], options: Partial<Omit<RunOptions, 'spool'>> = {}): Promise<RunResult> {
   return runSuite({ profiles: [f.loaded], suite: suiteOfAllChecks(), only: ids, secrets: new SecretRegistry(), ...options });
 }
 

@@ -65,17 +65,22 @@ describe('runner: finished profiles go to the spool', () => {
       concurrency: 2,
       spool,
     });
-    spool.close();
     expect(spool.size).toBe(PROFILES);
-    expect(run.profiles.map((p) => p.profile.file)).toEqual(['svc0.yaml', 'svc1.yaml', 'svc2.yaml', 'svc3.yaml']);
-    expect(run.profiles.map((p) => JSON.stringify(p))).toEqual([0, 1, 2, 3].map((i) => given.get(i)));
+    // The result reads its profiles from the spool (src/result.ts ProfileSource), as often as asked.
+    expect(run.profiles).toBe(spool);
+    expect([...run.profiles].map((p) => p.profile.file)).toEqual(['svc0.yaml', 'svc1.yaml', 'svc2.yaml', 'svc3.yaml']);
+    expect([...run.profiles].map((p) => JSON.stringify(p))).toEqual([0, 1, 2, 3].map((i) => given.get(i)));
     // Real checks ran: every profile sent requests and has a verdict per check.
     for (const p of run.profiles) {
       expect(p.requestsSent).toBeGreaterThan(0);
       expect(p.checks.map((c) => c.verdict)).toEqual(['pass', 'pass', 'pass']);
     }
     expect(run.exitCode).toBe(0);
-    expect(Object.isFrozen(run.profiles[0]!.checks[0])).toBe(true);
+    // The header is frozen; each profile read is a fresh copy of what is on disk.
+    expect(Object.isFrozen(run)).toBe(true);
+    expect(run.profiles.at(-1)).toEqual(run.profiles.at(3));
+    expect(run.profiles.at(0)).not.toBe(run.profiles.at(0));
+    spool.close();
   });
 
   it('keeps no finished ProfileRun: each is garbage once it is on disk', async () => {
