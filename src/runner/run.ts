@@ -106,7 +106,15 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
       // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
       const profileSignal = AbortSignal.any([signal]);
       return slots.run(profileSignal, async () => {
-        const run = await runProfile(loaded, summaries[i]!, plan, {
+        // A finished check goes to the spool at once (its evidence is not held while the profile waits on its
+        // revocation and rate windows); without a spool the profile keeps its checks until it is done.
+        const checks = new Map<number, CheckResult>();
+        const keep = (position: number, result: CheckResult) => {
+          verdictInputs.push({ gating: result.gating, verdict: result.verdict, ...(result.required ? { required: true } : {}) });
+          if (options.spool) options.spool.putCheck(i, position, result);
+          else checks.set(position, result);
+        };
+        const run = await runProfile(loaded, summaries[i]!, plan, keep, {
           ...options,
           secrets,
           signal: profileSignal,
@@ -114,10 +122,18 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
           pacing,
           cleanups,
         });
-        for (const c of run.checks) verdictInputs.push({ gating: c.gating, verdict: c.verdict, ...(c.required ? { required: true } : {}) });
-        // With a spool, a finished profile goes to disk and is not kept here.
-        if (!options.spool) return run;
-        options.spool.put(i, run);
+        // The fields in results.json's order; with a spool the checks are on disk already, and the spool puts them here when it reads the profile.
+        const finished: ProfileRun = {
+          profile: run.profile,
+          ...(run.preflight ? { preflight: run.preflight } : {}),
+          checks: options.spool ? [] : plan.map((_, position) => checks.get(position)!),
+          requestsSent: run.requestsSent,
+          requestBudget: run.requestBudget,
+          notes: run.notes,
+        };
+        // With a spool, a finished profile goes to disk (its checks are there already) and is not kept here.
+        if (!options.spool) return finished;
+        options.spool.put(i, finished);
         return undefined;
       });
     }),
@@ -160,12 +176,14 @@ interface ProfileRunContext extends RunOptions {
   readonly cleanups: CleanupRecord[];
 }
 
+/** Runs one profile's checks; each finished check is handed to `keep` (with its position in the plan) as it finishes. */
 async function runProfile(
   loaded: LoadedProfile,
   summary: ProfileSummary,
   plan: readonly PlannedCheck[],
+  keep: (position: number, result: CheckResult) => void,
   ctx: ProfileRunContext,
-): Promise<ProfileRun> {
+): Promise<Omit<ProfileRun, 'checks'>> {
   const { profile } = loaded;
   const budget = new RequestBudget(ctx.budget ?? profile.target.budget);
   // --ca wins over the profile's target.ca (already read by the loader).
@@ -185,9 +203,8 @@ async function runProfile(
     ca: ctx.ca ?? loaded.ca,
   });
   const notes: string[] = [];
-  const results = new Map<PlannedCheck, CheckResult>();
   const runOne = async (planned: PlannedCheck, hold?: object) => {
-    results.set(planned, await runCheck(planned, loaded, summary, baseClient, ctx, notes, hold));
+    keep(plan.indexOf(planned), await runCheck(planned, loaded, summary, baseClient, ctx, notes, hold));
   };
   let pre: Preflight | undefined;
 
@@ -197,7 +214,7 @@ async function runProfile(
     if (pre && !pre.reachable) {
       // Nothing can be judged against a target that does not answer: one message, no check sent anything.
       ctx.observer.preflightFinished(summary, pre);
-      for (const p of plan) results.set(p, unrunResult(p, `${NOT_RUN_UNREACHABLE} (${pre!.message})`, ctx, summary));
+      for (const [position, p] of plan.entries()) keep(position, unrunResult(p, `${NOT_RUN_UNREACHABLE} (${pre!.message})`, ctx, summary));
       return finishProfile();
     }
 
@@ -253,11 +270,10 @@ async function runProfile(
   }
   return finishProfile();
 
-  function finishProfile(): ProfileRun {
+  function finishProfile(): Omit<ProfileRun, 'checks'> {
     return {
       profile: summary,
       ...(pre ? { preflight: pre } : {}),
-      checks: plan.map((p) => results.get(p)!),
       requestsSent: budget.spent,
       requestBudget: budget.limit,
       notes,

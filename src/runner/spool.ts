@@ -1,9 +1,12 @@
-// Finished profiles wait on disk, not in memory (issue #15: a thousand keys in
-// a minute under 500 MB). Each profile's ProfileRun is appended to one JSON
-// lines file as soon as the profile finishes and the runner drops it; a
-// profile's evidence (every exchange of every check) is then held only while
-// that profile runs. The spool remembers where each line is, so the run is
-// read back in profile order, however the profiles finished.
+// Finished checks and profiles wait on disk, not in memory (issue #15: a
+// thousand keys in a minute under 500 MB). Each check's result is appended to
+// one JSON lines file as soon as the check finishes (putCheck), and its
+// profile's run, without the checks, when the profile finishes (put): a
+// check's evidence (every exchange it made) is held only while the check
+// runs, not while the rest of its profile waits on revocation and rate
+// windows. The spool remembers where each line is, so the run is read back in
+// profile order, each profile with its checks in plan order, however they
+// finished.
 //
 // The spool holds what results.json will hold (already redacted), in a folder
 // the caller creates and removes after publishing. It is also how the
@@ -11,7 +14,13 @@
 // profile is parsed again when a reporter asks for it, and let go after.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProfileRun, ProfileSource } from '../result.js';
+import type { CheckResult, ProfileRun, ProfileSource } from '../result.js';
+
+/** Where a line is in the file: its byte offset and length (without the line break). */
+interface Line {
+  readonly offset: number;
+  readonly length: number;
+}
 
 /** The spool file's name inside the folder it is given. */
 export const SPOOL_FILE = 'profiles.jsonl';
@@ -20,8 +29,10 @@ export class ProfileSpool implements ProfileSource {
   readonly file: string;
   private readonly fd: number;
   private end = 0;
-  /** Where profile i's line is: its byte offset and length. */
-  private readonly lines = new Map<number, { offset: number; length: number }>();
+  /** Where profile i's line is, and its checks' lines when they were put one by one. */
+  private readonly lines = new Map<number, { run: Line; checks: readonly Line[] }>();
+  /** The checks of profiles still running, by position in the plan. */
+  private readonly running = new Map<number, Line[]>();
   /** The profile indices in order, once asked for (a put clears it). */
   private order: number[] | undefined;
 
@@ -52,21 +63,49 @@ export class ProfileSpool implements ProfileSource {
     return this.runs();
   }
 
-  /** Appends profile `index`'s run; the caller need not keep it. */
+  /** Appends the result of profile `profile`'s check at `position` in its plan; the caller need not keep it. */
+  putCheck(profile: number, position: number, result: CheckResult): void {
+    if (this.lines.has(profile)) throw new Error(`profile ${profile} is already in the spool`);
+    const checks = this.running.get(profile) ?? [];
+    if (checks[position]) throw new Error(`check ${position} of profile ${profile} is already in the spool`);
+    checks[position] = this.append(result);
+    this.running.set(profile, checks);
+  }
+
+  /**
+   * Appends profile `index`'s run; the caller need not keep it. When its checks
+   * were put one by one (putCheck), `run.checks` is empty and they are its checks.
+   */
   put(index: number, run: ProfileRun): void {
     if (this.lines.has(index)) throw new Error(`profile ${index} is already in the spool`);
-    const bytes = Buffer.from(`${JSON.stringify(run)}\n`, 'utf8');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
-    this.lines.set(index, { offset: this.end, length: bytes.length - 1 });
+    const checks = this.running.get(index) ?? [];
+    if (checks.length > 0 && run.checks.length > 0) throw new Error(`profile ${index} has checks both in the spool and in its run`);
+    for (let i = 0; i < checks.length; i++) if (!checks[i]) throw new Error(`check ${i} of profile ${index} is not in the spool`);
+    this.lines.set(index, { run: this.append(run), checks });
+    this.running.delete(index);
     this.order = undefined;
-    this.end += bytes.length;
   }
 
   /** Profile `index`'s run, read back from disk. */
   get(index: number): ProfileRun {
     const at = this.lines.get(index);
     if (!at) throw new Error(`profile ${index} is not in the spool`);
+    const run = this.read<{ -readonly [K in keyof ProfileRun]: ProfileRun[K] }>(at.run, index);
+    // Assigned in place, so `checks` keeps its place among the fields (results.json writes them in this order).
+    if (at.checks.length > 0) run.checks = at.checks.map((line) => this.read<CheckResult>(line, index));
+    return run;
+  }
+
+  private append(value: unknown): Line {
+    const bytes = Buffer.from(`${JSON.stringify(value)}\n`, 'utf8');
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
+    const line = { offset: this.end, length: bytes.length - 1 };
+    this.end += bytes.length;
+    return line;
+  }
+
+  private read<T>(at: Line, index: number): T {
     const bytes = Buffer.alloc(at.length);
     let read = 0;
     while (read < at.length) {
@@ -74,7 +113,7 @@ export class ProfileSpool implements ProfileSource {
       if (n === 0) throw new Error(`the spool ${this.file} ends before profile ${index}`);
       read += n;
     }
-    return JSON.parse(bytes.toString('utf8')) as ProfileRun;
+    return JSON.parse(bytes.toString('utf8')) as T;
   }
 
   /** Every profile's run in profile order (0, 1, …), one at a time. */

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSuite } from '../../src/checks/suite.js';
 import { startReferenceTarget, type ReferenceTarget } from '../../src/reference/index.js';
-import type { ProfileRun, RunResult } from '../../src/result.js';
+import type { CheckResult, ProfileRun, RunResult } from '../../src/result.js';
 import { jsonReporter, resultsJsonChunks } from '../../src/reporters/json.js';
 import { runSuite } from '../../src/runner/run.js';
 import { ProfileSpool } from '../../src/runner/spool.js';
@@ -44,10 +44,20 @@ function profiles() {
 function recordingSpool(folder: string) {
   const spool = new ProfileSpool(folder);
   const given = new Map<number, string>();
-  const refs: WeakRef<ProfileRun>[] = [];
+  const refs: WeakRef<object>[] = [];
+  // As JSON: holding the results themselves would keep them alive.
+  const checks = new Map<number, string[]>();
+  const putCheck = spool.putCheck.bind(spool);
+  spool.putCheck = (profile, position, result) => {
+    checks.set(profile, Object.assign(checks.get(profile) ?? [], { [position]: JSON.stringify(result) }));
+    refs.push(new WeakRef(result));
+    putCheck(profile, position, result);
+  };
   const put = spool.put.bind(spool);
   spool.put = (index, run) => {
-    given.set(index, JSON.stringify(run));
+    // Each check was put as it finished; the profile's run comes without them.
+    expect(run.checks).toEqual([]);
+    given.set(index, JSON.stringify({ ...run, checks: (checks.get(index) ?? []).map((c) => JSON.parse(c) as CheckResult) }));
     refs.push(new WeakRef(run));
     put(index, run);
   };
@@ -90,7 +100,8 @@ describe('runner: finished profiles go to the spool', () => {
     const { spool, refs } = recordingSpool(folder);
     const run = await runSuite({ profiles: profiles(), suite: loadSuite(PRELAUNCH_SUITE), only: ['auth.valid-key-accepted'], spool });
     spool.close();
-    expect(refs).toHaveLength(PROFILES);
+    // Each profile's run and its one check, each handed over as it finished.
+    expect(refs).toHaveLength(PROFILES * 2);
     // Two collections and a turn of the event loop between them (a WeakRef lives to the end of the turn that made it).
     gc();
     await new Promise((r) => setImmediate(r));
@@ -114,6 +125,26 @@ describe('runner: finished profiles go to the spool', () => {
     // The file is JSON lines, one profile each, in the order they finished.
     const lines = readFileSync(spool.file, 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as ProfileRun).notes[0])).toEqual(runs.map((_, i) => `note ${i}: délai ✓`).reverse());
+  });
+
+  it('takes each check as it finishes and gives the profile back with its checks in plan order', () => {
+    const folder = mkdtempSync(join(dir, 'checks-'));
+    const spool = new ProfileSpool(folder);
+    const [first, second] = ALL_SHAPES.mixed!().profiles.concat(ALL_SHAPES.severalProfiles!().profiles);
+    // Checks finish in any order, interleaved with another profile's; the run comes last, without them.
+    const order = first!.checks.map((_, i) => i).reverse();
+    for (const [k, i] of order.entries()) {
+      spool.putCheck(0, i, first!.checks[i]!);
+      if (k < second!.checks.length) spool.putCheck(1, k, second!.checks[k]!);
+    }
+    expect(() => spool.putCheck(0, 0, first!.checks[0]!)).toThrow(/already in the spool/);
+    spool.put(1, { ...second!, checks: [] });
+    spool.put(0, { ...first!, checks: [] });
+    // Byte for byte what the profile held, fields in their order (results.json is written from what is read here).
+    expect(JSON.stringify(spool.get(0))).toBe(JSON.stringify(first));
+    expect(JSON.stringify([...spool])).toBe(JSON.stringify([first, second]));
+    expect(() => spool.putCheck(0, 1, first!.checks[1]!)).toThrow(/already in the spool/);
+    spool.close();
   });
 });
 
