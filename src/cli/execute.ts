@@ -175,18 +175,19 @@ async function runAndPublish(
 
 /**
  * How far V8 lets the heap grow past what the last full collection found
- * alive: 100 = twice the live size. By default V8 picks up to 4× when
- * collecting is cheap next to the program's own work, which is what a run
- * does: its checks' exchanges, closures and sockets live for seconds (so they
- * outlive the young generation) and then die by the thousand. Measured for
- * issue #15: a 500-profile run at --concurrency 200 never had more than ~165 MB
- * alive (most of it every secret's forms for redaction and the profiles in
- * progress), yet its RSS reached 993 MiB; a 300-profile run peaked at 533-560
- * MiB by default and 347 MiB at 2×, for about the same CPU time. Set for the
+ * alive: 50 = one and a half times the live size. By default V8 picks up to
+ * 4× when collecting is cheap next to the program's own work, which is what a
+ * run does: its checks' exchanges, closures and sockets live for seconds (so
+ * they outlive the young generation) and then die by the thousand. Measured
+ * for issue #15 at --concurrency 200: a 600-profile run never had more than
+ * ~190 MB alive (most of it every secret's forms for redaction, and the
+ * profiles in progress), yet a 500-profile run's RSS reached 993 MiB; a
+ * 300-profile run peaked at 533-560 MiB by default, 360-371 MiB at 2× and
+ * 309-316 MiB at 1.5×, for some 5-15% more CPU time than at 2×. Set for the
  * whole process (a CLI run owns it); V8 reads it each time it sizes the heap
  * after a collection.
  */
-const HEAP_GROWING_PERCENT = 100;
+const HEAP_GROWING_PERCENT = 50;
 
 function keepHeapNearLiveSize(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);

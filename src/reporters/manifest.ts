@@ -1,6 +1,7 @@
 // manifest.sha256: the digest of every file a run wrote, in the format
 // `sha256sum -c manifest.sha256` checks (run inside the report directory).
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -12,15 +13,20 @@ export async function writeManifest(outDir: string, files: readonly string[]): P
     .filter((name) => name && !name.startsWith('..') && !name.includes('\n') && basename(name) !== MANIFEST_NAME)
     .sort();
   for (const name of names) {
-    const digest = createHash('sha256')
-      .update(await readFile(join(outDir, name)))
-      .digest('hex');
+    const digest = await sha256OfFile(join(outDir, name));
     // Two spaces: text mode, the format sha256sum prints and checks. Paths use '/'.
     lines.push(`${digest}  ${name.split(sep).join('/')}`);
   }
   const file = join(outDir, MANIFEST_NAME);
   await writeFile(file, lines.map((l) => `${l}\n`).join(''), 'utf8');
   return file;
+}
+
+/** A file's sha256 hex, read a block at a time: a 1,000-profile run's results.json is over 100 MB. */
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const block of createReadStream(file)) hash.update(block as Buffer);
+  return hash.digest('hex');
 }
 
 /** The names in a manifest whose digest no longer matches (the tests' check that a manifest seals what was written). */
