@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TimingFirstSequencer } from './test/setup/sequencer.js';
 
 // Tests that wait on wall-clock protocol windows (rate windows, revocation
 // stability windows, expiries, gateways' limiters) but judge each case against a
@@ -38,12 +39,23 @@ export const TIMING_ALONE = [
 
 export const TIMING_SENSITIVE = [...TIMING_WAITS, ...TIMING_ALONE];
 
+/**
+ * The first group's workers (vitest wants one count per group): one for each
+ * timing file, which mostly waits for a timing slot or on protocol windows,
+ * and UNIT_WORKERS more for the unit files from the start.
+ */
+const UNIT_WORKERS = 3;
+const FIRST_GROUP_WORKERS = TIMING_WAITS.length + UNIT_WORKERS;
+
 export default defineConfig({
   test: {
     // Every test talks to loopback servers it starts itself.
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    sequence: { sequencer: TimingFirstSequencer },
+    // `npm test` is one vitest run of two groups, one after the other: first
+    // `unit` and `timing` side by side, then `timing-alone`.
     projects: [
       {
         extends: true,
@@ -51,17 +63,29 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: TIMING_SENSITIVE,
-          // Vitest's default on a 2-core machine is one file at a time (cores − 1), yet most
-          // of these files spend their time waiting on loopback servers, child processes
-          // (the built CLI, npm, bash) and sleeps, not on a core: three at a time overlap
-          // those waits. Nothing here depends on the clock (those files are the timing project).
-          maxWorkers: 3,
+          // Nothing here depends on the clock: these files fill the cores the
+          // timing files leave idle, at a lower CPU priority (test/setup/background-priority.ts).
+          setupFiles: ['test/setup/background-priority.ts'],
+          maxWorkers: FIRST_GROUP_WORKERS,
           sequence: { groupOrder: 0 },
         },
       },
-      // `npm test` runs the three projects in one vitest run, one group after the other.
-      { extends: true, test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'timing-alone', include: TIMING_ALONE, fileParallelism: false, sequence: { groupOrder: 2 } } },
+      {
+        extends: true,
+        test: {
+          name: 'timing',
+          include: TIMING_WAITS,
+          // Two timing files at a time (test/setup/timing-slot.ts), handed out first (test/setup/sequencer.ts).
+          setupFiles: ['test/setup/timing-slot.ts'],
+          maxWorkers: FIRST_GROUP_WORKERS,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      // Two files at a time with nothing else running; stability's scenarios all side by side.
+      {
+        extends: true,
+        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 2, maxConcurrency: 16, sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });
