@@ -8,6 +8,6 @@
 // the priority. Raising a priority needs privileges; lowering never does.
 import { getPriority, setPriority } from 'node:os';
 
-export const BACKGROUND_NICE = 15;
+const BACKGROUND_NICE = 15;
 
 if (getPriority() < BACKGROUND_NICE) setPriority(BACKGROUND_NICE);

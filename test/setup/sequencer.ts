@@ -7,7 +7,7 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** The projects whose files take a timing slot. */
-export const SLOTTED_PROJECTS = new Set(['timing']);
+const SLOTTED_PROJECTS = new Set(['timing']);
 
 export class TimingFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
