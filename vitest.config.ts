@@ -84,7 +84,7 @@ export default defineConfig({
       // Two files at a time with nothing else running; stability's scenarios all side by side.
       {
         extends: true,
-        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 2, maxConcurrency: 16, sequence: { groupOrder: 1 } },
+        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 2, maxConcurrency: 8, sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -1,5 +1,5 @@
-// The unit project's files run at a lower CPU priority (nice 15) than the
-// timing files beside them. The timing files mostly wait on protocol windows,
+// The unit project's files run at a lower CPU priority (15 nice steps) than
+// the timing files beside them. The timing files mostly wait on protocol windows,
 // but when they do need a core (a burst, a probe timed to the millisecond)
 // they must get it at once, not after a unit file's CPU-bound work: the kernel
 // gives a nice-0 process about thirty times the share of a nice-15 one, so the
@@ -8,6 +8,7 @@
 // the priority. Raising a priority needs privileges; lowering never does.
 import { getPriority, setPriority } from 'node:os';
 
-const BACKGROUND_NICE = 15;
+/** How much lower than the run itself (nice values run from -20 to 19). */
+const LOWER_BY = 15;
 
-if (getPriority() < BACKGROUND_NICE) setPriority(BACKGROUND_NICE);
+setPriority(Math.min(19, getPriority() + LOWER_BY));
