@@ -4,8 +4,9 @@ import { TimingFirstSequencer } from './test/setup/sequencer.js';
 // Tests that wait on wall-clock protocol windows (rate windows, revocation
 // stability windows, expiries, gateways' limiters) but judge each case against a
 // target, ports and temp dirs of their own, with lags bracketed by what the
-// target itself recorded: most of their time is waiting, not CPU. They run after
-// the unit project, two files at a time, so their waits overlap.
+// target itself recorded: most of their time is waiting, not CPU. They run
+// beside the unit files from the start, two at a time (test/setup/timing-slot.ts),
+// while the unit files run at a lower CPU priority (test/setup/background-priority.ts).
 export const TIMING_WAITS = [
   'test/detection/lifecycle-matrix.test.ts',
   'test/detection/behaviours.test.ts',
@@ -17,16 +18,17 @@ export const TIMING_WAITS = [
   // Real gateways (Debian's nginx and HAProxy) on free loopback ports of their own.
   'test/recipes/nginx.test.ts',
   'test/recipes/haproxy.test.ts',
+  // Every scenario's real bin side by side against targets in this one process
+  // (five at a time): verdicts, not wall-clock figures, but the targets must answer on time.
+  'test/reliability/stability.test.ts',
 ];
 
 // Tests whose assertions are wall-clock figures (revocation latency within 50 ms
 // at a 10 ms probe resolution, 1 s rate windows a proxy straddles on purpose,
 // signals sent mid-burst, a burst paced against a window, 20 ms of injected
-// latency): they run last, one file at a time, so nothing else on a busy 2-core
-// machine skews what they measure.
+// latency): they run last, two files at a time (each mostly waiting) and
+// nothing else, so no CPU-bound file skews what they measure.
 export const TIMING_ALONE = [
-  // Every scenario's real bin side by side against targets in this one process.
-  'test/reliability/stability.test.ts',
   'test/detection/revocation-latency.test.ts',
   'test/reliability/budget.test.ts',
   'test/reliability/interrupt.test.ts',
@@ -81,10 +83,10 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
-      // Two files at a time with nothing else running; stability's scenarios all side by side.
+      // Two files at a time, with nothing else running.
       {
         extends: true,
-        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 2, maxConcurrency: 8, sequence: { groupOrder: 1 } },
+        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 2, sequence: { groupOrder: 1 } },
       },
     ],
   },
