@@ -129,9 +129,8 @@ describe('report.html', () => {
   });
 
   it('stays small enough to open with 10,000 checks', () => {
-    const t0 = performance.now();
+    // How fast it renders is a figure of `npm run bench` (Reports at scale), not a timed assertion here.
     const html = renderHtml(large(10_000));
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(Buffer.byteLength(html)).toBeLessThan(15_000_000);
     expect(html).toContain('passed and skipped checks list their exchanges one line each');
     expect(html).toMatch(/and [\d,]+ more that passed or were skipped/);

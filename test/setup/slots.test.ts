@@ -1,0 +1,35 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/tmp.js';
+import { takeSlot } from './slots.js';
+
+describe('test-run slots (test/setup/slots.ts)', () => {
+  it('lets at most `count` holders in at once, and every waiter in eventually', async () => {
+    const folder = join(tempDir('keyprobe-slots-').dir, 'run');
+    let holding = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const slot = await takeSlot(folder, 2, 5);
+        holding++;
+        most = Math.max(most, holding);
+        await sleep(30);
+        holding--;
+        slot.release();
+      }),
+    );
+    expect(most).toBe(2);
+  });
+
+  it('takes back a slot whose holder died', async () => {
+    const folder = join(tempDir('keyprobe-slots-').dir, 'run');
+    mkdirSync(join(folder, 'slot-0'), { recursive: true });
+    // A pid no process has (above the kernel's pid_max).
+    writeFileSync(join(folder, 'slot-0', 'pid'), '4194305');
+    const slot = await takeSlot(folder, 1, 5);
+    expect(slot.index).toBe(0);
+    slot.release();
+  });
+});
