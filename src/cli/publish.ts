@@ -105,7 +105,12 @@ export async function publishReports(
     const written = await writeReports(result, staging, reporters);
     files.push(...written.files);
     failures.push(...written.failures);
-    const withheld = await withholdLeaks(scanner, files);
+    const { withheld, unscannable } = await withholdLeaks(scanner, files);
+    for (const u of unscannable)
+      failures.push({
+        reporter: 'secret-scan',
+        message: `${relative(staging, u.file)} could not be scanned for secrets (${u.message}); it was replaced by a note, not published`,
+      });
     try {
       files.push(await writeManifest(staging, files));
     } catch (err) {

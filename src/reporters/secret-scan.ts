@@ -4,7 +4,7 @@
 // says which file, which secret (by fingerprint) and in which form, never
 // what. Everything the CLI prints is screened the same way before it reaches
 // the terminal. A hit sets exit 4.
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { LeakFinding, LeakScanner } from '../leaks/scanner.js';
 import { esc } from './escape.js';
@@ -14,17 +14,42 @@ export interface WithheldFile {
   readonly findings: readonly LeakFinding[];
 }
 
-/** Scans each file; those that hold a secret are overwritten with a stub. Unreadable files are left to the reporter that wrote them. */
-export async function withholdLeaks(scanner: LeakScanner, files: readonly string[]): Promise<WithheldFile[]> {
-  const withheld: WithheldFile[] = [];
-  if (scanner.size === 0) return withheld;
+export interface ScanOutcome {
+  /** Files replaced by a stub because they held a secret. */
+  readonly withheld: WithheldFile[];
+  /** Files replaced by a stub because they could not be scanned (never published unscanned), with why. */
+  readonly unscannable: { readonly file: string; readonly message: string }[];
+}
+
+/**
+ * Scans each file; those that hold a secret are overwritten with a stub. A
+ * file that cannot be scanned is overwritten too: the scan fails closed. A
+ * file that is not there (its reporter failed before writing it) holds nothing.
+ */
+export async function withholdLeaks(scanner: LeakScanner, files: readonly string[]): Promise<ScanOutcome> {
+  const outcome: ScanOutcome = { withheld: [], unscannable: [] };
+  if (scanner.size === 0) return outcome;
   for (const file of files) {
-    const findings = await scanner.scanFile(file).catch(() => []);
+    let findings: LeakFinding[];
+    try {
+      findings = await scanner.scanFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      const message = err instanceof Error ? err.message : String(err);
+      // Replaced by a note, or removed if even that cannot be written: never left as it was.
+      await writeFile(file, unscannableStub(basename(file)), 'utf8').catch(() => rm(file, { recursive: true, force: true }));
+      outcome.unscannable.push({ file, message });
+      continue;
+    }
     if (findings.length === 0) continue;
     await writeFile(file, stubFor(basename(file), findings), 'utf8');
-    withheld.push({ file, findings });
+    outcome.withheld.push({ file, findings });
   }
-  return withheld;
+  return outcome;
+}
+
+function unscannableStub(name: string): string {
+  return `keyprobe withheld ${name}: its leak scan could not read it after writing it, so it was replaced by this note rather than published unscanned. The run's console output says why.\n`;
 }
 
 /** "secret sha256:1a2b3c4d (key) as base64; …": what was found, by fingerprint and form. */

@@ -24,8 +24,9 @@ describe('withholding leaking files', () => {
       const xml = tmp.file('junit.xml', `<testsuites><system-out>${[...s].reverse().join('')}</system-out></testsuites>`);
       const scanner = new LeakScanner();
       scanner.add(s, 'key');
-      const withheld = await withholdLeaks(scanner, [clean, html, json, xml, `${tmp.dir}/missing`]);
+      const { withheld, unscannable } = await withholdLeaks(scanner, [clean, html, json, xml, `${tmp.dir}/missing`]);
       expect(withheld.map((w) => w.file)).toEqual([html, json, xml]);
+      expect(unscannable).toEqual([]);
       expect(readFileSync(clean, 'utf8')).toBe('fine\n');
       expect(findSecrets([s], { dirs: [tmp.dir] })).toEqual([]);
 
@@ -42,6 +43,29 @@ describe('withholding leaking files', () => {
       const xsd = readFileSync(new URL('../fixtures/junit-10.xsd', import.meta.url), 'utf8');
       const valid = await validateXML({ xml: [{ fileName: 'junit.xml', contents: junit }], schema: [xsd] });
       expect(valid.errors.map((e) => e.rawMessage)).toEqual([]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('a file the scan cannot read', () => {
+  it('is replaced by a note and reported, never published unscanned', async () => {
+    const tmp = tempDir();
+    try {
+      const s = secret();
+      const report = tmp.file('report.html', `<p>${s}</p>`);
+      const broken = new LeakScanner();
+      broken.add(s, 'key');
+      // A scan that fails (out of memory, a read error) must not count as a clean file.
+      broken.scanFile = async () => {
+        throw new Error('the read failed');
+      };
+      const { withheld, unscannable } = await withholdLeaks(broken, [report]);
+      expect(withheld).toEqual([]);
+      expect(unscannable).toEqual([{ file: report, message: 'the read failed' }]);
+      expect(readFileSync(report, 'utf8')).toMatch(/^keyprobe withheld report.html: its leak scan could not read it/);
+      expect(findSecrets([s], { dirs: [tmp.dir] })).toEqual([]);
     } finally {
       tmp.cleanup();
     }
