@@ -14,6 +14,17 @@
 // started all of a thousand profiles within seconds, and when their waits
 // ended together the target (and keyprobe's own event loop) fell behind so
 // far that probes timed out and grace periods were missed.
+//
+// Within those bounds, a big run also starts profiles only while keyprobe has
+// the time for them: every profile begins with its busiest stretch (the
+// preflight and the request checks, dozens of requests at once), so starting
+// two hundred together kept keyprobe's event loop late by hundreds of
+// milliseconds, and a probe sent late reads as a slow target (a burst slower
+// than its window, a re-check after the window reset: honest `error`s). So
+// once more than UNGATED_IN_PROGRESS profiles are in progress, a new one
+// starts only while the event loop is on time (LoopLag), at most
+// STARTS_PER_TICK at a time, and at least one every TRICKLE_MS whatever the
+// lag (a machine busy with other work still makes progress).
 import { listenForClockWaits } from '../clock-waits.js';
 
 /**
@@ -22,6 +33,38 @@ import { listenForClockWaits } from '../clock-waits.js';
  * three profiles in progress per slot keep about `cap` of them working.
  */
 export const IN_PROGRESS_PER_SLOT = 3;
+
+/** Runs this small start their profiles as slots allow, without watching the event loop (tests, most CI runs). */
+export const UNGATED_IN_PROGRESS = 16;
+/** How often the event loop's lag is measured, and queued profiles looked at. */
+const TICK_MS = 10;
+/** New profiles start only while the event loop's recent lag is below this. */
+export const MAX_START_LAG_MS = 20;
+/** Profiles started per tick at most: spread out, so the lag they cause shows before more start. */
+const STARTS_PER_TICK = 2;
+/** However late the event loop, one queued profile starts at least this often. */
+const TRICKLE_MS = 250;
+
+/** How late keyprobe's event loop runs a timer, lately: measured on a timer of TICK_MS, decaying by half each tick. */
+class LoopLag {
+  recentMs = 0;
+  private last = performance.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(onTick: () => void) {
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      const late = Math.max(0, now - this.last - TICK_MS);
+      this.last = now;
+      this.recentMs = Math.max(late, this.recentMs / 2);
+      onTick();
+    }, TICK_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
 
 export class ProfileSlots {
   /** Profiles started and not waiting on a clock. */
@@ -32,8 +75,16 @@ export class ProfileSlots {
   /** The most profiles that were working at one moment, and in progress at one moment. */
   peakWorking = 0;
   peakInProgress = 0;
+  /** Watches the event loop while profiles are queued beyond UNGATED_IN_PROGRESS (undefined otherwise). */
+  private lag?: LoopLag;
+  private startsThisTick = 0;
+  private lastStart = 0;
 
-  constructor(readonly cap: number) {}
+  /** `loopLagMs`, for tests: what the event loop's lag reads (default: measured). */
+  constructor(
+    readonly cap: number,
+    private readonly loopLagMs?: () => number,
+  ) {}
 
   /** Runs `task` once a slot is free; `signal` is the task's own, so its clock waits lend the slot. */
   async run<T>(signal: AbortSignal, task: () => Promise<T>): Promise<T> {
@@ -66,13 +117,30 @@ export class ProfileSlots {
   }
 
   private mayStart(): boolean {
-    return this.working < this.cap && this.inProgress < this.cap * IN_PROGRESS_PER_SLOT;
+    if (this.working >= this.cap || this.inProgress >= this.cap * IN_PROGRESS_PER_SLOT) return false;
+    if (this.inProgress < UNGATED_IN_PROGRESS) return true;
+    this.lag ??= new LoopLag(() => this.tick());
+    if (this.startsThisTick >= STARTS_PER_TICK) return false;
+    const lagMs = this.loopLagMs?.() ?? this.lag.recentMs;
+    return lagMs < MAX_START_LAG_MS || performance.now() - this.lastStart >= TRICKLE_MS;
   }
 
   private start(): void {
     this.inProgress++;
     this.peakInProgress = Math.max(this.peakInProgress, this.inProgress);
+    this.startsThisTick++;
+    this.lastStart = performance.now();
     this.take();
+  }
+
+  /** Every TICK_MS while the event loop is watched: the next queued profiles may start; nothing queued, stop watching. */
+  private tick(): void {
+    this.startsThisTick = 0;
+    this.pump();
+    if (this.queue.length === 0) {
+      this.lag?.stop();
+      this.lag = undefined;
+    }
   }
 
   private take(): void {

@@ -2,9 +2,9 @@
 // without queueing when the wait ends, and no more than IN_PROGRESS_PER_SLOT ×
 // cap profiles are ever started and unfinished (lending without that bound
 // let a thousand profiles start at once and swamp the target).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clockWait, LEND_MIN_MS } from '../../src/clock-waits.js';
-import { IN_PROGRESS_PER_SLOT, ProfileSlots } from '../../src/runner/slots.js';
+import { IN_PROGRESS_PER_SLOT, MAX_START_LAG_MS, ProfileSlots, UNGATED_IN_PROGRESS } from '../../src/runner/slots.js';
 
 /** A wait that ends when the test says so, reported as a long clock wait. */
 function gate() {
@@ -85,5 +85,44 @@ describe('ProfileSlots', () => {
     g.open();
     await Promise.all([runA, runB]);
     expect(started).toEqual(['a', 'b']);
+  });
+});
+
+describe('ProfileSlots in a big run', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('starts profiles beyond UNGATED_IN_PROGRESS only while the event loop is on time, a few per tick, and one per TRICKLE_MS regardless', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'performance'] });
+    let lagMs = 100;
+    const cap = 100;
+    const slots = new ProfileSlots(cap, () => lagMs);
+    const started: number[] = [];
+    const gates = Array.from({ length: UNGATED_IN_PROGRESS + 20 }, gate);
+    const runs = gates.map((g, i) =>
+      slots.run(new AbortController().signal, async () => {
+        started.push(i);
+        await g.opened;
+      }),
+    );
+    await settle();
+    // The first UNGATED_IN_PROGRESS start at once, as in any small run.
+    expect(started).toHaveLength(UNGATED_IN_PROGRESS);
+    // The event loop is late: nothing more starts for a while, though slots are free…
+    await vi.advanceTimersByTimeAsync(100);
+    expect(started).toHaveLength(UNGATED_IN_PROGRESS);
+    // …but one profile every TRICKLE_MS all the same.
+    await vi.advanceTimersByTimeAsync(200);
+    expect(started).toHaveLength(UNGATED_IN_PROGRESS + 1);
+    // On time again: the rest start, two per 10 ms tick, not all at once.
+    lagMs = 0;
+    await vi.advanceTimersByTimeAsync(10);
+    expect(started).toHaveLength(UNGATED_IN_PROGRESS + 3);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(started).toHaveLength(UNGATED_IN_PROGRESS + 20);
+    expect(lagMs).toBeLessThan(MAX_START_LAG_MS);
+    for (const g of gates) g.open();
+    await Promise.all(runs);
   });
 });
