@@ -15,6 +15,8 @@ export interface Timed {
   readonly peakRss?: number;
   /** The child's CPU time (user + system) in ms, with peakRss. */
   readonly cpuMs?: number;
+  /** The child's event loop delay over its life (99th percentile and most, ms), with peakRss. */
+  readonly loopDelay?: { readonly p99Ms: number; readonly maxMs: number };
 }
 
 const RSS_HOOK = fileURLToPath(new URL('./rss-hook.js', import.meta.url));
@@ -62,11 +64,13 @@ export async function timedSpawn(
       if (timer) clearTimeout(timer);
       let peakRss: number | undefined;
       let cpuMs: number | undefined;
+      let loopDelay: Timed['loopDelay'];
       if (rssFile) {
         try {
-          const [rss, cpuUs] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
+          const [rss, cpuUs, p99Ms, maxMs] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
           peakRss = rss;
           cpuMs = cpuUs! / 1000;
+          loopDelay = { p99Ms: p99Ms!, maxMs: maxMs! };
         } catch {
           peakRss = undefined;
         }
@@ -79,6 +83,7 @@ export async function timedSpawn(
         stderr: Buffer.concat(err).toString('utf8'),
         ...(peakRss !== undefined ? { peakRss } : {}),
         ...(cpuMs !== undefined ? { cpuMs } : {}),
+        ...(loopDelay ? { loopDelay } : {}),
       });
     });
   });
