@@ -126,7 +126,6 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
         const generated = await startDemoTargetChild(PROFILES, join(dir, 'profiles'), cpuProf('target'));
         try {
           generated.resetStats();
-          let requestsSoFar = 0;
           const out = join(dir, 'reports');
           const samples: { at: number; rss: number }[] = [];
           let sampler: NodeJS.Timeout | undefined;
@@ -148,12 +147,14 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
                   if (r !== undefined) samples.push({ at: now, rss: r });
                   if (now - lastProgress >= 10_000) {
                     lastProgress = now;
-                    void generated.stats().then((st) => {
-                      requestsSoFar = st.requests;
-                    });
-                    ctx.progress(
-                      `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${requestsSoFar} requests so far`,
-                    );
+                    // The target answers over its stdin/stdout: the line goes out once it has.
+                    void generated
+                      .stats()
+                      .then((st) =>
+                        ctx.progress(
+                          `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${st.requests} requests so far`,
+                        ),
+                      );
                   }
                 }, SAMPLE_MS);
               },
