@@ -50,7 +50,7 @@ interface Form {
 }
 
 /** Forms are looked up by runs of this many characters. */
-const WINDOW = 8;
+export const WINDOW = 8;
 /** A form's index and a window's offset in it are packed in one number: offset below this. */
 const OFFSETS = 1 << 20;
 /**
@@ -101,7 +101,8 @@ function fold(text: string): string {
  */
 function windowOffsets(length: number, min: number): number[] {
   if (min >= length) return [length - WINDOW];
-  const step = min - WINDOW + 1;
+  // secretForms never asks for runs shorter than a window; were one to, every window is indexed rather than a step of 0 or less looping forever.
+  const step = Math.max(1, min - WINDOW + 1);
   const offsets: number[] = [];
   for (let offset = step - 1; offset + WINDOW <= length; offset += step) offsets.push(offset);
   return offsets;
@@ -144,7 +145,14 @@ const HTML_NAMES: Readonly<Record<string, string>> = {
 export function secretForms(secret: string): { text: string; min: number }[] {
   const fragment = leakFragmentLength(secret.length);
   const whole = (text: string) => ({ text, min: text.length });
-  const runs = (text: string, scale = 1) => ({ text, min: Math.min(text.length, Math.ceil(fragment * scale)) });
+  // A run shorter than a window cannot be looked up (and would let a few
+  // escape characters stand for a secret): it only happens for a secret of
+  // 4-7 characters, which counts whole (leakFragmentLength), and so does every
+  // form of it that an encoding made longer (`a"b"` → `a%22b%22`).
+  const runs = (text: string, scale = 1) => {
+    const min = Math.min(text.length, Math.ceil(fragment * scale));
+    return { text, min: min < WINDOW ? text.length : min };
+  };
   const pct = encodeURIComponent(secret);
   // URLSearchParams (form) encoding: encodes ~ ! ' ( ) and writes a space as '+'.
   const form = new URLSearchParams({ k: secret }).toString().slice(2);
