@@ -1,19 +1,26 @@
 // 6. Scale: 100 generated profiles, each with keys of its own, run by
 // `keyprobe run --concurrency 16` (a child process, as in CI) against one
-// reference target served from this process. Wall time from spawn to exit,
-// the child's peak RSS, and requests per second as the target counted them.
-// The wall time is split at the run's finishedAt (results.json) into the
-// checks and what follows them (reports, the secret scan), and set against
-// the floor the protocol imposes: ceil(profiles / concurrency) × one
-// profile's imposed waits, read from the run's own measurements.
+// reference target in a process of its own (lib/target-child.ts), so that
+// keyprobe and the target each get a core and each one's CPU time is its
+// own figure. Wall time from spawn to exit, the child's peak RSS and CPU
+// time, and requests per second as the target counted them. The wall time
+// is split at the run's finishedAt (results.json) into the checks and what
+// follows them (reports, the secret scan), and set against the floor the
+// protocol imposes: ceil(profiles / concurrency) × one profile's imposed
+// waits, read from the run's own measurements.
+//
+// KEYPROBE_BENCH_CPU_PROF=DIR runs both processes under `node --cpu-prof`
+// and writes their .cpuprofile files to DIR (open them in Chrome DevTools);
+// KEYPROBE_BENCH_SCALE_PROFILES=N makes scale-1000 run N profiles instead
+// (a shorter run while developing; its figures are then not the goal's).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Benchmark } from './lib/benchmark.js';
-import { generateProfiles } from './lib/generated-profiles.js';
-import { CLI, fromDist, type RunResult, type SeedModule } from './lib/keyprobe.js';
+import { CLI, type RunResult } from './lib/keyprobe.js';
 import { currentRss, timedSpawn } from './lib/spawn.js';
 import { formatBytes, formatNumber, show, spread } from './lib/stats.js';
 import type { Row } from './lib/table.js';
+import { startDemoTargetChild } from './lib/target-child.js';
 import { imposedWaits } from './suite-overhead.js';
 
 const GOAL_MS = 60_000;
@@ -33,6 +40,8 @@ interface ScaleSetup {
   readonly timeoutMs: number;
   /** Profiles run again one by one after the first run, whose verdicts must match the big run's (none: not checked). */
   readonly aloneSample: number;
+  /** Why this concurrency, for the notes. */
+  readonly concurrencyNote?: string;
 }
 
 export const scale = scaleBenchmark({
@@ -47,12 +56,24 @@ export const scale = scaleBenchmark({
   aloneSample: 0,
 });
 
+/**
+ * One profile of the prelaunch suite waits about 8.6 s on protocol clocks
+ * (revocation stability window, expiry, rate windows, Retry-After). A minute
+ * for a thousand profiles then needs ceil(1000 / c) × 8.6 s < 60 s, so c ≥
+ * 150; at 200 the floor is 43 s, and 60 s is within 1.5× of it. Beyond that
+ * keyprobe's one core, not the slots, limits the run (its CPU row), and the
+ * slots start profiles only while its event loop keeps time
+ * (src/runner/slots.ts).
+ */
+const SCALE_1000_CONCURRENCY = 200;
+
 // A thousand keys in a minute (issue #15): the same run at ten times the profiles.
 export const scale1000 = scaleBenchmark({
   id: 'scale-1000',
   title: 'Scale (1,000 profiles)',
-  profiles: 1000,
-  concurrency: Number(process.env.KEYPROBE_BENCH_SCALE_CONCURRENCY ?? 16),
+  profiles: Number(process.env.KEYPROBE_BENCH_SCALE_PROFILES ?? 1000),
+  concurrency: Number(process.env.KEYPROBE_BENCH_SCALE_CONCURRENCY ?? SCALE_1000_CONCURRENCY),
+  concurrencyNote: `--concurrency ${SCALE_1000_CONCURRENCY} by default (KEYPROBE_BENCH_SCALE_CONCURRENCY sets another): one profile waits about 8.6 s on protocol clocks, so a minute for 1,000 profiles needs ceil(1000 / c) × 8.6 s < 60 s, c ≥ 150; at 200 that floor is 43 s and 60 s is within 1.5× of it.`,
   goalRssMb: 500,
   repeatCapMs: 150_000,
   maxRuns: (runs) => runs,
@@ -68,7 +89,8 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
     id: setup.id,
     title: setup.title,
     async run(ctx) {
-      const { startDemo } = await fromDist<SeedModule>('demo/seed.js');
+      const cpuProfDir = process.env.KEYPROBE_BENCH_CPU_PROF;
+      const cpuProf = (name: string) => (cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, name)}`] : []);
       // The most expensive benchmark (minutes a run on 2 cores): at most one run
       // fewer than the others, and no further run once REPEAT_CAP_MS is spent.
       const maxRuns = setup.maxRuns(ctx.runs);
@@ -81,6 +103,11 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
       const rss: number[] = [];
       const rssDuringChecks: number[] = [];
       const rates: number[] = [];
+      const keyprobeCpu: number[] = [];
+      const targetCpu: number[] = [];
+      const peaksInProgress: number[] = [];
+      const targetLoopDelays: number[] = [];
+      const keyprobeLoopDelays: number[] = [];
       const notes: string[] = [];
       let checksPerProfile = 0;
       let aloneCompared = 0;
@@ -94,12 +121,11 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
         }
         runs++;
         const runLabel = `${i + 1}/${maxRuns}`;
-        const demo = await startDemo();
+        const dir = join(ctx.tmp, `scale-${i}`);
+        mkdirSync(join(dir, 'profiles'), { recursive: true });
+        const generated = await startDemoTargetChild(PROFILES, join(dir, 'profiles'), cpuProf('target'));
         try {
-          const dir = join(ctx.tmp, `scale-${i}`);
-          mkdirSync(join(dir, 'profiles'), { recursive: true });
-          const generated = generateProfiles(demo.target, demo.env, PROFILES, join(dir, 'profiles'));
-          demo.target.resetStats();
+          generated.resetStats();
           const out = join(dir, 'reports');
           const samples: { at: number; rss: number }[] = [];
           let sampler: NodeJS.Timeout | undefined;
@@ -112,6 +138,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
               cwd: dir,
               env: { ...process.env, ...generated.env, NO_COLOR: '1' },
               peakRss: true,
+              nodeArgs: cpuProf('keyprobe'),
               timeoutMs: setup.timeoutMs,
               onSpawn: (pid) => {
                 sampler = setInterval(() => {
@@ -120,16 +147,22 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
                   if (r !== undefined) samples.push({ at: now, rss: r });
                   if (now - lastProgress >= 10_000) {
                     lastProgress = now;
-                    ctx.progress(
-                      `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${demo.target.stats().requests} requests so far`,
-                    );
+                    // The target answers over its stdin/stdout: the line goes out once it has.
+                    void generated
+                      .stats()
+                      .then((st) =>
+                        ctx.progress(
+                          `run ${runLabel}: ${Math.round((now - spawnedAt) / 1000)} s, RSS ${r !== undefined ? formatBytes(r) : '?'}, ${st.requests} requests so far`,
+                        ),
+                      );
                   }
                 }, SAMPLE_MS);
               },
             },
           );
           clearInterval(sampler);
-          const requests = demo.target.stats().requests;
+          const targetStats = await generated.stats();
+          const requests = targetStats.requests;
           const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
           if (result.profiles.length !== PROFILES)
             throw new Error(`results.json has ${result.profiles.length} profiles, expected ${PROFILES}`);
@@ -156,6 +189,11 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
           const during = samples.filter((s) => s.at <= checksDone).map((s) => s.rss);
           if (during.length > 0) rssDuringChecks.push(Math.max(...during));
           rates.push(requests / (t.ms / 1000));
+          if (t.cpuMs !== undefined) keyprobeCpu.push(t.cpuMs);
+          if (t.loopDelay) keyprobeLoopDelays.push(t.loopDelay.p99Ms);
+          targetCpu.push(targetStats.cpuMs);
+          targetLoopDelays.push(targetStats.loopDelayP99Ms);
+          peaksInProgress.push(peakInProgress(result));
           if (i === 0 && setup.aloneSample > 0) {
             const sample = sampleOf(generated.files, setup.aloneSample);
             for (const [k, file] of sample.entries()) {
@@ -177,10 +215,10 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
             }
           }
           ctx.progress(
-            `run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, exit ${t.code}`,
+            `run ${runLabel}: ${formatNumber(t.ms / 1000, 1)} s (checks ${formatNumber((checksDone - spawnedAt) / 1000, 1)} s), peak RSS ${t.peakRss !== undefined ? formatBytes(t.peakRss) : '?'}, ${requests} requests, ${targetStats.connections} connections, CPU keyprobe ${formatNumber((t.cpuMs ?? 0) / 1000, 1)} s (loop delay p99 ${formatNumber(t.loopDelay?.p99Ms ?? 0, 0)} ms) · target ${formatNumber(targetStats.cpuMs / 1000, 1)} s (p99 ${formatNumber(targetStats.loopDelayP99Ms, 0)} ms), exit ${t.code}`,
           );
         } finally {
-          await demo.target.close();
+          await generated.close();
         }
       }
       const wall = spread(walls);
@@ -247,12 +285,51 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
         goal: '(no goal; reported)',
         status: 'info',
       });
+      rows.push({
+        benchmark: setup.title,
+        scenario: 'CPU time of the keyprobe process, and of the target process',
+        keyprobe: keyprobeCpu.length > 0 ? show(spread(keyprobeCpu.map((ms) => ms / 1000)), 's', 1) : '—',
+        result:
+          keyprobeLoopDelays.length > 0 ? `keyprobe's event loop delay p99 ${show(spread(keyprobeLoopDelays), 'ms', 0)} (whole run)` : '—',
+        against: `target ${show(spread(targetCpu.map((ms) => ms / 1000)), 's', 1)} (its event loop's delay p99 ${show(spread(targetLoopDelays), 'ms', 0)})`,
+        goal: '(no goal; reported)',
+        status: 'info',
+      });
+      rows.push({
+        benchmark: setup.title,
+        scenario: "profiles in progress at peak (started and unfinished, from the checks' times in results.json)",
+        keyprobe: show(spread(peaksInProgress), '', 0),
+        against: `--concurrency ${CONCURRENCY}`,
+        result: '—',
+        goal: '(no goal; reported)',
+        status: 'info',
+      });
       notes.push(
         `The imposed-wait floor is ceil(${PROFILES} / ${CONCURRENCY}) × one profile's imposed waits (median over the profiles, read from results.json as in Suite overhead): the least wall time a harness that holds a slot through every wait could take to run this suite this way (keyprobe lends a waiting profile's slot, src/runner/slots.ts, so it can beat it). Runs: ${runs} (at most ${maxRuns}, and none started after ${REPEAT_CAP_MS / 1000} s: each takes minutes).`,
       );
+      if (setup.concurrencyNote) notes.push(setup.concurrencyNote);
       return { rows, notes };
     },
   };
+}
+
+/** The most profiles whose checks were under way at one moment: from each profile's first check start to its last check end. */
+function peakInProgress(result: RunResult): number {
+  const edges: [number, number][] = [];
+  for (const p of result.profiles) {
+    const spans = p.checks.map((c) => ({ from: Date.parse(c.startedAt), to: Date.parse(c.startedAt) + c.durationMs }));
+    if (spans.length === 0) continue;
+    edges.push([Math.min(...spans.map((x) => x.from)), 1], [Math.max(...spans.map((x) => x.to)), -1]);
+  }
+  // Ends before starts at the same moment: a profile that finishes as another begins is not counted twice.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, step] of edges) {
+    now += step;
+    peak = Math.max(peak, now);
+  }
+  return peak;
 }
 
 /** `n` files spread over the list: the first, the last and evenly between. */

@@ -13,6 +13,11 @@
 export interface ClockWaitListener {
   began(): void;
   ended(): void;
+  /**
+   * Resolves when a burst may begin, with what to call once it is over (see
+   * whenAdmitted); absent: any time. Resolves at once on an aborted `signal`.
+   */
+  admitBurst?(signal: AbortSignal): Promise<() => void>;
 }
 
 const listeners = new WeakMap<AbortSignal, ClockWaitListener>();
@@ -38,5 +43,23 @@ export async function clockWait<T>(signal: AbortSignal | undefined, ms: number, 
     return await wait;
   } finally {
     listener.ended();
+  }
+}
+
+/**
+ * Runs `burst` (a rate check's burst: it must fit in the limiter's window, so
+ * it needs keyprobe's event loop on time while it runs) once the scheduler of
+ * the work behind `signal` admits it. Waiting before a burst is safe: it
+ * starts on a window that is fresh already (the bucket's hold) and only gets
+ * fresher; an event loop too busy to answer its requests on time is not.
+ */
+export async function whenAdmitted<T>(signal: AbortSignal | undefined, burst: () => Promise<T>): Promise<T> {
+  const listener = signal ? listeners.get(signal) : undefined;
+  if (!signal || !listener?.admitBurst) return burst();
+  const release = await listener.admitBurst(signal);
+  try {
+    return await burst();
+  } finally {
+    release();
   }
 }

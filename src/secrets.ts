@@ -50,9 +50,37 @@ interface Form {
 }
 
 /** Forms are looked up by runs of this many characters. */
-const WINDOW = 8;
+export const WINDOW = 8;
 /** A form's index and a window's offset in it are packed in one number: offset below this. */
 const OFFSETS = 1 << 20;
+/**
+ * Windows are looked up by a rolling hash of their characters, so a text is
+ * searched without cutting a string out of it at every position (a thousand
+ * profiles' secrets make every recorded exchange search an index of hundreds
+ * of thousands of windows); a hit is then compared character by character.
+ */
+const BASE = 0x01000193;
+const WINDOW_POWER = (() => {
+  let p = 1;
+  for (let i = 1; i < WINDOW; i++) p = Math.imul(p, BASE);
+  return p;
+})();
+/** A bit per hash prefix of this many bits says "some window may have this hash": most positions of a text stop there. */
+const BLOOM_BITS = 22;
+
+/** The rolling hash of `WINDOW` characters of `text` from `at`. */
+function windowHash(text: string, at: number): number {
+  let h = 0;
+  for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + text.charCodeAt(at + k)) | 0;
+  return h;
+}
+
+/** A number for the last UNSEARCHABLE_BELOW characters before `end`, to look secrets up by their ending without a substring. */
+function endingKey(text: string, end: number): number {
+  let h = 0;
+  for (let k = end - UNSEARCHABLE_BELOW; k < end; k++) h = (Math.imul(h, BASE) + text.charCodeAt(k)) | 0;
+  return h;
+}
 
 /**
  * Letter case is ignored, and so is the one difference between base64 and
@@ -73,7 +101,8 @@ function fold(text: string): string {
  */
 function windowOffsets(length: number, min: number): number[] {
   if (min >= length) return [length - WINDOW];
-  const step = min - WINDOW + 1;
+  // secretForms never asks for runs shorter than a window; were one to, every window is indexed rather than a step of 0 or less looping forever.
+  const step = Math.max(1, min - WINDOW + 1);
   const offsets: number[] = [];
   for (let offset = step - 1; offset + WINDOW <= length; offset += step) offsets.push(offset);
   return offsets;
@@ -116,7 +145,14 @@ const HTML_NAMES: Readonly<Record<string, string>> = {
 export function secretForms(secret: string): { text: string; min: number }[] {
   const fragment = leakFragmentLength(secret.length);
   const whole = (text: string) => ({ text, min: text.length });
-  const runs = (text: string, scale = 1) => ({ text, min: Math.min(text.length, Math.ceil(fragment * scale)) });
+  // A run shorter than a window cannot be looked up (and would let a few
+  // escape characters stand for a secret): it only happens for a secret of
+  // 4-7 characters, which counts whole (leakFragmentLength), and so does every
+  // form of it that an encoding made longer (`a"b"` → `a%22b%22`).
+  const runs = (text: string, scale = 1) => {
+    const min = Math.min(text.length, Math.ceil(fragment * scale));
+    return { text, min: min < WINDOW ? text.length : min };
+  };
   const pct = encodeURIComponent(secret);
   // URLSearchParams (form) encoding: encodes ~ ! ' ( ) and writes a space as '+'.
   const form = new URLSearchParams({ k: secret }).toString().slice(2);
@@ -170,8 +206,14 @@ export class SecretRegistry {
   private readonly shellForms = new Map<string, string>();
   private readonly replacements: string[] = [];
   private readonly forms: Form[] = [];
-  /** Folded runs of WINDOW characters → where they are indexed: form index × OFFSETS + offset (one number, or several). */
-  private readonly windows = new Map<string, number | number[]>();
+  /**
+   * The rolling hash of folded runs of WINDOW characters → where they are
+   * indexed: form index × OFFSETS + offset (one number, or several; windows
+   * whose hashes collide share an entry, told apart by comparing characters).
+   */
+  private readonly windows = new Map<number, number | number[]>();
+  /** One bit per BLOOM_BITS-bit hash prefix of an indexed window (windows). */
+  private readonly bloom = new Uint32Array(1 << (BLOOM_BITS - 5));
   /** Whole forms shorter than a window, searched for plainly. */
   private readonly shortForms: number[] = [];
   /** The independent leak scanner, told about every secret registered here. */
@@ -182,7 +224,7 @@ export class SecretRegistry {
    * text, however many secrets the run holds (a thousand profiles hold
    * thousands, and every recorded exchange asks).
    */
-  private readonly byEnding = new Map<string, { secret: string; order: number }[]>();
+  private readonly byEnding = new Map<number, { secret: string; order: number }[]>();
   /** fingerprint() of each secret, worked out once (shellVariable names one per reproduce line). */
   private readonly fingerprints = new Map<string, string>();
 
@@ -197,7 +239,7 @@ export class SecretRegistry {
     this.labels.set(secret, label);
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
-    const ending = secret.slice(-UNSEARCHABLE_BELOW);
+    const ending = endingKey(secret, secret.length);
     const sameEnding = this.byEnding.get(ending) ?? [];
     sameEnding.push({ secret, order: this.labels.size });
     this.byEnding.set(ending, sameEnding);
@@ -217,12 +259,14 @@ export class SecretRegistry {
         continue;
       }
       for (const offset of windowOffsets(folded.length, min)) {
-        const key = folded.slice(offset, offset + WINDOW);
+        const key = windowHash(folded, offset);
         const packed = id * OFFSETS + offset;
         const known = this.windows.get(key);
         if (known === undefined) this.windows.set(key, packed);
         else if (typeof known === 'number') this.windows.set(key, [known, packed]);
         else known.push(packed);
+        const bit = key >>> (32 - BLOOM_BITS);
+        this.bloom[bit >>> 5]! |= 1 << (bit & 31);
       }
     }
   }
@@ -265,14 +309,21 @@ export class SecretRegistry {
     }
     // Where the last match of each form ended, so one occurrence is not matched again window by window.
     const matchedUntil = new Map<number, number>();
+    const { bloom, windows } = this;
+    // The hash of the window starting at i, rolled one character on per step.
+    let h = view.length >= WINDOW ? windowHash(view, 0) : 0;
     for (let i = 0; i + WINDOW <= view.length; i++) {
-      const found = this.windows.get(view.slice(i, i + WINDOW));
+      if (i > 0) h = (Math.imul(h - Math.imul(view.charCodeAt(i - 1), WINDOW_POWER), BASE) + view.charCodeAt(i + WINDOW - 1)) | 0;
+      const bit = h >>> (32 - BLOOM_BITS);
+      if ((bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
+      const found = windows.get(h);
       if (found === undefined) continue;
       for (const packed of typeof found === 'number' ? [found] : found) {
         const id = Math.floor(packed / OFFSETS);
         const offset = packed % OFFSETS;
         if ((matchedUntil.get(id) ?? -1) > i) continue;
         const f = this.forms[id]!;
+        if (!sameWindow(view, i, f.folded, offset)) continue;
         let a = i;
         let b = offset;
         while (a > 0 && b > 0 && view[a - 1] === f.folded[b - 1]) {
@@ -356,7 +407,8 @@ export class SecretRegistry {
       else bySecret.set(secret, { secret, order: secret === primaryKey ? -1 : order, starts: [at] });
     };
     for (let end = UNSEARCHABLE_BELOW; end <= text.length; end++) {
-      const sameEnding = this.byEnding.get(text.slice(end - UNSEARCHABLE_BELOW, end));
+      // Endings whose keys collide share a list: startsWith below tells them apart.
+      const sameEnding = this.byEnding.get(endingKey(text, end));
       if (!sameEnding) continue;
       for (const { secret, order } of sameEnding) {
         const at = end - secret.length;
@@ -373,6 +425,12 @@ export class SecretRegistry {
   leaks(text: string): boolean {
     return this.scanner.leaks(text);
   }
+}
+
+/** Whether `view` from `at` and `folded` from `offset` hold the same WINDOW characters (a hash hit is only a candidate). */
+function sameWindow(view: string, at: number, folded: string, offset: number): boolean {
+  for (let k = 0; k < WINDOW; k++) if (view.charCodeAt(at + k) !== folded.charCodeAt(offset + k)) return false;
+  return true;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Child processes timed from spawn to exit, optionally with their peak
-// resident memory (getrusage maxRSS, written by rss-hook at exit).
+// resident memory and CPU time (getrusage, written by rss-hook at exit).
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,10 @@ export interface Timed {
   readonly stderr: string;
   /** Peak RSS in bytes, when asked for. */
   readonly peakRss?: number;
+  /** The child's CPU time (user + system) in ms, with peakRss. */
+  readonly cpuMs?: number;
+  /** The child's event loop delay over its life (99th percentile and most, ms), with peakRss. */
+  readonly loopDelay?: { readonly p99Ms: number; readonly maxMs: number };
 }
 
 const RSS_HOOK = fileURLToPath(new URL('./rss-hook.js', import.meta.url));
@@ -20,7 +24,15 @@ const RSS_HOOK = fileURLToPath(new URL('./rss-hook.js', import.meta.url));
 export async function timedSpawn(
   command: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; peakRss?: boolean; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    peakRss?: boolean;
+    timeoutMs?: number;
+    onSpawn?: (pid: number) => void;
+    /** Node options put before everything else (e.g. --cpu-prof). */
+    nodeArgs?: readonly string[];
+  } = {},
 ): Promise<Timed> {
   const rssFile = opts.peakRss
     ? join(tmpdir(), `keyprobe-bench-rss-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
@@ -32,6 +44,7 @@ export async function timedSpawn(
     finalArgs.unshift('--import', pathToFileURL(RSS_HOOK).href);
     env.KEYPROBE_BENCH_RSS_FILE = rssFile;
   }
+  finalArgs.unshift(...(opts.nodeArgs ?? []));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(command, finalArgs, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -50,9 +63,14 @@ export async function timedSpawn(
     child.once('close', (code) => {
       if (timer) clearTimeout(timer);
       let peakRss: number | undefined;
+      let cpuMs: number | undefined;
+      let loopDelay: Timed['loopDelay'];
       if (rssFile) {
         try {
-          peakRss = Number(readFileSync(rssFile, 'utf8'));
+          const [rss, cpuUs, p99Ms, maxMs] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
+          peakRss = rss;
+          cpuMs = cpuUs! / 1000;
+          loopDelay = { p99Ms: p99Ms!, maxMs: maxMs! };
         } catch {
           peakRss = undefined;
         }
@@ -64,6 +82,8 @@ export async function timedSpawn(
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         ...(peakRss !== undefined ? { peakRss } : {}),
+        ...(cpuMs !== undefined ? { cpuMs } : {}),
+        ...(loopDelay ? { loopDelay } : {}),
       });
     });
   });

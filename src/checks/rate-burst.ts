@@ -36,6 +36,13 @@ export interface BurstOutcome {
   readonly acceptedInFirstWindow?: number;
   /** The throttle came back only after the first window: accepted calls may span two windows. */
   readonly throttledAfterFirstWindow?: boolean;
+  /**
+   * More calls were accepted before the throttle than the allowance and those
+   * in flight, but it came only after the first window, within which no more
+   * than those came back: the window may have reset mid-burst (a slow burst on
+   * a loaded machine), so the count says nothing about the limit.
+   */
+  readonly windowMayHaveReset?: boolean;
   readonly measurements: Record<string, number | string>;
 }
 
@@ -232,6 +239,7 @@ async function burstOnce(
           undeclaredStatus: !declared,
           acceptedInFirstWindow: inFirstWindow,
           throttledAfterFirstWindow: afterFirstWindow,
+          ...(slow ? { windowMayHaveReset: true } : {}),
         },
         slow,
       );

@@ -60,6 +60,13 @@ export default defineCheck({
     const measurements: Record<string, number | string> = { ...o.measurements };
     const observedLimit = o.burst.accepted;
     const slack = Math.max(1, Math.ceil(spec.limit * spec.tolerance)) + t.inFlight;
+    // A count that may span two windows (a slow burst) cannot be held against an announced limit either way.
+    const uncomparable: string[] = [];
+    const compareLimit = (announced: string, limit: number) => {
+      if (o.windowMayHaveReset) uncomparable.push(announced);
+      else if (Math.abs(limit - observedLimit) > slack)
+        failures.push(`${announced}, but ${observedLimit} calls were accepted before the throttle`);
+    };
 
     // Status.
     if (res.status !== 429) {
@@ -90,8 +97,7 @@ export default defineCheck({
     if (policy) {
       measurements.policyQuota = policy.quota;
       if (policy.windowSeconds !== undefined) measurements.policyWindowSeconds = policy.windowSeconds;
-      if (Math.abs(policy.quota - observedLimit) > slack)
-        failures.push(`RateLimit-Policy announces q=${policy.quota}, but ${observedLimit} calls were accepted before the throttle`);
+      compareLimit(`RateLimit-Policy announces q=${policy.quota}`, policy.quota);
       if (policy.windowSeconds !== undefined && policy.windowSeconds !== spec.windowSeconds)
         advisories.push(`RateLimit-Policy announces w=${policy.windowSeconds} s, the profile declares ${spec.windowSeconds} s`);
     }
@@ -106,7 +112,7 @@ export default defineCheck({
     }
     // RateLimit-* and X-RateLimit-*.
     for (const l of signals.legacy) {
-      failures.push(...legacyProblems(l, observedLimit, slack, spec.windowSeconds));
+      failures.push(...legacyProblems(l, spec.windowSeconds, compareLimit));
     }
 
     const anyFields = signals.policies.length + signals.states.length + signals.legacy.length > 0;
@@ -133,6 +139,16 @@ export default defineCheck({
     const observed = `${statusText(res.status)}; ${hasAnySignal(signals) ? describeSignals(signals) : 'no rate-limit signals'}`;
     if (failures.length > 0)
       return { ...base, measurements, verdict: 'fail', message: failures.join('; '), expected, observed, advisories };
+    if (uncomparable.length > 0)
+      return {
+        ...base,
+        measurements,
+        verdict: 'error',
+        message: `inconclusive: ${uncomparable.join('; ')}, but the ${observedLimit} calls accepted before the throttle cannot be compared with it: the throttle came only after the first ${spec.windowSeconds} s window and just ${o.acceptedInFirstWindow} of them came back within it, so the window may have reset mid-burst (the burst was slow even on a second, fresh window); raise rateLimit.concurrency or check the target's latency`,
+        expected,
+        observed,
+        advisories,
+      };
     return {
       ...base,
       measurements,
@@ -150,12 +166,11 @@ function pickPolicy(policies: readonly QuotaPolicy[], windowSeconds: number): Qu
   return policies.find((p) => p.windowSeconds === windowSeconds) ?? policies[0];
 }
 
-function legacyProblems(l: LegacyLimit, observedLimit: number, slack: number, windowSeconds: number): string[] {
+function legacyProblems(l: LegacyLimit, windowSeconds: number, compareLimit: (announced: string, limit: number) => void): string[] {
   const out: string[] = [];
   // Kong sends one set per period; only the one for the declared window can be compared with the burst.
   const comparable = l.windowSeconds === undefined || l.windowSeconds === windowSeconds;
-  if (comparable && l.limit !== undefined && Math.abs(l.limit - observedLimit) > slack)
-    out.push(`${l.source} announces a limit of ${l.limit}, but ${observedLimit} calls were accepted before the throttle`);
+  if (comparable && l.limit !== undefined) compareLimit(`${l.source} announces a limit of ${l.limit}`, l.limit);
   if (comparable && l.remaining !== undefined && l.remaining > 0)
     out.push(`${l.source} says ${l.remaining} remaining on a throttled answer`);
   return out;

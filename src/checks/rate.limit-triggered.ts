@@ -49,7 +49,7 @@ export default defineCheck({
         `throttled after only ${t.acceptedBefore} accepted calls${t.acceptedAtMost !== t.acceptedBefore ? ` (at most ${t.acceptedAtMost}, counting every accepted call sent before the throttle came back)` : ''}, below the expected ${spec.limit}: the limit is stricter than declared, or the window was not fresh`,
       );
     const observed = `${o.burst.accepted} calls accepted, first throttle (${statusText(t.response.status)}) at call ${t.call}, ${t.inFlight} in flight${otherOrders(t)}`;
-    if (o.burst.accepted > allowed && o.throttledAfterFirstWindow && (o.acceptedInFirstWindow ?? 0) <= allowed) {
+    if (o.windowMayHaveReset) {
       return {
         ...base,
         verdict: 'error',

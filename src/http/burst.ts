@@ -63,6 +63,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { whenAdmitted } from '../clock-waits.js';
 import { BudgetExceededError, InterruptedError } from '../errors.js';
 import type { ProbePoint } from '../result.js';
 import type { Credential, HttpClient, HttpResponse, PreparedRequest } from './client.js';
@@ -188,7 +189,8 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
     ...(o.credential ? { credential: o.credential } : {}),
   });
   const bucket = o.http.bucketFor(o.credential);
-  if (!bucket) return new Burst(o, request).run();
+  // In a big run the scheduler lets a few bursts run at once, and only while keyprobe keeps time (src/runner/slots.ts).
+  if (!bucket) return whenAdmitted(o.signal ?? o.http.signal, () => new Burst(o, request).run());
   // Inside the runner's hold the bucket is already ours, on a fresh window.
   // Without one, hold it for the burst's length (which waits for a fresh
   // window and for everything of the bucket in flight to answer).
@@ -201,12 +203,16 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
       if (!(err instanceof InterruptedError)) throw err;
     }
   }
-  const burst = new Burst(o, request);
+  let burst = undefined as Burst | undefined;
   try {
-    const result = await burst.run();
+    // Made once admitted: a burst's clock (t0, its time cap) starts when it may send.
+    const result = await whenAdmitted(o.signal ?? o.http.signal, () => {
+      burst = new Burst(o, request);
+      return burst.run();
+    });
     return own && own.waitedMs >= 1 ? { ...result, waitedForWindowMs: round(own.waitedMs) } : result;
   } finally {
-    const spent = burst.spent();
+    const spent = burst?.spent();
     if (spent) o.http.burstSpent(bucket.pacer, spent);
     own?.release();
   }

@@ -7,12 +7,13 @@
 // it counts against, src/http/pacing.ts) and the throttle rule (an answer that
 // says "slow down" is waited out and asked again, never handed to a check to
 // judge, src/http/throttle.ts).
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { clockWait } from '../clock-waits.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
 import type { BurstSpent } from './burst.js';
+import { CappedRequest } from './capped-request.js';
 import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
 import { classifyNetworkError, describeNetworkError } from './network-errors.js';
@@ -371,47 +372,48 @@ export class HttpClient {
     if (opts.freshConnection) headers['connection'] = 'close';
     if (opts.sign) this.sign(opts.sign, opts.method, url, headers, body);
 
-    // One controller and one timer per request: AbortSignal.timeout + AbortSignal.any
+    // One timer per request, and no AbortSignal of its own: AbortSignal.timeout + AbortSignal.any
     // cost a third of the burst generator's throughput (bench/RESULTS.md).
-    const deadline = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      deadline.abort(new Error('deadline'));
-    }, this.options.timeoutMs);
-    const onOuterAbort = () => deadline.abort(outerSignal?.reason);
-    outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
-    const signal = deadline.signal;
     const t0 = performance.now();
     const atMs = t0 - this.startedAt;
-    let headersArrived = false;
-    let answerHeaders: Record<string, string> | undefined;
-    try {
-      const res = await request(url, {
+    const { origin, pathname, search } = new URL(url);
+    const sent = new CappedRequest(
+      this.options.dispatcher,
+      {
+        origin,
+        path: pathname + search,
         method: opts.method as Dispatcher.HttpMethod,
         headers,
-        body,
-        signal,
-        dispatcher: this.options.dispatcher,
+        body: body ?? null,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
         reset: opts.freshConnection === true,
-      });
-      headersArrived = true;
-      const { text, truncated } = await readCapped(res.body, this.options.bodyCap ?? DEFAULT_BODY_CAP);
+      },
+      this.options.bodyCap ?? DEFAULT_BODY_CAP,
+    );
+    const timer = setTimeout(() => {
+      timedOut = true;
+      sent.abort(new Error('deadline'));
+    }, this.options.timeoutMs);
+    const onOuterAbort = () => sent.abort(outerSignal?.reason instanceof Error ? outerSignal.reason : new Error('interrupted'));
+    outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
+    let answerHeaders: Record<string, string> | undefined;
+    try {
+      const res = await sent.answer;
       const durationMs = performance.now() - t0;
       const responseHeaders = flattenHeaders(res.headers);
       answerHeaders = responseHeaders;
       const response: HttpResponse = {
-        status: res.statusCode,
+        status: res.status,
         headers: responseHeaders,
-        body: text,
-        bodyTruncated: truncated,
+        body: res.text,
+        bodyTruncated: res.truncated,
         durationMs,
         sentAt: t0,
       };
       // A throttled answer pauses everyone in its bucket, not just this request.
-      if (pacer && isThrottled(this.throttleRule, res.statusCode, responseHeaders))
+      if (pacer && isThrottled(this.throttleRule, res.status, responseHeaders))
         pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
       if (opts.record !== false && this.record(opts, url, headers, body, atMs, response))
         this.recordedAs.set(response, this.exchanges.length - 1);
@@ -420,7 +422,7 @@ export class HttpClient {
       const durationMs = performance.now() - t0;
       if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
       const timeout = timedOut || isTimeout(err);
-      const why = timeout ? timeoutWords(headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
+      const why = timeout ? timeoutWords(sent.headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
       if (opts.record !== false) this.record(opts, url, headers, body, atMs, undefined, why, durationMs);
       // A timed-out request may have been acted on; the lifecycle adapters' retries need to know.
       const { transient, mayHaveArrived } = timeout ? { transient: true, mayHaveArrived: true } : classifyNetworkError(err);
@@ -572,26 +574,6 @@ function flattenHeaders(h: Record<string, string | string[] | undefined>): Recor
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
-}
-
-/** Reads at most `cap` bytes, then drops the connection's remaining body. */
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    if (size + buf.length > cap) {
-      chunks.push(buf.subarray(0, cap - size));
-      size = cap;
-      truncated = true;
-      body.destroy();
-      break;
-    }
-    chunks.push(buf);
-    size += buf.length;
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
 function round(ms: number): number {

@@ -5,7 +5,7 @@
 // and a curl line with ${KEY}, and no secret in any form.
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BudgetExceededError, CheckError } from '../../src/errors.js';
+import { BudgetExceededError, CheckError, InterruptedError } from '../../src/errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
 import { fingerprint, SecretRegistry } from '../../src/secrets.js';
 import { loadSuite } from '../../src/checks/suite.js';
@@ -228,5 +228,73 @@ describe('a whole run against a target that redirects everything elsewhere', () 
     } finally {
       await redirector.close();
     }
+  });
+});
+
+describe('HttpClient: what an answer reads as', () => {
+  let answers: TestServer;
+  beforeAll(async () => {
+    answers = await startServer((req, res) => {
+      if (req.url === '/early-hints') {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+        return json(res, 200, { ok: true });
+      }
+      if (req.url === '/repeated') {
+        res.setHeader('x-tag', ['a', 'b']);
+        return json(res, 200, {});
+      }
+      if (req.url === '/big') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(5000));
+      // Headers, then a body that never ends.
+      if (req.url === '/stall') return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"a":');
+      // No answer at all.
+    });
+  });
+  afterAll(() => answers.close());
+
+  const on = (opts: { bodyCap?: number; timeoutMs?: number; signal?: AbortSignal } = {}) =>
+    new HttpClient({
+      origin: answers.origin,
+      auth: { header: 'Authorization', scheme: 'Bearer' },
+      primaryKey: KEY,
+      timeoutMs: opts.timeoutMs ?? 3000,
+      budget: new RequestBudget(100),
+      secrets: registry(),
+      dispatcher: createDispatcher(),
+      ...(opts.bodyCap !== undefined ? { bodyCap: opts.bodyCap } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+
+  it('a 1xx before the answer is not the answer; a repeated header is one value joined by commas', async () => {
+    const http = on();
+    expect((await http.send({ label: 'hints', method: 'GET', path: '/early-hints' })).status).toBe(200);
+    expect((await http.send({ label: 'repeated', method: 'GET', path: '/repeated' })).headers['x-tag']).toBe('a, b');
+  });
+
+  it('keeps a body up to the cap, says it was cut, and the next request still goes through', async () => {
+    const http = on({ bodyCap: 1000 });
+    const res = await http.send({ label: 'big', method: 'GET', path: '/big' });
+    expect(res.body).toBe('x'.repeat(1000));
+    expect(res.bodyTruncated).toBe(true);
+    expect((await http.send({ label: 'again', method: 'GET', path: '/early-hints' })).status).toBe(200);
+  });
+
+  it('a body that stops after its headers times out in words that say so; no headers at all, in other words', async () => {
+    const http = on({ timeoutMs: 300 });
+    await expect(http.send({ label: 'stall', method: 'GET', path: '/stall' })).rejects.toThrow(
+      /sent its headers but did not finish the body within 300 ms/,
+    );
+    await expect(http.send({ label: 'silent', method: 'GET', path: '/silent' })).rejects.toThrow(
+      /sent no complete response headers within 300 ms/,
+    );
+  });
+
+  it('an interruption while waiting for the answer ends the request at once as interrupted', async () => {
+    const run = new AbortController();
+    const http = on({ timeoutMs: 10_000, signal: run.signal });
+    const t0 = performance.now();
+    const sent = http.send({ label: 'silent', method: 'GET', path: '/silent' });
+    setTimeout(() => run.abort('SIGINT'), 50);
+    await expect(sent).rejects.toThrow(InterruptedError);
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 });

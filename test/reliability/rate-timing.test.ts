@@ -116,3 +116,23 @@ it('rate.per-key-isolation: when the window resets before the key is checked aga
   expect(check.measurements.attempts).toBe(2);
   expect(run.code).toBe(0);
 }, 20_000);
+
+/** A burst of the demo profile sends 33 requests (allowance 22 + 8 in flight + 3): the schedule again for each burst, timed from its first call. */
+function everyBurst(schedule: Schedule): Schedule {
+  const firstAt = new Map<number, number>();
+  return (n, _sinceFirstMs, req) => {
+    const burst = Math.floor((n - 1) / 33);
+    if (!firstAt.has(burst)) firstAt.set(burst, performance.now());
+    return schedule(n - burst * 33, performance.now() - firstAt.get(burst)!, req);
+  };
+}
+
+it('rate.limit-signalled: a throttle that comes only in the second window on both bursts is an error, not a RateLimit-Policy that "announces q=20"', async () => {
+  const { run, check } = await burstThroughStraddlingProxy([], everyBurst(straddleLate), 'rate.limit-signalled');
+  expect(check.measurements.attempts).toBe(2);
+  expect(check.verdict, check.message).toBe('error');
+  expect(check.message).toMatch(
+    /^inconclusive: RateLimit-Policy announces q=20, but the \d+ calls accepted before the throttle cannot be compared/,
+  );
+  expect(run.code).toBe(3);
+}, 20_000);
