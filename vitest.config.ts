@@ -46,7 +46,7 @@ export const TIMING_SENSITIVE = [...TIMING_WAITS, ...TIMING_ALONE];
  * timing file, which mostly waits for a timing slot or on protocol windows,
  * and UNIT_WORKERS more for the unit files from the start.
  */
-const UNIT_WORKERS = 3;
+const UNIT_WORKERS = 5;
 const FIRST_GROUP_WORKERS = TIMING_WAITS.length + UNIT_WORKERS;
 
 export default defineConfig({
