@@ -2,8 +2,11 @@
 // (sequence.groupOrder). In the first group the timing files go first: each
 // then waits for one of the run's timing slots (timing-slot.ts), so they run
 // about two at a time from the start, back to back, while the unit files fill
-// the other workers. Within each project the files keep vitest's own order
+// the other workers. A project that names its files one by one (the timing
+// projects, in vitest.config.ts) has them handed out in that order, longest
+// first, so two lanes end close together; other files keep vitest's own order
 // (the longest first when it has timed them before, else the largest).
+import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** The projects whose files take a timing slot. */
@@ -14,7 +17,12 @@ export class TimingFirstSequencer extends BaseSequencer {
     const sorted = await super.sort(files);
     const group = (s: TestSpecification) => s.project.config.sequence.groupOrder ?? 0;
     const slotted = (s: TestSpecification) => (SLOTTED_PROJECTS.has(s.project.name) ? 0 : 1);
-    // A stable sort: vitest's order stays within each (group, slotted) part.
-    return sorted.sort((a, b) => group(a) - group(b) || slotted(a) - slotted(b));
+    // Where the project's include list names the file (else after every named one).
+    const named = (s: TestSpecification) => {
+      const at = s.project.config.include.indexOf(relative(s.project.config.root, s.moduleId));
+      return at === -1 ? Number.MAX_SAFE_INTEGER : at;
+    };
+    // A stable sort: vitest's order stays among files the rules do not tell apart.
+    return sorted.sort((a, b) => group(a) - group(b) || slotted(a) - slotted(b) || named(a) - named(b));
   }
 }

@@ -1,8 +1,9 @@
 // Slots shared by the processes of one test run: at most `count` holders at
 // a time. A slot is a directory made with mkdir, which succeeds for exactly
 // one process; it holds the owner's pid, so a slot left by a process that died
-// is taken back.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// is taken back. A waiter with a rank lets every live waiter of a lower rank
+// go first (a file `waiting-<rank>-<pid>` says it waits).
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -11,16 +12,34 @@ export interface Slot {
   release(): void;
 }
 
-/** Waits for one of `count` slots under `folder`, polling every `pollMs`. */
-export async function takeSlot(folder: string, count: number, pollMs = 100): Promise<Slot> {
+/** Waits for one of `count` slots under `folder` (after every waiter of a lower rank), polling every `pollMs`. */
+export async function takeSlot(folder: string, count: number, options: { rank?: number; pollMs?: number } = {}): Promise<Slot> {
+  const { rank = Number.MAX_SAFE_INTEGER, pollMs = 100 } = options;
   mkdirSync(folder, { recursive: true });
-  for (;;) {
-    for (let index = 0; index < count; index++) {
-      const dir = join(folder, `slot-${index}`);
-      if (tryTake(dir)) return { index, release: () => rmSync(dir, { recursive: true, force: true }) };
+  const waiting = join(folder, `waiting-${rank}-${process.pid}`);
+  writeFileSync(waiting, '');
+  try {
+    for (;;) {
+      if (!lowerRankWaits(folder, rank))
+        for (let index = 0; index < count; index++) {
+          const dir = join(folder, `slot-${index}`);
+          if (tryTake(dir)) return { index, release: () => rmSync(dir, { recursive: true, force: true }) };
+        }
+      await sleep(pollMs);
     }
-    await sleep(pollMs);
+  } finally {
+    rmSync(waiting, { force: true });
   }
+}
+
+function lowerRankWaits(folder: string, rank: number): boolean {
+  for (const name of readdirSync(folder)) {
+    const m = /^waiting-(\d+)-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) >= rank) continue;
+    if (alive(Number(m[2]))) return true;
+    rmSync(join(folder, name), { force: true });
+  }
+  return false;
 }
 
 function tryTake(dir: string): boolean {

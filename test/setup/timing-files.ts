@@ -1,0 +1,45 @@
+// The timing-sensitive test files, by project (vitest.config.ts); the order is
+// the order they are handed out and take their slots in (test/setup/sequencer.ts,
+// test/setup/timing-slot.ts).
+
+// Tests that wait on wall-clock protocol windows (rate windows, revocation
+// stability windows, expiries, gateways' limiters) but judge each case against a
+// target, ports and temp dirs of their own, with lags bracketed by what the
+// target itself recorded: most of their time is waiting, not CPU. They run
+// beside the unit files from the start, two at a time (test/setup/timing-slot.ts),
+// while the unit files run at a lower CPU priority (test/setup/background-priority.ts).
+// Longest first (seconds on a quiet machine in brackets), the order they are handed out in.
+export const TIMING_WAITS = [
+  // Every scenario's real bin side by side against targets in this one process
+  // (five at a time): verdicts, not wall-clock figures, but the targets must answer on time. (52)
+  'test/reliability/stability.test.ts',
+  'test/detection/behaviour-matrix.test.ts', // (45)
+  'test/detection/lifecycle-matrix.test.ts', // (39)
+  'test/detection/behaviours.test.ts', // (38)
+  // Real gateways (Debian's nginx and HAProxy) on free loopback ports of their own. (34, 25)
+  'test/recipes/nginx.test.ts',
+  'test/checks/lifecycle-key-models.test.ts', // (26)
+  'test/recipes/haproxy.test.ts',
+  'test/detection/cli-no-secrets.test.ts', // (11)
+  'test/reliability/nginx-gateway.test.ts', // (8)
+  'test/checks/throttled-lifecycle.test.ts', // (6)
+];
+
+// Tests whose assertions are wall-clock figures (revocation latency within 50 ms
+// at a 10 ms probe resolution, 1 s rate windows a proxy straddles on purpose,
+// signals sent mid-burst, a burst paced against a window, 20 ms of injected
+// latency): they run last, two files at a time (each mostly waiting) and
+// nothing else, so no CPU-bound file skews what they measure.
+export const TIMING_ALONE = [
+  // Longest first, as above: two lanes of about 60 s.
+  'test/checks/rate-checks.test.ts', // (27)
+  'test/reliability/rate-timing.test.ts', // (25)
+  'test/reliability/budget.test.ts', // (22)
+  'test/reliability/interrupt.test.ts', // (20)
+  'test/detection/revocation-latency.test.ts', // (16)
+  'test/checks/rate-latency.test.ts', // (6)
+  'test/http/burst-pacing.test.ts', // (3)
+  'test/http/burst-h2.test.ts', // (3)
+];
+
+export const TIMING_SENSITIVE = [...TIMING_WAITS, ...TIMING_ALONE];
