@@ -23,6 +23,8 @@ export const TIMING_WAITS = [
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
+  // The reference target's own behaviours, timed with sleeps against 100–200 ms delays. (11)
+  'test/reference/behaviours.test.ts',
 ];
 
 // Tests whose assertions are wall-clock figures (revocation latency within 50 ms
