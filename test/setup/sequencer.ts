@@ -1,31 +1,24 @@
 // The order `npm test` hands files to its workers, group by group
-// (sequence.groupOrder). In the first group the timing files go first: each
-// then waits for one of the run's timing slots (timing-slot.ts), so they run
-// about two at a time from the start, back to back, while the unit files fill
-// the other workers. The files test/setup/timing-files.ts lists go out in
-// that order, longest first, so lanes end close together and no long file
+// (sequence.groupOrder). The files test/setup/timing-files.ts lists go out in
+// that order, longest first, so two lanes end close together and no long file
 // starts last; other files keep vitest's own order (the longest first when it
-// has timed them before, else the largest).
+// has timed them before, else the largest). A fresh clone (CI) has no timings.
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { LONG_UNIT_FILES, TIMING_SENSITIVE } from './timing-files.js';
 
 const LISTED = [...TIMING_SENSITIVE, ...LONG_UNIT_FILES];
 
-/** The projects whose files take a timing slot. */
-const SLOTTED_PROJECTS = new Set(['timing']);
-
-export class TimingFirstSequencer extends BaseSequencer {
+export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const group = (s: TestSpecification) => s.project.config.sequence.groupOrder ?? 0;
-    const slotted = (s: TestSpecification) => (SLOTTED_PROJECTS.has(s.project.name) ? 0 : 1);
     // Where the lists name the file (else after every listed one).
     const named = (s: TestSpecification) => {
       const at = LISTED.indexOf(relative(s.project.config.root, s.moduleId));
       return at === -1 ? Number.MAX_SAFE_INTEGER : at;
     };
     // A stable sort: vitest's order stays among files the rules do not tell apart.
-    return sorted.sort((a, b) => group(a) - group(b) || slotted(a) - slotted(b) || named(a) - named(b));
+    return sorted.sort((a, b) => group(a) - group(b) || named(a) - named(b));
   }
 }

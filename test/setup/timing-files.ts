@@ -1,13 +1,11 @@
 // The timing-sensitive test files, by project (vitest.config.ts); the order is
-// the order they are handed out and take their slots in (test/setup/sequencer.ts,
-// test/setup/timing-slot.ts).
+// the order they are handed out in (test/setup/sequencer.ts).
 
 // Tests that wait on wall-clock protocol windows (rate windows, revocation
 // stability windows, expiries, gateways' limiters) but judge each case against a
 // target, ports and temp dirs of their own, with lags bracketed by what the
 // target itself recorded: most of their time is waiting, not CPU. They run
-// beside the unit files from the start, two at a time (test/setup/timing-slot.ts),
-// while the unit files run at a lower CPU priority (test/setup/background-priority.ts).
+// after the unit files, two at a time.
 // Longest first (seconds on a quiet machine in brackets), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side against targets in this one process
@@ -46,9 +44,8 @@ export const TIMING_ALONE = [
 
 export const TIMING_SENSITIVE = [...TIMING_WAITS, ...TIMING_ALONE];
 
-// The unit files that take longest (seconds beside the timing files on a quiet
-// machine, at a lower priority, in brackets): handed out first, so none of them
-// starts last and becomes the first group's tail. Vitest orders by its own
+// The unit files that take longest (seconds on a quiet machine, in brackets):
+// handed out first, so none of them starts last and becomes the group's tail. Vitest orders by its own
 // timings where it has them, but a fresh clone (CI) has none.
 export const LONG_UNIT_FILES = [
   'test/reliability/config-fuzz.test.ts', // (94)
