@@ -3,7 +3,8 @@
 // first. A shelf keeps each piece until it is written: on disk for a run's
 // report (a thousand profiles' cards are tens of megabytes), in memory for a
 // report rendered as one string.
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { RecordFile, type Span } from '../record-file.js';
 
 export interface TextShelf {
   /** Keeps `text`; returns its number (0, 1, … in the order put). */
@@ -28,41 +29,25 @@ export class MemoryShelf implements TextShelf {
 
 /** A shelf in a file of its own, removed by close(). */
 export class FileShelf implements TextShelf {
-  private readonly fd: number;
-  private end = 0;
-  /** Where piece i is: offsets[2i] its byte offset, offsets[2i + 1] its length. */
-  private readonly spans: number[] = [];
+  private readonly records: RecordFile;
+  private readonly spans: Span[] = [];
 
   constructor(readonly file: string) {
-    // 'wx+': a fresh file of our own, never one planted there.
-    this.fd = openSync(file, 'wx+', 0o600);
+    this.records = new RecordFile(file);
   }
 
   put(text: string): number {
-    const bytes = Buffer.from(text, 'utf8');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
-    this.spans.push(this.end, bytes.length);
-    this.end += bytes.length;
-    return this.spans.length / 2 - 1;
+    return this.spans.push(this.records.append(text)) - 1;
   }
 
   get(id: number): string {
-    const offset = this.spans[2 * id];
-    const length = this.spans[2 * id + 1];
-    if (offset === undefined || length === undefined) throw new Error(`nothing on the shelf as ${id}`);
-    const bytes = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(this.fd, bytes, read, length - read, offset + read);
-      if (n === 0) throw new Error(`the shelf ${this.file} ends before piece ${id}`);
-      read += n;
-    }
-    return bytes.toString('utf8');
+    const span = this.spans[id];
+    if (span === undefined) throw new Error(`nothing on the shelf as ${id}`);
+    return this.records.read(span, `piece ${id}`);
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.records.close();
     rmSync(this.file, { force: true });
   }
 }

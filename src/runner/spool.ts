@@ -12,23 +12,19 @@
 // the caller creates and removes after publishing. It is also how the
 // reporters read the finished run (a ProfileSource, src/result.ts): each
 // profile is parsed again when a reporter asks for it, and let go after.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { RecordFile, type Span } from '../record-file.js';
 import type { CheckResult, ProfileRun, ProfileSource } from '../result.js';
 
-/** Where a line is in the file: its byte offset and length (without the line break). */
-interface Line {
-  readonly offset: number;
-  readonly length: number;
-}
+/** Where a line is in the file: its byte offset and length (with its line break). */
+type Line = Span;
 
 /** The spool file's name inside the folder it is given. */
 export const SPOOL_FILE = 'profiles.jsonl';
 
 export class ProfileSpool implements ProfileSource {
   readonly file: string;
-  private readonly fd: number;
-  private end = 0;
+  private readonly records: RecordFile;
   /** Where profile i's line is, and its checks' lines when they were put one by one. */
   private readonly lines = new Map<number, { run: Line; checks: readonly Line[] }>();
   /** The checks of profiles still running, by position in the plan. */
@@ -38,8 +34,7 @@ export class ProfileSpool implements ProfileSource {
 
   constructor(folder: string) {
     this.file = join(folder, SPOOL_FILE);
-    // 'wx+': a fresh file of our own (never one planted there), read back later.
-    this.fd = openSync(this.file, 'wx+', 0o600);
+    this.records = new RecordFile(this.file);
   }
 
   /** How many profiles are on disk. */
@@ -97,23 +92,12 @@ export class ProfileSpool implements ProfileSource {
   }
 
   private append(value: unknown): Line {
-    const bytes = Buffer.from(`${JSON.stringify(value)}\n`, 'utf8');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
-    const line = { offset: this.end, length: bytes.length - 1 };
-    this.end += bytes.length;
-    return line;
+    // One JSON document a line (JSON.parse reads past the line break).
+    return this.records.append(`${JSON.stringify(value)}\n`);
   }
 
   private read<T>(at: Line, index: number): T {
-    const bytes = Buffer.alloc(at.length);
-    let read = 0;
-    while (read < at.length) {
-      const n = readSync(this.fd, bytes, read, at.length - read, at.offset + read);
-      if (n === 0) throw new Error(`the spool ${this.file} ends before profile ${index}`);
-      read += n;
-    }
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return JSON.parse(this.records.read(at, `profile ${index}`)) as T;
   }
 
   /** Every profile's run in profile order (0, 1, …), one at a time. */
@@ -127,6 +111,6 @@ export class ProfileSpool implements ProfileSource {
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.records.close();
   }
 }
