@@ -1,0 +1,113 @@
+// rate.per-key-isolation against a leaky bucket per key (nginx limit_req with
+// burst and nodelay): the bucket gives one call's worth back every
+// window / limit, so the check's "is the key still throttled?" call, if it
+// comes a moment late, finds that call and is served though the key is still
+// throttled. On a loaded machine that made the nginx recipe's check end in
+// "inconclusive" twice (an error). The check now asks with a few calls at
+// once: one may be served, the others are still throttled. A bucket shared by
+// both keys still fails, and a window that really reset is still inconclusive.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { profileSchema } from '../../src/config/profile-schema.js';
+import { suiteOfAllChecks } from '../../src/checks/suite.js';
+import type { CheckResult } from '../../src/result.js';
+import { runSuite } from '../../src/runner/run.js';
+import { SecretRegistry } from '../../src/secrets.js';
+
+const KEY = 'kp_leaky_first_key_value_123456';
+const SECOND = 'kp_leaky_second_key_value_654321';
+/** Calls a full bucket lets through at once, and calls per second it gives back: one every 200 ms. */
+const LIMIT = 5;
+/** How late the key's calls that follow the second key's come to the bucket: more than one refill, less than three. */
+const LATE_MS = 250;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((r) => {
+          s.closeAllConnections();
+          s.close(r);
+        }),
+    ),
+  );
+});
+
+/**
+ * A leaky bucket per key (or one for both keys, `shared`). The key's calls that come
+ * within 100 ms of a call with the second key reach the bucket LATE_MS later.
+ */
+async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } = {}): Promise<string> {
+  const level = new Map<string, { value: number; at: number }>();
+  let secondAt = Number.NEGATIVE_INFINITY;
+  const take = (bucket: string): boolean => {
+    const now = performance.now();
+    const b = level.get(bucket) ?? { value: 0, at: now };
+    b.value = Math.max(0, b.value - ((now - b.at) * LIMIT) / 1000);
+    b.at = now;
+    level.set(bucket, b);
+    if (b.value + 1 > LIMIT) return false;
+    b.value += 1;
+    return true;
+  };
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization;
+    if (auth !== `Bearer ${KEY}` && auth !== `Bearer ${SECOND}`) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
+      return;
+    }
+    const answer = () => {
+      const ok = take(o.shared ? 'all' : auth);
+      res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
+    };
+    if (auth === `Bearer ${SECOND}`) {
+      secondAt = performance.now();
+      answer();
+    } else if (performance.now() - secondAt < 100) {
+      // A window that really reset: the key's bucket is empty again.
+      if (o.resetAfterSecond) level.delete(auth);
+      setTimeout(answer, LATE_MS);
+    } else answer();
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function isolation(origin: string): Promise<CheckResult> {
+  const profile = profileSchema.parse({
+    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
+    target: { origin },
+    allowed: ['GET /v1/agents'],
+    secondKey: { secret: SECOND, name: 'billing-prod-agent-call' },
+    rateLimit: { limit: LIMIT, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2 },
+  });
+  const result = await runSuite({
+    profiles: [{ file: '(test)', digest: '0', profile, secrets: [KEY, SECOND] }],
+    suite: suiteOfAllChecks(),
+    only: ['rate.per-key-isolation'],
+    secrets: new SecretRegistry(),
+  });
+  return result.profiles[0]!.checks[0]!;
+}
+
+it('a leaky bucket per key passes though the key is asked again a refill late: one call is served, the others are still throttled', async () => {
+  const check = await isolation(await leakyTarget());
+  expect(check.verdict, check.message).toBe('pass');
+  expect(check.measurements.attempts).toBeUndefined();
+});
+
+it('a leaky bucket both keys share still fails', async () => {
+  const check = await isolation(await leakyTarget({ shared: true }));
+  expect(check.verdict, check.message).toBe('fail');
+  expect(check.message).toMatch(/the declared second key was throttled too \(3 of 3 calls: 429/);
+});
+
+it('a window that reset before the key is asked again is still inconclusive, twice: an error, never a pass', async () => {
+  const check = await isolation(await leakyTarget({ resetAfterSecond: true }));
+  expect(check.verdict, check.message).toBe('error');
+  expect(check.message).toMatch(/no longer throttled \(3 calls at once: 200 OK\).*inconclusive/);
+  expect(check.measurements.attempts).toBe(2);
+});
