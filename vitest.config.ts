@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { LongestFirstSequencer } from './test/setup/sequencer.js';
 
-import { TIMING_ALONE, TIMING_SENSITIVE, TIMING_WAITS } from './test/setup/timing-files.js';
+import { MOCKING_FILES, TIMING_ALONE, TIMING_SENSITIVE, TIMING_WAITS } from './test/setup/timing-files.js';
 
 export default defineConfig({
   test: {
@@ -11,23 +11,30 @@ export default defineConfig({
     pool: 'forks',
     // The listed files go out longest first (test/setup/sequencer.ts).
     sequence: { sequencer: LongestFirstSequencer },
-    // `npm test` is one vitest run of three groups, one after the other.
+    // `npm test` is one vitest run of three groups, one after the other (the unit
+    // files and the few that mock a module run together).
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: TIMING_SENSITIVE,
-          // Most of these files wait on loopback servers and child processes, not on a core.
-          maxWorkers: 3,
+          exclude: [...TIMING_SENSITIVE, ...MOCKING_FILES],
+          // Many of these files wait on loopback servers and child processes, not on a core.
+          maxWorkers: 4,
+          // A worker runs file after file in one module registry: a fresh process
+          // and module graph per file cost more CPU than most of these files' tests.
+          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },
-      // Two files at a time: their waits overlap, and nothing CPU-bound runs beside them.
-      { extends: true, test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      // Two files at a time, with nothing else running.
-      { extends: true, test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 2, sequence: { groupOrder: 2 } } },
+      // Files that replace a module (vi.mock) need a registry of their own, or the
+      // mock would miss a module an earlier file had loaded, or leak into later files.
+      { extends: true, test: { name: 'unit-mocks', include: MOCKING_FILES, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      // Four files at a time: they mostly wait, and nothing CPU-bound runs beside them.
+      { extends: true, test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 4, sequence: { groupOrder: 1 } } },
+      // Three files at a time, mostly waiting too, with nothing else running.
+      { extends: true, test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 3, sequence: { groupOrder: 2 } } },
     ],
   },
 });

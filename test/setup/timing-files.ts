@@ -5,7 +5,7 @@
 // stability windows, expiries, gateways' limiters) but judge each case against a
 // target, ports and temp dirs of their own, with lags bracketed by what the
 // target itself recorded: most of their time is waiting, not CPU. They run
-// after the unit files, two at a time.
+// after the unit files, four at a time.
 // Longest first (seconds on a quiet machine in brackets), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side against targets in this one process
@@ -21,6 +21,8 @@ export const TIMING_WAITS = [
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
+  // A leaky bucket's refill raced against the late re-check on purpose. (9)
+  'test/checks/per-key-isolation-refill.test.ts',
   // The reference target's own behaviours, timed with sleeps against 100–200 ms delays. (11)
   'test/reference/behaviours.test.ts',
 ];
@@ -28,10 +30,10 @@ export const TIMING_WAITS = [
 // Tests whose assertions are wall-clock figures (revocation latency within 50 ms
 // at a 10 ms probe resolution, 1 s rate windows a proxy straddles on purpose,
 // signals sent mid-burst, a burst paced against a window, 20 ms of injected
-// latency): they run last, two files at a time (each mostly waiting) and
+// latency): they run last, three files at a time (each mostly waiting) and
 // nothing else, so no CPU-bound file skews what they measure.
 export const TIMING_ALONE = [
-  // Longest first, as above: two lanes of about 60 s.
+  // Longest first, as above: three lanes of about 45 s.
   'test/checks/rate-checks.test.ts', // (27)
   'test/reliability/rate-timing.test.ts', // (25)
   'test/reliability/budget.test.ts', // (22)
@@ -44,14 +46,23 @@ export const TIMING_ALONE = [
 
 export const TIMING_SENSITIVE = [...TIMING_WAITS, ...TIMING_ALONE];
 
-// The unit files that take longest (seconds on a quiet machine, in brackets):
-// handed out first, so none of them starts last and becomes the group's tail. Vitest orders by its own
-// timings where it has them, but a fresh clone (CI) has none.
+// The unit files that take longest (seconds in brackets, four at a time at load
+// ~3): handed out first, so none of them starts last and becomes the group's
+// tail. Vitest orders by its own timings where it has them, but a fresh clone
+// (CI) has none.
 export const LONG_UNIT_FILES = [
-  'test/reliability/config-fuzz.test.ts', // (94)
-  'test/ecosystem/ci-recipes.test.ts', // (93)
-  'test/reliability/cleanup-verified.test.ts', // (47)
-  'test/ecosystem/package.test.ts', // (43)
-  'test/cli/special-files.test.ts', // (35)
-  'test/reporters/browser.test.ts', // (26)
+  'test/ecosystem/ci-recipes.test.ts', // (56)
+  'test/ecosystem/package.test.ts', // (31)
+  'test/reliability/cleanup-verified.test.ts', // (29)
+  'test/reliability/config-fuzz.test.ts', // (25)
+  'test/reporters/browser.test.ts', // (12)
+  'test/reporters/results-contract.test.ts', // (11)
+  'test/detection/request-matrix.test.ts', // (10)
+  'test/checks/throttle-rule.test.ts', // (9)
 ];
+
+// Files that replace a module with vi.mock and run in the unit group's time: the
+// unit files share one module registry per worker (isolate: false), so these run
+// isolated, in a project of their own (test/architecture/test-isolation.test.ts
+// finds any other).
+export const MOCKING_FILES = ['test/leaks/scan-file-blocks.test.ts', 'test/detection/key-echo.test.ts'];

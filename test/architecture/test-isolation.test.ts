@@ -1,0 +1,32 @@
+// The unit files share one module registry per worker (vitest.config.ts:
+// isolate: false), so a vi.mock there would miss a module an earlier file had
+// loaded, and what it mocked would leak into the files after it: a test that
+// replaces the scanner's file reads, say, would pass without reading through
+// the replacement, or break the next file's scanner. Every file that mocks a
+// module must run isolated: listed in MOCKING_FILES or in a timing group.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { MOCKING_FILES, TIMING_SENSITIVE } from '../setup/timing-files.js';
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'fixtures' ? [] : testFiles(path);
+    return e.name.endsWith('.test.ts') ? [relative(PACKAGE_ROOT, path)] : [];
+  });
+}
+
+it('every test file that mocks a module runs isolated', () => {
+  const mocking = testFiles(join(PACKAGE_ROOT, 'test')).filter((f) =>
+    /\bvi\.(do)?mock\(/.test(readFileSync(join(PACKAGE_ROOT, f), 'utf8')),
+  );
+  expect(mocking.length).toBeGreaterThan(0);
+  const shared = mocking.filter((f) => !MOCKING_FILES.includes(f) && !TIMING_SENSITIVE.includes(f));
+  expect(shared, 'add these to MOCKING_FILES in test/setup/timing-files.ts').toEqual([]);
+});
+
+it('every file listed as mocking is there and mocks', () => {
+  for (const f of MOCKING_FILES) expect(readFileSync(join(PACKAGE_ROOT, f), 'utf8')).toMatch(/\bvi\.(do)?mock\(/);
+});
