@@ -33,16 +33,16 @@ afterEach(async () => {
 // Calls 1–2 pass at once: they are the burst's round-trip pilots, and holding
 // one would only delay the whole burst past the window instead of straddling it.
 
-/** Calls 1–2 at once; calls 3–17 held until 950 ms after the first; calls 18–33 until 1100 ms (the next window). Later calls pass. */
+/** Calls 1–2 at once; calls 3–17 held until 850 ms after the first (150 ms before the window ends: a timer late on a busy machine still fires inside it); calls 18–33 until 1100 ms (the next window). Later calls pass. */
 function straddle(n: number, sinceFirstMs: number): number {
   if (n <= 2 || n > 33) return 0;
-  return (n <= 17 ? 950 : 1100) - sinceFirstMs;
+  return (n <= 17 ? 850 : 1100) - sinceFirstMs;
 }
 
-/** Calls 1–2 at once; 3–12 at 950 ms; 13–33 at 1100 ms: the next window gets 21 calls and throttles only the last. */
+/** Calls 1–2 at once; 3–12 at 850 ms; 13–33 at 1100 ms: the next window gets 21 calls and throttles only the last. */
 function straddleLate(n: number, sinceFirstMs: number): number {
   if (n <= 2 || n > 33) return 0;
-  return (n <= 12 ? 950 : 1100) - sinceFirstMs;
+  return (n <= 12 ? 850 : 1100) - sinceFirstMs;
 }
 
 /** Preflight sends 2 requests before any check (reachability, then the key): the schedule counts from the burst's first call. */
