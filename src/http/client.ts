@@ -12,7 +12,7 @@ import { clockWait } from '../clock-waits.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
-import type { BurstSpent } from './burst.js';
+import type { BurstPools, BurstSpent } from './burst.js';
 import { CappedRequest } from './capped-request.js';
 import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
@@ -155,6 +155,8 @@ export interface HttpClientOptions {
   readonly throttleStreak?: ThrottleStreak;
   /** The CA the dispatcher trusts (--ca / target.ca), so a burst's own connection pool trusts it too. */
   readonly ca?: string | Buffer;
+  /** Where a profile's bursts leave their connection pools for its next burst (absent: each burst opens and closes its own). */
+  readonly burstPools?: BurstPools;
 }
 
 /** What a fork may change besides the signal. */
@@ -217,6 +219,9 @@ export class HttpClient {
   }
   get ca(): string | Buffer | undefined {
     return this.options.ca;
+  }
+  get burstPools(): BurstPools | undefined {
+    return this.options.burstPools;
   }
 
   /** The evidence gathered so far by this client (one client per check). */
@@ -580,9 +585,12 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/** Connections a dispatcher opens to one origin at most, unless told otherwise. */
+export const DEFAULT_CONNECTIONS = 64;
+
 export function createDispatcher(opts: { ca?: string | Buffer; connections?: number } = {}): Agent {
   return new Agent({
-    connections: opts.connections ?? 64,
+    connections: opts.connections ?? DEFAULT_CONNECTIONS,
     keepAliveTimeout: 4_000,
     ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
   });
