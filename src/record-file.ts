@@ -9,9 +9,22 @@ export interface Span {
   readonly length: number;
 }
 
+/**
+ * Appended texts wait in memory until this many bytes have gathered (or one
+ * is read back), then go to the file in one write: a run appends every
+ * finished check (18,000 in a thousand-profile run), and a write each was a
+ * system call each.
+ */
+const FLUSH_BYTES = 256 * 1024;
+
 export class RecordFile {
   private readonly fd: number;
+  /** Where the next text goes, counting what is still waiting to be written. */
   private end = 0;
+  /** How much of the file is written. */
+  private written = 0;
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
 
   constructor(readonly file: string) {
     // 'wx+': a fresh file of our own (never one planted there), read back later.
@@ -21,15 +34,17 @@ export class RecordFile {
   /** Appends `text`; returns where it is. */
   append(text: string): Span {
     const bytes = Buffer.from(text, 'utf8');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
     const span = { offset: this.end, length: bytes.length };
     this.end += bytes.length;
+    this.waiting.push(bytes);
+    this.waitingBytes += bytes.length;
+    if (this.waitingBytes >= FLUSH_BYTES) this.flush();
     return span;
   }
 
   /** The text at `span`; `what` names it if the file ends before it. */
   read(span: Span, what: string): string {
+    if (span.offset + span.length > this.written) this.flush();
     const bytes = Buffer.alloc(span.length);
     let read = 0;
     while (read < span.length) {
@@ -41,6 +56,21 @@ export class RecordFile {
   }
 
   close(): void {
-    closeSync(this.fd);
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  /** Writes the texts that are waiting. */
+  private flush(): void {
+    if (this.waitingBytes === 0) return;
+    const bytes = this.waiting.length === 1 ? this.waiting[0]! : Buffer.concat(this.waiting, this.waitingBytes);
+    this.waiting = [];
+    this.waitingBytes = 0;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
+    this.written += bytes.length;
   }
 }
