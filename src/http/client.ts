@@ -251,10 +251,9 @@ export class HttpClient {
    * profile says. Budget, timeouts and interruption are the sender's job.
    */
   prepare(opts: SendOptions): PreparedRequest {
-    const { url, headers } = this.buildChecked(opts);
+    const { parsed: u, headers } = this.buildChecked(opts);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const u = new URL(url);
     return {
       origin: this.options.origin,
       path: u.pathname + u.search,
@@ -366,7 +365,7 @@ export class HttpClient {
 
   /** One request on the wire: paced, budgeted, timed out, recorded. */
   private async sendOnce(opts: SendOptions): Promise<HttpResponse> {
-    const { url, headers } = this.buildChecked(opts);
+    const { url, parsed, headers } = this.buildChecked(opts);
     const outerSignal = this.options.signal;
     if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
     this.options.budget.take();
@@ -382,7 +381,7 @@ export class HttpClient {
     let timedOut = false;
     const t0 = performance.now();
     const atMs = t0 - this.startedAt;
-    const { origin, pathname, search } = new URL(url);
+    const { origin, pathname, search } = parsed;
     const sent = new CappedRequest(
       this.options.dispatcher,
       {
@@ -420,7 +419,7 @@ export class HttpClient {
       // A throttled answer pauses everyone in its bucket, not just this request.
       if (pacer && isThrottled(this.throttleRule, res.status, responseHeaders))
         pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
-      if (opts.record !== false && this.record(opts, url, headers, body, atMs, response))
+      if (opts.record !== false && this.record(opts, url, parsed, headers, body, atMs, response))
         this.recordedAs.set(response, this.exchanges.length - 1);
       return response;
     } catch (err) {
@@ -428,7 +427,7 @@ export class HttpClient {
       if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
       const timeout = timedOut || isTimeout(err);
       const why = timeout ? timeoutWords(sent.headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
-      if (opts.record !== false) this.record(opts, url, headers, body, atMs, undefined, why, durationMs);
+      if (opts.record !== false) this.record(opts, url, parsed, headers, body, atMs, undefined, why, durationMs);
       // A timed-out request may have been acted on; the lifecycle adapters' retries need to know.
       const { transient, mayHaveArrived } = timeout ? { transient: true, mayHaveArrived: true } : classifyNetworkError(err);
       throw new NoAnswerError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`, transient, mayHaveArrived);
@@ -451,17 +450,17 @@ export class HttpClient {
   }
 
   /** The URL and headers of a request, refused unless it stays on the profile's origin (as in send()). */
-  private buildChecked(opts: SendOptions): { url: string; headers: Record<string, string> } {
+  private buildChecked(opts: SendOptions): { url: string; parsed: URL; headers: Record<string, string> } {
     if (!opts.path.startsWith('/'))
       throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
     const built = this.build(opts);
     // The key never leaves for another origin: we only ever build URLs on our own.
-    if (new URL(built.url).origin !== this.options.origin)
-      throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
+    if (built.parsed.origin !== this.options.origin) throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
     return built;
   }
 
-  private build(opts: SendOptions): { url: string; headers: Record<string, string> } {
+  /** The URL as sent (`url`) and parsed once (`parsed`: the same URL, for its parts), and the headers. */
+  private build(opts: SendOptions): { url: string; parsed: URL; headers: Record<string, string> } {
     const url = new URL(opts.path, this.options.origin);
     const headers: Record<string, string> = { 'user-agent': 'keyprobe', accept: 'application/json, */*;q=0.5' };
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -475,12 +474,13 @@ export class HttpClient {
     } else if (cred.kind === 'query') {
       url.searchParams.set(cred.name, cred.value);
     }
-    return { url: url.toString(), headers };
+    return { url: url.toString(), parsed: url, headers };
   }
 
   private record(
     opts: SendOptions,
     url: string,
+    u: URL,
     headers: Record<string, string>,
     body: string | undefined,
     atMs: number,
@@ -493,7 +493,6 @@ export class HttpClient {
       return false;
     }
     const redact = (s: string) => this.options.secrets.redact(s);
-    const u = new URL(url);
     const redactedHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers))
       if (k !== 'user-agent' && k !== 'accept') redactedHeaders[k] = evidenceHeaderValue(k, v, redact);
