@@ -92,6 +92,14 @@ function fold(text: string): string {
   return text.replace(/[A-Z_-]/g, (c) => (c === '-' ? '+' : c === '_' ? '/' : c.toLowerCase()));
 }
 
+/** One character as fold() writes it: the same change, character by character (fold never changes a text's length). */
+function foldCode(c: number): number {
+  if (c >= 65 && c <= 90) return c + 32;
+  if (c === 45) return 43; // '-' reads as '+'
+  if (c === 95) return 47; // '_' reads as '/'
+  return c;
+}
+
 /**
  * Where to index a form: any run of `min` characters of it holds a window
  * starting at one of these offsets (one every `min - WINDOW + 1`). They start
@@ -287,11 +295,15 @@ export class SecretRegistry {
   /** Replaces every form of every registered secret (and every long enough run of one) with `[label sha256:…]`. */
   redact(text: string): string {
     if (this.forms.length === 0 || text.length < UNSEARCHABLE_BELOW) return text;
-    // The text folded, without its line breaks and the indentation after them
-    // (a secret split over two lines is still one secret), and where each of
-    // its characters came from.
+    // The text without its line breaks and the indentation after them (a
+    // secret split over two lines is still one secret), and where each of
+    // its characters came from. It is read folded (foldCode) character by
+    // character: every exchange keyprobe records is redacted a dozen times
+    // over (label, path, each header, body, reproduce line), and a folded
+    // copy of each text was most of what that cost.
     const { raw, at } = withoutLineBreaks(text);
-    const view = fold(raw);
+    // Nothing shorter than a window can hold a form, unless a secret is that short.
+    if (raw.length < WINDOW && this.shortForms.length === 0) return text;
     const spans: Span[] = [];
     const span = (start: number, end: number, f: Form, offset = 0) =>
       spans.push({
@@ -303,41 +315,51 @@ export class SecretRegistry {
         exact: f.exact !== undefined && raw.slice(start, end) === f.exact.slice(offset, offset + end - start),
       });
 
-    for (const id of this.shortForms) {
-      const f = this.forms[id]!;
-      for (let i = view.indexOf(f.folded); i >= 0; i = view.indexOf(f.folded, i + 1)) span(i, i + f.folded.length, f);
+    if (this.shortForms.length > 0) {
+      const view = fold(raw);
+      for (const id of this.shortForms) {
+        const f = this.forms[id]!;
+        for (let i = view.indexOf(f.folded); i >= 0; i = view.indexOf(f.folded, i + 1)) span(i, i + f.folded.length, f);
+      }
     }
     // Where the last match of each form ended, so one occurrence is not matched again window by window.
-    const matchedUntil = new Map<number, number>();
+    let matchedUntil: Map<number, number> | undefined;
     const { bloom, windows } = this;
-    // The hash of the window starting at i, rolled one character on per step.
-    let h = view.length >= WINDOW ? windowHash(view, 0) : 0;
-    for (let i = 0; i + WINDOW <= view.length; i++) {
-      if (i > 0) h = (Math.imul(h - Math.imul(view.charCodeAt(i - 1), WINDOW_POWER), BASE) + view.charCodeAt(i + WINDOW - 1)) | 0;
+    const n = raw.length;
+    // The hash of the folded window starting at i, rolled one character on per step.
+    let h = 0;
+    if (n >= WINDOW) for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + foldCode(raw.charCodeAt(k))) | 0;
+    for (let i = 0; i + WINDOW <= n; i++) {
+      if (i > 0)
+        h = (Math.imul(h - Math.imul(foldCode(raw.charCodeAt(i - 1)), WINDOW_POWER), BASE) + foldCode(raw.charCodeAt(i + WINDOW - 1))) | 0;
       const bit = h >>> (32 - BLOOM_BITS);
       if ((bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
       const found = windows.get(h);
       if (found === undefined) continue;
-      for (const packed of typeof found === 'number' ? [found] : found) {
+      const count = typeof found === 'number' ? 1 : found.length;
+      for (let c = 0; c < count; c++) {
+        const packed = typeof found === 'number' ? found : found[c]!;
         const id = Math.floor(packed / OFFSETS);
         const offset = packed % OFFSETS;
-        if ((matchedUntil.get(id) ?? -1) > i) continue;
+        if ((matchedUntil?.get(id) ?? -1) > i) continue;
         const f = this.forms[id]!;
-        if (!sameWindow(view, i, f.folded, offset)) continue;
+        const folded = f.folded;
+        if (!sameWindow(raw, i, folded, offset)) continue;
         let a = i;
         let b = offset;
-        while (a > 0 && b > 0 && view[a - 1] === f.folded[b - 1]) {
+        while (a > 0 && b > 0 && foldCode(raw.charCodeAt(a - 1)) === folded.charCodeAt(b - 1)) {
           a--;
           b--;
         }
         let e = i + WINDOW;
         let g = offset + WINDOW;
-        while (e < view.length && g < f.folded.length && view[e] === f.folded[g]) {
+        while (e < n && g < folded.length && foldCode(raw.charCodeAt(e)) === folded.charCodeAt(g)) {
           e++;
           g++;
         }
-        const counts = f.min >= f.folded.length ? b === 0 && g === f.folded.length : e - a >= f.min;
+        const counts = f.min >= folded.length ? b === 0 && g === folded.length : e - a >= f.min;
         if (!counts) continue;
+        matchedUntil ??= new Map();
         matchedUntil.set(id, e);
         span(a, e, f, b);
       }
@@ -427,9 +449,9 @@ export class SecretRegistry {
   }
 }
 
-/** Whether `view` from `at` and `folded` from `offset` hold the same WINDOW characters (a hash hit is only a candidate). */
-function sameWindow(view: string, at: number, folded: string, offset: number): boolean {
-  for (let k = 0; k < WINDOW; k++) if (view.charCodeAt(at + k) !== folded.charCodeAt(offset + k)) return false;
+/** Whether `raw` from `at`, folded, and `folded` from `offset` hold the same WINDOW characters (a hash hit is only a candidate). */
+function sameWindow(raw: string, at: number, folded: string, offset: number): boolean {
+  for (let k = 0; k < WINDOW; k++) if (foldCode(raw.charCodeAt(at + k)) !== folded.charCodeAt(offset + k)) return false;
   return true;
 }
 

@@ -6,7 +6,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { LITERAL_SECRET_MESSAGE, profileSchema, SECRET_REFERENCE, type Profile } from './profile-schema.js';
 import { readConfinedFile, resolveReferences } from './references.js';
 import { acceptsShortSecrets, referencedSecrets } from './secret-references.js';
-import { readYamlFile, type YamlSource } from './yaml-source.js';
+import { locateFromText, readYamlFile, type YamlSource } from './yaml-source.js';
 import { formatPath, issuesToProblems, valueAt } from './zod-problems.js';
 
 export interface LoadedProfile {
@@ -84,7 +84,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
       profile: parsed.data,
       secrets,
       ...(ca !== undefined ? { ca } : {}),
-      locate: (path) => source.locate(path),
+      locate: locateFromText(source),
     },
   };
 }

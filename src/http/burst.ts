@@ -18,7 +18,10 @@
 // is not for its requests.
 //
 // The burst has its own undici Pool on the profile's origin, sized for it: at
-// most `maxConnections` connections; beyond that, GET and HEAD requests are
+// most `maxConnections` connections (a profile's bursts reuse one another's
+// pools and their open connections, BurstPools, when the client carries
+// them: a rate check's burst of a few dozen requests cost more in opening and
+// closing its connections than in its requests); beyond that, GET and HEAD requests are
 // pipelined (RFC 9112 §9.3.2 allows it for safe methods), so a burst that
 // needs hundreds of requests in flight across a slow link does not open
 // hundreds of connections. Other methods are never pipelined. When a server
@@ -179,6 +182,45 @@ export const DEFAULT_MAX_CONNECTIONS = 64;
 /** Streams a burst keeps open on one HTTP/2 connection (Node's and many servers' default limit). */
 export const H2_STREAMS_PER_CONNECTION = 100;
 
+/** A pool a burst sends on, and the protocol its connections turned out to speak. */
+interface PoolEntry {
+  readonly pool: Pool;
+  protocol: BurstResult['protocol'];
+}
+
+/**
+ * The burst pools of one profile's run, kept between its bursts: a burst
+ * takes the pool of its shape (connections, pipelining, HTTP/2 offered) with
+ * its connections still open, and gives it back when it ended cleanly
+ * (answered or refused, nothing in flight, no network failure); any other
+ * ending destroys it. The runner closes them when the profile is done.
+ */
+export class BurstPools {
+  private readonly idle = new Map<string, PoolEntry[]>();
+  private closed = false;
+
+  take(shape: string): PoolEntry | undefined {
+    return this.idle.get(shape)?.pop();
+  }
+
+  give(shape: string, entry: PoolEntry): void {
+    if (this.closed) {
+      void entry.pool.destroy().catch(() => undefined);
+      return;
+    }
+    const list = this.idle.get(shape) ?? [];
+    list.push(entry);
+    this.idle.set(shape, list);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(all.map((e) => e.pool.close().catch(() => undefined)));
+  }
+}
+
 export async function runBurst(o: BurstOptions): Promise<BurstResult> {
   const request = o.http.prepare({
     label: o.label,
@@ -280,8 +322,8 @@ class Burst {
   readonly timeoutMs: number;
   private readonly lanes: Lane[] = [];
   private dispatcher?: Dispatcher;
-  private readonly pools: Pool[] = [];
-  private protocol: BurstResult['protocol'] = 'http/1.1';
+  /** The pools this burst sent on, each with its shape (BurstPools). */
+  private readonly pools: { readonly shape: string; readonly entry: PoolEntry }[] = [];
   private onIdle?: () => void;
 
   constructor(
@@ -324,7 +366,7 @@ class Burst {
     } finally {
       clearInterval(sweep);
       signal?.removeEventListener('abort', onAbort);
-      await Promise.all(this.pools.map((p) => p.destroy().catch(() => undefined)));
+      await this.releasePools();
     }
     const refusal = this.firstRefusal;
     return {
@@ -357,10 +399,28 @@ class Burst {
     };
   }
 
-  /** A pool on the profile's origin that trusts the run's CA and notes whether its connections speak HTTP/2. */
+  /** HTTP/2 when any connection the burst sent on speaks it. */
+  private get protocol(): BurstResult['protocol'] {
+    return this.pools.some((p) => p.entry.protocol === 'h2') ? 'h2' : 'http/1.1';
+  }
+
+  /**
+   * A pool on the profile's origin that trusts the run's CA and notes whether
+   * its connections speak HTTP/2: the profile's idle one of this shape when
+   * there is one (its connections still open), else a new one.
+   */
   private openPool(connections: number, pipelining: number, allowH2: boolean): Pool {
+    const shape = `${connections}x${pipelining}${allowH2 ? '+h2' : ''}`;
+    const entry = this.o.http.burstPools?.take(shape) ?? this.newPool(connections, pipelining, allowH2);
+    this.pools.push({ shape, entry });
+    return entry.pool;
+  }
+
+  private newPool(connections: number, pipelining: number, allowH2: boolean): PoolEntry {
     const ca = this.o.http.ca;
     const connect = buildConnector({ timeout: this.timeoutMs, allowH2, ...(ca ? { ca } : {}) });
+    // Set below, before any connection can open (connections open with the first request).
+    let entry: PoolEntry | undefined;
     const pool = new Pool(this.request.origin, {
       connections,
       pipelining,
@@ -368,14 +428,27 @@ class Burst {
       connect: (opts, callback) =>
         connect(opts, (err, socket) => {
           if (err) return callback(err, null);
-          if ((socket as TLSSocket).alpnProtocol === 'h2') this.protocol = 'h2';
+          if ((socket as TLSSocket).alpnProtocol === 'h2') entry!.protocol = 'h2';
           // Only pipelined connections can have several requests to write at once.
           else if (pipelining > 1) coalesceWrites(socket!);
           callback(null, socket!);
         }),
     });
-    this.pools.push(pool);
-    return pool;
+    entry = { pool, protocol: 'http/1.1' };
+    return entry;
+  }
+
+  /**
+   * After the burst: its pools go back to the profile's BurstPools when it
+   * ended cleanly (nothing in flight, no failure, not interrupted), so the
+   * next burst finds their connections open; otherwise they are destroyed,
+   * which also ends anything still queued on them.
+   */
+  private async releasePools(): Promise<void> {
+    const reusable =
+      this.o.http.burstPools !== undefined && this.inFlight === 0 && this.errorCount === 0 && this.stoppedBy !== 'interrupted';
+    if (reusable) for (const { shape, entry } of this.pools) this.o.http.burstPools!.give(shape, entry);
+    else await Promise.all(this.pools.map((p) => p.entry.pool.destroy().catch(() => undefined)));
   }
 
   /** Two requests one after the other; the faster round trip (undefined when neither was answered). */
@@ -529,7 +602,7 @@ class Burst {
     this.stoppedBy = 'interrupted';
     for (const lane of this.lanes) lane?.abort();
     // Requests still waiting for a connection have nothing to abort yet: the pool's end fails them.
-    for (const pool of this.pools) void pool.destroy().catch(() => undefined);
+    for (const { entry } of this.pools) void entry.pool.destroy().catch(() => undefined);
     this.idleIfDone();
   }
 

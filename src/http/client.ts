@@ -12,7 +12,7 @@ import { clockWait } from '../clock-waits.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
-import type { BurstSpent } from './burst.js';
+import type { BurstPools, BurstSpent } from './burst.js';
 import { CappedRequest } from './capped-request.js';
 import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
@@ -155,6 +155,8 @@ export interface HttpClientOptions {
   readonly throttleStreak?: ThrottleStreak;
   /** The CA the dispatcher trusts (--ca / target.ca), so a burst's own connection pool trusts it too. */
   readonly ca?: string | Buffer;
+  /** Where a profile's bursts leave their connection pools for its next burst (absent: each burst opens and closes its own). */
+  readonly burstPools?: BurstPools;
 }
 
 /** What a fork may change besides the signal. */
@@ -218,6 +220,9 @@ export class HttpClient {
   get ca(): string | Buffer | undefined {
     return this.options.ca;
   }
+  get burstPools(): BurstPools | undefined {
+    return this.options.burstPools;
+  }
 
   /** The evidence gathered so far by this client (one client per check). */
   evidence(): { exchanges: Exchange[]; omitted: number } {
@@ -246,10 +251,9 @@ export class HttpClient {
    * profile says. Budget, timeouts and interruption are the sender's job.
    */
   prepare(opts: SendOptions): PreparedRequest {
-    const { url, headers } = this.buildChecked(opts);
+    const { parsed: u, headers } = this.buildChecked(opts);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const u = new URL(url);
     return {
       origin: this.options.origin,
       path: u.pathname + u.search,
@@ -361,7 +365,7 @@ export class HttpClient {
 
   /** One request on the wire: paced, budgeted, timed out, recorded. */
   private async sendOnce(opts: SendOptions): Promise<HttpResponse> {
-    const { url, headers } = this.buildChecked(opts);
+    const { url, parsed, headers } = this.buildChecked(opts);
     const outerSignal = this.options.signal;
     if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
     this.options.budget.take();
@@ -377,7 +381,7 @@ export class HttpClient {
     let timedOut = false;
     const t0 = performance.now();
     const atMs = t0 - this.startedAt;
-    const { origin, pathname, search } = new URL(url);
+    const { origin, pathname, search } = parsed;
     const sent = new CappedRequest(
       this.options.dispatcher,
       {
@@ -415,7 +419,7 @@ export class HttpClient {
       // A throttled answer pauses everyone in its bucket, not just this request.
       if (pacer && isThrottled(this.throttleRule, res.status, responseHeaders))
         pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
-      if (opts.record !== false && this.record(opts, url, headers, body, atMs, response))
+      if (opts.record !== false && this.record(opts, url, parsed, headers, body, atMs, response))
         this.recordedAs.set(response, this.exchanges.length - 1);
       return response;
     } catch (err) {
@@ -423,7 +427,7 @@ export class HttpClient {
       if (outerSignal?.aborted) throw new InterruptedError(String(outerSignal.reason ?? 'abort'));
       const timeout = timedOut || isTimeout(err);
       const why = timeout ? timeoutWords(sent.headersArrived, this.options.timeoutMs) : describeNetworkError(err, this.options.origin);
-      if (opts.record !== false) this.record(opts, url, headers, body, atMs, undefined, why, durationMs);
+      if (opts.record !== false) this.record(opts, url, parsed, headers, body, atMs, undefined, why, durationMs);
       // A timed-out request may have been acted on; the lifecycle adapters' retries need to know.
       const { transient, mayHaveArrived } = timeout ? { transient: true, mayHaveArrived: true } : classifyNetworkError(err);
       throw new NoAnswerError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`, transient, mayHaveArrived);
@@ -446,17 +450,17 @@ export class HttpClient {
   }
 
   /** The URL and headers of a request, refused unless it stays on the profile's origin (as in send()). */
-  private buildChecked(opts: SendOptions): { url: string; headers: Record<string, string> } {
+  private buildChecked(opts: SendOptions): { url: string; parsed: URL; headers: Record<string, string> } {
     if (!opts.path.startsWith('/'))
       throw new CheckError(`refusing to send to "${opts.path}": only paths on ${this.options.origin} are allowed`);
     const built = this.build(opts);
     // The key never leaves for another origin: we only ever build URLs on our own.
-    if (new URL(built.url).origin !== this.options.origin)
-      throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
+    if (built.parsed.origin !== this.options.origin) throw new CheckError(`refusing to send a credential outside ${this.options.origin}`);
     return built;
   }
 
-  private build(opts: SendOptions): { url: string; headers: Record<string, string> } {
+  /** The URL as sent (`url`) and parsed once (`parsed`: the same URL, for its parts), and the headers. */
+  private build(opts: SendOptions): { url: string; parsed: URL; headers: Record<string, string> } {
     const url = new URL(opts.path, this.options.origin);
     const headers: Record<string, string> = { 'user-agent': 'keyprobe', accept: 'application/json, */*;q=0.5' };
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
@@ -470,12 +474,13 @@ export class HttpClient {
     } else if (cred.kind === 'query') {
       url.searchParams.set(cred.name, cred.value);
     }
-    return { url: url.toString(), headers };
+    return { url: url.toString(), parsed: url, headers };
   }
 
   private record(
     opts: SendOptions,
     url: string,
+    u: URL,
     headers: Record<string, string>,
     body: string | undefined,
     atMs: number,
@@ -488,7 +493,6 @@ export class HttpClient {
       return false;
     }
     const redact = (s: string) => this.options.secrets.redact(s);
-    const u = new URL(url);
     const redactedHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers))
       if (k !== 'user-agent' && k !== 'accept') redactedHeaders[k] = evidenceHeaderValue(k, v, redact);
@@ -580,9 +584,12 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/** Connections a dispatcher opens to one origin at most, unless told otherwise. */
+export const DEFAULT_CONNECTIONS = 64;
+
 export function createDispatcher(opts: { ca?: string | Buffer; connections?: number } = {}): Agent {
   return new Agent({
-    connections: opts.connections ?? 64,
+    connections: opts.connections ?? DEFAULT_CONNECTIONS,
     keepAliveTimeout: 4_000,
     ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
   });

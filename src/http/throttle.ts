@@ -59,10 +59,11 @@ export function throttleRule(o: {
 /** Does this answer say "slow down"? */
 export function isThrottled(rule: ThrottleRule, status: number, headers: Readonly<Record<string, string>>): boolean {
   if (status === 429) return true;
-  const saysWhen = parseRateLimitHeaders(headers).retryAfter !== undefined;
-  if (status === 503) return saysWhen || rule.declared.includes(503);
+  // Read only for the statuses it can decide: every answer keyprobe gets passes through here, nearly all of them 2xx.
+  const saysWhen = () => parseRateLimitHeaders(headers).retryAfter !== undefined;
+  if (status === 503) return saysWhen() || rule.declared.includes(503);
   if (!rule.declared.includes(status)) return false;
-  return !rule.refusals.includes(status) || saysWhen;
+  return !rule.refusals.includes(status) || saysWhen();
 }
 
 export interface ThrottleWait {

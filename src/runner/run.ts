@@ -4,11 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import pLimit from 'p-limit';
+import type { Agent } from 'undici';
 import type { CheckContext, CheckOutcome } from '../checks/check.js';
 import type { LoadedProfile } from '../config/load-profile.js';
 import type { LoadedSuite, PlannedCheck } from '../checks/suite.js';
 import { CheckError, InterruptedError } from '../errors.js';
-import { createDispatcher, HttpClient, RequestBudget } from '../http/client.js';
+import { BurstPools } from '../http/burst.js';
+import { createDispatcher, DEFAULT_CONNECTIONS as CONNECTIONS_PER_PROFILE, HttpClient, RequestBudget } from '../http/client.js';
 import { skipMessage } from '../checks/requirements.js';
 import type { PacerStats } from '../http/pacing.js';
 import { CLEANUP_TIMEOUT_MS, CleanupRegistry, type CleanupOutcome } from '../lifecycle/cleanup.js';
@@ -98,6 +100,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
   // One pacing plan for the whole run: profiles that talk to one origin share its buckets.
   const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
   const slots = new ProfileSlots(Math.max(1, options.concurrency ?? 4));
+  const dispatchers = new RunDispatchers(Math.max(1, options.concurrency ?? 4));
   const cleanups: CleanupRecord[] = [];
   // What the launch verdict needs of each check, gathered as profiles finish (a spooled run is not read back for it).
   const verdictInputs: VerdictInput[] = [];
@@ -121,6 +124,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
           observer,
           pacing,
           cleanups,
+          dispatchers,
         });
         // The fields in results.json's order; with a spool the checks are on disk already, and the spool puts them here when it reads the profile.
         const finished: ProfileRun = {
@@ -137,7 +141,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
         return undefined;
       });
     }),
-  );
+  ).finally(() => dispatchers.close());
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
@@ -174,6 +178,32 @@ interface ProfileRunContext extends RunOptions {
   readonly pacing: PacingPlan;
   /** Every cleanup of the run, in the order they ran. */
   readonly cleanups: CleanupRecord[];
+  readonly dispatchers: RunDispatchers;
+}
+
+/**
+ * One connection pool for the whole run per CA the profiles trust (nearly
+ * always one): profiles on one origin reuse one another's idle keep-alive
+ * connections instead of each opening and closing its own. It has room for
+ * as many connections as the profiles in flight had with a pool each, so no
+ * request waits for a connection it would not have waited for before.
+ */
+class RunDispatchers {
+  private readonly agents = new Map<string | Buffer | undefined, Agent>();
+  constructor(private readonly concurrency: number) {}
+
+  for(ca: string | Buffer | undefined): Agent {
+    let agent = this.agents.get(ca);
+    if (!agent) {
+      agent = createDispatcher({ ...(ca ? { ca } : {}), connections: CONNECTIONS_PER_PROFILE * this.concurrency });
+      this.agents.set(ca, agent);
+    }
+    return agent;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close().catch(() => undefined)));
+  }
 }
 
 /** Runs one profile's checks; each finished check is handed to `keep` (with its position in the plan) as it finishes. */
@@ -187,7 +217,9 @@ async function runProfile(
   const { profile } = loaded;
   const budget = new RequestBudget(ctx.budget ?? profile.target.budget);
   // --ca wins over the profile's target.ca (already read by the loader).
-  const dispatcher = createDispatcher({ ca: ctx.ca ?? loaded.ca });
+  const dispatcher = ctx.dispatchers.for(ctx.ca ?? loaded.ca);
+  // The profile's bursts reuse one another's connections; closed with the profile.
+  const burstPools = new BurstPools();
   const baseClient = new HttpClient({
     origin: profile.target.origin,
     auth: profile.target.auth,
@@ -201,6 +233,7 @@ async function runProfile(
     pacing: (secret) => ctx.pacing.pacerFor(profile.target.origin, secret),
     // The burst's own connection pool trusts the same CA.
     ca: ctx.ca ?? loaded.ca,
+    burstPools,
   });
   const notes: string[] = [];
   const runOne = async (planned: PlannedCheck, hold?: object) => {
@@ -266,7 +299,7 @@ async function runProfile(
         `Rate-limit checks ran last, one at a time, so their bursts could not throttle any other check${bursts > 0 && bucket ? `; ${bursts === 1 ? 'the burst' : `each of the ${bursts} bursts`} had ${bucket.spec.label} to itself and began on a fresh window (keyprobe waited ${Math.round(heldWaitMs)} ms for that in all), and keyprobe waited ${Math.round(settledMs)} ms after the last one, so the key was left unthrottled` : ''}.`,
       );
   } finally {
-    await dispatcher.close().catch(() => undefined);
+    await burstPools.close();
   }
   return finishProfile();
 
