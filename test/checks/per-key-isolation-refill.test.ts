@@ -6,14 +6,15 @@
 // "inconclusive" twice (an error). The check now asks with a few calls at
 // once: one may be served, the others are still throttled. A bucket shared by
 // both keys still fails, and a window that really reset is still inconclusive.
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile-schema.js';
 import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
+import { closedAfterEach } from '../helpers/servers.js';
 
 const KEY = 'kp_leaky_first_key_value_123456';
 const SECOND = 'kp_leaky_second_key_value_654321';
@@ -22,18 +23,7 @@ const LIMIT = 5;
 /** How late the key's calls that follow the second key's come to the bucket: more than one refill, less than three. */
 const LATE_MS = 250;
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise((r) => {
-          s.closeAllConnections();
-          s.close(r);
-        }),
-    ),
-  );
-});
+const servers = closedAfterEach();
 
 /**
  * A leaky bucket per key (or one for both keys, `shared`). The key's calls that come

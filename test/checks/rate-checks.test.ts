@@ -1,14 +1,15 @@
 // The rate checks against small loopback servers that misbehave in ways the
 // reference target does not (a Retry-After that lies, Kong-style headers, a
 // target too slow to overload), plus declared non-429 statuses.
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile-schema.js';
 import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
+import { closedAfterEach } from '../helpers/servers.js';
 import { fixture, runChecks, startTarget } from '../lifecycle/helpers.js';
 import { startThrottlingPlatform } from './throttling-platform.js';
 
@@ -22,18 +23,7 @@ interface FakeLimiter {
   headers?: (state: { remaining: number; throttled: boolean }) => Record<string, string>;
 }
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise((r) => {
-          s.closeAllConnections();
-          s.close(r);
-        }),
-    ),
-  );
-});
+const servers = closedAfterEach();
 
 async function fakeTarget(o: FakeLimiter): Promise<string> {
   let windowStart = 0;
