@@ -6,10 +6,11 @@
 // it. src/reference, the deliberately faulty target, reads no environment
 // either: its knobs are options of startReferenceTarget, and it has no CLI of
 // its own, so there is no exception to this rule.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { tsFiles } from './ts-files.js';
 
 const SRC = resolve(PACKAGE_ROOT, 'src');
 /** The folders that may read the environment, relative to src/. */
@@ -18,17 +19,9 @@ const READERS = ['cli'];
 /** `process.env`, `process['env']`, or `env` taken from node:process. */
 const READS_ENV = /\bprocess\s*(?:\.\s*env\b|\[\s*['"`]env['"`]\s*\])|import\s*\{[^}]*\benv\b[^}]*\}\s*from\s*['"](?:node:)?process['"]/;
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith('.ts') ? [p] : [];
-  });
-}
-
 /** file:line of every environment read outside the allowed folders. */
 function readsOutside(srcDir: string): string[] {
-  return sourceFiles(srcDir).flatMap((file) => {
+  return tsFiles(srcDir).flatMap((file) => {
     const rel = relative(srcDir, file);
     if (READERS.includes(rel.split(sep)[0]!)) return [];
     return readFileSync(file, 'utf8')

@@ -5,8 +5,9 @@
 // of src/ ("config", "lifecycle") or, for a file directly in src/, that file
 // ("errors.ts"). No dependency needed: the import syntax the project uses is
 // regular enough for one regular expression.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { tsFiles } from './ts-files.js';
 
 const IMPORT =
   /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
@@ -18,14 +19,6 @@ export interface Edge {
   readonly example: string;
 }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith('.ts') ? [p] : [];
-  });
-}
-
 /** The node a file belongs to. */
 export function nodeOf(srcDir: string, file: string): string {
   const parts = relative(srcDir, file).split(sep);
@@ -35,7 +28,7 @@ export function nodeOf(srcDir: string, file: string): string {
 /** Every edge between two different nodes, once per pair. */
 export function folderEdges(srcDir: string): Edge[] {
   const edges = new Map<string, Edge>();
-  for (const file of sourceFiles(srcDir)) {
+  for (const file of tsFiles(srcDir)) {
     const from = nodeOf(srcDir, file);
     for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
       const spec = (m[1] ?? m[2])!;

@@ -2,10 +2,11 @@
 // header of src/secrets.ts. A new place that calls SecretRegistry.add is a new
 // way a secret can be known late (after it was sent or recorded) or twice
 // under a misleading label; this test fails until it is listed here and there.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { tsFiles } from './ts-files.js';
 
 const SRC = resolve(PACKAGE_ROOT, 'src');
 
@@ -28,17 +29,9 @@ const REGISTRATION_SITES: Readonly<Record<string, string>> = {
  */
 const REGISTERS = /\bsecrets\.add\(/;
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith('.ts') ? [p] : [];
-  });
-}
-
 /** Files that call secrets.add( on a registry (not on a `const secrets = new Set` of their own). */
 function registeringFiles(): string[] {
-  return sourceFiles(SRC)
+  return tsFiles(SRC)
     .filter((file) => {
       const text = readFileSync(file, 'utf8');
       return REGISTERS.test(text) && !/\bconst secrets = new Set\b/.test(text);

@@ -4,24 +4,22 @@
 // replaces the scanner's file reads, say, would pass without reading through
 // the replacement, or break the next file's scanner. Every file that mocks a
 // module must run isolated: listed in MOCKING_FILES or in a timing group.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { MOCKING_FILES, TIMING_SENSITIVE } from '../setup/timing-files.js';
+import { tsFiles } from './ts-files.js';
 
-function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'fixtures' ? [] : testFiles(path);
-    return e.name.endsWith('.test.ts') ? [relative(PACKAGE_ROOT, path)] : [];
-  });
+/** The test files, relative to the package root. */
+function testFiles(): string[] {
+  return tsFiles(join(PACKAGE_ROOT, 'test'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => relative(PACKAGE_ROOT, f));
 }
 
 it('every test file that mocks a module runs isolated', () => {
-  const mocking = testFiles(join(PACKAGE_ROOT, 'test')).filter((f) =>
-    /\bvi\.(do)?mock\(/.test(readFileSync(join(PACKAGE_ROOT, f), 'utf8')),
-  );
+  const mocking = testFiles().filter((f) => /\bvi\.(do)?mock\(/.test(readFileSync(join(PACKAGE_ROOT, f), 'utf8')));
   expect(mocking.length).toBeGreaterThan(0);
   const shared = mocking.filter((f) => !MOCKING_FILES.includes(f) && !TIMING_SENSITIVE.includes(f));
   expect(shared, 'add these to MOCKING_FILES in test/setup/timing-files.ts').toEqual([]);
