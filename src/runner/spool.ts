@@ -37,12 +37,7 @@ export class ProfileSpool implements ProfileSource {
     this.records = new RecordFile(this.file);
   }
 
-  /** How many profiles are on disk. */
-  get size(): number {
-    return this.lines.size;
-  }
-
-  /** As a ProfileSource: the number of profiles (the same as size). */
+  /** How many profiles are on disk (as a ProfileSource: the number of profiles). */
   get length(): number {
     return this.lines.size;
   }

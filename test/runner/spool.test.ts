@@ -75,7 +75,7 @@ describe('runner: finished profiles go to the spool', () => {
       concurrency: 2,
       spool,
     });
-    expect(spool.size).toBe(PROFILES);
+    expect(spool.length).toBe(PROFILES);
     // The result reads its profiles from the spool (src/result.ts ProfileSource), as often as asked.
     expect(run.profiles).toBe(spool);
     expect([...run.profiles].map((p) => p.profile.file)).toEqual(['svc0.yaml', 'svc1.yaml', 'svc2.yaml', 'svc3.yaml']);
