@@ -9,7 +9,7 @@ import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
 import { perKeyLimiter, rateLimit, secondKeyAvailable } from './requirements.js';
 import { statusText } from './describe.js';
-import { budgetTooSmallToUndo, probeKey, sleep } from './key-probe.js';
+import { budgetTooSmallToUndo, probeKey, sleep, type ProbeResult } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
 
 /** Calls with the second key, sent at once right after the burst. */
@@ -72,17 +72,10 @@ async function isolationAttempt(
   // request's worth back a moment after the burst, but not several. Each looks
   // at throttling on purpose: a throttled second key is this check's failure,
   // not an answer to wait out.
-  const seconds = await Promise.all(
-    Array.from({ length: SECOND_KEY_CALLS }, (_, i) =>
-      probeKey(ctx, other.secret, {
-        label: `${other.kind} while the key is throttled (${i + 1} of ${SECOND_KEY_CALLS})`,
-        resource: spec.probe,
-        throttle: 'observe',
-      }),
-    ),
-  );
+  const throttled = (r: ProbeResult) => r.kind === 'throttled' || r.status === throttleStatus;
+  const seconds = await callsAtOnce(ctx, other.secret, SECOND_KEY_CALLS, `${other.kind} while the key is throttled`);
   const expected = `all ${SECOND_KEY_CALLS} calls with the ${other.kind}, sent at once, are served while the key is throttled`;
-  const throttledToo = seconds.filter((r) => r.kind === 'throttled' || r.status === throttleStatus);
+  const throttledToo = seconds.filter(throttled);
   if (throttledToo.length > 0) {
     return {
       outcome: {
@@ -112,16 +105,8 @@ async function isolationAttempt(
   // though the key is still throttled. A window that reset serves every one of
   // them: no more are sent than the limit.
   const count = Math.min(STILL_THROTTLED_CALLS, spec.limit);
-  const stills = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      probeKey(ctx, ctx.profile.key.secret, {
-        label: `the key, still throttled? (${i + 1} of ${count})`,
-        resource: spec.probe,
-        throttle: 'observe',
-      }),
-    ),
-  );
-  if (!stills.some((r) => r.status === throttleStatus || r.kind === 'throttled')) {
+  const stills = await callsAtOnce(ctx, ctx.profile.key.secret, count, 'the key, still throttled?');
+  if (!stills.some(throttled)) {
     const still = stills[0]!;
     return {
       inconclusive: true,
@@ -140,4 +125,22 @@ async function isolationAttempt(
       expected,
     },
   };
+}
+
+/**
+ * `count` calls of the rate probe with `secret`, sent at once, each labelled
+ * "label (i of count)". Each looks at throttling on purpose: here a throttled
+ * answer is what is being observed, not something to wait out.
+ */
+function callsAtOnce(
+  ctx: CheckContext<Profile & { rateLimit: RateLimitSpec }>,
+  secret: string,
+  count: number,
+  label: string,
+): Promise<ProbeResult[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      probeKey(ctx, secret, { label: `${label} (${i + 1} of ${count})`, resource: ctx.profile.rateLimit.probe, throttle: 'observe' }),
+    ),
+  );
 }
