@@ -24,6 +24,25 @@ function gate() {
 
 const settle = () => new Promise((r) => setImmediate(r));
 
+/** `count` profiles queued on `slots`, each held until finish(): which started, in order. */
+function startHeld(slots: ProfileSlots, count: number): { started: number[]; finish: () => Promise<void> } {
+  const started: number[] = [];
+  const gates = Array.from({ length: count }, gate);
+  const runs = gates.map((g, i) =>
+    slots.run(new AbortController().signal, async () => {
+      started.push(i);
+      await g.opened;
+    }),
+  );
+  return {
+    started,
+    finish: async () => {
+      for (const g of gates) g.open();
+      await Promise.all(runs);
+    },
+  };
+}
+
 describe('ProfileSlots', () => {
   it('starts new profiles only while fewer than the cap work, and no more than IN_PROGRESS_PER_SLOT × cap in all', async () => {
     const slots = new ProfileSlots(2);
@@ -105,14 +124,7 @@ describe('ProfileSlots in a big run', () => {
     let lagMs = 100;
     const cap = 100;
     const slots = new ProfileSlots(cap, { lagMs: () => lagMs, busy: () => 0 });
-    const started: number[] = [];
-    const gates = Array.from({ length: UNGATED_IN_PROGRESS + 20 }, gate);
-    const runs = gates.map((g, i) =>
-      slots.run(new AbortController().signal, async () => {
-        started.push(i);
-        await g.opened;
-      }),
-    );
+    const { started, finish } = startHeld(slots, UNGATED_IN_PROGRESS + 20);
     await settle();
     // The first UNGATED_IN_PROGRESS start at once, as in any small run.
     expect(started).toHaveLength(UNGATED_IN_PROGRESS);
@@ -129,22 +141,14 @@ describe('ProfileSlots in a big run', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(started).toHaveLength(UNGATED_IN_PROGRESS + 20);
     expect(lagMs).toBeLessThan(MAX_START_LAG_MS);
-    for (const g of gates) g.open();
-    await Promise.all(runs);
+    await finish();
   });
 
   it('holds new profiles back while the event loop was busy beyond MAX_START_BUSY of late, even when on time', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'performance'] });
     let busy = 0.95;
     const slots = new ProfileSlots(100, { lagMs: () => 0, busy: () => busy });
-    const started: number[] = [];
-    const gates = Array.from({ length: UNGATED_IN_PROGRESS + 10 }, gate);
-    const runs = gates.map((g, i) =>
-      slots.run(new AbortController().signal, async () => {
-        started.push(i);
-        await g.opened;
-      }),
-    );
+    const { started, finish } = startHeld(slots, UNGATED_IN_PROGRESS + 10);
     await settle();
     expect(started).toHaveLength(UNGATED_IN_PROGRESS);
     // On time (no lag) but busy: only the trickle gets in.
@@ -153,8 +157,7 @@ describe('ProfileSlots in a big run', () => {
     busy = MAX_START_BUSY / 2;
     await vi.advanceTimersByTimeAsync(100);
     expect(started).toHaveLength(UNGATED_IN_PROGRESS + 10);
-    for (const g of gates) g.open();
-    await Promise.all(runs);
+    await finish();
   });
 
   it('lets MAX_BURSTS bursts run at once, only while the event loop is on time, and starts no profile while a burst waits', async () => {
