@@ -32,9 +32,17 @@ export default defineConfig({
       // mock would miss a module an earlier file had loaded, or leak into later files.
       { extends: true, test: { name: 'unit-mocks', include: MOCKING_FILES, maxWorkers: 1, sequence: { groupOrder: 0 } } },
       // Four files at a time: they mostly wait, and nothing CPU-bound runs beside them.
-      { extends: true, test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 4, sequence: { groupOrder: 1 } } },
+      // Some tests wait on protocol clocks for over 20 s (a whole suite of rate
+      // windows): a minute keeps the hang guard from mistaking a slow machine for a hang.
+      {
+        extends: true,
+        test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 4, testTimeout: 60_000, sequence: { groupOrder: 1 } },
+      },
       // Three files at a time, mostly waiting too, with nothing else running.
-      { extends: true, test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 3, sequence: { groupOrder: 2 } } },
+      {
+        extends: true,
+        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 3, testTimeout: 60_000, sequence: { groupOrder: 2 } },
+      },
     ],
   },
 });
