@@ -245,6 +245,8 @@ export class KeyStore {
    * thousands of canaries spent more CPU in the target than in keyprobe.
    */
   private readonly byDigest = new Map<string, KeyMatch>();
+  /** Every credential of a deleted key by the hex of its digest, with the moment of deletion: the same lookup for tombstones. */
+  private readonly deletedByDigest = new Map<string, KeyMatch & { deletedAt: number }>();
 
   constructor(private readonly defaultEnvironment: string) {}
 
@@ -320,8 +322,15 @@ export class KeyStore {
     this.keys.delete(id);
     for (const credential of [key.current, ...key.previous]) this.byDigest.delete(credential.hash.toString('hex'));
     key.requestsSinceDisable = 0;
-    for (const [oldId, t] of this.deleted) if (t.deletedAt < now - TOMBSTONE_MS) this.deleted.delete(oldId);
+    // Tombstones are kept in order of deletion: the expired ones come first.
+    for (const [oldId, t] of this.deleted) {
+      if (t.deletedAt >= now - TOMBSTONE_MS) break;
+      this.deleted.delete(oldId);
+      for (const credential of [t.key.current, ...t.key.previous]) this.deletedByDigest.delete(credential.hash.toString('hex'));
+    }
     this.deleted.set(id, { key, deletedAt: now });
+    for (const credential of [key.current, ...key.previous])
+      this.deletedByDigest.set(credential.hash.toString('hex'), { key, credential, deletedAt: now });
     this.log(key, 'delete', now);
     return true;
   }
@@ -349,6 +358,7 @@ export class KeyStore {
 
   /** Like match, among deleted keys (kept for a while, for a data plane that hears of a delete late). */
   matchDeleted(presented: string, mode: MatchMode = {}): KeyMatch | undefined {
+    if (mode.prefixLength === undefined && mode.caseInsensitive !== true) return this.deletedByDigest.get(sha256Hex(presented));
     const tombstones = [...this.deleted.values()];
     const found = matchIn(
       tombstones.map((t) => t.key),
