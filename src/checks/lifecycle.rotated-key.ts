@@ -98,18 +98,23 @@ export default defineCheck({
         );
     }
 
-    // After grace (+ tolerance) the old key must be rejected.
+    // After grace (+ tolerance) the old key must be rejected. Still alive after the
+    // tolerance is proven only by a probe accepted after it (as for a disabled key,
+    // src/checks/refusal-watch.ts), so the probes go on a little past it: a pause of
+    // keyprobe's own (a busy machine) or a throttle waited out must not stand in for one.
     const graceEnd = t0 + grace * 1000;
+    const toleranceMs = params.toleranceMs;
     await sleepUntil(graceEnd, ctx.signal);
     // The client waits throttles out here, so each probe answers about the key; every accepted one is failing evidence.
     const watch = await watchForRefusal(ctx, canary.secret, {
       t0: graceEnd,
-      maxWaitMs: params.toleranceMs,
-      fineUntilMs: params.toleranceMs,
+      maxWaitMs: toleranceMs + Math.max(PROBED_PAST_TOLERANCE_MS, 3 * params.pollIntervalMs),
+      fineUntilMs: toleranceMs,
       pollIntervalMs: params.pollIntervalMs,
       label: 'old key after the grace period',
-      // The first few probes are kept as evidence; the rest would only repeat them.
+      // The first few probes are kept as evidence, and the first after the tolerance; the rest would only repeat them.
       keepEvidence: 3,
+      lateAfterMs: toleranceMs,
       throttle: 'wait',
       markAccepted: true,
     });
@@ -121,10 +126,19 @@ export default defineCheck({
     // Only accepted answers prove the old key lives on; throttled ones are not judged.
     if (rejectedAtMs === undefined && acceptedAfterGrace === 0)
       return { verdict: 'error', message: `the old key got no judged answer after its grace period: ${describe(lastOld)}` };
-    if (rejectedAtMs === undefined) {
+    const lastAcceptedMs = watch.lastAcceptedMs;
+    const provenLate = lastAcceptedMs !== undefined && lastAcceptedMs > toleranceMs;
+    if (provenLate) {
       failures.push(
-        `the old key was still accepted ${params.toleranceMs} ms after its ${grace} s grace period ended (${acceptedAfterGrace} calls succeeded after the grace period; last answer ${describe(lastOld)})`,
+        `the old key was still accepted ${Math.round(lastAcceptedMs)} ms after its ${grace} s grace period ended, beyond the ${toleranceMs} ms tolerance (${acceptedAfterGrace} calls succeeded after the grace period; ${rejectedAtMs === undefined ? 'never refused' : `first refused ${Math.round(rejectedAtMs)} ms after it`}; last answer ${describe(lastOld)})`,
       );
+    } else if ((rejectedAtMs === undefined || rejectedAtMs > toleranceMs) && failures.length === 0) {
+      // No probe was judged between the last acceptance (within the tolerance) and the end of it.
+      return {
+        verdict: 'error',
+        message: `could not judge the old key within the ${toleranceMs} ms tolerance after its ${grace} s grace period: ${lastAcceptedMs === undefined ? 'not seen accepted after it' : `last accepted ${Math.round(lastAcceptedMs)} ms after it`}, ${rejectedAtMs === undefined ? 'no later probe judged' : `first seen refused ${Math.round(rejectedAtMs)} ms after it`}, and no judged probe in between (keyprobe paused, or a throttle was waited out), so it may have been refused in time`,
+        advisories,
+      };
     }
 
     const measurements = {
@@ -155,6 +169,9 @@ export default defineCheck({
     };
   },
 });
+
+/** How long past the tolerance the old key is probed, so an acceptance after it can be seen (at least three probes). */
+const PROBED_PAST_TOLERANCE_MS = 500;
 
 function describe(r: ProbeResult | undefined): string {
   if (!r) return 'no probe';

@@ -96,8 +96,10 @@ describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
     const t = await start({ behaviours: { 'delete-only': true }, faults: { 'revocation-delay': 300 } });
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { actions: ['create', 'delete'] }));
     expect(r.verdict, r.message).toBe('pass');
+    // The number itself is judged below, against the target's own record: a pause of
+    // this busy process can make the first refused probe later than the 300 ms delay.
     expect(r.message).toMatch(
-      /^the created canary "keyprobe-canary-[0-9a-f]+" was refused [23]\d\d(\.\d)? ms after the delete call returned \(budget 1 s\)/,
+      /^the created canary "keyprobe-canary-[0-9a-f]+" was refused \d+(\.\d)? ms after the delete call returned \(budget 1 s\)/,
     );
     expect(r.measurements).toMatchObject({
       offSwitch: 'delete (the lifecycle adapter has no disable)',
@@ -189,7 +191,10 @@ describe('revocation lag is measured, not guessed', () => {
     const t = await start({ faults: { 'revocation-delay': 1500 } });
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { lifecycle: { revocationBudgetMs: 30_000 } }));
     expect(r.verdict, r.message).toBe('pass');
-    expect(r.message).toMatch(/refused 1\.\d s after the disable call returned \(budget 30 s\)/);
+    expect(r.message).toMatch(/refused \d+(\.\d)? s after the disable call returned \(budget 30 s\)/);
+    // The lag (1.5 s) against the target's own record, bracketed by the probes' resolution, not by a wall-clock range.
+    const disable = t.revocations().find((e) => e.action === 'disable')!;
+    expectLagMeasured(r, disable.refusedFrom - disable.at);
     expect(r.measurements.maxRevocationWaitMs).toBe(90_000);
     // Every 300 ms (30 s × 3 / 300) until the refusal, then the 300 ms stability window every 50 ms.
     expect(r.measurements.probes as number).toBeLessThan(20);

@@ -94,23 +94,22 @@ describe('command lifecycle adapter', () => {
 
   it('a failing command, a command without JSON and a hung command each fail with the reason', async () => {
     const target = await startTarget();
-    const f = fixture(target, {
-      lifecycle: {
-        adapter: 'command',
-        command: { timeoutMs: 300, disable: 'echo "no such key" >&2; exit 3', create: 'echo created it', enable: 'sleep 5' },
-      },
-    });
+    const commands = { disable: 'echo "no such key" >&2; exit 3', create: 'echo created it', enable: 'sleep 5' };
+    // The commands that end at once get the default timeout: a short one could run
+    // out while a busy machine pauses keyprobe, and make their exit look like a hang.
+    const f = fixture(target, { lifecycle: { adapter: 'command', command: commands } });
     const { adapter, records } = adapterFor(f);
     const failed = await adapter.disable({ name: 'k', id: 'key_x' });
     expect(failed).toMatchObject({ outcome: 'failed', reason: 'disable command exited with code 3: no such key' });
     const noJson = await adapter.create({ name: 'c', scopes: SCOPES, environment: 'prod' });
     expect(noJson.outcome === 'failed' && noJson.reason).toMatch(/printed no \{"id":…,"secret":…\} JSON on stdout/);
     expect(records[1]!.output ?? '').not.toContain('created it'); // stdout that should have held a secret is not shown
+    expect(adapter.can('rotate')).toBe(false);
+    const short = adapterFor(fixture(target, { lifecycle: { adapter: 'command', command: { ...commands, timeoutMs: 300 } } })).adapter;
     const t0 = performance.now();
-    const hung = await adapter.enable({ name: 'k', id: 'key_x' });
+    const hung = await short.enable({ name: 'k', id: 'key_x' });
     expect(hung.outcome === 'failed' && hung.reason).toMatch(/did not finish within 300 ms \(killed\)/);
     expect(performance.now() - t0).toBeLessThan(3000);
-    expect(adapter.can('rotate')).toBe(false);
   });
 
   it('Ctrl-C kills a running command and ends the check', async () => {

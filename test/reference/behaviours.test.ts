@@ -22,14 +22,19 @@ import { startDemo } from '../../src/demo/seed.js';
 import { DEMO_PROFILE } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { admin, call, createKey, createKeyViaAdmin, sleep, start } from './helpers.js';
+import { admin, call, createKey, createKeyViaAdmin, later, start, stillClock } from './helpers.js';
 
-/** Waits until just after a cache refresh of `target` (revocation-cache on), so a revocation now stays cached for almost a whole period. */
-async function justAfterRefresh(target: ReferenceTarget): Promise<void> {
+// The tests of a deadline or a count inside a window (cache refreshes, revocation
+// delays, 1 s rate windows) hold the target's clock still (stillClock) and step
+// it: what they prove is the order, which a busy machine would blur by taking
+// longer than the 80–400 ms between the steps.
+
+/** Moves the still clock to just after a cache refresh of `target` (revocation-cache on), so a revocation now stays cached for almost a whole period. */
+function justAfterRefresh(target: ReferenceTarget): void {
   const probe = createKey(target, { name: 'phase-probe' });
   target.deleteKey(probe.id);
   const boundary = target.revocations().at(-1)!.refusedFrom;
-  await sleep(boundary - Date.now() + 20);
+  later(boundary - Date.now() + 20);
 }
 
 describe('keys-select-environment', () => {
@@ -85,14 +90,15 @@ describe('delete-only', () => {
 describe('revocation-cache', () => {
   it('a deleted key keeps working until the next cache refresh, then is refused', async () => {
     const target = await start({ behaviours: { 'revocation-cache': 400 } });
-    await justAfterRefresh(target);
+    stillClock();
+    justAfterRefresh(target);
     const key = createKey(target);
     target.deleteKey(key.id);
     const { at, refusedFrom } = target.revocations().at(-1)!;
     expect(refusedFrom - at).toBeGreaterThan(300);
     expect(refusedFrom - at).toBeLessThanOrEqual(400);
     expect((await call(target, 'GET', '/v1/agents', { key: key.secret })).status).toBe(200);
-    await sleep(refusedFrom - Date.now() + 20);
+    later(refusedFrom - Date.now() + 20);
     const after = await call(target, 'GET', '/v1/agents', { key: key.secret });
     expect(after.status).toBe(401);
     expect(after.json.error.code).toBe('invalid_key');
@@ -100,16 +106,17 @@ describe('revocation-cache', () => {
 
   it('a disabled key and an expired key too; a new or re-enabled key works at once', async () => {
     const target = await start({ behaviours: { 'revocation-cache': 400 } });
-    await justAfterRefresh(target);
+    stillClock();
+    justAfterRefresh(target);
     const disabled = createKey(target);
     const expiring = createKey(target, { expiresInSeconds: 0.05 });
     target.disableKey(disabled.id);
-    await sleep(80);
+    later(80);
     expect((await call(target, 'GET', '/v1/agents', { key: disabled.secret })).status).toBe(200);
     expect((await call(target, 'GET', '/v1/agents', { key: expiring.secret })).status).toBe(200);
     const fresh = createKey(target);
     expect((await call(target, 'GET', '/v1/agents', { key: fresh.secret })).status).toBe(200);
-    await sleep(target.revocations().at(-1)!.refusedFrom - Date.now() + 20);
+    later(target.revocations().at(-1)!.refusedFrom - Date.now() + 20);
     expect((await call(target, 'GET', '/v1/agents', { key: disabled.secret })).json.error.code).toBe('disabled');
     expect((await call(target, 'GET', '/v1/agents', { key: expiring.secret })).json.error.code).toBe('expired');
     target.enableKey(disabled.id);
@@ -118,11 +125,12 @@ describe('revocation-cache', () => {
 
   it('adds to the revocation-delay fault, which holds a delete back as it does a disable', async () => {
     const target = await start({ faults: { 'revocation-delay': 150 } });
+    stillClock();
     const key = createKey(target);
     target.deleteKey(key.id);
     expect(target.revocations().at(-1)!.refusedFrom - target.revocations().at(-1)!.at).toBe(150);
     expect((await call(target, 'GET', '/v1/agents', { key: key.secret })).status).toBe(200);
-    await sleep(170);
+    later(170);
     expect((await call(target, 'GET', '/v1/agents', { key: key.secret })).status).toBe(401);
     target.setBehaviour('revocation-cache', 1000);
     const e = target.revocations().at(-1)!;
@@ -253,6 +261,7 @@ describe('declaring behaviours in the demo profile (src/demo/declare.ts)', () =>
 describe('platform behaviours over HTTP', () => {
   it('client-rate-limit: one limiter per client address counts every request — no key, bad key, other keys, /admin — and answers 429 before authentication', async () => {
     const t = await start({ behaviours: { 'client-rate-limit': 4 } });
+    stillClock();
     const a = createKey(t);
     const b = createKey(t);
     expect((await call(t, 'GET', '/v1/agents', { key: a.secret })).status).toBe(200);
@@ -268,7 +277,7 @@ describe('platform behaviours over HTTP', () => {
     expect(throttled.headers.get('ratelimit-policy')).toBe('"default";q=4;w=1');
     expect((await admin(t, 'GET', '/keys')).status).toBe(429);
     expect(t.stats().throttled).toBe(1);
-    await sleep(1100);
+    later(1000);
     expect((await call(t, 'GET', '/v1/agents', { key: b.secret })).status).toBe(200);
   });
 
@@ -283,6 +292,7 @@ describe('platform behaviours over HTTP', () => {
 
   it('throttled-admin: the management API allows N calls per second per address, then 429 with Retry-After; the data plane is not affected', async () => {
     const t = await start({ behaviours: { 'throttled-admin': 2 } });
+    stillClock();
     const k = createKey(t);
     expect((await admin(t, 'GET', '/keys')).status).toBe(200);
     expect((await admin(t, 'POST', `/keys/${k.id}/disable`)).status).toBe(200);
@@ -292,7 +302,7 @@ describe('platform behaviours over HTTP', () => {
     // Refused, so not done: the key is still disabled.
     expect(t.getKey(k.id)?.enabled).toBe(false);
     expect((await call(t, 'GET', '/v1/agents', { key: k.secret })).status).toBe(401);
-    await sleep(1100);
+    later(1000);
     expect((await admin(t, 'POST', `/keys/${k.id}/enable`)).status).toBe(200);
     // Management throttles are not data-plane requests in the stats.
     expect(t.stats().throttled).toBe(0);
@@ -300,6 +310,7 @@ describe('platform behaviours over HTTP', () => {
 
   it('slow-success: served answers are held back, refusals and 429s are not', async () => {
     const t = await start({ behaviours: { 'slow-success': 150 }, defaultRateLimit: { limit: 1, windowSeconds: 1 } });
+    stillClock(); // the 429 must fall in the success's window; the durations are performance.now(), not Date
     const k = createKey(t);
     const timed = async (key?: string) => {
       const t0 = performance.now();

@@ -2,7 +2,7 @@
 // always closed after each test, make real HTTP calls on loopback, and check
 // that no answer ever carries a secret unless a fault says it should.
 
-import { afterEach, expect } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import {
   startReferenceTarget,
   type CreateKeyInput,
@@ -35,6 +35,7 @@ const running = new Set<ReferenceTarget>();
 const secrets = new Set<string>();
 
 afterEach(async () => {
+  vi.useRealTimers(); // stillClock() is process-wide: the next file in this worker needs the real clock
   const targets = [...running];
   running.clear();
   secrets.clear();
@@ -102,3 +103,20 @@ export function rememberSecret(secret: string): void {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The target's clock (Date) stands still until `later` moves it. For tests
+ * whose point is an order (accepted before a deadline, refused after it; a
+ * count inside one rate window): on a loaded machine a call can take longer
+ * than the deadline or the window itself, which would blur that order. The
+ * timing itself is proven by the timing projects (test/setup/timing-files.ts).
+ * Only Date is faked: sockets and timers run as usual. Restored after each test.
+ */
+export function stillClock(): void {
+  vi.useFakeTimers({ toFake: ['Date'] });
+}
+
+/** Moves the still clock on by `ms`. */
+export function later(ms: number): void {
+  vi.setSystemTime(Date.now() + ms);
+}

@@ -1,21 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { admin, call, createKey, createKeyViaAdmin, rememberSecret, start } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { admin, call, createKey, createKeyViaAdmin, later, rememberSecret, start, stillClock } from './helpers.js';
 
-/**
- * The target's clock (Date) stands still until `later` moves it: what these
- * tests prove is the order (accepted before the deadline, refused after it),
- * which a loaded machine must not blur by taking longer than the deadline for
- * the first call; the timing itself is the timing project's (test/detection).
- */
-function stillClock(): void {
-  vi.useFakeTimers({ toFake: ['Date'] });
-}
-function later(ms: number): void {
-  vi.setSystemTime(Date.now() + ms);
-}
-afterEach(() => {
-  vi.useRealTimers();
-});
+// The target's clock stands still in the tests that prove a deadline (stillClock
+// in helpers.ts): what they prove is the order (accepted before the deadline,
+// refused after it), which a loaded machine must not blur by taking longer than
+// the deadline for the first call; the timing itself is the timing project's
+// (test/detection).
 
 describe('expiry', () => {
   it('a key works until expiresInSeconds, then 401 expired', async () => {

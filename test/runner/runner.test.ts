@@ -14,7 +14,7 @@ import { startReferenceTarget, type ReferenceTarget } from '../../src/reference/
 import { allChecks, type Verdict } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { sleep } from '../../src/checks/key-probe.js';
-import { LEND_MIN_MS } from '../../src/clock-waits.js';
+import { clockWait } from '../../src/clock-waits.js';
 import { PRELAUNCH_SUITE } from '../detection/run-case.js';
 import { loadedProfile, minimalInput } from './profiles.js';
 
@@ -171,8 +171,8 @@ describe('runner: several profiles in parallel', () => {
 });
 
 describe('runner: a profile waiting on a clock lends its slot', () => {
-  // Each profile's one check sleeps through a window (as a revocation or rate
-  // check does), logging when it starts and ends; the profiles' keys differ.
+  // Each profile's one check sleeps (as a revocation or rate check does),
+  // logging when it starts and ends; the profiles' keys differ.
   const sleeper = (log: string[], sleepMs: number) =>
     defineCheck({
       id: 'test.sleeps',
@@ -190,16 +190,52 @@ describe('runner: a profile waiting on a clock lends its slot', () => {
         return { verdict: 'pass' as Verdict, message: 'ok' };
       },
     }) as unknown as AnyCheck;
+  // The first profile's check waits on a clock (so lends its slot) until the
+  // second profile's check has started, for at most WAIT_BOUND_MS: a runner that
+  // kept the slot would start the second one only afterwards. An event, not a
+  // sleep, so a slow start of the second profile (its preflight on a busy
+  // machine) cannot outlast the wait.
+  const WAIT_BOUND_MS = 10_000;
+  const waitsForTheOther = (log: string[]) => {
+    let otherStarted = () => {};
+    const started = new Promise<void>((resolve) => {
+      otherStarted = resolve;
+    });
+    return defineCheck({
+      id: 'test.waits',
+      title: 'waits',
+      description: 'waits on a clock until the other profile has started',
+      practice: 'Rotation and reclamation',
+      severity: 'low',
+      destructive: false,
+      phase: 'lifecycle',
+      params: z.strictObject({}),
+      async run(ctx) {
+        const tail = ctx.profile.key.secret.slice(-4);
+        log.push(`start ${tail}`);
+        if (log.length === 1) {
+          let timer: NodeJS.Timeout | undefined;
+          const bound = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, WAIT_BOUND_MS);
+          });
+          await clockWait(ctx.signal, WAIT_BOUND_MS, Promise.race([started, bound]));
+          clearTimeout(timer);
+        } else otherStarted();
+        log.push(`end ${tail}`);
+        return { verdict: 'pass' as Verdict, message: 'ok' };
+      },
+    }) as unknown as AnyCheck;
+  };
   const twoProfiles = () =>
     ['aaaa', 'bbbb'].map((tail, i) =>
       loadedProfile(minimalInput(target.origin, `kp_prod_${randomBytes(12).toString('hex')}${tail}`), `p${i}.yaml`),
     );
 
-  it('starts the next profile while the first sleeps through a window, with --concurrency 1', async () => {
+  it('starts the next profile while the first waits on a clock, with --concurrency 1', async () => {
     const log: string[] = [];
-    const run = await runSuite({ profiles: twoProfiles(), suite: suiteOf([sleeper(log, LEND_MIN_MS + 100)]), concurrency: 1 });
+    const run = await runSuite({ profiles: twoProfiles(), suite: suiteOf([waitsForTheOther(log)]), concurrency: 1 });
     expect(allChecks(run).map((c) => c.verdict)).toEqual(['pass', 'pass']);
-    expect(log).toEqual(['start aaaa', 'start bbbb', 'end aaaa', 'end bbbb']);
+    expect(log).toEqual(['start aaaa', 'start bbbb', 'end bbbb', 'end aaaa']);
   });
 
   it('keeps its slot through a short wait (a poll), so --concurrency 1 runs the profiles one after the other', async () => {
