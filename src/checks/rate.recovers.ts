@@ -63,8 +63,10 @@ export default defineCheck({
         advisories,
       };
 
-    // Wait from the moment the throttled answer arrived.
-    const throttledAt = performance.now() - (o.burst.durationMs - o.throttle.atMs);
+    // Wait from the moment the throttled answer arrived: its own clock reading,
+    // not "now" less the rest of the burst, which any pause of keyprobe's since
+    // the burst ended would push later, hiding that much of a lying Retry-After.
+    const throttledAt = o.throttle.response.sentAt + o.throttle.response.durationMs;
     const waitMs = waitSeconds * 1000 + params.marginMs;
     ctx.progress(`throttled; waiting ${Math.round(waitMs)} ms (${source})`);
     await sleep(throttledAt + waitMs - performance.now(), ctx.signal);

@@ -65,4 +65,8 @@ export const LONG_UNIT_FILES = [
 // unit files share one module registry per worker (isolate: false), so these run
 // isolated, in a project of their own (test/architecture/test-isolation.test.ts
 // finds any other).
-export const MOCKING_FILES = ['test/leaks/scan-file-blocks.test.ts', 'test/detection/key-echo.test.ts'];
+export const MOCKING_FILES = [
+  'test/leaks/scan-file-blocks.test.ts',
+  'test/detection/key-echo.test.ts',
+  'test/checks/rate-recovers-pause.test.ts',
+];
