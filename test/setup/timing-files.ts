@@ -21,6 +21,8 @@ export const TIMING_WAITS = [
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
+  // A rotation watched while this process stalls on purpose (a busy-wait of 1.2 s). (6)
+  'test/checks/rotated-key-late.test.ts',
   // A leaky bucket's refill raced against the late re-check on purpose. (9)
   'test/checks/per-key-isolation-refill.test.ts',
   // The reference target's own behaviours, timed with sleeps against 100–200 ms delays. (11)
