@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineCheck, type AnyCheck, type CheckPhase } from '../../src/checks/check.js';
+import { defineCheck, type AnyCheck, type CheckContext, type CheckPhase } from '../../src/checks/check.js';
 import { loadSuite, type LoadedSuite } from '../../src/checks/suite.js';
 import { EXIT } from '../../src/errors.js';
 import { startReferenceTarget, type ReferenceTarget } from '../../src/reference/index.js';
@@ -171,25 +171,30 @@ describe('runner: several profiles in parallel', () => {
 });
 
 describe('runner: a profile waiting on a clock lends its slot', () => {
-  // Each profile's one check sleeps (as a revocation or rate check does),
-  // logging when it starts and ends; the profiles' keys differ.
-  const sleeper = (log: string[], sleepMs: number) =>
+  /** A lifecycle-phase test check that runs `run` and passes. */
+  const lifecycleCheck = (id: string, description: string, run: (ctx: CheckContext) => Promise<void>) =>
     defineCheck({
-      id: 'test.sleeps',
-      title: 'sleeps',
-      description: 'sleeps',
+      id,
+      title: description,
+      description,
       practice: 'Rotation and reclamation',
       severity: 'low',
       destructive: false,
       phase: 'lifecycle',
       params: z.strictObject({}),
       async run(ctx) {
-        log.push(`start ${ctx.profile.key.secret.slice(-4)}`);
-        await sleep(sleepMs, ctx.signal);
-        log.push(`end ${ctx.profile.key.secret.slice(-4)}`);
+        await run(ctx);
         return { verdict: 'pass' as Verdict, message: 'ok' };
       },
     }) as unknown as AnyCheck;
+  // Each profile's one check sleeps (as a revocation or rate check does),
+  // logging when it starts and ends; the profiles' keys differ.
+  const sleeper = (log: string[], sleepMs: number) =>
+    lifecycleCheck('test.sleeps', 'sleeps', async (ctx) => {
+      log.push(`start ${ctx.profile.key.secret.slice(-4)}`);
+      await sleep(sleepMs, ctx.signal);
+      log.push(`end ${ctx.profile.key.secret.slice(-4)}`);
+    });
   // The first profile's check waits on a clock (so lends its slot) until the
   // second profile's check has started, for at most WAIT_BOUND_MS: a runner that
   // kept the slot would start the second one only afterwards. An event, not a
@@ -201,30 +206,19 @@ describe('runner: a profile waiting on a clock lends its slot', () => {
     const started = new Promise<void>((resolve) => {
       otherStarted = resolve;
     });
-    return defineCheck({
-      id: 'test.waits',
-      title: 'waits',
-      description: 'waits on a clock until the other profile has started',
-      practice: 'Rotation and reclamation',
-      severity: 'low',
-      destructive: false,
-      phase: 'lifecycle',
-      params: z.strictObject({}),
-      async run(ctx) {
-        const tail = ctx.profile.key.secret.slice(-4);
-        log.push(`start ${tail}`);
-        if (log.length === 1) {
-          let timer: NodeJS.Timeout | undefined;
-          const bound = new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, WAIT_BOUND_MS);
-          });
-          await clockWait(ctx.signal, WAIT_BOUND_MS, Promise.race([started, bound]));
-          clearTimeout(timer);
-        } else otherStarted();
-        log.push(`end ${tail}`);
-        return { verdict: 'pass' as Verdict, message: 'ok' };
-      },
-    }) as unknown as AnyCheck;
+    return lifecycleCheck('test.waits', 'waits on a clock until the other profile has started', async (ctx) => {
+      const tail = ctx.profile.key.secret.slice(-4);
+      log.push(`start ${tail}`);
+      if (log.length === 1) {
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, WAIT_BOUND_MS);
+        });
+        await clockWait(ctx.signal, WAIT_BOUND_MS, Promise.race([started, bound]));
+        clearTimeout(timer);
+      } else otherStarted();
+      log.push(`end ${tail}`);
+    });
   };
   const twoProfiles = () =>
     ['aaaa', 'bbbb'].map((tail, i) =>
