@@ -92,7 +92,9 @@ export default defineCheck({
     // During the grace period the old key may still work; refusing it early is only worth a note.
     if (grace > 0) {
       const during = await probeKey(ctx, canary.secret, { label: 'old key during the grace period' });
-      if (during.kind === 'rejected' && performance.now() - t0 < grace * 1000)
+      // Inside the grace for certain only if refused before its earliest possible end:
+      // the platform may have started the grace when the rotate call was sent.
+      if (during.kind === 'rejected' && performance.now() < rotated.timing.startedAt + grace * 1000)
         advisories.push(
           `the old key was already refused ${ms(during.sentAt - t0)} ms after rotation, inside its ${grace} s grace period (safe, but callers get less time to switch)`,
         );
