@@ -5,9 +5,11 @@
 // has timed them before, else the largest). A fresh clone (CI) has no timings.
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { LONG_UNIT_FILES, TIMING_SENSITIVE } from './timing-files.js';
+import { LONG_UNIT_FILES, MOCKING_FILES, TIMING_SENSITIVE } from './timing-files.js';
 
-const LISTED = [...TIMING_SENSITIVE, ...LONG_UNIT_FILES];
+// The mocking files run in the unit group, each in a fresh worker: early, so
+// none of them is the group's tail.
+const LISTED = [...TIMING_SENSITIVE, ...LONG_UNIT_FILES, ...MOCKING_FILES];
 
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
