@@ -68,10 +68,14 @@ const WINDOW_POWER = (() => {
 /** A bit per hash prefix of this many bits says "some window may have this hash": most positions of a text stop there. */
 const BLOOM_BITS = 22;
 
-/** The rolling hash of `WINDOW` characters of `text` from `at`. */
+/**
+ * The rolling hash of `WINDOW` characters of `text` from `at`, read folded
+ * (foldCode): the same for a form's folded text (folding twice changes
+ * nothing) and for a text redact() reads as it is.
+ */
 function windowHash(text: string, at: number): number {
   let h = 0;
-  for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + text.charCodeAt(at + k)) | 0;
+  for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + foldCode(text.charCodeAt(at + k))) | 0;
   return h;
 }
 
@@ -89,7 +93,7 @@ function endingKey(text: string, end: number): number {
 function fold(text: string): string {
   // ASCII-only text (nearly all of it) folds natively; elsewhere lower-casing could change the length.
   if (!/[^\x00-\x7f]/.test(text)) return text.toLowerCase().replace(/-/g, '+').replace(/_/g, '/');
-  return text.replace(/[A-Z_-]/g, (c) => (c === '-' ? '+' : c === '_' ? '/' : c.toLowerCase()));
+  return text.replace(/[A-Z_-]/g, (c) => String.fromCharCode(foldCode(c.charCodeAt(0))));
 }
 
 /** One character as fold() writes it: the same change, character by character (fold never changes a text's length). */
@@ -327,8 +331,7 @@ export class SecretRegistry {
     const { bloom, windows } = this;
     const n = raw.length;
     // The hash of the folded window starting at i, rolled one character on per step.
-    let h = 0;
-    if (n >= WINDOW) for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + foldCode(raw.charCodeAt(k))) | 0;
+    let h = n >= WINDOW ? windowHash(raw, 0) : 0;
     for (let i = 0; i + WINDOW <= n; i++) {
       if (i > 0)
         h = (Math.imul(h - Math.imul(foldCode(raw.charCodeAt(i - 1)), WINDOW_POWER), BASE) + foldCode(raw.charCodeAt(i + WINDOW - 1))) | 0;
