@@ -5,14 +5,8 @@
 // understated the throttle by more than its one-second allowance could pass.
 // Here the pause is made on purpose: the burst's outcome reaches the check
 // 1.5 s late, against a server that says "Retry-After: 1" and throttles for 3 s.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it, vi } from 'vitest';
-import { profileSchema } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/checks/suite.js';
-import { runSuite } from '../../src/runner/run.js';
-import { SecretRegistry } from '../../src/secrets.js';
-import { closedAfterEach } from '../helpers/servers.js';
+import { fakeTarget, runAgainst } from './fake-limiter.js';
 
 vi.mock('../../src/checks/rate-burst.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/checks/rate-burst.js')>();
@@ -26,54 +20,17 @@ vi.mock('../../src/checks/rate-burst.js', async (importOriginal) => {
   };
 });
 
-const SECRET = 'kp_fake_pause_secret_0123456789ab';
-const LIMIT = 5;
 /** How long the key stays throttled from its first throttled answer, whatever Retry-After says. */
 const THROTTLED_FOR_MS = 3000;
 
-const servers = closedAfterEach();
-
-/** LIMIT calls, then 429 with "Retry-After: 1" for THROTTLED_FOR_MS: a Retry-After that lies by 2 s. */
-async function lyingTarget(): Promise<string> {
-  let accepted = 0;
-  let throttledUntil: number | undefined;
-  const server = createServer((req, res) => {
-    if (req.headers.authorization !== `Bearer ${SECRET}`) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
-      return;
-    }
-    const now = Date.now();
-    if (throttledUntil !== undefined && now >= throttledUntil) {
-      throttledUntil = undefined;
-      accepted = 0;
-    }
-    if (accepted < LIMIT && throttledUntil === undefined) {
-      accepted++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      return;
-    }
-    throttledUntil ??= now + THROTTLED_FOR_MS;
-    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"rate_limited"}');
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 it('a pause after the burst does not lengthen the wait: a Retry-After 2 s short still fails', async () => {
-  const profile = profileSchema.parse({
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: SECRET },
-    target: { origin: await lyingTarget() },
-    allowed: ['GET /v1/agents'],
-    rateLimit: { limit: LIMIT, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2 },
+  // 5 calls per window, then 429 with "Retry-After: 1" for 3 s: a Retry-After that lies by 2 s.
+  const origin = await fakeTarget({
+    limit: 5,
+    lockMs: THROTTLED_FOR_MS,
+    headers: ({ throttled }): Record<string, string> => (throttled ? { 'retry-after': '1' } : {}),
   });
-  const result = await runSuite({
-    profiles: [{ file: '(test)', digest: '0', profile, secrets: [SECRET] }],
-    suite: suiteOfAllChecks(),
-    only: ['rate.recovers'],
-    secrets: new SecretRegistry(),
-  });
-  const check = result.profiles[0]!.checks.find((c) => c.id === 'rate.recovers')!;
+  const check = (await runAgainst(origin, ['rate.recovers']))['rate.recovers']!;
   expect(check.verdict, check.message).toBe('fail');
   expect(check.message).toMatch(
     /^Retry-After said 1 s but the key was still throttled \(429 Too Many Requests\) \d+ ms after the throttle/,
