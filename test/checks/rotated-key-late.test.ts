@@ -5,13 +5,9 @@
 // this process, so the file runs in the timing group, not beside the wall-clock
 // ones (test/setup/timing-files.ts). Also: "refused inside its grace" is said
 // only when the refusal came before the grace could have ended.
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
-import { closedAfterEach } from '../helpers/servers.js';
+import { startAdminProxy } from '../lifecycle/admin-proxy.js';
 import { fixture, runChecks, startTarget } from '../lifecycle/helpers.js';
-
-const servers = closedAfterEach();
 
 // The profile declares 1 s of grace; the target keeps the old key `actualGrace` s
 // (a platform that propagates a rotation late). keyprobe's tolerance is 1000 ms.
@@ -58,36 +54,15 @@ it('a late refusal is a fail only when an old-key probe was accepted after the t
   expect(late.message).toMatch(/still accepted/);
 });
 
-/** A management API in front of `origin` whose rotate calls answer `delayMs` after the platform has done them. */
-async function slowRotate(origin: string, delayMs: number): Promise<string> {
-  const upstream = new URL(origin);
-  const server = createServer((req, res) => {
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (c: Buffer) => chunks.push(c));
-        answer.on('end', () => {
-          const send = () => res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
-          if (req.method === 'POST' && /\/rotate$/.test(req.url ?? '')) setTimeout(send, delayMs);
-          else send();
-        });
-      },
-    );
-    req.pipe(forward);
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 it('an old key refused right after a slow rotate call is not "refused inside its grace": the grace may have begun when the call was sent', async () => {
   const target = await startTarget();
   const lifecycle = fixture(target).profile.lifecycle!;
   // The platform starts the 1 s grace as it takes the call, and answers 1.1 s later:
   // the old key is refused when keyprobe first tries it, after the grace.
+  const proxy = await startAdminProxy(target);
+  proxy.script('POST', /\/rotate$/, { forward: true, delayMs: 1100 });
   const slow = fixture(target, {
-    lifecycle: { ...lifecycle, rotationGraceSeconds: 1, http: { ...lifecycle.http, origin: await slowRotate(target.origin, 1100) } },
+    lifecycle: { ...lifecycle, rotationGraceSeconds: 1, http: { ...lifecycle.http, origin: proxy.origin } },
   });
   const afterSlowCall = (await runChecks(slow, ['lifecycle.rotated-key'])).profiles[0]!.checks[0]!;
   expect(afterSlowCall.verdict, afterSlowCall.message).toBe('pass');

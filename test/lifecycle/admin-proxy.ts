@@ -19,6 +19,8 @@ export interface Scripted {
   readonly headers?: Readonly<Record<string, string>>;
   /** The JSON body to answer; a function gets the forwarded answer's body. */
   readonly body?: unknown | ((forwarded: unknown) => unknown);
+  /** Answer this many ms later (after forwarding, if `forward`): a slow API that acted at once. */
+  readonly delayMs?: number;
 }
 
 export interface SeenRequest {
@@ -81,6 +83,7 @@ export async function startAdminProxy(target: ReferenceTarget, port = 0): Promis
       return;
     }
     const forwarded = step.forward ? await forward(req, body) : undefined;
+    if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
     if (step.drop) {
       entry.answered = 'dropped';
       req.socket.destroy();
