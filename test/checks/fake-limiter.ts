@@ -1,6 +1,7 @@
 // A small loopback rate limiter that misbehaves in ways the reference target
 // does not (a Retry-After that lies, Kong-style headers, a target too slow to
-// overload), and a one-profile run of chosen checks against it. Its servers
+// overload), and a run of chosen checks on one profile (against it or any
+// other loopback server). Its servers
 // are closed after each test.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,9 @@ export interface FakeLimiter {
   headers?: (state: { remaining: number; throttled: boolean }) => Record<string, string>;
 }
 
+/** The key the fake limiter serves. */
+const FAKE_SECRET = 'kp_fake_secret_value_123456';
+
 const servers = closedAfterEach();
 
 export async function fakeTarget(o: FakeLimiter): Promise<string> {
@@ -30,7 +34,7 @@ export async function fakeTarget(o: FakeLimiter): Promise<string> {
   let queue = Promise.resolve();
   const server = createServer((req, res) => {
     const answer = () => {
-      if (req.headers.authorization !== 'Bearer kp_fake_secret_value_123456') {
+      if (req.headers.authorization !== `Bearer ${FAKE_SECRET}`) {
         res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
         return;
       }
@@ -58,22 +62,28 @@ export async function fakeTarget(o: FakeLimiter): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function runAgainst(
-  origin: string,
+/** Runs the checks `ids` on one profile (`input`, as a profile file holds it), keyed by check id. */
+export async function runProfileChecks(
+  input: Record<string, unknown>,
+  secrets: string[],
   ids: string[],
-  rateLimit: Record<string, unknown> = {},
 ): Promise<Record<string, CheckResult>> {
-  const profile = profileSchema.parse({
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: 'kp_fake_secret_value_123456' },
-    target: { origin },
-    allowed: ['GET /v1/agents'],
-    rateLimit: { limit: 5, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2, ...rateLimit },
-  });
   const result = await runSuite({
-    profiles: [{ file: '(test)', digest: '0', profile, secrets: ['kp_fake_secret_value_123456'] }],
+    profiles: [{ file: '(test)', digest: '0', profile: profileSchema.parse(input), secrets }],
     suite: suiteOfAllChecks(),
     only: ids,
     secrets: new SecretRegistry(),
   });
   return Object.fromEntries(result.profiles[0]!.checks.map((c) => [c.id, c]));
+}
+
+/** The checks `ids` against a fake limiter at `origin`, for a key whose limit is 5 per 1 s unless `rateLimit` says otherwise. */
+export function runAgainst(origin: string, ids: string[], rateLimit: Record<string, unknown> = {}): Promise<Record<string, CheckResult>> {
+  const input = {
+    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: FAKE_SECRET },
+    target: { origin },
+    allowed: ['GET /v1/agents'],
+    rateLimit: { limit: 5, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2, ...rateLimit },
+  };
+  return runProfileChecks(input, [FAKE_SECRET], ids);
 }

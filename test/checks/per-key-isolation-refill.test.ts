@@ -9,12 +9,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
-import { profileSchema } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/checks/suite.js';
 import type { CheckResult } from '../../src/result.js';
-import { runSuite } from '../../src/runner/run.js';
-import { SecretRegistry } from '../../src/secrets.js';
 import { closedAfterEach } from '../helpers/servers.js';
+import { runProfileChecks } from './fake-limiter.js';
 
 const KEY = 'kp_leaky_first_key_value_123456';
 const SECOND = 'kp_leaky_second_key_value_654321';
@@ -67,20 +64,14 @@ async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } =
 }
 
 async function isolation(origin: string): Promise<CheckResult> {
-  const profile = profileSchema.parse({
+  const input = {
     key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
     target: { origin },
     allowed: ['GET /v1/agents'],
     secondKey: { secret: SECOND, name: 'billing-prod-agent-call' },
     rateLimit: { limit: LIMIT, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2 },
-  });
-  const result = await runSuite({
-    profiles: [{ file: '(test)', digest: '0', profile, secrets: [KEY, SECOND] }],
-    suite: suiteOfAllChecks(),
-    only: ['rate.per-key-isolation'],
-    secrets: new SecretRegistry(),
-  });
-  return result.profiles[0]!.checks[0]!;
+  };
+  return (await runProfileChecks(input, [KEY, SECOND], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
 }
 
 it('a leaky bucket per key passes though the key is asked again a refill late: one call is served, the others are still throttled', async () => {

@@ -2,11 +2,7 @@
 // reference target does not (a Retry-After that lies, Kong-style headers, a
 // target too slow to overload), plus declared non-429 statuses.
 import { describe, expect, it } from 'vitest';
-import { profileSchema } from '../../src/config/profile-schema.js';
-import { suiteOfAllChecks } from '../../src/checks/suite.js';
-import { runSuite } from '../../src/runner/run.js';
-import { SecretRegistry } from '../../src/secrets.js';
-import { fakeTarget, runAgainst } from './fake-limiter.js';
+import { fakeTarget, runAgainst, runProfileChecks } from './fake-limiter.js';
 import { fixture, runChecks, startTarget } from '../lifecycle/helpers.js';
 import { startThrottlingPlatform } from './throttling-platform.js';
 
@@ -85,19 +81,13 @@ describe('rate checks', () => {
     // throttled answers overtake accepted ones that were sent before them.
     const p = await startThrottlingPlatform({ limit: 20, slowSuccessMs: 150 });
     try {
-      const profile = profileSchema.parse({
+      const input = {
         key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: p.key },
         target: { origin: p.origin },
         allowed: ['GET /items/agents'],
         rateLimit: { limit: 20, windowSeconds: 1, probe: 'GET /items/agents', concurrency: 8 },
-      });
-      const result = await runSuite({
-        profiles: [{ file: '(test)', digest: '0', profile, secrets: [p.key] }],
-        suite: suiteOfAllChecks(),
-        only: ['rate.limit-triggered'],
-        secrets: new SecretRegistry(),
-      });
-      const c = result.profiles[0]!.checks[0]!;
+      };
+      const c = (await runProfileChecks(input, [p.key], ['rate.limit-triggered']))['rate.limit-triggered']!;
       expect(c.verdict, c.message).toBe('pass');
       expect(c.message).toMatch(/after 20 accepted calls/);
       expect(c.measurements.acceptedBeforeThrottle).toBe(20);
