@@ -1,8 +1,7 @@
 // A small loopback rate limiter that misbehaves in ways the reference target
 // does not (a Retry-After that lies, Kong-style headers, a target too slow to
 // overload), and a run of chosen checks on one profile (against it or any
-// other loopback server). Its servers
-// are closed after each test.
+// other loopback server). Its servers are closed after each test.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { profileSchema } from '../../src/config/profile-schema.js';
