@@ -3,15 +3,12 @@
 // presented secret; the faulty comparisons (prefix, lower case) still compare
 // with every stored credential, as such bugs do.
 
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/reference/keys.js';
+import { later, stillClock } from './helpers.js';
 
 const store = () => new KeyStore('prod');
 const create = (keys: KeyStore, name: string) => keys.create({ name, scopes: ['agents:read'] });
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe('KeyStore tombstones', () => {
   it('a deleted key is no longer matched but is found among the deleted, with the moment of deletion', () => {
@@ -45,20 +42,19 @@ describe('KeyStore tombstones', () => {
   });
 
   it('a tombstone is forgotten 15 minutes after the delete, when the next delete comes', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date('2026-11-30T08:00:00Z'));
+    stillClock();
     const keys = store();
     const old = create(keys, 'crm-prod-old');
     const recent = create(keys, 'crm-prod-recent');
-    const later = create(keys, 'crm-prod-later');
+    const last = create(keys, 'crm-prod-last');
     keys.delete(old.id);
-    vi.setSystemTime(new Date('2026-11-30T08:10:00Z'));
+    later(10 * 60_000);
     keys.delete(recent.id);
-    vi.setSystemTime(new Date('2026-11-30T08:16:00Z'));
-    keys.delete(later.id);
+    later(6 * 60_000);
+    keys.delete(last.id);
     expect(keys.matchDeleted(old.secret)).toBeUndefined();
     expect(keys.matchDeleted(recent.secret)?.key.id).toBe(recent.id);
-    expect(keys.matchDeleted(later.secret)?.key.id).toBe(later.id);
+    expect(keys.matchDeleted(last.secret)?.key.id).toBe(last.id);
   });
 
   it('the faulty comparisons still find tombstones: a lower-cased secret under case-insensitive-keys, a prefix under prefix-match', () => {
