@@ -1,0 +1,70 @@
+// Servers that lie, found by red-teaming keyprobe's verdicts: each case points
+// the real CLI (in-process) at a small loopback server that misbehaves one
+// way a real platform does, and proves the run still ends in bounded time with
+// the right verdicts and exit code, no stack trace and no secret in any output.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+import { expectNoCrash, expectNoSecrets, listen, newSecret, runKeyprobe, type Listener } from './helpers.js';
+
+let listeners: Listener[] = [];
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  await Promise.all(listeners.map((l) => l.close()));
+  listeners = [];
+  tmp?.cleanup();
+  tmp = undefined;
+});
+
+/**
+ * A small API: GET /v1/agents serves the key (and the canary), everything
+ * else is 403 for them and 401 for any other credential. `extraHeaders` adds
+ * headers to every answer to a known key.
+ */
+async function api(secrets: readonly string[], extraHeaders: () => Record<string, string> = () => ({})): Promise<Listener> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const auth = req.headers.authorization ?? '';
+    const known = secrets.some((s) => auth === `Bearer ${s}`) && !req.url?.includes('?');
+    const status = !known ? 401 : req.method === 'GET' && req.url === '/v1/agents' ? 200 : 403;
+    res.writeHead(status, { 'content-type': 'application/json', ...(known ? extraHeaders() : {}) });
+    res.end(JSON.stringify(status === 200 ? { agents: [] } : { error: status === 401 ? 'unauthorized' : 'forbidden' }));
+  });
+  const l = await listen(server);
+  listeners.push(l);
+  return l;
+}
+
+const RATE_LIMIT = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
+/** Checks that send the key several times, one after the other. */
+const KEY_CHECKS = ['auth.valid-key-accepted', 'auth.near-miss-key-rejected', 'authz.unauthorized-resource-denied'];
+/** Far less than the hour a lying server asks for, far more than these checks take. */
+const HANG_GUARD_MS = 15_000;
+
+describe('hostile servers', () => {
+  // A served answer that says the quota is spent until a reset far away: an
+  // hourly or daily quota at 0 (GitHub's X-RateLimit-Reset is an epoch up to an
+  // hour ahead; some APIs send it in milliseconds). keyprobe used to pause the
+  // key's bucket until then, so the run waited in silence for an hour or more.
+  it.each([
+    ['RateLimit r=0;t=3600', () => ({ ratelimit: '"default";r=0;t=3600' })],
+    [
+      'X-RateLimit-Reset an epoch in milliseconds',
+      () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Date.now() + 60_000) }),
+    ],
+  ])('a served answer announcing a quota spent for longer than keyprobe waits (%s) does not stall the run', async (_name, headers) => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const target = await api([secret], headers);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, denied: ['POST /v1/agents'], extra: RATE_LIMIT },
+      { secret, checks: KEY_CHECKS, signal: AbortSignal.timeout(HANG_GUARD_MS) },
+    );
+    expectNoCrash(run);
+    expect(run.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
+    expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(KEY_CHECKS.map((id) => [id, 'pass']));
+    expect(run.code).toBe(EXIT.pass);
+    expectNoSecrets([secret], run);
+  });
+});
