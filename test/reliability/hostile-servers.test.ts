@@ -67,4 +67,27 @@ describe('hostile servers', () => {
     expect(run.code).toBe(EXIT.pass);
     expectNoSecrets([secret], run);
   });
+
+  // A target that throttles every request, whatever the key (a WAF's or CDN's
+  // per-address block, a daily quota spent before the run): the key was never
+  // served, so nothing about its limit can be judged. The burst met 429 at its
+  // first call, and rate.limit-triggered passed ("after 0 accepted calls"),
+  // while rate.recovers and rate.per-key-isolation failed the target.
+  it('a target that throttles every request gives the rate checks error, never a pass or a fail', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((_req, res) => {
+      res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
+      res.end('{"error":"too many requests"}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const rateChecks = ['rate.limit-triggered', 'rate.limit-signalled', 'rate.recovers', 'rate.per-key-isolation'];
+    const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: rateChecks });
+    expectNoCrash(run);
+    expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(rateChecks.map((id) => [id, 'error']));
+    expect(run.checks.find((c) => c.id === 'rate.limit-triggered')?.message).toMatch(/throttled before any call of the burst was accepted/);
+    expect(run.code).toBe(EXIT.unverified);
+    expectNoSecrets([secret], run);
+  });
 });
