@@ -90,4 +90,35 @@ describe('hostile servers', () => {
     expect(run.code).toBe(EXIT.unverified);
     expectNoSecrets([secret], run);
   });
+
+  // Kong's key-auth plugin and APISIX's key-auth both default to one name for
+  // the header and the query parameter, `apikey`, and Kong accepts the query
+  // by default (key_in_query: true). keyprobe tried ?api_key=, ?key= and
+  // ?access_token=, and passed a gateway that serves ?apikey=<key>.
+  it.each([
+    ['apikey', 'apikey (Kong and APISIX key-auth defaults)'],
+    ['x-api-key', 'the header name itself (Kong key_names: [x-api-key])'],
+  ])('a gateway that takes the key in the query under the header name %s is caught by auth.key-in-query-rejected', async (header) => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const canary = newSecret('canary');
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const presented = req.headers[header] ?? url.searchParams.get(header);
+      const status = presented !== canary && presented !== secret ? 401 : url.pathname === '/v1/agents' ? 200 : 403;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, targetExtra: `  auth: { header: ${header}, scheme: "" }` },
+      { secret, otherSecrets: [canary], checks: ['auth.key-in-query-rejected'] },
+    );
+    expectNoCrash(run);
+    expect(run.checks[0]).toMatchObject({ id: 'auth.key-in-query-rejected', verdict: 'fail' });
+    expect(run.checks[0]?.message).toContain(`?${header}=`);
+    expect(run.code).toBe(EXIT.fail);
+    expectNoSecrets([secret, canary], run);
+  });
 });
