@@ -3,6 +3,7 @@
 // way a real platform does, and proves the run still ends in bounded time with
 // the right verdicts and exit code, no stack trace and no secret in any output.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -121,4 +122,48 @@ describe('hostile servers', () => {
     expect(run.code).toBe(EXIT.fail);
     expectNoSecrets([secret, canary], run);
   });
+
+  // A body the server compressed though keyprobe never asked for it (S3 and
+  // CloudFront serve objects stored with Content-Encoding: gzip whatever the
+  // client accepts). A denial body that echoed the key and a stack trace was
+  // judged on its compressed bytes: the check passed ("no denial body revealed
+  // … a key … or stack trace") and the report showed binary noise.
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)(
+    'a %s-encoded denial body that echoes the key and a stack trace is read decoded, and fails the check',
+    async (encoding, compress) => {
+      tmp = tempDir('keyprobe-hostile-');
+      const secret = newSecret();
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `Bearer ${secret}`)
+          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        if (req.method === 'GET' && req.url === '/v1/agents')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        const body = JSON.stringify({
+          error: 'forbidden',
+          debug: { authorization: auth, stack: 'Error: denied\n    at check (/srv/app/authz.js:42:7)' },
+        });
+        res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compress(body));
+      });
+      const target = await listen(server);
+      listeners.push(target);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'] },
+        { secret, checks: ['authz.unauthorized-resource-denied'] },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict).toBe('fail');
+      expect(check.message).toMatch(/reveals the key itself, .*a Node\.js stack trace/);
+      // The evidence is the text the server meant, redacted: a reviewer can read it.
+      expect(JSON.stringify(check)).toMatch(/forbidden/);
+      expect(run.code).toBe(EXIT.fail);
+      expectNoSecrets([secret], run);
+    },
+  );
 });
