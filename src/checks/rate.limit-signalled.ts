@@ -101,10 +101,13 @@ export default defineCheck({
       if (policy.windowSeconds !== undefined && policy.windowSeconds !== spec.windowSeconds)
         advisories.push(`RateLimit-Policy announces w=${policy.windowSeconds} s, the profile declares ${spec.windowSeconds} s`);
     }
-    // RateLimit (draft-11): nothing may remain on a throttled answer.
+    // RateLimit (draft-11): one member per quota, and a throttle spends at least one of them; a
+    // longer quota (a day's) may rightly have some left, so only a field where none is spent fails.
+    const noneSpent = signals.states.every((s) => s.remaining > 0);
     for (const s of signals.states) {
-      if (s.remaining > 0) failures.push(`RateLimit "${s.name}" says r=${s.remaining} remaining on a throttled answer`);
-      if (s.resetSeconds !== undefined && signals.retryAfter && Math.abs(s.resetSeconds - signals.retryAfter.seconds) > 1) {
+      if (noneSpent) failures.push(`RateLimit "${s.name}" says r=${s.remaining} remaining on a throttled answer`);
+      const spentHere = noneSpent || s.remaining === 0;
+      if (spentHere && s.resetSeconds !== undefined && signals.retryAfter && Math.abs(s.resetSeconds - signals.retryAfter.seconds) > 1) {
         advisories.push(
           `RateLimit t=${s.resetSeconds} disagrees with Retry-After ${signals.retryAfter.raw} (Retry-After takes precedence)`,
         );

@@ -166,4 +166,31 @@ describe('hostile servers', () => {
       expectNoSecrets([secret], run);
     },
   );
+
+  // The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) list one
+  // member per quota: a throttle spends one of them, and a longer quota (a day)
+  // rightly has some left. rate.limit-signalled failed such a platform:
+  // 'RateLimit "day" says r=4000 remaining on a throttled answer'.
+  it('a throttle that announces several quotas, one of them spent, passes rate.limit-signalled', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    let window = { start: 0, count: 0 };
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      const now = Date.now();
+      if (now - window.start >= 1000) window = { start: now, count: 0 };
+      const policy = { 'ratelimit-policy': '"burst";q=20;w=1, "day";q=5000;w=86400' };
+      if (++window.count > 20)
+        return void res
+          .writeHead(429, { 'retry-after': '1', ...policy, ratelimit: '"burst";r=0;t=1, "day";r=4000;t=50000' })
+          .end('{"error":"rate_limited"}');
+      res.writeHead(200, { 'content-type': 'application/json', ...policy }).end('{"agents":[]}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
+    expectNoCrash(run);
+    expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
+    expect(run.code).toBe(EXIT.pass);
+  });
 });
