@@ -193,4 +193,38 @@ describe('hostile servers', () => {
     expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
     expect(run.code).toBe(EXIT.pass);
   });
+
+  // OAuth 2.0 token introspection (RFC 7662 §2.2) names the scopes as one
+  // space-separated string, `scope`, as the profile reference promises to
+  // read. It was taken only as a list, so the platform's answer was ignored
+  // and the narrower declaration passed: a key holding billing:admin passed
+  // privilege.least-privilege (with an advisory nobody gates on).
+  it('introspected scopes as a space-separated string (RFC 7662) are judged, not ignored for the declaration', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      const body = req.url === '/oauth/introspect' ? { active: true, scope: 'agents:read billing:admin' } : { agents: [] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(
+      tmp,
+      {
+        origin: target.origin,
+        allowed: ['{ method: GET, path: /v1/agents, scope: agents:read }'],
+        targetExtra: '  introspection: { path: /oauth/introspect, scopesField: scope }',
+      },
+      {
+        secret,
+        checks: ['privilege.least-privilege'],
+        profileEdit: (y) => y.replace('  secret: ${env:KP_REL_KEY}', '  secret: ${env:KP_REL_KEY}\n  scopes: [agents:read]'),
+      },
+    );
+    expectNoCrash(run);
+    expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('fail');
+    expect(run.checks[0]?.message).toMatch(/billing:admin/);
+    expect(run.code).toBe(EXIT.fail);
+  });
 });
