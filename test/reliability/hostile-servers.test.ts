@@ -227,4 +227,57 @@ describe('hostile servers', () => {
     expect(run.checks[0]?.message).toMatch(/billing:admin/);
     expect(run.code).toBe(EXIT.fail);
   });
+
+  // A platform that answers a disabled key with a server error: not served,
+  // not refused as the profile declares, so the check cannot judge it. It said
+  // so as "throttled: could not judge … (0 of N probes were throttled)", and a
+  // user went looking for a rate limit.
+  it('a disabled key answered 500 on every probe is error, in words that name the 500, not a throttle', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const canary = newSecret('canary');
+    const admin = newSecret('admin');
+    let canaryEnabled = true;
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const m = /^\/admin\/keys\/[^/]+\/(disable|enable)$/.exec(req.url ?? '');
+      if (m && auth === `Bearer ${admin}`) {
+        canaryEnabled = m[1] === 'enable';
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }
+      if (auth === `Bearer ${canary}` && !canaryEnabled) return void res.writeHead(500).end('{"error":"internal"}');
+      const ok = auth === `Bearer ${secret}` || auth === `Bearer ${canary}`;
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"agents":[]}' : '{"error":"unauthorized"}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const lifecycle = [
+      'lifecycle:',
+      '  adapter: http',
+      '  http:',
+      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
+      '    disable: POST /admin/keys/{{id}}/disable',
+      '    enable: POST /admin/keys/{{id}}/enable',
+      '  maxRevocationWaitMs: 1500',
+    ].join('\n');
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, budget: 1000, extra: lifecycle },
+      {
+        secret,
+        otherSecrets: [canary],
+        env: { KP_REL_ADMIN: admin },
+        checks: ['lifecycle.disabled-key-rejected'],
+        profileEdit: (y) => y.replace('  secret: ${env:KP_REL_CANARY}', '  secret: ${env:KP_REL_CANARY}\n  id: key_canary_1'),
+      },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).not.toMatch(/throttled: could not judge/);
+    expect(check.message).toMatch(/500 Internal Server Error/);
+    expect(run.code).toBe(EXIT.unverified);
+    expect(canaryEnabled).toBe(true);
+    expectNoSecrets([secret, canary, admin], run);
+  });
 });
