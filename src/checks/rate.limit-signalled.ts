@@ -172,7 +172,10 @@ function pickPolicy(policies: readonly QuotaPolicy[], windowSeconds: number): Qu
 function legacyProblems(l: LegacyLimit, windowSeconds: number, compareLimit: (announced: string, limit: number) => void): string[] {
   const out: string[] = [];
   // Kong sends one set per period; only the one for the declared window can be compared with the burst.
-  const comparable = l.windowSeconds === undefined || l.windowSeconds === windowSeconds;
+  // A set without a period whose reset is further away than a window describes another, longer quota
+  // (GitHub's hourly X-RateLimit-* on a secondary limit's 429): not this limit either.
+  const otherQuota = l.windowSeconds === undefined && l.resetSeconds !== undefined && l.resetSeconds > windowSeconds + 1;
+  const comparable = (l.windowSeconds === undefined || l.windowSeconds === windowSeconds) && !otherQuota;
   if (comparable && l.limit !== undefined) compareLimit(`${l.source} announces a limit of ${l.limit}`, l.limit);
   if (comparable && l.remaining !== undefined && l.remaining > 0)
     out.push(`${l.source} says ${l.remaining} remaining on a throttled answer`);

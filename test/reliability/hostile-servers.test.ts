@@ -280,4 +280,33 @@ describe('hostile servers', () => {
     expect(canaryEnabled).toBe(true);
     expectNoSecrets([secret, canary, admin], run);
   });
+
+  // GitHub's secondary rate limits answer 429 with Retry-After while its
+  // X-RateLimit-* fields go on describing the primary, hourly quota (5000, 4980
+  // left, reset in an hour). Compared with the declared 1 s limit they failed
+  // rate.limit-signalled twice over.
+  it('X-RateLimit-* fields of another, longer quota on a throttled answer are not held against the declared limit', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    let window = { start: 0, count: 0 };
+    const hourly = () => ({
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4980',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3000),
+    });
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      const now = Date.now();
+      if (now - window.start >= 1000) window = { start: now, count: 0 };
+      if (++window.count > 20)
+        return void res.writeHead(429, { 'retry-after': '1', ...hourly() }).end('{"message":"secondary rate limit"}');
+      res.writeHead(200, { 'content-type': 'application/json', ...hourly() }).end('{"agents":[]}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
+    expectNoCrash(run);
+    expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
+    expect(run.code).toBe(EXIT.pass);
+  });
 });
