@@ -14,6 +14,9 @@ import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 import { budgetTooSmallToUndo } from './key-probe.js';
 
+/** A query parameter name this check sends (one that needs no encoding). */
+const QUERY_NAME = /^[A-Za-z0-9_.-]+$/;
+
 /** A key this check may expose in a URL. */
 interface Canary {
   readonly secret: string;
@@ -53,7 +56,7 @@ export default defineCheck({
   id: 'auth.key-in-query-rejected',
   title: 'A key sent in the URL query is not accepted',
   description:
-    "Sends a canary key (never the profile's own key) as ?api_key=, ?key= and ?access_token= on an allowed resource; where the contract is a header, none may be served. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
+    "Sends a canary key (never the profile's own key) as ?api_key=, ?apikey=, ?key=, ?access_token= and under the contract's own header name (e.g. ?x-api-key=) on an allowed resource; where the contract is a header, none may be served. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
   severity: 'high',
   practice: 'Reverse validation',
   destructive: true,
@@ -61,12 +64,14 @@ export default defineCheck({
   phase: 'request',
   params: z.strictObject({
     parameters: z
-      .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a query parameter name'))
+      .array(z.string().regex(QUERY_NAME, 'a query parameter name'))
       .min(1)
-      .default(['api_key', 'key', 'access_token'])
+      // apikey: the header and query name of Kong's and APISIX's key-auth, which both take a key in the query by default.
+      .default(['api_key', 'apikey', 'key', 'access_token'])
       .meta({
-        description: 'Query parameter names to carry the canary key in; each must be refused.',
-        examples: [['api_key', 'key', 'access_token', 'token']],
+        description:
+          "Query parameter names to carry the canary key in; each must be refused. The contract's header name (other than Authorization) is always tried too.",
+        examples: [['api_key', 'apikey', 'key', 'access_token', 'token']],
       }),
   }),
   requires: [headerContract, canaryToExpose],
@@ -77,6 +82,10 @@ export default defineCheck({
     const canary = acquired;
     const resource = probeResource(ctx.profile);
     const auth = ctx.profile.target.auth as { header: string; scheme: string };
+    // A gateway that looks a key up by one name in the header and the query (Kong's key_names) serves it as ?<header name>=.
+    const names = [
+      ...new Set([...params.parameters, ...(QUERY_NAME.test(auth.header) && !/^authorization$/i.test(auth.header) ? [auth.header] : [])]),
+    ];
 
     // A refused query key proves nothing if the canary is refused anyway.
     const control = await ctx.http.send({
@@ -95,7 +104,7 @@ export default defineCheck({
     // Any answer but a 2xx refuses a key in the query; a 5xx is only worth an advisory (not a clean refusal).
     const probe = await deriveAndJudge(
       ctx,
-      params.parameters.map((name) => ({
+      names.map((name) => ({
         name: `?${name}=`,
         label: `canary in the query as ?${name}=`,
         resource,
@@ -133,7 +142,7 @@ export default defineCheck({
         );
     }
 
-    const measurements = { parameters: params.parameters.length, served: served.length };
+    const measurements = { parameters: names.length, served: served.length };
     const expected = `no 2xx for the key in the query on ${resource.method} ${resource.path} (the contract is the ${auth.header} header)`;
     if (served.length > 0)
       return {
@@ -147,7 +156,7 @@ export default defineCheck({
       };
     return {
       verdict: 'pass',
-      message: `the canary key (${canary.source}) works in the ${auth.header} header and was refused as ${params.parameters.map((n) => `?${n}=`).join(', ')}`,
+      message: `the canary key (${canary.source}) works in the ${auth.header} header and was refused as ${names.map((n) => `?${n}=`).join(', ')}`,
       expected,
       advisories,
       measurements,

@@ -178,7 +178,7 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
  * (the check deleted the key itself). Without the secret (a create that
  * failed but left a key behind) the delete cannot be verified by a probe.
  */
-function registerDelete(d: CanaryDeps, ref: KeyRef, secret?: string) {
+export function registerDelete(d: CanaryDeps, ref: KeyRef, secret?: string) {
   const adapter = d.adapter!;
   return d.cleanup.add({
     label: `delete created canary ${describeKey(ref)}`,

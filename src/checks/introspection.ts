@@ -38,12 +38,12 @@ export async function introspect(http: HttpClient, profile: Profile): Promise<In
   }
   if (!body || typeof body !== 'object' || Array.isArray(body))
     return { ok: false, path: spec.path, why: `GET ${spec.path} did not answer a JSON object` };
-  const scopes = field(body, spec.scopesField);
+  const scopes = scopeList(field(body, spec.scopesField));
   return {
     ok: true,
     data: {
       path: spec.path,
-      ...(Array.isArray(scopes) && scopes.every((s) => typeof s === 'string') ? { scopes: scopes as string[] } : {}),
+      ...(scopes ? { scopes } : {}),
       ...text('environment', field(body, spec.environmentField)),
       ...text('name', field(body, spec.nameField)),
       ...text('owner', first(body, ['owner', 'owner_email', 'ownerEmail'])),
@@ -51,6 +51,12 @@ export async function introspect(http: HttpClient, profile: Profile): Promise<In
       ...text('expiresAt', first(body, ['expiresAt', 'expires_at', 'expires', 'expiry'])),
     },
   };
+}
+
+/** Scopes as a list of strings, or as one space-separated string (OAuth 2.0 token introspection, RFC 7662 §2.2). */
+function scopeList(v: unknown): string[] | undefined {
+  if (typeof v === 'string') return v.split(/\s+/).filter((s) => s !== '');
+  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined;
 }
 
 /** A dotted path into a JSON object, e.g. `data.scopes`. */

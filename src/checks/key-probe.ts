@@ -9,6 +9,7 @@ import type { Profile } from '../config/profile-schema.js';
 import { CheckError, InterruptedError, ThrottledError } from '../errors.js';
 import { clockWait } from '../clock-waits.js';
 import type { HttpResponse } from '../http/client.js';
+import { isThrottled } from '../http/throttle.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { asList, matchesExpected } from './describe.js';
 
@@ -101,8 +102,11 @@ export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOpt
       record: opts.record,
       throttle: opts.throttle ?? 'wait',
     });
+    // An observed answer is a throttle by the client's rule, which reads its headers: a declared throttling
+    // status that is also a refusal (Tyk's 403) throttles only with Retry-After, which classify cannot see.
+    const kind = isThrottled(ctx.http.throttleRule, res.status, res.headers) ? 'throttled' : classify(ctx.profile, res.status, p.expect);
     // The moment the answered request left (after any pacing or throttle wait) is what a latency is measured from.
-    return { kind: classify(ctx.profile, res.status, p.expect), status: res.status, sentAt: res.sentAt, response: res };
+    return { kind, status: res.status, sentAt: res.sentAt, response: res };
   } catch (err) {
     if (err instanceof InterruptedError || !(err instanceof CheckError)) throw err;
     if (err instanceof ThrottledError) return { kind: 'throttled', status: err.status, sentAt, error: err.message };

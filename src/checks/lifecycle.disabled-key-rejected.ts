@@ -17,13 +17,13 @@
 // have come in time (the probes in between were throttled or held up by
 // pacing), so that is `error`. Counts in messages are of judged probes.
 import { z } from 'zod';
-import { maxRevocationWait } from '../config/profile-schema.js';
+import { maxRevocationWait, type Profile } from '../config/profile-schema.js';
 import { keyToDisable } from './canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck, type OutcomeFinding } from './check.js';
 import { duration, statusText } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
-import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
+import { budgetTooSmallToUndo, classify, lifecycleProbe, probeSettled } from './key-probe.js';
 import { refusedLate, watchForRefusal } from './refusal-watch.js';
 
 export default defineCheck({
@@ -165,6 +165,16 @@ export default defineCheck({
     // Still served after the budget is proven only by a probe accepted after it.
     const provenLate = lastAcceptedMs !== undefined && lastAcceptedMs > budgetMs;
     if (firstRejectionMs === undefined) {
+      // Answered, but neither served nor refused as the profile declares (a 500, a 404): say so, not "throttled".
+      const neither = throttled === 0 ? otherAnswers(ctx.profile, points) : undefined;
+      if (!provenLate && neither)
+        return {
+          verdict: 'error',
+          message: `could not judge: no probe of the ${who} was refused within ${duration(maxWaitMs)} of the ${off}, and none was accepted after the ${duration(budgetMs)} budget: ${neither}, neither an acceptance nor a refusal (rejection.statuses: ${ctx.profile.rejection.statuses.join(', ')})`,
+          advisories,
+          measurements,
+          timeline,
+        };
       if (!provenLate)
         return {
           verdict: 'error',
@@ -252,4 +262,20 @@ function budgetError(points: readonly ProbePoint[], acceptedAfterDisable: number
     message: `the request budget ran out after ${points.length} probes (${acceptedAfterDisable} accepted after the disable); raise target.budget to measure revocation`,
     measurements: { probes: points.length, acceptedAfterDisable },
   };
+}
+
+/** The probes after the off switch answered neither accepted nor refused nor throttled, in words: "300 of 301 probes answered 500 Internal Server Error". */
+function otherAnswers(profile: Profile, points: readonly ProbePoint[]): string | undefined {
+  const expect = lifecycleProbe(profile).expect;
+  const counts = new Map<string, number>();
+  for (const p of points) {
+    if (p.accepted) continue;
+    const what = p.status === undefined ? 'no answer' : classify(profile, p.status, expect) === 'other' ? statusText(p.status) : undefined;
+    if (what) counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  if (counts.size === 0) return undefined;
+  const parts = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([what, n]) => `${n} ${what === 'no answer' ? 'got no answer' : `answered ${what}`}`);
+  return `of ${points.length} probes, ${parts.join(', ')}`;
 }

@@ -3,7 +3,7 @@
 // rotation). Only a canary keyprobe created is rotated: rotating a declared
 // key would leave the profile pointing at a dead secret.
 import { z } from 'zod';
-import { createCanary } from './canary.js';
+import { createCanary, registerDelete } from './canary.js';
 import { defineCheck } from './check.js';
 import { rotatableCanary } from './requirements.js';
 import { watchForRefusal } from './refusal-watch.js';
@@ -73,13 +73,16 @@ export default defineCheck({
     if (rotated.outcome === 'failed') return { verdict: 'error', message: `could not rotate the canary: ${rotated.reason}` };
     const t0 = rotated.timing.returnedAt;
     const newSecret = rotated.value.secret;
-    if (rotated.value.id && rotated.value.id !== canary.ref.id) {
-      // Some platforms give the rotated key a new id; delete that one too.
-      const ref = { name: canary.ref.name, id: rotated.value.id };
-      ctx.cleanup.add({
-        label: `delete rotated canary "${ref.name}" (id ${ref.id})`,
-        run: async (t) => void (await adapter.forCleanup(t).delete(ref)),
-      });
+    // The canary lives on under its new secret: cleanup must probe that one
+    // after the delete (the old secret died with the rotation, so its refusal
+    // proves nothing). Some platforms give the rotated key a new id; the old id
+    // is then deleted too, as registered at its create.
+    const deps = { profile: ctx.profile, adapter, cleanup: ctx.cleanup };
+    if (rotated.value.id && rotated.value.id !== canary.ref.id)
+      registerDelete(deps, { name: canary.ref.name, id: rotated.value.id }, newSecret);
+    else {
+      canary.forgetDelete?.();
+      registerDelete(deps, canary.ref, newSecret);
     }
 
     const failures: string[] = [];

@@ -222,6 +222,15 @@ async function burstOnce(
         unverifiable: `the key was refused with ${statusText(status)} during the burst (after ${refusal.acceptedBefore} accepted calls): a rejection of the key, not a rate limit`,
       });
     }
+    // Throttled before a single call was accepted: the burst measured no limit, only a key that
+    // was throttled before it began (a throttle outlasting the declared window, a target that
+    // throttles every request), so no rate check can judge the key on it.
+    if (declared && refusal.acceptedAtMost === 0) {
+      return done({
+        ...result,
+        unverifiable: `throttled before any call of the burst was accepted (${statusText(status)} at call ${refusal.call}): the key was throttled before the burst began (a throttle that outlasts the declared ${spec.windowSeconds} s window, or a target that throttles every request), so the limit could not be measured`,
+      });
+    }
     // Another 4xx/5xx counts as the throttle only once the limit was (nearly) reached: earlier it is just a failure.
     // "Reached" on the most the window can have accepted, so an order that undercounts never decides it.
     const nearLimit = refusal.acceptedAtMost >= Math.floor(spec.limit * (1 - spec.tolerance));

@@ -101,10 +101,13 @@ export default defineCheck({
       if (policy.windowSeconds !== undefined && policy.windowSeconds !== spec.windowSeconds)
         advisories.push(`RateLimit-Policy announces w=${policy.windowSeconds} s, the profile declares ${spec.windowSeconds} s`);
     }
-    // RateLimit (draft-11): nothing may remain on a throttled answer.
+    // RateLimit (draft-11): one member per quota, and a throttle spends at least one of them; a
+    // longer quota (a day's) may rightly have some left, so only a field where none is spent fails.
+    const noneSpent = signals.states.every((s) => s.remaining > 0);
     for (const s of signals.states) {
-      if (s.remaining > 0) failures.push(`RateLimit "${s.name}" says r=${s.remaining} remaining on a throttled answer`);
-      if (s.resetSeconds !== undefined && signals.retryAfter && Math.abs(s.resetSeconds - signals.retryAfter.seconds) > 1) {
+      if (noneSpent) failures.push(`RateLimit "${s.name}" says r=${s.remaining} remaining on a throttled answer`);
+      const spentHere = noneSpent || s.remaining === 0;
+      if (spentHere && s.resetSeconds !== undefined && signals.retryAfter && Math.abs(s.resetSeconds - signals.retryAfter.seconds) > 1) {
         advisories.push(
           `RateLimit t=${s.resetSeconds} disagrees with Retry-After ${signals.retryAfter.raw} (Retry-After takes precedence)`,
         );
@@ -169,7 +172,10 @@ function pickPolicy(policies: readonly QuotaPolicy[], windowSeconds: number): Qu
 function legacyProblems(l: LegacyLimit, windowSeconds: number, compareLimit: (announced: string, limit: number) => void): string[] {
   const out: string[] = [];
   // Kong sends one set per period; only the one for the declared window can be compared with the burst.
-  const comparable = l.windowSeconds === undefined || l.windowSeconds === windowSeconds;
+  // A set without a period whose reset is further away than a window describes another, longer quota
+  // (GitHub's hourly X-RateLimit-* on a secondary limit's 429): not this limit either.
+  const otherQuota = l.windowSeconds === undefined && l.resetSeconds !== undefined && l.resetSeconds > windowSeconds + 1;
+  const comparable = (l.windowSeconds === undefined || l.windowSeconds === windowSeconds) && !otherQuota;
   if (comparable && l.limit !== undefined) compareLimit(`${l.source} announces a limit of ${l.limit}`, l.limit);
   if (comparable && l.remaining !== undefined && l.remaining > 0)
     out.push(`${l.source} says ${l.remaining} remaining on a throttled answer`);

@@ -12,6 +12,7 @@
 // there and the connection dropped (the rest is never read); abort() fails
 // the request with the reason given, at once or as soon as undici starts it.
 import type { Dispatcher } from 'undici';
+import { decodeContent } from './content-encoding.js';
 
 export interface CappedAnswer {
   readonly status: number;
@@ -96,11 +97,15 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
   }
 
   private finish(): void {
+    const raw = Buffer.concat(this.chunks);
+    // A compressed body is judged and recorded as the server meant it (src/http/content-encoding.ts).
+    const decoded =
+      this.headers['content-encoding'] === undefined ? undefined : decodeContent(raw, this.headers['content-encoding'], this.cap);
     this.resolve({
       status: this.status,
       headers: this.headers,
-      text: Buffer.concat(this.chunks).toString('utf8'),
-      truncated: this.truncated,
+      text: (decoded?.bytes ?? raw).toString('utf8'),
+      truncated: this.truncated || decoded?.truncated === true,
     });
   }
 }

@@ -24,6 +24,7 @@
 import { clockWait } from '../clock-waits.js';
 import { InterruptedError } from '../errors.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
+import { longestWaitMs } from './throttle.js';
 
 export interface PacerSpec {
   /** Requests allowed in any window: below the declared limit, for headroom. */
@@ -215,13 +216,20 @@ export class Pacer {
     return k < this.done.length ? Math.max(earliest, this.done[k]! + windowMs) : Number.POSITIVE_INFINITY;
   }
 
-  /** A spent quota announced by the answer pauses the bucket until its reset. */
+  /**
+   * A spent quota announced by the answer pauses the bucket until its reset,
+   * unless that is further away than keyprobe waits out a throttle (an hourly
+   * quota at 0, an X-RateLimit-Reset in milliseconds): the next request then
+   * goes out, and if it is throttled the throttle rule gives `error` at once,
+   * where a pause would have stalled the run in silence until the reset.
+   */
   private learn(headers: Readonly<Record<string, string>>, now: number): void {
     const s = parseRateLimitHeaders(headers);
+    const longestMs = longestWaitMs(this.spec.windowMs);
     const spent = [
       ...s.states.filter((st) => st.remaining === 0 && st.resetSeconds !== undefined).map((st) => st.resetSeconds!),
       ...s.legacy.filter((l) => l.remaining === 0 && l.resetSeconds !== undefined).map((l) => l.resetSeconds!),
-    ];
+    ].filter((seconds) => seconds * 1000 <= longestMs);
     if (spent.length > 0) this.pauseUntil(now + Math.max(...spent) * 1000 + FRESH_WINDOW_MARGIN_MS);
   }
 

@@ -39,6 +39,11 @@ export const DEFAULT_THROTTLE_RULE: ThrottleRule = Object.freeze({
   maxTries: 4,
 });
 
+/** The longest single wait for a declared window: long enough for the window once, never more than a minute. */
+export function longestWaitMs(windowMs: number): number {
+  return Math.min(60_000, Math.max(DEFAULT_THROTTLE_RULE.maxWaitMs, windowMs + 1000));
+}
+
 /** The rule for a profile's declarations (plain numbers, so this layer knows nothing of profiles). */
 export function throttleRule(o: {
   declaredStatuses?: readonly number[];
@@ -50,8 +55,7 @@ export function throttleRule(o: {
     declared: [...(o.declaredStatuses ?? [])],
     refusals: [...(o.refusalStatuses ?? [])],
     fallbackWaitMs,
-    // Long enough for the declared window once, never more than a minute per wait.
-    maxWaitMs: Math.min(60_000, Math.max(DEFAULT_THROTTLE_RULE.maxWaitMs, fallbackWaitMs + 1000)),
+    maxWaitMs: longestWaitMs(fallbackWaitMs),
     maxTries: DEFAULT_THROTTLE_RULE.maxTries,
   };
 }

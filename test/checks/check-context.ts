@@ -3,11 +3,18 @@
 import type { CheckContext } from '../../src/checks/check.js';
 import { type ProfileInput, profileSchema } from '../../src/config/profile-schema.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
-import { DEFAULT_THROTTLE_RULE } from '../../src/http/throttle.js';
+import { DEFAULT_THROTTLE_RULE, type ThrottleRule } from '../../src/http/throttle.js';
 import { CleanupRegistry } from '../../src/lifecycle/cleanup.js';
 import { SecretRegistry } from '../../src/secrets.js';
 
-export function checkContext(origin: string, key: string, extra: Partial<ProfileInput> = {}, budget = 100): CheckContext {
+export function checkContext(
+  origin: string,
+  key: string,
+  extra: Partial<ProfileInput> = {},
+  budget = 100,
+  // Two tries: a request that stays throttled gives up fast.
+  throttle: ThrottleRule = { ...DEFAULT_THROTTLE_RULE, maxTries: 2 },
+): CheckContext {
   const secrets = new SecretRegistry();
   secrets.add(key, 'key');
   const profile = profileSchema.parse({
@@ -24,8 +31,7 @@ export function checkContext(origin: string, key: string, extra: Partial<Profile
     budget: new RequestBudget(budget),
     secrets,
     dispatcher: createDispatcher(),
-    // Two tries: a request that stays throttled gives up fast.
-    throttle: { ...DEFAULT_THROTTLE_RULE, maxTries: 2 },
+    throttle,
   });
   return {
     profile,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusedLate, watchForRefusal } from '../../src/checks/refusal-watch.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
+import { throttleRule } from '../../src/http/throttle.js';
 import { checkContext } from './check-context.js';
 
 const KEY = `kp_prod_${randomBytes(16).toString('hex')}`;
@@ -76,6 +77,43 @@ describe('watchForRefusal', () => {
     // Every probe of the window after the script ran out was refused: judged, no flap.
     expect(w.stability!.probes).toBeGreaterThanOrEqual(3);
     expect(w.points.filter((p) => p.accepted)).toHaveLength(2);
+  });
+
+  it('a declared throttling status that is also a refusal is a throttle when it says when to come back (the throttle rule), not the refusal', async () => {
+    // Tyk-like: 403 refuses a key, and 403 with Retry-After throttles it. The probes observe throttles,
+    // so they must judge them by the client's rule: a throttled 403 taken for the refusal would time a
+    // revocation that had not happened.
+    const answers: [number, Record<string, string>][] = [
+      [200, {}],
+      [403, { 'retry-after': '1' }],
+      [200, {}],
+      [403, {}],
+    ];
+    const tyk = await startServer((_req, res) => {
+      const [status, headers] = answers.shift() ?? [403, {}];
+      json(res, status, {}, headers);
+    });
+    try {
+      const profile = {
+        rejection: { statuses: [401, 403] },
+        rateLimit: { limit: 100, windowSeconds: 1, probe: 'GET /ok', statuses: [403] },
+      };
+      const rule = throttleRule({ declaredStatuses: [403], refusalStatuses: [401, 403], windowSeconds: 1 });
+      const ctx = checkContext(tyk.origin, KEY, profile, 100, rule);
+      const w = await watchForRefusal(ctx, KEY, {
+        t0: performance.now(),
+        maxWaitMs: 10_000,
+        fineUntilMs: 10_000,
+        pollIntervalMs: 5,
+        label: 'x',
+      });
+      expect(w.points.map((p) => p.status)).toEqual([200, 403, 200, 403]);
+      expect(w.throttled).toBe(1);
+      expect(w.accepted).toBe(2);
+      expect(w.stoppedBy).toBe('rejected');
+    } finally {
+      await tyk.close();
+    }
   });
 
   it('words the lag as measured', () => {

@@ -94,7 +94,7 @@ describe('a throttled answer is never judged', () => {
     const c = r['auth.key-in-query-rejected']!;
     expect(c.verdict, c.message).toBe('fail');
     expect(c.message).toMatch(/\?access_token= answered 200/);
-    expect(c.measurements).toMatchObject({ parameters: 3, served: 1 });
+    expect(c.measurements).toMatchObject({ parameters: 4, served: 1 });
   });
 
   it('a request phase paced for a declared per-address limiter is never throttled, and never exceeds the limit in any window', async () => {

@@ -85,7 +85,7 @@ export const CONFIRM_PASS: Record<string, (c: ConfirmContext) => Promise<void>> 
   async 'auth.key-in-query-rejected'(c) {
     const key = c.keys.canary.secret;
     expect(await status(c, key)).toBe(200);
-    for (const name of ['api_key', 'key', 'access_token'])
+    for (const name of ['api_key', 'apikey', 'key', 'access_token', 'X-API-Key'])
       expect((await probe(c.origin, 'GET', `/v1/agents?${name}=${encodeURIComponent(key)}`)).status).toBe(401);
   },
   async 'authz.unauthorized-resource-denied'(c) {

@@ -23,9 +23,9 @@ import { expectNoCrash, expectNoSecrets, listen, type Listener } from './helpers
 const XSD = readFileSync(new URL('../fixtures/junit-10.xsd', import.meta.url), 'utf8');
 const CANARY = 'crm-prod-agent-call-canary';
 
-type EnableMode = 'throttled' | 'throttled-once' | 'lies' | 'forward';
+type EnableMode = 'throttled' | 'throttled-once' | 'lies' | 'forward' | 'delete-lies';
 
-/** Forwards everything to the reference target, except the re-enable call, which it answers itself as `mode` says. */
+/** Forwards everything to the reference target, except the re-enable call (and, in `delete-lies`, the delete), which it answers itself as `mode` says. */
 async function managementProxy(targetOrigin: string): Promise<Listener & { setMode: (m: EnableMode) => void; enableCalls: () => number }> {
   const upstream = new URL(targetOrigin);
   let enableCalls = 0;
@@ -53,6 +53,10 @@ async function managementProxy(targetOrigin: string): Promise<Listener & { setMo
           req.resume();
           return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"enabled":true}');
         }
+      }
+      if (state.mode === 'delete-lies' && req.method === 'DELETE' && /^\/admin\/keys\/[^/]+$/.test(req.url ?? '')) {
+        req.resume();
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"deleted":true}');
       }
       forward(req, res);
     }),
@@ -84,7 +88,12 @@ interface Run {
   readonly result: RunResult;
 }
 
-async function runDisableCheck(mode: EnableMode, args: string[] = [], tty = false): Promise<Run> {
+async function runDisableCheck(
+  mode: EnableMode,
+  args: string[] = [],
+  tty = false,
+  check = 'lifecycle.disabled-key-rejected',
+): Promise<Run> {
   demo = await startDemo();
   proxy = await managementProxy(demo.target.origin);
   proxy.setMode(mode);
@@ -92,7 +101,7 @@ async function runDisableCheck(mode: EnableMode, args: string[] = [], tty = fals
   const outDir = join(tmp.dir, 'out');
   let stdout = '';
   let stderr = '';
-  const code = await main(['run', DEMO_PROFILE, '--only', 'lifecycle.disabled-key-rejected', '--out', outDir, ...args], {
+  const code = await main(['run', DEMO_PROFILE, '--only', check, '--out', outDir, ...args], {
     stdout: { write: (s: string) => (stdout += s), isTTY: tty, ...(tty ? { columns: 120 } : {}) } as never,
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
     env: { PATH: process.env.PATH, ...(tty ? {} : { NO_COLOR: '1' }), ...demo.env, KEYPROBE_DEMO_TARGET: proxy.origin },
@@ -228,6 +237,22 @@ describe('a re-enable the management API claims (200) but does not do', () => {
     expect(block).toContain(CANARY);
     expect(block).toMatch(/still refused/);
     expect(run.result.cleanup?.records[0]).toMatchObject({ outcome: 'unverified', action: 'enable' });
+    expectNoSecrets(demo!.secrets, run);
+  });
+});
+
+describe('a delete the management API claims (200) but does not do, after a rotation', () => {
+  // The canary's old secret dies with the rotation, so probing it after the
+  // delete proved nothing: the delete was "verified" and the run passed, with
+  // the rotated canary (its new secret) still live on the platform.
+  it('is caught by probing the secret the canary has now: exit 3, the canary named as still accepted', async () => {
+    const run = await runDisableCheck('delete-lies', [], false, 'lifecycle.rotated-key');
+    expectNoCrash(run);
+    expect(run.result.profiles[0]?.checks[0]).toMatchObject({ id: 'lifecycle.rotated-key', verdict: 'pass' });
+    expect(demo!.target.listKeys().some((k) => k.name.startsWith('keyprobe-canary-'))).toBe(true);
+    expect(run.result.cleanup?.records[0]).toMatchObject({ outcome: 'unverified', action: 'delete' });
+    expect(endBlock(run.stdout)).toMatch(/still accepted/);
+    expect(run.code).toBe(3);
     expectNoSecrets(demo!.secrets, run);
   });
 });

@@ -1,0 +1,34 @@
+// Compressed bodies keyprobe did not ask for are read as the server meant them,
+// within the excerpt's cap, however much they would expand.
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { decodeContent } from '../../src/http/content-encoding.js';
+
+describe('decodeContent', () => {
+  it('decodes a whole gzip body, and leaves identity and unknown encodings alone', () => {
+    expect(decodeContent(gzipSync('{"error":"forbidden"}'), 'gzip', 1024)).toEqual({
+      bytes: Buffer.from('{"error":"forbidden"}'),
+      truncated: false,
+    });
+    expect(decodeContent(Buffer.from('plain'), 'identity', 1024)).toBeUndefined();
+    expect(decodeContent(Buffer.from('plain'), 'compress', 1024)).toBeUndefined();
+    expect(decodeContent(Buffer.from('not gzip at all'), 'gzip', 1024)).toBeUndefined();
+  });
+
+  it('decodes an excerpt cut off mid-stream as far as it goes', () => {
+    const text = 'x'.repeat(10) + Array.from({ length: 2000 }, (_, i) => i.toString(36)).join(' ');
+    const cut = gzipSync(text).subarray(0, 400);
+    // (The excerpt itself was cut, which the caller knows and says.)
+    const d = decodeContent(cut, 'gzip', 100_000)!;
+    expect(text.startsWith(d.bytes.toString('utf8'))).toBe(true);
+    expect(d.bytes.length).toBeGreaterThan(100);
+  });
+
+  it('keeps at most the cap of a decompression bomb (64 MiB of zeros in 64 KiB), marked truncated', () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    const d = decodeContent(bomb, 'gzip', 65_536)!;
+    expect(d).toMatchObject({ truncated: true });
+    expect(d.bytes.length).toBeLessThanOrEqual(65_536);
+    expect(d.bytes.length).toBeGreaterThan(0);
+  });
+});

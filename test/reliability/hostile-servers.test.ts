@@ -1,0 +1,312 @@
+// Servers that lie, found by red-teaming keyprobe's verdicts: each case points
+// the real CLI (in-process) at a small loopback server that misbehaves one
+// way a real platform does, and proves the run still ends in bounded time with
+// the right verdicts and exit code, no stack trace and no secret in any output.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+import { expectNoCrash, expectNoSecrets, listen, newSecret, runKeyprobe, type Listener } from './helpers.js';
+
+let listeners: Listener[] = [];
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  await Promise.all(listeners.map((l) => l.close()));
+  listeners = [];
+  tmp?.cleanup();
+  tmp = undefined;
+});
+
+/**
+ * A small API: GET /v1/agents serves the key (and the canary), everything
+ * else is 403 for them and 401 for any other credential. `extraHeaders` adds
+ * headers to every answer to a known key.
+ */
+async function api(secrets: readonly string[], extraHeaders: () => Record<string, string> = () => ({})): Promise<Listener> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const auth = req.headers.authorization ?? '';
+    const known = secrets.some((s) => auth === `Bearer ${s}`) && !req.url?.includes('?');
+    const status = !known ? 401 : req.method === 'GET' && req.url === '/v1/agents' ? 200 : 403;
+    res.writeHead(status, { 'content-type': 'application/json', ...(known ? extraHeaders() : {}) });
+    res.end(JSON.stringify(status === 200 ? { agents: [] } : { error: status === 401 ? 'unauthorized' : 'forbidden' }));
+  });
+  const l = await listen(server);
+  listeners.push(l);
+  return l;
+}
+
+const RATE_LIMIT = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
+/** Checks that send the key several times, one after the other. */
+const KEY_CHECKS = ['auth.valid-key-accepted', 'auth.near-miss-key-rejected', 'authz.unauthorized-resource-denied'];
+/** Far less than the hour a lying server asks for, far more than these checks take. */
+const HANG_GUARD_MS = 15_000;
+
+describe('hostile servers', () => {
+  // A served answer that says the quota is spent until a reset far away: an
+  // hourly or daily quota at 0 (GitHub's X-RateLimit-Reset is an epoch up to an
+  // hour ahead; some APIs send it in milliseconds). keyprobe used to pause the
+  // key's bucket until then, so the run waited in silence for an hour or more.
+  it.each([
+    ['RateLimit r=0;t=3600', () => ({ ratelimit: '"default";r=0;t=3600' })],
+    [
+      'X-RateLimit-Reset an epoch in milliseconds',
+      () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Date.now() + 60_000) }),
+    ],
+  ])('a served answer announcing a quota spent for longer than keyprobe waits (%s) does not stall the run', async (_name, headers) => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const target = await api([secret], headers);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, denied: ['POST /v1/agents'], extra: RATE_LIMIT },
+      { secret, checks: KEY_CHECKS, signal: AbortSignal.timeout(HANG_GUARD_MS) },
+    );
+    expectNoCrash(run);
+    expect(run.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
+    expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(KEY_CHECKS.map((id) => [id, 'pass']));
+    expect(run.code).toBe(EXIT.pass);
+    expectNoSecrets([secret], run);
+  });
+
+  // A target that throttles every request, whatever the key (a WAF's or CDN's
+  // per-address block, a daily quota spent before the run): the key was never
+  // served, so nothing about its limit can be judged. The burst met 429 at its
+  // first call, and rate.limit-triggered passed ("after 0 accepted calls"),
+  // while rate.recovers and rate.per-key-isolation failed the target.
+  it('a target that throttles every request gives the rate checks error, never a pass or a fail', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((_req, res) => {
+      res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
+      res.end('{"error":"too many requests"}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const rateChecks = ['rate.limit-triggered', 'rate.limit-signalled', 'rate.recovers', 'rate.per-key-isolation'];
+    const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: rateChecks });
+    expectNoCrash(run);
+    expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(rateChecks.map((id) => [id, 'error']));
+    expect(run.checks.find((c) => c.id === 'rate.limit-triggered')?.message).toMatch(/throttled before any call of the burst was accepted/);
+    expect(run.code).toBe(EXIT.unverified);
+    expectNoSecrets([secret], run);
+  });
+
+  // Kong's key-auth plugin and APISIX's key-auth both default to one name for
+  // the header and the query parameter, `apikey`, and Kong accepts the query
+  // by default (key_in_query: true). keyprobe tried ?api_key=, ?key= and
+  // ?access_token=, and passed a gateway that serves ?apikey=<key>.
+  it.each([
+    ['apikey', 'apikey (Kong and APISIX key-auth defaults)'],
+    ['x-api-key', 'the header name itself (Kong key_names: [x-api-key])'],
+  ])('a gateway that takes the key in the query under the header name %s is caught by auth.key-in-query-rejected', async (header) => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const canary = newSecret('canary');
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const presented = req.headers[header] ?? url.searchParams.get(header);
+      const status = presented !== canary && presented !== secret ? 401 : url.pathname === '/v1/agents' ? 200 : 403;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, targetExtra: `  auth: { header: ${header}, scheme: "" }` },
+      { secret, otherSecrets: [canary], checks: ['auth.key-in-query-rejected'] },
+    );
+    expectNoCrash(run);
+    expect(run.checks[0]).toMatchObject({ id: 'auth.key-in-query-rejected', verdict: 'fail' });
+    expect(run.checks[0]?.message).toContain(`?${header}=`);
+    expect(run.code).toBe(EXIT.fail);
+    expectNoSecrets([secret, canary], run);
+  });
+
+  // A body the server compressed though keyprobe never asked for it (S3 and
+  // CloudFront serve objects stored with Content-Encoding: gzip whatever the
+  // client accepts). A denial body that echoed the key and a stack trace was
+  // judged on its compressed bytes: the check passed ("no denial body revealed
+  // … a key … or stack trace") and the report showed binary noise.
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)(
+    'a %s-encoded denial body that echoes the key and a stack trace is read decoded, and fails the check',
+    async (encoding, compress) => {
+      tmp = tempDir('keyprobe-hostile-');
+      const secret = newSecret();
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `Bearer ${secret}`)
+          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        if (req.method === 'GET' && req.url === '/v1/agents')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        const body = JSON.stringify({
+          error: 'forbidden',
+          debug: { authorization: auth, stack: 'Error: denied\n    at check (/srv/app/authz.js:42:7)' },
+        });
+        res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compress(body));
+      });
+      const target = await listen(server);
+      listeners.push(target);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'] },
+        { secret, checks: ['authz.unauthorized-resource-denied'] },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict).toBe('fail');
+      expect(check.message).toMatch(/reveals the key itself, .*a Node\.js stack trace/);
+      // The evidence is the text the server meant, redacted: a reviewer can read it.
+      expect(JSON.stringify(check)).toMatch(/forbidden/);
+      expect(run.code).toBe(EXIT.fail);
+      expectNoSecrets([secret], run);
+    },
+  );
+
+  // The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) list one
+  // member per quota: a throttle spends one of them, and a longer quota (a day)
+  // rightly has some left. rate.limit-signalled failed such a platform:
+  // 'RateLimit "day" says r=4000 remaining on a throttled answer'.
+  it('a throttle that announces several quotas, one of them spent, passes rate.limit-signalled', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    let window = { start: 0, count: 0 };
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      const now = Date.now();
+      if (now - window.start >= 1000) window = { start: now, count: 0 };
+      const policy = { 'ratelimit-policy': '"burst";q=20;w=1, "day";q=5000;w=86400' };
+      if (++window.count > 20)
+        return void res
+          .writeHead(429, { 'retry-after': '1', ...policy, ratelimit: '"burst";r=0;t=1, "day";r=4000;t=50000' })
+          .end('{"error":"rate_limited"}');
+      res.writeHead(200, { 'content-type': 'application/json', ...policy }).end('{"agents":[]}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
+    expectNoCrash(run);
+    expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
+    expect(run.code).toBe(EXIT.pass);
+  });
+
+  // OAuth 2.0 token introspection (RFC 7662 §2.2) names the scopes as one
+  // space-separated string, `scope`, as the profile reference promises to
+  // read. It was taken only as a list, so the platform's answer was ignored
+  // and the narrower declaration passed: a key holding billing:admin passed
+  // privilege.least-privilege (with an advisory nobody gates on).
+  it('introspected scopes as a space-separated string (RFC 7662) are judged, not ignored for the declaration', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      const body = req.url === '/oauth/introspect' ? { active: true, scope: 'agents:read billing:admin' } : { agents: [] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(
+      tmp,
+      {
+        origin: target.origin,
+        allowed: ['{ method: GET, path: /v1/agents, scope: agents:read }'],
+        targetExtra: '  introspection: { path: /oauth/introspect, scopesField: scope }',
+      },
+      {
+        secret,
+        checks: ['privilege.least-privilege'],
+        profileEdit: (y) => y.replace('  secret: ${env:KP_REL_KEY}', '  secret: ${env:KP_REL_KEY}\n  scopes: [agents:read]'),
+      },
+    );
+    expectNoCrash(run);
+    expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('fail');
+    expect(run.checks[0]?.message).toMatch(/billing:admin/);
+    expect(run.code).toBe(EXIT.fail);
+  });
+
+  // A platform that answers a disabled key with a server error: not served,
+  // not refused as the profile declares, so the check cannot judge it. It said
+  // so as "throttled: could not judge … (0 of N probes were throttled)", and a
+  // user went looking for a rate limit.
+  it('a disabled key answered 500 on every probe is error, in words that name the 500, not a throttle', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    const canary = newSecret('canary');
+    const admin = newSecret('admin');
+    let canaryEnabled = true;
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const m = /^\/admin\/keys\/[^/]+\/(disable|enable)$/.exec(req.url ?? '');
+      if (m && auth === `Bearer ${admin}`) {
+        canaryEnabled = m[1] === 'enable';
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }
+      if (auth === `Bearer ${canary}` && !canaryEnabled) return void res.writeHead(500).end('{"error":"internal"}');
+      const ok = auth === `Bearer ${secret}` || auth === `Bearer ${canary}`;
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"agents":[]}' : '{"error":"unauthorized"}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const lifecycle = [
+      'lifecycle:',
+      '  adapter: http',
+      '  http:',
+      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
+      '    disable: POST /admin/keys/{{id}}/disable',
+      '    enable: POST /admin/keys/{{id}}/enable',
+      '  maxRevocationWaitMs: 1500',
+    ].join('\n');
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, budget: 1000, extra: lifecycle },
+      {
+        secret,
+        otherSecrets: [canary],
+        env: { KP_REL_ADMIN: admin },
+        checks: ['lifecycle.disabled-key-rejected'],
+        profileEdit: (y) => y.replace('  secret: ${env:KP_REL_CANARY}', '  secret: ${env:KP_REL_CANARY}\n  id: key_canary_1'),
+      },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).not.toMatch(/throttled: could not judge/);
+    expect(check.message).toMatch(/500 Internal Server Error/);
+    expect(run.code).toBe(EXIT.unverified);
+    expect(canaryEnabled).toBe(true);
+    expectNoSecrets([secret, canary, admin], run);
+  });
+
+  // GitHub's secondary rate limits answer 429 with Retry-After while its
+  // X-RateLimit-* fields go on describing the primary, hourly quota (5000, 4980
+  // left, reset in an hour). Compared with the declared 1 s limit they failed
+  // rate.limit-signalled twice over.
+  it('X-RateLimit-* fields of another, longer quota on a throttled answer are not held against the declared limit', async () => {
+    tmp = tempDir('keyprobe-hostile-');
+    const secret = newSecret();
+    let window = { start: 0, count: 0 };
+    const hourly = () => ({
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4980',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3000),
+    });
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      const now = Date.now();
+      if (now - window.start >= 1000) window = { start: now, count: 0 };
+      if (++window.count > 20)
+        return void res.writeHead(429, { 'retry-after': '1', ...hourly() }).end('{"message":"secondary rate limit"}');
+      res.writeHead(200, { 'content-type': 'application/json', ...hourly() }).end('{"agents":[]}');
+    });
+    const target = await listen(server);
+    listeners.push(target);
+    const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
+    expectNoCrash(run);
+    expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
+    expect(run.code).toBe(EXIT.pass);
+  });
+});
