@@ -136,7 +136,10 @@ export class ScanWorkers {
   private start(): Thread | Error {
     let worker: Worker;
     try {
-      worker = new Worker(this.workerFile, { workerData: { secrets: this.scanner.secrets() } });
+      worker = new Worker(this.workerFile, {
+        workerData: { secrets: this.scanner.secrets() },
+        resourceLimits: { maxYoungGenerationSizeMb: 16 },
+      });
     } catch (err) {
       return new Error(`the leak scan's worker thread could not start: ${messageOf(err)}`);
     }
