@@ -156,8 +156,11 @@ export class ScanWorkers {
       job.resolve(reply);
       this.dispatch();
     });
-    // An uncaught exception in the worker, or a module that would not load; 'exit' follows.
-    worker.on('error', (err) => this.fail(thread, new Error(`the leak scan's worker thread failed: ${messageOf(err)}`)));
+    // An uncaught exception in the worker, or a module that would not load; 'exit' follows, so it takes no new job.
+    worker.on('error', (err) => {
+      this.threads.delete(thread);
+      this.fail(thread, new Error(`the leak scan's worker thread failed: ${messageOf(err)}`));
+    });
     worker.on('exit', (code) => {
       this.fail(thread, new Error(`the leak scan's worker thread stopped (exit code ${code}) before it answered`));
       this.threads.delete(thread);
