@@ -2,8 +2,7 @@
 // NO_COLOR, --quiet, --verbose, and the summary with the exit code explained.
 import { describe, expect, it } from 'vitest';
 import { consoleObserver, summary, useColor, useLiveView, type ConsoleOptions } from '../../src/reporters/console.js';
-import type { ProfileRun, ProfileSource } from '../../src/result.js';
-import { check, mixed, severalProfiles } from './sample-results.js';
+import { check, countingReads, mixed, severalProfiles } from './sample-results.js';
 
 const profile = mixed().profiles[0]!.profile;
 
@@ -124,21 +123,8 @@ describe('console', () => {
   });
 
   it('reads each profile once for the summary: from the spool, every read parses a profile again, evidence and all', () => {
-    const result = severalProfiles();
-    let reads = 0;
-    const counted: ProfileSource = {
-      length: result.profiles.length,
-      at: (i) => result.profiles.at(i),
-      *[Symbol.iterator](): Generator<ProfileRun> {
-        for (const p of result.profiles) {
-          reads++;
-          yield p;
-        }
-      },
-    };
-    expect(summary({ ...result, profiles: counted })).toBe(summary(result));
-    reads = 0;
-    summary({ ...result, profiles: counted });
-    expect(reads).toBe(result.profiles.length);
+    const counted = countingReads(severalProfiles());
+    expect(summary(counted.result)).toBe(summary(severalProfiles()));
+    expect(counted.reads()).toBe(severalProfiles().profiles.length);
   });
 });
