@@ -95,6 +95,7 @@ export async function publishReports(
   }
   // Each file's scan starts as soon as it is written, on a worker thread if it is large.
   const scans = new EarlyScans(scanner, scanOptions);
+  scans.expectProfiles(result.profiles.length);
   try {
     const files: string[] = [];
     const failures: { reporter: string; message: string }[] = [];

@@ -20,6 +20,7 @@ export interface EarlyScanOptions extends ScanWorkerOptions {
  * 20-profile run's largest report (report.html) is ~3 MB.
  */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+const WARM_UP_PROFILES = 25;
 
 export class EarlyScans {
   /** The files whose scan has started (or that were found small), by path. */
@@ -37,6 +38,15 @@ export class EarlyScans {
   /** How many secrets are searched for (withholdLeaks does nothing without one). */
   get size(): number {
     return this.scanner.size;
+  }
+
+  /**
+   * A run this large (in profiles) writes reports the worker threads will
+   * scan: they start now, so their start-up overlaps the first report's
+   * rendering. 25 profiles write a results.json of about WORKER_MIN_BYTES.
+   */
+  expectProfiles(profiles: number): void {
+    if (this.scanner.size > 0 && profiles >= WARM_UP_PROFILES) this.onWorkers().warmUp();
   }
 
   /** Files just written: a large one starts its scan on the worker threads now. */

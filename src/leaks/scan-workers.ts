@@ -103,6 +103,20 @@ export class ScanWorkers {
     return utf8.findings ?? found;
   }
 
+  /**
+   * Starts the worker threads now, before any file is written: each loads
+   * its module and builds its scanner (thousands of secrets in a big run)
+   * while the main thread renders the first report, not after it.
+   */
+  warmUp(): void {
+    while (!this.closed && this.threads.size < this.maxThreads) {
+      const thread = this.start();
+      if (thread instanceof Error) return;
+      // Idle until a scan is handed to it: it must not hold the process.
+      thread.worker.unref();
+    }
+  }
+
   /** Stops every worker; a scan still waiting is rejected. */
   async close(): Promise<void> {
     this.closed = true;

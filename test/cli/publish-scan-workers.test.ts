@@ -113,34 +113,44 @@ describe('the leak scan of the reports on worker threads', () => {
     expect(published.withheld).toHaveLength(3);
   });
 
-  it('the worker threads are gone when publishing ends: the process exits by itself, also after a worker hung', () => {
+  it('the worker threads are gone when publishing ends: the process exits by itself, also after a worker hung or idled', () => {
     tmp = tempDir('keyprobe-publish-exit-');
     // A process of its own, publishing from the built package: it must end without anyone ending it.
     const script = `
       const { publishReports } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist/cli/publish.js'))});
       const { defaultReporters } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist/reporters/index.js'))});
-      const [json, out, workerFile] = process.argv.slice(2);
-      const result = JSON.parse(json);
-      // The hanging worker is given up after half a second; the real one has the default time limit.
-      const options = { workerMinBytes: 0, ...(workerFile ? { workerFile, timeoutMs: 500 } : {}) };
-      const published = await publishReports(result, out, ['kp_prod_never_written_anywhere'], defaultReporters(), [], options);
+      const { readFileSync } = await import('node:fs');
+      const [resultFile, out, options] = process.argv.slice(2);
+      const published = await publishReports(JSON.parse(readFileSync(resultFile, 'utf8')), out, ['kp_prod_never_written_anywhere'], defaultReporters(), [], JSON.parse(options));
       console.log(JSON.stringify({ withheld: published.withheld.length, failures: published.failures.length }));
     `;
     const publisher = tmp.file('publish.mjs', script);
-    const { result } = planted(mixed());
-    for (const [name, workerFile, failures] of [
-      ['real', '', 0],
-      ['hangs', join(FIXTURES, 'hangs.mjs'), 3],
-    ] as const) {
+    const small = planted(mixed()).result;
+    // Enough profiles for the workers to be started before the first report is written; its reports are too small for them.
+    const many = { ...small, profiles: Array.from({ length: 30 }, () => small.profiles[0]!) };
+    const cases = [
+      { name: 'scanned on workers', result: small, options: { workerMinBytes: 0 }, failures: 0 },
+      // Given up after half a second: the notes take the reports' place.
+      {
+        name: 'a worker hung',
+        result: small,
+        options: { workerMinBytes: 0, workerFile: join(FIXTURES, 'hangs.mjs'), timeoutMs: 500 },
+        failures: 3,
+      },
+      { name: 'workers started, never used', result: many, options: { workerFile: join(FIXTURES, 'announces.mjs') }, failures: 0 },
+    ];
+    for (const { name, result, options, failures } of cases) {
       const started = Date.now();
-      const child = spawnSync(process.execPath, [publisher, JSON.stringify(result), join(tmp.dir, name), workerFile], {
+      const resultFile = tmp.file(`${name}.json`, JSON.stringify(result));
+      const child = spawnSync(process.execPath, [publisher, resultFile, join(tmp.dir, name), JSON.stringify(options)], {
         encoding: 'utf8',
         timeout: 25_000,
       });
       expect(child.signal, `${name}: ended by the test's timeout (a worker kept it alive)`).toBeNull();
       expect(child.status, child.stderr).toBe(0);
-      expect(JSON.parse(child.stdout)).toEqual({ withheld: 0, failures });
+      expect(JSON.parse(child.stdout), name).toEqual({ withheld: 0, failures });
       expect(Date.now() - started, name).toBeLessThan(25_000);
+      if (name === 'workers started, never used') expect(child.stderr).toContain('scan worker started');
     }
   });
 });
