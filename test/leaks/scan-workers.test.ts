@@ -20,7 +20,7 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'scan-workers');
 const base62 = (n: number) =>
   [...randomBytes(n)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
 const filler = (n: number) => 'lorem ipsum dolor '.repeat(Math.ceil(n / 18)).slice(0, n);
-/** `middle` placed so that `cut` falls in its middle, in a file of about 1.6 MB (four chunks). */
+/** `middle` placed so that `cut` falls in its middle, in a file of about 1.6 MB (four chunks): for the misbehaving workers. */
 const straddling = (middle: string, cut: number) => {
   const at = Math.max(0, cut - Math.floor(middle.length / 2));
   return `${filler(at)}${middle}${filler(1_600_000 - at)}`;
@@ -37,13 +37,20 @@ describe('on worker threads, a file is found to hold what the main thread finds 
   scanner.add(other, 'canary');
 
   it('in every form, cut by a chunk boundary, by an overlap or by the end of a part: the same findings in the same order', async () => {
-    const cuts = [...CHUNK_ENDS, ...CHUNK_STARTS];
-    // Every form once, the cuts in turn (each cut several times).
-    const files = ECHO_FORMS.map((form, f) =>
+    const cuts = [...CHUNK_ENDS, ...CHUNK_STARTS].sort((a, b) => a - b);
+    // Each file holds one form at every cut (five forms a file): every form is cut once, every cut several times.
+    const files: string[] = [];
+    for (let f = 0; f < ECHO_FORMS.length; f += cuts.length) {
+      let text = '';
+      for (const [c, cut] of cuts.entries()) {
+        const form = ECHO_FORMS[(f + c) % ECHO_FORMS.length]!;
+        const middle = `"detail":"${form.make(key)}"`;
+        text += `${filler(cut - Math.floor(middle.length / 2) - text.length)}${middle}`;
+      }
       // The other secret, whole, early in the file: two secrets, each found in its own place.
-      tmp.file(`form-${f}.txt`, straddling(`"detail":"${form.make(key)}"`, cuts[f % cuts.length]!).replace('ipsum', other)),
-    );
-    files.push(tmp.file('clean.txt', filler(1_200_000)), tmp.file('empty.txt', ''), tmp.file('small.txt', `x ${key} y`));
+      files.push(tmp.file(`forms-${f}.txt`, `${text}${filler(80_000)}`.replace('ipsum', other)));
+    }
+    files.push(tmp.file('clean.txt', filler(600_000)), tmp.file('empty.txt', ''), tmp.file('small.txt', `x ${key} y`));
     // Parts of one chunk each, on two threads: every chunk boundary is also a part boundary.
     const workers = new ScanWorkers(scanner, { partChunks: 1, threads: 2 });
     try {
