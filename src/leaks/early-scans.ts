@@ -62,8 +62,13 @@ export class EarlyScans {
     }
   }
 
-  /** The file's findings: from the scan started when it was written, or searched now on this thread. */
+  /**
+   * The file's findings: from the scan started when it was written, or
+   * searched now on this thread. Asked for once every report is written, so
+   * this thread first helps the workers with the parts still waiting.
+   */
   async scanFile(file: string): Promise<LeakFinding[]> {
+    await this.workers?.helpOnThisThread();
     return (await this.started.get(file)) ?? this.scanner.scanFile(file);
   }
 

@@ -3,7 +3,7 @@
 // (never written anywhere), and searches the parts of files it is sent, one
 // task at a time, answering each with its findings or with why it could not.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ScanReply, ScanTask } from './scan-workers.js';
+import { answer, type ScanReply, type ScanTask } from './scan-workers.js';
 import { LeakScanner, type ScannedSecret } from './scanner.js';
 
 const port = parentPort;
@@ -13,7 +13,7 @@ const scanner = new LeakScanner();
 for (const { secret, label } of (workerData as { secrets: ScannedSecret[] }).secrets) scanner.add(secret, label);
 
 port.on('message', (task: ScanTask) => {
-  answer(task).then(
+  answer(scanner, task).then(
     (reply) => port.postMessage(reply),
     (err: unknown) =>
       port.postMessage({
@@ -22,8 +22,3 @@ port.on('message', (task: ScanTask) => {
       } satisfies ScanReply),
   );
 });
-
-async function answer(task: ScanTask): Promise<ScanReply> {
-  if (task.kind === 'chunks') return { id: task.id, chunks: await scanner.scanFileChunks(task.path, task.size, task.first, task.end) };
-  return { id: task.id, findings: (await scanner.scanFileAsUtf8(task.path)) ?? null };
-}

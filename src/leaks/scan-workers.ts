@@ -34,7 +34,7 @@ export type ScanReply =
   | { readonly id: number; readonly error: { readonly message: string; readonly code?: string } };
 
 export interface ScanWorkerOptions {
-  /** Worker threads at most (default: one per core, up to MAX_THREADS). */
+  /** Worker threads at most (default: one per core but the main thread's, at least one, up to MAX_THREADS). */
   readonly threads?: number;
   /** A part not answered within this many milliseconds is given up, and its file with it. */
   readonly timeoutMs?: number;
@@ -81,7 +81,9 @@ export class ScanWorkers {
     private readonly scanner: LeakScanner,
     opts: ScanWorkerOptions = {},
   ) {
-    this.maxThreads = Math.max(1, opts.threads ?? Math.min(MAX_THREADS, availableParallelism()));
+    // The main thread keeps a core to render the reports, and scans beside the workers once it has (helpOnThisThread):
+    // a worker more would only add its memory (a copy of the scanner: ~40 MB with 10,000 secrets).
+    this.maxThreads = Math.max(1, opts.threads ?? Math.min(MAX_THREADS, availableParallelism() - 1));
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.workerFile = opts.workerFile ?? WORKER_FILE;
     this.partChunks = Math.max(1, opts.partChunks ?? PART_CHUNKS);
@@ -114,6 +116,23 @@ export class ScanWorkers {
       if (thread instanceof Error) return;
       // Idle until a scan is handed to it: it must not hold the process.
       thread.worker.unref();
+    }
+  }
+
+  /**
+   * Searches the parts still waiting for a worker here, on the calling
+   * thread, until none is left. For when that thread has nothing else to do
+   * (every report is written): the last report's parts are then searched on
+   * every core, with no worker (and no copy of the scanner) more than the
+   * cores the main thread leaves free. The same scanner, so the same findings.
+   */
+  async helpOnThisThread(): Promise<void> {
+    for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+      try {
+        job.resolve(await answer(this.scanner, job.task));
+      } catch (err) {
+        job.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     }
   }
 
@@ -214,6 +233,12 @@ export class ScanWorkers {
     await thread.worker.terminate();
     if (!this.closed) this.dispatch();
   }
+}
+
+/** A task's answer from `scanner`: what a worker answers, on whichever thread calls it. */
+export async function answer(scanner: LeakScanner, task: ScanTask): Promise<ScanReply> {
+  if (task.kind === 'chunks') return { id: task.id, chunks: await scanner.scanFileChunks(task.path, task.size, task.first, task.end) };
+  return { id: task.id, findings: (await scanner.scanFileAsUtf8(task.path)) ?? null };
 }
 
 function unexpected(reply: ScanReply): never {
