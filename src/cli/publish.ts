@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { access, copyFile, lstat, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { EarlyScans, type EarlyScanOptions } from '../leaks/early-scans.js';
 import { LeakScanner } from '../leaks/scanner.js';
 import { MANIFEST_NAME, writeManifest } from '../reporters/manifest.js';
 import type { Reporter } from '../reporters/reporter.js';
@@ -74,6 +75,8 @@ export async function publishReports(
   /** The command's reporters: those that write files write them here (the others are skipped). */
   reporters: readonly Reporter[],
   extraFiles: readonly ExtraFile[] = [],
+  /** Where the leak scan runs: large files on worker threads (tests force it for small ones). */
+  scanOptions: EarlyScanOptions = {},
 ): Promise<Published> {
   const scanner = secrets instanceof LeakScanner ? secrets : new LeakScanner(secrets);
   const parent = dirname(outDir);
@@ -90,6 +93,9 @@ export async function publishReports(
       withheld: [],
     };
   }
+  // Each file's scan starts as soon as it is written, on a worker thread if it is large.
+  const scans = new EarlyScans(scanner, scanOptions);
+  scans.expectProfiles(result.profiles.length);
   try {
     const files: string[] = [];
     const failures: { reporter: string; message: string }[] = [];
@@ -98,14 +104,16 @@ export async function publishReports(
       try {
         await copyFile(from, join(staging, name));
         files.push(join(staging, name));
+        scans.written([join(staging, name)]);
       } catch (err) {
         failures.push({ reporter: name, message: messageOf(err) });
       }
     }
-    const written = await writeReports(result, staging, reporters);
+    const written = await writeReports(result, staging, reporters, (its) => scans.written(its));
     files.push(...written.files);
     failures.push(...written.failures);
-    const { withheld, unscannable } = await withholdLeaks(scanner, files);
+    // In file order, whoever searched them: the outcome is the same as a scan of one file after the other.
+    const { withheld, unscannable } = await withholdLeaks(scans, files);
     for (const u of unscannable)
       failures.push({
         reporter: 'secret-scan',
@@ -124,6 +132,7 @@ export async function publishReports(
       withheld: withheld.map((w) => ({ ...w, file: join(outDir, relative(staging, w.file)) })),
     };
   } finally {
+    await scans.close();
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
 }

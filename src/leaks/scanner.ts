@@ -9,7 +9,7 @@
 // It is used for the post-run scan of every file and everything printed, and
 // by the checks that judge whether an answer "reveals the key", so a check and
 // the scan can never disagree about what counts as a leak.
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { fingerprint, sha256Hex } from '../fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from '../secret-policy.js';
 import { base64Decoded, decodeLayers, hexDecoded } from './views.js';
@@ -43,6 +43,29 @@ const BLOOM_BITS = 24;
 /** Files are searched this many characters at a time, each chunk overlapping the last by CHUNK_OVERLAP. */
 const CHUNK_CHARS = 1 << 19;
 const CHUNK_OVERLAP = 16 * 1024;
+/** Chunk c starts at c × CHUNK_STEP. */
+const CHUNK_STEP = CHUNK_CHARS - CHUNK_OVERLAP;
+
+/** How many chunks scanFile searches in a file of `size` bytes read as Latin-1 (one, even when empty). */
+export function fileChunkCount(size: number): number {
+  // Chunk c is cut at c × CHUNK_STEP; the last is the first that reaches the end.
+  return size <= CHUNK_CHARS ? 1 : Math.ceil((size - CHUNK_CHARS) / CHUNK_STEP) + 1;
+}
+
+/**
+ * One file's findings from its chunks' (in file order). A secret cut by a
+ * chunk's end is also found whole in the next chunk: the part is not a
+ * second finding. Each secret and form is listed once, where it was first
+ * found, with what its last chunk found of it.
+ */
+export function mergeChunkFindings(perChunk: readonly (readonly LeakFinding[])[]): LeakFinding[] {
+  if (perChunk.length === 1) return [...perChunk[0]!];
+  const found = new Map<string, LeakFinding>();
+  for (const chunk of perChunk) for (const f of chunk) found.set(`${f.fingerprint}\n${f.form}`, f);
+  const all = [...found.values()];
+  const whole = new Set(all.filter((f) => f.whole).map((f) => `${f.fingerprint}\n${f.form}`));
+  return all.filter((f) => f.whole || !whole.has(`${f.fingerprint}\n${f.form.replace(/, \d+ of \d+ characters$/, '')}`));
+}
 
 type Kind = 'secret' | 'reversed' | 'sha256';
 
@@ -58,9 +81,16 @@ interface Pattern {
 }
 
 interface Known {
+  readonly secret: string;
   readonly fingerprint: string;
   readonly label: string;
   readonly length: number;
+}
+
+/** A secret as registered with the scanner: what a scanner on another thread is built from. */
+export interface ScannedSecret {
+  readonly secret: string;
+  readonly label: string;
 }
 
 const VIEW_LABELS = [
@@ -98,12 +128,26 @@ export class LeakScanner {
     return this.known.length;
   }
 
+  /**
+   * The secrets and their labels, in the order they were added: a scanner
+   * built from them (on a worker thread) finds exactly what this one finds.
+   * Handed over in memory only, never written anywhere.
+   */
+  secrets(): ScannedSecret[] {
+    return this.known.map(({ secret, label }) => ({ secret, label }));
+  }
+
+  /** Whether a non-ASCII secret is searched: only then may a file need a second, UTF-8 reading (scanFile). */
+  get needsUtf8Reading(): boolean {
+    return this.anyNonAscii;
+  }
+
   /** Starts looking for a secret (and its sha256 hex). Secrets shorter than 4 characters cannot be told from text and are not searched. */
   add(secret: string, label = 'secret'): void {
     if (!secret || this.values.has(secret) || secret.length < UNSEARCHABLE_BELOW) return;
     this.values.add(secret);
     const index = this.known.length;
-    this.known.push({ fingerprint: fingerprint(secret), label, length: secret.length });
+    this.known.push({ secret, fingerprint: fingerprint(secret), label, length: secret.length });
     if (/ /.test(secret)) this.anySpace = true;
     if (/[^\x00-\x7f]/.test(secret)) this.anyNonAscii = true;
     const min = leakFragmentLength(secret.length);
@@ -162,11 +206,42 @@ export class LeakScanner {
   async scanFile(path: string): Promise<LeakFinding[]> {
     const found = await this.findInChunks(filePieces(path, 'latin1'));
     if (!this.anyNonAscii || found.length > 0) return found;
+    return (await this.scanFileAsUtf8(path)) ?? found;
+  }
+
+  /** scanFile's second reading, for a non-ASCII secret: undefined when the file is not UTF-8 throughout. */
+  async scanFileAsUtf8(path: string): Promise<LeakFinding[] | undefined> {
     try {
       return await this.findInChunks(filePieces(path, 'utf8'));
     } catch (err) {
-      if (err instanceof NotUtf8) return found;
+      if (err instanceof NotUtf8) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * The findings of chunks `first` to `end` (exclusive) of a file of `size`
+   * bytes read as Latin-1, one list per chunk: the chunks are those scanFile
+   * searches (fileChunkCount), so joining every chunk's list with
+   * mergeChunkFindings gives what scanFile's Latin-1 reading gives. Lets a
+   * large file be searched in parts, on several threads at once.
+   */
+  async scanFileChunks(path: string, size: number, first: number, end: number): Promise<LeakFinding[][]> {
+    const file = await open(path, 'r');
+    try {
+      // The file must still be the one that was measured, or the chunks would not be scanFile's.
+      if ((await file.stat()).size !== size) throw new Error(`${path} changed while it was being scanned`);
+      const block = Buffer.allocUnsafe(Math.min(CHUNK_CHARS, size));
+      const perChunk: LeakFinding[][] = [];
+      for (let c = first; c < end; c++) {
+        const from = c * CHUNK_STEP;
+        const length = Math.min(CHUNK_CHARS, size - from);
+        await readFully(file, block, length, from);
+        perChunk.push(this.find(block.toString('latin1', 0, length)));
+      }
+      return perChunk;
+    } finally {
+      await file.close();
     }
   }
 
@@ -178,29 +253,18 @@ export class LeakScanner {
    * CHUNK_OVERLAP, …, however the pieces arrive; a text of one chunk is searched as is.
    */
   private async findInChunks(pieces: AsyncIterable<string>): Promise<LeakFinding[]> {
-    const found = new Map<string, LeakFinding>();
-    let chunks = 0;
-    let last: LeakFinding[] = [];
-    const search = (chunk: string) => {
-      chunks++;
-      last = this.find(chunk);
-      for (const f of last) found.set(`${f.fingerprint}\n${f.form}`, f);
-    };
+    const perChunk: LeakFinding[][] = [];
     let rest = '';
     for await (const piece of pieces) {
       rest += piece;
       // A chunk with text after it is not the last: search it and keep its overlap for the next.
       while (rest.length > CHUNK_CHARS) {
-        search(rest.slice(0, CHUNK_CHARS));
-        rest = rest.slice(CHUNK_CHARS - CHUNK_OVERLAP);
+        perChunk.push(this.find(rest.slice(0, CHUNK_CHARS)));
+        rest = rest.slice(CHUNK_STEP);
       }
     }
-    search(rest);
-    if (chunks === 1) return last;
-    // A secret cut by a chunk's end is also found whole in the next chunk: the part is not a second finding.
-    const all = [...found.values()];
-    const whole = new Set(all.filter((f) => f.whole).map((f) => `${f.fingerprint}\n${f.form}`));
-    return all.filter((f) => f.whole || !whole.has(`${f.fingerprint}\n${f.form.replace(/, \d+ of \d+ characters$/, '')}`));
+    perChunk.push(this.find(rest));
+    return mergeChunkFindings(perChunk);
   }
 
   private search(text: string, firstOnly: boolean): LeakFinding[] {
@@ -314,6 +378,16 @@ export class LeakScanner {
 
 /** Bytes read from a file at a time. */
 const READ_BLOCK = 64 * 1024;
+
+/** Reads `length` bytes at `position` into the start of `into`. */
+async function readFully(file: FileHandle, into: Buffer, length: number, position: number): Promise<void> {
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await file.read(into, read, length - read, position + read);
+    if (bytesRead === 0) throw new Error('the file ended before its measured size');
+    read += bytesRead;
+  }
+}
 
 /** A file that is not UTF-8 throughout, found while reading it as UTF-8. */
 class NotUtf8 extends Error {}

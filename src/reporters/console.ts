@@ -261,7 +261,12 @@ export function summary(
   return joined(summaryPieces(result, exitCode, paint, verdictNote));
 }
 
-/** The summary a piece at a time (a table row per profile), read from the profiles one by one: a thousand rows are never one string. */
+/**
+ * The summary a piece at a time (a table row per profile). The profiles are
+ * read once: at a thousand profiles each one read is a spool record parsed
+ * again, evidence and all, for a few counts. The rows wait as short cells
+ * until the column widths are known: a thousand rows are never one string.
+ */
 export function* summaryPieces(
   result: RunResult<ProfileSource>,
   exitCode: number = result.exitCode,
@@ -278,18 +283,22 @@ export function* summaryPieces(
     String(count(p.checks, 'skip')),
     `${p.requestsSent}/${p.requestBudget}`,
   ];
-  // A first pass for the column widths and the totals, a second to print the rows.
   const widths = header.map((cell) => [...cell].length);
   const widen = (row: readonly string[]) => {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i]!, [...cell].length);
   };
+  const many = result.profiles.length > 1;
   const totals = { pass: 0, fail: 0, error: 0, skip: 0, requests: 0 };
+  const rows: string[][] = [];
+  const attention = new AttentionGroups(many);
   for (const p of result.profiles) {
-    widen(rowOf(p));
+    const row = rowOf(p);
+    widen(row);
+    rows.push(row);
     for (const v of ['pass', 'fail', 'error', 'skip'] as const) totals[v] += count(p.checks, v);
     totals.requests += p.requestsSent;
+    attention.add(p);
   }
-  const many = result.profiles.length > 1;
   const totalRow = ['total', ...[totals.pass, totals.fail, totals.error, totals.skip, totals.requests].map(String)];
   if (many) widen(totalRow);
   const line = (row: readonly string[]) =>
@@ -299,15 +308,15 @@ export function* summaryPieces(
       .trimEnd();
   // Every line after the first (empty) one starts with its line break.
   yield `\n${line(header)}`;
-  for (const p of result.profiles) yield `\n${line(rowOf(p))}`;
+  for (const row of rows) yield `\n${line(row)}`;
   if (many) yield `\n${line(totalRow)}`;
-  const attention = attentionLines(result, paint);
+  const attentionLines = attention.lines(paint);
   // (An interrupted run says so on a line of its own, whatever the verdict.)
   const reasons = exitCode === 3 ? notVerifiedReasons({ ...result, incomplete: false }) : [];
   const word = exitCode === 4 ? 'SECRET LEAK' : verdictWord(result.verdict);
   const verdictPaint: Verdict = exitCode === 0 ? 'pass' : exitCode === 3 ? 'error' : 'fail';
   const rest = [
-    ...(attention.length ? ['', 'Gating checks that need attention:', ...attention] : []),
+    ...(attentionLines.length ? ['', 'Gating checks that need attention:', ...attentionLines] : []),
     ...(reasons.length ? ['', 'Not verified because:', ...reasons.map((r) => `  ${safe(r)}`)] : []),
     ...(result.incomplete ? ['', 'The run was interrupted: results are incomplete.'] : []),
     ...(result.requiredLeftOut?.length
@@ -329,24 +338,30 @@ export function* summaryPieces(
  * Gating checks that failed or errored, one line each; checks that failed the
  * same way (every check of a target that went away) share one line that names them all.
  */
-function attentionLines(result: RunResult<ProfileSource>, paint: Paint): string[] {
-  const many = result.profiles.length > 1;
-  const groups = new Map<string, { verdict: Verdict; who: string; message: string; ids: string[] }>();
-  for (const p of result.profiles)
+class AttentionGroups {
+  private readonly groups = new Map<string, { verdict: Verdict; who: string; message: string; ids: string[] }>();
+
+  constructor(private readonly many: boolean) {}
+
+  add(p: ProfileRun): void {
     for (const c of p.checks) {
       if (!c.gating || (c.verdict !== 'fail' && c.verdict !== 'error')) continue;
-      const who = many ? `[${safe(p.profile.keyName)}] ` : '';
+      const who = this.many ? `[${safe(p.profile.keyName)}] ` : '';
       const k = `${c.verdict}\n${who}\n${c.message}`;
-      const g = groups.get(k) ?? { verdict: c.verdict, who, message: c.message, ids: [] };
+      const g = this.groups.get(k) ?? { verdict: c.verdict, who, message: c.message, ids: [] };
       g.ids.push(c.id);
-      groups.set(k, g);
+      this.groups.set(k, g);
     }
-  return [...groups.values()].flatMap((g) => {
-    const label = `  ${paint(g.verdict, LABEL[g.verdict].padEnd(5))} ${g.who}`;
-    return g.ids.length === 1
-      ? [`${label}${safe(g.ids[0]!)} — ${safe(g.message)}`]
-      : [`${label}${safe(g.message)}`, `        stopped ${g.ids.length} checks: ${safe(g.ids.join(', '))}`];
-  });
+  }
+
+  lines(paint: Paint): string[] {
+    return [...this.groups.values()].flatMap((g) => {
+      const label = `  ${paint(g.verdict, LABEL[g.verdict].padEnd(5))} ${g.who}`;
+      return g.ids.length === 1
+        ? [`${label}${safe(g.ids[0]!)} — ${safe(g.message)}`]
+        : [`${label}${safe(g.message)}`, `        stopped ${g.ids.length} checks: ${safe(g.ids.join(', '))}`];
+    });
+  }
 }
 
 /**

@@ -17,13 +17,20 @@ import {
 import { checkText } from './evidence-text.js';
 import { findingText, shownFindings } from './finding-text.js';
 import type { FileReporter } from './reporter.js';
+import { FileShelf, MemoryShelf, type TextShelf } from './text-shelf.js';
 import { joined, writeText } from './write-text.js';
 
 export const junitReporter: FileReporter = {
   name: 'junit',
   async write(result, outDir) {
     const file = join(outDir, 'junit.xml');
-    await writeText(file, junitPieces(result));
+    // The suites wait on disk between being rendered and written (after the <testsuites> line with their totals).
+    const shelf = new FileShelf(join(outDir, `.junit.xml.${randomBytes(6).toString('hex')}.shelf`));
+    try {
+      await writeText(file, junitPieces(result, shelf));
+    } finally {
+      shelf.close();
+    }
     return [file];
   },
 };
@@ -34,38 +41,42 @@ const junitBuilder = junitReportBuilder as unknown as Builder;
 
 /** junit.xml as one string (tests, small results). */
 export function renderJunit(result: RunResult<ProfileSource>): string {
-  return joined(junitPieces(result));
+  return joined(junitPieces(result, new MemoryShelf()));
 }
 
 /**
  * junit.xml, one profile's <testsuite> at a time. The builder keeps a whole
  * document as a tree until it prints it, so each suite is built by a builder
  * of its own and cut out of the document it prints; the <testsuites> line,
- * whose totals the builder would count from that tree, is written here from a
- * first pass over the profiles, with the builder's own attribute escaping.
+ * whose totals the builder would count from that tree, is written here with
+ * the builder's own attribute escaping. The totals come first, so the suites
+ * wait on the shelf while they are counted: the profiles are read once (from
+ * a run's spool every read parses a profile again, evidence and all).
  * The result is byte for byte what one builder for the whole run printed.
  */
-export function* junitPieces(result: RunResult<ProfileSource>): Generator<string> {
+export function* junitPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
   const left = unfinishedCleanups(result);
   const totals = { tests: 0, failures: 0, errors: 0 };
+  const seenCases = new Set<string>();
+  const seenSuites = new Set<string>();
+  const suites: number[] = [];
   for (const run of result.profiles) {
     const counts = caseCounts(run, left);
     totals.tests += counts.tests;
     totals.failures += counts.failures;
     totals.errors += counts.errors;
+    suites.push(shelf.put(suiteXml(result, run, left, seenSuites, seenCases)));
   }
   const name = builderAttr(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
   const head = `<testsuites name="${name}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}"`;
   yield '<?xml version="1.0" encoding="UTF-8"?>\n';
-  if (result.profiles.length === 0) {
+  if (suites.length === 0) {
     // An element without children is printed self-closed.
     yield `${head}/>`;
     return;
   }
   yield `${head}>\n`;
-  const seenCases = new Set<string>();
-  const seenSuites = new Set<string>();
-  for (const run of result.profiles) yield suiteXml(result, run, left, seenSuites, seenCases);
+  for (const id of suites) yield shelf.get(id);
   yield '</testsuites>';
 }
 

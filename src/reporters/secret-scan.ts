@@ -21,12 +21,15 @@ export interface ScanOutcome {
   readonly unscannable: { readonly file: string; readonly message: string }[];
 }
 
+/** What searches the files: the LeakScanner itself, or the scans started as the files were written (EarlyScans). */
+export type FileScanner = Pick<LeakScanner, 'size' | 'scanFile'>;
+
 /**
  * Scans each file; those that hold a secret are overwritten with a stub. A
  * file that cannot be scanned is overwritten too: the scan fails closed. A
  * file that is not there (its reporter failed before writing it) holds nothing.
  */
-export async function withholdLeaks(scanner: LeakScanner, files: readonly string[]): Promise<ScanOutcome> {
+export async function withholdLeaks(scanner: FileScanner, files: readonly string[]): Promise<ScanOutcome> {
   const outcome: ScanOutcome = { withheld: [], unscannable: [] };
   if (scanner.size === 0) return outcome;
   for (const file of files) {

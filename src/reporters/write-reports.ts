@@ -13,6 +13,8 @@ export async function writeReports(
   result: RunResult<ProfileSource>,
   outDir: string,
   reporters: readonly Reporter[],
+  /** Told each reporter's files as soon as they are written (the leak scan starts on them while the next is rendered). */
+  written: (files: string[]) => void = () => undefined,
 ): Promise<ReportOutcome> {
   await mkdir(outDir, { recursive: true });
   const files: string[] = [];
@@ -20,7 +22,9 @@ export async function writeReports(
   for (const reporter of reporters) {
     if (!reporter.write) continue;
     try {
-      files.push(...(await reporter.write(result, outDir)));
+      const its = await reporter.write(result, outDir);
+      files.push(...its);
+      written(its);
     } catch (err) {
       failures.push({ reporter: reporter.name, message: (err as Error)?.message ?? String(err) });
     }

@@ -2,7 +2,7 @@
 // NO_COLOR, --quiet, --verbose, and the summary with the exit code explained.
 import { describe, expect, it } from 'vitest';
 import { consoleObserver, summary, useColor, useLiveView, type ConsoleOptions } from '../../src/reporters/console.js';
-import { check, mixed, severalProfiles } from './sample-results.js';
+import { check, countingReads, mixed, severalProfiles } from './sample-results.js';
 
 const profile = mixed().profiles[0]!.profile;
 
@@ -120,5 +120,11 @@ describe('console', () => {
     expect(summary(mixed(), 4).trim().split('\n').at(-1)).toBe(
       'Launch verdict: SECRET LEAK — exit 4: a secret was found in an output file',
     );
+  });
+
+  it('reads each profile once for the summary: from the spool, every read parses a profile again, evidence and all', () => {
+    const counted = countingReads(severalProfiles());
+    expect(summary(counted.result)).toBe(summary(severalProfiles()));
+    expect(counted.reads()).toBe(severalProfiles().profiles.length);
   });
 });

@@ -1,12 +1,13 @@
 // junit.xml must validate against Jenkins' junit-10.xsd for every shape of
 // result keyprobe can produce, and carry what GitLab, GitHub and Azure read.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { allChecks, unfinishedCleanups, type RunResult } from '../../src/result.js';
 import { checkText } from '../../src/reporters/evidence-text.js';
-import { renderJunit, xmlSafe } from '../../src/reporters/junit.js';
-import { ALL_SHAPES, large, NASTY } from './sample-results.js';
+import { junitReporter, renderJunit, xmlSafe } from '../../src/reporters/junit.js';
+import { tempDir } from '../helpers/tmp.js';
+import { ALL_SHAPES, countingReads, large, NASTY } from './sample-results.js';
 
 const XSD = readFileSync(new URL('../fixtures/junit-10.xsd', import.meta.url), 'utf8');
 
@@ -113,6 +114,21 @@ function uniqueSuiteNames(result: RunResult): string[] {
     return n === 1 ? p.profile.keyName : `${p.profile.keyName} (${n})`;
   });
 }
+
+describe('junit.xml from a run of many profiles', () => {
+  it('reads each profile once (from the spool, every read parses a profile again) and leaves only junit.xml behind', async () => {
+    const counted = countingReads(ALL_SHAPES.severalProfiles!());
+    const tmp = tempDir('keyprobe-junit-');
+    try {
+      expect(await junitReporter.write(counted.result, tmp.dir)).toEqual([`${tmp.dir}/junit.xml`]);
+      expect(counted.reads()).toBe(counted.result.profiles.length);
+      expect(readFileSync(`${tmp.dir}/junit.xml`, 'utf8')).toBe(renderJunit(ALL_SHAPES.severalProfiles!()));
+      expect(readdirSync(tmp.dir)).toEqual(['junit.xml']);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
 
 describe('why junit.ts post-processes', () => {
   it('junit-report-builder on its own writes XML that junit-10.xsd rejects', async () => {

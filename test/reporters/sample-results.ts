@@ -6,6 +6,7 @@ import type {
   CleanupRecord,
   Exchange,
   ProfileRun,
+  ProfileSource,
   RevocationTimeline,
   RunResult,
   Verdict,
@@ -353,4 +354,20 @@ export const ALL_SHAPES: Record<string, () => RunResult> = {
 function practiceFor(id: string): { practice?: CheckResult['practice'] } {
   const practice = CHECKS.find((c) => c.id === id)?.practice;
   return practice ? { practice } : {};
+}
+
+/** The result's profiles behind a ProfileSource that counts how many are read (from a run's spool, each read parses a profile again). */
+export function countingReads(result: RunResult): { result: RunResult<ProfileSource>; reads: () => number } {
+  let reads = 0;
+  const profiles: ProfileSource = {
+    length: result.profiles.length,
+    at: (i) => result.profiles.at(i),
+    *[Symbol.iterator]() {
+      for (const p of result.profiles) {
+        reads++;
+        yield p;
+      }
+    },
+  };
+  return { result: { ...result, profiles }, reads: () => reads };
 }

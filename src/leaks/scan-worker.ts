@@ -1,0 +1,24 @@
+// A leak-scan worker thread (started by scan-workers.ts). It builds its own
+// LeakScanner from the run's secrets, handed over in memory as workerData
+// (never written anywhere), and searches the parts of files it is sent, one
+// task at a time, answering each with its findings or with why it could not.
+import { parentPort, workerData } from 'node:worker_threads';
+import { answer, type ScanReply, type ScanTask } from './scan-workers.js';
+import { LeakScanner, type ScannedSecret } from './scanner.js';
+
+const port = parentPort;
+if (!port) throw new Error('scan-worker.js runs as a worker thread of keyprobe');
+
+const scanner = new LeakScanner();
+for (const { secret, label } of (workerData as { secrets: ScannedSecret[] }).secrets) scanner.add(secret, label);
+
+port.on('message', (task: ScanTask) => {
+  answer(scanner, task).then(
+    (reply) => port.postMessage(reply),
+    (err: unknown) =>
+      port.postMessage({
+        id: task.id,
+        error: { message: err instanceof Error ? err.message : String(err), code: (err as NodeJS.ErrnoException)?.code },
+      } satisfies ScanReply),
+  );
+});
