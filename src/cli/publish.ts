@@ -8,7 +8,7 @@
 // `audit` (and `report` on an audit): the one way keyprobe publishes.
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { access, copyFile, lstat, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { access, copyFile, lstat, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EarlyScans, type EarlyScanOptions } from '../leaks/early-scans.js';
@@ -112,6 +112,11 @@ export async function publishReports(
     const written = await writeReports(result, staging, reporters, (its) => scans.written(its));
     files.push(...written.files);
     failures.push(...written.failures);
+    for (const stray of await removeUnlisted(staging, files))
+      failures.push({
+        reporter: 'secret-scan',
+        message: `${stray} was left in the report folder by a reporter that did not list it (one that failed part-way); it was removed, not published unscanned`,
+      });
     // In file order, whoever searched them: the outcome is the same as a scan of one file after the other.
     const { withheld, unscannable } = await withholdLeaks(scans, files);
     for (const u of unscannable)
@@ -194,6 +199,23 @@ async function withLock(outDir: string, body: () => Promise<void>): Promise<void
   } finally {
     await rmdir(lock).catch(() => undefined);
   }
+}
+
+/**
+ * Removes every file in `staging` that no reporter listed as written: the
+ * leak scan searches the listed files only, so anything else (a report a
+ * reporter wrote half of before it threw) would be published unscanned.
+ * Returns their names, relative to `staging`.
+ */
+async function removeUnlisted(staging: string, listed: readonly string[]): Promise<string[]> {
+  const keep = new Set(listed.map((f) => relative(staging, f)));
+  const removed: string[] = [];
+  for (const name of (await readdir(staging, { recursive: true })).sort()) {
+    if (keep.has(name) || (await lstat(join(staging, name))).isDirectory()) continue;
+    await rm(join(staging, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 function messageOf(err: unknown): string {

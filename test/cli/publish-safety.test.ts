@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publishReports } from '../../src/cli/publish.js';
 import { defaultReporters } from '../../src/reporters/index.js';
+import type { Reporter } from '../../src/reporters/reporter.js';
 import type { RunResult } from '../../src/result.js';
 import { large, mixed } from '../reporters/sample-results.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -117,6 +118,32 @@ describe('writing the reports', () => {
     expect(r.code, r.stderr).toBe(0);
     mkdirSync(join(tmp.dir, 'plain'));
     expect(statSync(join(tmp.dir, 'out')).mode & 0o777).toBe(statSync(join(tmp.dir, 'plain')).mode & 0o777);
+  });
+
+  it('a reporter that fails part-way leaves no half-written, unscanned file in --out', async () => {
+    tmp = tempDir('keyprobe-out-partial-');
+    const out = join(tmp.dir, 'out');
+    const secret = newSecret();
+    // It writes half a report holding the secret, then throws: the file is not in its list, so the scan never sees it.
+    const broken: Reporter = {
+      name: 'broken',
+      async write(_result, dir) {
+        writeFileSync(join(dir, 'partial.txt'), `half a report ${secret}`);
+        throw new Error('the renderer fell over');
+      },
+    };
+    const published = await publishReports(mixed(), out, [secret], [broken, ...defaultReporters()]);
+    expect(readdirSync(out).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
+    expect(published.failures).toEqual([
+      { reporter: 'broken', message: 'the renderer fell over' },
+      {
+        reporter: 'secret-scan',
+        message:
+          'partial.txt was left in the report folder by a reporter that did not list it (one that failed part-way); it was removed, not published unscanned',
+      },
+    ]);
+    for (const name of readdirSync(out)) expect(readFileSync(join(out, name), 'utf8')).not.toContain(secret);
+    expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
   });
 
   it('a report that cannot be put in place makes a passing run exit 3, naming it', async () => {
