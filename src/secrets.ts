@@ -32,10 +32,9 @@
 // - keyprobe demo: the reference target's keys and admin token
 //   (cli/commands/demo.ts).
 // - A big run's worker threads (runner/shards.ts, runner/shard-worker.ts):
-//   each worker registers the run's profile secrets (as runSuite does), tells
-//   the main thread of every secret it learns through the sites above
-//   (SecretRegistry.onLearn), and registers those other workers learnt; the
-//   main thread registers what its workers learn.
+//   each worker registers its profiles' secrets (as runSuite does) and
+//   tells the main thread of every secret it learns through the sites above
+//   (SecretRegistry.onLearn); the main thread registers what its workers learn.
 import { LeakScanner } from './leaks/scanner.js';
 import { fingerprint, sha256Hex } from './fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';

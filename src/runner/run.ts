@@ -116,9 +116,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
   const sink: RunSink = {
     // A finished check goes to the spool at once (its evidence is not held while the profile waits on its
     // revocation and rate windows).
-    check(index, position, result) {
+    check(index, position, result, json) {
       verdictInputs.push({ gating: result.gating, verdict: result.verdict, ...(result.required ? { required: true } : {}) });
-      if (options.spool) options.spool.putCheck(index, position, result);
+      if (options.spool) options.spool.putCheck(index, position, result, json);
       else {
         const checks = checksOf.get(index) ?? new Map<number, CheckResult>();
         checks.set(position, result);
@@ -194,8 +194,8 @@ export interface ProfileEntry {
  * on this thread, or messages to it from a worker thread (src/runner/shards.ts).
  */
 export interface RunSink {
-  /** A finished check of profile `index`, at `position` in the plan. */
-  check(index: number, position: number, result: CheckResult): void;
+  /** A finished check of profile `index`, at `position` in the plan (`json`: the result serialized, when it came so). */
+  check(index: number, position: number, result: CheckResult, json?: string): void;
   /** Profile `index` is done (its checks went to check() already). */
   profile(index: number, run: Omit<ProfileRun, 'checks'>): void;
   /** A cleanup that put a key back, in the order they ran. */

@@ -11,7 +11,13 @@
 // - every secret a worker learns (a canary it created, a rotated key, a
 //   derived credential) reaches this thread's registry, and so the leak
 //   scanner, before any message sent after it is handled (the `seen` stamp,
-//   shard-messages.ts), and is passed on to the other workers;
+//   shard-messages.ts). A worker redacts the secrets of its own profiles and
+//   those it learns, not those of the other threads' profiles (registering
+//   every secret of a thousand profiles costs each registry some 50 MB and
+//   seconds of CPU): a target that echoes one profile's key or canary to a
+//   profile on another thread has that file withheld by the publish scan and
+//   that line by the console screen (exit 4), as for any secret no redactor
+//   knew; a profile holding another's key on one origin shares its thread;
 // - an interrupt reaches every worker, each runs its cleanups, and this
 //   thread waits for them, at most STOP_GRACE_MS;
 // - a worker that crashes (or is stopped) leaves every check it had not
@@ -75,9 +81,15 @@ export async function runShards(run: ShardedRun): Promise<void> {
   let secretsHandled = 0;
   const queue: Queued[] = [];
   const planData = plan.map((p) => ({ id: p.check.id, gating: p.gating, ...(p.required ? { required: true } : {}), params: p.params }));
-  const profileSecrets = entries.flatMap((e) =>
-    e.loaded.secrets.map((s) => [s, s === e.loaded.profile.key.secret ? 'key' : 'secret'] as const),
-  );
+  // Each secret with the label runSuite gave it (the first profile to hold it decides), in the order it registered them.
+  const labels = new Map<string, string>();
+  for (const e of entries)
+    for (const s of e.loaded.secrets) if (!labels.has(s)) labels.set(s, s === e.loaded.profile.key.secret ? 'key' : 'secret');
+  /** The secrets of a shard's profiles, labelled and ordered as on this thread. */
+  const secretsOf = (shard: Shard) => {
+    const held = new Set(shard.profiles.flatMap((i) => entry(i).loaded.secrets));
+    return [...labels].filter(([s]) => held.has(s));
+  };
   const entry = (index: number) => entries[index]!;
 
   return new Promise<void>((resolve, reject) => {
@@ -129,13 +141,15 @@ export async function runShards(run: ShardedRun): Promise<void> {
           observer.preflightFinished(entry(m.index).summary, m.preflight);
           break;
         case 'check': {
-          observer.checkFinished(entry(m.index).summary, m.result);
-          sink.check(m.index, m.position, m.result);
+          // Parsed here as the spool and the reporters read it back; the line goes to the spool as it came.
+          const result = JSON.parse(m.json) as CheckResult;
+          observer.checkFinished(entry(m.index).summary, result);
+          sink.check(m.index, m.position, result, m.json);
           const reported = state.reported.get(m.index) ?? new Set<number>();
           reported.add(m.position);
           state.reported.set(m.index, reported);
           // Its cleanups were drained and their records sent before the result.
-          for (const [task, p] of state.pending) if (p.index === m.index && p.checkId === m.result.id) state.pending.delete(task);
+          for (const [task, p] of state.pending) if (p.index === m.index && p.checkId === result.id) state.pending.delete(task);
           break;
         }
         case 'profile':
@@ -223,7 +237,7 @@ export async function runShards(run: ShardedRun): Promise<void> {
         }),
         plan: planData,
         concurrency: shard.concurrency,
-        secrets: profileSecrets,
+        secrets: secretsOf(shard),
         learned,
         options: {
           ...(run.options.budget !== undefined ? { budget: run.options.budget } : {}),
@@ -236,21 +250,21 @@ export async function runShards(run: ShardedRun): Promise<void> {
       const worker = new Worker(run.options.workerEntry ?? shardWorkerEntry(), { workerData: input });
       const state: ShardState = { shard, worker, finished: new Set(), reported: new Map(), pending: new Map(), ended: false };
       states.push(state);
-      worker.on('message', (m: FromWorker) => {
+      // A worker sends its messages in batches, in order (shard-worker.ts).
+      worker.on('message', (batch: FromWorker[]) => {
         if (failed) return;
-        if (m.t === 'secret') {
-          // At once, ahead of anything queued: knowing a secret sooner only screens more.
-          try {
-            if (!secrets.has(m.secret)) {
+        for (const m of batch) {
+          if (m.t === 'secret') {
+            // At once, ahead of anything queued: knowing a secret sooner only screens more.
+            try {
               secrets.add(m.secret, m.label);
-              for (const other of states) if (other !== state) send(other, { t: 'secret', secret: m.secret, label: m.label });
+            } catch (err) {
+              fail(err);
+              return;
             }
-          } catch (err) {
-            fail(err);
-            return;
-          }
-          secretsHandled++;
-        } else queue.push({ from: state, message: m });
+            secretsHandled++;
+          } else queue.push({ from: state, message: m });
+        }
         drain();
       });
       // Every message the worker sent is emitted before 'error' and 'exit'; the stop is queued behind them.

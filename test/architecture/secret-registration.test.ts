@@ -14,7 +14,7 @@ const SRC = resolve(PACKAGE_ROOT, 'src');
 const REGISTRATION_SITES: Readonly<Record<string, string>> = {
   'runner/run.ts': "the profile's secrets, before any request",
   'runner/shards.ts': "what a big run's worker threads learnt",
-  'runner/shard-worker.ts': "a worker thread's profile secrets, and what the other workers learnt",
+  'runner/shard-worker.ts': "a worker thread's profile secrets",
   'lifecycle/adapter-base.ts': 'registerSecret: what a lifecycle action meets',
   'http/client.ts': "the request signer's signature",
   'checks/auth.invalid-key-rejected.ts': 'credentials the check derives from the key',
