@@ -80,6 +80,8 @@ export interface RunOptions {
   readonly threads?: number;
   /** The worker threads' script (tests: one that crashes); default the build's src/runner/shard-worker.ts. */
   readonly workerEntry?: URL;
+  /** After an interrupt, how long a worker thread may take to finish (tests); default STOP_GRACE_MS (src/runner/shards.ts). */
+  readonly stopGraceMs?: number;
 }
 
 /** Request-phase checks of one profile that run at once. Kept low so they do not trip the target's rate limit. */

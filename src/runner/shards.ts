@@ -116,17 +116,15 @@ export async function runShards(run: ShardedRun): Promise<void> {
     const onAbort = () => {
       const reason = String(signal.reason ?? 'abort');
       for (const s of states) send(s, { t: 'abort', reason });
+      const graceMs = run.options.stopGraceMs ?? STOP_GRACE_MS;
       graceTimer = setTimeout(() => {
         for (const s of states)
           if (!s.ended) {
-            queue.push({
-              from: s,
-              stopped: `it had not finished its cleanups ${STOP_GRACE_MS / 1000} s after the interrupt and was stopped`,
-            });
+            queue.push({ from: s, stopped: `it had not finished its cleanups ${graceMs / 1000} s after the interrupt and was stopped` });
             void s.worker.terminate();
           }
         drain();
-      }, STOP_GRACE_MS);
+      }, graceMs);
     };
 
     const handle = (state: ShardState, m: Exclude<FromWorker, { t: 'secret' }>) => {

@@ -16,6 +16,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { startShardTargets, type ShardTargets } from './sharded-targets.js';
 
 const CRASHING_WORKER = new URL('./fixtures/crashing-shard-worker.mjs', import.meta.url);
+const HANGING_WORKER = new URL('./fixtures/hanging-shard-worker.mjs', import.meta.url);
 
 let targets: ShardTargets;
 const tmp = tempDir('keyprobe-sharded-crash-');
@@ -79,5 +80,48 @@ describe('a worker thread that crashes', () => {
     const otherShard = result.profiles.filter((p) => p.checks.every((c) => c.verdict === 'pass'));
     expect(otherShard.length).toBeGreaterThanOrEqual(2);
     for (const p of otherShard) expect(p.requestsSent).toBeGreaterThan(0);
+  });
+
+  it('that hangs is stopped after an interrupt, once its grace is over: its cleanups failed, the others done', async () => {
+    const profiles = targets.files.map((f) => loadProfile(f, targets.env));
+    const controller = new AbortController();
+    const t0 = performance.now();
+    let abortedAt = 0;
+    // Interrupted once profile 0's thread has hung (right after it registered a cleanup).
+    const hung = new BroadcastChannel('keyprobe-test-shard-hung');
+    hung.onmessage = () => {
+      abortedAt = performance.now();
+      controller.abort('SIGINT');
+    };
+    const result = await runSuite({
+      profiles,
+      suite: loadSuite(resolveSuitePath('prelaunch', tmp.dir)),
+      only: ['lifecycle.disabled-key-rejected'],
+      threads: 2,
+      concurrency: 4,
+      secrets: new SecretRegistry(),
+      workerEntry: HANGING_WORKER,
+      stopGraceMs: 1500,
+      signal: controller.signal,
+    }).finally(() => hung.close());
+    expect(abortedAt).toBeGreaterThan(0);
+    // Stopped after its grace, not waited for for ever.
+    expect(performance.now() - abortedAt).toBeLessThan(10_000);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(result.incomplete).toBe(true);
+    expect(result.exitCode).toBe(EXIT.unverified);
+    const stopped = result.profiles.filter((p) =>
+      p.notes.some((n) => /stopped before it finished: it had not finished its cleanups 1\.5 s after the interrupt/.test(n)),
+    );
+    expect(stopped.map((p) => p.profile.file)).toContain(targets.files[0]);
+    // The hung thread's cleanups: failed, never silent; the other thread's: done and verified.
+    const records = result.cleanup!.records;
+    for (const p of result.profiles) {
+      const mine = records.filter((r) => r.profile === p.profile.keyName);
+      if (stopped.includes(p)) expect(mine.every((r) => r.outcome === 'failed')).toBe(true);
+      // (None when the interrupt came before it disabled anything.)
+      else expect(mine.every((r) => r.outcome === 'verified')).toBe(true);
+    }
+    expect(records.filter((r) => r.outcome === 'failed').length).toBeGreaterThanOrEqual(1);
   });
 });
