@@ -34,7 +34,9 @@
 // - A big run's worker threads (runner/shards.ts, runner/shard-worker.ts):
 //   each worker registers its profiles' secrets (as runSuite does) and
 //   tells the main thread of every secret it learns through the sites above
-//   (SecretRegistry.onLearn); the main thread registers what its workers learn.
+//   (SecretRegistry.onLearn); the main thread adds what its workers learn
+//   to its leak scanner (registry.scanner: the console screen and the
+//   publish scan), not to its redactor (the workers redact).
 import { LeakScanner } from './leaks/scanner.js';
 import { fingerprint, sha256Hex } from './fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';

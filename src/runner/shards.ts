@@ -9,9 +9,9 @@
 //   and goes through the same sink and observer as in a single-threaded run
 //   (the spool, the verdict, the console behind its secret screen);
 // - every secret a worker learns (a canary it created, a rotated key, a
-//   derived credential) reaches this thread's registry, and so the leak
-//   scanner, before any message sent after it is handled (the `seen` stamp,
-//   shard-messages.ts). A worker redacts the secrets of its own profiles and
+//   derived credential) reaches this thread's leak scanner (the console
+//   screen and the publish scan) before any message sent after it is
+//   handled (the `seen` stamp, shard-messages.ts). A worker redacts the secrets of its own profiles and
 //   those it learns, not those of the other threads' profiles (registering
 //   every secret of a thousand profiles costs each registry some 50 MB and
 //   seconds of CPU): a target that echoes one profile's key or canary to a
@@ -253,9 +253,11 @@ export async function runShards(run: ShardedRun): Promise<void> {
         if (failed) return;
         for (const m of batch) {
           if (m.t === 'secret') {
-            // At once, ahead of anything queued: knowing a secret sooner only screens more.
+            // At once, ahead of anything queued: knowing a secret sooner only screens more. Into the leak scanner
+            // (the console screen and the publish scan) only: the worker redacts it, and a redactor's forms of every
+            // secret a thousand profiles learn, held on this thread again, would be some 90 MB more at the peak.
             try {
-              secrets.add(m.secret, m.label);
+              secrets.scanner.add(m.secret, m.label);
             } catch (err) {
               fail(err);
               return;
