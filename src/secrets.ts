@@ -31,6 +31,12 @@
 //   keys (cli/commands/audit.ts).
 // - keyprobe demo: the reference target's keys and admin token
 //   (cli/commands/demo.ts).
+// - A big run's worker threads (runner/shards.ts, runner/shard-worker.ts):
+//   each worker registers its profiles' secrets (as runSuite does) and
+//   tells the main thread of every secret it learns through the sites above
+//   (SecretRegistry.onLearn); the main thread adds what its workers learn
+//   to its leak scanner (registry.scanner: the console screen and the
+//   publish scan), not to its redactor (the workers redact).
 import { LeakScanner } from './leaks/scanner.js';
 import { fingerprint, sha256Hex } from './fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';
@@ -239,6 +245,17 @@ export class SecretRegistry {
   private readonly byEnding = new Map<number, { secret: string; order: number }[]>();
   /** fingerprint() of each secret, worked out once (shellVariable names one per reproduce line). */
   private readonly fingerprints = new Map<string, string>();
+  /** Told of every secret added after it was set (onLearn). */
+  private learned?: (secret: string, label: string) => void;
+
+  /**
+   * From now on, `listener` is told of each new secret as it is added, before
+   * add() returns, so before the secret can reach a request or a record: a
+   * worker thread's registry tells the main thread's (src/runner/shard-worker.ts).
+   */
+  onLearn(listener: (secret: string, label: string) => void): void {
+    this.learned = listener;
+  }
 
   /**
    * Registers a secret; `label` shows in redactions, e.g. "key", "canary".
@@ -249,6 +266,7 @@ export class SecretRegistry {
     if (opts.shell && secret) this.shellForms.set(secret, opts.shell);
     if (!secret || this.labels.has(secret)) return;
     this.labels.set(secret, label);
+    this.learned?.(secret, label);
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
     const ending = endingKey(secret, secret.length);

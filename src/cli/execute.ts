@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   readonly only?: string[];
   readonly skip?: string[];
   readonly concurrency?: number;
+  /** --threads: worker threads for the checks (1: none; undefined: the run decides). */
+  readonly threads?: number;
   readonly budget?: number;
   readonly ca?: string;
   readonly operator?: string;
@@ -78,6 +80,9 @@ async function runAndPublish(
   // Everything printed from here on is screened for every secret the run knows before it is printed.
   const guard = new OutputGuard(secrets.scanner);
   const io = guardedIo(rawIo, guard);
+  // Manual steps ask on this thread's terminal, which a worker thread cannot.
+  if (opts.interactive && opts.threads !== undefined && opts.threads > 1)
+    throw new UsageError('--threads cannot be more than 1 with --interactive: manual lifecycle steps ask on this terminal');
   const known = new Set(suite.checks.map((c) => c.check.id));
   for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
     if (!known.has(id)) throw new UsageError(`check "${id}" is not in suite ${suite.name}; it has: ${[...known].join(', ')}`);
@@ -112,6 +117,7 @@ async function runAndPublish(
     only: opts.only,
     skip: opts.skip,
     concurrency: opts.concurrency,
+    threads: opts.threads,
     budget: opts.budget,
     ca,
     operator: runOperator(opts, io),

@@ -49,6 +49,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--only <check-id...>', 'run only these checks (repeat or comma-separate)', collect)
     .option('--skip <check-id...>', 'leave out these checks', collect)
     .option('-c, --concurrency <n>', 'profiles run in parallel', positiveInt('--concurrency'), 4)
+    .option(
+      '--threads <n>',
+      'worker threads the checks run on (1: this thread only; default: one per core, at most 4, for runs of 50 profiles or more)',
+      positiveInt('--threads'),
+    )
     .option('--budget <n>', "override every profile's request budget", positiveInt('--budget'))
     .option('--ca <file>', 'trust this CA certificate (PEM) for the target')
     .option('--secrets-dir <dir>', "a folder ${file:…} and target.ca may read besides the profile's own (repeatable)", repeat)

@@ -18,6 +18,8 @@ export interface LoadedProfile {
   readonly secrets: readonly string[];
   /** PEM text of target.ca (read relative to the profile's folder), when the profile names one. */
   readonly ca?: string;
+  /** The file as read: a worker thread makes its own locate from it (src/runner/shards.ts). */
+  readonly text?: string;
   /** Line and column of a field (by path) in the profile file, for findings shown as file:line. */
   readonly locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined;
 }
@@ -84,6 +86,7 @@ export function checkProfileFile(file: string, env?: NodeJS.ProcessEnv, opts: Pr
       profile: parsed.data,
       secrets,
       ...(ca !== undefined ? { ca } : {}),
+      text: source.text,
       locate: locateFromText(source),
     },
   };

@@ -43,14 +43,29 @@ export interface CleanupOutcome {
 /** Each cleanup task gets at most this long (its verification as long again). */
 export const CLEANUP_TIMEOUT_MS = 10_000;
 
+/**
+ * Told when a task is registered and when it is dropped again: a worker
+ * thread tells the main thread, so that a cleanup the thread never reported
+ * (it crashed) is still reported, as failed (src/runner/shards.ts).
+ */
+export interface CleanupWatcher {
+  added(task: CleanupTask): void;
+  dropped(task: CleanupTask): void;
+}
+
 export class CleanupRegistry {
   private tasks: CleanupTask[] = [];
+
+  constructor(private readonly watcher?: CleanupWatcher) {}
 
   /** Registers a task; the returned function drops it again (e.g. when the check undid it itself). */
   add(task: CleanupTask): () => void {
     this.tasks.push(task);
+    this.watcher?.added(task);
     return () => {
+      if (!this.tasks.includes(task)) return;
       this.tasks = this.tasks.filter((t) => t !== task);
+      this.watcher?.dropped(task);
     };
   }
 

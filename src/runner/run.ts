@@ -2,7 +2,7 @@
 // everything into one immutable RunResult. A check that throws gets `error`;
 // an interrupted run still returns a result, marked incomplete.
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
+import { availableParallelism, userInfo } from 'node:os';
 import pLimit from 'p-limit';
 import type { Agent } from 'undici';
 import type { CheckContext, CheckOutcome } from '../checks/check.js';
@@ -13,7 +13,7 @@ import { BurstPools } from '../http/burst.js';
 import { createDispatcher, DEFAULT_CONNECTIONS as CONNECTIONS_PER_PROFILE, HttpClient, RequestBudget } from '../http/client.js';
 import { skipMessage } from '../checks/requirements.js';
 import type { PacerStats } from '../http/pacing.js';
-import { CLEANUP_TIMEOUT_MS, CleanupRegistry, type CleanupOutcome } from '../lifecycle/cleanup.js';
+import { CLEANUP_TIMEOUT_MS, CleanupRegistry, type CleanupOutcome, type CleanupWatcher } from '../lifecycle/cleanup.js';
 import { createLifecycleAdapter, type Terminal } from '../lifecycle/index.js';
 import { restoreInstruction } from '../lifecycle/restore.js';
 import {
@@ -35,6 +35,8 @@ import { safeObserver, type RunObserver } from './observer.js';
 import { PACING_HEADROOM, PacingPlan, throttleRuleFor } from './pacing-plan.js';
 import { preflight } from './preflight.js';
 import { launchVerdict, type VerdictInput } from './verdict.js';
+import { planShards } from './sharding.js';
+import { runShards } from './shards.js';
 import { ProfileSlots } from './slots.js';
 import type { ProfileSpool } from './spool.js';
 import { restorationVerifier } from './verify-restored.js';
@@ -70,6 +72,16 @@ export interface RunOptions {
   readonly allowCommands?: boolean;
   /** Where finished profiles wait until the run is over (src/runner/spool.ts); without one they are held in memory. */
   readonly spool?: ProfileSpool;
+  /**
+   * Worker threads the checks run on (--threads): 1 runs them all on this
+   * thread; undefined lets the run decide (src/runner/sharding.ts: a big run
+   * on a machine with cores to spare uses them).
+   */
+  readonly threads?: number;
+  /** The worker threads' script (tests: one that crashes); default the build's src/runner/shard-worker.ts. */
+  readonly workerEntry?: URL;
+  /** After an interrupt, how long a worker thread may take to finish (tests); default STOP_GRACE_MS (src/runner/shards.ts). */
+  readonly stopGraceMs?: number;
 }
 
 /** Request-phase checks of one profile that run at once. Kept low so they do not trip the target's rate limit. */
@@ -97,51 +109,52 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
   });
   observer.runStarted({ runId, profiles: summaries, checksPerProfile: plan.length });
 
-  // One pacing plan for the whole run: profiles that talk to one origin share its buckets.
-  const pacing = new PacingPlan(options.profiles.map((p) => p.profile));
-  const slots = new ProfileSlots(Math.max(1, options.concurrency ?? 4));
-  const dispatchers = new RunDispatchers(Math.max(1, options.concurrency ?? 4));
   const cleanups: CleanupRecord[] = [];
   // What the launch verdict needs of each check, gathered as profiles finish (a spooled run is not read back for it).
   const verdictInputs: VerdictInput[] = [];
-  const held = await Promise.all(
-    options.profiles.map((loaded, i) => {
-      // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
-      const profileSignal = AbortSignal.any([signal]);
-      return slots.run(profileSignal, async () => {
-        // A finished check goes to the spool at once (its evidence is not held while the profile waits on its
-        // revocation and rate windows); without a spool the profile keeps its checks until it is done.
-        const checks = new Map<number, CheckResult>();
-        const keep = (position: number, result: CheckResult) => {
-          verdictInputs.push({ gating: result.gating, verdict: result.verdict, ...(result.required ? { required: true } : {}) });
-          if (options.spool) options.spool.putCheck(i, position, result);
-          else checks.set(position, result);
-        };
-        const run = await runProfile(loaded, summaries[i]!, plan, keep, {
-          ...options,
-          secrets,
-          signal: profileSignal,
-          observer,
-          pacing,
-          cleanups,
-          dispatchers,
-        });
-        // The fields in results.json's order; with a spool the checks are on disk already, and the spool puts them here when it reads the profile.
-        const finished: ProfileRun = {
-          profile: run.profile,
-          ...(run.preflight ? { preflight: run.preflight } : {}),
-          checks: options.spool ? [] : plan.map((_, position) => checks.get(position)!),
-          requestsSent: run.requestsSent,
-          requestBudget: run.requestBudget,
-          notes: run.notes,
-        };
-        // With a spool, a finished profile goes to disk (its checks are there already) and is not kept here.
-        if (!options.spool) return finished;
-        options.spool.put(i, finished);
-        return undefined;
-      });
-    }),
-  ).finally(() => dispatchers.close());
+  // Without a spool, each profile keeps its checks (by position in the plan) until it is done.
+  const checksOf = new Map<number, Map<number, CheckResult>>();
+  const held: ProfileRun[] = [];
+  const sink: RunSink = {
+    // A finished check goes to the spool at once (its evidence is not held while the profile waits on its
+    // revocation and rate windows).
+    check(index, position, result, json) {
+      verdictInputs.push({ gating: result.gating, verdict: result.verdict, ...(result.required ? { required: true } : {}) });
+      if (options.spool) options.spool.putCheck(index, position, result, json);
+      else {
+        const checks = checksOf.get(index) ?? new Map<number, CheckResult>();
+        checks.set(position, result);
+        checksOf.set(index, checks);
+      }
+    },
+    profile(index, run) {
+      // The fields in results.json's order; with a spool the checks are on disk already, and the spool puts them here when it reads the profile.
+      const checks = checksOf.get(index);
+      checksOf.delete(index);
+      const finished: ProfileRun = {
+        profile: run.profile,
+        ...(run.preflight ? { preflight: run.preflight } : {}),
+        checks: options.spool ? [] : plan.map((_, position) => checks!.get(position)!),
+        requestsSent: run.requestsSent,
+        requestBudget: run.requestBudget,
+        notes: run.notes,
+      };
+      // With a spool, a finished profile goes to disk (its checks are there already) and is not kept here.
+      if (options.spool) options.spool.put(index, finished);
+      else held[index] = finished;
+    },
+    cleanup(record) {
+      cleanups.push(record);
+    },
+  };
+  const entries = options.profiles.map((loaded, index) => ({ loaded, index, summary: summaries[index]! }));
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const shards = planShards({ ...options, concurrency, cores: availableParallelism() });
+  if (shards) {
+    const unrun = (planned: PlannedCheck, message: string, summary: ProfileSummary) =>
+      unrunResult(planned, message, { secrets, observer }, summary);
+    await runShards({ options, entries, plan, shards, secrets, signal, observer, sink, unrun });
+  } else await runProfiles(entries, plan, { ...options, secrets, signal, observer, concurrency, sink });
 
   const finishedAt = new Date();
   const incomplete = signal.aborted;
@@ -159,7 +172,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     incomplete,
-    profiles: options.spool ? [] : (held as ProfileRun[]),
+    profiles: options.spool ? [] : held,
     cleanup,
     ...(requiredLeftOut.length > 0 ? { requiredLeftOut } : {}),
     verdict,
@@ -171,13 +184,64 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
   return result;
 }
 
-interface ProfileRunContext extends RunOptions {
+/** One profile of the run: where it stands in the run's order (`index`), and what the reports call it. */
+export interface ProfileEntry {
+  readonly loaded: LoadedProfile;
+  readonly index: number;
+  readonly summary: ProfileSummary;
+}
+
+/**
+ * Where the profiles' outcomes go as they happen: the run's spool and verdict
+ * on this thread, or messages to it from a worker thread (src/runner/shards.ts).
+ */
+export interface RunSink {
+  /** A finished check of profile `index`, at `position` in the plan (`json`: the result serialized, when it came so). */
+  check(index: number, position: number, result: CheckResult, json?: string): void;
+  /** Profile `index` is done (its checks went to check() already). */
+  profile(index: number, run: Omit<ProfileRun, 'checks'>): void;
+  /** A cleanup that put a key back, in the order they ran. */
+  cleanup(record: CleanupRecord): void;
+}
+
+/** What runProfiles needs besides the profiles and the plan. */
+export interface ProfilesContext extends Pick<RunOptions, 'budget' | 'ca' | 'interactive' | 'terminal' | 'env' | 'allowCommands'> {
   readonly secrets: SecretRegistry;
   readonly signal: AbortSignal;
   readonly observer: Required<RunObserver>;
+  /** Profiles that work at once (the run's --concurrency, or this thread's share of it). */
+  readonly concurrency: number;
+  readonly sink: RunSink;
+  /** Told of each check's cleanup tasks as they are registered (a worker thread tells the main thread: src/runner/shards.ts). */
+  readonly watchCleanups?: (entry: ProfileEntry, checkId: string) => CleanupWatcher;
+}
+
+/**
+ * Runs the checks of these profiles with one pacing plan, one set of
+ * concurrency slots and one connection pool for all of them: every profile
+ * that shares a rate-limit bucket with another must be among them (the whole
+ * run, or one shard of it: src/runner/sharding.ts).
+ */
+export async function runProfiles(entries: readonly ProfileEntry[], plan: readonly PlannedCheck[], ctx: ProfilesContext): Promise<void> {
+  // One pacing plan for all of them: profiles that talk to one origin share its buckets.
+  const pacing = new PacingPlan(entries.map((e) => e.loaded.profile));
+  const slots = new ProfileSlots(ctx.concurrency);
+  const dispatchers = new RunDispatchers(ctx.concurrency);
+  await Promise.all(
+    entries.map((entry) => {
+      // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
+      const profileSignal = AbortSignal.any([ctx.signal]);
+      return slots.run(profileSignal, async () => {
+        const keep = (position: number, result: CheckResult) => ctx.sink.check(entry.index, position, result);
+        const run = await runProfile(entry, plan, keep, { ...ctx, signal: profileSignal, pacing, dispatchers });
+        ctx.sink.profile(entry.index, run);
+      });
+    }),
+  ).finally(() => dispatchers.close());
+}
+
+interface ProfileRunContext extends ProfilesContext {
   readonly pacing: PacingPlan;
-  /** Every cleanup of the run, in the order they ran. */
-  readonly cleanups: CleanupRecord[];
   readonly dispatchers: RunDispatchers;
 }
 
@@ -208,12 +272,12 @@ class RunDispatchers {
 
 /** Runs one profile's checks; each finished check is handed to `keep` (with its position in the plan) as it finishes. */
 async function runProfile(
-  loaded: LoadedProfile,
-  summary: ProfileSummary,
+  entry: ProfileEntry,
   plan: readonly PlannedCheck[],
   keep: (position: number, result: CheckResult) => void,
   ctx: ProfileRunContext,
 ): Promise<Omit<ProfileRun, 'checks'>> {
+  const { loaded, summary } = entry;
   const { profile } = loaded;
   const budget = new RequestBudget(ctx.budget ?? profile.target.budget);
   // --ca wins over the profile's target.ca (already read by the loader).
@@ -237,7 +301,7 @@ async function runProfile(
   });
   const notes: string[] = [];
   const runOne = async (planned: PlannedCheck, hold?: object) => {
-    keep(plan.indexOf(planned), await runCheck(planned, loaded, summary, baseClient, ctx, notes, hold));
+    keep(plan.indexOf(planned), await runCheck(planned, entry, baseClient, ctx, notes, hold));
   };
   let pre: Preflight | undefined;
 
@@ -342,8 +406,13 @@ function checkIdentity(planned: PlannedCheck) {
   };
 }
 
-/** The result of a check that was never started. */
-function unrunResult(planned: PlannedCheck, message: string, ctx: ProfileRunContext, summary: ProfileSummary): CheckResult {
+/** The result of a check that was never started (or whose thread stopped before it reported one: src/runner/shards.ts). */
+export function unrunResult(
+  planned: PlannedCheck,
+  message: string,
+  ctx: Pick<ProfilesContext, 'secrets' | 'observer'>,
+  summary: ProfileSummary,
+): CheckResult {
   const { check } = planned;
   const redacted = ctx.secrets.redact(message);
   const result: CheckResult = {
@@ -363,14 +432,14 @@ function unrunResult(planned: PlannedCheck, message: string, ctx: ProfileRunCont
 
 async function runCheck(
   planned: PlannedCheck,
-  loaded: LoadedProfile,
-  summary: ProfileSummary,
+  entry: ProfileEntry,
   baseClient: HttpClient,
   ctx: ProfileRunContext,
   notes: string[],
   hold?: object,
 ): Promise<CheckResult> {
   const { check, params } = planned;
+  const { loaded, summary } = entry;
   const startedAt = new Date();
   const t0 = performance.now();
   const http = baseClient.fork(undefined, {
@@ -414,7 +483,7 @@ async function runCheck(
   if (unmet.length > 0) return finish({ verdict: 'skip', message: skipMessage(unmet) });
 
   ctx.observer.checkStarted(summary, { id: check.id, title: check.title });
-  const cleanup = new CleanupRegistry();
+  const cleanup = new CleanupRegistry(ctx.watchCleanups?.(entry, check.id));
   const interactive = ctx.interactive ?? false;
   const lifecycle = createLifecycleAdapter({
     profile: loaded.profile,
@@ -459,7 +528,7 @@ async function runCheck(
         notes.push(`${check.id}: CLEANUP ${o.outcome === 'failed' ? 'FAILED' : 'NOT VERIFIED'}: ${line}`);
         unfinished.push(`cleanup ${o.outcome === 'failed' ? 'failed' : 'not verified'}: ${line}`);
       } else notes.push(`${check.id}: cleanup: ${line}`);
-      if (o.restores) ctx.cleanups.push(cleanupRecord(o, check.id, summary, loaded, redact));
+      if (o.restores) ctx.sink.cleanup(cleanupRecord(o, check.id, summary, loaded, redact));
     }
     actedOn =
       [...new Set(outcomes.flatMap((o) => (o.restores ? [redact(`${o.restores.subject} "${o.restores.key.name}"`)] : [])))].join(', ') ||

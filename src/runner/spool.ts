@@ -53,12 +53,15 @@ export class ProfileSpool implements ProfileSource {
     return this.runs();
   }
 
-  /** Appends the result of profile `profile`'s check at `position` in its plan; the caller need not keep it. */
-  putCheck(profile: number, position: number, result: CheckResult): void {
+  /**
+   * Appends the result of profile `profile`'s check at `position` in its plan; the caller need not keep it.
+   * `json` is the result already serialized (a worker thread sends it so: src/runner/shards.ts).
+   */
+  putCheck(profile: number, position: number, result: CheckResult, json?: string): void {
     if (this.lines.has(profile)) throw new Error(`profile ${profile} is already in the spool`);
     const checks = this.running.get(profile) ?? [];
     if (checks[position]) throw new Error(`check ${position} of profile ${profile} is already in the spool`);
-    checks[position] = this.append(result);
+    checks[position] = json === undefined ? this.append(result) : this.records.append(`${json}\n`);
     this.running.set(profile, checks);
   }
 

@@ -13,6 +13,7 @@ const SRC = resolve(PACKAGE_ROOT, 'src');
 /** The files that register secrets, and the entry point each one is (src/secrets.ts's header). */
 const REGISTRATION_SITES: Readonly<Record<string, string>> = {
   'runner/run.ts': "the profile's secrets, before any request",
+  'runner/shard-worker.ts': "a worker thread's profile secrets",
   'lifecycle/adapter-base.ts': 'registerSecret: what a lifecycle action meets',
   'http/client.ts': "the request signer's signature",
   'checks/auth.invalid-key-rejected.ts': 'credentials the check derives from the key',

@@ -20,9 +20,15 @@ export const TIMING_WAITS = [
   'test/recipes/haproxy.test.ts',
   // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own. (17)
   'test/reliability/hostile-servers.test.ts',
+  // A big run on worker threads against a single-threaded one: rate windows and revocation windows, twice. (18)
+  'test/runner/sharded-run.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
+  // The real bin on two worker threads, interrupted inside 5 s revocation stability windows. (4)
+  'test/runner/sharded-interrupt.test.ts',
+  // A worker thread crashing mid-run; the other thread's revocations are judged against their 1 s budget. (3)
+  'test/runner/sharded-crash.test.ts',
   // A rotation watched while this process stalls on purpose (a busy-wait of 1.2 s). (6)
   'test/checks/rotated-key-late.test.ts',
   // A leaky bucket's refill raced against the late re-check on purpose. (9)
