@@ -4,6 +4,7 @@
 // the worker learns, in memory only.
 import type { CleanupRecord, Preflight, ProfileRun, ProfileSummary } from '../result.js';
 import type { Restoration } from '../lifecycle/cleanup.js';
+import type { MessagePort } from 'node:worker_threads';
 
 /** A planned check as data: the worker looks the check up in the catalogue by id. */
 export interface PlannedCheckData {
@@ -27,6 +28,14 @@ export interface ProfileData {
 
 /** The worker's workerData. */
 export interface ShardInput {
+  /**
+   * Where the worker posts everything it tells the main thread (FromWorker
+   * batches): a port of its own, so that when the worker dies the main thread
+   * can take every batch it had posted off the port at once
+   * (receiveMessageOnPort), before it acts on the death; the worker's 'error'
+   * and 'exit' events may otherwise overtake them.
+   */
+  readonly port: MessagePort;
   readonly profiles: readonly ProfileData[];
   readonly plan: readonly PlannedCheckData[];
   /** This shard's share of --concurrency. */

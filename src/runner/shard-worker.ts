@@ -15,7 +15,8 @@ import { runProfiles, type ProfileEntry } from './run.js';
 import type { FromWorker, ShardInput, ToWorker } from './shard-messages.js';
 
 const input = workerData as ShardInput;
-const port = parentPort!;
+// Batches to the main thread go on the run's own port (shard-messages.ts); an interrupt comes on parentPort.
+const port = input.port;
 const learnedCount = new Int32Array(input.learned);
 
 /**
@@ -54,7 +55,7 @@ secrets.onLearn((secret, label) => {
 
 const controller = new AbortController();
 if (input.aborted !== undefined) controller.abort(input.aborted);
-port.on('message', (m: ToWorker) => {
+parentPort!.on('message', (m: ToWorker) => {
   if (m.t === 'abort') controller.abort(m.reason);
 });
 

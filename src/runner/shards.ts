@@ -25,7 +25,7 @@
 //   a failed one (the key's state is not known): never a pass, never silent.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { PlannedCheck } from '../checks/suite.js';
 import { CLEANUP_TIMEOUT_MS } from '../lifecycle/cleanup.js';
 import { restoreInstruction } from '../lifecycle/restore.js';
@@ -61,6 +61,8 @@ export interface ShardedRun {
 interface ShardState {
   readonly shard: Shard;
   readonly worker: Worker;
+  /** The port the worker posts its batches to. */
+  readonly inbox: MessagePort;
   /** Profiles it finished; positions of checks it reported, by profile. */
   readonly finished: Set<number>;
   readonly reported: Map<number, Set<number>>;
@@ -101,7 +103,10 @@ export async function runShards(run: ShardedRun): Promise<void> {
       failed = true;
       clearTimeout(graceTimer);
       signal.removeEventListener('abort', onAbort);
-      for (const s of states) void s.worker.terminate();
+      for (const s of states) {
+        s.inbox.close();
+        void s.worker.terminate();
+      }
       reject(err);
     };
     const finishIfDone = () => {
@@ -120,6 +125,7 @@ export async function runShards(run: ShardedRun): Promise<void> {
       graceTimer = setTimeout(() => {
         for (const s of states)
           if (!s.ended) {
+            takeWaiting(s);
             queue.push({ from: s, stopped: `it had not finished its cleanups ${graceMs / 1000} s after the interrupt and was stopped` });
             void s.worker.terminate();
           }
@@ -218,8 +224,33 @@ export async function runShards(run: ShardedRun): Promise<void> {
       }
     };
 
+    /** A batch from a worker: its secrets into the leak scanner at once, the rest queued (none once it has stopped). */
+    const received = (state: ShardState, batch: FromWorker[]) => {
+      if (failed) return;
+      for (const m of batch) {
+        if (m.t === 'secret') {
+          // At once, ahead of anything queued: knowing a secret sooner only screens more. Into the leak scanner
+          // (the console screen and the publish scan) only: the worker redacts it, and a redactor's forms of every
+          // secret a thousand profiles learn, held on this thread again, would be some 90 MB more at the peak.
+          try {
+            secrets.scanner.add(m.secret, m.label);
+          } catch (err) {
+            fail(err);
+            return;
+          }
+          secretsHandled++;
+          // A worker already given up for stopped said all it counts for: what it says after is not a second answer.
+        } else if (!state.ended) queue.push({ from: state, message: m });
+      }
+    };
+    /** Every batch the worker posted that is still waiting on its port, taken now (a dead worker's last words). */
+    const takeWaiting = (state: ShardState) => {
+      for (let m = receiveMessageOnPort(state.inbox); m !== undefined; m = receiveMessageOnPort(state.inbox))
+        received(state, m.message as FromWorker[]);
+    };
+
     for (const shard of run.shards) {
-      const input: ShardInput = {
+      const input: Omit<ShardInput, 'port'> = {
         profiles: shard.profiles.map((index) => {
           const { loaded, summary } = entry(index);
           return {
@@ -245,34 +276,28 @@ export async function runShards(run: ShardedRun): Promise<void> {
         },
         ...(signal.aborted ? { aborted: String(signal.reason ?? 'abort') } : {}),
       };
-      const worker = new Worker(run.options.workerEntry ?? shardWorkerEntry(), { workerData: input });
-      const state: ShardState = { shard, worker, finished: new Set(), reported: new Map(), pending: new Map(), ended: false };
+      const { port1: inbox, port2 } = new MessageChannel();
+      const worker = new Worker(run.options.workerEntry ?? shardWorkerEntry(), {
+        workerData: { ...input, port: port2 },
+        transferList: [port2],
+      });
+      const state: ShardState = { shard, worker, inbox, finished: new Set(), reported: new Map(), pending: new Map(), ended: false };
       states.push(state);
       // A worker sends its messages in batches, in order (shard-worker.ts).
-      worker.on('message', (batch: FromWorker[]) => {
-        if (failed) return;
-        for (const m of batch) {
-          if (m.t === 'secret') {
-            // At once, ahead of anything queued: knowing a secret sooner only screens more. Into the leak scanner
-            // (the console screen and the publish scan) only: the worker redacts it, and a redactor's forms of every
-            // secret a thousand profiles learn, held on this thread again, would be some 90 MB more at the peak.
-            try {
-              secrets.scanner.add(m.secret, m.label);
-            } catch (err) {
-              fail(err);
-              return;
-            }
-            secretsHandled++;
-          } else queue.push({ from: state, message: m });
-        }
+      inbox.on('message', (batch: FromWorker[]) => {
+        received(state, batch);
         drain();
       });
-      // Every message the worker sent is emitted before 'error' and 'exit'; the stop is queued behind them.
+      // A worker that died may have posted batches its 'error' or 'exit' overtook: they are taken first, so the
+      // stop comes behind everything it said (a cleanup it registered is known, a check it reported not redone).
       worker.on('error', (err) => {
+        takeWaiting(state);
         queue.push({ from: state, stopped: `it failed (${err?.message ?? String(err)})` });
         drain();
       });
       worker.on('exit', (code) => {
+        takeWaiting(state);
+        inbox.close();
         queue.push({ from: state, stopped: `it exited (code ${code})` });
         drain();
       });
