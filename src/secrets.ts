@@ -67,6 +67,10 @@ const WINDOW_POWER = (() => {
 })();
 /** A bit per hash prefix of this many bits says "some window may have this hash": most positions of a text stop there. */
 const BLOOM_BITS = 22;
+/** redact() remembers its answers for texts up to this long (an evidence body excerpt is 2048 characters)… */
+const REMEMBERED_TEXT_CHARS = 4096;
+/** …and for at most this many texts at once (then it starts again). */
+const REMEMBERED_TEXTS = 1024;
 
 /**
  * The rolling hash of `WINDOW` characters of `text` from `at`, read folded
@@ -239,6 +243,14 @@ export class SecretRegistry {
   private readonly byEnding = new Map<number, { secret: string; order: number }[]>();
   /** fingerprint() of each secret, worked out once (shellVariable names one per reproduce line). */
   private readonly fingerprints = new Map<string, string>();
+  /**
+   * What redact() made of each text since a secret was last added. A run
+   * redacts the same texts over and over (the key's header in every
+   * exchange, a refusal's body, a reproduce line's URL): three calls in four
+   * of a 200-profile run. Only a new secret changes what a text redacts to,
+   * so add() forgets them all.
+   */
+  private readonly redacted = new Map<string, string>();
 
   /**
    * Registers a secret; `label` shows in redactions, e.g. "key", "canary".
@@ -249,6 +261,7 @@ export class SecretRegistry {
     if (opts.shell && secret) this.shellForms.set(secret, opts.shell);
     if (!secret || this.labels.has(secret)) return;
     this.labels.set(secret, label);
+    this.redacted.clear();
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
     const ending = endingKey(secret, secret.length);
@@ -299,6 +312,18 @@ export class SecretRegistry {
   /** Replaces every form of every registered secret (and every long enough run of one) with `[label sha256:…]`. */
   redact(text: string): string {
     if (this.forms.length === 0 || text.length < UNSEARCHABLE_BELOW) return text;
+    const remembered = this.redacted.get(text);
+    if (remembered !== undefined) return remembered;
+    const redacted = this.replaceForms(text);
+    if (text.length <= REMEMBERED_TEXT_CHARS) {
+      if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
+      this.redacted.set(text, redacted);
+    }
+    return redacted;
+  }
+
+  /** redact() without remembering: every form of every secret, and every long enough run of one, found and replaced. */
+  private replaceForms(text: string): string {
     // The text without its line breaks and the indentation after them (a
     // secret split over two lines is still one secret), and where each of
     // its characters came from. It is read folded (foldCode) character by

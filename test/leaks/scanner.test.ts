@@ -122,6 +122,21 @@ describe('the redactor', () => {
     expect(registry.redact(text)).toBe(text);
   });
 
+  it('redacts a text it has redacted before anew once a secret in it is registered', () => {
+    const registry = new SecretRegistry();
+    registry.add(plainKey(), 'key');
+    const canary = plainKey();
+    const text = `{"error":"forbidden","key":"${canary}"}`;
+    // Redacted twice while the canary is unknown: nothing to replace.
+    expect(registry.redact(text)).toBe(text);
+    expect(registry.redact(text)).toBe(text);
+    registry.add(canary, 'canary');
+    expect(registry.redact(text)).toMatch(/^\{"error":"forbidden","key":"\[canary sha256:[0-9a-f]{8}\]"\}$/);
+    // A secret added again (another label, a shell form) changes nothing.
+    registry.add(canary, 'secret', { shell: '${CANARY}' });
+    expect(registry.redact(text)).toMatch(/\[canary sha256:[0-9a-f]{8}\]/);
+  });
+
   it('names a near miss as itself, not as part of the key', () => {
     const key = plainKey();
     const registry = new SecretRegistry();
