@@ -251,6 +251,8 @@ export class SecretRegistry {
    * so add() forgets them all.
    */
   private readonly redacted = new Map<string, string>();
+  /** What shellPieces() made of each text (keyed by the profile's key and the text), forgotten as `redacted` is and when a secret gets another shell form. */
+  private readonly pieces = new Map<string, readonly ShellPiece[]>();
 
   /**
    * Registers a secret; `label` shows in redactions, e.g. "key", "canary".
@@ -258,10 +260,14 @@ export class SecretRegistry {
    * profile's key, e.g. `${KEY%?}` for the key cut by one character.
    */
   add(secret: string, label = 'secret', opts: { shell?: string } = {}): void {
-    if (opts.shell && secret) this.shellForms.set(secret, opts.shell);
+    if (opts.shell && secret && this.shellForms.get(secret) !== opts.shell) {
+      this.shellForms.set(secret, opts.shell);
+      this.pieces.clear();
+    }
     if (!secret || this.labels.has(secret)) return;
     this.labels.set(secret, label);
     this.redacted.clear();
+    this.pieces.clear();
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
     const ending = endingKey(secret, secret.length);
@@ -418,7 +424,21 @@ export class SecretRegistry {
    * secret is not replaced by an expression that would expand to it unencoded
    * (curl.ts hands a query value to curl to encode instead).
    */
-  shellPieces(text: string, primaryKey: string): ShellPiece[] {
+  shellPieces(text: string, primaryKey: string): readonly ShellPiece[] {
+    // The same request's reproduce line is written again and again (a stability window's probes): remembered as redact() is.
+    const key = `${primaryKey}\n${text}`;
+    const remembered = this.pieces.get(key);
+    if (remembered !== undefined) return remembered;
+    const pieces = this.findPieces(text, primaryKey);
+    if (text.length <= REMEMBERED_TEXT_CHARS) {
+      if (this.pieces.size >= REMEMBERED_TEXTS) this.pieces.clear();
+      this.pieces.set(key, pieces);
+    }
+    return pieces;
+  }
+
+  /** shellPieces() without remembering. */
+  private findPieces(text: string, primaryKey: string): readonly ShellPiece[] {
     const found: { at: number; length: number; expr: string }[] = [];
     // Too short to stand for a secret: it would match by accident (the redactor leaves it too).
     const candidates = this.secretsIn(text, primaryKey).filter((c) => c.secret.length >= UNSEARCHABLE_BELOW);
