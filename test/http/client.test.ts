@@ -298,6 +298,26 @@ describe('HttpClient: what an answer reads as', () => {
     await expect(sent).rejects.toThrow(InterruptedError);
     expect(performance.now() - t0).toBeLessThan(2000);
   });
+
+  it('an interruption ends every request in flight on its signal, after others have come and gone; another signal’s go on', async () => {
+    const run = new AbortController();
+    const other = new AbortController();
+    const http = on({ timeoutMs: 10_000, signal: run.signal });
+    const elsewhere = on({ timeoutMs: 1500, signal: other.signal });
+    for (let i = 0; i < 3; i++) expect((await http.send({ label: 'before', method: 'GET', path: '/early-hints' })).status).toBe(200);
+    const t0 = performance.now();
+    const sent = [
+      http.send({ label: 'silent', method: 'GET', path: '/silent' }),
+      http.fork().send({ label: 'silent', method: 'GET', path: '/silent' }),
+      http.fork().send({ label: 'silent', method: 'GET', path: '/silent' }),
+    ];
+    const untouched = elsewhere.send({ label: 'silent', method: 'GET', path: '/silent' });
+    setTimeout(() => run.abort('SIGINT'), 50);
+    for (const s of sent) await expect(s).rejects.toThrow(InterruptedError);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // The request on the other signal was not interrupted: it ran into its own deadline.
+    await expect(untouched).rejects.toThrow(/sent no complete response headers within 1500 ms/);
+  });
 });
 
 /** A raw TCP server that answers every request 200 with keep-alive and keeps each connection's bytes, and whether the client closed it. */
