@@ -323,7 +323,8 @@ export class SecretRegistry {
     const redacted = this.replaceForms(text);
     if (text.length <= REMEMBERED_TEXT_CHARS) {
       if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
-      this.redacted.set(text, redacted);
+      const kept = ownCopy(text);
+      this.redacted.set(kept, redacted === text ? kept : ownCopy(redacted));
     }
     return redacted;
   }
@@ -432,7 +433,10 @@ export class SecretRegistry {
     const pieces = this.findPieces(text, primaryKey);
     if (text.length <= REMEMBERED_TEXT_CHARS) {
       if (this.pieces.size >= REMEMBERED_TEXTS) this.pieces.clear();
-      this.pieces.set(key, pieces);
+      this.pieces.set(
+        ownCopy(key),
+        pieces.map((p) => ('literal' in p ? { literal: ownCopy(p.literal) } : p)),
+      );
     }
     return pieces;
   }
@@ -495,6 +499,16 @@ export class SecretRegistry {
   leaks(text: string): boolean {
     return this.scanner.leaks(text);
   }
+}
+
+/**
+ * The same characters in a string of their own. A remembered text may be a
+ * cut of a much longer one (a body's first 2,048 characters, a piece of a
+ * line) that V8 keeps whole for as long as the cut lives; a copy keeps only
+ * itself (utf16le: every code unit as it is, lone surrogates included).
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('utf16le');
 }
 
 /** Whether `raw` from `at`, folded, and `folded` from `offset` hold the same WINDOW characters (a hash hit is only a candidate). */
