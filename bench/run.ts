@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { burstThroughput } from './burst-throughput.js';
+import { clientCpu } from './client-cpu.js';
 import { coldStart } from './cold-start.js';
 import { inventoryAudit } from './inventory-audit.js';
 import { rateLimitPrecision } from './rate-limit-precision.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   revocationAccuracy,
   rateLimitPrecision,
   coldStart,
+  clientCpu,
   scale,
   scale1000,
   reportsAtScale,

@@ -73,6 +73,10 @@ const WINDOW_POWER = (() => {
 })();
 /** A bit per hash prefix of this many bits says "some window may have this hash": most positions of a text stop there. */
 const BLOOM_BITS = 22;
+/** redact() remembers its answers for texts up to this long (an evidence body excerpt is 2048 characters)… */
+const REMEMBERED_TEXT_CHARS = 4096;
+/** …and for at most this many texts at once (then it starts again). */
+const REMEMBERED_TEXTS = 1024;
 
 /**
  * The rolling hash of `WINDOW` characters of `text` from `at`, read folded
@@ -256,6 +260,16 @@ export class SecretRegistry {
   onLearn(listener: (secret: string, label: string) => void): void {
     this.learned = listener;
   }
+  /**
+   * What redact() made of each text since a secret was last added. A run
+   * redacts the same texts over and over (the key's header in every
+   * exchange, a refusal's body, a reproduce line's URL): three calls in four
+   * of a 200-profile run. Only a new secret changes what a text redacts to,
+   * so add() forgets them all.
+   */
+  private readonly redacted = new Map<string, string>();
+  /** What shellPieces() made of each text (keyed by the profile's key and the text), forgotten as `redacted` is and when a secret gets another shell form. */
+  private readonly pieces = new Map<string, readonly ShellPiece[]>();
 
   /**
    * Registers a secret; `label` shows in redactions, e.g. "key", "canary".
@@ -263,10 +277,15 @@ export class SecretRegistry {
    * profile's key, e.g. `${KEY%?}` for the key cut by one character.
    */
   add(secret: string, label = 'secret', opts: { shell?: string } = {}): void {
-    if (opts.shell && secret) this.shellForms.set(secret, opts.shell);
+    if (opts.shell && secret && this.shellForms.get(secret) !== opts.shell) {
+      this.shellForms.set(secret, opts.shell);
+      this.pieces.clear();
+    }
     if (!secret || this.labels.has(secret)) return;
     this.labels.set(secret, label);
     this.learned?.(secret, label);
+    this.redacted.clear();
+    this.pieces.clear();
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
     const ending = endingKey(secret, secret.length);
@@ -317,6 +336,19 @@ export class SecretRegistry {
   /** Replaces every form of every registered secret (and every long enough run of one) with `[label sha256:…]`. */
   redact(text: string): string {
     if (this.forms.length === 0 || text.length < UNSEARCHABLE_BELOW) return text;
+    const remembered = this.redacted.get(text);
+    if (remembered !== undefined) return remembered;
+    const redacted = this.replaceForms(text);
+    if (text.length <= REMEMBERED_TEXT_CHARS) {
+      if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
+      const kept = ownCopy(text);
+      this.redacted.set(kept, redacted === text ? kept : ownCopy(redacted));
+    }
+    return redacted;
+  }
+
+  /** redact() without remembering: every form of every secret, and every long enough run of one, found and replaced. */
+  private replaceForms(text: string): string {
     // The text without its line breaks and the indentation after them (a
     // secret split over two lines is still one secret), and where each of
     // its characters came from. It is read folded (foldCode) character by
@@ -411,7 +443,24 @@ export class SecretRegistry {
    * secret is not replaced by an expression that would expand to it unencoded
    * (curl.ts hands a query value to curl to encode instead).
    */
-  shellPieces(text: string, primaryKey: string): ShellPiece[] {
+  shellPieces(text: string, primaryKey: string): readonly ShellPiece[] {
+    // The same request's reproduce line is written again and again (a stability window's probes): remembered as redact() is.
+    const key = `${primaryKey}\n${text}`;
+    const remembered = this.pieces.get(key);
+    if (remembered !== undefined) return remembered;
+    const pieces = this.findPieces(text, primaryKey);
+    if (text.length <= REMEMBERED_TEXT_CHARS) {
+      if (this.pieces.size >= REMEMBERED_TEXTS) this.pieces.clear();
+      this.pieces.set(
+        ownCopy(key),
+        pieces.map((p) => ('literal' in p ? { literal: ownCopy(p.literal) } : p)),
+      );
+    }
+    return pieces;
+  }
+
+  /** shellPieces() without remembering. */
+  private findPieces(text: string, primaryKey: string): readonly ShellPiece[] {
     const found: { at: number; length: number; expr: string }[] = [];
     // Too short to stand for a secret: it would match by accident (the redactor leaves it too).
     const candidates = this.secretsIn(text, primaryKey).filter((c) => c.secret.length >= UNSEARCHABLE_BELOW);
@@ -468,6 +517,16 @@ export class SecretRegistry {
   leaks(text: string): boolean {
     return this.scanner.leaks(text);
   }
+}
+
+/**
+ * The same characters in a string of their own. A remembered text may be a
+ * cut of a much longer one (a body's first 2,048 characters, a piece of a
+ * line) that V8 keeps whole for as long as the cut lives; a copy keeps only
+ * itself (utf16le: every code unit as it is, lone surrogates included).
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('utf16le');
 }
 
 /** Whether `raw` from `at`, folded, and `folded` from `offset` hold the same WINDOW characters (a hash hit is only a candidate). */

@@ -11,6 +11,16 @@
 // names, a repeated header as an array); a body longer than the cap is cut
 // there and the connection dropped (the rest is never read); abort() fails
 // the request with the reason given, at once or as soon as undici starts it.
+//
+// A request that asks for a fresh connection (`reset: true`, sent as
+// `connection: close`) is answered, then undici closes its socket by
+// destroying it with an InformationalError('reset'), and Node's stream
+// destroy reads that error's stack at once. Capturing and formatting that
+// stack (through llhttp's wasm frames) cost ~130 µs a probe, more than the
+// rest of the probe's request on loopback; the error is never shown to anyone
+// (undici drops it). So for the instant between the answer and that destroy,
+// errors are made without stack traces (undici's own response-error
+// interceptor does the same): see withoutStackTracesThisTick.
 import type { Dispatcher } from 'undici';
 import { decodeContent } from './content-encoding.js';
 
@@ -35,12 +45,15 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private truncated = false;
+  /** undici closes this request's connection right after the answer (see the file's comment). */
+  private readonly closesConnection: boolean;
 
   constructor(
     dispatcher: Dispatcher,
     options: Dispatcher.DispatchOptions,
     private readonly cap: number,
   ) {
+    this.closesConnection = options.reset === true;
     this.answer = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -88,6 +101,8 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    // undici makes the InformationalError('reset') that closes the connection right after this returns.
+    if (this.closesConnection) withoutStackTracesThisTick();
     this.finish();
   }
 
@@ -108,4 +123,22 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
       truncated: this.truncated || decoded?.truncated === true,
     });
   }
+}
+
+/**
+ * Errors made from now until the current tick's queue has run carry no stack
+ * trace (the message and code are kept); then Error.stackTraceLimit is what it
+ * was. Only undici's code runs in between: what is left of its parser's
+ * callback (the reset error and the socket's destroy) and the callbacks
+ * already queued, never a check's or the runner's (they run as microtasks,
+ * after the restore).
+ */
+function withoutStackTracesThisTick(): void {
+  // A restore is already queued this tick.
+  if (Error.stackTraceLimit === 0) return;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  process.nextTick(() => {
+    Error.stackTraceLimit = limit;
+  });
 }

@@ -400,8 +400,9 @@ export class HttpClient {
       timedOut = true;
       sent.abort(new Error('deadline'));
     }, this.options.timeoutMs);
-    const onOuterAbort = () => sent.abort(outerSignal?.reason instanceof Error ? outerSignal.reason : new Error('interrupted'));
-    outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
+    const stopWatching = outerSignal
+      ? whenAborted(outerSignal, () => sent.abort(outerSignal.reason instanceof Error ? outerSignal.reason : new Error('interrupted')))
+      : undefined;
     let answerHeaders: Record<string, string> | undefined;
     try {
       const res = await sent.answer;
@@ -433,7 +434,7 @@ export class HttpClient {
       throw new NoAnswerError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`, transient, mayHaveArrived);
     } finally {
       clearTimeout(timer);
-      outerSignal?.removeEventListener('abort', onOuterAbort);
+      stopWatching?.();
       slot?.release(answerHeaders);
     }
   }
@@ -530,6 +531,35 @@ function carriedSecret(cred: Credential, auth: AuthPlacement): string | undefine
   if (cred.kind === 'query') return cred.value;
   const scheme = 'header' in auth && auth.scheme ? `${auth.scheme} ` : '';
   return scheme && cred.value.startsWith(scheme) ? cred.value.slice(scheme.length) : cred.value;
+}
+
+/**
+ * What to call when a signal aborts, for each signal: one 'abort' listener
+ * per signal calls them all. A listener per request cost more than the rest
+ * of the request's bookkeeping: removing one walks the signal's list of
+ * listeners, and the run's interruption signal holds one for every request in
+ * flight in every profile.
+ */
+const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `onAbort` when `signal` aborts (in the order they were given), until the function it returns is called. */
+function whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
+  let callbacks = abortCallbacks.get(signal);
+  if (!callbacks) {
+    const all = new Set<() => void>();
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const callback of all) callback();
+      },
+      { once: true },
+    );
+    abortCallbacks.set(signal, all);
+    callbacks = all;
+  }
+  const registered = callbacks;
+  registered.add(onAbort);
+  return () => registered.delete(onAbort);
 }
 
 /** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */

@@ -16,11 +16,11 @@ export interface CurlInput {
   readonly primaryKey: string;
   readonly redact: (text: string) => string;
   /** Splits text into literal parts and the shell expressions that stand for secrets (SecretRegistry.shellPieces). */
-  readonly shellPieces?: (text: string, primaryKey: string) => ShellPiece[];
+  readonly shellPieces?: (text: string, primaryKey: string) => readonly ShellPiece[];
 }
 
 export function curlLine(input: CurlInput): string {
-  const pieces = (s: string): ShellPiece[] =>
+  const pieces = (s: string): readonly ShellPiece[] =>
     input.shellPieces
       ? input.shellPieces(s, input.primaryKey)
       : s.split(input.primaryKey).flatMap((part, i) => [...(i > 0 ? [{ expr: '${KEY}' }] : []), { literal: input.redact(part) }]);
@@ -51,10 +51,12 @@ export function curlLine(input: CurlInput): string {
  */
 function secretQueryParams(
   url: string,
-  pieces: (s: string) => ShellPiece[],
-): { url: string; moved: { name: string; value: ShellPiece[] }[] } {
+  pieces: (s: string) => readonly ShellPiece[],
+): { url: string; moved: { name: string; value: readonly ShellPiece[] }[] } {
+  // Most requests have no query: nothing to move, and no URL to parse.
+  if (!url.includes('?')) return { url, moved: [] };
   const u = new URL(url);
-  const moved: { name: string; value: ShellPiece[] }[] = [];
+  const moved: { name: string; value: readonly ShellPiece[] }[] = [];
   for (const name of new Set(u.searchParams.keys())) {
     const values = u.searchParams.getAll(name);
     if (values.length !== 1) continue;

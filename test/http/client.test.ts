@@ -4,6 +4,7 @@
 // all); the budget is enforced and counted; evidence carries chosen headers
 // and a curl line with ${KEY}, and no secret in any form.
 import { createHash, randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetExceededError, CheckError, InterruptedError } from '../../src/errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
@@ -296,5 +297,103 @@ describe('HttpClient: what an answer reads as', () => {
     setTimeout(() => run.abort('SIGINT'), 50);
     await expect(sent).rejects.toThrow(InterruptedError);
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('an interruption ends every request in flight on its signal, after others have come and gone; another signal’s go on', async () => {
+    const run = new AbortController();
+    const other = new AbortController();
+    const http = on({ timeoutMs: 10_000, signal: run.signal });
+    const elsewhere = on({ timeoutMs: 1500, signal: other.signal });
+    for (let i = 0; i < 3; i++) expect((await http.send({ label: 'before', method: 'GET', path: '/early-hints' })).status).toBe(200);
+    const t0 = performance.now();
+    const sent = [
+      http.send({ label: 'silent', method: 'GET', path: '/silent' }),
+      http.fork().send({ label: 'silent', method: 'GET', path: '/silent' }),
+      http.fork().send({ label: 'silent', method: 'GET', path: '/silent' }),
+    ];
+    const untouched = elsewhere.send({ label: 'silent', method: 'GET', path: '/silent' });
+    setTimeout(() => run.abort('SIGINT'), 50);
+    for (const s of sent) await expect(s).rejects.toThrow(InterruptedError);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // The request on the other signal was not interrupted: it ran into its own deadline.
+    await expect(untouched).rejects.toThrow(/sent no complete response headers within 1500 ms/);
+  });
+});
+
+/** A raw TCP server that answers every request 200 with keep-alive and keeps each connection's bytes, and whether the client closed it. */
+async function keepAliveServer() {
+  const connections: { bytes: string; answered: number; closedByClient: boolean }[] = [];
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    const conn = { bytes: '', answered: 0, closedByClient: false };
+    connections.push(conn);
+    sockets.add(socket);
+    socket.on('data', (chunk) => {
+      conn.bytes += chunk.toString('latin1');
+      // One answer per request head received (no bodies are sent here).
+      const heads = conn.bytes.split('\r\n\r\n').length - 1;
+      for (; conn.answered < heads; conn.answered++)
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}');
+    });
+    socket.on('end', () => {
+      conn.closedByClient = true;
+      socket.end();
+    });
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('HttpClient: a fresh connection', () => {
+  it('each freshConnection request asks to close, goes on a connection of its own and the client closes it, even when the server would keep it; the others share one', async () => {
+    const server = await keepAliveServer();
+    try {
+      const http = new HttpClient({
+        origin: server.origin,
+        auth: { header: 'Authorization', scheme: 'Bearer' },
+        primaryKey: KEY,
+        timeoutMs: 3000,
+        budget: new RequestBudget(100),
+        secrets: registry(),
+        dispatcher: createDispatcher(),
+      });
+      const limit = Error.stackTraceLimit;
+      for (let i = 0; i < 4; i++)
+        expect((await http.send({ label: 'fresh', method: 'GET', path: `/fresh/${i}`, freshConnection: true })).status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        // undici hands a connection back to its pool a moment after the answer: a request sent at once would open another.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect((await http.send({ label: 'reused', method: 'GET', path: `/reused/${i}` })).status).toBe(200);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const heads = server.connections.map((c) => c.bytes.split('\r\n\r\n').filter(Boolean));
+      expect(heads.map((h) => h.length)).toEqual([1, 1, 1, 1, 3]);
+      for (const [i, conn] of server.connections.slice(0, 4).entries()) {
+        expect(conn.bytes).toMatch(new RegExp(`^GET /fresh/${i} HTTP/1\\.1\r\n`));
+        expect(conn.bytes.match(/^connection: .*$/gim)).toEqual(['connection: close']);
+        expect(conn.closedByClient).toBe(true);
+      }
+      expect(server.connections[4]!.bytes.match(/^connection: .*$/gim)).toEqual([
+        'connection: keep-alive',
+        'connection: keep-alive',
+        'connection: keep-alive',
+      ]);
+      expect(server.connections[4]!.closedByClient).toBe(false);
+      // Whatever the client does to close a connection cheaply, errors made afterwards still carry their stack traces.
+      expect(Error.stackTraceLimit).toBe(limit);
+      expect(new Error('later').stack).toMatch(/\n\s+at /);
+      await http.dispatcher.close();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
 // it long enough to matter; the redactor removes the same forms, so what
 // keyprobe writes itself is clean. Nothing reported names the secret.
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LeakScanner } from '../../src/leaks/scanner.js';
 import { SecretRegistry } from '../../src/secrets.js';
@@ -120,6 +121,48 @@ describe('the redactor', () => {
     registry.add(plainKey(), 'key');
     const text = 'PASS  auth.valid-key-accepted — every allowed resource answered 200 (3 of 3); sha256:0a1b2c3d\n';
     expect(registry.redact(text)).toBe(text);
+  });
+
+  it('redacts a text it has redacted before anew once a secret in it is registered', () => {
+    const registry = new SecretRegistry();
+    registry.add(plainKey(), 'key');
+    const canary = plainKey();
+    const text = `{"error":"forbidden","key":"${canary}"}`;
+    // Redacted twice while the canary is unknown: nothing to replace.
+    expect(registry.redact(text)).toBe(text);
+    expect(registry.redact(text)).toBe(text);
+    registry.add(canary, 'canary');
+    expect(registry.redact(text)).toMatch(/^\{"error":"forbidden","key":"\[canary sha256:[0-9a-f]{8}\]"\}$/);
+    // A secret added again (another label, a shell form) changes nothing.
+    registry.add(canary, 'secret', { shell: '${CANARY}' });
+    expect(registry.redact(text)).toMatch(/\[canary sha256:[0-9a-f]{8}\]/);
+  });
+
+  it('redacts every text as a registry that never remembered anything would, whatever it redacted before each secret came', () => {
+    // A small alphabet, so that secrets share windows, contain one another and overlap; some shorter than a window.
+    const unit = fc.constantFrom('a', 'b', 'k', 'p', '_', 'x', '1', 'Q', '/', '+');
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit, minLength: 4, maxLength: 24 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.string({ unit, maxLength: 6 })), { minLength: 1, maxLength: 8 }),
+        (secrets, picks) => {
+          const texts = picks.map(([a, b, filler]) => {
+            const one = secrets[a % secrets.length]!;
+            const other = secrets[b % secrets.length]!;
+            return `${filler}${one}\n  ${filler}${[...other].reverse().join('')} ${other.toUpperCase()} ${Buffer.from(one).toString('base64')}`;
+          });
+          const remembering = new SecretRegistry();
+          for (const [i, secret] of secrets.entries()) {
+            for (const text of texts) remembering.redact(text);
+            remembering.add(secret, `s${i}`);
+            const fresh = new SecretRegistry();
+            for (const [j, earlier] of secrets.slice(0, i + 1).entries()) fresh.add(earlier, `s${j}`);
+            for (const text of texts) expect(remembering.redact(text)).toBe(fresh.redact(text));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('names a near miss as itself, not as part of the key', () => {

@@ -47,14 +47,24 @@ describe('SecretRegistry.shellPieces', () => {
           const reg = new SecretRegistry();
           const shellForms = new Map<string, string>();
           const key = secrets[0]!;
+          const text = picks.map((p) => `${secrets[p % secrets.length]}${p % 3 === 0 ? filler : ''}`).join(p0(picks));
+          // Split after every registration too: what shellPieces remembers of a text must follow each new secret and shell form.
+          const splitsAsPlain = () => expect(reg.shellPieces(text, key)).toEqual(plainShellPieces(reg, shellForms, text, key));
+          splitsAsPlain();
           if (registerKey) reg.add(key, 'key');
           secrets.slice(1).forEach((s, i) => {
             const shell = i === derived % secrets.length ? `\${KEY}${i}` : undefined;
             reg.add(s, 'canary', shell ? { shell } : {});
             if (shell && s) shellForms.set(s, shell);
+            splitsAsPlain();
           });
-          const text = picks.map((p) => `${secrets[p % secrets.length]}${p % 3 === 0 ? filler : ''}`).join(p0(picks));
-          expect(reg.shellPieces(text, key)).toEqual(plainShellPieces(reg, shellForms, text, key));
+          // A secret registered again with another shell form is written with that one.
+          const again = secrets[1 + (derived % Math.max(1, secrets.length - 1))];
+          if (again && again !== key) {
+            reg.add(again, 'canary', { shell: '${KEY}again' });
+            shellForms.set(again, '${KEY}again');
+          }
+          splitsAsPlain();
         },
       ),
       { numRuns: 200 },
