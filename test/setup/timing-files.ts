@@ -20,6 +20,8 @@ export const TIMING_WAITS = [
   'test/recipes/haproxy.test.ts',
   // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own. (17)
   'test/reliability/hostile-servers.test.ts',
+  // Verdict gaps: servers of its own, a rate burst's windows and a canary's expiry waited out.
+  'test/reliability/verdict-gaps.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
