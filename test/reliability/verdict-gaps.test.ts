@@ -59,4 +59,73 @@ describe('verdict gaps', () => {
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(AUTH_CHECKS.map((id) => [id, 'pass']));
     expect(run.code).toBe(EXIT.pass);
   });
+
+  // An expired canary served a little past its expiry, then answered 500 on
+  // every probe: no probe was throttled, yet the check said "throttled: could
+  // not judge" (as disabled-key did before 8a8b012).
+  it('an expired canary answered 500 after its expiry is error, in words that name the 500, not a throttle', async () => {
+    tmp = tempDir('keyprobe-gaps-');
+    const secret = newSecret();
+    const admin = newSecret('admin');
+    const canary = newSecret('canary');
+    let expiresAt = Number.POSITIVE_INFINITY;
+    let deleted = false;
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const json = (status: number, body: unknown) =>
+        void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url?.startsWith('/admin/')) {
+        if (auth !== `Bearer ${admin}`) return json(401, { error: 'unauthorized' });
+        if (req.method === 'POST' && req.url === '/admin/keys') {
+          let raw = '';
+          req.on('data', (c) => (raw += c));
+          req.on('end', () => {
+            expiresAt = Date.now() + Number((JSON.parse(raw) as { expiresInSeconds: number }).expiresInSeconds) * 1000;
+            json(201, { id: 'key_c1', secret: canary, expiresAt: new Date(expiresAt).toISOString() });
+          });
+          return;
+        }
+        if (req.method === 'DELETE') {
+          deleted = true;
+          return json(200, {});
+        }
+        return json(404, { error: 'not found' });
+      }
+      if (auth === `Bearer ${canary}` && !deleted) {
+        // Served a little past the expiry (a cache), then a server error on every probe.
+        if (Date.now() > expiresAt + 300) return json(500, { error: 'internal' });
+        return json(200, { agents: [] });
+      }
+      json(auth === `Bearer ${secret}` ? 200 : 401, auth === `Bearer ${secret}` ? { agents: [] } : { error: 'unauthorized' });
+    });
+    listeners.push(await listen(server));
+    const lifecycle = [
+      'lifecycle:',
+      '  adapter: http',
+      '  http:',
+      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
+      '    create: { method: POST, path: /admin/keys, body: { name: "{{name}}", expiresInSeconds: "{{expiresInSeconds}}" } }',
+      '    delete: DELETE /admin/keys/{{id}}',
+      '  maxRevocationWaitMs: 1500',
+    ].join('\n');
+    const run = await runKeyprobe(
+      tmp,
+      { origin: listeners[0]!.origin, budget: 1000, extra: lifecycle },
+      {
+        secret,
+        otherSecrets: [canary],
+        env: { KP_REL_ADMIN: admin },
+        checks: ['lifecycle.expired-key-rejected'],
+        profileEdit: (y) =>
+          y.replace('  owner: crm-platform-team@example.com', '  owner: crm-platform-team@example.com\n  scopes: [agents:read]'),
+      },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).not.toMatch(/throttled/);
+    expect(check.message).toMatch(/answered 500 Internal Server Error/);
+    expect(deleted).toBe(true);
+    expectNoSecrets([secret, canary, admin], run);
+  });
 });
