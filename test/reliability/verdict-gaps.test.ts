@@ -128,4 +128,41 @@ describe('verdict gaps', () => {
     expect(deleted).toBe(true);
     expectNoSecrets([secret, canary, admin], run);
   });
+
+  // A second key throttled before keyprobe sent anything with it (another
+  // client's traffic, a daily quota spent): after the key's burst it is
+  // throttled too, and the check failed the target's per-key limit as shared.
+  it('rate.per-key-isolation with a second key throttled before the burst is error, not a shared limit', async () => {
+    tmp = tempDir('keyprobe-gaps-');
+    const secret = newSecret();
+    const canary = newSecret('canary');
+    const buckets = new Map<string, { w: number; c: number }>();
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth === `Bearer ${canary}`)
+        return void res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"slow down"}');
+      if (auth !== `Bearer ${secret}` || req.url !== '/v1/agents')
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      const w = Math.floor(Date.now() / 1000);
+      const b = buckets.get(auth) ?? { w, c: 0 };
+      if (b.w !== w) Object.assign(b, { w, c: 0 });
+      buckets.set(auth, b);
+      if (++b.c > 20)
+        return void res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"slow down"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+    });
+    listeners.push(await listen(server));
+    const rateLimit = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
+    const run = await runKeyprobe(
+      tmp,
+      { origin: listeners[0]!.origin, budget: 1000, extra: rateLimit },
+      { secret, otherSecrets: [canary], checks: ['rate.per-key-isolation'] },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).toMatch(/not served before the burst \(429 Too Many Requests, throttled already\)/);
+    expect(run.code).toBe(EXIT.unverified);
+    expectNoSecrets([secret, canary], run);
+  });
 });
