@@ -165,4 +165,43 @@ describe('verdict gaps', () => {
     expect(run.code).toBe(EXIT.unverified);
     expectNoSecrets([secret, canary], run);
   });
+
+  // Contradicting hints. Retry-After is the wait the server asks for, and the
+  // IETF draft gives it precedence over RateLimit's t=, so neither is a failure
+  // (rate.recovers judges the recovery), but each is an advisory naming both
+  // figures: a 1 s limiter whose 429 asks for an hour (before: a silent pass),
+  // and a Retry-After of 1 next to t=3600 (an advisory already; kept so).
+  it.each([
+    ['Retry-After 3600 on a 1 s window', { 'retry-after': '3600' }, /Retry-After 3600 asks for 3600 s, 3600× the declared 1 s window/],
+    [
+      'Retry-After 1 with RateLimit t=3600',
+      { 'retry-after': '1', ratelimit: '"default";r=0;t=3600' },
+      /RateLimit t=3600 disagrees with Retry-After 1 \(Retry-After takes precedence\)/,
+    ],
+  ])('rate.limit-signalled: %s passes with an advisory naming both figures', async (_name, hints, advisory) => {
+    tmp = tempDir('keyprobe-gaps-');
+    const secret = newSecret();
+    let w = 0;
+    let c = 0;
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}` || req.url !== '/v1/agents')
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== w) [w, c] = [now, 0];
+      if (++c > 20) return void res.writeHead(429, { ...hints, 'content-type': 'application/json' }).end('{"error":"slow down"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+    });
+    listeners.push(await listen(server));
+    const rateLimit = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
+    const run = await runKeyprobe(
+      tmp,
+      { origin: listeners[0]!.origin, budget: 1000, extra: rateLimit },
+      { secret, checks: ['rate.limit-signalled'], signal: AbortSignal.timeout(30_000) },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('pass');
+    expect(check.advisories?.join(' ')).toMatch(advisory);
+    expectNoSecrets([secret], run);
+  });
 });
