@@ -106,6 +106,8 @@ export default defineCheck({
     if (switched.outcome === 'failed') return { verdict: 'error', message: `could not ${off} the ${who}: ${switched.reason}` };
     // Deleted by the check itself: cleanup has nothing left to delete.
     if (off === 'delete') subject.forgetDelete?.();
+    else
+      subject.refusedBeforeDelete?.('the canary was disabled before the delete, so it is refused whether or not the delete did anything');
     const t0 = switched.timing.returnedAt;
 
     // Poll until the first rejection (or until the wait runs out), then through the stability window.

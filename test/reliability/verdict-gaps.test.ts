@@ -126,6 +126,8 @@ describe('verdict gaps', () => {
     expect(check.message).not.toMatch(/throttled/);
     expect(check.message).toMatch(/answered 500 Internal Server Error/);
     expect(deleted).toBe(true);
+    // Refused after its expiry anyway: its delete cannot be verified by probing, and says so.
+    expect(run.result?.cleanup?.records[0]?.detail).toMatch(/^delete sent; not verifiable by probing: the canary was created to expire/);
     expectNoSecrets([secret, canary, admin], run);
   });
 
@@ -203,5 +205,75 @@ describe('verdict gaps', () => {
     expect(check.verdict, check.message).toBe('pass');
     expect(check.advisories?.join(' ')).toMatch(advisory);
     expectNoSecrets([secret], run);
+  });
+
+  // A management API whose delete answers 200 and does nothing. The created
+  // canary was disabled (or expired) first, so the cleanup's probe after the
+  // delete was refused anyway, and the delete was reported "refused: … →
+  // 401": verified by a probe that proves nothing.
+  it('the delete of a disabled created canary is said to be not verifiable by probing, never verified by a refusal', async () => {
+    tmp = tempDir('keyprobe-gaps-');
+    const secret = newSecret();
+    const admin = newSecret('admin');
+    const canary = newSecret('canary');
+    let canaryEnabled = true;
+    let deletes = 0;
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const json = (status: number, body: unknown) =>
+        void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url?.startsWith('/admin/')) {
+        if (auth !== `Bearer ${admin}`) return json(401, { error: 'unauthorized' });
+        if (req.method === 'POST' && req.url === '/admin/keys') return json(201, { id: 'key_c1', secret: canary });
+        const m = /^\/admin\/keys\/key_c1\/(disable|enable)$/.exec(req.url);
+        if (m) {
+          canaryEnabled = m[1] === 'enable';
+          return json(200, {});
+        }
+        if (req.method === 'DELETE') {
+          deletes++; // and nothing else: the canary stays
+          return json(200, {});
+        }
+        return json(404, { error: 'not found' });
+      }
+      const ok = auth === `Bearer ${secret}` || (auth === `Bearer ${canary}` && canaryEnabled);
+      json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
+    });
+    listeners.push(await listen(server));
+    const lifecycle = [
+      'lifecycle:',
+      '  adapter: http',
+      '  http:',
+      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
+      '    create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
+      '    disable: POST /admin/keys/{{id}}/disable',
+      '    enable: POST /admin/keys/{{id}}/enable',
+      '    delete: DELETE /admin/keys/{{id}}',
+      '  maxRevocationWaitMs: 1500',
+      '  stabilityWindowMs: 200',
+    ].join('\n');
+    const run = await runKeyprobe(
+      tmp,
+      { origin: listeners[0]!.origin, budget: 1000, extra: lifecycle },
+      {
+        secret,
+        otherSecrets: [canary],
+        env: { KP_REL_ADMIN: admin },
+        checks: ['lifecycle.disabled-key-rejected'],
+        profileEdit: (y) =>
+          y
+            // No declared canary: the check creates one.
+            .replace('canary:\n  secret: ${env:KP_REL_CANARY}\n', '')
+            .replace('  owner: crm-platform-team@example.com', '  owner: crm-platform-team@example.com\n  scopes: [agents:read]'),
+      },
+    );
+    expectNoCrash(run);
+    expect(deletes).toBe(1);
+    const records = run.result?.cleanup?.records ?? [];
+    expect(records.map((r) => [r.subject, r.action])).toEqual([['created canary', 'delete']]);
+    expect(records[0]!.detail).toMatch(/^delete sent; not verifiable by probing: the canary was disabled before the delete/);
+    // The run's notes (HTML report, results.json) say so too.
+    expect(run.result?.profiles[0]?.notes.join('\n')).toMatch(/cleanup: delete created canary .*: delete sent; not verifiable by probing/);
+    expectNoSecrets([secret, canary, admin], run);
   });
 });
