@@ -11,8 +11,9 @@
 // - the refusal's raw body fails when it contains that body (equal to it, or
 //   wrapped in an error envelope).
 // The valid key's answer is asked for only when a refusal's body is long
-// enough to hold such data, once per resource per check (or taken from a
-// control the check sent anyway). A body with per-request values (a
+// enough to hold such data, once per resource per check, and only with a safe
+// method (GET, HEAD: a POST would repeat its action), or taken from a control
+// the check sent anyway. A body with per-request values (a
 // timestamp, a request id) is not caught: no false alarm, a known gap.
 import { CheckError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
@@ -21,6 +22,7 @@ import { isSuccess, statusText } from './describe.js';
 
 /** Fewest characters (trimmed) a served body needs before it counts as data. */
 export const MIN_DATA_CHARS = 16;
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 interface Resource {
   readonly method: string;
@@ -45,6 +47,8 @@ export function dataInRefusal(ctx: CheckContext, known?: { resource: Resource; r
     const key = keyOf(resource);
     let control = served.get(key);
     if (!control) {
+      // Only a safe method is sent again with the valid key: a POST would repeat its action (an agent call).
+      if (!SAFE_METHODS.has(resource.method.toUpperCase())) return undefined;
       control = validKeyAnswer(ctx, resource);
       served.set(key, control);
     }
