@@ -12,6 +12,7 @@ import { defineCheck } from './check.js';
 import { presentAs, probeResource, rejectionStatuses, alsoAcceptParam } from './credentials.js';
 import { describeExpected } from './describe.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
+import { dataInRefusal } from './served-data.js';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -47,6 +48,7 @@ export default defineCheck({
     const probe = await deriveAndJudge(
       ctx,
       variants.map((v) => ({ name: v.label, resource, credential: v.credential, refusal: accepted, path: ['target', 'auth'] })),
+      { dataInRefusal: dataInRefusal(ctx) },
     );
     return reverseOutcome(probe, {
       expected: `${describeExpected(accepted)} for every invalid credential on ${resource.method} ${resource.path}`,

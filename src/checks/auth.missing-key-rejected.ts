@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { defineCheck } from './check.js';
 import { describeExpected, statusText } from './describe.js';
+import { dataInRefusal } from './served-data.js';
 import { type Answer, deriveAndJudge, outageOnItsResource, reverseOutcome } from './reverse-probe.js';
 
 export default defineCheck({
@@ -45,6 +46,7 @@ export default defineCheck({
       })),
       {
         outage: outageOnItsResource(ctx),
+        dataInRefusal: dataInRefusal(ctx),
         problem: (_r, res, answer) =>
           `answered ${statusText(res.status)}${answer === 'served' ? ' — the resource is served without any key' : answer === 'server error' ? ' — a server error instead of a refusal' : ''}`,
         failure: (r, problems) => `${r.name} ${problems.join('; ')}`,

@@ -6,6 +6,7 @@ import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
 import { presentAs, probeResource, rejectionStatuses, alsoAcceptParam } from './credentials.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
+import { dataInRefusal } from './served-data.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 
 export interface NearMiss {
@@ -61,7 +62,13 @@ export default defineCheck({
         refusal: accepted,
         path: ['key', 'secret'],
       })),
-      { outage: false, stopAtError: true, error: (_r, why) => why },
+      {
+        outage: false,
+        stopAtError: true,
+        error: (_r, why) => why,
+        // The control above is the valid key's answer: no second request to compare refusal bodies with.
+        dataInRefusal: dataInRefusal(ctx, { resource, response: control }),
+      },
     );
     return reverseOutcome(probe, {
       expected: `${describeExpected(accepted)} for every near miss of the key`,

@@ -33,6 +33,8 @@ export interface SubjectKey {
   readonly offSwitch?: OffSwitch;
   /** A created canary's registered delete, dropped once the check itself deleted the canary. */
   readonly forgetDelete?: () => void;
+  /** Says the created canary is refused now (disabled), so its delete cannot be verified by probing it. */
+  readonly refusedBeforeDelete?: (why: string) => void;
   /** What the create answered besides the secret (see CreatedFields); empty when the adapter tells nothing. */
   readonly createdFields?: Readonly<Record<string, unknown>>;
 }
@@ -157,7 +159,12 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
     });
     return error(`the canary ${describeKey(ref)} was created but its id was not returned, so keyprobe cannot delete it: delete it by hand`);
   }
-  const forgetDelete = registerDelete(d, ref, value.secret);
+  // An expiring canary is refused after its expiry whether or not its delete did anything.
+  let refused =
+    opts.expiresInSeconds !== undefined
+      ? `the canary was created to expire after ${opts.expiresInSeconds} s, so it is refused whether or not the delete did anything`
+      : undefined;
+  const forgetDelete = registerDelete(d, ref, value.secret, () => refused);
   // A canary without the scopes asked for would make every later probe mean something else.
   const granted = value.fields?.scopes;
   if (Array.isArray(granted)) {
@@ -169,20 +176,31 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
   }
   return {
     ok: true,
-    key: { kind: 'created canary', ref, secret: value.secret, forgetDelete, ...(value.fields ? { createdFields: value.fields } : {}) },
+    key: {
+      kind: 'created canary',
+      ref,
+      secret: value.secret,
+      forgetDelete,
+      refusedBeforeDelete: (why) => {
+        refused = why;
+      },
+      ...(value.fields ? { createdFields: value.fields } : {}),
+    },
   };
 }
 
 /**
  * Schedules the delete of a created canary; returns a function that cancels it
  * (the check deleted the key itself). Without the secret (a create that
- * failed but left a key behind) the delete cannot be verified by a probe.
+ * failed but left a key behind), or once `unprobeable` says why (the canary
+ * is refused anyway), the delete cannot be verified by a probe.
  */
-export function registerDelete(d: CanaryDeps, ref: KeyRef, secret?: string) {
+export function registerDelete(d: CanaryDeps, ref: KeyRef, secret?: string, unprobeable?: () => string | undefined) {
   const adapter = d.adapter!;
   return d.cleanup.add({
     label: `delete created canary ${describeKey(ref)}`,
     restores: canaryRestoration(ref, secret),
+    ...(unprobeable ? { unprobeable } : {}),
     run: async (timeoutMs) => {
       const r = await adapter.forCleanup(timeoutMs).delete(ref);
       if (r.outcome !== 'done') throw new Error(r.reason);

@@ -17,14 +17,14 @@
 // have come in time (the probes in between were throttled or held up by
 // pacing), so that is `error`. Counts in messages are of judged probes.
 import { z } from 'zod';
-import { maxRevocationWait, type Profile } from '../config/profile-schema.js';
+import { maxRevocationWait } from '../config/profile-schema.js';
 import { keyToDisable } from './canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck, type OutcomeFinding } from './check.js';
 import { duration, statusText } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
-import { budgetTooSmallToUndo, classify, lifecycleProbe, probeSettled } from './key-probe.js';
-import { refusedLate, watchForRefusal } from './refusal-watch.js';
+import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
+import { otherAnswers, refusedLate, watchForRefusal } from './refusal-watch.js';
 
 export default defineCheck({
   id: 'lifecycle.disabled-key-rejected',
@@ -106,6 +106,8 @@ export default defineCheck({
     if (switched.outcome === 'failed') return { verdict: 'error', message: `could not ${off} the ${who}: ${switched.reason}` };
     // Deleted by the check itself: cleanup has nothing left to delete.
     if (off === 'delete') subject.forgetDelete?.();
+    else
+      subject.refusedBeforeDelete?.('the canary was disabled before the delete, so it is refused whether or not the delete did anything');
     const t0 = switched.timing.returnedAt;
 
     // Poll until the first rejection (or until the wait runs out), then through the stability window.
@@ -262,20 +264,4 @@ function budgetError(points: readonly ProbePoint[], acceptedAfterDisable: number
     message: `the request budget ran out after ${points.length} probes (${acceptedAfterDisable} accepted after the disable); raise target.budget to measure revocation`,
     measurements: { probes: points.length, acceptedAfterDisable },
   };
-}
-
-/** The probes after the off switch answered neither accepted nor refused nor throttled, in words: "300 of 301 probes answered 500 Internal Server Error". */
-function otherAnswers(profile: Profile, points: readonly ProbePoint[]): string | undefined {
-  const expect = lifecycleProbe(profile).expect;
-  const counts = new Map<string, number>();
-  for (const p of points) {
-    if (p.accepted) continue;
-    const what = p.status === undefined ? 'no answer' : classify(profile, p.status, expect) === 'other' ? statusText(p.status) : undefined;
-    if (what) counts.set(what, (counts.get(what) ?? 0) + 1);
-  }
-  if (counts.size === 0) return undefined;
-  const parts = [...counts]
-    .sort((a, b) => b[1] - a[1])
-    .map(([what, n]) => `${n} ${what === 'no answer' ? 'got no answer' : `answered ${what}`}`);
-  return `of ${points.length} probes, ${parts.join(', ')}`;
 }

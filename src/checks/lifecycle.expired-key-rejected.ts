@@ -19,7 +19,7 @@ import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
 import { expiredKeyOrCanary } from './requirements.js';
-import { refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
+import { otherAnswers, refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
 
 /** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
 interface KnownExpiry {
@@ -209,7 +209,15 @@ export default defineCheck({
     }
     if (watch.accepted === 0)
       return { verdict: 'error', message: `the expired canary got no clear answer: ${describe(watch.last)}`, measurements };
-    // Never refused, but served only early on and throttled since: not proven to outlive the allowed lag.
+    // Never refused, but served only early on and not judged since: not proven to outlive the allowed lag.
+    // Where no probe was throttled, name what the probes answered (a 500, a 404), not a throttle.
+    const neither = watch.throttled === 0 ? otherAnswers(ctx.profile, watch.points) : undefined;
+    if (watch.lastAcceptedMs! <= allowedMs && neither)
+      return {
+        verdict: 'error',
+        message: `could not judge: the expired canary was last accepted ${duration(Math.max(0, watch.lastAcceptedMs!))} after its expiry and never refused; ${neither}, neither an acceptance nor a refusal (rejection.statuses: ${ctx.profile.rejection.statuses.join(', ')})`,
+        measurements,
+      };
     if (watch.lastAcceptedMs! <= allowedMs)
       return {
         verdict: 'error',

@@ -17,6 +17,9 @@ import { statusText } from './describe.js';
 import { budgetLeft } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
 
+/** A Retry-After of at least this many declared windows is an advisory (it names both figures). */
+const RETRY_AFTER_FAR_BEYOND = 10;
+
 export default defineCheck({
   id: 'rate.limit-signalled',
   title: 'A throttled answer is a 429 with Retry-After and consistent rate-limit headers',
@@ -84,6 +87,14 @@ export default defineCheck({
     if (signals.retryAfter) {
       measurements.retryAfter = signals.retryAfter.raw;
       measurements.retryAfterForm = signals.retryAfter.form;
+      // Not a failure: Retry-After is the wait the server asks for, and it may ask for more than the
+      // window (a penalty box, a longer quota); rate.recovers judges whether calls come back after it.
+      // But a client that obeys one far beyond the limit's window stalls for nothing: say so.
+      const farBeyond = signals.retryAfter.seconds >= RETRY_AFTER_FAR_BEYOND * spec.windowSeconds;
+      if (farBeyond)
+        advisories.push(
+          `Retry-After ${signals.retryAfter.raw} asks for ${Math.round(signals.retryAfter.seconds)} s, ${Math.floor(signals.retryAfter.seconds / spec.windowSeconds)}× the declared ${spec.windowSeconds} s window (rateLimit.windowSeconds): a client that obeys it waits far longer than this limit needs`,
+        );
     } else {
       const why =
         res.headers['retry-after'] !== undefined

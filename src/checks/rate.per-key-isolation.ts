@@ -21,7 +21,7 @@ export default defineCheck({
   id: 'rate.per-key-isolation',
   title: 'One throttled key does not throttle another',
   description:
-    'Throttles the key with a burst, then sends three calls at once with a second key from the same client: all must be served (a shared or per-IP bucket fails, a continuously refilling one too), and the first key must still be throttled.',
+    'Checks that a second key from the same client is served, throttles the key with a burst, then sends three calls at once with the second key: all must be served (a shared or per-IP bucket fails, a continuously refilling one too), and the first key must still be throttled. A second key not served before the burst is an error, not a fail.',
   severity: 'high',
   practice: 'Reverse validation',
   destructive: false,
@@ -35,6 +35,21 @@ export default defineCheck({
     const acquired = await secondKey({ profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup });
     if (!acquired.ok) return { verdict: acquired.verdict, message: acquired.reason };
     const other = acquired.key;
+
+    // A baseline: the second key must be served before the burst, or a throttled (or
+    // refused) answer after it would blame the key's burst for what was there before
+    // (a second key throttled elsewhere, or refused with the throttle's own status, Tyk's 403).
+    const before = await probeKey(ctx, other.secret, {
+      label: `${other.kind} before the burst`,
+      resource: spec.probe,
+      throttle: 'observe',
+    });
+    if (before.kind !== 'accepted')
+      return {
+        verdict: 'error',
+        message: `the ${other.kind} was not served before the burst (${before.status !== undefined ? `${statusText(before.status)}${before.kind === 'throttled' ? ', throttled already' : ''}` : before.error}), so isolation cannot be judged: a second key must work before the key is throttled`,
+        measurements: { secondKey: other.kind, secondKeyBeforeBurst: before.status ?? 'no answer' },
+      };
 
     // Inconclusive when the key's window reset before it was checked again (the
     // throttle came late in its window on a slow machine): once more on a fresh window.

@@ -17,10 +17,11 @@
 // connection (another node may still honour the key), and counts every
 // acceptance as a flap. This is the one poll-until-refused loop of the
 // lifecycle checks (disabled, expired, rotated).
+import type { Profile } from '../config/profile-schema.js';
 import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
-import { duration } from './describe.js';
-import { budgetLeft, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
+import { duration, statusText } from './describe.js';
+import { budgetLeft, classify, lifecycleProbe, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
 
 export interface WatchOptions {
   /** performance.now() the lag counts from (the moment the disable or delete returned, or the expiry). */
@@ -165,4 +166,20 @@ async function stabilityWindow(
 /** The measured lag, as a reviewer reads it: "the canary was refused 37.1 s after the delete; budget 1 s". */
 export function refusedLate(subject: string, lagMs: number, after: string, budgetMs: number): string {
   return `${subject} was refused ${duration(lagMs)} after ${after}; budget ${duration(budgetMs)}`;
+}
+
+/** The probes of a watch that answered neither accepted nor refused nor throttled, in words: "of 301 probes, 300 answered 500 Internal Server Error". */
+export function otherAnswers(profile: Profile, points: readonly ProbePoint[]): string | undefined {
+  const expect = lifecycleProbe(profile).expect;
+  const counts = new Map<string, number>();
+  for (const p of points) {
+    if (p.accepted) continue;
+    const what = p.status === undefined ? 'no answer' : classify(profile, p.status, expect) === 'other' ? statusText(p.status) : undefined;
+    if (what) counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  if (counts.size === 0) return undefined;
+  const parts = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([what, n]) => `${n} ${what === 'no answer' ? 'got no answer' : `answered ${what}`}`);
+  return `of ${points.length} probes, ${parts.join(', ')}`;
 }

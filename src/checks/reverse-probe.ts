@@ -15,6 +15,7 @@ import { CheckError } from '../errors.js';
 import type { CheckContext, CheckOutcome, OutcomeFinding } from './check.js';
 import { probeResource, refusalProblem } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
+import type { DataInRefusal } from './served-data.js';
 import { isServerError, targetFailsForValidKeyToo } from './server-errors.js';
 
 interface Resource {
@@ -62,6 +63,8 @@ export interface ReverseRules<R extends ReverseRequest> {
   problem?(request: R, response: HttpResponse, answer: Exclude<Answer, 'refused'>): string;
   /** More problems found on any answer (judged on the raw body, e.g. a leaked key). */
   inspect?(request: R, response: HttpResponse): readonly string[];
+  /** A refusal whose body holds the resource's data as the valid key is served it (src/checks/served-data.ts). */
+  readonly dataInRefusal?: DataInRefusal;
   /** Words for a refusal, collected (with `judgeServed`'s passes) into `passes`, in order. */
   refused?(request: R, response: HttpResponse): string;
   /** An advisory for a refusal that is accepted but short of the standard. */
@@ -154,6 +157,10 @@ export async function deriveAndJudge<R extends ReverseRequest>(
             : (refusalProblem(response.status, request.refusal) ?? '')),
       );
     problems.push(...(rules.inspect?.(request, response) ?? []));
+    if (answer === 'refused' && rules.dataInRefusal) {
+      const leak = await rules.dataInRefusal(resource, response);
+      if (leak) problems.push(`refused with ${statusText(response.status)}, but ${leak}`);
+    }
     if (answer === 'refused') {
       const advisory = rules.advise?.(request, response);
       if (advisory) advisories.add(advisory);

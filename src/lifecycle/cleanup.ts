@@ -22,6 +22,12 @@ export interface Restoration {
 export interface CleanupTask {
   readonly label: string;
   readonly restores?: Restoration;
+  /**
+   * Why probing the key cannot show that this task held, asked once it ran: a
+   * canary disabled or expired before its delete is refused whether or not the
+   * delete did anything. Undefined: probe as usual.
+   */
+  unprobeable?(): string | undefined;
   /** Gets the time it may take; throws (saying why) on failure. */
   run(timeoutMs: number): Promise<void>;
 }
@@ -35,7 +41,7 @@ export type RestorationVerifier = (
 export interface CleanupOutcome {
   readonly label: string;
   readonly restores?: Restoration;
-  /** verified: done and seen to hold · done: done, nothing to verify it with · unverified: done but not seen to hold · failed: not done. */
+  /** verified: done and seen to hold · done: done, nothing to verify it with (no secret, or a key refused anyway) · unverified: done but not seen to hold · failed: not done. */
   readonly outcome: 'verified' | 'done' | 'unverified' | 'failed';
   readonly detail: string;
 }
@@ -85,6 +91,12 @@ export class CleanupRegistry {
         continue;
       }
       const { restores } = task;
+      const unprobeable = restores && verify ? task.unprobeable?.() : undefined;
+      if (unprobeable) {
+        // Never "verified": a refusal after the action would prove nothing.
+        outcomes.push({ ...base, outcome: 'done', detail: `${restores!.action} sent; not verifiable by probing: ${unprobeable}` });
+        continue;
+      }
       const secret = restores?.secret;
       if (!restores || !verify || secret === undefined) {
         const unprobed = restores && verify ? "done; not probed (keyprobe never learnt the key's secret)" : 'done';

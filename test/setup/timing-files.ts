@@ -22,6 +22,8 @@ export const TIMING_WAITS = [
   'test/reliability/hostile-servers.test.ts',
   // A big run on worker threads against a single-threaded one: rate windows and revocation windows, twice. (18)
   'test/runner/sharded-run.test.ts',
+  // Verdict gaps: servers of its own, a rate burst's windows and a canary's expiry waited out.
+  'test/reliability/verdict-gaps.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
