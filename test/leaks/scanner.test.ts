@@ -104,7 +104,8 @@ describe('the redactor', () => {
       const secret = make();
       const registry = new SecretRegistry();
       registry.add(secret, 'key');
-      for (const form of ECHO_FORMS.filter((f) => f.redacted)) {
+      // A spelled-out key is redacted whole only when it is made of what API keys are made of (EchoForm.spelledOut).
+      for (const form of ECHO_FORMS.filter((f) => f.redacted && !(f.spelledOut && kind !== 'a plain key'))) {
         it(`removes it ${form.name}`, () => {
           const redacted = registry.redact(`before ${form.make(secret)} after`);
           expect(redacted).toMatch(/^before .*\[key sha256:[0-9a-f]{8}\].* after$/s);
