@@ -39,7 +39,7 @@
 //   publish scan), not to its redactor (the workers redact).
 import { LeakScanner } from './leaks/scanner.js';
 import { fingerprint, sha256Hex } from './fingerprint.js';
-import { leakFragmentLength, UNSEARCHABLE_BELOW } from './secret-policy.js';
+import { leakFragmentLength, SHORT_SECRET_FLOOR, UNSEARCHABLE_BELOW } from './secret-policy.js';
 
 export { fingerprint } from './fingerprint.js';
 
@@ -206,14 +206,86 @@ export function secretForms(secret: string): { text: string; min: number }[] {
   ];
   // Base64 at each of the three byte alignments, so it is found inside a larger
   // blob such as `Basic base64(user:secret)`: the characters touched by the
-  // bytes around the secret are left out.
-  for (let pad = 0; pad < 3; pad++) {
-    const b64 = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
-    const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
-    const core = b64.replace(/=+$/, '').slice(start, -2 || undefined);
-    if (core.length >= WINDOW) forms.push(runs(core, 4 / 3));
-  }
+  // bytes around the secret are left out. The same for its UTF-16 text (either
+  // byte order), where each character is two bytes.
+  const utf16 = Buffer.from(secret, 'utf16le');
+  for (const [encoded, scale] of [
+    [bytes, 4 / 3],
+    [utf16, 8 / 3],
+    [Buffer.from(utf16).swap16(), 8 / 3],
+  ] as const)
+    for (let pad = 0; pad < 3; pad++) {
+      const b64 = Buffer.concat([Buffer.alloc(pad), encoded]).toString('base64');
+      const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
+      const core = b64.replace(/=+$/, '').slice(start, -2 || undefined);
+      if (core.length >= WINDOW) forms.push(runs(core, scale));
+    }
+  forms.push(...moreSecretForms(secret, runs, whole));
   return forms;
+}
+
+/**
+ * Forms a red-team review found servers echo (2026-11-30): rot13, the secret
+ * without its separators (what a spelled-out echo, `k p _ l…`, reads as once
+ * redactDecodedRuns removes them), base64 of its base64.
+ */
+function moreSecretForms(
+  secret: string,
+  runs: (text: string) => { text: string; min: number },
+  whole: (text: string) => { text: string; min: number },
+): { text: string; min: number }[] {
+  const forms = [runs(rot13(secret))];
+  const compacted = withoutSeparators(secret);
+  // Shorter, it would be a few letters any text may hold (the leak scanner does not look for it either).
+  if (compacted !== secret && compacted.length >= SHORT_SECRET_FLOOR) forms.push(runs(compacted));
+  forms.push(whole(Buffer.from(Buffer.from(secret).toString('base64')).toString('base64').replace(/=+$/, '')));
+  return forms;
+}
+
+function rot13(text: string): string {
+  return text.replace(/[A-Za-z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
+/**
+ * Where an echo is spelled out or escaped byte by byte, no list of forms has
+ * it: such a run is decoded, and where what it decodes to holds a secret
+ * (redact finds a form of one in it), the whole run is replaced. A spelled-out
+ * run is read with its separators removed, and the secret is listed that way
+ * too (moreSecretForms): an underscore of the key and a space between its
+ * letters read alike.
+ */
+const DECODED_RUNS: readonly { readonly run: RegExp; readonly decode: (run: string) => string }[] = [
+  {
+    // Groups of 1-4 characters joined by spaces, dashes, dots, colons, underscores or commas: `k p _ l`, `kp_l-ive_`.
+    run: /(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{1,4}[ .,:_-]{1,5}){2,}[A-Za-z0-9+/]{1,4}(?![A-Za-z0-9+/])/g,
+    decode: withoutSeparators,
+  },
+  // C-style octal escapes, `\153\160`, or, in a JSON string, `\\153\\160`.
+  { run: /(?:\\{1,2}[0-7]{1,3}){4,}/g, decode: (run) => bytesOf(run.split(/\\+/).slice(1), 8) },
+  // `\\u006b` escaped again, as a JSON string holding a JSON-escaped echo writes it (or more times).
+  {
+    run: /(?:\\{2,}u[0-9a-fA-F]{4}){4,}/g,
+    decode: (run) =>
+      String.fromCharCode(
+        ...run
+          .split(/\\+u/)
+          .slice(1)
+          .map((hex) => Number.parseInt(hex, 16)),
+      ),
+  },
+  // Quoted-printable, `=6B=70`.
+  { run: /(?:=[0-9A-Fa-f]{2}){4,}/g, decode: (run) => bytesOf(run.split('=').slice(1), 16) },
+];
+
+function withoutSeparators(text: string): string {
+  return text.replace(/[ .,:_-]/g, '');
+}
+
+function bytesOf(codes: string[], radix: number): string {
+  return Buffer.from(codes.map((code) => Number.parseInt(code, radix) & 0xff)).toString('utf8');
 }
 
 /** Text split into literal parts and shell expressions that stand for secrets, for a line a reviewer can run. */
@@ -349,6 +421,8 @@ export class SecretRegistry {
 
   /** redact() without remembering: every form of every secret, and every long enough run of one, found and replaced. */
   private replaceForms(text: string): string {
+    const decodedRuns = this.redactDecodedRuns(text);
+    if (decodedRuns !== text) return this.redact(decodedRuns);
     // The text without its line breaks and the indentation after them (a
     // secret split over two lines is still one secret), and where each of
     // its characters came from. It is read folded (foldCode) character by
@@ -419,6 +493,19 @@ export class SecretRegistry {
     }
     if (spans.length === 0) return text;
     return replaceSpans(text, spans, this.replacements);
+  }
+
+  /** The text with every run of DECODED_RUNS that decodes to a form of a secret replaced as a whole, by that secret's `[label sha256:…]`. */
+  private redactDecodedRuns(text: string): string {
+    let out = text;
+    for (const { run, decode } of DECODED_RUNS)
+      out = out.replace(run, (found) => {
+        const decoded = decode(found);
+        if (decoded.length < SHORT_SECRET_FLOOR) return found;
+        const redacted = this.redact(decoded);
+        return redacted === decoded ? found : (this.replacements.find((r) => redacted.includes(r)) ?? found);
+      });
+    return out;
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */

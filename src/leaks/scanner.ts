@@ -12,7 +12,16 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { fingerprint, sha256Hex } from '../fingerprint.js';
 import { leakFragmentLength, UNSEARCHABLE_BELOW } from '../secret-policy.js';
-import { base64Decoded, decodeLayers, hexDecoded } from './views.js';
+import {
+  base64Decoded,
+  base64Views,
+  byteEscapesDecoded,
+  decodeLayers,
+  hexDecoded,
+  SHORTEST_COMPACTED,
+  separatorsRemoved,
+  withoutSeparators,
+} from './views.js';
 
 /** One secret found in one text, named by fingerprint and the form it had; never the secret. */
 export interface LeakFinding {
@@ -67,7 +76,8 @@ export function mergeChunkFindings(perChunk: readonly (readonly LeakFinding[])[]
   return all.filter((f) => f.whole || !whole.has(`${f.fingerprint}\n${f.form.replace(/, \d+ of \d+ characters$/, '')}`));
 }
 
-type Kind = 'secret' | 'reversed' | 'sha256';
+/** `compacted`: the secret without its separators (`_`, `-`…), looked for only where the text spelled something out (SPELLED_OUT_VIEW). */
+type Kind = 'secret' | 'reversed' | 'rot13' | 'compacted' | 'sha256';
 
 interface Pattern {
   /** Case-folded (ASCII) text. */
@@ -99,10 +109,22 @@ const VIEW_LABELS = [
   'decoded from URL form encoding',
   'base64',
   'hex',
+  'base64 of base64',
+  'base64 of UTF-16 text',
+  'spelled out with separators (spaces, dashes, dots, colons, underscores, commas)',
+  'decoded from octal escapes or quoted-printable',
 ] as const;
+const SPELLED_OUT_VIEW = VIEW_LABELS.indexOf('spelled out with separators (spaces, dashes, dots, colons, underscores, commas)');
 
 function fold(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+function rot13(s: string): string {
+  return s.replace(/[A-Za-z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
 }
 
 function foldText(s: string): string {
@@ -154,6 +176,18 @@ export class LeakScanner {
     const reversed = [...secret].reverse().join('');
     this.addPattern({ folded: foldText(secret), exact: secret, secret: index, kind: 'secret', min });
     if (reversed !== secret) this.addPattern({ folded: foldText(reversed), exact: reversed, secret: index, kind: 'reversed', min });
+    // A rot13 echo is one more pattern (like the reversed one), not one more view of every text.
+    const rotated = rot13(secret);
+    if (rotated !== secret) this.addPattern({ folded: foldText(rotated), exact: rotated, secret: index, kind: 'rot13', min });
+    const compacted = withoutSeparators(secret);
+    if (compacted !== secret && compacted.length >= SHORTEST_COMPACTED)
+      this.addPattern({
+        folded: foldText(compacted),
+        exact: compacted,
+        secret: index,
+        kind: 'compacted',
+        min: leakFragmentLength(compacted.length),
+      });
     const hash = sha256Hex(secret);
     this.addPattern({ folded: hash, exact: hash, secret: index, kind: 'sha256', min: hash.length });
   }
@@ -274,6 +308,8 @@ export class LeakScanner {
     // Each view is made only when the ones before it found nothing to stop at.
     let decoded: string | undefined;
     const decodedView = () => (decoded ??= decodeLayers(text));
+    let base64: { base64: string; utf16: string } | undefined;
+    const base64View = () => (base64 ??= base64Views(decodedView(), this.anyNonAscii));
     const views: (() => string)[] = [
       () => text,
       () => (decodedView() === text ? '' : decodedView()),
@@ -282,8 +318,13 @@ export class LeakScanner {
         return form === decodedView() ? '' : form;
       },
       // Base64 and hex runs are decoded from the decoded view: escapes undone, line breaks (MIME, PEM) removed.
-      () => base64Decoded(decodedView(), this.anyNonAscii),
+      () => base64View().base64,
       () => hexDecoded(decodedView(), this.anyNonAscii),
+      // Small views made only of candidate runs: each layer or spelling the redactor might miss, at little cost.
+      () => base64Decoded(base64View().base64, this.anyNonAscii),
+      () => base64View().utf16,
+      () => separatorsRemoved(decodedView()),
+      () => byteEscapesDecoded(decodedView()),
     ];
     for (let v = 0; v < views.length; v++) {
       const view = views[v]!();
@@ -291,6 +332,11 @@ export class LeakScanner {
       if (firstOnly && out.length > 0) break;
     }
     return out;
+  }
+
+  /** A secret without its separators is only a finding where the text spelled something out; elsewhere the secret's own pattern finds it. */
+  private countsIn(pattern: number, view: number): boolean {
+    return this.patterns[pattern]!.kind !== 'compacted' || view === SPELLED_OUT_VIEW;
   }
 
   private searchView(view: string, v: number, out: LeakFinding[], seen: Set<string>, firstOnly: boolean): void {
@@ -305,7 +351,7 @@ export class LeakScanner {
       const caseChanged = view.slice(start, end) !== p.exact.slice(from, from + length);
       const form = [
         p.kind === 'sha256' ? `its sha256 hex${v === 0 ? '' : `, ${VIEW_LABELS[v]}`}` : VIEW_LABELS[v],
-        ...(p.kind === 'reversed' ? ['reversed'] : []),
+        ...(p.kind === 'reversed' || p.kind === 'rot13' ? [p.kind] : []),
         ...(caseChanged && p.kind !== 'sha256' ? ['in other letter case'] : []),
         ...(whole || p.kind === 'sha256' ? [] : [`${length} of ${known.length} characters`]),
       ].join(', ');
@@ -320,6 +366,7 @@ export class LeakScanner {
     if (this.shortPatterns.length > 0) {
       const folded = foldText(view);
       for (const id of this.shortPatterns) {
+        if (!this.countsIn(id, v)) continue;
         const at = folded.indexOf(this.patterns[id]!.folded);
         if (at >= 0) record(id, at, at + this.patterns[id]!.folded.length, 0);
         if (firstOnly && out.length > 0) return;
@@ -346,7 +393,7 @@ export class LeakScanner {
       const start = i - WINDOW + 1;
       for (const packed of candidates) {
         const id = Math.floor(packed / OFFSETS);
-        if ((matchedUntil.get(id) ?? -1) > start) continue;
+        if ((matchedUntil.get(id) ?? -1) > start || !this.countsIn(id, v)) continue;
         const offset = packed % OFFSETS;
         const p = this.patterns[id]!;
         const text = p.folded;

@@ -163,14 +163,131 @@ function pushDecoded(bytes: Buffer, chunks: string[]): void {
  * cannot hold such a secret.
  */
 export function base64Decoded(text: string, anyBytes = false): string {
+  return base64Views(text, anyBytes).base64;
+}
+
+/**
+ * The base64 view (base64Decoded) and, from the same runs, the UTF-16 text
+ * (either byte order) some of them encode: their printable ASCII stretches, or
+ * all of it with a non-ASCII secret to find. Only runs where 'A' (a zero
+ * sextet) is frequent are read as UTF-16: every ASCII character there has a
+ * zero byte, which puts two 'A's in every eight base64 characters.
+ */
+export function base64Views(text: string, anyBytes = false): { base64: string; utf16: string } {
   const chunks: string[] = [];
+  const utf16: string[] = [];
   // A plain loop over the characters: a regex over megabytes of report makes a match object per word.
   let from = 0;
+  let zeroSextets = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0;
-    if (c < 128 && SEXTET[c]! >= 0) continue;
+    if (c < 128 && SEXTET[c]! >= 0) {
+      if (c === 65) zeroSextets++;
+      continue;
+    }
     if (i - from >= 12) decodeBase64Run(text.slice(from, i), anyBytes, chunks);
+    if (i - from >= 16 && zeroSextets * 5 >= i - from) decodeUtf16Run(text.slice(from, i), anyBytes, utf16);
     from = i + 1;
+    zeroSextets = 0;
+  }
+  return { base64: chunks.join(CHUNK_SEPARATOR), utf16: utf16.join(CHUNK_SEPARATOR) };
+}
+
+/** A zero byte after the last: big-endian text reads as little-endian from byte 1, up to its last character. */
+const ZERO_BYTE = Buffer.alloc(1);
+
+function decodeUtf16Run(run: string, anyBytes: boolean, chunks: string[]): void {
+  for (let start = 0; start < 4; start++) {
+    const bytes = Buffer.concat([Buffer.from(run.slice(start), 'base64'), ZERO_BYTE]);
+    for (const odd of [0, 1]) {
+      const decoded = bytes.subarray(odd).toString('utf16le');
+      if (anyBytes) chunks.push(decoded);
+      else chunks.push(...(decoded.match(/[\x20-\x7e]{8,}/g) ?? []));
+    }
+  }
+}
+
+/** A character of a group of a spelled-out secret (GROUP) or of what joins the groups (SEPARATOR). */
+const GROUP = 1;
+const SEPARATOR = 2;
+const SPELLING = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') SPELLING[c.charCodeAt(0)] = GROUP;
+for (const c of ' .,:_-') SPELLING[c.charCodeAt(0)] = SEPARATOR;
+/** A spelled-out secret's groups have at most this many characters, its separators at most MAX_SEPARATORS (`, _, `). */
+const MAX_GROUP = 4;
+const MAX_SEPARATORS = 5;
+/** Fewer characters than this once compacted cannot hold a run of a secret that counts (SHORT_SECRET_FLOOR). */
+export const SHORTEST_COMPACTED = 8;
+
+/** The text without the characters that join a spelled-out secret's groups. */
+export function withoutSeparators(text: string): string {
+  return text.replace(/[ .,:_-]/g, '');
+}
+
+/**
+ * A secret spelled out: single characters or short groups joined by
+ * separators (`k p _ l i v e`, `kp_l-ive_-abcd`, `k.p.l`, `k:p`, `k, p`).
+ * Every run of groups of at most MAX_GROUP characters ([A-Za-z0-9+/]) joined
+ * by at most MAX_SEPARATORS separators is kept, without its separators: the
+ * scanner looks there for the secret without its own separators. Prose with
+ * short words and dates make such runs too, but the view stays a few percent
+ * of the text. A plain loop, as in base64Views: a regex costs several times more.
+ */
+export function separatorsRemoved(text: string): string {
+  const chunks: string[] = [];
+  let start = -1; // where the current run began, -1 outside one
+  let end = -1; // where its last group ended
+  let endBefore = -1; // where the group before the one being read ended
+  let group = 0; // characters in the group being read
+  let separators = 0; // separators since the last group
+  let longWord = false; // inside a word too long to be a group: no run until it ends
+  let kept = 0; // the run's characters that are not separators
+  const close = () => {
+    if (start >= 0 && kept >= SHORTEST_COMPACTED) chunks.push(withoutSeparators(text.slice(start, end)));
+    start = -1;
+    kept = 0;
+  };
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0;
+    const kind = c < 128 ? SPELLING[c]! : 0;
+    if (kind === GROUP) {
+      if (longWord) continue;
+      if (group === 0) endBefore = end;
+      if (++group > MAX_GROUP) {
+        // The run ends with the group before this word.
+        end = endBefore;
+        kept -= MAX_GROUP;
+        close();
+        longWord = true;
+        continue;
+      }
+      if (start < 0) start = i;
+      separators = 0;
+      kept++;
+      end = i + 1;
+      continue;
+    }
+    group = 0;
+    longWord = false;
+    if (kind === SEPARATOR && start >= 0 && ++separators <= MAX_SEPARATORS) continue;
+    close();
+  }
+  return chunks.join(CHUNK_SEPARATOR);
+}
+
+/** Runs of C-style octal escapes (`\153\160`) and of quoted-printable bytes (`=6B=70`), four or more. */
+const BYTE_ESCAPES = /(?:\\[0-7]{1,3}){4,}|(?:=[0-9A-Fa-f]{2}){4,}/g;
+
+/** Every run of octal escapes or quoted-printable bytes, decoded (escapes of other kinds are undone by decodeLayers). */
+export function byteEscapesDecoded(text: string): string {
+  const chunks: string[] = [];
+  for (const [run] of text.matchAll(BYTE_ESCAPES)) {
+    const octal = run.startsWith('\\');
+    const codes = run
+      .split(octal ? '\\' : '=')
+      .slice(1)
+      .map((code) => Number.parseInt(code, octal ? 8 : 16) & 0xff);
+    pushDecoded(Buffer.from(codes), chunks);
   }
   return chunks.join(CHUNK_SEPARATOR);
 }

@@ -44,6 +44,29 @@ export const ECHO_FORMS = {
   /** Only the first three quarters. */
   partial: (key: string) => key.slice(0, Math.ceil(key.length * 0.75)),
   'sha256-upper': (key: string) => createHash('sha256').update(key).digest('hex').toUpperCase(),
+  // Found by a red-team review (2026-11-30): spelled out, escaped byte by byte, more layers of base64, rot13.
+  /** Every character, a space between each: `k p _ l i v e …`. */
+  spaced: (key: string) => [...key].join(' '),
+  /** In groups of four joined by dashes, as a licence key is printed: `kp_l-ive_-…`. */
+  dashed: (key: string) => key.match(/.{1,4}/g)!.join('-'),
+  /** C-style octal escapes: `\153\160…`. */
+  octal: (key: string) =>
+    bytesOf(key)
+      .map((b) => `\\${b.toString(8)}`)
+      .join(''),
+  /** Every byte quoted-printable: `=6B=70…`. */
+  'quoted-printable': (key: string) =>
+    bytesOf(key)
+      .map((b) => `=${b.toString(16).toUpperCase().padStart(2, '0')}`)
+      .join(''),
+  'base64-twice': (key: string) => Buffer.from(Buffer.from(key).toString('base64')).toString('base64'),
+  /** Base64 of the key as UTF-16 (little-endian), as a Windows service encodes a string. */
+  'base64-utf16le': (key: string) => Buffer.from(key, 'utf16le').toString('base64'),
+  'base64-utf16be': (key: string) => Buffer.from(key, 'utf16le').swap16().toString('base64'),
+  rot13: (key: string) =>
+    key.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97))),
+  /** `\u006b…` escaped again (`\\u006b…`), as a JSON body carrying a JSON-escaped echo writes it. */
+  'json-unicode-twice': (key: string) => [...key].map((c) => `\\\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
   /** Half JSON escapes, half HTML entities: two layers no single list of forms has. */
   mixed: (key: string) => {
     const half = Math.floor(key.length / 2);

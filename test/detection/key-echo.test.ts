@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Demo } from '../../src/demo/seed.js';
-import { ECHO_FORM_NAMES } from '../../src/reference/echo-forms.js';
+import { ECHO_FORM_NAMES, ECHO_FORMS, type EchoForm } from '../../src/reference/echo-forms.js';
 import type { RunResult } from '../../src/result.js';
 import { runCli } from '../helpers/cli.js';
 import { findSecrets } from '../helpers/scan.js';
@@ -29,6 +29,24 @@ vi.mock('../../src/demo/seed.js', async (importOriginal) => {
   };
 });
 
+/**
+ * A naive search, independent of both scanners: the very text the target
+ * echoed (ECHO_FORMS of each secret), as it is, JSON-escaped or HTML-escaped
+ * (as results.json, junit.xml and report.html would hold it), by a stretch
+ * of 24 characters from its middle. The names of what holds one.
+ */
+function naiveFind(secrets: readonly string[], form: EchoForm, texts: Record<string, string>): string[] {
+  const html = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const middle = (t: string) => t.slice(Math.max(0, Math.floor(t.length / 2) - 12), Math.floor(t.length / 2) + 12).toLowerCase();
+  const needles = secrets
+    .map((secret) => ECHO_FORMS[form](secret))
+    .flatMap((echoed) => [echoed, JSON.stringify(echoed).slice(1, -1), html(echoed)])
+    .map(middle);
+  return Object.entries(texts)
+    .filter(([, text]) => needles.some((n) => text.toLowerCase().includes(n)))
+    .map(([name]) => name);
+}
+
 /** Forms the redactor has no list entry for: only the scanner, which decodes, finds them. */
 const BEYOND_THE_REDACTOR = ['mixed'];
 
@@ -45,6 +63,8 @@ describe('a target that echoes the key in any form', () => {
       const run = await runCli(['demo', '--fault', `key-echo=${form}`, '--only', 'authz.unauthorized-resource-denied', '--out', out]);
       const demo = demos[0]!;
       expect(findSecrets(demo.secrets, { dirs: [out], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
+      const written = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'utf8')]));
+      expect(naiveFind(demo.secrets, form, { ...written, stdout: run.stdout, stderr: run.stderr })).toEqual([]);
       expect(run.stdout).toMatch(/FAIL\s+authz\.unauthorized-resource-denied — .*reveals (the key|part of the key)/);
       const files = readdirSync(out).sort();
       expect(files).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);

@@ -13,7 +13,7 @@ export const REQUEST_CASES: readonly DetectionCase[] = [
     expectFail: 'authz.unauthorized-resource-denied',
     // Every other FORM is run, through the CLI, by key-echo.test.ts.
     defect:
-      '403 bodies echo the presented key broken over two lines; with every other FORM (URL-encoded, JSON- and HTML-escaped, hex, base64 in MIME or PEM lines, reversed, truncated, partial, its SHA-256) the check fails too',
+      '403 bodies echo the presented key broken over two lines; with every other FORM (URL-encoded, JSON- and HTML-escaped, hex, base64 in MIME or PEM lines, reversed, truncated, partial, its SHA-256, spelled out, octal, quoted-printable, base64 of base64 or of UTF-16, rot13) the check fails too',
   },
   { name: 'prefix-match', faults: ['prefix-match=16'], expectFail: 'auth.near-miss-key-rejected' },
   { name: 'case-insensitive-keys', faults: ['case-insensitive-keys'], expectFail: 'auth.near-miss-key-rejected' },

@@ -29,7 +29,11 @@ export function findSecrets(secrets: readonly string[], opts: { dirs?: string[];
   return hits;
 }
 
-/** By length: every lower-cased run of a secret (forwards and backwards) that counts as a leak, and its sha256. */
+/**
+ * By length: every lower-cased run of a secret that counts as a leak
+ * (forwards, backwards, in rot13, and without its separators, as a spelled-out
+ * secret reads once they are removed), and its sha256.
+ */
 function piecesOf(secrets: readonly string[]): Map<number, Set<string>> {
   const pieces = new Map<number, Set<string>>();
   const put = (s: string) => {
@@ -41,8 +45,12 @@ function piecesOf(secrets: readonly string[]): Map<number, Set<string>> {
     const n = secret.length;
     // 12 characters, or 75% of a shorter secret, never fewer than 8 (a secret of 8 or fewer only whole).
     const run = n <= 8 ? n : Math.max(8, Math.min(12, Math.ceil(n * 0.75)));
-    for (const s of [secret.toLowerCase(), [...secret].reverse().join('').toLowerCase()])
-      for (let i = 0; i + run <= s.length; i++) put(s.slice(i, i + run));
+    const rot13 = secret.replace(/[a-z]/gi, (c) =>
+      String.fromCharCode((c.charCodeAt(0) & 96) + ((((c.charCodeAt(0) & 31) + 12) % 26) + 1)),
+    );
+    const compact = secret.replace(SEPARATORS, '');
+    for (const s of [secret, [...secret].reverse().join(''), rot13, ...(compact.length >= 8 ? [compact] : [])].map((s) => s.toLowerCase()))
+      for (let i = 0; i + Math.min(run, s.length) <= s.length; i++) put(s.slice(i, i + Math.min(run, s.length)));
     put(createHash('sha256').update(secret).digest('hex'));
   }
   return pieces;
@@ -57,12 +65,20 @@ function holdsPiece(text: string, pieces: Map<number, Set<string>>): boolean {
   return false;
 }
 
-/** The text as is, with every escape and encoding undone (three times over), and its base64 and hex runs decoded. */
+/** What joins the letters of a spelled-out secret (`k p _ l`, `kp_l-ive`): removed from the whole text in one view. */
+const SEPARATORS = /[ .,:_-]/g;
+
+/**
+ * The text as is, with every escape and encoding undone (three times over),
+ * without separators, its octal and quoted-printable runs decoded, and its
+ * base64 (as bytes, as UTF-16 either way, and again) and hex runs decoded.
+ */
 function viewsOf(text: string): string[] {
   let decoded = text;
   for (let round = 0; round < 3; round++) {
     decoded = decoded
-      .replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
+      // Any number of backslashes: a JSON string holding `\\u006b` escapes.
+      .replace(/\\+u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
       .replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
       .replace(/\\([/\\"'])/g, '$1')
       .replace(/\\[nr]/g, '\n')
@@ -75,9 +91,19 @@ function viewsOf(text: string): string[] {
       .replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
   }
   const joined = decoded.replace(/\r?\n[ \t]*/g, '');
-  const views = [text, joined, joined.replace(/\+/g, ' ')];
-  for (const [run] of joined.matchAll(/[A-Za-z0-9+/_-]{12,}/g))
-    for (let k = 0; k < 4; k++) views.push(Buffer.from(run.slice(k).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
+  const views = [text, joined, joined.replace(/\+/g, ' '), joined.replace(SEPARATORS, '')];
+  const bytes = (codes: string[], radix: number) => Buffer.from(codes.map((c) => Number.parseInt(c, radix))).toString('latin1');
+  for (const [run] of joined.matchAll(/(?:\\[0-7]{1,3})+/g)) views.push(bytes(run.split('\\').slice(1), 8));
+  for (const [run] of joined.matchAll(/(?:=[0-9a-fA-F]{2})+/g)) views.push(bytes(run.split('=').slice(1), 16));
+  const base64 = (from: string) => {
+    for (const [run] of from.matchAll(/[A-Za-z0-9+/_-]{12,}/g))
+      for (let k = 0; k < 4; k++) {
+        const decoded = Buffer.from(run.slice(k).replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+        views.push(decoded.toString('latin1'), decoded.toString('utf16le'), Buffer.concat([Buffer.alloc(1), decoded]).toString('utf16le'));
+        if (from === joined) base64(decoded.toString('latin1'));
+      }
+  };
+  base64(joined);
   for (const [run] of joined.matchAll(/[0-9a-fA-F]{16,}/g))
     for (let k = 0; k < 2; k++) views.push(Buffer.from(run.slice(k), 'hex').toString('latin1'));
   return views;

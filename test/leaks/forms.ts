@@ -8,6 +8,12 @@ export interface EchoForm {
   readonly make: (secret: string) => string;
   /** The redactor is expected to remove it too (false: only the scanner, which decodes, must find it). */
   readonly redacted: boolean;
+  /**
+   * Spelled out: whole only for a key made of letters, digits and `_ - + /`
+   * (what API keys are made of). Any other character ends a spelled-out run,
+   * so of a key with `~!'()*&<>"=` only its runs that long enough are found and redacted.
+   */
+  readonly spelledOut?: boolean;
 }
 
 const pctAll = (s: string, lower: boolean) =>
@@ -31,6 +37,38 @@ const NAMED: Record<string, string> = {
   '"': '&quot;',
   '=': '&equals;',
 };
+
+const octal = (s: string, digits: number) => [...Buffer.from(s)].map((b) => `\\${b.toString(8).padStart(digits, '0')}`).join('');
+const qp = (s: string) => [...Buffer.from(s)].map((b) => `=${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+const jsonUnicode = (s: string) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+
+/** The forms a red-team review found both nets missed (2026-11-30), each as a hostile server writes it. */
+const SPELLED_OUT: readonly (readonly [string, (secret: string) => string])[] = [
+  ['spelled out with spaces', (s) => [...s].join(' ')],
+  ['in groups of four joined by dashes', (s) => wrap(s, 4, '-')],
+  ['spelled out with dots', (s) => [...s].join('.')],
+  ['in pairs joined by colons', (s) => wrap(s, 2, ':')],
+  ['spelled out with commas', (s) => [...s].join(', ')],
+  ['spelled out with underscores', (s) => [...s].join('_')],
+];
+
+const ESCAPED_OR_LAYERED: readonly (readonly [string, (secret: string) => string])[] = [
+  ['octal escapes', (s) => octal(s, 1)],
+  ['octal escapes of three digits', (s) => octal(s, 3)],
+  ['octal escapes in a JSON string', (s) => octal(s, 3).replace(/\\/g, '\\\\')],
+  ['quoted-printable', qp],
+  ['quoted-printable, lower hex', (s) => qp(s).toLowerCase()],
+  ['JSON \\u escapes escaped again', (s) => jsonUnicode(s).replace(/\\/g, '\\\\')],
+  ['base64 of base64', (s) => b64(b64(s))],
+  ['base64 of UTF-16LE', (s) => Buffer.from(s, 'utf16le').toString('base64')],
+  ['base64 of UTF-16BE', (s) => Buffer.from(s, 'utf16le').swap16().toString('base64')],
+  ['rot13', (s) => s.replace(/[a-z]/gi, (c) => String.fromCharCode((c.charCodeAt(0) & 96) + ((((c.charCodeAt(0) & 31) + 12) % 26) + 1)))],
+];
+
+export const RED_TEAM_FORMS: readonly EchoForm[] = [
+  ...SPELLED_OUT.map(([name, make]) => ({ name, make, redacted: true, spelledOut: true })),
+  ...ESCAPED_OR_LAYERED.map(([name, make]) => ({ name, make, redacted: true })),
+];
 
 export const ECHO_FORMS: readonly EchoForm[] = [
   { name: 'as is', make: (s) => s, redacted: true },
@@ -98,4 +136,5 @@ export const ECHO_FORMS: readonly EchoForm[] = [
   },
   // Two layers (a JSON string shown in HTML): the scanner undoes both; the redactor knows each layer alone.
   { name: 'JSON in HTML', make: (s) => JSON.stringify({ k: s }).replace(/"/g, '&quot;'), redacted: false },
+  ...RED_TEAM_FORMS,
 ];
