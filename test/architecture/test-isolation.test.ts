@@ -28,3 +28,15 @@ it('every test file that mocks a module runs isolated', () => {
 it('every file listed as mocking is there and mocks', () => {
   for (const f of MOCKING_FILES) expect(readFileSync(join(PACKAGE_ROOT, f), 'utf8')).toMatch(/\bvi\.(do)?mock\(/);
 });
+
+it('no shared test helper registers a hook when it is loaded', () => {
+  // A module-level afterEach in a helper that unit files share runs for the first file of a worker that loads it and
+  // for none after it (isolate: false): a clock it should restore stays frozen, servers it should close stay open.
+  // Helpers register per test (onTestFinished); files vitest runs for every test file (setupFiles) may use hooks.
+  const helpers = tsFiles(join(PACKAGE_ROOT, 'test'))
+    .filter((f) => !f.endsWith('.test.ts') && !f.includes('/setup/'))
+    .map((f) => relative(PACKAGE_ROOT, f));
+  expect(helpers.length).toBeGreaterThan(0);
+  const hooking = helpers.filter((f) => /^(before|after)(Each|All)\(/m.test(readFileSync(join(PACKAGE_ROOT, f), 'utf8')));
+  expect(hooking, 'register per test with onTestFinished instead').toEqual([]);
+});

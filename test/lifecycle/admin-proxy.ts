@@ -6,7 +6,7 @@
 // what keyprobe sent (one create, not two). Closed after each test.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import type { ReferenceTarget } from '../../src/reference/index.js';
 
 export interface Scripted {
@@ -43,11 +43,6 @@ export interface AdminProxy {
   readonly answers: string[];
   close(): Promise<void>;
 }
-
-const open: AdminProxy[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((p) => p.close()));
-});
 
 export async function startAdminProxy(target: ReferenceTarget, port = 0): Promise<AdminProxy> {
   const scripts: { method: string; path: RegExp; answers: Scripted[] }[] = [];
@@ -116,7 +111,8 @@ export async function startAdminProxy(target: ReferenceTarget, port = 0): Promis
         server.close(() => resolve());
       }),
   };
-  open.push(proxy);
+  // Per test, not a module-level afterEach: with isolate: false that would run for the first file loading this module only.
+  onTestFinished(() => proxy.close());
   return proxy;
 }
 

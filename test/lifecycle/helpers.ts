@@ -1,7 +1,7 @@
 // Test plumbing for lifecycle and rate checks: a reference target, a profile
 // for it built in code (the same shape a YAML profile has), and a run of
 // chosen checks through the real runner. Every target is closed after its test.
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { profileSchema, type Profile } from '../../src/config/profile-schema.js';
 import type { LoadedProfile } from '../../src/config/load-profile.js';
 import { suiteOfAllChecks } from '../../src/checks/suite.js';
@@ -11,17 +11,12 @@ import type { RunResult } from '../../src/result.js';
 import { runSuite, type RunOptions } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
 
-const open: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  const closers = open.splice(0);
-  await Promise.all(closers.map((c) => c()));
-});
-
 export const SCOPES = ['agents:read', 'agents:call'];
 
 export async function startTarget(options: ReferenceTargetOptions = {}): Promise<ReferenceTarget> {
   const target = await startReferenceTarget(options);
-  open.push(() => target.close());
+  // Per test, not a module-level afterEach: with isolate: false that would run for the first file loading this module only.
+  onTestFinished(() => target.close());
   return target;
 }
 
@@ -97,7 +92,7 @@ export function clientFor(
   for (const s of f.secrets) secrets.add(s);
   const budget = new RequestBudget(opts.budget ?? 1000);
   const dispatcher = createDispatcher();
-  open.push(() => dispatcher.close());
+  onTestFinished(() => dispatcher.close());
   const http = new HttpClient({
     origin: f.target.origin,
     auth: f.profile.target.auth,

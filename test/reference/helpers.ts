@@ -2,7 +2,7 @@
 // always closed after each test, make real HTTP calls on loopback, and check
 // that no answer ever carries a secret unless a fault says it should.
 
-import { afterEach, expect, vi } from 'vitest';
+import { expect, onTestFinished, vi } from 'vitest';
 import {
   startReferenceTarget,
   type CreateKeyInput,
@@ -34,21 +34,35 @@ const running = new Set<ReferenceTarget>();
 /** Secrets created in the current test, which no API answer may contain. */
 const secrets = new Set<string>();
 
-afterEach(async () => {
-  vi.useRealTimers(); // stillClock() is process-wide: the next file in this worker needs the real clock
-  const targets = [...running];
-  running.clear();
-  secrets.clear();
-  await Promise.all(targets.map((t) => t.close()));
-});
+/**
+ * Closes this test's targets and forgets its secrets when the test ends,
+ * registered by the first target or key of each test. Not a module-level
+ * afterEach: the unit files share one module registry per worker (isolate:
+ * false), so a hook registered when this module loads would run for the first
+ * file that imports it and for no file after it.
+ */
+let cleanupRegistered = false;
+function cleanUpAfterThisTest(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  onTestFinished(async () => {
+    cleanupRegistered = false;
+    const targets = [...running];
+    running.clear();
+    secrets.clear();
+    await Promise.all(targets.map((t) => t.close()));
+  });
+}
 
 export async function start(options: ReferenceTargetOptions = {}): Promise<ReferenceTarget> {
+  cleanUpAfterThisTest();
   const target = await startReferenceTarget(options);
   running.add(target);
   return target;
 }
 
 export function createKey(target: ReferenceTarget, input: Partial<CreateKeyInput> = {}): CreatedKey {
+  cleanUpAfterThisTest();
   const key = target.createKey({ name: 'crm-prod-agent', scopes: ['agents:read'], ...input });
   secrets.add(key.secret);
   return key;
@@ -114,6 +128,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  */
 export function stillClock(): void {
   vi.useFakeTimers({ toFake: ['Date'] });
+  // Process-wide: the rest of this worker's tests (other files too) need the real clock back.
+  onTestFinished(() => void vi.useRealTimers());
 }
 
 /** Moves the still clock on by `ms`. */
