@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-c, --concurrency <n>', 'profiles run in parallel', positiveInt('--concurrency'), 4)
     .option(
       '--threads <n>',
-      'worker threads the checks run on (1: this thread only; default: one per core, at most 4, for runs of 50 profiles or more)',
+      "worker threads a big run's checks run on (default 1: this thread only; more pays where cores are spare and the target is elsewhere)",
       positiveInt('--threads'),
     )
     .option('--budget <n>', "override every profile's request budget", positiveInt('--budget'))

@@ -2,7 +2,7 @@
 // everything into one immutable RunResult. A check that throws gets `error`;
 // an interrupted run still returns a result, marked incomplete.
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import pLimit from 'p-limit';
 import type { Agent } from 'undici';
 import type { CheckContext, CheckOutcome } from '../checks/check.js';
@@ -73,9 +73,8 @@ export interface RunOptions {
   /** Where finished profiles wait until the run is over (src/runner/spool.ts); without one they are held in memory. */
   readonly spool?: ProfileSpool;
   /**
-   * Worker threads the checks run on (--threads): 1 runs them all on this
-   * thread; undefined lets the run decide (src/runner/sharding.ts: a big run
-   * on a machine with cores to spare uses them).
+   * Worker threads the checks run on (--threads): undefined or 1 runs them
+   * all on this thread (src/runner/sharding.ts says why that is the default).
    */
   readonly threads?: number;
   /** The worker threads' script (tests: one that crashes); default the build's src/runner/shard-worker.ts. */
@@ -149,7 +148,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
   };
   const entries = options.profiles.map((loaded, index) => ({ loaded, index, summary: summaries[index]! }));
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const shards = planShards({ ...options, concurrency, cores: availableParallelism() });
+  const shards = planShards({ ...options, concurrency });
   if (shards) {
     const unrun = (planned: PlannedCheck, message: string, summary: ProfileSummary) =>
       unrunResult(planned, message, { secrets, observer }, summary);

@@ -88,7 +88,7 @@ function withoutFigures(text: string): string {
 describe('a sharded run', () => {
   it('puts the profiles that share a per-client limiter on one thread', () => {
     const loaded = targets.files.map((f) => loadProfile(f, targets.env));
-    const shards = planShards({ profiles: loaded, threads: 2, concurrency: 4, cores: 2 })!;
+    const shards = planShards({ profiles: loaded, threads: 2, concurrency: 4 })!;
     expect(shards).toHaveLength(2);
     const perClient = targets.perClientFiles.map((f) => targets.files.indexOf(f));
     expect(shards.filter((s) => perClient.some((i) => s.profiles.includes(i)))).toHaveLength(1);

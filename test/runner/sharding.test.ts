@@ -3,7 +3,7 @@
 // runs on the same thread as that profile; --concurrency is split between the
 // threads; small runs, one core, --threads 1 and --interactive stay on one thread.
 import { describe, expect, it } from 'vitest';
-import { bucketGroups, planShards, SHARD_MIN_PROFILES, splitConcurrency } from '../../src/runner/sharding.js';
+import { bucketGroups, planShards, splitConcurrency } from '../../src/runner/sharding.js';
 import { loadedProfile, minimalInput } from './profiles.js';
 
 const A = 'http://127.0.0.1:1001';
@@ -42,30 +42,29 @@ describe('bucketGroups', () => {
 
 describe('planShards', () => {
   it('deals the groups out to the threads evenly, each with its share of --concurrency, in run order', () => {
-    const profiles = many(SHARD_MIN_PROFILES);
-    const shards = planShards({ profiles, concurrency: 200, cores: 2 })!;
+    const profiles = many(50);
+    const shards = planShards({ profiles, concurrency: 200, threads: 2 })!;
     expect(shards.map((s) => s.profiles.length)).toEqual([25, 25]);
     expect(shards.map((s) => s.concurrency)).toEqual([100, 100]);
     expect(shards.flatMap((s) => s.profiles).sort((a, b) => a - b)).toEqual(profiles.map((_, i) => i));
     for (const s of shards) expect(s.profiles).toEqual([...s.profiles].sort((a, b) => a - b));
   });
 
-  it('uses one thread for small runs, one core, --threads 1, --interactive, or a run that is one group', () => {
-    expect(planShards({ profiles: many(SHARD_MIN_PROFILES - 1), concurrency: 4, cores: 8 })).toBeUndefined();
-    expect(planShards({ profiles: many(100), concurrency: 4, cores: 1 })).toBeUndefined();
-    expect(planShards({ profiles: many(100), concurrency: 4, cores: 8, threads: 1 })).toBeUndefined();
-    expect(planShards({ profiles: many(100), concurrency: 4, cores: 8, threads: 2, interactive: true })).toBeUndefined();
+  it('uses one thread unless told otherwise, with --threads 1, --interactive, or for a run that is one group', () => {
+    expect(planShards({ profiles: many(1000), concurrency: 200 })).toBeUndefined();
+    expect(planShards({ profiles: many(100), concurrency: 4, threads: 1 })).toBeUndefined();
+    expect(planShards({ profiles: many(100), concurrency: 4, threads: 2, interactive: true })).toBeUndefined();
     const oneOrigin = many(100).map((p) => ({
       ...p,
       profile: { ...p.profile, rateLimit: { ...p.profile.rateLimit!, scope: 'client' as const } },
     }));
-    expect(planShards({ profiles: oneOrigin, concurrency: 4, cores: 8, threads: 4 })).toBeUndefined();
+    expect(planShards({ profiles: oneOrigin, concurrency: 4, threads: 4 })).toBeUndefined();
   });
 
   it('uses --threads even for a small run, but never more threads than --concurrency allows', () => {
-    expect(planShards({ profiles: many(3), concurrency: 4, cores: 1, threads: 2 })?.map((s) => s.profiles)).toEqual([[0, 2], [1]]);
-    expect(planShards({ profiles: many(10), concurrency: 3, cores: 8, threads: 8 })).toHaveLength(3);
-    expect(planShards({ profiles: many(10), concurrency: 1, cores: 8, threads: 8 })).toBeUndefined();
+    expect(planShards({ profiles: many(3), concurrency: 4, threads: 2 })?.map((s) => s.profiles)).toEqual([[0, 2], [1]]);
+    expect(planShards({ profiles: many(10), concurrency: 3, threads: 8 })).toHaveLength(3);
+    expect(planShards({ profiles: many(10), concurrency: 1, threads: 8 })).toBeUndefined();
   });
 });
 
