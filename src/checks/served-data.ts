@@ -10,10 +10,11 @@
 //   as data, so it never fires;
 // - the refusal's raw body fails when it contains that body (equal to it, or
 //   wrapped in an error envelope).
-// The valid key's answer is asked for only when a refusal's body is long
+// The valid key's answer is taken from what the key was served earlier in the
+// profile's run (a plain GET: HttpClient.servedToKey), or from a control the
+// check sent anyway; else it is asked for only when a refusal's body is long
 // enough to hold such data, once per resource per check, and only with a safe
-// method (GET, HEAD: a POST would repeat its action), or taken from a control
-// the check sent anyway. A body with per-request values (a
+// method (GET, HEAD: a POST would repeat its action). A body with per-request values (a
 // timestamp, a request id) is not caught: no false alarm, a known gap.
 import { CheckError } from '../errors.js';
 import type { HttpResponse } from '../http/client.js';
@@ -46,6 +47,13 @@ export function dataInRefusal(ctx: CheckContext, known?: { resource: Resource; r
     if (refusal.body.trim().length < MIN_DATA_CHARS) return undefined;
     const key = keyOf(resource);
     let control = served.get(key);
+    // What the valid key was served on it earlier in this profile's run (auth.valid-key-accepted fetches every allowed GET).
+    const earlier =
+      !resource.body && !resource.headers && resource.method.toUpperCase() === 'GET' ? ctx.http.servedToKey(resource.path) : undefined;
+    if (!control && earlier) {
+      control = Promise.resolve(earlier);
+      served.set(key, control);
+    }
     if (!control) {
       // Only a safe method is sent again with the valid key: a POST would repeat its action (an agent call).
       if (!SAFE_METHODS.has(resource.method.toUpperCase())) return undefined;

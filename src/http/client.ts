@@ -157,6 +157,8 @@ export interface HttpClientOptions {
   readonly ca?: string | Buffer;
   /** Where a profile's bursts leave their connection pools for its next burst (absent: each burst opens and closes its own). */
   readonly burstPools?: BurstPools;
+  /** Shared by a client and its forks (one profile's checks); made by the first client when absent. */
+  readonly servedToKey?: Map<string, HttpResponse>;
 }
 
 /** What a fork may change besides the signal. */
@@ -175,6 +177,17 @@ export interface PreparedRequest {
   readonly body?: string;
 }
 
+/** A GET with the profile's own key as the profile places it, and nothing else that could change the answer. */
+function isPlainKeyGet(opts: SendOptions): boolean {
+  return (
+    opts.method.toUpperCase() === 'GET' &&
+    opts.credential === undefined &&
+    opts.body === undefined &&
+    opts.headers === undefined &&
+    opts.sign === undefined
+  );
+}
+
 /** Most exchanges one check keeps as evidence; a count of the rest is kept. */
 export const MAX_EVIDENCE_PER_CHECK = 60;
 const EVIDENCE_BODY_CHARS = 2048;
@@ -188,9 +201,17 @@ export class HttpClient {
   private omitted = 0;
   private readonly startedAt = performance.now();
   private readonly streak: ThrottleStreak;
+  /**
+   * The last 2xx answer the profile's own key got on each path, to a plain GET
+   * (no body, no extra headers), by any check of the profile: what a reverse
+   * check compares a refusal's body with (checks/served-data.ts) without
+   * asking again. Kept only for the profile's run (its client and forks).
+   */
+  private readonly served: Map<string, HttpResponse>;
 
   constructor(private readonly options: HttpClientOptions) {
     this.streak = options.throttleStreak ?? new ThrottleStreak();
+    this.served = options.servedToKey ?? new Map();
   }
 
   get origin(): string {
@@ -242,7 +263,18 @@ export class HttpClient {
 
   /** A client for another check, sharing origin, budget, pacing and connections but not evidence. */
   fork(signal?: AbortSignal, extra: ForkOptions = {}): HttpClient {
-    return new HttpClient({ ...this.options, ...extra, signal: signal ?? this.options.signal, throttleStreak: this.streak });
+    return new HttpClient({
+      ...this.options,
+      ...extra,
+      signal: signal ?? this.options.signal,
+      throttleStreak: this.streak,
+      servedToKey: this.served,
+    });
+  }
+
+  /** The last 2xx answer the profile's own key got to a plain GET of `path` in this profile's run, if any. */
+  servedToKey(path: string): HttpResponse | undefined {
+    return this.served.get(path);
   }
 
   /**
@@ -278,6 +310,7 @@ export class HttpClient {
       const res = await this.sendOnce(opts);
       const throttled = isThrottled(rule, res.status, res.headers);
       if (!throttled) this.streak.end();
+      if (res.status >= 200 && res.status < 300 && isPlainKeyGet(opts)) this.served.set(opts.path, res);
       if (opts.throttle === 'observe' || !throttled) return waited.length > 0 ? this.withWaits(res, waited) : res;
       // A caller with its own time limit waits as long as that allows, instead of the rule's longest wait.
       const wait = throttleWait(limits?.until !== undefined ? { ...rule, maxWaitMs: Number.POSITIVE_INFINITY } : rule, res.headers);

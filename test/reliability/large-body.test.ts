@@ -87,9 +87,9 @@ it('a 512 MiB answer is read as a capped excerpt: RSS grows far less than the bo
     expect(e.bodyTruncated).toBe(true);
     expect(e.bodyExcerpt.length).toBeLessThanOrEqual(2048);
   }
-  // The preflight's key probe, then the valid-key check's two, and the missing-key check's two
-  // controls with the key (it compares each refusal's body with what the key is served).
-  expect(streams).toHaveLength(5);
+  // The preflight's key probe, then the valid-key check's two. (The missing-key check compares each
+  // refusal's body with what the key was served on those GETs, without asking again.)
+  expect(streams).toHaveLength(3);
   for (const s of streams) {
     expect(s.closedEarly).toBe(true);
     // A capped read plus whatever the socket buffers held: a sliver of the body.

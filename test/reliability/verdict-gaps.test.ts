@@ -40,6 +40,9 @@ describe('verdict gaps', () => {
     expectNoCrash(run);
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(AUTH_CHECKS.map((id) => [id, 'fail']));
     for (const c of run.checks) expect(c.message).toMatch(/refused with 401 Unauthorized, but its body holds the resource's data/);
+    // Compared with what the key was served earlier in the run (the preflight's GET), not asked for again:
+    // a control per check would push the key past its pacing headroom in the first second.
+    for (const c of run.checks) expect(c.evidence.map((e) => e.label).filter((l) => l.startsWith('control, valid key'))).toEqual([]);
     expect(run.code).toBe(EXIT.fail);
     expectNoSecrets([secret, canary], run);
   });
