@@ -25,7 +25,6 @@ export const TIMING_WAITS = [
   // Verdict gaps: servers of its own, a rate burst's windows and a canary's expiry waited out.
   'test/reliability/verdict-gaps.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (11)
-  'test/reliability/nginx-gateway.test.ts', // (8)
   'test/checks/throttled-lifecycle.test.ts', // (6)
   // The real bin on two worker threads, interrupted inside 5 s revocation stability windows. (4)
   'test/runner/sharded-interrupt.test.ts',
@@ -51,6 +50,9 @@ export const TIMING_ALONE = [
   'test/reliability/budget.test.ts', // (22)
   'test/reliability/interrupt.test.ts', // (20)
   'test/detection/revocation-latency.test.ts', // (16)
+  // A real nginx's leaky bucket: rate.per-key-isolation's second key must follow the throttle within
+  // ~150 ms (3 refills at 20/s), or a shared bucket can pass it (a known gap, issue #15's closing note). (9)
+  'test/reliability/nginx-gateway.test.ts',
   'test/checks/rate-latency.test.ts', // (6)
   'test/http/burst-pacing.test.ts', // (3)
   'test/http/burst-h2.test.ts', // (3)
