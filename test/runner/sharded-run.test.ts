@@ -44,7 +44,7 @@ function run(threads: number, out: string) {
 }
 
 /** The note of a profile that waited for another's turn at the bucket they share (src/runner/pacing-plan.ts). */
-const TURN_NOTE = /^Lifecycle and rate-limit checks waited \d+ ms for another profile's on the origin's rate-limit bucket/;
+const TURN_NOTE = /^Lifecycle and rate-limit checks waited \d+ ms for another profile's on the (origin's|key's) rate-limit bucket/;
 
 /** What must be the same whichever thread ran a profile: everything but times, durations and what is measured in ms. */
 function comparable(result: RunResult) {
