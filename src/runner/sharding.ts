@@ -22,12 +22,14 @@
 import type { LoadedProfile } from '../config/load-profile.js';
 
 // A run shards only when told to (--threads n, n > 1). Measured on the
-// 2-core machine the bench runs on, with the reference target beside it
-// (bench/RESULTS.md, 2026-11-30): 1,000 profiles on two threads finished their
-// checks in 75.9 s against 79.6 s on one, for 34% more CPU and a peak RSS of
-// 676 MiB against 409 MiB (a registry, a module graph and a heap per thread).
-// Where the target is elsewhere and cores are spare, threads pay; on a small
-// CI runner they do not, so one thread is the default.
+// 2-core machine the bench runs on, with the reference target beside it, the
+// same code either way (npm run bench, 2026-11-30): 1,000 profiles on two
+// threads finished their checks in 75.9 s against 95.7 s on one (wall 96.6 s
+// against 116.7 s), for 13% more CPU (136.8 s against 121.1 s) and a peak RSS
+// while the checks ran of 676 MiB against 451 MiB (a registry, a module graph
+// and a heap per thread), further over the 500 MB a big run should stay under.
+// The sharded path is also the newer one; until its memory is cut, one thread
+// is the default and threads are for machines with memory and cores to spare.
 
 export interface ShardRequest {
   readonly profiles: readonly Pick<LoadedProfile, 'profile' | 'secrets'>[];
