@@ -2,6 +2,7 @@
 // that can send into another's rate-limit bucket, and so take turns with it,
 // runs on the same thread as that profile; --concurrency is split between the
 // threads; small runs, one core, --threads 1 and --interactive stay on one thread.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bucketGroups, planShards, splitConcurrency } from '../../src/runner/sharding.js';
 import { loadedProfile, minimalInput } from './profiles.js';
@@ -9,32 +10,42 @@ import { loadedProfile, minimalInput } from './profiles.js';
 const A = 'http://127.0.0.1:1001';
 const B = 'http://127.0.0.1:1002';
 const limit = (scope: 'key' | 'client' | 'global') => ({ rateLimit: { limit: 10, probe: 'GET /v1/agents', scope } });
-const many = (n: number) =>
-  Array.from({ length: n }, (_, i) => loadedProfile(minimalInput(A, `kp_prod_key_${String(i).padStart(4, '0')}_abcdefgh`, limit('key'))));
+/** A fresh key-shaped secret, made at test time (never a committed literal). */
+const newKey = () => `kp_prod_${randomBytes(12).toString('hex')}`;
+/** Keys the tests name by a letter: the same letter is the same key. */
+const named = new Map<string, string>();
+function key(letter: string): string {
+  const known = named.get(letter);
+  if (known) return known;
+  const made = newKey();
+  named.set(letter, made);
+  return made;
+}
+const many = (n: number) => Array.from({ length: n }, () => loadedProfile(minimalInput(A, newKey(), limit('key'))));
 
 describe('bucketGroups', () => {
   it('keeps every profile on a per-client or global limiter origin together, whatever its key', () => {
     const profiles = [
-      loadedProfile(minimalInput(A, 'kp_prod_aaaaaaaaaaaaaaaa', limit('client'))),
-      loadedProfile(minimalInput(B, 'kp_prod_bbbbbbbbbbbbbbbb', limit('key'))),
+      loadedProfile(minimalInput(A, key('a'), limit('client'))),
+      loadedProfile(minimalInput(B, key('b'), limit('key'))),
       // Declares a per-key limit, but its origin's limiter counts every request: its requests go into that bucket.
-      loadedProfile(minimalInput(A, 'kp_prod_cccccccccccccccc', limit('key'))),
-      loadedProfile(minimalInput(B, 'kp_prod_dddddddddddddddd', limit('global'))),
-      loadedProfile(minimalInput('http://127.0.0.1:1003', 'kp_prod_eeeeeeeeeeeeeeee', limit('key'))),
+      loadedProfile(minimalInput(A, key('c'), limit('key'))),
+      loadedProfile(minimalInput(B, key('d'), limit('global'))),
+      loadedProfile(minimalInput('http://127.0.0.1:1003', key('e'), limit('key'))),
     ];
     expect(bucketGroups(profiles)).toEqual([[0, 2], [1, 3], [4]]);
   });
 
   it('keeps profiles with one key on one origin together, and a profile with the key of another among its secrets', () => {
-    const shared = loadedProfile(minimalInput(A, 'kp_prod_ffffffffffffffff', limit('key')));
-    const holder = loadedProfile(minimalInput(A, 'kp_prod_gggggggggggggggg', limit('key')));
+    const shared = loadedProfile(minimalInput(A, key('f'), limit('key')));
+    const holder = loadedProfile(minimalInput(A, key('g'), limit('key')));
     const profiles = [
       shared,
-      loadedProfile(minimalInput(A, 'kp_prod_hhhhhhhhhhhhhhhh')),
-      { ...holder, secrets: [...holder.secrets, 'kp_prod_hhhhhhhhhhhhhhhh'] },
-      loadedProfile(minimalInput(A, 'kp_prod_ffffffffffffffff')),
+      loadedProfile(minimalInput(A, key('h'))),
+      { ...holder, secrets: [...holder.secrets, key('h')] },
+      loadedProfile(minimalInput(A, key('f'))),
       // The same key on another origin is another bucket.
-      loadedProfile(minimalInput(B, 'kp_prod_ffffffffffffffff', limit('key'))),
+      loadedProfile(minimalInput(B, key('f'), limit('key'))),
     ];
     expect(bucketGroups(profiles)).toEqual([[0, 3], [1, 2], [4]]);
   });
