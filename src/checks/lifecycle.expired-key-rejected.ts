@@ -10,6 +10,13 @@
 // is an `error` — keyprobe's own create may be what went wrong — never a
 // verdict on the target. Throttled probes are never judged (refusal-watch.ts),
 // and lateness needs proof: a probe accepted after the allowed lag.
+// An expiry keyprobe could not verify is counted from the moment the create
+// returned plus the lifetime; but the create action is also offered the
+// expiry as a whole second, rounded up (KEYPROBE_EXPIRES_AT_EPOCH_SECONDS,
+// {{expiresAt}}), and a platform that took that form (the HAProxy recipe did)
+// may serve the canary up to a second longer. A refusal that is late only
+// by that rounding is not judged: it is an error that says so, never a pass
+// on a guess nor a lag the platform did not have.
 import { z } from 'zod';
 import { maxRevocationWait } from '../config/profile-schema.js';
 import { CheckError } from '../errors.js';
@@ -18,6 +25,7 @@ import { defineCheck } from './check.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
 import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import { expiryForms } from '../lifecycle/types.js';
 import { expiredKeyOrCanary } from './requirements.js';
 import { otherAnswers, refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
 
@@ -93,6 +101,7 @@ export default defineCheck({
     const allowedMs = Math.max(params.toleranceMs, lc.revocationBudgetMs);
 
     const requestedAt = Date.now();
+    const createStarted = performance.now();
     const acquired = await createCanary(
       { profile: ctx.profile, adapter: ctx.lifecycle, cleanup: ctx.cleanup },
       { expiresInSeconds: params.expiresInSeconds },
@@ -100,7 +109,10 @@ export default defineCheck({
     if (!acquired.ok) return { verdict: acquired.verdict, message: acquired.reason };
     const canary = acquired.key;
     // The target stamped the expiry no later than the moment the create call returned.
-    const requestedExpiry = Date.now() + params.expiresInSeconds * 1000;
+    const createdAt = Date.now();
+    const requestedExpiry = createdAt + params.expiresInSeconds * 1000;
+    // The whole-second form of the expiry was computed before the create returned: it is at most this.
+    const latestOffered = expiryForms(params.expiresInSeconds, createdAt).epochMs;
 
     const known = statedIn(canary) ?? (await readBack(ctx, canary));
     if (known?.at === null)
@@ -126,7 +138,7 @@ export default defineCheck({
     if (before.kind !== 'accepted') {
       return {
         verdict: 'error',
-        message: `the expiring canary was not accepted before its expiry (${describe(before)}), so a later rejection would prove nothing; raise the expiresInSeconds parameter if it is too short`,
+        message: `the expiring canary was not accepted before its expiry (${describe(before)}, probed ${duration(Math.max(0, before.sentAt - createStarted))} after the create action started: a slow create may use up its ${params.expiresInSeconds} s lifetime), so a later rejection would prove nothing; raise the expiresInSeconds parameter if it is too short`,
       };
     }
 
@@ -181,11 +193,20 @@ export default defineCheck({
       };
       if (lagMs <= allowedMs)
         return { verdict: 'pass', message: `the canary was ${refused} (allowed ${duration(allowedMs)})`, expected, measurements: all };
+      // Late only against the lifetime, in time against the whole-second expiry also offered: which one the platform took is unknown.
+      const roundingMs = latestOffered - requestedExpiry;
+      if (unverified && lagMs - roundingMs <= allowedMs)
+        return {
+          verdict: 'error',
+          message: `could not judge the expiry within ${duration(allowedMs)}: the canary was ${refused}, but the create action was also offered its expiry rounded up to a whole second (${new Date(latestOffered).toISOString()}, up to ${duration(roundingMs)} later), and refused ${duration(Math.max(0, lagMs - roundingMs))} after that it would be in time; neither the create answer nor a read-back says which expiry the platform set, so state it in the create answer (expiresAt) or declare target.introspection`,
+          expected,
+          measurements: all,
+        };
       // Seen late, but no probe was accepted after the allowed lag: the refusal may have come in time, unseen.
       if ((watch.lastAcceptedMs ?? 0) <= allowedMs)
         return {
           verdict: 'error',
-          message: `could not judge the expiry within ${duration(allowedMs)}: the canary was ${refused}, but no probe between ${duration(Math.max(0, watch.lastAcceptedMs ?? 0))} and then got a judged answer (the probes were throttled or held up by pacing), so it may have been refused in time`,
+          message: `could not judge the expiry within ${duration(allowedMs)}: the canary was ${refused}, but no probe between ${duration(Math.max(0, watch.lastAcceptedMs ?? 0))} and then got a judged answer (the probes were throttled, held up by pacing, or sent late by a busy keyprobe), so it may have been refused in time`,
           expected,
           measurements: all,
         };

@@ -4,7 +4,7 @@
 #
 # keyprobe's command adapter runs it with KEYPROBE_ACTION and the KEYPROBE_*
 # variables of that action (see docs/lifecycle.md); a person can run it too:
-#   ./keys.sh create <name> <environment> <scope>...   prints {"id":…,"secret":…}
+#   ./keys.sh create <name> <environment> <scope>...   prints {"id":…,"secret":…} (and "expiresAt", Unix seconds, if it expires)
 #   ./keys.sh disable|enable|delete <id>
 #   ./keys.sh rotate <id>                              prints {"id":…,"secret":…}
 #   ./keys.sh list                                     the keys in HAProxy's memory, without secrets
@@ -81,13 +81,20 @@ case "$action" in
     [ -n "$name" ] || die "create: name the key"
     [ -n "$scopes" ] || die "create: name at least one scope"
     expires=${KEYPROBE_EXPIRES_AT_EPOCH_SECONDS:-0}
+    [[ "$expires" =~ ^[0-9]+$ ]] || die "create: KEYPROBE_EXPIRES_AT_EPOCH_SECONDS must be Unix seconds" 2
     id="k_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
     secret=$(new_secret)
     value="$id $env $(echo $scopes | tr ' ' ',') $expires"
     lock
     printf 'add map keys.map %s %s\n' "$secret" "$(escaped "$value")" | change
     printf '%s %s\n' "$secret" "$value" >>"$map"
-    printf '{"id":"%s","secret":"%s","name":"%s"}\n' "$id" "$secret" "$name"
+    # The expiry HAProxy will enforce, stated in the answer: keyprobe then measures
+    # an expiry's lag from it (to the second), not from its own guess.
+    if [ "$expires" = 0 ]; then
+      printf '{"id":"%s","secret":"%s","name":"%s"}\n' "$id" "$secret" "$name"
+    else
+      printf '{"id":"%s","secret":"%s","name":"%s","expiresAt":%s}\n' "$id" "$secret" "$name" "$expires"
+    fi
     ;;
   disable)
     lock
