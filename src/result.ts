@@ -12,10 +12,12 @@ import { z } from 'zod';
 /**
  * 2: check results carry `description`, `practice` and structured `findings`;
  * the run says what it examined (`subject`: keys, or an audit's inventory).
+ * 3: a cleanup record's outcome may be `sent` (done, but no probe can verify
+ * it), where 2 said `verified`; a reader of 2 would not know the value.
  * A file of another version is refused with the version named (exit 2): render
  * it with the keyprobe that wrote it.
  */
-export const RESULT_SCHEMA_VERSION = 2;
+export const RESULT_SCHEMA_VERSION = 3;
 
 const verdictSchema = z
   .enum(['pass', 'fail', 'error', 'skip'])
@@ -275,8 +277,10 @@ const cleanupRecordSchema = z
     subject: z.string().describe('`own key`, `declared canary`, `created canary`.'),
     action: z.enum(['enable', 'delete']),
     outcome: z
-      .enum(['verified', 'unverified', 'failed'])
-      .describe('verified: done and seen to hold · unverified: done, but the key does not behave as restored · failed: not done.'),
+      .enum(['verified', 'sent', 'unverified', 'failed'])
+      .describe(
+        'verified: done and seen to hold · sent: done (the platform acknowledged it), but probing cannot verify it — a canary that is refused anyway (disabled or expiring), or one whose secret keyprobe never learnt · unverified: done, but the key does not behave as restored · failed: not done.',
+      ),
     detail: z.string().describe('What happened, in words (redacted).'),
     leftState: z
       .string()
@@ -289,7 +293,11 @@ const cleanupRecordSchema = z
 
 const cleanupSectionSchema = z
   .object({
-    complete: z.boolean().describe('True when every cleanup was done and verified (or there was nothing to clean up).'),
+    complete: z
+      .boolean()
+      .describe(
+        'True when every cleanup was done and verified, or sent where probing cannot verify it (or there was nothing to clean up): no record is `unverified` or `failed`.',
+      ),
     records: z.array(cleanupRecordSchema).readonly(),
   })
   .readonly();
@@ -417,7 +425,22 @@ export function allChecks(run: RunResult): CheckResult[] {
   return run.profiles.flatMap((p) => p.checks);
 }
 
+/** A cleanup not done, or not seen to hold: it left the target changed, and the launch is not verified. */
+export function leftTargetChanged(r: Pick<CleanupRecord, 'outcome'>): boolean {
+  return r.outcome === 'failed' || r.outcome === 'unverified';
+}
+
 /** Cleanups that were not done, or not seen to hold: each left the target changed. */
 export function unfinishedCleanups(run: Pick<RunResult, 'cleanup'>): CleanupRecord[] {
-  return (run.cleanup?.records ?? []).filter((r) => r.outcome !== 'verified');
+  return (run.cleanup?.records ?? []).filter(leftTargetChanged);
+}
+
+/**
+ * Cleanups sent and acknowledged that no probe can verify (a canary refused
+ * anyway, or one whose secret keyprobe never learnt). They do not gate — the
+ * platform said it was done — but every report shows them, so nobody reads
+ * them as verified.
+ */
+export function sentCleanups(run: Pick<RunResult, 'cleanup'>): CleanupRecord[] {
+  return (run.cleanup?.records ?? []).filter((r) => r.outcome === 'sent');
 }

@@ -71,7 +71,7 @@ export function syntheticRun(checkCount: number): RunResult {
   }
   const failed = profiles.some((p) => p.checks.some((c) => c.verdict === 'fail'));
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     subject: { kind: 'keys' as const },
     runId: '20260115T090000Z-bench0',
     tool: { name: 'keyprobe', version: '0.0.0-bench' },

@@ -2,7 +2,7 @@
 // environments) into one RunResult, as if one run had covered every profile.
 // The verdict is recomputed from every gating check, never taken from a shard.
 import { UsageError } from '../errors.js';
-import { isInventoryResult, RESULT_SCHEMA_VERSION, type ProfileRun, type RunResult } from '../result.js';
+import { isInventoryResult, leftTargetChanged, RESULT_SCHEMA_VERSION, type ProfileRun, type RunResult } from '../result.js';
 import { verdictOf } from '../runner/verdict.js';
 
 export interface MergeInput {
@@ -44,7 +44,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions):
   // A key one shard left changed stays unrestored in the merged run.
   const records = results.flatMap((r) => r.cleanup?.records ?? []);
   const leftOut = [...new Set(results.flatMap((r) => r.requiredLeftOut ?? []))];
-  const cleanup = results.some((r) => r.cleanup) ? { complete: records.every((c) => c.outcome === 'verified'), records } : undefined;
+  const cleanup = results.some((r) => r.cleanup) ? { complete: !records.some(leftTargetChanged), records } : undefined;
   const { verdict, exitCode } = verdictOf({ profiles, incomplete, ...(cleanup ? { cleanup } : {}) });
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,

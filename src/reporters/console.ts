@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import {
   NOT_RUN_UNREACHABLE,
+  sentCleanups,
   unfinishedCleanups,
   type CheckResult,
   type ProfileRun,
@@ -17,6 +18,7 @@ import {
 import type { RunObserver } from '../runner/observer.js';
 import { findingText, shownFindings } from './finding-text.js';
 import type { Reporter } from './reporter.js';
+import { sentHeading, sentLine } from './sent-cleanups.js';
 import { joined } from './write-text.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { forTerminal as safe } from '../terminal-text.js';
@@ -325,6 +327,7 @@ export function* summaryPieces(
           `Left out with --only/--skip, so not part of this verdict: required check${result.requiredLeftOut.length === 1 ? '' : 's'} ${safe(result.requiredLeftOut.join(', '))}.`,
         ]
       : []),
+    ...sentBlock(result),
     '',
     `Launch verdict: ${paint(verdictPaint, word)} — ${explainExitCode(exitCode)}`,
     ...(verdictNote ? [verdictNote] : []),
@@ -362,6 +365,23 @@ class AttentionGroups {
         : [`${label}${safe(g.message)}`, `        stopped ${g.ids.length} checks: ${safe(g.ids.join(', '))}`];
     });
   }
+}
+
+/** At most this many sent cleanups are listed one by one; more are counted per check (results.json lists each). */
+const SENT_LISTED = 5;
+
+/** Cleanups sent but not verifiable by probing: named, so none reads as verified, but not as a failure. */
+function sentBlock(result: Pick<RunResult, 'cleanup'>): string[] {
+  const sent = sentCleanups(result);
+  if (sent.length === 0) return [];
+  if (sent.length <= SENT_LISTED) return ['', `${sentHeading(sent.length)}:`, ...sent.map((r) => safe(`  ${sentLine(r)}`))];
+  const byCheck = new Map<string, number>();
+  for (const r of sent) byCheck.set(r.check, (byCheck.get(r.check) ?? 0) + 1);
+  return [
+    '',
+    `${sentHeading(sent.length)}; each is in results.json's cleanup records:`,
+    ...[...byCheck].map(([check, n]) => safe(`  ${n} after ${check}`)),
+  ];
 }
 
 /**

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  sentCleanups,
   unfinishedCleanups,
   type CheckResult,
   type Exchange,
@@ -16,6 +17,7 @@ import {
   type Severity,
   type Verdict,
 } from '../result.js';
+import { sentHeading, sentLine } from './sent-cleanups.js';
 import { explainExitCode, notVerifiedReasons } from '../runner/verdict.js';
 import { anchorId, esc } from './escape.js';
 import { burstChart, revocationChart } from './html-charts.js';
@@ -146,7 +148,8 @@ export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf):
     '<body>',
     banner(result, index),
     '<main>',
-    cleanupSection(result),
+    // (The sent cleanups' section, when there is one, starts with its own line break: the page is otherwise as before.)
+    cleanupSection(result) + sentSection(result),
   ].join('\n')}\n`;
   yield* runSection(result, index, shelf);
   yield `\n${practicesSection(result, index)}\n`;
@@ -238,6 +241,16 @@ function cleanupSection(result: Pick<RunResult, 'cleanup'>): string {
 <p>keyprobe could not put ${left.length === 1 ? 'this key' : `these ${left.length} keys`} back as it found ${left.length === 1 ? 'it' : 'them'} (or could not see that it had). Until restored by hand, the launch is not verified.</p>
 <ul>${items.join('\n')}</ul>
 ${token}</section>`;
+}
+
+/** Cleanups sent but not verifiable by probing: named under the verdict (not red: nothing is known to be left changed). */
+function sentSection(result: Pick<RunResult, 'cleanup'>): string {
+  const sent = sentCleanups(result);
+  if (sent.length === 0) return '';
+  const list = `<ul class="advisories">${sent.map((r) => `<li>${esc(sentLine(r))}</li>`).join('\n')}</ul>`;
+  // Two per profile in a big run: folded away beyond a few, still in the print (the script opens every details).
+  const body = sent.length <= 5 ? list : `<details><summary>${sent.length} cleanups</summary>\n${list}</details>`;
+  return `\n<section id="cleanup-sent"><h2>${esc(sentHeading(sent.length))}</h2>\n${body}</section>`;
 }
 
 function fact(label: string, value: string, mono = false, small = ''): string {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import {
+  sentCleanups,
   unfinishedCleanups,
   type CheckResult,
   type CleanupRecord,
@@ -16,6 +17,7 @@ import {
 } from '../result.js';
 import { checkText } from './evidence-text.js';
 import { findingText, shownFindings } from './finding-text.js';
+import { sentLine } from './sent-cleanups.js';
 import type { FileReporter } from './reporter.js';
 import { FileShelf, MemoryShelf, type TextShelf } from './text-shelf.js';
 import { joined, writeText } from './write-text.js';
@@ -56,6 +58,7 @@ export function renderJunit(result: RunResult<ProfileSource>): string {
  */
 export function* junitPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
   const left = unfinishedCleanups(result);
+  const sent = sentCleanups(result);
   const totals = { tests: 0, failures: 0, errors: 0 };
   const seenCases = new Set<string>();
   const seenSuites = new Set<string>();
@@ -65,7 +68,7 @@ export function* junitPieces(result: RunResult<ProfileSource>, shelf: TextShelf)
     totals.tests += counts.tests;
     totals.failures += counts.failures;
     totals.errors += counts.errors;
-    suites.push(shelf.put(suiteXml(result, run, left, seenSuites, seenCases)));
+    suites.push(shelf.put(suiteXml(result, run, { left, sent }, seenSuites, seenCases)));
   }
   const name = builderAttr(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
   const head = `<testsuites name="${name}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}"`;
@@ -95,10 +98,12 @@ function caseCounts(run: ProfileRun, left: readonly CleanupRecord[]): { tests: n
 function suiteXml(
   result: RunResult<ProfileSource>,
   run: ProfileRun,
-  left: readonly CleanupRecord[],
+  cleanups: { readonly left: readonly CleanupRecord[]; readonly sent: readonly CleanupRecord[] },
   seenSuites: Set<string>,
   seenCases: Set<string>,
 ): string {
+  const { left } = cleanups;
+  const sentHere = cleanups.sent.filter((c) => c.profile === run.profile.keyName);
   // A placeholder for `]]>` that cannot occur in the text: split it ourselves after building.
   const cdataEnd = `KPCDATAEND${randomBytes(8).toString('hex')}`;
   const text = (s: string) => xmlSafe(s).split(']]>').join(cdataEnd);
@@ -119,7 +124,7 @@ function suiteXml(
       .className(classname)
       .name(xmlSafe(unique(check.id, seenCases, classname)))
       .time(seconds(check.durationMs))
-      .standardOutput(text(checkText(check, suiteName)));
+      .standardOutput(text(checkText(check, suiteName) + sentText(sentHere.filter((r) => r.check === check.id))));
     if (check.verdict === 'fail') tc.failure(xmlSafe(failureMessage(check)), failureType(check));
     else if (check.verdict === 'error') tc.error(xmlSafe(failureMessage(check)), 'not-verified');
     // A CI gate counts errors, not skips: a required check that did not run must not read as fine.
@@ -165,6 +170,15 @@ function suiteProperties(result: RunResult<ProfileSource>, run: ProfileRun, left
     ...(left.some((c) => c.profile === run.profile.keyName) ? ([['cleanup', 'incomplete']] as [string, string][]) : []),
     ...(result.incomplete ? ([['incomplete', 'true']] as [string, string][]) : []),
   ];
+}
+
+/**
+ * A check's cleanups that were sent but that no probe can verify, in its
+ * system-out: not an error (nothing is known to be left changed, and the
+ * launch is not gated on them), but never silent either.
+ */
+function sentText(sent: readonly CleanupRecord[]): string {
+  return sent.map((r) => `\ncleanup sent, not verifiable by probing (does not gate): ${sentLine(r)}`).join('');
 }
 
 /** One sentence a CI summary shows: which key, its id, its state. */

@@ -6,11 +6,15 @@
 // target is escaped so it cannot become a table cell break, a link or HTML.
 import { appendFile, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { unfinishedCleanups, type CheckResult, type ProfileSource, type RunResult, type Verdict } from '../result.js';
+import { sentCleanups, unfinishedCleanups, type CheckResult, type ProfileSource, type RunResult, type Verdict } from '../result.js';
+import { sentHeading, sentLine } from './sent-cleanups.js';
 import { explainExitCode, notVerifiedReasons, verdictWord } from '../runner/verdict.js';
 import { findingText, shownFindings } from './finding-text.js';
 import type { FileReporter } from './reporter.js';
 import { joined, writeText } from './write-text.js';
+
+/** A job summary lists this many sent cleanups; results.json has every one. */
+const SENT_LISTED = 20;
 
 const SUMMARY_MD = 'summary.md';
 
@@ -95,6 +99,12 @@ export function* markdownPieces(result: RunResult<ProfileSource>): Generator<str
       );
       if (r.restore) lines.push('', '  ```sh', `  ${fence(r.restore)}`, '  ```');
     }
+  }
+  const sent = sentCleanups(result);
+  if (sent.length > 0) {
+    lines.push('', `### ${md(sentHeading(sent.length))}`, '');
+    for (const r of sent.slice(0, SENT_LISTED)) lines.push(`- ${md(sentLine(r))}`);
+    if (sent.length > SENT_LISTED) lines.push(`- … and ${sent.length - SENT_LISTED} more in results.json's cleanup records`);
   }
   if (result.requiredLeftOut?.length)
     lines.push(

@@ -18,6 +18,7 @@ import { createLifecycleAdapter, type Terminal } from '../lifecycle/index.js';
 import { restoreInstruction } from '../lifecycle/restore.js';
 import {
   NOT_RUN_UNREACHABLE,
+  leftTargetChanged,
   RESULT_SCHEMA_VERSION,
   type CheckResult,
   type CleanupRecord,
@@ -158,7 +159,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult<ProfileSo
   const finishedAt = new Date();
   const incomplete = signal.aborted;
   const requiredLeftOut = options.suite.checks.filter((c) => c.required && !plan.includes(c)).map((c) => c.check.id);
-  const cleanup = { complete: cleanups.every((c) => c.outcome === 'verified'), records: cleanups };
+  const cleanup = { complete: !cleanups.some(leftTargetChanged), records: cleanups };
   const { verdict, exitCode } = launchVerdict(verdictInputs, incomplete, cleanups);
   const header = deepFreeze({
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -551,7 +552,9 @@ function cleanupRecord(
   redact: (s: string) => string,
 ): CleanupRecord {
   const r = o.restores!;
-  const verified = o.outcome === 'verified' || o.outcome === 'done';
+  // Done but not probeable (a canary refused anyway, a secret never learnt) is `sent`, never `verified`.
+  const outcome = o.outcome === 'done' ? 'sent' : o.outcome;
+  const leftChanged = leftTargetChanged({ outcome });
   const leftState =
     o.outcome === 'failed'
       ? r.leftState
@@ -565,9 +568,9 @@ function cleanupRecord(
     ...(r.key.id ? { keyId: redact(r.key.id) } : {}),
     subject: r.subject,
     action: r.action,
-    outcome: verified ? 'verified' : o.outcome === 'failed' ? 'failed' : 'unverified',
+    outcome,
     detail: redact(o.detail),
-    ...(verified ? {} : { leftState, restore: redact(restoreInstruction(loaded.profile, r.action, r.key)) }),
+    ...(leftChanged ? { leftState, restore: redact(restoreInstruction(loaded.profile, r.action, r.key)) } : {}),
   };
 }
 

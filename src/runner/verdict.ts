@@ -1,9 +1,17 @@
 // The launch verdict and exit code. A gating failure fails the launch. Short
 // of that, the launch is only verified when every gating check gave a verdict,
 // every required check ran (a required check that skipped proves nothing) and
-// every cleanup was done and seen to hold (the target is left as found).
+// every cleanup was done and seen to hold (the target is left as found), or
+// sent and acknowledged where no probe can tell (`sent`: shown, not gating).
 import { EXIT } from '../errors.js';
-import type { CheckResult, CleanupRecord, LaunchVerdict, ProfileSource, RunResult } from '../result.js';
+import {
+  type CheckResult,
+  type CleanupRecord,
+  type LaunchVerdict,
+  leftTargetChanged,
+  type ProfileSource,
+  type RunResult,
+} from '../result.js';
 
 /** What the launch verdict reads of a check. */
 export type VerdictInput = Pick<CheckResult, 'gating' | 'verdict' | 'required'>;
@@ -21,7 +29,8 @@ export function launchVerdict(
     incomplete ||
     gating.some((c) => c.verdict === 'error') ||
     checks.some((c) => c.required && c.verdict === 'skip') ||
-    cleanup.some((r) => r.outcome !== 'verified');
+    // A cleanup that was sent but cannot be probed (`sent`) is shown in every report, but does not gate.
+    cleanup.some(leftTargetChanged);
   if (unverified) return { verdict: 'error', exitCode: EXIT.unverified };
   return { verdict: 'pass', exitCode: EXIT.pass };
 }
@@ -51,7 +60,7 @@ export function notVerifiedReasons(result: Pick<RunResult<ProfileSource>, 'profi
     for (const c of p.checks)
       if (c.required && c.verdict === 'skip') reasons.push(`${who}required check ${c.id} did not run: ${c.message}`);
   }
-  const cleanups = (result.cleanup?.records ?? []).filter((r) => r.outcome !== 'verified');
+  const cleanups = (result.cleanup?.records ?? []).filter(leftTargetChanged);
   if (cleanups.length > 0)
     reasons.push(`${cleanups.length} cleanup${cleanups.length === 1 ? '' : 's'} left the target changed (see the cleanup block)`);
   return reasons;

@@ -63,7 +63,7 @@ describe('keyprobe merge', () => {
     expect(run.stdout).toContain('Launch verdict: PASS — exit 0');
     const merged = read(join(out, 'results.json'));
     const [a, b] = [read(passA), read(passB)];
-    expect(merged.schemaVersion).toBe(2);
+    expect(merged.schemaVersion).toBe(3);
     expect(merged.runId).not.toBe(a.runId);
     expect(merged.runId).not.toBe(b.runId);
     expect(merged.profiles.map((p) => p.profile.keyFingerprint)).toEqual([
@@ -135,10 +135,10 @@ describe('keyprobe merge', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('4 problems in the input');
     expect(run.stderr).toContain(
-      `${v2}: schemaVersion: this keyprobe renders results of schema version 2, the file has 1 (an older keyprobe wrote it: render it with that keyprobe, or run again)`,
+      `${v2}: schemaVersion: this keyprobe renders results of schema version 3, the file has 1 (an older keyprobe wrote it: render it with that keyprobe, or run again)`,
     );
     expect(run.stderr).toContain(`${notJson}: is not JSON`);
-    expect(run.stderr).toContain(`${other}: schemaVersion: this keyprobe renders results of schema version 2, the file has none`);
+    expect(run.stderr).toContain(`${other}: schemaVersion: this keyprobe renders results of schema version 3, the file has none`);
     expect(run.stderr).toContain(`${missing}: cannot be read (ENOENT)`);
     const truncated = variant(passA, 'truncated', (r) => {
       delete (r.profiles as { checks?: unknown }[])[0]!.checks;

@@ -129,8 +129,9 @@ describe('verdict gaps', () => {
     expect(check.message).not.toMatch(/throttled/);
     expect(check.message).toMatch(/answered 500 Internal Server Error/);
     expect(deleted).toBe(true);
-    // Refused after its expiry anyway: its delete cannot be verified by probing, and says so.
+    // Refused after its expiry anyway: its delete cannot be verified by probing, and says so: `sent`, never `verified`.
     expect(run.result?.cleanup?.records[0]?.detail).toMatch(/^delete sent; not verifiable by probing: the canary was created to expire/);
+    expect(run.result?.cleanup?.records[0]?.outcome).toBe('sent');
     expectNoSecrets([secret, canary, admin], run);
   });
 
@@ -275,6 +276,14 @@ describe('verdict gaps', () => {
     const records = run.result?.cleanup?.records ?? [];
     expect(records.map((r) => [r.subject, r.action])).toEqual([['created canary', 'delete']]);
     expect(records[0]!.detail).toMatch(/^delete sent; not verifiable by probing: the canary was disabled before the delete/);
+    // Its outcome is `sent`, never `verified`; it does not gate (the check passed: exit 0), but the console names it.
+    expect(records[0]!.outcome).toBe('sent');
+    expect(run.result?.cleanup?.complete).toBe(true);
+    expect(run.code).toBe(EXIT.pass);
+    expect(run.stdout).toMatch(
+      /Cleanup sent, not verifiable by probing: one action was acknowledged, but no probe can tell whether it took effect \(does not gate the launch\):\n {2}delete created canary "keyprobe-canary-[0-9a-f]+" \(id key_c1\) of .* after lifecycle\.disabled-key-rejected: delete sent; not verifiable by probing/,
+    );
+    expect(run.stdout).not.toMatch(/CLEANUP INCOMPLETE/);
     // The run's notes (HTML report, results.json) say so too.
     expect(run.result?.profiles[0]?.notes.join('\n')).toMatch(/cleanup: delete created canary .*: delete sent; not verifiable by probing/);
     expectNoSecrets([secret, canary, admin], run);

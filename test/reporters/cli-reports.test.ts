@@ -177,7 +177,7 @@ describe('the reports a run writes', () => {
       [
         'v99.json',
         JSON.stringify({ ...good, schemaVersion: 99 }),
-        /schemaVersion: this keyprobe renders results of schema version 2, the file has 99/,
+        /schemaVersion: this keyprobe renders results of schema version 3, the file has 99/,
       ],
       ['no-version.json', JSON.stringify({ runId: 'x' }), /schemaVersion: .*the file has none/],
       [

@@ -12,6 +12,7 @@ import type {
   Verdict,
 } from '../../src/result.js';
 import { CHECKS } from '../../src/checks/index.js';
+import { RESULT_SCHEMA_VERSION } from '../../src/result.js';
 import { launchVerdict } from '../../src/runner/verdict.js';
 
 const ORIGIN = 'http://127.0.0.1:40123';
@@ -113,7 +114,7 @@ export function runResult(profiles: ProfileRun[], over: Partial<RunResult> = {})
     over.cleanup?.records ?? [],
   );
   return {
-    schemaVersion: 2,
+    schemaVersion: RESULT_SCHEMA_VERSION,
     subject: { kind: 'keys' },
     runId: '20261127T101530Z-abc123',
     tool: { name: 'keyprobe', version: '0.1.0' },
