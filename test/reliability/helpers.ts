@@ -5,12 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { findCheck } from '../../src/checks/index.js';
 import type { CheckResult, RunResult } from '../../src/result.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { findSecrets } from '../helpers/scan.js';
-import type { tempDir } from '../helpers/tmp.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** A listening server on 127.0.0.1 that can always be closed, even with hung connections open. */
 export interface Listener {
@@ -45,6 +45,43 @@ export async function listen(server: Server, scheme: 'http' | 'https' = 'http'):
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A listening server for the running test only, closed when the test
+ * finishes. Per test (onTestFinished), never a module-level afterEach: unit
+ * files share a module registry per worker (isolate: false), so a hook
+ * registered when this module loads would run for the first file that loaded
+ * it and for no file after it (test/architecture/test-isolation.test.ts).
+ */
+export async function listenForTest(server: Server, scheme: 'http' | 'https' = 'http'): Promise<Listener> {
+  const listener = await listen(server, scheme);
+  onTestFinished(() => listener.close());
+  return listener;
+}
+
+/** A temporary directory for the running test only, removed when the test finishes (per test, as above). */
+export function tempDirForTest(prefix: string): ReturnType<typeof tempDir> {
+  const tmp = tempDir(prefix);
+  onTestFinished(() => tmp.cleanup());
+  return tmp;
+}
+
+/**
+ * A profile's `lifecycle:` section for a management API at the target's own
+ * origin, authorized with `${env:KP_REL_ADMIN}`: `actions` are the lines
+ * under `http:` (`disable: POST /admin/keys/{{id}}/disable`), `settings`
+ * those under `lifecycle:` itself.
+ */
+export function adminLifecycle(actions: readonly string[], settings: readonly string[] = ['maxRevocationWaitMs: 1500']): string {
+  return [
+    'lifecycle:',
+    '  adapter: http',
+    '  http:',
+    '    credential: { secret: "${env:KP_REL_ADMIN}" }',
+    ...actions.map((a) => `    ${a}`),
+    ...settings.map((line) => `  ${line}`),
+  ].join('\n');
 }
 
 /** A fresh key-shaped secret for one test (never a real key, never committed). */

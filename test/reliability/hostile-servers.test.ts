@@ -4,19 +4,18 @@
 // the right verdicts and exit code, no stack trace and no secret in any output.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { tempDir } from '../helpers/tmp.js';
-import { expectNoCrash, expectNoSecrets, listen, newSecret, runKeyprobe, type Listener } from './helpers.js';
-
-let listeners: Listener[] = [];
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await Promise.all(listeners.map((l) => l.close()));
-  listeners = [];
-  tmp?.cleanup();
-  tmp = undefined;
-});
+import {
+  adminLifecycle,
+  expectNoCrash,
+  expectNoSecrets,
+  listenForTest,
+  newSecret,
+  runKeyprobe,
+  tempDirForTest,
+  type Listener,
+} from './helpers.js';
 
 /**
  * A small API: GET /v1/agents serves the key (and the canary), everything
@@ -31,9 +30,7 @@ async function api(secrets: readonly string[], extraHeaders: () => Record<string
     res.writeHead(status, { 'content-type': 'application/json', ...(known ? extraHeaders() : {}) });
     res.end(JSON.stringify(status === 200 ? { agents: [] } : { error: status === 401 ? 'unauthorized' : 'forbidden' }));
   });
-  const l = await listen(server);
-  listeners.push(l);
-  return l;
+  return listenForTest(server);
 }
 
 const RATE_LIMIT = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
@@ -54,7 +51,7 @@ describe('hostile servers', () => {
       () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Date.now() + 60_000) }),
     ],
   ])('a served answer announcing a quota spent for longer than keyprobe waits (%s) does not stall the run', async (_name, headers) => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     const target = await api([secret], headers);
     const run = await runKeyprobe(
@@ -75,14 +72,13 @@ describe('hostile servers', () => {
   // first call, and rate.limit-triggered passed ("after 0 accepted calls"),
   // while rate.recovers and rate.per-key-isolation failed the target.
   it('a target that throttles every request gives the rate checks error, never a pass or a fail', async () => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     const server = createServer((_req, res) => {
       res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
       res.end('{"error":"too many requests"}');
     });
-    const target = await listen(server);
-    listeners.push(target);
+    const target = await listenForTest(server);
     const rateChecks = ['rate.limit-triggered', 'rate.limit-signalled', 'rate.recovers', 'rate.per-key-isolation'];
     const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: rateChecks });
     expectNoCrash(run);
@@ -100,7 +96,7 @@ describe('hostile servers', () => {
     ['apikey', 'apikey (Kong and APISIX key-auth defaults)'],
     ['x-api-key', 'the header name itself (Kong key_names: [x-api-key])'],
   ])('a gateway that takes the key in the query under the header name %s is caught by auth.key-in-query-rejected', async (header) => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     const canary = newSecret('canary');
     const server = createServer((req, res) => {
@@ -109,8 +105,7 @@ describe('hostile servers', () => {
       const status = presented !== canary && presented !== secret ? 401 : url.pathname === '/v1/agents' ? 200 : 403;
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
     });
-    const target = await listen(server);
-    listeners.push(target);
+    const target = await listenForTest(server);
     const run = await runKeyprobe(
       tmp,
       { origin: target.origin, targetExtra: `  auth: { header: ${header}, scheme: "" }` },
@@ -135,7 +130,7 @@ describe('hostile servers', () => {
   ] as const)(
     'a %s-encoded denial body that echoes the key and a stack trace is read decoded, and fails the check',
     async (encoding, compress) => {
-      tmp = tempDir('keyprobe-hostile-');
+      const tmp = tempDirForTest('keyprobe-hostile-');
       const secret = newSecret();
       const server = createServer((req, res) => {
         const auth = req.headers.authorization ?? '';
@@ -149,8 +144,7 @@ describe('hostile servers', () => {
         });
         res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compress(body));
       });
-      const target = await listen(server);
-      listeners.push(target);
+      const target = await listenForTest(server);
       const run = await runKeyprobe(
         tmp,
         { origin: target.origin, denied: ['POST /v1/agents'] },
@@ -172,7 +166,7 @@ describe('hostile servers', () => {
   // rightly has some left. rate.limit-signalled failed such a platform:
   // 'RateLimit "day" says r=4000 remaining on a throttled answer'.
   it('a throttle that announces several quotas, one of them spent, passes rate.limit-signalled', async () => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     let window = { start: 0, count: 0 };
     const server = createServer((req, res) => {
@@ -186,8 +180,7 @@ describe('hostile servers', () => {
           .end('{"error":"rate_limited"}');
       res.writeHead(200, { 'content-type': 'application/json', ...policy }).end('{"agents":[]}');
     });
-    const target = await listen(server);
-    listeners.push(target);
+    const target = await listenForTest(server);
     const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
     expectNoCrash(run);
     expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
@@ -200,15 +193,14 @@ describe('hostile servers', () => {
   // and the narrower declaration passed: a key holding billing:admin passed
   // privilege.least-privilege (with an advisory nobody gates on).
   it('introspected scopes as a space-separated string (RFC 7662) are judged, not ignored for the declaration', async () => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     const server = createServer((req, res) => {
       if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
       const body = req.url === '/oauth/introspect' ? { active: true, scope: 'agents:read billing:admin' } : { agents: [] };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
-    const target = await listen(server);
-    listeners.push(target);
+    const target = await listenForTest(server);
     const run = await runKeyprobe(
       tmp,
       {
@@ -233,7 +225,7 @@ describe('hostile servers', () => {
   // so as "throttled: could not judge … (0 of N probes were throttled)", and a
   // user went looking for a rate limit.
   it('a disabled key answered 500 on every probe is error, in words that name the 500, not a throttle', async () => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     const canary = newSecret('canary');
     const admin = newSecret('admin');
@@ -249,17 +241,8 @@ describe('hostile servers', () => {
       const ok = auth === `Bearer ${secret}` || auth === `Bearer ${canary}`;
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"agents":[]}' : '{"error":"unauthorized"}');
     });
-    const target = await listen(server);
-    listeners.push(target);
-    const lifecycle = [
-      'lifecycle:',
-      '  adapter: http',
-      '  http:',
-      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
-      '    disable: POST /admin/keys/{{id}}/disable',
-      '    enable: POST /admin/keys/{{id}}/enable',
-      '  maxRevocationWaitMs: 1500',
-    ].join('\n');
+    const target = await listenForTest(server);
+    const lifecycle = adminLifecycle(['disable: POST /admin/keys/{{id}}/disable', 'enable: POST /admin/keys/{{id}}/enable']);
     const run = await runKeyprobe(
       tmp,
       { origin: target.origin, budget: 1000, extra: lifecycle },
@@ -286,7 +269,7 @@ describe('hostile servers', () => {
   // left, reset in an hour). Compared with the declared 1 s limit they failed
   // rate.limit-signalled twice over.
   it('X-RateLimit-* fields of another, longer quota on a throttled answer are not held against the declared limit', async () => {
-    tmp = tempDir('keyprobe-hostile-');
+    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
     let window = { start: 0, count: 0 };
     const hourly = () => ({
@@ -302,8 +285,7 @@ describe('hostile servers', () => {
         return void res.writeHead(429, { 'retry-after': '1', ...hourly() }).end('{"message":"secondary rate limit"}');
       res.writeHead(200, { 'content-type': 'application/json', ...hourly() }).end('{"agents":[]}');
     });
-    const target = await listen(server);
-    listeners.push(target);
+    const target = await listenForTest(server);
     const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
     expectNoCrash(run);
     expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');

@@ -3,9 +3,8 @@
 // second loopback listener records every request and header it receives and
 // must see nothing at all; the target itself sees each request exactly once.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findSecrets } from '../helpers/scan.js';
-import { tempDir } from '../helpers/tmp.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { DEMO_PROFILE } from '../../src/paths.js';
@@ -15,10 +14,11 @@ import {
   existingChecks,
   expectNoCrash,
   expectNoSecrets,
-  listen,
+  listenForTest,
   NETWORK_REQUEST_CHECKS,
   newSecret,
   runKeyprobe,
+  tempDirForTest,
   type Listener,
 } from './helpers.js';
 import { countingProxy, expectKeysAsBefore, keyStates, startReference } from './reference-harness.js';
@@ -29,25 +29,15 @@ interface Seen {
   readonly headers: IncomingHttpHeaders;
 }
 
-let listeners: Listener[] = [];
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await Promise.all(listeners.map((l) => l.close()));
-  listeners = [];
-  tmp?.cleanup();
-  tmp = undefined;
-});
-
 /** The other origin: records everything, answers 200 as if it were happy to take a key. */
 async function recorder(): Promise<{ listener: Listener; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const listener = await listen(
+  const listener = await listenForTest(
     createServer((req, res) => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     }),
   );
-  listeners.push(listener);
   return { listener, seen };
 }
 
@@ -57,7 +47,7 @@ async function redirecting(
   location: (req: { url: string; authorization?: string }) => string,
 ): Promise<{ listener: Listener; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const listener = await listen(
+  const listener = await listenForTest(
     createServer((req, res) => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
       res
@@ -68,7 +58,6 @@ async function redirecting(
         .end('{"moved":true}');
     }),
   );
-  listeners.push(listener);
   return { listener, seen };
 }
 
@@ -83,7 +72,7 @@ describe('a redirecting target never gets the key carried to another origin', ()
     it(`${status} with an absolute Location on another loopback port`, async () => {
       const other = await recorder();
       const target = await redirecting(status, ({ url }) => `${other.listener.origin}${url}`);
-      tmp = tempDir('keyprobe-rel-');
+      const tmp = tempDirForTest('keyprobe-rel-');
       const secret = newSecret();
       const run = await runKeyprobe(tmp, { origin: target.listener.origin, allowed: ALLOWED }, { secret });
       expectNoCrash(run);
@@ -106,7 +95,7 @@ describe('a redirecting target never gets the key carried to another origin', ()
 
   it('a relative Location (same origin, another path) is not followed either', async () => {
     const target = await redirecting(307, ({ url }) => `/moved${url}`);
-    tmp = tempDir('keyprobe-rel-');
+    const tmp = tempDirForTest('keyprobe-rel-');
     const secret = newSecret();
     const run = await runKeyprobe(tmp, { origin: target.listener.origin, allowed: ALLOWED }, { secret });
     expectNoCrash(run);
@@ -121,7 +110,7 @@ describe('a redirecting target never gets the key carried to another origin', ()
       302,
       ({ authorization }) => `${other.listener.origin}/steal?key=${encodeURIComponent((authorization ?? '').replace(/^Bearer /, ''))}`,
     );
-    tmp = tempDir('keyprobe-rel-');
+    const tmp = tempDirForTest('keyprobe-rel-');
     const secret = newSecret();
     const run = await runKeyprobe(tmp, { origin: target.listener.origin, allowed: ALLOWED }, { secret });
     expectNoCrash(run);
@@ -152,7 +141,7 @@ describe('the lifecycle admin credential stays home too', () => {
       const proxy = await countingProxy(demo.target.origin, {
         redirect: (_m, url) => (url.startsWith('/admin/') ? { status, location: `${other.listener.origin}${url}` } : undefined),
       });
-      tmp = tempDir('keyprobe-rel-');
+      const tmp = tempDirForTest('keyprobe-rel-');
       try {
         const before = keyStates(demo.target.listKeys());
         const outDir = join(tmp.dir, 'out');

@@ -4,18 +4,18 @@
 // bounded time with exit 3, the reports are written, and no secret shows.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { tempDir } from '../helpers/tmp.js';
 import {
   existingChecks,
   expectNoCrash,
   expectNoSecrets,
   listen,
+  listenForTest,
   NETWORK_REQUEST_CHECKS,
   newSecret,
   runKeyprobe,
-  type Listener,
+  tempDirForTest,
 } from './helpers.js';
 
 /** target.timeoutMs where the target never answers (short, so the test is quick); elsewhere the usual 5 s. */
@@ -23,21 +23,6 @@ const TIMEOUT_MS = 300;
 const NORMAL_TIMEOUT_MS = 5_000;
 /** Slack for a busy machine on top of the timeouts themselves. */
 const SLACK_MS = 2_000;
-
-let listeners: Listener[] = [];
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await Promise.all(listeners.map((l) => l.close()));
-  listeners = [];
-  tmp?.cleanup();
-  tmp = undefined;
-});
-
-async function started(l: Promise<Listener>): Promise<Listener> {
-  const listener = await l;
-  listeners.push(listener);
-  return listener;
-}
 
 /** A raw TCP server: `onRequest` gets the socket once a request's headers have arrived. */
 function rawServer(onRequest: (socket: Socket, head: string) => void) {
@@ -64,7 +49,7 @@ async function expectErrorRun(
   words: RegExp,
   extra: { args?: string[]; profile?: Partial<Parameters<typeof runKeyprobe>[1]> } = {},
 ) {
-  tmp = tempDir('keyprobe-rel-');
+  const tmp = tempDirForTest('keyprobe-rel-');
   const secret = newSecret();
   const run = await runKeyprobe(
     tmp,
@@ -124,7 +109,7 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
   });
 
   it('a server that accepts the connection and never answers', async () => {
-    const silent = await started(listen(rawServer(() => undefined)));
+    const silent = await listenForTest(rawServer(() => undefined));
     await expectErrorRun(silent.origin, new RegExp(`sent no complete response headers within ${TIMEOUT_MS} ms \\(target\\.timeoutMs\\)`), {
       profile: { timeoutMs: TIMEOUT_MS },
     });
@@ -133,15 +118,13 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
 
   it('headers that trickle in, one byte at a time, without end', async () => {
     const timers = new Set<NodeJS.Timeout>();
-    const trickle = await started(
-      listen(
-        rawServer((socket) => {
-          socket.write('HTTP/1.1 200 OK\r\n');
-          const t = setInterval(() => socket.write('X'), 20);
-          timers.add(t);
-          socket.on('close', () => clearInterval(t));
-        }),
-      ),
+    const trickle = await listenForTest(
+      rawServer((socket) => {
+        socket.write('HTTP/1.1 200 OK\r\n');
+        const t = setInterval(() => socket.write('X'), 20);
+        timers.add(t);
+        socket.on('close', () => clearInterval(t));
+      }),
     );
     try {
       await expectErrorRun(trickle.origin, new RegExp(`sent no complete response headers within ${TIMEOUT_MS} ms`), {
@@ -153,13 +136,11 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
   });
 
   it('a connection reset in the middle of the body', async () => {
-    const reset = await started(
-      listen(
-        rawServer((socket) => {
-          socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"agents":[');
-          setTimeout(() => socket.resetAndDestroy(), 10);
-        }),
-      ),
+    const reset = await listenForTest(
+      rawServer((socket) => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"agents":[');
+        setTimeout(() => socket.resetAndDestroy(), 10);
+      }),
     );
     await expectErrorRun(reset.origin, /the target closed the connection before its answer was complete \(connection reset\)/);
   });
@@ -168,13 +149,11 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
   // 4 times by the first request; after that the run does not wait each request out again.
   it('a storm of 5xx: every answer, with or without a key, is 503 with Retry-After', async () => {
     let requests = 0;
-    const storm = await started(
-      listen(
-        createHttpServer((_req, res) => {
-          requests++;
-          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"unavailable"}');
-        }),
-      ),
+    const storm = await listenForTest(
+      createHttpServer((_req, res) => {
+        requests++;
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"unavailable"}');
+      }),
     );
     const run = await expectErrorRun(storm.origin, /throttled: could not judge: [A-Z]+ \/\S+ answered 503 Service Unavailable/);
     // The first request to meet the storm is the preflight's: it waits it out, and says so.
@@ -186,13 +165,11 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
 
   it('a storm of 5xx without Retry-After: a server error, judged as one (an outage, so error)', async () => {
     let requests = 0;
-    const storm = await started(
-      listen(
-        createHttpServer((_req, res) => {
-          requests++;
-          res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"unavailable"}');
-        }),
-      ),
+    const storm = await listenForTest(
+      createHttpServer((_req, res) => {
+        requests++;
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"unavailable"}');
+      }),
     );
     const run = await expectErrorRun(storm.origin, /503 Service Unavailable/);
     expect(run.checks.find((c) => c.id === 'auth.valid-key-accepted')!.message).toMatch(
@@ -205,7 +182,7 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
   });
 
   it('a server that answers with something that is not HTTP', async () => {
-    const garbage = await started(listen(rawServer((socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\u0000\u0001binary garbage\r\n\r\n'))));
+    const garbage = await listenForTest(rawServer((socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\u0000\u0001binary garbage\r\n\r\n')));
     await expectErrorRun(garbage.origin, /the target did not answer with valid HTTP \(Response does not match the HTTP\/1.1 protocol/);
   });
 });
@@ -216,16 +193,14 @@ describe('invalid JSON where JSON was expected (the introspection endpoint)', ()
     ['an HTML error page', 'text/html', '<html><body>502 Bad Gateway</body></html>'],
   ] as const) {
     it(`${name}: the check that needs it gives error saying so; the one that can do without notes it`, async () => {
-      const api = await started(
-        listen(
-          createHttpServer((req, res) => {
-            if (!req.headers.authorization) return void res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
-            if (req.url === '/v1/keys/self') return void res.writeHead(200, { 'content-type': contentType }).end(body);
-            res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
-          }),
-        ),
+      const api = await listenForTest(
+        createHttpServer((req, res) => {
+          if (!req.headers.authorization) return void res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+          if (req.url === '/v1/keys/self') return void res.writeHead(200, { 'content-type': contentType }).end(body);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        }),
       );
-      tmp = tempDir('keyprobe-rel-');
+      const tmp = tempDirForTest('keyprobe-rel-');
       const secret = newSecret();
       const run = await runKeyprobe(
         tmp,
@@ -263,16 +238,14 @@ describe('targets that work differently still work', () => {
 
   it('an HTTP/1.0 server that closes every connection after one answer (no Content-Length)', async () => {
     let requests = 0;
-    const old = await started(
-      listen(
-        rawServer((socket, head) => {
-          requests++;
-          const { status, body } = answer(/\r\nauthorization: /i.test(head));
-          socket.end(`HTTP/1.0 ${status}\r\nContent-Type: application/json\r\nWWW-Authenticate: Bearer\r\n\r\n${body}`);
-        }),
-      ),
+    const old = await listenForTest(
+      rawServer((socket, head) => {
+        requests++;
+        const { status, body } = answer(/\r\nauthorization: /i.test(head));
+        socket.end(`HTTP/1.0 ${status}\r\nContent-Type: application/json\r\nWWW-Authenticate: Bearer\r\n\r\n${body}`);
+      }),
     );
-    tmp = tempDir('keyprobe-rel-');
+    const tmp = tempDirForTest('keyprobe-rel-');
     const secret = newSecret();
     const run = await runKeyprobe(
       tmp,
@@ -295,23 +268,21 @@ describe('targets that work differently still work', () => {
 
   it('an HTTP/1.1 server that refuses keep-alive (Connection: close on every answer)', async () => {
     let requests = 0;
-    const noKeepAlive = await started(
-      listen(
-        createHttpServer((req, res) => {
-          requests++;
-          const { status, body } = answer(req.headers.authorization !== undefined);
-          res.shouldKeepAlive = false;
-          res
-            .writeHead(Number(status.slice(0, 3)), {
-              'content-type': 'application/json',
-              connection: 'close',
-              'www-authenticate': 'Bearer',
-            })
-            .end(body);
-        }),
-      ),
+    const noKeepAlive = await listenForTest(
+      createHttpServer((req, res) => {
+        requests++;
+        const { status, body } = answer(req.headers.authorization !== undefined);
+        res.shouldKeepAlive = false;
+        res
+          .writeHead(Number(status.slice(0, 3)), {
+            'content-type': 'application/json',
+            connection: 'close',
+            'www-authenticate': 'Bearer',
+          })
+          .end(body);
+      }),
     );
-    tmp = tempDir('keyprobe-rel-');
+    const tmp = tempDirForTest('keyprobe-rel-');
     const secret = newSecret();
     const run = await runKeyprobe(
       tmp,

@@ -3,19 +3,9 @@
 // (in-process) over loopback, asserting the verdict, the exit code, no stack
 // trace and no secret in any output.
 import { createServer } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { tempDir } from '../helpers/tmp.js';
-import { expectNoCrash, expectNoSecrets, listen, newSecret, runKeyprobe, type Listener } from './helpers.js';
-
-let listeners: Listener[] = [];
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await Promise.all(listeners.map((l) => l.close()));
-  listeners = [];
-  tmp?.cleanup();
-  tmp = undefined;
-});
+import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
 
 const AUTH_CHECKS = ['auth.missing-key-rejected', 'auth.invalid-key-rejected', 'auth.near-miss-key-rejected'];
 
@@ -24,7 +14,7 @@ describe('verdict gaps', () => {
   // auth decision, so no key and bad keys get 401 *with the data*. Every auth
   // check passed on the status alone.
   it('a 401 that carries the resource the valid key is served fails the auth checks', async () => {
-    tmp = tempDir('keyprobe-gaps-');
+    const tmp = tempDirForTest('keyprobe-gaps-');
     const secret = newSecret();
     const canary = newSecret('canary');
     const data = JSON.stringify({ agents: [{ id: 'agt-support', owner: 'crm-platform-team', prompt: 'internal system prompt v7' }] });
@@ -35,8 +25,8 @@ describe('verdict gaps', () => {
         return void res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(data);
       res.writeHead(ok ? 403 : 401, { 'content-type': 'application/json' }).end('{"error":"no"}');
     });
-    listeners.push(await listen(server));
-    const run = await runKeyprobe(tmp, { origin: listeners[0]!.origin }, { secret, otherSecrets: [canary], checks: AUTH_CHECKS });
+    const target = await listenForTest(server);
+    const run = await runKeyprobe(tmp, { origin: target.origin }, { secret, otherSecrets: [canary], checks: AUTH_CHECKS });
     expectNoCrash(run);
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(AUTH_CHECKS.map((id) => [id, 'fail']));
     for (const c of run.checks) expect(c.message).toMatch(/refused with 401 Unauthorized, but its body holds the resource's data/);
@@ -50,14 +40,14 @@ describe('verdict gaps', () => {
   // The same rule must not fire on a generic body: a server that answers `{}`
   // (or a short error) to everyone, and serves `{}` to the key too.
   it('a short body shared by the refusal and the served answer is not data: the auth checks pass', async () => {
-    tmp = tempDir('keyprobe-gaps-');
+    const tmp = tempDirForTest('keyprobe-gaps-');
     const secret = newSecret();
     const server = createServer((req, res) => {
       const ok = req.headers.authorization === `Bearer ${secret}` && !req.url?.includes('?');
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"status":"ok"}');
     });
-    listeners.push(await listen(server));
-    const run = await runKeyprobe(tmp, { origin: listeners[0]!.origin }, { secret, checks: AUTH_CHECKS });
+    const target = await listenForTest(server);
+    const run = await runKeyprobe(tmp, { origin: target.origin }, { secret, checks: AUTH_CHECKS });
     expectNoCrash(run);
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(AUTH_CHECKS.map((id) => [id, 'pass']));
     expect(run.code).toBe(EXIT.pass);
@@ -67,7 +57,7 @@ describe('verdict gaps', () => {
   // every probe: no probe was throttled, yet the check said "throttled: could
   // not judge" (as disabled-key did before 8a8b012).
   it('an expired canary answered 500 after its expiry is error, in words that name the 500, not a throttle', async () => {
-    tmp = tempDir('keyprobe-gaps-');
+    const tmp = tempDirForTest('keyprobe-gaps-');
     const secret = newSecret();
     const admin = newSecret('admin');
     const canary = newSecret('canary');
@@ -101,19 +91,14 @@ describe('verdict gaps', () => {
       }
       json(auth === `Bearer ${secret}` ? 200 : 401, auth === `Bearer ${secret}` ? { agents: [] } : { error: 'unauthorized' });
     });
-    listeners.push(await listen(server));
-    const lifecycle = [
-      'lifecycle:',
-      '  adapter: http',
-      '  http:',
-      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
-      '    create: { method: POST, path: /admin/keys, body: { name: "{{name}}", expiresInSeconds: "{{expiresInSeconds}}" } }',
-      '    delete: DELETE /admin/keys/{{id}}',
-      '  maxRevocationWaitMs: 1500',
-    ].join('\n');
+    const target = await listenForTest(server);
+    const lifecycle = adminLifecycle([
+      'create: { method: POST, path: /admin/keys, body: { name: "{{name}}", expiresInSeconds: "{{expiresInSeconds}}" } }',
+      'delete: DELETE /admin/keys/{{id}}',
+    ]);
     const run = await runKeyprobe(
       tmp,
-      { origin: listeners[0]!.origin, budget: 1000, extra: lifecycle },
+      { origin: target.origin, budget: 1000, extra: lifecycle },
       {
         secret,
         otherSecrets: [canary],
@@ -139,7 +124,7 @@ describe('verdict gaps', () => {
   // client's traffic, a daily quota spent): after the key's burst it is
   // throttled too, and the check failed the target's per-key limit as shared.
   it('rate.per-key-isolation with a second key throttled before the burst is error, not a shared limit', async () => {
-    tmp = tempDir('keyprobe-gaps-');
+    const tmp = tempDirForTest('keyprobe-gaps-');
     const secret = newSecret();
     const canary = newSecret('canary');
     const buckets = new Map<string, { w: number; c: number }>();
@@ -157,11 +142,11 @@ describe('verdict gaps', () => {
         return void res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"slow down"}');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
     });
-    listeners.push(await listen(server));
+    const target = await listenForTest(server);
     const rateLimit = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
     const run = await runKeyprobe(
       tmp,
-      { origin: listeners[0]!.origin, budget: 1000, extra: rateLimit },
+      { origin: target.origin, budget: 1000, extra: rateLimit },
       { secret, otherSecrets: [canary], checks: ['rate.per-key-isolation'] },
     );
     expectNoCrash(run);
@@ -185,7 +170,7 @@ describe('verdict gaps', () => {
       /RateLimit t=3600 disagrees with Retry-After 1 \(Retry-After takes precedence\)/,
     ],
   ])('rate.limit-signalled: %s passes with an advisory naming both figures', async (_name, hints, advisory) => {
-    tmp = tempDir('keyprobe-gaps-');
+    const tmp = tempDirForTest('keyprobe-gaps-');
     const secret = newSecret();
     let w = 0;
     let c = 0;
@@ -197,11 +182,11 @@ describe('verdict gaps', () => {
       if (++c > 20) return void res.writeHead(429, { ...hints, 'content-type': 'application/json' }).end('{"error":"slow down"}');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
     });
-    listeners.push(await listen(server));
+    const target = await listenForTest(server);
     const rateLimit = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
     const run = await runKeyprobe(
       tmp,
-      { origin: listeners[0]!.origin, budget: 1000, extra: rateLimit },
+      { origin: target.origin, budget: 1000, extra: rateLimit },
       { secret, checks: ['rate.limit-signalled'], signal: AbortSignal.timeout(30_000) },
     );
     expectNoCrash(run);
@@ -216,7 +201,7 @@ describe('verdict gaps', () => {
   // delete was refused anyway, and the delete was reported "refused: … →
   // 401": verified by a probe that proves nothing.
   it('the delete of a disabled created canary is said to be not verifiable by probing, never verified by a refusal', async () => {
-    tmp = tempDir('keyprobe-gaps-');
+    const tmp = tempDirForTest('keyprobe-gaps-');
     const secret = newSecret();
     const admin = newSecret('admin');
     const canary = newSecret('canary');
@@ -243,22 +228,19 @@ describe('verdict gaps', () => {
       const ok = auth === `Bearer ${secret}` || (auth === `Bearer ${canary}` && canaryEnabled);
       json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
     });
-    listeners.push(await listen(server));
-    const lifecycle = [
-      'lifecycle:',
-      '  adapter: http',
-      '  http:',
-      '    credential: { secret: "${env:KP_REL_ADMIN}" }',
-      '    create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
-      '    disable: POST /admin/keys/{{id}}/disable',
-      '    enable: POST /admin/keys/{{id}}/enable',
-      '    delete: DELETE /admin/keys/{{id}}',
-      '  maxRevocationWaitMs: 1500',
-      '  stabilityWindowMs: 200',
-    ].join('\n');
+    const target = await listenForTest(server);
+    const lifecycle = adminLifecycle(
+      [
+        'create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
+        'disable: POST /admin/keys/{{id}}/disable',
+        'enable: POST /admin/keys/{{id}}/enable',
+        'delete: DELETE /admin/keys/{{id}}',
+      ],
+      ['maxRevocationWaitMs: 1500', 'stabilityWindowMs: 200'],
+    );
     const run = await runKeyprobe(
       tmp,
-      { origin: listeners[0]!.origin, budget: 1000, extra: lifecycle },
+      { origin: target.origin, budget: 1000, extra: lifecycle },
       {
         secret,
         otherSecrets: [canary],
