@@ -12,7 +12,9 @@
 // KEYPROBE_BENCH_CPU_PROF=DIR runs both processes under `node --cpu-prof`
 // and writes their .cpuprofile files to DIR (open them in Chrome DevTools);
 // KEYPROBE_BENCH_SCALE_PROFILES=N makes scale-1000 run N profiles instead
-// (a shorter run while developing; its figures are then not the goal's).
+// (a shorter run while developing; its figures are then not the goal's), and
+// KEYPROBE_BENCH_SCALE_THREADS=N runs both scale benchmarks with --threads N
+// (the scenario says so).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
@@ -26,6 +28,10 @@ import { imposedWaits } from './suite-overhead.js';
 
 const GOAL_MS = 60_000;
 const SAMPLE_MS = 100;
+/** --threads for the keyprobe child (undefined: its default, one thread). */
+const THREADS = process.env.KEYPROBE_BENCH_SCALE_THREADS;
+const threadArgs = THREADS ? ['--threads', THREADS] : [];
+const threadWords = THREADS ? `, --threads ${THREADS}` : '';
 
 interface ScaleSetup {
   readonly id: string;
@@ -134,7 +140,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
           const spawnedAt = Date.now();
           const t = await timedSpawn(
             process.execPath,
-            [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), '--out', out, '--quiet'],
+            [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), ...threadArgs, '--out', out, '--quiet'],
             {
               cwd: dir,
               env: { ...process.env, ...generated.env, NO_COLOR: '1' },
@@ -227,7 +233,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
       const rows: Row[] = [
         {
           benchmark: setup.title,
-          scenario: `${PROFILES} profiles × ${checksPerProfile} checks, --concurrency ${CONCURRENCY}: wall time`,
+          scenario: `${PROFILES} profiles × ${checksPerProfile} checks, --concurrency ${CONCURRENCY}${threadWords}: wall time`,
           keyprobe: secs(walls),
           against: `imposed-wait floor ${secs(floors)}`,
           result: `${formatNumber(wall.median / 1000, 1)} s`,

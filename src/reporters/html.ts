@@ -92,7 +92,7 @@ interface CardPlace {
   readonly verdict: Verdict;
   readonly gating: boolean;
   readonly severity: Severity;
-  /** Its place in profile order, which is also its number on the shelf. */
+  /** Its place in profile order. */
   readonly seq: number;
 }
 
@@ -114,6 +114,10 @@ interface RunIndex {
   readonly first: ProfileRun['profile'][];
   readonly practices: Map<PracticeName, PracticeEntry>;
   readonly cards: CardPlace[];
+  /** Each card's number on the shelf, by its place in profile order (CardPlace.seq). */
+  readonly cardsOnShelf: number[];
+  /** Passed and skipped cards list their exchanges one line each (FULL_EVIDENCE_UP_TO). */
+  compact: boolean;
   /** Each profile's facts on the shelf, and its notes (absent: it has none). */
   readonly facts: number[];
   readonly notes: number[];
@@ -125,10 +129,10 @@ export function renderHtml(result: RunResult<ProfileSource>): string {
 }
 
 /**
- * report.html a piece at a time, reading the profiles twice: once for what
- * the banner and the practices table count (and each profile's facts), once
- * to render every check's card onto the shelf, from which the cards are
- * written in the order the report shows them (failures first).
+ * report.html a piece at a time, reading the profiles once for what the
+ * banner and the practices table count, each profile's facts, and every
+ * check's card, rendered onto the shelf, from which the cards are written in
+ * the order the report shows them (failures first).
  */
 export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
   const index = indexRun(result, shelf);
@@ -153,7 +157,7 @@ export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf):
   ].join('\n')}\n`;
   yield* runSection(result, index, shelf);
   yield `\n${practicesSection(result, index)}\n`;
-  yield* checksSection(result, index, shelf);
+  yield* checksSection(index, shelf);
   yield `\n${[signoffSection(result), footer(result), '</main>', `<script>${SCRIPT}</script>`, '</body>', '</html>', ''].join('\n')}`;
 }
 
@@ -167,13 +171,21 @@ function indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): RunIndex 
     first: [],
     practices: new Map(PRACTICES.map((p) => [p.name, { tally: new PracticeTally(), bad: [], rest: [] }])),
     cards: [],
+    cardsOnShelf: [],
+    compact: false,
     facts: [],
     notes: [],
   };
+  // Profiles whose cards were rendered with full evidence before the run turned out to have more than
+  // FULL_EVIDENCE_UP_TO checks: rendered again, compact, at the end (a few profiles, read a second time).
+  let renderedFull = 0;
+  const firstSeqs: number[] = [];
   let pi = 0;
   for (const run of result.profiles) {
     index.keyNames.add(run.profile.keyName);
     if (index.first.length < 3) index.first.push(run.profile);
+    const firstSeq = index.checks;
+    if (!index.compact) firstSeqs.push(firstSeq);
     for (const [ci, c] of run.checks.entries()) {
       const seq = index.checks++;
       index.counts[c.verdict]++;
@@ -186,12 +198,24 @@ function indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): RunIndex 
       const chips = bad ? practice.bad : practice.rest;
       if (chips.length < (bad ? MAX_BAD_CHIPS : MAX_CHIPS)) chips.push({ seq, chip: chip(c, anchorOf(pi, c, ci), run, many) });
     }
+    if (!index.compact && index.checks > FULL_EVIDENCE_UP_TO) {
+      index.compact = true;
+      renderedFull = pi;
+    }
+    putCards(run, pi, firstSeq, index, shelf, many);
     index.facts.push(shelf.put(profileFacts(run)));
     const notes = run.notes.map((n) => `<li>${esc(many ? `${run.profile.keyName}: ${n}` : n)}</li>`).join('');
     if (notes) index.notes.push(shelf.put(notes));
     pi++;
   }
+  for (let i = 0; i < renderedFull; i++) putCards(result.profiles.at(i)!, i, firstSeqs[i]!, index, shelf, many);
   return index;
+}
+
+/** Renders the cards of the pi-th profile (its first check being the firstSeq-th of the run) onto the shelf. */
+function putCards(run: ProfileRun, pi: number, firstSeq: number, index: RunIndex, shelf: TextShelf, many: boolean): void {
+  for (const [ci, check] of run.checks.entries())
+    index.cardsOnShelf[firstSeq + ci] = shelf.put(card({ check, run, anchor: anchorOf(pi, check, ci) }, many, index.compact));
 }
 
 /** The anchor of the ci-th check of the pi-th profile (both from 0). */
@@ -326,19 +350,11 @@ ${rows.join('\n')}
 
 /**
  * The cards, failures and errors first (gating before advisory, then by
- * severity, then in profile order), then skips, then passes. Each card is
- * rendered in profile order onto the shelf and written from there in this order.
+ * severity, then in profile order), then skips, then passes: written from
+ * the shelf, where indexRun rendered them in profile order.
  */
-function* checksSection(result: RunResult<ProfileSource>, index: RunIndex, shelf: TextShelf): Generator<string> {
-  const many = result.profiles.length > 1;
-  const compact = index.checks > FULL_EVIDENCE_UP_TO;
-  const onShelf: number[] = [];
-  let pi = 0;
-  for (const run of result.profiles) {
-    for (const [ci, check] of run.checks.entries())
-      onShelf.push(shelf.put(card({ check, run, anchor: anchorOf(pi, check, ci) }, many, compact)));
-    pi++;
-  }
+function* checksSection(index: RunIndex, shelf: TextShelf): Generator<string> {
+  const compact = index.compact;
   const ordered = [...index.cards].sort(
     (a, b) =>
       VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] ||
@@ -359,7 +375,7 @@ ${compact ? `<p class="notes">This run has ${index.checks.toLocaleString('en-US'
   for (const [title, items] of groups) {
     if (items.length === 0) continue;
     yield `${first ? '' : '\n'}<h3 class="group-title">${esc(title)} (${items.length})</h3>`;
-    for (const item of items) yield `\n${shelf.get(onShelf[item.seq]!)}`;
+    for (const item of items) yield `\n${shelf.get(index.cardsOnShelf[item.seq]!)}`;
     first = false;
   }
   if (first) yield '<p>No check ran.</p>';

@@ -26,17 +26,23 @@ export function* resultsJsonChunks(result: RunResult<ProfileSource>): Generator<
   for (const [k, [key, value]] of entries.entries()) {
     yield `${k === 0 ? '' : ','}\n  ${JSON.stringify(key)}: `;
     if (key === 'profiles') {
-      // Each element sits two levels deep: indented by 4, its own lines by 4 more than stringify gives them.
+      // Each element sits two levels deep: indented by 4, and so are its own lines (stringifiedAt).
       let i = 0;
-      for (const profile of value as ProfileSource)
-        yield `${i++ === 0 ? '[' : ','}\n    ${indent(JSON.stringify(profile ?? null, null, 2), '    ')}`;
+      for (const profile of value as ProfileSource) yield `${i++ === 0 ? '[' : ','}\n    ${stringifiedAt(profile ?? null, 2)}`;
       yield i === 0 ? '[]' : '\n  ]';
-    } else yield indent(JSON.stringify(value, null, 2), '  ');
+    } else yield stringifiedAt(value, 1);
   }
   yield entries.length > 0 ? '\n}\n' : '}\n';
 }
 
-/** Every line after the first moved right by `by` (JSON text has no newline inside a string). */
-function indent(json: string, by: string): string {
-  return json.replaceAll('\n', `\n${by}`);
+/**
+ * JSON.stringify(value, null, 2) as it reads `depth` levels deep in the whole
+ * document (every line after the first moved right by two spaces a level):
+ * written inside arrays of arrays and cut out, so that stringify indents each
+ * line as it writes it. Moving the lines afterwards copied every profile's
+ * text once more (a thousand profiles' evidence).
+ */
+function stringifiedAt(value: unknown, depth: 1 | 2): string {
+  // `[\n  ` … `\n]`, or `[\n  [\n    ` … `\n  ]\n]`, around the value.
+  return depth === 1 ? JSON.stringify([value], null, 2).slice(4, -2) : JSON.stringify([[value]], null, 2).slice(10, -6);
 }

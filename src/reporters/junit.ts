@@ -229,8 +229,14 @@ export function seconds(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) / 1000 : 0;
 }
 
+/** Every code unit that can be part of what xmlSafe removes (a surrogate may also be half of a pair, which stays). */
+const MAYBE_NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 /** Removes what XML 1.0 forbids: control characters other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF. */
 export function xmlSafe(s: string): string {
+  // Nearly every text holds none of these code units, and so nothing to remove: a plain search for them is many
+  // times cheaper than the search by code point (a JUnit report passes every check's evidence through here).
+  if (!MAYBE_NOT_XML.test(s)) return s;
   return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
 }
 

@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/reporters/html.js';
 import { practiceRows } from '../../src/reporters/practices.js';
-import { allChecks } from '../../src/result.js';
+import { allChecks, type ProfileRun, type ProfileSource } from '../../src/result.js';
 import { checkText } from '../../src/reporters/evidence-text.js';
 import { revocationChart } from '../../src/reporters/html-charts.js';
-import { ALL_SHAPES, check, large, mixed, NASTY, nasty, profileRun, revocationTimeline, runResult } from './sample-results.js';
+import { ALL_SHAPES, check, exchange, large, mixed, NASTY, nasty, profileRun, revocationTimeline, runResult } from './sample-results.js';
 
 describe('report.html', () => {
   for (const [name, make] of Object.entries(ALL_SHAPES)) {
@@ -134,5 +134,48 @@ describe('report.html', () => {
     expect(Buffer.byteLength(html)).toBeLessThan(15_000_000);
     expect(html).toContain('passed and skipped checks list their exchanges one line each');
     expect(html).toMatch(/and [\d,]+ more that passed or were skipped/);
+  });
+});
+
+describe('report.html from a run of many profiles', () => {
+  /** `count` profiles of 10 checks each (one failing), behind a ProfileSource that counts every profile read (from a run's spool, each read parses a profile again). */
+  function counted(count: number): { profiles: ProfileRun[]; source: ProfileSource; reads: () => number } {
+    const profiles = Array.from({ length: count }, (_, p) =>
+      profileRun(
+        `crm-prod-agent-${p}`,
+        Array.from({ length: 10 }, (_, c) => check(`auth.generated-${c}`, c === 3 ? 'fail' : 'pass', { evidence: [exchange()] })),
+      ),
+    );
+    let reads = 0;
+    const source: ProfileSource = {
+      length: profiles.length,
+      at: (i) => {
+        reads++;
+        return profiles.at(i);
+      },
+      *[Symbol.iterator]() {
+        for (const p of profiles) {
+          reads++;
+          yield p;
+        }
+      },
+    };
+    return { profiles, source, reads: () => reads };
+  }
+
+  it('reads each profile once when the run has few checks', () => {
+    const run = counted(3);
+    const html = renderHtml({ ...runResult(run.profiles), profiles: run.source });
+    expect(run.reads()).toBe(3);
+    expect(html).toBe(renderHtml(runResult(run.profiles)));
+  });
+
+  it('reads again only the profiles whose cards were drawn in full before the run passed 500 checks', () => {
+    const run = counted(60);
+    const html = renderHtml({ ...runResult(run.profiles), profiles: run.source });
+    // The 51st profile takes the run past 500 checks: the 50 before it are read a second time, to draw their cards compact.
+    expect(run.reads()).toBe(60 + 50);
+    expect(html).toBe(renderHtml(runResult(run.profiles)));
+    expect(html).toContain('passed and skipped checks list their exchanges one line each');
   });
 });
