@@ -21,6 +21,13 @@ import { PROFILE_VARIANTS } from './profile-variants.js';
 
 export const PRELAUNCH_SUITE = join(BUNDLED_SUITES_DIR, 'prelaunch.yaml');
 
+/**
+ * The demo profile's stability window (2 s) where a case does not switch on
+ * revocation-flap: ten probes at the check's 50 ms interval, every one of which
+ * must be refused, instead of forty: each run of the lifecycle checks is 1.5 s shorter.
+ */
+const SHORT_STABILITY_WINDOW_MS = 500;
+
 export interface CaseRun {
   readonly result: RunResult;
   /** Every secret the run knew or made, for leak scans. */
@@ -43,6 +50,9 @@ export async function runDetectionCase(
   try {
     const doc = parseDocument(readFileSync(DEMO_PROFILE, 'utf8'));
     declareBehaviours(doc, demo.target.behaviours());
+    // The stability window is what catches a revocation that flaps; for every other
+    // case it only has to hold a few probes of a key that stays refused.
+    if (!c.faults.some((f) => f.startsWith('revocation-flap'))) doc.setIn(['lifecycle', 'stabilityWindowMs'], SHORT_STABILITY_WINDOW_MS);
     const made: string[] = [];
     let env: Record<string, string> = { ...demo.env };
     if (c.profileVariant) {

@@ -432,7 +432,8 @@ describe('docs/ci/github-actions-sharded.yml', () => {
     const shardEnv: CanaryEnv = { canary: 'CANARY_KEY', canaryId: 'CANARY_KEY_ID', admin: 'ADMIN_TOKEN' };
     for (const system of ['crm', 'billing']) await scaffold(system, 'KEYPROBE_KEY', '2027-03-31', shardEnv);
     const secrets: string[] = [];
-    for (const profile of profiles) {
+    // The shards run side by side, as the matrix's jobs do, each against a target of its own.
+    const shardRun = async (profile: string) => {
       const demo = await startDemo();
       try {
         // Each shard gets its own key, as the workflow's secrets[...] lookup does.
@@ -448,7 +449,8 @@ describe('docs/ci/github-actions-sharded.yml', () => {
       } finally {
         await demo.target.close();
       }
-    }
+    };
+    await Promise.all(profiles.map(shardRun));
     const mergeRun = stepsRunning(merge.steps, 'merge')[0]!.run!;
     const merged = await sh(mergeRun, {});
     expect(merged.stderr).toBe('');
@@ -459,6 +461,6 @@ describe('docs/ci/github-actions-sharded.yml', () => {
     expect(result.profiles.map((p) => p.profile.keyName).sort()).toEqual(['billing-prod-agent-call', 'crm-prod-agent-call']);
     for (const f of ['junit.xml', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(findSecrets(secrets, { dirs: [join(tmp.dir, 'shards'), join(tmp.dir, 'reports')] })).toEqual([]);
-    // Two whole prelaunch runs (~10 s of protocol waits each) one after the other, and a merge: a hang detector, not a speed test.
+    // Two whole prelaunch runs (~10 s of protocol waits each) side by side, and a merge: a hang detector, not a speed test.
   }, 90_000);
 });

@@ -101,7 +101,10 @@ async function runDisableCheck(
   const outDir = join(tmp.dir, 'out');
   let stdout = '';
   let stderr = '';
-  const code = await main(['run', DEMO_PROFILE, '--only', check, '--out', outDir, ...args], {
+  // The demo profile with a 500 ms stability window (2 s in the file): what is judged
+  // here is the cleanup after the check, not how long the key stayed refused.
+  const profile = tmp.file('profile.yaml', readFileSync(DEMO_PROFILE, 'utf8').replace(/^( {2}stabilityWindowMs:) \d+/m, '$1 500'));
+  const code = await main(['run', profile, '--only', check, '--out', outDir, ...args], {
     stdout: { write: (s: string) => (stdout += s), isTTY: tty, ...(tty ? { columns: 120 } : {}) } as never,
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
     env: { PATH: process.env.PATH, ...(tty ? {} : { NO_COLOR: '1' }), ...demo.env, KEYPROBE_DEMO_TARGET: proxy.origin },

@@ -13,7 +13,8 @@ export const TIMING_WAITS = [
   'test/reliability/stability.test.ts',
   'test/detection/behaviour-matrix.test.ts', // (45)
   'test/detection/lifecycle-matrix.test.ts', // (39)
-  'test/detection/behaviours.test.ts', // (38)
+  // Five whole-suite runs at a time, the two-profile run (about two runs long) among them. (25; 38 when it ran after them)
+  'test/detection/behaviours.test.ts',
   'test/checks/lifecycle-key-models.test.ts', // (26)
   // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own. (17)
   'test/reliability/hostile-servers.test.ts',
@@ -64,19 +65,29 @@ export const TIMING_ALONE = [
 
 export const TIMING_SENSITIVE = [...TIMING_WAITS, ...TIMING_ALONE];
 
-// The unit files that take longest (seconds in brackets, four at a time at load
-// ~3): handed out first, so none of them starts last and becomes the group's
-// tail. Vitest orders by its own timings where it has them, but a fresh clone
-// (CI) has none.
+// The unit files that take longest: handed out first, so none of them starts last
+// and becomes the group's tail. Vitest orders by its own timings where it has them,
+// but a fresh clone (CI) has none and hands out the largest files first: small slow
+// files (scan-file.test.ts is one of the smallest) then start last. Seconds in
+// brackets: `npx vitest run --project unit --project unit-mocks` at load 9-13
+// (2026-11-30), about twice a quiet machine's.
 export const LONG_UNIT_FILES = [
-  'test/ecosystem/ci-recipes.test.ts', // (56)
-  'test/ecosystem/package.test.ts', // (31)
-  'test/reliability/cleanup-verified.test.ts', // (29)
-  'test/reliability/config-fuzz.test.ts', // (25)
-  'test/reporters/browser.test.ts', // (12)
-  'test/reporters/results-contract.test.ts', // (11)
-  'test/detection/request-matrix.test.ts', // (10)
-  'test/checks/throttle-rule.test.ts', // (9)
+  'test/ecosystem/ci-recipes.test.ts', // (87)
+  'test/reliability/config-fuzz.test.ts', // (62)
+  'test/ecosystem/package.test.ts', // (60)
+  'test/reliability/cleanup-verified.test.ts', // (43)
+  'test/detection/request-matrix.test.ts', // (26)
+  'test/cli/publish-scan-workers.test.ts', // (23)
+  'test/leaks/scan-file.test.ts', // (21)
+  'test/reporters/browser.test.ts', // (21)
+  'test/cli/special-files.test.ts', // (20)
+  'test/reporters/results-contract.test.ts', // (20)
+  'test/leaks/scanner.test.ts', // (19)
+  'test/reference/exactly-one-check.test.ts', // (15)
+  'test/leaks/scan-workers.test.ts', // (12)
+  'test/reliability/target-faults.test.ts', // (11)
+  'test/reliability/redirects.test.ts', // (11)
+  'test/checks/throttle-rule.test.ts', // (11)
 ];
 
 // Files that replace a module with vi.mock and run in the unit group's time: the
