@@ -95,12 +95,13 @@ export default defineCheck({
     const servedRttMs = before.response!.durationMs;
     // Inconclusive when the second key's calls came too late after the throttle, or
     // the key's window reset before it was checked again (the throttle came late in
-    // its window on a slow machine): once more on a fresh window.
-    let result = await isolationAttempt(ctx, other, servedRttMs);
+    // its window on a slow machine): once more on a fresh window. Calls that came late
+    // are sent more at once the second time, for as late as they were (callsAtOnceFor).
+    let result = await isolationAttempt(ctx, other, { servedRttMs });
     if (result.inconclusive && !ctx.signal.aborted) {
       ctx.progress(`${result.inconclusive}; waiting a fresh window to try once more`);
       await sleep(spec.windowSeconds * 1000 + 100, ctx.signal);
-      result = await isolationAttempt(ctx, other, servedRttMs);
+      result = await isolationAttempt(ctx, other, { servedRttMs, lateMs: result.lateMs });
       result.outcome.measurements!['attempts'] = 2;
     }
     return result.outcome;
@@ -110,8 +111,13 @@ export default defineCheck({
 async function isolationAttempt(
   ctx: CheckContext<Profile & { rateLimit: RateLimitSpec }>,
   other: SubjectKey,
-  servedRttMs: number,
-): Promise<{ outcome: CheckOutcome & { measurements: Record<string, Measurement> }; inconclusive?: string }> {
+  timing: Lateness,
+): Promise<{
+  outcome: CheckOutcome & { measurements: Record<string, Measurement> };
+  inconclusive?: string;
+  /** How late the second key's calls were answered, when that made the attempt inconclusive. */
+  lateMs?: number;
+}> {
   const spec = ctx.profile.rateLimit;
   const o = await burstToThrottle(ctx, spec);
   const base = { measurements: { ...o.measurements, secondKey: other.kind } as Record<string, Measurement>, timeline: o.timeline };
@@ -131,7 +137,7 @@ async function isolationAttempt(
   // looks at throttling on purpose: a throttled second key is this check's
   // failure, not an answer to wait out.
   const throttled = (r: ProbeResult) => r.kind === 'throttled' || r.status === throttleStatus;
-  const n = callsAtOnceFor(spec, servedRttMs);
+  const n = callsAtOnceFor(spec, timing);
   const seconds = await callsAtOnce(ctx, other.secret, n, `${other.kind} while the key is throttled`);
   const expected = `all ${n} calls with the ${other.kind}, sent at once, are served while the key is throttled`;
   const throttledToo = seconds.filter(throttled);
@@ -161,6 +167,7 @@ async function isolationAttempt(
   if (lateMs > (n - 1) * refill) {
     return {
       inconclusive: `the ${other.kind}'s calls came too late after the throttle`,
+      lateMs,
       outcome: {
         ...base,
         verdict: 'error',
@@ -174,9 +181,9 @@ async function isolationAttempt(
   // (nginx limit_req) gives one call's worth back every window / limit, so a lone
   // call that comes a moment late (a busy machine, a slow network) may be served
   // though the key is still throttled. A window that reset serves every one of
-  // them: no more are sent than the limit. As many as the second key's, for the
-  // same reason: a fast bucket gives the key a call back every few ms.
-  const count = Math.min(n, spec.limit);
+  // them (recheckCalls). A fast bucket gives the key a call back every few ms, so
+  // more for as late as they come.
+  const count = recheckCalls(spec, n, lateMs + timing.servedRttMs);
   const stills = await callsAtOnce(ctx, ctx.profile.key.secret, count, 'the key, still throttled?');
   if (!stills.some(throttled)) {
     const still = stills[0]!;
@@ -204,19 +211,46 @@ function refillMs(spec: RateLimitSpec): number {
   return (spec.windowSeconds * 1000) / Math.floor(spec.limit * (1 + spec.tolerance));
 }
 
+/** What the second key's calls are expected to take to come back after the throttle. */
+interface Lateness {
+  /** A served call's round trip (the second key's call before the burst). */
+  readonly servedRttMs: number;
+  /** How late they came on an earlier try, if they came too late. */
+  readonly lateMs?: number;
+}
+
 /**
  * Calls sent at once with each key: enough that (n - 1) refills take longer
  * than the second key's calls are expected to come back after the throttle
- * (two served round trips, `servedRttMs` each, and LATENESS_TOLERATED_MS: a fast
- * limit refills within a round trip or two, a slow upstream takes several
- * refills to answer), at least CALLS_AT_ONCE, and at most half the limit, so the
- * second key's own budget serves them all after its call before the burst, and
- * a window both keys share that reset serves both keys' calls (the re-check's
- * rule). Exported for its test.
+ * (two served round trips and LATENESS_TOLERATED_MS: a fast limit refills
+ * within a round trip or two, a slow upstream takes several refills to answer;
+ * after a try that came too late, half as late again as it was: a machine that
+ * stalled once may stall as long again), at least CALLS_AT_ONCE, and at most
+ * half the limit, so the second key's own budget serves them all after its
+ * call before the burst, and a window both keys share that reset serves both
+ * keys' calls (the re-check's rule). Exported for its test.
  */
-export function callsAtOnceFor(spec: RateLimitSpec, servedRttMs: number): number {
-  const sized = 1 + Math.ceil((LATENESS_TOLERATED_MS + 2 * servedRttMs) / refillMs(spec));
+export function callsAtOnceFor(spec: RateLimitSpec, timing: Lateness): number {
+  const expectedMs = Math.max(LATENESS_TOLERATED_MS + 2 * timing.servedRttMs, 1.5 * (timing.lateMs ?? 0));
+  const sized = 1 + Math.ceil(expectedMs / refillMs(spec));
   return Math.max(CALLS_AT_ONCE, Math.min(sized, Math.floor(spec.limit / 2)));
+}
+
+/** After the second key's calls, slack for the key's re-check to come back, in ms. */
+const RECHECK_SLACK_MS = 40;
+
+/**
+ * Calls with the key at once to see it is still throttled: its own bucket, full
+ * when the burst's last throttled call was judged, serves fewer than
+ * 1 + elapsed / refillMs of them, so enough for the re-check's expected lateness
+ * (`expectedMs` after that call left, and RECHECK_SLACK_MS) leaves one throttled.
+ * At most what a window that reset serves in full, so a reset still shows as
+ * inconclusive: the limit, less the second key's calls in case both keys share
+ * it. At least CALLS_AT_ONCE (or the limit), as before.
+ */
+function recheckCalls(spec: RateLimitSpec, secondKeyCalls: number, expectedMs: number): number {
+  const sized = 1 + Math.ceil((expectedMs + RECHECK_SLACK_MS) / refillMs(spec));
+  return Math.max(Math.min(CALLS_AT_ONCE, spec.limit), Math.min(sized, spec.limit - secondKeyCalls));
 }
 
 /** performance.now() when a served call's answer was in. */
