@@ -332,3 +332,15 @@ function moreLoadHint(spec: RateLimitSpec, burst: BurstResult, sizing?: BurstSiz
   if (sizing?.cappedBy === 'budget') return 'the request budget limited the requests in flight; raise target.budget';
   return "raise rateLimit.concurrency or check the target's latency";
 }
+
+/**
+ * performance.now() when the burst's last throttled call was sent: the latest
+ * moment the burst proves the limiter full (a throttled call was judged at or
+ * after it left). Any throttled answer proves it, not only the first one.
+ */
+export function lastThrottledSentAt(throttle: BurstRefusal, points: BurstResult['points']): number {
+  // Points count their send times from the burst's start; the first refusal knows its own absolute one.
+  const burstStart = throttle.response.sentAt - points[throttle.arrival - 1]!.sentMs;
+  const throttled = points.filter((p) => p.status === throttle.response.status).map((p) => p.sentMs);
+  return burstStart + Math.max(...throttled);
+}

@@ -9,19 +9,59 @@ import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
 import { perKeyLimiter, rateLimit, secondKeyAvailable } from './requirements.js';
 import { statusText } from './describe.js';
-import { budgetTooSmallToUndo, probeKey, sleep, type ProbeResult } from './key-probe.js';
-import { burstToThrottle } from './rate-burst.js';
+import { budgetTooSmallToUndo, ms, probeKey, sleep, type ProbeResult } from './key-probe.js';
+import { burstToThrottle, lastThrottledSentAt } from './rate-burst.js';
 
-/** Calls with the second key, sent at once right after the burst. */
-const SECOND_KEY_CALLS = 3;
-/** Calls with the key, sent at once after those, to see that it is still throttled. */
-const STILL_THROTTLED_CALLS = 3;
+/**
+ * Calls with the second key sent at once right after the burst, and then with
+ * the key to see that it is still throttled: at least these, more for fast
+ * limits and slow targets (callsAtOnceFor).
+ */
+const CALLS_AT_ONCE = 3;
+/**
+ * The lateness the check tolerates beyond two served round trips (the burst's
+ * last calls coming back, then the second key's): how much later than that the
+ * second key's calls may still be answered before the check calls them late. A
+ * loaded runner's event loop stalls for tens of ms. On loopback three calls
+ * cover it from a limit of 20 per second (2 refills of 45 ms); faster limits and
+ * slower targets send more calls (callsAtOnceFor).
+ */
+const LATENESS_TOLERATED_MS = 80;
+
+// Why a second-key call that is served proves nothing on its own, and what does.
+// A shared limiter that refills continuously (a leaky or token bucket: nginx
+// limit_req, Envoy, most gateways) gives one call back every window ÷ limit:
+// 50 ms at 20 per second. If keyprobe is late between the burst's throttle and
+// the second key's calls (a loaded CI runner, GC, a slow network), the shared
+// bucket has served the key's burst and then has room again, so the second key
+// is served; the key's own re-check after it may still meet a throttle. That
+// looked like isolation: a false pass (issue #15's closing note, seen on nginx).
+//
+// The rule: the burst's last throttled answer proves the limiter full when that
+// call was judged, at or after it left (at `provenFullAt`). From a full bucket
+// that gives one call back every `refillMs`, n calls are served only once more
+// than (n - 1) × refillMs have passed. So if all n calls of the second key were
+// answered within (n - 1) × refillMs of `provenFullAt`, no bucket shared with the
+// key could have served them all, however it counts — whatever keyprobe's stalls
+// were before that. Later than that, they prove nothing: inconclusive (tried once
+// more on a fresh window), never a pass. refillMs is window ÷ (limit × (1 +
+// tolerance)), the fastest refill the profile's declaration allows.
+//
+// Interleaving the key's re-check with the second key's calls (B1 A1 B2 A2 …)
+// was the other proposal; it only makes a shared pass less likely (a refill can
+// still land between two calls), and a per-key bucket that hands the key's
+// re-check one refilled call (per-key-isolation-refill.test.ts) would then be
+// inconclusive. The clock above excludes a shared bucket outright.
+//
+// A fixed or sliding window does not refill between resets, and a reset is
+// what the key's re-check (below) catches. A limiter that refills faster than
+// its profile declares is outside what this check can see.
 
 export default defineCheck({
   id: 'rate.per-key-isolation',
   title: 'One throttled key does not throttle another',
   description:
-    'Checks that a second key from the same client is served, throttles the key with a burst, then sends three calls at once with the second key: all must be served (a shared or per-IP bucket fails, a continuously refilling one too), and the first key must still be throttled. A second key not served before the burst is an error, not a fail.',
+    'Checks that a second key from the same client is served, throttles the key with a burst, then sends three calls at once with the second key (more for fast limits or slow targets): all must be served (a shared or per-IP bucket fails), soon enough after the throttle that a shared bucket refilling continuously could not have served them (else inconclusive), and the first key must still be throttled. A second key not served before the burst is an error, not a fail.',
   severity: 'high',
   practice: 'Reverse validation',
   destructive: false,
@@ -51,13 +91,17 @@ export default defineCheck({
         measurements: { secondKey: other.kind, secondKeyBeforeBurst: before.status ?? 'no answer' },
       };
 
-    // Inconclusive when the key's window reset before it was checked again (the
-    // throttle came late in its window on a slow machine): once more on a fresh window.
-    let result = await isolationAttempt(ctx, other);
+    // A served call's round trip, which the second key's calls after the burst take too.
+    const servedRttMs = before.response!.durationMs;
+    // Inconclusive when the second key's calls came too late after the throttle, or
+    // the key's window reset before it was checked again (the throttle came late in
+    // its window on a slow machine): once more on a fresh window. Calls that came late
+    // are sent more at once the second time, for as late as they were (callsAtOnceFor).
+    let result = await isolationAttempt(ctx, other, { servedRttMs });
     if (result.inconclusive && !ctx.signal.aborted) {
-      ctx.progress('the window reset before the key was checked again; waiting a fresh window to try once more');
+      ctx.progress(`${result.inconclusive}; waiting a fresh window to try once more`);
       await sleep(spec.windowSeconds * 1000 + 100, ctx.signal);
-      result = await isolationAttempt(ctx, other);
+      result = await isolationAttempt(ctx, other, { servedRttMs, lateMs: result.lateMs });
       result.outcome.measurements!['attempts'] = 2;
     }
     return result.outcome;
@@ -67,7 +111,13 @@ export default defineCheck({
 async function isolationAttempt(
   ctx: CheckContext<Profile & { rateLimit: RateLimitSpec }>,
   other: SubjectKey,
-): Promise<{ outcome: CheckOutcome & { measurements: Record<string, Measurement> }; inconclusive?: boolean }> {
+  timing: Lateness,
+): Promise<{
+  outcome: CheckOutcome & { measurements: Record<string, Measurement> };
+  inconclusive?: string;
+  /** How late the second key's calls were answered, when that made the attempt inconclusive. */
+  lateMs?: number;
+}> {
   const spec = ctx.profile.rateLimit;
   const o = await burstToThrottle(ctx, spec);
   const base = { measurements: { ...o.measurements, secondKey: other.kind } as Record<string, Measurement>, timeline: o.timeline };
@@ -81,22 +131,22 @@ async function isolationAttempt(
       },
     };
   const throttleStatus = o.throttle.response.status;
+  const provenFullAt = lastThrottledSentAt(o.throttle, o.burst.points);
 
-  // A few calls with the second key at once, not one: a shared limiter that
-  // refills continuously (a leaky or token bucket, nginx limit_req) may have one
-  // request's worth back a moment after the burst, but not several. Each looks
-  // at throttling on purpose: a throttled second key is this check's failure,
-  // not an answer to wait out.
+  // Several calls with the second key at once, not one: see the rule above. Each
+  // looks at throttling on purpose: a throttled second key is this check's
+  // failure, not an answer to wait out.
   const throttled = (r: ProbeResult) => r.kind === 'throttled' || r.status === throttleStatus;
-  const seconds = await callsAtOnce(ctx, other.secret, SECOND_KEY_CALLS, `${other.kind} while the key is throttled`);
-  const expected = `all ${SECOND_KEY_CALLS} calls with the ${other.kind}, sent at once, are served while the key is throttled`;
+  const n = callsAtOnceFor(spec, timing);
+  const seconds = await callsAtOnce(ctx, other.secret, n, `${other.kind} while the key is throttled`);
+  const expected = `all ${n} calls with the ${other.kind}, sent at once, are served while the key is throttled`;
   const throttledToo = seconds.filter(throttled);
   if (throttledToo.length > 0) {
     return {
       outcome: {
         ...base,
         verdict: 'fail',
-        message: `the ${other.kind} was throttled too (${throttledToo.length} of ${SECOND_KEY_CALLS} calls: ${statusText(throttledToo[0]!.status!)}) while only the key had been bursting: the limit is shared (per client IP or global), not per key`,
+        message: `the ${other.kind} was throttled too (${throttledToo.length} of ${n} calls: ${statusText(throttledToo[0]!.status!)}) while only the key had been bursting: the limit is shared (per client IP or global), not per key`,
         expected,
         observed: `${other.kind}: ${seconds.map((r) => (r.status !== undefined ? r.status : 'no answer')).join(', ')}`,
       },
@@ -112,19 +162,33 @@ async function isolationAttempt(
       },
     };
   }
+  const lateMs = Math.max(...seconds.map(answeredAt)) - provenFullAt;
+  const refill = refillMs(spec);
+  if (lateMs > (n - 1) * refill) {
+    return {
+      inconclusive: `the ${other.kind}'s calls came too late after the throttle`,
+      lateMs,
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: `the ${n} calls with the ${other.kind} were all served, but answered ${Math.round(lateMs)} ms after the key's last throttled call left: a bucket both keys share, giving one call back every ${ms(refill)} ms (window ÷ (limit × (1 + tolerance))), could have served ${n} once more than ${Math.round((n - 1) * refill)} ms had passed, so isolation cannot be judged (keyprobe or the network was slow): inconclusive`,
+      },
+    };
+  }
   const second = seconds[0]!;
   // The window must not have reset meanwhile, or the second key's success proves
   // nothing. A few calls with the key at once, not one: a leaky or token bucket
   // (nginx limit_req) gives one call's worth back every window / limit, so a lone
   // call that comes a moment late (a busy machine, a slow network) may be served
   // though the key is still throttled. A window that reset serves every one of
-  // them: no more are sent than the limit.
-  const count = Math.min(STILL_THROTTLED_CALLS, spec.limit);
+  // them (recheckCalls). A fast bucket gives the key a call back every few ms, so
+  // more for as late as they come.
+  const count = recheckCalls(spec, n, lateMs + timing.servedRttMs);
   const stills = await callsAtOnce(ctx, ctx.profile.key.secret, count, 'the key, still throttled?');
   if (!stills.some(throttled)) {
     const still = stills[0]!;
     return {
-      inconclusive: true,
+      inconclusive: 'the window reset before the key was checked again',
       outcome: {
         ...base,
         verdict: 'error',
@@ -136,10 +200,62 @@ async function isolationAttempt(
     outcome: {
       ...base,
       verdict: 'pass',
-      message: `while the key was throttled (${statusText(throttleStatus)}), all ${SECOND_KEY_CALLS} calls with the ${other.kind}, sent at once, were served (${statusText(second.status!)})`,
+      message: `while the key was throttled (${statusText(throttleStatus)}), all ${n} calls with the ${other.kind}, sent at once, were served (${statusText(second.status!)})`,
       expected,
     },
   };
+}
+
+/** How often a bucket refills one call at the fastest the profile allows: window ÷ (limit × (1 + tolerance)), in ms. */
+function refillMs(spec: RateLimitSpec): number {
+  return (spec.windowSeconds * 1000) / Math.floor(spec.limit * (1 + spec.tolerance));
+}
+
+/** What the second key's calls are expected to take to come back after the throttle. */
+interface Lateness {
+  /** A served call's round trip (the second key's call before the burst). */
+  readonly servedRttMs: number;
+  /** How late they came on an earlier try, if they came too late. */
+  readonly lateMs?: number;
+}
+
+/**
+ * Calls sent at once with each key: enough that (n - 1) refills take longer
+ * than the second key's calls are expected to come back after the throttle
+ * (two served round trips and LATENESS_TOLERATED_MS: a fast limit refills
+ * within a round trip or two, a slow upstream takes several refills to answer;
+ * after a try that came too late, half as late again as it was: a machine that
+ * stalled once may stall as long again), at least CALLS_AT_ONCE, and at most
+ * half the limit, so the second key's own budget serves them all after its
+ * call before the burst, and a window both keys share that reset serves both
+ * keys' calls (the re-check's rule). Exported for its test.
+ */
+export function callsAtOnceFor(spec: RateLimitSpec, timing: Lateness): number {
+  const expectedMs = Math.max(LATENESS_TOLERATED_MS + 2 * timing.servedRttMs, 1.5 * (timing.lateMs ?? 0));
+  const sized = 1 + Math.ceil(expectedMs / refillMs(spec));
+  return Math.max(CALLS_AT_ONCE, Math.min(sized, Math.floor(spec.limit / 2)));
+}
+
+/** After the second key's calls, slack for the key's re-check to come back, in ms. */
+const RECHECK_SLACK_MS = 40;
+
+/**
+ * Calls with the key at once to see it is still throttled: its own bucket, full
+ * when the burst's last throttled call was judged, serves fewer than
+ * 1 + elapsed / refillMs of them, so enough for the re-check's expected lateness
+ * (`expectedMs` after that call left, and RECHECK_SLACK_MS) leaves one throttled.
+ * At most what a window that reset serves in full, so a reset still shows as
+ * inconclusive: the limit, less the second key's calls in case both keys share
+ * it. At least CALLS_AT_ONCE (or the limit), as before.
+ */
+function recheckCalls(spec: RateLimitSpec, secondKeyCalls: number, expectedMs: number): number {
+  const sized = 1 + Math.ceil((expectedMs + RECHECK_SLACK_MS) / refillMs(spec));
+  return Math.max(Math.min(CALLS_AT_ONCE, spec.limit), Math.min(sized, spec.limit - secondKeyCalls));
+}
+
+/** performance.now() when a served call's answer was in. */
+function answeredAt(r: ProbeResult): number {
+  return r.response ? r.response.sentAt + r.response.durationMs : performance.now();
 }
 
 /**

@@ -146,7 +146,9 @@ export const CONFIRM_PASS: Record<string, (c: ConfirmContext) => Promise<void>> 
     const [a, b] = [await freshKey(c, 'confirm-iso-a'), await freshKey(c, 'confirm-iso-b')];
     const { statuses } = await burst(c.origin, '/v1/agents', a.secret, c.acceptedBeforeThrottle + 5);
     expect(statuses).toContain(429);
-    expect(await status(c, a.secret)).toBe(429);
+    // Three calls at once, not one: a leaky bucket (nginx limit_req) gives one call back every 50 ms, so a lone
+    // call a moment late on a loaded machine was served though the key was still throttled (seen twice at load 6-18).
+    expect(await Promise.all([1, 2, 3].map(() => status(c, a.secret)))).toContain(429);
     expect(await status(c, b.secret)).toBe(200);
     for (const k of [a, b]) await lifecycle(c, 'delete', k.id);
   },

@@ -12,6 +12,10 @@
 // - the same gateway declared per key: nginx throttles the request phase, keyprobe
 //   waits each 429 out and judges every check right — and per-key isolation
 //   fails, which is true: one address, one bucket;
+// - the same again, with keyprobe late (a loopback proxy holds the second key's
+//   calls after nginx's first 429, as a stalled runner would): the leaky bucket
+//   has refilled for them, so isolation must not pass — inconclusive, then a
+//   fail once the second try sends more calls than the refills serve;
 // - a plain-string key map (nginx compares those case-insensitively): the
 //   near-miss check fails, which is true;
 // - `return` instead of proxy_pass: the answer comes in nginx's rewrite phase,
@@ -21,6 +25,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, createServer as createHttpServer, request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
@@ -41,8 +46,10 @@ interface Gateway {
 }
 
 const running: Gateway[] = [];
+const proxies: (() => void)[] = [];
 const tmp = tempDir('keyprobe-nginx-');
 afterAll(async () => {
+  for (const close of proxies) close();
   await Promise.all(running.map((g) => g.stop()));
   tmp.cleanup();
 });
@@ -124,6 +131,41 @@ async function startGateway(name: string, o: { mapMode: 'regex' | 'plain'; answe
   };
   running.push(gateway);
   return gateway;
+}
+
+/**
+ * A loopback HTTP proxy in front of `g` that holds each request with the second
+ * key `lateMs` once nginx has answered 429: keyprobe late between the key's
+ * throttle and the second key's calls, as nginx's bucket sees it. nginx sees
+ * every request come from 127.0.0.1, as before. Returns the gateway as reached through it.
+ */
+async function lateSecondKey(g: Gateway, lateMs: number): Promise<Gateway> {
+  const upstream = new URL(g.origin);
+  const agent = new Agent({ keepAlive: true });
+  let throttled = false;
+  const server = createHttpServer((req, res) => {
+    const forward = () => {
+      const up = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+        (answer) => {
+          if (answer.statusCode === 429) throttled = true;
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (throttled && req.headers.authorization === `Bearer ${g.keys.second}`) setTimeout(forward, lateMs);
+    else forward();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  proxies.push(() => {
+    server.closeAllConnections();
+    server.close();
+    agent.destroy();
+  });
+  return { ...g, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
 function profile(g: Gateway, scope: 'key' | 'client'): string {
@@ -235,6 +277,26 @@ describe.skipIf(!NGINX)('a real nginx gateway (Debian nginx; skipped without it)
       const r = await run(g, 'per-key', 'key', [...REQUEST_PHASE, 'rate.per-key-isolation']);
       expect(r.verdicts).toEqual({ ...Object.fromEntries(REQUEST_PHASE.map((id) => [id, 'pass'])), 'rate.per-key-isolation': 'fail' });
       expect(r.byId['rate.per-key-isolation']!.message).toMatch(/throttled too .* the limit is shared/);
+    });
+
+    it('the same gateway declared per key, with the second key 200 ms late after the throttle: its leaky bucket has refilled, and isolation is never a pass', async ({
+      expect,
+    }) => {
+      // 200 ms is four refills at 20 per second: room for the second key's three calls and one more, so the key's
+      // re-check just after them still met a 429 — a pass, before the check timed the second key's calls. Now the
+      // first try is late (inconclusive), and the second sends eight calls, more than four refills serve: a fail,
+      // the truth (or inconclusive again, if this machine stalls a further 120 ms).
+      const g = await lateSecondKey(await startGateway('per-key-late', { mapMode: 'regex', answer: 'proxy' }), 200);
+      const r = await run(g, 'per-key-late', 'key', ['rate.per-key-isolation']);
+      const check = r.byId['rate.per-key-isolation']!;
+      expect(check.verdict, check.message).not.toBe('pass');
+      if (check.verdict === 'fail') {
+        expect(check.message).toMatch(/throttled too \(\d+ of \d+ calls: 429 .* the limit is shared/);
+        expect(r.cli.code).toBe(1);
+      } else {
+        expect(check.message).toMatch(/were all served, but answered \d+ ms after the key's last throttled call left: .*: inconclusive$/);
+        expect(r.cli.code).toBe(3);
+      }
     });
 
     it('a plain-string key map (case-insensitive in nginx): the near-miss check fails, and only it', async ({ expect }) => {
