@@ -22,6 +22,7 @@ import {
   separatorsRemoved,
   withoutSeparators,
 } from './views.js';
+import { WindowIndex } from './window-index.js';
 
 /** One secret found in one text, named by fingerprint and the form it had; never the secret. */
 export interface LeakFinding {
@@ -46,7 +47,7 @@ const WINDOW_POWER = (() => {
   for (let i = 1; i < WINDOW; i++) p = Math.imul(p, BASE);
   return p;
 })();
-/** Pattern index and offset are packed in one number: offset below this. */
+/** Windows are indexed at offsets below this in a pattern (a secret of a million characters is searched by its first million). */
 const OFFSETS = 1 << 20;
 const BLOOM_BITS = 24;
 /** Files are searched this many characters at a time, each chunk overlapping the last by CHUNK_OVERLAP. */
@@ -137,7 +138,8 @@ export class LeakScanner {
   private readonly patterns: Pattern[] = [];
   /** Patterns shorter than a window, found by a plain search instead. */
   private readonly shortPatterns: number[] = [];
-  private readonly buckets = new Map<number, number[]>();
+  /** The hash of indexed windows → the pattern and offset they are at. */
+  private readonly buckets = new WindowIndex();
   private readonly bloom = new Uint32Array(1 << (BLOOM_BITS - 5));
   private anySpace = false;
   private anyNonAscii = false;
@@ -211,10 +213,7 @@ export class LeakScanner {
     for (let offset = first; offset <= last; offset += whole ? OFFSETS : step) {
       let h = 0;
       for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + p.folded.charCodeAt(offset + k)) | 0;
-      const list = this.buckets.get(h);
-      const packed = id * OFFSETS + offset;
-      if (list) list.push(packed);
-      else this.buckets.set(h, [packed]);
+      this.buckets.add(h, id, offset);
       const bit = h >>> (32 - BLOOM_BITS);
       this.bloom[bit >>> 5]! |= 1 << (bit & 31);
     }
@@ -388,13 +387,11 @@ export class LeakScanner {
       // Drop the character leaving the window, ready for the next one.
       h = (h - Math.imul(fold(view.charCodeAt(i - WINDOW + 1)), WINDOW_POWER)) | 0;
       if (!hit) continue;
-      const candidates = buckets.get(hash);
-      if (!candidates) continue;
       const start = i - WINDOW + 1;
-      for (const packed of candidates) {
-        const id = Math.floor(packed / OFFSETS);
+      for (let found = buckets.first(hash); found >= 0; found = buckets.next(found)) {
+        const id = buckets.item(found);
         if ((matchedUntil.get(id) ?? -1) > start || !this.countsIn(id, v)) continue;
-        const offset = packed % OFFSETS;
+        const offset = buckets.offset(found);
         const p = this.patterns[id]!;
         const text = p.folded;
         let k = 0;
