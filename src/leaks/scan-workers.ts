@@ -171,7 +171,7 @@ export class ScanWorkers {
     let worker: Worker;
     try {
       worker = new Worker(this.workerFile, {
-        workerData: { secrets: this.scanner.secrets() },
+        workerData: this.scanner.shared(),
         // A worker's garbage is its chunks' decoded views, dead as soon as the chunk is searched: a small young
         // generation collects them early. Publishing a 200-profile run peaked at ~310 MB RSS with V8's default
         // and ~250 MB with this (~230 MB with no workers), for no more CPU time.

@@ -10,6 +10,30 @@
 const INITIAL_SLOTS = 1 << 10;
 
 /**
+ * An index as it was at one moment, for another thread to read without a
+ * copy (the leak scan's worker thread, scan-workers.ts): its arrays live in
+ * shared memory. The index it was taken from only ever appends, so what the
+ * snapshot saw never changes: entries added later (numbered `entries` and
+ * up) are written to slots and list ends that were free or ended then, and
+ * a reader of the snapshot takes them for free and ended still; growing
+ * moves the writer to new arrays, leaving these as they were.
+ */
+export interface WindowIndexSnapshot {
+  readonly slots: Int32Array;
+  readonly hashes: Int32Array;
+  readonly items: Int32Array;
+  readonly offsets: Int32Array;
+  readonly nexts: Int32Array;
+  readonly shift: number;
+  readonly entries: number;
+}
+
+/** An array of `length` numbers in memory another thread can read (a snapshot hands it over without a copy). */
+function sharedInts(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
+}
+
+/**
  * A multimap from a window's hash to the (item, offset) pairs indexed under
  * it, in the order they were added: the redactor and the scanner visit a
  * hash's pairs in that order, which decides which of two equal matches they
@@ -21,16 +45,38 @@ const INITIAL_SLOTS = 1 << 10;
  */
 export class WindowIndex {
   /** Per slot: 1 + the first entry of the hash that lives there, 0 for a free slot. */
-  private slots = new Int32Array(INITIAL_SLOTS);
-  private hashes = new Int32Array(INITIAL_SLOTS);
-  private items = new Int32Array(INITIAL_SLOTS);
-  private offsets = new Int32Array(INITIAL_SLOTS);
+  private slots = sharedInts(INITIAL_SLOTS);
+  private hashes = sharedInts(INITIAL_SLOTS);
+  private items = sharedInts(INITIAL_SLOTS);
+  private offsets = sharedInts(INITIAL_SLOTS);
   /** Per entry: 1 + the next entry with the same hash, 0 for the last. */
-  private nexts = new Int32Array(INITIAL_SLOTS);
+  private nexts = sharedInts(INITIAL_SLOTS);
   /** 32 − log2 of the slot count: a hash's slot is the top bits of its mix (slotOf). */
   private shift = 32 - Math.log2(INITIAL_SLOTS);
   private entries = 0;
   private distinct = 0;
+  /** Read from a snapshot (another thread's index): nothing can be added. */
+  private readOnly = false;
+
+  /** The index as it is now, for another thread to read (WindowIndexSnapshot). */
+  snapshot(): WindowIndexSnapshot {
+    const { slots, hashes, items, offsets, nexts, shift, entries } = this;
+    return { slots, hashes, items, offsets, nexts, shift, entries };
+  }
+
+  /** An index that reads a snapshot another thread took (WindowIndex.snapshot), as it was then. */
+  static fromSnapshot(snapshot: WindowIndexSnapshot): WindowIndex {
+    const index = new WindowIndex();
+    index.slots = snapshot.slots;
+    index.hashes = snapshot.hashes;
+    index.items = snapshot.items;
+    index.offsets = snapshot.offsets;
+    index.nexts = snapshot.nexts;
+    index.shift = snapshot.shift;
+    index.entries = snapshot.entries;
+    index.readOnly = true;
+    return index;
+  }
 
   /** How many (item, offset) pairs are indexed. */
   get size(): number {
@@ -39,6 +85,7 @@ export class WindowIndex {
 
   /** Indexes `offset` in `item` under the window hash `hash` (a 32-bit integer). */
   add(hash: number, item: number, offset: number): void {
+    if (this.readOnly) throw new Error('an index read from a snapshot cannot be added to');
     if (this.entries === this.items.length) this.growEntries();
     const entry = this.entries++;
     this.hashes[entry] = hash;
@@ -64,14 +111,17 @@ export class WindowIndex {
     const mask = slots.length - 1;
     for (let s = slotOf(hash, this.shift); ; s = (s + 1) & mask) {
       const held = slots[s]!;
-      if (held === 0) return -1;
+      // An entry added after this index's snapshot was taken (see WindowIndexSnapshot) is a slot still free.
+      if (held === 0 || held > this.entries) return -1;
       if (this.hashes[held - 1] === hash) return held - 1;
     }
   }
 
   /** The entry after `entry` with the same hash, or -1 after the last. */
   next(entry: number): number {
-    return this.nexts[entry]! - 1;
+    const next = this.nexts[entry]!;
+    // An entry added after this index's snapshot was taken (see WindowIndexSnapshot) is past the end of the list.
+    return next > this.entries ? -1 : next - 1;
   }
 
   item(entry: number): number {
@@ -92,14 +142,14 @@ export class WindowIndex {
 
   private growSlots(): void {
     const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
+    this.slots = sharedInts(old.length * 2);
     this.shift--;
     for (const held of old) if (held !== 0) this.place(this.hashes[held - 1]!, held - 1);
   }
 
   private growEntries(): void {
     const grown = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
+      const b = sharedInts(a.length * 2);
       b.set(a);
       return b;
     };
