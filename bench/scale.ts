@@ -12,7 +12,9 @@
 // KEYPROBE_BENCH_CPU_PROF=DIR runs both processes under `node --cpu-prof`
 // and writes their .cpuprofile files to DIR (open them in Chrome DevTools);
 // KEYPROBE_BENCH_SCALE_PROFILES=N makes scale-1000 run N profiles instead
-// (a shorter run while developing; its figures are then not the goal's).
+// (a shorter run while developing; its figures are then not the goal's), and
+// KEYPROBE_BENCH_SCALE_THREADS=N runs it with `--threads N` (sharding is
+// opt-in; the table then says so), to set one thread against two like for like.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
@@ -83,6 +85,12 @@ export const scale1000 = scaleBenchmark({
   aloneSample: 5,
 });
 
+/** `--threads N` for scale-1000 when KEYPROBE_BENCH_SCALE_THREADS sets it; nothing otherwise (one thread, the default). */
+function threadArgs(setup: ScaleSetup): string[] {
+  const threads = setup.id === 'scale-1000' ? process.env.KEYPROBE_BENCH_SCALE_THREADS : undefined;
+  return threads ? ['--threads', threads] : [];
+}
+
 function scaleBenchmark(setup: ScaleSetup): Benchmark {
   const { profiles: PROFILES, concurrency: CONCURRENCY, repeatCapMs: REPEAT_CAP_MS } = setup;
   const GOAL_RSS = setup.goalRssMb * 1024 * 1024;
@@ -134,7 +142,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
           const spawnedAt = Date.now();
           const t = await timedSpawn(
             process.execPath,
-            [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), '--out', out, '--quiet'],
+            [CLI, 'run', ...generated.files, '--concurrency', String(CONCURRENCY), ...threadArgs(setup), '--out', out, '--quiet'],
             {
               cwd: dir,
               env: { ...process.env, ...generated.env, NO_COLOR: '1' },
@@ -227,7 +235,7 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
       const rows: Row[] = [
         {
           benchmark: setup.title,
-          scenario: `${PROFILES} profiles × ${checksPerProfile} checks, --concurrency ${CONCURRENCY}: wall time`,
+          scenario: `${PROFILES} profiles × ${checksPerProfile} checks, --concurrency ${CONCURRENCY}${threadArgs(setup).length ? ` --threads ${threadArgs(setup)[1]}` : ''}: wall time`,
           keyprobe: secs(walls),
           against: `imposed-wait floor ${secs(floors)}`,
           result: `${formatNumber(wall.median / 1000, 1)} s`,
