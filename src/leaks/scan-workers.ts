@@ -82,7 +82,7 @@ export class ScanWorkers {
     opts: ScanWorkerOptions = {},
   ) {
     // The main thread keeps a core to render the reports, and scans beside the workers once it has (helpOnThisThread):
-    // a worker more would only add its memory (a copy of the scanner: ~40 MB with 10,000 secrets).
+    // a worker more would only add its memory (its heap and the scanner's patterns; the window index it reads is the main thread's, shared).
     this.maxThreads = Math.max(1, opts.threads ?? Math.min(MAX_THREADS, availableParallelism() - 1));
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.workerFile = opts.workerFile ?? WORKER_FILE;
