@@ -38,27 +38,15 @@
 //   to its leak scanner (registry.scanner: the console screen and the
 //   publish scan), not to its redactor (the workers redact).
 import { LeakScanner } from './leaks/scanner.js';
+import { WindowIndex } from './leaks/window-index.js';
 import { fingerprint, sha256Hex } from './fingerprint.js';
+import { FormTable, type FormText, type NewForm } from './secret-form-table.js';
 import { leakFragmentLength, SHORT_SECRET_FLOOR, UNSEARCHABLE_BELOW } from './secret-policy.js';
 
 export { fingerprint } from './fingerprint.js';
 
-/** One form of a secret, folded (see fold); `min` is the shortest run of it that is replaced, its length for whole-only forms. */
-interface Form {
-  readonly folded: string;
-  /**
-   * The secret as written (its raw and reversed forms only), to prefer the
-   * secret that matches letter for letter: the key over its case-flipped near miss.
-   */
-  readonly exact?: string;
-  readonly entry: number;
-  readonly min: number;
-}
-
 /** Forms are looked up by runs of this many characters. */
 export const WINDOW = 8;
-/** A form's index and a window's offset in it are packed in one number: offset below this. */
-const OFFSETS = 1 << 20;
 /**
  * Windows are looked up by a rolling hash of their characters, so a text is
  * searched without cutting a string out of it at every position (a thousand
@@ -163,83 +151,124 @@ const HTML_NAMES: Readonly<Record<string, string>> = {
   '~': '&tilde;',
 };
 
-/** The forms a secret takes in the text a server or a report writes, each with the shortest run of it that counts. */
-export function secretForms(secret: string): { text: string; min: number }[] {
-  const fragment = leakFragmentLength(secret.length);
-  const whole = (text: string) => ({ text, min: text.length });
-  // A run shorter than a window cannot be looked up (and would let a few
-  // escape characters stand for a secret): it only happens for a secret of
-  // 4-7 characters, which counts whole (leakFragmentLength), and so does every
-  // form of it that an encoding made longer (`a"b"` → `a%22b%22`).
-  const runs = (text: string, scale = 1) => {
-    const min = Math.min(text.length, Math.ceil(fragment * scale));
-    return { text, min: min < WINDOW ? text.length : min };
+/** A form of a secret: its text, and the shortest run of it that counts (its length for whole-only forms). */
+export interface WrittenForm {
+  readonly text: string;
+  readonly min: number;
+}
+
+/** One way a secret is written (URL-encoded, base64 at one alignment…); undefined where it does not apply to this secret. */
+type FormWriter = (secret: string) => WrittenForm | undefined;
+
+const whole = (text: string): WrittenForm => ({ text, min: text.length });
+
+/**
+ * Any run of the form at least as long as the secret's fragment (times
+ * `scale`, for an encoding that writes each character as more). A run shorter
+ * than a window cannot be looked up (and would let a few escape characters
+ * stand for a secret): it only happens for a secret of 4-7 characters, which
+ * counts whole (leakFragmentLength), and so does every form of it that an
+ * encoding made longer (`a"b"` → `a%22b%22`).
+ */
+function runs(secret: string, text: string, scale = 1): WrittenForm {
+  const min = Math.min(text.length, Math.ceil(leakFragmentLength(secret.length) * scale));
+  return { text, min: min < WINDOW ? text.length : min };
+}
+
+/** URLSearchParams (form) encoding: encodes ~ ! ' ( ) and writes a space as '+'. */
+const formEncoded = (text: string) => new URLSearchParams({ k: text }).toString().slice(2);
+const jsonEscaped = (text: string) => JSON.stringify(text).slice(1, -1);
+/** Every byte percent-encoded, as some clients and logs write any value. */
+const everyBytePercentEncoded = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+const xmlEscaped = (text: string, apostrophe: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, apostrophe);
+
+/**
+ * Base64 at one of the three byte alignments, so it is found inside a larger
+ * blob such as `Basic base64(user:secret)`: the characters touched by the
+ * bytes around the secret are left out. The same for its UTF-16 text (either
+ * byte order), where each character is two bytes.
+ */
+function base64Writer(encode: (secret: string) => Buffer, scale: number, pad: number): FormWriter {
+  return (secret) => {
+    const b64 = Buffer.concat([Buffer.alloc(pad), encode(secret)]).toString('base64');
+    const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
+    const core = b64.replace(/=+$/, '').slice(start, -2 || undefined);
+    return core.length >= WINDOW ? runs(secret, core, scale) : undefined;
   };
-  const pct = encodeURIComponent(secret);
-  // URLSearchParams (form) encoding: encodes ~ ! ' ( ) and writes a space as '+'.
-  const form = new URLSearchParams({ k: secret }).toString().slice(2);
-  const json = JSON.stringify(secret).slice(1, -1);
-  const chars = [...secret];
-  const bytes = Buffer.from(secret, 'utf8');
-  // Every byte percent-encoded, as some clients and logs write any value.
-  const pctAll = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
-  const forms = [
-    runs(secret),
-    runs(chars.reverse().join('')),
-    runs(pct),
-    runs(form),
-    whole(encodeURIComponent(pct)),
-    whole(new URLSearchParams({ k: form }).toString().slice(2)),
-    whole(json),
-    whole(json.replace(/\//g, '\\/')),
-    whole(pctAll),
-    whole(pctAll.replace(/%/g, '%25')),
-    whole([...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
-    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')),
-    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#039;')),
-    whole(secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')),
-    whole([...secret].map((c) => HTML_NAMES[c] ?? c).join('')),
-    whole([...secret].map((c) => `&#${c.codePointAt(0)};`).join('')),
-    whole([...secret].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join('')),
-    runs(bytes.toString('hex'), 2),
-    whole(sha256Hex(secret)),
-  ];
-  // Base64 at each of the three byte alignments, so it is found inside a larger
-  // blob such as `Basic base64(user:secret)`: the characters touched by the
-  // bytes around the secret are left out. The same for its UTF-16 text (either
-  // byte order), where each character is two bytes.
-  const utf16 = Buffer.from(secret, 'utf16le');
-  for (const [encoded, scale] of [
-    [bytes, 4 / 3],
-    [utf16, 8 / 3],
-    [Buffer.from(utf16).swap16(), 8 / 3],
-  ] as const)
-    for (let pad = 0; pad < 3; pad++) {
-      const b64 = Buffer.concat([Buffer.alloc(pad), encoded]).toString('base64');
-      const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3);
-      const core = b64.replace(/=+$/, '').slice(start, -2 || undefined);
-      if (core.length >= WINDOW) forms.push(runs(core, scale));
-    }
-  forms.push(...moreSecretForms(secret, runs, whole));
+}
+
+const BASE64_ENCODINGS: readonly [encode: (secret: string) => Buffer, scale: number][] = [
+  [(secret) => Buffer.from(secret, 'utf8'), 4 / 3],
+  [(secret) => Buffer.from(secret, 'utf16le'), 8 / 3],
+  [(secret) => Buffer.from(secret, 'utf16le').swap16(), 8 / 3],
+];
+
+/**
+ * Every form, in the order secretForms lists them. The redactor keeps only
+ * a form's number and length and writes its text again when a text it
+ * searches may hold it (issue #15: the text of every form of ten thousand
+ * secrets was a quarter of a big run's memory), so a writer must always
+ * write the same text for the same secret.
+ */
+const FORM_WRITERS: readonly FormWriter[] = [
+  // The secret as is, then reversed: the registry keeps these two forms' letter case (FORMS_WITH_CASE).
+  (secret) => runs(secret, secret),
+  (secret) => runs(secret, [...secret].reverse().join('')),
+  (secret) => runs(secret, encodeURIComponent(secret)),
+  (secret) => runs(secret, formEncoded(secret)),
+  (secret) => whole(encodeURIComponent(encodeURIComponent(secret))),
+  (secret) => whole(formEncoded(formEncoded(secret))),
+  (secret) => whole(jsonEscaped(secret)),
+  (secret) => whole(jsonEscaped(secret).replace(/\//g, '\\/')),
+  (secret) => whole(everyBytePercentEncoded(secret)),
+  (secret) => whole(everyBytePercentEncoded(secret).replace(/%/g, '%25')),
+  (secret) => whole([...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
+  (secret) => whole(xmlEscaped(secret, '&#39;')),
+  (secret) => whole(xmlEscaped(secret, '&#039;')),
+  (secret) => whole(xmlEscaped(secret, '&apos;')),
+  (secret) => whole([...secret].map((c) => HTML_NAMES[c] ?? c).join('')),
+  (secret) => whole([...secret].map((c) => `&#${c.codePointAt(0)};`).join('')),
+  (secret) => whole([...secret].map((c) => `&#x${c.codePointAt(0)!.toString(16)};`).join('')),
+  (secret) => runs(secret, Buffer.from(secret, 'utf8').toString('hex'), 2),
+  (secret) => whole(sha256Hex(secret)),
+  ...BASE64_ENCODINGS.flatMap(([encode, scale]) => [0, 1, 2].map((pad) => base64Writer(encode, scale, pad))),
+  // Forms a red-team review found servers echo (2026-11-30): rot13, the
+  // secret without its separators (what a spelled-out echo, `k p _ l…`, reads
+  // as once redactDecodedRuns removes them), base64 of its base64.
+  (secret) => runs(secret, rot13(secret)),
+  (secret) => {
+    const compacted = withoutSeparators(secret);
+    // Shorter, it would be a few letters any text may hold (the leak scanner does not look for it either).
+    return compacted !== secret && compacted.length >= SHORT_SECRET_FLOOR ? runs(secret, compacted) : undefined;
+  },
+  (secret) => whole(Buffer.from(Buffer.from(secret).toString('base64')).toString('base64').replace(/=+$/, '')),
+];
+
+/** The forms (by their writer's number) whose letter case the redactor keeps: the secret as is and reversed. */
+const FORMS_WITH_CASE = 2;
+
+/** The forms a secret takes in the text a server or a report writes, each with the shortest run of it that counts. */
+export function secretForms(secret: string): WrittenForm[] {
+  return writtenForms(secret).map(({ form }) => form);
+}
+
+/** secretForms, each with the number of its writer (what writeForm takes to write it again). */
+function writtenForms(secret: string): { form: WrittenForm; writer: number }[] {
+  const forms: { form: WrittenForm; writer: number }[] = [];
+  for (const [writer, write] of FORM_WRITERS.entries()) {
+    const form = write(secret);
+    if (form) forms.push({ form, writer });
+  }
   return forms;
 }
 
-/**
- * Forms a red-team review found servers echo (2026-11-30): rot13, the secret
- * without its separators (what a spelled-out echo, `k p _ l…`, reads as once
- * redactDecodedRuns removes them), base64 of its base64.
- */
-function moreSecretForms(
-  secret: string,
-  runs: (text: string) => { text: string; min: number },
-  whole: (text: string) => { text: string; min: number },
-): { text: string; min: number }[] {
-  const forms = [runs(rot13(secret))];
-  const compacted = withoutSeparators(secret);
-  // Shorter, it would be a few letters any text may hold (the leak scanner does not look for it either).
-  if (compacted !== secret && compacted.length >= SHORT_SECRET_FLOOR) forms.push(runs(compacted));
-  forms.push(whole(Buffer.from(Buffer.from(secret).toString('base64')).toString('base64').replace(/=+$/, '')));
-  return forms;
+/** One form of a secret written again, by its writer's number, as the registry holds it: folded, and as written where it keeps letter case. */
+function formText(secret: string, writer: number): FormText {
+  const form = FORM_WRITERS[writer]!(secret);
+  if (!form) throw new Error(`form ${writer} does not apply to this secret`);
+  const folded = fold(form.text);
+  return writer < FORMS_WITH_CASE ? { folded, exact: form.text } : { folded };
 }
 
 function rot13(text: string): string {
@@ -299,13 +328,19 @@ export class SecretRegistry {
   /** How a secret is written in a reproduce line when it is derived from the key, e.g. `${KEY}x`. */
   private readonly shellForms = new Map<string, string>();
   private readonly replacements: string[] = [];
-  private readonly forms: Form[] = [];
+  /**
+   * Every form of every secret, folded (see fold), with the shortest run of
+   * it that is replaced (its length for whole-only forms); the secret as
+   * written for its raw and reversed forms, to prefer the secret that matches
+   * letter for letter: the key over its case-flipped near miss.
+   */
+  private readonly forms = new FormTable(formText);
   /**
    * The rolling hash of folded runs of WINDOW characters → where they are
-   * indexed: form index × OFFSETS + offset (one number, or several; windows
-   * whose hashes collide share an entry, told apart by comparing characters).
+   * indexed: form and offset (windows whose hashes collide share a hash,
+   * told apart by comparing characters).
    */
-  private readonly windows = new Map<number, number | number[]>();
+  private readonly windows = new WindowIndex();
   /** One bit per BLOOM_BITS-bit hash prefix of an indexed window (windows). */
   private readonly bloom = new Uint32Array(1 << (BLOOM_BITS - 5));
   /** Whole forms shorter than a window, searched for plainly. */
@@ -368,24 +403,23 @@ export class SecretRegistry {
     this.fingerprints.set(secret, fingerprint(secret));
     this.replacements.push(`[${label} ${this.fingerprints.get(secret)}]`);
     const added = new Set<string>();
-    for (const [i, { text, min }] of secretForms(secret).entries()) {
-      const folded = fold(text);
+    const forms: NewForm[] = [];
+    for (const { form, writer } of writtenForms(secret)) {
+      const folded = fold(form.text);
       if (added.has(folded)) continue;
       added.add(folded);
-      const id = this.forms.length;
-      // secretForms lists the secret as is, then reversed: only those two need their letter case kept.
-      this.forms.push({ folded, entry, min, ...(i < 2 ? { exact: text } : {}) });
+      forms.push({ folded, min: form.min, writer });
+    }
+    const first = this.forms.add(entry, secret, forms);
+    for (const [i, { folded, min }] of forms.entries()) {
+      const id = first + i;
       if (folded.length < WINDOW) {
         this.shortForms.push(id);
         continue;
       }
       for (const offset of windowOffsets(folded.length, min)) {
         const key = windowHash(folded, offset);
-        const packed = id * OFFSETS + offset;
-        const known = this.windows.get(key);
-        if (known === undefined) this.windows.set(key, packed);
-        else if (typeof known === 'number') this.windows.set(key, [known, packed]);
-        else known.push(packed);
+        this.windows.add(key, id, offset);
         const bit = key >>> (32 - BLOOM_BITS);
         this.bloom[bit >>> 5]! |= 1 << (bit & 31);
       }
@@ -407,7 +441,7 @@ export class SecretRegistry {
 
   /** Replaces every form of every registered secret (and every long enough run of one) with `[label sha256:…]`. */
   redact(text: string): string {
-    if (this.forms.length === 0 || text.length < UNSEARCHABLE_BELOW) return text;
+    if (this.forms.size === 0 || text.length < UNSEARCHABLE_BELOW) return text;
     const remembered = this.redacted.get(text);
     if (remembered !== undefined) return remembered;
     const redacted = this.replaceForms(text);
@@ -433,21 +467,24 @@ export class SecretRegistry {
     // Nothing shorter than a window can hold a form, unless a secret is that short.
     if (raw.length < WINDOW && this.shortForms.length === 0) return text;
     const spans: Span[] = [];
-    const span = (start: number, end: number, f: Form, offset = 0) =>
+    const { forms } = this;
+    const span = (start: number, end: number, id: number, offset = 0) => {
+      const { exact } = forms.text(id);
       spans.push({
         from: at ? at[start]! : start,
         to: at ? at[end - 1]! + 1 : end,
-        entry: f.entry,
+        entry: forms.entry(id),
         length: end - start,
-        whole: end - start === f.folded.length,
-        exact: f.exact !== undefined && raw.slice(start, end) === f.exact.slice(offset, offset + end - start),
+        whole: end - start === forms.length(id),
+        exact: exact !== undefined && raw.slice(start, end) === exact.slice(offset, offset + end - start),
       });
+    };
 
     if (this.shortForms.length > 0) {
       const view = fold(raw);
       for (const id of this.shortForms) {
-        const f = this.forms[id]!;
-        for (let i = view.indexOf(f.folded); i >= 0; i = view.indexOf(f.folded, i + 1)) span(i, i + f.folded.length, f);
+        const { folded } = forms.text(id);
+        for (let i = view.indexOf(folded); i >= 0; i = view.indexOf(folded, i + 1)) span(i, i + folded.length, id);
       }
     }
     // Where the last match of each form ended, so one occurrence is not matched again window by window.
@@ -461,16 +498,11 @@ export class SecretRegistry {
         h = (Math.imul(h - Math.imul(foldCode(raw.charCodeAt(i - 1)), WINDOW_POWER), BASE) + foldCode(raw.charCodeAt(i + WINDOW - 1))) | 0;
       const bit = h >>> (32 - BLOOM_BITS);
       if ((bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
-      const found = windows.get(h);
-      if (found === undefined) continue;
-      const count = typeof found === 'number' ? 1 : found.length;
-      for (let c = 0; c < count; c++) {
-        const packed = typeof found === 'number' ? found : found[c]!;
-        const id = Math.floor(packed / OFFSETS);
-        const offset = packed % OFFSETS;
+      for (let found = windows.first(h); found >= 0; found = windows.next(found)) {
+        const id = windows.item(found);
+        const offset = windows.offset(found);
         if ((matchedUntil?.get(id) ?? -1) > i) continue;
-        const f = this.forms[id]!;
-        const folded = f.folded;
+        const { folded } = forms.text(id);
         if (!sameWindow(raw, i, folded, offset)) continue;
         let a = i;
         let b = offset;
@@ -478,17 +510,19 @@ export class SecretRegistry {
           a--;
           b--;
         }
+        const length = folded.length;
         let e = i + WINDOW;
         let g = offset + WINDOW;
-        while (e < n && g < folded.length && foldCode(raw.charCodeAt(e)) === folded.charCodeAt(g)) {
+        while (e < n && g < length && foldCode(raw.charCodeAt(e)) === folded.charCodeAt(g)) {
           e++;
           g++;
         }
-        const counts = f.min >= folded.length ? b === 0 && g === folded.length : e - a >= f.min;
+        const min = forms.min(id);
+        const counts = min >= length ? b === 0 && g === length : e - a >= min;
         if (!counts) continue;
         matchedUntil ??= new Map();
         matchedUntil.set(id, e);
-        span(a, e, f, b);
+        span(a, e, id, b);
       }
     }
     if (spans.length === 0) return text;

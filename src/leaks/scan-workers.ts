@@ -82,7 +82,7 @@ export class ScanWorkers {
     opts: ScanWorkerOptions = {},
   ) {
     // The main thread keeps a core to render the reports, and scans beside the workers once it has (helpOnThisThread):
-    // a worker more would only add its memory (a copy of the scanner: ~40 MB with 10,000 secrets).
+    // a worker more would only add its memory (its heap and the scanner's patterns; the window index it reads is the main thread's, shared).
     this.maxThreads = Math.max(1, opts.threads ?? Math.min(MAX_THREADS, availableParallelism() - 1));
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.workerFile = opts.workerFile ?? WORKER_FILE;
@@ -171,7 +171,7 @@ export class ScanWorkers {
     let worker: Worker;
     try {
       worker = new Worker(this.workerFile, {
-        workerData: { secrets: this.scanner.secrets() },
+        workerData: this.scanner.shared(),
         // A worker's garbage is its chunks' decoded views, dead as soon as the chunk is searched: a small young
         // generation collects them early. Publishing a 200-profile run peaked at ~310 MB RSS with V8's default
         // and ~250 MB with this (~230 MB with no workers), for no more CPU time.

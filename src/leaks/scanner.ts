@@ -22,6 +22,7 @@ import {
   separatorsRemoved,
   withoutSeparators,
 } from './views.js';
+import { WindowIndex, type WindowIndexSnapshot } from './window-index.js';
 
 /** One secret found in one text, named by fingerprint and the form it had; never the secret. */
 export interface LeakFinding {
@@ -46,7 +47,7 @@ const WINDOW_POWER = (() => {
   for (let i = 1; i < WINDOW; i++) p = Math.imul(p, BASE);
   return p;
 })();
-/** Pattern index and offset are packed in one number: offset below this. */
+/** Windows are indexed at offsets below this in a pattern (a secret of a million characters is searched by its first million). */
 const OFFSETS = 1 << 20;
 const BLOOM_BITS = 24;
 /** Files are searched this many characters at a time, each chunk overlapping the last by CHUNK_OVERLAP. */
@@ -103,6 +104,22 @@ export interface ScannedSecret {
   readonly label: string;
 }
 
+/**
+ * What a scanner on another thread is made from (LeakScanner.shared): the
+ * secrets in the order they were added, and the window index and its bloom
+ * filter as they were then, in shared memory rather than built again (issue
+ * #15: the leak scan's worker thread held a second index, ~20 MB at a
+ * thousand profiles). The scanner that shared them may add secrets later:
+ * the index only appends, and its bloom filter only gains bits (a reader
+ * that meets one finds no entry behind it), so what the other thread reads
+ * stays what it was.
+ */
+export interface SharedScanner {
+  readonly secrets: readonly ScannedSecret[];
+  readonly index: WindowIndexSnapshot;
+  readonly bloom: Uint32Array;
+}
+
 const VIEW_LABELS = [
   'as is',
   'decoded from escapes or encodings (JSON, HTML, XML, URL), or split across lines',
@@ -137,8 +154,12 @@ export class LeakScanner {
   private readonly patterns: Pattern[] = [];
   /** Patterns shorter than a window, found by a plain search instead. */
   private readonly shortPatterns: number[] = [];
-  private readonly buckets = new Map<number, number[]>();
-  private readonly bloom = new Uint32Array(1 << (BLOOM_BITS - 5));
+  /** The hash of indexed windows → the pattern and offset they are at. */
+  private buckets = new WindowIndex();
+  /** One bit per BLOOM_BITS-bit hash prefix of an indexed window; in shared memory, for a worker thread to read (shared). */
+  private bloom: Uint32Array = new Uint32Array(new SharedArrayBuffer(1 << (BLOOM_BITS - 3)));
+  /** Made from another scanner's shared index (fromShared): its patterns are listed, not indexed again, and it learns no new secret. */
+  private madeFromShared = false;
   private anySpace = false;
   private anyNonAscii = false;
 
@@ -159,6 +180,21 @@ export class LeakScanner {
     return this.known.map(({ secret, label }) => ({ secret, label }));
   }
 
+  /** What a scanner on another thread is made from (fromShared), finding exactly what this one finds now. Handed over in memory only. */
+  shared(): SharedScanner {
+    return { secrets: this.secrets(), index: this.buckets.snapshot(), bloom: this.bloom };
+  }
+
+  /** A scanner that finds what the scanner that shared this found when it did: its patterns listed again, its index read where it is. */
+  static fromShared(shared: SharedScanner): LeakScanner {
+    const scanner = new LeakScanner();
+    scanner.madeFromShared = true;
+    for (const { secret, label } of shared.secrets) scanner.learn(secret, label);
+    scanner.buckets = WindowIndex.fromSnapshot(shared.index);
+    scanner.bloom = shared.bloom;
+    return scanner;
+  }
+
   /** Whether a non-ASCII secret is searched: only then may a file need a second, UTF-8 reading (scanFile). */
   get needsUtf8Reading(): boolean {
     return this.anyNonAscii;
@@ -166,6 +202,11 @@ export class LeakScanner {
 
   /** Starts looking for a secret (and its sha256 hex). Secrets shorter than 4 characters cannot be told from text and are not searched. */
   add(secret: string, label = 'secret'): void {
+    if (this.madeFromShared) throw new Error("a scanner made from another thread's cannot learn a secret");
+    this.learn(secret, label);
+  }
+
+  private learn(secret: string, label: string): void {
     if (!secret || this.values.has(secret) || secret.length < UNSEARCHABLE_BELOW) return;
     this.values.add(secret);
     const index = this.known.length;
@@ -199,6 +240,7 @@ export class LeakScanner {
       this.shortPatterns.push(id);
       return;
     }
+    if (this.madeFromShared) return;
     // Every run of `min` characters holds a window starting at one of
     // step-1, 2·step-1, … (step = min - WINDOW + 1): those windows are enough
     // to find it. Not starting at 0 keeps keys that share a prefix (kp_prod_)
@@ -211,10 +253,7 @@ export class LeakScanner {
     for (let offset = first; offset <= last; offset += whole ? OFFSETS : step) {
       let h = 0;
       for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, BASE) + p.folded.charCodeAt(offset + k)) | 0;
-      const list = this.buckets.get(h);
-      const packed = id * OFFSETS + offset;
-      if (list) list.push(packed);
-      else this.buckets.set(h, [packed]);
+      this.buckets.add(h, id, offset);
       const bit = h >>> (32 - BLOOM_BITS);
       this.bloom[bit >>> 5]! |= 1 << (bit & 31);
     }
@@ -388,13 +427,11 @@ export class LeakScanner {
       // Drop the character leaving the window, ready for the next one.
       h = (h - Math.imul(fold(view.charCodeAt(i - WINDOW + 1)), WINDOW_POWER)) | 0;
       if (!hit) continue;
-      const candidates = buckets.get(hash);
-      if (!candidates) continue;
       const start = i - WINDOW + 1;
-      for (const packed of candidates) {
-        const id = Math.floor(packed / OFFSETS);
+      for (let found = buckets.first(hash); found >= 0; found = buckets.next(found)) {
+        const id = buckets.item(found);
         if ((matchedUntil.get(id) ?? -1) > start || !this.countsIn(id, v)) continue;
-        const offset = packed % OFFSETS;
+        const offset = buckets.offset(found);
         const p = this.patterns[id]!;
         const text = p.folded;
         let k = 0;

@@ -41,6 +41,7 @@ import { runShards } from './shards.js';
 import { ProfileSlots } from './slots.js';
 import type { ProfileSpool } from './spool.js';
 import { restorationVerifier } from './verify-restored.js';
+import { followedSignal } from './followed-signal.js';
 
 export interface RunOptions {
   readonly profiles: readonly LoadedProfile[];
@@ -230,12 +231,14 @@ export async function runProfiles(entries: readonly ProfileEntry[], plan: readon
   await Promise.all(
     entries.map((entry) => {
       // A signal of the profile's own, so its clock waits lend its slot (src/runner/slots.ts); it aborts with the run's.
-      const profileSignal = AbortSignal.any([ctx.signal]);
-      return slots.run(profileSignal, async () => {
-        const keep = (position: number, result: CheckResult) => ctx.sink.check(entry.index, position, result);
-        const run = await runProfile(entry, plan, keep, { ...ctx, signal: profileSignal, pacing, dispatchers });
-        ctx.sink.profile(entry.index, run);
-      });
+      const profile = followedSignal(ctx.signal);
+      return slots
+        .run(profile.signal, async () => {
+          const keep = (position: number, result: CheckResult) => ctx.sink.check(entry.index, position, result);
+          const run = await runProfile(entry, plan, keep, { ...ctx, signal: profile.signal, pacing, dispatchers });
+          ctx.sink.profile(entry.index, run);
+        })
+        .finally(profile.release);
     }),
   ).finally(() => dispatchers.close());
 }

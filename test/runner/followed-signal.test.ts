@@ -1,0 +1,65 @@
+// A profile's own abort signal (src/runner/followed-signal.ts): it aborts
+// with the run's, and once the profile is over nothing keeps it alive
+// (issue #15). AbortSignal.any([run]), which it replaces, is kept by Node for
+// as long as it has an 'abort' listener and the run's signal lives: with the
+// HTTP client's listener on it, every finished profile's signal, and all its
+// listeners held, lived until the run ended.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { followedSignal } from '../../src/runner/followed-signal.js';
+
+const BUILT = fileURLToPath(new URL('../../dist/runner/followed-signal.js', import.meta.url));
+
+/** How many of 200 profile signals, each with an abort listener that is never removed, are still alive after GC. */
+function aliveAfterGc(make: 'followed' | 'any'): number {
+  const script = `
+    const { followedSignal } = await import(${JSON.stringify(BUILT)});
+    const run = new AbortController();
+    const oneProfile = () => {
+      const profile = ${make === 'followed' ? 'followedSignal(run.signal)' : '{ signal: AbortSignal.any([run.signal]), release: () => {} }'};
+      profile.signal.addEventListener('abort', () => {});
+      profile.release();
+      return new WeakRef(profile.signal);
+    };
+    const refs = [];
+    for (let i = 0; i < 200; i++) refs.push(oneProfile());
+    for (let i = 0; i < 5; i++) { await new Promise((r) => setImmediate(r)); globalThis.gc(); }
+    process.stdout.write(String(refs.filter((r) => r.deref() !== undefined).length));
+  `;
+  const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  expect(child.stderr).toBe('');
+  return Number(child.stdout);
+}
+
+describe('followedSignal', () => {
+  it('aborts with the source, with its reason', () => {
+    const run = new AbortController();
+    const profile = followedSignal(run.signal);
+    expect(profile.signal.aborted).toBe(false);
+    run.abort('interrupted');
+    expect(profile.signal.aborted).toBe(true);
+    expect(profile.signal.reason).toBe('interrupted');
+  });
+
+  it('is aborted already when the source is', () => {
+    const run = new AbortController();
+    run.abort('interrupted');
+    const profile = followedSignal(run.signal);
+    expect(profile.signal.aborted).toBe(true);
+    expect(profile.signal.reason).toBe('interrupted');
+  });
+
+  it('no longer follows once released', () => {
+    const run = new AbortController();
+    const profile = followedSignal(run.signal);
+    profile.release();
+    run.abort('interrupted');
+    expect(profile.signal.aborted).toBe(false);
+  });
+
+  it('is collected once released, though a listener stays on it (AbortSignal.any is not)', () => {
+    expect(aliveAfterGc('followed')).toBe(0);
+    expect(aliveAfterGc('any')).toBe(200);
+  });
+});
