@@ -257,11 +257,23 @@ function rot13(text: string): string {
  * too (moreSecretForms): an underscore of the key and a space between its
  * letters read alike.
  */
-const DECODED_RUNS: readonly { readonly run: RegExp; readonly decode: (run: string) => string }[] = [
+const DECODED_RUNS: readonly {
+  readonly run: RegExp;
+  readonly decode: (run: string) => string;
+  /** A cheap test of the whole text first: without it, the run cannot occur (a regex pass saved). */
+  readonly onlyIf?: (text: string) => boolean;
+}[] = [
   {
-    // Groups of 1-4 characters joined by spaces, dashes, dots, colons, underscores or commas: `k p _ l`, `kp_l-ive_`.
-    run: /(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{1,4}[ .,:_-]{1,5}){2,}[A-Za-z0-9+/]{1,4}(?![A-Za-z0-9+/])/g,
+    // Groups of 1-4 characters joined by spaces, dashes, dots, colons, underscores, commas, tabs or no-break spaces: `k p _ l`, `kp_l-ive_`.
+    run: /(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{1,4}[ .,:_\t\u00a0-]{1,5}){2,}[A-Za-z0-9+/]{1,4}(?![A-Za-z0-9+/])/g,
     decode: withoutSeparators,
+  },
+  // Quoted-printable wrapped at 76 columns: soft line breaks (`=` at a line's end) inside a run of printable characters or `=6B` bytes.
+  {
+    // Starting only where a run of printable characters starts, so a long one without a soft line break is read once, not once per character.
+    run: /(?<![!-~])(?:[!-<>-~]|=[0-9A-Fa-f]{2})*(?:=\r?\n(?:[!-<>-~]|=[0-9A-Fa-f]{2})+)+/g,
+    decode: (run) => quotedPrintableDecoded(run.replace(/=\r?\n/g, '')),
+    onlyIf: (text) => text.includes('=\n') || text.includes('=\r\n'),
   },
   // C-style octal escapes, `\153\160`, or, in a JSON string, `\\153\\160`.
   { run: /(?:\\{1,2}[0-7]{1,3}){4,}/g, decode: (run) => bytesOf(run.split(/\\+/).slice(1), 8) },
@@ -281,7 +293,67 @@ const DECODED_RUNS: readonly { readonly run: RegExp; readonly decode: (run: stri
 ];
 
 function withoutSeparators(text: string): string {
-  return text.replace(/[ .,:_-]/g, '');
+  return text.replace(/[ .,:_\t\u00a0-]/g, '');
+}
+
+/**
+ * Three or more groups of 5-11 characters (a key's `_` inside them) joined by
+ * separators: where a key printed in groups, as licence keys are
+ * (`kp_li-ve_Q8-fTz3L`), may be. Only the stretches of one group length and
+ * one separator (uniformRuns) are decoded: words of prose seldom share a
+ * length three times running. (One regex alternative per length, with a
+ * backreference for the separator, cost five times as much.)
+ */
+const GROUPED = /(?<![A-Za-z0-9+/_])(?:[A-Za-z0-9+/_]{5,11}[ .,:\t\u00a0-]){2,}[A-Za-z0-9+/_]{1,11}(?![A-Za-z0-9+/_])/g;
+const GROUP_SEPARATOR = /([ .,:\t\u00a0-])/;
+
+/** The stretches of a GROUPED run of three or more groups of one length joined by one separator, the last group no longer than the others. */
+function uniformRuns(run: string): { start: number; end: number; separator: string }[] {
+  const parts = run.split(GROUP_SEPARATOR);
+  const groups = parts.filter((_, i) => i % 2 === 0);
+  const separators = parts.filter((_, i) => i % 2 === 1);
+  const starts: number[] = [];
+  for (let g = 0, at = 0; g < groups.length; at += groups[g]!.length + 1, g++) starts.push(at);
+  const runs: { start: number; end: number; separator: string }[] = [];
+  let g = 0;
+  while (g + 2 < groups.length) {
+    const size = groups[g]!.length;
+    const separator = separators[g]!;
+    // Groups g…last-1 have the size and are followed by the separator; `last` ends the run unless it is longer.
+    let last = g + 1;
+    while (last < groups.length - 1 && groups[last]!.length === size && separators[last] === separator) last++;
+    if (groups[last]!.length > size) last--;
+    if (size >= 5 && last - g >= 2) {
+      runs.push({ start: starts[g]!, end: starts[last]! + groups[last]!.length, separator });
+      g = last + 1;
+    } else g++;
+  }
+  return runs;
+}
+
+/**
+ * The tag for a run of groups, with the words at either end that the redactor
+ * left as they were given back: a key printed in groups of n, followed (or
+ * preceded) by a word of n or fewer characters joined the same way, is one
+ * run to the regex (`… Xw0E after`), but the word is not part of the key.
+ */
+function keepWordsAround(run: string, separator: string, redacted: string, tag: string): string {
+  const groups = run.split(separator);
+  const before = redacted.indexOf(tag);
+  const after = redacted.length - redacted.lastIndexOf(tag) - tag.length;
+  let first = 0;
+  for (let chars = groups[0]!.length; first < groups.length - 1 && chars <= before; chars += groups[++first]!.length);
+  let last = groups.length;
+  for (let chars = groups.at(-1)!.length; last > first + 1 && chars <= after; chars += groups[--last - 1]!.length);
+  return [...groups.slice(0, first), tag, ...groups.slice(last)].join(separator);
+}
+
+/** Quoted-printable text: `=6B` is a byte, anything else itself; read as UTF-8. */
+function quotedPrintableDecoded(text: string): string {
+  return Buffer.from(
+    text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 }
 
 function bytesOf(codes: string[], radix: number): string {
@@ -498,14 +570,34 @@ export class SecretRegistry {
   /** The text with every run of DECODED_RUNS that decodes to a form of a secret replaced as a whole, by that secret's `[label sha256:…]`. */
   private redactDecodedRuns(text: string): string {
     let out = text;
-    for (const { run, decode } of DECODED_RUNS)
+    for (const { run, decode, onlyIf } of DECODED_RUNS) {
+      if (onlyIf && !onlyIf(out)) continue;
       out = out.replace(run, (found) => {
         const decoded = decode(found);
         if (decoded.length < SHORT_SECRET_FLOOR) return found;
         const redacted = this.redact(decoded);
         return redacted === decoded ? found : (this.replacements.find((r) => redacted.includes(r)) ?? found);
       });
-    return out;
+    }
+    return this.redactLongGroups(out);
+  }
+
+  /** The text with every stretch of a key printed in groups (GROUPED, uniformRuns) replaced by its tag, the words around it kept. */
+  private redactLongGroups(text: string): string {
+    return text.replace(GROUPED, (found) => {
+      let out = '';
+      let from = 0;
+      for (const { start, end, separator } of uniformRuns(found)) {
+        const run = found.slice(start, end);
+        const decoded = run.split(separator).join('');
+        const redacted = this.redact(decoded);
+        const tag = redacted === decoded ? undefined : this.replacements.find((r) => redacted.includes(r));
+        if (tag === undefined) continue;
+        out += found.slice(from, start) + keepWordsAround(run, separator, redacted, tag);
+        from = end;
+      }
+      return out + found.slice(from);
+    });
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */

@@ -17,6 +17,15 @@ const base62 = (n: number) =>
 const hostileKey = () => `kp_live_${base62(10)}/+~!'()* &<>"=${base62(10)}`;
 const plainKey = () => `kp_live_${base62(32)}`;
 
+/** Text shaped like the longer groups, tabs, no-break spaces and soft line breaks both nets now read, holding no secret. */
+const LOOK_ALIKES = [
+  'these words share their sizes, three times: which would could there where',
+  'request 0f8fad5b-d9cb-469f-a165-70867728950e · licence ABCDE-FGHIJ-KLMNO-PQRST · 9b2cf535 f27731c9 74343645 a3985328',
+  'id\tname\tscope\n1\tcrm\tagents:read · Total:\u00a012\u00a0requests · k\te\ty\t:\t1',
+  'Subject: =?utf-8?Q?caf=C3=A9?=\r\nA long line the encoder wrapped at seventy-six columns=\r\n and went on=3D fine=\n',
+  `<img src="data:image/png;base64,${Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)).toString('base64')}">`,
+];
+
 describe('the leak scanner', () => {
   for (const [kind, make] of [
     ['a plain key', plainKey],
@@ -87,6 +96,7 @@ describe('the leak scanner', () => {
       'a b c d e f g h i j k l m n o p · 1-2-3-4-5-6-7-8-9 · 0.0.0.0 · aa:bb:cc:dd:ee:ff · x_y_z_1_2_3_4_5',
       'quoted=3D=20soft=0A=0D=E2=80=94 · C:\\110\\111\\112 \\0\\1\\2\\3 · AAAAAAAAAAAAAAAAAAAAAAAAAAAA== · QUFBQUFBQUFBQUFB',
       'nop_yvir_frperg (rot13 of words) · [key sha256:1a2b3c4d] · sha256:0a1b2c3d',
+      ...LOOK_ALIKES,
     ];
     expect(scanner.find(lines.join('\n').repeat(50))).toEqual([]);
     expect(scanner.find(JSON.stringify({ lines }))).toEqual([]);
@@ -140,6 +150,19 @@ describe('the redactor', () => {
     const runs =
       'a b c d e f g h i j · 2026-11-30 11:21:53.066 · \\110\\111\\112\\113 · =3D=20=0A=0D · \\\\u0041\\\\u0042\\\\u0043\\\\u0044';
     expect(registry.redact(runs)).toBe(runs);
+    for (const line of LOOK_ALIKES) expect(registry.redact(line)).toBe(line);
+  });
+
+  it('replaces a key printed in groups, but not the words of the same length around it', () => {
+    const secret = plainKey(); // 40 characters: groups of 8 and of 5 end with a whole group
+    const registry = new SecretRegistry();
+    registry.add(secret, 'key');
+    const wrap = (n: number, sep: string) => secret.match(new RegExp(`.{1,${n}}`, 'g'))!.join(sep);
+    const tag = /\[key sha256:[0-9a-f]{8}\]/.source;
+    expect(registry.redact(`Denied: ABCDEFGH ${wrap(8, ' ')} whatever else`)).toMatch(
+      new RegExp(`^Denied: ABCDEFGH ${tag} whatever else$`),
+    );
+    expect(registry.redact(`id abcde-${wrap(5, '-')}-fghij.`)).toMatch(new RegExp(`^id abcde-${tag}-fghij\\.$`));
   });
 
   it('redacts a text it has redacted before anew once a secret in it is registered', () => {
