@@ -296,38 +296,64 @@ function withoutSeparators(text: string): string {
   return text.replace(/[ .,:_\t\u00a0-]/g, '');
 }
 
-/**
- * Three or more groups of 5-11 characters (a key's `_` inside them) joined by
- * separators: where a key printed in groups, as licence keys are
- * (`kp_li-ve_Q8-fTz3L`), may be. Only the stretches of one group length and
- * one separator (uniformRuns) are decoded: words of prose seldom share a
- * length three times running. (One regex alternative per length, with a
- * backreference for the separator, cost five times as much.)
- */
-const GROUPED = /(?<![A-Za-z0-9+/_])(?:[A-Za-z0-9+/_]{5,11}[ .,:\t\u00a0-]){2,}[A-Za-z0-9+/_]{1,11}(?![A-Za-z0-9+/_])/g;
-const GROUP_SEPARATOR = /([ .,:\t\u00a0-])/;
+/** A character of a key printed in groups (IN_GROUP: its own `_` is part of a group there) or of what joins them (JOINS_GROUPS). */
+const IN_GROUP = 1;
+const JOINS_GROUPS = 2;
+const GROUPING = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_') GROUPING[c.charCodeAt(0)] = IN_GROUP;
+for (const c of ' .,:-\t\u00a0') GROUPING[c.charCodeAt(0)] = JOINS_GROUPS;
 
-/** The stretches of a GROUPED run of three or more groups of one length joined by one separator, the last group no longer than the others. */
-function uniformRuns(run: string): { start: number; end: number; separator: string }[] {
-  const parts = run.split(GROUP_SEPARATOR);
-  const groups = parts.filter((_, i) => i % 2 === 0);
-  const separators = parts.filter((_, i) => i % 2 === 1);
-  const starts: number[] = [];
-  for (let g = 0, at = 0; g < groups.length; at += groups[g]!.length + 1, g++) starts.push(at);
+/**
+ * Where a key printed in groups, as licence keys are (`kp_li-ve_Q8-fTz3L`),
+ * may be: three or more groups of one length from 5 to 11, joined by one
+ * separator repeated, the last group no longer than the others. Words of
+ * prose seldom share a length three times running. A plain loop: a regex
+ * finding these runs cost as much again as the rest of redact().
+ */
+function groupedRuns(text: string): { start: number; end: number; separator: string }[] {
   const runs: { start: number; end: number; separator: string }[] = [];
-  let g = 0;
-  while (g + 2 < groups.length) {
-    const size = groups[g]!.length;
-    const separator = separators[g]!;
-    // Groups g…last-1 have the size and are followed by the separator; `last` ends the run unless it is longer.
-    let last = g + 1;
-    while (last < groups.length - 1 && groups[last]!.length === size && separators[last] === separator) last++;
-    if (groups[last]!.length > size) last--;
-    if (size >= 5 && last - g >= 2) {
-      runs.push({ start: starts[g]!, end: starts[last]! + groups[last]!.length, separator });
-      g = last + 1;
-    } else g++;
+  const n = text.length;
+  // The run being read: where it starts, its groups' size and separator, how many groups so far (0: none).
+  let from = 0;
+  let size = 0;
+  let separator = -1;
+  let groups = 0;
+  const close = (end: number) => runs.push({ start: from, end, separator: String.fromCharCode(separator) });
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c > 255 || GROUPING[c] !== IN_GROUP) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && text.charCodeAt(i) <= 255 && GROUPING[text.charCodeAt(i)] === IN_GROUP) i++;
+    const length = i - start;
+    // The group goes on to another only through one separator followed by a group's character.
+    const joiner = text.charCodeAt(i);
+    const after = text.charCodeAt(i + 1);
+    const next =
+      i + 1 < n && joiner <= 255 && GROUPING[joiner] === JOINS_GROUPS && after <= 255 && GROUPING[after] === IN_GROUP ? joiner : -1;
+    if (groups > 0 && length === size && next === separator) {
+      groups++;
+      continue;
+    }
+    if (groups >= 2 && length <= size) {
+      // The last group: it may be shorter than the others.
+      close(i);
+      groups = 0;
+      continue;
+    }
+    if (groups >= 3) close(start - 1);
+    groups = 0;
+    if (length >= 5 && length <= 11 && next >= 0) {
+      from = start;
+      size = length;
+      separator = next;
+      groups = 1;
+    }
   }
+  if (groups >= 3) close(n);
   return runs;
 }
 
@@ -582,22 +608,20 @@ export class SecretRegistry {
     return this.redactLongGroups(out);
   }
 
-  /** The text with every stretch of a key printed in groups (GROUPED, uniformRuns) replaced by its tag, the words around it kept. */
+  /** The text with every key printed in groups (groupedRuns) replaced by its tag, the words around it kept. */
   private redactLongGroups(text: string): string {
-    return text.replace(GROUPED, (found) => {
-      let out = '';
-      let from = 0;
-      for (const { start, end, separator } of uniformRuns(found)) {
-        const run = found.slice(start, end);
-        const decoded = run.split(separator).join('');
-        const redacted = this.redact(decoded);
-        const tag = redacted === decoded ? undefined : this.replacements.find((r) => redacted.includes(r));
-        if (tag === undefined) continue;
-        out += found.slice(from, start) + keepWordsAround(run, separator, redacted, tag);
-        from = end;
-      }
-      return out + found.slice(from);
-    });
+    let out = '';
+    let from = 0;
+    for (const { start, end, separator } of groupedRuns(text)) {
+      const run = text.slice(start, end);
+      const decoded = run.split(separator).join('');
+      const redacted = this.redact(decoded);
+      const tag = redacted === decoded ? undefined : this.replacements.find((r) => redacted.includes(r));
+      if (tag === undefined) continue;
+      out += text.slice(from, start) + keepWordsAround(run, separator, redacted, tag);
+      from = end;
+    }
+    return from === 0 ? text : out + text.slice(from);
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */
