@@ -296,84 +296,6 @@ function withoutSeparators(text: string): string {
   return text.replace(/[ .,:_\t\u00a0-]/g, '');
 }
 
-/** A character of a key printed in groups (IN_GROUP: its own `_` is part of a group there) or of what joins them (JOINS_GROUPS). */
-const IN_GROUP = 1;
-const JOINS_GROUPS = 2;
-const GROUPING = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_') GROUPING[c.charCodeAt(0)] = IN_GROUP;
-for (const c of ' .,:-\t\u00a0') GROUPING[c.charCodeAt(0)] = JOINS_GROUPS;
-
-/**
- * Where a key printed in groups, as licence keys are (`kp_li-ve_Q8-fTz3L`),
- * may be: three or more groups of one length from 5 to 11, joined by one
- * separator repeated, the last group no longer than the others. Words of
- * prose seldom share a length three times running. A plain loop: a regex
- * finding these runs cost as much again as the rest of redact().
- */
-function groupedRuns(text: string): { start: number; end: number; separator: string }[] {
-  const runs: { start: number; end: number; separator: string }[] = [];
-  const n = text.length;
-  // The run being read: where it starts, its groups' size and separator, how many groups so far (0: none).
-  let from = 0;
-  let size = 0;
-  let separator = -1;
-  let groups = 0;
-  const close = (end: number) => runs.push({ start: from, end, separator: String.fromCharCode(separator) });
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c > 255 || GROUPING[c] !== IN_GROUP) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && text.charCodeAt(i) <= 255 && GROUPING[text.charCodeAt(i)] === IN_GROUP) i++;
-    const length = i - start;
-    // The group goes on to another only through one separator followed by a group's character.
-    const joiner = text.charCodeAt(i);
-    const after = text.charCodeAt(i + 1);
-    const next =
-      i + 1 < n && joiner <= 255 && GROUPING[joiner] === JOINS_GROUPS && after <= 255 && GROUPING[after] === IN_GROUP ? joiner : -1;
-    if (groups > 0 && length === size && next === separator) {
-      groups++;
-      continue;
-    }
-    if (groups >= 2 && length <= size) {
-      // The last group: it may be shorter than the others.
-      close(i);
-      groups = 0;
-      continue;
-    }
-    if (groups >= 3) close(start - 1);
-    groups = 0;
-    if (length >= 5 && length <= 11 && next >= 0) {
-      from = start;
-      size = length;
-      separator = next;
-      groups = 1;
-    }
-  }
-  if (groups >= 3) close(n);
-  return runs;
-}
-
-/**
- * The tag for a run of groups, with the words at either end that the redactor
- * left as they were given back: a key printed in groups of n, followed (or
- * preceded) by a word of n or fewer characters joined the same way, is one
- * run to the regex (`… Xw0E after`), but the word is not part of the key.
- */
-function keepWordsAround(run: string, separator: string, redacted: string, tag: string): string {
-  const groups = run.split(separator);
-  const before = redacted.indexOf(tag);
-  const after = redacted.length - redacted.lastIndexOf(tag) - tag.length;
-  let first = 0;
-  for (let chars = groups[0]!.length; first < groups.length - 1 && chars <= before; chars += groups[++first]!.length);
-  let last = groups.length;
-  for (let chars = groups.at(-1)!.length; last > first + 1 && chars <= after; chars += groups[--last - 1]!.length);
-  return [...groups.slice(0, first), tag, ...groups.slice(last)].join(separator);
-}
-
 /** Quoted-printable text: `=6B` is a byte, anything else itself; read as UTF-8. */
 function quotedPrintableDecoded(text: string): string {
   return Buffer.from(
@@ -605,23 +527,7 @@ export class SecretRegistry {
         return redacted === decoded ? found : (this.replacements.find((r) => redacted.includes(r)) ?? found);
       });
     }
-    return this.redactLongGroups(out);
-  }
-
-  /** The text with every key printed in groups (groupedRuns) replaced by its tag, the words around it kept. */
-  private redactLongGroups(text: string): string {
-    let out = '';
-    let from = 0;
-    for (const { start, end, separator } of groupedRuns(text)) {
-      const run = text.slice(start, end);
-      const decoded = run.split(separator).join('');
-      const redacted = this.redact(decoded);
-      const tag = redacted === decoded ? undefined : this.replacements.find((r) => redacted.includes(r));
-      if (tag === undefined) continue;
-      out += text.slice(from, start) + keepWordsAround(run, separator, redacted, tag);
-      from = end;
-    }
-    return from === 0 ? text : out + text.slice(from);
+    return out;
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */
