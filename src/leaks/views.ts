@@ -290,6 +290,12 @@ const MIN_LONG_GROUP = MAX_GROUP + 1;
 const MAX_LONG_GROUP = 11;
 /** At least this many groups: two words of one length are common in prose, and a key of 12+ characters in groups of 5+ makes three. */
 const MIN_LONG_GROUPS = 3;
+/**
+ * At most this many (a key of 264 characters in groups of 11): a longer run is
+ * text made of words of one length (`lorem ipsum dolor …`, a column of
+ * fixed-width codes), and kept whole it would make the view as long as the text.
+ */
+const MAX_LONG_GROUPS = 24;
 
 /**
  * A secret printed in longer groups, as licence keys and recovery codes are
@@ -335,12 +341,13 @@ export function longGroupsJoined(text: string): string {
     }
     if (groups > 0 && length <= size && groups + 1 >= MIN_LONG_GROUPS) {
       // The last group: it may be shorter than the others.
-      chunks.push(text.slice(from, i).replaceAll(String.fromCharCode(separator), ''));
+      if (groups < MAX_LONG_GROUPS) chunks.push(text.slice(from, i).replaceAll(String.fromCharCode(separator), ''));
       groups = 0;
       continue;
     }
     // Too few groups, or a longer one: the run (if long enough) ends before this group, which may start the next.
-    if (groups >= MIN_LONG_GROUPS) chunks.push(text.slice(from, start - 1).replaceAll(String.fromCharCode(separator), ''));
+    if (groups >= MIN_LONG_GROUPS && groups <= MAX_LONG_GROUPS)
+      chunks.push(text.slice(from, start - 1).replaceAll(String.fromCharCode(separator), ''));
     groups = 0;
     if (length >= MIN_LONG_GROUP && length <= MAX_LONG_GROUP && next >= 0) {
       from = start;
@@ -349,7 +356,7 @@ export function longGroupsJoined(text: string): string {
       groups = 1;
     }
   }
-  if (groups >= MIN_LONG_GROUPS) chunks.push(text.slice(from).replaceAll(String.fromCharCode(separator), ''));
+  if (groups >= MIN_LONG_GROUPS && groups <= MAX_LONG_GROUPS) chunks.push(text.slice(from).replaceAll(String.fromCharCode(separator), ''));
   return chunks.join(CHUNK_SEPARATOR);
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LeakScanner } from '../../src/leaks/scanner.js';
+import { longGroupsJoined } from '../../src/leaks/views.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -100,6 +101,12 @@ describe('the leak scanner', () => {
     ];
     expect(scanner.find(lines.join('\n').repeat(50))).toEqual([]);
     expect(scanner.find(JSON.stringify({ lines }))).toEqual([]);
+  });
+
+  it('reads a key in groups of one length, but not a text made of words of one length as one long run', () => {
+    expect(longGroupsJoined('key: kp_li-ve_Q8-fTz3L-mWc1R.')).toBe('kp_live_Q8fTz3LmWc1R');
+    // Kept whole, lorem ipsum (or a column of fixed-width codes) would make the view as long as the text.
+    expect(longGroupsJoined('lorem ipsum dolor '.repeat(1000))).toBe('');
   });
 
   it('finds 75% of a 16-character secret, but not less', () => {
