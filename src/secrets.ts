@@ -286,11 +286,23 @@ function rot13(text: string): string {
  * too (moreSecretForms): an underscore of the key and a space between its
  * letters read alike.
  */
-const DECODED_RUNS: readonly { readonly run: RegExp; readonly decode: (run: string) => string }[] = [
+const DECODED_RUNS: readonly {
+  readonly run: RegExp;
+  readonly decode: (run: string) => string;
+  /** A cheap test of the whole text first: without it, the run cannot occur (a regex pass saved). */
+  readonly onlyIf?: (text: string) => boolean;
+}[] = [
   {
-    // Groups of 1-4 characters joined by spaces, dashes, dots, colons, underscores or commas: `k p _ l`, `kp_l-ive_`.
-    run: /(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{1,4}[ .,:_-]{1,5}){2,}[A-Za-z0-9+/]{1,4}(?![A-Za-z0-9+/])/g,
+    // Groups of 1-4 characters joined by spaces, dashes, dots, colons, underscores, commas, tabs or no-break spaces: `k p _ l`, `kp_l-ive_`.
+    run: /(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{1,4}[ .,:_\t\u00a0-]{1,5}){2,}[A-Za-z0-9+/]{1,4}(?![A-Za-z0-9+/])/g,
     decode: withoutSeparators,
+  },
+  // Quoted-printable wrapped at 76 columns: soft line breaks (`=` at a line's end) inside a run of printable characters or `=6B` bytes.
+  {
+    // Starting only where a run of printable characters starts, so a long one without a soft line break is read once, not once per character.
+    run: /(?<![!-~])(?:[!-<>-~]|=[0-9A-Fa-f]{2})*(?:=\r?\n(?:[!-<>-~]|=[0-9A-Fa-f]{2})+)+/g,
+    decode: (run) => quotedPrintableDecoded(run.replace(/=\r?\n/g, '')),
+    onlyIf: (text) => text.includes('=\n') || text.includes('=\r\n'),
   },
   // C-style octal escapes, `\153\160`, or, in a JSON string, `\\153\\160`.
   { run: /(?:\\{1,2}[0-7]{1,3}){4,}/g, decode: (run) => bytesOf(run.split(/\\+/).slice(1), 8) },
@@ -310,7 +322,15 @@ const DECODED_RUNS: readonly { readonly run: RegExp; readonly decode: (run: stri
 ];
 
 function withoutSeparators(text: string): string {
-  return text.replace(/[ .,:_-]/g, '');
+  return text.replace(/[ .,:_\t\u00a0-]/g, '');
+}
+
+/** Quoted-printable text: `=6B` is a byte, anything else itself; read as UTF-8. */
+function quotedPrintableDecoded(text: string): string {
+  return Buffer.from(
+    text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 }
 
 function bytesOf(codes: string[], radix: number): string {
@@ -532,13 +552,15 @@ export class SecretRegistry {
   /** The text with every run of DECODED_RUNS that decodes to a form of a secret replaced as a whole, by that secret's `[label sha256:…]`. */
   private redactDecodedRuns(text: string): string {
     let out = text;
-    for (const { run, decode } of DECODED_RUNS)
+    for (const { run, decode, onlyIf } of DECODED_RUNS) {
+      if (onlyIf && !onlyIf(out)) continue;
       out = out.replace(run, (found) => {
         const decoded = decode(found);
         if (decoded.length < SHORT_SECRET_FLOOR) return found;
         const redacted = this.redact(decoded);
         return redacted === decoded ? found : (this.replacements.find((r) => redacted.includes(r)) ?? found);
       });
+    }
     return out;
   }
 

@@ -18,8 +18,10 @@ import {
   byteEscapesDecoded,
   decodeLayers,
   hexDecoded,
+  longGroupsJoined,
   SHORTEST_COMPACTED,
   separatorsRemoved,
+  softLineBreaksJoined,
   withoutSeparators,
 } from './views.js';
 import { WindowIndex, type WindowIndexSnapshot } from './window-index.js';
@@ -130,7 +132,12 @@ const VIEW_LABELS = [
   'base64 of UTF-16 text',
   'spelled out with separators (spaces, dashes, dots, colons, underscores, commas)',
   'decoded from octal escapes or quoted-printable',
+  'in groups of 5 to 11 characters joined by one separator',
+  'joined at quoted-printable soft line breaks',
+  'joined at quoted-printable soft line breaks and decoded',
 ] as const;
+/** Views that hold the text's own characters again (decoded, or joined across line breaks): a secret found whole as is is not found there a second time. */
+const REREADS_THE_TEXT = new Set([1, 2, VIEW_LABELS.indexOf('joined at quoted-printable soft line breaks')]);
 const SPELLED_OUT_VIEW = VIEW_LABELS.indexOf('spelled out with separators (spaces, dashes, dots, colons, underscores, commas)');
 
 function fold(c: number): number {
@@ -349,6 +356,9 @@ export class LeakScanner {
     const decodedView = () => (decoded ??= decodeLayers(text));
     let base64: { base64: string; utf16: string } | undefined;
     const base64View = () => (base64 ??= base64Views(decodedView(), this.anyNonAscii));
+    // decodeLayers joins lines but leaves a soft line break's `=`: the runs it cut, joined.
+    let softJoined: string | undefined;
+    const softJoinedView = () => (softJoined ??= softLineBreaksJoined(text));
     const views: (() => string)[] = [
       () => text,
       () => (decodedView() === text ? '' : decodedView()),
@@ -364,6 +374,10 @@ export class LeakScanner {
       () => base64View().utf16,
       () => separatorsRemoved(decodedView()),
       () => byteEscapesDecoded(decodedView()),
+      // Added after a red-team review's leftovers (2026-11-30): longer groups, and quoted-printable wrapped at 76 columns.
+      () => longGroupsJoined(decodedView()),
+      () => softJoinedView(),
+      () => (softJoinedView() ? byteEscapesDecoded(softJoinedView()) : ''),
     ];
     for (let v = 0; v < views.length; v++) {
       const view = views[v]!();
@@ -396,7 +410,7 @@ export class LeakScanner {
       ].join(', ');
       const key = `${p.secret}\n${form}`;
       // The decoded views re-read the same text: a secret already found whole as is need not be found there again.
-      if (seen.has(key) || ((v === 1 || v === 2) && seen.has(`${p.secret}\n${p.kind}\nwhole as is`))) return;
+      if (seen.has(key) || (REREADS_THE_TEXT.has(v) && seen.has(`${p.secret}\n${p.kind}\nwhole as is`))) return;
       seen.add(key);
       if (v === 0 && whole) seen.add(`${p.secret}\n${p.kind}\nwhole as is`);
       out.push({ fingerprint: known.fingerprint, label: known.label, form, whole, view: v, start, end });

@@ -212,7 +212,10 @@ const GROUP = 1;
 const SEPARATOR = 2;
 const SPELLING = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') SPELLING[c.charCodeAt(0)] = GROUP;
-for (const c of ' .,:_-') SPELLING[c.charCodeAt(0)] = SEPARATOR;
+for (const c of ' .,:_-\t') SPELLING[c.charCodeAt(0)] = SEPARATOR;
+/** A no-break space (U+00A0), as a page that keeps a key's groups on one line joins them; read byte by byte (Latin-1), its UTF-8 is `Â` then U+00A0. */
+const NO_BREAK_SPACE = 0xa0;
+const NO_BREAK_SPACE_LEAD = 0xc2;
 /** A spelled-out secret's groups have at most this many characters, its separators at most MAX_SEPARATORS (`, _, `). */
 const MAX_GROUP = 4;
 const MAX_SEPARATORS = 5;
@@ -221,12 +224,13 @@ export const SHORTEST_COMPACTED = 8;
 
 /** The text without the characters that join a spelled-out secret's groups. */
 export function withoutSeparators(text: string): string {
-  return text.replace(/[ .,:_-]/g, '');
+  return text.replace(/[ .,:_\t\u00a0\u00c2-]/g, '');
 }
 
 /**
  * A secret spelled out: single characters or short groups joined by
- * separators (`k p _ l i v e`, `kp_l-ive_-abcd`, `k.p.l`, `k:p`, `k, p`).
+ * separators (`k p _ l i v e`, `kp_l-ive_-abcd`, `k.p.l`, `k:p`, `k, p`, a
+ * tab, a no-break space).
  * Every run of groups of at most MAX_GROUP characters ([A-Za-z0-9+/]) joined
  * by at most MAX_SEPARATORS separators is kept, without its separators: the
  * scanner looks there for the secret without its own separators. Prose with
@@ -249,7 +253,7 @@ export function separatorsRemoved(text: string): string {
   };
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0;
-    const kind = c < 128 ? SPELLING[c]! : 0;
+    const kind = c < 128 ? SPELLING[c]! : c === NO_BREAK_SPACE || c === NO_BREAK_SPACE_LEAD ? SEPARATOR : 0;
     if (kind === GROUP) {
       if (longWord) continue;
       if (group === 0) endBefore = end;
@@ -273,6 +277,128 @@ export function separatorsRemoved(text: string): string {
     close();
   }
   return chunks.join(CHUNK_SEPARATOR);
+}
+
+/** A character of a group of a key printed in longer groups (its own `_` stays in its group: LONG_GROUP), or of what joins them (LONG_SEPARATOR). */
+const LONG_GROUP = 1;
+const LONG_SEPARATOR = 2;
+const IN_LONG_GROUPS = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_') IN_LONG_GROUPS[c.charCodeAt(0)] = LONG_GROUP;
+for (const c of ' .,:-\t\u00a0') IN_LONG_GROUPS[c.charCodeAt(0)] = LONG_SEPARATOR;
+/** Groups of up to MAX_GROUP characters are separatorsRemoved's; a group of 12 or more holds a run that counts as it is. */
+const MIN_LONG_GROUP = MAX_GROUP + 1;
+const MAX_LONG_GROUP = 11;
+/** At least this many groups: two words of one length are common in prose, and a key of 12+ characters in groups of 5+ makes three. */
+const MIN_LONG_GROUPS = 3;
+/**
+ * At most this many (a key of 264 characters in groups of 11): a longer run is
+ * text made of words of one length (`lorem ipsum dolor …`, a column of
+ * fixed-width codes), and kept whole it would make the view as long as the text.
+ */
+const MAX_LONG_GROUPS = 24;
+
+/**
+ * A secret printed in longer groups, as licence keys and recovery codes are
+ * (`kp_li-ve_Q8-fTz3L-…`, `kp_live_ Q8fTz3Lm Wc1Rv9Xy …`): runs of groups of
+ * one length from MIN_LONG_GROUP to MAX_LONG_GROUP, joined by one separator
+ * character, the same throughout, the last group no longer than the others,
+ * kept without the separators. Words of prose seldom share a length three
+ * times running, so the view stays small. A plain loop with no calls in it,
+ * as separatorsRemoved: it reads every character of every text scanned.
+ */
+export function longGroupsJoined(text: string): string {
+  const chunks: string[] = [];
+  const n = text.length;
+  // The run being read: where it starts, its groups' size and separator, how many groups so far (0: none).
+  let from = 0;
+  let size = 0;
+  let separator = -1;
+  let groups = 0;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c > 255 || IN_LONG_GROUPS[c] !== LONG_GROUP) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n) {
+      const d = text.charCodeAt(i);
+      if (d > 255 || IN_LONG_GROUPS[d] !== LONG_GROUP) break;
+      i++;
+    }
+    const length = i - start;
+    // The group goes on to another only through one separator character followed by a group character.
+    let next = -1;
+    if (i + 1 < n) {
+      const d = text.charCodeAt(i);
+      const e = text.charCodeAt(i + 1);
+      if (d <= 255 && IN_LONG_GROUPS[d] === LONG_SEPARATOR && e <= 255 && IN_LONG_GROUPS[e] === LONG_GROUP) next = d;
+    }
+    if (groups > 0 && length === size && next === separator) {
+      groups++;
+      continue;
+    }
+    if (groups > 0 && length <= size && groups + 1 >= MIN_LONG_GROUPS) {
+      // The last group: it may be shorter than the others.
+      if (groups < MAX_LONG_GROUPS) chunks.push(text.slice(from, i).replaceAll(String.fromCharCode(separator), ''));
+      groups = 0;
+      continue;
+    }
+    // Too few groups, or a longer one: the run (if long enough) ends before this group, which may start the next.
+    if (groups >= MIN_LONG_GROUPS && groups <= MAX_LONG_GROUPS)
+      chunks.push(text.slice(from, start - 1).replaceAll(String.fromCharCode(separator), ''));
+    groups = 0;
+    if (length >= MIN_LONG_GROUP && length <= MAX_LONG_GROUP && next >= 0) {
+      from = start;
+      size = length;
+      separator = next;
+      groups = 1;
+    }
+  }
+  if (groups >= MIN_LONG_GROUPS && groups <= MAX_LONG_GROUPS) chunks.push(text.slice(from).replaceAll(String.fromCharCode(separator), ''));
+  return chunks.join(CHUNK_SEPARATOR);
+}
+
+/**
+ * The runs a quoted-printable soft line break (`=` at a line's end, which
+ * the decoder removes with the line break: RFC 2045 §6.7) cut, joined again
+ * and decoded (decodeLayers): a value a mail or multipart dump wrapped at 76
+ * columns reads whole again. Only those runs (non-space characters either
+ * side of each break), not the whole text: keyprobe's own reports end many
+ * lines with `=` (`?api_key=`), and a second copy of each would cost a whole view.
+ */
+export function softLineBreaksJoined(text: string): string {
+  const chunks: string[] = [];
+  let at = text.indexOf('=\n');
+  let atCrLf = text.indexOf('=\r\n');
+  if (at < 0 && atCrLf < 0) return '';
+  const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+  let searchedTo = 0;
+  for (;;) {
+    const brk = at < 0 ? atCrLf : atCrLf < 0 ? at : Math.min(at, atCrLf);
+    if (brk < 0) break;
+    // The run: back to the space before the break's line part, on past every break that follows directly.
+    let start = brk;
+    while (start > searchedTo && !isSpace(text.charCodeAt(start - 1))) start--;
+    let end = brk;
+    for (;;) {
+      end += text.startsWith('=\r\n', end) ? 3 : 2;
+      while (end < text.length && !isSpace(text.charCodeAt(end)) && !(text.charCodeAt(end) === 61 && isBreakAfter(text, end + 1))) end++;
+      if (!(end < text.length && text.charCodeAt(end) === 61 && isBreakAfter(text, end + 1))) break;
+    }
+    chunks.push(decodeLayers(text.slice(start, end).replace(/=\r?\n/g, '')));
+    searchedTo = end;
+    if (at >= 0 && at < end) at = text.indexOf('=\n', end);
+    if (atCrLf >= 0 && atCrLf < end) atCrLf = text.indexOf('=\r\n', end);
+  }
+  return chunks.join(CHUNK_SEPARATOR);
+}
+
+/** Whether a line break (LF or CRLF) starts at `at`. */
+function isBreakAfter(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c === 10 || (c === 13 && text.charCodeAt(at + 1) === 10);
 }
 
 /** Runs of C-style octal escapes (`\153\160`) and of quoted-printable bytes (`=6B=70`), four or more. */

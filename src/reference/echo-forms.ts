@@ -84,3 +84,24 @@ export const ECHO_FORM_NAMES = Object.keys(ECHO_FORMS) as EchoForm[];
 export function isEchoForm(name: string): name is EchoForm {
   return Object.hasOwn(ECHO_FORMS, name);
 }
+
+/**
+ * The headers in which the `key-echo-header` fault writes the presented key
+ * back on a 403, as it is: a challenge naming the rejected key, a debug
+ * header, a cookie remembering it. Each is a value a server writes in one line.
+ */
+export const ECHO_HEADERS = {
+  'www-authenticate': (key: string) => ({
+    'WWW-Authenticate': `ApiKey realm="reference", error="insufficient_scope", error_description="the key ${key} lacks the scope"`,
+  }),
+  'x-debug-key': (key: string) => ({ 'X-Debug-Key': key }),
+  'set-cookie': (key: string) => ({ 'Set-Cookie': `last_key=${key}; Path=/; HttpOnly` }),
+} as const satisfies Record<string, (key: string) => Record<string, string>>;
+
+export type EchoHeader = keyof typeof ECHO_HEADERS;
+
+export const ECHO_HEADER_NAMES = Object.keys(ECHO_HEADERS) as EchoHeader[];
+
+export function isEchoHeader(name: string): name is EchoHeader {
+  return Object.hasOwn(ECHO_HEADERS, name);
+}

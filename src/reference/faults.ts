@@ -3,7 +3,7 @@
 // exactly one keyprobe check fail, so keyprobe's own tests can prove that
 // check catches it. This module owns their names, values, defaults and
 // validation; the code that applies them lives next to the behaviour it bends.
-import { ECHO_FORM_NAMES, type EchoForm, isEchoForm } from './echo-forms.js';
+import { ECHO_FORM_NAMES, ECHO_HEADER_NAMES, type EchoForm, type EchoHeader, isEchoForm, isEchoHeader } from './echo-forms.js';
 
 /** The faults that are switched on, with their values. Absent = off. */
 export interface FaultSettings {
@@ -31,12 +31,14 @@ export interface FaultSettings {
   'query-key-accepted'?: boolean;
   /** The form in which 403 bodies echo the presented key (see echo-forms.ts). */
   'key-echo'?: EchoForm;
+  /** The header in which 403 answers echo the presented key (see echo-forms.ts). */
+  'key-echo-header'?: EchoHeader;
 }
 
 export type FaultName = keyof FaultSettings;
 export type FaultValue = boolean | number | string;
 
-type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length' | 'echo-form';
+type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length' | 'echo-form' | 'echo-header';
 
 export interface FaultDefinition {
   readonly name: FaultName;
@@ -197,6 +199,16 @@ const SPECS: readonly FaultSpec[] = [
     seenIn:
       'Error pages and debug dumps that quote the Authorization header (base64 of user:key), URL-encode or JSON-escape it, or log it broken over lines (LiteLLM #39757 echoed a key hash)',
   },
+  {
+    name: 'key-echo-header',
+    kind: 'echo-header',
+    takesValue: true,
+    valueName: 'HEADER',
+    defaultValue: 'www-authenticate',
+    description: `403 answers echo the presented key, as it is, in HEADER: ${ECHO_HEADER_NAMES.join(', ')}. The body is the usual JSON error.`,
+    seenIn:
+      'Challenges that name the rejected credential (RFC 6750 error_description), debug headers left on in production, cookies that remember the last key',
+  },
 ];
 
 const SPEC_BY_NAME = new Map<string, FaultSpec>(SPECS.map((s) => [s.name, s]));
@@ -275,6 +287,10 @@ export function normalizeFaultValue(name: string, raw: unknown): FaultValue {
     }
     case 'echo-form': {
       if (typeof raw !== 'string' || !isEchoForm(raw)) throw badValue(spec, raw, `one of ${ECHO_FORM_NAMES.join(', ')}`);
+      return raw;
+    }
+    case 'echo-header': {
+      if (typeof raw !== 'string' || !isEchoHeader(raw)) throw badValue(spec, raw, `one of ${ECHO_HEADER_NAMES.join(', ')}`);
       return raw;
     }
     case 'route': {

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, REALM, type AuthOutcome, type Principal } from './auth.js';
-import { ECHO_FORMS } from './echo-forms.js';
+import { ECHO_FORMS, ECHO_HEADERS } from './echo-forms.js';
 import { isPlainObject, readJson, sendEmpty, sendError, sendJson, type Headers } from './http-util.js';
 import { sha256Hex } from './keys.js';
 import { PlatformData, type Collection } from './platform-data.js';
@@ -253,15 +253,20 @@ function sendDenial(ctx: RouteContext, route: Route, required: string): void {
     extra.presentedKey = principal.presented;
     extra.presentedKeyHash = sha256Hex(principal.presented);
   }
+  const echoHeader = state.faults.get('key-echo-header');
+  const headers =
+    echoHeader !== undefined && principal.kind === 'key'
+      ? { ...ctx.headers, ...ECHO_HEADERS[echoHeader](principal.presented) }
+      : ctx.headers;
   const echo = state.faults.get('key-echo');
   if (echo !== undefined && principal.kind === 'key') {
     // A plain-text error page quoting the credential it was sent, in some encoding.
     const text = `403 Forbidden: the API key lacks the "${required}" scope.\nPresented credential: ${ECHO_FORMS[echo](principal.presented)}\n`;
-    ctx.res.writeHead(403, { ...ctx.headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    ctx.res.writeHead(403, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
     ctx.res.end(text);
     return;
   }
-  sendError(ctx.res, 403, 'insufficient_scope', `The API key lacks the "${required}" scope.`, ctx.headers, extra);
+  sendError(ctx.res, 403, 'insufficient_scope', `The API key lacks the "${required}" scope.`, headers, extra);
 }
 
 /**

@@ -1,5 +1,6 @@
 // A target that echoes the key in any form: `keyprobe demo --fault
-// key-echo=FORM` for every FORM, through the CLI. authz.unauthorized-resource-
+// key-echo=FORM` for every FORM, and `--fault key-echo-header=HEADER` for
+// every HEADER, through the CLI. authz.unauthorized-resource-
 // denied fails on each, and nothing that leaves the machine holds the key:
 // either the redactor removed every form of it (exit 1) or the leak scanner
 // found what the redactor could not and withheld the file (exit 4, a stub in
@@ -10,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Demo } from '../../src/demo/seed.js';
-import { ECHO_FORM_NAMES, ECHO_FORMS, type EchoForm } from '../../src/reference/echo-forms.js';
+import { ECHO_FORM_NAMES, ECHO_FORMS, ECHO_HEADER_NAMES, type EchoForm } from '../../src/reference/echo-forms.js';
 import type { RunResult } from '../../src/result.js';
 import { runCli } from '../helpers/cli.js';
 import { findSecrets } from '../helpers/scan.js';
@@ -82,6 +83,43 @@ describe('a target that echoes the key in any form', () => {
         expect(check.evidence.some((e) => /\[key sha256:[0-9a-f]{8}\]/.test(e.bodyExcerpt))).toBe(true);
       }
       expect(existsSync(join(out, '.keyprobe-publishing'))).toBe(false);
+    });
+  }
+});
+
+describe('a target that echoes the key in a response header', () => {
+  const tmp = tempDir('keyprobe-key-echo-header-');
+  afterEach(() => {
+    demos.length = 0;
+  });
+  afterAll(() => tmp.cleanup());
+
+  for (const header of ECHO_HEADER_NAMES) {
+    it(`key-echo-header=${header}: the check fails naming the header, and no output holds the key`, async () => {
+      const out = join(tmp.dir, header);
+      const run = await runCli([
+        'demo',
+        '--fault',
+        `key-echo-header=${header}`,
+        '--only',
+        'authz.unauthorized-resource-denied',
+        '--out',
+        out,
+      ]);
+      const demo = demos[0]!;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toMatch(
+        new RegExp(`FAIL\\s+authz\\.unauthorized-resource-denied — .*its ${header} header reveals the key itself`),
+      );
+      // The body is the usual JSON error: only the header is named.
+      expect(run.stdout).not.toMatch(/its body/);
+      expect(findSecrets(demo.secrets, { dirs: [out], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
+      const shown = results.profiles[0]!.checks[0]!.evidence.map((e) => e.responseHeaders[header]).filter((v) => v !== undefined);
+      expect(shown.length).toBeGreaterThan(0);
+      // WWW-Authenticate is redacted in place; X-Debug-Key and Set-Cookie are credential-named, so shown as the key's tag or withheld.
+      for (const value of shown) expect(value).toMatch(/\[key sha256:[0-9a-f]{8}\]|\[withheld\]/);
+      expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
     });
   }
 });

@@ -15,6 +15,14 @@ export const REQUEST_CASES: readonly DetectionCase[] = [
     defect:
       '403 bodies echo the presented key broken over two lines; with every other FORM (URL-encoded, JSON- and HTML-escaped, hex, base64 in MIME or PEM lines, reversed, truncated, partial, its SHA-256, spelled out, octal, quoted-printable, base64 of base64 or of UTF-16, rot13) the check fails too',
   },
+  {
+    name: 'key-echo-header',
+    faults: ['key-echo-header=www-authenticate'],
+    expectFail: 'authz.unauthorized-resource-denied',
+    // The other HEADERs are run by key-echo-header.test.ts.
+    defect:
+      '403 answers echo the presented key in WWW-Authenticate (error_description); with X-Debug-Key or Set-Cookie the check fails too',
+  },
   { name: 'prefix-match', faults: ['prefix-match=16'], expectFail: 'auth.near-miss-key-rejected' },
   { name: 'case-insensitive-keys', faults: ['case-insensitive-keys'], expectFail: 'auth.near-miss-key-rejected' },
   { name: 'server-error-on-bad-key', faults: ['server-error-on-bad-key'], expectFail: 'auth.invalid-key-rejected' },

@@ -66,7 +66,7 @@ function holdsPiece(text: string, pieces: Map<number, Set<string>>): boolean {
 }
 
 /** What joins the letters of a spelled-out secret (`k p _ l`, `kp_l-ive`): removed from the whole text in one view. */
-const SEPARATORS = /[ .,:_-]/g;
+const SEPARATORS = /[ .,:_\t\u00a0-]/g;
 
 /**
  * The text as is, with every escape and encoding undone (three times over),
@@ -74,7 +74,8 @@ const SEPARATORS = /[ .,:_-]/g;
  * base64 (as bytes, as UTF-16 either way, and again) and hex runs decoded.
  */
 function viewsOf(text: string): string[] {
-  let decoded = text;
+  // Quoted-printable soft line breaks (`=` at a line's end) join what they cut.
+  let decoded = text.replace(/=\r?\n/g, '');
   for (let round = 0; round < 3; round++) {
     decoded = decoded
       // Any number of backslashes: a JSON string holding `\\u006b` escapes.

@@ -65,9 +65,37 @@ const ESCAPED_OR_LAYERED: readonly (readonly [string, (secret: string) => string
   ['rot13', (s) => s.replace(/[a-z]/gi, (c) => String.fromCharCode((c.charCodeAt(0) & 96) + ((((c.charCodeAt(0) & 31) + 12) % 26) + 1)))],
 ];
 
+/** Quoted-printable as an encoder writes it (RFC 2045): printable ASCII as is, `=` and other bytes as `=3D`, lines cut by soft line breaks (`=` CRLF). */
+const qpWrapped = (s: string, width: number) =>
+  wrap(
+    [...Buffer.from(s)]
+      .map((b) => (b >= 33 && b <= 126 && b !== 61 ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, '0')}`))
+      .join(''),
+    width,
+    '=\r\n',
+  );
+
+/**
+ * Left open by that review, closed after it (2026-11-30): longer groups, tabs
+ * and no-break spaces, quoted-printable soft line breaks. A key in groups of
+ * 5-11 only the scanner finds (the file is withheld): a redactor pass for it
+ * cost about a sixth of redact()'s CPU (docs/reports.md).
+ */
+const GROUPED_OR_WRAPPED: readonly (readonly [string, (secret: string) => string, { spelledOut?: boolean; redacted: boolean }])[] = [
+  ['in groups of five joined by dashes', (s) => wrap(s, 5, '-'), { spelledOut: true, redacted: false }],
+  ['in groups of eight joined by spaces', (s) => wrap(s, 8, ' '), { spelledOut: true, redacted: false }],
+  ['in groups of six joined by dots', (s) => wrap(s, 6, '.'), { spelledOut: true, redacted: false }],
+  ['spelled out with tabs', (s) => [...s].join('\t'), { spelledOut: true, redacted: true }],
+  ['in groups of four joined by no-break spaces', (s) => wrap(s, 4, '\u00a0'), { spelledOut: true, redacted: true }],
+  ['quoted-printable with soft line breaks every 10 characters', (s) => qpWrapped(s, 10), { redacted: true }],
+  ['every byte quoted-printable, soft line breaks every 30 characters', (s) => wrap(qp(s), 30, '=\r\n'), { redacted: true }],
+  ['every byte quoted-printable, soft line breaks (LF) every 75 characters', (s) => wrap(qp(s), 75, '=\n'), { redacted: true }],
+];
+
 export const RED_TEAM_FORMS: readonly EchoForm[] = [
   ...SPELLED_OUT.map(([name, make]) => ({ name, make, redacted: true, spelledOut: true })),
   ...ESCAPED_OR_LAYERED.map(([name, make]) => ({ name, make, redacted: true })),
+  ...GROUPED_OR_WRAPPED.map(([name, make, how]) => ({ name, make, ...how })),
 ];
 
 export const ECHO_FORMS: readonly EchoForm[] = [

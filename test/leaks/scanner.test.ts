@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LeakScanner } from '../../src/leaks/scanner.js';
+import { longGroupsJoined } from '../../src/leaks/views.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -16,6 +17,15 @@ const base62 = (n: number) =>
 /** A key with every character that URL, JSON, HTML and form encodings treat differently. */
 const hostileKey = () => `kp_live_${base62(10)}/+~!'()* &<>"=${base62(10)}`;
 const plainKey = () => `kp_live_${base62(32)}`;
+
+/** Text shaped like the longer groups, tabs, no-break spaces and soft line breaks both nets now read, holding no secret. */
+const LOOK_ALIKES = [
+  'these words share their sizes, three times: which would could there where',
+  'request 0f8fad5b-d9cb-469f-a165-70867728950e · licence ABCDE-FGHIJ-KLMNO-PQRST · 9b2cf535 f27731c9 74343645 a3985328',
+  'id\tname\tscope\n1\tcrm\tagents:read · Total:\u00a012\u00a0requests · k\te\ty\t:\t1',
+  'Subject: =?utf-8?Q?caf=C3=A9?=\r\nA long line the encoder wrapped at seventy-six columns=\r\n and went on=3D fine=\n',
+  `<img src="data:image/png;base64,${Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)).toString('base64')}">`,
+];
 
 describe('the leak scanner', () => {
   for (const [kind, make] of [
@@ -87,9 +97,16 @@ describe('the leak scanner', () => {
       'a b c d e f g h i j k l m n o p · 1-2-3-4-5-6-7-8-9 · 0.0.0.0 · aa:bb:cc:dd:ee:ff · x_y_z_1_2_3_4_5',
       'quoted=3D=20soft=0A=0D=E2=80=94 · C:\\110\\111\\112 \\0\\1\\2\\3 · AAAAAAAAAAAAAAAAAAAAAAAAAAAA== · QUFBQUFBQUFBQUFB',
       'nop_yvir_frperg (rot13 of words) · [key sha256:1a2b3c4d] · sha256:0a1b2c3d',
+      ...LOOK_ALIKES,
     ];
     expect(scanner.find(lines.join('\n').repeat(50))).toEqual([]);
     expect(scanner.find(JSON.stringify({ lines }))).toEqual([]);
+  });
+
+  it('reads a key in groups of one length, but not a text made of words of one length as one long run', () => {
+    expect(longGroupsJoined('key: kp_li-ve_Q8-fTz3L-mWc1R.')).toBe('kp_live_Q8fTz3LmWc1R');
+    // Kept whole, lorem ipsum (or a column of fixed-width codes) would make the view as long as the text.
+    expect(longGroupsJoined('lorem ipsum dolor '.repeat(1000))).toBe('');
   });
 
   it('finds 75% of a 16-character secret, but not less', () => {
@@ -140,6 +157,7 @@ describe('the redactor', () => {
     const runs =
       'a b c d e f g h i j · 2026-11-30 11:21:53.066 · \\110\\111\\112\\113 · =3D=20=0A=0D · \\\\u0041\\\\u0042\\\\u0043\\\\u0044';
     expect(registry.redact(runs)).toBe(runs);
+    for (const line of LOOK_ALIKES) expect(registry.redact(line)).toBe(line);
   });
 
   it('redacts a text it has redacted before anew once a secret in it is registered', () => {

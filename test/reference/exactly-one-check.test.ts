@@ -85,6 +85,8 @@ const PROBES: Record<string, Probe> = {
       if (/res-internal-ledger|key_scopes|\n\s+at \S/.test(answer.text) || answer.text.includes(hash)) return 'fail';
       // The key in any form (encoded, escaped, reversed, split, partial), found by the tests' own scanner.
       if (findSecrets([secret], { texts: { body: answer.text } }).length > 0) return 'fail';
+      // …and in any header, as the body.
+      if (findSecrets([secret], { texts: Object.fromEntries(answer.headers) }).length > 0) return 'fail';
     }
     return 'pass';
   },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { call, createKey, admin, later, rememberSecret, sleep, start, stillClock, type Answer } from './helpers.js';
 import type { ReferenceTarget } from '../../src/reference/index.js';
 import { parseFaultArgs } from '../../src/reference/index.js';
-import { ECHO_FORM_NAMES } from '../../src/reference/echo-forms.js';
+import { ECHO_FORM_NAMES, ECHO_HEADER_NAMES } from '../../src/reference/echo-forms.js';
 import { findSecrets } from '../helpers/scan.js';
 
 const get = (target: ReferenceTarget, key: string, path = '/v1/agents'): Promise<Answer> => call(target, 'GET', path, { key });
@@ -296,6 +296,22 @@ describe('leaky error bodies', () => {
       expect((await get(target, wrongKey)).status).toBe(401);
     }
     expect(() => parseFaultArgs(['key-echo=rot47'])).toThrow(/one of upper, lower/);
+  });
+
+  it('key-echo-header: every HEADER carries the key as it is on a 403, the body stays the JSON error; 401 does not', async () => {
+    for (const header of ECHO_HEADER_NAMES) {
+      const target = await start({ faults: { 'key-echo-header': header } });
+      const key = createKey(target, { scopes: ['agents:read'] });
+      const denied = await get(target, key.secret, '/v1/resources');
+      expect(denied.status, header).toBe(403);
+      expect(denied.headers.get(header), header).toContain(key.secret);
+      expect(denied.text, header).not.toContain(key.secret);
+      const wrongKey = `${key.secret.slice(0, -1)}${key.secret.endsWith('Z') ? 'Y' : 'Z'}`;
+      const refused = await get(target, wrongKey);
+      expect(refused.status).toBe(401);
+      expect([...refused.headers.values()].join('\n')).not.toContain(wrongKey);
+    }
+    expect(() => parseFaultArgs(['key-echo-header=x-api-key'])).toThrow(/one of www-authenticate, x-debug-key, set-cookie/);
   });
 
   it('with no fault on, no 401/403/404/429 body carries the key, its hash or a stack trace', async () => {

@@ -4,7 +4,7 @@ import { FAULTS, FAULT_NAMES, FaultError, isFaultName, normalizeFaultSettings, p
 import { FAULT_CHECKS } from '../detection/fault-checks.js';
 
 describe('FAULTS', () => {
-  it('lists the 17 faults of the design and key-echo, each with a description and a real-world sighting', () => {
+  it('lists the 17 faults of the design, key-echo and key-echo-header, each with a description and a real-world sighting', () => {
     expect(FAULT_NAMES).toEqual([
       'anonymous-access',
       'revocation-delay',
@@ -24,6 +24,7 @@ describe('FAULTS', () => {
       'server-error-on-bad-key',
       'query-key-accepted',
       'key-echo',
+      'key-echo-header',
     ]);
     for (const fault of FAULTS) {
       expect(fault.seenIn.length).toBeGreaterThan(10);
@@ -39,6 +40,7 @@ describe('FAULTS', () => {
       ['rate-limit-status', 503],
       ['prefix-match', 16],
       ['key-echo', 'split'],
+      ['key-echo-header', 'www-authenticate'],
     ]);
   });
 
