@@ -24,3 +24,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 process.exitCode = await main(process.argv.slice(2), processIo(controller.signal));
+
+// main() has returned: the verdict is printed and the reports are written. A handle some
+// code path failed to close (a socket, a timer) must not keep the process alive after that,
+// so a grace period for stdout and stderr to drain, and then exit with the code main() gave.
+setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();

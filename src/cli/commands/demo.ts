@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { demoProfileDeclaring } from '../../demo/declare.js';
@@ -19,6 +19,9 @@ export function demoCommand(io: CliIo) {
     const policy = operatorPolicy(opts, io);
     // Bad usage stops before the reference target starts (executeRun checks again, for run).
     selectReporters(opts.reporter, REPORTER_NAMES, RUN_DEFAULT_REPORTERS);
+    // An install without its bundled profile is a broken install, said before a target starts.
+    if (!existsSync(DEMO_PROFILE))
+      throw new UsageError(`the demo profile that comes with keyprobe is missing (${DEMO_PROFILE}): reinstall keyprobe`);
     let demo: Awaited<ReturnType<typeof startDemo>>;
     try {
       demo = await startDemo(opts.fault ?? [], 'prod', 0, opts.behaviour ?? []);
@@ -26,10 +29,13 @@ export function demoCommand(io: CliIo) {
       if (err instanceof FaultError || err instanceof BehaviourError) throw new UsageError(err.message);
       throw err;
     }
-    // A platform behaviour is declared in the profile, as its owner would: the demo profile, edited, in a temp folder.
-    const declaring = demoProfileDeclaring(demo.target.behaviours());
-    const tmp = declaring ? mkdtempSync(join(tmpdir(), 'keyprobe-demo-')) : undefined;
+    let tmp: string | undefined;
+    // Everything after the target started is inside the try: the target must close whatever throws, or its
+    // listening socket keeps the process alive after the error is reported (a hang).
     try {
+      // A platform behaviour is declared in the profile, as its owner would: the demo profile, edited, in a temp folder.
+      const declaring = demoProfileDeclaring(demo.target.behaviours());
+      tmp = declaring ? mkdtempSync(join(tmpdir(), 'keyprobe-demo-')) : undefined;
       const profileFile = tmp && declaring ? join(tmp, basename(DEMO_PROFILE)) : DEMO_PROFILE;
       if (tmp && declaring) writeFileSync(profileFile, declaring.text);
       const secrets = new SecretRegistry();
