@@ -60,64 +60,8 @@ function expectHealthy(run: CaseRun, perClient: boolean, expect: ExpectStatic): 
   return byId;
 }
 
-// Each run has a target of its own: they run side by side. The two-profile run goes
-// first: its profiles take turns at one bucket, so it lasts about two runs, while the
-// others, five at a time (vitest's maxConcurrency), fill the remaining slots.
+// Each run has a target of its own: they run side by side.
 describe.concurrent('platform behaviours are not defects: the prelaunch suite passes', () => {
-  describe('two profiles on one origin with a per-client limiter', () => {
-    it('share its pacing: run side by side, each burst has the origin to itself, and the target throttles nothing else', async ({
-      expect,
-    }) => {
-      const demo = await startDemo([], 'prod', 0, ['client-rate-limit']);
-      const tmp = tempDir('keyprobe-two-profiles-');
-      try {
-        const doc = parseDocument(readFileSync(DEMO_PROFILE, 'utf8'));
-        declareBehaviours(doc, demo.target.behaviours());
-        const file = tmp.file('profile.yaml', doc.toString());
-        // A second key of the same integration, with a canary of its own (the first profile disables its canary meanwhile).
-        const expiresAt = demo.env.KEYPROBE_DEMO_KEY_EXPIRES;
-        const make = (name: string) =>
-          demo.target.createKey({ name, scopes: DEMO_SCOPES, owner: 'crm-platform-team@example.com', expiresAt });
-        const key = make('crm-prod-agent-call');
-        const canary = make('crm-prod-agent-call-canary');
-        const profiles = [
-          loadProfile(file, demo.env),
-          loadProfile(file, {
-            ...demo.env,
-            KEYPROBE_DEMO_KEY: key.secret,
-            KEYPROBE_DEMO_KEY_ID: key.id,
-            KEYPROBE_DEMO_KEY_CREATED: key.createdAt,
-            KEYPROBE_DEMO_CANARY_KEY: canary.secret,
-            KEYPROBE_DEMO_CANARY_KEY_ID: canary.id,
-          }),
-        ];
-        const result = await runSuite({ profiles, suite: loadSuite(PRELAUNCH_SUITE), concurrency: 2, secrets: new SecretRegistry() });
-        const checks = result.profiles.flatMap((p) => p.checks);
-        for (const c of checks)
-          expect({ id: c.id, verdict: c.verdict, message: c.message }).toEqual({
-            id: c.id,
-            verdict: c.id === 'rate.per-key-isolation' ? 'skip' : 'pass',
-            message: c.message,
-          });
-        expect(result.exitCode).toBe(0);
-        // Both profiles' bursts went into the one bucket, one at a time: nothing else of the run met a 429.
-        expect(demo.target.stats().throttled).toBe(askedForThrottles(checks));
-        for (const p of result.profiles)
-          expect(p.notes.join('\n')).toMatch(/had the origin's rate-limit bucket \(every request of this run to/);
-        // Their lifecycle and rate checks took turns: no burst of one held up the probes that time the other's revocation and expiry.
-        expect(
-          result.profiles
-            .flatMap((p) => p.notes)
-            .filter((n) => /waited \d+ ms for another profile's on the origin's rate-limit bucket/.test(n)),
-        ).toHaveLength(1);
-        expect(findSecrets([...demo.secrets, key.secret, canary.secret], { texts: { result: JSON.stringify(result) } })).toEqual([]);
-      } finally {
-        tmp.cleanup();
-        await demo.target.close();
-      }
-    });
-  });
-
   it('client-rate-limit (profile: rateLimit.scope client): paced, never throttled outside the bursts; isolation skips by design', async ({
     expect,
   }) => {
@@ -153,5 +97,59 @@ describe.concurrent('platform behaviours are not defects: the prelaunch suite pa
     const all = BEHAVIOUR_NAMES.map((name) => (name === 'revocation-cache' ? 'revocation-cache=1000' : name));
     const run = await runDetectionCase({ faults: [], behaviours: all }, ALL);
     expectHealthy(run, true, expect);
+  });
+});
+
+describe('two profiles on one origin with a per-client limiter', () => {
+  it('share its pacing: run side by side, each burst has the origin to itself, and the target throttles nothing else', async ({
+    expect,
+  }) => {
+    const demo = await startDemo([], 'prod', 0, ['client-rate-limit']);
+    const tmp = tempDir('keyprobe-two-profiles-');
+    try {
+      const doc = parseDocument(readFileSync(DEMO_PROFILE, 'utf8'));
+      declareBehaviours(doc, demo.target.behaviours());
+      const file = tmp.file('profile.yaml', doc.toString());
+      // A second key of the same integration, with a canary of its own (the first profile disables its canary meanwhile).
+      const expiresAt = demo.env.KEYPROBE_DEMO_KEY_EXPIRES;
+      const make = (name: string) =>
+        demo.target.createKey({ name, scopes: DEMO_SCOPES, owner: 'crm-platform-team@example.com', expiresAt });
+      const key = make('crm-prod-agent-call');
+      const canary = make('crm-prod-agent-call-canary');
+      const profiles = [
+        loadProfile(file, demo.env),
+        loadProfile(file, {
+          ...demo.env,
+          KEYPROBE_DEMO_KEY: key.secret,
+          KEYPROBE_DEMO_KEY_ID: key.id,
+          KEYPROBE_DEMO_KEY_CREATED: key.createdAt,
+          KEYPROBE_DEMO_CANARY_KEY: canary.secret,
+          KEYPROBE_DEMO_CANARY_KEY_ID: canary.id,
+        }),
+      ];
+      const result = await runSuite({ profiles, suite: loadSuite(PRELAUNCH_SUITE), concurrency: 2, secrets: new SecretRegistry() });
+      const checks = result.profiles.flatMap((p) => p.checks);
+      for (const c of checks)
+        expect({ id: c.id, verdict: c.verdict, message: c.message }).toEqual({
+          id: c.id,
+          verdict: c.id === 'rate.per-key-isolation' ? 'skip' : 'pass',
+          message: c.message,
+        });
+      expect(result.exitCode).toBe(0);
+      // Both profiles' bursts went into the one bucket, one at a time: nothing else of the run met a 429.
+      expect(demo.target.stats().throttled).toBe(askedForThrottles(checks));
+      for (const p of result.profiles)
+        expect(p.notes.join('\n')).toMatch(/had the origin's rate-limit bucket \(every request of this run to/);
+      // Their lifecycle and rate checks took turns: no burst of one held up the probes that time the other's revocation and expiry.
+      expect(
+        result.profiles
+          .flatMap((p) => p.notes)
+          .filter((n) => /waited \d+ ms for another profile's on the origin's rate-limit bucket/.test(n)),
+      ).toHaveLength(1);
+      expect(findSecrets([...demo.secrets, key.secret, canary.secret], { texts: { result: JSON.stringify(result) } })).toEqual([]);
+    } finally {
+      tmp.cleanup();
+      await demo.target.close();
+    }
   });
 });
