@@ -80,10 +80,11 @@ export function allowedGapMs(windowMs: number, intervalMs: number): number {
 
 /**
  * A window with a longer gap is watched again, from the first probe after the
- * gap, until this many windows after the first refusal: a loaded machine leaves
- * gaps of a few hundred ms now and then (GC, a starved CPU), and those must
- * cost some probes, not the verdict. The probes are all judged: a flap seen in
- * any of them fails.
+ * gap, until this many windows after the first refusal: a loaded machine
+ * leaves gaps of a few hundred ms now and then (GC, a starved CPU), and those
+ * must cost some probes, not the verdict; so must a pacing wait, where the
+ * platform limits per client address and the run's other requests share the
+ * bucket. Every probe is judged: a flap seen in any of them fails.
  */
 const WATCHED_WINDOWS = 4;
 
@@ -97,7 +98,7 @@ const WATCHED_WINDOWS = 4;
 export function notWatchedClosely(w: StabilityWindow): string | undefined {
   const window = duration(w.windowMs);
   if (!w.covered)
-    return `could not judge the ${window} stability window: it was not watched closely enough: ${w.probes + w.throttled} probes in ${duration(w.watchedMs)} after the first rejection, largest gap ${duration(w.largestGapMs)} (a ${window} stretch with no gap over ${duration(w.allowedGapMs)} is needed: four probe intervals or a quarter of the window, whichever is longer); keyprobe or the target was slow`;
+    return `could not judge the ${window} stability window: it was not watched closely enough: ${w.probes + w.throttled} probes in ${duration(w.watchedMs)} after the first rejection, largest gap ${duration(w.largestGapMs)} (a ${window} stretch with no gap over ${duration(w.allowedGapMs)} is needed: four probe intervals or a quarter of the window, whichever is longer); keyprobe or the target was slow, or the probes waited long for pacing slots`;
   const needed = Math.ceil(w.windowMs / w.allowedGapMs);
   if (w.probes < needed)
     return `throttled: could not judge the ${window} stability window: only ${w.probes} of its ${w.probes + w.throttled} probes got a judged answer (the rest were throttled), and it takes at least ${needed} to watch it every ${duration(w.allowedGapMs)}`;
@@ -107,7 +108,7 @@ export function notWatchedClosely(w: StabilityWindow): string | undefined {
 /** Said beside a pass when a gap made the window be watched on: how long, and why. */
 export function watchedOn(w: StabilityWindow): string | undefined {
   if (w.largestGapMs <= w.allowedGapMs) return undefined;
-  return `a stretch of ${duration(w.largestGapMs)} of the stability window went unwatched (keyprobe or the target was slow), so keyprobe watched on until it had watched a whole ${duration(w.windowMs)} closely, ${duration(w.watchedMs)} after the first rejection`;
+  return `a stretch of ${duration(w.largestGapMs)} of the stability window went unwatched (keyprobe or the target was slow, or the probes waited for pacing slots), so keyprobe watched on until it had watched a whole ${duration(w.windowMs)} closely, ${duration(w.watchedMs)} after the first rejection`;
 }
 
 export interface Watch {
@@ -258,7 +259,9 @@ async function stabilityWindow(
       if (gap > allowed) stretchFrom = r.sentAt;
       watchedAt = r.sentAt;
     }
-    at += w.intervalMs;
+    // A late probe (a stall, a pacing wait) is not made up for by probes back to back: they would all
+    // watch the same moment, and spend the pacing slots that spread probes across the window.
+    at = Math.max(at + w.intervalMs, performance.now());
     await sleepUntil(at, ctx.signal);
   }
   return { seen: seen(), budgetRanOut: false };

@@ -43,9 +43,9 @@ async function disableWith(faults: FaultSettings, windowMs: number, stall?: { af
 
 /** The 1 s window's error: a whole 1 s with no gap over 250 ms is needed, and keyprobe slept through all four windows. */
 const NOT_WATCHED =
-  /^could not judge the 1 s stability window: it was not watched closely enough: \d+ probes in [\d.]+ s after the first rejection, largest gap [\d.]+ s \(a 1 s stretch with no gap over 250 ms is needed: four probe intervals or a quarter of the window, whichever is longer\); keyprobe or the target was slow$/;
+  /^could not judge the 1 s stability window: it was not watched closely enough: \d+ probes in [\d.]+ s after the first rejection, largest gap [\d.]+ s \(a 1 s stretch with no gap over 250 ms is needed: four probe intervals or a quarter of the window, whichever is longer\); keyprobe or the target was slow, or the probes waited long for pacing slots$/;
 const WATCHED_ON =
-  /^a stretch of [\d.]+ m?s of the stability window went unwatched \(keyprobe or the target was slow\), so keyprobe watched on until it had watched a whole 2 s closely, [\d.]+ s after the first rejection$/;
+  /^a stretch of [\d.]+ m?s of the stability window went unwatched \(keyprobe or the target was slow, or the probes waited for pacing slots\), so keyprobe watched on until it had watched a whole 2 s closely, [\d.]+ s after the first rejection$/;
 
 it('a healthy key passes only on a window watched closely: a stall makes the check watch on, and one that outlasts its watch is an error', async () => {
   const quiet = await disableWith({}, 2000);
