@@ -17,9 +17,9 @@
 // connection (another node may still honour the key), and counts every
 // acceptance as a flap — and measures how closely it watched: a flap is seen
 // only by a probe sent while it lasts, so a window keyprobe probed once (its
-// event loop blocked, a starved CPU, a slow target) proves nothing. A gap
-// makes it watch on for a whole window more; one it never watched closely is
-// not judged (notWatchedClosely). This is the one poll-until-refused loop of the
+// event loop blocked, a starved CPU, a slow target) proves nothing. After a
+// gap it watches on until a whole window was watched closely (WATCHED_WINDOWS,
+// WATCH_ON_MS); one it never watched closely is not judged (notWatchedClosely). This is the one poll-until-refused loop of the
 // lifecycle checks (disabled, expired, rotated).
 import type { Profile } from '../config/profile-schema.js';
 import type { ProbePoint } from '../result.js';
@@ -80,13 +80,15 @@ export function allowedGapMs(windowMs: number, intervalMs: number): number {
 
 /**
  * A window with a longer gap is watched again, from the first probe after the
- * gap, until this many windows after the first refusal: a loaded machine
- * leaves gaps of a few hundred ms now and then (GC, a starved CPU), and those
- * must cost some probes, not the verdict; so must a pacing wait, where the
- * platform limits per client address and the run's other requests share the
- * bucket. Every probe is judged: a flap seen in any of them fails.
+ * gap, until four windows (and at least WATCH_ON_MS) after the first refusal:
+ * a loaded machine leaves gaps of a few hundred ms now and then (GC, a starved
+ * CPU), and where the platform limits per client address the probes wait for
+ * pacing slots while the run's other requests (another profile's burst) take
+ * them, for a few seconds. Those must cost some probes, not the verdict. Every
+ * probe is judged: a flap seen in any of them fails.
  */
 const WATCHED_WINDOWS = 4;
+const WATCH_ON_MS = 10_000;
 
 /**
  * Why a stability window cannot be judged, or undefined when it can: no
@@ -103,12 +105,6 @@ export function notWatchedClosely(w: StabilityWindow): string | undefined {
   if (w.probes < needed)
     return `throttled: could not judge the ${window} stability window: only ${w.probes} of its ${w.probes + w.throttled} probes got a judged answer (the rest were throttled), and it takes at least ${needed} to watch it every ${duration(w.allowedGapMs)}`;
   return undefined;
-}
-
-/** Said beside a pass when a gap made the window be watched on: how long, and why. */
-export function watchedOn(w: StabilityWindow): string | undefined {
-  if (w.largestGapMs <= w.allowedGapMs) return undefined;
-  return `a stretch of ${duration(w.largestGapMs)} of the stability window went unwatched (keyprobe or the target was slow, or the probes waited for pacing slots), so keyprobe watched on until it had watched a whole ${duration(w.windowMs)} closely, ${duration(w.watchedMs)} after the first rejection`;
 }
 
 export interface Watch {
@@ -194,7 +190,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
 /**
  * Probes on from `start` (performance.now(), the first refusal's probe), each
  * on a fresh connection, until a stretch of windowMs has been watched with no
- * gap over allowedGapMs (or WATCHED_WINDOWS windows have passed); an
+ * gap over allowedGapMs (or the time to watch on has passed); an
  * acceptance is a flap, marked as failing evidence. Every answered probe
  * watched the key (throttled ones keep the cadence, and are counted apart);
  * an unanswered one watched nothing.
@@ -207,7 +203,7 @@ async function stabilityWindow(
   points: ProbePoint[],
 ): Promise<{ seen: StabilityWindow; budgetRanOut: boolean }> {
   const allowed = allowedGapMs(w.windowMs, w.intervalMs);
-  const giveUpAt = w.start + WATCHED_WINDOWS * w.windowMs;
+  const giveUpAt = w.start + Math.max(WATCHED_WINDOWS * w.windowMs, WATCH_ON_MS);
   let probes = 0;
   let throttled = 0;
   let flaps = 0;
