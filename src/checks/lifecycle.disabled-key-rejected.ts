@@ -6,8 +6,13 @@
 // lifecycle.maxRevocationWaitMs, so a lag is measured rather than guessed.
 // Then it keeps probing through a stability window on fresh connections (so
 // a load balancer may pick another node each time) and fails if any probe is
-// accepted again. Where the platform has no disable, the off switch is a
-// delete of a canary keyprobe created for the purpose.
+// accepted again. It passes only a window watched closely enough to have
+// seen a flap — no stretch unwatched longer than four probe intervals or a
+// quarter of the window; after a longer gap it watches on, for up to four
+// windows or 10 s (src/checks/refusal-watch.ts) — so one probe in a window keyprobe
+// slept through (a stalled runner) is `error`, never "stayed refused". Where
+// the platform has no disable, the off switch is a delete of a canary
+// keyprobe created for the purpose.
 //
 // Throttled probes are counted apart and never judged (the throttle rule,
 // docs/verdicts.md): the polls observe them rather than wait them out, so
@@ -24,7 +29,7 @@ import { defineCheck, type OutcomeFinding } from './check.js';
 import { duration, statusText } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
 import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
-import { otherAnswers, refusedLate, watchForRefusal } from './refusal-watch.js';
+import { notWatchedClosely, otherAnswers, refusedLate, watchForRefusal } from './refusal-watch.js';
 
 export default defineCheck({
   id: 'lifecycle.disabled-key-rejected',
@@ -245,6 +250,9 @@ export default defineCheck({
         measurements,
         timeline,
       };
+    // A flap is seen only by a probe sent while it lasts: a window not watched closely is not judged.
+    const notCovered = watch.stability && notWatchedClosely(watch.stability);
+    if (notCovered) return { verdict: 'error', message: notCovered, advisories, measurements, timeline };
     const unjudged = stabilityThrottled > 0 ? ` (${stabilityThrottled} more were throttled and not judged)` : '';
     return {
       verdict: 'pass',

@@ -15,7 +15,11 @@
 // pacing (the throttle rule, docs/verdicts.md). Once refused, a disabled key
 // must stay refused: the optional stability window probes on, each on a fresh
 // connection (another node may still honour the key), and counts every
-// acceptance as a flap. This is the one poll-until-refused loop of the
+// acceptance as a flap — and measures how closely it watched: a flap is seen
+// only by a probe sent while it lasts, so a window keyprobe probed once (its
+// event loop blocked, a starved CPU, a slow target) proves nothing. After a
+// gap it watches on until a whole window was watched closely (WATCHED_WINDOWS,
+// WATCH_ON_MS); one it never watched closely is not judged (notWatchedClosely). This is the one poll-until-refused loop of the
 // lifecycle checks (disabled, expired, rotated).
 import type { Profile } from '../config/profile-schema.js';
 import type { ProbePoint } from '../result.js';
@@ -52,6 +56,55 @@ export interface StabilityWindow {
   readonly probes: number;
   readonly throttled: number;
   readonly flaps: number;
+  /** The window's length (ms), from the first refusal's probe. */
+  readonly windowMs: number;
+  /** The longest stretch that may go unwatched in a window that is judged (allowedGapMs). */
+  readonly allowedGapMs: number;
+  /** The longest stretch (ms) no answered probe watched, from the first refusal on. */
+  readonly largestGapMs: number;
+  /** How long (ms) after the first refusal the watch went on: longer than the window when a gap made it watch on. */
+  readonly watchedMs: number;
+  /** Whether some stretch of windowMs, after the first refusal, was watched with no gap over allowedGapMs. */
+  readonly covered: boolean;
+}
+
+/**
+ * How closely a stability window must be watched to be judged: no stretch of it
+ * may go unwatched for longer than four probe intervals (three probes late or
+ * lost in a row) or a quarter of the window, whichever is longer — 500 ms for
+ * the default 50 ms over 2 s. A flap that lasts that long is seen.
+ */
+export function allowedGapMs(windowMs: number, intervalMs: number): number {
+  return Math.max(4 * intervalMs, windowMs / 4);
+}
+
+/**
+ * A window with a longer gap is watched again, from the first probe after the
+ * gap, until four windows (and at least WATCH_ON_MS) after the first refusal:
+ * a loaded machine leaves gaps of a few hundred ms now and then (GC, a starved
+ * CPU), and where the platform limits per client address the probes wait for
+ * pacing slots while the run's other requests (another profile's burst) take
+ * them, for a few seconds. Those must cost some probes, not the verdict. Every
+ * probe is judged: a flap seen in any of them fails.
+ */
+const WATCHED_WINDOWS = 4;
+const WATCH_ON_MS = 10_000;
+
+/**
+ * Why a stability window cannot be judged, or undefined when it can: no
+ * stretch of the window's length was watched without a gap over allowedGapMs
+ * (keyprobe or the target was slow), or too few probes got a judged answer to
+ * be spread across the window that closely (the rest were throttled: those
+ * keep the cadence but say nothing about the key).
+ */
+export function notWatchedClosely(w: StabilityWindow): string | undefined {
+  const window = duration(w.windowMs);
+  if (!w.covered)
+    return `could not judge the ${window} stability window: it was not watched closely enough: ${w.probes + w.throttled} probes in ${duration(w.watchedMs)} after the first rejection, largest gap ${duration(w.largestGapMs)} (a ${window} stretch with no gap over ${duration(w.allowedGapMs)} is needed: four probe intervals or a quarter of the window, whichever is longer); keyprobe or the target was slow, or the probes waited long for pacing slots`;
+  const needed = Math.ceil(w.windowMs / w.allowedGapMs);
+  if (w.probes < needed)
+    return `throttled: could not judge the ${window} stability window: only ${w.probes} of its ${w.probes + w.throttled} probes got a judged answer (the rest were throttled), and it takes at least ${needed} to watch it every ${duration(w.allowedGapMs)}`;
+  return undefined;
 }
 
 export interface Watch {
@@ -117,7 +170,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
     if (last.kind === 'rejected') {
       if (!o.stability) return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
       ctx.progress(`first rejection after ${duration(tMs)}`);
-      const window = await stabilityWindow(ctx, secret, o.t0 + tMs + o.stability.windowMs, o.stability.intervalMs, o.t0, points);
+      const window = await stabilityWindow(ctx, secret, { start: last.sentAt, ...o.stability }, o.t0, points);
       return { firstRejectionMs: tMs, ...seen(), stability: window.seen, stoppedBy: window.budgetRanOut ? 'budget' : 'rejected' };
     }
     if (last.kind === 'accepted') {
@@ -134,21 +187,59 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   return { ...seen(), stoppedBy: 'wait ran out' };
 }
 
-/** Probes on until `end` (performance.now()), each on a fresh connection; an acceptance is a flap, marked as failing evidence. */
+/**
+ * Probes on from `start` (performance.now(), the first refusal's probe), each
+ * on a fresh connection, until a stretch of windowMs has been watched with no
+ * gap over allowedGapMs (or the time to watch on has passed); an
+ * acceptance is a flap, marked as failing evidence. Every answered probe
+ * watched the key (throttled ones keep the cadence, and are counted apart);
+ * an unanswered one watched nothing.
+ */
 async function stabilityWindow(
   ctx: CheckContext,
   secret: string,
-  end: number,
-  intervalMs: number,
+  w: { readonly start: number; readonly windowMs: number; readonly intervalMs: number },
   t0: number,
   points: ProbePoint[],
 ): Promise<{ seen: StabilityWindow; budgetRanOut: boolean }> {
+  const allowed = allowedGapMs(w.windowMs, w.intervalMs);
+  const giveUpAt = w.start + Math.max(WATCHED_WINDOWS * w.windowMs, WATCH_ON_MS);
   let probes = 0;
   let throttled = 0;
   let flaps = 0;
+  // The stretch watched closely so far begins at stretchFrom; watchedAt is its last answered probe.
+  let stretchFrom = w.start;
+  let watchedAt = w.start;
+  let largestGapMs = 0;
+  let covered = false;
+  let endedAt: number | undefined;
+  const seen = (): StabilityWindow => ({
+    probes,
+    throttled,
+    flaps,
+    windowMs: w.windowMs,
+    allowedGapMs: allowed,
+    largestGapMs: ms(largestGapMs),
+    watchedMs: ms((endedAt ?? performance.now()) - w.start),
+    covered,
+  });
   let at = performance.now();
-  while (performance.now() < end) {
-    if (budgetLeft(ctx) < 1) return { seen: { probes, throttled, flaps }, budgetRanOut: true };
+  for (;;) {
+    const now = performance.now();
+    const stretchEnd = stretchFrom + w.windowMs;
+    // The stretch's end is watched by the last probe if it came no more than `allowed` before it.
+    if (now >= stretchEnd && stretchEnd - watchedAt <= allowed) {
+      largestGapMs = Math.max(largestGapMs, stretchEnd - watchedAt);
+      covered = true;
+      endedAt = stretchEnd;
+      break;
+    }
+    if (now >= giveUpAt) {
+      largestGapMs = Math.max(largestGapMs, now - watchedAt);
+      endedAt = now;
+      break;
+    }
+    if (budgetLeft(ctx) < 1) return { seen: seen(), budgetRanOut: true };
     const r = await probeKey(ctx, secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
     points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
     if (r.kind === 'throttled') throttled++;
@@ -157,10 +248,19 @@ async function stabilityWindow(
       if (r.response) ctx.http.markFailing(r.response);
       flaps++;
     }
-    at += intervalMs;
+    if (r.response) {
+      const gap = r.sentAt - watchedAt;
+      largestGapMs = Math.max(largestGapMs, gap);
+      // A gap nobody watched: a whole window must be watched again, from this probe.
+      if (gap > allowed) stretchFrom = r.sentAt;
+      watchedAt = r.sentAt;
+    }
+    // A late probe (a stall, a pacing wait) is not made up for by probes back to back: they would all
+    // watch the same moment, and spend the pacing slots that spread probes across the window.
+    at = Math.max(at + w.intervalMs, performance.now());
     await sleepUntil(at, ctx.signal);
   }
-  return { seen: { probes, throttled, flaps }, budgetRanOut: false };
+  return { seen: seen(), budgetRanOut: false };
 }
 
 /** The measured lag, as a reviewer reads it: "the canary was refused 37.1 s after the delete; budget 1 s". */

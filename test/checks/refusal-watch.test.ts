@@ -7,7 +7,7 @@
 // not milliseconds, so a busy machine cannot change them.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusedLate, watchForRefusal } from '../../src/checks/refusal-watch.js';
+import { notWatchedClosely, refusedLate, watchForRefusal } from '../../src/checks/refusal-watch.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
 import { throttleRule } from '../../src/http/throttle.js';
 import { checkContext } from './check-context.js';
@@ -114,6 +114,22 @@ describe('watchForRefusal', () => {
     } finally {
       await tyk.close();
     }
+  });
+
+  it('a stability window judged on too few probes is not judged: mostly throttled, it says so', async () => {
+    // A window of 1 s watched every 20 ms may leave 250 ms unwatched: it takes at least 4 judged probes.
+    script = [401, 401, ...Array(300).fill(429)];
+    const w = await watch({ windowMs: 1000, intervalMs: 20 });
+    script = [];
+    expect(w.stability!.probes).toBe(1);
+    expect(w.stability!.allowedGapMs).toBe(250);
+    expect(notWatchedClosely(w.stability!)).toMatch(
+      /^throttled: could not judge the 1 s stability window: only 1 of its \d+ probes got a judged answer \(the rest were throttled\), and it takes at least 4 to watch it every 250 ms$/,
+    );
+    // The same window with every probe judged: closely watched, unless this process stalled (not asserted: a busy machine may).
+    const judged = await watch({ windowMs: 1000, intervalMs: 20 });
+    expect(judged.stability!.probes).toBeGreaterThanOrEqual(4);
+    expect(judged.stability!.throttled).toBe(0);
   });
 
   it('words the lag as measured', () => {

@@ -33,6 +33,8 @@ export const TIMING_WAITS = [
   'test/checks/rotated-key-late.test.ts',
   // An expiry watched while this process stalls on purpose (a busy-wait of about 650 ms). (6)
   'test/checks/expired-key-late.test.ts',
+  // A revocation's stability window watched while this process stalls on purpose (busy-waits of 0.9 and 2.1 s, and 10 s of 0.4 s ones). (25)
+  'test/checks/stability-window-stall.test.ts',
   // A leaky bucket's refill raced against the late re-check on purpose. (9)
   'test/checks/per-key-isolation-refill.test.ts',
   // A leaky bucket's refill raced against the second key's late calls on purpose, retried on fresh windows. (20)
