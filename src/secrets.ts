@@ -212,7 +212,7 @@ const BASE64_ENCODINGS: readonly [encode: (secret: string) => Buffer, scale: num
  * write the same text for the same secret.
  */
 const FORM_WRITERS: readonly FormWriter[] = [
-  // The secret as is, then reversed: the registry keeps these two forms' letter case (FORMS_WITH_CASE).
+  // The secret as is, then reversed.
   (secret) => runs(secret, secret),
   (secret) => runs(secret, [...secret].reverse().join('')),
   (secret) => runs(secret, encodeURIComponent(secret)),
@@ -245,8 +245,8 @@ const FORM_WRITERS: readonly FormWriter[] = [
   (secret) => whole(Buffer.from(Buffer.from(secret).toString('base64')).toString('base64').replace(/=+$/, '')),
 ];
 
-/** The forms (by their writer's number) whose letter case the redactor keeps: the secret as is and reversed. */
-const FORMS_WITH_CASE = 2;
+/** The number of the writer that writes a secret as it is (the first). */
+const AS_IT_IS = 0;
 
 /** The forms a secret takes in the text a server or a report writes, each with the shortest run of it that counts. */
 export function secretForms(secret: string): WrittenForm[] {
@@ -263,12 +263,18 @@ function writtenForms(secret: string): { form: WrittenForm; writer: number }[] {
   return forms;
 }
 
-/** One form of a secret written again, by its writer's number, as the registry holds it: folded, and as written where it keeps letter case. */
+/**
+ * One form of a secret written again, by its writer's number, as the registry
+ * holds it: folded, and as written (letter case and separators kept), so
+ * that a text is named after the secret it is letter for letter: the
+ * case-flipped near miss of `ABCD-EFGH-…` folds to the key's forms too.
+ */
 function formText(secret: string, writer: number): FormText {
   const form = FORM_WRITERS[writer]!(secret);
   if (!form) throw new Error(`form ${writer} does not apply to this secret`);
   const folded = fold(form.text);
-  return writer < FORMS_WITH_CASE ? { folded, exact: form.text } : { folded };
+  // Most forms that fold to themselves (hex, sha256, escapes) share the one string.
+  return { folded, exact: folded === form.text ? folded : form.text };
 }
 
 function rot13(text: string): string {
@@ -330,9 +336,9 @@ export class SecretRegistry {
   private readonly replacements: string[] = [];
   /**
    * Every form of every secret, folded (see fold), with the shortest run of
-   * it that is replaced (its length for whole-only forms); the secret as
-   * written for its raw and reversed forms, to prefer the secret that matches
-   * letter for letter: the key over its case-flipped near miss.
+   * it that is replaced (its length for whole-only forms), and as written,
+   * to prefer the secret that matches letter for letter: the key over its
+   * case-flipped near miss, and the near miss over the key.
    */
   private readonly forms = new FormTable(formText);
   /**
@@ -457,6 +463,13 @@ export class SecretRegistry {
   private replaceForms(text: string): string {
     const decodedRuns = this.redactDecodedRuns(text);
     if (decodedRuns !== text) return this.redact(decodedRuns);
+    const spans = this.findSpans(text);
+    if (spans.length === 0) return text;
+    return replaceSpans(text, spans, this.replacements);
+  }
+
+  /** Where the text holds a form of a secret (or a long enough run of one), as it is: no run of it decoded. */
+  private findSpans(text: string): Span[] {
     // The text without its line breaks and the indentation after them (a
     // secret split over two lines is still one secret), and where each of
     // its characters came from. It is read folded (foldCode) character by
@@ -464,9 +477,9 @@ export class SecretRegistry {
     // over (label, path, each header, body, reproduce line), and a folded
     // copy of each text was most of what that cost.
     const { raw, at } = withoutLineBreaks(text);
-    // Nothing shorter than a window can hold a form, unless a secret is that short.
-    if (raw.length < WINDOW && this.shortForms.length === 0) return text;
     const spans: Span[] = [];
+    // Nothing shorter than a window can hold a form, unless a secret is that short.
+    if (raw.length < WINDOW && this.shortForms.length === 0) return spans;
     const { forms } = this;
     const span = (start: number, end: number, id: number, offset = 0) => {
       const { exact } = forms.text(id);
@@ -476,7 +489,8 @@ export class SecretRegistry {
         entry: forms.entry(id),
         length: end - start,
         whole: end - start === forms.length(id),
-        exact: exact !== undefined && raw.slice(start, end) === exact.slice(offset, offset + end - start),
+        exact: raw.slice(start, end) === exact.slice(offset, offset + end - start),
+        asItIs: forms.writer(id) === AS_IT_IS,
       });
     };
 
@@ -525,8 +539,7 @@ export class SecretRegistry {
         span(a, e, id, b);
       }
     }
-    if (spans.length === 0) return text;
-    return replaceSpans(text, spans, this.replacements);
+    return spans;
   }
 
   /** The text with every run of DECODED_RUNS that decodes to a form of a secret replaced as a whole, by that secret's `[label sha256:…]`. */
@@ -537,9 +550,36 @@ export class SecretRegistry {
         const decoded = decode(found);
         if (decoded.length < SHORT_SECRET_FLOOR) return found;
         const redacted = this.redact(decoded);
-        return redacted === decoded ? found : (this.replacements.find((r) => redacted.includes(r)) ?? found);
+        return redacted === decoded ? found : this.replacements[this.decodedRunEntry(found, decoded, redacted)]!;
       });
     return out;
+  }
+
+  /**
+   * Which secret a run that decodes to a secret's form is named after. A run
+   * may read as several secrets: `abcd-efgh-…` is, as it is, the near miss
+   * that flipped the case of the key `ABCD-EFGH-…`, and with its dashes
+   * removed it folds to the key's forms too. The secret it is letter for
+   * letter as it stands wins; then the best of what it decodes to (whole,
+   * then letter for letter, then longest: replaceSpans); then, where only a
+   * decoding of the decoded text found a secret, the first one redact() named.
+   */
+  private decodedRunEntry(found: string, decoded: string, redacted: string): number {
+    const asItIs = bestSpan(this.findSpans(found));
+    if (asItIs?.exact) return asItIs.entry;
+    const inDecoded = bestSpan(this.findSpans(decoded));
+    if (inDecoded) return inDecoded.entry;
+    if (asItIs) return asItIs.entry;
+    let first = -1;
+    let firstAt = Number.POSITIVE_INFINITY;
+    for (const [entry, replacement] of this.replacements.entries()) {
+      const at = redacted.indexOf(replacement);
+      if (at >= 0 && at < firstAt) {
+        first = entry;
+        firstAt = at;
+      }
+    }
+    return first;
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */
@@ -685,16 +725,33 @@ interface Span {
   readonly length: number;
   readonly whole: boolean;
   readonly exact: boolean;
+  /** Found as the secret itself is written, not an encoding or a rewriting of it (FORM_WRITERS[AS_IT_IS]). */
+  readonly asItIs: boolean;
+}
+
+/** Whether span `s` explains a text better than `than` (replaceSpans). */
+function better(s: Span, than: Span): boolean {
+  if (s.whole !== than.whole) return s.whole;
+  if (s.exact !== than.exact) return s.exact;
+  if (s.length !== than.length) return s.length > than.length;
+  // `ABCDEFGH` is the secret `ABCDEFGH` before it is `ABCD-EFGH` without its dash.
+  return s.asItIs && !than.asItIs;
+}
+
+/** The span that explains a text best (replaceSpans), the first found among equals; undefined when there is none. */
+function bestSpan(spans: readonly Span[]): Span | undefined {
+  let best: Span | undefined;
+  for (const s of spans) if (!best || better(s, best)) best = s;
+  return best;
 }
 
 /**
  * Overlapping spans become one, named after the secret that explains it best:
  * one found whole (a near miss sent as itself is not "part of the key"), then
- * one found letter for letter, then the longest run.
+ * one found letter for letter, then the longest run, then the secret as it is written.
  */
 function replaceSpans(text: string, spans: Span[], replacements: readonly string[]): string {
   spans.sort((x, y) => x.from - y.from || y.to - x.to);
-  const better = (s: Span, than: Span) => (s.whole !== than.whole ? s.whole : s.exact !== than.exact ? s.exact : s.length > than.length);
   let out = '';
   let pos = 0;
   let i = 0;
