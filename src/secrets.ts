@@ -65,6 +65,12 @@ const BLOOM_BITS = 22;
 const REMEMBERED_TEXT_CHARS = 4096;
 /** …and for at most this many texts at once (then it starts again). */
 const REMEMBERED_TEXTS = 1024;
+/**
+ * A remembered redaction outlives the secrets added after it where they
+ * cannot occur in its text; the window hashes of this many of the last
+ * secrets added are kept to tell (an answer older than that is worked out again).
+ */
+const RECENT_SECRETS = 256;
 
 /**
  * The rolling hash of `WINDOW` characters of `text` from `at`, read folded
@@ -374,13 +380,25 @@ export class SecretRegistry {
     this.learned = listener;
   }
   /**
-   * What redact() made of each text since a secret was last added. A run
-   * redacts the same texts over and over (the key's header in every
-   * exchange, a refusal's body, a reproduce line's URL): three calls in four
-   * of a 200-profile run. Only a new secret changes what a text redacts to,
-   * so add() forgets them all.
+   * What redact() made of each text. A run redacts the same texts over and
+   * over (the key's header in every exchange, a refusal's body, a reproduce
+   * line's URL), and adds secrets all along (near misses, canaries, rotated
+   * keys: one every ninety calls of a 200-profile run). Only a new secret
+   * changes what a text redacts to, and only where one of its forms can
+   * occur in it: an answer is kept across an add and checked when it is next
+   * asked for (stillHolds).
    */
-  private readonly redacted = new Map<string, string>();
+  private readonly redacted = new Map<string, RememberedRedaction>();
+  /** How many searchable secrets have been added: the generation a remembered redaction was worked out (or last checked) in. */
+  private generation = 0;
+  /** The hash of every window indexed for the last RECENT_SECRETS secrets → the latest generation that indexed it. */
+  private readonly recentWindows = new Map<number, number>();
+  /** Those secrets' generations and window hashes, oldest first, to forget them from recentWindows. */
+  private readonly recentSecrets: { generation: number; windows: number[] }[] = [];
+  /** Redactions worked out before this generation cannot be checked (the secrets after them are no longer all in recentWindows). */
+  private checkableFrom = 0;
+  /** The last generation that added a form shorter than a window (searched for plainly, not by window): it changes any text's answer. */
+  private lastShortForm = 0;
   /** What shellPieces() made of each text (keyed by the profile's key and the text), forgotten as `redacted` is and when a secret gets another shell form. */
   private readonly pieces = new Map<string, readonly ShellPiece[]>();
 
@@ -397,7 +415,6 @@ export class SecretRegistry {
     if (!secret || this.labels.has(secret)) return;
     this.labels.set(secret, label);
     this.learned?.(secret, label);
-    this.redacted.clear();
     this.pieces.clear();
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
@@ -417,10 +434,13 @@ export class SecretRegistry {
       forms.push({ folded, min: form.min, writer });
     }
     const first = this.forms.add(entry, secret, forms);
+    const generation = ++this.generation;
+    const windows: number[] = [];
     for (const [i, { folded, min }] of forms.entries()) {
       const id = first + i;
       if (folded.length < WINDOW) {
         this.shortForms.push(id);
+        this.lastShortForm = generation;
         continue;
       }
       for (const offset of windowOffsets(folded.length, min)) {
@@ -428,7 +448,15 @@ export class SecretRegistry {
         this.windows.add(key, id, offset);
         const bit = key >>> (32 - BLOOM_BITS);
         this.bloom[bit >>> 5]! |= 1 << (bit & 31);
+        windows.push(key);
+        this.recentWindows.set(key, generation);
       }
+    }
+    this.recentSecrets.push({ generation, windows });
+    if (this.recentSecrets.length > RECENT_SECRETS) {
+      const oldest = this.recentSecrets.shift()!;
+      for (const key of oldest.windows) if (this.recentWindows.get(key) === oldest.generation) this.recentWindows.delete(key);
+      this.checkableFrom = oldest.generation;
     }
   }
 
@@ -449,23 +477,54 @@ export class SecretRegistry {
   redact(text: string): string {
     if (this.forms.size === 0 || text.length < UNSEARCHABLE_BELOW) return text;
     const remembered = this.redacted.get(text);
-    if (remembered !== undefined) return remembered;
-    const redacted = this.replaceForms(text);
+    if (remembered !== undefined && this.stillHolds(text, remembered)) return remembered.redacted;
+    const { redacted, decodes } = this.replaceForms(text);
     if (text.length <= REMEMBERED_TEXT_CHARS) {
-      if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
+      if (remembered !== undefined) this.redacted.delete(text);
+      else if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
       const kept = ownCopy(text);
-      this.redacted.set(kept, redacted === text ? kept : ownCopy(redacted));
+      this.redacted.set(kept, { redacted: redacted === text ? kept : ownCopy(redacted), generation: this.generation, decodes });
     }
     return redacted;
   }
 
-  /** redact() without remembering: every form of every secret, and every long enough run of one, found and replaced. */
-  private replaceForms(text: string): string {
-    const decodedRuns = this.redactDecodedRuns(text);
-    if (decodedRuns !== text) return this.redact(decodedRuns);
+  /**
+   * Whether a redaction remembered for `text` is still what redact() would
+   * make of it, checked exactly: no secret added since has a form shorter
+   * than a window, and none indexed a window whose hash a window of the text
+   * has (a form is only ever found from such a window: replaceForms). A text
+   * with a run that decodes (redactDecodedRuns) is worked out again: what
+   * the run decodes to is another text.
+   */
+  private stillHolds(text: string, remembered: RememberedRedaction): boolean {
+    const since = remembered.generation;
+    if (since === this.generation) return true;
+    if (remembered.decodes || since < this.checkableFrom || since < this.lastShortForm) return false;
+    const { raw } = withoutLineBreaks(text);
+    const { bloom, recentWindows } = this;
+    let h = raw.length >= WINDOW ? windowHash(raw, 0) : 0;
+    for (let i = 0; i + WINDOW <= raw.length; i++) {
+      if (i > 0)
+        h = (Math.imul(h - Math.imul(foldCode(raw.charCodeAt(i - 1)), WINDOW_POWER), BASE) + foldCode(raw.charCodeAt(i + WINDOW - 1))) | 0;
+      // Every recent window is in the bloom filter too: most positions stop at one bit.
+      const bit = h >>> (32 - BLOOM_BITS);
+      if ((bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
+      if ((recentWindows.get(h) ?? 0) > since) return false;
+    }
+    remembered.generation = this.generation;
+    return true;
+  }
+
+  /**
+   * redact() without remembering: every form of every secret, and every long
+   * enough run of one, found and replaced; `decodes` when a run of the text
+   * was decoded and searched (redactDecodedRuns).
+   */
+  private replaceForms(text: string): { redacted: string; decodes: boolean } {
+    const { redacted: decodedRuns, decodes } = this.redactDecodedRuns(text);
+    if (decodedRuns !== text) return { redacted: this.redact(decodedRuns), decodes };
     const spans = this.findSpans(text);
-    if (spans.length === 0) return text;
-    return replaceSpans(text, spans, this.replacements);
+    return { redacted: spans.length === 0 ? text : replaceSpans(text, spans, this.replacements), decodes };
   }
 
   /** Where the text holds a form of a secret (or a long enough run of one), as it is: no run of it decoded. */
@@ -542,17 +601,23 @@ export class SecretRegistry {
     return spans;
   }
 
-  /** The text with every run of DECODED_RUNS that decodes to a form of a secret replaced as a whole, by that secret's `[label sha256:…]`. */
-  private redactDecodedRuns(text: string): string {
+  /**
+   * The text with every run of DECODED_RUNS that decodes to a form of a
+   * secret replaced as a whole, by that secret's `[label sha256:…]`;
+   * `decodes` when any run was long enough to be searched.
+   */
+  private redactDecodedRuns(text: string): { redacted: string; decodes: boolean } {
     let out = text;
+    let decodes = false;
     for (const { run, decode } of DECODED_RUNS)
       out = out.replace(run, (found) => {
         const decoded = decode(found);
         if (decoded.length < SHORT_SECRET_FLOOR) return found;
+        decodes = true;
         const redacted = this.redact(decoded);
         return redacted === decoded ? found : this.replacements[this.decodedRunEntry(found, decoded, redacted)]!;
       });
-    return out;
+    return { redacted: out, decodes };
   }
 
   /**
@@ -715,6 +780,13 @@ function withoutLineBreaks(text: string): { raw: string; at?: number[] } {
     }
   }
   return { raw: kept.join(''), at };
+}
+
+/** What redact() made of a text, in which generation of the registry (SecretRegistry.generation), and whether a run of it was decoded. */
+interface RememberedRedaction {
+  readonly redacted: string;
+  generation: number;
+  readonly decodes: boolean;
 }
 
 /** Where in the text a form of a secret was found; `whole` when all of the form, not a run of it. */
