@@ -4,12 +4,16 @@
 // forms: it was once shown with the key's tag, saying that the real key was
 // sent in a reverse probe. The tag is the secret the text is letter for
 // letter; the key's only where the key's text is.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileInput } from '../../src/config/profile-schema.js';
 import { maskCredential } from '../../src/http/credential-headers.js';
 import { fingerprint, SecretRegistry } from '../../src/secrets.js';
 import { runOne } from '../checks/run-one.js';
+import { tempDir } from '../helpers/tmp.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
+import { runKeyprobe } from '../reliability/helpers.js';
 
 /** Key shapes: grouped (upper case, mixed), prefixed, plain hex, base64-ish. */
 const KEYS = [
@@ -90,4 +94,35 @@ describe('auth.near-miss-key-rejected evidence names each near miss, never the k
       for (const e of probes) expect(JSON.stringify(e), e.label).not.toContain(tag('key', key));
     });
   }
+});
+
+describe('keyprobe run with a grouped key: the reports name the near miss that was sent (through the CLI)', () => {
+  const key = 'WXYZ-2345-ABCD-6789-EFGH';
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer((req, res) => {
+      if (req.headers.authorization === `Bearer ${key}`) json(res, 200, { agents: [] });
+      else json(res, 401, { error: 'invalid key' });
+    });
+  });
+  afterAll(() => server.close());
+
+  it('results.json and report.html show the case-flipped near miss by its own tag, and the key only where it was sent', async () => {
+    const tmp = tempDir('keyprobe-grouped-key-');
+    try {
+      const run = await runKeyprobe(tmp, { origin: server.origin }, { secret: key, checks: ['auth.near-miss-key-rejected'] });
+      expect(run.code, run.stderr).toBe(0);
+      const evidence = run.checks[0]!.evidence;
+      const flipped = evidence.find((e) => e.label.startsWith('case flipped'))!;
+      expect(flipped.requestHeaders.authorization).toBe(`Bearer ${tag('near-miss', flipCase(key))}`);
+      for (const e of evidence) {
+        if (e.label.startsWith('control')) expect(e.requestHeaders.authorization).toBe(`Bearer ${tag('key', key)}`);
+        else expect(JSON.stringify(e), e.label).not.toContain(fingerprint(key));
+      }
+      const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
+      expect(html).toContain(tag('near-miss', flipCase(key)).slice(1, -1));
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
