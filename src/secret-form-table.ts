@@ -31,10 +31,10 @@ export interface NewForm {
   readonly writer: number;
 }
 
-/** A form's text again: folded, and as written (letter case kept) for the forms that keep it. */
+/** A form's text again: folded, and as written (letter case and separators kept; the same string where folding changes nothing). */
 export interface FormText {
   readonly folded: string;
-  readonly exact?: string;
+  readonly exact: string;
 }
 
 export class FormTable {
@@ -79,6 +79,11 @@ export class FormTable {
   /** The secret (its entry) a form belongs to. */
   entry(form: number): number {
     return this.fields[FIELDS * form + ENTRY]!;
+  }
+
+  /** The number of the writer that wrote a form (0: the secret as it is). */
+  writer(form: number): number {
+    return this.fields[FIELDS * form + WRITER]!;
   }
 
   length(form: number): number {

@@ -65,6 +65,12 @@ const BLOOM_BITS = 22;
 const REMEMBERED_TEXT_CHARS = 4096;
 /** …and for at most this many texts at once (then it starts again). */
 const REMEMBERED_TEXTS = 1024;
+/**
+ * A remembered redaction outlives the secrets added after it where they
+ * cannot occur in its text; the window hashes of this many of the last
+ * secrets added are kept to tell (an answer older than that is worked out again).
+ */
+const RECENT_SECRETS = 256;
 
 /**
  * The rolling hash of `WINDOW` characters of `text` from `at`, read folded
@@ -212,7 +218,7 @@ const BASE64_ENCODINGS: readonly [encode: (secret: string) => Buffer, scale: num
  * write the same text for the same secret.
  */
 const FORM_WRITERS: readonly FormWriter[] = [
-  // The secret as is, then reversed: the registry keeps these two forms' letter case (FORMS_WITH_CASE).
+  // The secret as is, then reversed.
   (secret) => runs(secret, secret),
   (secret) => runs(secret, [...secret].reverse().join('')),
   (secret) => runs(secret, encodeURIComponent(secret)),
@@ -245,8 +251,8 @@ const FORM_WRITERS: readonly FormWriter[] = [
   (secret) => whole(Buffer.from(Buffer.from(secret).toString('base64')).toString('base64').replace(/=+$/, '')),
 ];
 
-/** The forms (by their writer's number) whose letter case the redactor keeps: the secret as is and reversed. */
-const FORMS_WITH_CASE = 2;
+/** The number of the writer that writes a secret as it is (the first). */
+const AS_IT_IS = 0;
 
 /** The forms a secret takes in the text a server or a report writes, each with the shortest run of it that counts. */
 export function secretForms(secret: string): WrittenForm[] {
@@ -263,12 +269,18 @@ function writtenForms(secret: string): { form: WrittenForm; writer: number }[] {
   return forms;
 }
 
-/** One form of a secret written again, by its writer's number, as the registry holds it: folded, and as written where it keeps letter case. */
+/**
+ * One form of a secret written again, by its writer's number, as the registry
+ * holds it: folded, and as written (letter case and separators kept), so
+ * that a text is named after the secret it is letter for letter: the
+ * case-flipped near miss of `ABCD-EFGH-…` folds to the key's forms too.
+ */
 function formText(secret: string, writer: number): FormText {
   const form = FORM_WRITERS[writer]!(secret);
   if (!form) throw new Error(`form ${writer} does not apply to this secret`);
   const folded = fold(form.text);
-  return writer < FORMS_WITH_CASE ? { folded, exact: form.text } : { folded };
+  // Most forms that fold to themselves (hex, sha256, escapes) share the one string.
+  return { folded, exact: folded === form.text ? folded : form.text };
 }
 
 function rot13(text: string): string {
@@ -350,9 +362,9 @@ export class SecretRegistry {
   private readonly replacements: string[] = [];
   /**
    * Every form of every secret, folded (see fold), with the shortest run of
-   * it that is replaced (its length for whole-only forms); the secret as
-   * written for its raw and reversed forms, to prefer the secret that matches
-   * letter for letter: the key over its case-flipped near miss.
+   * it that is replaced (its length for whole-only forms), and as written,
+   * to prefer the secret that matches letter for letter: the key over its
+   * case-flipped near miss, and the near miss over the key.
    */
   private readonly forms = new FormTable(formText);
   /**
@@ -388,13 +400,25 @@ export class SecretRegistry {
     this.learned = listener;
   }
   /**
-   * What redact() made of each text since a secret was last added. A run
-   * redacts the same texts over and over (the key's header in every
-   * exchange, a refusal's body, a reproduce line's URL): three calls in four
-   * of a 200-profile run. Only a new secret changes what a text redacts to,
-   * so add() forgets them all.
+   * What redact() made of each text. A run redacts the same texts over and
+   * over (the key's header in every exchange, a refusal's body, a reproduce
+   * line's URL), and adds secrets all along (near misses, canaries, rotated
+   * keys: one every ninety calls of a 200-profile run). Only a new secret
+   * changes what a text redacts to, and only where one of its forms can
+   * occur in it: an answer is kept across an add and checked when it is next
+   * asked for (stillHolds).
    */
-  private readonly redacted = new Map<string, string>();
+  private readonly redacted = new Map<string, RememberedRedaction>();
+  /** How many searchable secrets have been added: the generation a remembered redaction was worked out (or last checked) in. */
+  private generation = 0;
+  /** The hash of every window indexed for the last RECENT_SECRETS secrets → the latest generation that indexed it. */
+  private readonly recentWindows = new Map<number, number>();
+  /** Those secrets' generations and window hashes, oldest first, to forget them from recentWindows. */
+  private readonly recentSecrets: { generation: number; windows: number[] }[] = [];
+  /** Redactions worked out before this generation cannot be checked (the secrets after them are no longer all in recentWindows). */
+  private checkableFrom = 0;
+  /** The last generation that added a form shorter than a window (searched for plainly, not by window): it changes any text's answer. */
+  private lastShortForm = 0;
   /** What shellPieces() made of each text (keyed by the profile's key and the text), forgotten as `redacted` is and when a secret gets another shell form. */
   private readonly pieces = new Map<string, readonly ShellPiece[]>();
 
@@ -411,7 +435,6 @@ export class SecretRegistry {
     if (!secret || this.labels.has(secret)) return;
     this.labels.set(secret, label);
     this.learned?.(secret, label);
-    this.redacted.clear();
     this.pieces.clear();
     this.scanner.add(secret, label);
     if (secret.length < UNSEARCHABLE_BELOW) return;
@@ -431,10 +454,13 @@ export class SecretRegistry {
       forms.push({ folded, min: form.min, writer });
     }
     const first = this.forms.add(entry, secret, forms);
+    const generation = ++this.generation;
+    const windows: number[] = [];
     for (const [i, { folded, min }] of forms.entries()) {
       const id = first + i;
       if (folded.length < WINDOW) {
         this.shortForms.push(id);
+        this.lastShortForm = generation;
         continue;
       }
       for (const offset of windowOffsets(folded.length, min)) {
@@ -442,7 +468,15 @@ export class SecretRegistry {
         this.windows.add(key, id, offset);
         const bit = key >>> (32 - BLOOM_BITS);
         this.bloom[bit >>> 5]! |= 1 << (bit & 31);
+        windows.push(key);
+        this.recentWindows.set(key, generation);
       }
+    }
+    this.recentSecrets.push({ generation, windows });
+    if (this.recentSecrets.length > RECENT_SECRETS) {
+      const oldest = this.recentSecrets.shift()!;
+      for (const key of oldest.windows) if (this.recentWindows.get(key) === oldest.generation) this.recentWindows.delete(key);
+      this.checkableFrom = oldest.generation;
     }
   }
 
@@ -463,20 +497,58 @@ export class SecretRegistry {
   redact(text: string): string {
     if (this.forms.size === 0 || text.length < UNSEARCHABLE_BELOW) return text;
     const remembered = this.redacted.get(text);
-    if (remembered !== undefined) return remembered;
-    const redacted = this.replaceForms(text);
+    if (remembered !== undefined && this.stillHolds(text, remembered)) return remembered.redacted;
+    const { redacted, decodes } = this.replaceForms(text);
     if (text.length <= REMEMBERED_TEXT_CHARS) {
-      if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
+      if (remembered !== undefined) this.redacted.delete(text);
+      else if (this.redacted.size >= REMEMBERED_TEXTS) this.redacted.clear();
       const kept = ownCopy(text);
-      this.redacted.set(kept, redacted === text ? kept : ownCopy(redacted));
+      this.redacted.set(kept, { redacted: redacted === text ? kept : ownCopy(redacted), generation: this.generation, decodes });
     }
     return redacted;
   }
 
-  /** redact() without remembering: every form of every secret, and every long enough run of one, found and replaced. */
-  private replaceForms(text: string): string {
-    const decodedRuns = this.redactDecodedRuns(text);
-    if (decodedRuns !== text) return this.redact(decodedRuns);
+  /**
+   * Whether a redaction remembered for `text` is still what redact() would
+   * make of it, checked exactly: no secret added since has a form shorter
+   * than a window, and none indexed a window whose hash a window of the text
+   * has (a form is only ever found from such a window: replaceForms). A text
+   * with a run that decodes (redactDecodedRuns) is worked out again: what
+   * the run decodes to is another text.
+   */
+  private stillHolds(text: string, remembered: RememberedRedaction): boolean {
+    const since = remembered.generation;
+    if (since === this.generation) return true;
+    if (remembered.decodes || since < this.checkableFrom || since < this.lastShortForm) return false;
+    const { raw } = withoutLineBreaks(text);
+    const { bloom, recentWindows } = this;
+    let h = raw.length >= WINDOW ? windowHash(raw, 0) : 0;
+    for (let i = 0; i + WINDOW <= raw.length; i++) {
+      if (i > 0)
+        h = (Math.imul(h - Math.imul(foldCode(raw.charCodeAt(i - 1)), WINDOW_POWER), BASE) + foldCode(raw.charCodeAt(i + WINDOW - 1))) | 0;
+      // Every recent window is in the bloom filter too: most positions stop at one bit.
+      const bit = h >>> (32 - BLOOM_BITS);
+      if ((bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
+      if ((recentWindows.get(h) ?? 0) > since) return false;
+    }
+    remembered.generation = this.generation;
+    return true;
+  }
+
+  /**
+   * redact() without remembering: every form of every secret, and every long
+   * enough run of one, found and replaced; `decodes` when a run of the text
+   * was decoded and searched (redactDecodedRuns).
+   */
+  private replaceForms(text: string): { redacted: string; decodes: boolean } {
+    const { redacted: decodedRuns, decodes } = this.redactDecodedRuns(text);
+    if (decodedRuns !== text) return { redacted: this.redact(decodedRuns), decodes };
+    const spans = this.findSpans(text);
+    return { redacted: spans.length === 0 ? text : replaceSpans(text, spans, this.replacements), decodes };
+  }
+
+  /** Where the text holds a form of a secret (or a long enough run of one), as it is: no run of it decoded. */
+  private findSpans(text: string): Span[] {
     // The text without its line breaks and the indentation after them (a
     // secret split over two lines is still one secret), and where each of
     // its characters came from. It is read folded (foldCode) character by
@@ -484,9 +556,9 @@ export class SecretRegistry {
     // over (label, path, each header, body, reproduce line), and a folded
     // copy of each text was most of what that cost.
     const { raw, at } = withoutLineBreaks(text);
-    // Nothing shorter than a window can hold a form, unless a secret is that short.
-    if (raw.length < WINDOW && this.shortForms.length === 0) return text;
     const spans: Span[] = [];
+    // Nothing shorter than a window can hold a form, unless a secret is that short.
+    if (raw.length < WINDOW && this.shortForms.length === 0) return spans;
     const { forms } = this;
     const span = (start: number, end: number, id: number, offset = 0) => {
       const { exact } = forms.text(id);
@@ -496,7 +568,8 @@ export class SecretRegistry {
         entry: forms.entry(id),
         length: end - start,
         whole: end - start === forms.length(id),
-        exact: exact !== undefined && raw.slice(start, end) === exact.slice(offset, offset + end - start),
+        exact: raw.slice(start, end) === exact.slice(offset, offset + end - start),
+        asItIs: forms.writer(id) === AS_IT_IS,
       });
     };
 
@@ -545,23 +618,55 @@ export class SecretRegistry {
         span(a, e, id, b);
       }
     }
-    if (spans.length === 0) return text;
-    return replaceSpans(text, spans, this.replacements);
+    return spans;
   }
 
-  /** The text with every run of DECODED_RUNS that decodes to a form of a secret replaced as a whole, by that secret's `[label sha256:…]`. */
-  private redactDecodedRuns(text: string): string {
+  /**
+   * The text with every run of DECODED_RUNS that decodes to a form of a
+   * secret replaced as a whole, by that secret's `[label sha256:…]`;
+   * `decodes` when any run was long enough to be searched.
+   */
+  private redactDecodedRuns(text: string): { redacted: string; decodes: boolean } {
     let out = text;
+    let decodes = false;
     for (const { run, decode, onlyIf } of DECODED_RUNS) {
       if (onlyIf && !onlyIf(out)) continue;
       out = out.replace(run, (found) => {
         const decoded = decode(found);
         if (decoded.length < SHORT_SECRET_FLOOR) return found;
+        decodes = true;
         const redacted = this.redact(decoded);
-        return redacted === decoded ? found : (this.replacements.find((r) => redacted.includes(r)) ?? found);
+        return redacted === decoded ? found : this.replacements[this.decodedRunEntry(found, decoded, redacted)]!;
       });
     }
-    return out;
+    return { redacted: out, decodes };
+  }
+
+  /**
+   * Which secret a run that decodes to a secret's form is named after. A run
+   * may read as several secrets: `abcd-efgh-…` is, as it is, the near miss
+   * that flipped the case of the key `ABCD-EFGH-…`, and with its dashes
+   * removed it folds to the key's forms too. The secret it is letter for
+   * letter as it stands wins; then the best of what it decodes to (whole,
+   * then letter for letter, then longest: replaceSpans); then, where only a
+   * decoding of the decoded text found a secret, the first one redact() named.
+   */
+  private decodedRunEntry(found: string, decoded: string, redacted: string): number {
+    const asItIs = bestSpan(this.findSpans(found));
+    if (asItIs?.exact) return asItIs.entry;
+    const inDecoded = bestSpan(this.findSpans(decoded));
+    if (inDecoded) return inDecoded.entry;
+    if (asItIs) return asItIs.entry;
+    let first = -1;
+    let firstAt = Number.POSITIVE_INFINITY;
+    for (const [entry, replacement] of this.replacements.entries()) {
+      const at = redacted.indexOf(replacement);
+      if (at >= 0 && at < firstAt) {
+        first = entry;
+        firstAt = at;
+      }
+    }
+    return first;
   }
 
   /** The shell variable a reproduce line reads a secret from: KEY for the profile's key, else its label and fingerprint, e.g. CANARY_1a2b3c4d. */
@@ -699,6 +804,13 @@ function withoutLineBreaks(text: string): { raw: string; at?: number[] } {
   return { raw: kept.join(''), at };
 }
 
+/** What redact() made of a text, in which generation of the registry (SecretRegistry.generation), and whether a run of it was decoded. */
+interface RememberedRedaction {
+  readonly redacted: string;
+  generation: number;
+  readonly decodes: boolean;
+}
+
 /** Where in the text a form of a secret was found; `whole` when all of the form, not a run of it. */
 interface Span {
   readonly from: number;
@@ -707,16 +819,33 @@ interface Span {
   readonly length: number;
   readonly whole: boolean;
   readonly exact: boolean;
+  /** Found as the secret itself is written, not an encoding or a rewriting of it (FORM_WRITERS[AS_IT_IS]). */
+  readonly asItIs: boolean;
+}
+
+/** Whether span `s` explains a text better than `than` (replaceSpans). */
+function better(s: Span, than: Span): boolean {
+  if (s.whole !== than.whole) return s.whole;
+  if (s.exact !== than.exact) return s.exact;
+  if (s.length !== than.length) return s.length > than.length;
+  // `ABCDEFGH` is the secret `ABCDEFGH` before it is `ABCD-EFGH` without its dash.
+  return s.asItIs && !than.asItIs;
+}
+
+/** The span that explains a text best (replaceSpans), the first found among equals; undefined when there is none. */
+function bestSpan(spans: readonly Span[]): Span | undefined {
+  let best: Span | undefined;
+  for (const s of spans) if (!best || better(s, best)) best = s;
+  return best;
 }
 
 /**
  * Overlapping spans become one, named after the secret that explains it best:
  * one found whole (a near miss sent as itself is not "part of the key"), then
- * one found letter for letter, then the longest run.
+ * one found letter for letter, then the longest run, then the secret as it is written.
  */
 function replaceSpans(text: string, spans: Span[], replacements: readonly string[]): string {
   spans.sort((x, y) => x.from - y.from || y.to - x.to);
-  const better = (s: Span, than: Span) => (s.whole !== than.whole ? s.whole : s.exact !== than.exact ? s.exact : s.length > than.length);
   let out = '';
   let pos = 0;
   let i = 0;
