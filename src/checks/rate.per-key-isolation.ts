@@ -9,7 +9,7 @@ import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
 import { perKeyLimiter, rateLimit, secondKeyAvailable } from './requirements.js';
 import { statusText } from './describe.js';
-import { budgetTooSmallToUndo, ms, probeKey, sleep, type ProbeResult } from './key-probe.js';
+import { budgetLeft, budgetTooSmallToUndo, ms, probeKey, sleep, type ProbeResult } from './key-probe.js';
 import { burstToThrottle, lastThrottledSentAt } from './rate-burst.js';
 
 /**
@@ -37,8 +37,9 @@ const LATENESS_TOLERATED_MS = 80;
 // is served; the key's own re-check after it may still meet a throttle. That
 // looked like isolation: a false pass (issue #15's closing note, seen on nginx).
 //
-// The rule: the burst's last throttled answer proves the limiter full when that
-// call was judged, at or after it left (at `provenFullAt`). From a full bucket
+// The rule: a throttled answer to the key proves the limiter full when that
+// call was judged, at or after it left (at `provenFullAt`: the later of the
+// burst's last throttled call and the key's proof call, below). From a full bucket
 // that gives one call back every `refillMs`, n calls are served only once more
 // than (n - 1) × refillMs have passed. So if all n calls of the second key were
 // answered within (n - 1) × refillMs of `provenFullAt`, no bucket shared with the
@@ -46,6 +47,29 @@ const LATENESS_TOLERATED_MS = 80;
 // were before that. Later than that, they prove nothing: inconclusive (tried once
 // more on a fresh window), never a pass. refillMs is window ÷ (limit × (1 +
 // tolerance)), the fastest refill the profile's declaration allows.
+//
+// The proof point is a fresh one, not the burst's (issue #15): the burst's last
+// throttled call left before its drain (every call still in flight coming
+// back), and on a loaded runner the drain alone took longer than the refills
+// the second key's calls cover: a healthy per-key limiter read as inconclusive.
+// So once the burst has drained, a few calls with the key go at once (its
+// proof calls), and the moment the first of them comes back throttled the
+// second key's calls go: that throttled call proves the limiter full again, and
+// the second key's lateness is then about two round trips, not the drain.
+// The burst's proof is kept if it is the later one. Why the proof calls cannot
+// make a shared bucket pass:
+// - A proof call that is throttled was judged with the limiter full, at or
+//   after it left: the rule above holds from its send time exactly as from the
+//   burst's.
+// - A shared bucket that served a proof call served it from a refill: that
+//   refill is gone for the second key, so served proof calls only make the
+//   second key's calls less likely to be served in time. If no proof call is
+//   throttled at all the key was not shown full: inconclusive, never a pass.
+// - A limiter that counts refused calls too is fuller for every throttled proof
+//   call; shared, it throttles the second key harder.
+// - A shared fixed window that reset among the proof calls has served some of
+//   them in its new window: the re-check below then sends that many fewer
+//   calls, so a reset still serves all of them and reads as inconclusive.
 //
 // Interleaving the key's re-check with the second key's calls (B1 A1 B2 A2 …)
 // was the other proposal; it only makes a shared pass less likely (a refill can
@@ -131,14 +155,34 @@ async function isolationAttempt(
       },
     };
   const throttleStatus = o.throttle.response.status;
-  const provenFullAt = lastThrottledSentAt(o.throttle, o.burst.points);
+  const burstProvenFullAt = lastThrottledSentAt(o.throttle, o.burst.points);
+  const throttled = (r: ProbeResult) => r.kind === 'throttled' || r.status === throttleStatus;
+  const n = callsAtOnceFor(spec, timing);
+
+  // A fresh proof that the key is throttled, now that the burst has drained (see the rule above):
+  // the second key's calls leave the moment the first of the key's proof calls comes back throttled.
+  const proofCount = proofCalls(spec, n, performance.now() - burstProvenFullAt + timing.servedRttMs, budgetLeft(ctx));
+  const proofs = callsSentAtOnce(ctx, ctx.profile.key.secret, proofCount, 'the key, throttled before the second key?');
+  const proof = await firstThat(proofs, throttled);
+  if (!proof) {
+    const answers = await Promise.all(proofs);
+    return {
+      inconclusive: 'the key was no longer throttled just before the second key was tried',
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: `the key was no longer throttled after its burst (${proofCount} calls at once: ${answers.map((r) => (r.status !== undefined ? r.status : 'no answer')).join(', ')}), so the limiter was not shown full when the ${other.kind} was tried: inconclusive`,
+      },
+    };
+  }
+  const provenFullAt = Math.max(burstProvenFullAt, proof.sentAt);
 
   // Several calls with the second key at once, not one: see the rule above. Each
   // looks at throttling on purpose: a throttled second key is this check's
   // failure, not an answer to wait out.
-  const throttled = (r: ProbeResult) => r.kind === 'throttled' || r.status === throttleStatus;
-  const n = callsAtOnceFor(spec, timing);
   const seconds = await callsAtOnce(ctx, other.secret, n, `${other.kind} while the key is throttled`);
+  // Proof calls a window that reset may have served in its new window (see the rule above).
+  const servedProofs = (await Promise.all(proofs)).filter((r) => r.kind === 'accepted').length;
   const expected = `all ${n} calls with the ${other.kind}, sent at once, are served while the key is throttled`;
   const throttledToo = seconds.filter(throttled);
   if (throttledToo.length > 0) {
@@ -183,7 +227,18 @@ async function isolationAttempt(
   // though the key is still throttled. A window that reset serves every one of
   // them (recheckCalls). A fast bucket gives the key a call back every few ms, so
   // more for as late as they come.
-  const count = recheckCalls(spec, n, lateMs + timing.servedRttMs);
+  const sized = recheckCalls(spec, n, lateMs + timing.servedRttMs);
+  // A window both keys share that reset among the proof calls has served those it served in its new window too.
+  const count = servedProofs > 0 ? Math.min(sized, spec.limit - n - servedProofs) : sized;
+  if (count < 1)
+    return {
+      inconclusive: 'the key was served too often to be checked again',
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: `the key was served ${servedProofs} times just before the ${other.kind}'s ${n} calls, which leaves no call to check it is still throttled within a limit of ${spec.limit}: inconclusive`,
+      },
+    };
   const stills = await callsAtOnce(ctx, ctx.profile.key.secret, count, 'the key, still throttled?');
   if (!stills.some(throttled)) {
     const still = stills[0]!;
@@ -241,7 +296,7 @@ const RECHECK_SLACK_MS = 40;
 
 /**
  * Calls with the key at once to see it is still throttled: its own bucket, full
- * when the burst's last throttled call was judged, serves fewer than
+ * when the throttled call at `provenFullAt` was judged, serves fewer than
  * 1 + elapsed / refillMs of them, so enough for the re-check's expected lateness
  * (`expectedMs` after that call left, and RECHECK_SLACK_MS) leaves one throttled.
  * At most what a window that reset serves in full, so a reset still shows as
@@ -251,6 +306,36 @@ const RECHECK_SLACK_MS = 40;
 function recheckCalls(spec: RateLimitSpec, secondKeyCalls: number, expectedMs: number): number {
   const sized = 1 + Math.ceil((expectedMs + RECHECK_SLACK_MS) / refillMs(spec));
   return Math.max(Math.min(CALLS_AT_ONCE, spec.limit), Math.min(sized, spec.limit - secondKeyCalls));
+}
+
+/**
+ * The key's proof calls after the burst: enough that its own bucket, full when
+ * the burst's last throttled call was judged, has not refilled for all of them
+ * by the time they arrive (`sinceProofMs` since that call left, and
+ * RECHECK_SLACK_MS), so one comes back throttled; at least CALLS_AT_ONCE; at
+ * most the limit less the second key's calls (a window that reset serves them
+ * all: inconclusive), and what the budget leaves after the second key's calls
+ * and a re-check of CALLS_AT_ONCE.
+ */
+function proofCalls(spec: RateLimitSpec, secondKeyCalls: number, sinceProofMs: number, budget: number): number {
+  const sized = 1 + Math.ceil((sinceProofMs + RECHECK_SLACK_MS) / refillMs(spec));
+  return Math.max(CALLS_AT_ONCE, Math.min(sized, spec.limit - secondKeyCalls, budget - secondKeyCalls - CALLS_AT_ONCE));
+}
+
+/**
+ * The first of `calls` to come back with `wanted(result)`, as soon as it does;
+ * undefined once all are back without one. A call that throws (an
+ * interruption) rejects it.
+ */
+function firstThat(calls: readonly Promise<ProbeResult>[], wanted: (r: ProbeResult) => boolean): Promise<ProbeResult | undefined> {
+  return new Promise((resolve, reject) => {
+    let pending = calls.length;
+    for (const call of calls)
+      call.then((r) => {
+        if (wanted(r)) resolve(r);
+        else if (--pending === 0) resolve(undefined);
+      }, reject);
+  });
 }
 
 /** performance.now() when a served call's answer was in. */
@@ -269,9 +354,17 @@ function callsAtOnce(
   count: number,
   label: string,
 ): Promise<ProbeResult[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      probeKey(ctx, secret, { label: `${label} (${i + 1} of ${count})`, resource: ctx.profile.rateLimit.probe, throttle: 'observe' }),
-    ),
+  return Promise.all(callsSentAtOnce(ctx, secret, count, label));
+}
+
+/** As callsAtOnce, each call's answer on its own, for acting on the first that comes back. */
+function callsSentAtOnce(
+  ctx: CheckContext<Profile & { rateLimit: RateLimitSpec }>,
+  secret: string,
+  count: number,
+  label: string,
+): Promise<ProbeResult>[] {
+  return Array.from({ length: count }, (_, i) =>
+    probeKey(ctx, secret, { label: `${label} (${i + 1} of ${count})`, resource: ctx.profile.rateLimit.probe, throttle: 'observe' }),
   );
 }

@@ -39,6 +39,8 @@ export const TIMING_WAITS = [
   'test/checks/per-key-isolation-refill.test.ts',
   // A leaky bucket's refill raced against the second key's late calls on purpose, retried on fresh windows. (20)
   'test/checks/per-key-isolation-late.test.ts',
+  // A burst whose throttled answers drain 500 ms late, per key and shared, on fresh windows. (6)
+  'test/checks/per-key-isolation-drain.test.ts',
   // The reference target's own behaviours, timed with sleeps against 100–200 ms delays. (11)
   'test/reference/behaviours.test.ts',
 ];

@@ -1,0 +1,98 @@
+// rate.per-key-isolation when the burst drains slowly: the target (like a
+// proxy congested by the burst) holds the key's throttled answers from the
+// burst's first moments before sending them. The limiter judged them at once,
+// but the burst is over only when they come back, so the second key's calls
+// leave long after the burst's last throttled call did. Timed from that call,
+// a per-key limiter read as inconclusive (issue #15's CI run on a loaded
+// runner: "answered 495 ms after the key's last throttled call left"). A fresh
+// throttled call with the key just before the second key's calls proves the
+// limiter full again, so a per-key limiter passes; a shared one still must
+// never pass.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, it } from 'vitest';
+import type { CheckResult } from '../../src/result.js';
+import { closedAfterEach } from '../helpers/servers.js';
+import { runProfileChecks } from './fake-limiter.js';
+
+const KEY = 'kp_drain_first_key_value_123456';
+const SECOND = 'kp_drain_second_key_value_654321';
+/** Calls a full bucket lets through at once, and calls per second it gives back (nginx's rate=20r/s burst=20). */
+const LIMIT = 20;
+/**
+ * How long the burst's throttled answers are held: longer than the ten calls the
+ * second try may send cover from the burst's proof (nine refills of 45.5 ms).
+ */
+const HOLD_MS = 500;
+/** Throttled answers are held while they come within this long of a burst's first throttle. */
+const HELD_FOR_MS = 100;
+/** A throttle this long after the one before starts a new burst (a try after a fresh window). */
+const NEW_BURST_AFTER_MS = 900;
+
+const servers = closedAfterEach();
+
+/** A leaky bucket of LIMIT calls per key or shared, giving one back every 1000 / LIMIT ms (nginx limit_req, burst, nodelay). */
+function leakyBucket() {
+  const level = new Map<string, { value: number; at: number }>();
+  return (bucket: string): boolean => {
+    const now = performance.now();
+    const b = level.get(bucket) ?? { value: 0, at: now };
+    b.value = Math.max(0, b.value - ((now - b.at) * LIMIT) / 1000);
+    b.at = now;
+    level.set(bucket, b);
+    if (b.value + 1 > LIMIT) return false;
+    b.value += 1;
+    return true;
+  };
+}
+
+/** A target limited per key or for both keys (`shared`), whose burst's throttled answers drain HOLD_MS late. */
+async function slowDrainTarget(shared: boolean): Promise<string> {
+  const take = leakyBucket();
+  let burstStart = Number.NEGATIVE_INFINITY;
+  let lastThrottle = Number.NEGATIVE_INFINITY;
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization;
+    if (auth !== `Bearer ${KEY}` && auth !== `Bearer ${SECOND}`) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
+      return;
+    }
+    const ok = take(shared ? 'all' : auth);
+    const send = () =>
+      res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
+    if (ok) return send();
+    const now = performance.now();
+    if (now - lastThrottle > NEW_BURST_AFTER_MS) burstStart = now;
+    lastThrottle = now;
+    if (now - burstStart < HELD_FOR_MS) setTimeout(send, HOLD_MS);
+    else send();
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function isolation(origin: string): Promise<CheckResult> {
+  const input = {
+    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
+    target: { origin },
+    allowed: ['GET /v1/agents'],
+    secondKey: { secret: SECOND, name: 'billing-prod-agent-call' },
+    rateLimit: { limit: LIMIT, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2 },
+  };
+  return (await runProfileChecks(input, [KEY, SECOND], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
+}
+
+it('a leaky bucket per key whose burst drains 500 ms late: a pass on the first try, proven full again just before the second key', async () => {
+  const check = await isolation(await slowDrainTarget(false));
+  expect(check.verdict, check.message).toBe('pass');
+  expect(check.message).toMatch(/all \d+ calls with the declared second key, sent at once, were served/);
+  expect(check.measurements.attempts).toBeUndefined();
+});
+
+it('a leaky bucket both keys share whose burst drains 500 ms late: never a pass', async () => {
+  const check = await isolation(await slowDrainTarget(true));
+  expect(check.verdict, check.message).not.toBe('pass');
+  if (check.verdict === 'fail') expect(check.message).toMatch(/throttled too \(\d+ of \d+ calls: 429 .* the limit is shared/);
+  else expect(check.message).toMatch(/inconclusive$/);
+});
