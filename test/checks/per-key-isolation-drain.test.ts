@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
-import { runProfileChecks } from './fake-limiter.js';
+import { isolationCheck, leakyBucket } from './isolation-targets.js';
 
 const KEY = 'kp_drain_first_key_value_123456';
 const SECOND = 'kp_drain_second_key_value_654321';
@@ -31,24 +31,9 @@ const NEW_BURST_AFTER_MS = 900;
 
 const servers = closedAfterEach();
 
-/** A leaky bucket of LIMIT calls per key or shared, giving one back every 1000 / LIMIT ms (nginx limit_req, burst, nodelay). */
-function leakyBucket() {
-  const level = new Map<string, { value: number; at: number }>();
-  return (bucket: string): boolean => {
-    const now = performance.now();
-    const b = level.get(bucket) ?? { value: 0, at: now };
-    b.value = Math.max(0, b.value - ((now - b.at) * LIMIT) / 1000);
-    b.at = now;
-    level.set(bucket, b);
-    if (b.value + 1 > LIMIT) return false;
-    b.value += 1;
-    return true;
-  };
-}
-
 /** A target limited per key or for both keys (`shared`), whose burst's throttled answers drain HOLD_MS late. */
 async function slowDrainTarget(shared: boolean): Promise<string> {
-  const take = leakyBucket();
+  const bucket = leakyBucket(LIMIT);
   let burstStart = Number.NEGATIVE_INFINITY;
   let lastThrottle = Number.NEGATIVE_INFINITY;
   const server = createServer((req, res) => {
@@ -57,7 +42,7 @@ async function slowDrainTarget(shared: boolean): Promise<string> {
       res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
       return;
     }
-    const ok = take(shared ? 'all' : auth);
+    const ok = bucket.take(shared ? 'all' : auth);
     const send = () =>
       res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
     if (ok) return send();
@@ -72,15 +57,8 @@ async function slowDrainTarget(shared: boolean): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function isolation(origin: string): Promise<CheckResult> {
-  const input = {
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
-    target: { origin },
-    allowed: ['GET /v1/agents'],
-    secondKey: { secret: SECOND, name: 'billing-prod-agent-call' },
-    rateLimit: { limit: LIMIT, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2 },
-  };
-  return (await runProfileChecks(input, [KEY, SECOND], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
+function isolation(origin: string): Promise<CheckResult> {
+  return isolationCheck(origin, { key: KEY, second: SECOND }, LIMIT);
 }
 
 it('a leaky bucket per key whose burst drains 500 ms late: a pass on the first try, proven full again just before the second key', async () => {

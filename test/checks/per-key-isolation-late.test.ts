@@ -16,7 +16,7 @@ import type { RateLimitSpec } from '../../src/config/profile-schema.js';
 import { callsAtOnceFor } from '../../src/checks/rate.per-key-isolation.js';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
-import { runProfileChecks } from './fake-limiter.js';
+import { isolationCheck, leakyBucket } from './isolation-targets.js';
 
 const KEY = 'kp_late_first_key_value_123456';
 const SECOND = 'kp_late_second_key_value_654321';
@@ -33,20 +33,8 @@ interface Limiter {
 }
 
 /** A leaky bucket of `limit` calls, giving one back every 1000 / limit ms (nginx limit_req with burst and nodelay). */
-function leakyBucket(limit = LIMIT): Limiter {
-  const level = new Map<string, { value: number; at: number }>();
-  return {
-    take(bucket) {
-      const now = performance.now();
-      const b = level.get(bucket) ?? { value: 0, at: now };
-      b.value = Math.max(0, b.value - ((now - b.at) * limit) / 1000);
-      b.at = now;
-      level.set(bucket, b);
-      if (b.value + 1 > limit) return false;
-      b.value += 1;
-      return true;
-    },
-  };
+function leakyLimiter(limit = LIMIT): Limiter {
+  return leakyBucket(limit);
 }
 
 /** A fixed window of LIMIT calls per second, from each bucket's first call. */
@@ -98,22 +86,15 @@ async function lateTarget(o: { limiter: Limiter; shared: boolean; lateMs: number
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function isolation(origin: string, limit = LIMIT): Promise<CheckResult> {
-  const input = {
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
-    target: { origin },
-    allowed: ['GET /v1/agents'],
-    secondKey: { secret: SECOND, name: 'billing-prod-agent-call' },
-    // A fast bucket refills while the burst runs: more in flight, so the burst outruns it.
-    rateLimit: { limit, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: limit > LIMIT ? 32 : 2 },
-  };
-  return (await runProfileChecks(input, [KEY, SECOND], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
+function isolation(origin: string, limit = LIMIT): Promise<CheckResult> {
+  // A fast bucket refills while the burst runs: more in flight, so the burst outruns it.
+  return isolationCheck(origin, { key: KEY, second: SECOND }, limit, limit > LIMIT ? 32 : 2);
 }
 
 it('a leaky bucket both keys share, reached 200 ms late on every try: never a pass; the second try sends more calls, and fails', async () => {
   // The first try's three calls find four refills: late, inconclusive. The second sends calls for 1.5 × that
   // lateness (eight): four or five refills serve some of them, the others are throttled — the shared bucket shows.
-  const check = await isolation(await lateTarget({ limiter: leakyBucket(), shared: true, lateMs: LATE_MS }));
+  const check = await isolation(await lateTarget({ limiter: leakyLimiter(), shared: true, lateMs: LATE_MS }));
   expect(check.verdict, check.message).not.toBe('pass');
   // On a busy machine the first try may already send four calls (its round trip measured slow), and fail.
   // Only a machine stalled 120 ms more on the second try would make it inconclusive again.
@@ -122,7 +103,7 @@ it('a leaky bucket both keys share, reached 200 ms late on every try: never a pa
 });
 
 it('a leaky bucket both keys share, reached later still on the second try: inconclusive twice, never a pass', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyBucket(), shared: true, lateMs: LATE_MS, laterMs: 800 }));
+  const check = await isolation(await lateTarget({ limiter: leakyLimiter(), shared: true, lateMs: LATE_MS, laterMs: 800 }));
   expect(check.verdict, check.message).toBe('error');
   expect(check.message).toMatch(
     /^the ([89]|10) calls with the declared second key were all served, but answered \d+ ms after the key's last throttled call left: a bucket both keys share, giving one call back every 45\.5 ms \(window ÷ \(limit × \(1 \+ tolerance\)\)\), could have served \d+ once more than \d+ ms had passed, so isolation cannot be judged \(keyprobe or the network was slow\): inconclusive$/,
@@ -131,7 +112,7 @@ it('a leaky bucket both keys share, reached later still on the second try: incon
 });
 
 it('a leaky bucket per key, reached late once: inconclusive on the first try, a pass on the second', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyBucket(), shared: false, lateMs: LATE_MS, once: true }));
+  const check = await isolation(await lateTarget({ limiter: leakyLimiter(), shared: false, lateMs: LATE_MS, once: true }));
   expect(check.verdict, check.message).toBe('pass');
   expect(check.message).toMatch(/all \d+ calls with the declared second key, sent at once, were served/);
   expect(check.measurements.attempts).toBe(2);
@@ -153,13 +134,13 @@ it('a fixed window both keys share, reached a little late: still a fail', async 
 // have to be answered within 18 ms of the throttle, and three with the key would find three refills on a
 // loaded machine; ten or more of each get 82 ms and the round trips.
 it('a fast leaky bucket per key (100 per second) passes with ten calls or more at once for each key', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyBucket(100), shared: false, lateMs: 0 }), 100);
+  const check = await isolation(await lateTarget({ limiter: leakyLimiter(100), shared: false, lateMs: 0 }), 100);
   expect(check.verdict, check.message).toBe('pass');
   expect(check.message).toMatch(/all \d\d calls with the declared second key, sent at once, were served/);
 });
 
 it('a fast leaky bucket both keys share (100 per second), reached 40 ms late: ten calls or more outrun its four refills, a fail', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyBucket(100), shared: true, lateMs: 40 }), 100);
+  const check = await isolation(await lateTarget({ limiter: leakyLimiter(100), shared: true, lateMs: 40 }), 100);
   expect(check.verdict, check.message).toBe('fail');
   expect(check.message).toMatch(/throttled too \(\d+ of \d+ calls: 429 .* the limit is shared/);
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
-import { runProfileChecks } from './fake-limiter.js';
+import { isolationCheck, leakyBucket } from './isolation-targets.js';
 
 const KEY = 'kp_leaky_first_key_value_123456';
 const SECOND = 'kp_leaky_second_key_value_654321';
@@ -27,18 +27,8 @@ const servers = closedAfterEach();
  * within 100 ms of a call with the second key reach the bucket LATE_MS later.
  */
 async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } = {}): Promise<string> {
-  const level = new Map<string, { value: number; at: number }>();
+  const bucket = leakyBucket(LIMIT);
   let secondAt = Number.NEGATIVE_INFINITY;
-  const take = (bucket: string): boolean => {
-    const now = performance.now();
-    const b = level.get(bucket) ?? { value: 0, at: now };
-    b.value = Math.max(0, b.value - ((now - b.at) * LIMIT) / 1000);
-    b.at = now;
-    level.set(bucket, b);
-    if (b.value + 1 > LIMIT) return false;
-    b.value += 1;
-    return true;
-  };
   const server = createServer((req, res) => {
     const auth = req.headers.authorization;
     if (auth !== `Bearer ${KEY}` && auth !== `Bearer ${SECOND}`) {
@@ -46,7 +36,7 @@ async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } =
       return;
     }
     const answer = () => {
-      const ok = take(o.shared ? 'all' : auth);
+      const ok = bucket.take(o.shared ? 'all' : auth);
       res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
     };
     if (auth === `Bearer ${SECOND}`) {
@@ -54,7 +44,7 @@ async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } =
       answer();
     } else if (performance.now() - secondAt < 100) {
       // A window that really reset: the key's bucket is empty again.
-      if (o.resetAfterSecond) level.delete(auth);
+      if (o.resetAfterSecond) bucket.reset(auth);
       setTimeout(answer, LATE_MS);
     } else answer();
   });
@@ -63,15 +53,8 @@ async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } =
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function isolation(origin: string): Promise<CheckResult> {
-  const input = {
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
-    target: { origin },
-    allowed: ['GET /v1/agents'],
-    secondKey: { secret: SECOND, name: 'billing-prod-agent-call' },
-    rateLimit: { limit: LIMIT, windowSeconds: 1, probe: 'GET /v1/agents', concurrency: 2 },
-  };
-  return (await runProfileChecks(input, [KEY, SECOND], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
+function isolation(origin: string): Promise<CheckResult> {
+  return isolationCheck(origin, { key: KEY, second: SECOND }, LIMIT);
 }
 
 it('a leaky bucket per key passes though the key is asked again a refill late: one call is served, the others are still throttled', async () => {

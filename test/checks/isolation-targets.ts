@@ -1,0 +1,46 @@
+// What the rate.per-key-isolation timing tests share: a leaky bucket (nginx
+// limit_req with burst and nodelay) and the check run alone on a two-key
+// profile. Each test file keeps its own target: how it delays which answers
+// is what that file proves.
+import type { CheckResult } from '../../src/result.js';
+import { runProfileChecks } from './fake-limiter.js';
+
+/**
+ * A leaky bucket of `limit` calls per bucket, giving one back every 1000 / limit ms:
+ * `take(bucket)` is true when served; `reset(bucket)` empties it (a window that really reset).
+ */
+export function leakyBucket(limit: number): { take(bucket: string): boolean; reset(bucket: string): void } {
+  const level = new Map<string, { value: number; at: number }>();
+  return {
+    take(bucket) {
+      const now = performance.now();
+      const b = level.get(bucket) ?? { value: 0, at: now };
+      b.value = Math.max(0, b.value - ((now - b.at) * limit) / 1000);
+      b.at = now;
+      level.set(bucket, b);
+      if (b.value + 1 > limit) return false;
+      b.value += 1;
+      return true;
+    },
+    reset(bucket) {
+      level.delete(bucket);
+    },
+  };
+}
+
+/** rate.per-key-isolation alone, for `key` and its declared second key, against `origin` limited to `limit` a second. */
+export async function isolationCheck(
+  origin: string,
+  keys: { key: string; second: string },
+  limit: number,
+  concurrency = 2,
+): Promise<CheckResult> {
+  const input = {
+    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: keys.key },
+    target: { origin },
+    allowed: ['GET /v1/agents'],
+    secondKey: { secret: keys.second, name: 'billing-prod-agent-call' },
+    rateLimit: { limit, windowSeconds: 1, probe: 'GET /v1/agents', concurrency },
+  };
+  return (await runProfileChecks(input, [keys.key, keys.second], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
+}
