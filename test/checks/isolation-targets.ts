@@ -2,6 +2,8 @@
 // limit_req with burst and nodelay) and the check run alone on a two-key
 // profile. Each test file keeps its own target: how it delays which answers
 // is what that file proves.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CheckResult } from '../../src/result.js';
 import { runProfileChecks } from './fake-limiter.js';
 
@@ -43,4 +45,29 @@ export async function isolationCheck(
     rateLimit: { limit, windowSeconds: 1, probe: 'GET /v1/agents', concurrency },
   };
   return (await runProfileChecks(input, [keys.key, keys.second], ['rate.per-key-isolation']))['rate.per-key-isolation']!;
+}
+
+/**
+ * A loopback target for two keys: any other credential is refused (401); a call
+ * with either is handed to `onCall` with its Authorization header and `reply`,
+ * which answers it served (200) or throttled (429). Added to `servers` to be closed.
+ */
+export async function twoKeyTarget(
+  servers: Server[],
+  keys: { key: string; second: string },
+  onCall: (auth: string, reply: (ok: boolean) => void) => void,
+): Promise<string> {
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization;
+    if (auth !== `Bearer ${keys.key}` && auth !== `Bearer ${keys.second}`) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
+      return;
+    }
+    onCall(auth, (ok) =>
+      res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}'),
+    );
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

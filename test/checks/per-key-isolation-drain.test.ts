@@ -8,12 +8,10 @@
 // throttled call with the key just before the second key's calls proves the
 // limiter full again, so a per-key limiter passes; a shared one still must
 // never pass.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
-import { isolationCheck, leakyBucket } from './isolation-targets.js';
+import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
 
 const KEY = 'kp_drain_first_key_value_123456';
 const SECOND = 'kp_drain_second_key_value_654321';
@@ -36,15 +34,9 @@ async function slowDrainTarget(shared: boolean): Promise<string> {
   const bucket = leakyBucket(LIMIT);
   let burstStart = Number.NEGATIVE_INFINITY;
   let lastThrottle = Number.NEGATIVE_INFINITY;
-  const server = createServer((req, res) => {
-    const auth = req.headers.authorization;
-    if (auth !== `Bearer ${KEY}` && auth !== `Bearer ${SECOND}`) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
-      return;
-    }
+  return twoKeyTarget(servers, { key: KEY, second: SECOND }, (auth, reply) => {
     const ok = bucket.take(shared ? 'all' : auth);
-    const send = () =>
-      res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
+    const send = () => reply(ok);
     if (ok) return send();
     const now = performance.now();
     if (now - lastThrottle > NEW_BURST_AFTER_MS) burstStart = now;
@@ -52,9 +44,6 @@ async function slowDrainTarget(shared: boolean): Promise<string> {
     if (now - burstStart < HELD_FOR_MS) setTimeout(send, HOLD_MS);
     else send();
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function isolation(origin: string): Promise<CheckResult> {

@@ -9,14 +9,12 @@
 // late keyprobe, and deterministic. A shared bucket must never pass; a bucket
 // per key still passes once keyprobe is on time again; a shared fixed window
 // fails or is inconclusive.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { RateLimitSpec } from '../../src/config/profile-schema.js';
 import { callsAtOnceFor } from '../../src/checks/rate.per-key-isolation.js';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
-import { isolationCheck, leakyBucket } from './isolation-targets.js';
+import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
 
 const KEY = 'kp_late_first_key_value_123456';
 const SECOND = 'kp_late_second_key_value_654321';
@@ -65,25 +63,17 @@ async function lateTarget(o: { limiter: Limiter; shared: boolean; lateMs: number
   let throttledYet = false;
   let held = 0;
   const lateCalls = o.once ? 3 : Number.POSITIVE_INFINITY;
-  const server = createServer((req, res) => {
-    const auth = req.headers.authorization;
-    if (auth !== `Bearer ${KEY}` && auth !== `Bearer ${SECOND}`) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
-      return;
-    }
+  return twoKeyTarget(servers, { key: KEY, second: SECOND }, (auth, reply) => {
     const answer = () => {
       const ok = o.limiter.take(o.shared ? 'all' : auth);
       if (!ok) throttledYet = true;
-      res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
+      reply(ok);
     };
     if (auth === `Bearer ${SECOND}` && throttledYet && held < lateCalls) {
       held++;
       setTimeout(answer, held > 3 && o.laterMs !== undefined ? o.laterMs : o.lateMs);
     } else answer();
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function isolation(origin: string, limit = LIMIT): Promise<CheckResult> {

@@ -6,12 +6,10 @@
 // "inconclusive" twice (an error). The check now asks with a few calls at
 // once: one may be served, the others are still throttled. A bucket shared by
 // both keys still fails, and a window that really reset is still inconclusive.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
-import { isolationCheck, leakyBucket } from './isolation-targets.js';
+import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
 
 const KEY = 'kp_leaky_first_key_value_123456';
 const SECOND = 'kp_leaky_second_key_value_654321';
@@ -29,16 +27,8 @@ const servers = closedAfterEach();
 async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } = {}): Promise<string> {
   const bucket = leakyBucket(LIMIT);
   let secondAt = Number.NEGATIVE_INFINITY;
-  const server = createServer((req, res) => {
-    const auth = req.headers.authorization;
-    if (auth !== `Bearer ${KEY}` && auth !== `Bearer ${SECOND}`) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('{}');
-      return;
-    }
-    const answer = () => {
-      const ok = bucket.take(o.shared ? 'all' : auth);
-      res.writeHead(ok ? 200 : 429, { 'content-type': 'application/json' }).end(ok ? '{"ok":true}' : '{"error":"slow down"}');
-    };
+  return twoKeyTarget(servers, { key: KEY, second: SECOND }, (auth, reply) => {
+    const answer = () => reply(bucket.take(o.shared ? 'all' : auth));
     if (auth === `Bearer ${SECOND}`) {
       secondAt = performance.now();
       answer();
@@ -48,9 +38,6 @@ async function leakyTarget(o: { shared?: boolean; resetAfterSecond?: boolean } =
       setTimeout(answer, LATE_MS);
     } else answer();
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function isolation(origin: string): Promise<CheckResult> {
