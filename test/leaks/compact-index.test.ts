@@ -12,6 +12,7 @@ import { LeakScanner } from '../../src/leaks/scanner.js';
 import { WindowIndex } from '../../src/leaks/window-index.js';
 import { SecretRegistry, secretForms } from '../../src/secrets.js';
 import { ECHO_FORMS } from './forms.js';
+import { BASE62, base62, randomCharsWith } from '../helpers/random-keys.js';
 
 /** What the index holds under `hash`, in its order. */
 function listed(index: WindowIndex, hash: number): [number, number][] {
@@ -53,7 +54,8 @@ describe('a registry of more secrets than it remembers form texts for', () => {
   it('redacts every form of every secret, the first added and the last', () => {
     const registry = new SecretRegistry();
     // 400 secrets of ~30 forms: 12,000 forms, more than the form texts remembered at once (8,192).
-    const secrets = Array.from({ length: 400 }, (_, i) => `kp_prod_${i.toString(36).padStart(4, '0')}Qx7Lm2Rt9Vz4Np8Kc3Wd`);
+    const tail = base62(20);
+    const secrets = Array.from({ length: 400 }, (_, i) => `kp_prod_${i.toString(36).padStart(4, '0')}${tail}`);
     for (const s of secrets) registry.add(s, 'key');
     for (const s of [secrets[0]!, secrets[199]!, secrets[399]!, secrets[0]!]) {
       for (const { text } of secretForms(s)) {
@@ -67,7 +69,7 @@ describe('a registry of more secrets than it remembers form texts for', () => {
 
 describe('letter case, kept for the forms written again', () => {
   it('names the secret that matches letter for letter, as is and reversed, whichever was added first', () => {
-    const key = 'kp_prod_Qx7Lm2Rt9Vz4Np8Kc3WdHj6';
+    const key = `kp_prod_${randomCharsWith(BASE62, 23, /[a-z]/)}`;
     const flipped = [...key].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
     const registry = new SecretRegistry();
     registry.add(flipped, 'near-miss');
@@ -81,14 +83,14 @@ describe('letter case, kept for the forms written again', () => {
 });
 
 describe('a scanner made from a shared one (the leak scan worker thread’s)', () => {
-  const key = 'kp_prod_Qx7Lm2Rt9Vz4Np8Kc3WdHj6';
-  const later = 'kp_prod_Zy1Aa9Bb8Cc7Dd6Ee5Ff4Gg3';
+  const key = `kp_prod_${base62(23)}`;
+  const later = `kp_prod_${base62(23)}`;
   const texts = (s: string) => ECHO_FORMS.map((form) => `a "${form.make(s)}" b`);
 
   it('finds what the scanner that shared finds, in every form', () => {
     const scanner = new LeakScanner();
     scanner.add(key, 'key');
-    scanner.add('kp_prod_aaaaaaaaaaaaBBBBBBBBBBBB', 'canary');
+    scanner.add(`kp_prod_${base62(24)}`, 'canary');
     const copy = LeakScanner.fromShared(scanner.shared());
     for (const text of texts(key)) expect(copy.find(text), text).toEqual(scanner.find(text));
   });

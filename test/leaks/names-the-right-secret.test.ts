@@ -14,14 +14,21 @@ import { runOne } from '../checks/run-one.js';
 import { tempDir } from '../helpers/tmp.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
 import { runKeyprobe } from '../reliability/helpers.js';
+import { BASE62, randomCharsWith } from '../helpers/random-keys.js';
 
-/** Key shapes: grouped (upper case, mixed), prefixed, plain hex, base64-ish. */
+/** A key made of `count` groups of four characters of `alphabet`, with a letter in it (its case-flip differs). */
+const grouped = (alphabet: string, count: number) =>
+  randomCharsWith(alphabet, 4 * count, /[A-Za-z]/)
+    .match(/.{4}/g)!
+    .join('-');
+
+/** Key shapes, made at test time: grouped (upper case, mixed), prefixed, plain hex, base64-ish. */
 const KEYS = [
-  'ABCD-EFGH-IJKL-MNOP-QRST',
-  'ab12-CD34-ef56-GH78-ij90',
-  'kp_live_AbCdEf0123456789GhIjKl',
-  '3f9a2b7c4d1e8f6a5b0c9d2e7f4a1b3c',
-  'Zm9vYmFyYmF6cXV4K1RoaXMvS2V5PT0',
+  { shape: 'grouped, upper case', key: grouped('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 5) },
+  { shape: 'grouped, mixed case', key: grouped(BASE62, 5) },
+  { shape: 'prefixed', key: `kp_live_${randomCharsWith(BASE62, 22, /[a-z].*[A-Z]|[A-Z].*[a-z]/)}` },
+  { shape: 'plain hex', key: randomCharsWith('0123456789abcdef', 32, /[a-f]/) },
+  { shape: 'base64-ish', key: randomCharsWith(`${BASE62}+/`, 31, /[A-Za-z]/) },
 ];
 
 const flipCase = (text: string) => [...text].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
@@ -29,8 +36,8 @@ const spelledOut = (text: string) => [...text].join(' ');
 const tag = (label: string, secret: string) => `[${label} ${fingerprint(secret)}]`;
 
 describe('the redactor names the secret a text really is', () => {
-  for (const key of KEYS) {
-    it(`${key}: the key and its case-flipped near miss each keep their own tag, as they are and spelled out`, () => {
+  for (const { shape, key } of KEYS) {
+    it(`${shape}: the key and its case-flipped near miss each keep their own tag, as they are and spelled out`, () => {
       const flipped = flipCase(key);
       const registry = new SecretRegistry();
       registry.add(key, 'key');
@@ -50,15 +57,15 @@ describe('the redactor names the secret a text really is', () => {
   }
 
   it('a grouped secret that is, with its dashes removed, another secret is named after itself', () => {
-    const compact = 'ABCDEFGHIJKLMNOP';
-    const grouped = 'ABCD-EFGH-IJKL-MNOP';
+    const groupedKey = grouped('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 4);
+    const compact = groupedKey.replaceAll('-', '');
     for (const order of [
-      [compact, grouped],
-      [grouped, compact],
+      [compact, groupedKey],
+      [groupedKey, compact],
     ]) {
       const registry = new SecretRegistry();
       for (const s of order) registry.add(s, s === compact ? 'compact' : 'grouped');
-      expect(registry.redact(`<${grouped}>`)).toBe(`<${tag('grouped', grouped)}>`);
+      expect(registry.redact(`<${groupedKey}>`)).toBe(`<${tag('grouped', groupedKey)}>`);
       expect(registry.redact(`<${compact}>`)).toBe(`<${tag('compact', compact)}>`);
     }
   });
@@ -75,8 +82,8 @@ describe('auth.near-miss-key-rejected evidence names each near miss, never the k
   });
   afterAll(() => server.close());
 
-  for (const key of KEYS) {
-    it(`${key}`, async () => {
+  for (const { shape, key } of KEYS) {
+    it(shape, async () => {
       served = key;
       const input = {
         key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: key },
@@ -97,7 +104,7 @@ describe('auth.near-miss-key-rejected evidence names each near miss, never the k
 });
 
 describe('keyprobe run with a grouped key: the reports name the near miss that was sent (through the CLI)', () => {
-  const key = 'WXYZ-2345-ABCD-6789-EFGH';
+  const key = grouped('ABCDEFGHJKLMNPQRSTUVWXYZ23456789', 5);
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer((req, res) => {

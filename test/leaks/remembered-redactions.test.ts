@@ -4,8 +4,9 @@
 // cannot change it, and only such an add.
 import { describe, expect, it, vi } from 'vitest';
 import { fingerprint, SecretRegistry } from '../../src/secrets.js';
+import { base62, randomChars } from '../helpers/random-keys.js';
 
-const KEY = 'kp_prod_Q7hX2mV9tL4sR8wK1pZ6nB3cY5dF0gJa';
+const KEY = `kp_prod_${base62(32)}`;
 const tag = (label: string, secret: string) => `[${label} ${fingerprint(secret)}]`;
 const flipCase = (text: string) => [...text].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
 
@@ -30,7 +31,7 @@ describe('remembered redactions across an add', () => {
     ];
     const first = texts.map((t) => registry.redact(t));
     const worked = countWorkedOut(registry);
-    registry.add('kp_prod_Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp', 'canary');
+    registry.add(`kp_prod_${base62(32)}`, 'canary');
     expect(texts.map((t) => registry.redact(t))).toEqual(first);
     expect(worked.count).toBe(0);
   });
@@ -55,7 +56,7 @@ describe('remembered redactions across an add', () => {
   it('an encoded form of the new secret in a remembered text is found (base64 inside Basic, URL-encoded, spelled out)', () => {
     const registry = new SecretRegistry();
     registry.add(KEY, 'key');
-    const later = 'sk_live_9f8e7d6c5b4a3f2e1d0c9b8a7f6e';
+    const later = `sk_live_${randomChars('0123456789abcdef', 28)}`;
     const texts = [
       `Basic ${Buffer.from(`user:${later}`).toString('base64')}`,
       `/v1/agents?key=${encodeURIComponent(later)}&x=1`,

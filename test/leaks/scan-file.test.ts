@@ -3,19 +3,17 @@
 // megabytes of reports): a secret is still found in every form when the
 // chunks (512 Ki characters, overlapping by 16 Ki) or the blocks the file is
 // read in (64 KiB) cut it. (scan-file-blocks.test.ts: no whole-file read.)
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LeakScanner } from '../../src/leaks/scanner.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ECHO_FORMS } from './forms.js';
+import { base62 } from '../helpers/random-keys.js';
 
 /** Where the scanner's first chunk ends (CHUNK_CHARS in src/leaks/scanner.ts), which is also the end of a read block. */
 const FIRST_CHUNK_END = 1 << 19;
 /** Where its second chunk ends: it starts CHUNK_OVERLAP before the first one's end. */
 const SECOND_CHUNK_END = 2 * (1 << 19) - 16 * 1024;
 
-const base62 = (n: number) =>
-  [...randomBytes(n)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
 const filler = (n: number) => 'lorem ipsum dolor '.repeat(Math.ceil(n / 18)).slice(0, n);
 /** `text` with `middle` placed so that `cut` falls in its middle, in a file well over two chunks long. */
 const straddling = (middle: string, cut: number) => {

@@ -3,13 +3,13 @@
 // and whichever thread searched each part; and it fails closed: a worker that
 // cannot start, throws, dies mid-scan or hangs makes the file's scan fail,
 // never pass. (The workers run the built dist/leaks/scan-worker.js.)
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScanWorkers } from '../../src/leaks/scan-workers.js';
 import { LeakScanner } from '../../src/leaks/scanner.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ECHO_FORMS } from './forms.js';
+import { base62 } from '../helpers/random-keys.js';
 
 /** Where the scanner's chunks end (CHUNK_CHARS, CHUNK_OVERLAP in src/leaks/scanner.ts). */
 const CHUNK_ENDS = [1 << 19, 2 * (1 << 19) - 16 * 1024, 3 * (1 << 19) - 2 * 16 * 1024];
@@ -17,8 +17,6 @@ const CHUNK_ENDS = [1 << 19, 2 * (1 << 19) - 16 * 1024, 3 * (1 << 19) - 2 * 16 *
 const CHUNK_STARTS = [(1 << 19) - 16 * 1024, 2 * ((1 << 19) - 16 * 1024)];
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'scan-workers');
 
-const base62 = (n: number) =>
-  [...randomBytes(n)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
 const filler = (n: number) => 'lorem ipsum dolor '.repeat(Math.ceil(n / 18)).slice(0, n);
 /** `middle` placed so that `cut` falls in its middle, in a file of about 1.6 MB (four chunks): for the misbehaving workers. */
 const straddling = (middle: string, cut: number) => {

@@ -2,7 +2,6 @@
 // a report can produce, in any letter case, reversed, split, and any run of
 // it long enough to matter; the redactor removes the same forms, so what
 // keyprobe writes itself is clean. Nothing reported names the secret.
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LeakScanner } from '../../src/leaks/scanner.js';
@@ -11,9 +10,8 @@ import { SecretRegistry } from '../../src/secrets.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ECHO_FORMS } from './forms.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const base62 = (n: number) =>
-  [...randomBytes(n)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
 /** A key with every character that URL, JSON, HTML and form encodings treat differently. */
 const hostileKey = () => `kp_live_${base62(10)}/+~!'()* &<>"=${base62(10)}`;
 const plainKey = () => `kp_live_${base62(32)}`;
