@@ -2,7 +2,9 @@
 // key-shaped value, garbage, an empty credential, malformed values (spaces,
 // unicode, very long) and the real key under the wrong scheme. Never 2xx,
 // and never 5xx: a parser that crashes on a bad key (aibrix #671,
-// gravitee #424) is a defect even though nothing got in.
+// gravitee #424) is a defect even though nothing got in. So is a refusal that
+// quotes the real key back (sent under a wrong scheme) or holds a stack trace
+// (refusal-echo.ts); quoting back what this check made up is not.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Profile } from '../config/profile-schema.js';
@@ -12,6 +14,7 @@ import { defineCheck } from './check.js';
 import { presentAs, probeResource, rejectionStatuses, alsoAcceptParam } from './credentials.js';
 import { describeExpected } from './describe.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
+import { judgeEchoes } from './refusal-echo.js';
 import { dataInRefusal } from './served-data.js';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -25,7 +28,7 @@ export default defineCheck({
   id: 'auth.invalid-key-rejected',
   title: 'Invalid credentials are rejected, never served and never crash the server',
   description:
-    'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with one of rejection.statuses (default 400, 401, 403). 2xx and 5xx are failures.',
+    'Sends a random key-shaped value, garbage, an empty credential, malformed values (spaces, unicode, 4 KB long) and the real key under a wrong scheme to an allowed resource; each must be refused with one of rejection.statuses (default 400, 401, 403). 2xx and 5xx are failures, and so is an answer whose raw body or any header reveals a form of the key (the real key sent under a wrong scheme, quoted back) or whose body holds a stack trace; quoting back the random value or garbage it made up is not a finding.',
   severity: 'critical',
   practice: 'Reverse validation',
   destructive: false,
@@ -48,7 +51,7 @@ export default defineCheck({
     const probe = await deriveAndJudge(
       ctx,
       variants.map((v) => ({ name: v.label, resource, credential: v.credential, refusal: accepted, path: ['target', 'auth'] })),
-      { dataInRefusal: dataInRefusal(ctx) },
+      { dataInRefusal: dataInRefusal(ctx), echoes: judgeEchoes(ctx) },
     );
     return reverseOutcome(probe, {
       expected: `${describeExpected(accepted)} for every invalid credential on ${resource.method} ${resource.path}`,

@@ -3,13 +3,16 @@
 // history. The probe sends a canary key, never the profile's own key, so the
 // check itself leaks nothing that matters into the target's logs: one it
 // creates through the lifecycle adapter (and deletes afterwards) where it
-// can, a declared spare canary otherwise.
+// can, a declared spare canary otherwise. A refusal that quotes the URL it
+// was sent (the canary with it) puts the key in the same logs: a finding
+// (refusal-echo.ts), as a stack trace in it is.
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { createCanary } from './canary.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { canaryCreationUnmet, requirement, skipMessage } from './requirements.js';
 import { deriveAndJudge } from './reverse-probe.js';
+import { judgeEchoes } from './refusal-echo.js';
 import { probeResource } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
 import { budgetTooSmallToUndo } from './key-probe.js';
@@ -56,7 +59,7 @@ export default defineCheck({
   id: 'auth.key-in-query-rejected',
   title: 'A key sent in the URL query is not accepted',
   description:
-    "Sends a canary key (never the profile's own key) as ?api_key=, ?apikey=, ?key=, ?access_token= and under the contract's own header name (e.g. ?x-api-key=) on an allowed resource; where the contract is a header, none may be served. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
+    "Sends a canary key (never the profile's own key) as ?api_key=, ?apikey=, ?key=, ?access_token= and under the contract's own header name (e.g. ?x-api-key=) on an allowed resource; where the contract is a header, none may be served, and no refusal may reveal the canary (say, by quoting the URL) or the key in its raw body or any header, nor a stack trace in its body. The canary is created through the lifecycle adapter (and deleted afterwards) where it can create and delete keys, else a declared `canary` is used; it is first shown to work in the header, and the resource to need a key.",
   severity: 'high',
   practice: 'Reverse validation',
   destructive: true,
@@ -115,15 +118,20 @@ export default defineCheck({
       {
         outage: false,
         problem: (_r, res) => `answered ${statusText(res.status)}`,
-        failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
+        failure: failureLine,
         advise: (r, res) =>
           res.status >= 500 ? `${r.name} answered ${statusText(res.status)} (a server error, not a clean refusal)` : undefined,
         stopAtError: true,
         error: (_r, why) => why,
+        echoes: judgeEchoes(ctx),
       },
     );
     if (probe.errors.length > 0) throw new CheckError(probe.errors.join('; '));
-    const served = probe.failures;
+    const served = probe.judged.filter((j) => j.answer === 'served').map((j) => failureLine(j.request, j.problems));
+    // A refusal that says back the canary (the URL it was sent in, say) or a stack trace: refused, but not cleanly.
+    const echoed = probe.judged
+      .filter((j) => j.answer !== 'served' && j.problems.length > 0)
+      .map((j) => failureLine(j.request, j.problems));
     const advisories = [...probe.advisories];
 
     if (served.length > 0) {
@@ -154,6 +162,16 @@ export default defineCheck({
         measurements,
         findings: probe.findings,
       };
+    if (echoed.length > 0)
+      return {
+        verdict: 'fail',
+        message: `the canary key was refused in the URL query, but the refusal said too much: ${echoed.join('; ')}`,
+        expected: `${expected}, and refusals that reveal no key and no stack trace`,
+        observed: echoed.join('; '),
+        advisories,
+        measurements,
+        findings: probe.findings,
+      };
     return {
       verdict: 'pass',
       message: `the canary key (${canary.source}) works in the ${auth.header} header and was refused as ${names.map((n) => `?${n}=`).join(', ')}`,
@@ -163,6 +181,11 @@ export default defineCheck({
     };
   },
 });
+
+/** One request's failure: "?api_key= answered 200 OK", "?key= its body reveals another secret of this run". */
+function failureLine(request: { readonly name: string }, problems: readonly string[]): string {
+  return `${request.name} ${problems.join('; ')}`;
+}
 
 /** A canary created (and deleted by cleanup) where the adapter can; the declared one otherwise; or the outcome to give instead. */
 async function acquireCanary(ctx: CheckContext): Promise<Canary | { verdict: 'skip' | 'error'; message: string }> {

@@ -5,10 +5,12 @@
 // wrote out itself; anything short of RFC 9110's 401 + challenge is an
 // advisory. The default rejection.statuses has 400 for malformed and deleted
 // keys (Tyk), not for a missing one, so by default a 400 here fails. A suite
-// that sets `statuses` asks for exactly those. 2xx (served) and 5xx fail.
+// that sets `statuses` asks for exactly those. 2xx (served) and 5xx fail, and
+// so does a refusal that reveals a secret or a stack trace (refusal-echo.ts).
 import { z } from 'zod';
 import { defineCheck } from './check.js';
 import { describeExpected, statusText } from './describe.js';
+import { judgeEchoes } from './refusal-echo.js';
 import { dataInRefusal } from './served-data.js';
 import { type Answer, deriveAndJudge, outageOnItsResource, reverseOutcome } from './reverse-probe.js';
 
@@ -16,7 +18,7 @@ export default defineCheck({
   id: 'auth.missing-key-rejected',
   title: 'A request without a key is rejected',
   description:
-    'Calls every allowed resource with no credential at all and expects a refusal: 401 with WWW-Authenticate (RFC 9110), or 403 (advisory), or any status of a rejection.statuses the profile writes out (advisory; the 400 of the default list does not count here); 2xx and 5xx are failures.',
+    'Calls every allowed resource with no credential at all and expects a refusal: 401 with WWW-Authenticate (RFC 9110), or 403 (advisory), or any status of a rejection.statuses the profile writes out (advisory; the 400 of the default list does not count here); 2xx and 5xx are failures, and so is a refusal whose raw body or any header reveals a form of the key or another secret of the run, or whose body holds a stack trace.',
   severity: 'critical',
   practice: 'Reverse validation',
   destructive: false,
@@ -47,6 +49,7 @@ export default defineCheck({
       {
         outage: outageOnItsResource(ctx),
         dataInRefusal: dataInRefusal(ctx),
+        echoes: judgeEchoes(ctx),
         problem: (_r, res, answer) =>
           `answered ${statusText(res.status)}${answer === 'served' ? ' — the resource is served without any key' : answer === 'server error' ? ' — a server error instead of a refusal' : ''}`,
         failure: (r, problems) => `${r.name} ${problems.join('; ')}`,

@@ -1,11 +1,15 @@
 // Keys one edit away from the real one must be refused. Targets that compare
 // only a prefix, truncate before hashing, or compare case-insensitively accept
-// them, which shrinks the key space an attacker has to search.
+// them, which shrinks the key space an attacker has to search. A refusal
+// that quotes the near miss back puts all but one character of the key in
+// every log and error tracker that keeps error bodies: a finding too
+// (refusal-echo.ts), as is a stack trace.
 import { z } from 'zod';
 import { CheckError } from '../errors.js';
 import { defineCheck } from './check.js';
 import { presentAs, probeResource, rejectionStatuses, alsoAcceptParam } from './credentials.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
+import { judgeEchoes } from './refusal-echo.js';
 import { dataInRefusal } from './served-data.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 
@@ -20,7 +24,7 @@ export default defineCheck({
   id: 'auth.near-miss-key-rejected',
   title: 'Keys one edit away from the real key are rejected',
   description:
-    'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused with one of rejection.statuses (default 400, 401, 403).',
+    'Derives near misses from the key (truncated by one character, one character changed at the end and in the middle, case flipped, extended by one character), checks the real key is served on an allowed resource, and expects every near miss to be refused with one of rejection.statuses (default 400, 401, 403), with a raw body and headers that reveal no form of the key (a near miss quoted back is all but one character of it) and a body without a stack trace.',
   severity: 'critical',
   practice: 'Reverse validation',
   destructive: false,
@@ -68,6 +72,7 @@ export default defineCheck({
         error: (_r, why) => why,
         // The control above is the valid key's answer: no second request to compare refusal bodies with.
         dataInRefusal: dataInRefusal(ctx, { resource, response: control }),
+        echoes: judgeEchoes(ctx),
       },
     );
     return reverseOutcome(probe, {

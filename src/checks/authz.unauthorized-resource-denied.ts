@@ -5,13 +5,12 @@
 // echoed in a header (`WWW-Authenticate: … error="invalid key kp_…"`, a debug
 // header, a cookie) is the same finding as in the body.
 import type { DeniedResource, Profile } from '../config/profile-schema.js';
-import type { LeakFinding } from '../leaks/scanner.js';
-import { fingerprint, type SecretRegistry } from '../secrets.js';
+import type { SecretRegistry } from '../secrets.js';
 import { defineCheck, noParams } from './check.js';
 import { denied } from './requirements.js';
 import { describeExpected, isSuccess, statusText } from './describe.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
-import { findStackTrace } from './stack-traces.js';
+import { bodyReveals, headerLeaks } from './refusal-echo.js';
 
 export default defineCheck({
   id: 'authz.unauthorized-resource-denied',
@@ -77,57 +76,15 @@ export default defineCheck({
 });
 
 /**
- * What a denial body reveals, named without quoting any secret. Secrets are
- * looked for by the run's leak scanner, the same matcher as the scan of every
- * report: the key in any encoding, escaping, case, reversed, split, or any
- * run of it long enough to matter, and its sha256.
+ * What a denial body reveals, named without quoting any secret: a declared
+ * marker, then what any refusal's body must not reveal (refusal-echo.ts: a
+ * form of the key or another secret of the run, a stack trace).
  */
 export function leaksIn(body: string, resource: DeniedResource, profile: Profile, secrets: SecretRegistry): string[] {
   const found: string[] = [];
   const markers = [...new Set([...profile.denial.markers, ...(resource.markers ?? [])])];
   const hit = markers.filter((m) => m !== '' && body.includes(m));
   if (hit.length > 0) found.push(`declared marker${hit.length > 1 ? 's' : ''} ${hit.map((m) => `"${m}"`).join(', ')}`);
-  found.push(...secretsIn(body, profile, secrets));
-  const trace = findStackTrace(body);
-  if (trace) found.push(`a ${trace} stack trace`);
-  return found;
-}
-
-/**
- * The headers of an answer that reveal a secret, by name, each with what it
- * reveals: judged as a body is, by the same scanner, but only for secrets
- * (a header is not where markers or stack traces are looked for).
- */
-export function headerLeaks(headers: Readonly<Record<string, string>>, profile: Profile, secrets: SecretRegistry): [string, string[]][] {
-  const found: [string, string[]][] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    const revealed = secretsIn(value, profile, secrets);
-    if (revealed.length > 0) found.push([name, revealed]);
-  }
-  return found;
-}
-
-/** The secrets a text reveals, in any form the leak scanner knows, named without quoting them. */
-function secretsIn(text: string, profile: Profile, secrets: SecretRegistry): string[] {
-  const found: string[] = [];
-  const findings = secrets.scanner.find(text);
-  if (findings.length === 0) return found;
-  const keyPrint = fingerprint(profile.key.secret);
-  const ofKey = findings.filter((f) => f.fingerprint === keyPrint);
-  const keyForms = ofKey.filter((f) => !f.form.startsWith('its sha256'));
-  if (keyForms.some((f) => f.whole && f.form === 'as is')) found.push('the key itself');
-  else if (keyForms.length > 0) {
-    const whole = keyForms.filter((f) => f.whole);
-    found.push(
-      whole.length > 0 ? `the key (${whole.map((f) => f.form).join('; ')})` : `part of the key (${keyForms.map((f) => f.form).join('; ')})`,
-    );
-  }
-  if (ofKey.some((f) => f.form.startsWith('its sha256'))) found.push("the key's sha256 hash");
-  // Any other secret the run knows (canary, other keys) must not show up
-  // either. Near misses of the key share most of its text: where one was found
-  // inside the key's own match it is the key, not a second secret.
-  const insideKey = (f: LeakFinding) => ofKey.some((k) => k.view === f.view && k.start <= f.start && f.end <= k.end);
-  const others = new Set(findings.filter((f) => f.fingerprint !== keyPrint && !insideKey(f)).map((f) => f.fingerprint));
-  if (others.size > 0) found.push(`${others.size === 1 ? 'another secret' : `${others.size} other secrets`} of this run`);
+  found.push(...bodyReveals(body, profile, secrets));
   return found;
 }

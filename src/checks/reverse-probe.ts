@@ -7,6 +7,8 @@
 // - 2xx: served; 5xx: a server error, unless the target fails the valid key
 //   too (an outage: nothing can be judged, `error`); anything else: the wrong
 //   refusal. Each of these is a failure, with the answer that proved it.
+// - Any answer may say back what no refusal may (rules.echoes: a form of the
+//   key, a stack trace): a failure too, even where the status was right.
 // - A throttled answer is never judged: the client waits throttles out (the
 //   throttle rule, src/http/throttle.ts), and one that stays throttled comes
 //   back as a CheckError, which, like a network failure, is an `error`.
@@ -65,6 +67,8 @@ export interface ReverseRules<R extends ReverseRequest> {
   inspect?(request: R, response: HttpResponse): readonly string[];
   /** A refusal whose body holds the resource's data as the valid key is served it (src/checks/served-data.ts). */
   readonly dataInRefusal?: DataInRefusal;
+  /** What an answer says back that no refusal may (a form of the key, a stack trace: src/checks/refusal-echo.ts). */
+  echoes?(response: HttpResponse): readonly string[];
   /** Words for a refusal, collected (with `judgeServed`'s passes) into `passes`, in order. */
   refused?(request: R, response: HttpResponse): string;
   /** An advisory for a refusal that is accepted but short of the standard. */
@@ -157,6 +161,10 @@ export async function deriveAndJudge<R extends ReverseRequest>(
             : (refusalProblem(response.status, request.refusal) ?? '')),
       );
     problems.push(...(rules.inspect?.(request, response) ?? []));
+    const echoes = rules.echoes?.(response) ?? [];
+    // On a refusal the status was right: say so, as for data in a refusal below.
+    if (echoes.length > 0)
+      problems.push(answer === 'refused' ? `refused with ${statusText(response.status)}, but ${echoes.join('; ')}` : echoes.join('; '));
     if (answer === 'refused' && rules.dataInRefusal) {
       const leak = await rules.dataInRefusal(resource, response);
       if (leak) problems.push(`refused with ${statusText(response.status)}, but ${leak}`);
