@@ -31,6 +31,8 @@ export type AuthOutcome =
       readonly message: string;
       /** The key the credential belonged to, for the request counters. */
       readonly keyId?: string;
+      /** The credential that opened no key, as presented: what the refusal-echo fault quotes back. */
+      readonly presented?: string;
     }
   /** server-error-on-bad-key: the credential parser "crashed". */
   | { readonly ok: false; readonly status: 500 };
@@ -76,7 +78,7 @@ export function authenticate(req: IncomingMessage, url: URL, ctx: AuthContext, n
   const mode = matchMode(faults);
   // A deleted key is unknown, unless the data plane has not heard of the delete yet.
   const found = ctx.keys.match(token, mode) ?? stillServedAfterDelete(ctx.keys.matchDeleted(token, mode), ctx, now);
-  if (!found) return reject('invalid_key', 'The API key is not valid.');
+  if (!found) return { ...reject('invalid_key', 'The API key is not valid.'), presented: token };
   const refusal = refusalFor(found, ctx, now);
   if (refusal) return refusal;
 

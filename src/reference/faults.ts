@@ -33,12 +33,18 @@ export interface FaultSettings {
   'key-echo'?: EchoForm;
   /** The header in which 403 answers echo the presented key (see echo-forms.ts). */
   'key-echo-header'?: EchoHeader;
+  /** Where the 401 for an unknown key quotes the credential it was sent. */
+  'refusal-echo'?: RefusalEchoPlace;
 }
+
+/** Where the refusal-echo fault quotes the credential: the JSON error's message, or the WWW-Authenticate challenge. */
+const REFUSAL_ECHO_PLACES = ['body', 'header'] as const;
+type RefusalEchoPlace = (typeof REFUSAL_ECHO_PLACES)[number];
 
 export type FaultName = keyof FaultSettings;
 export type FaultValue = boolean | number | string;
 
-type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length' | 'echo-form' | 'echo-header';
+type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length' | 'echo-form' | 'echo-header' | 'echo-place';
 
 export interface FaultDefinition {
   readonly name: FaultName;
@@ -209,6 +215,17 @@ const SPECS: readonly FaultSpec[] = [
     seenIn:
       'Challenges that name the rejected credential (RFC 6750 error_description), debug headers left on in production, cookies that remember the last key',
   },
+  {
+    name: 'refusal-echo',
+    kind: 'echo-place',
+    takesValue: true,
+    valueName: 'PLACE',
+    defaultValue: 'body',
+    description:
+      'The 401 for a credential that opens no key quotes it back, as it is, in PLACE: body (the JSON error\'s message: "The API key kp_… is not valid.") or header (WWW-Authenticate error_description). A near miss of a key is quoted back with all but one character of the key. Other 401s (no credential, another scheme, a disabled, expired or rotated key) do not quote.',
+    seenIn:
+      'Error bodies and challenges that quote the rejected key ("invalid key kp_…"; LiteLLM #39757 echoed a key hash), which end up in gateway logs, client error trackers and support tickets',
+  },
 ];
 
 const SPEC_BY_NAME = new Map<string, FaultSpec>(SPECS.map((s) => [s.name, s]));
@@ -291,6 +308,11 @@ export function normalizeFaultValue(name: string, raw: unknown): FaultValue {
     }
     case 'echo-header': {
       if (typeof raw !== 'string' || !isEchoHeader(raw)) throw badValue(spec, raw, `one of ${ECHO_HEADER_NAMES.join(', ')}`);
+      return raw;
+    }
+    case 'echo-place': {
+      if (typeof raw !== 'string' || !(REFUSAL_ECHO_PLACES as readonly string[]).includes(raw))
+        throw badValue(spec, raw, `one of ${REFUSAL_ECHO_PLACES.join(', ')}`);
       return raw;
     }
     case 'route': {

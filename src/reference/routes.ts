@@ -208,7 +208,11 @@ function sendAuthFailure(res: ServerResponse, outcome: Exclude<AuthOutcome, { ok
   }
   // RFC 6750 §3: a missing credential gets the bare challenge, a bad one an error code.
   const challenge = outcome.code === 'missing_key' ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
-  sendError(res, 401, outcome.code, outcome.message, { ...headers, 'WWW-Authenticate': challenge });
+  // refusal-echo: the refusal of an unknown key quotes the credential it was sent.
+  const echo = outcome.presented === undefined ? undefined : state.faults.get('refusal-echo');
+  const message = echo === 'body' ? `The API key ${outcome.presented} is not valid.` : outcome.message;
+  const quoting = echo === 'header' ? `${challenge}, error_description="the key ${outcome.presented} is not valid"` : challenge;
+  sendError(res, 401, outcome.code, message, { ...headers, 'WWW-Authenticate': quoting });
 }
 
 /**

@@ -1,7 +1,8 @@
 // A target that echoes the key in any form: `keyprobe demo --fault
 // key-echo=FORM` for every FORM, and `--fault key-echo-header=HEADER` for
 // every HEADER, through the CLI. authz.unauthorized-resource-
-// denied fails on each, and nothing that leaves the machine holds the key:
+// denied fails on each (and auth.near-miss-key-rejected on a 401 that quotes
+// the near miss it was sent: `--fault refusal-echo=PLACE`), and nothing that leaves the machine holds the key:
 // either the redactor removed every form of it (exit 1) or the leak scanner
 // found what the redactor could not and withheld the file (exit 4, a stub in
 // its place, the manifest still verifying). Everything written and printed is
@@ -10,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { nearMissVariants } from '../../src/checks/auth.near-miss-key-rejected.js';
 import type { Demo } from '../../src/demo/seed.js';
 import { ECHO_FORM_NAMES, ECHO_FORMS, ECHO_HEADER_NAMES, type EchoForm } from '../../src/reference/echo-forms.js';
 import type { RunResult } from '../../src/result.js';
@@ -120,6 +122,46 @@ describe('a target that echoes the key in a response header', () => {
       // WWW-Authenticate is redacted in place; X-Debug-Key and Set-Cookie are credential-named, so shown as the key's tag or withheld.
       for (const value of shown) expect(value).toMatch(/\[key sha256:[0-9a-f]{8}\]|\[withheld\]/);
       expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
+    });
+  }
+});
+
+describe('a target whose 401 quotes the credential it was sent (refusal-echo=PLACE)', () => {
+  const tmp = tempDir('keyprobe-refusal-echo-');
+  afterEach(() => {
+    demos.length = 0;
+  });
+  afterAll(() => tmp.cleanup());
+
+  for (const place of ['body', 'header'] as const) {
+    it(`refusal-echo=${place}: the near-miss check fails, the invalid-key check passes, and no file or output holds the key or a near miss`, async () => {
+      const out = join(tmp.dir, place);
+      const only = ['auth.near-miss-key-rejected', 'auth.invalid-key-rejected'];
+      const run = await runCli(['demo', '--fault', `refusal-echo=${place}`, '--only', only.join(','), '--out', out]);
+      const demo = demos[0]!;
+      expect(run.code, run.stderr).toBe(1);
+      const where = place === 'body' ? 'body' : 'www-authenticate header';
+      expect(run.stdout).toMatch(new RegExp(`FAIL\\s+auth\\.near-miss-key-rejected — .*its ${where} reveals (the key|part of the key)`));
+      // It quoted back the random key-shaped value too: not a secret, not a finding.
+      expect(run.stdout).toMatch(/PASS\s+auth\.invalid-key-rejected /);
+      const nearMisses = nearMissVariants(demo.env.KEYPROBE_DEMO_KEY!).map((v) => v.secret);
+      expect(findSecrets([...demo.secrets, ...nearMisses], { dirs: [out], texts: { stdout: run.stdout, stderr: run.stderr } })).toEqual([]);
+      expect(readdirSync(out).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
+      expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
+
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
+      const checks = Object.fromEntries(results.profiles[0]!.checks.map((c) => [c.id, c]));
+      expect(checks['auth.invalid-key-rejected']!.verdict).toBe('pass');
+      const nearMiss = checks['auth.near-miss-key-rejected']!;
+      expect(nearMiss.verdict).toBe('fail');
+      // The evidence shows the quote, redacted to the near miss's tag.
+      const quoted = nearMiss.evidence.map((e) => (place === 'body' ? e.bodyExcerpt : (e.responseHeaders['www-authenticate'] ?? '')));
+      expect(quoted.some((q) => /\[near-miss sha256:[0-9a-f]{8}\]/.test(q))).toBe(true);
+      // JUnit: a <failure> for the near-miss check only; the HTML report names what the refusal revealed.
+      const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+      expect(junit.match(/<failure /g)).toHaveLength(1);
+      expect(junit).toMatch(/name="auth\.near-miss-key-rejected"[^>]*>\s*<failure /);
+      expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(new RegExp(`its ${where} reveals`));
     });
   }
 });

@@ -24,6 +24,16 @@ export const REQUEST_CASES: readonly DetectionCase[] = [
       '403 answers echo the presented key in WWW-Authenticate (error_description); with X-Debug-Key or Set-Cookie the check fails too',
   },
   { name: 'prefix-match', faults: ['prefix-match=16'], expectFail: 'auth.near-miss-key-rejected' },
+  // auth.invalid-key-rejected passes here: the random key-shaped value it made up is quoted back too, and holds no secret.
+  { name: 'refusal-echo', faults: ['refusal-echo=body'], expectFail: 'auth.near-miss-key-rejected' },
+  {
+    name: 'refusal-echo-header',
+    faults: ['refusal-echo=header'],
+    expectFail: 'auth.near-miss-key-rejected',
+    defect:
+      'The 401 for a credential that opens no key quotes it in the WWW-Authenticate challenge (error_description): a near miss of the key comes back with all but one character of it.',
+    seenIn: 'Challenges that name the rejected credential (RFC 6750 error_description)',
+  },
   { name: 'case-insensitive-keys', faults: ['case-insensitive-keys'], expectFail: 'auth.near-miss-key-rejected' },
   { name: 'server-error-on-bad-key', faults: ['server-error-on-bad-key'], expectFail: 'auth.invalid-key-rejected' },
   { name: 'query-key-accepted', faults: ['query-key-accepted'], expectFail: 'auth.key-in-query-rejected' },

@@ -62,8 +62,11 @@ const PROBES: Record<string, Probe> = {
     const { secret } = key(t);
     const last = secret.at(-1)!;
     const misses = [secret.slice(0, -1), secret.slice(0, -1) + (last === 'A' ? 'B' : 'A'), secret.toUpperCase(), `${secret}A`];
-    const statuses = await Promise.all(misses.map((miss) => statusOf(t, '/v1/agents', { key: miss })));
-    return verdict(statuses.every((s) => !ok(s)));
+    const answers = await Promise.all(misses.map((miss) => call(t, 'GET', '/v1/agents', { key: miss })));
+    // Refused, and the refusal quotes no form of the key (a near miss is all but one character of it), in the body or a header.
+    const quotes = (a: (typeof answers)[number]) =>
+      findSecrets([secret], { texts: { body: a.text, ...Object.fromEntries(a.headers) } }).length > 0;
+    return verdict(answers.every((a) => !ok(a.status) && !quotes(a)));
   },
   'auth.key-in-query-rejected': async (t) => {
     const { secret } = key(t);

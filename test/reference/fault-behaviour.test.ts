@@ -314,6 +314,39 @@ describe('leaky error bodies', () => {
     expect(() => parseFaultArgs(['key-echo-header=x-api-key'])).toThrow(/one of www-authenticate, x-debug-key, set-cookie/);
   });
 
+  it('refusal-echo: the 401 for an unknown key quotes it in PLACE (body or challenge); no other 401 or 403 quotes anything', async () => {
+    for (const place of ['body', 'header'] as const) {
+      const target = await start({ faults: { 'refusal-echo': place } });
+      const key = createKey(target, { scopes: ['agents:read'] });
+      const nearMiss = `${key.secret.slice(0, -1)}${key.secret.endsWith('Z') ? 'Y' : 'Z'}`;
+      const refused = await get(target, nearMiss);
+      expect(refused.status, place).toBe(401);
+      const challenge = refused.headers.get('www-authenticate') ?? '';
+      if (place === 'body') {
+        expect((refused.json as { error: { message: string } }).error.message).toBe(`The API key ${nearMiss} is not valid.`);
+        expect(challenge).not.toContain(nearMiss);
+      } else {
+        expect(challenge).toContain(`error_description="the key ${nearMiss} is not valid"`);
+        expect(refused.text).not.toContain(nearMiss);
+      }
+      // Another scheme, no credential, a key refused for another reason, a denial: nothing quoted.
+      const basic = `Basic ${Buffer.from(`${key.secret}:`).toString('base64')}`;
+      for (const answer of [
+        await call(target, 'GET', '/v1/agents', { authorization: basic }),
+        await call(target, 'GET', '/v1/agents'),
+        await get(target, key.secret, '/v1/resources'),
+      ]) {
+        expect(answer.status).not.toBe(200);
+        expect(findSecrets([key.secret], { texts: { body: answer.text, ...Object.fromEntries(answer.headers) } }), place).toEqual([]);
+      }
+      target.disableKey(key.id);
+      const disabled = await get(target, key.secret);
+      expect(disabled.status).toBe(401);
+      expect(findSecrets([key.secret], { texts: { body: disabled.text, ...Object.fromEntries(disabled.headers) } })).toEqual([]);
+    }
+    expect(() => parseFaultArgs(['refusal-echo=cookie'])).toThrow(/one of body, header/);
+  });
+
   it('with no fault on, no 401/403/404/429 body carries the key, its hash or a stack trace', async () => {
     const target = await start({ defaultRateLimit: { limit: 3, windowSeconds: 1 } });
     const key = createKey(target, { scopes: ['agents:read'] });

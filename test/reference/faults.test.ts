@@ -4,7 +4,7 @@ import { FAULTS, FAULT_NAMES, FaultError, isFaultName, normalizeFaultSettings, p
 import { FAULT_CHECKS } from '../detection/fault-checks.js';
 
 describe('FAULTS', () => {
-  it('lists the 17 faults of the design, key-echo and key-echo-header, each with a description and a real-world sighting', () => {
+  it('lists the 17 faults of the design, key-echo, key-echo-header and refusal-echo, each with a description and a real-world sighting', () => {
     expect(FAULT_NAMES).toEqual([
       'anonymous-access',
       'revocation-delay',
@@ -25,6 +25,7 @@ describe('FAULTS', () => {
       'query-key-accepted',
       'key-echo',
       'key-echo-header',
+      'refusal-echo',
     ]);
     for (const fault of FAULTS) {
       expect(fault.seenIn.length).toBeGreaterThan(10);
@@ -41,6 +42,7 @@ describe('FAULTS', () => {
       ['prefix-match', 16],
       ['key-echo', 'split'],
       ['key-echo-header', 'www-authenticate'],
+      ['refusal-echo', 'body'],
     ]);
   });
 
