@@ -6,6 +6,8 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     duration?: number;
+    /** How often (ms) it takes a sample, and notices that `duration` is over (default 1000). */
+    sampleInt?: number;
     amount?: number;
     method?: string;
     headers?: Record<string, string>;

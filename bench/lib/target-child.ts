@@ -8,6 +8,9 @@ import type { TargetProcessStats } from './target-process.js';
 
 export interface TargetChild {
   readonly origin: string;
+  /** Its counters (requests, connections, its own CPU time) since the last reset. */
+  stats(): Promise<TargetProcessStats>;
+  resetStats(): void;
   close(): Promise<void>;
 }
 
@@ -16,8 +19,6 @@ export interface DemoTargetChild extends TargetChild {
   readonly files: string[];
   readonly env: Record<string, string>;
   readonly pid: number;
-  stats(): Promise<TargetProcessStats>;
-  resetStats(): void;
 }
 
 const SCRIPT = fileURLToPath(new URL('./target-process.js', import.meta.url));
@@ -25,7 +26,7 @@ const SCRIPT = fileURLToPath(new URL('./target-process.js', import.meta.url));
 export async function startTargetChild(): Promise<TargetChild> {
   const { child, lines } = spawnTarget([]);
   const origin = (await lines.next()).trim();
-  return { origin, close: () => closeChild(child) };
+  return { origin, ...counters(child, lines), close: () => closeChild(child) };
 }
 
 /**
@@ -39,12 +40,21 @@ export async function startDemoTargetChild(profiles: number, dir: string, nodeAr
   return {
     ...first,
     pid: child.pid!,
+    ...counters(child, lines),
+    close: () => closeChild(child),
+  };
+}
+
+/** The `stats` and `reset` lines lib/target-process.ts answers on its stdin. */
+function counters(child: ChildProcessByStdio<Writable, Readable, null>, lines: { next(): Promise<string> }) {
+  return {
     stats: async () => {
       child.stdin.write('stats\n');
       return JSON.parse(await lines.next()) as TargetProcessStats;
     },
-    resetStats: () => child.stdin.write('reset\n'),
-    close: () => closeChild(child),
+    resetStats: () => {
+      child.stdin.write('reset\n');
+    },
   };
 }
 

@@ -65,7 +65,7 @@
 // says the limit is stricter than declared).
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { buildConnector, Pool, util, type Dispatcher } from 'undici';
 import { whenAdmitted } from '../clock-waits.js';
 import { BudgetExceededError, InterruptedError } from '../errors.js';
 import type { ProbePoint } from '../result.js';
@@ -322,6 +322,8 @@ class Burst {
   readonly timeoutMs: number;
   private readonly lanes: Lane[] = [];
   private dispatcher?: Dispatcher;
+  /** What launch() hands undici (dispatchOptions()). */
+  private options?: Dispatcher.DispatchOptions;
   /** The pools this burst sent on, each with its shape (BurstPools). */
   private readonly pools: { readonly shape: string; readonly entry: PoolEntry }[] = [];
   private onIdle?: () => void;
@@ -479,7 +481,8 @@ class Burst {
   launch(lane: Lane): boolean {
     if (this.stoppedBy || this.firstRefusal) return this.idleIfDone();
     if (this.sent >= this.maxRequests) return this.idleIfDone();
-    if (performance.now() - this.t0 > this.o.maxDurationMs) {
+    const sentAtMs = performance.now() - this.t0;
+    if (sentAtMs > this.o.maxDurationMs) {
       this.stoppedBy = 'time';
       return this.idleIfDone();
     }
@@ -487,23 +490,33 @@ class Burst {
     const seq = ++this.sent;
     this.inFlight++;
     this.o.onProgress?.(seq, this.maxRequests);
-    lane.start(seq, performance.now() - this.t0);
-    const r = this.request;
-    this.dispatcher!.dispatch(
-      {
+    lane.start(seq, sentAtMs);
+    this.dispatcher!.dispatch(this.dispatchOptions(), lane);
+    return true;
+  }
+
+  /**
+   * The request as undici takes it: the same for every request of the burst
+   * (undici reads it and keeps nothing of it but a reference), so it is made
+   * once for the pilots and once for the burst proper, not once per request.
+   */
+  private dispatchOptions(): Dispatcher.DispatchOptions {
+    // Non-blocking lets undici pipeline it; only ever for GET and HEAD.
+    const blocking = !this.pipelined;
+    if (this.options?.blocking !== blocking) {
+      const r = this.request;
+      this.options = {
         origin: r.origin,
         path: r.path,
         method: r.method as Dispatcher.HttpMethod,
         headers: r.headers,
         body: r.body ?? null,
-        // Non-blocking lets undici pipeline it; only ever for GET and HEAD.
-        blocking: !this.pipelined,
+        blocking,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-      },
-      lane,
-    );
-    return true;
+      };
+    }
+    return this.options;
   }
 
   /**
@@ -636,6 +649,15 @@ class Burst {
  * One request in flight at a time, as an undici dispatch handler. It keeps
  * only the status of an accepted answer; of a refusal, its headers and a
  * capped body excerpt.
+ *
+ * It is a handler of undici's first kind (onConnect, onHeaders, onData,
+ * onComplete, onError: what undici's HTTP/1.1 and HTTP/2 clients call
+ * themselves), not of the newer kind (onRequestStart, onResponseStart, …):
+ * undici runs a newer one through an adapter that makes two objects per
+ * request and turns every answer's raw headers into an object, work a burst
+ * does not need for the accepted answers it never reads the headers of. A
+ * refusal's raw headers go through the same undici function the adapter uses
+ * (util.parseHeaders), so they come out as they did.
  */
 class Lane implements Dispatcher.DispatchHandler {
   seq = 0;
@@ -652,7 +674,8 @@ class Lane implements Dispatcher.DispatchHandler {
   writes = 0;
   /** A second write the budget had no room for: aborted before it was written. */
   budgetRefused = false;
-  private controller?: Dispatcher.DispatchController;
+  /** Aborts the request in flight (undici gives it with each write; it ignores a request already over). */
+  private abortRequest?: (err: Error) => void;
 
   constructor(private readonly burst: Burst) {}
 
@@ -662,7 +685,7 @@ class Lane implements Dispatcher.DispatchHandler {
     this.headersAtMs = undefined;
     this.timedOut = false;
     this.inFlight = true;
-    this.controller = undefined;
+    this.abortRequest = undefined;
     this.writes = 0;
     this.budgetRefused = false;
     // What a refusal left behind (accepted answers leave nothing).
@@ -676,59 +699,62 @@ class Lane implements Dispatcher.DispatchHandler {
   }
 
   abort(): void {
-    if (this.inFlight) this.controller?.abort(new Error('interrupted'));
+    if (this.inFlight) this.abortRequest?.(new Error('interrupted'));
   }
 
   expire(): void {
     this.timedOut = true;
-    this.controller?.abort(new Error('deadline'));
+    this.abortRequest?.(new Error('deadline'));
   }
 
   /** undici calls this each time it is about to write the request, a write again after a closed connection too. */
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
     // Interrupted or overdue before undici even started it.
     if (this.timedOut) {
-      controller.abort(new Error('deadline'));
+      abort(new Error('deadline'));
       return;
     }
     if (++this.writes > 1 && !this.burst.rewrite()) {
       this.budgetRefused = true;
-      controller.abort(new BudgetExceededError(this.burst.o.http.budget.limit));
+      abort(new BudgetExceededError(this.burst.o.http.budget.limit));
     }
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     // 1xx answers are not the answer.
-    if (statusCode < 200) return;
+    if (statusCode < 200) return true;
     this.status = statusCode;
     this.headersAtMs = performance.now() - this.burst.t0;
-    if (statusCode < 300) return;
+    if (statusCode < 300) return true;
+    const parsed = util.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
     const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    for (const [k, v] of Object.entries(parsed)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     this.headers = flat;
+    return true;
   }
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     // Accepted answers' bodies are not kept; a refusal's up to the cap.
-    if (this.status < 300) return;
+    if (this.status < 300) return true;
     if (this.bodySize >= REFUSAL_BODY_CAP) {
       this.bodyTruncated = true;
-      return;
+      return true;
     }
     const room = REFUSAL_BODY_CAP - this.bodySize;
     const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
     if (chunk.length > room) this.bodyTruncated = true;
     this.body.push(Buffer.from(part));
     this.bodySize += part.length;
+    return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.inFlight = false;
     this.burst.settled(this);
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.inFlight = false;
     this.burst.settled(this, err);
   }

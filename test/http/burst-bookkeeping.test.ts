@@ -126,6 +126,37 @@ describe('burst bookkeeping', () => {
     expect(s.seen.every((x) => x.authorization === `Bearer ${KEY}`)).toBe(true);
   });
 
+  it("the throttled answer's headers as the server wrote them: names lower-case, a repeated header joined, accepted answers' headers not kept", async () => {
+    // The burst reads undici's raw header lines itself (src/http/burst.ts, Lane): this is the shape the report and rate.limit-signalled rely on.
+    const s = await server((n, _req, res) => {
+      if (n <= 3) return void res.writeHead(200, { 'X-Served': `call-${n}` }).end('{}');
+      res.writeHead(429, [
+        ['Retry-After', '2'],
+        ['RateLimit-Policy', '"burst";q=3;w=1'],
+        ['RateLimit-Policy', '"daily";q=1000;w=86400'],
+        ['X-RateLimit-Remaining', '0'],
+        ['Content-Type', 'application/json'],
+      ]);
+      res.end('{"error":"slow down"}');
+    });
+    const { http } = client(s.origin);
+    const r = await burst(http, { concurrency: 1 });
+    expect(r).toMatchObject({ accepted: 3, stoppedBy: 'refusal' });
+    expect(r.firstRefusal?.response).toMatchObject({ status: 429, body: '{"error":"slow down"}', bodyTruncated: false });
+    expect(r.firstRefusal?.response.headers).toEqual({
+      'retry-after': '2',
+      'ratelimit-policy': '"burst";q=3;w=1, "daily";q=1000;w=86400',
+      'x-ratelimit-remaining': '0',
+      'content-type': 'application/json',
+      date: expect.any(String),
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=5',
+      'transfer-encoding': 'chunked',
+    });
+    // Only the status of each accepted answer is kept, never its headers.
+    expect(JSON.stringify(r.points)).not.toContain('call-');
+  });
+
   it('never sends more than the budget, also when sized from the round trip to more than it has', async () => {
     const s = await server((_n, _req, res) => res.writeHead(200).end('{}'));
     const { http, budget } = client(s.origin, { budget: 23 });
