@@ -167,7 +167,10 @@ async function isolationAttempt(
   inconclusive?: string;
   /** How late the second key's calls were answered, when that made the attempt inconclusive. */
   lateMs?: number;
-  /** How soon the key was served again after a call of its own, when its limiter was not seen refilling slower than needed. */
+  /**
+   * When the key's limiter was not shown refilling slower than needed: how soon the key was
+   * served again after a call of its own (else the declared refill).
+   */
   servedWithinMs?: number;
 }> {
   const spec = ctx.profile.rateLimit;
@@ -310,7 +313,7 @@ async function isolationAttempt(
     return {
       inconclusive: `the key's limiter was not seen refilling slower than the ${other.kind}'s calls needed`,
       lateMs,
-      servedWithinMs: refillProof.servedWithinMs,
+      servedWithinMs: refillProof.servedWithinMs ?? refillMs(spec),
       outcome: {
         ...base,
         verdict: 'error',
@@ -342,8 +345,9 @@ interface Lateness {
   /** How late they came on an earlier try, if they came too late. */
   readonly lateMs?: number;
   /**
-   * On an earlier try, how soon the key was served again after a call of its own, when its limiter was
-   * not seen refilling slower than needed: a refill may take no longer than that.
+   * Set when an earlier try could not show the key's limiter refilling slower than its second key's
+   * calls needed: how soon the key was served again after a call of its own (a refill may take no
+   * longer), else the declared refill.
    */
   readonly servedWithinMs?: number;
 }
@@ -354,14 +358,17 @@ interface Lateness {
  * (two served round trips and LATENESS_TOLERATED_MS: a fast limit refills
  * within a round trip or two, a slow upstream takes several refills to answer;
  * after a try that came too late, half as late again as it was: a machine that
- * stalled once may stall as long again), at least CALLS_AT_ONCE, and at most
+ * stalled once may stall as long again; for twice the refills after a try whose
+ * refill proof failed), at least CALLS_AT_ONCE, and at most
  * half the limit, so the second key's own budget serves them all after its
  * call before the burst, and a window both keys share that reset serves both
  * keys' calls (the re-check's rule). Exported for its test.
  */
 export function callsAtOnceFor(spec: RateLimitSpec, timing: Lateness): number {
   const expectedMs = Math.max(LATENESS_TOLERATED_MS + 2 * timing.servedRttMs, 1.5 * (timing.lateMs ?? 0));
-  const refill = Math.min(refillMs(spec), timing.servedWithinMs ?? Number.POSITIVE_INFINITY);
+  // After a try whose refill proof failed, calls for twice the refills: its calls with the key then
+  // each need to come back within half a refill, not within one less a round trip (refill-proof.ts).
+  const refill = timing.servedWithinMs === undefined ? refillMs(spec) : Math.min(refillMs(spec), timing.servedWithinMs) / 2;
   const sized = 1 + Math.ceil(expectedMs / refill);
   return Math.max(CALLS_AT_ONCE, Math.min(sized, Math.floor(spec.limit / 2)));
 }

@@ -67,10 +67,13 @@ it('a bucket both keys share that refills five times faster than declared, reach
   const { origin, seen } = await fastRefillTarget({ shared: true });
   const check = await isolation(origin);
   expect(check.verdict, check.message).not.toBe('pass');
-  // The shared bucket did serve the second key after the throttle: only the check's judgement kept it from passing.
-  expect(seen.secondServed).toBeGreaterThan(0);
+  // On a loaded machine the second key may come later still, and find too few refills: a fail, also right.
   if (check.verdict === 'fail') expect(check.message).toMatch(/throttled too \(\d+ of \d+ calls: 429 .* the limit is shared/);
-  else expect(check.message).toMatch(/inconclusive$/);
+  else {
+    // The shared bucket did serve the second key after the throttle: only the check's judgement kept it from passing.
+    expect(seen.secondServed).toBeGreaterThan(0);
+    expect(check.message).toMatch(/inconclusive$/);
+  }
 });
 
 it('a bucket per key that refills five times faster than declared, reached late once: never a fail', async () => {
