@@ -5,7 +5,7 @@
 // could not come from a bucket both keys share. nginx `limit_req rate=100r/s
 // burst=19 nodelay`, declared as docs/profile.md says (limit: burst + 1 = 20,
 // windowSeconds: ceil(19 / 100) = 1), holds 20 calls but gives one back every
-// 10 ms: reached 50 ms late, a shared bucket has five calls for the second key,
+// 10 ms: reached 35 ms late, a shared bucket has three for the second key,
 // and the key's re-check just after still meets a throttle. That passed: a
 // false pass. The check now also shows the key's own bucket refilling slower
 // than the second key's calls needed; a bucket that refills as fast as that is
@@ -21,8 +21,11 @@ const SECOND = 'kp_fast_second_key_value_654321';
 const LIMIT = 20;
 /** What the bucket really gives back: one call every 10 ms. */
 const REFILLS_PER_SECOND = 100;
-/** How late the second key's calls reach the limiter after the key's first throttle: five real refills, one declared. */
-const HOLD_MS = 50;
+/**
+ * How late the second key's calls reach the limiter after the key's first throttle: three and a half real
+ * refills, less than one declared, so a loaded machine's own lateness still leaves them within the declared two.
+ */
+const HOLD_MS = 35;
 
 const servers = closedAfterEach();
 
@@ -63,16 +66,17 @@ function isolation(origin: string): Promise<CheckResult> {
   return isolationCheck(origin, { key: KEY, second: SECOND }, LIMIT, 8);
 }
 
-it('a bucket both keys share that refills five times faster than declared, reached 50 ms late: never a pass', async () => {
+it('a bucket both keys share that refills five times faster than declared, reached 35 ms late: never a pass', async () => {
   const { origin, seen } = await fastRefillTarget({ shared: true });
   const check = await isolation(origin);
   expect(check.verdict, check.message).not.toBe('pass');
   // On a loaded machine the second key may come later still, and find too few refills: a fail, also right.
   if (check.verdict === 'fail') expect(check.message).toMatch(/throttled too \(\d+ of \d+ calls: 429 .* the limit is shared/);
   else {
-    // The shared bucket did serve the second key after the throttle: only the check's judgement kept it from passing.
-    expect(seen.secondServed).toBeGreaterThan(0);
-    expect(check.message).toMatch(/inconclusive$/);
+    expect(check.verdict, check.message).toBe('error');
+    // Where the shared bucket did serve the second key after the throttle, only the check's judgement kept it from
+    // passing. (A machine too loaded for the burst to outrun the bucket is an error before the second key is tried.)
+    if (/calls with the declared second key were all served/.test(check.message)) expect(seen.secondServed).toBeGreaterThan(0);
   }
 });
 
