@@ -11,6 +11,7 @@ import { perKeyLimiter, rateLimit, secondKeyAvailable } from './requirements.js'
 import { statusText } from './describe.js';
 import { budgetLeft, budgetTooSmallToUndo, ms, probeKey, sleep, type ProbeResult } from './key-probe.js';
 import { burstToThrottle, lastThrottledSentAt } from './rate-burst.js';
+import { refillSlowerThan } from './refill-proof.js';
 
 /**
  * Calls with the second key sent at once right after the burst, and then with
@@ -78,14 +79,39 @@ const LATENESS_TOLERATED_MS = 80;
 // inconclusive. The clock above excludes a shared bucket outright.
 //
 // A fixed or sliding window does not refill between resets, and a reset is
-// what the key's re-check (below) catches. A limiter that refills faster than
-// its profile declares is outside what this check can see.
+// what the key's re-check (below) catches.
+//
+// A limiter can refill faster than its profile declares: nginx `limit_req
+// rate=100r/s burst=19`, declared as docs/profile.md says (limit 20 a second),
+// gives a call back every 10 ms, not 45.5. A bucket both keys share then
+// serves the second key's n calls well within (n - 1) declared refills: a
+// false pass (per-key-isolation-fast-refill.test.ts). So before a pass, the
+// key's own limiter is shown to give calls back slower than the second key's
+// calls needed, one every lateMs ÷ (n - 1): with only the key calling, the
+// bucket it draws from is the one both keys would share (refill-proof.ts says
+// why a throttled call proves it). The rule above then holds for the limiter
+// as it is, not only as declared — assuming it refills at one pace for the
+// few hundred ms the check takes.
+//
+// A small limit (≤ 5 a window at three calls each): the re-check's three calls
+// (the fewest a leaky bucket per key needs, above) are more than a window both
+// keys share that reset just before the second key's calls has left, so it
+// served two and throttled one, and that passed (per-key-isolation-small-limit
+// .test.ts). Counts cannot tell it from a leaky bucket per key that hands the
+// late re-check a refilled call (per-key-isolation-refill.test.ts): both serve
+// two and throttle one. The second key's own budget can: once the key met its
+// throttle, the second key is called once more. A window both keys share is
+// full then (the key was just throttled, and it cannot reset again within a
+// window of the reset that served the second key), so it is throttled:
+// inconclusive. A second key with a budget of its own has a call left (its
+// call before the burst, n calls and this one: at most the limit when n ≤
+// limit - 2, and a leaky bucket refills meanwhile) and is served.
 
 export default defineCheck({
   id: 'rate.per-key-isolation',
   title: 'One throttled key does not throttle another',
   description:
-    'Checks that a second key from the same client is served, throttles the key with a burst, then sends three calls at once with the second key (more for fast limits or slow targets): all must be served (a shared or per-IP bucket fails), soon enough after the throttle that a shared bucket refilling continuously could not have served them (else inconclusive), and the first key must still be throttled. A second key not served before the burst is an error, not a fail.',
+    'Checks that a second key from the same client is served, throttles the key with a burst, then sends three calls at once with the second key (more for fast limits or slow targets): all must be served (a shared or per-IP bucket fails), soon enough after the throttle that a shared bucket refilling continuously could not have served them, at the declared rate or at the rate the key itself is seen refilling (else inconclusive), and the first key must still be throttled (at small limits, the second key is then served once more, so a shared window that reset just before its calls shows). A second key not served before the burst is an error, not a fail.',
   severity: 'high',
   practice: 'Reverse validation',
   destructive: false,
@@ -125,7 +151,7 @@ export default defineCheck({
     if (result.inconclusive && !ctx.signal.aborted) {
       ctx.progress(`${result.inconclusive}; waiting a fresh window to try once more`);
       await sleep(spec.windowSeconds * 1000 + 100, ctx.signal);
-      result = await isolationAttempt(ctx, other, { servedRttMs, lateMs: result.lateMs });
+      result = await isolationAttempt(ctx, other, { servedRttMs, lateMs: result.lateMs, servedWithinMs: result.servedWithinMs });
       result.outcome.measurements!['attempts'] = 2;
     }
     return result.outcome;
@@ -141,6 +167,11 @@ async function isolationAttempt(
   inconclusive?: string;
   /** How late the second key's calls were answered, when that made the attempt inconclusive. */
   lateMs?: number;
+  /**
+   * When the key's limiter was not shown refilling slower than needed: how soon the key was
+   * served again after a call of its own (else the declared refill).
+   */
+  servedWithinMs?: number;
 }> {
   const spec = ctx.profile.rateLimit;
   const o = await burstToThrottle(ctx, spec);
@@ -251,6 +282,47 @@ async function isolationAttempt(
       },
     };
   }
+  let lastAnsweredAt = Math.max(...stills.map(answeredAt));
+
+  // A small limit: more re-check calls than a window both keys share has left after the second key's
+  // calls, so a reset just before those calls would still have throttled one of them (see the rule above).
+  if (count > spec.limit - n - servedProofs) {
+    const again = await probeKey(ctx, other.secret, {
+      label: `${other.kind} once more, after the key's re-check`,
+      resource: spec.probe,
+      throttle: 'observe',
+    });
+    lastAnsweredAt = answeredAt(again);
+    if (again.kind !== 'accepted' || lastAnsweredAt - provenFullAt >= spec.windowSeconds * 1000)
+      return {
+        inconclusive: `the ${other.kind} was not served once more after the key's re-check`,
+        outcome: {
+          ...base,
+          verdict: 'error',
+          message: `the ${other.kind} got ${again.status !== undefined ? statusText(again.status) : again.error}${again.kind === 'accepted' ? `, but ${Math.round(lastAnsweredAt - provenFullAt)} ms after the key's last throttled call left, a window later,` : ''} when called once more after the key's re-check: with a limit of ${spec.limit}, the re-check's ${count} calls could not show a window both keys share that reset just before the ${other.kind}'s ${n} calls, and such a window, full again, throttles it: inconclusive`,
+        },
+      };
+  }
+
+  // The clock rule above takes the declared refill as the fastest; a limiter that refills faster
+  // serves the second key's calls sooner. Shown on the key's own limiter (refill-proof.ts).
+  const needMs = lateMs / (n - 1);
+  const refillProof = await refillSlowerThan(ctx, needMs, lastAnsweredAt, throttled);
+  if (!refillProof.slower) {
+    const unclear = refillProof.unclear;
+    return {
+      inconclusive: `the key's limiter was not seen refilling slower than the ${other.kind}'s calls needed`,
+      lateMs,
+      servedWithinMs: refillProof.servedWithinMs ?? refillMs(spec),
+      outcome: {
+        ...base,
+        verdict: 'error',
+        message: unclear
+          ? `the key got ${unclear.status !== undefined ? statusText(unclear.status) : unclear.error}, neither served nor throttled, when its limiter's refill was checked, so isolation cannot be judged: inconclusive`
+          : `the ${n} calls with the ${other.kind} were all served within ${Math.round(lateMs)} ms of the key's last throttled call, but the key's own limiter was not shown giving calls back slower than one every ${ms(needMs)} ms (${refillProof.calls.length} calls with the key, each at least that long after the one before: ${refillProof.calls.filter((r) => r.kind === 'accepted').length} served): it may refill faster than the profile declares (${spec.limit} per ${spec.windowSeconds} s), and a bucket both keys share refilling that fast could have served them, so isolation cannot be judged: inconclusive`,
+      },
+    };
+  }
   return {
     outcome: {
       ...base,
@@ -272,6 +344,12 @@ interface Lateness {
   readonly servedRttMs: number;
   /** How late they came on an earlier try, if they came too late. */
   readonly lateMs?: number;
+  /**
+   * Set when an earlier try could not show the key's limiter refilling slower than its second key's
+   * calls needed: how soon the key was served again after a call of its own (a refill may take no
+   * longer), else the declared refill.
+   */
+  readonly servedWithinMs?: number;
 }
 
 /**
@@ -280,14 +358,18 @@ interface Lateness {
  * (two served round trips and LATENESS_TOLERATED_MS: a fast limit refills
  * within a round trip or two, a slow upstream takes several refills to answer;
  * after a try that came too late, half as late again as it was: a machine that
- * stalled once may stall as long again), at least CALLS_AT_ONCE, and at most
+ * stalled once may stall as long again; for twice the refills after a try whose
+ * refill proof failed), at least CALLS_AT_ONCE, and at most
  * half the limit, so the second key's own budget serves them all after its
  * call before the burst, and a window both keys share that reset serves both
  * keys' calls (the re-check's rule). Exported for its test.
  */
 export function callsAtOnceFor(spec: RateLimitSpec, timing: Lateness): number {
   const expectedMs = Math.max(LATENESS_TOLERATED_MS + 2 * timing.servedRttMs, 1.5 * (timing.lateMs ?? 0));
-  const sized = 1 + Math.ceil(expectedMs / refillMs(spec));
+  // After a try whose refill proof failed, calls for twice the refills: its calls with the key then
+  // each need to come back within half a refill, not within one less a round trip (refill-proof.ts).
+  const refill = timing.servedWithinMs === undefined ? refillMs(spec) : Math.min(refillMs(spec), timing.servedWithinMs) / 2;
+  const sized = 1 + Math.ceil(expectedMs / refill);
   return Math.max(CALLS_AT_ONCE, Math.min(sized, Math.floor(spec.limit / 2)));
 }
 

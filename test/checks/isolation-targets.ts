@@ -8,16 +8,17 @@ import type { CheckResult } from '../../src/result.js';
 import { runProfileChecks } from './fake-limiter.js';
 
 /**
- * A leaky bucket of `limit` calls per bucket, giving one back every 1000 / limit ms:
+ * A leaky bucket of `limit` calls per bucket, giving one back every 1000 / perSecond ms
+ * (1000 / limit unless given: a faster refill is nginx's `rate` above its `burst`):
  * `take(bucket)` is true when served; `reset(bucket)` empties it (a window that really reset).
  */
-export function leakyBucket(limit: number): { take(bucket: string): boolean; reset(bucket: string): void } {
+export function leakyBucket(limit: number, perSecond = limit): { take(bucket: string): boolean; reset(bucket: string): void } {
   const level = new Map<string, { value: number; at: number }>();
   return {
     take(bucket) {
       const now = performance.now();
       const b = level.get(bucket) ?? { value: 0, at: now };
-      b.value = Math.max(0, b.value - ((now - b.at) * limit) / 1000);
+      b.value = Math.max(0, b.value - ((now - b.at) * perSecond) / 1000);
       b.at = now;
       level.set(bucket, b);
       if (b.value + 1 > limit) return false;

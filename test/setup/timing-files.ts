@@ -41,6 +41,10 @@ export const TIMING_WAITS = [
   'test/checks/per-key-isolation-late.test.ts',
   // A burst whose throttled answers drain 500 ms late, per key and shared, on fresh windows. (6)
   'test/checks/per-key-isolation-drain.test.ts',
+  // A bucket refilling five times faster than declared, its second key's calls held 50 ms, retried on fresh windows. (8)
+  'test/checks/per-key-isolation-fast-refill.test.ts',
+  // A window of 5 that resets just before the second key's calls, retried on fresh windows. (9)
+  'test/checks/per-key-isolation-small-limit.test.ts',
   // The reference target's own behaviours, timed with sleeps against 100–200 ms delays. (11)
   'test/reference/behaviours.test.ts',
 ];
