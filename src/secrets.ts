@@ -59,8 +59,16 @@ const WINDOW_POWER = (() => {
   for (let i = 1; i < WINDOW; i++) p = Math.imul(p, BASE);
   return p;
 })();
-/** A bit per hash prefix of this many bits says "some window may have this hash": most positions of a text stop there. */
-const BLOOM_BITS = 22;
+/**
+ * A bit per hash prefix of this many bits says "some window may have this
+ * hash": most positions of a text stop there. A thousand profiles index about
+ * 900,000 windows (some 14,000 secrets of ~66 windows each): 2^22 bits were a
+ * fifth set, and a fifth of every text's positions went on to the index (or,
+ * checking a remembered answer, to recentWindows); 2^24 bits (2 MiB, as the
+ * leak scanner's) are 5% set. The filter only ever sends fewer positions on:
+ * what redact() finds is the same (bench/cpu-at-scale.md).
+ */
+const BLOOM_BITS = 24;
 /** redact() remembers its answers for texts up to this long (an evidence body excerpt is 2048 characters)… */
 const REMEMBERED_TEXT_CHARS = 4096;
 /** …and for at most this many texts at once (then it starts again). */
