@@ -11,6 +11,16 @@
 // split, or any run of it long enough to matter (12 characters: a near miss,
 // the key truncated, the key case-flipped are all "the key"), and its sha256.
 //
+// One difference from the publish scan: a refusal may quote the key masked
+// the way platforms mask it, which keeps the key's public type prefix
+// ("kp_prod_8f3a****wxyz", "sk_live_...wxyz"). Where only parts of the key or
+// of its near misses are found, they count only when they reveal 12
+// characters past that prefix (public-prefix.ts says how it is found and why
+// that is safe). The key whole, a near miss whole (39 of 40 characters), and
+// 12 characters past the prefix in any form (encoded, reversed) still count;
+// a key with no recognisable prefix still counts on any 12-character run. The
+// reports themselves are still withheld on any 12-character run.
+//
 // One value is echoed without a finding: the random key-shaped value that
 // auth.invalid-key-rejected makes up. It is registered as a secret only so
 // that reports do not show key-shaped text; it opens nothing and says nothing
@@ -22,6 +32,7 @@ import type { Profile } from '../config/profile-schema.js';
 import { fingerprint, type SecretRegistry } from '../secrets.js';
 import type { CheckContext } from './check.js';
 import { isSuccess } from './describe.js';
+import { revealsPastPublicPrefix } from './public-prefix.js';
 import { findStackTrace } from './stack-traces.js';
 
 /** Labels of secrets whose echo is not a finding (see the top of this file). */
@@ -82,7 +93,10 @@ function secretsIn(text: string, profile: Profile, secrets: SecretRegistry): str
   if (findings.length === 0) return found;
   const keyPrint = fingerprint(profile.key.secret);
   const ofKey = findings.filter((f) => f.fingerprint === keyPrint);
-  const keyForms = ofKey.filter((f) => !f.form.startsWith('its sha256'));
+  const nearMisses = findings.filter((f) => f.label === 'near-miss');
+  // Parts of the key or of its near misses, none whole, may be a masked quote that shows only the public prefix.
+  const masked = maskedQuote(text, [...ofKey, ...nearMisses], profile, secrets);
+  const keyForms = masked ? [] : ofKey.filter((f) => !f.form.startsWith('its sha256'));
   if (keyForms.some((f) => f.whole && f.form === 'as is')) found.push('the key itself');
   else if (keyForms.length > 0) {
     const whole = keyForms.filter((f) => f.whole);
@@ -98,8 +112,23 @@ function secretsIn(text: string, profile: Profile, secrets: SecretRegistry): str
   const insideKey = (f: LeakFinding) => ofKey.some((k) => k.view === f.view && k.start <= f.start && f.end <= k.end);
   const nearMissOfFoundKey = (f: LeakFinding) => f.label === 'near-miss' && keyForms.length > 0;
   const others = new Set(
-    findings.filter((f) => f.fingerprint !== keyPrint && !insideKey(f) && !nearMissOfFoundKey(f)).map((f) => f.fingerprint),
+    findings
+      .filter((f) => f.fingerprint !== keyPrint && !(masked && f.label === 'near-miss') && !insideKey(f) && !nearMissOfFoundKey(f))
+      .map((f) => f.fingerprint),
   );
   if (others.size > 0) found.push(`${others.size === 1 ? 'another secret' : `${others.size} other secrets`} of this run`);
   return found;
+}
+
+/**
+ * Whether what was found of the key and its near misses (no sha256) is only
+ * parts of them that show nothing past the key's public prefix: a key masked
+ * the way platforms mask it ("kp_prod_8f3a****wxyz"), not a finding. The key
+ * or a near miss found whole is never masked.
+ */
+function maskedQuote(text: string, found: readonly LeakFinding[], profile: Profile, secrets: SecretRegistry): boolean {
+  const forms = found.filter((f) => !f.form.startsWith('its sha256'));
+  if (forms.length === 0 || forms.some((f) => f.whole)) return false;
+  const nearMisses = secrets.all().filter((s) => secrets.labelOf(s) === 'near-miss');
+  return !revealsPastPublicPrefix(text, profile.key.secret, nearMisses);
 }

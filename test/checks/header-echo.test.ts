@@ -74,7 +74,10 @@ describe('a denial that echoes the key in a header', () => {
       expect(r.verdict).toBe('fail');
       for (const [i, form] of HEADER_FORMS.entries()) {
         const finding = r.findings.find((f) => f.message.startsWith(`GET /deny/${i} `));
-        expect(finding?.message, form.name).toMatch(/its x-echo header reveals (the key|part of the key|the key's sha256 hash)/);
+        // The first 12 characters are the public prefix kp_live_ and 4 more: the masked quote platforms
+        // give (public-prefix.ts), no finding; 12 past the prefix are one (refusal-echo.test.ts).
+        if (form.name === 'first 12 characters') expect(finding, form.name).toBeUndefined();
+        else expect(finding?.message, form.name).toMatch(/its x-echo header reveals (the key|part of the key|the key's sha256 hash)/);
       }
       // The body is clean: only the header is named.
       expect(r.message).not.toMatch(/its body/);

@@ -4,7 +4,8 @@
 // sent, the real key under a wrong scheme, the canary from the URL) or whose
 // body holds a stack trace. A refusal that echoes what holds no secret (the
 // random key-shaped value auth.invalid-key-rejected made up, garbage, a masked
-// key) passes. Over real loopback HTTP, through the runner (runOne), and
+// key) passes, and so does a key masked the way platforms mask it, which keeps
+// its public type prefix; 12 characters past the prefix still fail. Over real loopback HTTP, through the runner (runOne), and
 // nothing the check returned holds the key or a near miss of it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -25,18 +26,54 @@ import { runOne } from './run-one.js';
  * - masked: the body quotes it masked, first 4 and last 4 characters (as some platforms do);
  * - url: the body quotes the request line, query and all;
  * - trace: the body carries a Node.js stack trace;
- * - cookie: a cookie carries the real key, whatever was presented.
+ * - cookie: a cookie carries the real key, whatever was presented;
+ * - openai-masked: the first 12 characters (here the `kp_live_` type prefix
+ *   and 4 more), a row of `*`, the last 4 (OpenAI's "sk-abc1****wxyz");
+ * - stripe-masked: the prefix, `...`, the last 4 (Stripe's "sk_live_...wxyz");
+ * - prefix-and-12: the prefix and the 12 characters after it, then `****`;
+ * - reversed-prefix-and-12: the same 20 characters, reversed.
+ * GET /v1/admin is denied to the key (403) and says back the key itself the
+ * same way, for authz.unauthorized-resource-denied.
  */
-type Mode = 'clean' | 'body' | 'bearer-body' | 'header' | 'masked' | 'url' | 'trace' | 'cookie';
+type Mode =
+  | 'clean'
+  | 'body'
+  | 'bearer-body'
+  | 'header'
+  | 'masked'
+  | 'url'
+  | 'trace'
+  | 'cookie'
+  | 'openai-masked'
+  | 'stripe-masked'
+  | 'prefix-and-12'
+  | 'reversed-prefix-and-12';
 
 const KEY = `kp_live_${base62(32)}`;
+/** A key with no type prefix: 40 random characters. */
+const PLAIN_KEY = base62(40);
 const CANARY = `kp_live_${base62(32)}`;
-const NEAR_MISSES = nearMissVariants(KEY).map((v) => v.secret);
+const NEAR_MISSES = [KEY, PLAIN_KEY].flatMap((k) => nearMissVariants(k).map((v) => v.secret));
 let mode: Mode = 'clean';
+let key = KEY;
+
+/** What a masking mode quotes of a credential; undefined for the other modes. */
+function masked(presented: string, as: Mode): string | undefined {
+  if (as === 'openai-masked') return `${presented.slice(0, 12)}${'*'.repeat(16)}${presented.slice(-4)}`;
+  if (as === 'stripe-masked') return `${presented.slice(0, 8)}...${presented.slice(-4)}`;
+  if (as === 'prefix-and-12') return `${presented.slice(0, 20)}****`;
+  if (as === 'reversed-prefix-and-12') return [...presented.slice(0, 20)].reverse().join('');
+  return undefined;
+}
 
 function refusingTarget(req: IncomingMessage, res: ServerResponse): void {
   const authorization = String(req.headers.authorization ?? '');
-  if (authorization === `Bearer ${KEY}` || authorization === `Bearer ${CANARY}`) {
+  if (req.url === '/v1/admin' && authorization === `Bearer ${key}`) {
+    const quoted = masked(key, mode);
+    json(res, 403, quoted ? { error: `key ${quoted} may not read this resource` } : { error: 'forbidden' });
+    return;
+  }
+  if (authorization === `Bearer ${key}` || authorization === `Bearer ${CANARY}`) {
     json(res, 200, { agents: [{ id: 'agt-support', name: 'Support agent' }] });
     return;
   }
@@ -49,7 +86,9 @@ function refusingTarget(req: IncomingMessage, res: ServerResponse): void {
   if (mode === 'masked') body = { error: `Incorrect API key provided: ${presented.slice(0, 4)}***${presented.slice(-4)}` };
   if (mode === 'url') body = { error: 'no key', request: `${req.method} ${req.url}` };
   if (mode === 'trace') body = { error: 'invalid_key', stack: 'Error: no key\n    at authenticate (/srv/app/auth.js:12:19)' };
-  if (mode === 'cookie') headers['set-cookie'] = `last_key=${KEY}; Path=/; HttpOnly`;
+  if (mode === 'cookie') headers['set-cookie'] = `last_key=${key}; Path=/; HttpOnly`;
+  const quoted = masked(presented, mode);
+  if (quoted) body = { error: `Incorrect API key provided: ${quoted}` };
   json(res, 401, body, headers);
 }
 
@@ -62,24 +101,55 @@ afterAll(async () => {
 });
 beforeEach(() => {
   mode = 'clean';
+  key = KEY;
 });
 
 function profile(): ProfileInput {
   return {
-    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: KEY },
+    key: { name: 'crm-prod-agent-call', system: 'crm', environment: 'prod', purpose: 'agent-call', secret: key },
     target: { origin: target.origin },
     allowed: ['GET /v1/agents'],
+    denied: ['GET /v1/admin'],
     canary: { secret: CANARY },
   } as ProfileInput;
 }
 
-async function run(id: string, as: Mode): Promise<CheckResult> {
+async function run(id: string, as: Mode, withKey = KEY): Promise<CheckResult> {
   mode = as;
+  key = withKey;
   const r = await runOne(id, profile());
   // Whatever the verdict, nothing the check returned holds the key, a near miss of it or the canary.
-  expect(findSecrets([KEY, CANARY, ...NEAR_MISSES], { texts: { result: JSON.stringify(r) } })).toEqual([]);
+  expect(findSecrets([KEY, PLAIN_KEY, CANARY, ...NEAR_MISSES], { texts: { result: JSON.stringify(r) } })).toEqual([]);
   return r;
 }
+
+// Platforms mask a key they quote and keep its public type prefix (kp_live_):
+// 12 characters of the key, but only 4 of them secret. Only 12 characters
+// past the prefix count; a key with no prefix counts on any 12.
+describe('a refusal may quote the key masked the way platforms mask it', () => {
+  for (const id of ['auth.near-miss-key-rejected', 'authz.unauthorized-resource-denied']) {
+    it(`${id}: passes the type prefix and 4 characters, then the last 4 (OpenAI), and the prefix and the last 4 (Stripe)`, async () => {
+      for (const as of ['openai-masked', 'stripe-masked'] as const) {
+        const r = await run(id, as);
+        expect(r.verdict, `${as}: ${r.message}`).toBe('pass');
+      }
+    });
+
+    it(`${id}: fails the prefix and 12 characters past it, as is or reversed`, async () => {
+      for (const as of ['prefix-and-12', 'reversed-prefix-and-12'] as const) {
+        const r = await run(id, as);
+        expect(r.verdict, `${as}: ${r.message}`).toBe('fail');
+        expect(r.message).toMatch(/reveals part of the key/);
+      }
+    });
+
+    it(`${id}: fails the first 12 characters of a key with no prefix`, async () => {
+      const r = await run(id, 'openai-masked', PLAIN_KEY);
+      expect(r.verdict, r.message).toBe('fail');
+      expect(r.message).toMatch(/reveals part of the key \(as is, 12 of 40 characters\)/);
+    });
+  }
+});
 
 describe('auth.near-miss-key-rejected judges what the refusal says back', () => {
   const id = 'auth.near-miss-key-rejected';
