@@ -21,15 +21,16 @@
 // profiles, so the threads' work is about even.
 import type { LoadedProfile } from '../config/load-profile.js';
 
-// A run shards only when told to (--threads n, n > 1). Measured on the
-// 2-core machine the bench runs on, with the reference target beside it, the
-// same code either way (npm run bench, 2026-11-30): 1,000 profiles on two
-// threads finished their checks in 75.9 s against 95.7 s on one (wall 96.6 s
-// against 116.7 s), for 13% more CPU (136.8 s against 121.1 s) and a peak RSS
-// while the checks ran of 676 MiB against 451 MiB (a registry, a module graph
-// and a heap per thread), further over the 500 MB a big run should stay under.
-// The sharded path is also the newer one; until its memory is cut, one thread
-// is the default and threads are for machines with memory and cores to spare.
+// A run shards only when told to (--threads n, n > 1). Memory no longer
+// decides: with the workers' young generation cut (src/runner/shards.ts), two
+// threads ran 1,000 profiles at a peak RSS of 449 MiB, under the 500 MB goal.
+// What keeps one thread the default is the verdicts on a busy machine
+// (bench/memory.md, "Should a big run shard by default?"): at load 12-30 two
+// threads left 3-29 times as many checks that could not be judged (a
+// stability window, an expiry or a grace period watched too coarsely: error,
+// exit 3; 315 against 11 at 1,000 profiles), never a wrong verdict, but a gate
+// that is "not verified" whenever its runner is busy gets switched off. On a
+// quiet machine two threads were 22% faster at 1,000 profiles for 5% more CPU.
 
 export interface ShardRequest {
   readonly profiles: readonly Pick<LoadedProfile, 'profile' | 'secrets'>[];

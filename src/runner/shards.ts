@@ -44,6 +44,18 @@ import type { Shard } from './sharding.js';
  */
 export const STOP_GRACE_MS = 3 * CLEANUP_TIMEOUT_MS;
 
+/**
+ * A shard worker's young generation (V8's nursery), in MB: 8, where V8 gives
+ * every isolate 48 (32 MB of new space, which a busy worker grows to within
+ * seconds and keeps). Three nurseries (the main thread's and two workers')
+ * made some 50-70 MiB of a two-thread run's RSS while holding little that
+ * lives: a check's exchanges outlive a nursery collection either way. 200
+ * profiles on two threads, alternated at load 12-29: peak RSS 329-354 MiB
+ * with V8's nursery, 283-306 MiB with this, CPU within the noise
+ * (bench/memory.md, "Shard workers").
+ */
+export const SHARD_YOUNG_GENERATION_MB = 8;
+
 export interface ShardedRun {
   readonly options: RunOptions;
   readonly entries: readonly ProfileEntry[];
@@ -280,6 +292,7 @@ export async function runShards(run: ShardedRun): Promise<void> {
       const worker = new Worker(run.options.workerEntry ?? shardWorkerEntry(), {
         workerData: { ...input, port: port2 },
         transferList: [port2],
+        resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
       });
       const state: ShardState = { shard, worker, inbox, finished: new Set(), reported: new Map(), pending: new Map(), ended: false };
       states.push(state);
