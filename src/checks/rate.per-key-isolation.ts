@@ -151,8 +151,11 @@ export default defineCheck({
     if (result.inconclusive && !ctx.signal.aborted) {
       ctx.progress(`${result.inconclusive}; waiting a fresh window to try once more`);
       await sleep(spec.windowSeconds * 1000 + 100, ctx.signal);
+      const firstTry = result.inconclusive;
       result = await isolationAttempt(ctx, other, { servedRttMs, lateMs: result.lateMs, servedWithinMs: result.servedWithinMs });
       result.outcome.measurements!['attempts'] = 2;
+      // Why the first try could not judge, for a reader who wonders why there were two.
+      result.outcome.measurements!['firstTryInconclusive'] = firstTry;
     }
     return result.outcome;
   },

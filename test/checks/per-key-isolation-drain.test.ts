@@ -50,11 +50,15 @@ function isolation(origin: string): Promise<CheckResult> {
   return isolationCheck(origin, { key: KEY, second: SECOND }, LIMIT);
 }
 
-it('a leaky bucket per key whose burst drains 500 ms late: a pass on the first try, proven full again just before the second key', async () => {
+// Before the fresh proof, both tries were inconclusive ("answered 495 ms after the key's last
+// throttled call left"). A second try is allowed: on a loaded runner the key's own refill proof
+// (src/checks/refill-proof.ts) can miss on the first one (a CI run at load); why is in the measurements.
+it('a leaky bucket per key whose burst drains 500 ms late: a pass, proven full again just before the second key', async () => {
   const check = await isolation(await slowDrainTarget(false));
-  expect(check.verdict, check.message).toBe('pass');
+  expect(check.verdict, `${check.message} (first try: ${String(check.measurements.firstTryInconclusive)})`).toBe('pass');
   expect(check.message).toMatch(/all \d+ calls with the declared second key, sent at once, were served/);
-  expect(check.measurements.attempts).toBeUndefined();
+  if (check.measurements.attempts === undefined) expect(check.measurements.firstTryInconclusive).toBeUndefined();
+  else expect(check.measurements.firstTryInconclusive).toEqual(expect.any(String));
 });
 
 it('a leaky bucket both keys share whose burst drains 500 ms late: never a pass', async () => {
