@@ -3,8 +3,10 @@
 // run passes against the healthy target, and every run against a fault is
 // caught by the check that fault must make fail. Each run is the real bin in
 // a child process (so scenarios run side by side, as a loaded CI machine
-// would); the target stays in this process, so after every run the test
-// lists its keys (nothing left behind) and scans everything for secrets.
+// would), against a target in a process of its own (test/helpers/reference-child.ts:
+// in this process, the targets shared its event loop and, under load, one
+// answered nothing within keyprobe's timeout); after every run the test lists
+// the target's keys (nothing left behind) and scans everything for secrets.
 //
 // Default (`npm test`): one run per scenario, which proves every fault caught
 // by the real bin with nothing left behind and nothing leaked; the repeats
@@ -18,9 +20,10 @@ import { describe, it, afterAll } from 'vitest';
 import { DEMO_PROFILE, PACKAGE_ROOT } from '../../src/paths.js';
 import { FAULTS } from '../../src/reference/index.js';
 import type { RunResult, Verdict } from '../../src/result.js';
+import { startReferenceChild } from '../helpers/reference-child.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
-import { keyStates, startReference } from './reference-harness.js';
+import { keyStates } from './reference-harness.js';
 import { FAULT_CHECKS } from '../detection/fault-checks.js';
 
 const STABILITY = process.env.KEYPROBE_STABILITY === '1';
@@ -106,12 +109,12 @@ describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario
     it(
       scenario.detectedBy ? `${scenario.name}: caught by ${scenario.detectedBy} every time` : 'healthy target: passes every time',
       async ({ expect }) => {
-        const demo = await startReference(scenario.faults);
+        const demo = await startReferenceChild(scenario.faults);
         const tmp = tempDir(`keyprobe-stab-${scenario.name}-`);
         const runs: RunFigures[] = [];
         figures[scenario.name] = runs;
         try {
-          const before = keyStates(demo.target.listKeys());
+          const before = keyStates(await demo.listKeys());
           for (let i = 0; i < RUNS; i++) {
             const outDir = join(tmp.dir, `run-${i}`);
             const run = await runOnce(demo.env, outDir, tmp.dir);
@@ -134,7 +137,7 @@ describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario
               (note ? notes : problems).push(`${c.id} ${c.verdict}: ${c.message.slice(0, 160)}`);
             }
             if (run.code !== (scenario.detectedBy ? 1 : 0)) problems.push(`exit ${run.code}`);
-            if (JSON.stringify(keyStates(demo.target.listKeys())) !== JSON.stringify(before))
+            if (JSON.stringify(keyStates(await demo.listKeys())) !== JSON.stringify(before))
               problems.push("the target's keys changed (a canary left behind or a key left disabled)");
             if (
               findSecrets(demo.secrets, { dirs: existsSync(outDir) ? [outDir] : [], texts: { stdout: run.stdout, stderr: run.stderr } })
@@ -144,7 +147,7 @@ describe.concurrent(`the prelaunch suite, ${RUNS} runs back to back per scenario
             runs.push({ code: run.code, ms: run.ms, verdicts, problems, notes });
           }
         } finally {
-          await demo.target.close();
+          await demo.close();
           tmp.cleanup();
         }
         // Detection (or a pass) in every run, with nothing left behind and nothing leaked.
