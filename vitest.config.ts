@@ -36,19 +36,17 @@ export default defineConfig({
       // They share the unit files' four workers: vitest runs a project of one isolated
       // worker at group order 0 on its own, after every group.
       { extends: true, test: { name: 'unit-mocks', include: MOCKING_FILES, maxWorkers: UNIT_WORKERS, sequence: { groupOrder: 0 } } },
-      // Five files at a time: they mostly wait, and nothing CPU-bound runs beside them
-      // (since stability.test.ts's targets run in processes of their own, five lanes
-      // took the group from 104 to 87 s on a quiet machine, with the same CPU: bench/test-suite.md).
+      // Four files at a time: they mostly wait, and nothing CPU-bound runs beside them.
       // Some tests wait on protocol clocks for over 20 s (a whole suite of rate
       // windows): a minute keeps the hang guard from mistaking a slow machine for a hang.
       {
         extends: true,
-        test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 5, testTimeout: 60_000, sequence: { groupOrder: 1 } },
+        test: { name: 'timing', include: TIMING_WAITS, maxWorkers: 4, testTimeout: 60_000, sequence: { groupOrder: 1 } },
       },
-      // Four files at a time, mostly waiting too (about 1 core busy), with nothing else running.
+      // Three files at a time, mostly waiting too, with nothing else running.
       {
         extends: true,
-        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 4, testTimeout: 60_000, sequence: { groupOrder: 2 } },
+        test: { name: 'timing-alone', include: TIMING_ALONE, maxWorkers: 3, testTimeout: 60_000, sequence: { groupOrder: 2 } },
       },
     ],
   },

@@ -5,7 +5,7 @@
 // stability windows, expiries, gateways' limiters) but judge each case against a
 // target, ports and temp dirs of their own, with lags bracketed by what the
 // target itself recorded: most of their time is waiting, not CPU. They run
-// after the unit files, five at a time.
+// after the unit files, four at a time.
 // Longest first (seconds on a quiet machine in brackets), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side (five at a time), each against a target in a process of its own
@@ -52,10 +52,10 @@ export const TIMING_WAITS = [
 // Tests whose assertions are wall-clock figures (revocation latency within 50 ms
 // at a 10 ms probe resolution, 1 s rate windows a proxy straddles on purpose,
 // signals sent mid-burst, a burst paced against a window, 20 ms of injected
-// latency): they run last, four files at a time (each mostly waiting) and
+// latency): they run last, three files at a time (each mostly waiting) and
 // nothing else, so no CPU-bound file skews what they measure.
 export const TIMING_ALONE = [
-  // Longest first, as above: four lanes of about 50 s.
+  // Longest first, as above: three lanes of about 65 s.
   // Real gateways (Debian's nginx and HAProxy) on free loopback ports of their own, whose recipes judge expiry and
   // revocation windows: beside the CPU-bound timing files, a CI run saw HAProxy's expired-key check give `error`
   // (its cause, an expiry the create answer did not state, is fixed: test/checks/expired-key-late.test.ts). (36, 24)
