@@ -12,11 +12,12 @@
 // inconclusive, never a pass.
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
+import { base62 } from '../helpers/random-keys.js';
 import { closedAfterEach } from '../helpers/servers.js';
 import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
 
-const KEY = 'kp_fast_first_key_value_123456';
-const SECOND = 'kp_fast_second_key_value_654321';
+const KEY = `kp_fast_${base62(24)}`;
+const SECOND = `kp_fast_${base62(24)}`;
 /** Declared: 20 calls a second. The bucket holds 20 calls, as declared. */
 const LIMIT = 20;
 /** What the bucket really gives back: one call every 10 ms. */

@@ -10,11 +10,12 @@
 // (inconclusive); a second key with its own budget is served.
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
+import { base62 } from '../helpers/random-keys.js';
 import { closedAfterEach } from '../helpers/servers.js';
 import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
 
-const KEY = 'kp_small_first_key_value_123456';
-const SECOND = 'kp_small_second_key_value_654321';
+const KEY = `kp_small_${base62(24)}`;
+const SECOND = `kp_small_${base62(24)}`;
 /** Calls a window allows. */
 const LIMIT = 5;
 /** A try takes a fresh window (a second) after the one before. */
