@@ -11,7 +11,7 @@ import { clockWait } from '../clock-waits.js';
 import type { HttpResponse } from '../http/client.js';
 import { isThrottled } from '../http/throttle.js';
 import type { CheckContext, CheckOutcome } from './check.js';
-import { asList, matchesExpected } from './describe.js';
+import { asList, matchesExpected, statusText } from './describe.js';
 
 export type ProbeKind = 'accepted' | 'rejected' | 'throttled' | 'other' | 'error';
 
@@ -22,6 +22,12 @@ export interface ProbeResult {
   readonly sentAt: number;
   readonly response?: HttpResponse;
   readonly error?: string;
+}
+
+/** A probe's answer in words: its status ("401 Unauthorized"), else why it had none; "no probe" where none was sent. */
+export function answerWords(r: ProbeResult | undefined): string {
+  if (!r) return 'no probe';
+  return r.status !== undefined ? statusText(r.status) : (r.error ?? r.kind);
 }
 
 /** Requests kept back from every check's probing, so cleanup (delete a canary, re-enable a key) can always be sent. */

@@ -24,7 +24,7 @@ import { createCanary, statedExpiry, type SubjectKey } from './canary.js';
 import { defineCheck } from './check.js';
 import type { CheckContext, CheckOutcome } from './check.js';
 import { duration, statusText } from './describe.js';
-import { budgetTooSmallToUndo, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import { budgetTooSmallToUndo, probeSettled, sleepUntil, answerWords } from './key-probe.js';
 import { expiryForms } from '../lifecycle/types.js';
 import { expiredKeyOrCanary } from './requirements.js';
 import { otherAnswers, refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
@@ -90,7 +90,7 @@ export default defineCheck({
             },
           ],
         };
-      return { verdict: 'error', message: `the declared expired key got no clear answer: ${describe(r)}` };
+      return { verdict: 'error', message: `the declared expired key got no clear answer: ${answerWords(r)}` };
     }
 
     const tooSmall = budgetTooSmallToUndo(ctx);
@@ -138,7 +138,7 @@ export default defineCheck({
     if (before.kind !== 'accepted') {
       return {
         verdict: 'error',
-        message: `the expiring canary was not accepted before its expiry (${describe(before)}, probed ${duration(Math.max(0, before.sentAt - createStarted))} after the create action started: a slow create may use up its ${params.expiresInSeconds} s lifetime), so a later rejection would prove nothing; raise the expiresInSeconds parameter if it is too short`,
+        message: `the expiring canary was not accepted before its expiry (${answerWords(before)}, probed ${duration(Math.max(0, before.sentAt - createStarted))} after the create action started: a slow create may use up its ${params.expiresInSeconds} s lifetime), so a later rejection would prove nothing; raise the expiresInSeconds parameter if it is too short`,
       };
     }
 
@@ -229,7 +229,7 @@ export default defineCheck({
       };
     }
     if (watch.accepted === 0)
-      return { verdict: 'error', message: `the expired canary got no clear answer: ${describe(watch.last)}`, measurements };
+      return { verdict: 'error', message: `the expired canary got no clear answer: ${answerWords(watch.last)}`, measurements };
     // Never refused, but served only early on and not judged since: not proven to outlive the allowed lag.
     // Where no probe was throttled, name what the probes answered (a 500, a 404), not a throttle.
     const neither = watch.throttled === 0 ? otherAnswers(ctx.profile, watch.points) : undefined;
@@ -252,7 +252,7 @@ export default defineCheck({
       verdict: 'fail',
       message: stillAccepted,
       expected,
-      observed: `accepted with ${describe(watch.last)} after expiry`,
+      observed: `accepted with ${answerWords(watch.last)} after expiry`,
       measurements,
     };
   },
@@ -290,9 +290,4 @@ async function readBack(ctx: CheckContext, canary: SubjectKey): Promise<KnownExp
     if (err instanceof CheckError || err instanceof SyntaxError) return undefined;
     throw err;
   }
-}
-
-function describe(r: ProbeResult | undefined): string {
-  if (!r) return 'no probe';
-  return r.status !== undefined ? statusText(r.status) : (r.error ?? r.kind);
 }

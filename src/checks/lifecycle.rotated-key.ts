@@ -7,8 +7,7 @@ import { createCanary, registerDelete } from './canary.js';
 import { defineCheck } from './check.js';
 import { rotatableCanary } from './requirements.js';
 import { watchForRefusal } from './refusal-watch.js';
-import { statusText } from './describe.js';
-import { budgetTooSmallToUndo, ms, probeKey, probeSettled, sleepUntil, type ProbeResult } from './key-probe.js';
+import { budgetTooSmallToUndo, ms, probeKey, probeSettled, sleepUntil, answerWords } from './key-probe.js';
 
 export default defineCheck({
   id: 'lifecycle.rotated-key',
@@ -65,7 +64,7 @@ export default defineCheck({
 
     const before = await probeSettled(ctx, canary.secret, { label: 'canary before rotation' });
     if (before.kind !== 'accepted')
-      return { verdict: 'error', message: `the canary was not accepted before rotation (${describe(before)})` };
+      return { verdict: 'error', message: `the canary was not accepted before rotation (${answerWords(before)})` };
 
     ctx.progress('rotating the canary');
     const rotated = await adapter.rotate(canary.ref, grace);
@@ -90,7 +89,7 @@ export default defineCheck({
     // The new key must work at once.
     const fresh = await probeSettled(ctx, newSecret, { label: 'new key right after rotation' });
     const newKeyMs = ms(fresh.sentAt - t0);
-    if (fresh.kind !== 'accepted') failures.push(`the new key was not accepted right after rotation (${describe(fresh)})`);
+    if (fresh.kind !== 'accepted') failures.push(`the new key was not accepted right after rotation (${answerWords(fresh)})`);
 
     // During the grace period the old key may still work; refusing it early is only worth a note.
     if (grace > 0) {
@@ -130,12 +129,12 @@ export default defineCheck({
     const acceptedAfterGrace = watch.accepted;
     // Only accepted answers prove the old key lives on; throttled ones are not judged.
     if (rejectedAtMs === undefined && acceptedAfterGrace === 0)
-      return { verdict: 'error', message: `the old key got no judged answer after its grace period: ${describe(lastOld)}` };
+      return { verdict: 'error', message: `the old key got no judged answer after its grace period: ${answerWords(lastOld)}` };
     const lastAcceptedMs = watch.lastAcceptedMs;
     const provenLate = lastAcceptedMs !== undefined && lastAcceptedMs > toleranceMs;
     if (provenLate) {
       failures.push(
-        `the old key was still accepted ${Math.round(lastAcceptedMs)} ms after its ${grace} s grace period ended, beyond the ${toleranceMs} ms tolerance (${acceptedAfterGrace} calls succeeded after the grace period; ${rejectedAtMs === undefined ? 'never refused' : `first refused ${Math.round(rejectedAtMs)} ms after it`}; last answer ${describe(lastOld)})`,
+        `the old key was still accepted ${Math.round(lastAcceptedMs)} ms after its ${grace} s grace period ended, beyond the ${toleranceMs} ms tolerance (${acceptedAfterGrace} calls succeeded after the grace period; ${rejectedAtMs === undefined ? 'never refused' : `first refused ${Math.round(rejectedAtMs)} ms after it`}; last answer ${answerWords(lastOld)})`,
       );
     } else if ((rejectedAtMs === undefined || rejectedAtMs > toleranceMs) && failures.length === 0) {
       // No probe was judged between the last acceptance (within the tolerance) and the end of it.
@@ -177,8 +176,3 @@ export default defineCheck({
 
 /** How long past the tolerance the old key is probed, so an acceptance after it can be seen (at least three probes). */
 const PROBED_PAST_TOLERANCE_MS = 500;
-
-function describe(r: ProbeResult | undefined): string {
-  if (!r) return 'no probe';
-  return r.status !== undefined ? statusText(r.status) : (r.error ?? r.kind);
-}

@@ -9,7 +9,7 @@ import type { Measurement } from '../result.js';
 import { defineCheck, noParams, type CheckContext, type CheckOutcome } from './check.js';
 import { perKeyLimiter, rateLimit, secondKeyAvailable } from './requirements.js';
 import { statusText } from './describe.js';
-import { budgetLeft, budgetTooSmallToUndo, ms, probeKey, sleep, type ProbeResult } from './key-probe.js';
+import { answerWords, budgetLeft, budgetTooSmallToUndo, ms, probeKey, sleep, type ProbeResult } from './key-probe.js';
 import { burstToThrottle, lastThrottledSentAt } from './rate-burst.js';
 import { refillSlowerThan } from './refill-proof.js';
 
@@ -236,7 +236,7 @@ async function isolationAttempt(
       outcome: {
         ...base,
         verdict: 'error',
-        message: `the ${other.kind} got ${unclear.status !== undefined ? statusText(unclear.status) : unclear.error}, neither served nor throttled, so isolation cannot be judged`,
+        message: `the ${other.kind} got ${answerWords(unclear)}, neither served nor throttled, so isolation cannot be judged`,
       },
     };
   }
@@ -281,7 +281,7 @@ async function isolationAttempt(
       outcome: {
         ...base,
         verdict: 'error',
-        message: `the key was no longer throttled (${count === 1 ? '' : `${count} calls at once: `}${still.status !== undefined ? statusText(still.status) : still.error}) when checked again, so the window may have reset: inconclusive`,
+        message: `the key was no longer throttled (${count === 1 ? '' : `${count} calls at once: `}${answerWords(still)}) when checked again, so the window may have reset: inconclusive`,
       },
     };
   }
@@ -302,7 +302,7 @@ async function isolationAttempt(
         outcome: {
           ...base,
           verdict: 'error',
-          message: `the ${other.kind} got ${again.status !== undefined ? statusText(again.status) : again.error}${again.kind === 'accepted' ? `, but ${Math.round(lastAnsweredAt - provenFullAt)} ms after the key's last throttled call left, a window later,` : ''} when called once more after the key's re-check: with a limit of ${spec.limit}, the re-check's ${count} calls could not show a window both keys share that reset just before the ${other.kind}'s ${n} calls, and such a window, full again, throttles it: inconclusive`,
+          message: `the ${other.kind} got ${answerWords(again)}${again.kind === 'accepted' ? `, but ${Math.round(lastAnsweredAt - provenFullAt)} ms after the key's last throttled call left, a window later,` : ''} when called once more after the key's re-check: with a limit of ${spec.limit}, the re-check's ${count} calls could not show a window both keys share that reset just before the ${other.kind}'s ${n} calls, and such a window, full again, throttles it: inconclusive`,
         },
       };
   }
@@ -321,7 +321,7 @@ async function isolationAttempt(
         ...base,
         verdict: 'error',
         message: unclear
-          ? `the key got ${unclear.status !== undefined ? statusText(unclear.status) : unclear.error}, neither served nor throttled, when its limiter's refill was checked, so isolation cannot be judged: inconclusive`
+          ? `the key got ${answerWords(unclear)}, neither served nor throttled, when its limiter's refill was checked, so isolation cannot be judged: inconclusive`
           : `the ${n} calls with the ${other.kind} were all served within ${Math.round(lateMs)} ms of the key's last throttled call, but the key's own limiter was not shown giving calls back slower than one every ${ms(needMs)} ms (${refillProof.calls.length} calls with the key, each at least that long after the one before: ${refillProof.calls.filter((r) => r.kind === 'accepted').length} served): it may refill faster than the profile declares (${spec.limit} per ${spec.windowSeconds} s), and a bucket both keys share refilling that fast could have served them, so isolation cannot be judged: inconclusive`,
       },
     };

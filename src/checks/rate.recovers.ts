@@ -6,7 +6,7 @@ import { parseRateLimitHeaders, secondsUntilReset } from '../http/rate-limit-hea
 import { defineCheck } from './check.js';
 import { rateLimit } from './requirements.js';
 import { statusText } from './describe.js';
-import { ms, probeKey, sleep } from './key-probe.js';
+import { answerWords, ms, probeKey, sleep } from './key-probe.js';
 import { burstToThrottle } from './rate-burst.js';
 
 export default defineCheck({
@@ -121,7 +121,7 @@ export default defineCheck({
       ...base,
       measurements,
       verdict: 'error',
-      message: `the call after the wait got ${after.status !== undefined ? statusText(after.status) : after.error}, neither served nor throttled`,
+      message: `the call after the wait got ${answerWords(after)}, neither served nor throttled`,
       advisories,
     };
   },
