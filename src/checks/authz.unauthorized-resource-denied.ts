@@ -8,9 +8,9 @@ import type { DeniedResource, Profile } from '../config/profile-schema.js';
 import type { SecretRegistry } from '../secrets.js';
 import { defineCheck, noParams } from './check.js';
 import { denied } from './requirements.js';
-import { describeExpected, isSuccess, statusText } from './describe.js';
+import { describeExpected, statusText } from './describe.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
-import { bodyReveals, headerLeaks } from './refusal-echo.js';
+import { bodyReveals, headerLeaks, revealedProblems } from './refusal-echo.js';
 
 export default defineCheck({
   id: 'authz.unauthorized-resource-denied',
@@ -45,16 +45,9 @@ export default defineCheck({
               : `answered ${statusText(res.status)}, expected ${describeExpected(r.refusal)}`,
         // Judged on the raw body and headers: the evidence copy is already redacted.
         inspect: (r, res) => {
-          const also = isSuccess(res) ? 'also ' : '';
-          const problems: string[] = [];
           const leaks = leaksIn(res.body, r.denied, ctx.profile, ctx.secrets);
-          if (leaks.length > 0) {
-            leaky++;
-            problems.push(`its body ${also}reveals ${leaks.join(', ')}`);
-          }
-          for (const [name, revealed] of headerLeaks(res.headers, ctx.profile, ctx.secrets))
-            problems.push(`its ${name} header ${also}reveals ${revealed.join(', ')}`);
-          return problems;
+          if (leaks.length > 0) leaky++;
+          return revealedProblems(res.status, leaks, headerLeaks(res.headers, ctx.profile, ctx.secrets));
         },
         failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
       },

@@ -50,12 +50,19 @@ export function refusalEchoes(
   profile: Profile,
   secrets: SecretRegistry,
 ): string[] {
-  const also = isSuccess(response.status) ? 'also ' : '';
+  return revealedProblems(response.status, bodyReveals(response.body, profile, secrets), headerLeaks(response.headers, profile, secrets));
+}
+
+/**
+ * What a body and headers reveal (bodyReveals, headerLeaks; authz adds its
+ * declared markers to the body's), as problems: "its body reveals …", "its
+ * set-cookie header also reveals …" ("also" where the answer was served).
+ */
+export function revealedProblems(status: number, body: readonly string[], headers: readonly [string, readonly string[]][]): string[] {
+  const also = isSuccess(status) ? 'also ' : '';
   const problems: string[] = [];
-  const body = bodyReveals(response.body, profile, secrets);
   if (body.length > 0) problems.push(`its body ${also}reveals ${body.join(', ')}`);
-  for (const [name, revealed] of headerLeaks(response.headers, profile, secrets))
-    problems.push(`its ${name} header ${also}reveals ${revealed.join(', ')}`);
+  for (const [name, revealed] of headers) problems.push(`its ${name} header ${also}reveals ${revealed.join(', ')}`);
   return problems;
 }
 
