@@ -70,7 +70,7 @@ import { whenAdmitted } from '../clock-waits.js';
 import { BudgetExceededError, InterruptedError } from '../errors.js';
 import type { ProbePoint } from '../result.js';
 import type { Credential, HttpClient, HttpResponse, PreparedRequest } from './client.js';
-import { timeoutWords } from './client.js';
+import { flattenHeaders, timeoutWords } from './client.js';
 import { describeNetworkError } from './network-errors.js';
 import type { Hold } from './pacing.js';
 
@@ -727,10 +727,7 @@ class Lane implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headersAtMs = performance.now() - this.burst.t0;
     if (statusCode < 300) return true;
-    const parsed = util.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
-    const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    this.headers = flat;
+    this.headers = flattenHeaders(util.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>);
     return true;
   }
 

@@ -637,7 +637,8 @@ function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string
   return out;
 }
 
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+/** Response headers as keyprobe keeps them: lower-case names, a repeated header's values joined with ", ". */
+export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
