@@ -30,12 +30,20 @@ async function expireWithStall(o: { answerStatesExpiry: boolean }): Promise<Chec
   // The platform is given only the whole-second form of the expiry.
   const create = { method: 'POST', path: '/admin/keys', body: { name: '{{name}}', scopes: '{{scopes}}', expiresAt: '{{expiresAt}}' } };
   const f = fixture(target, { lifecycle: { ...lifecycle, http: { ...lifecycle.http, origin: admin.origin, create } } });
-  // From 50 ms before the canary's expiry until 600 ms after it, keyprobe's process is busy: its next probe is late.
+  // From 50 ms before the canary's expiry keyprobe's process is busy, so its next probe is late: until 600 ms
+  // after the expiry where the create answer states it. Where nothing states it, the check counts from the
+  // lifetime keyprobe asked for (create returned + 1 s, R) and allows 1 s, and the rounding to the platform's
+  // whole second E may explain E - R more: the refusal must be seen within (R + 1 s, E + 1 s] for the error this
+  // file is about. The stall ends in the middle of that window, wherever the run's setup put the create
+  // within its second (a CI run at load saw the setup take ~700 ms, E - R ~300 ms: E + 600 ms read as a pass).
   const watcher = setInterval(() => {
-    const expiresAt = target.listKeys().find((k) => k.name.startsWith('keyprobe-canary'))?.expiresAt;
-    if (!expiresAt || Date.now() < Date.parse(expiresAt) - 50) return;
+    const canary = target.listKeys().find((k) => k.name.startsWith('keyprobe-canary'));
+    if (!canary?.expiresAt || Date.now() < Date.parse(canary.expiresAt) - 50) return;
     clearInterval(watcher);
-    const end = Date.parse(expiresAt) + 600;
+    const platformExpiry = Date.parse(canary.expiresAt);
+    // The platform stamped createdAt before the create call returned: R is a little later than this.
+    const requested = Date.parse(canary.createdAt) + 1000;
+    const end = o.answerStatesExpiry ? platformExpiry + 600 : (requested + platformExpiry) / 2 + 1000;
     while (Date.now() < end);
   }, 1);
   try {

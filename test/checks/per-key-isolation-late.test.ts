@@ -118,7 +118,8 @@ it('a fixed window both keys share, reached late past its reset: inconclusive, n
 it('a fixed window both keys share, reached a little late: still a fail', async () => {
   const check = await isolation(await lateTarget({ limiter: fixedWindow(), shared: true, lateMs: LATE_MS }));
   expect(check.verdict, check.message).toBe('fail');
-  expect(check.message).toMatch(/throttled too \(3 of 3 calls: 429 .* the limit is shared/);
+  // Every call with the second key throttled; how many were sent at once follows the round trip (callsAtOnceFor: 4 in a CI run at load).
+  expect(check.message).toMatch(/throttled too \((\d+) of \1 calls: 429 .* the limit is shared/);
 });
 
 // 100 per second gives a call back every 10 ms (9.1 at the tolerance): three calls with the second key would
