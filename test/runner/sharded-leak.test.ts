@@ -4,10 +4,11 @@
 // management API hands out (the canaries keyprobe creates, the keys it
 // rotates) and echoes all of them in every later API answer, to every
 // profile: a profile on one worker thread then reads a canary another
-// thread created. Whatever redacts it (the worker's own registry, which
-// hears of the others' secrets through the main thread) or withholds it
-// (the publish scan, the console screen), no file the run wrote and nothing
-// it printed holds any of them.
+// thread created. Workers do not forward secrets to each other: a worker
+// redacts only its own profiles' secrets and those it learns, and what it
+// does not know is withheld by the main thread (the publish scan, the console
+// screen; exit 4). Either way no file the run wrote and nothing it printed
+// holds any of them.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
