@@ -161,6 +161,46 @@ describe('hostile servers', () => {
     },
   );
 
+  // RFC 9110 §8.4: Content-Encoding lists every coding applied, in order, and
+  // may come as one field or several. `curl --compressed` and browsers undo
+  // them all; keyprobe read only a single coding, so a denial body compressed
+  // twice hid the key it echoed and the check passed.
+  it.each([
+    ['"gzip, gzip" in one field', ['gzip, gzip'], (b: string) => gzipSync(gzipSync(b))],
+    ['"deflate, br" in one field', ['deflate, br'], (b: string) => brotliCompressSync(deflateSync(b))],
+    ['gzip in two Content-Encoding fields', ['gzip', 'gzip'], (b: string) => gzipSync(gzipSync(b))],
+  ] as const)(
+    'a denial body encoded twice (%s) that echoes the key is read decoded, and fails the check',
+    async (_name, fields, compress) => {
+      const tmp = tempDirForTest('keyprobe-hostile-');
+      const secret = newSecret();
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `Bearer ${secret}`)
+          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        if (req.method === 'GET' && req.url === '/v1/agents')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        res.setHeader('content-encoding', [...fields]);
+        res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end(compress(JSON.stringify({ error: 'forbidden', authorization: auth })));
+      });
+      const target = await listenForTest(server);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'] },
+        { secret, checks: ['authz.unauthorized-resource-denied'] },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict).toBe('fail');
+      expect(check.message).toMatch(/reveals the key itself/);
+      expect(JSON.stringify(check)).toMatch(/forbidden/);
+      expect(run.code).toBe(EXIT.fail);
+      expectNoSecrets([secret], run);
+    },
+  );
+
   // The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) list one
   // member per quota: a throttle spends one of them, and a longer quota (a day)
   // rightly has some left. rate.limit-signalled failed such a platform:
