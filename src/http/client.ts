@@ -630,10 +630,11 @@ export function timeoutWords(headersArrived: boolean, timeoutMs: number): string
  * Every response header is evidence (a reviewer cannot ask for one that was
  * dropped), each value redacted; one whose name says credential (a session
  * cookie keyprobe does not know) is withheld unless it holds a known secret.
+ * A name is redacted too: a server may put the credential in it.
  */
 function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) out[k] = evidenceHeaderValue(k, v, redact);
+  for (const [k, v] of Object.entries(all)) out[redact(k)] = evidenceHeaderValue(k, v, redact);
   return out;
 }
 

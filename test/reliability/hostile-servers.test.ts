@@ -161,6 +161,36 @@ describe('hostile servers', () => {
     },
   );
 
+  // A refusal may put the credential in a header's name (`X-Rejected-<key>: 1`,
+  // a debug header keyed by the caller). Only header values were judged and
+  // redacted: the check passed and the evidence kept the name as sent, so the
+  // publish scan withheld results.json and the run ended in exit 4, with the
+  // echo that caused it never named as the target's fault.
+  it('a denial that echoes the key in a header name fails the check, and every report is written', async () => {
+    const tmp = tempDirForTest('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `Bearer ${secret}`)
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      if (req.method === 'GET' && req.url === '/v1/agents')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      res.writeHead(403, { 'content-type': 'application/json', [`x-denied-${secret}`]: '1' }).end('{"error":"forbidden"}');
+    });
+    const target = await listenForTest(server);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, denied: ['POST /v1/agents'] },
+      { secret, checks: ['authz.unauthorized-resource-denied'] },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('fail');
+    expect(check.message).toMatch(/header .*reveals the key/);
+    expect(run.code).toBe(EXIT.fail);
+    expectNoSecrets([secret], run);
+  });
+
   // RFC 9110 §8.4: Content-Encoding lists every coding applied, in order, and
   // may come as one field or several. `curl --compressed` and browsers undo
   // them all; keyprobe read only a single coding, so a denial body compressed
