@@ -2,7 +2,9 @@
 // the real CLI (in-process) at a small loopback server that misbehaves one
 // way a real platform does, and proves the run still ends in bounded time with
 // the right verdicts and exit code, no stack trace and no secret in any output.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
@@ -190,6 +192,51 @@ describe('hostile servers', () => {
     expect(run.code).toBe(EXIT.fail);
     expectNoSecrets([secret], run);
   });
+
+  // A refusal that echoes the key with an invisible character between every
+  // two of its characters (a NUL, as UTF-16 text has; a control character; a
+  // zero-width space). Neither the checks nor the redactor saw the key in it:
+  // authz passed, and results.json kept the key, readable once the
+  // characters are dropped (junit.xml's writer drops them, which the publish
+  // scan caught: without the junit reporter nothing did).
+  it.each([
+    ['NUL (UTF-16 text)', '\u0000'],
+    ['U+0001', '\u0001'],
+    ['a zero-width space', '\u200b'],
+  ])(
+    'a denial body that spells out the key with %s between its characters fails the check, and no report holds it',
+    async (_name, between) => {
+      const tmp = tempDirForTest('keyprobe-hostile-');
+      const secret = newSecret();
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `Bearer ${secret}`)
+          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        if (req.method === 'GET' && req.url === '/v1/agents')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden for ${[...auth].join(between)}`);
+      });
+      const target = await listenForTest(server);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'] },
+        { secret, checks: ['authz.unauthorized-resource-denied'], args: ['--reporter', 'console,json,html'] },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict, check.message).toBe('fail');
+      expect(check.message).toMatch(/its body reveals the key/);
+      expect(run.code).toBe(EXIT.fail);
+      // Every file as a reader sees it: JSON escapes undone, invisible characters dropped.
+      for (const name of ['results.json', 'report.html']) {
+        const text = readFileSync(join(run.outDir, name), 'utf8')
+          .replace(/\\u00[01][0-9a-f]|\\u200b|&#x?[0-9a-f]+;/gi, '')
+          .replace(/[\u0000-\u001f\u200b\ufffd]/g, '');
+        expect(text.includes(secret), name).toBe(false);
+      }
+      expectNoSecrets([secret], run);
+    },
+  );
 
   // RFC 9110 §8.4: Content-Encoding lists every coding applied, in order, and
   // may come as one field or several. `curl --compressed` and browsers undo
