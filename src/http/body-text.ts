@@ -1,5 +1,5 @@
-// A body as the checks judge it and the evidence keeps it: UTF-8 text without
-// the characters nobody sees. A hostile server can put one between every two
+// A body (or a header value) as the checks judge it and the evidence keeps it:
+// UTF-8 text without the characters nobody sees. A hostile server can put one between every two
 // characters of a key it echoes (a NUL, as UTF-16 text has; a control
 // character; a zero-width space): the key then matches no form the checks and
 // the redactor look for, yet a reader sees it, and a report writer that drops
@@ -19,3 +19,26 @@ export function bodyText(bytes: Buffer): string {
   // Nearly every body holds none: the test is cheaper than a replace that finds nothing.
   return INVISIBLE_ONE.test(text) ? text.replace(INVISIBLE, '') : text;
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header value as text, invisible characters dropped. undici reads a
+ * header's bytes as Latin-1, so UTF-8 in it (a zero-width space is three
+ * bytes) is read again as UTF-8 where it is valid UTF-8.
+ */
+export function headerText(value: string): string {
+  // Nearly every header is ASCII without control characters: nothing to do.
+  if (!NOT_PLAIN_ASCII.test(value)) return value;
+  let text = value;
+  if (/[\u0080-\u00ff]/.test(value)) {
+    try {
+      text = UTF8.decode(Buffer.from(value, 'latin1'));
+    } catch {
+      // Not UTF-8: Latin-1 it is.
+    }
+  }
+  return text.replace(INVISIBLE, '');
+}
+
+const NOT_PLAIN_ASCII = /[^\t\u0020-\u007e]/;

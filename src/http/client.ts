@@ -9,6 +9,7 @@
 // judge, src/http/throttle.ts).
 import { Agent, type Dispatcher } from 'undici';
 import { clockWait } from '../clock-waits.js';
+import { headerText } from './body-text.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
@@ -638,10 +639,14 @@ function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string
   return out;
 }
 
-/** Response headers as keyprobe keeps them: lower-case names, a repeated header's values joined with ", ". */
+/**
+ * Response headers as keyprobe keeps them: lower-case names, a repeated
+ * header's values joined with ", ", each value as text without invisible
+ * characters (src/http/body-text.ts).
+ */
 export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = headerText(Array.isArray(v) ? v.join(', ') : v);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // A body's text with the characters nobody sees dropped, and nothing else changed.
 import { describe, expect, it } from 'vitest';
-import { bodyText } from '../../src/http/body-text.js';
+import { bodyText, headerText } from '../../src/http/body-text.js';
 
 describe('bodyText', () => {
   it('keeps text people read as it is: tabs, line breaks, accents, emoji, CJK, right-to-left script', () => {
@@ -15,5 +15,22 @@ describe('bodyText', () => {
 
   it('reads UTF-16 text of ASCII characters as those characters', () => {
     expect(bodyText(Buffer.from('denied: abc_123', 'utf16le'))).toBe('denied: abc_123');
+  });
+});
+
+describe('headerText', () => {
+  const latin1 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+  it('leaves an ASCII value as it is, tabs included', () => {
+    expect(headerText('Bearer realm="api", error="invalid_token"\tx')).toBe('Bearer realm="api", error="invalid_token"\tx');
+  });
+
+  it('reads UTF-8 bytes (as undici hands them, one Latin-1 character a byte) as UTF-8, invisible characters dropped', () => {
+    expect(headerText(latin1('k\u200be\u200by'))).toBe('key');
+    expect(headerText(latin1('filename="Grüße.txt"'))).toBe('filename="Grüße.txt"');
+  });
+
+  it('keeps a value that is not UTF-8 as Latin-1', () => {
+    expect(headerText('caf\u00e9')).toBe('caf\u00e9');
   });
 });

@@ -238,6 +238,38 @@ describe('hostile servers', () => {
     },
   );
 
+  // The same in a header: its value arrives as bytes, which undici reads as
+  // Latin-1, so a zero-width space sent as UTF-8 is three characters (â, and two
+  // invisible C1 controls) between every two of the key's.
+  it('a denial header that spells out the key with zero-width spaces (UTF-8 bytes) fails the check, and no report holds it', async () => {
+    const tmp = tempDirForTest('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `Bearer ${secret}`)
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      if (req.method === 'GET' && req.url === '/v1/agents')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      // Node writes a header string's characters as Latin-1 bytes: these are the UTF-8 bytes of the spelled-out key.
+      res.setHeader('x-denied-for', Buffer.from([...auth].join('\u200b'), 'utf8').toString('latin1'));
+      res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"forbidden"}');
+    });
+    const target = await listenForTest(server);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, denied: ['POST /v1/agents'] },
+      { secret, checks: ['authz.unauthorized-resource-denied'], args: ['--reporter', 'console,json,html'] },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('fail');
+    expect(check.message).toMatch(/its x-denied-for header reveals the key/);
+    expect(run.code).toBe(EXIT.fail);
+    const json = readFileSync(join(run.outDir, 'results.json'), 'utf8').replace(/\\u00[0-9a-f]{2}|â/gi, '');
+    expect(json.includes(secret)).toBe(false);
+    expectNoSecrets([secret], run);
+  });
+
   // RFC 9110 §8.4: Content-Encoding lists every coding applied, in order, and
   // may come as one field or several. `curl --compressed` and browsers undo
   // them all; keyprobe read only a single coding, so a denial body compressed
