@@ -22,13 +22,12 @@
 // errors are made without stack traces (undici's own response-error
 // interceptor does the same): see withoutStackTracesThisTick.
 import type { Dispatcher } from 'undici';
-import { bodyText } from './body-text.js';
 import { decodeContent } from './content-encoding.js';
 
 export interface CappedAnswer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
-  /** The body's first `cap` bytes, decoded as UTF-8, without invisible characters (src/http/body-text.ts). */
+  /** The body's first `cap` bytes, decoded as UTF-8. */
   readonly text: string;
   readonly truncated: boolean;
 }
@@ -120,7 +119,7 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
     this.resolve({
       status: this.status,
       headers: this.headers,
-      text: bodyText(decoded?.bytes ?? raw),
+      text: (decoded?.bytes ?? raw).toString('utf8'),
       truncated: this.truncated || decoded?.truncated === true,
     });
   }

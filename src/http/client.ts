@@ -9,7 +9,7 @@
 // judge, src/http/throttle.ts).
 import { Agent, type Dispatcher } from 'undici';
 import { clockWait } from '../clock-waits.js';
-import { headerText } from './body-text.js';
+import { visibleHeaderText, withoutInvisible } from './body-text.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
@@ -442,11 +442,12 @@ export class HttpClient {
       const res = await sent.answer;
       const durationMs = performance.now() - t0;
       const responseHeaders = flattenHeaders(res.headers);
+      for (const [name, value] of Object.entries(responseHeaders)) responseHeaders[name] = this.unhidden(value, visibleHeaderText);
       answerHeaders = responseHeaders;
       const response: HttpResponse = {
         status: res.status,
         headers: responseHeaders,
-        body: res.text,
+        body: this.unhidden(res.text, withoutInvisible),
         bodyTruncated: res.truncated,
         durationMs,
         sentAt: t0,
@@ -471,6 +472,17 @@ export class HttpClient {
       stopWatching?.();
       slot?.release(answerHeaders);
     }
+  }
+
+  /**
+   * A target's text as it came, unless what a reader sees of it (`visible`:
+   * without the characters nobody sees, src/http/body-text.ts) shows a secret
+   * of the run: then that, so the checks judge the key a reader would see and
+   * the redactor removes it.
+   */
+  private unhidden(text: string, visible: (text: string) => string): string {
+    const seen = visible(text);
+    return seen !== text && this.options.secrets.scanner.find(seen).length > 0 ? seen : text;
   }
 
   /**
@@ -639,14 +651,10 @@ function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string
   return out;
 }
 
-/**
- * Response headers as keyprobe keeps them: lower-case names, a repeated
- * header's values joined with ", ", each value as text without invisible
- * characters (src/http/body-text.ts).
- */
+/** Response headers as keyprobe keeps them: lower-case names, a repeated header's values joined with ", ". */
 export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = headerText(Array.isArray(v) ? v.join(', ') : v);
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
