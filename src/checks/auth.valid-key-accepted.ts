@@ -5,6 +5,7 @@ import { CheckError } from '../errors.js';
 import { defineCheck, noParams } from './check.js';
 import { asList, describeExpected, matchesExpected, statusText } from './describe.js';
 import { isServerError, serverErrorWords } from './server-errors.js';
+import { softRefusal } from './soft-refusal.js';
 
 export default defineCheck({
   id: 'auth.valid-key-accepted',
@@ -20,6 +21,7 @@ export default defineCheck({
   async run(ctx) {
     const failures: string[] = [];
     const errors: string[] = [];
+    const softRefusals: string[] = [];
     for (const r of ctx.profile.allowed) {
       const expected = asList(r.expect);
       try {
@@ -30,7 +32,17 @@ export default defineCheck({
           body: r.body,
           headers: r.headers,
         });
-        if (matchesExpected(res.status, expected)) continue;
+        if (matchesExpected(res.status, expected)) {
+          // A 2xx whose body says "refused" (Slack's ok: false, GraphQL's errors) proves nothing either way.
+          const refusal = res.status >= 200 && res.status < 300 ? softRefusal(res.body) : undefined;
+          if (refusal) {
+            ctx.http.markFailing(res);
+            softRefusals.push(
+              `${r.method} ${r.path} answered ${statusText(res.status)}, but its body reads as a refusal (${ctx.secrets.redact(refusal)})`,
+            );
+          }
+          continue;
+        }
         ctx.http.markFailing(res);
         if (isServerError(res.status)) {
           errors.push(serverErrorWords(r.method, r.path, res.status));
@@ -55,11 +67,19 @@ export default defineCheck({
         measurements,
       };
     }
-    if (errors.length > 0) {
+    if (errors.length > 0 || softRefusals.length > 0) {
+      const unreachable =
+        errors.length > 0 ? [`${errors.length} of ${total} allowed resources could not be reached: ${errors.join('; ')}`] : [];
+      const soft =
+        softRefusals.length > 0
+          ? [
+              `${softRefusals.length} of ${total} allowed resources answered 2xx with a body that says "refused", which cannot show the key reaches them: ${softRefusals.join('; ')}`,
+            ]
+          : [];
       return {
         verdict: 'error',
-        message: `${errors.length} of ${total} allowed resources could not be reached: ${errors.join('; ')}`,
-        measurements,
+        message: [...unreachable, ...soft].join('; '),
+        measurements: softRefusals.length > 0 ? { ...measurements, softRefused: softRefusals.length } : measurements,
       };
     }
     return { verdict: 'pass', message: `all ${total} allowed resources answered as expected`, measurements };

@@ -147,6 +147,14 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
     return error(`could not create a canary key: ${created.reason}`);
   }
   const value: CreatedWithFields = created.value;
+  // A create that hands back a key that already exists (a get-or-create, a stub, an extract
+  // path that reads another field) must not make that key a canary: its disable, rotate and
+  // delete would fall on a key keyprobe did not make, the profile's own among them.
+  const existing = declaredKeyIn(profile, value);
+  if (existing)
+    return error(
+      `the create action answered with a key this profile already declares (${existing}), not a new one: keyprobe disables, rotates and deletes only keys it made, so it acted on none; check the create template and its extract paths${value.id ? `, and if the platform did make a key, delete it by hand (id ${value.id})` : ''}`,
+    );
   const ref: KeyRef = { name, ...(value.id ? { id: value.id } : {}) };
   if (needsId(adapter) && !ref.id) {
     // Registered all the same, so the end of the run says loudly that a key was left behind.
@@ -187,6 +195,23 @@ export async function createCanary(d: CanaryDeps, opts: { expiresInSeconds?: num
       ...(value.fields ? { createdFields: value.fields } : {}),
     },
   };
+}
+
+/** Which key the profile declares a created key is, by its secret or its id (undefined: none, a new key). */
+function declaredKeyIn(profile: Profile, created: CreatedKey): string | undefined {
+  const declared: [string, { secret: string; id?: string } | undefined][] = [
+    ['the key under test', profile.key],
+    ['the declared canary', profile.canary],
+    ['the declared second key', profile.secondKey],
+    ['the declared expired key', profile.expiredKey],
+    ...profile.otherEnvironments.map((k): [string, { secret: string }] => [`the key of environment ${k.environment}`, k]),
+  ];
+  for (const [what, key] of declared) {
+    if (!key) continue;
+    if (key.secret === created.secret) return `${what}, by its secret`;
+    if (key.id !== undefined && key.id === created.id) return `${what}, by its id ${key.id}`;
+  }
+  return undefined;
 }
 
 /**

@@ -82,13 +82,15 @@ export function bodyReveals(body: string, profile: Profile, secrets: SecretRegis
 /**
  * The headers of an answer that reveal a secret, by name, each with what it
  * reveals: judged as a body is, by the same scanner, but only for secrets
- * (a header is not where stack traces are looked for).
+ * (a header is not where stack traces are looked for). The name is judged
+ * too (`X-Denied-<key>: 1`), and one that reveals a secret is given redacted.
  */
 export function headerLeaks(headers: Readonly<Record<string, string>>, profile: Profile, secrets: SecretRegistry): [string, string[]][] {
   const found: [string, string[]][] = [];
   for (const [name, value] of Object.entries(headers)) {
-    const revealed = secretsIn(value, profile, secrets);
-    if (revealed.length > 0) found.push([name, revealed]);
+    const inName = secretsIn(name, profile, secrets);
+    const revealed = [...inName, ...secretsIn(value, profile, secrets)];
+    if (revealed.length > 0) found.push([inName.length > 0 ? secrets.redact(name) : name, revealed]);
   }
   return found;
 }

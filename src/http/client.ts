@@ -9,6 +9,7 @@
 // judge, src/http/throttle.ts).
 import { Agent, type Dispatcher } from 'undici';
 import { clockWait } from '../clock-waits.js';
+import { visibleHeaderText, withoutInvisible } from './body-text.js';
 import { BudgetExceededError, CheckError, InterruptedError, NoAnswerError, ThrottledError } from '../errors.js';
 import type { Exchange } from '../result.js';
 import type { SecretRegistry } from '../secrets.js';
@@ -441,11 +442,12 @@ export class HttpClient {
       const res = await sent.answer;
       const durationMs = performance.now() - t0;
       const responseHeaders = flattenHeaders(res.headers);
+      for (const [name, value] of Object.entries(responseHeaders)) responseHeaders[name] = this.unhidden(value, visibleHeaderText);
       answerHeaders = responseHeaders;
       const response: HttpResponse = {
         status: res.status,
         headers: responseHeaders,
-        body: res.text,
+        body: this.unhidden(res.text, withoutInvisible),
         bodyTruncated: res.truncated,
         durationMs,
         sentAt: t0,
@@ -470,6 +472,17 @@ export class HttpClient {
       stopWatching?.();
       slot?.release(answerHeaders);
     }
+  }
+
+  /**
+   * A target's text as it came, unless what a reader sees of it (`visible`:
+   * without the characters nobody sees, src/http/body-text.ts) shows a secret
+   * of the run: then that, so the checks judge the key a reader would see and
+   * the redactor removes it.
+   */
+  private unhidden(text: string, visible: (text: string) => string): string {
+    const seen = visible(text);
+    return seen !== text && this.options.secrets.scanner.find(seen).length > 0 ? seen : text;
   }
 
   /**
@@ -630,10 +643,11 @@ export function timeoutWords(headersArrived: boolean, timeoutMs: number): string
  * Every response header is evidence (a reviewer cannot ask for one that was
  * dropped), each value redacted; one whose name says credential (a session
  * cookie keyprobe does not know) is withheld unless it holds a known secret.
+ * A name is redacted too: a server may put the credential in it.
  */
 function redactHeaders(all: Readonly<Record<string, string>>, redact: (s: string) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) out[k] = evidenceHeaderValue(k, v, redact);
+  for (const [k, v] of Object.entries(all)) out[redact(k)] = evidenceHeaderValue(k, v, redact);
   return out;
 }
 

@@ -5,6 +5,11 @@
 // reveals nothing to the checks and shows as noise in the report, so the kept
 // excerpt is decoded first: at most `cap` bytes of output (a small compressed
 // body may expand a thousandfold), from a possibly cut-off input.
+//
+// Content-Encoding lists every coding applied, in the order applied, in one
+// field or several (RFC 9110 §8.4): `gzip, gzip` is gzip twice. A client
+// (curl --compressed, a browser) undoes them all, so a hostile server that
+// compresses a refusal twice must not hide the key it echoes from the checks.
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 
 export interface Decoded {
@@ -13,16 +18,32 @@ export interface Decoded {
   readonly truncated: boolean;
 }
 
-/** The body as the server meant it, or undefined when the encoding is unknown or the bytes do not decode. */
+/** Codings past this many are not undone (curl stops at 5): a body that needs more is left as it came. */
+const MAX_CODINGS = 4;
+
+/** The body as the server meant it, or undefined when a coding is unknown or the bytes do not decode. */
 export function decodeContent(bytes: Buffer, encoding: string | string[] | undefined, cap: number): Decoded | undefined {
-  const name = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
-  const decode = DECODERS[name];
-  if (!decode) return undefined;
-  // A body that expands past the limit (a decompression bomb) is decoded from a shorter prefix instead.
+  const codings = codingsApplied(encoding);
+  if (codings.length === 0 || codings.length > MAX_CODINGS) return undefined;
+  // The last coding applied is undone first.
+  const undo = codings.map((name) => (Object.hasOwn(DECODERS, name) ? DECODERS[name] : undefined)).reverse();
+  if (undo.some((decode) => decode === undefined)) return undefined;
+  let out = bytes;
+  let truncated = false;
+  for (const decode of undo) {
+    const layer = undoOne(decode!, out, cap * 4 + 1024);
+    if (!layer) return undefined;
+    out = layer.bytes;
+    truncated ||= layer.truncated;
+  }
+  return out.length > cap || truncated ? { bytes: out.subarray(0, cap), truncated: true } : { bytes: out, truncated: false };
+}
+
+/** One coding undone, to at most `max` bytes; a body that expands past them (a decompression bomb) is decoded from a shorter prefix instead. */
+function undoOne(decode: Decoder, bytes: Buffer, max: number): Decoded | undefined {
   for (let n = bytes.length; n > 0; n = Math.floor(n / 2)) {
     try {
-      const out = decode(bytes.subarray(0, n), cap * 4 + 1024);
-      return out.length > cap || n < bytes.length ? { bytes: out.subarray(0, cap), truncated: true } : { bytes: out, truncated: false };
+      return { bytes: decode(bytes.subarray(0, n), max), truncated: n < bytes.length };
     } catch (err) {
       if (!(err instanceof RangeError)) return undefined;
     }
@@ -30,8 +51,19 @@ export function decodeContent(bytes: Buffer, encoding: string | string[] | undef
   return undefined;
 }
 
+/** The codings named, lower-case, in the order applied; `identity` (no coding) left out. */
+function codingsApplied(encoding: string | string[] | undefined): string[] {
+  const text = Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '');
+  return text
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+}
+
+type Decoder = (bytes: Buffer, maxOutputLength: number) => Buffer;
+
 // A cut-off excerpt decodes as far as it goes (a sync flush rather than an "unexpected end" error).
-const DECODERS: Readonly<Record<string, (bytes: Buffer, maxOutputLength: number) => Buffer>> = {
+const DECODERS: Readonly<Record<string, Decoder>> = {
   gzip: (b, max) => gunzipSync(b, { maxOutputLength: max, finishFlush: constants.Z_SYNC_FLUSH }),
   'x-gzip': (b, max) => gunzipSync(b, { maxOutputLength: max, finishFlush: constants.Z_SYNC_FLUSH }),
   deflate: (b, max) => (isZlibHeader(b) ? inflateSync : inflateRawSync)(b, { maxOutputLength: max, finishFlush: constants.Z_SYNC_FLUSH }),

@@ -1,6 +1,6 @@
 // Compressed bodies keyprobe did not ask for are read as the server meant them,
 // within the excerpt's cap, however much they would expand.
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeContent } from '../../src/http/content-encoding.js';
 
@@ -13,6 +13,29 @@ describe('decodeContent', () => {
     expect(decodeContent(Buffer.from('plain'), 'identity', 1024)).toBeUndefined();
     expect(decodeContent(Buffer.from('plain'), 'compress', 1024)).toBeUndefined();
     expect(decodeContent(Buffer.from('not gzip at all'), 'gzip', 1024)).toBeUndefined();
+  });
+
+  it('undoes every coding listed, last applied first, in one field or several (RFC 9110 §8.4)', () => {
+    const text = '{"error":"forbidden"}';
+    const whole = { bytes: Buffer.from(text), truncated: false };
+    expect(decodeContent(gzipSync(gzipSync(text)), 'gzip, gzip', 1024)).toEqual(whole);
+    expect(decodeContent(brotliCompressSync(deflateSync(text)), 'deflate, br', 1024)).toEqual(whole);
+    expect(decodeContent(gzipSync(gzipSync(text)), ['gzip', 'GZIP'], 1024)).toEqual(whole);
+    expect(decodeContent(gzipSync(text), 'identity, gzip', 1024)).toEqual(whole);
+    // One unknown coding, or more than anyone applies, and the body is left as it came.
+    expect(decodeContent(gzipSync(text), 'gzip, compress', 1024)).toBeUndefined();
+    expect(decodeContent(gzipSync(text), 'constructor', 1024)).toBeUndefined();
+    let five: Buffer = Buffer.from(text);
+    for (let i = 0; i < 5; i++) five = gzipSync(five);
+    expect(decodeContent(five, 'gzip, gzip, gzip, gzip, gzip', 1024)).toBeUndefined();
+  });
+
+  it('keeps at most the cap of a bomb compressed twice, marked truncated', () => {
+    const bomb = gzipSync(gzipSync(Buffer.alloc(64 * 1024 * 1024)));
+    const d = decodeContent(bomb, 'gzip, gzip', 65_536)!;
+    expect(d).toMatchObject({ truncated: true });
+    expect(d.bytes.length).toBeLessThanOrEqual(65_536);
+    expect(d.bytes.length).toBeGreaterThan(0);
   });
 
   it('decodes an excerpt cut off mid-stream as far as it goes', () => {

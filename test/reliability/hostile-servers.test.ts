@@ -2,7 +2,9 @@
 // the real CLI (in-process) at a small loopback server that misbehaves one
 // way a real platform does, and proves the run still ends in bounded time with
 // the right verdicts and exit code, no stack trace and no secret in any output.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
@@ -155,6 +157,153 @@ describe('hostile servers', () => {
       expect(check.verdict).toBe('fail');
       expect(check.message).toMatch(/reveals the key itself, .*a Node\.js stack trace/);
       // The evidence is the text the server meant, redacted: a reviewer can read it.
+      expect(JSON.stringify(check)).toMatch(/forbidden/);
+      expect(run.code).toBe(EXIT.fail);
+      expectNoSecrets([secret], run);
+    },
+  );
+
+  // A refusal may put the credential in a header's name (`X-Rejected-<key>: 1`,
+  // a debug header keyed by the caller). Only header values were judged and
+  // redacted: the check passed and the evidence kept the name as sent, so the
+  // publish scan withheld results.json and the run ended in exit 4, with the
+  // echo that caused it never named as the target's fault.
+  it('a denial that echoes the key in a header name fails the check, and every report is written', async () => {
+    const tmp = tempDirForTest('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `Bearer ${secret}`)
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      if (req.method === 'GET' && req.url === '/v1/agents')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      res.writeHead(403, { 'content-type': 'application/json', [`x-denied-${secret}`]: '1' }).end('{"error":"forbidden"}');
+    });
+    const target = await listenForTest(server);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, denied: ['POST /v1/agents'] },
+      { secret, checks: ['authz.unauthorized-resource-denied'] },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('fail');
+    expect(check.message).toMatch(/header .*reveals the key/);
+    expect(run.code).toBe(EXIT.fail);
+    expectNoSecrets([secret], run);
+  });
+
+  // A refusal that echoes the key with an invisible character between every
+  // two of its characters (a NUL, as UTF-16 text has; a control character; a
+  // zero-width space). Neither the checks nor the redactor saw the key in it:
+  // authz passed, and results.json kept the key, readable once the
+  // characters are dropped (junit.xml's writer drops them, which the publish
+  // scan caught: without the junit reporter nothing did).
+  it.each([
+    ['NUL (UTF-16 text)', '\u0000'],
+    ['U+0001', '\u0001'],
+    ['a zero-width space', '\u200b'],
+  ])(
+    'a denial body that spells out the key with %s between its characters fails the check, and no report holds it',
+    async (_name, between) => {
+      const tmp = tempDirForTest('keyprobe-hostile-');
+      const secret = newSecret();
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `Bearer ${secret}`)
+          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        if (req.method === 'GET' && req.url === '/v1/agents')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden for ${[...auth].join(between)}`);
+      });
+      const target = await listenForTest(server);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'] },
+        { secret, checks: ['authz.unauthorized-resource-denied'], args: ['--reporter', 'console,json,html'] },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict, check.message).toBe('fail');
+      expect(check.message).toMatch(/its body reveals the key/);
+      expect(run.code).toBe(EXIT.fail);
+      // Every file as a reader sees it: JSON escapes undone, invisible characters dropped.
+      for (const name of ['results.json', 'report.html']) {
+        const text = readFileSync(join(run.outDir, name), 'utf8')
+          .replace(/\\u00[01][0-9a-f]|\\u200b|&#x?[0-9a-f]+;/gi, '')
+          .replace(/[\u0000-\u001f\u200b\ufffd]/g, '');
+        expect(text.includes(secret), name).toBe(false);
+      }
+      expectNoSecrets([secret], run);
+    },
+  );
+
+  // The same in a header: its value arrives as bytes, which undici reads as
+  // Latin-1, so a zero-width space sent as UTF-8 is three characters (â, and two
+  // invisible C1 controls) between every two of the key's.
+  it('a denial header that spells out the key with zero-width spaces (UTF-8 bytes) fails the check, and no report holds it', async () => {
+    const tmp = tempDirForTest('keyprobe-hostile-');
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `Bearer ${secret}`)
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      if (req.method === 'GET' && req.url === '/v1/agents')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      // Node writes a header string's characters as Latin-1 bytes: these are the UTF-8 bytes of the spelled-out key.
+      res.setHeader('x-denied-for', Buffer.from([...auth].join('\u200b'), 'utf8').toString('latin1'));
+      res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"forbidden"}');
+    });
+    const target = await listenForTest(server);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, denied: ['POST /v1/agents'] },
+      { secret, checks: ['authz.unauthorized-resource-denied'], args: ['--reporter', 'console,json,html'] },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('fail');
+    expect(check.message).toMatch(/its x-denied-for header reveals the key/);
+    expect(run.code).toBe(EXIT.fail);
+    const json = readFileSync(join(run.outDir, 'results.json'), 'utf8').replace(/\\u00[0-9a-f]{2}|â/gi, '');
+    expect(json.includes(secret)).toBe(false);
+    expectNoSecrets([secret], run);
+  });
+
+  // RFC 9110 §8.4: Content-Encoding lists every coding applied, in order, and
+  // may come as one field or several. `curl --compressed` and browsers undo
+  // them all; keyprobe read only a single coding, so a denial body compressed
+  // twice hid the key it echoed and the check passed.
+  it.each([
+    ['"gzip, gzip" in one field', ['gzip, gzip'], (b: string) => gzipSync(gzipSync(b))],
+    ['"deflate, br" in one field', ['deflate, br'], (b: string) => brotliCompressSync(deflateSync(b))],
+    ['gzip in two Content-Encoding fields', ['gzip', 'gzip'], (b: string) => gzipSync(gzipSync(b))],
+  ] as const)(
+    'a denial body encoded twice (%s) that echoes the key is read decoded, and fails the check',
+    async (_name, fields, compress) => {
+      const tmp = tempDirForTest('keyprobe-hostile-');
+      const secret = newSecret();
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        if (auth !== `Bearer ${secret}`)
+          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+        if (req.method === 'GET' && req.url === '/v1/agents')
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+        res.setHeader('content-encoding', [...fields]);
+        res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end(compress(JSON.stringify({ error: 'forbidden', authorization: auth })));
+      });
+      const target = await listenForTest(server);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'] },
+        { secret, checks: ['authz.unauthorized-resource-denied'] },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict).toBe('fail');
+      expect(check.message).toMatch(/reveals the key itself/);
       expect(JSON.stringify(check)).toMatch(/forbidden/);
       expect(run.code).toBe(EXIT.fail);
       expectNoSecrets([secret], run);

@@ -61,6 +61,8 @@ describe('verdict gaps', () => {
     const secret = newSecret();
     const admin = newSecret('admin');
     const canary = newSecret('canary');
+    // The key the create makes: not the declared canary (a create that hands back a declared key is refused).
+    const created = newSecret('created');
     let expiresAt = Number.POSITIVE_INFINITY;
     let deleted = false;
     const server = createServer((req, res) => {
@@ -74,7 +76,7 @@ describe('verdict gaps', () => {
           req.on('data', (c) => (raw += c));
           req.on('end', () => {
             expiresAt = Date.now() + Number((JSON.parse(raw) as { expiresInSeconds: number }).expiresInSeconds) * 1000;
-            json(201, { id: 'key_c1', secret: canary, expiresAt: new Date(expiresAt).toISOString() });
+            json(201, { id: 'key_c1', secret: created, expiresAt: new Date(expiresAt).toISOString() });
           });
           return;
         }
@@ -84,7 +86,7 @@ describe('verdict gaps', () => {
         }
         return json(404, { error: 'not found' });
       }
-      if (auth === `Bearer ${canary}` && !deleted) {
+      if (auth === `Bearer ${created}` && !deleted) {
         // Served a little past the expiry (a cache), then a server error on every probe.
         if (Date.now() > expiresAt + 300) return json(500, { error: 'internal' });
         return json(200, { agents: [] });
@@ -117,7 +119,7 @@ describe('verdict gaps', () => {
     // Refused after its expiry anyway: its delete cannot be verified by probing, and says so: `sent`, never `verified`.
     expect(run.result?.cleanup?.records[0]?.detail).toMatch(/^delete sent; not verifiable by probing: the canary was created to expire/);
     expect(run.result?.cleanup?.records[0]?.outcome).toBe('sent');
-    expectNoSecrets([secret, canary, admin], run);
+    expectNoSecrets([secret, canary, created, admin], run);
   });
 
   // A second key throttled before keyprobe sent anything with it (another
@@ -269,5 +271,71 @@ describe('verdict gaps', () => {
     // The run's notes (HTML report, results.json) say so too.
     expect(run.result?.profiles[0]?.notes.join('\n')).toMatch(/cleanup: delete created canary .*: delete sent; not verifiable by probing/);
     expectNoSecrets([secret, canary, admin], run);
+  });
+  // A management API whose create "succeeds" by handing back a key that already
+  // exists: a get-or-create, a stub, an extract path that reads the caller's
+  // own key. keyprobe took it for a canary of its own: the disable check
+  // disabled it, and cleanup deleted it — the profile's production key, gone,
+  // with PASS printed and the delete "verified" by the refusal it caused.
+  it.each([
+    ['the profile’s own key', 'own'],
+    ['the declared second key', 'second'],
+  ] as const)('a create that answers with %s is never acted on as a canary: error, nothing disabled or deleted', async (_what, which) => {
+    const tmp = tempDirForTest('keyprobe-gaps-');
+    const secret = newSecret();
+    const second = newSecret('second');
+    const admin = newSecret('admin');
+    const returned = which === 'own' ? secret : second;
+    const actions: string[] = [];
+    let off = false;
+    let deleted = false;
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const json = (status: number, body: unknown) =>
+        void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url?.startsWith('/admin/')) {
+        if (auth !== `Bearer ${admin}`) return json(401, { error: 'unauthorized' });
+        actions.push(`${req.method} ${req.url}`);
+        if (req.method === 'POST' && req.url === '/admin/keys') return json(200, { id: 'key_existing', secret: returned });
+        // The existing key really is disabled, enabled and deleted.
+        if (req.url === '/admin/keys/key_existing/disable') off = true;
+        if (req.url === '/admin/keys/key_existing/enable') off = false;
+        if (req.method === 'DELETE') deleted = true;
+        return json(200, {});
+      }
+      const works = (key: string) => auth === `Bearer ${key}` && !(key === returned && (off || deleted));
+      const ok = works(secret) || works(second);
+      json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
+    });
+    const target = await listenForTest(server);
+    const lifecycle = adminLifecycle([
+      'create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
+      'disable: POST /admin/keys/{{id}}/disable',
+      'enable: POST /admin/keys/{{id}}/enable',
+      'delete: DELETE /admin/keys/{{id}}',
+    ]);
+    const run = await runKeyprobe(
+      tmp,
+      { origin: target.origin, budget: 1000, extra: `${lifecycle}\nsecondKey:\n  secret: \${env:KP_REL_SECOND}` },
+      {
+        secret,
+        env: { KP_REL_ADMIN: admin, KP_REL_SECOND: second },
+        checks: ['lifecycle.disabled-key-rejected'],
+        profileEdit: (y) =>
+          y
+            // No declared canary: the check creates one.
+            .replace('canary:\n  secret: ${env:KP_REL_CANARY}\n', '')
+            .replace('  owner: crm-platform-team@example.com', '  owner: crm-platform-team@example.com\n  scopes: [agents:read]'),
+      },
+    );
+    expectNoCrash(run);
+    const check = run.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).toMatch(/create .*answered with a key this profile already declares/);
+    expect(actions).toEqual(['POST /admin/keys']);
+    expect(deleted).toBe(false);
+    expect(run.result?.cleanup?.records ?? []).toEqual([]);
+    expect(run.code).toBe(EXIT.unverified);
+    expectNoSecrets([secret, second, admin], run);
   });
 });
