@@ -15,7 +15,7 @@ import { loadedProfile } from '../runner/profiles.js';
 import { headerReveals } from '../../src/checks/refusal-echo.js';
 import type { CheckResult } from '../../src/result.js';
 import { SecretRegistry } from '../../src/secrets.js';
-import { base62 } from '../helpers/random-keys.js';
+import { base62, randomChars } from '../helpers/random-keys.js';
 import { findSecrets } from '../helpers/scan.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
 import { runOne } from './run-one.js';
@@ -42,19 +42,23 @@ const TRACE_HEADERS: Record<string, [string, string]> = {
   go: ['x-panic', 'goroutine 7 [running]: main.auth(0xc000010000) /go/src/app/auth.go:42 +0x1d'],
 };
 
+/** `n` random lowercase hex digits: the ids gateways stamp on an answer, made at test time. */
+const hex = (n: number) => randomChars('0123456789abcdef', n);
+
 /**
  * Error headers of real gateways and frameworks (their documented answers to a
- * refused or failed request): none is a stack trace.
+ * refused or failed request), with their request ids made at test time: none
+ * is a stack trace.
  */
 const GATEWAY_HEADERS: Record<string, string> = {
   // AWS API Gateway
   'x-amzn-errortype': 'UnauthorizedException:http://internal.amazon.com/coral/com.amazon.coral.service/',
-  'x-amzn-requestid': '6ec2ac69-9e3d-4b6b-a3f4-2c9b1a2c7f10',
-  'x-amz-apigw-id': 'Kd3fXGZ8oAMFbPw=',
-  'x-amzn-trace-id': 'Root=1-5e1b4151-5ac6c58f3375aa3c7c6b88c9',
+  'x-amzn-requestid': `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
+  'x-amz-apigw-id': `${base62(15)}=`,
+  'x-amzn-trace-id': `Root=1-${hex(8)}-${hex(24)}`,
   // CloudFront in front of it
   'x-cache': 'Error from cloudfront',
-  via: '1.1 0a1b2c3d4e5f60718293a4b5c6d7e8f9.cloudfront.net (CloudFront)',
+  via: `1.1 ${hex(32)}.cloudfront.net (CloudFront)`,
   'x-amz-cf-pop': 'FRA56-P1',
   // nginx and HAProxy error pages
   server: 'nginx/1.25.3',
@@ -62,10 +66,10 @@ const GATEWAY_HEADERS: Record<string, string> = {
   connection: 'close',
   // Kong
   'x-kong-response-latency': '1',
-  'x-kong-request-id': '1c0b7f0d4a6e2b3f9d8e7c6b5a4f3e2d',
+  'x-kong-request-id': hex(32),
   // Envoy, Cloudflare
   'x-envoy-upstream-service-time': '12',
-  'cf-ray': '8a1b2c3d4e5f6789-FRA',
+  'cf-ray': `${hex(16)}-FRA`,
   nel: '{"success_fraction":0,"report_to":"cf-nel","max_age":604800}',
   'report-to': '{"endpoints":[{"url":"https:\\/\\/a.nel.cloudflare.com\\/report\\/v4?s=abc%2Fdef"}],"group":"cf-nel","max_age":604800}',
   // Azure API Management
