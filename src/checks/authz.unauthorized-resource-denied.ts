@@ -10,7 +10,7 @@ import { defineCheck, noParams } from './check.js';
 import { denied } from './requirements.js';
 import { describeExpected, statusText } from './describe.js';
 import { deriveAndJudge, reverseOutcome } from './reverse-probe.js';
-import { bodyReveals, headerLeaks, revealedProblems } from './refusal-echo.js';
+import { bodyReveals, headerReveals, revealedProblems } from './refusal-echo.js';
 
 export default defineCheck({
   id: 'authz.unauthorized-resource-denied',
@@ -47,7 +47,7 @@ export default defineCheck({
         inspect: (r, res) => {
           const leaks = leaksIn(res.body, r.denied, ctx.profile, ctx.secrets);
           if (leaks.length > 0) leaky++;
-          return revealedProblems(res.status, leaks, headerLeaks(res.headers, ctx.profile, ctx.secrets));
+          return revealedProblems(res.status, leaks, headerReveals(res.headers, ctx.profile, ctx.secrets));
         },
         failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
       },

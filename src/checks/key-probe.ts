@@ -84,6 +84,8 @@ export interface ProbeOptions {
   readonly resource?: ProbeRequest;
   readonly freshConnection?: boolean;
   readonly record?: boolean;
+  /** Keep an unrecorded probe as evidence after all when its answer passes this (SendOptions.recordIf). */
+  readonly recordIf?: (response: HttpResponse) => boolean;
   /** `wait` (default): throttles are waited out first; `observe`: a throttled answer comes back at once, as `throttled`. */
   readonly throttle?: 'wait' | 'observe';
 }
@@ -106,6 +108,7 @@ export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOpt
       credential: { kind: 'key', secret },
       freshConnection: opts.freshConnection,
       record: opts.record,
+      ...(opts.recordIf ? { recordIf: opts.recordIf } : {}),
       throttle: opts.throttle ?? 'wait',
     });
     // An observed answer is a throttle by the client's rule, which reads its headers: a declared throttling

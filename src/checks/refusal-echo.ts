@@ -1,9 +1,13 @@
 // What a refusal says back. A refusal must say "no" and nothing that helps an
 // attacker or lands a secret in a log: no form of the key (or of a near miss
-// of it, or of another secret of the run) in the body or in any header, and
-// no stack trace in the body (unstructured-api #578, dataverse #4954; a key
-// echoed in an error, LiteLLM #39757). Error bodies and headers are what
-// gateways, client error trackers and support tickets keep.
+// of it, or of another secret of the run) and no stack trace, in the body or
+// in any header (unstructured-api #578, dataverse #4954; a key echoed in an
+// error, LiteLLM #39757; debug headers such as X-Debug-Exception left on in
+// production). Error bodies and headers are what gateways, client error
+// trackers and support tickets keep. Every refusal a check requires is judged
+// this way: the auth checks and authz (through reverse-probe.ts), the
+// foreign-environment keys, and the refusals of a disabled, expired or
+// rotated-out key (refusal-judge.ts, through refusal-watch.ts).
 //
 // Secrets are looked for by the run's leak scanner, the same matcher as the
 // scan of every report, so a check and the publish scan never disagree about
@@ -11,15 +15,22 @@
 // split, or any run of it long enough to matter (12 characters: a near miss,
 // the key truncated, the key case-flipped are all "the key"), and its sha256.
 //
-// One difference from the publish scan: a refusal may quote the key masked
+// One difference from the publish scan: a refusal may quote a key masked
 // the way platforms mask it, which keeps the key's public type prefix
-// ("kp_prod_8f3a****wxyz", "sk_live_...wxyz"). Where only parts of the key or
-// of its near misses are found, they count only when they reveal 12
-// characters past that prefix (public-prefix.ts says how it is found and why
-// that is safe). The key whole, a near miss whole (39 of 40 characters), and
-// 12 characters past the prefix in any form (encoded, reversed) still count;
-// a key with no recognisable prefix still counts on any 12-character run. The
-// reports themselves are still withheld on any 12-character run.
+// ("kp_prod_8f3a****wxyz", "sk_live_...wxyz"). Where only parts of a secret
+// (or of the key's near misses) are found, they count only when they reveal
+// 12 characters past that secret's own public prefix (public-prefix.ts says
+// how it is found and why that is safe). The rule is the same for every
+// secret of the run, the key, the canary, another environment's key: each
+// prefix is a type marker of that secret alone, and a secret with no
+// recognisable prefix (an admin token, a base64 credential) still counts on
+// any 12-character run, as before. A secret whole, a near miss whole (39 of
+// 40 characters), and 12 characters past the prefix in any form (encoded,
+// reversed) still count. The reports themselves are still withheld on any
+// 12-character run.
+//
+// What names a key without being it (its id, "key_3f9a…", its name
+// "crm-prod-agent-call") is not a secret of the run and is never found.
 //
 // One value is echoed without a finding: the random key-shaped value that
 // auth.invalid-key-rejected makes up. It is registered as a secret only so
@@ -39,6 +50,16 @@ import { findStackTrace } from './stack-traces.js';
 const NOT_SECRET_BEARING = new Set(['random-key']);
 
 /**
+ * The secret a refusal answered, and what to call it where the profile's key
+ * is not it ("the disabled canary", "the test key"): its echo is named as the
+ * key's is ("the disabled canary itself") rather than as "another secret".
+ */
+export interface RefusedSecret {
+  readonly secret: string;
+  readonly name: string;
+}
+
+/**
  * The problems of an answer to a request that had to be refused: what its
  * body and each header reveal, named without quoting any secret
  * ("its body reveals part of the key (as is, 39 of 40 characters)",
@@ -49,12 +70,17 @@ export function refusalEchoes(
   response: Pick<HttpResponse, 'status' | 'body' | 'headers'>,
   profile: Profile,
   secrets: SecretRegistry,
+  refused?: RefusedSecret,
 ): string[] {
-  return revealedProblems(response.status, bodyReveals(response.body, profile, secrets), headerLeaks(response.headers, profile, secrets));
+  return revealedProblems(
+    response.status,
+    bodyReveals(response.body, profile, secrets, refused),
+    headerReveals(response.headers, profile, secrets, refused),
+  );
 }
 
 /**
- * What a body and headers reveal (bodyReveals, headerLeaks; authz adds its
+ * What a body and headers reveal (bodyReveals, headerReveals; authz adds its
  * declared markers to the body's), as problems: "its body reveals …", "its
  * set-cookie header also reveals …" ("also" where the answer was served).
  */
@@ -66,78 +92,140 @@ export function revealedProblems(status: number, body: readonly string[], header
   return problems;
 }
 
-/** refusalEchoes as a reverse check's `echoes` rule (reverse-probe.ts). */
-export function judgeEchoes(ctx: CheckContext): (response: HttpResponse) => string[] {
-  return (response) => refusalEchoes(response, ctx.profile, ctx.secrets);
+/**
+ * refusalEchoes as a reverse check's `echoes` rule (reverse-probe.ts); `refused`
+ * names the secret each request presented, where it is not the profile's key.
+ */
+export function judgeEchoes<R = unknown>(
+  ctx: CheckContext,
+  refused?: (request: R) => RefusedSecret,
+): (response: HttpResponse, request: R) => string[] {
+  return (response, request) => refusalEchoes(response, ctx.profile, ctx.secrets, refused?.(request));
 }
 
 /** What a body reveals: secrets in any form the leak scanner knows, then a stack trace. */
-export function bodyReveals(body: string, profile: Profile, secrets: SecretRegistry): string[] {
-  const found = secretsIn(body, profile, secrets);
+export function bodyReveals(body: string, profile: Profile, secrets: SecretRegistry, refused?: RefusedSecret): string[] {
+  const found = secretsIn(body, profile, secrets, refused);
   const trace = findStackTrace(body);
   if (trace) found.push(`a ${trace} stack trace`);
   return found;
 }
 
 /**
- * The headers of an answer that reveal a secret, by name, each with what it
- * reveals: judged as a body is, by the same scanner, but only for secrets
- * (a header is not where stack traces are looked for). The name is judged
+ * The headers of an answer that reveal a secret or hold a stack trace, by
+ * name, each with what it reveals: judged as a body is, by the same scanner
+ * and the same trace patterns. A header cannot hold a line break, so a trace
+ * there comes on one line or percent-encoded (Symfony's X-Debug-Exception):
+ * the value is searched as it is and decoded. The name is judged for secrets
  * too (`X-Denied-<key>: 1`), and one that reveals a secret is given redacted.
  */
-export function headerLeaks(headers: Readonly<Record<string, string>>, profile: Profile, secrets: SecretRegistry): [string, string[]][] {
+export function headerReveals(
+  headers: Readonly<Record<string, string>>,
+  profile: Profile,
+  secrets: SecretRegistry,
+  refused?: RefusedSecret,
+): [string, string[]][] {
   const found: [string, string[]][] = [];
   for (const [name, value] of Object.entries(headers)) {
-    const inName = secretsIn(name, profile, secrets);
-    const revealed = [...inName, ...secretsIn(value, profile, secrets)];
+    const inName = secretsIn(name, profile, secrets, refused);
+    const revealed = [...inName, ...secretsIn(value, profile, secrets, refused)];
+    const trace =
+      findStackTrace(value) ??
+      percentDecodings(value)
+        .map(findStackTrace)
+        .find((t) => t !== undefined);
+    if (trace) revealed.push(`a ${trace} stack trace`);
     if (revealed.length > 0) found.push([inName.length > 0 ? secrets.redact(name) : name, revealed]);
   }
   return found;
 }
 
+/** A header value with its percent-escapes decoded, `+` kept and read as a space (PHP's urlencode); none where it has no valid escapes. */
+function percentDecodings(value: string): string[] {
+  if (!/%[0-9a-f]{2}/i.test(value)) return [];
+  try {
+    return [decodeURIComponent(value), decodeURIComponent(value.replace(/\+/g, ' '))];
+  } catch {
+    return [];
+  }
+}
+
 /** The secrets a text reveals, in any form the leak scanner knows, named without quoting them. */
-function secretsIn(text: string, profile: Profile, secrets: SecretRegistry): string[] {
-  const found: string[] = [];
+function secretsIn(text: string, profile: Profile, secrets: SecretRegistry, refused?: RefusedSecret): string[] {
   const findings = secrets.scanner.find(text).filter((f) => !NOT_SECRET_BEARING.has(f.label));
-  if (findings.length === 0) return found;
-  const keyPrint = fingerprint(profile.key.secret);
+  if (findings.length === 0) return [];
+  const found: string[] = [];
+  const key = profile.key.secret;
+  const keyPrint = fingerprint(key);
   const ofKey = findings.filter((f) => f.fingerprint === keyPrint);
   const nearMisses = findings.filter((f) => f.label === 'near-miss');
   // Parts of the key or of its near misses, none whole, may be a masked quote that shows only the public prefix.
-  const masked = maskedQuote(text, [...ofKey, ...nearMisses], profile, secrets);
-  const keyForms = masked ? [] : ofKey.filter((f) => !f.form.startsWith('its sha256'));
-  if (keyForms.some((f) => f.whole && f.form === 'as is')) found.push('the key itself');
-  else if (keyForms.length > 0) {
-    const whole = keyForms.filter((f) => f.whole);
-    found.push(
-      whole.length > 0 ? `the key (${whole.map((f) => f.form).join('; ')})` : `part of the key (${keyForms.map((f) => f.form).join('; ')})`,
-    );
-  }
-  if (ofKey.some((f) => f.form.startsWith('its sha256'))) found.push("the key's sha256 hash");
+  const nearMissSecrets = secrets.all().filter((s) => secrets.labelOf(s) === 'near-miss');
+  const masked = maskedQuote(text, [...ofKey, ...nearMisses], key, nearMissSecrets);
+  const keyForms = masked ? [] : ofKey;
+  found.push(...named(refused?.secret === key ? refused.name : 'the key', keyForms, ofKey));
   // Any other secret the run knows (canary, other keys) must not show up
   // either. Near misses of the key share most of its text: where one was found
   // inside the key's own match, or beside a form of the key (the key extended
   // by one character), it is the key, not a second secret.
   const insideKey = (f: LeakFinding) => ofKey.some((k) => k.view === f.view && k.start <= f.start && f.end <= k.end);
-  const nearMissOfFoundKey = (f: LeakFinding) => f.label === 'near-miss' && keyForms.length > 0;
-  const others = new Set(
-    findings
-      .filter((f) => f.fingerprint !== keyPrint && !(masked && f.label === 'near-miss') && !insideKey(f) && !nearMissOfFoundKey(f))
-      .map((f) => f.fingerprint),
+  const keyShown = keyForms.some((f) => !isHash(f));
+  const nearMissOfFoundKey = (f: LeakFinding) => f.label === 'near-miss' && keyShown;
+  const rest = findings.filter(
+    (f) => f.fingerprint !== keyPrint && !(masked && f.label === 'near-miss') && !insideKey(f) && !nearMissOfFoundKey(f),
   );
+  const others = new Set<string>();
+  const refusedPrint = refused && refused.secret !== key ? fingerprint(refused.secret) : undefined;
+  for (const [print, forms] of byFingerprint(rest)) {
+    // Each secret is masked by its own public prefix (a canary "kp_live_8f3a****wxyz" as the key is).
+    const secret = forms[0]!.label === 'near-miss' ? undefined : secretWithPrint(secrets, print, refused);
+    if (secret !== undefined && maskedQuote(text, forms, secret, [])) continue;
+    if (print === refusedPrint) found.push(...named(refused!.name, forms, forms));
+    else others.add(print);
+  }
   if (others.size > 0) found.push(`${others.size === 1 ? 'another secret' : `${others.size} other secrets`} of this run`);
   return found;
 }
 
+/** How a secret shows ("the key itself", "part of the key (as is, 39 of 40 characters)", "the key's sha256 hash"); `forms` are those that count. */
+function named(name: string, forms: readonly LeakFinding[], all: readonly LeakFinding[]): string[] {
+  const found: string[] = [];
+  const shown = forms.filter((f) => !isHash(f));
+  if (shown.some((f) => f.whole && f.form === 'as is')) found.push(`${name} itself`);
+  else if (shown.length > 0) {
+    const whole = shown.filter((f) => f.whole);
+    found.push(
+      whole.length > 0 ? `${name} (${whole.map((f) => f.form).join('; ')})` : `part of ${name} (${shown.map((f) => f.form).join('; ')})`,
+    );
+  }
+  if (all.some(isHash)) found.push(`${name}'s sha256 hash`);
+  return found;
+}
+
+function isHash(f: LeakFinding): boolean {
+  return f.form.startsWith('its sha256');
+}
+
+function byFingerprint(findings: readonly LeakFinding[]): Map<string, LeakFinding[]> {
+  const groups = new Map<string, LeakFinding[]>();
+  for (const f of findings) groups.set(f.fingerprint, [...(groups.get(f.fingerprint) ?? []), f]);
+  return groups;
+}
+
+/** The registered secret with this fingerprint (asked only of a text that holds part of one: rare). */
+function secretWithPrint(secrets: SecretRegistry, print: string, refused?: RefusedSecret): string | undefined {
+  if (refused && fingerprint(refused.secret) === print) return refused.secret;
+  return secrets.all().find((s) => fingerprint(s) === print);
+}
+
 /**
- * Whether what was found of the key and its near misses (no sha256) is only
- * parts of them that show nothing past the key's public prefix: a key masked
- * the way platforms mask it ("kp_prod_8f3a****wxyz"), not a finding. The key
- * or a near miss found whole is never masked.
+ * Whether what was found of a secret (and of its near misses; no sha256) is
+ * only parts of them that show nothing past the secret's public prefix: a key
+ * masked the way platforms mask it ("kp_prod_8f3a****wxyz"), not a finding. A
+ * secret or a near miss found whole is never masked.
  */
-function maskedQuote(text: string, found: readonly LeakFinding[], profile: Profile, secrets: SecretRegistry): boolean {
-  const forms = found.filter((f) => !f.form.startsWith('its sha256'));
+function maskedQuote(text: string, found: readonly LeakFinding[], secret: string, nearMisses: readonly string[]): boolean {
+  const forms = found.filter((f) => !isHash(f));
   if (forms.length === 0 || forms.some((f) => f.whole)) return false;
-  const nearMisses = secrets.all().filter((s) => secrets.labelOf(s) === 'near-miss');
-  return !revealsPastPublicPrefix(text, profile.key.secret, nearMisses);
+  return !revealsPastPublicPrefix(text, secret, nearMisses);
 }

@@ -20,10 +20,13 @@
 // event loop blocked, a starved CPU, a slow target) proves nothing. After a
 // gap it watches on until a whole window was watched closely (WATCHED_WINDOWS,
 // WATCH_ON_MS); one it never watched closely is not judged (notWatchedClosely). This is the one poll-until-refused loop of the
-// lifecycle checks (disabled, expired, rotated).
+// lifecycle checks (disabled, expired, rotated). Every refusal it sees, in
+// the poll and in the stability window, is handed to the check's
+// RefusalJudge (refusal-judge.ts): a refusal must not say the key back.
 import type { Profile } from '../config/profile-schema.js';
 import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
+import type { RefusalJudge } from './refusal-judge.js';
 import { duration, statusText } from './describe.js';
 import { budgetLeft, classify, lifecycleProbe, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
 
@@ -49,6 +52,8 @@ export interface WatchOptions {
   readonly markAccepted?: boolean;
   /** After the first refusal, keep probing this long (from that refusal), each probe on a fresh connection. */
   readonly stability?: { readonly windowMs: number; readonly intervalMs: number };
+  /** Judges what every refusal says back (and keeps the first that says too much as evidence). */
+  readonly refusals?: RefusalJudge;
 }
 
 /** What the stability window saw: judged probes, throttled ones (not judged), and acceptances after the first refusal. */
@@ -162,15 +167,17 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
     last = await probeKey(ctx, secret, {
       label: o.label,
       record: late || points.length < (o.keepEvidence ?? 0),
+      ...(o.refusals ? { recordIf: o.refusals.keepAsEvidence } : {}),
       throttle: o.throttle ?? 'observe',
     });
+    if (last.kind === 'rejected' && last.response) o.refusals?.judge(last.response);
     if (late) firstLate = last;
     const tMs = ms(last.sentAt - o.t0);
     points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
     if (last.kind === 'rejected') {
       if (!o.stability) return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
       ctx.progress(`first rejection after ${duration(tMs)}`);
-      const window = await stabilityWindow(ctx, secret, { start: last.sentAt, ...o.stability }, o.t0, points);
+      const window = await stabilityWindow(ctx, secret, { start: last.sentAt, ...o.stability, refusals: o.refusals }, o.t0, points);
       return { firstRejectionMs: tMs, ...seen(), stability: window.seen, stoppedBy: window.budgetRanOut ? 'budget' : 'rejected' };
     }
     if (last.kind === 'accepted') {
@@ -198,7 +205,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
 async function stabilityWindow(
   ctx: CheckContext,
   secret: string,
-  w: { readonly start: number; readonly windowMs: number; readonly intervalMs: number },
+  w: { readonly start: number; readonly windowMs: number; readonly intervalMs: number; readonly refusals: RefusalJudge | undefined },
   t0: number,
   points: ProbePoint[],
 ): Promise<{ seen: StabilityWindow; budgetRanOut: boolean }> {
@@ -241,6 +248,7 @@ async function stabilityWindow(
     }
     if (budgetLeft(ctx) < 1) return { seen: seen(), budgetRanOut: true };
     const r = await probeKey(ctx, secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
+    if (r.kind === 'rejected' && r.response) w.refusals?.judge(r.response);
     points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
     if (r.kind === 'throttled') throttled++;
     else probes++;

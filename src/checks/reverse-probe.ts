@@ -68,7 +68,7 @@ export interface ReverseRules<R extends ReverseRequest> {
   /** A refusal whose body holds the resource's data as the valid key is served it (src/checks/served-data.ts). */
   readonly dataInRefusal?: DataInRefusal;
   /** What an answer says back that no refusal may (a form of the key, a stack trace: src/checks/refusal-echo.ts). */
-  echoes?(response: HttpResponse): readonly string[];
+  echoes?(response: HttpResponse, request: R): readonly string[];
   /** Words for a refusal, collected (with `judgeServed`'s passes) into `passes`, in order. */
   refused?(request: R, response: HttpResponse): string;
   /** An advisory for a refusal that is accepted but short of the standard. */
@@ -161,7 +161,7 @@ export async function deriveAndJudge<R extends ReverseRequest>(
             : (refusalProblem(response.status, request.refusal) ?? '')),
       );
     problems.push(...(rules.inspect?.(request, response) ?? []));
-    const echoes = rules.echoes?.(response) ?? [];
+    const echoes = rules.echoes?.(response, request) ?? [];
     // On a refusal the status was right: say so, as for data in a refusal below.
     if (echoes.length > 0)
       problems.push(answer === 'refused' ? `refused with ${statusText(response.status)}, but ${echoes.join('; ')}` : echoes.join('; '));

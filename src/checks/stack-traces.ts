@@ -1,7 +1,10 @@
-// Recognises stack traces in response bodies. Bodies are often JSON, so a
-// trace's line breaks may arrive as the two characters `\n`: no pattern relies
-// on real line starts. Each pattern needs a file-and-line or a runtime's fixed
-// wording, so ordinary prose ("look at the docs") does not match.
+// Recognises stack traces in response bodies and header values. Bodies are
+// often JSON, so a trace's line breaks may arrive as the two characters `\n`,
+// and a header holds none at all (a debug header puts a trace on one line):
+// no pattern relies on real line starts. Each pattern needs a file-and-line
+// or a runtime's fixed wording, so ordinary prose ("look at the docs") and
+// ordinary headers (x-amzn-ErrorType, Via, Server, a Link to app.js) do not
+// match (test/checks/refusal-echo-everywhere.test.ts).
 
 interface TracePattern {
   readonly runtime: string;

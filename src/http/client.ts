@@ -73,6 +73,8 @@ export interface SendOptions {
   readonly freshConnection?: boolean;
   /** Keep this exchange as evidence (default true; a burst keeps only its timeline). */
   readonly record?: boolean;
+  /** With `record: false`, keep the exchange after all when its answer passes this (the first refusal that says too much). */
+  readonly recordIf?: (response: HttpResponse) => boolean;
   /**
    * What a throttled answer (429, a declared throttling status, 503 with
    * Retry-After) does: `wait` (default) waits it out and asks again, and
@@ -455,7 +457,7 @@ export class HttpClient {
       // A throttled answer pauses everyone in its bucket, not just this request.
       if (pacer && isThrottled(this.throttleRule, res.status, responseHeaders))
         pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
-      if (opts.record !== false && this.record(opts, url, parsed, headers, body, atMs, response))
+      if ((opts.record !== false || opts.recordIf?.(response)) && this.record(opts, url, parsed, headers, body, atMs, response))
         this.recordedAs.set(response, this.exchanges.length - 1);
       return response;
     } catch (err) {

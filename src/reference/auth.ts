@@ -31,7 +31,7 @@ export type AuthOutcome =
       readonly message: string;
       /** The key the credential belonged to, for the request counters. */
       readonly keyId?: string;
-      /** The credential that opened no key, as presented: what the refusal-echo fault quotes back. */
+      /** The credential, as presented: what the refusal-echo and *-key-echo faults quote back. */
       readonly presented?: string;
     }
   /** server-error-on-bad-key: the credential parser "crashed". */
@@ -46,8 +46,15 @@ export interface AuthContext extends RevocationContext {
 
 type Rejection = Extract<AuthOutcome, { status: 401 }>;
 
-function reject(code: Rejection['code'], message: string, keyId?: string): Rejection {
-  return keyId === undefined ? { ok: false, status: 401, code, message } : { ok: false, status: 401, code, message, keyId };
+function reject(code: Rejection['code'], message: string, keyId?: string, presented?: string): Rejection {
+  return {
+    ok: false,
+    status: 401,
+    code,
+    message,
+    ...(keyId === undefined ? {} : { keyId }),
+    ...(presented === undefined ? {} : { presented }),
+  };
 }
 
 /** The credential a request presents: the Authorization header, or (under query-key-accepted) ?api_key=. */
@@ -79,7 +86,7 @@ export function authenticate(req: IncomingMessage, url: URL, ctx: AuthContext, n
   // A deleted key is unknown, unless the data plane has not heard of the delete yet.
   const found = ctx.keys.match(token, mode) ?? stillServedAfterDelete(ctx.keys.matchDeleted(token, mode), ctx, now);
   if (!found) return { ...reject('invalid_key', 'The API key is not valid.'), presented: token };
-  const refusal = refusalFor(found, ctx, now);
+  const refusal = refusalFor(found, token, ctx, now);
   if (refusal) return refusal;
 
   found.key.lastUsedAt = now;
@@ -93,20 +100,25 @@ function matchMode(faults: ActiveFaults): MatchMode {
 }
 
 /** Why a matched key may not be used now, or undefined when it may. */
-function refusalFor({ key, credential }: KeyMatch, ctx: AuthContext, now: number): Rejection | undefined {
+function refusalFor({ key, credential }: KeyMatch, presented: string, ctx: AuthContext, now: number): Rejection | undefined {
   const { environment, faults, behaviours } = ctx;
   // keys-select-environment: one origin serves every environment, so a foreign key is let in (routes.ts serves it its own data).
   if (key.environment !== environment && !faults.has('cross-environment') && !behaviours.has('keys-select-environment')) {
-    return reject('wrong_environment', `This target serves the "${environment}" environment; the key belongs to another one.`, key.id);
+    return reject(
+      'wrong_environment',
+      `This target serves the "${environment}" environment; the key belongs to another one.`,
+      key.id,
+      presented,
+    );
   }
   if (credential.graceUntil !== undefined && now >= credential.graceUntil && !faults.has('rotation-no-expiry')) {
-    return reject('rotated', 'The API key was rotated and its grace period has ended.', key.id);
+    return reject('rotated', 'The API key was rotated and its grace period has ended.', key.id, presented);
   }
   if (!key.enabled && !revocationStillPending(key, key.disabledAt ?? 0, 'disable', ctx, now)) {
-    return reject('disabled', 'The API key is disabled.', key.id);
+    return reject('disabled', 'The API key is disabled.', key.id, presented);
   }
   if (key.expiresAt !== null && now >= refusedFrom(key.expiresAt, 'expiry', ctx) && !faults.has('accept-expired')) {
-    return reject('expired', 'The API key has expired.', key.id);
+    return reject('expired', 'The API key has expired.', key.id, presented);
   }
   return undefined;
 }

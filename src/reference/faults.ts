@@ -35,16 +35,44 @@ export interface FaultSettings {
   'key-echo-header'?: EchoHeader;
   /** Where the 401 for an unknown key quotes the credential it was sent. */
   'refusal-echo'?: RefusalEchoPlace;
+  /** What the 401 for a key of another environment says back (see DEAD_KEY_ECHOES). */
+  'foreign-key-echo'?: DeadKeyEcho;
+  /** What the 401 for a disabled key says back. */
+  'disabled-key-echo'?: DeadKeyEcho;
+  /** What the 401 for an expired key says back. */
+  'expired-key-echo'?: DeadKeyEcho;
+  /** What the 401 for a key rotated out (its grace period over) says back. */
+  'rotated-key-echo'?: DeadKeyEcho;
 }
 
 /** Where the refusal-echo fault quotes the credential: the JSON error's message, or the WWW-Authenticate challenge. */
 const REFUSAL_ECHO_PLACES = ['body', 'header'] as const;
 type RefusalEchoPlace = (typeof REFUSAL_ECHO_PLACES)[number];
 
+/**
+ * What the 401 for a known key that may not be used (another environment's,
+ * disabled, expired, rotated out) says back: the key, as it is, in the body
+ * (the JSON error's message) or in the WWW-Authenticate challenge; or, with
+ * trace-header, no key but a Java stack trace in an X-Debug-Exception header
+ * (a debug filter left on in production).
+ */
+const DEAD_KEY_ECHOES = ['body', 'header', 'trace-header'] as const;
+export type DeadKeyEcho = (typeof DEAD_KEY_ECHOES)[number];
+
 export type FaultName = keyof FaultSettings;
 export type FaultValue = boolean | number | string;
 
-type ValueKind = 'flag' | 'milliseconds' | 'ratio' | 'route' | 'status' | 'length' | 'echo-form' | 'echo-header' | 'echo-place';
+type ValueKind =
+  | 'flag'
+  | 'milliseconds'
+  | 'ratio'
+  | 'route'
+  | 'status'
+  | 'length'
+  | 'echo-form'
+  | 'echo-header'
+  | 'echo-place'
+  | 'dead-key-echo';
 
 export interface FaultDefinition {
   readonly name: FaultName;
@@ -226,7 +254,24 @@ const SPECS: readonly FaultSpec[] = [
     seenIn:
       'Error bodies and challenges that quote the rejected key ("invalid key kp_…"; LiteLLM #39757 echoed a key hash), which end up in gateway logs, client error trackers and support tickets',
   },
+  deadKeyEcho('foreign-key-echo', 'a key of another environment', 'Errors that name the rejected credential'),
+  deadKeyEcho('disabled-key-echo', 'a disabled key', 'Errors that name the revoked credential ("key kp_… is disabled")'),
+  deadKeyEcho('expired-key-echo', 'an expired key', 'Errors that name the expired credential ("key kp_… has expired")'),
+  deadKeyEcho('rotated-key-echo', 'a key rotated out (its grace period over)', 'Errors that name the retired credential'),
 ];
+
+/** A fault that makes the 401 for one kind of dead key say too much (DEAD_KEY_ECHOES). */
+function deadKeyEcho(name: FaultName, whose: string, seen: string): FaultSpec {
+  return {
+    name,
+    kind: 'dead-key-echo',
+    takesValue: true,
+    valueName: 'WHAT',
+    defaultValue: 'body',
+    description: `The 401 for ${whose} says too much, by WHAT: body (its JSON error quotes the key, as it is), header (the WWW-Authenticate error_description quotes it) or trace-header (an X-Debug-Exception header carries a Java stack trace, without the key). Every other refusal is as usual.`,
+    seenIn: `${seen}, which end up in gateway logs and error trackers (LiteLLM #39757); debug headers left on in production (Symfony X-Debug-Exception, Spring debug filters)`,
+  };
+}
 
 const SPEC_BY_NAME = new Map<string, FaultSpec>(SPECS.map((s) => [s.name, s]));
 
@@ -313,6 +358,11 @@ export function normalizeFaultValue(name: string, raw: unknown): FaultValue {
     case 'echo-place': {
       if (typeof raw !== 'string' || !(REFUSAL_ECHO_PLACES as readonly string[]).includes(raw))
         throw badValue(spec, raw, `one of ${REFUSAL_ECHO_PLACES.join(', ')}`);
+      return raw;
+    }
+    case 'dead-key-echo': {
+      if (typeof raw !== 'string' || !(DEAD_KEY_ECHOES as readonly string[]).includes(raw))
+        throw badValue(spec, raw, `one of ${DEAD_KEY_ECHOES.join(', ')}`);
       return raw;
     }
     case 'route': {

@@ -208,12 +208,42 @@ function sendAuthFailure(res: ServerResponse, outcome: Exclude<AuthOutcome, { ok
   }
   // RFC 6750 §3: a missing credential gets the bare challenge, a bad one an error code.
   const challenge = outcome.code === 'missing_key' ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
-  // refusal-echo: the refusal of an unknown key quotes the credential it was sent.
-  const echo = outcome.presented === undefined ? undefined : state.faults.get('refusal-echo');
-  const message = echo === 'body' ? `The API key ${outcome.presented} is not valid.` : outcome.message;
-  const quoting = echo === 'header' ? `${challenge}, error_description="the key ${outcome.presented} is not valid"` : challenge;
-  sendError(res, 401, outcome.code, message, { ...headers, 'WWW-Authenticate': quoting });
+  // refusal-echo and the *-key-echo faults: the refusal quotes the credential it was sent, or carries a stack trace.
+  const fault = ECHO_FAULT_BY_CODE[outcome.code];
+  const echo = outcome.presented === undefined || fault === undefined ? undefined : state.faults.get(fault);
+  const message = echo === 'body' ? `The API key ${outcome.presented} ${DEAD_WORDS[outcome.code]}.` : outcome.message;
+  const quoting =
+    echo === 'header' ? `${challenge}, error_description="the key ${outcome.presented} ${DEAD_WORDS[outcome.code]}"` : challenge;
+  const trace: Headers = echo === 'trace-header' ? { 'X-Debug-Exception': KEY_FILTER_TRACE } : {};
+  sendError(res, 401, outcome.code, message, { ...headers, 'WWW-Authenticate': quoting, ...trace });
 }
+
+/** The fault that makes each kind of 401 say too much. */
+const ECHO_FAULT_BY_CODE: Partial<
+  Record<string, 'refusal-echo' | 'foreign-key-echo' | 'disabled-key-echo' | 'expired-key-echo' | 'rotated-key-echo'>
+> = {
+  invalid_key: 'refusal-echo',
+  wrong_environment: 'foreign-key-echo',
+  disabled: 'disabled-key-echo',
+  expired: 'expired-key-echo',
+  rotated: 'rotated-key-echo',
+};
+
+/** How an echoing refusal says why the key it quotes was refused. */
+const DEAD_WORDS: Readonly<Record<string, string>> = {
+  invalid_key: 'is not valid',
+  wrong_environment: 'belongs to another environment',
+  disabled: 'is disabled',
+  expired: 'has expired',
+  rotated: 'was rotated out',
+};
+
+/** What a Spring debug filter left on in production puts in a header: a Java stack trace on one line, without the key. */
+const KEY_FILTER_TRACE = [
+  'java.lang.IllegalStateException: key refused',
+  'at com.example.gateway.auth.ApiKeyFilter.doFilterInternal(ApiKeyFilter.java:87)',
+  'at org.springframework.web.filter.OncePerRequestFilter.doFilter(OncePerRequestFilter.java:116)',
+].join(' ');
 
 /**
  * Rate-limits an authenticated request per key; returns its header fields, or

@@ -6,11 +6,14 @@
 // either the redactor removed every form of it (exit 1) or the leak scanner
 // found what the redactor could not and withheld the file (exit 4, a stub in
 // its place, the manifest still verifying). Everything written and printed is
-// scanned by the tests' own scanner.
+// scanned by the tests' own scanner. So are the runs whose dead-key refusals
+// say too much (`--fault disabled-key-echo=…` and its kin), scanned for every
+// secret the run registered, the canaries it created included.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { SecretRegistry } from '../../src/secrets.js';
 import { nearMissVariants } from '../../src/checks/auth.near-miss-key-rejected.js';
 import type { Demo } from '../../src/demo/seed.js';
 import { ECHO_FORM_NAMES, ECHO_FORMS, ECHO_HEADER_NAMES, type EchoForm } from '../../src/reference/echo-forms.js';
@@ -162,6 +165,51 @@ describe('a target whose 401 quotes the credential it was sent (refusal-echo=PLA
       expect(junit.match(/<failure /g)).toHaveLength(1);
       expect(junit).toMatch(/name="auth\.near-miss-key-rejected"[^>]*>\s*<failure /);
       expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(new RegExp(`its ${where} reveals`));
+    });
+  }
+});
+
+describe('a target whose refusal of a dead key says too much (foreign-, disabled-, expired-, rotated-key-echo)', () => {
+  const tmp = tempDir('keyprobe-dead-key-echo-');
+  afterEach(() => {
+    demos.length = 0;
+    vi.restoreAllMocks();
+  });
+  afterAll(() => tmp.cleanup());
+
+  const runs = [
+    ['foreign-key-echo=body', 'env.foreign-environment-key-rejected', /its body reveals the test key [^ ]+ itself/],
+    ['disabled-key-echo=header', 'lifecycle.disabled-key-rejected', /its www-authenticate header reveals the declared canary itself/],
+    ['expired-key-echo=body', 'lifecycle.expired-key-rejected', /its body reveals the expired canary itself/],
+    ['rotated-key-echo=trace-header', 'lifecycle.rotated-key', /its x-debug-exception header reveals a Java stack trace/],
+  ] as const;
+  for (const [fault, check, reveals] of runs) {
+    it(`${fault}: ${check} fails, and no file or output holds any secret the run used`, async () => {
+      // Every secret the run registered: the demo's keys, and the canaries it created and rotated.
+      const used: string[] = [];
+      const add = SecretRegistry.prototype.add;
+      vi.spyOn(SecretRegistry.prototype, 'add').mockImplementation(function (this: SecretRegistry, secret, ...rest) {
+        used.push(secret);
+        return add.call(this, secret, ...rest);
+      });
+      const out = join(tmp.dir, fault.replace('=', '-'));
+      const run = await runCli(['demo', '--fault', fault, '--only', check, '--out', out]);
+      const demo = demos[0]!;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`FAIL\\s+${check.replace(/\./g, '\\.')} — .*said too much`));
+      expect(run.stdout).toMatch(reveals);
+      expect(used.length).toBeGreaterThan(demo.secrets.length);
+      expect(
+        findSecrets([...new Set([...demo.secrets, ...used])], { dirs: [out], texts: { stdout: run.stdout, stderr: run.stderr } }),
+      ).toEqual([]);
+      expect(readdirSync(out).sort()).toEqual(['junit.xml', 'manifest.sha256', 'report.html', 'results.json']);
+      expect(spawnSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: out }).status).toBe(0);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResult;
+      const result = results.profiles[0]!.checks[0]!;
+      expect(result.verdict).toBe('fail');
+      expect(result.evidence.filter((e) => e.failing).length).toBeGreaterThan(0);
+      const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+      expect(junit).toMatch(new RegExp(`name="${check.replace(/\./g, '\\.')}"[^>]*>\\s*<failure `));
     });
   }
 });

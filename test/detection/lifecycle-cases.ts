@@ -14,6 +14,10 @@ export const LIFECYCLE_CASES: readonly DetectionCase[] = [
   { name: 'revocation-flap', faults: ['revocation-flap=0.3'], expectFail: 'lifecycle.disabled-key-rejected' },
   { name: 'accept-expired', faults: ['accept-expired'], expectFail: 'lifecycle.expired-key-rejected' },
   { name: 'rotation-no-expiry', faults: ['rotation-no-expiry'], expectFail: 'lifecycle.rotated-key' },
+  // Refused in time, but the refusal says the dead key back; the header and trace-header forms are dead-key-echo.test.ts's.
+  { name: 'disabled-key-echo', faults: ['disabled-key-echo=body'], expectFail: 'lifecycle.disabled-key-rejected' },
+  { name: 'expired-key-echo', faults: ['expired-key-echo=body'], expectFail: 'lifecycle.expired-key-rejected' },
+  { name: 'rotated-key-echo', faults: ['rotated-key-echo=body'], expectFail: 'lifecycle.rotated-key' },
   { name: 'no-rate-limit', faults: ['no-rate-limit'], expectFail: 'rate.limit-triggered' },
   {
     name: 'shared-rate-bucket',

@@ -38,6 +38,22 @@ export const REQUEST_CASES: readonly DetectionCase[] = [
   { name: 'server-error-on-bad-key', faults: ['server-error-on-bad-key'], expectFail: 'auth.invalid-key-rejected' },
   { name: 'query-key-accepted', faults: ['query-key-accepted'], expectFail: 'auth.key-in-query-rejected' },
   { name: 'cross-environment', faults: ['cross-environment'], expectFail: 'env.foreign-environment-key-rejected' },
+  // The foreign key is refused with the right status, but the refusal says too much.
+  { name: 'foreign-key-echo', faults: ['foreign-key-echo=body'], expectFail: 'env.foreign-environment-key-rejected' },
+  {
+    name: 'foreign-key-echo-header',
+    faults: ['foreign-key-echo=header'],
+    expectFail: 'env.foreign-environment-key-rejected',
+    defect: 'The 401 for a key of another environment quotes it in the WWW-Authenticate challenge (error_description).',
+    seenIn: 'Challenges that name the rejected credential (RFC 6750 error_description)',
+  },
+  {
+    name: 'foreign-key-echo-trace-header',
+    faults: ['foreign-key-echo=trace-header'],
+    expectFail: 'env.foreign-environment-key-rejected',
+    defect: 'The 401 for a key of another environment carries a Java stack trace in an X-Debug-Exception header (the key is not quoted).',
+    seenIn: 'Debug headers left on in production (Symfony X-Debug-Exception, Spring debug filters)',
+  },
   {
     name: 'over-broad-scopes',
     faults: [],

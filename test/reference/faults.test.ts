@@ -4,7 +4,7 @@ import { FAULTS, FAULT_NAMES, FaultError, isFaultName, normalizeFaultSettings, p
 import { FAULT_CHECKS } from '../detection/fault-checks.js';
 
 describe('FAULTS', () => {
-  it('lists the 17 faults of the design, key-echo, key-echo-header and refusal-echo, each with a description and a real-world sighting', () => {
+  it('lists the 17 faults of the design, key-echo, key-echo-header, refusal-echo and the four dead-key echoes, each with a description and a real-world sighting', () => {
     expect(FAULT_NAMES).toEqual([
       'anonymous-access',
       'revocation-delay',
@@ -26,6 +26,10 @@ describe('FAULTS', () => {
       'key-echo',
       'key-echo-header',
       'refusal-echo',
+      'foreign-key-echo',
+      'disabled-key-echo',
+      'expired-key-echo',
+      'rotated-key-echo',
     ]);
     for (const fault of FAULTS) {
       expect(fault.seenIn.length).toBeGreaterThan(10);
@@ -43,6 +47,10 @@ describe('FAULTS', () => {
       ['key-echo', 'split'],
       ['key-echo-header', 'www-authenticate'],
       ['refusal-echo', 'body'],
+      ['foreign-key-echo', 'body'],
+      ['disabled-key-echo', 'body'],
+      ['expired-key-echo', 'body'],
+      ['rotated-key-echo', 'body'],
     ]);
   });
 

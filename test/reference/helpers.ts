@@ -69,7 +69,16 @@ export function createKey(target: ReferenceTarget, input: Partial<CreateKeyInput
 }
 
 /** Faults whose whole point is to echo the presented key. */
-const ECHOING_FAULTS = ['key-in-error', 'key-echo', 'key-echo-header', 'refusal-echo'] as const;
+const ECHOING_FAULTS = [
+  'key-in-error',
+  'key-echo',
+  'key-echo-header',
+  'refusal-echo',
+  'foreign-key-echo',
+  'disabled-key-echo',
+  'expired-key-echo',
+  'rotated-key-echo',
+] as const;
 
 export async function call(target: ReferenceTarget, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
   const headers: Record<string, string> = {};

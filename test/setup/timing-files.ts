@@ -13,6 +13,7 @@ export const TIMING_WAITS = [
   'test/reliability/stability.test.ts',
   'test/detection/behaviour-matrix.test.ts', // (45)
   'test/detection/lifecycle-matrix.test.ts', // (39)
+  'test/detection/dead-key-echo.test.ts',
   // The two-profile run (about two whole-suite runs long) after the others: beside them, its profiles' turns
   // at the shared origin bucket were timing-dependent (a CI run at load saw two turn notes where one is asserted). (38)
   'test/detection/behaviours.test.ts',
