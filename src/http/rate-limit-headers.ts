@@ -106,6 +106,9 @@ export function parseRetryAfter(value: string | undefined, now = Date.now(), res
   return { raw, seconds: Math.max(0, delta), form: 'http-date', clock, ...(past ? { pastSeconds: Math.round(-delta) } : {}) };
 }
 
+/** Longer than any honest Retry-After value (an IMF-fixdate is 29 characters, a day 5 digits). */
+const LONGEST_REPEATED_VALUE = 64;
+
 /**
  * The values of a Retry-After sent more than once, which keyprobe receives
  * joined with ", " (flattenHeaders): each part must be valid alone. An
@@ -120,6 +123,8 @@ export function splitRepeatedRetryAfter(value: string): string[] | undefined {
     let found = false;
     for (let comma = rest.indexOf(','); ; comma = rest.indexOf(',', comma + 1)) {
       const end = comma === -1 ? rest.length : comma;
+      // No valid value is this long (an HTTP-date is 29 characters): a header of commas costs one pass, not n².
+      if (end > LONGEST_REPEATED_VALUE) return undefined;
       const part = rest.slice(0, end).trim();
       if (parseRetryAfter(part) !== undefined) {
         parts.push(part);

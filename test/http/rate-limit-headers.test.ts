@@ -71,6 +71,8 @@ describe('Retry-After', () => {
     // Not two valid values: malformed, as before.
     expect(twice('120, soon').repeatedRetryAfter).toBeUndefined();
     expect(twice('120, soon').ignored.join('\n')).toMatch(/Retry-After "120, soon" is neither/);
+    // A field of 8,000 commas is read in one pass, and is malformed.
+    expect(twice('x,'.repeat(8000)).repeatedRetryAfter).toBeUndefined();
   });
 
   it('a date in the past means now; malformed values are not parsed', () => {
