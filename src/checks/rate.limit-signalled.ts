@@ -10,7 +10,16 @@
 // trigger (rate.limit-triggered passes, with a note), but a client that
 // retries on 429 only sees a server error, so the *signal* is wrong.
 import { z } from 'zod';
-import { hasAnySignal, parseRateLimitHeaders, type LegacyLimit, type QuotaPolicy } from '../http/rate-limit-headers.js';
+import {
+  hasAnySignal,
+  parseRateLimitHeaders,
+  repeatedRetryAfterWords,
+  retryAfterClockWords,
+  retryAfterDateWords,
+  type LegacyLimit,
+  type QuotaPolicy,
+  type RetryAfter,
+} from '../http/rate-limit-headers.js';
 import { defineCheck } from './check.js';
 import { rateLimit } from './requirements.js';
 import { statusText } from './describe.js';
@@ -19,12 +28,21 @@ import { burstToThrottle } from './rate-burst.js';
 
 /** A Retry-After of at least this many declared windows is an advisory (it names both figures). */
 const RETRY_AFTER_FAR_BEYOND = 10;
+/**
+ * The longest wait a Retry-After may ask for and still be a signal: a day, or
+ * twice the declared window when that is longer. A fixed or sliding window
+ * resets within one window (twice leaves room for a burst that straddled two);
+ * a penalty box beyond the window is real (Cloudflare's longest mitigation
+ * timeout is a day), so a day is allowed whatever the window. Anything longer
+ * is no wait for this limit that a client can act on (99999999999999999999999).
+ */
+const RETRY_AFTER_LONGEST_SIGNAL_SECONDS = 86_400;
 
 export default defineCheck({
   id: 'rate.limit-signalled',
   title: 'A throttled answer is a 429 with Retry-After and consistent rate-limit headers',
   description:
-    'Bursts until throttled, then checks the status (429, or a declared one — advisory), Retry-After (seconds or HTTP-date) and any RateLimit, RateLimit-Policy, RateLimit-* or X-RateLimit-* fields for consistency with the observed limit.',
+    "Bursts until throttled, then checks the status (429, or a declared one — advisory), Retry-After (seconds, or an HTTP-date read against the response's Date; one that names a moment already past, asks for more than a day and twice the declared window, or is sent twice is no signal) and any RateLimit, RateLimit-Policy, RateLimit-* or X-RateLimit-* fields for consistency with the observed limit.",
   severity: 'medium',
   practice: 'Reverse validation',
   destructive: false,
@@ -87,17 +105,21 @@ export default defineCheck({
     if (signals.retryAfter) {
       measurements.retryAfter = signals.retryAfter.raw;
       measurements.retryAfterForm = signals.retryAfter.form;
+      if (signals.retryAfter.clock) measurements.retryAfterClock = signals.retryAfter.clock;
+      const unusable = unusableRetryAfter(signals.retryAfter, spec.windowSeconds);
+      if (unusable) (params.requireRetryAfter ? failures : advisories).push(unusable);
       // Not a failure: Retry-After is the wait the server asks for, and it may ask for more than the
       // window (a penalty box, a longer quota); rate.recovers judges whether calls come back after it.
       // But a client that obeys one far beyond the limit's window stalls for nothing: say so.
       const farBeyond = signals.retryAfter.seconds >= RETRY_AFTER_FAR_BEYOND * spec.windowSeconds;
-      if (farBeyond)
+      if (farBeyond && !unusable)
         advisories.push(
           `Retry-After ${signals.retryAfter.raw} asks for ${Math.round(signals.retryAfter.seconds)} s, ${Math.floor(signals.retryAfter.seconds / spec.windowSeconds)}× the declared ${spec.windowSeconds} s window (rateLimit.windowSeconds): a client that obeys it waits far longer than this limit needs`,
         );
     } else {
-      const why =
-        res.headers['retry-after'] !== undefined
+      const why = signals.repeatedRetryAfter
+        ? `${repeatedRetryAfterWords(signals.repeatedRetryAfter)} on the throttled answer: RFC 9110 §5.3 lets a client treat a repeated singleton field as an error, and it cannot tell which one to obey`
+        : res.headers['retry-after'] !== undefined
           ? `Retry-After "${res.headers['retry-after']}" is neither seconds nor an HTTP-date`
           : 'no Retry-After on the throttled answer';
       (params.requireRetryAfter ? failures : advisories).push(why);
@@ -175,6 +197,26 @@ export default defineCheck({
   },
 });
 
+/**
+ * Why a Retry-After that parses is still no signal, or undefined. A retry time
+ * already past is judged like a negative delta-seconds (which is malformed):
+ * it names no wait. "Retry-After: 0" and a date within the second of the
+ * response's Date ask to retry at once, which is a wait a client can obey.
+ */
+function unusableRetryAfter(r: RetryAfter, windowSeconds: number): string | undefined {
+  if (r.pastSeconds !== undefined)
+    return `Retry-After ${r.raw} names a moment ${r.pastSeconds} s before ${retryAfterClockWords(r)}: a retry time already past signals no wait`;
+  const longest = Math.max(RETRY_AFTER_LONGEST_SIGNAL_SECONDS, 2 * windowSeconds);
+  if (r.seconds > longest)
+    return `Retry-After ${r.raw} asks for ${waitWords(r.seconds)}${r.clock ? ` (read against ${retryAfterClockWords(r)})` : ''}, more than ${longest === RETRY_AFTER_LONGEST_SIGNAL_SECONDS ? 'a day' : `twice the declared ${windowSeconds} s window`}: no wait for this limit that a client can act on`;
+  return undefined;
+}
+
+/** A long wait in words: "90000 s", or "more than a century" for an absurd one (1e+23 s reads as nothing). */
+function waitWords(seconds: number): string {
+  return seconds > 100 * 31_536_000 ? 'more than a century' : `${Math.round(seconds)} s`;
+}
+
 /** The policy matching the declared window, else the first. */
 function pickPolicy(policies: readonly QuotaPolicy[], windowSeconds: number): QuotaPolicy | undefined {
   return policies.find((p) => p.windowSeconds === windowSeconds) ?? policies[0];
@@ -195,7 +237,10 @@ function legacyProblems(l: LegacyLimit, windowSeconds: number, compareLimit: (an
 
 function describeSignals(s: ReturnType<typeof parseRateLimitHeaders>): string {
   const parts: string[] = [];
-  if (s.retryAfter) parts.push(`Retry-After ${s.retryAfter.raw} (${s.retryAfter.form})`);
+  if (s.retryAfter)
+    parts.push(
+      `Retry-After ${s.retryAfter.raw} (${s.retryAfter.form === 'seconds' ? 'seconds' : `http-date, ${retryAfterDateWords(s.retryAfter)}`})`,
+    );
   for (const p of s.policies)
     parts.push(`RateLimit-Policy "${p.name}" q=${p.quota}${p.windowSeconds !== undefined ? ` w=${p.windowSeconds}` : ''}`);
   for (const st of s.states)

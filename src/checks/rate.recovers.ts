@@ -2,7 +2,13 @@
 // that obeys Retry-After (or the RateLimit reset, or the declared window)
 // must not find itself still locked out. A Retry-After that lies is a fail.
 import { z } from 'zod';
-import { parseRateLimitHeaders, secondsUntilReset } from '../http/rate-limit-headers.js';
+import {
+  parseRateLimitHeaders,
+  repeatedRetryAfterWords,
+  retryAfterDateWords,
+  retryAfterWords,
+  secondsUntilReset,
+} from '../http/rate-limit-headers.js';
 import { defineCheck } from './check.js';
 import { rateLimit } from './requirements.js';
 import { statusText } from './describe.js';
@@ -13,7 +19,7 @@ export default defineCheck({
   id: 'rate.recovers',
   title: 'A throttled key is served again after the announced wait',
   description:
-    'Bursts until throttled, waits what Retry-After says (else the RateLimit reset, else the declared window), and expects the next call to succeed.',
+    "Bursts until throttled, waits what Retry-After says (a date read against the response's Date; one already past or sent twice is passed over for the RateLimit reset, else the declared window), and expects the next call to succeed.",
   severity: 'medium',
   practice: 'Reverse validation',
   destructive: false,
@@ -48,12 +54,18 @@ export default defineCheck({
     const signals = parseRateLimitHeaders(o.throttle.response.headers);
     const announced = secondsUntilReset(signals);
     const advisories: string[] = [];
-    if (!signals.retryAfter)
-      advisories.push(
-        `no Retry-After on the throttled answer; waited ${announced ? announced.from : `the declared ${spec.windowSeconds} s window`} instead`,
-      );
     const waitSeconds = announced?.seconds ?? spec.windowSeconds;
     const source = announced?.from ?? `the declared ${spec.windowSeconds} s window`;
+    // A Retry-After absent, repeated or naming a moment already past announces no wait: another signal (or the
+    // window) is waited instead; whether such a signal is acceptable is rate.limit-signalled's to judge.
+    const retryAfter = signals.retryAfter;
+    if (signals.repeatedRetryAfter)
+      advisories.push(`${repeatedRetryAfterWords(signals.repeatedRetryAfter)} on the throttled answer; waited ${source} instead`);
+    else if (retryAfter?.pastSeconds !== undefined)
+      advisories.push(
+        `Retry-After ${retryAfter.raw} names a moment ${retryAfterDateWords(retryAfter)}, so it announces no wait; waited ${source} instead`,
+      );
+    else if (!retryAfter) advisories.push(`no Retry-After on the throttled answer; waited ${source} instead`);
     if (waitSeconds > params.maxWaitSeconds)
       return {
         ...base,
@@ -87,6 +99,7 @@ export default defineCheck({
       ...o.measurements,
       announcedWaitSeconds: waitSeconds,
       announcedBy: source,
+      ...(retryAfter?.clock ? { retryAfterClock: retryAfter.clock } : {}),
       probedAfterMs: ms(after.sentAt - throttledAt),
       ...(earlyProbe ? { stillThrottledAtMs: ms(earlyProbe.atMs) } : {}),
     };
@@ -106,7 +119,8 @@ export default defineCheck({
       };
     }
     if (stillThrottled(after)) {
-      const lie = signals.retryAfter ? `Retry-After said ${signals.retryAfter.raw} s but` : `after ${source}`;
+      const waitedRetryAfter = retryAfter && retryAfter.pastSeconds === undefined;
+      const lie = waitedRetryAfter ? `Retry-After said ${retryAfterWords(retryAfter)} but` : `after ${source}`;
       return {
         ...base,
         measurements,

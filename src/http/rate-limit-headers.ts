@@ -7,9 +7,16 @@
 
 export interface RetryAfter {
   readonly raw: string;
-  /** Seconds from `now` (0 for a date in the past). */
+  /** Seconds to wait from the answer (0 for a date in the past). */
   readonly seconds: number;
   readonly form: 'seconds' | 'http-date';
+  /**
+   * For an HTTP-date, the clock it was read against: the response's own Date
+   * (RFC 9110 §10.2.3), or keyprobe's clock when the answer has no valid Date.
+   */
+  readonly clock?: 'response-date' | 'keyprobe-clock';
+  /** For an HTTP-date before that clock's reading by more than it can be trusted to the second: how many seconds. */
+  readonly pastSeconds?: number;
 }
 
 /** One member of `RateLimit-Policy`: `"burst";q=100;w=60`. */
@@ -48,6 +55,8 @@ export interface LegacyLimit {
 
 export interface RateLimitSignals {
   readonly retryAfter?: RetryAfter;
+  /** The values of a repeated Retry-After, each one valid alone (the answer then has no usable Retry-After). */
+  readonly repeatedRetryAfter?: readonly string[];
   readonly policies: readonly QuotaPolicy[];
   readonly states: readonly QuotaState[];
   readonly legacy: readonly LegacyLimit[];
@@ -60,16 +69,80 @@ const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Ju
 const OBSOLETE_DATE =
   /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$|^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
-/** Retry-After: delta-seconds or an HTTP-date; undefined when malformed. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): RetryAfter | undefined {
+/** An HTTP-date (any of RFC 9110's three forms) as epoch milliseconds; undefined when it is not one. */
+function parseHttpDate(value: string | undefined): number | undefined {
+  const text = value?.trim() ?? '';
+  if (!HTTP_DATE.test(text) && !OBSOLETE_DATE.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/**
+ * How far before its clock's reading a date-form Retry-After may be and still
+ * mean "now". Against the response's Date, one second: both are whole seconds,
+ * and a server that stamps Date a moment after choosing the retry time can
+ * cross a second between them. Against keyprobe's own clock (no Date on the
+ * answer), a minute: the two hosts' clocks may disagree, and without Date
+ * keyprobe cannot tell a skewed clock from a retry time already past.
+ */
+export const PAST_TOLERANCE_SECONDS = { 'response-date': 1, 'keyprobe-clock': 60 } as const;
+
+/**
+ * Retry-After: delta-seconds or an HTTP-date; undefined when malformed. A date
+ * is relative to the response's `Date` (RFC 9110 §10.2.3) when `responseDate`
+ * is a valid HTTP-date, else to `now`: a CI runner's clock minutes off the
+ * gateway's must not move the wait.
+ */
+export function parseRetryAfter(value: string | undefined, now = Date.now(), responseDate?: string): RetryAfter | undefined {
   if (value === undefined) return undefined;
   const raw = value.trim();
   if (/^\d+$/.test(raw)) return { raw, seconds: Number(raw), form: 'seconds' };
-  if (HTTP_DATE.test(raw) || OBSOLETE_DATE.test(raw)) {
-    const at = Date.parse(raw);
-    if (!Number.isNaN(at)) return { raw, seconds: Math.max(0, (at - now) / 1000), form: 'http-date' };
+  const at = parseHttpDate(raw);
+  if (at === undefined) return undefined;
+  const dated = parseHttpDate(responseDate);
+  const clock = dated !== undefined ? 'response-date' : 'keyprobe-clock';
+  const delta = (at - (dated ?? now)) / 1000;
+  const past = -delta > PAST_TOLERANCE_SECONDS[clock];
+  return { raw, seconds: Math.max(0, delta), form: 'http-date', clock, ...(past ? { pastSeconds: Math.round(-delta) } : {}) };
+}
+
+/** Longer than any honest Retry-After value (an IMF-fixdate is 29 characters, a day 5 digits). */
+const LONGEST_REPEATED_VALUE = 64;
+
+/**
+ * The values of a Retry-After sent more than once, which keyprobe receives
+ * joined with ", " (flattenHeaders): each part must be valid alone. An
+ * HTTP-date holds a comma itself ("Mon, 30 Nov…"), so parts are found by
+ * taking, from the left, the shortest run up to a comma that is a valid value.
+ * Undefined when the text is not two or more valid values.
+ */
+export function splitRepeatedRetryAfter(value: string): string[] | undefined {
+  const parts: string[] = [];
+  let rest = value.trim();
+  while (rest !== '') {
+    let found = false;
+    for (let comma = rest.indexOf(','); ; comma = rest.indexOf(',', comma + 1)) {
+      const end = comma === -1 ? rest.length : comma;
+      // No valid value is this long (an HTTP-date is 29 characters): a header of commas costs one pass, not n².
+      if (end > LONGEST_REPEATED_VALUE) return undefined;
+      const part = rest.slice(0, end).trim();
+      if (parseRetryAfter(part) !== undefined) {
+        parts.push(part);
+        rest = comma === -1 ? '' : rest.slice(comma + 1).trim();
+        found = true;
+        break;
+      }
+      if (comma === -1) break;
+    }
+    if (!found) return undefined;
   }
-  return undefined;
+  return parts.length >= 2 ? parts : undefined;
+}
+
+/** "two Retry-After fields (120, 120)": words for a repeated Retry-After. */
+export function repeatedRetryAfterWords(values: readonly string[]): string {
+  const count = values.length === 2 ? 'two' : String(values.length);
+  return `${count} Retry-After fields (${values.join(', ')})`;
 }
 
 type BareItem = string | number | boolean;
@@ -219,8 +292,11 @@ function leadingInt(value: string): number | undefined {
 export function parseRateLimitHeaders(headers: Readonly<Record<string, string>>, now = Date.now()): RateLimitSignals {
   const ignored: string[] = [];
   const rawRetryAfter = headers['retry-after'];
-  const retryAfter = parseRetryAfter(rawRetryAfter, now);
-  if (rawRetryAfter !== undefined && !retryAfter)
+  const retryAfter = parseRetryAfter(rawRetryAfter, now, headers['date']);
+  // RFC 9110 §5.3: a singleton field sent twice may be handled as an error; which one would a client obey?
+  const repeatedRetryAfter = rawRetryAfter !== undefined && !retryAfter ? splitRepeatedRetryAfter(rawRetryAfter) : undefined;
+  if (repeatedRetryAfter) ignored.push(`${repeatedRetryAfterWords(repeatedRetryAfter)}, which a client cannot choose between`);
+  else if (rawRetryAfter !== undefined && !retryAfter)
     ignored.push(`Retry-After "${rawRetryAfter}" is neither a number of seconds nor an HTTP-date`);
 
   let policies: QuotaPolicy[] = [];
@@ -255,7 +331,14 @@ export function parseRateLimitHeaders(headers: Readonly<Record<string, string>>,
   }
   const legacy = [...groups].map(([source, g]) => ({ source, ...g }));
 
-  return { ...(retryAfter ? { retryAfter } : {}), policies, states, legacy, ignored };
+  return {
+    ...(retryAfter ? { retryAfter } : {}),
+    ...(repeatedRetryAfter ? { repeatedRetryAfter } : {}),
+    policies,
+    states,
+    legacy,
+    ignored,
+  };
 }
 
 /** True when the response announces any rate-limit signal at all. */
@@ -265,10 +348,28 @@ export function hasAnySignal(s: RateLimitSignals): boolean {
 
 /** Seconds to wait before calls should succeed again: Retry-After first (the draft gives it precedence), then RateLimit t, then a legacy reset. */
 export function secondsUntilReset(s: RateLimitSignals): { seconds: number; from: string } | undefined {
-  if (s.retryAfter) return { seconds: s.retryAfter.seconds, from: `Retry-After: ${s.retryAfter.raw}` };
+  // A retry time already past announces no wait (waiting "0" would only meet the same throttle): the other signals decide.
+  if (s.retryAfter && s.retryAfter.pastSeconds === undefined)
+    return { seconds: s.retryAfter.seconds, from: `Retry-After: ${s.retryAfter.raw}` };
   const t = s.states.find((st) => st.resetSeconds !== undefined);
   if (t) return { seconds: t.resetSeconds!, from: `RateLimit t=${t.resetSeconds}` };
   const l = s.legacy.find((g) => g.resetSeconds !== undefined);
   if (l) return { seconds: l.resetSeconds!, from: `${l.source} reset ${Math.round(l.resetSeconds!)}` };
   return undefined;
+}
+
+/** The clock a date-form Retry-After was read against, in words. */
+export function retryAfterClockWords(r: RetryAfter): string {
+  return r.clock === 'response-date' ? "the response's Date" : "keyprobe's clock (the answer has no valid Date)";
+}
+
+/** Where a date-form Retry-After falls: "3 s after the response's Date", "3600 s before keyprobe's clock (…)". */
+export function retryAfterDateWords(r: RetryAfter): string {
+  const when = r.pastSeconds !== undefined ? `${r.pastSeconds} s before` : `${Math.round(r.seconds)} s after`;
+  return `${when} ${retryAfterClockWords(r)}`;
+}
+
+/** What a Retry-After asks for, in words that read right for both forms: "1 s", or "<date> (3 s after the response's Date)". */
+export function retryAfterWords(r: RetryAfter): string {
+  return r.form === 'seconds' ? `${r.raw} s` : `${r.raw} (${retryAfterDateWords(r)})`;
 }

@@ -542,7 +542,7 @@ class OneRequest {
     if (ok || this.alreadyGone(res.status)) return tried;
     // A throttled answer reaches this point only for a create or rotate (see sendOnce); other actions get
     // here with what followed the client's waits: a 5xx, or another status that is not a throttle.
-    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    const retryAfter = parseRetryAfter(res.headers['retry-after'], Date.now(), res.headers['date']);
     this.mayHaveActed ||= res.status >= 500;
     if (!retryableAnswer(this.action, res.status, retryAfter !== undefined, found.heldKey)) return tried;
     const retry = { why: `answered ${res.status}`, ...(retryAfter ? { retryAfterSeconds: retryAfter.seconds } : {}) };

@@ -20,9 +20,59 @@ describe('Retry-After', () => {
       raw: 'Sun, 01 Mar 2026 12:00:30 GMT',
       seconds: 30,
       form: 'http-date',
+      clock: 'keyprobe-clock',
     });
     expect(parseRetryAfter('Sunday, 01-Mar-26 12:01:00 GMT', NOW)?.seconds).toBe(60);
     expect(parseRetryAfter('Sun Mar  1 12:00:10 2026', NOW)?.form).toBe('http-date');
+  });
+
+  it("reads a date against the response's Date when it has a valid one (RFC 9110 §10.2.3), else against keyprobe's clock", () => {
+    // The gateway's clock is an hour behind keyprobe's: its Retry-After is 30 s after its own Date.
+    const date = 'Sun, 01 Mar 2026 11:00:00 GMT';
+    expect(parseRetryAfter('Sun, 01 Mar 2026 11:00:30 GMT', NOW, date)).toEqual({
+      raw: 'Sun, 01 Mar 2026 11:00:30 GMT',
+      seconds: 30,
+      form: 'http-date',
+      clock: 'response-date',
+    });
+    // An hour ahead: still 30 s, not an hour and 30 s.
+    expect(parseRetryAfter('Sun, 01 Mar 2026 13:00:30 GMT', NOW, 'Sun, 01 Mar 2026 13:00:00 GMT')?.seconds).toBe(30);
+    // A Date that is no HTTP-date is not trusted: keyprobe's clock decides, and says so.
+    const noDate = parseRetryAfter('Sun, 01 Mar 2026 12:00:30 GMT', NOW, '2026-03-01T11:00:00Z');
+    expect(noDate).toMatchObject({ seconds: 30, clock: 'keyprobe-clock' });
+    // Delta-seconds need no clock.
+    expect(parseRetryAfter('5', NOW, date)).toEqual({ raw: '5', seconds: 5, form: 'seconds' });
+  });
+
+  it('a date already past is marked past beyond the clock granularity: a second against Date, a minute against keyprobe', () => {
+    const date = 'Sun, 01 Mar 2026 12:00:00 GMT';
+    expect(parseRetryAfter('Sun, 01 Mar 2026 11:00:00 GMT', NOW, date)).toMatchObject({ seconds: 0, pastSeconds: 3600 });
+    // Within the second a server's two stamps can straddle: "now", not past.
+    expect(parseRetryAfter('Sun, 01 Mar 2026 11:59:59 GMT', NOW, date)?.pastSeconds).toBeUndefined();
+    expect(parseRetryAfter('Sun, 01 Mar 2026 11:59:58 GMT', NOW, date)?.pastSeconds).toBe(2);
+    // Without Date, a skewed clock cannot be told from a lie within a minute.
+    expect(parseRetryAfter('Sun, 01 Mar 2026 11:59:30 GMT', NOW)?.pastSeconds).toBeUndefined();
+    expect(parseRetryAfter('Sun, 01 Mar 2026 11:58:00 GMT', NOW)?.pastSeconds).toBe(120);
+  });
+
+  it('a past retry time announces no wait: the next signal decides how long to wait', () => {
+    const h = { 'retry-after': 'Sun, 01 Mar 2026 11:00:00 GMT', date: 'Sun, 01 Mar 2026 12:00:00 GMT', ratelimit: '"d";r=0;t=9' };
+    expect(secondsUntilReset(parseRateLimitHeaders(h, NOW))).toEqual({ seconds: 9, from: 'RateLimit t=9' });
+  });
+
+  it('a repeated Retry-After (joined with ", ") is named as such, each value read alone, dates and all', () => {
+    const twice = (v: string) => parseRateLimitHeaders({ 'retry-after': v }, NOW);
+    expect(twice('120, 120').repeatedRetryAfter).toEqual(['120', '120']);
+    expect(twice('120, 120').retryAfter).toBeUndefined();
+    expect(twice('120, 120').ignored).toEqual(['two Retry-After fields (120, 120), which a client cannot choose between']);
+    const dates = 'Sun, 01 Mar 2026 12:00:30 GMT, Sun, 01 Mar 2026 12:01:00 GMT';
+    expect(twice(dates).repeatedRetryAfter).toEqual(['Sun, 01 Mar 2026 12:00:30 GMT', 'Sun, 01 Mar 2026 12:01:00 GMT']);
+    expect(twice('5, Sun, 01 Mar 2026 12:00:30 GMT, 7').repeatedRetryAfter).toHaveLength(3);
+    // Not two valid values: malformed, as before.
+    expect(twice('120, soon').repeatedRetryAfter).toBeUndefined();
+    expect(twice('120, soon').ignored.join('\n')).toMatch(/Retry-After "120, soon" is neither/);
+    // A field of 8,000 commas is read in one pass, and is malformed.
+    expect(twice('x,'.repeat(8000)).repeatedRetryAfter).toBeUndefined();
   });
 
   it('a date in the past means now; malformed values are not parsed', () => {

@@ -441,3 +441,149 @@ describe('hostile servers', () => {
     expect(run.code).toBe(EXIT.pass);
   });
 });
+
+// Retry-After that lies, or cannot be read as one wait (a red-team review):
+// the date form read against keyprobe's clock instead of the response's Date,
+// a retry time already past, an absurd number of seconds, the field twice,
+// and a date-form wait misworded as "said <date> s". Real gateways' honest
+// answers (delta-seconds, a date after Date, a day-long penalty box) still pass.
+describe('hostile servers: Retry-After', () => {
+  const httpDate = (ms: number) => new Date(ms).toUTCString();
+
+  /**
+   * 20 calls per fixed 1 s window for `secret`; a throttle then lasts `lockMs`
+   * (at least the window). `clockOffsetMs` skews the server's clock (its Date);
+   * `hints` gives the throttled answer's headers from that clock, to the second.
+   */
+  async function limiter(
+    secret: string,
+    o: { lockMs?: number; clockOffsetMs?: number; hints: (serverNow: number) => Record<string, string | string[]> },
+  ): Promise<Listener> {
+    let window = { start: 0, count: 0 };
+    let lockedUntil = 0;
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}` || req.url !== '/v1/agents')
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      const now = Date.now();
+      const serverNow = Math.floor((now + (o.clockOffsetMs ?? 0)) / 1000) * 1000;
+      const date = { date: httpDate(serverNow) };
+      if (now >= lockedUntil && now - window.start >= 1000) window = { start: now, count: 0 };
+      if (now < lockedUntil || ++window.count > 20) {
+        if (now >= lockedUntil) lockedUntil = now + Math.max(1000, o.lockMs ?? 0);
+        return void res.writeHead(429, { ...date, 'content-type': 'application/json', ...o.hints(serverNow) }).end('{"error":"slow down"}');
+      }
+      res.writeHead(200, { ...date, 'content-type': 'application/json' }).end('{"agents":[]}');
+    });
+    return listenForTest(server);
+  }
+
+  async function run(target: Listener, secret: string, checks: readonly string[]) {
+    const tmp = tempDirForTest('keyprobe-retry-after-');
+    const r = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks, signal: AbortSignal.timeout(60_000) });
+    expectNoCrash(r);
+    expect(r.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
+    expectNoSecrets([secret], r);
+    return { run: r, check: (id: string) => r.checks.find((c) => c.id === id)! };
+  }
+
+  // RFC 9110 §10.2.3: a date is relative to the response's Date. A gateway an
+  // hour behind keyprobe's clock said "3 s from my Date": read against
+  // keyprobe's clock it was a date long past (a wait of 0, then a false FAIL
+  // while the key was still throttled); an hour ahead, a wait of an hour.
+  it.each([
+    ['an hour behind', -3_600_000],
+    ['an hour ahead', 3_600_000],
+  ])("a date-form Retry-After from a gateway whose clock is %s is read against the response's Date", async (_name, clockOffsetMs) => {
+    const secret = newSecret();
+    const target = await limiter(secret, {
+      lockMs: 2000,
+      clockOffsetMs,
+      hints: (serverNow) => ({ 'retry-after': httpDate(serverNow + 3000) }),
+    });
+    const { run: r, check } = await run(target, secret, ['rate.recovers']);
+    const c = check('rate.recovers');
+    expect(c.verdict, c.message).toBe('pass');
+    expect(c.message).toMatch(/as Retry-After: .* GMT announced/);
+    expect(c.measurements.announcedWaitSeconds).toBe(3);
+    expect(c.measurements.retryAfterClock).toBe('response-date');
+    expect(r.code).toBe(EXIT.pass);
+  });
+
+  // A retry time an hour before the response's Date asks for no wait at all,
+  // as a negative delta-seconds would (which is malformed): it is no signal.
+  // rate.recovers waits the declared window instead and judges the recovery.
+  it("a Retry-After an hour before the response's Date fails rate.limit-signalled; rate.recovers waits the window instead", async () => {
+    const secret = newSecret();
+    const target = await limiter(secret, { hints: (serverNow) => ({ 'retry-after': httpDate(serverNow - 3_600_000) }) });
+    const { run: r, check } = await run(target, secret, ['rate.limit-signalled', 'rate.recovers']);
+    const signalled = check('rate.limit-signalled');
+    expect(signalled.verdict, signalled.message).toBe('fail');
+    expect(signalled.message).toMatch(
+      /Retry-After .* GMT names a moment 3600 s before the response's Date: a retry time already past signals no wait/,
+    );
+    const recovers = check('rate.recovers');
+    expect(recovers.verdict, recovers.message).toBe('pass');
+    expect(recovers.message).toMatch(/as the declared 1 s window announced/);
+    expect(recovers.advisories.join(' ')).toMatch(
+      /Retry-After .* GMT names a moment 3600 s before the response's Date, so it announces no wait; waited the declared 1 s window instead/,
+    );
+    expect(r.code).toBe(EXIT.fail);
+  });
+
+  // No limit waits for 10^23 s: that is not a signal, and keyprobe must not
+  // wait it (rate.recovers says it cannot wait that long: error, at once). A
+  // day-long penalty box (Cloudflare's longest mitigation timeout) is honest.
+  it('an absurd Retry-After fails rate.limit-signalled and is never waited; a day passes with an advisory', async () => {
+    const secret = newSecret();
+    const absurd = await limiter(secret, { hints: () => ({ 'retry-after': '99999999999999999999999' }) });
+    const { run: r, check } = await run(absurd, secret, ['rate.limit-signalled', 'rate.recovers']);
+    const signalled = check('rate.limit-signalled');
+    expect(signalled.verdict, signalled.message).toBe('fail');
+    expect(signalled.message).toMatch(
+      /^Retry-After 99999999999999999999999 asks for more than a century, more than a day: no wait for this limit that a client can act on/,
+    );
+    const recovers = check('rate.recovers');
+    expect(recovers.verdict, recovers.message).toBe('error');
+    expect(recovers.message).toMatch(/longer than this check waits \(maxWaitSeconds 120\)/);
+    expect(r.code).toBe(EXIT.fail);
+    expect(r.elapsedMs).toBeLessThan(50_000);
+
+    const secret2 = newSecret();
+    const day = await limiter(secret2, { hints: () => ({ 'retry-after': '86400' }) });
+    const honest = (await run(day, secret2, ['rate.limit-signalled'])).check('rate.limit-signalled');
+    expect(honest.verdict, honest.message).toBe('pass');
+    expect(honest.advisories.join(' ')).toMatch(/Retry-After 86400 asks for 86400 s, 86400× the declared 1 s window/);
+  });
+
+  // RFC 9110 §5.3: a singleton field sent twice may be handled as an error.
+  it('two Retry-After fields are named as two fields, and are no usable signal', async () => {
+    const secret = newSecret();
+    const target = await limiter(secret, { hints: () => ({ 'retry-after': ['1', '1'] }) });
+    const { run: r, check } = await run(target, secret, ['rate.limit-signalled', 'rate.recovers']);
+    const signalled = check('rate.limit-signalled');
+    expect(signalled.verdict, signalled.message).toBe('fail');
+    expect(signalled.message).toMatch(/^two Retry-After fields \(1, 1\) on the throttled answer: RFC 9110 §5.3/);
+    expect(signalled.message).not.toMatch(/neither seconds nor an HTTP-date/);
+    const recovers = check('rate.recovers');
+    expect(recovers.verdict, recovers.message).toBe('pass');
+    expect(recovers.advisories.join(' ')).toMatch(
+      /two Retry-After fields \(1, 1\) on the throttled answer; waited the declared 1 s window instead/,
+    );
+    expect(r.code).toBe(EXIT.fail);
+  });
+
+  // A date-form Retry-After that lies: the message names the date and what it
+  // meant, not "said <date> s".
+  it('a date-form Retry-After that lies is worded as a date, with the wait it meant', async () => {
+    const secret = newSecret();
+    const target = await limiter(secret, { lockMs: 4000, hints: (serverNow) => ({ 'retry-after': httpDate(serverNow + 1000) }) });
+    const { run: r, check } = await run(target, secret, ['rate.recovers']);
+    const c = check('rate.recovers');
+    expect(c.verdict, c.message).toBe('fail');
+    expect(c.message).toMatch(
+      /^Retry-After said \w{3}, .* GMT \(1 s after the response's Date\) but the key was still throttled \(429 Too Many Requests\)/,
+    );
+    expect(c.message).not.toMatch(/GMT s /);
+    expect(r.code).toBe(EXIT.fail);
+  });
+});
