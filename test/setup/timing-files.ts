@@ -9,9 +9,11 @@
 // Longest first (seconds on a quiet machine in brackets), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side (five at a time), each against a target in a process of its own
-  // (test/helpers/reference-child.ts): verdicts, not wall-clock figures, but the targets must answer on time. (52)
+  // (test/helpers/reference-child.ts): verdicts, not wall-clock figures, but the targets must answer on time.
+  // (52 with the demo profile's 2 s stability window; each run now watches 500 ms outside revocation-flap.)
   'test/reliability/stability.test.ts',
-  'test/detection/behaviour-matrix.test.ts', // (45)
+  // Its three whole-suite runs one at a time, beside the cases that run one phase each. (45 with them sequential)
+  'test/detection/behaviour-matrix.test.ts',
   'test/detection/lifecycle-matrix.test.ts', // (39)
   // The two-profile run (about two whole-suite runs long) after the others: beside them, its profiles' turns
   // at the shared origin bucket were timing-dependent (a CI run at load saw two turn notes where one is asserted). (38)
