@@ -40,34 +40,20 @@ function expectClean(run: CaseRun, e: ExpectStatic = expect): void {
   e(findSecrets(run.secrets, { texts: { result: JSON.stringify(run.result) } })).toEqual([]);
 }
 
-/**
- * Runs `run` once every whole-suite run started before it has ended. The whole prelaunch suite, rate checks
- * included, runs one mode at a time: on a busy machine two of them side by side can stretch
- * rate.per-key-isolation's re-check past the throttled window (an honest `error: inconclusive`, not a pass).
- * They take turns among themselves rather than as sequential tests, which would hold every slot of the file
- * while one run waits out its rate windows: the cases below (one phase each, no rate checks) go on beside them.
- */
-let wholeSuiteTurn: Promise<unknown> = Promise.resolve();
-function oneWholeSuiteAtATime<T>(run: () => Promise<T>): Promise<T> {
-  const mine = wholeSuiteTurn.then(run);
-  wholeSuiteTurn = mine.catch(() => undefined);
-  return mine;
-}
-
-/** A whole-suite run (about 10 s on a quiet machine, 60 s is the hang guard) after up to two before it. */
-const WHOLE_SUITE_TIMEOUT_MS = 3 * 60_000;
-
 // Each fault case has a target of its own (its own port, keys, limiter and
 // clock) and spends its time waiting on revocation windows and expiries: they run
 // side by side. The lags are compared with the target's own record, bracketed by the
 // resolution the probes actually had (test/helpers/revocation.ts), so a busy
 // machine widens the bracket rather than failing a correct measurement.
 describe.concurrent('detection matrix under platform behaviours', () => {
+  // The whole prelaunch suite, rate checks included, one mode at a time: on a busy
+  // machine two of them side by side can stretch rate.per-key-isolation's re-check
+  // past the throttled window (an honest `error: inconclusive`, not a pass).
   for (const mode of BEHAVIOUR_MODES) {
-    it(`${mode.behaviours.join(' + ')}: with a truthful profile the whole prelaunch suite passes`, {
-      timeout: WHOLE_SUITE_TIMEOUT_MS,
-    }, async ({ expect }) => {
-      const run = await oneWholeSuiteAtATime(() => runDetectionCase({ faults: [], behaviours: mode.behaviours }, ALL));
+    it.sequential(`${mode.behaviours.join(' + ')}: with a truthful profile the whole prelaunch suite passes`, { timeout: 90_000 }, async ({
+      expect,
+    }) => {
+      const run = await runDetectionCase({ faults: [], behaviours: mode.behaviours }, ALL);
       const results = byId(run);
       for (const id of ALL)
         expect({ id, verdict: results[id]!.verdict, message: results[id]!.message }).toEqual({
