@@ -12,8 +12,7 @@ export const TIMING_WAITS = [
   // (test/helpers/reference-child.ts): verdicts, not wall-clock figures, but the targets must answer on time.
   // (52 with the demo profile's 2 s stability window; each run now watches 500 ms outside revocation-flap.)
   'test/reliability/stability.test.ts',
-  // Its three whole-suite runs one at a time, beside the cases that run one phase each. (45 with them sequential)
-  'test/detection/behaviour-matrix.test.ts',
+  'test/detection/behaviour-matrix.test.ts', // (45)
   'test/detection/lifecycle-matrix.test.ts', // (39)
   // The two-profile run (about two whole-suite runs long) after the others: beside them, its profiles' turns
   // at the shared origin bucket were timing-dependent (a CI run at load saw two turn notes where one is asserted). (38)
