@@ -26,7 +26,7 @@ export const PRELAUNCH_SUITE = join(BUNDLED_SUITES_DIR, 'prelaunch.yaml');
  * revocation-flap: ten probes at the check's 50 ms interval, every one of which
  * must be refused, instead of forty: each run of the lifecycle checks is 1.5 s shorter.
  */
-const SHORT_STABILITY_WINDOW_MS = 500;
+export const SHORT_STABILITY_WINDOW_MS = 500;
 
 export interface CaseRun {
   readonly result: RunResult;

@@ -9,7 +9,8 @@
 // Longest first (seconds on a quiet machine in brackets), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side (five at a time), each against a target in a process of its own
-  // (test/helpers/reference-child.ts): verdicts, not wall-clock figures, but the targets must answer on time. (52)
+  // (test/helpers/reference-child.ts): verdicts, not wall-clock figures, but the targets must answer on time.
+  // (52 with the demo profile's 2 s stability window; each run now watches 500 ms outside revocation-flap.)
   'test/reliability/stability.test.ts',
   'test/detection/behaviour-matrix.test.ts', // (45)
   'test/detection/lifecycle-matrix.test.ts', // (39)
