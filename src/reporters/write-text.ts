@@ -4,8 +4,16 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 
+/**
+ * How much may wait to be written before rendering waits for the disk. At the
+ * stream's default (16 KiB) nearly every piece (a profile's suite, a card)
+ * waited for its own write: the main thread sat idle through each, while the
+ * leak scan waited on it (issue #15); a mebibyte lets it render on meanwhile.
+ */
+const WAITING_BYTES = 1024 * 1024;
+
 export async function writeText(file: string, pieces: Iterable<string>): Promise<void> {
-  const out = createWriteStream(file, { encoding: 'utf8' });
+  const out = createWriteStream(file, { encoding: 'utf8', highWaterMark: WAITING_BYTES });
   const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
   failed.catch(() => undefined);
   try {
