@@ -31,14 +31,21 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-/** Runs the built CLI; a run still going after 10 s is killed and fails the test. */
+/**
+ * A hang is forever (a FIFO blocks until a writer comes), so the deadline only has to tell one from a slow
+ * start: at load ~18 on 2 cores, `validate` of a FIFO (0.45 s of CPU) was killed at a 10 s deadline (2026-11-30,
+ * in two of six runs of the unit group). The tests that spawn several runs have time for each to reach it.
+ */
+const HANG_MS = 25_000;
+
+/** Runs the built CLI; a run still going after HANG_MS is killed and fails the test. */
 function keyprobe(args: string[]) {
   const started = performance.now();
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: tmp.dir,
     env: { PATH: process.env.PATH, K: SECRET, NO_COLOR: '1' },
     encoding: 'utf8',
-    timeout: 10_000,
+    timeout: HANG_MS,
     killSignal: 'SIGKILL',
     maxBuffer: 1024 * 1024,
   });
@@ -51,7 +58,7 @@ function fifo(name: string): string {
   return path;
 }
 
-describe('special files are refused before reading', () => {
+describe('special files are refused before reading', { timeout: 4 * HANG_MS + 10_000 }, () => {
   it('a FIFO as the profile: exit 2 at once, no hang', () => {
     const path = fifo('profile.yaml');
     for (const command of [

@@ -4,7 +4,7 @@
 // chunks (512 Ki characters, overlapping by 16 Ki) or the blocks the file is
 // read in (64 KiB) cut it. (scan-file-blocks.test.ts: no whole-file read.)
 import { afterAll, describe, expect, it } from 'vitest';
-import { LeakScanner } from '../../src/leaks/scanner.js';
+import { fileChunkCount, LeakScanner } from '../../src/leaks/scanner.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ECHO_FORMS } from './forms.js';
 import { base62 } from '../helpers/random-keys.js';
@@ -14,11 +14,18 @@ const FIRST_CHUNK_END = 1 << 19;
 /** Where its second chunk ends: it starts CHUNK_OVERLAP before the first one's end. */
 const SECOND_CHUNK_END = 2 * (1 << 19) - 16 * 1024;
 
+/**
+ * How long the files are: three chunks, the third 64 Ki characters past the second's end (CHUNK_OVERLAP and
+ * more), so a cut at either boundary has a chunk after it that holds the whole form, as in a large report. Each
+ * file is scanned once per form and cut (120 times): a longer third chunk only costs scan time.
+ */
+const FILE_CHARS = SECOND_CHUNK_END + 64 * 1024;
+
 const filler = (n: number) => 'lorem ipsum dolor '.repeat(Math.ceil(n / 18)).slice(0, n);
-/** `text` with `middle` placed so that `cut` falls in its middle, in a file well over two chunks long. */
+/** `text` with `middle` placed so that `cut` falls in its middle, in a file of three chunks. */
 const straddling = (middle: string, cut: number) => {
   const at = cut - Math.floor(middle.length / 2);
-  return `${filler(at)}${middle}${filler(1_300_000 - at)}`;
+  return `${filler(at)}${middle}${filler(FILE_CHARS - at)}`;
 };
 
 const tmp = tempDir('keyprobe-scan-file-');
@@ -31,6 +38,7 @@ describe('a secret cut by a chunk boundary in a large file', () => {
     it(`is found ${form.name}`, async () => {
       for (const cut of [FIRST_CHUNK_END, SECOND_CHUNK_END]) {
         const text = straddling(`"detail":"${form.make(secret)}"`, cut);
+        expect(fileChunkCount(text.length)).toBe(3);
         const found = await scanner.scanFile(tmp.file('big.txt', text));
         expect(found.length, `${form.name} at ${cut}`).toBeGreaterThan(0);
         // Whole, unless the form is itself a part of the secret: the next chunk holds what the cut one lost.
