@@ -155,6 +155,20 @@ describe('all rate-limit headers of a response', () => {
     expect(s.legacy[0]?.resetSeconds).toBe(90);
   });
 
+  it("an epoch X-RateLimit-Reset is read against the response's Date, so a runner's clock an hour off does not move the wait", () => {
+    const serverNow = NOW - 3_600_000; // the gateway's clock an hour behind keyprobe's
+    const headers = {
+      'x-ratelimit-limit': '60',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(serverNow / 1000 + 90),
+      date: new Date(serverNow).toUTCString(),
+    };
+    expect(parseRateLimitHeaders(headers, NOW).legacy[0]?.resetSeconds).toBe(90);
+    // Without a Date header, keyprobe's own clock is all there is.
+    const { date: _, ...undated } = headers;
+    expect(parseRateLimitHeaders(undated, NOW).legacy[0]?.resetSeconds).toBe(0);
+  });
+
   it('malformed fields are ignored with a note, never thrown', () => {
     const s = parseRateLimitHeaders({ 'retry-after': 'tomorrow', ratelimit: 'nonsense;;', 'x-ratelimit-remaining': 'many' }, NOW);
     expect(s.retryAfter).toBeUndefined();
