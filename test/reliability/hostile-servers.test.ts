@@ -35,6 +35,28 @@ async function api(secrets: readonly string[], extraHeaders: () => Record<string
   return listenForTest(server);
 }
 
+/**
+ * A target that serves the key GET /v1/agents, answers any other credential
+ * 401, and answers every other request with `deny` (the denial under test).
+ */
+async function denyingTarget(secret: string, deny: (res: ServerResponse, auth: string) => void): Promise<Listener> {
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    if (auth !== `Bearer ${secret}`) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+    if (req.method === 'GET' && req.url === '/v1/agents')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+    deny(res, auth);
+  });
+  return listenForTest(server);
+}
+
+/** authz.unauthorized-resource-denied against `target`, with POST /v1/agents declared denied. */
+function runAuthz(target: Listener, secret: string, args?: readonly string[]) {
+  const tmp = tempDirForTest('keyprobe-hostile-');
+  const checks = ['authz.unauthorized-resource-denied'];
+  return runKeyprobe(tmp, { origin: target.origin, denied: ['POST /v1/agents'] }, { secret, checks, ...(args ? { args } : {}) });
+}
+
 const RATE_LIMIT = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
 /** Checks that send the key several times, one after the other. */
 const KEY_CHECKS = ['auth.valid-key-accepted', 'auth.near-miss-key-rejected', 'authz.unauthorized-resource-denied'];
@@ -132,26 +154,15 @@ describe('hostile servers', () => {
   ] as const)(
     'a %s-encoded denial body that echoes the key and a stack trace is read decoded, and fails the check',
     async (encoding, compress) => {
-      const tmp = tempDirForTest('keyprobe-hostile-');
       const secret = newSecret();
-      const server = createServer((req, res) => {
-        const auth = req.headers.authorization ?? '';
-        if (auth !== `Bearer ${secret}`)
-          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
-        if (req.method === 'GET' && req.url === '/v1/agents')
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      const target = await denyingTarget(secret, (res, auth) => {
         const body = JSON.stringify({
           error: 'forbidden',
           debug: { authorization: auth, stack: 'Error: denied\n    at check (/srv/app/authz.js:42:7)' },
         });
         res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compress(body));
       });
-      const target = await listenForTest(server);
-      const run = await runKeyprobe(
-        tmp,
-        { origin: target.origin, denied: ['POST /v1/agents'] },
-        { secret, checks: ['authz.unauthorized-resource-denied'] },
-      );
+      const run = await runAuthz(target, secret);
       expectNoCrash(run);
       const check = run.checks[0]!;
       expect(check.verdict).toBe('fail');
@@ -169,22 +180,11 @@ describe('hostile servers', () => {
   // publish scan withheld results.json and the run ended in exit 4, with the
   // echo that caused it never named as the target's fault.
   it('a denial that echoes the key in a header name fails the check, and every report is written', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
-    const server = createServer((req, res) => {
-      const auth = req.headers.authorization ?? '';
-      if (auth !== `Bearer ${secret}`)
-        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
-      if (req.method === 'GET' && req.url === '/v1/agents')
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+    const target = await denyingTarget(secret, (res) => {
       res.writeHead(403, { 'content-type': 'application/json', [`x-denied-${secret}`]: '1' }).end('{"error":"forbidden"}');
     });
-    const target = await listenForTest(server);
-    const run = await runKeyprobe(
-      tmp,
-      { origin: target.origin, denied: ['POST /v1/agents'] },
-      { secret, checks: ['authz.unauthorized-resource-denied'] },
-    );
+    const run = await runAuthz(target, secret);
     expectNoCrash(run);
     const check = run.checks[0]!;
     expect(check.verdict, check.message).toBe('fail');
@@ -206,22 +206,11 @@ describe('hostile servers', () => {
   ])(
     'a denial body that spells out the key with %s between its characters fails the check, and no report holds it',
     async (_name, between) => {
-      const tmp = tempDirForTest('keyprobe-hostile-');
       const secret = newSecret();
-      const server = createServer((req, res) => {
-        const auth = req.headers.authorization ?? '';
-        if (auth !== `Bearer ${secret}`)
-          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
-        if (req.method === 'GET' && req.url === '/v1/agents')
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      const target = await denyingTarget(secret, (res, auth) => {
         res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden for ${[...auth].join(between)}`);
       });
-      const target = await listenForTest(server);
-      const run = await runKeyprobe(
-        tmp,
-        { origin: target.origin, denied: ['POST /v1/agents'] },
-        { secret, checks: ['authz.unauthorized-resource-denied'], args: ['--reporter', 'console,json,html'] },
-      );
+      const run = await runAuthz(target, secret, ['--reporter', 'console,json,html']);
       expectNoCrash(run);
       const check = run.checks[0]!;
       expect(check.verdict, check.message).toBe('fail');
@@ -242,24 +231,13 @@ describe('hostile servers', () => {
   // Latin-1, so a zero-width space sent as UTF-8 is three characters (â, and two
   // invisible C1 controls) between every two of the key's.
   it('a denial header that spells out the key with zero-width spaces (UTF-8 bytes) fails the check, and no report holds it', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
     const secret = newSecret();
-    const server = createServer((req, res) => {
-      const auth = req.headers.authorization ?? '';
-      if (auth !== `Bearer ${secret}`)
-        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
-      if (req.method === 'GET' && req.url === '/v1/agents')
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+    const target = await denyingTarget(secret, (res, auth) => {
       // Node writes a header string's characters as Latin-1 bytes: these are the UTF-8 bytes of the spelled-out key.
       res.setHeader('x-denied-for', Buffer.from([...auth].join('\u200b'), 'utf8').toString('latin1'));
       res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"forbidden"}');
     });
-    const target = await listenForTest(server);
-    const run = await runKeyprobe(
-      tmp,
-      { origin: target.origin, denied: ['POST /v1/agents'] },
-      { secret, checks: ['authz.unauthorized-resource-denied'], args: ['--reporter', 'console,json,html'] },
-    );
+    const run = await runAuthz(target, secret, ['--reporter', 'console,json,html']);
     expectNoCrash(run);
     const check = run.checks[0]!;
     expect(check.verdict, check.message).toBe('fail');
@@ -281,25 +259,14 @@ describe('hostile servers', () => {
   ] as const)(
     'a denial body encoded twice (%s) that echoes the key is read decoded, and fails the check',
     async (_name, fields, compress) => {
-      const tmp = tempDirForTest('keyprobe-hostile-');
       const secret = newSecret();
-      const server = createServer((req, res) => {
-        const auth = req.headers.authorization ?? '';
-        if (auth !== `Bearer ${secret}`)
-          return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
-        if (req.method === 'GET' && req.url === '/v1/agents')
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+      const target = await denyingTarget(secret, (res, auth) => {
         res.setHeader('content-encoding', [...fields]);
         res
           .writeHead(403, { 'content-type': 'application/json' })
           .end(compress(JSON.stringify({ error: 'forbidden', authorization: auth })));
       });
-      const target = await listenForTest(server);
-      const run = await runKeyprobe(
-        tmp,
-        { origin: target.origin, denied: ['POST /v1/agents'] },
-        { secret, checks: ['authz.unauthorized-resource-denied'] },
-      );
+      const run = await runAuthz(target, secret);
       expectNoCrash(run);
       const check = run.checks[0]!;
       expect(check.verdict).toBe('fail');
