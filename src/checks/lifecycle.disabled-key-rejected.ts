@@ -29,7 +29,7 @@ import { maxRevocationWait, type LifecycleSpec, type Profile } from '../config/p
 import { keyToDisable } from './canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck, type CheckContext, type CheckOutcome, type OutcomeFinding } from './check.js';
-import { RefusalJudge } from './refusal-judge.js';
+import { judgingRefusals, type RefusalJudge } from './refusal-judge.js';
 import { duration, statusText } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
 import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
@@ -81,11 +81,8 @@ export default defineCheck({
   phase: 'lifecycle',
   params: PARAMS,
   requires: [disableSubjectKnown],
-  async run(ctx, params) {
-    // Every refusal of the key is judged for what it says back (refusal-judge.ts).
-    const refusals = new RefusalJudge(ctx);
-    return refusals.outcome(await disableAndWatch(ctx, params, refusals));
-  },
+  // Every refusal of the key is judged for what it says back (refusal-judge.ts).
+  run: judgingRefusals(disableAndWatch),
 });
 
 /** Disables (or deletes) the key and watches it die: the verdict on the revocation, before its refusals are judged. */

@@ -29,7 +29,7 @@ import { budgetTooSmallToUndo, probeSettled, sleepUntil, answerWords } from './k
 import { expiryForms } from '../lifecycle/types.js';
 import { expiredKeyOrCanary } from './requirements.js';
 import { otherAnswers, refusedLate, watchForRefusal, type Watch } from './refusal-watch.js';
-import { RefusalJudge } from './refusal-judge.js';
+import { judgingRefusals, type RefusalJudge } from './refusal-judge.js';
 
 /** Where keyprobe learnt the canary's expiry, and what it is (epoch ms, or null for none). */
 interface KnownExpiry {
@@ -73,11 +73,8 @@ export default defineCheck({
   phase: 'lifecycle',
   params: PARAMS,
   requires: [expiredKeyOrCanary],
-  async run(ctx, params): Promise<CheckOutcome> {
-    // Every refusal of the expired key is judged for what it says back (refusal-judge.ts).
-    const refusals = new RefusalJudge(ctx);
-    return refusals.outcome(await expireAndWatch(ctx, params, refusals));
-  },
+  // Every refusal of the expired key is judged for what it says back (refusal-judge.ts).
+  run: judgingRefusals(expireAndWatch),
 });
 
 /** Probes the declared expired key, or lets a canary expire and watches it: the verdict on the expiry, before its refusals are judged. */

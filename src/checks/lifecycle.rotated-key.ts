@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { createCanary, registerDelete } from './canary.js';
 import { defineCheck, type CheckContext, type CheckOutcome } from './check.js';
 import type { LifecycleSpec, Profile } from '../config/profile-schema.js';
-import { RefusalJudge } from './refusal-judge.js';
+import { judgingRefusals, type RefusalJudge } from './refusal-judge.js';
 import { rotatableCanary } from './requirements.js';
 import { watchForRefusal } from './refusal-watch.js';
 import { budgetTooSmallToUndo, ms, probeKey, probeSettled, sleepUntil, answerWords } from './key-probe.js';
@@ -50,11 +50,8 @@ export default defineCheck({
   phase: 'lifecycle',
   params: PARAMS,
   requires: [rotatableCanary],
-  async run(ctx, params) {
-    // Every refusal of the old key is judged for what it says back (refusal-judge.ts).
-    const refusals = new RefusalJudge(ctx);
-    return refusals.outcome(await rotateAndWatch(ctx, params, refusals));
-  },
+  // Every refusal of the old key is judged for what it says back (refusal-judge.ts).
+  run: judgingRefusals(rotateAndWatch),
 });
 
 /** Rotates a canary and watches the old key die: the verdict on the rotation, before the old key's refusals are judged. */

@@ -15,6 +15,20 @@ import type { CheckContext, CheckOutcome, OutcomeFinding } from './check.js';
 import { statusText } from './describe.js';
 import { refusalEchoes, type RefusedSecret } from './refusal-echo.js';
 
+/**
+ * A check's `run` whose refusals are all judged: `body` runs with a fresh
+ * judge, which it hands the refusals it sees (RefusalJudge.about, judge,
+ * keepAsEvidence), and its outcome is failed where one said too much.
+ */
+export function judgingRefusals<C extends CheckContext, P>(
+  body: (ctx: C, params: P, refusals: RefusalJudge) => Promise<CheckOutcome>,
+): (ctx: C, params: P) => Promise<CheckOutcome> {
+  return async (ctx, params) => {
+    const refusals = new RefusalJudge(ctx);
+    return refusals.outcome(await body(ctx, params, refusals));
+  };
+}
+
 interface Offence {
   readonly response: HttpResponse;
   readonly problems: readonly string[];

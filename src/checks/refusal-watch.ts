@@ -28,7 +28,7 @@ import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
 import type { RefusalJudge } from './refusal-judge.js';
 import { duration, statusText } from './describe.js';
-import { budgetLeft, classify, lifecycleProbe, ms, probeKey, sleepUntil, type ProbeResult } from './key-probe.js';
+import { budgetLeft, classify, lifecycleProbe, ms, probeKey, sleepUntil, type ProbeOptions, type ProbeResult } from './key-probe.js';
 
 export interface WatchOptions {
   /** performance.now() the lag counts from (the moment the disable or delete returned, or the expiry). */
@@ -164,13 +164,12 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   while (performance.now() - o.t0 <= o.maxWaitMs) {
     if (budgetLeft(ctx) < 1) return { ...seen(), stoppedBy: 'budget' };
     const late = !firstLate && o.lateAfterMs !== undefined && performance.now() - o.t0 > o.lateAfterMs;
-    last = await probeKey(ctx, secret, {
-      label: o.label,
-      record: late || points.length < (o.keepEvidence ?? 0),
-      ...(o.refusals ? { recordIf: o.refusals.keepAsEvidence } : {}),
-      throttle: o.throttle ?? 'observe',
-    });
-    if (last.kind === 'rejected' && last.response) o.refusals?.judge(last.response);
+    last = await probeJudged(
+      ctx,
+      secret,
+      { label: o.label, record: late || points.length < (o.keepEvidence ?? 0), throttle: o.throttle ?? 'observe' },
+      o.refusals,
+    );
     if (late) firstLate = last;
     const tMs = ms(last.sentAt - o.t0);
     points.push({ tMs, ...(last.status !== undefined ? { status: last.status } : {}), accepted: last.kind === 'accepted' });
@@ -247,8 +246,7 @@ async function stabilityWindow(
       break;
     }
     if (budgetLeft(ctx) < 1) return { seen: seen(), budgetRanOut: true };
-    const r = await probeKey(ctx, secret, { label: 'stability window', freshConnection: true, throttle: 'observe' });
-    if (r.kind === 'rejected' && r.response) w.refusals?.judge(r.response);
+    const r = await probeJudged(ctx, secret, { label: 'stability window', freshConnection: true, throttle: 'observe' }, w.refusals);
     points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
     if (r.kind === 'throttled') throttled++;
     else probes++;
@@ -290,4 +288,21 @@ export function otherAnswers(profile: Profile, points: readonly ProbePoint[]): s
     .sort((a, b) => b[1] - a[1])
     .map(([what, n]) => `${n} ${what === 'no answer' ? 'got no answer' : `answered ${what}`}`);
   return `of ${points.length} probes, ${parts.join(', ')}`;
+}
+
+/**
+ * One probe of the key. A refusal goes to the check's judge, if it has one,
+ * and is kept as evidence when it is the first that says too much
+ * (RefusalJudge.keepAsEvidence), whether or not the probe was to be recorded:
+ * in the poll and in the stability window alike.
+ */
+async function probeJudged(
+  ctx: CheckContext,
+  secret: string,
+  opts: ProbeOptions,
+  refusals: RefusalJudge | undefined,
+): Promise<ProbeResult> {
+  const r = await probeKey(ctx, secret, refusals ? { ...opts, recordIf: refusals.keepAsEvidence } : opts);
+  if (r.kind === 'rejected' && r.response) refusals?.judge(r.response);
+  return r;
 }

@@ -7,6 +7,7 @@
 // not milliseconds, so a busy machine cannot change them.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RefusalJudge } from '../../src/checks/refusal-judge.js';
 import { notWatchedClosely, refusedLate, watchForRefusal } from '../../src/checks/refusal-watch.js';
 import { json, startServer, type TestServer } from '../http/servers.js';
 import { throttleRule } from '../../src/http/throttle.js';
@@ -16,10 +17,15 @@ const KEY = `kp_prod_${randomBytes(16).toString('hex')}`;
 let server: TestServer;
 /** The answers to the next probes of /ok, in order; once spent, 401. */
 let script: number[] = [];
+/** From this many refusals on, a 401 quotes the key (undefined: never). */
+let quoteKeyAfter: number | undefined;
+let refusalsSent = 0;
 
 beforeAll(async () => {
   server = await startServer((_req, res) => {
     const status = script.shift() ?? 401;
+    if (status === 401 && quoteKeyAfter !== undefined && refusalsSent++ >= quoteKeyAfter)
+      return json(res, 401, { error: `key ${KEY} is disabled` });
     return json(res, status, {}, status === 429 ? { 'retry-after': '0' } : {});
   });
 });
@@ -38,6 +44,31 @@ const watch = (stability?: { windowMs: number; intervalMs: number }) => {
 };
 
 describe('watchForRefusal', () => {
+  it("a refusal that first says too much in the stability window is kept as the finding's evidence, as one in the poll is", async () => {
+    // The poll's refusal is clean and not recorded; the window's next refusal quotes the key.
+    script = [];
+    quoteKeyAfter = 1;
+    refusalsSent = 0;
+    const ctx = checkContext(server.origin, KEY);
+    const refusals = new RefusalJudge(ctx);
+    refusals.about({ secret: KEY, name: 'the key' }, ['key']);
+    await watchForRefusal(ctx, KEY, {
+      t0: performance.now(),
+      maxWaitMs: 10_000,
+      fineUntilMs: 10_000,
+      pollIntervalMs: 5,
+      label: 'after the disable',
+      stability: { windowMs: 300, intervalMs: 20 },
+      refusals,
+    });
+    quoteKeyAfter = undefined;
+    const o = refusals.outcome({ verdict: 'pass', message: 'refused in time' });
+    expect(o.verdict).toBe('fail');
+    expect(o.message).toMatch(/^the refusal of the key said too much: 401 Unauthorized, its body reveals the key itself/);
+    const evidence = o.findings![0]!.response!;
+    expect(ctx.http.exchangeIndexOf(evidence)).toBeDefined();
+  });
+
   it('counts accepted and throttled probes apart until the first refusal', async () => {
     script = [200, 200, 429, 200, 401];
     const w = await watch();
