@@ -312,9 +312,6 @@ export function parseRateLimitHeaders(headers: Readonly<Record<string, string>>,
     ignored.push(...s.ignored);
   }
 
-  // An epoch reset (GitHub's X-RateLimit-Reset) is a moment on the server's clock: read against the
-  // response's Date where it has one, as a date-form Retry-After is, so a skewed runner's clock cannot move the wait.
-  const serverNow = parseHttpDate(headers['date']) ?? now;
   const groups = new Map<string, { limit?: number; remaining?: number; resetSeconds?: number; windowSeconds?: number }>();
   for (const [name, value] of Object.entries(headers)) {
     const m = LEGACY.exec(name);
@@ -329,7 +326,9 @@ export function parseRateLimitHeaders(headers: Readonly<Record<string, string>>,
     const group = groups.get(source) ?? (period ? { windowSeconds: PERIOD_SECONDS[period] } : {});
     if (field === 'limit') group.limit = n;
     else if (field === 'remaining') group.remaining = n;
-    else group.resetSeconds = n > EPOCH_THRESHOLD ? Math.max(0, n - serverNow / 1000) : n;
+    // An epoch reset (GitHub's X-RateLimit-Reset) is a moment on the server's clock: read against the
+    // response's Date where it has one, as a date-form Retry-After is, so a skewed runner's clock cannot move the wait.
+    else group.resetSeconds = n > EPOCH_THRESHOLD ? Math.max(0, n - (parseHttpDate(headers['date']) ?? now) / 1000) : n;
     groups.set(source, group);
   }
   const legacy = [...groups].map(([source, g]) => ({ source, ...g }));
