@@ -27,6 +27,8 @@ export const TIMING_WAITS = [
   'test/reliability/verdict-gaps.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (11)
   'test/checks/throttled-lifecycle.test.ts', // (6)
+  // Soft refusals against servers of its own: revocation stability windows and a cleanup check's 5 s wait. (9)
+  'test/reliability/soft-refusal-lifecycle.test.ts',
   // The real bin on two worker threads, interrupted inside 5 s revocation stability windows. (4)
   'test/runner/sharded-interrupt.test.ts',
   // A worker thread crashing mid-run; the other thread's revocations are judged against their 1 s budget. (3)
