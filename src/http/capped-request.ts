@@ -27,6 +27,8 @@ import { decodeContent } from './content-encoding.js';
 export interface CappedAnswer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
+  /** The status line's reason phrase as the server wrote it ("Unauthorized", or anything: HTTP/1.1 lets a server put text there). */
+  readonly reasonPhrase: string;
   /** The body's first `cap` bytes, decoded as UTF-8. */
   readonly text: string;
   readonly truncated: boolean;
@@ -42,6 +44,7 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
   private abortReason?: Error;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
+  private reasonPhrase = '';
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private truncated = false;
@@ -77,10 +80,16 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
     if (this.abortReason) controller.abort(this.abortReason);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     if (statusCode < 200) return;
     this.status = statusCode;
     this.headers = headers;
+    this.reasonPhrase = statusMessage ?? '';
     this.headersArrived = true;
   }
 
@@ -119,6 +128,7 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
     this.resolve({
       status: this.status,
       headers: this.headers,
+      reasonPhrase: this.reasonPhrase,
       text: (decoded?.bytes ?? raw).toString('utf8'),
       truncated: this.truncated || decoded?.truncated === true,
     });

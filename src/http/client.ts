@@ -109,6 +109,12 @@ export interface HttpResponse {
   readonly status: number;
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The status line's reason phrase, raw (unredacted): a server may write
+   * anything there (`HTTP/1.1 401 <the key>`), so it is judged like a header
+   * (src/checks/refusal-echo.ts) and never recorded: keep it in memory only.
+   */
+  readonly reasonPhrase?: string;
   /** The raw (unredacted) body excerpt; keep it in memory only. */
   readonly body: string;
   readonly bodyTruncated: boolean;
@@ -449,6 +455,7 @@ export class HttpClient {
       const response: HttpResponse = {
         status: res.status,
         headers: responseHeaders,
+        ...(res.reasonPhrase !== '' ? { reasonPhrase: this.unhidden(res.reasonPhrase, visibleHeaderText) } : {}),
         body: this.unhidden(res.text, withoutInvisible),
         bodyTruncated: res.truncated,
         durationMs,
