@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
+import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
 
 /** A target that serves GET /v1/agents to the key and answers everything else with `refuse`. */
 async function refusingTarget(secret: string, refuse: (res: ServerResponse, presented: string, req: IncomingMessage) => void) {
@@ -60,5 +60,100 @@ describe('the status line reason phrase', () => {
     );
     const r = await run(target.origin, secret, ['authz.unauthorized-resource-denied']);
     expect(r.checks[0]?.verdict, r.checks[0]?.message).toBe('pass');
+  });
+});
+
+// A 503 is a throttle when it says "come back later" in a Retry-After. Sent
+// twice (two fields), that Retry-After names no usable wait, but it is still no
+// outage: it was read as a server error. And the lifecycle adapter read a
+// retry time already past (against the response's Date) as a wait of 0, and
+// asked again at once; the HTTP client waits its fallback instead.
+describe('Retry-After on a 503', () => {
+  it('a 503 with two Retry-After fields is a throttle: waited out with the fallback wait, then judged', async () => {
+    const secret = newSecret();
+    let calls = 0;
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      // Not the first allowed resource, which keyprobe's preflight may call first.
+      if (req.url === '/v1/calls' && calls++ === 0) {
+        res.setHeader('retry-after', ['1', '2']);
+        return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
+    });
+    const target = await listenForTest(server);
+    const tmp = tempDirForTest('keyprobe-wire-');
+    const r = await runKeyprobe(
+      tmp,
+      { origin: target.origin, allowed: ['GET /v1/agents', 'GET /v1/calls'] },
+      { secret, checks: ['auth.valid-key-accepted'] },
+    );
+    expectNoCrash(r);
+    expectNoSecrets([secret], r);
+    expect(r.checks[0]?.verdict, r.checks[0]?.message).toBe('pass');
+    expect(calls).toBe(2);
+    expect(r.code).toBe(EXIT.pass);
+  });
+
+  it("a create answered 503 with a repeated Retry-After, then a retry time past the response's Date, is retried after a backoff, not at once", async () => {
+    const tmp = tempDirForTest('keyprobe-wire-');
+    const secret = newSecret();
+    const admin = newSecret('admin');
+    const created = newSecret('created');
+    const date = (ms: number) => new Date(ms).toUTCString();
+    const createsAt: number[] = [];
+    let deleted = false;
+    const server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const json = (status: number, body: unknown, headers: Record<string, string | string[]> = {}) => {
+        for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      };
+      if (req.url?.startsWith('/admin/')) {
+        if (auth !== `Bearer ${admin}`) return json(401, { error: 'unauthorized' });
+        if (req.method === 'DELETE') {
+          deleted = true;
+          return json(200, {});
+        }
+        createsAt.push(performance.now());
+        const now = Date.now();
+        if (createsAt.length === 1) return json(503, { error: 'busy' }, { 'retry-after': ['1', '1'] });
+        // An hour before its own Date: a retry time already past.
+        if (createsAt.length === 2) return json(503, { error: 'busy' }, { date: date(now), 'retry-after': date(now - 3_600_000) });
+        return json(201, { id: 'key_c1', secret: created });
+      }
+      // Only the key and the created canary, and only in the Authorization header.
+      const ok = (auth === `Bearer ${secret}` || (auth === `Bearer ${created}` && !deleted)) && req.url === '/v1/agents';
+      json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
+    });
+    const target = await listenForTest(server);
+    const lifecycle = adminLifecycle([
+      'create: { method: POST, path: /admin/keys/new, body: { name: "{{name}}" } }',
+      'delete: DELETE /admin/keys/{{id}}',
+    ]);
+    const r = await runKeyprobe(
+      tmp,
+      { origin: target.origin, extra: lifecycle },
+      {
+        secret,
+        env: { KP_REL_ADMIN: admin },
+        checks: ['auth.key-in-query-rejected'],
+        // No declared canary: the check creates one.
+        profileEdit: (y) =>
+          y
+            .replace('canary:\n  secret: ${env:KP_REL_CANARY}\n', '')
+            .replace('  owner: crm-platform-team@example.com', '  owner: crm-platform-team@example.com\n  scopes: [agents:read]'),
+      },
+    );
+    expectNoCrash(r);
+    expectNoSecrets([secret, admin, created], r);
+    const check = r.checks[0]!;
+    expect(check.verdict, check.message).toBe('pass');
+    const create = check.lifecycleActions?.find((a) => a.action === 'create');
+    expect(create?.outcome, create?.detail).toBe('done');
+    expect(create?.attempts?.map((a) => a.status)).toEqual([503, 503, 201]);
+    // Backoff's first steps are 125–250 ms and 250–500 ms (retry.ts): neither wait is 0.
+    expect(create?.attempts?.[0]?.waitMs).toBeGreaterThanOrEqual(125);
+    expect(create?.attempts?.[1]?.waitMs).toBeGreaterThanOrEqual(125);
   });
 });
