@@ -89,6 +89,18 @@ export function refusalEchoes(
 const REASON_PHRASE = 'status line reason phrase';
 
 /**
+ * Why a refusal's body could not be searched for what it says back, or
+ * undefined: it is still content-coded (zstd on Node 20, an unknown coding),
+ * so a key or a stack trace in it is unseen. Not a pass: what could not be
+ * searched was not verified (docs/verdicts.md).
+ */
+export function unsearchedBody(response: Pick<HttpResponse, 'bodyNotDecoded'>): string | undefined {
+  return response.bodyNotDecoded
+    ? `its body could not be searched for a secret or a stack trace: it came with ${response.bodyNotDecoded}`
+    : undefined;
+}
+
+/**
  * What a body and headers reveal (bodyReveals, headerReveals; authz adds its
  * declared markers to the body's), as problems: "its body reveals …", "its
  * set-cookie header also reveals …" ("also" where the answer was served).

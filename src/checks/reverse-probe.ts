@@ -17,6 +17,7 @@ import { CheckError } from '../errors.js';
 import type { CheckContext, CheckOutcome, OutcomeFinding } from './check.js';
 import { probeResource, refusalProblem } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
+import { unsearchedBody } from './refusal-echo.js';
 import { softRefusal } from './soft-refusal.js';
 import type { DataInRefusal } from './served-data.js';
 import { isServerError, targetFailsForValidKeyToo } from './server-errors.js';
@@ -176,6 +177,12 @@ export async function deriveAndJudge<R extends ReverseRequest>(
       const words = rules.refused?.(request, response);
       if (words && problems.length === 0) passes.push(words);
     }
+    // A body that could not be searched: a refusal otherwise right is not verified; a failure says it besides.
+    const unsearched = rules.echoes || rules.inspect ? unsearchedBody(response) : undefined;
+    if (unsearched && answer === 'refused' && problems.length === 0) {
+      ctx.http.markFailing(response);
+      errors.push(errorLine(request, `refused with ${statusText(response.status)}, but ${unsearched}`));
+    } else if (unsearched) advisories.add(`${request.name}: ${unsearched}`);
     judged.push({ request, response, answer, problems });
     if (problems.length === 0) continue;
     ctx.http.markFailing(response);

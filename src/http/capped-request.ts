@@ -22,7 +22,7 @@
 // errors are made without stack traces (undici's own response-error
 // interceptor does the same): see withoutStackTracesThisTick.
 import type { Dispatcher } from 'undici';
-import { decodeContent } from './content-encoding.js';
+import { decodeContent, whyNotDecoded } from './content-encoding.js';
 
 export interface CappedAnswer {
   readonly status: number;
@@ -31,6 +31,8 @@ export interface CappedAnswer {
   readonly reasonPhrase: string;
   /** The body's first `cap` bytes, decoded as UTF-8. */
   readonly text: string;
+  /** Why a body with a Content-Encoding was left as it came (whyNotDecoded): its text is then the coded bytes. */
+  readonly notDecoded?: string;
   readonly truncated: boolean;
 }
 
@@ -125,12 +127,14 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
     // A compressed body is judged and recorded as the server meant it (src/http/content-encoding.ts).
     const decoded =
       this.headers['content-encoding'] === undefined ? undefined : decodeContent(raw, this.headers['content-encoding'], this.cap);
+    const coded = this.headers['content-encoding'] !== undefined && decoded === undefined && raw.length > 0;
     this.resolve({
       status: this.status,
       headers: this.headers,
       reasonPhrase: this.reasonPhrase,
       text: (decoded?.bytes ?? raw).toString('utf8'),
       truncated: this.truncated || decoded?.truncated === true,
+      ...(coded ? { notDecoded: whyNotDecoded(this.headers['content-encoding']) } : {}),
     });
   }
 }

@@ -117,6 +117,12 @@ export interface HttpResponse {
   readonly reasonPhrase?: string;
   /** The raw (unredacted) body excerpt; keep it in memory only. */
   readonly body: string;
+  /**
+   * Why `body` is still content-coded (src/http/content-encoding.ts: zstd, an
+   * unknown coding): its text is bytes nobody can read, so no check can search
+   * it (refusal-echo.ts: unsearchedBody) and the evidence shows this instead.
+   */
+  readonly bodyNotDecoded?: string;
   readonly bodyTruncated: boolean;
   readonly durationMs: number;
   /** performance.now() when this request was sent (after any pacing wait): the moment a probe's answer is about. */
@@ -457,6 +463,7 @@ export class HttpClient {
         headers: responseHeaders,
         ...(res.reasonPhrase !== '' ? { reasonPhrase: this.unhidden(res.reasonPhrase, visibleHeaderText) } : {}),
         body: this.unhidden(res.text, withoutInvisible),
+        ...(res.notDecoded ? { bodyNotDecoded: res.notDecoded } : {}),
         bodyTruncated: res.truncated,
         durationMs,
         sentAt: t0,
@@ -563,7 +570,7 @@ export class HttpClient {
       ...(error ? { error: redact(error) } : {}),
       requestHeaders: redactedHeaders,
       responseHeaders: res ? redactHeaders(res.headers, redact) : {},
-      bodyExcerpt: res ? redact(res.body.slice(0, EVIDENCE_BODY_CHARS)) : '',
+      bodyExcerpt: res ? (res.bodyNotDecoded ? notDecodedExcerpt(res.bodyNotDecoded) : redact(res.body.slice(0, EVIDENCE_BODY_CHARS))) : '',
       bodyTruncated: res ? res.bodyTruncated || res.body.length > EVIDENCE_BODY_CHARS : false,
       curl: curlLine({
         method: opts.method,
@@ -680,4 +687,9 @@ export function createDispatcher(opts: { ca?: string | Buffer; connections?: num
     keepAliveTimeout: 4_000,
     ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
   });
+}
+
+/** What the evidence shows for a body still content-coded: why, instead of bytes nobody can read (or search). */
+function notDecodedExcerpt(why: string): string {
+  return `[not shown, and not searched for secrets or stack traces: the body came with ${why}]`;
 }

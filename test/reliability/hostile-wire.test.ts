@@ -2,6 +2,7 @@
 // and the framing of an answer can hide from the checks, or make keyprobe
 // misreport. Each case points the real CLI at a loopback server of its own.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
@@ -155,5 +156,49 @@ describe('Retry-After on a 503', () => {
     // Backoff's first steps are 125–250 ms and 250–500 ms (retry.ts): neither wait is 0.
     expect(create?.attempts?.[0]?.waitMs).toBeGreaterThanOrEqual(125);
     expect(create?.attempts?.[1]?.waitMs).toBeGreaterThanOrEqual(125);
+  });
+});
+
+// A refusal body in a coding keyprobe cannot undo (zstd on Node 20, or one
+// nobody knows) was judged as its coded bytes: a key echoed inside went
+// unseen and the check passed. keyprobe sends no Accept-Encoding, so any
+// coding is acceptable (RFC 9110 §12.5.3): such a body is not searched, which
+// the check cannot count as verified (error), and the evidence says why.
+describe('a refusal body keyprobe cannot decode', () => {
+  it.each([
+    ['zstd', /Content-Encoding: zstd, a coding keyprobe cannot decode \(zstd\): Node\.js v\d+/],
+    ['x-foo', /Content-Encoding: x-foo, a coding keyprobe cannot decode \(x-foo\)/],
+  ])('a denial with Content-Encoding: %s is error (its body was not searched), and the evidence says so', async (coding, why) => {
+    const secret = newSecret();
+    const acceptEncodings = new Set<string>();
+    const target = await refusingTarget(secret, (res, presented, req) => {
+      acceptEncodings.add(req.headers['accept-encoding'] ?? '(none)');
+      // Really gzip, labelled as something keyprobe cannot undo: the key is inside, unreadable as bytes.
+      res
+        .writeHead(403, { 'content-type': 'application/json', 'content-encoding': coding })
+        .end(gzipSync(JSON.stringify({ error: `forbidden for ${presented}` })));
+    });
+    const r = await run(target.origin, secret, ['authz.unauthorized-resource-denied']);
+    const check = r.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).toMatch(/refused with 403 Forbidden, but its body could not be searched for a secret or a stack trace/);
+    expect(check.message).toMatch(why);
+    expect(r.code).toBe(EXIT.unverified);
+    const exchange = check.evidence.find((e) => e.status === 403)!;
+    expect(exchange.bodyExcerpt).toMatch(/^\[not shown, and not searched for secrets or stack traces: the body came with Content-Encoding/);
+    // keyprobe asks for no coding: the server chose it.
+    expect([...acceptEncodings]).toEqual(['(none)']);
+  });
+
+  it('a denial gzip-coded as declared is decoded and judged as before (the key inside fails authz)', async () => {
+    const secret = newSecret();
+    const target = await refusingTarget(secret, (res, presented) =>
+      res
+        .writeHead(403, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+        .end(gzipSync(JSON.stringify({ error: `forbidden for ${presented}` }))),
+    );
+    const r = await run(target.origin, secret, ['authz.unauthorized-resource-denied']);
+    expect(r.checks[0]?.verdict, r.checks[0]?.message).toBe('fail');
+    expect(r.checks[0]?.message).toMatch(/its body reveals the key itself/);
   });
 });

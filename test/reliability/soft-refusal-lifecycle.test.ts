@@ -5,8 +5,10 @@
 // pass), and a disabled key soft-refused counted as "still accepted" (a fail
 // the target may not deserve). keyprobe cannot tell either way: `error`,
 // naming the soft refusal (docs/verdicts.md). The reverse checks still fail a
-// 2xx, but now quote the body that reads as a refusal.
+// 2xx, but now quote the body that reads as a refusal. Also: refusals whose
+// body keyprobe cannot decode, which the same watch could not search.
 import { createServer, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
@@ -100,6 +102,25 @@ describe('soft refusals in the lifecycle checks', () => {
     expect(run.result?.cleanup?.records[0]).toMatchObject({ outcome: 'unverified', action: 'enable' });
     expect(run.result?.cleanup?.records[0]?.detail).toMatch(/200 with a body that reads as a refusal/);
     expect(run.code).not.toBe(EXIT.pass);
+  });
+});
+
+// Not a soft refusal, but the same watch: a disabled key's refusals in a
+// coding keyprobe cannot undo cannot be searched for the key (refusal-judge.ts).
+describe('refusals keyprobe cannot decode', () => {
+  it('a disabled canary refused with bodies in an unknown coding is error, not a pass: they were not searched', async () => {
+    const { run, check } = await disableRun((res, enabled) =>
+      enabled
+        ? json(res, 200, { agents: [] })
+        : void res
+            .writeHead(401, { 'content-type': 'application/json', 'content-encoding': 'x-foo' })
+            .end(gzipSync('{"error":"disabled"}')),
+    );
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).toMatch(
+      /could not verify: \d+ of \d+ refusals of the declared canary could not be searched for what they say back \(its body could not be searched .*Content-Encoding: x-foo/,
+    );
+    expect(run.code).toBe(EXIT.unverified);
   });
 });
 
