@@ -69,7 +69,7 @@ export default defineCheck({
     }
     if (errors.length > 0 || softRefusals.length > 0) {
       const unreachable =
-        errors.length > 0 ? [`${errors.length} of ${total} allowed resources could not be reached: ${errors.join('; ')}`] : [];
+        errors.length > 0 ? [`${errors.length} of ${total} allowed resources could not be judged: ${errors.join('; ')}`] : [];
       const soft =
         softRefusals.length > 0
           ? [

@@ -17,7 +17,7 @@ import type { BurstPools, BurstSpent } from './burst.js';
 import { CappedRequest } from './capped-request.js';
 import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
-import { classifyNetworkError, describeNetworkError } from './network-errors.js';
+import { classifyNetworkError, describeNetworkError, isMalformedAnswer } from './network-errors.js';
 import type { Pacer, Slot } from './pacing.js';
 import { DEFAULT_THROTTLE_RULE, isThrottled, throttleStatusText, throttleWait, ThrottleStreak, type ThrottleRule } from './throttle.js';
 
@@ -482,7 +482,12 @@ export class HttpClient {
       if (opts.record !== false) this.record(opts, url, parsed, headers, body, atMs, undefined, why, durationMs);
       // A timed-out request may have been acted on; the lifecycle adapters' retries need to know.
       const { transient, mayHaveArrived } = timeout ? { transient: true, mayHaveArrived: true } : classifyNetworkError(err);
-      throw new NoAnswerError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`, transient, mayHaveArrived);
+      throw new NoAnswerError(
+        `${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`,
+        transient,
+        mayHaveArrived,
+        !timeout && isMalformedAnswer(err),
+      );
     } finally {
       clearTimeout(timer);
       stopWatching?.();

@@ -28,6 +28,13 @@ export async function preflight(client: HttpClient, profile: Profile): Promise<P
     message: `reachable; ${who} was throttled on ${where} (${why}), so not judged`,
     evidence: evidence(),
   });
+  // An answer undici could not parse (a Content-Length sent twice, a bad chunk size) came from a target that is
+  // there: not "cannot be reached". Each check then meets it on its own requests and says what was wrong.
+  const malformed = (err: NoAnswerError): Preflight => ({
+    reachable: true,
+    message: `reachable, but ${err.message}`,
+    evidence: evidence(),
+  });
   try {
     await send('preflight: reachability (no credential)', { kind: 'none' });
   } catch (err) {
@@ -35,6 +42,7 @@ export async function preflight(client: HttpClient, profile: Profile): Promise<P
     // the budget, an interruption or a bug is not preflight's to judge.
     if (err instanceof ThrottledError) return throttled('a request without a credential', err.detail);
     if (!(err instanceof NoAnswerError)) throw err;
+    if (err.malformed) return malformed(err);
     return { reachable: false, message: `${profile.target.origin} cannot be reached: ${err.message}`, evidence: evidence() };
   }
   try {
@@ -50,6 +58,7 @@ export async function preflight(client: HttpClient, profile: Profile): Promise<P
   } catch (err) {
     if (err instanceof ThrottledError) return throttled('the key', err.detail);
     if (!(err instanceof NoAnswerError)) throw err;
+    if (err.malformed) return malformed(err);
     return { reachable: false, message: `${profile.target.origin} cannot be reached: ${err.message}`, evidence: evidence() };
   }
 }

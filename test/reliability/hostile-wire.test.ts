@@ -2,6 +2,7 @@
 // and the framing of an answer can hide from the checks, or make keyprobe
 // misreport. Each case points the real CLI at a loopback server of its own.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
@@ -200,5 +201,69 @@ describe('a refusal body keyprobe cannot decode', () => {
     const r = await run(target.origin, secret, ['authz.unauthorized-resource-denied']);
     expect(r.checks[0]?.verdict, r.checks[0]?.message).toBe('fail');
     expect(r.checks[0]?.message).toMatch(/its body reveals the key itself/);
+  });
+});
+
+// An answer undici cannot parse as HTTP/1.1 came from a target that is there:
+// it was worded "cannot be reached" (preflight stopped the profile) or
+// "request failed: Response body length does not match content-length
+// header". keyprobe now says the target answered with a response it could not
+// parse, with the parser's code, and each check gives error (exit 3).
+describe('malformed HTTP', () => {
+  /** A raw server: the key's GET /v1/agents is served; every other request gets `answer` as raw bytes. */
+  async function rawTarget(secret: string, answer: string) {
+    const server = createNetServer((socket) => {
+      let buffered = '';
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buffered.slice(0, end);
+        buffered = buffered.slice(end + 4);
+        const served = head.startsWith('GET /v1/agents ') && head.toLowerCase().includes(`authorization: bearer ${secret.toLowerCase()}`);
+        socket.write(served ? 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"agents":[]}' : answer);
+      });
+    });
+    return listenForTest(server);
+  }
+
+  it.each([
+    [
+      'a bad chunk size',
+      'HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+      /GET \/v1\/admin: the target answered, but not with valid HTTP\/1\.1: keyprobe could not parse the response \(HPE_INVALID_CHUNK_SIZE: Invalid character in chunk size\)/,
+    ],
+    [
+      'a Content-Length sent twice',
+      'HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
+      /could not parse the response \(UND_ERR_RES_CONTENT_LENGTH_MISMATCH: .*a Content-Length sent twice/,
+    ],
+    [
+      'a Content-Length that is not a number',
+      'HTTP/1.1 403 Forbidden\r\nContent-Length: abc\r\n\r\nhello',
+      /could not parse the response \(HPE_INVALID_CONTENT_LENGTH: Invalid character in Content-Length\)/,
+    ],
+  ])('a denial with %s is error naming the parser error, never "cannot be reached"', async (_name, answer, words) => {
+    const secret = newSecret();
+    const target = await rawTarget(secret, answer);
+    const r = await run(target.origin, secret, ['authz.unauthorized-resource-denied']);
+    const check = r.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).toMatch(words);
+    expect(r.stdout + r.stderr).not.toMatch(/cannot be reached|unreachable|request failed/);
+    expect(r.code).toBe(EXIT.unverified);
+  });
+
+  it('a malformed answer to the preflight is no "cannot be reached": the checks run and each says what was wrong', async () => {
+    const secret = newSecret();
+    // Every request, the key's included, gets a bad chunk size.
+    const target = await rawTarget(newSecret('nobody'), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    const r = await run(target.origin, secret, ['auth.valid-key-accepted']);
+    const check = r.checks[0]!;
+    expect(check.verdict, check.message).toBe('error');
+    expect(check.message).toMatch(/could not be judged: GET \/v1\/agents: .*could not parse the response \(HPE_INVALID_CHUNK_SIZE/);
+    expect(r.stdout + r.stderr).not.toMatch(/cannot be reached|unreachable/);
+    expect(r.code).toBe(EXIT.unverified);
   });
 });
