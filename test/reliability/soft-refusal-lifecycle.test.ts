@@ -132,6 +132,7 @@ describe('soft refusals in lifecycle.rotated-key', () => {
     const created = newSecret('created');
     const rotated = newSecret('rotated');
     let oldAlive = true;
+    let deleted = false;
     const server = createServer((req, res) => {
       const auth = req.headers.authorization ?? '';
       if (req.url?.startsWith('/admin/')) {
@@ -141,12 +142,16 @@ describe('soft refusals in lifecycle.rotated-key', () => {
           oldAlive = false;
           return json(res, 200, { id: 'key_c1', secret: rotated });
         }
-        if (req.method === 'DELETE') return json(res, 200, {});
+        if (req.method === 'DELETE') {
+          deleted = true;
+          return json(res, 200, {});
+        }
         return json(res, 404, { error: 'not found' });
       }
       if (auth === `Bearer ${created}`) return oldAlive ? json(res, 200, { agents: [] }) : json(res, 401, { error: 'unauthorized' });
-      // The new key: "refused" in a 200.
-      if (auth === `Bearer ${rotated}`) return json(res, 200, { ok: false, error: 'not_authed' });
+      // The new key: "refused" in a 200 (a plain 401 once deleted, so the cleanup check sees the delete hold).
+      if (auth === `Bearer ${rotated}`)
+        return deleted ? json(res, 401, { error: 'unauthorized' }) : json(res, 200, { ok: false, error: 'not_authed' });
       json(res, auth === `Bearer ${secret}` ? 200 : 401, auth === `Bearer ${secret}` ? { agents: [] } : { error: 'unauthorized' });
     });
     const target = await listenForTest(server);
