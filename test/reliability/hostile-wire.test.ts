@@ -191,6 +191,23 @@ describe('a refusal body keyprobe cannot decode', () => {
     expect([...acceptEncodings]).toEqual(['(none)']);
   });
 
+  it('an allowed resource served in a coding keyprobe cannot decode passes on its status, with an advisory that its body was not read', async () => {
+    const secret = newSecret();
+    const server = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'zstd' })
+        .end(gzipSync('{"ok":false,"error":"missing_scope"}'));
+    });
+    const target = await listenForTest(server);
+    const r = await run(target.origin, secret, ['auth.valid-key-accepted']);
+    const check = r.checks[0]!;
+    expect(check.verdict, check.message).toBe('pass');
+    expect(check.advisories.join(' ')).toMatch(
+      /GET \/v1\/agents \(Content-Encoding: zstd, .*\) could not be decoded, so whether it says "refused"/,
+    );
+  });
+
   it('a denial gzip-coded as declared is decoded and judged as before (the key inside fails authz)', async () => {
     const secret = newSecret();
     const target = await refusingTarget(secret, (res, presented) =>
