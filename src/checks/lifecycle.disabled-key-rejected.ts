@@ -282,7 +282,7 @@ async function disableAndWatch(
   if (softRefusedInWindow > 0)
     return {
       verdict: 'error',
-      message: `could not judge the ${duration(lc.stabilityWindowMs)} stability window: the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned, but ${softRefusedInWindow} of ${stabilityProbes} probes of the window then answered ${watch.softRefusal}: neither the refusal the profile declares (rejection.statuses: ${ctx.profile.rejection.statuses.join(', ')}) nor proof that the key works, so keyprobe cannot tell whether it stayed refused`,
+      message: `could not judge the ${duration(lc.stabilityWindowMs)} stability window: the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned, but ${softRefusedInWindow} of ${stabilityProbes} probes of the window then answered ${watch.stability?.softRefusal}: neither the refusal the profile declares (rejection.statuses: ${ctx.profile.rejection.statuses.join(', ')}) nor proof that the key works, so keyprobe cannot tell whether it stayed refused`,
       advisories,
       measurements,
       timeline,

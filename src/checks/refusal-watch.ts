@@ -83,6 +83,8 @@ export interface StabilityWindow {
   readonly covered: boolean;
   /** Probes (counted in `probes`) answered 2xx with a body that reads as a refusal: neither a flap nor a refusal. */
   readonly softRefused: number;
+  /** The first of them, in words (redacted). */
+  readonly softRefusal?: string;
 }
 
 /**
@@ -197,7 +199,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
       if (!o.stability) return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
       ctx.progress(`first rejection after ${duration(tMs)}`);
       const window = await stabilityWindow(ctx, secret, { start: last.sentAt, ...o.stability, refusals: o.refusals }, o.t0, points);
-      softRefusal ??= window.softRefusal;
+      softRefusal ??= window.seen.softRefusal;
       return { firstRejectionMs: tMs, ...seen(), stability: window.seen, stoppedBy: window.budgetRanOut ? 'budget' : 'rejected' };
     }
     if (last.kind === 'accepted') {
@@ -211,7 +213,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
     }
     if (tMs > o.fineUntilMs) interval = Math.min(sparsest, interval * GROWTH);
     if (points.length % 20 === 0)
-      ctx.progress(`${o.label}: still accepted ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
+      ctx.progress(`${o.label}: not refused yet ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
     next += interval;
     await sleepUntil(next, ctx.signal);
   }
@@ -232,7 +234,7 @@ async function stabilityWindow(
   w: { readonly start: number; readonly windowMs: number; readonly intervalMs: number; readonly refusals: RefusalJudge | undefined },
   t0: number,
   points: ProbePoint[],
-): Promise<{ seen: StabilityWindow; budgetRanOut: boolean; softRefusal?: string }> {
+): Promise<{ seen: StabilityWindow; budgetRanOut: boolean }> {
   const allowed = allowedGapMs(w.windowMs, w.intervalMs);
   const giveUpAt = w.start + Math.max(WATCHED_WINDOWS * w.windowMs, WATCH_ON_MS);
   let probes = 0;
@@ -256,8 +258,8 @@ async function stabilityWindow(
     watchedMs: ms((endedAt ?? performance.now()) - w.start),
     covered,
     softRefused,
+    ...(softRefusal !== undefined ? { softRefusal } : {}),
   });
-  const said = () => (softRefusal !== undefined ? { softRefusal } : {});
   let at = performance.now();
   for (;;) {
     const now = performance.now();
@@ -274,7 +276,7 @@ async function stabilityWindow(
       endedAt = now;
       break;
     }
-    if (budgetLeft(ctx) < 1) return { seen: seen(), budgetRanOut: true, ...said() };
+    if (budgetLeft(ctx) < 1) return { seen: seen(), budgetRanOut: true };
     const r = await probeJudged(ctx, secret, { label: 'stability window', freshConnection: true, throttle: 'observe' }, w.refusals);
     points.push({ tMs: ms(r.sentAt - t0), ...(r.status !== undefined ? { status: r.status } : {}), accepted: r.kind === 'accepted' });
     if (r.kind === 'throttled') throttled++;
@@ -299,7 +301,7 @@ async function stabilityWindow(
     at = Math.max(at + w.intervalMs, performance.now());
     await sleepUntil(at, ctx.signal);
   }
-  return { seen: seen(), budgetRanOut: false, ...said() };
+  return { seen: seen(), budgetRanOut: false };
 }
 
 /** The measured lag, as a reviewer reads it: "the canary was refused 37.1 s after the delete; budget 1 s". */
