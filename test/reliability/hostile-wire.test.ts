@@ -227,8 +227,11 @@ describe('a refusal body keyprobe cannot decode', () => {
 // header". keyprobe now says the target answered with a response it could not
 // parse, with the parser's code, and each check gives error (exit 3).
 describe('malformed HTTP', () => {
-  /** A raw server: the key's GET /v1/agents is served; every other request gets `answer` as raw bytes. */
-  async function rawTarget(secret: string, answer: string) {
+  /**
+   * A raw server: the key's GET /v1/agents is served and one without a key refused (preflight's two requests);
+   * every other request gets `answer` as raw bytes — every request at all when `secret` is undefined.
+   */
+  async function rawTarget(secret: string | undefined, answer: string) {
     const server = createNetServer((socket) => {
       let buffered = '';
       socket.on('error', () => undefined);
@@ -238,8 +241,13 @@ describe('malformed HTTP', () => {
         if (end < 0) return;
         const head = buffered.slice(0, end);
         buffered = buffered.slice(end + 4);
-        const served = head.startsWith('GET /v1/agents ') && head.toLowerCase().includes(`authorization: bearer ${secret.toLowerCase()}`);
-        socket.write(served ? 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"agents":[]}' : answer);
+        const agents = secret !== undefined && head.startsWith('GET /v1/agents ');
+        const lower = head.toLowerCase();
+        if (agents && lower.includes(`authorization: bearer ${secret.toLowerCase()}`))
+          socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"agents":[]}');
+        else if (agents && !lower.includes('authorization:'))
+          socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+        else socket.write(answer);
       });
     });
     return listenForTest(server);
@@ -272,14 +280,19 @@ describe('malformed HTTP', () => {
     expect(r.code).toBe(EXIT.unverified);
   });
 
-  it('a malformed answer to the preflight is no "cannot be reached": the checks run and each says what was wrong', async () => {
+  it('a malformed answer to the preflight stops the profile in its own words, never "cannot be reached", and sends nothing more', async () => {
     const secret = newSecret();
     // Every request, the key's included, gets a bad chunk size.
-    const target = await rawTarget(newSecret('nobody'), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    const target = await rawTarget(undefined, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
     const r = await run(target.origin, secret, ['auth.valid-key-accepted']);
     const check = r.checks[0]!;
     expect(check.verdict, check.message).toBe('error');
-    expect(check.message).toMatch(/could not be judged: GET \/v1\/agents: .*could not parse the response \(HPE_INVALID_CHUNK_SIZE/);
+    expect(check.message).toMatch(
+      /^not run: target answered with malformed HTTP \(http:\/\/127\.0\.0\.1:\d+ answered, but keyprobe cannot test it: .*could not parse the response \(HPE_INVALID_CHUNK_SIZE/,
+    );
+    expect(r.result!.profiles[0]!.preflight).toMatchObject({ reachable: false, malformed: true });
+    // The first preflight request, and nothing after it: no check, no create against a target keyprobe cannot read.
+    expect(r.result!.profiles[0]!.requestsSent).toBe(1);
     expect(r.stdout + r.stderr).not.toMatch(/cannot be reached|unreachable/);
     expect(r.code).toBe(EXIT.unverified);
   });
