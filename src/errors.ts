@@ -59,6 +59,8 @@ export class NoAnswerError extends CheckError {
     message: string,
     readonly transient: boolean,
     readonly mayHaveArrived: boolean,
+    /** An answer came but could not be parsed as HTTP (src/http/network-errors.ts): the target was reached. */
+    readonly malformed = false,
   ) {
     super(message);
   }

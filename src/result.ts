@@ -213,7 +213,15 @@ const profileSummarySchema = z
 
 const preflightSchema = z
   .object({
-    reachable: z.boolean().describe('False when no HTTP answer came back: no check was run.'),
+    reachable: z
+      .boolean()
+      .describe('False when no HTTP answer came back, or one keyprobe could not parse as HTTP (malformed): no check was run.'),
+    malformed: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Present when the target answered, but not with HTTP keyprobe could parse (a bad chunk size, not HTTP at all): reached, yet not testable.',
+      ),
     keyAccepted: z
       .boolean()
       .optional()
@@ -402,8 +410,15 @@ export function isInventoryResult(result: Pick<RunResult, 'subject'>): boolean {
   return result.subject.kind === 'inventory';
 }
 
-/** How a check that preflight stopped begins its message. */
+/** How a check that preflight stopped begins its message: no answer at all. */
 export const NOT_RUN_UNREACHABLE = 'not run: target unreachable';
+/** …or an answer that is not HTTP keyprobe can parse. */
+export const NOT_RUN_MALFORMED = 'not run: target answered with malformed HTTP';
+
+/** The words every check of a profile stopped by its preflight begins with. */
+export function notRunBecause(preflight: Pick<Preflight, 'malformed'>): string {
+  return preflight.malformed ? NOT_RUN_MALFORMED : NOT_RUN_UNREACHABLE;
+}
 
 /** The profiles of `source` as `change` gives them, read (and changed) again each time they are asked for. */
 export function mapProfiles(source: ProfileSource, change: (run: ProfileRun, index: number) => ProfileRun): ProfileSource {

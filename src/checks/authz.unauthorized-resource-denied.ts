@@ -47,7 +47,7 @@ export default defineCheck({
         inspect: (r, res) => {
           const leaks = leaksIn(res.body, r.denied, ctx.profile, ctx.secrets);
           if (leaks.length > 0) leaky++;
-          return revealedProblems(res.status, leaks, headerReveals(res.headers, ctx.profile, ctx.secrets));
+          return revealedProblems(res.status, leaks, headerReveals(res.headers, ctx.profile, ctx.secrets, undefined, res.reasonPhrase));
         },
         failure: (r, problems) => `${r.name} ${problems.join('; ')}`,
       },

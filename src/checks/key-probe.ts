@@ -11,7 +11,8 @@ import { clockWait } from '../clock-waits.js';
 import type { HttpResponse } from '../http/client.js';
 import { isThrottled } from '../http/throttle.js';
 import type { CheckContext, CheckOutcome } from './check.js';
-import { asList, matchesExpected, statusText } from './describe.js';
+import { asList, isSuccess, matchesExpected, statusText } from './describe.js';
+import { softRefusal } from './soft-refusal.js';
 
 export type ProbeKind = 'accepted' | 'rejected' | 'throttled' | 'other' | 'error';
 
@@ -22,12 +23,23 @@ export interface ProbeResult {
   readonly sentAt: number;
   readonly response?: HttpResponse;
   readonly error?: string;
+  /**
+   * Why an answer with an accepting status reads as a refusal (soft-refusal.ts),
+   * redacted: such a probe is of kind 'other', neither accepted nor rejected.
+   */
+  readonly softRefusal?: string;
 }
 
 /** A probe's answer in words: its status ("401 Unauthorized"), else why it had none; "no probe" where none was sent. */
 export function answerWords(r: ProbeResult | undefined): string {
   if (!r) return 'no probe';
+  if (r.status !== undefined && r.softRefusal) return softRefusalWords(r.status, r.softRefusal);
   return r.status !== undefined ? statusText(r.status) : (r.error ?? r.kind);
+}
+
+/** "200 OK with a body that reads as a refusal ("ok": false, "error": "token_revoked")". */
+export function softRefusalWords(status: number, said: string): string {
+  return `${statusText(status)} with a body that reads as a refusal (${said})`;
 }
 
 /** Requests kept back from every check's probing, so cleanup (delete a canary, re-enable a key) can always be sent. */
@@ -114,7 +126,11 @@ export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOpt
     // An observed answer is a throttle by the client's rule, which reads its headers: a declared throttling
     // status that is also a refusal (Tyk's 403) throttles only with Retry-After, which classify cannot see.
     const kind = isThrottled(ctx.http.throttleRule, res.status, res.headers) ? 'throttled' : classify(ctx.profile, res.status, p.expect);
+    // A 2xx whose body says "refused" (Slack's ok: false) shows neither that the key works nor that it is
+    // refused as the profile declares: the lifecycle checks cannot tell, so it is neither (docs/verdicts.md).
+    const soft = kind === 'accepted' && isSuccess(res.status) ? softRefusal(res.body) : undefined;
     // The moment the answered request left (after any pacing or throttle wait) is what a latency is measured from.
+    if (soft) return { kind: 'other', status: res.status, sentAt: res.sentAt, response: res, softRefusal: ctx.secrets.redact(soft) };
     return { kind, status: res.status, sentAt: res.sentAt, response: res };
   } catch (err) {
     if (err instanceof InterruptedError || !(err instanceof CheckError)) throw err;

@@ -30,9 +30,9 @@ import { keyToDisable } from './canary.js';
 import type { ProbePoint, RevocationTimeline } from '../result.js';
 import { defineCheck, type CheckContext, type CheckOutcome, type OutcomeFinding } from './check.js';
 import { judgingRefusals, type RefusalJudge } from './refusal-judge.js';
-import { duration, statusText } from './describe.js';
+import { duration } from './describe.js';
 import { disableSubjectKnown } from './requirements.js';
-import { budgetTooSmallToUndo, probeSettled } from './key-probe.js';
+import { answerWords, budgetTooSmallToUndo, probeSettled } from './key-probe.js';
 import { notWatchedClosely, otherAnswers, refusedLate, watchForRefusal } from './refusal-watch.js';
 
 const PARAMS = z.strictObject({
@@ -111,7 +111,7 @@ async function disableAndWatch(
       subject.kind === 'created canary' && before.status !== undefined && ctx.profile.denial.statuses.includes(before.status)
         ? ' (was it created without the scopes the probe needs? check the create action)'
         : '';
-    const answer = before.kind === 'throttled' || before.status === undefined ? before.error : statusText(before.status);
+    const answer = before.kind === 'throttled' || before.status === undefined ? before.error : answerWords(before);
     return {
       verdict: 'error',
       message: `the ${who} was not accepted before the ${off} (${answer})${scopes}, so its revocation cannot be measured`,
@@ -145,6 +145,8 @@ async function disableAndWatch(
   const { probes: stabilityProbes, throttled: stabilityThrottled, flaps } = watch.stability ?? { probes: 0, throttled: 0, flaps: 0 };
   const acceptedAfterDisable = watch.accepted + flaps;
   const throttled = watch.throttled + stabilityThrottled;
+  const softRefusedInWindow = watch.stability?.softRefused ?? 0;
+  const softRefused = watch.softRefused + softRefusedInWindow;
   if (watch.stoppedBy === 'budget') return budgetError(points, acceptedAfterDisable);
   if (firstRejectionMs === undefined) ctx.progress('no rejection yet');
 
@@ -168,6 +170,7 @@ async function disableAndWatch(
     acceptedAfterFirstRejection: flaps,
     stabilityProbes,
     throttledProbes: throttled,
+    ...(softRefused > 0 ? { softRefusedProbes: softRefused } : {}),
     ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
     subject: subject.kind,
   };
@@ -175,6 +178,12 @@ async function disableAndWatch(
     ...(throttled > 0
       ? [
           `${throttled} probes were throttled and not judged (neither a rejection nor an acceptance): the rate limit is lower than the probing rate`,
+        ]
+      : []),
+    // Before the first rejection a soft refusal only delays the refusal keyprobe measures: never in the key's favour.
+    ...(watch.softRefused > 0
+      ? [
+          `${watch.softRefused} probes before the first rejection answered with a success status and a body that reads as a refusal (${watch.softRefusal}), and were not judged: keyprobe cannot tell whether the key still worked there`,
         ]
       : []),
     ...(off === 'delete'
@@ -189,7 +198,7 @@ async function disableAndWatch(
   const provenLate = lastAcceptedMs !== undefined && lastAcceptedMs > budgetMs;
   if (firstRejectionMs === undefined) {
     // Answered, but neither served nor refused as the profile declares (a 500, a 404): say so, not "throttled".
-    const neither = throttled === 0 ? otherAnswers(ctx.profile, points) : undefined;
+    const neither = throttled === 0 ? otherAnswers(ctx.profile, points, watch.softRefusal) : undefined;
     if (!provenLate && neither)
       return {
         verdict: 'error',
@@ -269,6 +278,15 @@ async function disableAndWatch(
   // A flap is seen only by a probe sent while it lasts: a window not watched closely is not judged.
   const notCovered = watch.stability && notWatchedClosely(watch.stability);
   if (notCovered) return { verdict: 'error', message: notCovered, advisories, measurements, timeline };
+  // A soft refusal in the window is no flap keyprobe can prove, nor the refusal the profile declares: the window cannot pass.
+  if (softRefusedInWindow > 0)
+    return {
+      verdict: 'error',
+      message: `could not judge the ${duration(lc.stabilityWindowMs)} stability window: the ${who} was refused ${duration(firstRejectionMs)} after the ${off} call returned, but ${softRefusedInWindow} of ${stabilityProbes} probes of the window then answered ${watch.stability?.softRefusal}: neither the refusal the profile declares (rejection.statuses: ${ctx.profile.rejection.statuses.join(', ')}) nor proof that the key works, so keyprobe cannot tell whether it stayed refused`,
+      advisories,
+      measurements,
+      timeline,
+    };
   const unjudged = stabilityThrottled > 0 ? ` (${stabilityThrottled} more were throttled and not judged)` : '';
   return {
     verdict: 'pass',

@@ -244,7 +244,7 @@ async function expireAndWatch(ctx: CheckContext, params: z.output<typeof PARAMS>
     return { verdict: 'error', message: `the expired canary got no clear answer: ${answerWords(watch.last)}`, measurements };
   // Never refused, but served only early on and not judged since: not proven to outlive the allowed lag.
   // Where no probe was throttled, name what the probes answered (a 500, a 404), not a throttle.
-  const neither = watch.throttled === 0 ? otherAnswers(ctx.profile, watch.points) : undefined;
+  const neither = watch.throttled === 0 ? otherAnswers(ctx.profile, watch.points, watch.softRefusal) : undefined;
   if (watch.lastAcceptedMs! <= allowedMs && neither)
     return {
       verdict: 'error',

@@ -105,6 +105,12 @@ async function rotateAndWatch(
   // The new key must work at once.
   const fresh = await probeSettled(ctx, newSecret, { label: 'new key right after rotation' });
   const newKeyMs = ms(fresh.sentAt - t0);
+  // A 2xx that reads as a refusal proves neither that the new key works nor that it does not.
+  if (fresh.softRefusal)
+    return {
+      verdict: 'error',
+      message: `could not judge the new key: right after rotation it answered ${answerWords(fresh)}, which cannot show that it works`,
+    };
   if (fresh.kind !== 'accepted') failures.push(`the new key was not accepted right after rotation (${answerWords(fresh)})`);
 
   // During the grace period the old key may still work; refusing it early is only worth a note.

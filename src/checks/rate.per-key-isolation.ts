@@ -137,7 +137,7 @@ export default defineCheck({
     if (before.kind !== 'accepted')
       return {
         verdict: 'error',
-        message: `the ${other.kind} was not served before the burst (${before.status !== undefined ? `${statusText(before.status)}${before.kind === 'throttled' ? ', throttled already' : ''}` : before.error}), so isolation cannot be judged: a second key must work before the key is throttled`,
+        message: `the ${other.kind} was not served before the burst (${before.status !== undefined ? `${answerWords(before)}${before.kind === 'throttled' ? ', throttled already' : ''}` : before.error}), so isolation cannot be judged: a second key must work before the key is throttled`,
         measurements: { secondKey: other.kind, secondKeyBeforeBurst: before.status ?? 'no answer' },
       };
 

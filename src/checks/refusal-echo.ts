@@ -67,7 +67,7 @@ export interface RefusedSecret {
  * the evidence copy is already redacted.
  */
 export function refusalEchoes(
-  response: Pick<HttpResponse, 'status' | 'body' | 'headers'>,
+  response: Pick<HttpResponse, 'status' | 'body' | 'headers' | 'reasonPhrase'>,
   profile: Profile,
   secrets: SecretRegistry,
   refused?: RefusedSecret,
@@ -75,8 +75,29 @@ export function refusalEchoes(
   return revealedProblems(
     response.status,
     bodyReveals(response.body, profile, secrets, refused),
-    headerReveals(response.headers, profile, secrets, refused),
+    headerReveals(response.headers, profile, secrets, refused, response.reasonPhrase),
   );
+}
+
+/**
+ * headerReveals' name for the status line's reason phrase (`HTTP/1.1 401
+ * <text>`): HTTP/1.1 lets a server write any text there, proxies and client
+ * libraries log it (an error's message is often "401 <reason>"), so a secret
+ * there is an echo like one in a header. A header name cannot hold a space,
+ * so this never names a real header.
+ */
+const REASON_PHRASE = 'status line reason phrase';
+
+/**
+ * Why a refusal's body could not be searched for what it says back, or
+ * undefined: it is still content-coded (zstd on Node 20, an unknown coding),
+ * so a key or a stack trace in it is unseen. Not a pass: what could not be
+ * searched was not verified (docs/verdicts.md).
+ */
+export function unsearchedBody(response: Pick<HttpResponse, 'bodyNotDecoded'>): string | undefined {
+  return response.bodyNotDecoded
+    ? `its body could not be searched for a secret or a stack trace: it came with ${response.bodyNotDecoded}`
+    : undefined;
 }
 
 /**
@@ -88,7 +109,8 @@ export function revealedProblems(status: number, body: readonly string[], header
   const also = isSuccess(status) ? 'also ' : '';
   const problems: string[] = [];
   if (body.length > 0) problems.push(`its body ${also}reveals ${body.join(', ')}`);
-  for (const [name, revealed] of headers) problems.push(`its ${name} header ${also}reveals ${revealed.join(', ')}`);
+  for (const [name, revealed] of headers)
+    problems.push(`its ${name === REASON_PHRASE ? "status line's reason phrase" : `${name} header`} ${also}reveals ${revealed.join(', ')}`);
   return problems;
 }
 
@@ -118,15 +140,19 @@ export function bodyReveals(body: string, profile: Profile, secrets: SecretRegis
  * there comes on one line or percent-encoded (Symfony's X-Debug-Exception):
  * the value is searched as it is and decoded. The name is judged for secrets
  * too (`X-Denied-<key>: 1`), and one that reveals a secret is given redacted.
+ * The status line's reason phrase, where given, is judged as one more header.
  */
 export function headerReveals(
   headers: Readonly<Record<string, string>>,
   profile: Profile,
   secrets: SecretRegistry,
   refused?: RefusedSecret,
+  reasonPhrase?: string,
 ): [string, string[]][] {
   const found: [string, string[]][] = [];
-  for (const [name, value] of Object.entries(headers)) {
+  const fields = Object.entries(headers);
+  if (reasonPhrase) fields.push([REASON_PHRASE, reasonPhrase]);
+  for (const [name, value] of fields) {
     const inName = secretsIn(name, profile, secrets, refused);
     const revealed = [...inName, ...secretsIn(value, profile, secrets, refused)];
     const trace =

@@ -13,7 +13,7 @@ import type { HttpResponse } from '../http/client.js';
 import { isThrottled } from '../http/throttle.js';
 import type { CheckContext, CheckOutcome, OutcomeFinding } from './check.js';
 import { statusText } from './describe.js';
-import { refusalEchoes, type RefusedSecret } from './refusal-echo.js';
+import { refusalEchoes, unsearchedBody, type RefusedSecret } from './refusal-echo.js';
 
 /**
  * A check's `run` whose refusals are all judged: `body` runs with a fresh
@@ -40,6 +40,9 @@ export class RefusalJudge {
   private first: Offence | undefined;
   private offending = 0;
   private judged = 0;
+  /** Refusals whose body could not be searched (still content-coded), and why the first could not. */
+  private unsearched = 0;
+  private unsearchedWhy: string | undefined;
   /** Problems already found for an answer (keepAsEvidence judged it before the check did). */
   private readonly seen = new WeakMap<HttpResponse, readonly string[]>();
 
@@ -63,6 +66,11 @@ export class RefusalJudge {
   judge(response: HttpResponse): void {
     if (!this.refused) return;
     this.judged++;
+    const why = unsearchedBody(response);
+    if (why) {
+      this.unsearched++;
+      this.unsearchedWhy ??= why;
+    }
     const problems = this.problemsOf(response);
     if (problems.length === 0) return;
     this.offending++;
@@ -72,7 +80,8 @@ export class RefusalJudge {
   }
 
   /** The check's outcome, failed where a refusal said too much (see the top of this file). */
-  outcome(o: CheckOutcome): CheckOutcome {
+  outcome(checked: CheckOutcome): CheckOutcome {
+    const o = this.withUnsearched(checked);
     const { first, refused } = this;
     if (!first || !refused || o.verdict === 'skip') return o;
     const more = this.offending > 1 ? ` (${this.offending} of ${this.judged} refusals said too much; the first is kept as evidence)` : '';
@@ -107,6 +116,14 @@ export class RefusalJudge {
       measurements,
       findings: [finding],
     };
+  }
+
+  /** A pass whose refusals were not all searched is not verified: `error`; any other verdict says so besides. */
+  private withUnsearched(o: CheckOutcome): CheckOutcome {
+    if (this.unsearched === 0 || !this.refused || o.verdict === 'skip') return o;
+    const line = `${this.unsearched} of ${this.judged} refusals of ${this.refused.name} could not be searched for what they say back (${this.unsearchedWhy})`;
+    if (o.verdict !== 'pass') return { ...o, advisories: [...(o.advisories ?? []), line] };
+    return { ...o, verdict: 'error', message: `could not verify: ${line}; besides, ${o.message}` };
   }
 
   private isRefusal(response: HttpResponse): boolean {

@@ -28,7 +28,17 @@ import type { ProbePoint } from '../result.js';
 import type { CheckContext } from './check.js';
 import type { RefusalJudge } from './refusal-judge.js';
 import { duration, statusText } from './describe.js';
-import { budgetLeft, classify, lifecycleProbe, ms, probeKey, sleepUntil, type ProbeOptions, type ProbeResult } from './key-probe.js';
+import {
+  answerWords,
+  budgetLeft,
+  classify,
+  lifecycleProbe,
+  ms,
+  probeKey,
+  sleepUntil,
+  type ProbeOptions,
+  type ProbeResult,
+} from './key-probe.js';
 
 export interface WatchOptions {
   /** performance.now() the lag counts from (the moment the disable or delete returned, or the expiry). */
@@ -71,6 +81,10 @@ export interface StabilityWindow {
   readonly watchedMs: number;
   /** Whether some stretch of windowMs, after the first refusal, was watched with no gap over allowedGapMs. */
   readonly covered: boolean;
+  /** Probes (counted in `probes`) answered 2xx with a body that reads as a refusal: neither a flap nor a refusal. */
+  readonly softRefused: number;
+  /** The first of them, in words (redacted). */
+  readonly softRefusal?: string;
 }
 
 /**
@@ -122,6 +136,10 @@ export interface Watch {
   readonly lastAcceptedMs?: number;
   /** Probes answered with a throttle: not judged. */
   readonly throttled: number;
+  /** Probes before the first rejection answered 2xx with a body that reads as a refusal (key-probe.ts): not judged. */
+  readonly softRefused: number;
+  /** The first soft refusal seen, in the poll or the stability window, in words (redacted). */
+  readonly softRefusal?: string;
   readonly last?: ProbeResult;
   /** The first probe sent after lateAfterMs, kept as evidence: a check that fails on it marks it (markFailing). */
   readonly firstLate?: ProbeResult;
@@ -149,6 +167,8 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
   let accepted = 0;
   let lastAcceptedMs: number | undefined;
   let throttled = 0;
+  let softRefused = 0;
+  let softRefusal: string | undefined;
   let last: ProbeResult | undefined;
   let firstLate: ProbeResult | undefined;
   const seen = () => ({
@@ -156,6 +176,8 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
     accepted,
     ...(lastAcceptedMs !== undefined ? { lastAcceptedMs } : {}),
     throttled,
+    softRefused,
+    ...(softRefusal !== undefined ? { softRefusal } : {}),
     ...(last ? { last } : {}),
     ...(firstLate ? { firstLate } : {}),
   });
@@ -177,6 +199,7 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
       if (!o.stability) return { firstRejectionMs: tMs, ...seen(), stoppedBy: 'rejected' };
       ctx.progress(`first rejection after ${duration(tMs)}`);
       const window = await stabilityWindow(ctx, secret, { start: last.sentAt, ...o.stability, refusals: o.refusals }, o.t0, points);
+      softRefusal ??= window.seen.softRefusal;
       return { firstRejectionMs: tMs, ...seen(), stability: window.seen, stoppedBy: window.budgetRanOut ? 'budget' : 'rejected' };
     }
     if (last.kind === 'accepted') {
@@ -184,9 +207,13 @@ export async function watchForRefusal(ctx: CheckContext, secret: string, o: Watc
       accepted++;
       lastAcceptedMs = tMs;
     } else if (last.kind === 'throttled') throttled++;
+    else if (last.softRefusal) {
+      softRefused++;
+      softRefusal ??= answerWords(last);
+    }
     if (tMs > o.fineUntilMs) interval = Math.min(sparsest, interval * GROWTH);
     if (points.length % 20 === 0)
-      ctx.progress(`${o.label}: still accepted ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
+      ctx.progress(`${o.label}: not refused yet ${ms(tMs / 1000)} s on, waiting up to ${ms(o.maxWaitMs / 1000)} s`);
     next += interval;
     await sleepUntil(next, ctx.signal);
   }
@@ -213,6 +240,8 @@ async function stabilityWindow(
   let probes = 0;
   let throttled = 0;
   let flaps = 0;
+  let softRefused = 0;
+  let softRefusal: string | undefined;
   // The stretch watched closely so far begins at stretchFrom; watchedAt is its last answered probe.
   let stretchFrom = w.start;
   let watchedAt = w.start;
@@ -228,6 +257,8 @@ async function stabilityWindow(
     largestGapMs: ms(largestGapMs),
     watchedMs: ms((endedAt ?? performance.now()) - w.start),
     covered,
+    softRefused,
+    ...(softRefusal !== undefined ? { softRefusal } : {}),
   });
   let at = performance.now();
   for (;;) {
@@ -254,6 +285,10 @@ async function stabilityWindow(
       if (r.response) ctx.http.markFailing(r.response);
       flaps++;
     }
+    if (r.softRefusal) {
+      softRefused++;
+      softRefusal ??= answerWords(r);
+    }
     if (r.response) {
       const gap = r.sentAt - watchedAt;
       largestGapMs = Math.max(largestGapMs, gap);
@@ -275,19 +310,29 @@ export function refusedLate(subject: string, lagMs: number, after: string, budge
 }
 
 /** The probes of a watch that answered neither accepted nor refused nor throttled, in words: "of 301 probes, 300 answered 500 Internal Server Error". */
-export function otherAnswers(profile: Profile, points: readonly ProbePoint[]): string | undefined {
+export function otherAnswers(profile: Profile, points: readonly ProbePoint[], softRefusal?: string): string | undefined {
   const expect = lifecycleProbe(profile).expect;
   const counts = new Map<string, number>();
   for (const p of points) {
     if (p.accepted) continue;
-    const what = p.status === undefined ? 'no answer' : classify(profile, p.status, expect) === 'other' ? statusText(p.status) : undefined;
+    const kind = p.status === undefined ? undefined : classify(profile, p.status, expect);
+    // Not accepted with an accepting status: its body read as a refusal (key-probe.ts).
+    const what =
+      p.status === undefined
+        ? 'no answer'
+        : kind === 'other'
+          ? statusText(p.status)
+          : kind === 'accepted'
+            ? `${statusText(p.status)} with a body that reads as a refusal`
+            : undefined;
     if (what) counts.set(what, (counts.get(what) ?? 0) + 1);
   }
   if (counts.size === 0) return undefined;
   const parts = [...counts]
     .sort((a, b) => b[1] - a[1])
     .map(([what, n]) => `${n} ${what === 'no answer' ? 'got no answer' : `answered ${what}`}`);
-  return `of ${points.length} probes, ${parts.join(', ')}`;
+  const first = softRefusal ? ` (the first: ${softRefusal})` : '';
+  return `of ${points.length} probes, ${parts.join(', ')}${first}`;
 }
 
 /**

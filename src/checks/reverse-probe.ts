@@ -17,6 +17,8 @@ import { CheckError } from '../errors.js';
 import type { CheckContext, CheckOutcome, OutcomeFinding } from './check.js';
 import { probeResource, refusalProblem } from './credentials.js';
 import { isSuccess, statusText } from './describe.js';
+import { unsearchedBody } from './refusal-echo.js';
+import { softRefusal } from './soft-refusal.js';
 import type { DataInRefusal } from './served-data.js';
 import { isServerError, targetFailsForValidKeyToo } from './server-errors.js';
 
@@ -155,10 +157,10 @@ export async function deriveAndJudge<R extends ReverseRequest>(
     const problems: string[] = [];
     if (answer !== 'refused')
       problems.push(
-        rules.problem?.(request, response, answer) ??
+        (rules.problem?.(request, response, answer) ??
           (typeof request.refusal === 'function'
             ? `${statusText(response.status)}: not refused`
-            : (refusalProblem(response.status, request.refusal) ?? '')),
+            : (refusalProblem(response.status, request.refusal) ?? ''))) + softRefusalNote(ctx, response),
       );
     problems.push(...(rules.inspect?.(request, response) ?? []));
     const echoes = rules.echoes?.(response, request) ?? [];
@@ -175,6 +177,12 @@ export async function deriveAndJudge<R extends ReverseRequest>(
       const words = rules.refused?.(request, response);
       if (words && problems.length === 0) passes.push(words);
     }
+    // A body that could not be searched: a refusal otherwise right is not verified; a failure says it besides.
+    const unsearched = rules.echoes || rules.inspect ? unsearchedBody(response) : undefined;
+    if (unsearched && answer === 'refused' && problems.length === 0) {
+      ctx.http.markFailing(response);
+      errors.push(errorLine(request, `refused with ${statusText(response.status)}, but ${unsearched}`));
+    } else if (unsearched) advisories.add(`${request.name}: ${unsearched}`);
     judged.push({ request, response, answer, problems });
     if (problems.length === 0) continue;
     ctx.http.markFailing(response);
@@ -231,4 +239,17 @@ export function reverseOutcome(result: ReverseResult<ReverseRequest>, words: Rev
   }
   if (result.errors.length > 0) return { verdict: 'error', message: `could not verify: ${result.errors.join('; ')}`, ...common };
   return { verdict: 'pass', message: words.passed, ...common };
+}
+
+/**
+ * A 2xx whose body reads as a refusal (Slack's `{"ok":false}`) still fails a
+ * reverse check: clients, caches and monitors read the status, and it is not
+ * the refusal the profile declares. Quoting the body tells the reader why it
+ * looks like one (redacted: a server wrote it).
+ */
+function softRefusalNote(ctx: CheckContext, response: HttpResponse): string {
+  const said = isSuccess(response.status) ? softRefusal(response.body) : undefined;
+  return said
+    ? ` (its body reads as a refusal: ${ctx.secrets.redact(said)}; a success status is not the refusal the profile declares)`
+    : '';
 }

@@ -22,13 +22,17 @@
 // errors are made without stack traces (undici's own response-error
 // interceptor does the same): see withoutStackTracesThisTick.
 import type { Dispatcher } from 'undici';
-import { decodeContent } from './content-encoding.js';
+import { decodeContent, whyNotDecoded } from './content-encoding.js';
 
 export interface CappedAnswer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
+  /** The status line's reason phrase as the server wrote it ("Unauthorized", or anything: HTTP/1.1 lets a server put text there). */
+  readonly reasonPhrase: string;
   /** The body's first `cap` bytes, decoded as UTF-8. */
   readonly text: string;
+  /** Why a body with a Content-Encoding was left as it came (whyNotDecoded): its text is then the coded bytes. */
+  readonly notDecoded?: string;
   readonly truncated: boolean;
 }
 
@@ -42,6 +46,7 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
   private abortReason?: Error;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
+  private reasonPhrase = '';
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private truncated = false;
@@ -77,10 +82,16 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
     if (this.abortReason) controller.abort(this.abortReason);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     if (statusCode < 200) return;
     this.status = statusCode;
     this.headers = headers;
+    this.reasonPhrase = statusMessage ?? '';
     this.headersArrived = true;
   }
 
@@ -116,11 +127,14 @@ export class CappedRequest implements Dispatcher.DispatchHandler {
     // A compressed body is judged and recorded as the server meant it (src/http/content-encoding.ts).
     const decoded =
       this.headers['content-encoding'] === undefined ? undefined : decodeContent(raw, this.headers['content-encoding'], this.cap);
+    const coded = this.headers['content-encoding'] !== undefined && decoded === undefined && raw.length > 0;
     this.resolve({
       status: this.status,
       headers: this.headers,
+      reasonPhrase: this.reasonPhrase,
       text: (decoded?.bytes ?? raw).toString('utf8'),
       truncated: this.truncated || decoded?.truncated === true,
+      ...(coded ? { notDecoded: whyNotDecoded(this.headers['content-encoding']) } : {}),
     });
   }
 }

@@ -17,7 +17,7 @@ import type { BurstPools, BurstSpent } from './burst.js';
 import { CappedRequest } from './capped-request.js';
 import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
-import { classifyNetworkError, describeNetworkError } from './network-errors.js';
+import { classifyNetworkError, describeNetworkError, isMalformedAnswer } from './network-errors.js';
 import type { Pacer, Slot } from './pacing.js';
 import { DEFAULT_THROTTLE_RULE, isThrottled, throttleStatusText, throttleWait, ThrottleStreak, type ThrottleRule } from './throttle.js';
 
@@ -109,8 +109,20 @@ export interface HttpResponse {
   readonly status: number;
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The status line's reason phrase, raw (unredacted): a server may write
+   * anything there (`HTTP/1.1 401 <the key>`), so it is judged like a header
+   * (src/checks/refusal-echo.ts) and never recorded: keep it in memory only.
+   */
+  readonly reasonPhrase?: string;
   /** The raw (unredacted) body excerpt; keep it in memory only. */
   readonly body: string;
+  /**
+   * Why `body` is still content-coded (src/http/content-encoding.ts: zstd, an
+   * unknown coding): its text is bytes nobody can read, so no check can search
+   * it (refusal-echo.ts: unsearchedBody) and the evidence shows this instead.
+   */
+  readonly bodyNotDecoded?: string;
   readonly bodyTruncated: boolean;
   readonly durationMs: number;
   /** performance.now() when this request was sent (after any pacing wait): the moment a probe's answer is about. */
@@ -449,7 +461,9 @@ export class HttpClient {
       const response: HttpResponse = {
         status: res.status,
         headers: responseHeaders,
+        ...(res.reasonPhrase !== '' ? { reasonPhrase: this.unhidden(res.reasonPhrase, visibleHeaderText) } : {}),
         body: this.unhidden(res.text, withoutInvisible),
+        ...(res.notDecoded ? { bodyNotDecoded: res.notDecoded } : {}),
         bodyTruncated: res.truncated,
         durationMs,
         sentAt: t0,
@@ -468,7 +482,12 @@ export class HttpClient {
       if (opts.record !== false) this.record(opts, url, parsed, headers, body, atMs, undefined, why, durationMs);
       // A timed-out request may have been acted on; the lifecycle adapters' retries need to know.
       const { transient, mayHaveArrived } = timeout ? { transient: true, mayHaveArrived: true } : classifyNetworkError(err);
-      throw new NoAnswerError(`${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`, transient, mayHaveArrived);
+      throw new NoAnswerError(
+        `${opts.method} ${this.options.secrets.redact(opts.path)}: ${why}`,
+        transient,
+        mayHaveArrived,
+        !timeout && isMalformedAnswer(err),
+      );
     } finally {
       clearTimeout(timer);
       stopWatching?.();
@@ -556,7 +575,7 @@ export class HttpClient {
       ...(error ? { error: redact(error) } : {}),
       requestHeaders: redactedHeaders,
       responseHeaders: res ? redactHeaders(res.headers, redact) : {},
-      bodyExcerpt: res ? redact(res.body.slice(0, EVIDENCE_BODY_CHARS)) : '',
+      bodyExcerpt: res ? (res.bodyNotDecoded ? notDecodedExcerpt(res.bodyNotDecoded) : redact(res.body.slice(0, EVIDENCE_BODY_CHARS))) : '',
       bodyTruncated: res ? res.bodyTruncated || res.body.length > EVIDENCE_BODY_CHARS : false,
       curl: curlLine({
         method: opts.method,
@@ -673,4 +692,9 @@ export function createDispatcher(opts: { ca?: string | Buffer; connections?: num
     keepAliveTimeout: 4_000,
     ...(opts.ca ? { connect: { ca: opts.ca } } : {}),
   });
+}
+
+/** What the evidence shows for a body still content-coded: why, instead of bytes nobody can read (or search). */
+function notDecodedExcerpt(why: string): string {
+  return `[not shown, and not searched for secrets or stack traces: the body came with ${why}]`;
 }

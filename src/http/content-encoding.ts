@@ -39,6 +39,26 @@ export function decodeContent(bytes: Buffer, encoding: string | string[] | undef
   return out.length > cap || truncated ? { bytes: out.subarray(0, cap), truncated: true } : { bytes: out, truncated: false };
 }
 
+/**
+ * Why decodeContent gave up on a body, in words for a message ("Content-Encoding:
+ * zstd, a coding keyprobe cannot decode: Node.js v20.20.0 has no zstd"). Such
+ * a body stays as it came: its bytes are neither judged as text nor shown.
+ * keyprobe sends no Accept-Encoding, which RFC 9110 §12.5.3 reads as "any
+ * coding is acceptable", so a server may well send one keyprobe cannot undo.
+ */
+export function whyNotDecoded(encoding: string | string[] | undefined): string {
+  const codings = codingsApplied(encoding);
+  const field = `Content-Encoding: ${codings.join(', ')}`;
+  if (codings.length > MAX_CODINGS) return `${field}, more codings than keyprobe undoes (${MAX_CODINGS})`;
+  const unknown = [...new Set(codings.filter((name) => !Object.hasOwn(DECODERS, name)))];
+  if (unknown.length > 0) {
+    // zstd: node:zlib has it only from Node.js 22.15 / 23.8, and keyprobe adds no dependency for it.
+    const zstd = unknown.includes('zstd') ? `: Node.js ${process.version} has no zstd` : '';
+    return `${field}, ${unknown.length === 1 ? 'a coding' : 'codings'} keyprobe cannot decode (${unknown.join(', ')})${zstd}`;
+  }
+  return `${field}, but the bytes do not decode as that`;
+}
+
 /** One coding undone, to at most `max` bytes; a body that expands past them (a decompression bomb) is decoded from a shorter prefix instead. */
 function undoOne(decode: Decoder, bytes: Buffer, max: number): Decoded | undefined {
   for (let n = bytes.length; n > 0; n = Math.floor(n / 2)) {

@@ -4,8 +4,8 @@ export function describeNetworkError(err: unknown, origin: string): string {
   const e = err as NetworkError;
   const code = errorCode(e);
   const host = safeHost(origin);
-  // undici 7 leaves `code` unset on parser errors; its message says what was wrong.
-  if (e?.name === 'HTTPParserError') return `the target did not answer with valid HTTP (${e.message ?? 'unparsable response'})`;
+  const malformed = malformedWords(e);
+  if (malformed) return malformed;
   switch (code) {
     case 'ECONNREFUSED':
       return `connection refused by ${host}: nothing is listening there (is the target running, and is target.origin right?)`;
@@ -35,12 +35,6 @@ export function describeNetworkError(err: unknown, origin: string): string {
     case 'CERT_HAS_EXPIRED':
       return `the TLS certificate of ${host} has expired`;
     case 'UND_ERR_INFO':
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_VERSION':
-    case 'HPE_INVALID_HEADER_TOKEN':
-    case 'HPE_INVALID_STATUS':
-    case 'HPE_CR_EXPECTED':
-    case 'HPE_LF_EXPECTED':
       return `the target did not answer with valid HTTP (${code})`;
     case 'EPROTO':
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
@@ -50,6 +44,52 @@ export function describeNetworkError(err: unknown, origin: string): string {
       return `request failed: ${msg}`;
     }
   }
+}
+
+/**
+ * An answer came, but undici could not parse it as HTTP/1.1: a Content-Length
+ * sent twice, a bad chunk size, a status line that is not one. The target was
+ * reached and did answer, so this says what undici said was wrong, with the
+ * parser's error code, never "cannot be reached". undici 7.30 leaves the
+ * llhttp code unset (it looks the number up in a name → number table), so the
+ * code is read back from llhttp's reason where it is unambiguous.
+ */
+function malformedWords(e: NetworkError | undefined): string | undefined {
+  const parsed = 'the target answered, but not with valid HTTP/1.1: keyprobe could not parse the response';
+  if (e?.name === 'HTTPParserError' || e?.code?.startsWith('HPE_')) {
+    const reason = /\((.*)\)$/.exec(e.message ?? '')?.[1] ?? e.message ?? 'unparsable response';
+    const code = e.code ?? parserCode(reason);
+    return `${parsed} (${code ? `${code}: ` : ''}${reason})`;
+  }
+  // undici checks the body's length before it reports llhttp's error: a Content-Length sent twice with two
+  // values (llhttp's HPE_UNEXPECTED_CONTENT_LENGTH) comes back as this.
+  if (errorCode(e) === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
+    return `${parsed} (UND_ERR_RES_CONTENT_LENGTH_MISMATCH: its body's length does not match its Content-Length, which a body cut short, a Content-Length sent twice or one beside Transfer-Encoding gives)`;
+  return undefined;
+}
+
+/** llhttp's reasons (its source, llhttp/src/llhttp/http.ts) and the error codes they come with. */
+const PARSER_CODES: readonly [RegExp, string][] = [
+  [/^Duplicate Content-Length$|Content-Length can't be present|can't be present with Content-Length/, 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+  [/Content-Length/, 'HPE_INVALID_CONTENT_LENGTH'],
+  [/^Missing expected CR/, 'HPE_CR_EXPECTED'],
+  [/^Missing expected LF|^Expected LF after/, 'HPE_LF_EXPECTED'],
+  [/^Invalid character in chunk size$|^Chunk size overflow$/, 'HPE_INVALID_CHUNK_SIZE'],
+  [/^Invalid `Transfer-Encoding` header value$/, 'HPE_INVALID_TRANSFER_ENCODING'],
+  [/^Invalid (HTTP|major|minor) version$|^Expected dot$/, 'HPE_INVALID_VERSION'],
+  [/^Invalid (response )?status( code)?$/, 'HPE_INVALID_STATUS'],
+  [/^Invalid header (value|field) char$|^Invalid header token$/, 'HPE_INVALID_HEADER_TOKEN'],
+  [/^Expected HTTP\//, 'HPE_INVALID_CONSTANT'],
+  [/^Invalid EOF state$/, 'HPE_INVALID_EOF_STATE'],
+];
+
+function parserCode(reason: string): string | undefined {
+  return PARSER_CODES.find(([pattern]) => pattern.test(reason))?.[1];
+}
+
+/** Whether the target answered with something undici could not parse (malformedWords): reached, but nothing to judge. */
+export function isMalformedAnswer(err: unknown): boolean {
+  return malformedWords(err as NetworkError) !== undefined;
 }
 
 /** Failures of the connection itself: nothing of the request was sent. */

@@ -343,6 +343,21 @@ export function parseRateLimitHeaders(headers: Readonly<Record<string, string>>,
   };
 }
 
+/**
+ * The answer says "come back later" in a Retry-After, usable or not: a wait,
+ * a retry time already past, or the field sent twice (RFC 9110 §5.3: which
+ * one would a client obey?). A 503 with any of these is a deliberate
+ * throttle, not an outage; how long to wait is secondsUntilReset's question.
+ */
+export function saysRetryAfter(s: RateLimitSignals): boolean {
+  return s.retryAfter !== undefined || s.repeatedRetryAfter !== undefined;
+}
+
+/** Seconds a Retry-After asks to wait, or undefined where it names no usable wait (absent, repeated, or a time already past). */
+export function retryAfterWaitSeconds(s: RateLimitSignals): number | undefined {
+  return s.retryAfter && s.retryAfter.pastSeconds === undefined ? s.retryAfter.seconds : undefined;
+}
+
 /** True when the response announces any rate-limit signal at all. */
 export function hasAnySignal(s: RateLimitSignals): boolean {
   return s.retryAfter !== undefined || s.policies.length > 0 || s.states.length > 0 || s.legacy.length > 0;
@@ -351,8 +366,8 @@ export function hasAnySignal(s: RateLimitSignals): boolean {
 /** Seconds to wait before calls should succeed again: Retry-After first (the draft gives it precedence), then RateLimit t, then a legacy reset. */
 export function secondsUntilReset(s: RateLimitSignals): { seconds: number; from: string } | undefined {
   // A retry time already past announces no wait (waiting "0" would only meet the same throttle): the other signals decide.
-  if (s.retryAfter && s.retryAfter.pastSeconds === undefined)
-    return { seconds: s.retryAfter.seconds, from: `Retry-After: ${s.retryAfter.raw}` };
+  const retryAfter = retryAfterWaitSeconds(s);
+  if (retryAfter !== undefined) return { seconds: retryAfter, from: `Retry-After: ${s.retryAfter!.raw}` };
   const t = s.states.find((st) => st.resetSeconds !== undefined);
   if (t) return { seconds: t.resetSeconds!, from: `RateLimit t=${t.resetSeconds}` };
   const l = s.legacy.find((g) => g.resetSeconds !== undefined);

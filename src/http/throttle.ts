@@ -7,7 +7,7 @@
 // ThrottledError ("throttled: could not judge"), which gives `error`. Only
 // requests that observe throttling on purpose (the rate checks' bursts, and
 // probes that count throttled answers apart) opt out with `throttle: 'observe'`.
-import { parseRateLimitHeaders, secondsUntilReset } from './rate-limit-headers.js';
+import { parseRateLimitHeaders, saysRetryAfter, secondsUntilReset } from './rate-limit-headers.js';
 
 export interface ThrottleRule {
   /** Statuses the profile declares as throttling (rateLimit.statuses); 429 counts whatever is declared. */
@@ -64,7 +64,8 @@ export function throttleRule(o: {
 export function isThrottled(rule: ThrottleRule, status: number, headers: Readonly<Record<string, string>>): boolean {
   if (status === 429) return true;
   // Read only for the statuses it can decide: every answer keyprobe gets passes through here, nearly all of them 2xx.
-  const saysWhen = () => parseRateLimitHeaders(headers).retryAfter !== undefined;
+  // A Retry-After whose wait is unusable (repeated, already past) still says "come back later": the wait is then the fallback's.
+  const saysWhen = () => saysRetryAfter(parseRateLimitHeaders(headers));
   if (status === 503) return saysWhen() || rule.declared.includes(503);
   if (!rule.declared.includes(status)) return false;
   return !rule.refusals.includes(status) || saysWhen();

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { CheckError, InterruptedError, NoAnswerError, ThrottledError, type ThrottledTry } from '../errors.js';
 import { HttpClient, RequestBudget, type Credential, type HttpResponse, type RequestSigner, type ThrottleLimits } from '../http/client.js';
-import { parseRetryAfter } from '../http/rate-limit-headers.js';
+import { parseRateLimitHeaders, retryAfterWaitSeconds, saysRetryAfter } from '../http/rate-limit-headers.js';
 import { headerName, headers, method, secretRef, shorthand, status, statusList } from '../http/request-schema.js';
 import { createSigner, signerSchema } from '../http/signers.js';
 import type { LifecycleAttempt } from '../result.js';
@@ -542,10 +542,14 @@ class OneRequest {
     if (ok || this.alreadyGone(res.status)) return tried;
     // A throttled answer reaches this point only for a create or rotate (see sendOnce); other actions get
     // here with what followed the client's waits: a 5xx, or another status that is not a throttle.
-    const retryAfter = parseRetryAfter(res.headers['retry-after'], Date.now(), res.headers['date']);
+    // Read as the HTTP client reads it (rate-limit-headers.ts): a date against the response's Date; a retry time
+    // already past, or the field sent twice, names no usable wait (waiting "0" would only meet the same throttle),
+    // so the backoff decides, bounded (retry.ts), though it still says "come back later".
+    const signals = parseRateLimitHeaders(res.headers);
+    const waitSeconds = retryAfterWaitSeconds(signals);
     this.mayHaveActed ||= res.status >= 500;
-    if (!retryableAnswer(this.action, res.status, retryAfter !== undefined, found.heldKey)) return tried;
-    const retry = { why: `answered ${res.status}`, ...(retryAfter ? { retryAfterSeconds: retryAfter.seconds } : {}) };
+    if (!retryableAnswer(this.action, res.status, saysRetryAfter(signals), found.heldKey)) return tried;
+    const retry = { why: `answered ${res.status}`, ...(waitSeconds !== undefined ? { retryAfterSeconds: waitSeconds } : {}) };
     return { ...tried, retry };
   }
 }

@@ -5,6 +5,7 @@
 // table and a one-line explanation of the exit code.
 import { basename } from 'node:path';
 import {
+  NOT_RUN_MALFORMED,
   NOT_RUN_UNREACHABLE,
   sentCleanups,
   unfinishedCleanups,
@@ -179,8 +180,8 @@ export function consoleObserver(opts: ConsoleOptions): ConsoleObserver {
       let shown = r;
       if (r.verdict === 'error') {
         const seen = printedErrors.get(key(profile, r.message));
-        if (unreachable.has(key(profile, '')) && r.message.startsWith(NOT_RUN_UNREACHABLE))
-          shown = { ...r, message: `${NOT_RUN_UNREACHABLE} (see above)` };
+        const stoppedBy = [NOT_RUN_UNREACHABLE, NOT_RUN_MALFORMED].find((words) => r.message.startsWith(words));
+        if (unreachable.has(key(profile, '')) && stoppedBy) shown = { ...r, message: `${stoppedBy} (see above)` };
         else if (seen) shown = { ...r, message: `the same error as ${seen}` };
         else printedErrors.set(key(profile, r.message), r.id);
       }

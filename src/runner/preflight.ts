@@ -1,7 +1,8 @@
 // Preflight: before any check of a profile, one request without a credential
 // (can the target be reached at all?) and one with the key on an allowed
-// resource (is the key accepted?). A target that gives no HTTP answer stops
-// the profile there: every check is "not run: target unreachable", in well
+// resource (is the key accepted?). A target that gives no HTTP answer, or one
+// keyprobe cannot parse, stops the profile there: every check is "not run:
+// target unreachable" (or "…answered with malformed HTTP"), in well
 // under the time one check would take to find out, and with one message
 // instead of the same network error once per check. A key that is refused
 // does not stop the run: auth.valid-key-accepted judges that, with evidence.
@@ -28,6 +29,16 @@ export async function preflight(client: HttpClient, profile: Profile): Promise<P
     message: `reachable; ${who} was throttled on ${where} (${why}), so not judged`,
     evidence: evidence(),
   });
+  // An answer undici could not parse (not HTTP at all, a bad chunk size, a Content-Length sent twice) came from a
+  // target that is there, so not "cannot be reached"; but a target whose answers keyprobe cannot read cannot be
+  // tested, and the lifecycle checks would make, disable and delete keys on the management API against it.
+  // It stops the profile as "unreachable" does, in its own words.
+  const malformed = (err: NoAnswerError): Preflight => ({
+    reachable: false,
+    malformed: true,
+    message: `${profile.target.origin} answered, but keyprobe cannot test it: ${err.message}`,
+    evidence: evidence(),
+  });
   try {
     await send('preflight: reachability (no credential)', { kind: 'none' });
   } catch (err) {
@@ -35,6 +46,7 @@ export async function preflight(client: HttpClient, profile: Profile): Promise<P
     // the budget, an interruption or a bug is not preflight's to judge.
     if (err instanceof ThrottledError) return throttled('a request without a credential', err.detail);
     if (!(err instanceof NoAnswerError)) throw err;
+    if (err.malformed) return malformed(err);
     return { reachable: false, message: `${profile.target.origin} cannot be reached: ${err.message}`, evidence: evidence() };
   }
   try {
@@ -50,6 +62,7 @@ export async function preflight(client: HttpClient, profile: Profile): Promise<P
   } catch (err) {
     if (err instanceof ThrottledError) return throttled('the key', err.detail);
     if (!(err instanceof NoAnswerError)) throw err;
+    if (err.malformed) return malformed(err);
     return { reachable: false, message: `${profile.target.origin} cannot be reached: ${err.message}`, evidence: evidence() };
   }
 }

@@ -17,7 +17,7 @@ import { CLEANUP_TIMEOUT_MS, CleanupRegistry, type CleanupOutcome, type CleanupW
 import { createLifecycleAdapter, type Terminal } from '../lifecycle/index.js';
 import { restoreInstruction } from '../lifecycle/restore.js';
 import {
-  NOT_RUN_UNREACHABLE,
+  notRunBecause,
   leftTargetChanged,
   RESULT_SCHEMA_VERSION,
   type CheckResult,
@@ -314,7 +314,7 @@ async function runProfile(
     if (pre && !pre.reachable) {
       // Nothing can be judged against a target that does not answer: one message, no check sent anything.
       ctx.observer.preflightFinished(summary, pre);
-      for (const [position, p] of plan.entries()) keep(position, unrunResult(p, `${NOT_RUN_UNREACHABLE} (${pre!.message})`, ctx, summary));
+      for (const [position, p] of plan.entries()) keep(position, unrunResult(p, `${notRunBecause(pre!)} (${pre!.message})`, ctx, summary));
       return finishProfile();
     }
 

@@ -7,6 +7,7 @@
 // request of the run, and a throttled answer says nothing about the key: the
 // client waits it out (the throttle rule, within the time left), never counts it.
 import { classify, lifecycleProbe } from '../checks/key-probe.js';
+import { softRefusal } from '../checks/soft-refusal.js';
 import type { Profile } from '../config/profile-schema.js';
 import { CheckError, InterruptedError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
@@ -44,8 +45,10 @@ export function restorationVerifier(http: HttpClient, profile: Profile): Restora
           record: false,
           throttleLimits: { until: t0 + withinMs, untilName: 'the time keyprobe gives a cleanup check' },
         });
-        const kind = classify(profile, res.status, probe.expect);
-        last = `${where} → ${res.status}`;
+        // A 2xx whose body reads as a refusal (soft-refusal.ts) does not show the key is back: neither accepted nor refused.
+        const soft = res.status >= 200 && res.status < 300 ? softRefusal(res.body) : undefined;
+        const kind = soft ? 'other' : classify(profile, res.status, probe.expect);
+        last = `${where} → ${res.status}${soft ? ` with a body that reads as a refusal (${http.secrets.redact(soft)})` : ''}`;
         if (r.action === 'enable' && kind === 'accepted') return { ok: true, detail: `accepted again: ${last} after ${elapsed()} ms` };
         // A deleted key answering any refusal (401, 403, 404…) is gone; a 5xx or a throttle says nothing yet.
         const refused = kind === 'rejected' || (kind === 'other' && res.status >= 400 && res.status < 500);

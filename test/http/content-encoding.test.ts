@@ -2,7 +2,7 @@
 // within the excerpt's cap, however much they would expand.
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeContent } from '../../src/http/content-encoding.js';
+import { decodeContent, whyNotDecoded } from '../../src/http/content-encoding.js';
 
 describe('decodeContent', () => {
   it('decodes a whole gzip body, and leaves identity and unknown encodings alone', () => {
@@ -53,5 +53,18 @@ describe('decodeContent', () => {
     expect(d).toMatchObject({ truncated: true });
     expect(d.bytes.length).toBeLessThanOrEqual(65_536);
     expect(d.bytes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('whyNotDecoded', () => {
+  it('names the coding it cannot undo, too many codings, or bytes that do not decode', () => {
+    expect(whyNotDecoded('zstd')).toMatch(
+      /^Content-Encoding: zstd, a coding keyprobe cannot decode \(zstd\): Node\.js v\d+\.\d+\.\d+ has no zstd$/,
+    );
+    expect(whyNotDecoded(['gzip', 'X-Foo'])).toBe('Content-Encoding: gzip, x-foo, a coding keyprobe cannot decode (x-foo)');
+    expect(whyNotDecoded('gzip, gzip, gzip, gzip, gzip')).toBe(
+      'Content-Encoding: gzip, gzip, gzip, gzip, gzip, more codings than keyprobe undoes (4)',
+    );
+    expect(whyNotDecoded('gzip')).toBe('Content-Encoding: gzip, but the bytes do not decode as that');
   });
 });

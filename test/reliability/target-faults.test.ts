@@ -183,7 +183,10 @@ describe('target faults end in error verdicts with plain words, bounded time, ex
 
   it('a server that answers with something that is not HTTP', async () => {
     const garbage = await listenForTest(rawServer((socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\u0000\u0001binary garbage\r\n\r\n')));
-    await expectErrorRun(garbage.origin, /the target did not answer with valid HTTP \(Response does not match the HTTP\/1.1 protocol/);
+    await expectErrorRun(
+      garbage.origin,
+      /the target answered, but not with valid HTTP\/1\.1: keyprobe could not parse the response \(HPE_INVALID_CONSTANT: Expected HTTP\//,
+    );
   });
 });
 

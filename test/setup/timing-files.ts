@@ -26,6 +26,9 @@ export const TIMING_WAITS = [
   // Verdict gaps: servers of its own, a rate burst's windows and a canary's expiry waited out.
   'test/reliability/verdict-gaps.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (11)
+  // Soft refusals against servers of its own: revocation stability windows, and a cleanup check's 5 s wait
+  // for a re-enabled key that never answers as restored. (10)
+  'test/reliability/soft-refusal-lifecycle.test.ts',
   'test/checks/throttled-lifecycle.test.ts', // (6)
   // The real bin on two worker threads, interrupted inside 5 s revocation stability windows. (4)
   'test/runner/sharded-interrupt.test.ts',
