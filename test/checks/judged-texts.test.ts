@@ -66,6 +66,17 @@ describe('judging the texts of refusals', () => {
     expect(findSecrets([later], { texts: { problems: problems.join('\n') } })).toEqual([]);
   });
 
+  it('judges a text too long to remember as it did before (searched every time)', () => {
+    const { later, profile, secrets } = setUp();
+    const find = vi.spyOn(secrets.scanner, 'find');
+    const refusal = { status: 401, body: `${'x'.repeat(3000)} ${later}`, headers: {} };
+    expect(refusalEchoes(refusal, profile, secrets)).toEqual([]);
+    secrets.add(later, 'canary');
+    expect(refusalEchoes(refusal, profile, secrets)).toEqual(['its body reveals another secret of this run']);
+    expect(refusalEchoes(refusal, profile, secrets)).toEqual(['its body reveals another secret of this run']);
+    expect(find).toHaveBeenCalledTimes(3);
+  });
+
   it('still finds a secret found before, after more secrets are added', () => {
     const { key, profile, secrets } = setUp();
     const refusal = { status: 401, body: `no such key: ${key}`, headers: {} };
