@@ -781,7 +781,7 @@ export class SecretRegistry {
  * line) that V8 keeps whole for as long as the cut lives; a copy keeps only
  * itself (utf16le: every code unit as it is, lone surrogates included).
  */
-function ownCopy(text: string): string {
+export function ownCopy(text: string): string {
   return Buffer.from(text, 'utf16le').toString('utf16le');
 }
 

@@ -43,8 +43,8 @@ import type { Profile } from '../config/profile-schema.js';
 import { fingerprint, type SecretRegistry } from '../secrets.js';
 import type { CheckContext } from './check.js';
 import { isSuccess } from './describe.js';
+import { findingsIn, stackTraceIn } from './judged-texts.js';
 import { revealsPastPublicPrefix } from './public-prefix.js';
-import { findStackTrace } from './stack-traces.js';
 
 /** Labels of secrets whose echo is not a finding (see the top of this file). */
 const NOT_SECRET_BEARING = new Set(['random-key']);
@@ -128,7 +128,7 @@ export function judgeEchoes<R = unknown>(
 /** What a body reveals: secrets in any form the leak scanner knows, then a stack trace. */
 export function bodyReveals(body: string, profile: Profile, secrets: SecretRegistry, refused?: RefusedSecret): string[] {
   const found = secretsIn(body, profile, secrets, refused);
-  const trace = findStackTrace(body);
+  const trace = stackTraceIn(body);
   if (trace) found.push(`a ${trace} stack trace`);
   return found;
 }
@@ -156,9 +156,9 @@ export function headerReveals(
     const inName = secretsIn(name, profile, secrets, refused);
     const revealed = [...inName, ...secretsIn(value, profile, secrets, refused)];
     const trace =
-      findStackTrace(value) ??
+      stackTraceIn(value) ??
       percentDecodings(value)
-        .map(findStackTrace)
+        .map(stackTraceIn)
         .find((t) => t !== undefined);
     if (trace) revealed.push(`a ${trace} stack trace`);
     if (revealed.length > 0) found.push([inName.length > 0 ? secrets.redact(name) : name, revealed]);
@@ -178,7 +178,8 @@ function percentDecodings(value: string): string[] {
 
 /** The secrets a text reveals, in any form the leak scanner knows, named without quoting them. */
 function secretsIn(text: string, profile: Profile, secrets: SecretRegistry, refused?: RefusedSecret): string[] {
-  const findings = secrets.scanner.find(text).filter((f) => !NOT_SECRET_BEARING.has(f.label));
+  // Remembered per text while no secret is added (judged-texts.ts): a run's refusals say the same things again and again.
+  const findings = findingsIn(secrets.scanner, text).filter((f) => !NOT_SECRET_BEARING.has(f.label));
   if (findings.length === 0) return [];
   const found: string[] = [];
   const key = profile.key.secret;
