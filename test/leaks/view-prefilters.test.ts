@@ -72,6 +72,11 @@ function chars(rnd: (n: number) => number, alphabet: string, n: number): string 
   return s;
 }
 
+/** `n` bytes from the seeded generator: the text is the seed's alone. */
+function bytes(rnd: (n: number) => number, n: number): Buffer {
+  return Buffer.from(Array.from({ length: n }, () => rnd(256)));
+}
+
 /** One piece of text: filler, or something a view decodes (or nearly: cut, or off by a character). */
 function piece(rnd: (n: number) => number): string {
   const ascii = () => chars(rnd, PRINTABLE, 1 + rnd(40));
@@ -84,12 +89,12 @@ function piece(rnd: (n: number) => number): string {
       // UTF-16 of either byte order, at any offset from a base64 group's start.
       const utf16 = Buffer.from(ascii().slice(0, -1), 'utf16le');
       if (rnd(2)) utf16.swap16();
-      return Buffer.concat([randomBytes(rnd(3)), utf16]).toString('base64');
+      return Buffer.concat([bytes(rnd, rnd(3)), utf16]).toString('base64');
     }
     case 3:
       return Buffer.from(ascii()).toString('hex').slice(rnd(2));
     case 4:
-      return randomBytes(4 + rnd(20)).toString(rnd(2) ? 'hex' : 'base64');
+      return bytes(rnd, 4 + rnd(20)).toString(rnd(2) ? 'hex' : 'base64');
     case 5:
       // A key spelled out, or in longer groups.
       return chars(rnd, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 8 + rnd(30)).replace(
