@@ -135,7 +135,7 @@ export function renderHtml(result: RunResult<ProfileSource>): string {
  * the order the report shows them (failures first).
  */
 export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
-  const index = indexRun(result, shelf);
+  const index = yield* indexRun(result, shelf);
   const keyNames = [...index.keyNames].join(', ');
   yield `${[
     '<!doctype html>',
@@ -161,7 +161,8 @@ export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf):
   yield `\n${[signoffSection(result), footer(result), '</main>', `<script>${SCRIPT}</script>`, '</body>', '</html>', ''].join('\n')}`;
 }
 
-function indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): RunIndex {
+/** Reads the run once, rendering onto the shelf; yields an empty piece after each profile, so the writer may let the event loop turn (writeText). */
+function* indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string, RunIndex> {
   const many = result.profiles.length > 1;
   const index: RunIndex = {
     counts: { pass: 0, fail: 0, error: 0, skip: 0 },
@@ -207,6 +208,7 @@ function indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): RunIndex 
     const notes = run.notes.map((n) => `<li>${esc(many ? `${run.profile.keyName}: ${n}` : n)}</li>`).join('');
     if (notes) index.notes.push(shelf.put(notes));
     pi++;
+    yield '';
   }
   for (let i = 0; i < renderedFull; i++) putCards(result.profiles.at(i)!, i, firstSeqs[i]!, index, shelf, many);
   return index;

@@ -69,6 +69,8 @@ export function* junitPieces(result: RunResult<ProfileSource>, shelf: TextShelf)
     totals.failures += counts.failures;
     totals.errors += counts.errors;
     suites.push(shelf.put(suiteXml(result, run, { left, sent }, seenSuites, seenCases)));
+    // Nothing to write yet: the writer may let the event loop turn (writeText).
+    yield '';
   }
   const name = builderAttr(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
   const head = `<testsuites name="${name}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}"`;

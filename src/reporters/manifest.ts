@@ -22,10 +22,18 @@ export async function writeManifest(outDir: string, files: readonly string[]): P
   return file;
 }
 
+/**
+ * Read a mebibyte at a time: at the stream's default 64 KiB, hashing a
+ * 1,000-profile run's 310 MB of reports took 0.31-0.45 s of CPU, at 1 MiB
+ * 0.24-0.25 s (3 runs each, load 5.9; the manifest is written after the scan,
+ * so it is all on the reports phase's wall time).
+ */
+const HASH_BLOCK = 1024 * 1024;
+
 /** A file's sha256 hex, read a block at a time: a 1,000-profile run's results.json is over 100 MB. */
 async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const block of createReadStream(file)) hash.update(block as Buffer);
+  for await (const block of createReadStream(file, { highWaterMark: HASH_BLOCK })) hash.update(block as Buffer);
   return hash.digest('hex');
 }
 

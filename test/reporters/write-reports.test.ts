@@ -1,6 +1,7 @@
 // One broken reporter must not sink the run or the other reporters; the
 // manifest covers what was written.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +41,21 @@ describe('writing reports', () => {
       expect(execFileSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: tmp.dir, encoding: 'utf8' })).toBe(
         'junit.xml: OK\nreport.html: OK\nresults.json: OK\n',
       );
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("hashes a file of several read blocks (a large run's reports) as sha256sum does", async () => {
+    const tmp = tempDir();
+    try {
+      // 3.5 MiB and a few bytes: blocks of 1 MiB, the last one short.
+      const big = tmp.file('results.json', randomBytes(3.5 * 1024 * 1024 + 7).toString('base64'));
+      const manifest = await writeManifest(tmp.dir, [big]);
+      expect(execFileSync('sha256sum', ['-c', '--strict', 'manifest.sha256'], { cwd: tmp.dir, encoding: 'utf8' })).toBe(
+        'results.json: OK\n',
+      );
+      expect(readFileSync(manifest, 'utf8')).toBe(execFileSync('sha256sum', ['results.json'], { cwd: tmp.dir, encoding: 'utf8' }));
     } finally {
       tmp.cleanup();
     }
