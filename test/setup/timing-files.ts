@@ -7,8 +7,9 @@
 // target itself recorded: most of their time is waiting, not CPU. They run
 // after the unit files, four at a time.
 // Longest first (seconds on a quiet machine in brackets: the JSON reporter's file times of a fresh-clone
-// `npm test` at fe346f5, load < 1; hostile-servers and verdict-gaps after d3f3eeb, at load 2.5), the order
-// they are handed out in.
+// `npm test` at fe346f5, load < 1; hostile-servers, verdict-gaps, lifecycle-key-models and
+// per-key-isolation-late, whose cases now run side by side, alone at load 3.5-9 after session 12's
+// describe.concurrent: bench/test-suite.md), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side (five at a time), each against a target in a process of its own
   // (test/helpers/reference-child.ts): verdicts, not wall-clock figures, but the targets must answer on time.
@@ -20,13 +21,13 @@ export const TIMING_WAITS = [
   // The two-profile run (about two whole-suite runs long) after the others: beside them, its profiles' turns
   // at the shared origin bucket were timing-dependent (a CI run at load saw two turn notes where one is asserted). (37)
   'test/detection/behaviours.test.ts',
-  'test/checks/lifecycle-key-models.test.ts', // (21)
-  // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own; after the
-  // longest files, so it starts as the first of them ends. (44)
+  'test/checks/lifecycle-key-models.test.ts', // (16)
+  // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own, five cases
+  // at a time; after the longest files, so it starts as the first of them ends. (12)
   'test/reliability/hostile-servers.test.ts',
   // A big run on worker threads against a single-threaded one: rate windows and revocation windows, twice. (15)
   'test/runner/sharded-run.test.ts',
-  // Verdict gaps: servers of its own, a rate burst's windows and a canary's expiry waited out. (10)
+  // Verdict gaps: servers of its own, a rate burst's windows and a canary's expiry waited out, five at a time. (4)
   'test/reliability/verdict-gaps.test.ts',
   'test/detection/cli-no-secrets.test.ts', // (10)
   'test/checks/throttled-lifecycle.test.ts', // (6)
@@ -42,7 +43,8 @@ export const TIMING_WAITS = [
   'test/checks/stability-window-stall.test.ts',
   // A leaky bucket's refill raced against the late re-check on purpose. (10)
   'test/checks/per-key-isolation-refill.test.ts',
-  // A leaky bucket's refill raced against the second key's late calls on purpose, retried on fresh windows. (22)
+  // A leaky bucket's refill raced against the second key's late calls on purpose, retried on fresh windows; five
+  // cases at a time, those on a bucket refilling every 10 ms alone after them. (10)
   'test/checks/per-key-isolation-late.test.ts',
   // A burst whose throttled answers drain 500 ms late, per key and shared, on fresh windows. (6)
   'test/checks/per-key-isolation-drain.test.ts',
