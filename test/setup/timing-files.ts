@@ -22,8 +22,8 @@ export const TIMING_WAITS = [
   // at the shared origin bucket were timing-dependent (a CI run at load saw two turn notes where one is asserted). (37)
   'test/detection/behaviours.test.ts',
   'test/checks/lifecycle-key-models.test.ts', // (16)
-  // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own, five cases
-  // at a time; after the longest files, so it starts as the first of them ends. (12)
+  // Hostile servers: a rate burst's windows and a throttle waited out against servers of its own (five cases at a
+  // time, then the Retry-After cases one by one); after the longest files, so it starts as the first of them ends. (37)
   'test/reliability/hostile-servers.test.ts',
   // A big run on worker threads against a single-threaded one: rate windows and revocation windows, twice. (15)
   'test/runner/sharded-run.test.ts',
