@@ -8,7 +8,7 @@
 // after the unit files, four at a time.
 // Longest first (seconds on a quiet machine in brackets: the JSON reporter's file times of a fresh-clone
 // `npm test` at fe346f5, load < 1; hostile-servers, verdict-gaps, lifecycle-key-models and
-// per-key-isolation-late, whose cases now run side by side, alone at load 3.5-9 after session 12's
+// per-key-isolation-late, whose cases now run side by side, alone at load 2.4-9 after session 12's
 // describe.concurrent: bench/test-suite.md), the order they are handed out in.
 export const TIMING_WAITS = [
   // Every scenario's real bin side by side (five at a time), each against a target in a process of its own
