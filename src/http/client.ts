@@ -19,7 +19,15 @@ import { evidenceHeaderValue } from './credential-headers.js';
 import { curlLine } from './curl.js';
 import { classifyNetworkError, describeNetworkError, isMalformedAnswer } from './network-errors.js';
 import type { Pacer, Slot } from './pacing.js';
-import { DEFAULT_THROTTLE_RULE, isThrottled, throttleStatusText, throttleWait, ThrottleStreak, type ThrottleRule } from './throttle.js';
+import {
+  DEFAULT_THROTTLE_RULE,
+  isThrottled,
+  throttlePauseMs,
+  throttleStatusText,
+  throttleWait,
+  ThrottleStreak,
+  type ThrottleRule,
+} from './throttle.js';
 
 /** How a request carries a credential. */
 export type Credential =
@@ -404,7 +412,7 @@ export class HttpClient {
     pacer.spent(spent.requests, spent.lastAnswerAt, spent.refusal?.headers);
     const refusal = spent.refusal;
     if (refusal && isThrottled(this.throttleRule, refusal.status, refusal.headers))
-      pacer.pauseUntil(refusal.at + throttleWait(this.throttleRule, refusal.headers).ms);
+      pacer.pauseUntil(refusal.at + throttlePauseMs(this.throttleRule, refusal.headers));
   }
 
   private pacerFor(credential?: Credential): Pacer | undefined {
@@ -470,7 +478,7 @@ export class HttpClient {
       };
       // A throttled answer pauses everyone in its bucket, not just this request.
       if (pacer && isThrottled(this.throttleRule, res.status, responseHeaders))
-        pacer.pauseUntil(performance.now() + throttleWait(this.throttleRule, responseHeaders).ms);
+        pacer.pauseUntil(performance.now() + throttlePauseMs(this.throttleRule, responseHeaders));
       if ((opts.record !== false || opts.recordIf?.(response)) && this.record(opts, url, parsed, headers, body, atMs, response))
         this.recordedAs.set(response, this.exchanges.length - 1);
       return response;

@@ -114,3 +114,19 @@ export function throttleWait(rule: ThrottleRule, headers: Readonly<Record<string
   const ms = Math.round(asked + WAIT_MARGIN_MS);
   return { ms: Math.min(ms, rule.maxWaitMs), from, tooLong: ms > rule.maxWaitMs };
 }
+
+/**
+ * How long a throttled answer pauses its bucket (every request the limiter
+ * counts with it): the wait the answer asks for, or the declared window when
+ * that wait is longer than keyprobe waits (an absurd Retry-After, a day-long
+ * penalty box). Requests that meet such a throttle give up at once (`error`),
+ * so pausing the longest wait buys them nothing: it only stalled the run, once
+ * per throttle, on a signal keyprobe does not act on. The declared window is
+ * what the profile vouches for, and what an answer without a usable wait (none,
+ * unparseable, sent twice, a date already past) pauses the bucket for too, as
+ * rate.recovers waits it for such an answer.
+ */
+export function throttlePauseMs(rule: ThrottleRule, headers: Readonly<Record<string, string>>): number {
+  const wait = throttleWait(rule, headers);
+  return wait.tooLong ? Math.round(rule.fallbackWaitMs + WAIT_MARGIN_MS) : wait.ms;
+}

@@ -3,27 +3,25 @@
 // revocation that lags by design (a key cache), and canary properties that
 // keyprobe verifies instead of assuming. Lags are compared with what the
 // target itself says it did (target.revocations()), not with wall-clock luck.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, type ExpectStatic, it } from 'vitest';
 import type { ProfileInput } from '../../src/config/profile-schema.js';
 import { CANARY_NAME_PREFIX } from '../../src/checks/canary.js';
 import { startReferenceTarget, type ReferenceTarget, type ReferenceTargetOptions } from '../../src/reference/index.js';
 import type { CheckResult } from '../../src/result.js';
 import { expectBracketed, expectLagMeasured } from '../helpers/revocation.js';
+import type { RunningTest } from '../helpers/running-test.js';
 import { findSecrets } from '../helpers/scan.js';
 import { startAdminProxy } from '../lifecycle/admin-proxy.js';
 import { runOne } from './run-one.js';
 
 const SCOPES = ['agents:read', 'agents:call'];
-const targets: ReferenceTarget[] = [];
+/** Every secret any test made: each result is scanned for all of them. */
 const secrets: string[] = [];
 
-afterEach(async () => {
-  await Promise.all(targets.splice(0).map((t) => t.close()));
-});
-
-async function start(options: ReferenceTargetOptions = {}): Promise<ReferenceTarget> {
+/** A reference target of `ctx`'s own, closed when that test ends (its own hook: the tests run side by side). */
+async function start(ctx: RunningTest, options: ReferenceTargetOptions = {}): Promise<ReferenceTarget> {
   const t = await startReferenceTarget({ defaultRateLimit: { limit: 1000, windowSeconds: 1 }, ...options });
-  targets.push(t);
+  ctx.onTestFinished(() => t.close());
   secrets.push(t.adminToken);
   return t;
 }
@@ -77,7 +75,8 @@ function profile(t: ReferenceTarget, o: Options = {}): ProfileInput {
   } as ProfileInput;
 }
 
-function expectNoLeftovers(t: ReferenceTarget, r: CheckResult): void {
+/** `expect`: the test's own (its context's), as the cases run side by side. */
+function expectNoLeftovers(t: ReferenceTarget, r: CheckResult, expect: ExpectStatic): void {
   expect(t.listKeys().filter((k) => k.name.startsWith(CANARY_NAME_PREFIX) || !k.enabled)).toEqual([]);
   expect(findSecrets(secrets, { texts: { result: JSON.stringify(r) } })).toEqual([]);
 }
@@ -91,9 +90,13 @@ async function justAfterRefresh(t: ReferenceTarget): Promise<number> {
   return boundary;
 }
 
-describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
-  it('creates a canary and deletes it, measures the time to refusal after the delete, and says the off switch was a delete', async () => {
-    const t = await start({ behaviours: { 'delete-only': true }, faults: { 'revocation-delay': 300 } });
+// Each case has a reference target of its own (its keys, its clock, its record of
+// revocations), and its lags are bracketed by that record: five run at once
+// (vitest's maxConcurrency), each with its own context's expect and cleanup.
+describe.concurrent('delete-only platforms: lifecycle.disabled-key-rejected', () => {
+  it('creates a canary and deletes it, measures the time to refusal after the delete, and says the off switch was a delete', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { behaviours: { 'delete-only': true }, faults: { 'revocation-delay': 300 } });
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { actions: ['create', 'delete'] }));
     expect(r.verdict, r.message).toBe('pass');
     // The number itself is judged below, against the target's own record: a pause of
@@ -112,11 +115,12 @@ describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
     expectLagMeasured(r, del.refusedFrom - del.at);
     // Deleted once, by the check: cleanup had nothing left to delete and did not fail.
     expect(r.lifecycleActions?.filter((a) => a.action === 'delete').map((a) => a.outcome)).toEqual(['done']);
-    expectNoLeftovers(t, r);
+    expectNoLeftovers(t, r, expect);
   });
 
-  it('fails with the measured lag past the budget', async () => {
-    const t = await start({ behaviours: { 'delete-only': true }, faults: { 'revocation-delay': 1500 } });
+  it('fails with the measured lag past the budget', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { behaviours: { 'delete-only': true }, faults: { 'revocation-delay': 1500 } });
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { actions: ['create', 'delete'] }));
     expect(r.verdict).toBe('fail');
     expect(r.message).toMatch(
@@ -125,11 +129,12 @@ describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
     // The lag itself against when the target started refusing it (1.5 s), bracketed by the probes' resolution.
     const del = t.revocations().find((e) => e.action === 'delete' && e.name.startsWith(CANARY_NAME_PREFIX))!;
     expectLagMeasured(r, del.refusedFrom - del.at);
-    expectNoLeftovers(t, r);
+    expectNoLeftovers(t, r, expect);
   });
 
-  it("never deletes a declared canary or the profile's own key", async () => {
-    const t = await start({ behaviours: { 'delete-only': true } });
+  it("never deletes a declared canary or the profile's own key", async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { behaviours: { 'delete-only': true } });
     const input = profile(t, { actions: ['create', 'delete'], canary: true });
     const r = await runOne('lifecycle.disabled-key-rejected', input);
     expect(r.verdict, r.message).toBe('pass');
@@ -153,31 +158,20 @@ describe('delete-only platforms: lifecycle.disabled-key-rejected', () => {
     expect(none.message).toMatch(/no disable action, and no create and delete actions/);
   });
 
-  it('with a disable but no enable, a declared canary that could not be put back is not used: a created one is', async () => {
-    const t = await start();
+  it('with a disable but no enable, a declared canary that could not be put back is not used: a created one is', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx);
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { actions: ['create', 'disable', 'delete'], canary: true }));
     expect(r.verdict, r.message).toBe('pass');
     expect(r.measurements).toMatchObject({ subject: 'created canary', offSwitch: 'disable' });
-    expectNoLeftovers(t, r);
+    expectNoLeftovers(t, r, expect);
   });
 });
 
-describe('revocation lag is measured, not guessed', () => {
-  it('keeps probing past the budget and reports the lag of a cached revocation ("refused 1.3 s after the disable; budget 1 s")', async () => {
-    const t = await start({ behaviours: { 'revocation-cache': 1500 } });
-    const input = profile(t, { lifecycle: { maxRevocationWaitMs: 4000 } });
-    await justAfterRefresh(t);
-    const r = await runOne('lifecycle.disabled-key-rejected', input);
-    expect(r.verdict).toBe('fail');
-    expect(r.message).toMatch(/was refused 1\.\d s after the disable; budget 1 s/);
-    const disable = t.revocations().find((e) => e.action === 'disable')!;
-    expectLagMeasured(r, disable.refusedFrom - disable.at);
-    expect(r.measurements.maxRevocationWaitMs).toBe(4000);
-    expectNoLeftovers(t, r);
-  });
-
-  it('says "not refused within N" only when the wait ran out', async () => {
-    const t = await start({ faults: { 'revocation-delay': 60_000 } });
+describe.concurrent('revocation lag is measured, not guessed', () => {
+  it('says "not refused within N" only when the wait ran out', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { faults: { 'revocation-delay': 60_000 } });
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { lifecycle: { maxRevocationWaitMs: 1500 } }));
     expect(r.verdict).toBe('fail');
     expect(r.message).toMatch(
@@ -187,8 +181,9 @@ describe('revocation lag is measured, not guessed', () => {
     expect(r.measurements.probes as number).toBeLessThan(200);
   });
 
-  it('watches a long budget at a resolution relative to it, so a documented 30 s lag does not spend the request budget', async () => {
-    const t = await start({ faults: { 'revocation-delay': 1500 } });
+  it('watches a long budget at a resolution relative to it, so a documented 30 s lag does not spend the request budget', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { faults: { 'revocation-delay': 1500 } });
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { lifecycle: { revocationBudgetMs: 30_000 } }));
     expect(r.verdict, r.message).toBe('pass');
     expect(r.message).toMatch(/refused \d+(\.\d)? s after the disable call returned \(budget 30 s\)/);
@@ -198,33 +193,7 @@ describe('revocation lag is measured, not guessed', () => {
     expect(r.measurements.maxRevocationWaitMs).toBe(90_000);
     // Every 300 ms (30 s × 3 / 300) until the refusal, then the 300 ms stability window every 50 ms.
     expect(r.measurements.probes as number).toBeLessThan(20);
-    expectNoLeftovers(t, r);
-  });
-
-  it('measures an expired key that stays valid until the cache refresh ("refused 1.5 s after it expired; budget 1 s"), and passes it within a declared budget', async () => {
-    const period = 2500;
-    const t = await start({ behaviours: { 'revocation-cache': period } });
-    const refresh = await justAfterRefresh(t);
-    const late = await runOne('lifecycle.expired-key-rejected', profile(t, { lifecycle: { maxRevocationWaitMs: 4000 } }));
-    expect(late.verdict).toBe('fail');
-    expect(late.message).toMatch(/^the canary was refused 1\.\d s after it expired; budget 1 s/);
-    expect(late.measurements.expiryVerifiedFrom).toBe('the create answer');
-    // The truth: refused from the first cache refresh at or after the expiry the target stamped.
-    const expiresAt = Date.parse(late.measurements.expiresAt as string);
-    const truth = refresh + Math.ceil((expiresAt - refresh) / period) * period - expiresAt;
-    const m = late.measurements as Record<string, number>;
-    expect(m.acceptedAfterExpiry).toBeGreaterThan(0);
-    expectBracketed({ first: m.rejectedAfterExpiryMs!, lastAccepted: m.lastAcceptedAfterExpiryMs!, earlyByMs: 5 }, truth);
-    expectNoLeftovers(t, late);
-
-    await justAfterRefresh(t);
-    const ok = await runOne(
-      'lifecycle.expired-key-rejected',
-      profile(t, { lifecycle: { revocationBudgetMs: 2000, maxRevocationWaitMs: 4000 } }),
-    );
-    expect(ok.verdict, ok.message).toBe('pass');
-    expect(ok.message).toMatch(/refused with 401 Unauthorized 1\.\d s after its 1 s lifetime ended \(allowed 2 s\)/);
-    expectNoLeftovers(t, ok);
+    expectNoLeftovers(t, r, expect);
   });
 });
 
@@ -234,13 +203,14 @@ function withoutExpiry(forwarded: unknown): unknown {
   return rest;
 }
 
-describe('canary properties are verified, not assumed', () => {
+describe.concurrent('canary properties are verified, not assumed', () => {
   const noExpiry = { method: 'POST', path: '/admin/keys', body: { name: '{{name}}', scopes: '{{scopes}}' } };
 
-  it("a create action that sets no expiry is keyprobe's error, found at once, not the target's fault", async () => {
-    const t = await start();
+  it("a create action that sets no expiry is keyprobe's error, found at once, not the target's fault", async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx);
     // A management API whose create answer says nothing about expiry: keyprobe reads the canary back instead.
-    const admin = await startAdminProxy(t);
+    const admin = await startAdminProxy(t, 0, ctx);
     admin.script('POST', /^\/admin\/keys$/, { forward: true, body: withoutExpiry });
     const started = performance.now();
     const r = await runOne('lifecycle.expired-key-rejected', profile(t, { create: noExpiry, adminOrigin: admin.origin }));
@@ -249,19 +219,21 @@ describe('canary properties are verified, not assumed', () => {
       /^the create action did not set an expiry: a read-back \(GET \/v1\/keys\/self with the canary\) shows none for the canary/,
     );
     expect(performance.now() - started).toBeLessThan(1500);
-    expectNoLeftovers(t, r);
+    expectNoLeftovers(t, r, expect);
   });
 
-  it('reads the expiry from the create answer', async () => {
-    const t = await start();
+  it('reads the expiry from the create answer', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx);
     const r = await runOne('lifecycle.expired-key-rejected', profile(t, { create: noExpiry, introspection: false }));
     expect(r.verdict).toBe('error');
     expect(r.message).toMatch(/^the create action did not set an expiry: the create answer shows none/);
   });
 
-  it('a canary still accepted after an expiry keyprobe could not verify is an error, not a fail; a verified one fails', async () => {
-    const t = await start({ faults: { 'accept-expired': true } });
-    const admin = await startAdminProxy(t);
+  it('a canary still accepted after an expiry keyprobe could not verify is an error, not a fail; a verified one fails', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { faults: { 'accept-expired': true } });
+    const admin = await startAdminProxy(t, 0, ctx);
     admin.script('POST', /^\/admin\/keys$/, { forward: true, body: withoutExpiry });
     const unverified = await runOne(
       'lifecycle.expired-key-rejected',
@@ -274,11 +246,12 @@ describe('canary properties are verified, not assumed', () => {
     const verified = await runOne('lifecycle.expired-key-rejected', profile(t, { lifecycle: { maxRevocationWaitMs: 1500 } }));
     expect(verified.verdict).toBe('fail');
     expect(verified.message).toMatch(/^the canary was still accepted 1\.5 s after its 1 s lifetime ended: not refused within 1\.5 s/);
-    expectNoLeftovers(t, verified);
+    expectNoLeftovers(t, verified, expect);
   });
 
-  it('a created canary without the scopes asked for is reported as such', async () => {
-    const t = await start();
+  it('a created canary without the scopes asked for is reported as such', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx);
     const create = {
       method: 'POST',
       path: '/admin/keys',
@@ -287,6 +260,52 @@ describe('canary properties are verified, not assumed', () => {
     const r = await runOne('lifecycle.disabled-key-rejected', profile(t, { create, actions: ['create', 'disable', 'delete'] }));
     expect(r.verdict).toBe('error');
     expect(r.message).toMatch(/the create action did not grant the canary the scopes asked for: its answer lacks agents:call/);
-    expectNoLeftovers(t, r);
+    expectNoLeftovers(t, r, expect);
+  });
+});
+
+// Timed from just after one of the target's cache refreshes: a pause of this process
+// between the refresh and the disable (or the create) shortens the lag the message
+// states (1.x s), so these run one at a time, after the cases above, with nothing beside them.
+describe('revocation lag is measured, not guessed, from just after a cache refresh', () => {
+  it('keeps probing past the budget and reports the lag of a cached revocation ("refused 1.3 s after the disable; budget 1 s")', async (ctx) => {
+    const { expect } = ctx;
+    const t = await start(ctx, { behaviours: { 'revocation-cache': 1500 } });
+    const input = profile(t, { lifecycle: { maxRevocationWaitMs: 4000 } });
+    await justAfterRefresh(t);
+    const r = await runOne('lifecycle.disabled-key-rejected', input);
+    expect(r.verdict).toBe('fail');
+    expect(r.message).toMatch(/was refused 1\.\d s after the disable; budget 1 s/);
+    const disable = t.revocations().find((e) => e.action === 'disable')!;
+    expectLagMeasured(r, disable.refusedFrom - disable.at);
+    expect(r.measurements.maxRevocationWaitMs).toBe(4000);
+    expectNoLeftovers(t, r, expect);
+  });
+
+  it('measures an expired key that stays valid until the cache refresh ("refused 1.5 s after it expired; budget 1 s"), and passes it within a declared budget', async (ctx) => {
+    const { expect } = ctx;
+    const period = 2500;
+    const t = await start(ctx, { behaviours: { 'revocation-cache': period } });
+    const refresh = await justAfterRefresh(t);
+    const late = await runOne('lifecycle.expired-key-rejected', profile(t, { lifecycle: { maxRevocationWaitMs: 4000 } }));
+    expect(late.verdict).toBe('fail');
+    expect(late.message).toMatch(/^the canary was refused 1\.\d s after it expired; budget 1 s/);
+    expect(late.measurements.expiryVerifiedFrom).toBe('the create answer');
+    // The truth: refused from the first cache refresh at or after the expiry the target stamped.
+    const expiresAt = Date.parse(late.measurements.expiresAt as string);
+    const truth = refresh + Math.ceil((expiresAt - refresh) / period) * period - expiresAt;
+    const m = late.measurements as Record<string, number>;
+    expect(m.acceptedAfterExpiry).toBeGreaterThan(0);
+    expectBracketed({ first: m.rejectedAfterExpiryMs!, lastAccepted: m.lastAcceptedAfterExpiryMs!, earlyByMs: 5 }, truth);
+    expectNoLeftovers(t, late, expect);
+
+    await justAfterRefresh(t);
+    const ok = await runOne(
+      'lifecycle.expired-key-rejected',
+      profile(t, { lifecycle: { revocationBudgetMs: 2000, maxRevocationWaitMs: 4000 } }),
+    );
+    expect(ok.verdict, ok.message).toBe('pass');
+    expect(ok.message).toMatch(/refused with 401 Unauthorized 1\.\d s after its 1 s lifetime ended \(allowed 2 s\)/);
+    expectNoLeftovers(t, ok, expect);
   });
 });

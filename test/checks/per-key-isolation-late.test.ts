@@ -13,7 +13,8 @@ import { expect, it } from 'vitest';
 import type { RateLimitSpec } from '../../src/config/profile-schema.js';
 import { callsAtOnceFor } from '../../src/checks/rate.per-key-isolation.js';
 import type { CheckResult } from '../../src/result.js';
-import { closedAfterEach } from '../helpers/servers.js';
+import type { RunningTest } from '../helpers/running-test.js';
+import { closedWhenFinished } from '../helpers/servers.js';
 import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
 
 const KEY = 'kp_late_first_key_value_123456';
@@ -22,8 +23,6 @@ const SECOND = 'kp_late_second_key_value_654321';
 const LIMIT = 20;
 /** How late the second key's calls reach the limiter: four refills, room for its three calls and one more. */
 const LATE_MS = 200;
-
-const servers = closedAfterEach();
 
 interface Limiter {
   /** One call with `bucket`'s key: true when served. */
@@ -59,11 +58,14 @@ function fixedWindow(): Limiter {
  * or on the first only (`once`: a single stall); after the first three, `laterMs` late
  * if given (a machine that stalls longer the second time).
  */
-async function lateTarget(o: { limiter: Limiter; shared: boolean; lateMs: number; once?: boolean; laterMs?: number }): Promise<string> {
+async function lateTarget(
+  test: RunningTest,
+  o: { limiter: Limiter; shared: boolean; lateMs: number; once?: boolean; laterMs?: number },
+): Promise<string> {
   let throttledYet = false;
   let held = 0;
   const lateCalls = o.once ? 3 : Number.POSITIVE_INFINITY;
-  return twoKeyTarget(servers, { key: KEY, second: SECOND }, (auth, reply) => {
+  return twoKeyTarget(closedWhenFinished(test), { key: KEY, second: SECOND }, (auth, reply) => {
     const answer = () => {
       const ok = o.limiter.take(o.shared ? 'all' : auth);
       if (!ok) throttledYet = true;
@@ -81,10 +83,11 @@ function isolation(origin: string, limit = LIMIT): Promise<CheckResult> {
   return isolationCheck(origin, { key: KEY, second: SECOND }, limit, limit > LIMIT ? 32 : 2);
 }
 
-it('a leaky bucket both keys share, reached 200 ms late on every try: never a pass; the second try sends more calls, and fails', async () => {
+it.concurrent('a leaky bucket both keys share, reached 200 ms late on every try: never a pass; the second try sends more calls, and fails', async (ctx) => {
+  const { expect } = ctx;
   // The first try's three calls find four refills: late, inconclusive. The second sends calls for 1.5 × that
   // lateness (eight): four or five refills serve some of them, the others are throttled — the shared bucket shows.
-  const check = await isolation(await lateTarget({ limiter: leakyLimiter(), shared: true, lateMs: LATE_MS }));
+  const check = await isolation(await lateTarget(ctx, { limiter: leakyLimiter(), shared: true, lateMs: LATE_MS }));
   expect(check.verdict, check.message).not.toBe('pass');
   // On a busy machine the first try may already send four calls (its round trip measured slow), and fail.
   // Only a machine stalled 120 ms more on the second try would make it inconclusive again. A first try that came
@@ -93,8 +96,9 @@ it('a leaky bucket both keys share, reached 200 ms late on every try: never a pa
   else expect(check.message).toMatch(/inconclusive$/);
 });
 
-it('a leaky bucket both keys share, reached later still on the second try: inconclusive twice, never a pass', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyLimiter(), shared: true, lateMs: LATE_MS, laterMs: 800 }));
+it.concurrent('a leaky bucket both keys share, reached later still on the second try: inconclusive twice, never a pass', async (ctx) => {
+  const { expect } = ctx;
+  const check = await isolation(await lateTarget(ctx, { limiter: leakyLimiter(), shared: true, lateMs: LATE_MS, laterMs: 800 }));
   expect(check.verdict, check.message).toBe('error');
   expect(check.message).toMatch(
     /^the ([89]|10) calls with the declared second key were all served, but answered \d+ ms after the key's last throttled call left: a bucket both keys share, giving one call back every 45\.5 ms \(window ÷ \(limit × \(1 \+ tolerance\)\)\), could have served \d+ once more than \d+ ms had passed, so isolation cannot be judged \(keyprobe or the network was slow\): inconclusive$/,
@@ -102,21 +106,24 @@ it('a leaky bucket both keys share, reached later still on the second try: incon
   expect(check.measurements.attempts).toBe(2);
 });
 
-it('a leaky bucket per key, reached late once: inconclusive on the first try, a pass on the second', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyLimiter(), shared: false, lateMs: LATE_MS, once: true }));
+it.concurrent('a leaky bucket per key, reached late once: inconclusive on the first try, a pass on the second', async (ctx) => {
+  const { expect } = ctx;
+  const check = await isolation(await lateTarget(ctx, { limiter: leakyLimiter(), shared: false, lateMs: LATE_MS, once: true }));
   expect(check.verdict, check.message).toBe('pass');
   expect(check.message).toMatch(/all \d+ calls with the declared second key, sent at once, were served/);
   expect(check.measurements.attempts).toBe(2);
 });
 
-it('a fixed window both keys share, reached late past its reset: inconclusive, never a pass', async () => {
-  const check = await isolation(await lateTarget({ limiter: fixedWindow(), shared: true, lateMs: 1100 }));
+it.concurrent('a fixed window both keys share, reached late past its reset: inconclusive, never a pass', async (ctx) => {
+  const { expect } = ctx;
+  const check = await isolation(await lateTarget(ctx, { limiter: fixedWindow(), shared: true, lateMs: 1100 }));
   expect(check.verdict, check.message).toBe('error');
   expect(check.message).toMatch(/inconclusive/);
 });
 
-it('a fixed window both keys share, reached a little late: still a fail', async () => {
-  const check = await isolation(await lateTarget({ limiter: fixedWindow(), shared: true, lateMs: LATE_MS }));
+it.concurrent('a fixed window both keys share, reached a little late: still a fail', async (ctx) => {
+  const { expect } = ctx;
+  const check = await isolation(await lateTarget(ctx, { limiter: fixedWindow(), shared: true, lateMs: LATE_MS }));
   expect(check.verdict, check.message).toBe('fail');
   // Every call with the second key throttled; how many were sent at once follows the round trip (callsAtOnceFor: 4 in a CI run at load).
   expect(check.message).toMatch(/throttled too \((\d+) of \1 calls: 429 .* the limit is shared/);
@@ -125,14 +132,18 @@ it('a fixed window both keys share, reached a little late: still a fail', async 
 // 100 per second gives a call back every 10 ms (9.1 at the tolerance): three calls with the second key would
 // have to be answered within 18 ms of the throttle, and three with the key would find three refills on a
 // loaded machine; ten or more of each get 82 ms and the round trips.
-it('a fast leaky bucket per key (100 per second) passes with ten calls or more at once for each key', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyLimiter(100), shared: false, lateMs: 0 }), 100);
+// These two run alone, after the cases above: a refill every 10 ms is a few ms of this process's time, and
+// beside them the per-key case's own calls came too slowly to show its limiter (inconclusive, not a pass).
+it('a fast leaky bucket per key (100 per second) passes with ten calls or more at once for each key', async (ctx) => {
+  const { expect } = ctx;
+  const check = await isolation(await lateTarget(ctx, { limiter: leakyLimiter(100), shared: false, lateMs: 0 }), 100);
   expect(check.verdict, check.message).toBe('pass');
   expect(check.message).toMatch(/all \d\d calls with the declared second key, sent at once, were served/);
 });
 
-it('a fast leaky bucket both keys share (100 per second), reached 40 ms late: ten calls or more outrun its four refills, a fail', async () => {
-  const check = await isolation(await lateTarget({ limiter: leakyLimiter(100), shared: true, lateMs: 40 }), 100);
+it('a fast leaky bucket both keys share (100 per second), reached 40 ms late: ten calls or more outrun its four refills, a fail', async (ctx) => {
+  const { expect } = ctx;
+  const check = await isolation(await lateTarget(ctx, { limiter: leakyLimiter(100), shared: true, lateMs: 40 }), 100);
   expect(check.verdict, check.message).toBe('fail');
   expect(check.message).toMatch(/throttled too \(\d+ of \d+ calls: 429 .* the limit is shared/);
 });

@@ -43,9 +43,11 @@ describe('revealsPastPublicPrefix', () => {
   });
 
   it("counts 12 characters past the prefix of a near miss, where the key's own runs are shorter", () => {
-    // The middle character changed: 12 characters around it are no run of the key's.
+    // The middle character changed: 12 characters around it are no run of the key's. Changed to another
+    // letter, not the same one in the other case: the scanner folds case, so 'A' made 'a' would still be the key
+    // (a random key has an 'A' there once in 62 runs).
     const i = 16;
-    const nearMiss = `${key.slice(0, i)}${key[i] === 'a' ? 'b' : 'a'}${key.slice(i + 1)}`;
+    const nearMiss = `${key.slice(0, i)}${key[i]!.toLowerCase() === 'a' ? 'b' : 'a'}${key.slice(i + 1)}`;
     const around = nearMiss.slice(i - 6, i + 6);
     expect(revealsPastPublicPrefix(around, key, [])).toBe(false);
     expect(revealsPastPublicPrefix(around, key, [nearMiss])).toBe(true);

@@ -8,7 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckError, InterruptedError, ThrottledError } from '../../src/errors.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
-import { DEFAULT_THROTTLE_RULE, isThrottled, throttleRule, throttleWait, type ThrottleRule } from '../../src/http/throttle.js';
+import { Pacer } from '../../src/http/pacing.js';
+import {
+  DEFAULT_THROTTLE_RULE,
+  isThrottled,
+  throttlePauseMs,
+  throttleRule,
+  throttleWait,
+  type ThrottleRule,
+} from '../../src/http/throttle.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { json, startServer, type TestServer } from './servers.js';
 
@@ -33,7 +41,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function client(rule: ThrottleRule = DEFAULT_THROTTLE_RULE, signal?: AbortSignal, budget = new RequestBudget(100)) {
+function client(rule: ThrottleRule = DEFAULT_THROTTLE_RULE, signal?: AbortSignal, budget = new RequestBudget(100), pacer?: Pacer) {
   const secrets = new SecretRegistry();
   secrets.add(KEY, 'key');
   return new HttpClient({
@@ -46,6 +54,7 @@ function client(rule: ThrottleRule = DEFAULT_THROTTLE_RULE, signal?: AbortSignal
     dispatcher: createDispatcher(),
     throttle: rule,
     ...(signal ? { signal } : {}),
+    ...(pacer ? { pacing: () => pacer } : {}),
   });
 }
 
@@ -79,6 +88,18 @@ describe('which answers say "slow down"', () => {
     // A minute-long window is waited once; never longer than a minute.
     expect(throttleRule({ windowSeconds: 60 }).maxWaitMs).toBe(60_000);
     expect(throttleRule({ windowSeconds: 1 }).maxWaitMs).toBe(5000);
+  });
+
+  it('pauses the bucket for the wait asked, or the declared window when the answer gives no wait keyprobe acts on', () => {
+    expect(throttlePauseMs(rule, { 'retry-after': '1' })).toBe(1050);
+    expect(throttlePauseMs(rule, { ratelimit: '"d";r=0;t=3' })).toBe(3050);
+    // Longer than keyprobe waits (an absurd number, an hour): the request gives up at once, the bucket rests one window.
+    expect(throttlePauseMs(rule, { 'retry-after': '99999999999999999999999' })).toBe(2050);
+    expect(throttlePauseMs(rule, { 'retry-after': '3600' })).toBe(2050);
+    // No usable Retry-After at all: unparseable, sent twice, a date long past.
+    expect(throttlePauseMs(rule, { 'retry-after': 'soon' })).toBe(2050);
+    expect(throttlePauseMs(rule, { 'retry-after': '1, 1' })).toBe(2050);
+    expect(throttlePauseMs(rule, { 'retry-after': new Date(Date.now() - 3_600_000).toUTCString() })).toBe(2050);
   });
 });
 
@@ -145,6 +166,21 @@ describe('HttpClient.send and the throttle rule', () => {
     expect(err.message).toMatch(/asks to wait Retry-After: 3600, longer than keyprobe waits \(5000 ms\)/);
     expect(err.tries).toBe(1);
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('an answer that asks for longer than keyprobe waits pauses the bucket for the declared window, not the longest wait', async () => {
+    // The longest wait for a 1 s window is 5 s: pausing that long stalled the run on a wait nobody takes.
+    const rule = throttleRule({ windowSeconds: 1 });
+    const http = client(rule, undefined, undefined, new Pacer({ perWindow: 100, windowMs: 1000, label: 'test bucket' }));
+    throttlesLeft.set('/retry-after/99999999999999999999999', 1);
+    await expect(http.send({ label: 'probe', method: 'GET', path: '/retry-after/99999999999999999999999' })).rejects.toThrow(
+      /longer than keyprobe waits/,
+    );
+    const t0 = performance.now();
+    await http.send({ label: 'probe', method: 'GET', path: '/ok' });
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(1000);
+    expect(waited).toBeLessThan(rule.maxWaitMs - 1000);
   });
 
   it('`throttle: observe` hands the throttled answer back at once (bursts and polls look at it on purpose)', async () => {

@@ -6,8 +6,8 @@
 // what keyprobe sent (one create, not two). Closed after each test.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { onTestFinished } from 'vitest';
 import type { ReferenceTarget } from '../../src/reference/index.js';
+import { currentTest, type RunningTest } from '../helpers/running-test.js';
 
 export interface Scripted {
   /** Send the request on to the real API first (the platform acts), then answer as below. */
@@ -44,7 +44,8 @@ export interface AdminProxy {
   close(): Promise<void>;
 }
 
-export async function startAdminProxy(target: ReferenceTarget, port = 0): Promise<AdminProxy> {
+/** `test`: a concurrent test's own context, whose end closes the proxy (test/helpers/running-test.ts). */
+export async function startAdminProxy(target: ReferenceTarget, port = 0, test: RunningTest = currentTest): Promise<AdminProxy> {
   const scripts: { method: string; path: RegExp; answers: Scripted[] }[] = [];
   const seen: SeenRequest[] = [];
   const answers: string[] = [];
@@ -112,7 +113,7 @@ export async function startAdminProxy(target: ReferenceTarget, port = 0): Promis
       }),
   };
   // Per test, not a module-level afterEach: with isolate: false that would run for the first file loading this module only.
-  onTestFinished(() => proxy.close());
+  test.onTestFinished(() => proxy.close());
   return proxy;
 }
 

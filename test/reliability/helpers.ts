@@ -5,10 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
-import { expect, onTestFinished } from 'vitest';
+import { expect } from 'vitest';
 import { findCheck } from '../../src/checks/index.js';
 import type { CheckResult, RunResult } from '../../src/result.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
+import { currentTest, type RunningTest } from '../helpers/running-test.js';
 import { findSecrets } from '../helpers/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -53,17 +54,18 @@ export async function listen(server: Server, scheme: 'http' | 'https' = 'http'):
  * files share a module registry per worker (isolate: false), so a hook
  * registered when this module loads would run for the first file that loaded
  * it and for no file after it (test/architecture/test-isolation.test.ts).
+ * A concurrent test passes its own context as `test` (test/helpers/running-test.ts).
  */
-export async function listenForTest(server: Server, scheme: 'http' | 'https' = 'http'): Promise<Listener> {
+export async function listenForTest(server: Server, test: RunningTest = currentTest, scheme: 'http' | 'https' = 'http'): Promise<Listener> {
   const listener = await listen(server, scheme);
-  onTestFinished(() => listener.close());
+  test.onTestFinished(() => listener.close());
   return listener;
 }
 
 /** A temporary directory for the running test only, removed when the test finishes (per test, as above). */
-export function tempDirForTest(prefix: string): ReturnType<typeof tempDir> {
+export function tempDirForTest(prefix: string, test: RunningTest = currentTest): ReturnType<typeof tempDir> {
   const tmp = tempDir(prefix);
-  onTestFinished(() => tmp.cleanup());
+  test.onTestFinished(() => tmp.cleanup());
   return tmp;
 }
 

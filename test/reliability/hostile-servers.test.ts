@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import {
   adminLifecycle,
@@ -24,7 +24,7 @@ import {
  * else is 403 for them and 401 for any other credential. `extraHeaders` adds
  * headers to every answer to a known key.
  */
-async function api(secrets: readonly string[], extraHeaders: () => Record<string, string> = () => ({})): Promise<Listener> {
+async function api(test: TestContext, secrets: readonly string[], extraHeaders: () => Record<string, string>): Promise<Listener> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const auth = req.headers.authorization ?? '';
     const known = secrets.some((s) => auth === `Bearer ${s}`) && !req.url?.includes('?');
@@ -32,14 +32,14 @@ async function api(secrets: readonly string[], extraHeaders: () => Record<string
     res.writeHead(status, { 'content-type': 'application/json', ...(known ? extraHeaders() : {}) });
     res.end(JSON.stringify(status === 200 ? { agents: [] } : { error: status === 401 ? 'unauthorized' : 'forbidden' }));
   });
-  return listenForTest(server);
+  return listenForTest(server, test);
 }
 
 /**
  * A target that serves the key GET /v1/agents, answers any other credential
  * 401, and answers every other request with `deny` (the denial under test).
  */
-async function denyingTarget(secret: string, deny: (res: ServerResponse, auth: string) => void): Promise<Listener> {
+async function denyingTarget(test: TestContext, secret: string, deny: (res: ServerResponse, auth: string) => void): Promise<Listener> {
   const server = createServer((req, res) => {
     const auth = req.headers.authorization ?? '';
     if (auth !== `Bearer ${secret}`) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
@@ -47,12 +47,12 @@ async function denyingTarget(secret: string, deny: (res: ServerResponse, auth: s
       return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
     deny(res, auth);
   });
-  return listenForTest(server);
+  return listenForTest(server, test);
 }
 
 /** authz.unauthorized-resource-denied against `target`, with POST /v1/agents declared denied. */
-function runAuthz(target: Listener, secret: string, args?: readonly string[]) {
-  const tmp = tempDirForTest('keyprobe-hostile-');
+function runAuthz(test: TestContext, target: Listener, secret: string, args?: readonly string[]) {
+  const tmp = tempDirForTest('keyprobe-hostile-', test);
   const checks = ['authz.unauthorized-resource-denied'];
   return runKeyprobe(tmp, { origin: target.origin, denied: ['POST /v1/agents'] }, { secret, checks, ...(args ? { args } : {}) });
 }
@@ -63,46 +63,54 @@ const KEY_CHECKS = ['auth.valid-key-accepted', 'auth.near-miss-key-rejected', 'a
 /** Far less than the hour a lying server asks for, far more than these checks take. */
 const HANG_GUARD_MS = 15_000;
 
-describe('hostile servers', () => {
+// Every case has a server, a key and a temp dir of its own, and most of them
+// wait on a rate window: five run at once (vitest's maxConcurrency), each
+// with its own context's expect and cleanup (test/helpers/running-test.ts).
+describe.concurrent('hostile servers', () => {
   // A served answer that says the quota is spent until a reset far away: an
   // hourly or daily quota at 0 (GitHub's X-RateLimit-Reset is an epoch up to an
   // hour ahead; some APIs send it in milliseconds). keyprobe used to pause the
   // key's bucket until then, so the run waited in silence for an hour or more.
-  it.each([
+  it.for([
     ['RateLimit r=0;t=3600', () => ({ ratelimit: '"default";r=0;t=3600' })],
     [
       'X-RateLimit-Reset an epoch in milliseconds',
       () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Date.now() + 60_000) }),
     ],
-  ])('a served answer announcing a quota spent for longer than keyprobe waits (%s) does not stall the run', async (_name, headers) => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
-    const secret = newSecret();
-    const target = await api([secret], headers);
-    const run = await runKeyprobe(
-      tmp,
-      { origin: target.origin, denied: ['POST /v1/agents'], extra: RATE_LIMIT },
-      { secret, checks: KEY_CHECKS, signal: AbortSignal.timeout(HANG_GUARD_MS) },
-    );
-    expectNoCrash(run);
-    expect(run.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
-    expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(KEY_CHECKS.map((id) => [id, 'pass']));
-    expect(run.code).toBe(EXIT.pass);
-    expectNoSecrets([secret], run);
-  });
+  ] as const)(
+    'a served answer announcing a quota spent for longer than keyprobe waits (%s) does not stall the run',
+    async ([, headers], t) => {
+      const { expect } = t;
+      const tmp = tempDirForTest('keyprobe-hostile-', t);
+      const secret = newSecret();
+      const target = await api(t, [secret], headers);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, denied: ['POST /v1/agents'], extra: RATE_LIMIT },
+        { secret, checks: KEY_CHECKS, signal: AbortSignal.timeout(HANG_GUARD_MS) },
+      );
+      expectNoCrash(run);
+      expect(run.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
+      expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(KEY_CHECKS.map((id) => [id, 'pass']));
+      expect(run.code).toBe(EXIT.pass);
+      expectNoSecrets([secret], run);
+    },
+  );
 
   // A target that throttles every request, whatever the key (a WAF's or CDN's
   // per-address block, a daily quota spent before the run): the key was never
   // served, so nothing about its limit can be judged. The burst met 429 at its
   // first call, and rate.limit-triggered passed ("after 0 accepted calls"),
   // while rate.recovers and rate.per-key-isolation failed the target.
-  it('a target that throttles every request gives the rate checks error, never a pass or a fail', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
+  it('a target that throttles every request gives the rate checks error, never a pass or a fail', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-hostile-', t);
     const secret = newSecret();
     const server = createServer((_req, res) => {
       res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
       res.end('{"error":"too many requests"}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const rateChecks = ['rate.limit-triggered', 'rate.limit-signalled', 'rate.recovers', 'rate.per-key-isolation'];
     const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: rateChecks });
     expectNoCrash(run);
@@ -116,53 +124,58 @@ describe('hostile servers', () => {
   // the header and the query parameter, `apikey`, and Kong accepts the query
   // by default (key_in_query: true). keyprobe tried ?api_key=, ?key= and
   // ?access_token=, and passed a gateway that serves ?apikey=<key>.
-  it.each([
+  it.for([
     ['apikey', 'apikey (Kong and APISIX key-auth defaults)'],
     ['x-api-key', 'the header name itself (Kong key_names: [x-api-key])'],
-  ])('a gateway that takes the key in the query under the header name %s is caught by auth.key-in-query-rejected', async (header) => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
-    const secret = newSecret();
-    const canary = newSecret('canary');
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const presented = req.headers[header] ?? url.searchParams.get(header);
-      const status = presented !== canary && presented !== secret ? 401 : url.pathname === '/v1/agents' ? 200 : 403;
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
-    });
-    const target = await listenForTest(server);
-    const run = await runKeyprobe(
-      tmp,
-      { origin: target.origin, targetExtra: `  auth: { header: ${header}, scheme: "" }` },
-      { secret, otherSecrets: [canary], checks: ['auth.key-in-query-rejected'] },
-    );
-    expectNoCrash(run);
-    expect(run.checks[0]).toMatchObject({ id: 'auth.key-in-query-rejected', verdict: 'fail' });
-    expect(run.checks[0]?.message).toContain(`?${header}=`);
-    expect(run.code).toBe(EXIT.fail);
-    expectNoSecrets([secret, canary], run);
-  });
+  ] as const)(
+    'a gateway that takes the key in the query under the header name %s is caught by auth.key-in-query-rejected',
+    async ([header], t) => {
+      const { expect } = t;
+      const tmp = tempDirForTest('keyprobe-hostile-', t);
+      const secret = newSecret();
+      const canary = newSecret('canary');
+      const server = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const presented = req.headers[header] ?? url.searchParams.get(header);
+        const status = presented !== canary && presented !== secret ? 401 : url.pathname === '/v1/agents' ? 200 : 403;
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
+      });
+      const target = await listenForTest(server, t);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, targetExtra: `  auth: { header: ${header}, scheme: "" }` },
+        { secret, otherSecrets: [canary], checks: ['auth.key-in-query-rejected'] },
+      );
+      expectNoCrash(run);
+      expect(run.checks[0]).toMatchObject({ id: 'auth.key-in-query-rejected', verdict: 'fail' });
+      expect(run.checks[0]?.message).toContain(`?${header}=`);
+      expect(run.code).toBe(EXIT.fail);
+      expectNoSecrets([secret, canary], run);
+    },
+  );
 
   // A body the server compressed though keyprobe never asked for it (S3 and
   // CloudFront serve objects stored with Content-Encoding: gzip whatever the
   // client accepts). A denial body that echoed the key and a stack trace was
   // judged on its compressed bytes: the check passed ("no denial body revealed
   // … a key … or stack trace") and the report showed binary noise.
-  it.each([
+  it.for([
     ['gzip', gzipSync],
     ['deflate', deflateSync],
     ['br', brotliCompressSync],
   ] as const)(
     'a %s-encoded denial body that echoes the key and a stack trace is read decoded, and fails the check',
-    async (encoding, compress) => {
+    async ([encoding, compress], t) => {
+      const { expect } = t;
       const secret = newSecret();
-      const target = await denyingTarget(secret, (res, auth) => {
+      const target = await denyingTarget(t, secret, (res, auth) => {
         const body = JSON.stringify({
           error: 'forbidden',
           debug: { authorization: auth, stack: 'Error: denied\n    at check (/srv/app/authz.js:42:7)' },
         });
         res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compress(body));
       });
-      const run = await runAuthz(target, secret);
+      const run = await runAuthz(t, target, secret);
       expectNoCrash(run);
       const check = run.checks[0]!;
       expect(check.verdict).toBe('fail');
@@ -179,12 +192,13 @@ describe('hostile servers', () => {
   // redacted: the check passed and the evidence kept the name as sent, so the
   // publish scan withheld results.json and the run ended in exit 4, with the
   // echo that caused it never named as the target's fault.
-  it('a denial that echoes the key in a header name fails the check, and every report is written', async () => {
+  it('a denial that echoes the key in a header name fails the check, and every report is written', async (t) => {
+    const { expect } = t;
     const secret = newSecret();
-    const target = await denyingTarget(secret, (res) => {
+    const target = await denyingTarget(t, secret, (res) => {
       res.writeHead(403, { 'content-type': 'application/json', [`x-denied-${secret}`]: '1' }).end('{"error":"forbidden"}');
     });
-    const run = await runAuthz(target, secret);
+    const run = await runAuthz(t, target, secret);
     expectNoCrash(run);
     const check = run.checks[0]!;
     expect(check.verdict, check.message).toBe('fail');
@@ -199,18 +213,19 @@ describe('hostile servers', () => {
   // authz passed, and results.json kept the key, readable once the
   // characters are dropped (junit.xml's writer drops them, which the publish
   // scan caught: without the junit reporter nothing did).
-  it.each([
+  it.for([
     ['NUL (UTF-16 text)', '\u0000'],
     ['U+0001', '\u0001'],
     ['a zero-width space', '\u200b'],
-  ])(
+  ] as const)(
     'a denial body that spells out the key with %s between its characters fails the check, and no report holds it',
-    async (_name, between) => {
+    async ([_name, between], t) => {
+      const { expect } = t;
       const secret = newSecret();
-      const target = await denyingTarget(secret, (res, auth) => {
+      const target = await denyingTarget(t, secret, (res, auth) => {
         res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden for ${[...auth].join(between)}`);
       });
-      const run = await runAuthz(target, secret, ['--reporter', 'console,json,html']);
+      const run = await runAuthz(t, target, secret, ['--reporter', 'console,json,html']);
       expectNoCrash(run);
       const check = run.checks[0]!;
       expect(check.verdict, check.message).toBe('fail');
@@ -230,14 +245,15 @@ describe('hostile servers', () => {
   // The same in a header: its value arrives as bytes, which undici reads as
   // Latin-1, so a zero-width space sent as UTF-8 is three characters (â, and two
   // invisible C1 controls) between every two of the key's.
-  it('a denial header that spells out the key with zero-width spaces (UTF-8 bytes) fails the check, and no report holds it', async () => {
+  it('a denial header that spells out the key with zero-width spaces (UTF-8 bytes) fails the check, and no report holds it', async (t) => {
+    const { expect } = t;
     const secret = newSecret();
-    const target = await denyingTarget(secret, (res, auth) => {
+    const target = await denyingTarget(t, secret, (res, auth) => {
       // Node writes a header string's characters as Latin-1 bytes: these are the UTF-8 bytes of the spelled-out key.
       res.setHeader('x-denied-for', Buffer.from([...auth].join('\u200b'), 'utf8').toString('latin1'));
       res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"forbidden"}');
     });
-    const run = await runAuthz(target, secret, ['--reporter', 'console,json,html']);
+    const run = await runAuthz(t, target, secret, ['--reporter', 'console,json,html']);
     expectNoCrash(run);
     const check = run.checks[0]!;
     expect(check.verdict, check.message).toBe('fail');
@@ -252,21 +268,22 @@ describe('hostile servers', () => {
   // may come as one field or several. `curl --compressed` and browsers undo
   // them all; keyprobe read only a single coding, so a denial body compressed
   // twice hid the key it echoed and the check passed.
-  it.each([
+  it.for([
     ['"gzip, gzip" in one field', ['gzip, gzip'], (b: string) => gzipSync(gzipSync(b))],
     ['"deflate, br" in one field', ['deflate, br'], (b: string) => brotliCompressSync(deflateSync(b))],
     ['gzip in two Content-Encoding fields', ['gzip', 'gzip'], (b: string) => gzipSync(gzipSync(b))],
   ] as const)(
     'a denial body encoded twice (%s) that echoes the key is read decoded, and fails the check',
-    async (_name, fields, compress) => {
+    async ([_name, fields, compress], t) => {
+      const { expect } = t;
       const secret = newSecret();
-      const target = await denyingTarget(secret, (res, auth) => {
+      const target = await denyingTarget(t, secret, (res, auth) => {
         res.setHeader('content-encoding', [...fields]);
         res
           .writeHead(403, { 'content-type': 'application/json' })
           .end(compress(JSON.stringify({ error: 'forbidden', authorization: auth })));
       });
-      const run = await runAuthz(target, secret);
+      const run = await runAuthz(t, target, secret);
       expectNoCrash(run);
       const check = run.checks[0]!;
       expect(check.verdict).toBe('fail');
@@ -281,8 +298,9 @@ describe('hostile servers', () => {
   // member per quota: a throttle spends one of them, and a longer quota (a day)
   // rightly has some left. rate.limit-signalled failed such a platform:
   // 'RateLimit "day" says r=4000 remaining on a throttled answer'.
-  it('a throttle that announces several quotas, one of them spent, passes rate.limit-signalled', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
+  it('a throttle that announces several quotas, one of them spent, passes rate.limit-signalled', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-hostile-', t);
     const secret = newSecret();
     let window = { start: 0, count: 0 };
     const server = createServer((req, res) => {
@@ -296,7 +314,7 @@ describe('hostile servers', () => {
           .end('{"error":"rate_limited"}');
       res.writeHead(200, { 'content-type': 'application/json', ...policy }).end('{"agents":[]}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
     expectNoCrash(run);
     expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
@@ -308,15 +326,16 @@ describe('hostile servers', () => {
   // read. It was taken only as a list, so the platform's answer was ignored
   // and the narrower declaration passed: a key holding billing:admin passed
   // privilege.least-privilege (with an advisory nobody gates on).
-  it('introspected scopes as a space-separated string (RFC 7662) are judged, not ignored for the declaration', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
+  it('introspected scopes as a space-separated string (RFC 7662) are judged, not ignored for the declaration', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-hostile-', t);
     const secret = newSecret();
     const server = createServer((req, res) => {
       if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401).end();
       const body = req.url === '/oauth/introspect' ? { active: true, scope: 'agents:read billing:admin' } : { agents: [] };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const run = await runKeyprobe(
       tmp,
       {
@@ -340,8 +359,9 @@ describe('hostile servers', () => {
   // not refused as the profile declares, so the check cannot judge it. It said
   // so as "throttled: could not judge … (0 of N probes were throttled)", and a
   // user went looking for a rate limit.
-  it('a disabled key answered 500 on every probe is error, in words that name the 500, not a throttle', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
+  it('a disabled key answered 500 on every probe is error, in words that name the 500, not a throttle', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-hostile-', t);
     const secret = newSecret();
     const canary = newSecret('canary');
     const admin = newSecret('admin');
@@ -357,7 +377,7 @@ describe('hostile servers', () => {
       const ok = auth === `Bearer ${secret}` || auth === `Bearer ${canary}`;
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"agents":[]}' : '{"error":"unauthorized"}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const lifecycle = adminLifecycle(['disable: POST /admin/keys/{{id}}/disable', 'enable: POST /admin/keys/{{id}}/enable']);
     const run = await runKeyprobe(
       tmp,
@@ -384,8 +404,9 @@ describe('hostile servers', () => {
   // X-RateLimit-* fields go on describing the primary, hourly quota (5000, 4980
   // left, reset in an hour). Compared with the declared 1 s limit they failed
   // rate.limit-signalled twice over.
-  it('X-RateLimit-* fields of another, longer quota on a throttled answer are not held against the declared limit', async () => {
-    const tmp = tempDirForTest('keyprobe-hostile-');
+  it('X-RateLimit-* fields of another, longer quota on a throttled answer are not held against the declared limit', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-hostile-', t);
     const secret = newSecret();
     let window = { start: 0, count: 0 };
     const hourly = () => ({
@@ -401,7 +422,7 @@ describe('hostile servers', () => {
         return void res.writeHead(429, { 'retry-after': '1', ...hourly() }).end('{"message":"secondary rate limit"}');
       res.writeHead(200, { 'content-type': 'application/json', ...hourly() }).end('{"agents":[]}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const run = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks: ['rate.limit-signalled'] });
     expectNoCrash(run);
     expect(run.checks[0]?.verdict, run.checks[0]?.message).toBe('pass');
@@ -414,6 +435,10 @@ describe('hostile servers', () => {
 // a retry time already past, an absurd number of seconds, the field twice,
 // and a date-form wait misworded as "said <date> s". Real gateways' honest
 // answers (delta-seconds, a date after Date, a day-long penalty box) still pass.
+// One case at a time, after the cases above: each runs two bursts (rate.limit-signalled's, then
+// rate.recovers') within the profile's request budget, and five side by side slowed their bursts enough
+// that a window reset mid-burst and spent the budget (a `timing` run at load 9: rate.recovers gave
+// error, "the request budget has 26 requests left, but exceeding a limit of 20 needs 33").
 describe('hostile servers: Retry-After', () => {
   const httpDate = (ms: number) => new Date(ms).toUTCString();
 
@@ -423,6 +448,7 @@ describe('hostile servers: Retry-After', () => {
    * `hints` gives the throttled answer's headers from that clock, to the second.
    */
   async function limiter(
+    t: TestContext,
     secret: string,
     o: { lockMs?: number; clockOffsetMs?: number; hints: (serverNow: number) => Record<string, string | string[]> },
   ): Promise<Listener> {
@@ -441,14 +467,14 @@ describe('hostile servers: Retry-After', () => {
       }
       res.writeHead(200, { ...date, 'content-type': 'application/json' }).end('{"agents":[]}');
     });
-    return listenForTest(server);
+    return listenForTest(server, t);
   }
 
-  async function run(target: Listener, secret: string, checks: readonly string[]) {
-    const tmp = tempDirForTest('keyprobe-retry-after-');
+  async function run(t: TestContext, target: Listener, secret: string, checks: readonly string[]) {
+    const tmp = tempDirForTest('keyprobe-retry-after-', t);
     const r = await runKeyprobe(tmp, { origin: target.origin, extra: RATE_LIMIT }, { secret, checks, signal: AbortSignal.timeout(60_000) });
     expectNoCrash(r);
-    expect(r.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
+    t.expect(r.stderr).not.toMatch(/interrupted|SIGINT|abort/i);
     expectNoSecrets([secret], r);
     return { run: r, check: (id: string) => r.checks.find((c) => c.id === id)! };
   }
@@ -457,32 +483,37 @@ describe('hostile servers: Retry-After', () => {
   // hour behind keyprobe's clock said "3 s from my Date": read against
   // keyprobe's clock it was a date long past (a wait of 0, then a false FAIL
   // while the key was still throttled); an hour ahead, a wait of an hour.
-  it.each([
+  it.for([
     ['an hour behind', -3_600_000],
     ['an hour ahead', 3_600_000],
-  ])("a date-form Retry-After from a gateway whose clock is %s is read against the response's Date", async (_name, clockOffsetMs) => {
-    const secret = newSecret();
-    const target = await limiter(secret, {
-      lockMs: 2000,
-      clockOffsetMs,
-      hints: (serverNow) => ({ 'retry-after': httpDate(serverNow + 3000) }),
-    });
-    const { run: r, check } = await run(target, secret, ['rate.recovers']);
-    const c = check('rate.recovers');
-    expect(c.verdict, c.message).toBe('pass');
-    expect(c.message).toMatch(/as Retry-After: .* GMT announced/);
-    expect(c.measurements.announcedWaitSeconds).toBe(3);
-    expect(c.measurements.retryAfterClock).toBe('response-date');
-    expect(r.code).toBe(EXIT.pass);
-  });
+  ] as const)(
+    "a date-form Retry-After from a gateway whose clock is %s is read against the response's Date",
+    async ([_name, clockOffsetMs], t) => {
+      const { expect } = t;
+      const secret = newSecret();
+      const target = await limiter(t, secret, {
+        lockMs: 2000,
+        clockOffsetMs,
+        hints: (serverNow) => ({ 'retry-after': httpDate(serverNow + 3000) }),
+      });
+      const { run: r, check } = await run(t, target, secret, ['rate.recovers']);
+      const c = check('rate.recovers');
+      expect(c.verdict, c.message).toBe('pass');
+      expect(c.message).toMatch(/as Retry-After: .* GMT announced/);
+      expect(c.measurements.announcedWaitSeconds).toBe(3);
+      expect(c.measurements.retryAfterClock).toBe('response-date');
+      expect(r.code).toBe(EXIT.pass);
+    },
+  );
 
   // A retry time an hour before the response's Date asks for no wait at all,
   // as a negative delta-seconds would (which is malformed): it is no signal.
   // rate.recovers waits the declared window instead and judges the recovery.
-  it("a Retry-After an hour before the response's Date fails rate.limit-signalled; rate.recovers waits the window instead", async () => {
+  it("a Retry-After an hour before the response's Date fails rate.limit-signalled; rate.recovers waits the window instead", async (t) => {
+    const { expect } = t;
     const secret = newSecret();
-    const target = await limiter(secret, { hints: (serverNow) => ({ 'retry-after': httpDate(serverNow - 3_600_000) }) });
-    const { run: r, check } = await run(target, secret, ['rate.limit-signalled', 'rate.recovers']);
+    const target = await limiter(t, secret, { hints: (serverNow) => ({ 'retry-after': httpDate(serverNow - 3_600_000) }) });
+    const { run: r, check } = await run(t, target, secret, ['rate.limit-signalled', 'rate.recovers']);
     const signalled = check('rate.limit-signalled');
     expect(signalled.verdict, signalled.message).toBe('fail');
     expect(signalled.message).toMatch(
@@ -500,10 +531,11 @@ describe('hostile servers: Retry-After', () => {
   // No limit waits for 10^23 s: that is not a signal, and keyprobe must not
   // wait it (rate.recovers says it cannot wait that long: error, at once). A
   // day-long penalty box (Cloudflare's longest mitigation timeout) is honest.
-  it('an absurd Retry-After fails rate.limit-signalled and is never waited; a day passes with an advisory', async () => {
+  it('an absurd Retry-After fails rate.limit-signalled and is never waited; a day passes with an advisory', async (t) => {
+    const { expect } = t;
     const secret = newSecret();
-    const absurd = await limiter(secret, { hints: () => ({ 'retry-after': '99999999999999999999999' }) });
-    const { run: r, check } = await run(absurd, secret, ['rate.limit-signalled', 'rate.recovers']);
+    const absurd = await limiter(t, secret, { hints: () => ({ 'retry-after': '99999999999999999999999' }) });
+    const { run: r, check } = await run(t, absurd, secret, ['rate.limit-signalled', 'rate.recovers']);
     const signalled = check('rate.limit-signalled');
     expect(signalled.verdict, signalled.message).toBe('fail');
     expect(signalled.message).toMatch(
@@ -516,17 +548,18 @@ describe('hostile servers: Retry-After', () => {
     expect(r.elapsedMs).toBeLessThan(50_000);
 
     const secret2 = newSecret();
-    const day = await limiter(secret2, { hints: () => ({ 'retry-after': '86400' }) });
-    const honest = (await run(day, secret2, ['rate.limit-signalled'])).check('rate.limit-signalled');
+    const day = await limiter(t, secret2, { hints: () => ({ 'retry-after': '86400' }) });
+    const honest = (await run(t, day, secret2, ['rate.limit-signalled'])).check('rate.limit-signalled');
     expect(honest.verdict, honest.message).toBe('pass');
     expect(honest.advisories.join(' ')).toMatch(/Retry-After 86400 asks for 86400 s, 86400× the declared 1 s window/);
   });
 
   // RFC 9110 §5.3: a singleton field sent twice may be handled as an error.
-  it('two Retry-After fields are named as two fields, and are no usable signal', async () => {
+  it('two Retry-After fields are named as two fields, and are no usable signal', async (t) => {
+    const { expect } = t;
     const secret = newSecret();
-    const target = await limiter(secret, { hints: () => ({ 'retry-after': ['1', '1'] }) });
-    const { run: r, check } = await run(target, secret, ['rate.limit-signalled', 'rate.recovers']);
+    const target = await limiter(t, secret, { hints: () => ({ 'retry-after': ['1', '1'] }) });
+    const { run: r, check } = await run(t, target, secret, ['rate.limit-signalled', 'rate.recovers']);
     const signalled = check('rate.limit-signalled');
     expect(signalled.verdict, signalled.message).toBe('fail');
     expect(signalled.message).toMatch(/^two Retry-After fields \(1, 1\) on the throttled answer: RFC 9110 §5.3/);
@@ -541,10 +574,11 @@ describe('hostile servers: Retry-After', () => {
 
   // A date-form Retry-After that lies: the message names the date and what it
   // meant, not "said <date> s".
-  it('a date-form Retry-After that lies is worded as a date, with the wait it meant', async () => {
+  it('a date-form Retry-After that lies is worded as a date, with the wait it meant', async (t) => {
+    const { expect } = t;
     const secret = newSecret();
-    const target = await limiter(secret, { lockMs: 4000, hints: (serverNow) => ({ 'retry-after': httpDate(serverNow + 1000) }) });
-    const { run: r, check } = await run(target, secret, ['rate.recovers']);
+    const target = await limiter(t, secret, { lockMs: 4000, hints: (serverNow) => ({ 'retry-after': httpDate(serverNow + 1000) }) });
+    const { run: r, check } = await run(t, target, secret, ['rate.recovers']);
     const c = check('rate.recovers');
     expect(c.verdict, c.message).toBe('fail');
     expect(c.message).toMatch(

@@ -3,18 +3,22 @@
 // (in-process) over loopback, asserting the verdict, the exit code, no stack
 // trace and no secret in any output.
 import { createServer } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
 
 const AUTH_CHECKS = ['auth.missing-key-rejected', 'auth.invalid-key-rejected', 'auth.near-miss-key-rejected'];
 
-describe('verdict gaps', () => {
+// Every case has a server, keys and a temp dir of its own; the rate and expiry
+// cases wait on real windows: five run at once (vitest's maxConcurrency), each
+// with its own context's expect and cleanup (test/helpers/running-test.ts).
+describe.concurrent('verdict gaps', () => {
   // "Execution after redirect": the handler wrote the resource before the
   // auth decision, so no key and bad keys get 401 *with the data*. Every auth
   // check passed on the status alone.
-  it('a 401 that carries the resource the valid key is served fails the auth checks', async () => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
+  it('a 401 that carries the resource the valid key is served fails the auth checks', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-gaps-', t);
     const secret = newSecret();
     const canary = newSecret('canary');
     const data = JSON.stringify({ agents: [{ id: 'agt-support', owner: 'crm-platform-team', prompt: 'internal system prompt v7' }] });
@@ -25,7 +29,7 @@ describe('verdict gaps', () => {
         return void res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(data);
       res.writeHead(ok ? 403 : 401, { 'content-type': 'application/json' }).end('{"error":"no"}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const run = await runKeyprobe(tmp, { origin: target.origin }, { secret, otherSecrets: [canary], checks: AUTH_CHECKS });
     expectNoCrash(run);
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(AUTH_CHECKS.map((id) => [id, 'fail']));
@@ -39,14 +43,15 @@ describe('verdict gaps', () => {
 
   // The same rule must not fire on a generic body: a server that answers `{}`
   // (or a short error) to everyone, and serves `{}` to the key too.
-  it('a short body shared by the refusal and the served answer is not data: the auth checks pass', async () => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
+  it('a short body shared by the refusal and the served answer is not data: the auth checks pass', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-gaps-', t);
     const secret = newSecret();
     const server = createServer((req, res) => {
       const ok = req.headers.authorization === `Bearer ${secret}` && !req.url?.includes('?');
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"status":"ok"}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const run = await runKeyprobe(tmp, { origin: target.origin }, { secret, checks: AUTH_CHECKS });
     expectNoCrash(run);
     expect(run.checks.map((c) => [c.id, c.verdict])).toEqual(AUTH_CHECKS.map((id) => [id, 'pass']));
@@ -56,8 +61,9 @@ describe('verdict gaps', () => {
   // An expired canary served a little past its expiry, then answered 500 on
   // every probe: no probe was throttled, yet the check said "throttled: could
   // not judge" (as disabled-key did before 8a8b012).
-  it('an expired canary answered 500 after its expiry is error, in words that name the 500, not a throttle', async () => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
+  it('an expired canary answered 500 after its expiry is error, in words that name the 500, not a throttle', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-gaps-', t);
     const secret = newSecret();
     const admin = newSecret('admin');
     const canary = newSecret('canary');
@@ -93,7 +99,7 @@ describe('verdict gaps', () => {
       }
       json(auth === `Bearer ${secret}` ? 200 : 401, auth === `Bearer ${secret}` ? { agents: [] } : { error: 'unauthorized' });
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const lifecycle = adminLifecycle([
       'create: { method: POST, path: /admin/keys, body: { name: "{{name}}", expiresInSeconds: "{{expiresInSeconds}}" } }',
       'delete: DELETE /admin/keys/{{id}}',
@@ -125,8 +131,9 @@ describe('verdict gaps', () => {
   // A second key throttled before keyprobe sent anything with it (another
   // client's traffic, a daily quota spent): after the key's burst it is
   // throttled too, and the check failed the target's per-key limit as shared.
-  it('rate.per-key-isolation with a second key throttled before the burst is error, not a shared limit', async () => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
+  it('rate.per-key-isolation with a second key throttled before the burst is error, not a shared limit', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-gaps-', t);
     const secret = newSecret();
     const canary = newSecret('canary');
     const buckets = new Map<string, { w: number; c: number }>();
@@ -144,7 +151,7 @@ describe('verdict gaps', () => {
         return void res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"slow down"}');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const rateLimit = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
     const run = await runKeyprobe(
       tmp,
@@ -164,15 +171,16 @@ describe('verdict gaps', () => {
   // (rate.recovers judges the recovery), but each is an advisory naming both
   // figures: a 1 s limiter whose 429 asks for an hour (before: a silent pass),
   // and a Retry-After of 1 next to t=3600 (an advisory already; kept so).
-  it.each([
+  it.for([
     ['Retry-After 3600 on a 1 s window', { 'retry-after': '3600' }, /Retry-After 3600 asks for 3600 s, 3600× the declared 1 s window/],
     [
       'Retry-After 1 with RateLimit t=3600',
       { 'retry-after': '1', ratelimit: '"default";r=0;t=3600' },
       /RateLimit t=3600 disagrees with Retry-After 1 \(Retry-After takes precedence\)/,
     ],
-  ])('rate.limit-signalled: %s passes with an advisory naming both figures', async (_name, hints, advisory) => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
+  ] as const)('rate.limit-signalled: %s passes with an advisory naming both figures', async ([_name, hints, advisory], t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-gaps-', t);
     const secret = newSecret();
     let w = 0;
     let c = 0;
@@ -184,7 +192,7 @@ describe('verdict gaps', () => {
       if (++c > 20) return void res.writeHead(429, { ...hints, 'content-type': 'application/json' }).end('{"error":"slow down"}');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"agents":[]}');
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const rateLimit = ['rateLimit:', '  limit: 20', '  windowSeconds: 1', '  probe: GET /v1/agents'].join('\n');
     const run = await runKeyprobe(
       tmp,
@@ -202,8 +210,9 @@ describe('verdict gaps', () => {
   // canary was disabled (or expired) first, so the cleanup's probe after the
   // delete was refused anyway, and the delete was reported "refused: … →
   // 401": verified by a probe that proves nothing.
-  it('the delete of a disabled created canary is said to be not verifiable by probing, never verified by a refusal', async () => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
+  it('the delete of a disabled created canary is said to be not verifiable by probing, never verified by a refusal', async (t) => {
+    const { expect } = t;
+    const tmp = tempDirForTest('keyprobe-gaps-', t);
     const secret = newSecret();
     const admin = newSecret('admin');
     const canary = newSecret('canary');
@@ -230,7 +239,7 @@ describe('verdict gaps', () => {
       const ok = auth === `Bearer ${secret}` || (auth === `Bearer ${canary}` && canaryEnabled);
       json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
     });
-    const target = await listenForTest(server);
+    const target = await listenForTest(server, t);
     const lifecycle = adminLifecycle(
       [
         'create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
@@ -277,65 +286,69 @@ describe('verdict gaps', () => {
   // own key. keyprobe took it for a canary of its own: the disable check
   // disabled it, and cleanup deleted it — the profile's production key, gone,
   // with PASS printed and the delete "verified" by the refusal it caused.
-  it.each([
+  it.for([
     ['the profile’s own key', 'own'],
     ['the declared second key', 'second'],
-  ] as const)('a create that answers with %s is never acted on as a canary: error, nothing disabled or deleted', async (_what, which) => {
-    const tmp = tempDirForTest('keyprobe-gaps-');
-    const secret = newSecret();
-    const second = newSecret('second');
-    const admin = newSecret('admin');
-    const returned = which === 'own' ? secret : second;
-    const actions: string[] = [];
-    let off = false;
-    let deleted = false;
-    const server = createServer((req, res) => {
-      const auth = req.headers.authorization ?? '';
-      const json = (status: number, body: unknown) =>
-        void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.url?.startsWith('/admin/')) {
-        if (auth !== `Bearer ${admin}`) return json(401, { error: 'unauthorized' });
-        actions.push(`${req.method} ${req.url}`);
-        if (req.method === 'POST' && req.url === '/admin/keys') return json(200, { id: 'key_existing', secret: returned });
-        // The existing key really is disabled, enabled and deleted.
-        if (req.url === '/admin/keys/key_existing/disable') off = true;
-        if (req.url === '/admin/keys/key_existing/enable') off = false;
-        if (req.method === 'DELETE') deleted = true;
-        return json(200, {});
-      }
-      const works = (key: string) => auth === `Bearer ${key}` && !(key === returned && (off || deleted));
-      const ok = works(secret) || works(second);
-      json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
-    });
-    const target = await listenForTest(server);
-    const lifecycle = adminLifecycle([
-      'create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
-      'disable: POST /admin/keys/{{id}}/disable',
-      'enable: POST /admin/keys/{{id}}/enable',
-      'delete: DELETE /admin/keys/{{id}}',
-    ]);
-    const run = await runKeyprobe(
-      tmp,
-      { origin: target.origin, budget: 1000, extra: `${lifecycle}\nsecondKey:\n  secret: \${env:KP_REL_SECOND}` },
-      {
-        secret,
-        env: { KP_REL_ADMIN: admin, KP_REL_SECOND: second },
-        checks: ['lifecycle.disabled-key-rejected'],
-        profileEdit: (y) =>
-          y
-            // No declared canary: the check creates one.
-            .replace('canary:\n  secret: ${env:KP_REL_CANARY}\n', '')
-            .replace('  owner: crm-platform-team@example.com', '  owner: crm-platform-team@example.com\n  scopes: [agents:read]'),
-      },
-    );
-    expectNoCrash(run);
-    const check = run.checks[0]!;
-    expect(check.verdict, check.message).toBe('error');
-    expect(check.message).toMatch(/create .*answered with a key this profile already declares/);
-    expect(actions).toEqual(['POST /admin/keys']);
-    expect(deleted).toBe(false);
-    expect(run.result?.cleanup?.records ?? []).toEqual([]);
-    expect(run.code).toBe(EXIT.unverified);
-    expectNoSecrets([secret, second, admin], run);
-  });
+  ] as const)(
+    'a create that answers with %s is never acted on as a canary: error, nothing disabled or deleted',
+    async ([_what, which], t) => {
+      const { expect } = t;
+      const tmp = tempDirForTest('keyprobe-gaps-', t);
+      const secret = newSecret();
+      const second = newSecret('second');
+      const admin = newSecret('admin');
+      const returned = which === 'own' ? secret : second;
+      const actions: string[] = [];
+      let off = false;
+      let deleted = false;
+      const server = createServer((req, res) => {
+        const auth = req.headers.authorization ?? '';
+        const json = (status: number, body: unknown) =>
+          void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        if (req.url?.startsWith('/admin/')) {
+          if (auth !== `Bearer ${admin}`) return json(401, { error: 'unauthorized' });
+          actions.push(`${req.method} ${req.url}`);
+          if (req.method === 'POST' && req.url === '/admin/keys') return json(200, { id: 'key_existing', secret: returned });
+          // The existing key really is disabled, enabled and deleted.
+          if (req.url === '/admin/keys/key_existing/disable') off = true;
+          if (req.url === '/admin/keys/key_existing/enable') off = false;
+          if (req.method === 'DELETE') deleted = true;
+          return json(200, {});
+        }
+        const works = (key: string) => auth === `Bearer ${key}` && !(key === returned && (off || deleted));
+        const ok = works(secret) || works(second);
+        json(ok ? 200 : 401, ok ? { agents: [] } : { error: 'unauthorized' });
+      });
+      const target = await listenForTest(server, t);
+      const lifecycle = adminLifecycle([
+        'create: { method: POST, path: /admin/keys, body: { name: "{{name}}" } }',
+        'disable: POST /admin/keys/{{id}}/disable',
+        'enable: POST /admin/keys/{{id}}/enable',
+        'delete: DELETE /admin/keys/{{id}}',
+      ]);
+      const run = await runKeyprobe(
+        tmp,
+        { origin: target.origin, budget: 1000, extra: `${lifecycle}\nsecondKey:\n  secret: \${env:KP_REL_SECOND}` },
+        {
+          secret,
+          env: { KP_REL_ADMIN: admin, KP_REL_SECOND: second },
+          checks: ['lifecycle.disabled-key-rejected'],
+          profileEdit: (y) =>
+            y
+              // No declared canary: the check creates one.
+              .replace('canary:\n  secret: ${env:KP_REL_CANARY}\n', '')
+              .replace('  owner: crm-platform-team@example.com', '  owner: crm-platform-team@example.com\n  scopes: [agents:read]'),
+        },
+      );
+      expectNoCrash(run);
+      const check = run.checks[0]!;
+      expect(check.verdict, check.message).toBe('error');
+      expect(check.message).toMatch(/create .*answered with a key this profile already declares/);
+      expect(actions).toEqual(['POST /admin/keys']);
+      expect(deleted).toBe(false);
+      expect(run.result?.cleanup?.records ?? []).toEqual([]);
+      expect(run.code).toBe(EXIT.unverified);
+      expectNoSecrets([secret, second, admin], run);
+    },
+  );
 });
