@@ -3,6 +3,7 @@
 // way to drive the real CLI in-process and read back what it wrote.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -217,4 +218,59 @@ export function expectNoCrash(run: { stdout: string; stderr: string }): void {
     expect(text).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
     expect(text).not.toMatch(/unexpected error|this is a bug in keyprobe/);
   }
+}
+
+/** Writes a JSON answer. */
+export function jsonAnswer(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/**
+ * Runs lifecycle.disabled-key-rejected against a target of its own: the key is
+ * served GET /v1/agents, a declared canary (id key_canary_1) is disabled and
+ * enabled through POST /admin/keys/{id}/disable|enable with the admin secret,
+ * and `canaryAnswer(res, enabled, n)` answers the canary's n-th probe (from 0)
+ * since its last disable or enable; anything else is 401. `state.enabled` is
+ * the canary's state at the end (a test asserts it was restored). Every
+ * artifact is scanned for the three secrets.
+ */
+export async function runDisableCheck(o: {
+  readonly canaryAnswer: (res: ServerResponse, enabled: boolean, n: number) => void;
+  /** Lines under `lifecycle:` (adminLifecycle's default when absent). */
+  readonly settings?: readonly string[];
+  readonly test?: RunningTest;
+}) {
+  const tmp = tempDirForTest('keyprobe-disable-', o.test);
+  const secret = newSecret();
+  const canary = newSecret('canary');
+  const admin = newSecret('admin');
+  const state = { enabled: true, probes: 0 };
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    const change = /^\/admin\/keys\/[^/]+\/(disable|enable)$/.exec(req.url ?? '');
+    if (change && auth === `Bearer ${admin}`) {
+      state.enabled = change[1] === 'enable';
+      state.probes = 0;
+      return jsonAnswer(res, 200, {});
+    }
+    if (auth === `Bearer ${canary}`) return o.canaryAnswer(res, state.enabled, state.probes++);
+    const served = auth === `Bearer ${secret}`;
+    jsonAnswer(res, served ? 200 : 401, served ? { agents: [] } : { error: 'unauthorized' });
+  });
+  const target = await listenForTest(server, o.test);
+  const lifecycle = adminLifecycle(['disable: POST /admin/keys/{{id}}/disable', 'enable: POST /admin/keys/{{id}}/enable'], o.settings);
+  const run = await runKeyprobe(
+    tmp,
+    { origin: target.origin, budget: 1000, extra: lifecycle },
+    {
+      secret,
+      otherSecrets: [canary],
+      env: { KP_REL_ADMIN: admin },
+      checks: ['lifecycle.disabled-key-rejected'],
+      profileEdit: (y) => y.replace('  secret: ${env:KP_REL_CANARY}', '  secret: ${env:KP_REL_CANARY}\n  id: key_canary_1'),
+    },
+  );
+  expectNoCrash(run);
+  expectNoSecrets([secret, canary, admin], run);
+  return { run, check: run.checks[0]!, state };
 }

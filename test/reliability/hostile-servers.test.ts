@@ -9,11 +9,12 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, it, type TestContext } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import {
-  adminLifecycle,
   expectNoCrash,
   expectNoSecrets,
+  jsonAnswer,
   listenForTest,
   newSecret,
+  runDisableCheck,
   runKeyprobe,
   tempDirForTest,
   type Listener,
@@ -361,43 +362,16 @@ describe.concurrent('hostile servers', () => {
   // user went looking for a rate limit.
   it('a disabled key answered 500 on every probe is error, in words that name the 500, not a throttle', async (t) => {
     const { expect } = t;
-    const tmp = tempDirForTest('keyprobe-hostile-', t);
-    const secret = newSecret();
-    const canary = newSecret('canary');
-    const admin = newSecret('admin');
-    let canaryEnabled = true;
-    const server = createServer((req, res) => {
-      const auth = req.headers.authorization ?? '';
-      const m = /^\/admin\/keys\/[^/]+\/(disable|enable)$/.exec(req.url ?? '');
-      if (m && auth === `Bearer ${admin}`) {
-        canaryEnabled = m[1] === 'enable';
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      }
-      if (auth === `Bearer ${canary}` && !canaryEnabled) return void res.writeHead(500).end('{"error":"internal"}');
-      const ok = auth === `Bearer ${secret}` || auth === `Bearer ${canary}`;
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"agents":[]}' : '{"error":"unauthorized"}');
+    const { run, check, state } = await runDisableCheck({
+      test: t,
+      canaryAnswer: (res, enabled) =>
+        enabled ? jsonAnswer(res, 200, { agents: [] }) : void res.writeHead(500).end('{"error":"internal"}'),
     });
-    const target = await listenForTest(server, t);
-    const lifecycle = adminLifecycle(['disable: POST /admin/keys/{{id}}/disable', 'enable: POST /admin/keys/{{id}}/enable']);
-    const run = await runKeyprobe(
-      tmp,
-      { origin: target.origin, budget: 1000, extra: lifecycle },
-      {
-        secret,
-        otherSecrets: [canary],
-        env: { KP_REL_ADMIN: admin },
-        checks: ['lifecycle.disabled-key-rejected'],
-        profileEdit: (y) => y.replace('  secret: ${env:KP_REL_CANARY}', '  secret: ${env:KP_REL_CANARY}\n  id: key_canary_1'),
-      },
-    );
-    expectNoCrash(run);
-    const check = run.checks[0]!;
     expect(check.verdict, check.message).toBe('error');
     expect(check.message).not.toMatch(/throttled: could not judge/);
     expect(check.message).toMatch(/500 Internal Server Error/);
     expect(run.code).toBe(EXIT.unverified);
-    expect(canaryEnabled).toBe(true);
-    expectNoSecrets([secret, canary, admin], run);
+    expect(state.enabled).toBe(true);
   });
 
   // GitHub's secondary rate limits answer 429 with Retry-After while its

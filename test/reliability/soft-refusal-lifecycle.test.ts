@@ -11,52 +11,24 @@ import { createServer, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
+import {
+  adminLifecycle,
+  expectNoCrash,
+  expectNoSecrets,
+  jsonAnswer,
+  listenForTest,
+  newSecret,
+  runDisableCheck,
+  runKeyprobe,
+  tempDirForTest,
+} from './helpers.js';
 
-const json = (res: ServerResponse, status: number, body: unknown) =>
-  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const json = jsonAnswer;
 const SOFT = { ok: false, error: 'token_revoked' };
 
-/**
- * A target with a disable/enable management API for a declared canary.
- * `canaryAnswer(enabled, n)` answers the canary's n-th probe (from 0) in each state.
- */
-async function disableRun(canaryAnswer: (res: ServerResponse, enabled: boolean, n: number) => void) {
-  const tmp = tempDirForTest('keyprobe-soft-lc-');
-  const secret = newSecret();
-  const canary = newSecret('canary');
-  const admin = newSecret('admin');
-  const state = { enabled: true, probes: 0 };
-  const server = createServer((req, res) => {
-    const auth = req.headers.authorization ?? '';
-    const m = /^\/admin\/keys\/[^/]+\/(disable|enable)$/.exec(req.url ?? '');
-    if (m && auth === `Bearer ${admin}`) {
-      state.enabled = m[1] === 'enable';
-      state.probes = 0;
-      return json(res, 200, {});
-    }
-    if (auth === `Bearer ${canary}`) return canaryAnswer(res, state.enabled, state.probes++);
-    json(res, auth === `Bearer ${secret}` ? 200 : 401, auth === `Bearer ${secret}` ? { agents: [] } : { error: 'unauthorized' });
-  });
-  const target = await listenForTest(server);
-  const lifecycle = adminLifecycle(
-    ['disable: POST /admin/keys/{{id}}/disable', 'enable: POST /admin/keys/{{id}}/enable'],
-    ['maxRevocationWaitMs: 1000', 'stabilityWindowMs: 600'],
-  );
-  const run = await runKeyprobe(
-    tmp,
-    { origin: target.origin, budget: 1000, extra: lifecycle },
-    {
-      secret,
-      otherSecrets: [canary],
-      env: { KP_REL_ADMIN: admin },
-      checks: ['lifecycle.disabled-key-rejected'],
-      profileEdit: (y) => y.replace('  secret: ${env:KP_REL_CANARY}', '  secret: ${env:KP_REL_CANARY}\n  id: key_canary_1'),
-    },
-  );
-  expectNoCrash(run);
-  expectNoSecrets([secret, canary, admin], run);
-  return { run, check: run.checks[0]!, state };
+/** lifecycle.disabled-key-rejected against a canary whose probes `canaryAnswer` answers (runDisableCheck). */
+function disableRun(canaryAnswer: (res: ServerResponse, enabled: boolean, n: number) => void) {
+  return runDisableCheck({ canaryAnswer, settings: ['maxRevocationWaitMs: 1000', 'stabilityWindowMs: 600'] });
 }
 
 describe('soft refusals in the lifecycle checks', () => {
