@@ -10,6 +10,7 @@ import type { CheckResult } from '../../src/result.js';
 import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { closedAfterEach } from '../helpers/servers.js';
+import { base62 } from '../helpers/random-keys.js';
 
 export interface FakeLimiter {
   limit: number;
@@ -22,7 +23,7 @@ export interface FakeLimiter {
 }
 
 /** The key the fake limiter serves. */
-const FAKE_SECRET = 'kp_fake_secret_value_123456';
+const FAKE_SECRET = `kp_fake_${base62(24)}`;
 
 const servers = closedAfterEach();
 

@@ -12,9 +12,10 @@ import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
 import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_drain_first_key_value_123456';
-const SECOND = 'kp_drain_second_key_value_654321';
+const KEY = `kp_drain_${base62(24)}`;
+const SECOND = `kp_drain_${base62(24)}`;
 /** Calls a full bucket lets through at once, and calls per second it gives back (nginx's rate=20r/s burst=20). */
 const LIMIT = 20;
 /**

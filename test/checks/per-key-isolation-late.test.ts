@@ -16,9 +16,10 @@ import type { CheckResult } from '../../src/result.js';
 import type { RunningTest } from '../helpers/running-test.js';
 import { closedWhenFinished } from '../helpers/servers.js';
 import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_late_first_key_value_123456';
-const SECOND = 'kp_late_second_key_value_654321';
+const KEY = `kp_late_${base62(24)}`;
+const SECOND = `kp_late_${base62(24)}`;
 /** Calls a full bucket lets through at once, and calls per second it gives back: one every 50 ms (nginx's rate=20r/s burst=20). */
 const LIMIT = 20;
 /** How late the second key's calls reach the limiter: four refills, room for its three calls and one more. */

@@ -10,9 +10,10 @@ import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result.js';
 import { closedAfterEach } from '../helpers/servers.js';
 import { isolationCheck, leakyBucket, twoKeyTarget } from './isolation-targets.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_leaky_first_key_value_123456';
-const SECOND = 'kp_leaky_second_key_value_654321';
+const KEY = `kp_leaky_${base62(24)}`;
+const SECOND = `kp_leaky_${base62(24)}`;
 /** Calls a full bucket lets through at once, and calls per second it gives back: one every 200 ms. */
 const LIMIT = 5;
 /** How late the key's calls that follow the second key's come to the bucket: more than one refill, less than three. */

@@ -13,8 +13,9 @@ import { connectionPlan, runBurst, type BurstOptions } from '../../src/http/burs
 import { createDispatcher, HttpClient, RequestBudget, type AuthPlacement } from '../../src/http/client.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { listen, type Listener } from '../reliability/helpers.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_test_burst_9c2f41d7a0be5e6387aa';
+const KEY = `kp_test_burst_${base62(24)}`;
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

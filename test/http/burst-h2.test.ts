@@ -18,8 +18,9 @@ import { runSuite } from '../../src/runner/run.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { listen, type Listener } from '../reliability/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_test_h2burst_51c0e9d2b7a84f36';
+const KEY = `kp_test_h2burst_${base62(24)}`;
 const LIMIT = 30;
 
 function hasOpenssl(): boolean {

@@ -15,8 +15,9 @@ import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/clie
 import { FRESH_WINDOW_MARGIN_MS, Pacer } from '../../src/http/pacing.js';
 import { SecretRegistry } from '../../src/secrets.js';
 import { listen } from '../reliability/helpers.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_test_pacing_4be1c09f27d3a86e51';
+const KEY = `kp_test_pacing_${base62(24)}`;
 const LIMIT = 10;
 const WINDOW_MS = 400;
 

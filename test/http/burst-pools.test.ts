@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BurstPools, runBurst } from '../../src/http/burst.js';
 import { createDispatcher, HttpClient, RequestBudget } from '../../src/http/client.js';
 import { SecretRegistry } from '../../src/secrets.js';
+import { base62 } from '../helpers/random-keys.js';
 
-const KEY = 'kp_test_burstpools_0123456789abcdef';
+const KEY = `kp_test_burstpools_${base62(24)}`;
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
