@@ -34,6 +34,9 @@ const TRACE_PATTERNS: readonly TracePattern[] = [
   { runtime: 'Ruby', pattern: /[^\s"]+\.rb:\d+:in [`'‘]/ },
   // #0 /var/www/src/Auth.php(42): Foo->bar()
   { runtime: 'PHP', pattern: /#\d+ [^\s"]+\.php\(\d+\): / },
+  // One frame, an absolute path and a line: Symfony's debug mode sends the thrown exception's as
+  // X-Debug-Exception-File (rawurlencode(file):line, read decoded), and Laravel's error pages quote it.
+  { runtime: 'PHP', pattern: /(?:^|[\s"'(=])(?:[A-Za-z]:)?[/\\][^\s"]*\.php:\d+\b/ },
 ];
 
 /** The runtime whose stack trace the text holds (e.g. "Node.js"), or undefined. */

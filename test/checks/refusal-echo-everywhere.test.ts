@@ -40,6 +40,11 @@ const TRACE_HEADERS: Record<string, [string, string]> = {
   'python-plus': ['x-error', 'File+%22%2Fapp%2Fauth.py%22%2C+line+12%2C+in+check_key'],
   node: ['x-error-stack', 'Error: invalid key    at authenticate (/srv/app/auth.js:12:19)    at Layer.handle (/srv/app/router.js:95:5)'],
   go: ['x-panic', 'goroutine 7 [running]: main.auth(0xc000010000) /go/src/app/auth.go:42 +0x1d'],
+  // Symfony in debug mode: the thrown exception's file and line, as rawurlencode(file):line.
+  'php-file': [
+    'x-debug-exception-file',
+    `${encodeURIComponent('/var/www/vendor/symfony/security-http/Firewall/ExceptionListener.php')}:123`,
+  ],
 };
 
 /** `n` random lowercase hex digits: the ids gateways stamp on an answer, made at test time. */
@@ -216,6 +221,7 @@ describe('env.foreign-environment-key-rejected judges what the refusal says back
       'python-plus': 'its x-error header reveals a Python stack trace',
       node: 'its x-error-stack header reveals a Node.js stack trace',
       go: 'its x-panic header reveals a Go stack trace',
+      'php-file': 'its x-debug-exception-file header reveals a PHP stack trace',
     };
     for (const [name, words] of Object.entries(expected)) {
       const r = await run(id, `trace:${name}`);
