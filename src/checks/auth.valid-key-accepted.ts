@@ -35,7 +35,7 @@ export default defineCheck({
         });
         if (matchesExpected(res.status, expected)) {
           // A 2xx whose body says "refused" (Slack's ok: false, GraphQL's errors) proves nothing either way.
-          const refusal = res.status >= 200 && res.status < 300 ? softRefusal(res.body) : undefined;
+          const refusal = softRefusal(res);
           // A body still content-coded (zstd on Node 20) cannot be read for a refusal: the status stands, and the reader is told.
           if (res.bodyNotDecoded) unread.push(`${r.method} ${r.path} (${res.bodyNotDecoded})`);
           if (refusal) {

@@ -11,7 +11,7 @@ import { clockWait } from '../clock-waits.js';
 import type { HttpResponse } from '../http/client.js';
 import { isThrottled } from '../http/throttle.js';
 import type { CheckContext, CheckOutcome } from './check.js';
-import { asList, isSuccess, matchesExpected, statusText } from './describe.js';
+import { asList, matchesExpected, statusText } from './describe.js';
 import { softRefusal } from './soft-refusal.js';
 
 export type ProbeKind = 'accepted' | 'rejected' | 'throttled' | 'other' | 'error';
@@ -128,7 +128,7 @@ export async function probeKey(ctx: CheckContext, secret: string, opts: ProbeOpt
     const kind = isThrottled(ctx.http.throttleRule, res.status, res.headers) ? 'throttled' : classify(ctx.profile, res.status, p.expect);
     // A 2xx whose body says "refused" (Slack's ok: false) shows neither that the key works nor that it is
     // refused as the profile declares: the lifecycle checks cannot tell, so it is neither (docs/verdicts.md).
-    const soft = kind === 'accepted' && isSuccess(res.status) ? softRefusal(res.body) : undefined;
+    const soft = kind === 'accepted' ? softRefusal(res) : undefined;
     // The moment the answered request left (after any pacing or throttle wait) is what a latency is measured from.
     if (soft) return { kind: 'other', status: res.status, sentAt: res.sentAt, response: res, softRefusal: ctx.secrets.redact(soft) };
     return { kind, status: res.status, sentAt: res.sentAt, response: res };

@@ -248,7 +248,7 @@ export function reverseOutcome(result: ReverseResult<ReverseRequest>, words: Rev
  * looks like one (redacted: a server wrote it).
  */
 function softRefusalNote(ctx: CheckContext, response: HttpResponse): string {
-  const said = isSuccess(response.status) ? softRefusal(response.body) : undefined;
+  const said = softRefusal(response);
   return said
     ? ` (its body reads as a refusal: ${ctx.secrets.redact(said)}; a success status is not the refusal the profile declares)`
     : '';

@@ -10,6 +10,8 @@
 // but the fields an error carries (message, code, status, request id…). A
 // body that is cut off, not JSON, or a list is never one.
 
+import { isSuccess } from './describe.js';
+
 /** The fields an error answer carries besides `error` itself. */
 const ERROR_FIELDS = new Set([
   'error',
@@ -35,8 +37,17 @@ const ERROR_FIELDS = new Set([
   'hint',
 ]);
 
-/** Why a 2xx body reads as a refusal, quoting the fields that say so (`"ok": false, "error": "missing_scope"`), or undefined. */
-export function softRefusal(body: string): string | undefined {
+/**
+ * Why an answer with a success (2xx) status reads as a refusal, quoting the
+ * fields that say so (`"ok": false, "error": "missing_scope"`), or undefined.
+ * Any other status is judged by the status itself, so its body is not read.
+ */
+export function softRefusal(answer: { readonly status: number; readonly body: string }): string | undefined {
+  return isSuccess(answer.status) ? refusalIn(answer.body) : undefined;
+}
+
+/** Why a body reads as a refusal (see the top of this file), or undefined. */
+function refusalIn(body: string): string | undefined {
   const text = body.trim();
   if (!text.startsWith('{')) return undefined;
   let parsed: unknown;

@@ -46,7 +46,7 @@ export function restorationVerifier(http: HttpClient, profile: Profile): Restora
           throttleLimits: { until: t0 + withinMs, untilName: 'the time keyprobe gives a cleanup check' },
         });
         // A 2xx whose body reads as a refusal (soft-refusal.ts) does not show the key is back: neither accepted nor refused.
-        const soft = res.status >= 200 && res.status < 300 ? softRefusal(res.body) : undefined;
+        const soft = softRefusal(res);
         const kind = soft ? 'other' : classify(profile, res.status, probe.expect);
         last = `${where} → ${res.status}${soft ? ` with a body that reads as a refusal (${http.secrets.redact(soft)})` : ''}`;
         if (r.action === 'enable' && kind === 'accepted') return { ok: true, detail: `accepted again: ${last} after ${elapsed()} ms` };
