@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
-import type { Server, Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { findCheck } from '../../src/checks/index.js';
@@ -273,4 +273,25 @@ export async function runDisableCheck(o: {
   expectNoCrash(run);
   expectNoSecrets([secret, canary, admin], run);
   return { run, check: run.checks[0]!, state };
+}
+
+/**
+ * A raw TCP server, for answers no HTTP server library would send:
+ * `onRequest` gets the socket once each request's headers have arrived (its
+ * head, without the blank line). A socket's errors (a client that resets) are
+ * ignored: the test judges what keyprobe said, not the socket.
+ */
+export function rawServer(onRequest: (socket: Socket, head: string) => void): Server {
+  return createNetServer((socket) => {
+    let buffered = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buffered.slice(0, end);
+      buffered = buffered.slice(end + 4);
+      onRequest(socket, head);
+    });
+  });
 }

@@ -2,11 +2,19 @@
 // and the framing of an answer can hide from the checks, or make keyprobe
 // misreport. Each case points the real CLI at a loopback server of its own.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
-import { adminLifecycle, expectNoCrash, expectNoSecrets, listenForTest, newSecret, runKeyprobe, tempDirForTest } from './helpers.js';
+import {
+  adminLifecycle,
+  expectNoCrash,
+  expectNoSecrets,
+  listenForTest,
+  newSecret,
+  rawServer,
+  runKeyprobe,
+  tempDirForTest,
+} from './helpers.js';
 
 /** A target that serves GET /v1/agents to the key and answers everything else with `refuse`. */
 async function refusingTarget(secret: string, refuse: (res: ServerResponse, presented: string, req: IncomingMessage) => void) {
@@ -232,23 +240,14 @@ describe('malformed HTTP', () => {
    * every other request gets `answer` as raw bytes — every request at all when `secret` is undefined.
    */
   async function rawTarget(secret: string | undefined, answer: string) {
-    const server = createNetServer((socket) => {
-      let buffered = '';
-      socket.on('error', () => undefined);
-      socket.on('data', (chunk) => {
-        buffered += chunk.toString('latin1');
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buffered.slice(0, end);
-        buffered = buffered.slice(end + 4);
-        const agents = secret !== undefined && head.startsWith('GET /v1/agents ');
-        const lower = head.toLowerCase();
-        if (agents && lower.includes(`authorization: bearer ${secret.toLowerCase()}`))
-          socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"agents":[]}');
-        else if (agents && !lower.includes('authorization:'))
-          socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
-        else socket.write(answer);
-      });
+    const server = rawServer((socket, head) => {
+      const agents = secret !== undefined && head.startsWith('GET /v1/agents ');
+      const lower = head.toLowerCase();
+      if (agents && lower.includes(`authorization: bearer ${secret.toLowerCase()}`))
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"agents":[]}');
+      else if (agents && !lower.includes('authorization:'))
+        socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+      else socket.write(answer);
     });
     return listenForTest(server);
   }

@@ -3,7 +3,7 @@
 // and proves the verdicts say what happened in plain words, the run ends in
 // bounded time with exit 3, the reports are written, and no secret shows.
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/errors.js';
 import {
@@ -14,6 +14,7 @@ import {
   listenForTest,
   NETWORK_REQUEST_CHECKS,
   newSecret,
+  rawServer,
   runKeyprobe,
   tempDirForTest,
 } from './helpers.js';
@@ -23,21 +24,6 @@ const TIMEOUT_MS = 300;
 const NORMAL_TIMEOUT_MS = 5_000;
 /** Slack for a busy machine on top of the timeouts themselves. */
 const SLACK_MS = 2_000;
-
-/** A raw TCP server: `onRequest` gets the socket once a request's headers have arrived. */
-function rawServer(onRequest: (socket: Socket, head: string) => void) {
-  return createNetServer((socket) => {
-    let buffered = '';
-    socket.on('data', (chunk) => {
-      buffered += chunk.toString('latin1');
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = buffered.slice(0, end);
-      buffered = buffered.slice(end + 4);
-      onRequest(socket, head);
-    });
-  });
-}
 
 /**
  * Runs the network request checks against `origin` and asserts the common
