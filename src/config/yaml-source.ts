@@ -1,7 +1,8 @@
 // Reads a YAML file into plain data while keeping the source positions, so
 // every problem can be reported as file:line:column.
 import { isUtf8 } from 'node:buffer';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, visit, type Document, type Node } from 'yaml';
+import { parseYaml } from './yaml-parse.js';
 import type { ConfigProblem } from '../errors.js';
 import { readRegularFile } from './read-file.js';
 
@@ -57,7 +58,7 @@ export function parseYamlText(text: string, file: string): YamlReadResult {
   let doc: Document;
   try {
     // logLevel 'error': the yaml library would otherwise print its warnings straight to stderr.
-    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true, logLevel: 'error' });
+    doc = parseYaml(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true, logLevel: 'error' });
   } catch (err) {
     return { ok: false, problems: [{ file, path: '', message: `not valid YAML: ${(err as Error).message}` }] };
   }

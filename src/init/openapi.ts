@@ -3,7 +3,7 @@
 // refused (denied). It is a proposal for a person to trim, not a verdict: the
 // document may be incomplete, and path parameters need real ids.
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { parseYaml } from '../config/yaml-parse.js';
 import { UsageError } from '../errors.js';
 
 /** OpenAPI documents can be large; this is far above any real one and still bounded. */
@@ -79,7 +79,7 @@ export function readOpenApi(file: string): OpenApiDocument {
     throw new UsageError(`--from-openapi ${file}: ${code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? 'error'})`}`);
   }
   // JSON is YAML, so one parser reads both.
-  const parsed = parseDocument(text);
+  const parsed = parseYaml(text);
   if (parsed.errors.length > 0) {
     const e = parsed.errors[0]!;
     const line = e.linePos?.[0]?.line;

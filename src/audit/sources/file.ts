@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node } from 'yaml';
+import { parseYaml } from '../../config/yaml-parse.js';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { canonicalField, normaliseRows, type Inventory, type RawRow } from '../inventory.js';
 import { checkColumns, compileMapping, valueAtPath, type LoadedMapping } from '../mapping.js';
@@ -139,7 +140,7 @@ function jsonRows(text: string, file: string, items?: string): RawRow[] {
 
 function yamlRows(text: string, file: string, items?: string): RawRow[] {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, strict: true });
+  const doc = parseYaml(text, { lineCounter, uniqueKeys: true, strict: true });
   const errors = doc.errors.map((e) => ({
     file,
     path: '',
