@@ -7,6 +7,7 @@
 // it counts against, src/http/pacing.ts) and the throttle rule (an answer that
 // says "slow down" is waited out and asked again, never handed to a check to
 // judge, src/http/throttle.ts).
+import { whenAborted } from '../abort-callbacks.js';
 import { Agent, type Dispatcher } from 'undici';
 import { clockWait } from '../clock-waits.js';
 import { visibleHeaderText, withoutInvisible } from './body-text.js';
@@ -606,35 +607,6 @@ function carriedSecret(cred: Credential, auth: AuthPlacement): string | undefine
   if (cred.kind === 'query') return cred.value;
   const scheme = 'header' in auth && auth.scheme ? `${auth.scheme} ` : '';
   return scheme && cred.value.startsWith(scheme) ? cred.value.slice(scheme.length) : cred.value;
-}
-
-/**
- * What to call when a signal aborts, for each signal: one 'abort' listener
- * per signal calls them all. A listener per request cost more than the rest
- * of the request's bookkeeping: removing one walks the signal's list of
- * listeners, and the run's interruption signal holds one for every request in
- * flight in every profile.
- */
-const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
-
-/** Calls `onAbort` when `signal` aborts (in the order they were given), until the function it returns is called. */
-function whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
-  let callbacks = abortCallbacks.get(signal);
-  if (!callbacks) {
-    const all = new Set<() => void>();
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const callback of all) callback();
-      },
-      { once: true },
-    );
-    abortCallbacks.set(signal, all);
-    callbacks = all;
-  }
-  const registered = callbacks;
-  registered.add(onAbort);
-  return () => registered.delete(onAbort);
 }
 
 /** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */

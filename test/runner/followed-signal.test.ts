@@ -5,6 +5,7 @@
 // HTTP client's listener on it, every finished profile's signal, and all its
 // listeners held, lived until the run ended.
 import { spawnSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { followedSignal } from '../../src/runner/followed-signal.js';
@@ -56,6 +57,26 @@ describe('followedSignal', () => {
     profile.release();
     run.abort('interrupted');
     expect(profile.signal.aborted).toBe(false);
+  });
+
+  it('many profiles follow the run through one listener, so Node warns of no leak however many run at once', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const run = new AbortController();
+      const profiles = Array.from({ length: 50 }, () => followedSignal(run.signal));
+      expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+      profiles[3]!.release();
+      run.abort('interrupted');
+      expect(profiles.filter((p) => p.signal.aborted)).toHaveLength(49);
+      expect(profiles[0]!.signal.reason).toBe('interrupted');
+      // Node emits its MaxListenersExceededWarning on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('is collected once released, though a listener stays on it (AbortSignal.any is not)', () => {
