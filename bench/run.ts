@@ -14,7 +14,7 @@ import { inventoryAudit } from './inventory-audit.js';
 import { rateLimitPrecision } from './rate-limit-precision.js';
 import { reportsAtScale } from './reports-at-scale.js';
 import { revocationAccuracy } from './revocation-accuracy.js';
-import { scale, scale1000 } from './scale.js';
+import { scale, scale1000, scale1000Threads } from './scale.js';
 import { suiteOverhead } from './suite-overhead.js';
 import type { BenchContext, Benchmark } from './lib/benchmark.js';
 import { ROOT } from './lib/keyprobe.js';
@@ -30,6 +30,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   clientCpu,
   scale,
   scale1000,
+  scale1000Threads,
   reportsAtScale,
   inventoryAudit,
 ];
