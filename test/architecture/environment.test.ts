@@ -15,6 +15,16 @@ import { tsFiles } from './ts-files.js';
 const SRC = resolve(PACKAGE_ROOT, 'src');
 /** The folders that may read the environment, relative to src/. */
 const READERS = ['cli'];
+/**
+ * Files that hide the environment from a library rather than read it, and the
+ * only lines of theirs that may touch it: src/config/yaml-parse.ts swaps in an
+ * empty one while the yaml library parses, since that library looks up
+ * LOG_TOKENS once a token (slow with thousands of variables) and prints the
+ * tokens past the output guard when it is set.
+ */
+const HIDERS: Readonly<Record<string, readonly string[]>> = {
+  [join('config', 'yaml-parse.ts')]: ['const env = process.env;', 'process.env = {};', 'process.env = env;'],
+};
 
 /** `process.env`, `process['env']`, or `env` taken from node:process. */
 const READS_ENV = /\bprocess\s*(?:\.\s*env\b|\[\s*['"`]env['"`]\s*\])|import\s*\{[^}]*\benv\b[^}]*\}\s*from\s*['"](?:node:)?process['"]/;
@@ -24,9 +34,14 @@ function readsOutside(srcDir: string): string[] {
   return tsFiles(srcDir).flatMap((file) => {
     const rel = relative(srcDir, file);
     if (READERS.includes(rel.split(sep)[0]!)) return [];
+    const hides = HIDERS[rel] ?? [];
     return readFileSync(file, 'utf8')
       .split('\n')
-      .flatMap((line, i) => (READS_ENV.test(line) ? [`src/${rel}:${i + 1}: ${line.trim()}`] : []));
+      .flatMap((line, i) => {
+        const code = line.trim();
+        if (hides.length > 0 && (hides.includes(code) || code.startsWith('//'))) return [];
+        return READS_ENV.test(line) ? [`src/${rel}:${i + 1}: ${code}`] : [];
+      });
   });
 }
 
