@@ -432,7 +432,8 @@ export class LeakScanner {
     // a bit test, and only on a hit a map lookup. Fields in locals for speed.
     // Each character is read and folded once: the last WINDOW folded ones
     // wait in a ring for the step that drops them from the hash (issue #15:
-    // folding each twice, as it enters and as it leaves, cost a third of the loop).
+    // folding each twice, as it entered and as it left, made the loop up to a
+    // third slower: bench/cpu-at-scale.md, session 13).
     const bloom = this.bloom;
     const buckets = this.buckets;
     const ring = new Int32Array(WINDOW);
