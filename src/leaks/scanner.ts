@@ -41,12 +41,13 @@ export interface LeakFinding {
   readonly end: number;
 }
 
-/** Candidate matches are looked up by windows of this many characters: the shortest fragment that can count. */
+/** Candidate matches are looked up by windows of this many characters: the shortest fragment that can count (a power of two: the hot loop's ring of characters is indexed by a mask). */
 const WINDOW = 8;
 const BASE = 0x01000193;
-const WINDOW_POWER = (() => {
+/** BASE to the power WINDOW: what a character WINDOW places back weighs in the hash once the next one is added. */
+const LEAVING_POWER = (() => {
   let p = 1;
-  for (let i = 1; i < WINDOW; i++) p = Math.imul(p, BASE);
+  for (let i = 0; i < WINDOW; i++) p = Math.imul(p, BASE);
   return p;
 })();
 /** Windows are indexed at offsets below this in a pattern (a secret of a million characters is searched by its first million). */
@@ -429,20 +430,25 @@ export class LeakScanner {
 
     // The hot loop: a rolling hash of the last WINDOW case-folded characters,
     // a bit test, and only on a hit a map lookup. Fields in locals for speed.
+    // Each character is read and folded once: the last WINDOW folded ones
+    // wait in a ring for the step that drops them from the hash (issue #15:
+    // folding each twice, as it entered and as it left, made the loop up to a
+    // third slower: bench/cpu-at-scale.md, session 13).
     const bloom = this.bloom;
     const buckets = this.buckets;
+    const ring = new Int32Array(WINDOW);
     let h = 0;
-    for (let i = 0; i < WINDOW - 1; i++) h = (Math.imul(h, BASE) + fold(view.charCodeAt(i))) | 0;
-    for (let i = WINDOW - 1; i < n; i++) {
-      h = (Math.imul(h, BASE) + fold(view.charCodeAt(i))) | 0;
+    for (let i = 0; i < n; i++) {
+      const c = fold(view.charCodeAt(i));
+      // The character WINDOW places back leaves as this one enters (0 while the first window fills: it adds nothing).
+      const leaving = ring[i & (WINDOW - 1)]!;
+      ring[i & (WINDOW - 1)] = c;
+      h = (Math.imul(h, BASE) + c - Math.imul(leaving, LEAVING_POWER)) | 0;
+      if (i < WINDOW - 1) continue;
       const bit = h >>> (32 - BLOOM_BITS);
-      const hit = (bloom[bit >>> 5]! & (1 << (bit & 31))) !== 0;
-      const hash = h;
-      // Drop the character leaving the window, ready for the next one.
-      h = (h - Math.imul(fold(view.charCodeAt(i - WINDOW + 1)), WINDOW_POWER)) | 0;
-      if (!hit) continue;
+      if ((bloom[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
       const start = i - WINDOW + 1;
-      for (let found = buckets.first(hash); found >= 0; found = buckets.next(found)) {
+      for (let found = buckets.first(h); found >= 0; found = buckets.next(found)) {
         const id = buckets.item(found);
         if ((matchedUntil.get(id) ?? -1) > start || !this.countsIn(id, v)) continue;
         const offset = buckets.offset(found);
