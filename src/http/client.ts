@@ -615,26 +615,46 @@ function carriedSecret(cred: Credential, auth: AuthPlacement): string | undefine
  * listeners, and the run's interruption signal holds one for every request in
  * flight in every profile.
  */
-const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+const abortCallbacks = new WeakMap<AbortSignal, AbortCallbacks>();
 
-/** Calls `onAbort` when `signal` aborts (in the order they were given), until the function it returns is called. */
+interface AbortCallbacks {
+  readonly all: Set<() => void>;
+  readonly listener: () => void;
+}
+
+/**
+ * Calls `onAbort` when `signal` aborts (in the order they were given), until
+ * the function it returns is called. The signal's listener goes with its last
+ * request: Node holds a timeout signal (a cleanup's, AbortSignal.timeout) that
+ * has an 'abort' listener, and all the listener holds, until its timer fires,
+ * so every cleanup of a big run held its client and first request for 10 s
+ * after it was done (issue #15: some 1,000 signals and 9-11 MB in each worker
+ * of a two-thread run; bench/memory.md, "Session 13").
+ */
 function whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
   let callbacks = abortCallbacks.get(signal);
   if (!callbacks) {
-    const all = new Set<() => void>();
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const callback of all) callback();
-      },
-      { once: true },
-    );
-    abortCallbacks.set(signal, all);
-    callbacks = all;
+    callbacks = listenOnce(signal);
+    abortCallbacks.set(signal, callbacks);
   }
-  const registered = callbacks;
-  registered.add(onAbort);
-  return () => registered.delete(onAbort);
+  const { all, listener } = callbacks;
+  all.add(onAbort);
+  return () => {
+    all.delete(onAbort);
+    if (all.size > 0 || abortCallbacks.get(signal) !== callbacks) return;
+    signal.removeEventListener('abort', listener);
+    abortCallbacks.delete(signal);
+  };
+}
+
+/** The one listener of a signal, in a function of its own: its closure holds the set, not the request that added it. */
+function listenOnce(signal: AbortSignal): AbortCallbacks {
+  const all = new Set<() => void>();
+  const listener = () => {
+    for (const callback of all) callback();
+  };
+  signal.addEventListener('abort', listener, { once: true });
+  return { all, listener };
 }
 
 /** Resolves after `ms`; throws InterruptedError if the run is interrupted meanwhile. */
