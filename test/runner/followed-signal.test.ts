@@ -5,6 +5,7 @@
 // HTTP client's listener on it, every finished profile's signal, and all its
 // listeners held, lived until the run ended.
 import { spawnSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { followedSignal } from '../../src/runner/followed-signal.js';
@@ -56,6 +57,24 @@ describe('followedSignal', () => {
     profile.release();
     run.abort('interrupted');
     expect(profile.signal.aborted).toBe(false);
+  });
+
+  it('puts one listener on the source however many profiles follow it, and takes it off once none does', () => {
+    // A listener per profile put every profile's on the run's signal at once, and Node warned of a leak past ten.
+    const run = new AbortController();
+    const profiles = Array.from({ length: 20 }, () => followedSignal(run.signal));
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    for (const p of profiles.slice(1)) p.release();
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    profiles[0]!.release();
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    // Following again after all were released: the source listens again, and an abort reaches only who follows.
+    const again = [followedSignal(run.signal), followedSignal(run.signal)];
+    again[1]!.release();
+    run.abort('interrupted');
+    expect(again.map((p) => p.signal.aborted)).toEqual([true, false]);
+    expect(again[0]!.signal.reason).toBe('interrupted');
+    expect(profiles.some((p) => p.signal.aborted)).toBe(false);
   });
 
   it('is collected once released, though a listener stays on it (AbortSignal.any is not)', () => {
