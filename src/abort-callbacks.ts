@@ -6,14 +6,36 @@
 // signal's list of listeners), and past ten on one signal Node prints a
 // "possible EventTarget memory leak" warning to stderr in the middle of a
 // run's output (issue #15: every run of more than ten profiles at once did).
-// So each signal gets one listener, which calls everything registered on it.
-const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
+// So each signal gets one listener, which calls everything registered on it,
+// and it goes with the last of them: Node holds a timeout signal (a
+// cleanup's, AbortSignal.timeout) that has an 'abort' listener, and all the
+// listener holds, until its timer fires, so every cleanup of a big run held
+// its client and first request for 10 s after it was done (some 1,000
+// signals and 9-11 MB in each worker of a two-thread run; bench/memory.md,
+// "Session 13").
+interface AbortCallbacks {
+  readonly all: Set<() => void>;
+  readonly listener: () => void;
+}
+
+const abortCallbacks = new WeakMap<AbortSignal, AbortCallbacks>();
 
 /** Calls `onAbort` when `signal` aborts (in the order they were given), until the function it returns is called. */
 export function whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
-  const registered = abortCallbacks.get(signal) ?? listenOnce(signal);
-  registered.add(onAbort);
-  return () => registered.delete(onAbort);
+  let callbacks = abortCallbacks.get(signal);
+  if (!callbacks) {
+    callbacks = listenOnce(signal);
+    abortCallbacks.set(signal, callbacks);
+  }
+  const registered = callbacks;
+  const { all, listener } = registered;
+  all.add(onAbort);
+  return () => {
+    all.delete(onAbort);
+    if (all.size > 0 || abortCallbacks.get(signal) !== registered) return;
+    signal.removeEventListener('abort', listener);
+    abortCallbacks.delete(signal);
+  };
 }
 
 /**
@@ -22,15 +44,11 @@ export function whenAborted(signal: AbortSignal, onAbort: () => void): () => voi
  * holds the first caller's onAbort (and through it that caller's objects)
  * for as long as the signal lives.
  */
-function listenOnce(signal: AbortSignal): Set<() => void> {
+function listenOnce(signal: AbortSignal): AbortCallbacks {
   const all = new Set<() => void>();
-  signal.addEventListener(
-    'abort',
-    () => {
-      for (const callback of all) callback();
-    },
-    { once: true },
-  );
-  abortCallbacks.set(signal, all);
-  return all;
+  const listener = () => {
+    for (const callback of all) callback();
+  };
+  signal.addEventListener('abort', listener, { once: true });
+  return { all, listener };
 }

@@ -7,7 +7,8 @@ import { whenAborted } from '../abort-callbacks.js';
  * all its listeners hold, for as long as it has an 'abort' listener and its
  * source lives (issue #15: the HTTP client's one listener per signal made
  * every finished profile's signal live as long as the run, ~17 KB each,
- * measured at 400 profiles). This one is let go once released. Every
+ * measured at 400 profiles). This one is let go once released, and the
+ * source's listener once no profile follows it. Every
  * profile in progress follows the run's signal through its one listener
  * (src/abort-callbacks.ts), not a listener each.
  */

@@ -4,6 +4,7 @@
 // all); the budget is enforced and counted; evidence carries chosen headers
 // and a curl line with ${KEY}, and no secret in any form.
 import { createHash, randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetExceededError, CheckError, InterruptedError } from '../../src/errors.js';
@@ -317,6 +318,27 @@ describe('HttpClient: what an answer reads as', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     // The request on the other signal was not interrupted: it ran into its own deadline.
     await expect(untouched).rejects.toThrow(/sent no complete response headers within 1500 ms/);
+  });
+
+  it('leaves no abort listener on its signal once no request waits on it, so Node lets a timeout signal go', async () => {
+    // Node holds an AbortSignal.timeout that has an 'abort' listener (and all the listener holds) until its timer
+    // fires: a cleanup's 10 s signal, kept by the client's listener, held its client for 10 s after the cleanup.
+    const signal = AbortSignal.timeout(60_000);
+    const http = on({ signal });
+    const answers = await Promise.all([
+      http.send({ label: 'one', method: 'GET', path: '/early-hints' }),
+      http.fork().send({ label: 'two', method: 'GET', path: '/early-hints' }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    // And the next request on it listens again: an interruption still ends it.
+    const run = new AbortController();
+    const interruptible = on({ timeoutMs: 10_000, signal: run.signal });
+    expect((await interruptible.send({ label: 'before', method: 'GET', path: '/early-hints' })).status).toBe(200);
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    const silent = interruptible.send({ label: 'silent', method: 'GET', path: '/silent' });
+    setTimeout(() => run.abort('SIGINT'), 50);
+    await expect(silent).rejects.toThrow(InterruptedError);
   });
 });
 

@@ -79,6 +79,24 @@ describe('followedSignal', () => {
     }
   });
 
+  it('puts one listener on the source however many profiles follow it, and takes it off once none does', () => {
+    // A listener per profile put every profile's on the run's signal at once, and Node warned of a leak past ten.
+    const run = new AbortController();
+    const profiles = Array.from({ length: 20 }, () => followedSignal(run.signal));
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    for (const p of profiles.slice(1)) p.release();
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    profiles[0]!.release();
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    // Following again after all were released: the source listens again, and an abort reaches only who follows.
+    const again = [followedSignal(run.signal), followedSignal(run.signal)];
+    again[1]!.release();
+    run.abort('interrupted');
+    expect(again.map((p) => p.signal.aborted)).toEqual([true, false]);
+    expect(again[0]!.signal.reason).toBe('interrupted');
+    expect(profiles.some((p) => p.signal.aborted)).toBe(false);
+  });
+
   it('is collected once released, though a listener stays on it (AbortSignal.any is not)', () => {
     expect(aliveAfterGc('followed')).toBe(0);
     expect(aliveAfterGc('any')).toBe(200);
