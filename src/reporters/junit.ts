@@ -106,9 +106,19 @@ function suiteXml(
 ): string {
   const { left } = cleanups;
   const sentHere = cleanups.sent.filter((c) => c.profile === run.profile.keyName);
-  // A placeholder for `]]>` that cannot occur in the text: split it ourselves after building.
-  const cdataEnd = `KPCDATAEND${randomBytes(8).toString('hex')}`;
-  const text = (s: string) => xmlSafe(s).split(']]>').join(cdataEnd);
+  // The builder prints the markup only: each system-out's text (a check's evidence, most of the file) is a
+  // placeholder while it builds, put in place afterwards (inTexts). Through the builder every text was searched
+  // for characters XML forbids (xmlSafe had removed them) and copied into its document, which was then split
+  // apart again (fixForSchema); a thousand profiles' evidence is tens of megabytes (issue #15).
+  const placeholder = `KPTEXT${randomBytes(8).toString('hex')}_`;
+  const texts: string[] = [];
+  const text = (s: string) => {
+    const safe = xmlSafe(s);
+    // The builder leaves out a system-out whose text is empty.
+    if (safe === '') return '';
+    texts.push(safe);
+    return `${placeholder}${texts.length - 1}_`;
+  };
   const builder = junitBuilder.newBuilder();
   const skipReasons: string[] = [];
   const suiteName = unique(run.profile.keyName || run.profile.file, seenSuites);
@@ -147,10 +157,27 @@ function suiteXml(
       .standardOutput(text(cleanupText(r)))
       .error(xmlSafe(cleanupMessage(r)), `cleanup-${r.outcome}`);
   }
-  const doc = fixForSchema(builder.build(), cdataEnd, skipReasons);
+  const doc = fixForSchema(builder.build(), skipReasons);
   // The document is the XML declaration, <testsuites …>, this suite, </testsuites>: keep the suite's lines.
   const from = doc.indexOf('\n', doc.indexOf('<testsuites')) + 1;
-  return doc.slice(from, doc.lastIndexOf('</testsuites>'));
+  return inTexts(doc.slice(from, doc.lastIndexOf('</testsuites>')), placeholder, texts);
+}
+
+/**
+ * The suite's markup with each placeholder replaced by its text in CDATA: a
+ * `]]>` in the text ends the section and opens another (the builder closed
+ * only the first), so the evidence survives whole.
+ */
+function inTexts(markup: string, placeholder: string, texts: readonly string[]): string {
+  const parts = markup.split(placeholder);
+  let xml = parts[0]!;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    const end = part.indexOf('_');
+    const text = texts[Number(part.slice(0, end))]!;
+    xml += (text.includes(']]>') ? text.split(']]>').join(']]]]><![CDATA[>') : text) + part.slice(end + 1);
+  }
+  return xml;
 }
 
 function suiteProperties(result: RunResult<ProfileSource>, run: ProfileRun, left: readonly CleanupRecord[]): [string, string][] {
@@ -242,17 +269,12 @@ export function xmlSafe(s: string): string {
   return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
 }
 
-function fixForSchema(xml: string, cdataEnd: string, skipReasons: readonly string[]): string {
+function fixForSchema(xml: string, skipReasons: readonly string[]): string {
   let skipIndex = 0;
-  // Markup is rewritten only outside CDATA sections, so evidence text can never be mistaken for it.
-  const parts = xml.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
-  const fixed = parts.map((part, i) => {
-    if (i % 2 === 1) return part.split(cdataEnd).join(']]]]><![CDATA[>');
-    return part
-      .replace(/<testsuites\b[^>]*>/, (tag) => tag.replace(/\sskipped="[^"]*"/, ''))
-      .replace(/<skipped\/>/g, () => `<skipped message="${attr(xmlSafe(skipReasons[skipIndex++] ?? 'not applicable'))}"/>`);
-  });
-  return fixed.join('');
+  // The texts are not in the document yet (suiteXml): all of it is markup.
+  return xml
+    .replace(/<testsuites\b[^>]*>/, (tag) => tag.replace(/\sskipped="[^"]*"/, ''))
+    .replace(/<skipped\/>/g, () => `<skipped message="${attr(xmlSafe(skipReasons[skipIndex++] ?? 'not applicable'))}"/>`);
 }
 
 /** An attribute value as junit-report-builder's XML writer (xmlbuilder) escapes it. */
