@@ -16,6 +16,8 @@ export interface Span {
  * system call each.
  */
 const FLUSH_BYTES = 256 * 1024;
+/** A UTF-16 code unit is at most three bytes of UTF-8 (a surrogate pair, two units, is four). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 /** Texts are read back through one buffer of at least this size, kept for the next read. */
 const READ_BYTES = 64 * 1024;
 /** A text longer than this is read through a buffer of its own, not kept (one huge record must not stay in memory). */
@@ -43,12 +45,22 @@ export class RecordFile {
 
   /** Appends `text`; returns where it is. */
   append(text: string): Span {
-    const length = Buffer.byteLength(text, 'utf8');
+    // Encoded straight into the buffer where it surely fits, and measured by what was written: working out its
+    // length first read every text twice (a report's shelf puts tens of megabytes of text with a few characters
+    // beyond ASCII, whose UTF-8 length takes a pass of its own to count: issue #15).
+    const most = text.length * MAX_UTF8_BYTES_PER_UNIT;
+    if (this.waitingBytes + most > FLUSH_BYTES) this.flush();
+    let length: number;
+    if (most <= FLUSH_BYTES) {
+      length = this.waiting.write(text, this.waitingBytes, 'utf8');
+      this.waitingBytes += length;
+    } else {
+      const bytes = Buffer.from(text, 'utf8');
+      length = bytes.length;
+      this.writeAll(bytes);
+    }
     const span = { offset: this.end, length };
     this.end += length;
-    if (this.waitingBytes + length > FLUSH_BYTES) this.flush();
-    if (length > FLUSH_BYTES) this.writeAll(Buffer.from(text, 'utf8'));
-    else this.waitingBytes += this.waiting.write(text, this.waitingBytes, 'utf8');
     return span;
   }
 
