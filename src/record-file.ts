@@ -45,19 +45,18 @@ export class RecordFile {
 
   /** Appends `text`; returns where it is. */
   append(text: string): Span {
-    // Encoded straight into the buffer where it surely fits, and measured by what was written: working out its
-    // length first read every text twice (a report's shelf puts tens of megabytes of text with a few characters
-    // beyond ASCII, whose UTF-8 length takes a pass of its own to count: issue #15).
-    const most = text.length * MAX_UTF8_BYTES_PER_UNIT;
-    if (this.waitingBytes + most > FLUSH_BYTES) this.flush();
     let length: number;
-    if (most <= FLUSH_BYTES) {
+    if (this.waitingBytes + text.length * MAX_UTF8_BYTES_PER_UNIT <= FLUSH_BYTES) {
+      // It surely fits: encoded straight into the buffer and measured by the bytes written. Counting its UTF-8
+      // length first read every text twice (a report's shelf puts tens of megabytes of text with a few
+      // characters beyond ASCII, whose length takes a pass of its own to count: issue #15).
       length = this.waiting.write(text, this.waitingBytes, 'utf8');
       this.waitingBytes += length;
     } else {
-      const bytes = Buffer.from(text, 'utf8');
-      length = bytes.length;
-      this.writeAll(bytes);
+      length = Buffer.byteLength(text, 'utf8');
+      if (this.waitingBytes + length > FLUSH_BYTES) this.flush();
+      if (length > FLUSH_BYTES) this.writeAll(Buffer.from(text, 'utf8'));
+      else this.waitingBytes += this.waiting.write(text, this.waitingBytes, 'utf8');
     }
     const span = { offset: this.end, length };
     this.end += length;
