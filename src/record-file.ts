@@ -16,6 +16,8 @@ export interface Span {
  * system call each.
  */
 const FLUSH_BYTES = 256 * 1024;
+/** A UTF-16 code unit is at most three bytes of UTF-8 (a surrogate pair, two units, is four). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 /** Texts are read back through one buffer of at least this size, kept for the next read. */
 const READ_BYTES = 64 * 1024;
 /** A text longer than this is read through a buffer of its own, not kept (one huge record must not stay in memory). */
@@ -43,12 +45,21 @@ export class RecordFile {
 
   /** Appends `text`; returns where it is. */
   append(text: string): Span {
-    const length = Buffer.byteLength(text, 'utf8');
+    let length: number;
+    if (this.waitingBytes + text.length * MAX_UTF8_BYTES_PER_UNIT <= FLUSH_BYTES) {
+      // It surely fits: encoded straight into the buffer and measured by the bytes written. Counting its UTF-8
+      // length first read every text twice (a report's shelf puts tens of megabytes of text with a few
+      // characters beyond ASCII, whose length takes a pass of its own to count: issue #15).
+      length = this.waiting.write(text, this.waitingBytes, 'utf8');
+      this.waitingBytes += length;
+    } else {
+      length = Buffer.byteLength(text, 'utf8');
+      if (this.waitingBytes + length > FLUSH_BYTES) this.flush();
+      if (length > FLUSH_BYTES) this.writeAll(Buffer.from(text, 'utf8'));
+      else this.waitingBytes += this.waiting.write(text, this.waitingBytes, 'utf8');
+    }
     const span = { offset: this.end, length };
     this.end += length;
-    if (this.waitingBytes + length > FLUSH_BYTES) this.flush();
-    if (length > FLUSH_BYTES) this.writeAll(Buffer.from(text, 'utf8'));
-    else this.waitingBytes += this.waiting.write(text, this.waitingBytes, 'utf8');
     return span;
   }
 

@@ -25,24 +25,33 @@ import { lifecycleActionText } from './evidence-text.js';
 import { REPORT_CSS } from './html-style.js';
 import { findingText, placeOf, shownFindings } from './finding-text.js';
 import { PRACTICES, PracticeTally } from './practices.js';
-import type { FileReporter } from './reporter.js';
+import type { FileReporter, ProfilePass } from './reporter.js';
 import { FileShelf, MemoryShelf, type TextShelf } from './text-shelf.js';
+import { writeThroughPass } from './write-reports.js';
 import { joined, writeText } from './write-text.js';
 
 export const htmlReporter: FileReporter = {
   name: 'html',
-  async write(result, outDir) {
-    const file = join(outDir, 'report.html');
-    // The cards wait on disk between being rendered (profile by profile) and written (failures first).
-    const shelf = new FileShelf(join(outDir, `.report.html.${randomBytes(6).toString('hex')}.shelf`));
-    try {
-      await writeText(file, htmlPieces(result, shelf));
-    } finally {
-      shelf.close();
-    }
-    return [file];
+  write(result, outDir) {
+    return writeThroughPass(result, htmlPass(result, outDir));
   },
+  pass: htmlPass,
 };
+
+/** report.html's first pass: the cards wait on disk (a shelf) between being rendered, profile by profile, and written, failures first. */
+function htmlPass(result: RunResult<ProfileSource>, outDir: string): ProfilePass {
+  const file = join(outDir, 'report.html');
+  const shelf = new FileShelf(join(outDir, `.report.html.${randomBytes(6).toString('hex')}.shelf`));
+  const indexer = new RunIndexer(result, shelf);
+  return {
+    add: (run) => indexer.add(run),
+    write: async () => {
+      await writeText(file, htmlPieces(result, indexer.done(), shelf));
+      return [file];
+    },
+    close: () => shelf.close(),
+  };
+}
 
 /** Per card; the rest stay in results.json (the card says how many). */
 const MAX_EXCHANGES_SHOWN = 25;
@@ -125,17 +134,20 @@ interface RunIndex {
 
 /** report.html as one string (tests, the PDF), its cards kept in memory. */
 export function renderHtml(result: RunResult<ProfileSource>): string {
-  return joined(htmlPieces(result, new MemoryShelf()));
+  const shelf = new MemoryShelf();
+  const indexer = new RunIndexer(result, shelf);
+  for (const run of result.profiles) indexer.add(run);
+  return joined(htmlPieces(result, indexer.done(), shelf));
 }
 
 /**
- * report.html a piece at a time, reading the profiles once for what the
- * banner and the practices table count, each profile's facts, and every
- * check's card, rendered onto the shelf, from which the cards are written in
- * the order the report shows them (failures first).
+ * report.html a piece at a time, from what the indexer gathered reading the
+ * profiles once: what the banner and the practices table count, each
+ * profile's facts, and every check's card, rendered onto the shelf, from
+ * which the cards are written in the order the report shows them (failures
+ * first).
  */
-export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
-  const index = yield* indexRun(result, shelf);
+function* htmlPieces(result: RunResult<ProfileSource>, index: RunIndex, shelf: TextShelf): Generator<string> {
   const keyNames = [...index.keyNames].join(', ');
   yield `${[
     '<!doctype html>',
@@ -161,10 +173,9 @@ export function* htmlPieces(result: RunResult<ProfileSource>, shelf: TextShelf):
   yield `\n${[signoffSection(result), footer(result), '</main>', `<script>${SCRIPT}</script>`, '</body>', '</html>', ''].join('\n')}`;
 }
 
-/** Reads the run once, rendering onto the shelf; yields an empty piece after each profile, so the writer may let the event loop turn (writeText). */
-function* indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string, RunIndex> {
-  const many = result.profiles.length > 1;
-  const index: RunIndex = {
+/** Reads the run profile by profile (add), rendering onto the shelf, into what the report needs to know of it all (done). */
+class RunIndexer {
+  private readonly index: RunIndex = {
     counts: { pass: 0, fail: 0, error: 0, skip: 0 },
     checks: 0,
     gating: 0,
@@ -177,16 +188,29 @@ function* indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): Generato
     facts: [],
     notes: [],
   };
-  // Profiles whose cards were rendered with full evidence before the run turned out to have more than
-  // FULL_EVIDENCE_UP_TO checks: rendered again, compact, at the end (a few profiles, read a second time).
-  let renderedFull = 0;
-  const firstSeqs: number[] = [];
-  let pi = 0;
-  for (const run of result.profiles) {
+  private readonly many: boolean;
+  /**
+   * Profiles whose cards were rendered with full evidence before the run turned out to have more than
+   * FULL_EVIDENCE_UP_TO checks: rendered again, compact, by done() (a few profiles, read a second time).
+   */
+  private renderedFull = 0;
+  private readonly firstSeqs: number[] = [];
+  /** The next profile's place in profile order. */
+  private pi = 0;
+
+  constructor(
+    private readonly result: RunResult<ProfileSource>,
+    private readonly shelf: TextShelf,
+  ) {
+    this.many = result.profiles.length > 1;
+  }
+
+  add(run: ProfileRun): void {
+    const { index, many, pi } = this;
     index.keyNames.add(run.profile.keyName);
     if (index.first.length < 3) index.first.push(run.profile);
     const firstSeq = index.checks;
-    if (!index.compact) firstSeqs.push(firstSeq);
+    if (!index.compact) this.firstSeqs.push(firstSeq);
     for (const [ci, c] of run.checks.entries()) {
       const seq = index.checks++;
       index.counts[c.verdict]++;
@@ -201,17 +225,21 @@ function* indexRun(result: RunResult<ProfileSource>, shelf: TextShelf): Generato
     }
     if (!index.compact && index.checks > FULL_EVIDENCE_UP_TO) {
       index.compact = true;
-      renderedFull = pi;
+      this.renderedFull = pi;
     }
-    putCards(run, pi, firstSeq, index, shelf, many);
-    index.facts.push(shelf.put(profileFacts(run)));
+    putCards(run, pi, firstSeq, index, this.shelf, many);
+    index.facts.push(this.shelf.put(profileFacts(run)));
     const notes = run.notes.map((n) => `<li>${esc(many ? `${run.profile.keyName}: ${n}` : n)}</li>`).join('');
-    if (notes) index.notes.push(shelf.put(notes));
-    pi++;
-    yield '';
+    if (notes) index.notes.push(this.shelf.put(notes));
+    this.pi++;
   }
-  for (let i = 0; i < renderedFull; i++) putCards(result.profiles.at(i)!, i, firstSeqs[i]!, index, shelf, many);
-  return index;
+
+  /** What the report needs to know of the whole run, once every profile was added. */
+  done(): RunIndex {
+    const { index, firstSeqs, shelf, many } = this;
+    for (let i = 0; i < this.renderedFull; i++) putCards(this.result.profiles.at(i)!, i, firstSeqs[i]!, index, shelf, many);
+    return index;
+  }
 }
 
 /** Renders the cards of the pi-th profile (its first check being the firstSeq-th of the run) onto the shelf. */
@@ -353,7 +381,7 @@ ${rows.join('\n')}
 /**
  * The cards, failures and errors first (gating before advisory, then by
  * severity, then in profile order), then skips, then passes: written from
- * the shelf, where indexRun rendered them in profile order.
+ * the shelf, where RunIndexer rendered them in profile order.
  */
 function* checksSection(index: RunIndex, shelf: TextShelf): Generator<string> {
   const compact = index.compact;

@@ -1,5 +1,5 @@
 // junit.xml: one testsuite per profile, one testcase per check. Built with
-// junit-report-builder (a profile at a time, see junitPieces), then adjusted so it validates against Jenkins'
+// junit-report-builder (a profile at a time, see JunitSuites), then adjusted so it validates against Jenkins'
 // junit-10.xsd (the strictest consumer): the builder puts `skipped` on
 // <testsuites> (the schema has no such attribute), writes a bare <skipped/>
 // (we want the reason), and closes only the first `]]>` inside CDATA.
@@ -18,24 +18,33 @@ import {
 import { checkText } from './evidence-text.js';
 import { findingText, shownFindings } from './finding-text.js';
 import { sentLine } from './sent-cleanups.js';
-import type { FileReporter } from './reporter.js';
+import type { FileReporter, ProfilePass } from './reporter.js';
 import { FileShelf, MemoryShelf, type TextShelf } from './text-shelf.js';
+import { writeThroughPass } from './write-reports.js';
 import { joined, writeText } from './write-text.js';
 
 export const junitReporter: FileReporter = {
   name: 'junit',
-  async write(result, outDir) {
-    const file = join(outDir, 'junit.xml');
-    // The suites wait on disk between being rendered and written (after the <testsuites> line with their totals).
-    const shelf = new FileShelf(join(outDir, `.junit.xml.${randomBytes(6).toString('hex')}.shelf`));
-    try {
-      await writeText(file, junitPieces(result, shelf));
-    } finally {
-      shelf.close();
-    }
-    return [file];
+  write(result, outDir) {
+    return writeThroughPass(result, junitPass(result, outDir));
   },
+  pass: junitPass,
 };
+
+/** junit.xml's first pass: each profile's suite waits on disk (a shelf) until the <testsuites> line with the totals is written. */
+function junitPass(result: RunResult<ProfileSource>, outDir: string): ProfilePass {
+  const file = join(outDir, 'junit.xml');
+  const shelf = new FileShelf(join(outDir, `.junit.xml.${randomBytes(6).toString('hex')}.shelf`));
+  const suites = new JunitSuites(result, shelf);
+  return {
+    add: (run) => suites.add(run),
+    write: async () => {
+      await writeText(file, suites.pieces());
+      return [file];
+    },
+    close: () => shelf.close(),
+  };
+}
 
 // The package is CommonJS (`module.exports = builder`) while its types declare
 // an ES default export; under NodeNext the default import is module.exports.
@@ -43,7 +52,9 @@ const junitBuilder = junitReportBuilder as unknown as Builder;
 
 /** junit.xml as one string (tests, small results). */
 export function renderJunit(result: RunResult<ProfileSource>): string {
-  return joined(junitPieces(result, new MemoryShelf()));
+  const suites = new JunitSuites(result, new MemoryShelf());
+  for (const run of result.profiles) suites.add(run);
+  return joined(suites.pieces());
 }
 
 /**
@@ -56,33 +67,46 @@ export function renderJunit(result: RunResult<ProfileSource>): string {
  * a run's spool every read parses a profile again, evidence and all).
  * The result is byte for byte what one builder for the whole run printed.
  */
-export function* junitPieces(result: RunResult<ProfileSource>, shelf: TextShelf): Generator<string> {
-  const left = unfinishedCleanups(result);
-  const sent = sentCleanups(result);
-  const totals = { tests: 0, failures: 0, errors: 0 };
-  const seenCases = new Set<string>();
-  const seenSuites = new Set<string>();
-  const suites: number[] = [];
-  for (const run of result.profiles) {
-    const counts = caseCounts(run, left);
-    totals.tests += counts.tests;
-    totals.failures += counts.failures;
-    totals.errors += counts.errors;
-    suites.push(shelf.put(suiteXml(result, run, { left, sent }, seenSuites, seenCases)));
-    // Nothing to write yet: the writer may let the event loop turn (writeText).
-    yield '';
+class JunitSuites {
+  /** Cleanups left undone (testcases of their own) and sent (in their check's system-out). */
+  private readonly cleanups: { readonly left: readonly CleanupRecord[]; readonly sent: readonly CleanupRecord[] };
+  private readonly totals = { tests: 0, failures: 0, errors: 0 };
+  private readonly seenCases = new Set<string>();
+  private readonly seenSuites = new Set<string>();
+  /** Each suite's number on the shelf, in profile order. */
+  private readonly suites: number[] = [];
+
+  constructor(
+    private readonly result: RunResult<ProfileSource>,
+    private readonly shelf: TextShelf,
+  ) {
+    this.cleanups = { left: unfinishedCleanups(result), sent: sentCleanups(result) };
   }
-  const name = builderAttr(xmlSafe(`keyprobe ${result.suite.name} ${result.runId}`));
-  const head = `<testsuites name="${name}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}"`;
-  yield '<?xml version="1.0" encoding="UTF-8"?>\n';
-  if (suites.length === 0) {
-    // An element without children is printed self-closed.
-    yield `${head}/>`;
-    return;
+
+  /** Counts the next profile's testcases and puts its suite on the shelf. */
+  add(run: ProfileRun): void {
+    const counts = caseCounts(run, this.cleanups.left);
+    this.totals.tests += counts.tests;
+    this.totals.failures += counts.failures;
+    this.totals.errors += counts.errors;
+    this.suites.push(this.shelf.put(suiteXml(this.result, run, this.cleanups, this.seenSuites, this.seenCases)));
   }
-  yield `${head}>\n`;
-  for (const id of suites) yield shelf.get(id);
-  yield '</testsuites>';
+
+  /** The whole file, once every profile was added: the <testsuites> line, then the suites from the shelf. */
+  *pieces(): Generator<string> {
+    const { totals, suites } = this;
+    const name = builderAttr(xmlSafe(`keyprobe ${this.result.suite.name} ${this.result.runId}`));
+    const head = `<testsuites name="${name}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}"`;
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n';
+    if (suites.length === 0) {
+      // An element without children is printed self-closed.
+      yield `${head}/>`;
+      return;
+    }
+    yield `${head}>\n`;
+    for (const id of suites) yield this.shelf.get(id);
+    yield '</testsuites>';
+  }
 }
 
 /** The testcases a profile's suite has, by kind: one per check, one per cleanup left undone. */
@@ -106,9 +130,19 @@ function suiteXml(
 ): string {
   const { left } = cleanups;
   const sentHere = cleanups.sent.filter((c) => c.profile === run.profile.keyName);
-  // A placeholder for `]]>` that cannot occur in the text: split it ourselves after building.
-  const cdataEnd = `KPCDATAEND${randomBytes(8).toString('hex')}`;
-  const text = (s: string) => xmlSafe(s).split(']]>').join(cdataEnd);
+  // The builder prints the markup only: each system-out's text (a check's evidence, most of the file) is a
+  // placeholder while it builds, put in place afterwards (inTexts). Through the builder every text was searched
+  // for characters XML forbids (xmlSafe had removed them) and copied into its document, which was then split
+  // apart again (fixForSchema); a thousand profiles' evidence is tens of megabytes (issue #15).
+  const placeholder = `KPTEXT${randomBytes(8).toString('hex')}_`;
+  const texts: string[] = [];
+  const text = (s: string) => {
+    const safe = xmlSafe(s);
+    // The builder leaves out a system-out whose text is empty.
+    if (safe === '') return '';
+    texts.push(safe);
+    return `${placeholder}${texts.length - 1}_`;
+  };
   const builder = junitBuilder.newBuilder();
   const skipReasons: string[] = [];
   const suiteName = unique(run.profile.keyName || run.profile.file, seenSuites);
@@ -147,10 +181,27 @@ function suiteXml(
       .standardOutput(text(cleanupText(r)))
       .error(xmlSafe(cleanupMessage(r)), `cleanup-${r.outcome}`);
   }
-  const doc = fixForSchema(builder.build(), cdataEnd, skipReasons);
+  const doc = fixForSchema(builder.build(), skipReasons);
   // The document is the XML declaration, <testsuites …>, this suite, </testsuites>: keep the suite's lines.
   const from = doc.indexOf('\n', doc.indexOf('<testsuites')) + 1;
-  return doc.slice(from, doc.lastIndexOf('</testsuites>'));
+  return inTexts(doc.slice(from, doc.lastIndexOf('</testsuites>')), placeholder, texts);
+}
+
+/**
+ * The suite's markup with each placeholder replaced by its text in CDATA: a
+ * `]]>` in the text ends the section and opens another (the builder closed
+ * only the first), so the evidence survives whole.
+ */
+function inTexts(markup: string, placeholder: string, texts: readonly string[]): string {
+  const parts = markup.split(placeholder);
+  let xml = parts[0]!;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    const end = part.indexOf('_');
+    const text = texts[Number(part.slice(0, end))]!;
+    xml += (text.includes(']]>') ? text.split(']]>').join(']]]]><![CDATA[>') : text) + part.slice(end + 1);
+  }
+  return xml;
 }
 
 function suiteProperties(result: RunResult<ProfileSource>, run: ProfileRun, left: readonly CleanupRecord[]): [string, string][] {
@@ -242,17 +293,12 @@ export function xmlSafe(s: string): string {
   return s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
 }
 
-function fixForSchema(xml: string, cdataEnd: string, skipReasons: readonly string[]): string {
+function fixForSchema(xml: string, skipReasons: readonly string[]): string {
   let skipIndex = 0;
-  // Markup is rewritten only outside CDATA sections, so evidence text can never be mistaken for it.
-  const parts = xml.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
-  const fixed = parts.map((part, i) => {
-    if (i % 2 === 1) return part.split(cdataEnd).join(']]]]><![CDATA[>');
-    return part
-      .replace(/<testsuites\b[^>]*>/, (tag) => tag.replace(/\sskipped="[^"]*"/, ''))
-      .replace(/<skipped\/>/g, () => `<skipped message="${attr(xmlSafe(skipReasons[skipIndex++] ?? 'not applicable'))}"/>`);
-  });
-  return fixed.join('');
+  // The texts are not in the document yet (suiteXml): all of it is markup.
+  return xml
+    .replace(/<testsuites\b[^>]*>/, (tag) => tag.replace(/\sskipped="[^"]*"/, ''))
+    .replace(/<skipped\/>/g, () => `<skipped message="${attr(xmlSafe(skipReasons[skipIndex++] ?? 'not applicable'))}"/>`);
 }
 
 /** An attribute value as junit-report-builder's XML writer (xmlbuilder) escapes it. */

@@ -6,7 +6,7 @@
 // options the CLI resolved for them, never the network or the environment.
 // The multiplexer (multiplexer.ts) calls each in its own try/catch and
 // records a failure: a failing reporter makes a passing run exit 3, naming it.
-import type { CheckResult, Preflight, ProfileSource, ProfileSummary, RunResult } from '../result.js';
+import type { CheckResult, Preflight, ProfileRun, ProfileSource, ProfileSummary, RunResult } from '../result.js';
 
 export interface RunBeginInfo {
   readonly runId: string;
@@ -45,8 +45,24 @@ export interface Reporter {
    * (writeText in write-text.ts), so a run of a thousand profiles is never one string or one object in memory.
    */
   write?(result: RunResult<ProfileSource>, outDir: string): Promise<string[]>;
+  /**
+   * For a file that cannot begin before every profile was read (junit.xml's totals come first, report.html's
+   * failures): the same file as `write`, its profiles handed over by writeReports, which reads each profile once
+   * for every such reporter in a row (write-reports.ts). A run's spool parses a profile again at every read.
+   */
+  pass?(result: RunResult<ProfileSource>, outDir: string): ProfilePass;
   /** The reports are in place and the exit code is final. */
   onPublished?(result: RunResult<ProfileSource>, published: PublishedRun): void | Promise<void>;
+}
+
+/** A file reporter's first pass over the profiles: what it renders of each waits (on a shelf on disk) until it writes. */
+export interface ProfilePass {
+  /** Renders the next profile (they come in profile order, each once). */
+  add(run: ProfileRun): void;
+  /** Every profile was added: writes the file(s) and returns their paths. */
+  write(): Promise<string[]>;
+  /** Lets go of what waits to be written (a shelf file), whether it was written or not. */
+  close(): void;
 }
 
 /** A reporter that renders files (JSON, JUnit, HTML, …). */

@@ -17,31 +17,49 @@ const WAITING_BYTES = 1024 * 1024;
  * scan's worker threads are handed each part of a file when they answer for
  * the last one, and the scan of an earlier report starts after an fs stat:
  * both wait for this thread's event loop. A report of a thousand profiles
- * renders for seconds between writes that wait (junit.xml's and report.html's
- * first pass over the profiles writes nothing at all), and the scan worker sat
- * idle through it (issue #15). A turn costs microseconds.
+ * renders for seconds between writes that wait (the first pass over the
+ * profiles of junit.xml and report.html writes nothing at all: write-reports.ts),
+ * and the scan worker sat idle through it (issue #15). A turn costs microseconds.
  */
 const TURN_EVERY_MS = 10;
 
+/** Lets the event loop turn where rendering has gone on for TURN_EVERY_MS without it. */
+export class EventLoopTurns {
+  private turned = performance.now();
+
+  /** The event loop turned meanwhile (a write waited for the disk). */
+  turnedMeanwhile(): void {
+    this.turned = performance.now();
+  }
+
+  /** True when rendering has gone on for TURN_EVERY_MS since the event loop last turned. */
+  due(): boolean {
+    return performance.now() - this.turned >= TURN_EVERY_MS;
+  }
+
+  /** Resolves after one turn of the event loop. */
+  async turn(): Promise<void> {
+    await new Promise((turn) => setImmediate(turn));
+    this.turned = performance.now();
+  }
+}
+
 /**
  * Writes `pieces` to `file` as they come. An empty piece writes nothing: a
- * reporter yields one where it works long between pieces (a first pass over
- * the profiles), so that the event loop turns there too.
+ * reporter yields one where it works long between pieces, so that the event
+ * loop turns there too.
  */
 export async function writeText(file: string, pieces: Iterable<string>): Promise<void> {
   const out = createWriteStream(file, { encoding: 'utf8', highWaterMark: WAITING_BYTES });
   const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
   failed.catch(() => undefined);
-  let turned = performance.now();
+  const turns = new EventLoopTurns();
   try {
     for (const piece of pieces) {
       if (piece.length > 0 && !out.write(piece)) {
         await Promise.race([once(out, 'drain'), failed]);
-        turned = performance.now();
-      } else if (performance.now() - turned >= TURN_EVERY_MS) {
-        await new Promise((turn) => setImmediate(turn));
-        turned = performance.now();
-      }
+        turns.turnedMeanwhile();
+      } else if (turns.due()) await turns.turn();
     }
   } finally {
     // Also when rendering threw: the file is closed before the reporter's failure is recorded.

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { htmlReporter } from '../../src/reporters/html.js';
 import { junitReporter } from '../../src/reporters/junit.js';
 import type { FileReporter } from '../../src/reporters/reporter.js';
+import { writeReports } from '../../src/reporters/write-reports.js';
 import type { ProfileSource, RunResult } from '../../src/result.js';
 import { tempDir } from '../helpers/tmp.js';
 import { check, profileRun, runResult } from './sample-results.js';
@@ -66,4 +67,17 @@ describe('rendering a report lets the event loop turn', () => {
       }
     });
   }
+
+  it('junit and html together: during the one pass over the profiles they share (writeReports)', async () => {
+    const tmp = tempDir();
+    try {
+      const run = slowRun();
+      run.arm();
+      const out = await writeReports(run.result, tmp.dir, [junitReporter, htmlReporter]);
+      expect(out.failures).toEqual([]);
+      expect(run.turnedBeforeLast()).toBe(true);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });

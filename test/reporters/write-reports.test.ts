@@ -2,15 +2,18 @@
 // manifest covers what was written.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/reporters/html.js';
 import { defaultReporters } from '../../src/reporters/index.js';
+import { renderJunit } from '../../src/reporters/junit.js';
 import { writeManifest } from '../../src/reporters/manifest.js';
 import type { Reporter } from '../../src/reporters/reporter.js';
 import { writeReports } from '../../src/reporters/write-reports.js';
+import type { ProfileSource, RunResult } from '../../src/result.js';
 import { tempDir } from '../helpers/tmp.js';
-import { mixed } from './sample-results.js';
+import { countingReads, mixed, severalProfiles } from './sample-results.js';
 
 describe('writing reports', () => {
   it('keeps going when a reporter throws, and says which one failed', async () => {
@@ -27,6 +30,81 @@ describe('writing reports', () => {
       expect(out.failures).toEqual([{ reporter: 'broken', message: 'disk on fire' }]);
       expect(out.files.map((f) => f.slice(tmp.dir.length + 1))).toEqual(['results.json', 'junit.xml', 'report.html']);
       for (const f of out.files) expect(existsSync(f)).toBe(true);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('reads each profile once for junit.xml and report.html together (a spool parses it at every read), and writes what each writes alone', async () => {
+    const tmp = tempDir();
+    try {
+      const counted = countingReads(severalProfiles());
+      const out = await writeReports(counted.result, tmp.dir, defaultReporters());
+      expect(out.failures).toEqual([]);
+      // Once for results.json (written as it is read, so its scan starts first), once for the other two.
+      expect(counted.reads()).toBe(2 * counted.result.profiles.length);
+      expect(out.files.map((f) => f.slice(tmp.dir.length + 1))).toEqual(['results.json', 'junit.xml', 'report.html']);
+      expect(readFileSync(join(tmp.dir, 'junit.xml'), 'utf8')).toBe(renderJunit(severalProfiles()));
+      expect(readFileSync(join(tmp.dir, 'report.html'), 'utf8')).toBe(renderHtml(severalProfiles()));
+      // Their shelves are gone.
+      expect(readdirSync(tmp.dir).sort()).toEqual(['junit.xml', 'report.html', 'results.json']);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('names a reporter whose pass throws, and still writes the files of those reading the profiles with it', async () => {
+    const tmp = tempDir();
+    try {
+      let closed = 0;
+      const broken: Reporter = {
+        name: 'broken',
+        write: async () => {
+          throw new Error('its own reading failed');
+        },
+        pass: () => ({
+          add: () => {
+            throw new Error('cannot render this profile');
+          },
+          write: async () => [],
+          close: () => {
+            closed++;
+          },
+        }),
+      };
+      const [json, junit, html] = defaultReporters();
+      const out = await writeReports(mixed(), tmp.dir, [json!, junit!, broken, html!]);
+      expect(out.failures).toEqual([{ reporter: 'broken', message: 'cannot render this profile' }]);
+      expect(closed).toBe(1);
+      expect(out.files.map((f) => f.slice(tmp.dir.length + 1))).toEqual(['results.json', 'junit.xml', 'report.html']);
+      expect(readFileSync(join(tmp.dir, 'junit.xml'), 'utf8')).toBe(renderJunit(mixed()));
+      expect(readFileSync(join(tmp.dir, 'report.html'), 'utf8')).toBe(renderHtml(mixed()));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('fails every reporter of a shared pass when the profiles cannot be read, and leaves nothing half-written', async () => {
+    const tmp = tempDir();
+    try {
+      const base = severalProfiles();
+      const profiles: ProfileSource = {
+        length: base.profiles.length,
+        at: (i) => base.profiles.at(i),
+        *[Symbol.iterator]() {
+          yield base.profiles[0]!;
+          throw new Error('profiles.jsonl ends before profile 1');
+        },
+      };
+      const result: RunResult<ProfileSource> = { ...base, profiles };
+      const [, junit, html] = defaultReporters();
+      const out = await writeReports(result, tmp.dir, [junit!, html!]);
+      expect(out.failures).toEqual([
+        { reporter: 'junit', message: 'profiles.jsonl ends before profile 1' },
+        { reporter: 'html', message: 'profiles.jsonl ends before profile 1' },
+      ]);
+      expect(out.files).toEqual([]);
+      expect(readdirSync(tmp.dir)).toEqual([]);
     } finally {
       tmp.cleanup();
     }

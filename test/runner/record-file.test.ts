@@ -42,4 +42,33 @@ describe('RecordFile', () => {
     records.close();
     expect(readFileSync(file, 'utf8')).toBe(`${texts.join('')}${huge}`);
   });
+
+  it('puts each text where its bytes are, for any mix of 1- to 4-byte characters, however long', () => {
+    const file = join(dir, 'mixed.txt');
+    const records = new RecordFile(file);
+    // ASCII, 2-, 3- and 4-byte characters (a surrogate pair), and lone surrogates (written as U+FFFD).
+    const pieces = ['a', 'é', '→', '🔑', '\ud800', '\udc00'];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Lengths around a quarter megabyte and a third of it (where a text may or may not be gathered with others).
+    const lengths = [1, 10, 87_000, 87_500, 88_000, 90_000, 3, 260_000, 5, 86_000, 300_000, 2];
+    const texts = lengths.map((length) => {
+      let text = '';
+      while (text.length < length) text += pieces[next(pieces.length)];
+      return text;
+    });
+    // And texts of 3-byte characters only (the most bytes a UTF-16 unit can take), around a third of the buffer.
+    texts.push('→'.repeat(85_000), 'x', '→'.repeat(87_382), '→'.repeat(100_000), '🔑'.repeat(40_000));
+    const spans = texts.map((t) => records.append(t));
+    for (const [i, span] of spans.entries()) {
+      expect(span.length).toBe(Buffer.byteLength(texts[i]!));
+      expect(records.read(span, `text ${i}`)).toBe(Buffer.from(texts[i]!).toString());
+    }
+    records.close();
+    // (Buffer.equals: a deep comparison of two megabytes byte by byte takes seconds.)
+    expect(readFileSync(file).equals(Buffer.from(texts.join('')))).toBe(true);
+  });
 });
