@@ -22,8 +22,11 @@
 import type { LoadedProfile } from '../config/load-profile.js';
 
 // A run shards only when told to (--threads n, n > 1). Memory no longer
-// decides: with the workers' young generation cut (src/runner/shards.ts), two
-// threads ran 1,000 profiles at a peak RSS of 449 MiB, under the 500 MB goal.
+// decides: with the workers' young generation cut (src/runner/shards.ts) and
+// each cleanup's timeout signal let go when its requests are over
+// (src/abort-callbacks.ts), two threads ran 1,000 profiles in 54.6-55.1 s at a
+// peak RSS of 462-463 MiB on a quiet 2-core machine, under the 500 MB goal
+// (one thread: 63.0-63.7 s, 373-389 MiB; bench/memory.md, "Session 13").
 // What keeps one thread the default is the verdicts on a busy machine
 // (bench/memory.md, "Should a big run shard by default?"): at load 12-30 two
 // threads left 3-29 times as many checks that could not be judged (a
