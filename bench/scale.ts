@@ -312,16 +312,26 @@ function scaleBenchmark(setup: ScaleSetup): Benchmark {
         goal: '(no goal; reported)',
         status: 'info',
       });
-      // No scheduling can finish the run in less CPU time than it needs: keyprobe
-      // runs its checks on one JS thread (its CPU time is nearly all that
-      // thread's), and both processes share this machine's cores. The larger of
-      // the two says whether the wall-time goal is in reach here at all.
+      // No scheduling can finish the run in less CPU time than it needs: on one
+      // thread keyprobe runs its checks on one JS thread (its CPU time is nearly
+      // all that thread's), and both processes share this machine's cores. The
+      // larger of the two says whether the wall-time goal is in reach here at
+      // all. On worker threads keyprobe's CPU time spreads over the cores too:
+      // both processes' ÷ the cores is the floor.
       if (keyprobeCpu.length === targetCpu.length && keyprobeCpu.length > 0) {
         const cores = availableParallelism();
         rows.push({
           benchmark: setup.title,
-          scenario: `CPU floor: keyprobe's CPU time (one thread), or both processes' ÷ ${cores} cores if more`,
-          keyprobe: show(spread(keyprobeCpu.map((ms, i) => Math.max(ms, (ms + targetCpu[i]!) / cores) / 1000)), 's', 1),
+          scenario: threads
+            ? `CPU floor: both processes' CPU time ÷ ${cores} cores (keyprobe's checks on worker threads)`
+            : `CPU floor: keyprobe's CPU time (one thread), or both processes' ÷ ${cores} cores if more`,
+          keyprobe: show(
+            spread(
+              keyprobeCpu.map((ms, i) => (threads ? (ms + targetCpu[i]!) / cores : Math.max(ms, (ms + targetCpu[i]!) / cores)) / 1000),
+            ),
+            's',
+            1,
+          ),
           against: `imposed-wait floor ${secs(floors)}`,
           result: '—',
           goal: '(reported)',
