@@ -19,21 +19,7 @@ import { BASE62 } from '../helpers/random-keys.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ECHO_FORMS } from './forms.js';
 import * as before from './scanner-before-s13.js';
-
-type Random = (n: number) => number;
-
-/** Random integers below `n` (xorshift32), from a seed printed with a failure. */
-function prng(seed: number): Random {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
+import { prng, type Random } from '../helpers/seeded-random.js';
 
 const pick = <T>(rnd: Random, items: readonly T[]): T => items[rnd(items.length)]!;
 const chars = (rnd: Random, alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[rnd(alphabet.length)]).join('');
