@@ -44,11 +44,7 @@ export class EventLoopTurns {
   }
 }
 
-/**
- * Writes `pieces` to `file` as they come. An empty piece writes nothing: a
- * reporter yields one where it works long between pieces, so that the event
- * loop turns there too.
- */
+/** Writes `pieces` to `file` as they come, letting the event loop turn at least every TURN_EVERY_MS. */
 export async function writeText(file: string, pieces: Iterable<string>): Promise<void> {
   const out = createWriteStream(file, { encoding: 'utf8', highWaterMark: WAITING_BYTES });
   const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
@@ -56,7 +52,7 @@ export async function writeText(file: string, pieces: Iterable<string>): Promise
   const turns = new EventLoopTurns();
   try {
     for (const piece of pieces) {
-      if (piece.length > 0 && !out.write(piece)) {
+      if (!out.write(piece)) {
         await Promise.race([once(out, 'drain'), failed]);
         turns.turnedMeanwhile();
       } else if (turns.due()) await turns.turn();
